@@ -1,0 +1,177 @@
+"""Typed settings loaded from a TOML file; secrets come only from the environment.
+
+Validation is pydantic's (it ships with sqlmodel): every key is typed, unknown keys are
+refused (a typo must not silently fall back to a default), and the first problem becomes
+one ``ConfigError`` naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+TELEGRAM_TOKEN_ENV = "JINGMIN_TELEGRAM_TOKEN"
+WECHAT_TOKEN_ENV = "JINGMIN_WECHAT_TOKEN"
+
+
+class ConfigError(Exception):
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        self.file, self.key, self.problem = file, key, problem
+        where = f"key '{key}'" if key else "file"
+        super().__init__(f"config error in {file}: {where}: {problem}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///jingmin.db"
+
+
+class TelegramSettings(_Section):
+    enabled: bool = False
+    api_base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    # Telegram's documented limits; broadcasts stay under both.
+    max_messages_per_second: float = Field(default=30.0, gt=0)
+    max_messages_per_minute_per_group: int = Field(default=20, gt=0)
+
+
+class WechatSettings(_Section):
+    enabled: bool = False
+    endpoint: str = "127.0.0.1:8788"
+    seconds_between_sends: float = Field(default=3.0, ge=0)
+    daily_send_cap: int = Field(default=800, gt=0)
+
+
+class StationSettings(_Section):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    address: str
+    phone: str
+    hours: str
+    delete_lures: bool = False  # guard may delete scam/PII posts where the bot is admin
+
+
+class OfficerSettings(_Section):
+    name: str = Field(min_length=1)
+    station: str
+    telegram_id: str | None = None
+    wechat_id: str | None = None
+    duty: bool = False
+
+    @field_validator("telegram_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        # Telegram ids are numbers; admins will write them unquoted.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class MatcherSettings(_Section):
+    """Score thresholds of the FAQ matcher (0..1); tuned with `jingmin faq eval`."""
+
+    answer_threshold: float = Field(default=0.62, ge=0, le=1)
+    suggest_threshold: float = Field(default=0.35, ge=0, le=1)
+    addressed_answer_threshold: float = Field(default=0.55, ge=0, le=1)
+
+
+class BehaviourSettings(_Section):
+    max_message_age_seconds: int = Field(default=300, gt=0)
+    repeat_window_seconds: int = Field(default=600, ge=0)
+    reminder_minutes: int = Field(default=30, gt=0)
+    handover_minutes: int = Field(default=120, gt=0)
+
+
+class BroadcastSettings(_Section):
+    misfire_grace_seconds: int = Field(default=3600, ge=0)
+
+
+class Settings(_Section):
+    timezone: str = "Asia/Shanghai"
+    database: DatabaseSettings = DatabaseSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    wechat: WechatSettings = WechatSettings()
+    matcher: MatcherSettings = MatcherSettings()
+    behaviour: BehaviourSettings = BehaviourSettings()
+    broadcasts: BroadcastSettings = BroadcastSettings()
+    stations: tuple[StationSettings, ...] = Field(default=(), strict=False)
+    officers: tuple[OfficerSettings, ...] = Field(default=(), strict=False)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def station(self, station_id: str) -> StationSettings | None:
+        return next((s for s in self.stations if s.id == station_id), None)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _problem(error: Any) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "missing":
+        return "missing (this key is required)"
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling against config.example.toml)"
+    return f"{msg} (got {error.get('input')!r})"
+
+
+def parse_settings(data: dict[str, Any], file: str) -> Settings:
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(file, _key_path(first["loc"]), _problem(first)) from None
+    station_ids = [s.id for s in settings.stations]
+    for index, station_id in enumerate(station_ids):
+        if station_ids.index(station_id) != index:
+            raise ConfigError(file, f"stations[{index}].id", f"duplicate station id {station_id!r}")
+    for index, officer in enumerate(settings.officers):
+        if officer.station not in station_ids:
+            known = ", ".join(station_ids) or "none defined"
+            raise ConfigError(
+                file,
+                f"officers[{index}].station",
+                f"unknown station {officer.station!r} (known: {known})",
+            )
+    return settings
+
+
+def load_settings(path: Path | str) -> Settings:
+    file = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(file, "", "file not found") from None
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read it ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "", f"not valid TOML: {exc}") from None
+    return parse_settings(data, file)
+
+
+def secret(env_name: str) -> str | None:
+    """A token from the environment; never read from files, never logged."""
+    value = os.environ.get(env_name, "").strip()
+    return value or None

@@ -1,0 +1,96 @@
+"""Platform-neutral events and outgoing messages.
+
+Adapters translate platform updates into these frozen dataclasses and send ``Outgoing``
+values back; nothing outside ``bot/adapters`` ever sees a Telegram or WeChat object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Platform = Literal["telegram", "wechat", "console"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    platform: Platform
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    chat: ChatRef
+    sender_id: str
+    sender_name: str
+    text: str
+    message_id: str
+    is_group: bool
+    addressed: bool  # @mention, reply to the bot, or private chat
+    received_at: datetime  # timezone-aware
+    sender_is_bot: bool = False
+    chat_title: str = ""
+    reply_to_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPress:
+    """An inline button pressed (Telegram) or its text-command equivalent."""
+
+    chat: ChatRef  # the private chat the card lives in
+    sender_id: str
+    sender_name: str
+    data: str  # e.g. "t:approve:12": carries the ticket id, never process state
+    message_id: str  # the card's message id, so it can be edited
+    received_at: datetime
+    callback_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BotAddedToGroup:
+    chat: ChatRef
+    title: str
+    added_by_id: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BotRemovedFromGroup:
+    chat: ChatRef
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMigrated:
+    old: ChatRef
+    new: ChatRef
+    received_at: datetime
+
+
+Event = IncomingMessage | ButtonPress | BotAddedToGroup | BotRemovedFromGroup | ChatMigrated
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """Something to send. ``edit_message_id`` turns a send into an edit of that message."""
+
+    chat: ChatRef
+    text: str
+    reply_to: str | None = None
+    mention_id: str | None = None  # WeChat @mentions the resident instead of replying
+    mention_name: str | None = None
+    buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
+    edit_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentRef:
+    chat: ChatRef
+    message_id: str

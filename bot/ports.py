@@ -1,0 +1,50 @@
+"""The ports the domain talks to; adapters and fakes implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.events import Event, Outgoing, SentRef
+
+EventSink = Callable[[Event], Awaitable[None]]
+
+
+class ChatAdapter(Protocol):
+    platform: str
+
+    async def start(self, on_event: EventSink) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, out: Outgoing) -> SentRef: ...
+
+
+class SendError(Exception):
+    """A platform refused a send. Adapters raise the subclasses below, never their own."""
+
+
+class RetryLater(SendError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class ChatGone(SendError):
+    """The bot was kicked/blocked or the chat no longer exists (Telegram 403/400)."""
+
+
+class ChatMovedTo(SendError):
+    def __init__(self, new_chat_id: str) -> None:
+        super().__init__(f"chat migrated to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
