@@ -1,0 +1,107 @@
+"""Tables and the engine/session factory (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, UniqueConstraint, event
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Station(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    address: str
+    phone: str
+    hours: str
+
+
+class Officer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    station_id: str = Field(foreign_key="station.id", index=True)
+    telegram_id: str | None = Field(default=None, index=True)
+    wechat_id: str | None = Field(default=None, index=True)
+    duty: bool = False
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "chat_group"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str
+    title: str = ""
+    station_id: str | None = Field(default=None, foreign_key="station.id", index=True)
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
+    active: bool = True
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class FaqEntry(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    title: str
+    answer: str  # a jinja2 template over the station's details
+    source: str
+    examples_json: str = "[]"
+    aliases_json: str = "[]"
+    file: str = ""
+
+
+class Escalation(SQLModel, table=True):
+    """A ticket: a resident's question an officer must answer or approve."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str
+    message_id: str
+    resident_id: str
+    resident_name: str
+    question: str  # masked of personal numbers before it is stored
+    action: str  # "suggest" or "escalate"
+    faq_id: str | None = None
+    draft: str | None = None
+    state: str = Field(default="pending", index=True)
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
+    answer: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int | None = Field(default=None, foreign_key="escalation.id", index=True)
+    actor: str
+    action: str
+    detail: str = ""
+    at: datetime = Field(default_factory=utcnow)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    # WAL lets the CLI read while the bot writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_tables(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine)
+
+
+def session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)

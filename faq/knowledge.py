@@ -1,0 +1,101 @@
+"""The FAQ knowledge base: one reviewable TOML file per topic under ``faq/topics``."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+TOPICS_DIR = Path(__file__).parent / "topics"
+REQUIRED_FIELDS = ("id", "title", "aliases", "examples", "source", "answer")
+OPTIONAL_FIELDS = ("match",)
+MATCH_FIELDS = ("patterns", "exclude")
+STATION_FIELDS = ("name", "address", "phone", "hours")
+# Rendered once at load so a template that needs anything else fails then, not in a group.
+SAMPLE_STATION = {"name": "示例派出所", "address": "示例路1号", "phone": "0000-0000000", "hours": "9:00-17:00"}
+
+
+class FaqError(Exception):
+    def __init__(self, file: str, problem: str) -> None:
+        self.file, self.problem = file, problem
+        super().__init__(f"FAQ entry {file}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class FaqTopic:
+    id: str
+    title: str
+    aliases: tuple[str, ...]
+    examples: tuple[str, ...]
+    source: str
+    answer: str  # jinja2 template source
+    patterns: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    file: str = field(default="", compare=False)
+
+
+_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+def render_answer(template: str, station: Mapping[str, str]) -> str:
+    return _env.from_string(template).render(station=dict(station)).strip()
+
+
+def _strings(data: Mapping[str, Any], key: str, file: str, *, required: bool = True) -> tuple[str, ...]:
+    value = data.get(key, [] if not required else None)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise FaqError(file, f"'{key}' must be a list of non-empty strings")
+    if required and not value:
+        raise FaqError(file, f"'{key}' must not be empty")
+    return tuple(value)
+
+
+def parse_topic(data: Mapping[str, Any], file: str) -> FaqTopic:
+    unknown = sorted(set(data) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
+    if unknown:
+        raise FaqError(file, f"unknown field(s) {', '.join(unknown)}")
+    missing = [key for key in REQUIRED_FIELDS if key not in data]
+    if missing:
+        raise FaqError(file, f"missing field(s) {', '.join(missing)}")
+    for key in ("id", "title", "source", "answer"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise FaqError(file, f"'{key}' must be a non-empty string")
+    match = data.get("match", {})
+    if not isinstance(match, dict) or set(match) - set(MATCH_FIELDS):
+        raise FaqError(file, f"[match] may only hold {', '.join(MATCH_FIELDS)}")
+    try:
+        render_answer(data["answer"], SAMPLE_STATION)
+    except TemplateError as exc:
+        raise FaqError(file, f"bad answer template: {exc}") from None
+    return FaqTopic(
+        id=data["id"],
+        title=data["title"],
+        aliases=_strings(data, "aliases", file),
+        examples=_strings(data, "examples", file),
+        source=data["source"],
+        answer=data["answer"],
+        patterns=_strings(match, "patterns", file, required=False),
+        exclude=_strings(match, "exclude", file, required=False),
+        file=file,
+    )
+
+
+def load_topic_file(path: Path) -> FaqTopic:
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FaqError(str(path), f"cannot read it: {exc}") from None
+    topic = parse_topic(data, str(path))
+    if topic.id != path.stem:
+        raise FaqError(str(path), f"id {topic.id!r} does not match the file name")
+    return topic
+
+
+def load_topics(directory: Path = TOPICS_DIR) -> tuple[FaqTopic, ...]:
+    return tuple(load_topic_file(path) for path in sorted(directory.glob("*.toml")))

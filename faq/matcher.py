@@ -1,0 +1,227 @@
+"""Decide what to do with a group message: answer from the FAQ, suggest, escalate, ignore.
+
+Pure: no I/O after construction. A topic is recognised by patterns of concepts that must
+all occur ("@id-card @lost"); an element used by only one topic is specific and weighs 2,
+a shared one weighs 1, and a topic's strength is its best pattern's weight. Intent cues
+(question, request, statement, case, incident, advert) then decide whether the resident
+is asking at all: a bot that talks on chatter gets kicked, so anything short of a clear,
+unambiguous question on one topic goes to the officer or stays silent.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from faq.knowledge import FaqTopic
+from faq.text import TermIndex, normalise, strip_mentions, tokenize
+
+Action = Literal["answer", "suggest", "escalate", "ignore"]
+DICT_DIR = Path(__file__).parent / "dict"
+INTENTS = ("question", "request", "police", "incident", "case", "statement", "advert")
+QUESTION_MARK = re.compile(r"[?？]|不\s*[!！~。.]*\s*$|(吗|么|呢)\s*[!！~。.]*\s*$")
+# 管不管, 能不能, 是不是, 有没有: the A-not-A question form, with any verb.
+A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+# "签注好了", "钱包找回来了": business already done is news, not a question.
+DONE = re.compile(
+    r"[\u4e00-\u9fff](好|完|妥)了|(找回来|拿到|办下来|领到|收到|弄好)了|^\W*(转|转发|分享)\W"
+)
+OFFICER_MENTION = re.compile(r"警|所长|民警|社区")
+# Confidence by pattern strength: one shared word is weak, a specific term or two
+# concepts together is a match.
+STRENGTH_CONFIDENCE = {1: 0.45, 2: 0.7, 3: 0.8}
+MAX_CONFIDENCE = 0.85
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    answer: float = 0.62
+    suggest: float = 0.35
+    addressed_answer: float = 0.55
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    faq_id: str | None
+    score: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    concepts: Mapping[str, tuple[str, ...]]
+    intents: Mapping[str, tuple[str, ...]]
+
+
+def load_lexicon(directory: Path = DICT_DIR) -> Lexicon:
+    with open(directory / "concepts.toml", "rb") as handle:
+        concepts = tomllib.load(handle)["concepts"]
+    with open(directory / "intents.toml", "rb") as handle:
+        intents = tomllib.load(handle)
+    missing = [name for name in INTENTS if name not in intents]
+    if missing:
+        raise ValueError(f"{directory / 'intents.toml'}: missing cue list(s) {missing}")
+    return Lexicon(
+        concepts={k: tuple(v) for k, v in concepts.items()},
+        intents={k: tuple(intents[k]) for k in INTENTS},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Element:
+    key: str
+    terms: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    elements: tuple[_Element, ...]
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
+class _TopicRules:
+    id: str
+    patterns: tuple[_Pattern, ...]
+    exclude: tuple[_Element, ...]
+
+
+class Matcher:
+    def __init__(
+        self,
+        topics: Sequence[FaqTopic],
+        lexicon: Lexicon,
+        thresholds: Thresholds = Thresholds(),
+    ) -> None:
+        self.thresholds = thresholds
+        self._lexicon = lexicon
+        raw = [(t, [p.split() for p in t.patterns] + [[a] for a in t.aliases]) for t in topics]
+        users: dict[str, set[str]] = {}
+        for topic, patterns in raw:
+            for pattern in patterns:
+                for key in pattern:
+                    users.setdefault(key, set()).add(topic.id)
+        self._rules = tuple(
+            _TopicRules(
+                id=topic.id,
+                patterns=tuple(
+                    _Pattern(
+                        elements=tuple(self._element(k, topic.id) for k in pattern),
+                        weight=sum(2 if len(users[k]) == 1 else 1 for k in pattern),
+                    )
+                    for pattern in patterns
+                ),
+                exclude=tuple(self._element(k, topic.id) for k in topic.exclude),
+            )
+            for topic, patterns in raw
+        )
+        self._intents = {name: frozenset(terms) for name, terms in lexicon.intents.items()}
+        every_term: set[str] = set().union(*self._intents.values())
+        for rules in self._rules:
+            for pattern in rules.patterns:
+                for element in pattern.elements:
+                    every_term |= element.terms
+            for element in rules.exclude:
+                every_term |= element.terms
+        self._index = TermIndex(every_term)
+
+    def _element(self, key: str, topic_id: str) -> _Element:
+        terms: set[str] = set()
+        for alternative in key.split("|"):
+            if alternative.startswith("@"):
+                concept = self._lexicon.concepts.get(alternative[1:])
+                if concept is None:
+                    raise ValueError(f"topic {topic_id}: unknown concept {alternative}")
+                terms.update(concept)
+            else:
+                terms.add(alternative)
+        return _Element(key, frozenset(terms))
+
+    def explain(self, text: str) -> tuple[set[str], set[str], list[tuple[str, float]]]:
+        """The terms found, the intent cues and the ranked topics (for `faq match --explain`)."""
+        body, mentions = strip_mentions(normalise(text))
+        found = self._index.find(tokenize(body))
+        return found, self._cues(body, mentions, found), self._rank(found)
+
+    def _cues(self, body: str, mentions: list[str], found: set[str]) -> set[str]:
+        cues = {name for name, terms in self._intents.items() if not terms.isdisjoint(found)}
+        if QUESTION_MARK.search(body.strip()) or A_NOT_A.search(body):
+            cues.add("question")
+        if DONE.search(body):
+            cues.add("statement")
+        if any(OFFICER_MENTION.search(name) for name in mentions):
+            cues.add("police")
+        return cues
+
+    def decide(self, text: str, addressed: bool = False) -> Decision:
+        body, mentions = strip_mentions(normalise(text))
+        tokens = tokenize(body)
+        if not tokens:
+            return Decision("ignore", None, 0.0, "no words")
+        found = self._index.find(tokens)
+        cues = self._cues(body, mentions, found)
+        # "谢谢大家帮忙" thanks, it does not ask: a request counts only without a statement.
+        asking = "question" in cues or ("request" in cues and "statement" not in cues)
+
+        ranked = self._rank(found)
+        faq_id, confidence = (ranked[0] if ranked else (None, 0.0))
+        if ranked:
+            strength = ranked[0][1]
+            confidence = STRENGTH_CONFIDENCE.get(int(strength), MAX_CONFIDENCE)
+            if len(ranked) > 1 and ranked[1][1] >= strength:
+                confidence -= 0.2  # two topics fit equally: let the officer choose
+            if asking:
+                confidence += 0.15
+            elif "statement" in cues:
+                confidence -= 0.45  # "我身份证已经换好了 谢谢": news, not a question
+            else:
+                confidence -= 0.05
+            if "advert" in cues:
+                confidence -= 0.3
+            if "case" in cues:
+                confidence = min(confidence, self.thresholds.answer - 0.05)
+            confidence = round(max(0.0, min(1.0, confidence)), 3)
+        return self._act(faq_id, confidence, cues, asking, addressed)
+
+    def _rank(self, found: set[str]) -> list[tuple[str, float]]:
+        scored: list[tuple[str, float]] = []
+        for rules in self._rules:
+            if any(not e.terms.isdisjoint(found) for e in rules.exclude):
+                continue
+            best = max(
+                (p.weight for p in rules.patterns if all(not e.terms.isdisjoint(found) for e in p.elements)),
+                default=0,
+            )
+            if best:
+                scored.append((rules.id, float(best)))
+        scored.sort(key=lambda item: item[1], reverse=True)
+        return scored
+
+    def _act(
+        self, faq_id: str | None, confidence: float, cues: set[str], asking: bool, addressed: bool
+    ) -> Decision:
+        t = self.thresholds
+        # Something is happening: the officer must know, unless the resident clearly asks
+        # a FAQ question about it ("有人打电话说孙子打架了让寄钱 是不是骗人的").
+        if "incident" in cues and not (faq_id and asking and confidence >= t.answer):
+            return Decision("escalate", faq_id, confidence, "incident")
+        answer_at = t.addressed_answer if addressed else t.answer
+        if faq_id and confidence >= answer_at:
+            return Decision("answer", faq_id, confidence, "confident match")
+        if faq_id and confidence >= t.suggest and (asking or addressed or "case" in cues):
+            return Decision("suggest", faq_id, confidence, "plausible match")
+        police_business = "police" in cues or "case" in cues or (faq_id is not None)
+        if (asking or "case" in cues) and police_business and "advert" not in cues:
+            return Decision("escalate", None, confidence, "question for the police")
+        if addressed and (asking or "statement" not in cues):
+            return Decision("escalate", None, confidence, "addressed to the bot")
+        return Decision("ignore", None, confidence, "not a question for the police")
+
+
+def build_matcher(topics: Iterable[FaqTopic], thresholds: Thresholds = Thresholds()) -> Matcher:
+    return Matcher(tuple(topics), load_lexicon(), thresholds)
