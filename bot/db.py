@@ -28,6 +28,8 @@ class Officer(SQLModel, table=True):
     telegram_id: str | None = Field(default=None, index=True)
     wechat_id: str | None = Field(default=None, index=True)
     duty: bool = False
+    # Set after 修改 is pressed: this officer's next private message answers that ticket.
+    editing_ticket_id: int | None = None
 
 
 class Group(SQLModel, table=True):
@@ -69,6 +71,11 @@ class Escalation(SQLModel, table=True):
     state: str = Field(default="pending", index=True)
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     answer: str | None = None
+    decided_by: str | None = None
+    card_chat_id: str | None = None  # where the officer's card is, to edit it later
+    card_message_id: str | None = None
+    reminded: int = 0  # 1 after the reminder, 2 after the duty-officer hand-over
+    add_to_faq: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

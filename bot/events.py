@@ -88,6 +88,7 @@ class Outgoing:
     mention_name: str | None = None
     buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
     edit_message_id: str | None = None
+    tag: str | None = None  # e.g. "card:12": lets the sender record where a card landed
 
 
 @dataclass(frozen=True, slots=True)

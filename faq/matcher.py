@@ -183,8 +183,9 @@ class Matcher:
                 confidence -= 0.05
             if "advert" in cues:
                 confidence -= 0.3
-            if "case" in cues:
-                confidence = min(confidence, self.thresholds.answer - 0.05)
+            if "case" in cues:  # a personal case is never answered from the FAQ alone
+                t = self.thresholds
+                confidence = min(confidence, min(t.answer, t.addressed_answer) - 0.05)
             confidence = round(max(0.0, min(1.0, confidence)), 3)
         return self._act(faq_id, confidence, cues, asking, addressed)
 

@@ -137,12 +137,16 @@ class TermIndex:
 
 @cache
 def dictionary_words() -> frozenset[str]:
-    """Chinese words of 2-4 characters from jieba's dictionary (about 330,000)."""
+    """Common Chinese words of 2-4 characters from jieba's dictionary (frequency >= 50).
+
+    Rare entries are left out: 身分证 and 护罩 are in the dictionary, but in a residents'
+    group they are typos of 身份证 and 护照, not words of their own.
+    """
     spec = importlib.util.find_spec("jieba")  # locate, don't import: jieba loads slowly
     if spec is None or spec.origin is None:
         return frozenset()
     path = Path(spec.origin).parent / "dict.txt"
-    return frozenset(re.findall(r"^(\S\S\S?\S?) ", path.read_text(encoding="utf-8"), re.M))
+    return frozenset(re.findall(r"^(\S\S\S?\S?) (?:[5-9]\d|\d{3,}) ", path.read_text(encoding="utf-8"), re.M))
 
 
 def _chars_agree(term: Term, span: Sequence[Token]) -> bool:

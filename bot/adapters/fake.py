@@ -1,0 +1,32 @@
+"""An in-memory adapter for tests (after Errbot's test backend): events go in, sends are kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.events import Event, Outgoing, SentRef
+from bot.ports import EventSink
+
+
+@dataclass
+class FakeAdapter:
+    platform: str = "console"
+    sent: list[Outgoing] = field(default_factory=list)
+    _on_event: EventSink | None = None
+
+    async def start(self, on_event: EventSink) -> None:
+        self._on_event = on_event
+
+    async def stop(self) -> None:
+        self._on_event = None
+
+    async def send(self, out: Outgoing) -> SentRef:
+        self.sent.append(out)
+        return SentRef(out.chat, out.edit_message_id or str(len(self.sent)))
+
+    async def inject(self, event: Event) -> list[Outgoing]:
+        """Deliver an event as the platform would; returns what the bot sent in reply."""
+        assert self._on_event is not None, "start() the adapter first"
+        before = len(self.sent)
+        await self._on_event(event)
+        return self.sent[before:]

@@ -1,0 +1,110 @@
+"""All wiring in one place; tests call the same functions with fakes."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.config import Settings
+from bot.db import FaqEntry, Officer, Station, create_tables, make_engine, session
+from bot.dispatcher import Dispatcher, Route
+from bot.events import (
+    BotAddedToGroup,
+    BotRemovedFromGroup,
+    ButtonPress,
+    ChatMigrated,
+    Event,
+    IncomingMessage,
+    Outgoing,
+    SentRef,
+)
+from bot.ports import ChatAdapter, Clock, SystemClock
+from bot.services import RecentQuestions, Services
+from faq.knowledge import FaqTopic, load_topics
+from faq.matcher import Thresholds, build_matcher
+from handlers import officer, onboarding, questions
+from handlers.tickets import record_card
+
+
+def sync_config(db: Session, settings: Settings) -> None:
+    """Stations and officers come from the config file; the database follows it."""
+    for station in settings.stations:
+        row = db.get(Station, station.id) or Station(id=station.id, name="", address="", phone="", hours="")
+        row.name, row.address, row.phone, row.hours = (
+            station.name, station.address, station.phone, station.hours
+        )  # fmt: skip
+        db.add(row)
+    db.flush()
+    for configured in settings.officers:
+        row = db.exec(
+            select(Officer).where(Officer.name == configured.name, Officer.station_id == configured.station)
+        ).first() or Officer(name=configured.name, station_id=configured.station)
+        row.telegram_id, row.wechat_id, row.duty = (
+            configured.telegram_id, configured.wechat_id, configured.duty
+        )  # fmt: skip
+        db.add(row)
+    db.commit()
+
+
+def sync_faq(db: Session, topics: tuple[FaqTopic, ...]) -> None:
+    for topic in topics:
+        row = db.get(FaqEntry, topic.id) or FaqEntry(id=topic.id, title="", answer="", source="")
+        row.title, row.answer, row.source, row.file = topic.title, topic.answer, topic.source, topic.file
+        row.examples_json = json.dumps(topic.examples, ensure_ascii=False)
+        row.aliases_json = json.dumps(topic.aliases, ensure_ascii=False)
+        db.add(row)
+    db.commit()
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    engine = make_engine(settings.database.url)
+    create_tables(engine)
+    topics = load_topics()
+    with session(engine) as db:
+        sync_config(db, settings)
+        sync_faq(db, topics)
+    m = settings.matcher
+    thresholds = Thresholds(m.answer_threshold, m.suggest_threshold, m.addressed_answer_threshold)
+    return Services(
+        settings=settings,
+        engine=engine,
+        matcher=build_matcher(topics, thresholds),
+        topics={t.id: t for t in topics},
+        clock=clock or SystemClock(),
+        recent=RecentQuestions(timedelta(seconds=settings.behaviour.repeat_window_seconds)),
+    )
+
+
+def _is(kind: type[Any]) -> Any:
+    return lambda event: isinstance(event, kind)
+
+
+def _private(event: Event) -> bool:
+    return isinstance(event, IncomingMessage) and not event.is_group
+
+
+def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) -> Dispatcher:
+    def remember_card(out: Outgoing, ref: SentRef) -> None:
+        if out.tag and out.tag.startswith("card:"):
+            with session(services.engine) as db:
+                record_card(db, int(out.tag.split(":")[1]), ref.chat.chat_id, ref.message_id)
+
+    routes = [
+        Route("bot added", _is(BotAddedToGroup), partial(onboarding.on_bot_added, services)),
+        Route("bot removed", _is(BotRemovedFromGroup), partial(onboarding.on_bot_removed, services)),
+        Route("chat migrated", _is(ChatMigrated), partial(onboarding.on_chat_migrated, services)),
+        Route("button", _is(ButtonPress), partial(officer.on_button, services)),
+        Route(
+            "bind",
+            lambda e: isinstance(e, IncomingMessage) and onboarding.is_bind_command(e),
+            partial(onboarding.on_bind, services),
+        ),
+        Route("officer private", _private, partial(officer.on_officer_private, services)),
+        Route("resident message", _is(IncomingMessage), partial(questions.on_resident_message, services)),
+    ]
+    return Dispatcher(routes, adapters, on_sent=remember_card)

@@ -1,0 +1,229 @@
+"""The `jingmin` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="警民 jingmin: the community-police group-chat bot.", no_args_is_help=True)
+faq_app = typer.Typer(help="The FAQ knowledge base and matcher.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(faq_app, name="faq")
+app.add_typer(db_app, name="db")
+
+DEMO_CONFIG = Path(__file__).with_name("demo.toml")
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file (see config.example.toml).")
+]
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _settings(config: Path | None, fallback: Path | None = None) -> Settings:
+    """Load the config or stop with one clear line and exit code 2."""
+    try:
+        return load_settings(config or fallback or Path("config.toml"))
+    except ConfigError as problem:
+        err.print(str(problem), markup=False)
+        raise typer.Exit(2) from None
+
+
+def _matcher(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    from faq.knowledge import FaqError, load_topics
+    from faq.matcher import Thresholds, build_matcher
+
+    try:
+        topics = load_topics()
+    except FaqError as problem:
+        err.print(str(problem), markup=False)
+        raise typer.Exit(2) from None
+    if settings is None:
+        return build_matcher(topics)
+    m = settings.matcher
+    return build_matcher(topics, Thresholds(m.answer_threshold, m.suggest_threshold, m.addressed_answer_threshold))
+
+
+@app.command()
+def demo(
+    config: ConfigOption = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: a SQLite file).")] = None,
+) -> None:
+    """Chat with the bot in a simulated community group in this terminal."""
+    settings = _settings(config, DEMO_CONFIG)
+    if db:
+        settings = settings.model_copy(update={"database": settings.database.model_copy(update={"url": db})})
+    asyncio.run(_run_demo(settings))
+
+
+async def _run_demo(settings: Settings) -> None:
+    from bot.adapters.console import GROUP, ConsoleAdapter
+    from bot.bootstrap import build_dispatcher, build_services
+    from bot.db import Officer, session
+    from handlers.common import ensure_group
+
+    services = build_services(settings)
+    if not settings.officers:
+        err.print(f"the demo needs at least one [[officers]] entry; see {DEMO_CONFIG}")
+        raise typer.Exit(2)
+    officer_name = settings.officers[0].name
+    console = ConsoleAdapter(officer_name)
+    with session(services.engine) as db:
+        # The demo group starts bound to the first officer, as if they had sent /bind.
+        officer = db.exec(__import__("sqlmodel").select(Officer).where(Officer.name == officer_name)).one()
+        group = ensure_group(db, GROUP, console.group_title)
+        group.station_id, group.officer_id = officer.station_id, officer.id
+        db.add(group)
+        db.commit()
+    await console.start(build_dispatcher(services, {"console": console}))
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Start every enabled platform; with no platform token, the console demo."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(config, DEMO_CONFIG if config is None and not Path("config.toml").exists() else None)
+    from bot.config import TELEGRAM_TOKEN_ENV, WECHAT_TOKEN_ENV, secret
+
+    platforms = [
+        name
+        for name, enabled, env in (
+            ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
+            ("wechat", settings.wechat.enabled, WECHAT_TOKEN_ENV),
+        )
+        if enabled and secret(env)
+    ]
+    if not platforms:
+        err.print(
+            f"No platform is enabled with a token ({TELEGRAM_TOKEN_ENV} / {WECHAT_TOKEN_ENV} unset):"
+            " starting the console demo instead."
+        )
+        asyncio.run(_run_demo(settings))
+        return
+    err.print(f"platforms {', '.join(platforms)} are configured, but their adapters arrive in later issues")
+    raise typer.Exit(2)
+
+
+@faq_app.command("list")
+def faq_list() -> None:
+    """List the FAQ entries."""
+    from faq.knowledge import load_topics
+
+    table = Table("id", "title", "examples", "aliases")
+    for topic in load_topics():
+        table.add_row(topic.id, topic.title, str(len(topic.examples)), "、".join(topic.aliases[:4]))
+    out.print(table)
+
+
+@faq_app.command("show")
+def faq_show(
+    faq_id: Annotated[str, typer.Argument(metavar="ID")],
+    config: ConfigOption = None,
+) -> None:
+    """Show one FAQ entry, its answer rendered for the first station of the config."""
+    from faq.knowledge import SAMPLE_STATION, load_topics, render_answer
+
+    topics = {t.id: t for t in load_topics()}
+    topic = topics.get(faq_id)
+    if topic is None:
+        err.print(f"no FAQ entry {faq_id!r}; `jingmin faq list` shows the ids")
+        raise typer.Exit(1)
+    station = SAMPLE_STATION
+    if config:
+        settings = _settings(config)
+        if settings.stations:
+            station = settings.stations[0].model_dump()
+    out.print(f"[bold]{topic.id}[/bold] {topic.title}   ({topic.file})")
+    out.print("别名: " + "、".join(topic.aliases), markup=False)
+    out.print("例句: " + " / ".join(topic.examples), markup=False)
+    out.print("依据: " + topic.source, markup=False)
+    out.print("\n" + render_answer(topic.answer, station), markup=False)
+
+
+@faq_app.command("match")
+def faq_match(
+    config: ConfigOption = None,
+    explain: Annotated[bool, typer.Option(help="Add the terms, cues and topics found.")] = False,
+) -> None:
+    """Read JSON lines {"text": ..., "addressed": false} on stdin; write one decision per line."""
+    matcher = _matcher(_settings(config) if config else None)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text, addressed = str(row["text"]), bool(row.get("addressed", False))
+        except (ValueError, KeyError, TypeError) as problem:
+            print(json.dumps({"error": f"bad input line: {problem}", "line": line.rstrip("\n")}, ensure_ascii=False))
+            continue
+        decision = matcher.decide(text, addressed=addressed)
+        result = {"text": text, "action": decision.action, "faq_id": decision.faq_id, "score": decision.score}
+        if explain:
+            found, cues, ranked = matcher.explain(text)
+            result |= {"reason": decision.reason, "terms": sorted(found), "cues": sorted(cues), "topics": ranked}
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+@faq_app.command("eval")
+def faq_eval(
+    file: Annotated[Path, typer.Argument(help="Labelled JSON lines like shared/eval/faq_dev.jsonl.")],
+    config: ConfigOption = None,
+) -> None:
+    """Score the matcher on labelled lines: by label, by kind, and every mistake."""
+    from faq.evaluation import EvalFileError, evaluate, read_cases
+
+    try:
+        cases = read_cases(file)
+    except EvalFileError as problem:
+        err.print(str(problem), markup=False)
+        raise typer.Exit(1) from None
+    report = evaluate(cases, _matcher(_settings(config) if config else None).decide)
+    for title, key in (("by expected label", lambda o: o.case.expect), ("by kind", lambda o: o.case.kind)):
+        table = Table(title=title)
+        for column in ("", "messages", "right", "%"):
+            table.add_column(column, justify="right" if column else "left")
+        for name, total, good in report.groups(key):
+            table.add_row(name, str(total), str(good), f"{100 * good / total:.0f}")
+        out.print(table)
+    mistakes = [o for o in report.outcomes if not o.correct]
+    out.print(f"[bold]mistakes ({len(mistakes)})[/bold]")
+    for o in mistakes:
+        d = o.decision
+        out.print(f"  expected {o.case.expect} [{o.case.kind}], got {d.action} {d.faq_id or ''} {d.score}: {o.case.text}", markup=False)
+    for name, value in report.headline().items():
+        out.print(f"{value:7.1%}  {name}")
+    out.print("all targets met" if report.meets_targets() else "[red]some targets missed[/red]")
+
+
+@db_app.command("init")
+def db_init(config: ConfigOption = None) -> None:
+    """Create the tables and load the config's stations and officers and the FAQ."""
+    from bot.bootstrap import build_services
+
+    settings = _settings(config)
+    build_services(settings)
+    out.print(f"database ready: {settings.database.url.split('@')[-1]}")
+
+
+def _mount_optional() -> None:
+    try:
+        from guard.cli import app as guard_app
+    except ImportError:  # the guard arrives in its own issue
+        return
+    app.add_typer(guard_app, name="guard")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,70 @@
+"""An ordered list of (predicate, handler) routes; the first handler that handles stops.
+
+Handlers return the messages to send (``None`` = not mine, try the next route). They never
+raise into an adapter: an error is logged and the event is dropped, so one bad message
+cannot stop polling.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.events import Event, Outgoing, SentRef
+from bot.ports import ChatAdapter
+
+log = logging.getLogger(__name__)
+
+Predicate = Callable[[Event], bool]
+Handler = Callable[[Any], Awaitable[Sequence[Outgoing] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    predicate: Predicate
+    handler: Handler
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        routes: Sequence[Route],
+        adapters: Mapping[str, ChatAdapter],
+        on_sent: Callable[[Outgoing, SentRef], None] | None = None,
+    ) -> None:
+        self._routes = tuple(routes)
+        self._adapters = adapters
+        self._on_sent = on_sent
+
+    async def __call__(self, event: Event) -> list[SentRef]:
+        for route in self._routes:
+            if not route.predicate(event):
+                continue
+            try:
+                outgoing = await route.handler(event)
+            except Exception:
+                log.exception("handler %s failed on a %s event", route.name, type(event).__name__)
+                return []
+            if outgoing is not None:
+                return await self.send_all(outgoing)
+        return []
+
+    async def send_all(self, outgoing: Sequence[Outgoing]) -> list[SentRef]:
+        sent = []
+        for out in outgoing:
+            adapter = self._adapters.get(out.chat.platform)
+            if adapter is None:
+                log.error("no adapter for platform %s; message dropped", out.chat.platform)
+                continue
+            try:
+                ref = await adapter.send(out)
+            except Exception:
+                log.exception("sending to a %s chat failed", out.chat.platform)
+                continue
+            sent.append(ref)
+            if out.tag and self._on_sent:
+                self._on_sent(out, ref)
+        return sent

@@ -1,0 +1,61 @@
+"""The bot joins, leaves or follows a group, and an officer binds a group to a station."""
+
+from __future__ import annotations
+
+from bot.db import session
+from bot.events import BotAddedToGroup, BotRemovedFromGroup, ChatMigrated, IncomingMessage, Outgoing
+from bot.services import Services
+from bot.templates import render
+from handlers.common import ensure_group, find_group
+from handlers.tickets import audit, officer_by_platform_id
+
+BIND_COMMANDS = ("/bind", "绑定")
+
+
+def is_bind_command(msg: IncomingMessage) -> bool:
+    return msg.is_group and msg.text.strip().split("@")[0] in BIND_COMMANDS
+
+
+async def on_bot_added(services: Services, event: BotAddedToGroup) -> list[Outgoing]:
+    with session(services.engine) as db:
+        group = ensure_group(db, event.chat, event.title)
+        group.active = True
+        db.add(group)
+        db.commit()
+    return [Outgoing(event.chat, render("intro.j2"))]
+
+
+async def on_bot_removed(services: Services, event: BotRemovedFromGroup) -> list[Outgoing]:
+    with session(services.engine) as db:
+        group = find_group(db, event.chat)
+        if group is not None:
+            group.active = False
+            db.add(group)
+            db.commit()
+    return []
+
+
+async def on_chat_migrated(services: Services, event: ChatMigrated) -> list[Outgoing]:
+    with session(services.engine) as db:
+        group = find_group(db, event.old)
+        if group is not None and find_group(db, event.new) is None:
+            group.chat_id = event.new.chat_id
+            db.add(group)
+            db.commit()
+    return []
+
+
+async def on_bind(services: Services, msg: IncomingMessage) -> list[Outgoing]:
+    with session(services.engine) as db:
+        officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
+        group = ensure_group(db, msg.chat, msg.chat_title)
+        if officer is None:
+            audit(db, None, f"user:{msg.sender_id}", "bind refused", msg.chat.chat_id)
+            db.commit()
+            return [Outgoing(msg.chat, render("bind_refused.j2"), reply_to=msg.message_id)]
+        group.station_id, group.officer_id, group.active = officer.station_id, officer.id, True
+        db.add(group)
+        audit(db, None, f"officer:{officer.name}", "bind", msg.chat.chat_id)
+        db.commit()
+        station = services.station_details(officer.station_id)
+        return [Outgoing(msg.chat, render("bind_ok.j2", station=station, officer=officer))]

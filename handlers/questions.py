@@ -1,0 +1,59 @@
+"""Residents' messages: answer from the FAQ, or open a ticket for the officer."""
+
+from __future__ import annotations
+
+from bot.db import Officer, session
+from bot.events import IncomingMessage, Outgoing
+from bot.services import Services
+from bot.templates import render
+from faq.knowledge import render_answer
+from handlers.common import ensure_group
+from handlers.tickets import card, open_ticket
+
+
+async def on_resident_message(services: Services, msg: IncomingMessage) -> list[Outgoing]:
+    now = services.clock.now()
+    if msg.sender_is_bot or not msg.text.strip():
+        return []
+    # Catching up after downtime must not flood a group with stale answers.
+    if (now - msg.received_at).total_seconds() > services.settings.behaviour.max_message_age_seconds:
+        return []
+    decision = services.matcher.decide(msg.text, addressed=msg.addressed)
+    if decision.action == "ignore":
+        return [Outgoing(msg.chat, render("not_understood.j2"), reply_to=msg.message_id)] if (
+            msg.addressed and not msg.is_group
+        ) else []
+
+    with session(services.engine) as db:
+        group = ensure_group(db, msg.chat, msg.chat_title) if msg.is_group else None
+        station = services.station_details(group.station_id if group else None)
+        draft = None
+        if decision.faq_id and station is not None:
+            draft = render_answer(services.topics[decision.faq_id].answer, station.model_dump())
+
+        if decision.action == "answer" and draft is not None:
+            repeated = not msg.addressed and services.recent.seen_recently(
+                msg.chat.platform, msg.chat.chat_id, decision.faq_id or "", now
+            )
+            if repeated:
+                return []
+            return [
+                Outgoing(
+                    msg.chat,
+                    draft,
+                    reply_to=msg.message_id,
+                    mention_id=msg.sender_id,
+                    mention_name=msg.sender_name,
+                )
+            ]
+
+        ticket = open_ticket(db, msg, decision, draft, now)
+        out: list[Outgoing] = []
+        if msg.addressed:
+            out.append(Outgoing(msg.chat, render("escalated.j2", ticket=ticket), reply_to=msg.message_id))
+        officer = db.get(Officer, ticket.officer_id) if ticket.officer_id else None
+        if officer is not None:
+            officer_card = card(ticket, officer, group.title if group else msg.sender_name)
+            if officer_card is not None:
+                out.append(officer_card)
+        return out

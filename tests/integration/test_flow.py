@@ -1,0 +1,159 @@
+"""The whole bot (bootstrap, dispatcher, handlers, matcher, database) through the fake adapter."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.adapters.fake import FakeAdapter
+from bot.bootstrap import build_dispatcher, build_services
+from bot.config import parse_settings
+from bot.db import AuditEntry, Escalation, Group, session
+from bot.events import BotAddedToGroup, BotRemovedFromGroup, ButtonPress, ChatMigrated, ChatRef, IncomingMessage
+from bot.services import Services
+
+GROUP = ChatRef("console", "group:1")
+OFFICER_CHAT = ChatRef("console", "officer:王警官")
+_ids = itertools.count(1)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def settings_for(url: str):  # type: ignore[no-untyped-def]
+    return parse_settings(
+        {
+            "database": {"url": url},
+            "stations": [
+                {"id": "xq", "name": "兴庆派出所", "address": "解放东街1号", "phone": "0951-6000000", "hours": "9-17"}
+            ],
+            "officers": [{"name": "王警官", "station": "xq", "duty": True}],
+        },
+        "test",
+    )
+
+
+def said(text: str, *, sender: str = "r1", group: bool = True, addressed: bool = False,
+         at: datetime | None = None, bot: bool = False) -> IncomingMessage:  # fmt: skip
+    chat = GROUP if group else (OFFICER_CHAT if sender == "王警官" else ChatRef("console", sender))
+    return IncomingMessage(
+        chat, sender, "张阿姨" if sender == "r1" else sender, text, str(next(_ids)),
+        is_group=group, addressed=addressed or not group,
+        received_at=at or datetime(2026, 11, 28, 9, 0, tzinfo=UTC), sender_is_bot=bot,
+        chat_title="幸福里社区群",
+    )  # fmt: skip
+
+
+async def start(url: str, clock: Clock) -> tuple[Services, FakeAdapter]:
+    services = build_services(settings_for(url), clock)
+    adapter = FakeAdapter()
+    await adapter.start(build_dispatcher(services, {"console": adapter}))
+    return services, adapter
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+async def test_join_bind_answer_escalate_edit_restart_approve(db_url: str, clock: Clock) -> None:
+    services, bot = await start(db_url, clock)
+    now = clock.now()
+    intro = await bot.inject(BotAddedToGroup(GROUP, "幸福里社区群", "u9", now))
+    assert "社区警务助手" in intro[0].text
+
+    refused = await bot.inject(said("/bind", sender="stranger"))
+    assert "只有登记在册的社区民警" in refused[0].text
+    bound = await bot.inject(said("/bind", sender="王警官"))
+    assert "兴庆派出所" in bound[0].text
+
+    question = said("身份证丢了咋补办")
+    answer = await bot.inject(question)
+    assert len(answer) == 1 and answer[0].reply_to == question.message_id
+    assert "40元" in answer[0].text and "兴庆派出所" in answer[0].text
+
+    # Same question again in the window: no second answer.
+    assert await bot.inject(said("身份证丢了怎么补办啊")) == []
+
+    unknown = said("小区门口那个井盖松了 踩上去晃 谁管 能找警察吗", addressed=True)
+    out = await bot.inject(unknown)
+    ack = next(o for o in out if o.chat == GROUP)
+    card = next(o for o in out if o.chat == OFFICER_CHAT)
+    assert "工单号 #" in ack.text
+    assert [b.label for b in card.buttons[0]] == ["修改", "驳回"]  # no draft, so no 批准
+    with session(services.engine) as db:
+        ticket = db.exec(select(Escalation)).one()
+        assert ticket.state == "pending" and ticket.card_message_id
+
+    done = await bot.inject(said(f"修改 {ticket.id} 您好，井盖属于市政，我已联系物业和市政处理。", sender="王警官", group=False))
+    to_group = next(o for o in done if o.chat == GROUP)
+    assert to_group.reply_to == unknown.message_id and "市政" in to_group.text
+    assert any(o.edit_message_id == ticket.card_message_id for o in done)
+
+    # A suggestion with a drafted answer, then the process "dies": a new bootstrap on the
+    # same database approves it by button data alone.
+    suggested = said("孩子上户口的事 我上周交的材料 审核到哪一步了 帮忙查下进度", addressed=True)
+    await bot.inject(suggested)
+    with session(services.engine) as db:
+        second = db.exec(select(Escalation).where(Escalation.state == "pending")).one()
+    assert second.draft and second.faq_id == "newborn-hukou"
+
+    services2, bot2 = await start(db_url, clock)
+    press = ButtonPress(OFFICER_CHAT, "王警官", "王警官", f"t:approve:{second.id}", second.card_message_id or "", now)
+    approved = await bot2.inject(press)
+    assert any(o.chat == GROUP and o.reply_to == suggested.message_id for o in approved)
+    assert "已经处理过了" in (await bot2.inject(press))[0].text  # nothing answered twice
+
+    with session(services2.engine) as db:
+        actions = [a.action for a in db.exec(select(AuditEntry)).all()]
+    assert actions.count("opened") == 2 and "edit" in actions and "approve" in actions
+    assert "bind refused" in actions
+
+
+async def test_only_officers_act_on_tickets(db_url: str, clock: Clock) -> None:
+    services, bot = await start(db_url, clock)
+    await bot.inject(said("/bind", sender="王警官"))
+    await bot.inject(said("楼下有人在撬电动车 现在还在"))
+    with session(services.engine) as db:
+        ticket = db.exec(select(Escalation)).one()
+    press = ButtonPress(ChatRef("console", "r1"), "r1", "张阿姨", f"t:reject:{ticket.id}", "1", clock.now())
+    refused = await bot.inject(press)
+    assert "只有社区民警" in refused[0].text
+    with session(services.engine) as db:
+        assert db.get(Escalation, ticket.id).state == "pending"  # type: ignore[union-attr]
+        assert db.exec(select(AuditEntry).where(AuditEntry.action == "refused")).one().actor == "user:r1"
+
+
+async def test_stays_silent_when_it_should(db_url: str, clock: Clock) -> None:
+    _, bot = await start(db_url, clock)
+    assert await bot.inject(said("收到 谢谢")) == []
+    assert await bot.inject(said("身份证丢了咋办", bot=True)) == []
+    stale = said("身份证丢了咋办", at=clock.now() - timedelta(hours=2))
+    assert await bot.inject(stale) == []
+
+
+async def test_group_lifecycle_follows_the_platform(db_url: str, clock: Clock) -> None:
+    services, bot = await start(db_url, clock)
+    await bot.inject(BotAddedToGroup(GROUP, "幸福里社区群", "u9", clock.now()))
+    new = ChatRef("console", "group:1-super")
+    await bot.inject(ChatMigrated(GROUP, new, clock.now()))
+    await bot.inject(BotRemovedFromGroup(new, clock.now()))
+    with session(services.engine) as db:
+        group = db.exec(select(Group)).one()
+    assert group.chat_id == "group:1-super" and group.active is False
+
+
+async def test_personal_numbers_are_masked_in_tickets(db_url: str, clock: Clock) -> None:
+    services, bot = await start(db_url, clock)
+    await bot.inject(said("我电话13812345678 身份证号码被人冒用了 能帮忙查一下吗", addressed=True))
+    with session(services.engine) as db:
+        question = db.exec(select(Escalation)).one().question
+    assert "13812345678" not in question and "138" in question
