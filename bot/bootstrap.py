@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -34,27 +34,41 @@ from handlers.tickets import record_card
 def sync_config(db: Session, settings: Settings) -> None:
     """Stations and officers come from the config file; the database follows it."""
     for station in settings.stations:
-        row = db.get(Station, station.id) or Station(id=station.id, name="", address="", phone="", hours="")
+        row = db.get(Station, station.id) or Station(
+            id=station.id, name="", address="", phone="", hours=""
+        )
         row.name, row.address, row.phone, row.hours = (
-            station.name, station.address, station.phone, station.hours
-        )  # fmt: skip
+            station.name,
+            station.address,
+            station.phone,
+            station.hours,
+        )
         db.add(row)
     db.flush()
     for configured in settings.officers:
-        row = db.exec(
-            select(Officer).where(Officer.name == configured.name, Officer.station_id == configured.station)
+        officer_row = db.exec(
+            select(Officer).where(
+                Officer.name == configured.name, Officer.station_id == configured.station
+            )
         ).first() or Officer(name=configured.name, station_id=configured.station)
-        row.telegram_id, row.wechat_id, row.duty = (
-            configured.telegram_id, configured.wechat_id, configured.duty
-        )  # fmt: skip
-        db.add(row)
+        officer_row.telegram_id, officer_row.wechat_id, officer_row.duty = (
+            configured.telegram_id,
+            configured.wechat_id,
+            configured.duty,
+        )
+        db.add(officer_row)
     db.commit()
 
 
 def sync_faq(db: Session, topics: tuple[FaqTopic, ...]) -> None:
     for topic in topics:
         row = db.get(FaqEntry, topic.id) or FaqEntry(id=topic.id, title="", answer="", source="")
-        row.title, row.answer, row.source, row.file = topic.title, topic.answer, topic.source, topic.file
+        row.title, row.answer, row.source, row.file = (
+            topic.title,
+            topic.answer,
+            topic.source,
+            topic.file,
+        )
         row.examples_json = json.dumps(topic.examples, ensure_ascii=False)
         row.aliases_json = json.dumps(topic.aliases, ensure_ascii=False)
         db.add(row)
@@ -96,7 +110,9 @@ def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) ->
 
     routes = [
         Route("bot added", _is(BotAddedToGroup), partial(onboarding.on_bot_added, services)),
-        Route("bot removed", _is(BotRemovedFromGroup), partial(onboarding.on_bot_removed, services)),
+        Route(
+            "bot removed", _is(BotRemovedFromGroup), partial(onboarding.on_bot_removed, services)
+        ),
         Route("chat migrated", _is(ChatMigrated), partial(onboarding.on_chat_migrated, services)),
         Route("button", _is(ButtonPress), partial(officer.on_button, services)),
         Route(
@@ -105,6 +121,10 @@ def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) ->
             partial(onboarding.on_bind, services),
         ),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
-        Route("resident message", _is(IncomingMessage), partial(questions.on_resident_message, services)),
+        Route(
+            "resident message",
+            _is(IncomingMessage),
+            partial(questions.on_resident_message, services),
+        ),
     ]
     return Dispatcher(routes, adapters, on_sent=remember_card)

@@ -50,7 +50,9 @@ def _matcher(settings: Settings | None = None):  # type: ignore[no-untyped-def]
     if settings is None:
         return build_matcher(topics)
     m = settings.matcher
-    return build_matcher(topics, Thresholds(m.answer_threshold, m.suggest_threshold, m.addressed_answer_threshold))
+    return build_matcher(
+        topics, Thresholds(m.answer_threshold, m.suggest_threshold, m.addressed_answer_threshold)
+    )
 
 
 @app.command()
@@ -61,7 +63,9 @@ def demo(
     """Chat with the bot in a simulated community group in this terminal."""
     settings = _settings(config, DEMO_CONFIG)
     if db:
-        settings = settings.model_copy(update={"database": settings.database.model_copy(update={"url": db})})
+        settings = settings.model_copy(
+            update={"database": settings.database.model_copy(update={"url": db})}
+        )
     asyncio.run(_run_demo(settings))
 
 
@@ -79,7 +83,9 @@ async def _run_demo(settings: Settings) -> None:
     console = ConsoleAdapter(officer_name)
     with session(services.engine) as db:
         # The demo group starts bound to the first officer, as if they had sent /bind.
-        officer = db.exec(__import__("sqlmodel").select(Officer).where(Officer.name == officer_name)).one()
+        officer = db.exec(
+            __import__("sqlmodel").select(Officer).where(Officer.name == officer_name)
+        ).one()
         group = ensure_group(db, GROUP, console.group_title)
         group.station_id, group.officer_id = officer.station_id, officer.id
         db.add(group)
@@ -90,8 +96,12 @@ async def _run_demo(settings: Settings) -> None:
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Start every enabled platform; with no platform token, the console demo."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings(config, DEMO_CONFIG if config is None and not Path("config.toml").exists() else None)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = _settings(
+        config, DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
+    )
     from bot.config import TELEGRAM_TOKEN_ENV, WECHAT_TOKEN_ENV, secret
 
     platforms = [
@@ -104,12 +114,14 @@ def run(config: ConfigOption = None) -> None:
     ]
     if not platforms:
         err.print(
-            f"No platform is enabled with a token ({TELEGRAM_TOKEN_ENV} / {WECHAT_TOKEN_ENV} unset):"
-            " starting the console demo instead."
+            "No platform is enabled with a token"
+            f" ({TELEGRAM_TOKEN_ENV} / {WECHAT_TOKEN_ENV} unset): starting the console demo."
         )
         asyncio.run(_run_demo(settings))
         return
-    err.print(f"platforms {', '.join(platforms)} are configured, but their adapters arrive in later issues")
+    err.print(
+        f"{', '.join(platforms)}: configured, but this build has no adapter wired for it yet"
+    )
     raise typer.Exit(2)
 
 
@@ -163,19 +175,36 @@ def faq_match(
             row = json.loads(line)
             text, addressed = str(row["text"]), bool(row.get("addressed", False))
         except (ValueError, KeyError, TypeError) as problem:
-            print(json.dumps({"error": f"bad input line: {problem}", "line": line.rstrip("\n")}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"error": f"bad input line: {problem}", "line": line.rstrip("\n")},
+                    ensure_ascii=False,
+                )
+            )
             continue
         decision = matcher.decide(text, addressed=addressed)
-        result = {"text": text, "action": decision.action, "faq_id": decision.faq_id, "score": decision.score}
+        result = {
+            "text": text,
+            "action": decision.action,
+            "faq_id": decision.faq_id,
+            "score": decision.score,
+        }
         if explain:
             found, cues, ranked = matcher.explain(text)
-            result |= {"reason": decision.reason, "terms": sorted(found), "cues": sorted(cues), "topics": ranked}
+            result |= {
+                "reason": decision.reason,
+                "terms": sorted(found),
+                "cues": sorted(cues),
+                "topics": ranked,
+            }
         print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
 @faq_app.command("eval")
 def faq_eval(
-    file: Annotated[Path, typer.Argument(help="Labelled JSON lines like shared/eval/faq_dev.jsonl.")],
+    file: Annotated[
+        Path, typer.Argument(help="Labelled JSON lines like shared/eval/faq_dev.jsonl.")
+    ],
     config: ConfigOption = None,
 ) -> None:
     """Score the matcher on labelled lines: by label, by kind, and every mistake."""
@@ -187,7 +216,10 @@ def faq_eval(
         err.print(str(problem), markup=False)
         raise typer.Exit(1) from None
     report = evaluate(cases, _matcher(_settings(config) if config else None).decide)
-    for title, key in (("by expected label", lambda o: o.case.expect), ("by kind", lambda o: o.case.kind)):
+    for title, key in (
+        ("by expected label", lambda o: o.case.expect),
+        ("by kind", lambda o: o.case.kind),
+    ):
         table = Table(title=title)
         for column in ("", "messages", "right", "%"):
             table.add_column(column, justify="right" if column else "left")
@@ -198,7 +230,11 @@ def faq_eval(
     out.print(f"[bold]mistakes ({len(mistakes)})[/bold]")
     for o in mistakes:
         d = o.decision
-        out.print(f"  expected {o.case.expect} [{o.case.kind}], got {d.action} {d.faq_id or ''} {d.score}: {o.case.text}", markup=False)
+        out.print(
+            f"  expected {o.case.expect} [{o.case.kind}], got {d.action} {d.faq_id or ''}"
+            f" {d.score}: {o.case.text}",
+            markup=False,
+        )
     for name, value in report.headline().items():
         out.print(f"{value:7.1%}  {name}")
     out.print("all targets met" if report.meets_targets() else "[red]some targets missed[/red]")

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bot.events import Event, Outgoing, SentRef
 
-EventSink = Callable[[Event], Awaitable[None]]
+EventSink = Callable[[Event], Awaitable[object]]
 
 
 class ChatAdapter(Protocol):

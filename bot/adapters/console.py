@@ -43,7 +43,11 @@ class ConsoleAdapter:
 
     @property
     def _prompt(self) -> str:
-        return f"[私聊] {self.officer_name}> " if self._as_officer else f"[{self.group_title}] {RESIDENT_NAME}> "
+        return (
+            f"[私聊] {self.officer_name}> "
+            if self._as_officer
+            else f"[{self.group_title}] {RESIDENT_NAME}> "
+        )
 
     async def start(self, on_event: EventSink) -> None:
         """Runs the chat until end of input or /quit."""
@@ -73,16 +77,29 @@ class ConsoleAdapter:
         if self._as_officer:
             chat = ChatRef("console", f"officer:{self.officer_name}")
             return IncomingMessage(
-                chat, self.officer_name, self.officer_name, line, str(next(self._ids)),
-                is_group=False, addressed=True, received_at=now,
-            )  # fmt: skip
+                chat,
+                self.officer_name,
+                self.officer_name,
+                line,
+                str(next(self._ids)),
+                is_group=False,
+                addressed=True,
+                received_at=now,
+            )
         addressed = any(name in line for name in BOT_NAMES)
         for name in BOT_NAMES:
             line = line.replace(name, " ")
         return IncomingMessage(
-            GROUP, RESIDENT_ID, RESIDENT_NAME, line.strip(), str(next(self._ids)),
-            is_group=True, addressed=addressed, received_at=now, chat_title=self.group_title,
-        )  # fmt: skip
+            GROUP,
+            RESIDENT_ID,
+            RESIDENT_NAME,
+            line.strip(),
+            str(next(self._ids)),
+            is_group=True,
+            addressed=addressed,
+            received_at=now,
+            chat_title=self.group_title,
+        )
 
     async def stop(self) -> None:
         return None

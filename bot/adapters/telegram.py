@@ -1,0 +1,606 @@
+"""The Telegram edge: python-telegram-bot 22 behind the platform-neutral ``ChatAdapter``.
+
+Two halves:
+
+- ``to_event()`` is pure: one ``telegram.Update`` in, one ``bot.events`` event (or None)
+  out. It is unit-tested from recorded Bot API payloads.
+- ``TelegramAdapter`` owns a PTB ``Application`` (long polling, no persistence, no job
+  queue: our own scheduler and database own time and state) and turns Telegram errors
+  into ``bot.ports.SendError`` subclasses, so nothing outside ``bot/adapters`` ever sees a
+  Telegram type.
+
+The token is a secret: it is never logged and never part of an error message, although
+the Bot API puts it into every request URL (see ``_guard_logs``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.config import TELEGRAM_TOKEN_ENV
+from bot.events import (
+    BotAddedToGroup,
+    BotRemovedFromGroup,
+    Button,
+    ButtonPress,
+    ChatRef,
+    Event,
+    IncomingMessage,
+    Outgoing,
+    SentRef,
+)
+from bot.events import ChatMigrated as ChatMigratedEvent
+from bot.ports import ChatGone, ChatMovedTo, Clock, EventSink, RetryLater, SendError, SystemClock
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+# edited_message is left out on purpose: answering edits would answer a question twice.
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+PLATFORM: Final = "telegram"
+
+_GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+_PRESENT = frozenset(
+    {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+)
+_AFTER_MENTION = " ,，:：、"
+# Loggers that can see request URLs (and so the token): PTB's bot/request/updater loggers.
+_URL_LOGGERS = (
+    "httpx",
+    "telegram.Bot",
+    "telegram.ext",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+)
+# Retrying a send that failed before Telegram answered (connection refused, 5xx) is safe.
+_NETWORK_RETRY_SECONDS = 5.0
+
+PRIVACY_MODE_WARNING = (
+    "the bot cannot see ordinary group messages (privacy mode is on), only commands, "
+    "@mentions and replies to it; disable privacy mode with @BotFather /setprivacy -> "
+    "Disable, then remove the bot from each group and add it again"
+)
+JOIN_GROUPS_WARNING = (
+    "the bot cannot be added to groups; allow it with @BotFather /setjoingroups -> Enable"
+)
+
+
+class TelegramSetupError(Exception):
+    """The adapter cannot start; the message tells the admin what to fix (never the token)."""
+
+
+# --------------------------------------------------------------------------------------
+# Update -> event (pure)
+
+
+def to_event(update: Update, *, bot_id: int, bot_username: str, now: datetime) -> Event | None:
+    """Map one Telegram update to a platform-neutral event; None for everything we ignore."""
+    if update.callback_query is not None:
+        return _button_press(update.callback_query, now)
+    if update.my_chat_member is not None:
+        return _membership_change(update.my_chat_member, bot_id)
+    message = update.message
+    if message is None:
+        return None
+    if message.migrate_to_chat_id is not None:
+        # The supergroup also gets a migrate_from_chat_id message; one event is enough.
+        return ChatMigratedEvent(
+            old=_ref(message.chat.id),
+            new=_ref(message.migrate_to_chat_id),
+            received_at=message.date,
+        )
+    return _incoming_message(message, bot_id, bot_username)
+
+
+def _ref(chat_id: int) -> ChatRef:
+    return ChatRef(PLATFORM, str(chat_id))
+
+
+def _button_press(query: CallbackQuery, now: datetime) -> ButtonPress | None:
+    # Buttons on inline-mode messages have no message; games have no data: neither is ours.
+    if query.message is None or not isinstance(query.data, str):
+        return None
+    return ButtonPress(
+        chat=_ref(query.message.chat.id),
+        sender_id=str(query.from_user.id),
+        sender_name=query.from_user.full_name,
+        data=query.data,
+        message_id=str(query.message.message_id),
+        received_at=now,  # a callback query carries no date of its own
+        callback_id=query.id,
+    )
+
+
+def _is_present(member: ChatMember) -> bool:
+    if member.status in _PRESENT:
+        return True
+    return member.status == ChatMemberStatus.RESTRICTED and bool(
+        getattr(member, "is_member", False)
+    )
+
+
+def _membership_change(change: ChatMemberUpdated, bot_id: int) -> Event | None:
+    if change.chat.type not in _GROUP_TYPES or change.new_chat_member.user.id != bot_id:
+        return None
+    was_in, is_in = _is_present(change.old_chat_member), _is_present(change.new_chat_member)
+    if is_in and not was_in:
+        return BotAddedToGroup(
+            chat=_ref(change.chat.id),
+            title=change.chat.title or "",
+            added_by_id=str(change.from_user.id),
+            received_at=change.date,
+        )
+    if was_in and not is_in:
+        return BotRemovedFromGroup(chat=_ref(change.chat.id), received_at=change.date)
+    return None  # e.g. promoted to administrator: still the same group membership
+
+
+def _incoming_message(message: Message, bot_id: int, bot_username: str) -> IncomingMessage | None:
+    chat = message.chat
+    if chat.type not in _GROUP_TYPES and chat.type != ChatType.PRIVATE:
+        return None  # channels
+    if message.text is not None:
+        text, entities = message.text, message.entities
+    elif message.caption is not None:
+        text, entities = message.caption, message.caption_entities
+    else:
+        return None  # stickers, photos without caption, service messages
+
+    sender = _sender(message)
+    if sender is None:
+        return None
+    sender_id, sender_name, sender_is_bot = sender
+
+    mentioned, text = _strip_own_mentions(text, entities, bot_id, bot_username)
+    reply = message.reply_to_message
+    if reply is not None and reply.forum_topic_created is not None:
+        reply = None  # in forum topics every message "replies" to the topic's first message
+    replied_to_bot = (
+        reply is not None and reply.from_user is not None and reply.from_user.id == bot_id
+    )
+    is_private = chat.type == ChatType.PRIVATE
+    return IncomingMessage(
+        chat=_ref(chat.id),
+        sender_id=sender_id,
+        sender_name=sender_name,
+        text=text,
+        message_id=str(message.message_id),
+        is_group=not is_private,
+        addressed=is_private or mentioned or replied_to_bot,
+        received_at=message.date,
+        sender_is_bot=sender_is_bot,
+        chat_title=chat.title or "",
+        reply_to_message_id=str(reply.message_id) if reply is not None else None,
+    )
+
+
+def _sender(message: Message) -> tuple[str, str, bool] | None:
+    if message.sender_chat is not None:
+        # Anonymous group admins speak as the group itself: a person, so not a bot. A linked
+        # channel posting into its discussion group is an announcement, not a resident.
+        origin = message.sender_chat
+        return str(origin.id), origin.title or "", origin.id != message.chat.id
+    if message.from_user is not None:
+        user = message.from_user
+        return str(user.id), user.full_name, user.is_bot
+    return None
+
+
+def _strip_own_mentions(
+    text: str, entities: Sequence[MessageEntity], bot_id: int, bot_username: str
+) -> tuple[bool, str]:
+    """Whether the message names this bot, and the text without those mentions.
+
+    Entity offsets count UTF-16 code units (an emoji counts two), so spans are cut from the
+    UTF-16 encoding rather than from the Python string.
+    """
+    handle = "@" + bot_username.lower()
+    spans: list[tuple[int, int]] = []
+    for entity in entities:
+        start, end = entity.offset, entity.offset + entity.length
+        piece = _utf16_slice(text, start, end)
+        named = entity.type == MessageEntity.MENTION and piece.lower() == handle
+        if named or _links_to(entity, bot_id):
+            spans.append((start, end))
+        elif entity.type == MessageEntity.BOT_COMMAND and piece.lower().endswith(handle):
+            # "/bind@jingmin_bot" -> "/bind": keep the command, drop the addressee.
+            spans.append((end - _utf16_len(handle), end))
+    if not spans:
+        return False, text
+    return True, _cut_utf16(text, spans)
+
+
+def _links_to(entity: MessageEntity, user_id: int) -> bool:
+    # A text_mention names a user without a username by linking the user object.
+    user = entity.user
+    return entity.type == MessageEntity.TEXT_MENTION and user is not None and user.id == user_id
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _utf16_slice(text: str, start: int, end: int) -> str:
+    return text.encode("utf-16-le")[start * 2 : end * 2].decode("utf-16-le", errors="replace")
+
+
+def _cut_utf16(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    data = text.encode("utf-16-le")
+    pieces: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        pieces.append(data[position * 2 : start * 2].decode("utf-16-le", errors="replace"))
+        position = end
+    pieces.append(data[position * 2 :].decode("utf-16-le", errors="replace"))
+    # "@bot，请问…" should read "请问…", not start with the comma that followed the mention.
+    kept = [pieces[0].strip()] + [piece.lstrip(_AFTER_MENTION).strip() for piece in pieces[1:]]
+    return " ".join(piece for piece in kept if piece)
+
+
+# --------------------------------------------------------------------------------------
+# The adapter
+
+
+@dataclass(frozen=True, slots=True)
+class PollingOptions:
+    """How the adapter talks to the Bot API; tests shrink these to keep suites fast."""
+
+    long_poll_seconds: float = 30.0  # getUpdates waits this long on the server when idle
+    poll_interval: float = 0.0  # pause between getUpdates calls
+    request_timeout: float = 10.0  # connect/read/write timeout of ordinary API calls
+    concurrent_updates: int = 1  # 1 keeps each chat's messages in order
+
+
+def api_urls(api_base_url: str) -> tuple[str, str]:
+    """(base_url, base_file_url) for PTB from the ``[telegram] api_base_url`` setting.
+
+    PTB appends the token to a plain base URL ("https://api.telegram.org/bot" + token), or
+    fills a "{token}" placeholder. A bare host ("http://127.0.0.1:8081") gets the standard
+    "/bot" path of the Bot API; the file URL is the same with "/file" before "/bot".
+    """
+    url = api_base_url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise TelegramSetupError(
+            f"[telegram] api_base_url must be an http(s) URL such as {DEFAULT_API_BASE_URL}, "
+            f"got {api_base_url!r}"
+        )
+    if parts.path == "":
+        url += "/bot"
+    elif not url.endswith("/bot") and "{token}" not in url:
+        raise TelegramSetupError(
+            "[telegram] api_base_url must end with /bot (the token is appended to it), "
+            f"e.g. {DEFAULT_API_BASE_URL}; got {api_base_url!r}"
+        )
+    cut = url.rfind("/bot")
+    return url, url[:cut] + "/file" + url[cut:]
+
+
+class _RedactToken(logging.Filter):
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._token in message:
+            record.msg, record.args = message.replace(self._token, "<token>"), None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = text.replace(self._token, "<token>")
+        return True
+
+
+class TelegramAdapter:
+    """``ChatAdapter`` for Telegram on a PTB ``Application`` with long polling."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        token: str | None,
+        *,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        polling: PollingOptions | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        token = (token or "").strip()
+        if not token:
+            raise TelegramSetupError(
+                f"{TELEGRAM_TOKEN_ENV} is not set; put the bot token from @BotFather in that "
+                "environment variable (never in the config file)"
+            )
+        self._token = token
+        self._base_url, self._base_file_url = api_urls(api_base_url)
+        self._polling = polling or PollingOptions()
+        self._clock: Clock = clock or SystemClock()
+        self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._sink: EventSink | None = None
+        self._log_filter = _RedactToken(token)
+        self.bot_id = 0
+        self.bot_username = ""
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, on_event: EventSink) -> None:
+        """getMe, then long polling; returns once updates are being fetched."""
+        if self._app is not None:
+            raise RuntimeError("TelegramAdapter is already started")
+        self._guard_logs()
+        self._sink = on_event
+        timeout = self._polling.request_timeout
+        app = (
+            Application.builder()
+            .token(self._token)
+            .base_url(self._base_url)
+            .base_file_url(self._base_file_url)
+            .job_queue(None)  # our scheduler owns time; PTB's JobQueue would be a second one
+            .concurrent_updates(self._polling.concurrent_updates)
+            .connect_timeout(timeout)
+            .read_timeout(timeout)
+            .write_timeout(timeout)
+            .get_updates_connect_timeout(timeout)
+            .get_updates_read_timeout(timeout)  # PTB adds the long-poll time on top
+            .build()
+        )
+        app.add_handler(TypeHandler(Update, self._on_update))
+        try:
+            await app.initialize()  # calls getMe: this is where a bad token shows
+            me = app.bot.bot
+            assert app.updater is not None  # the builder always makes one unless told not to
+            await app.updater.start_polling(
+                poll_interval=self._polling.poll_interval,
+                timeout=timedelta(seconds=self._polling.long_poll_seconds),
+                allowed_updates=list(ALLOWED_UPDATES),
+                # Updates that arrived while we were down are still answered (the handlers
+                # skip ones that are too old), so nothing is dropped on restart.
+                drop_pending_updates=False,
+                error_callback=self._on_polling_error,
+            )
+            await app.start()
+        except InvalidToken:
+            await self._discard(app)
+            # PTB's own message quotes the token, so it is replaced, not chained.
+            raise TelegramSetupError(
+                f"Telegram rejected the token in {TELEGRAM_TOKEN_ENV}; check it with "
+                "@BotFather (/mybots -> API Token), and if you run your own Bot API server, "
+                f"that [telegram] api_base_url ({self._base_url}) points at it"
+            ) from None
+        except NetworkError as exc:
+            await self._discard(app)
+            raise TelegramSetupError(
+                f"cannot reach the Telegram Bot API at {self._base_url}: {self._redact(exc)}"
+            ) from None
+        except TelegramError as exc:
+            await self._discard(app)
+            raise TelegramSetupError(
+                f"the Telegram Bot API at {self._base_url} refused to start polling: "
+                f"{self._redact(exc)}"
+            ) from None
+        except BaseException:
+            await self._discard(app)
+            raise
+        self._app = app
+        self.bot_id, self.bot_username = me.id, me.username or ""
+
+    async def stop(self) -> None:
+        """Stop polling, finish the update in hand, confirm fetched updates, close HTTP."""
+        app, self._app = self._app, None
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        self._unguard_logs()
+
+    async def _discard(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        # A failed getMe leaves the bot's HTTP clients open while the Application counts as
+        # not initialised (its shutdown() then does nothing), so close both.
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.shutdown()  # returns at once if initialize() never finished
+            await app.bot.shutdown()  # idempotent
+        except Exception:  # cleanup must not hide the real error
+            log.debug("telegram: cleanup after a failed start failed", exc_info=True)
+        self._unguard_logs()
+
+    def _guard_logs(self) -> None:
+        # httpx logs every request URL at INFO, and the Bot API puts the token in the URL;
+        # WARNING keeps its real problems visible. PTB's debug logs print the URL too, so
+        # its loggers get a filter that blanks the token out.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        for name in _URL_LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
+
+    def _unguard_logs(self) -> None:
+        for name in _URL_LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
+
+    def _redact(self, error: BaseException) -> str:
+        return str(error).replace(self._token, "<token>")
+
+    def _on_polling_error(self, error: TelegramError) -> None:
+        # PTB retries by itself; one line instead of its default traceback per failure.
+        log.warning("telegram: getUpdates failed, retrying: %s", self._redact(error))
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        sink = self._sink
+        if sink is None:
+            return
+        try:
+            event = to_event(
+                update,
+                bot_id=context.bot.id,
+                bot_username=context.bot.username,
+                now=self._clock.now(),
+            )
+        except Exception:
+            log.exception("telegram: could not read update %s", update.update_id)
+            return
+        if event is None:
+            return
+        try:
+            await sink(event)
+        except Exception:
+            # Handlers should not raise; if one does, polling must go on regardless.
+            log.exception("telegram: handling %s failed", type(event).__name__)
+
+    def _bot(self) -> ExtBot[Any]:
+        if self._app is None:
+            raise RuntimeError("TelegramAdapter is not started")
+        bot: ExtBot[Any] = self._app.bot
+        return bot
+
+    # -- sending ------------------------------------------------------------------------
+
+    async def send(self, out: Outgoing) -> SentRef:
+        """sendMessage (or editMessageText when ``out.edit_message_id`` is set)."""
+        bot = self._bot()
+        chat_id = _chat_id(out.chat)
+        markup = _keyboard(out.buttons)
+        try:
+            if out.edit_message_id is not None:
+                edited = await bot.edit_message_text(
+                    out.text,
+                    chat_id=chat_id,
+                    message_id=int(out.edit_message_id),
+                    reply_markup=markup,
+                )
+                message_id = (
+                    str(edited.message_id) if isinstance(edited, Message) else out.edit_message_id
+                )
+                return SentRef(out.chat, message_id)
+            reply = (
+                # The resident may have deleted the question; the answer still goes out.
+                ReplyParameters(int(out.reply_to), allow_sending_without_reply=True)
+                if out.reply_to
+                else None
+            )
+            sent = await bot.send_message(
+                chat_id, out.text, reply_parameters=reply, reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "message is not modified" in exc.message.lower():
+                # Editing to what is already shown (e.g. replayed after a restart) is done.
+                return SentRef(out.chat, str(out.edit_message_id))
+            raise self._send_error(exc) from None
+        except TelegramError as exc:
+            raise self._send_error(exc) from None
+        return SentRef(out.chat, str(sent.message_id))
+
+    def _send_error(self, exc: TelegramError) -> SendError:
+        if isinstance(exc, RetryAfter):
+            return RetryLater(_seconds(exc))
+        if isinstance(exc, ChatMigrated):
+            return ChatMovedTo(str(exc.new_chat_id))
+        if isinstance(exc, Forbidden):
+            return ChatGone(self._redact(exc))
+        if isinstance(exc, BadRequest):
+            # PTB drops Telegram's "Bad Request: " prefix and capitalises what is left.
+            if "chat not found" in exc.message.lower():
+                return ChatGone(self._redact(exc))
+            return SendError(self._redact(exc))
+        if isinstance(exc, TimedOut):
+            # Telegram may have delivered it: retrying could post twice, so the caller decides.
+            return SendError(f"timed out, delivery unknown: {self._redact(exc)}")
+        if isinstance(exc, NetworkError):
+            return RetryLater(_NETWORK_RETRY_SECONDS)
+        return SendError(self._redact(exc))
+
+    async def answer_callback(
+        self, callback_id: str, text: str = "", *, alert: bool = False
+    ) -> bool:
+        """Stop the button's spinner (optionally with a toast); False if Telegram refused."""
+        try:
+            return await self._bot().answer_callback_query(
+                callback_id, text=text or None, show_alert=alert
+            )
+        except TelegramError as exc:
+            # Queries expire after a while (e.g. pressed while we were restarting): harmless.
+            log.info("telegram: could not answer button press: %s", self._redact(exc))
+            return False
+
+    async def delete_message(self, chat: ChatRef, message_id: str) -> bool:
+        """Delete a message; False if it is gone already or the bot may not delete it."""
+        try:
+            return await self._bot().delete_message(_chat_id(chat), int(message_id))
+        except TelegramError as exc:
+            log.info("telegram: could not delete message %s: %s", message_id, self._redact(exc))
+            return False
+
+    async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
+        """The command menu users see next to the input field."""
+        await self._bot().set_my_commands([BotCommand(name, about) for name, about in commands])
+
+    async def check_setup(self) -> list[str]:
+        """Plain-English problems the admin should fix in @BotFather (empty when all is well)."""
+        me = await self._bot().get_me()
+        problems = []
+        if not me.can_join_groups:
+            problems.append(JOIN_GROUPS_WARNING)
+        if not me.can_read_all_group_messages:
+            problems.append(PRIVACY_MODE_WARNING)
+        return problems
+
+
+def _chat_id(chat: ChatRef) -> int | str:
+    if chat.platform != PLATFORM:
+        raise ValueError(f"TelegramAdapter cannot send to a {chat.platform} chat")
+    try:
+        return int(chat.chat_id)
+    except ValueError:
+        return chat.chat_id  # "@channelusername"
+
+
+def _keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None  # also removes an existing keyboard when editing
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )
+
+
+def _seconds(exc: RetryAfter) -> float:
+    # PTB 22.2+ warns when retry_after is read as an int (a timedelta later); accept both.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up (first time) and run every check: lint, format, types, and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== ruff check" && .venv/bin/ruff check .
+echo "== ruff format --check" && .venv/bin/ruff format --check .
+echo "== mypy (strict)" && .venv/bin/mypy
+echo "== pytest (all markers, slow and e2e included)" && exec .venv/bin/pytest -q "$@"
