@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import TELEGRAM_TOKEN_ENV, ConfigError, Settings, load_settings
 
 app = typer.Typer(help="警民 jingmin: the community-police group-chat bot.", no_args_is_help=True)
 faq_app = typer.Typer(help="The FAQ knowledge base and matcher.", no_args_is_help=True)
@@ -96,33 +96,25 @@ async def _run_demo(settings: Settings) -> None:
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Start every enabled platform; with no platform token, the console demo."""
+    from bot.runtime import StartupError, enabled_platforms, run_bot
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = _settings(
-        config, DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
-    )
-    from bot.config import TELEGRAM_TOKEN_ENV, WECHAT_TOKEN_ENV, secret
-
-    platforms = [
-        name
-        for name, enabled, env in (
-            ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
-            ("wechat", settings.wechat.enabled, WECHAT_TOKEN_ENV),
-        )
-        if enabled and secret(env)
-    ]
-    if not platforms:
+    default = DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
+    settings = _settings(config, default)
+    if not enabled_platforms(settings):
         err.print(
             "No platform is enabled with a token"
-            f" ({TELEGRAM_TOKEN_ENV} / {WECHAT_TOKEN_ENV} unset): starting the console demo."
+            f" ([telegram] enabled and {TELEGRAM_TOKEN_ENV} set): starting the console demo."
         )
         asyncio.run(_run_demo(settings))
         return
-    err.print(
-        f"{', '.join(platforms)}: configured, but this build has no adapter wired for it yet"
-    )
-    raise typer.Exit(2)
+    try:
+        asyncio.run(run_bot(settings))
+    except StartupError as problem:
+        err.print(f"cannot start: {problem}", markup=False)
+        raise typer.Exit(2) from None
 
 
 @faq_app.command("list")

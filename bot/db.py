@@ -80,6 +80,28 @@ class Escalation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class SeenUpdate(SQLModel, table=True):
+    """Messages and button presses already taken, so a redelivered update is not answered twice."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str
+    message_id: str
+    seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LearnedQuestion(SQLModel, table=True):
+    """A question an officer answered with 加入FAQ on: asked again, it is answered at once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    text_key: str = Field(unique=True)
+    faq_id: str | None = None
+    answer: str | None = None  # the officer's own words when no FAQ entry fits
+    added_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     escalation_id: int | None = Field(default=None, foreign_key="escalation.id", index=True)

@@ -36,7 +36,9 @@ class Outcome:
     @property
     def wrong_answer(self) -> bool:
         d = self.decision
-        return d.action == "answer" and (self.case.expect in NON_TOPIC or d.faq_id != self.case.expect)
+        return d.action == "answer" and (
+            self.case.expect in NON_TOPIC or d.faq_id != self.case.expect
+        )
 
 
 @dataclass

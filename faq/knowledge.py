@@ -17,7 +17,12 @@ OPTIONAL_FIELDS = ("match",)
 MATCH_FIELDS = ("patterns", "exclude")
 STATION_FIELDS = ("name", "address", "phone", "hours")
 # Rendered once at load so a template that needs anything else fails then, not in a group.
-SAMPLE_STATION = {"name": "示例派出所", "address": "示例路1号", "phone": "0000-0000000", "hours": "9:00-17:00"}
+SAMPLE_STATION = {
+    "name": "示例派出所",
+    "address": "示例路1号",
+    "phone": "0000-0000000",
+    "hours": "9:00-17:00",
+}
 
 
 class FaqError(Exception):
@@ -39,14 +44,18 @@ class FaqTopic:
     file: str = field(default="", compare=False)
 
 
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_env = SandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+)
 
 
 def render_answer(template: str, station: Mapping[str, str]) -> str:
     return _env.from_string(template).render(station=dict(station)).strip()
 
 
-def _strings(data: Mapping[str, Any], key: str, file: str, *, required: bool = True) -> tuple[str, ...]:
+def _strings(
+    data: Mapping[str, Any], key: str, file: str, *, required: bool = True
+) -> tuple[str, ...]:
     value = data.get(key, [] if not required else None)
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise FaqError(file, f"'{key}' must be a list of non-empty strings")

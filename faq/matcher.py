@@ -123,8 +123,8 @@ class Matcher:
         self._intents = {name: frozenset(terms) for name, terms in lexicon.intents.items()}
         every_term: set[str] = set().union(*self._intents.values())
         for rules in self._rules:
-            for pattern in rules.patterns:
-                for element in pattern.elements:
+            for compiled in rules.patterns:
+                for element in compiled.elements:
                     every_term |= element.terms
             for element in rules.exclude:
                 every_term |= element.terms
@@ -169,7 +169,7 @@ class Matcher:
         asking = "question" in cues or ("request" in cues and "statement" not in cues)
 
         ranked = self._rank(found)
-        faq_id, confidence = (ranked[0] if ranked else (None, 0.0))
+        faq_id, confidence = ranked[0] if ranked else (None, 0.0)
         if ranked:
             strength = ranked[0][1]
             confidence = STRENGTH_CONFIDENCE.get(int(strength), MAX_CONFIDENCE)
@@ -195,7 +195,11 @@ class Matcher:
             if any(not e.terms.isdisjoint(found) for e in rules.exclude):
                 continue
             best = max(
-                (p.weight for p in rules.patterns if all(not e.terms.isdisjoint(found) for e in p.elements)),
+                (
+                    p.weight
+                    for p in rules.patterns
+                    if all(not e.terms.isdisjoint(found) for e in p.elements)
+                ),
                 default=0,
             )
             if best:

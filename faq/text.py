@@ -24,7 +24,9 @@ MENTION = re.compile(r"@[^\s\u2005@]{1,20}[\s\u2005]?")
 LATIN_WORD = re.compile(r"[a-z]+|\d+")
 MAX_INPUT_CHARS = 2000
 # Agreeing on a particle says nothing: 挂了 is not a typo of 刮了.
-PARTICLES = frozenset("了的着过吗呢吧啊么嘛呀哦个一不")  # a question is never longer; the rest is noise to skip
+PARTICLES = frozenset(
+    "了的着过吗呢吧啊么嘛呀哦个一不"
+)  # a question is never longer; the rest is noise to skip
 
 
 def _toneless(reading: str) -> str:
@@ -69,6 +71,12 @@ class Token:
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS]).lower()
     return "".join(c if c.isprintable() else " " for c in text)
+
+
+def question_key(text: str) -> str:
+    """The same question typed twice, whatever the mentions, spaces and punctuation."""
+    body, _ = strip_mentions(normalise(text))
+    return "".join(c for c in body if c.isalnum())
 
 
 def strip_mentions(text: str) -> tuple[str, list[str]]:
@@ -146,7 +154,9 @@ def dictionary_words() -> frozenset[str]:
     if spec is None or spec.origin is None:
         return frozenset()
     path = Path(spec.origin).parent / "dict.txt"
-    return frozenset(re.findall(r"^(\S\S\S?\S?) (?:[5-9]\d|\d{3,}) ", path.read_text(encoding="utf-8"), re.M))
+    return frozenset(
+        re.findall(r"^(\S\S\S?\S?) (?:[5-9]\d|\d{3,}) ", path.read_text(encoding="utf-8"), re.M)
+    )
 
 
 def _chars_agree(term: Term, span: Sequence[Token]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from bot.db import Group
+from bot.db import Escalation, Group
 from bot.events import ChatRef
 
 
@@ -25,3 +25,8 @@ def ensure_group(session: Session, chat: ChatRef, title: str = "") -> Group:
         session.add(group)
         session.commit()
     return group
+
+
+def find_group_title(session: Session, ticket: Escalation) -> str:
+    group = find_group(session, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
+    return group.title if group and group.title else ticket.chat_id

@@ -31,10 +31,16 @@ COMMAND = re.compile(
     re.S | re.I,
 )
 VERBS = {
-    "批准": "approve", "/approve": "approve", "修改": "edit", "/edit": "edit",
-    "驳回": "reject", "/reject": "reject", "工单": "show", "/ticket": "show",
+    "批准": "approve",
+    "/approve": "approve",
+    "修改": "edit",
+    "/edit": "edit",
+    "驳回": "reject",
+    "/reject": "reject",
+    "工单": "show",
+    "/ticket": "show",
     "加入faq": "faq",
-}  # fmt: skip
+}
 LIST_COMMANDS = ("待办", "/pending")
 HELP_COMMANDS = ("帮助", "/help", "/start")
 
@@ -112,5 +118,9 @@ def _act(
     messages: Sequence[Outgoing | None] = (outcome.to_group, outcome.card_update)
     done = [m for m in messages if m is not None]
     if outcome.card_update is None or outcome.card_update.chat != chat:
-        done.append(Outgoing(chat, render("officer_card_done.j2", ticket=outcome.ticket, verb=verb, reason=rest)))
+        done.append(
+            Outgoing(
+                chat, render("officer_card_done.j2", ticket=outcome.ticket, verb=verb, reason=rest)
+            )
+        )
     return done

@@ -7,8 +7,9 @@ from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
 from faq.knowledge import render_answer
+from faq.matcher import Decision
 from handlers.common import ensure_group
-from handlers.tickets import card, open_ticket
+from handlers.tickets import card, learned_answer, open_ticket
 
 
 async def on_resident_message(services: Services, msg: IncomingMessage) -> list[Outgoing]:
@@ -16,13 +17,24 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
     if msg.sender_is_bot or not msg.text.strip():
         return []
     # Catching up after downtime must not flood a group with stale answers.
-    if (now - msg.received_at).total_seconds() > services.settings.behaviour.max_message_age_seconds:
+    if (
+        now - msg.received_at
+    ).total_seconds() > services.settings.behaviour.max_message_age_seconds:
         return []
-    decision = services.matcher.decide(msg.text, addressed=msg.addressed)
+    with session(services.engine) as db:
+        learned = learned_answer(db, msg.text)
+    if learned is not None and learned.answer:  # an officer's own answer to this very question
+        return [_reply(msg, learned.answer)]
+    if learned is not None and learned.faq_id in services.topics:
+        decision = Decision("answer", learned.faq_id, 1.0, "learned")
+    else:
+        decision = services.matcher.decide(msg.text, addressed=msg.addressed)
     if decision.action == "ignore":
-        return [Outgoing(msg.chat, render("not_understood.j2"), reply_to=msg.message_id)] if (
-            msg.addressed and not msg.is_group
-        ) else []
+        return (
+            [Outgoing(msg.chat, render("not_understood.j2"), reply_to=msg.message_id)]
+            if (msg.addressed and not msg.is_group)
+            else []
+        )
 
     with session(services.engine) as db:
         group = ensure_group(db, msg.chat, msg.chat_title) if msg.is_group else None
@@ -37,23 +49,27 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             )
             if repeated:
                 return []
-            return [
-                Outgoing(
-                    msg.chat,
-                    draft,
-                    reply_to=msg.message_id,
-                    mention_id=msg.sender_id,
-                    mention_name=msg.sender_name,
-                )
-            ]
+            return [_reply(msg, draft)]
 
         ticket = open_ticket(db, msg, decision, draft, now)
         out: list[Outgoing] = []
         if msg.addressed:
-            out.append(Outgoing(msg.chat, render("escalated.j2", ticket=ticket), reply_to=msg.message_id))
+            out.append(
+                Outgoing(msg.chat, render("escalated.j2", ticket=ticket), reply_to=msg.message_id)
+            )
         officer = db.get(Officer, ticket.officer_id) if ticket.officer_id else None
         if officer is not None:
             officer_card = card(ticket, officer, group.title if group else msg.sender_name)
             if officer_card is not None:
                 out.append(officer_card)
         return out
+
+
+def _reply(msg: IncomingMessage, text: str) -> Outgoing:
+    return Outgoing(
+        msg.chat,
+        text,
+        reply_to=msg.message_id,
+        mention_id=msg.sender_id,
+        mention_name=msg.sender_name,
+    )

@@ -6,15 +6,17 @@ written with an audit row in the same transaction, before anyone is told about i
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.db import AuditEntry, Escalation, Group, Officer
+from bot.db import AuditEntry, Escalation, FaqEntry, Group, LearnedQuestion, Officer
 from bot.events import Button, ChatRef, IncomingMessage, Outgoing
 from bot.templates import render
 from faq.matcher import Decision
+from faq.text import question_key
 from guard.pii import mask_pii
 
 PENDING, ANSWERED, REJECTED = "pending", "answered", "rejected"
@@ -45,8 +47,12 @@ def private_chat(officer: Officer, platform: str) -> ChatRef | None:
     return None
 
 
-def audit(session: Session, ticket_id: int | None, actor: str, action: str, detail: str = "") -> None:
-    session.add(AuditEntry(escalation_id=ticket_id, actor=actor, action=action, detail=mask_pii(detail)))
+def audit(
+    session: Session, ticket_id: int | None, actor: str, action: str, detail: str = ""
+) -> None:
+    session.add(
+        AuditEntry(escalation_id=ticket_id, actor=actor, action=action, detail=mask_pii(detail))
+    )
 
 
 def open_ticket(
@@ -144,6 +150,8 @@ def resolve(
     officer.editing_ticket_id = None
     session.add_all([ticket, officer])
     audit(session, ticket.id, f"officer:{officer.name}", verb, text or "")
+    if ticket.add_to_faq and answer is not None:
+        learn(session, ticket, officer, approved_draft=verb == "approve")
     session.commit()
     to_group = None
     if answer is not None:
@@ -162,6 +170,36 @@ def resolve(
             edit_message_id=ticket.card_message_id,
         )
     return Resolution(ticket, to_group, card_update)
+
+
+def learn(session: Session, ticket: Escalation, officer: Officer, *, approved_draft: bool) -> None:
+    """加入FAQ: the question joins its entry's examples, and is answered at once next time."""
+    key = question_key(ticket.question)
+    if (
+        not key
+        or session.exec(select(LearnedQuestion).where(LearnedQuestion.text_key == key)).first()
+    ):
+        return
+    entry = session.get(FaqEntry, ticket.faq_id) if ticket.faq_id and approved_draft else None
+    if entry is not None:
+        examples = json.loads(entry.examples_json)
+        entry.examples_json = json.dumps([*examples, ticket.question], ensure_ascii=False)
+        session.add(entry)
+    session.add(
+        LearnedQuestion(
+            text_key=key,
+            faq_id=entry.id if entry else None,
+            answer=None if entry else ticket.answer,
+            added_by=officer.name,
+        )
+    )
+    audit(session, ticket.id, f"officer:{officer.name}", "added to FAQ", entry.id if entry else "")
+
+
+def learned_answer(session: Session, text: str) -> LearnedQuestion | None:
+    return session.exec(
+        select(LearnedQuestion).where(LearnedQuestion.text_key == question_key(mask_pii(text)))
+    ).first()
 
 
 def record_card(session: Session, ticket_id: int, chat_id: str, message_id: str) -> None:

@@ -482,6 +482,10 @@ class TelegramAdapter:
         except Exception:
             # Handlers should not raise; if one does, polling must go on regardless.
             log.exception("telegram: handling %s failed", type(event).__name__)
+        finally:
+            if isinstance(event, ButtonPress) and event.callback_id:
+                # Stops the spinner on the officer's phone whatever the handler did.
+                await self.answer_callback(event.callback_id)
 
     def _bot(self) -> ExtBot[Any]:
         if self._app is None:

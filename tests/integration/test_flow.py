@@ -12,7 +12,14 @@ from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
 from bot.config import parse_settings
 from bot.db import AuditEntry, Escalation, Group, session
-from bot.events import BotAddedToGroup, BotRemovedFromGroup, ButtonPress, ChatMigrated, ChatRef, IncomingMessage
+from bot.events import (
+    BotAddedToGroup,
+    BotRemovedFromGroup,
+    ButtonPress,
+    ChatMigrated,
+    ChatRef,
+    IncomingMessage,
+)
 from bot.services import Services
 
 GROUP = ChatRef("console", "group:1")
@@ -33,7 +40,13 @@ def settings_for(url: str):  # type: ignore[no-untyped-def]
         {
             "database": {"url": url},
             "stations": [
-                {"id": "xq", "name": "兴庆派出所", "address": "解放东街1号", "phone": "0951-6000000", "hours": "9-17"}
+                {
+                    "id": "xq",
+                    "name": "兴庆派出所",
+                    "address": "解放东街1号",
+                    "phone": "0951-6000000",
+                    "hours": "9-17",
+                }
             ],
             "officers": [{"name": "王警官", "station": "xq", "duty": True}],
         },
@@ -41,15 +54,28 @@ def settings_for(url: str):  # type: ignore[no-untyped-def]
     )
 
 
-def said(text: str, *, sender: str = "r1", group: bool = True, addressed: bool = False,
-         at: datetime | None = None, bot: bool = False) -> IncomingMessage:  # fmt: skip
+def said(
+    text: str,
+    *,
+    sender: str = "r1",
+    group: bool = True,
+    addressed: bool = False,
+    at: datetime | None = None,
+    bot: bool = False,
+) -> IncomingMessage:
     chat = GROUP if group else (OFFICER_CHAT if sender == "王警官" else ChatRef("console", sender))
     return IncomingMessage(
-        chat, sender, "张阿姨" if sender == "r1" else sender, text, str(next(_ids)),
-        is_group=group, addressed=addressed or not group,
-        received_at=at or datetime(2026, 11, 28, 9, 0, tzinfo=UTC), sender_is_bot=bot,
+        chat,
+        sender,
+        "张阿姨" if sender == "r1" else sender,
+        text,
+        str(next(_ids)),
+        is_group=group,
+        addressed=addressed or not group,
+        received_at=at or datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
+        sender_is_bot=bot,
         chat_title="幸福里社区群",
-    )  # fmt: skip
+    )
 
 
 async def start(url: str, clock: Clock) -> tuple[Services, FakeAdapter]:
@@ -93,7 +119,13 @@ async def test_join_bind_answer_escalate_edit_restart_approve(db_url: str, clock
         ticket = db.exec(select(Escalation)).one()
         assert ticket.state == "pending" and ticket.card_message_id
 
-    done = await bot.inject(said(f"修改 {ticket.id} 您好，井盖属于市政，我已联系物业和市政处理。", sender="王警官", group=False))
+    done = await bot.inject(
+        said(
+            f"修改 {ticket.id} 您好，井盖属于市政，我已联系物业和市政处理。",
+            sender="王警官",
+            group=False,
+        )
+    )
     to_group = next(o for o in done if o.chat == GROUP)
     assert to_group.reply_to == unknown.message_id and "市政" in to_group.text
     assert any(o.edit_message_id == ticket.card_message_id for o in done)
@@ -107,7 +139,14 @@ async def test_join_bind_answer_escalate_edit_restart_approve(db_url: str, clock
     assert second.draft and second.faq_id == "newborn-hukou"
 
     services2, bot2 = await start(db_url, clock)
-    press = ButtonPress(OFFICER_CHAT, "王警官", "王警官", f"t:approve:{second.id}", second.card_message_id or "", now)
+    press = ButtonPress(
+        OFFICER_CHAT,
+        "王警官",
+        "王警官",
+        f"t:approve:{second.id}",
+        second.card_message_id or "",
+        now,
+    )
     approved = await bot2.inject(press)
     assert any(o.chat == GROUP and o.reply_to == suggested.message_id for o in approved)
     assert "已经处理过了" in (await bot2.inject(press))[0].text  # nothing answered twice
@@ -124,12 +163,17 @@ async def test_only_officers_act_on_tickets(db_url: str, clock: Clock) -> None:
     await bot.inject(said("楼下有人在撬电动车 现在还在"))
     with session(services.engine) as db:
         ticket = db.exec(select(Escalation)).one()
-    press = ButtonPress(ChatRef("console", "r1"), "r1", "张阿姨", f"t:reject:{ticket.id}", "1", clock.now())
+    press = ButtonPress(
+        ChatRef("console", "r1"), "r1", "张阿姨", f"t:reject:{ticket.id}", "1", clock.now()
+    )
     refused = await bot.inject(press)
     assert "只有社区民警" in refused[0].text
     with session(services.engine) as db:
         assert db.get(Escalation, ticket.id).state == "pending"  # type: ignore[union-attr]
-        assert db.exec(select(AuditEntry).where(AuditEntry.action == "refused")).one().actor == "user:r1"
+        assert (
+            db.exec(select(AuditEntry).where(AuditEntry.action == "refused")).one().actor
+            == "user:r1"
+        )
 
 
 async def test_stays_silent_when_it_should(db_url: str, clock: Clock) -> None:
@@ -157,3 +201,71 @@ async def test_personal_numbers_are_masked_in_tickets(db_url: str, clock: Clock)
     with session(services.engine) as db:
         question = db.exec(select(Escalation)).one().question
     assert "13812345678" not in question and "138" in question
+
+
+async def test_reminder_then_handover_to_the_duty_officer(db_url: str, clock: Clock) -> None:
+    from handlers.reminders import due_reminders
+
+    settings = parse_settings(
+        {
+            "database": {"url": db_url},
+            "stations": [
+                {"id": "xq", "name": "兴庆派出所", "address": "a", "phone": "p", "hours": "h"}
+            ],
+            "officers": [
+                {"name": "李警官", "station": "xq"},
+                {"name": "王警官", "station": "xq", "duty": True},
+            ],
+            "behaviour": {"reminder_minutes": 30, "handover_minutes": 120},
+        },
+        "test",
+    )
+    services = build_services(settings, clock)
+    bot = FakeAdapter()
+    await bot.start(build_dispatcher(services, {"console": bot}))
+    await bot.inject(said("/bind", sender="李警官"))
+    await bot.inject(said("楼下有人在撬电动车 现在还在"))
+
+    clock.at += timedelta(minutes=29)
+    assert await due_reminders(services) == []
+    clock.at += timedelta(minutes=2)
+    reminder = await due_reminders(services)
+    assert [o.chat.chat_id for o in reminder] == ["officer:李警官"] and "⏰" in reminder[0].text
+    assert await due_reminders(services) == []  # once only, even if asked again
+
+    clock.at += timedelta(minutes=100)
+    # A restart in between changes nothing: the state is in the ticket row.
+    services = build_services(settings, clock)
+    handover = await due_reminders(services)
+    assert [o.chat.chat_id for o in handover] == ["officer:王警官"]
+    assert "撬电动车" in handover[0].text and handover[0].buttons
+    assert await due_reminders(services) == []
+
+
+async def test_add_to_faq_answers_the_same_question_next_time(db_url: str, clock: Clock) -> None:
+    services, bot = await start(db_url, clock)
+    await bot.inject(said("/bind", sender="王警官"))
+    question = "小区里能不能烧纸钱 会不会被罚款"
+    await bot.inject(said(question, addressed=True))
+    with session(services.engine) as db:
+        ticket = db.exec(select(Escalation)).one()
+    press = ButtonPress(OFFICER_CHAT, "王警官", "王警官", f"t:faq:{ticket.id}", "1", clock.now())
+    toggled = await bot.inject(press)
+    assert "加入FAQ ✓" in [b.label for row in toggled[0].buttons for b in row]
+    answer = "小区内请勿焚烧，清明可到指定文明祭扫点。"
+    await bot.inject(said(f"修改 {ticket.id} {answer}", sender="王警官", group=False))
+
+    clock.at += timedelta(hours=1)  # past the repeat window
+    again = await bot.inject(said("@警务助手 小区里能不能烧纸钱，会不会被罚款？", at=clock.now()))
+    assert [o.text for o in again] == [answer]
+
+
+async def test_a_redelivered_update_is_not_answered_twice(db_url: str, clock: Clock) -> None:
+    from bot.runtime import deduplicated
+
+    services = build_services(settings_for(db_url), clock)
+    bot = FakeAdapter()
+    await bot.start(deduplicated(services, build_dispatcher(services, {"console": bot})))
+    message = said("身份证丢了咋办", addressed=True)
+    assert len(await bot.inject(message)) == 1
+    assert await bot.inject(message) == []  # e.g. Telegram resends after a crash

@@ -48,7 +48,11 @@ def test_example_config_loads() -> None:
 BAD_CASES = [
     (GOOD.replace('phone = "0951-1234567"\n', ""), "stations[0].phone", "missing"),
     (GOOD.replace("duty = true", 'duty = "yes"'), "officers[0].duty", "valid boolean"),
-    (GOOD.replace('station = "xq"', 'station = "nowhere"'), "officers[0].station", "unknown station"),
+    (
+        GOOD.replace('station = "xq"', 'station = "nowhere"'),
+        "officers[0].station",
+        "unknown station",
+    ),
     (GOOD + "\n[telegram]\nenabeld = true\n", "telegram.enabeld", "unknown key"),
     (GOOD.replace('"Asia/Shanghai"', '"Mars/Olympus"'), "timezone", "unknown timezone"),
     (GOOD.replace("[[officers]]", "[[officers]"), "", "not valid TOML"),

@@ -1,0 +1,112 @@
+"""`jingmin run`: start every enabled platform and the timers, stop cleanly on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot.bootstrap import build_dispatcher, build_services
+from bot.config import TELEGRAM_TOKEN_ENV, Settings, secret
+from bot.dispatcher import Dispatcher
+from bot.events import Event, Outgoing
+from bot.inbox import first_time
+from bot.ports import ChatAdapter
+from bot.services import Services
+from handlers.reminders import due_reminders
+
+log = logging.getLogger("jingmin")
+
+
+class StartupError(Exception):
+    """Something the admin must fix before the bot can run; the message says what."""
+
+
+def enabled_platforms(settings: Settings) -> list[str]:
+    return ["telegram"] if settings.telegram.enabled and secret(TELEGRAM_TOKEN_ENV) else []
+
+
+def build_adapters(settings: Settings) -> dict[str, ChatAdapter]:
+    adapters: dict[str, ChatAdapter] = {}
+    if "telegram" in enabled_platforms(settings):
+        from bot.adapters.telegram import TelegramAdapter
+
+        adapters["telegram"] = TelegramAdapter(
+            secret(TELEGRAM_TOKEN_ENV), api_base_url=settings.telegram.api_base_url
+        )
+    return adapters
+
+
+def deduplicated(services: Services, dispatcher: Dispatcher) -> Callable[[Event], Awaitable[None]]:
+    async def on_event(event: Event) -> None:
+        if await asyncio.to_thread(first_time, services.engine, event):
+            await dispatcher(event)
+
+    return on_event
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed; will try again in %ss", name, seconds)
+
+
+async def run_bot(
+    settings: Settings,
+    adapters: Mapping[str, ChatAdapter] | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+    tick_seconds: float = 60.0,
+) -> None:
+    services = build_services(settings)
+    adapters = dict(adapters) if adapters is not None else build_adapters(settings)
+    dispatcher = build_dispatcher(services, adapters)
+    on_event = deduplicated(services, dispatcher)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    started: list[ChatAdapter] = []
+    try:
+        for name, adapter in adapters.items():
+            try:
+                await adapter.start(on_event)
+            except Exception as problem:
+                raise StartupError(f"{name}: {problem}") from None
+            started.append(adapter)
+            log.info("%s ready%s", name, _identity(adapter))
+            for warning in await _setup_warnings(adapter):
+                log.warning("%s: %s", name, warning)
+
+        async def remind() -> None:
+            outgoing: list[Outgoing] = await due_reminders(services)
+            await dispatcher.send_all(outgoing)
+
+        timers = [asyncio.create_task(every(tick_seconds, remind, "ticket reminders"))]
+        await stop.wait()
+        log.info("stopping")
+        for timer in timers:
+            timer.cancel()
+    finally:
+        for adapter in reversed(started):
+            await adapter.stop()
+        services.engine.dispose()
+
+
+def _identity(adapter: ChatAdapter) -> str:
+    username = getattr(adapter, "bot_username", "")
+    return f" as @{username}" if username else ""
+
+
+async def _setup_warnings(adapter: ChatAdapter) -> list[str]:
+    check = getattr(adapter, "check_setup", None)
+    if check is None:
+        return []
+    warnings: list[str] = await check()
+    return warnings

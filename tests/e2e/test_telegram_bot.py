@@ -1,0 +1,195 @@
+"""The real bot process (`jingmin run`, PTB unchanged) against the fake Bot API server.
+
+Bot added -> officer /bind -> FAQ answer in the group -> unknown question -> officer card
+-> 修改 with a typed answer -> answer in the group as a reply to the resident -> another
+ticket approved after the bot process was SIGKILLed and restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.telegram_server import FakeTelegram
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def write_config(tmp_path: Path, api_base_url: str, officer_id: int) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[database]
+url = "sqlite:///{tmp_path / "bot.db"}"
+[telegram]
+enabled = true
+api_base_url = "{api_base_url}"
+[[stations]]
+id = "xq"
+name = "兴庆派出所"
+address = "解放东街1号"
+phone = "0951-6000000"
+hours = "周一至周五 9:00-17:00"
+[[officers]]
+name = "王警官"
+station = "xq"
+telegram_id = "{officer_id}"
+duty = true
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+class BotProcess:
+    def __init__(self, config: Path, token: str, log: Path) -> None:
+        self.config, self.token, self.log = config, token, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = os.environ | {"JINGMIN_TELEGRAM_TOKEN": self.token}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.config.parent,
+            )
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(self.process.wait, 10)
+
+    async def stop(self) -> int:
+        """SIGTERM and wait, off the event loop (the fake server must keep answering)."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            return await asyncio.to_thread(self.process.wait, 5)
+        return self.process.returncode
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def bot_log(tmp_path: Path) -> Iterator[Path]:
+    log = tmp_path / "bot.log"
+    yield log
+    if log.exists():
+        print(log.read_text(encoding="utf-8", errors="replace"))  # shown when a test fails
+
+
+async def wait_polling(server: FakeTelegram) -> None:
+    await server.wait_for(lambda: server.waiting_polls > 0, within=30, what="the bot polling")
+
+
+async def test_full_scenario_with_a_kill_and_restart(
+    server: FakeTelegram, tmp_path: Path, bot_log: Path
+) -> None:
+    officer = server.add_user("王", "警官")
+    resident = server.add_user("张", "阿姨")
+    group = server.add_group("幸福里社区群", members=(resident, officer))
+    server.open_private_chat(officer)
+    bot = BotProcess(write_config(tmp_path, server.api_base_url, officer), server.token, bot_log)
+    bot.start()
+    try:
+        await wait_polling(server)
+        server.add_bot_to_group(group, by_user_id=officer)
+        intro = await server.wait_for_sent(group, 1, within=10)
+        assert "社区警务助手" in intro[0].text
+
+        server.user_says(group, officer, "/bind")
+        bound = await server.wait_for_sent(group, 2, within=10)
+        assert "兴庆派出所" in bound[-1].text
+
+        asked = server.user_says(group, resident, "身份证丢了咋补办")
+        answer = (await server.wait_for_sent(group, 3, within=10))[-1]
+        assert answer.reply_to_message_id == asked["message_id"] and "40元" in answer.text
+
+        unknown = server.user_says(
+            group, resident, "小区门口的井盖松了 踩上去晃 能找人修一下吗", mention_bot=True
+        )
+        ack = (await server.wait_for_sent(group, 4, within=10))[-1]
+        assert "工单号 #1" in ack.text
+        card = (await server.wait_for_sent(officer, 1, within=10))[-1]
+        assert "井盖" in card.text
+        server.press_button(officer, officer, card.message_id, "t:edit:1")
+        await server.wait_for_sent(officer, 2, within=10)  # "请直接发送回复内容"
+        server.private_says(officer, "您好，井盖归市政管，我已经报给了市政热线。")
+        posted = (await server.wait_for_sent(group, 5, within=10))[-1]
+        assert posted.reply_to_message_id == unknown["message_id"] and "市政" in posted.text
+        await server.wait_for(
+            lambda: any(e.message_id == card.message_id for e in server.edits), 10, "card edit"
+        )
+
+        case = server.user_says(
+            group,
+            resident,
+            "孩子上户口的材料上周交了 审核到哪一步了 帮忙查下进度",
+            mention_bot=True,
+        )
+        await server.wait_for_sent(group, 6, within=10)
+        second_card = (await server.wait_for_sent(officer, 3, within=10))[-1]
+        assert any(b["callback_data"] == "t:approve:2" for row in second_card.buttons for b in row)
+
+        await bot.kill()  # no clean shutdown: whatever was in flight is lost with the process
+        bot.start()
+        await wait_polling(server)
+        server.press_button(officer, officer, second_card.message_id, "t:approve:2")
+        approved = (await server.wait_for_sent(group, 7, within=15))[-1]
+        assert approved.reply_to_message_id == case["message_id"]
+        await asyncio.sleep(1.0)  # give a wrong second answer the chance to appear
+        replies = [m.reply_to_message_id for m in server.sent_to(group) if m.reply_to_message_id]
+        assert replies.count(case["message_id"]) == 2  # the ticket ack, then the answer
+        assert replies.count(unknown["message_id"]) == 2
+        assert replies.count(asked["message_id"]) == 1
+    finally:
+        assert await bot.stop() == 0, "the bot did not stop cleanly on SIGTERM"
+    assert server.token not in bot_log.read_text(encoding="utf-8")
+
+
+async def test_rejected_token_stops_with_a_clear_message(
+    server: FakeTelegram, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, server.api_base_url, 1)
+    wrong = "123456:not-the-right-token"
+    done = await asyncio.to_thread(  # off the loop: the fake server lives on it
+        subprocess.run,
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        env=os.environ | {"JINGMIN_TELEGRAM_TOKEN": wrong},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "rejected the token" in done.stderr and "Traceback" not in done.stderr
+    assert wrong not in done.stderr + done.stdout
+
+
+async def test_privacy_mode_warning_at_start(tmp_path: Path, bot_log: Path) -> None:
+    async with FakeTelegram(privacy_mode=True) as server:
+        bot = BotProcess(write_config(tmp_path, server.api_base_url, 1), server.token, bot_log)
+        bot.start()
+        try:
+            await wait_polling(server)
+            for _ in range(50):
+                if "privacy" in bot_log.read_text(encoding="utf-8"):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            assert await bot.stop() == 0
+        text = bot_log.read_text(encoding="utf-8")
+        assert "telegram ready as @" in text and "privacy" in text.lower()

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+
+
+def test_faq_match_contract() -> None:
+    lines = "\n".join(
+        [
+            json.dumps({"text": "良民证咋开"}, ensure_ascii=False),
+            json.dumps({"text": "今天天气不错", "addressed": True}, ensure_ascii=False),
+            "not json",
+            json.dumps({"text": "收到"}, ensure_ascii=False),
+        ]
+    )
+    result = runner.invoke(app, ["faq", "match"], input=lines)
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert rows[0] == {
+        "text": "良民证咋开",
+        "action": "answer",
+        "faq_id": "no-criminal-record",
+        "score": rows[0]["score"],
+    }
+    assert 0.62 <= rows[0]["score"] <= 1
+    assert rows[1]["action"] == "escalate"  # addressed: the bot always responds
+    assert "error" in rows[2]
+    assert rows[3]["action"] == "ignore" and rows[3]["faq_id"] is None
+
+
+def test_faq_match_explain_shows_the_evidence() -> None:
+    result = runner.invoke(app, ["faq", "match", "--explain"], input='{"text": "身分证丢了"}\n')
+    row = json.loads(result.output)
+    assert row["faq_id"] == "id-card-lost" and "丢了" in row["terms"]
+
+
+def test_faq_eval_prints_tables_mistakes_and_headline() -> None:
+    result = runner.invoke(app, ["faq", "eval", str(REPO / "tests/data/faq_holdout.jsonl")])
+    assert result.exit_code == 0
+    for heading in ("by expected label", "by kind", "mistakes", "topic questions answered right"):
+        assert heading in result.output
+    assert "all targets met" in result.output
+
+
+def test_faq_eval_missing_file_is_a_plain_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["faq", "eval", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code == 1 and "cannot read" in result.output
+
+
+def test_faq_list_and_show() -> None:
+    listed = runner.invoke(app, ["faq", "list"])
+    assert listed.exit_code == 0 and "temporary-id" in listed.output
+    shown = runner.invoke(app, ["faq", "show", "station-contact"])
+    assert shown.exit_code == 0 and "示例派出所" in shown.output
+    assert runner.invoke(app, ["faq", "show", "nope"]).exit_code == 1
+
+
+def test_db_init_creates_the_tables(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n', encoding="utf-8")
+    result = runner.invoke(app, ["db", "init", "--config", str(config)])
+    assert result.exit_code == 0 and (tmp_path / "x.db").exists()
+
+
+def test_demo_survives_hostile_input_and_answers(tmp_path: Path) -> None:
+    """The real `jingmin demo` process, typed at through a pipe."""
+    typed = "\n".join(
+        [
+            "身份证丢了咋补办",
+            "",
+            "😀😀😀",
+            "\x00\x07\x1b[2J",
+            "身份证" * 34_000,
+            "@警务助手 小区门口的路灯坏了好几天了 能找人修吗",
+            "/as officer",
+            "待办",
+            "修改 1 您好，路灯归市政管，我已经帮您报给了社区。",
+            "/quit",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}"],
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "40元" in done.stdout  # the FAQ answer
+    assert "工单号 #1" in done.stdout  # the addressed question was escalated
+    assert "路灯归市政管" in done.stdout  # the officer's answer went back to the group
