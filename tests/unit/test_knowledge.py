@@ -21,7 +21,9 @@ def required_ids() -> set[str]:
     topics = SHARED / "faq_topics.md"
     if not topics.exists():
         pytest.skip("shared/faq_topics.md is not beside the repository")
-    return set(re.findall(r"^\| ([a-z][a-z-]+) \|", topics.read_text(encoding="utf-8"), re.M)) - {"id"}
+    return set(re.findall(r"^\| ([a-z][a-z-]+) \|", topics.read_text(encoding="utf-8"), re.M)) - {
+        "id"
+    }
 
 
 def test_every_required_topic_exists_with_content() -> None:

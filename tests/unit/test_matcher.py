@@ -40,14 +40,23 @@ def test_acceptance_targets(path) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(
     ("typed", "meant"),
-    [("户扣", "户口"), ("身分证", "身份证"), ("无犯最记录", "无犯罪记录"), ("派出锁", "派出所"),
-     ("hukou", "户口"), ("ｓｆｚ", "sfz"), ("落护", "落户")],
-)  # fmt: skip
+    [
+        ("户扣", "户口"),
+        ("身分证", "身份证"),
+        ("无犯最记录", "无犯罪记录"),
+        ("派出锁", "派出所"),
+        ("hukou", "户口"),
+        ("ｓｆｚ", "sfz"),
+        ("落护", "落户"),
+    ],
+)
 def test_homophone_typos_and_pinyin_match(typed: str, meant: str) -> None:
     assert meant in TermIndex([meant]).find(tokenize(normalise(typed)))
 
 
-@pytest.mark.parametrize(("heard", "word"), [("登机", "登记"), ("调节", "调解"), ("挂了", "刮了"), ("够", "狗")])
+@pytest.mark.parametrize(
+    ("heard", "word"), [("登机", "登记"), ("调节", "调解"), ("挂了", "刮了"), ("够", "狗")]
+)
 def test_real_words_are_not_typos_of_their_homophones(heard: str, word: str) -> None:
     assert TermIndex([word]).find(tokenize(normalise(heard))) == set()
 
@@ -61,7 +70,13 @@ def test_question_buried_in_a_long_message() -> None:
 
 
 def test_chatter_thanks_and_news_stay_silent() -> None:
-    for text in ("收到", "🙏🙏", "谢谢王警官 已经办好了", "我的居住证签注好了 大家放心", "今天下雨了"):
+    for text in (
+        "收到",
+        "🙏🙏",
+        "谢谢王警官 已经办好了",
+        "我的居住证签注好了 大家放心",
+        "今天下雨了",
+    ):
         assert decide(text)[0] == "ignore", text
 
 
@@ -90,9 +105,16 @@ def test_any_text_gets_a_valid_decision(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "😀😀😀", "\x00\x01\x1b[31m\u202e", "身份证" * 33_334, "Ωмир🙂ـعربي身份证丢了\u200b咋办",
-     "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace")],
-)  # fmt: skip
+    [
+        "",
+        "   ",
+        "😀😀😀",
+        "\x00\x01\x1b[31m\u202e",
+        "身份证" * 33_334,
+        "Ωмир🙂ـعربي身份证丢了\u200b咋办",
+        "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+    ],
+)
 def test_hostile_input_never_crashes(text: str) -> None:
     assert matcher().decide(text).action in ("answer", "suggest", "escalate", "ignore")
 
