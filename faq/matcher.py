@@ -120,6 +120,8 @@ class Matcher:
             )
             for topic, patterns in raw
         )
+        self._anchored = self._anchor_index()
+        self._exclude = {rules.id: rules.exclude for rules in self._rules}
         self._intents = {name: frozenset(terms) for name, terms in lexicon.intents.items()}
         every_term: set[str] = set().union(*self._intents.values())
         for rules in self._rules:
@@ -129,6 +131,21 @@ class Matcher:
             for element in rules.exclude:
                 every_term |= element.terms
         self._index = TermIndex(every_term)
+
+    def _anchor_index(self) -> dict[str, list[tuple[str, _Pattern]]]:
+        """term -> the patterns anchored on it; a pattern's anchor is its rarest element."""
+        users: dict[str, int] = {}
+        for rules in self._rules:
+            for pattern in rules.patterns:
+                for element in pattern.elements:
+                    users[element.key] = users.get(element.key, 0) + 1
+        index: dict[str, list[tuple[str, _Pattern]]] = {}
+        for rules in self._rules:
+            for pattern in rules.patterns:
+                anchor = min(pattern.elements, key=lambda e: (users[e.key], len(e.terms)))
+                for term in anchor.terms:
+                    index.setdefault(term, []).append((rules.id, pattern))
+        return index
 
     def _element(self, key: str, topic_id: str) -> _Element:
         terms: set[str] = set()
@@ -190,21 +207,25 @@ class Matcher:
         return self._act(faq_id, confidence, cues, asking, addressed)
 
     def _rank(self, found: set[str]) -> list[tuple[str, float]]:
-        scored: list[tuple[str, float]] = []
-        for rules in self._rules:
-            if any(not e.terms.isdisjoint(found) for e in rules.exclude):
-                continue
-            best = max(
-                (
-                    p.weight
-                    for p in rules.patterns
-                    if all(not e.terms.isdisjoint(found) for e in p.elements)
-                ),
-                default=0,
-            )
-            if best:
-                scored.append((rules.id, float(best)))
-        scored.sort(key=lambda item: item[1], reverse=True)
+        """Topics whose patterns all hold, strongest first.
+
+        Only patterns whose anchor (their rarest element) holds are checked, so the work per
+        message follows what it says, not how big the knowledge base is.
+        """
+        best: dict[str, int] = {}
+        for term in found:
+            for topic_id, pattern in self._anchored.get(term, ()):
+                if pattern.weight > best.get(topic_id, 0) and all(
+                    not e.terms.isdisjoint(found) for e in pattern.elements
+                ):
+                    best[topic_id] = pattern.weight
+        excluded = {
+            topic_id
+            for topic_id in best
+            if any(not e.terms.isdisjoint(found) for e in self._exclude[topic_id])
+        }
+        scored = [(t, float(w)) for t, w in best.items() if t not in excluded]
+        scored.sort(key=lambda item: (-item[1], item[0]))
         return scored
 
     def _act(
