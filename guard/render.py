@@ -1,0 +1,56 @@
+"""Render the guard's user-facing Chinese texts from ``guard/templates/*.j2``.
+
+The wording lives in templates so that a station can adjust it without touching code.
+The sandbox and ``StrictUndefined`` make a missing variable an error instead of a hole in
+a message sent to a group; autoescape is off because the output is chat text, not HTML.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from guard.pii import mask_pii
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@cache
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+
+
+def render(name: str, **context: object) -> str:
+    """Render ``templates/<name>.j2`` (``name`` without the extension), stripped."""
+    return _environment().get_template(f"{name}.j2").render(**context).strip()
+
+
+def scam_warning(label: str) -> str:
+    return render("scam_warning", label=label)
+
+
+def pii_reminder(label: str, sender_name: str) -> str:
+    return render("pii_reminder", label=label, sender_name=sender_name)
+
+
+def check_reply(verdict: str, label: str, advice: str = "") -> str:
+    return render("check_reply", verdict=verdict, label=label, advice=advice)
+
+
+def officer_alert(group_title: str, sender_name: str, label: str, text: str) -> str:
+    """The alert carries the message itself, masked: alerts end up in chat histories."""
+    return render(
+        "officer_alert",
+        group_title=group_title,
+        sender_name=sender_name,
+        label=label,
+        text=mask_pii(text),
+    )

@@ -1,0 +1,326 @@
+"""Personal data: checksums, written forms, what is *not* personal, and masking."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guard.detect import check
+from guard.pii import (
+    find_addresses,
+    find_numbers,
+    find_pii,
+    is_card,
+    is_valid_id15,
+    is_valid_id18,
+    luhn_ok,
+    mask_pii,
+)
+
+# ---------------------------------------------------------------- independent oracles
+# Written here from the standards, not imported, so the tests check the code against
+# the definition rather than against itself.
+
+WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]  # GB 11643: W_i = 2^(i-1) mod 11
+
+
+def gb11643(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
+    return "10X98765432"[total % 11]
+
+
+def make_id(area: str = "330106", born: str = "19880517", seq: str = "231") -> str:
+    body = area + born + seq
+    return body + gb11643(body)
+
+
+def luhn_digit(body: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+def make_card(prefix: str = "6222021", length: int = 19) -> str:
+    rng = random.Random(prefix + str(length))
+    body = prefix + "".join(str(rng.randrange(10)) for _ in range(length - 1 - len(prefix)))
+    return body + luhn_digit(body)
+
+
+def wrong_check(id18: str) -> str:
+    bad = next(c for c in "0123456789X" if c != id18[-1])
+    return id18[:-1] + bad
+
+
+def kinds(text: str) -> list[str]:
+    return [f.kind for f in find_pii(text)]
+
+
+FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+CHINESE = str.maketrans("0123456789", "零一二三四五六七八九")
+
+
+# ---------------------------------------------------------------- validators
+
+
+def test_weights_oracle_matches_the_standard_table() -> None:
+    assert WEIGHTS == [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+@pytest.mark.parametrize(
+    ("area", "born", "seq"),
+    [
+        ("330106", "19880517", "231"),
+        ("110105", "19750923", "104"),
+        ("640302", "20130113", "871"),
+        ("440305", "19920214", "672"),
+        ("650102", "19790911", "452"),
+    ],
+)
+def test_valid_18_digit_ids_pass_and_a_changed_check_character_fails(
+    area: str, born: str, seq: str
+) -> None:
+    good = make_id(area, born, seq)
+    assert is_valid_id18(good)
+    assert not is_valid_id18(wrong_check(good))
+
+
+def test_id_with_x_check_character_in_either_case() -> None:
+    seq = next(f"{k:03d}" for k in range(1000) if gb11643("51010419900701" + f"{k:03d}") == "X")
+    good = "51010419900701" + seq + "X"
+    assert is_valid_id18(good)
+    assert kinds(f"证件号码：{good.lower()}") == ["id"]
+    assert kinds(f"证件号码：{good}") == ["id"]
+
+
+def test_id_needs_a_real_date_and_province() -> None:
+    assert not is_valid_id18(make_id(born="19880231"))  # 31 February
+    assert not is_valid_id18(make_id(area="990106"))  # no province 99
+    assert not is_valid_id18(make_id(born="29990101"))  # born in the future
+
+
+def test_old_15_digit_id() -> None:
+    assert is_valid_id15("640402330615803")
+    assert not is_valid_id15("640402331315803")  # month 13
+    assert not is_valid_id15("990402330615803")  # no province 99
+    assert kinds("我爷爷的老身份证还是15位的640402330615803") == ["id"]
+
+
+def test_luhn() -> None:
+    assert luhn_ok("4111111111111111")
+    assert luhn_ok("79927398713")
+    assert not luhn_ok("79927398710")
+    card = make_card()
+    assert luhn_ok(card) and is_card(card)
+    broken = card[:-1] + str((int(card[-1]) + 1) % 10)
+    assert not luhn_ok(broken)
+    assert kinds(f"我的卡号{broken}一直被冻结") == []
+
+
+def test_card_must_start_like_a_card() -> None:
+    # Luhn passes one number in ten; an order-like number starting with 1 or 2 is no card.
+    body = "202403151234567" + "89"
+    number = body + luhn_digit(body)
+    assert luhn_ok(number)
+    assert not is_card(number)
+
+
+# ---------------------------------------------------------------- written forms
+
+
+ID = make_id()
+CARD = make_card()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (f"我身份证号{ID}，帮我查一下", "id"),
+        (f"身份证 {ID[:6]} {ID[6:14]} {ID[14:]}", "id"),
+        (f"身份证：{ID.translate(FULLWIDTH)}", "id"),
+        (f"身份证 {ID[:6]}-{ID[6:14]}-{ID[14:]}", "id"),
+        ("我电话13912345678，谁捡到钱包请联系我", "phone"),
+        ("有事打我电话 158-2233-4455", "phone"),
+        ("+86 186 0011 2233 这是我手机号", "phone"),
+        ("0086-17700001111", "phone"),
+        ("联系我 １３６８８８８９９９９", "phone"),
+        ("我手机：一八六 五五三二 七七八九，晚上打", "phone"),
+        ("请打幺三八零零幺三八零零零", "phone"),
+        ("电话一八六五五三二七七八九一定要打", "phone"),
+        ("手机 壹叁玖 壹贰叁肆 伍陆柒捌，随时打", "phone"),
+        ("电话1\u200b3\u200b9\u200b1\u200b2\u200b3\u200b4\u200b5\u200b6\u200b7\u200b8", "phone"),
+        (f"我的卡号{CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:16]} {CARD[16:]}", "bank"),
+        (f"工资卡{CARD}一直被冻结了", "bank"),
+        (f"卡号 {make_card('436742', 16)}", "bank"),
+    ],
+)
+def test_personal_numbers_in_every_written_form(text: str, kind: str) -> None:
+    assert kinds(text) == [kind]
+    assert check(text).verdict == "pii"
+    assert check(text).kind == kind
+
+
+def test_phone_followed_by_more_numbers_in_the_same_run() -> None:
+    assert kinds("电话 139 1234 5678 2024年") == ["phone"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我叫刘建华，住兴庆区丽景湾小区5号楼2单元302，楼上漏水",
+        "收件人：刘洋，地址：建国路88号华贸公寓2号楼1605室",
+        "李建国 锦绣家园12幢3单元402室 这是我家",
+        "老人家住秀水苑6号楼502，叫何秀芳，麻烦上门",
+        "外卖送到：李磊 阳光100 6栋2单元903",
+    ],
+)
+def test_full_address_with_a_name(text: str) -> None:
+    assert kinds(text) == ["address"]
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我住5号楼301，楼下装修太吵了",  # no name
+        "王警官，5号楼2单元301的楼道灯坏了",  # the officer's name, not a resident's
+        "本周六3号楼至6号楼停水",
+        "谁家孩子的快递放错到我家门口了，3号楼的",
+        "新店开业，地址在幸福路12号",
+    ],
+)
+def test_not_a_personal_address(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+# ---------------------------------------------------------------- not personal
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的身份证号6401**********1234，查社保显示未参保",
+        "快递面单上手机号显示138****6612",
+        "卡号 6222 **** **** 5678 的那张已经挂失了",
+        "尾号1234的银行卡被冻结了",
+        "我的快递单号SF2651248943443，显示签收了",
+        "快递单号 YT8866554433221",
+        "我网购的订单号1985433499863709646，商家一直不发货",
+        "订单编号：4321876509876543210 麻烦催一下",
+        "这套房总价 128 万，面积 89.5 平，单价 14300",
+        "明天 2024-05-18 上午 10:30 在居委会开会",
+        "遇到电诈可以打96110，紧急情况直接打110，政务服务问题打12345",
+        "消费投诉打12315，交通事故122，火警119，急救120",
+        "派出所值班电话是0951-8540418吗？",
+        "腾讯会议号 885 3321 0098",
+        "会议ID：123 4567 8901，密码 6666",
+        "快递柜取件码 123456",
+        "车牌号浙A12345 挡住出口了",
+    ],
+)
+def test_not_personal_data(text: str) -> None:
+    assert find_pii(text) == []
+    assert check(text).verdict == "ok"
+
+
+def test_station_public_phone_is_exempt_in_any_form() -> None:
+    exempt = frozenset({"13912345678"})
+    assert check("值班电话 139-1234-5678", exempt_numbers=exempt).verdict == "ok"
+    assert check("值班电话 +86 139 1234 5678", exempt_numbers=exempt).verdict == "ok"
+    assert check("我电话 13812345678", exempt_numbers=exempt).verdict == "pii"
+    exempt_written = frozenset({"+86 139-1234-5678"})
+    assert check("值班电话13912345678", exempt_numbers=exempt_written).verdict == "ok"
+
+
+# ---------------------------------------------------------------- masking
+
+
+def test_masking_keeps_edges_and_layout() -> None:
+    id_x = "64010619930806008X"
+    assert is_valid_id18(id_x)
+    assert mask_pii(f"号码{id_x}") == "号码6401**********008X"
+    assert mask_pii("我的号码13812346612") == "我的号码138****6612"
+    card = make_card("6222", 16)
+    spaced = f"{card[:4]} {card[4:8]} {card[8:12]} {card[12:]}"
+    assert mask_pii(f"卡 {spaced}") == f"卡 {card[:4]} **** **** {card[12:]}"
+    assert mask_pii("+86 186 0011 2233") == "+86 186 **** 2233"
+    assert mask_pii("一八六 五五三二 七七八九") == "一八六 **** 七七八九"
+    assert mask_pii("１３６８８８８９９９９") == "１３６****９９９９"
+
+
+def test_masking_leaves_other_text_alone() -> None:
+    text = "订单号 SF1234567890123，价格 128 元，电话 0571-8888 6666，打 96110"
+    assert mask_pii(text) == text
+
+
+def test_masking_also_masks_order_context_numbers() -> None:
+    # Detection excuses a number after 订单号, masking does not: a log never needs it.
+    phone_like = "订单号13912345678"
+    assert find_pii(phone_like) == []
+    assert "13912345678" not in mask_pii(phone_like)
+
+
+# ---------------------------------------------------------------- properties
+
+_DIGITS = "0123456789０１２３４５６７８９一二三四五六七八九零幺"
+_noise = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+_numberish = st.text(alphabet=_DIGITS + " -·\u200bXx", min_size=8, max_size=40)
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> str:
+    parts = draw(
+        st.lists(
+            st.one_of(
+                _noise,
+                _numberish,
+                st.sampled_from([ID, CARD, "13912345678", "+86 139 1234 5678", ID.lower()]),
+            ),
+            max_size=8,
+        )
+    )
+    return "".join(parts)
+
+
+_ASCII_RUN = re.compile(r"(?<![0-9])[0-9]{11,19}X?(?![0-9])")  # maximal runs only
+
+
+def _valid_plain(run: str) -> bool:
+    """Independent check on plain digit runs: valid ID, mobile or card."""
+    if len(run) == 18 and is_valid_id18(run):
+        return True
+    if run.isdigit() and len(run) == 11 and re.fullmatch(r"1[3-9]\d{9}", run):
+        return True
+    return run.isdigit() and 16 <= len(run) <= 19 and is_card(run)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(messages())
+def test_mask_output_never_holds_a_valid_number(text: str) -> None:
+    masked = mask_pii(text)
+    assert find_numbers(masked, strict=True) == []
+    # Full-width digits are digits too (the scanner reads ０3011... as one run).
+    for run in _ASCII_RUN.findall(unicodedata.normalize("NFKC", masked)):
+        assert not _valid_plain(run), run
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=400))
+def test_mask_never_raises_and_keeps_non_digit_text(text: str) -> None:
+    masked = mask_pii(text)
+    assert len(masked) == len(text)  # masking replaces characters one for one
+
+
+def test_mask_and_check_on_a_huge_message() -> None:
+    text = ("加v信 abc123 刷单返利 " + ID + " 一三八 幺二三四 五六七八 😀\x00\x07") * 2500
+    assert len(text) > 100_000
+    masked = mask_pii(text)
+    assert ID not in masked
+    assert find_numbers(masked, strict=True) == []
+    assert check(text).verdict == "scam"
