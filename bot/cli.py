@@ -106,7 +106,8 @@ def run(config: ConfigOption = None) -> None:
     if not enabled_platforms(settings):
         err.print(
             "No platform is enabled with a token"
-            f" ([telegram] enabled and {TELEGRAM_TOKEN_ENV} set): starting the console demo."
+            f" ([telegram] enabled and {TELEGRAM_TOKEN_ENV} set): starting the console demo.",
+            markup=False,
         )
         asyncio.run(_run_demo(settings))
         return
