@@ -27,7 +27,7 @@ from bot.ports import ChatAdapter, Clock, SystemClock
 from bot.services import RecentQuestions, Services
 from faq.knowledge import FaqTopic, load_topics
 from faq.matcher import Thresholds, build_matcher
-from handlers import officer, onboarding, questions
+from handlers import guard, officer, onboarding, questions
 from handlers.tickets import record_card
 
 
@@ -102,6 +102,10 @@ def _private(event: Event) -> bool:
     return isinstance(event, IncomingMessage) and not event.is_group
 
 
+def _in_group(event: Event) -> bool:
+    return isinstance(event, IncomingMessage) and event.is_group
+
+
 def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) -> Dispatcher:
     def remember_card(out: Outgoing, ref: SentRef) -> None:
         if out.tag and out.tag.startswith("card:"):
@@ -121,6 +125,8 @@ def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) ->
             partial(onboarding.on_bind, services),
         ),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
+        Route("check in private", _private, partial(guard.on_private_check, services)),
+        Route("guard", _in_group, partial(guard.on_group_message, services)),
         Route(
             "resident message",
             _is(IncomingMessage),

@@ -89,6 +89,8 @@ class Outgoing:
     buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
     edit_message_id: str | None = None
     tag: str | None = None  # e.g. "card:12": lets the sender record where a card landed
+    # Delete that message instead of sending (a scam lure, where the bot is admin); text unused.
+    delete_message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,30 +7,13 @@ a message sent to a group; autoescape is off because the output is chat text, no
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
-
+from bot.templates import render as render_template
 from guard.pii import mask_pii
-
-TEMPLATES = Path(__file__).parent / "templates"
-
-
-@cache
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        loader=FileSystemLoader(TEMPLATES),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-    )
 
 
 def render(name: str, **context: object) -> str:
-    """Render ``templates/<name>.j2`` (``name`` without the extension), stripped."""
-    return _environment().get_template(f"{name}.j2").render(**context).strip()
+    """Render ``guard/templates/<name>.j2`` (``name`` without the extension), stripped."""
+    return render_template(f"{name}.j2", **context)
 
 
 def scam_warning(label: str) -> str:

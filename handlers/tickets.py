@@ -144,7 +144,7 @@ def resolve(
     else:
         raise TicketError(f"unknown action {verb}")
     ticket.state = REJECTED if answer is None else ANSWERED
-    ticket.answer = answer
+    ticket.answer = mask_pii(answer) if answer is not None else None  # the kept copy
     ticket.decided_by = officer.name
     ticket.updated_at = now
     officer.editing_ticket_id = None

@@ -105,6 +105,9 @@ class ConsoleAdapter:
         return None
 
     async def send(self, out: Outgoing) -> SentRef:
+        if out.delete_message_id:
+            self._console.print(f"[dim]  （警务助手删除了消息 {out.delete_message_id}）[/dim]")
+            return SentRef(out.chat, out.delete_message_id)
         message_id = out.edit_message_id or f"bot:{next(self._ids)}"
         where = self.group_title if out.chat == GROUP else f"私聊 {self.officer_name}"
         verb = "更新了消息" if out.edit_message_id else ("回复" if out.reply_to else "说")

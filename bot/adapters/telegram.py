@@ -496,7 +496,11 @@ class TelegramAdapter:
     # -- sending ------------------------------------------------------------------------
 
     async def send(self, out: Outgoing) -> SentRef:
-        """sendMessage (or editMessageText when ``out.edit_message_id`` is set)."""
+        """sendMessage (editMessageText when ``out.edit_message_id`` is set, deleteMessage
+        when ``out.delete_message_id`` is)."""
+        if out.delete_message_id is not None:
+            await self.delete_message(out.chat, out.delete_message_id)
+            return SentRef(out.chat, out.delete_message_id)
         bot = self._bot()
         chat_id = _chat_id(out.chat)
         markup = _keyboard(out.buttons)

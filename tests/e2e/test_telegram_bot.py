@@ -193,3 +193,43 @@ async def test_privacy_mode_warning_at_start(tmp_path: Path, bot_log: Path) -> N
             assert await bot.stop() == 0
         text = bot_log.read_text(encoding="utf-8")
         assert "telegram ready as @" in text and "privacy" in text.lower()
+
+
+async def test_guard_end_to_end(server: FakeTelegram, tmp_path: Path, bot_log: Path) -> None:
+    import sqlite3
+
+    from tests.integration.test_guard_flow import LURE, valid_id
+
+    officer = server.add_user("王", "警官")
+    resident = server.add_user("张", "阿姨")
+    group = server.add_group("幸福里社区群", members=(resident, officer), with_bot=True)
+    server.open_private_chat(officer)
+    bot = BotProcess(write_config(tmp_path, server.api_base_url, officer), server.token, bot_log)
+    bot.start()
+    id_number = valid_id("64010419851120301")
+    try:
+        await wait_polling(server)
+        server.user_says(group, officer, "/bind")
+        await server.wait_for_sent(group, 1, within=10)
+
+        lure = server.user_says(group, resident, LURE)
+        warning = (await server.wait_for_sent(group, 2, within=10))[-1]
+        assert warning.reply_to_message_id == lure["message_id"] and "96110" in warning.text
+        alert = (await server.wait_for_sent(officer, 1, within=10))[-1]
+        assert "刷单" in alert.text
+
+        posted = server.user_says(group, resident, f"我的身份证号是{id_number} 麻烦看下")
+        reminder = (await server.wait_for_sent(group, 3, within=10))[-1]
+        assert reminder.reply_to_message_id == posted["message_id"] and "撤回" in reminder.text
+
+        checker = server.add_user("李", "大爷")
+        server.private_says(checker, f"/check {LURE}")
+        verdict = (await server.wait_for_sent(checker, 1, within=10))[-1]
+        assert "诈骗" in verdict.text
+    finally:
+        assert await bot.stop() == 0
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        dump = " ".join(str(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"'))
+    assert id_number not in dump
+    assert id_number not in bot_log.read_text(encoding="utf-8")

@@ -1,0 +1,454 @@
+"""Per-platform send rate limits, with replies to residents ahead of broadcasts.
+
+One ``RateLimiter`` per platform account. Every send asks it for a slot
+(``acquire``), sends, and hands the slot back (``release``). The limiter keeps a small
+queue of waiters ordered by priority: a reply to a resident ("reply") is always granted
+before any broadcast message ("broadcast") that is waiting, and broadcasts may not use
+the last ``reply_reserve`` places of the overall window, so a resident's answer never
+queues behind a fan-out.
+
+The rules themselves are ``Policy`` objects:
+
+- ``SlidingWindows`` (Telegram): at most N sends in any W-second window overall and at
+  most M in any W'-second window per chat (30/s and 20/min by default).
+- ``SpacedSends`` (WeChat): one send at a time, a minimum gap with random jitter between
+  sends (WeChat punishes bursts), and a daily cap for broadcasts.
+
+**Windows are counted from when a send *finished*, not when it started.** The platform
+stamps a message somewhere between our request going out and its answer coming back; a
+send counts as "now" while it is in flight and for W seconds after its answer arrived.
+So however the network delays a request, no W-second window on the server's side holds
+more than N of ours. It costs one round trip per window (30 per 1.01 s at 10 ms latency).
+
+Time is injected (``clock`` returning monotonic seconds, ``sleep``) so tests can drive the
+limiter without waiting; nothing here knows about Telegram or WeChat objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.events import Outgoing, SentRef
+from bot.ports import ChatAdapter, EventSink, RetryLater
+
+log = logging.getLogger(__name__)
+
+Priority = Literal["reply", "broadcast"]
+_RANK: dict[str, int] = {"reply": 0, "broadcast": 1}
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class DailyCapReached(Exception):
+    """The account's broadcast budget for today is spent; try again tomorrow."""
+
+
+class Policy(Protocol):
+    """A platform's rules. ``wait`` is asked often and must be cheap."""
+
+    def wait(self, chat: str, priority: Priority, now: float) -> float | None:
+        """0 if a send may start now; seconds until it may; None until a send finishes.
+
+        Raises ``DailyCapReached`` if it may not happen today at all.
+        """
+        ...
+
+    def begin(self, chat: str, now: float) -> None: ...
+
+    def end(self, chat: str, now: float, used: bool) -> None:
+        """A send that began has finished (``used=False``: nothing went out after all)."""
+        ...
+
+
+# --------------------------------------------------------------------------------------
+# Policies
+
+
+@dataclass
+class _Window:
+    """Sends in flight plus the finish times of those that ended in the last ``span`` s."""
+
+    span: float
+    in_flight: int = 0
+    ends: deque[float] = field(default_factory=deque)
+
+    def prune(self, now: float) -> None:
+        cutoff = now - self.span
+        ends = self.ends
+        while ends and ends[0] <= cutoff:
+            ends.popleft()
+
+    def wait(self, limit: int, now: float) -> float | None:
+        self.prune(now)
+        used = self.in_flight + len(self.ends)
+        if used < limit:
+            return 0.0
+        expire = used - limit + 1  # this many finished sends must leave the window
+        if expire > len(self.ends):
+            return None  # only a send that is still in flight can free a place
+        return max(self.ends[expire - 1] + self.span - now, 1e-6)
+
+    def idle(self, now: float) -> bool:
+        self.prune(now)
+        return self.in_flight == 0 and not self.ends
+
+
+class SlidingWindows:
+    """Telegram: ``overall`` sends per ``overall_window`` s, ``per_chat`` per ``chat_window`` s."""
+
+    def __init__(
+        self,
+        overall: int = 30,
+        overall_window: float = 1.0,
+        per_chat: int = 20,
+        chat_window: float = 60.0,
+        *,
+        reply_reserve: int = 1,
+    ) -> None:
+        if overall < 1 or per_chat < 1 or overall_window <= 0 or chat_window <= 0:
+            raise ValueError("rate limits must be positive")
+        self.overall, self.per_chat = overall, per_chat
+        self.reply_reserve = min(reply_reserve, overall - 1)
+        self._all = _Window(overall_window)
+        self._chat_window = chat_window
+        self._chats: dict[str, _Window] = {}
+        self._sweep_at = 1024
+
+    @classmethod
+    def per_second(
+        cls, messages_per_second: float, per_chat_per_minute: int, *, reply_reserve: int = 1
+    ) -> SlidingWindows:
+        """From settings: a fractional rate becomes N sends per the window that fits it."""
+        if messages_per_second >= 1:
+            overall, window = int(messages_per_second), 1.0
+        else:
+            overall, window = 1, 1.0 / messages_per_second
+        return cls(overall, window, per_chat_per_minute, 60.0, reply_reserve=reply_reserve)
+
+    def wait(self, chat: str, priority: Priority, now: float) -> float | None:
+        limit = self.overall - (self.reply_reserve if priority == "broadcast" else 0)
+        overall = self._all.wait(limit, now)
+        window = self._chats.get(chat)
+        here = window.wait(self.per_chat, now) if window is not None else 0.0
+        if overall is None or here is None:
+            return None
+        return max(overall, here)
+
+    def begin(self, chat: str, now: float) -> None:
+        self._all.in_flight += 1
+        window = self._chats.get(chat)
+        if window is None:
+            window = self._chats[chat] = _Window(self._chat_window)
+        window.in_flight += 1
+
+    def end(self, chat: str, now: float, used: bool) -> None:
+        self._all.in_flight -= 1
+        window = self._chats[chat]
+        window.in_flight -= 1
+        if used:
+            self._all.ends.append(now)
+            window.ends.append(now)
+        if len(self._chats) >= self._sweep_at:
+            # Memory follows the sends of the last window, not the number of groups.
+            self._chats = {c: w for c, w in self._chats.items() if not w.idle(now)}
+            self._sweep_at = max(1024, 2 * len(self._chats))
+
+    @property
+    def tracked_chats(self) -> int:
+        return len(self._chats)
+
+
+class SpacedSends:
+    """WeChat: one send at a time, ``gap`` s (+ up to ``jitter`` × gap) apart, a daily cap.
+
+    The cap counts every send of the (local) day; once it is reached, broadcasts are
+    refused with ``DailyCapReached`` and replies to residents still go out.
+    """
+
+    def __init__(
+        self,
+        gap: float = 3.0,
+        *,
+        jitter: float = 0.5,
+        daily_cap: int = 800,
+        today: Callable[[], date] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.gap, self.jitter, self.daily_cap = gap, jitter, daily_cap
+        self._today = today or date.today
+        self._rng = rng or random.Random()
+        self._in_flight = 0
+        self._last_end = -math.inf
+        self._next_gap = self._draw()
+        self._day = self._today()
+        self.sent_today = 0
+
+    def _draw(self) -> float:
+        return self.gap * (1.0 + self.jitter * self._rng.random())
+
+    def _roll_day(self) -> None:
+        today = self._today()
+        if today != self._day:
+            self._day, self.sent_today = today, 0
+
+    def wait(self, chat: str, priority: Priority, now: float) -> float | None:
+        self._roll_day()
+        if priority == "broadcast" and self.sent_today >= self.daily_cap:
+            raise DailyCapReached(
+                f"{self.sent_today} messages sent today (daily cap {self.daily_cap})"
+            )
+        if self._in_flight:
+            return None
+        return max(self._last_end + self._next_gap - now, 0.0)
+
+    def begin(self, chat: str, now: float) -> None:
+        self._in_flight += 1
+
+    def end(self, chat: str, now: float, used: bool) -> None:
+        self._in_flight -= 1
+        if used:
+            self._roll_day()
+            self.sent_today += 1
+            self._last_end = now
+            self._next_gap = self._draw()
+
+
+class Unlimited:
+    """The console and tests: no limits, priorities still respected."""
+
+    def wait(self, chat: str, priority: Priority, now: float) -> float | None:
+        return 0.0
+
+    def begin(self, chat: str, now: float) -> None:
+        pass
+
+    def end(self, chat: str, now: float, used: bool) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------------------
+# The limiter
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    chat: str
+    priority: Priority
+
+
+@dataclass(order=True)
+class _Waiter:
+    rank: int
+    seq: int
+    chat: str = field(compare=False)
+    priority: Priority = field(compare=False)
+    future: asyncio.Future[Ticket] = field(compare=False)
+
+
+class RateLimiter:
+    """Grants send slots under one ``Policy``, highest priority first."""
+
+    def __init__(
+        self, policy: Policy, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.policy = policy
+        self._clock, self._sleep = clock, sleep
+        self._waiters: list[_Waiter] = []
+        self._seq = 0
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at = math.inf
+        self._held: dict[str, float] = {}  # chat -> no sends before this time
+        self._broadcasts_held_until = -math.inf
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    async def acquire(self, chat: str, priority: Priority = "reply") -> Ticket:
+        """Wait for a slot; raises ``DailyCapReached`` when the policy refuses outright."""
+        future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        self._waiters.append(_Waiter(_RANK[priority], self._seq, chat, priority, future))
+        self._pump()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self.release(future.result(), used=False)
+            self._waiters = [w for w in self._waiters if w.future is not future]
+            raise
+
+    def release(self, ticket: Ticket, *, used: bool = True) -> None:
+        self.policy.end(ticket.chat, self._clock(), used)
+        self._pump()
+
+    def hold(self, chat: str, seconds: float, *, broadcasts_too: bool = False) -> None:
+        """The platform said "retry after": nothing to ``chat`` (and, optionally, no
+        broadcast anywhere) for ``seconds``."""
+        until = self._clock() + seconds
+        self._held[chat] = max(self._held.get(chat, -math.inf), until)
+        if broadcasts_too:
+            self._broadcasts_held_until = max(self._broadcasts_held_until, until)
+        self._pump()
+
+    def _held_for(self, waiter: _Waiter, now: float) -> float:
+        until = self._held.get(waiter.chat, -math.inf)
+        if until <= now:
+            self._held.pop(waiter.chat, None)
+        if waiter.priority == "broadcast":
+            until = max(until, self._broadcasts_held_until)
+        return max(until - now, 0.0)
+
+    def _pump(self) -> None:
+        now = self._clock()
+        wake = math.inf
+        self._waiters.sort()
+        keep: list[_Waiter] = []
+        for waiter in self._waiters:
+            if waiter.future.done():
+                continue
+            try:
+                delay = self.policy.wait(waiter.chat, waiter.priority, now)
+            except Exception as refused:  # e.g. DailyCapReached: the caller decides
+                waiter.future.set_exception(refused)
+                continue
+            held = self._held_for(waiter, now)
+            if held > 0:
+                delay = held if delay is None else max(delay, held)
+            if delay == 0:
+                self.policy.begin(waiter.chat, now)
+                waiter.future.set_result(Ticket(waiter.chat, waiter.priority))
+                continue
+            if delay is not None:
+                wake = min(wake, now + delay)
+            keep.append(waiter)
+        self._waiters = keep
+        self._arm(wake, now)
+
+    def _arm(self, at: float, now: float) -> None:
+        timer = self._timer
+        if timer is not None and not timer.done():
+            if self._timer_at <= at:
+                return  # an earlier wake-up is already set; it pumps again
+            timer.cancel()
+        self._timer = None
+        self._timer_at = math.inf
+        if at < math.inf:
+            self._timer_at = at
+            self._timer = asyncio.get_running_loop().create_task(self._wake(at - now))
+
+    async def _wake(self, delay: float) -> None:
+        await self._sleep(delay)
+        self._timer, self._timer_at = None, math.inf
+        self._pump()
+
+
+def limiter_for(platform: str, settings: Any, *, tz: ZoneInfo | None = None) -> RateLimiter:
+    """The limiter the config asks for: ``settings`` is a ``bot.config.Settings``."""
+    if platform == "telegram":
+        t = settings.telegram
+        return RateLimiter(
+            SlidingWindows.per_second(
+                t.max_messages_per_second, t.max_messages_per_minute_per_group
+            )
+        )
+    if platform == "wechat":
+        w = settings.wechat
+        zone = tz or settings.tz
+
+        def today() -> date:
+            return datetime.now(zone).date()
+
+        return RateLimiter(
+            SpacedSends(w.seconds_between_sends, daily_cap=w.daily_send_cap, today=today)
+        )
+    return RateLimiter(Unlimited())
+
+
+# --------------------------------------------------------------------------------------
+# The adapter wrapper
+
+
+class RateLimitedAdapter:
+    """A ``ChatAdapter`` whose sends go through a ``RateLimiter``.
+
+    ``send(out)`` is a reply (high priority): everything the dispatcher sends. A "retry
+    after" from the platform is waited out and retried (up to ``reply_retries`` times when
+    the wait is at most ``max_reply_wait`` seconds) and also holds broadcasts back.
+    ``send_broadcast(out, claim)`` is the fan-out's low-priority send; see its docstring.
+    Anything else (``answer_callback``, ``delete_message``, ...) is passed through.
+    """
+
+    def __init__(
+        self,
+        adapter: ChatAdapter,
+        limiter: RateLimiter,
+        *,
+        reply_retries: int = 2,
+        max_reply_wait: float = 10.0,
+    ) -> None:
+        self.adapter, self.limiter = adapter, limiter
+        self.platform = adapter.platform
+        self._reply_retries, self._max_reply_wait = reply_retries, max_reply_wait
+
+    async def start(self, on_event: EventSink) -> None:
+        await self.adapter.start(on_event)
+
+    async def stop(self) -> None:
+        await self.adapter.stop()
+
+    async def send(self, out: Outgoing, priority: Priority = "reply") -> SentRef:
+        attempt = 0
+        while True:
+            ticket = await self.limiter.acquire(out.chat.chat_id, priority)
+            try:
+                return await self.adapter.send(out)
+            except RetryLater as later:
+                self.limiter.hold(out.chat.chat_id, later.retry_after, broadcasts_too=True)
+                attempt += 1
+                if attempt > self._reply_retries or later.retry_after > self._max_reply_wait:
+                    raise
+                log.info("%s: retrying a reply after %.1fs", self.platform, later.retry_after)
+            finally:
+                self.limiter.release(ticket)
+
+    async def send_broadcast(
+        self, out: Outgoing, claim: Callable[[], bool] | None = None
+    ) -> SentRef | None:
+        """Send one broadcast message at low priority; exceptions are the adapter's.
+
+        ``claim`` runs after the rate-limit slot is granted and immediately before the
+        send, so a delivery row is marked "sending" only for the length of the request
+        itself; when it returns False (another worker has the row) nothing is sent and
+        None is returned. A "retry after" holds this chat and all broadcasts, then is
+        raised for the caller to wait out and retry.
+        """
+        ticket = await self.limiter.acquire(out.chat.chat_id, "broadcast")
+        used = False
+        try:
+            if claim is not None and not claim():
+                return None
+            used = True
+            return await self.adapter.send(out)
+        except RetryLater as later:
+            self.limiter.hold(out.chat.chat_id, later.retry_after, broadcasts_too=True)
+            raise
+        finally:
+            self.limiter.release(ticket, used=used)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not found normally: the wrapped adapter's extras.
+        if name == "adapter":
+            raise AttributeError(name)
+        return getattr(self.adapter, name)

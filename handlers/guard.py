@@ -1,0 +1,76 @@
+"""The guard in the group: scam lures get a warning and the officer an alert; personal
+numbers get a kind reminder. In private, residents can ask the bot to check a message."""
+
+from __future__ import annotations
+
+import re
+
+from bot.db import Officer, session
+from bot.events import IncomingMessage, Outgoing
+from bot.services import Services
+from guard.detect import GuardResult, check
+from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
+from handlers import questions
+from handlers.common import ensure_group
+from handlers.tickets import officer_by_platform_id, private_chat
+
+CHECK_COMMAND = re.compile(r"^\s*(/check|检查|查一查|鉴定)(@\S+)?\s*", re.I)
+
+
+def _exempt_numbers(services: Services) -> frozenset[str]:
+    """The stations' public phone numbers, as digits: posting them is not personal data."""
+    return frozenset(re.sub(r"\D", "", s.phone) for s in services.settings.stations)
+
+
+async def on_group_message(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+    """Guards a resident's group message; ``None`` (next handler) when there is nothing to say."""
+    if msg.sender_is_bot or not msg.text.strip():
+        return None
+    result = check(msg.text, exempt_numbers=_exempt_numbers(services))
+    if result.verdict == "ok":
+        return None
+    with session(services.engine) as db:
+        if officer_by_platform_id(db, msg.chat.platform, msg.sender_id) is not None:
+            return None  # officers post warnings that quote scripts, and their own numbers
+        group = ensure_group(db, msg.chat, msg.chat_title)
+        station = services.station_details(group.station_id)
+        may_delete = station is not None and station.delete_lures
+        officer = db.get(Officer, group.officer_id) if group.officer_id else None
+        if result.verdict == "pii":
+            out = [
+                Outgoing(
+                    msg.chat, pii_reminder(result.label, msg.sender_name), reply_to=msg.message_id
+                )
+            ]
+            if may_delete:
+                out.append(Outgoing(msg.chat, "", delete_message_id=msg.message_id))
+            # The message may still hold a question: it is answered (from its masked text).
+            return out + await questions.on_resident_message(services, msg)
+        out = [Outgoing(msg.chat, scam_warning(result.label), reply_to=msg.message_id)]
+        alert_to = private_chat(officer, msg.chat.platform) if officer else None
+        if alert_to is not None:
+            title = group.title or msg.chat.chat_id
+            out.append(
+                Outgoing(alert_to, officer_alert(title, msg.sender_name, result.label, msg.text))
+            )
+        if may_delete:
+            out.append(Outgoing(msg.chat, "", delete_message_id=msg.message_id))
+        return out
+
+
+async def on_private_check(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+    """`/check <text>` always gets a verdict; a pasted lure without the command does too."""
+    command = CHECK_COMMAND.match(msg.text)
+    text = msg.text[command.end() :] if command else msg.text
+    if command and not text.strip():
+        return [Outgoing(msg.chat, check_reply("empty", "", ""), reply_to=msg.message_id)]
+    result: GuardResult = check(text, exempt_numbers=_exempt_numbers(services))
+    if command is None and result.verdict != "scam":
+        return None
+    return [
+        Outgoing(
+            msg.chat,
+            check_reply(result.verdict, result.label, result.advice),
+            reply_to=msg.message_id,
+        )
+    ]
