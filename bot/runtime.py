@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import tomllib
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 
 from bot.bootstrap import build_dispatcher, build_services
 from bot.config import TELEGRAM_TOKEN_ENV, Settings, secret
@@ -18,6 +20,7 @@ from bot.services import Services
 from handlers.reminders import due_reminders
 
 log = logging.getLogger("jingmin")
+COMMANDS_FILE = Path(__file__).resolve().parents[1] / "handlers" / "templates" / "commands.toml"
 
 
 class StartupError(Exception):
@@ -83,6 +86,7 @@ async def run_bot(
             log.info("%s ready%s", name, _identity(adapter))
             for warning in await _setup_warnings(adapter):
                 log.warning("%s: %s", name, warning)
+            await _offer_commands(adapter)
 
         async def remind() -> None:
             outgoing: list[Outgoing] = await due_reminders(services)
@@ -102,6 +106,18 @@ async def run_bot(
 def _identity(adapter: ChatAdapter) -> str:
     username = getattr(adapter, "bot_username", "")
     return f" as @{username}" if username else ""
+
+
+async def _offer_commands(adapter: ChatAdapter) -> None:
+    """Where the platform has a command menu, fill it (a failure is not worth stopping for)."""
+    set_commands = getattr(adapter, "set_commands", None)
+    if set_commands is None:
+        return
+    commands = list(tomllib.loads(COMMANDS_FILE.read_text(encoding="utf-8")).items())
+    try:
+        await set_commands(commands)
+    except Exception:
+        log.warning("could not set the command menu", exc_info=True)
 
 
 async def _setup_warnings(adapter: ChatAdapter) -> list[str]:

@@ -16,6 +16,8 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
     now = services.clock.now()
     if msg.sender_is_bot or not msg.text.strip():
         return []
+    if not msg.is_group and msg.text.strip().split("@")[0] in ("/start", "/help"):
+        return [Outgoing(msg.chat, render("intro.j2"))]
     # Catching up after downtime must not flood a group with stale answers.
     if (
         now - msg.received_at

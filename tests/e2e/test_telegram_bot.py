@@ -233,3 +233,14 @@ async def test_guard_end_to_end(server: FakeTelegram, tmp_path: Path, bot_log: P
         dump = " ".join(str(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"'))
     assert id_number not in dump
     assert id_number not in bot_log.read_text(encoding="utf-8")
+
+
+async def test_command_menu_is_offered(tmp_path: Path, bot_log: Path) -> None:
+    async with FakeTelegram() as server:
+        bot = BotProcess(write_config(tmp_path, server.api_base_url, 1), server.token, bot_log)
+        bot.start()
+        try:
+            await server.wait_for(lambda: bool(server.commands), within=30, what="setMyCommands")
+        finally:
+            assert await bot.stop() == 0
+        assert {c["command"] for c in server.commands} >= {"pending", "ticket", "check"}

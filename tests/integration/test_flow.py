@@ -269,3 +269,19 @@ async def test_a_redelivered_update_is_not_answered_twice(db_url: str, clock: Cl
     message = said("身份证丢了咋办", addressed=True)
     assert len(await bot.inject(message)) == 1
     assert await bot.inject(message) == []  # e.g. Telegram resends after a crash
+
+
+async def test_pending_and_ticket_commands(db_url: str, clock: Clock) -> None:
+    _, bot = await start(db_url, clock)
+    await bot.inject(said("/bind", sender="王警官"))
+    await bot.inject(said("楼下有人在撬电动车 现在还在"))
+    await bot.inject(said("小区门口的路灯坏了一个星期了 能找人修吗", addressed=True))
+    listed = await bot.inject(said("/pending", sender="王警官", group=False))
+    assert "待处理工单 2 个" in listed[0].text and "#1" in listed[0].text
+    shown = await bot.inject(said("/ticket 2", sender="王警官", group=False))
+    assert "路灯" in shown[0].text and shown[0].buttons
+    await bot.inject(said("驳回 1 已转110处理", sender="王警官", group=False))
+    listed = await bot.inject(said("待办", sender="王警官", group=False))
+    assert "待处理工单 1 个" in listed[0].text and "#1 " not in listed[0].text
+    missing = await bot.inject(said("批准 99", sender="王警官", group=False))
+    assert "找不到工单 #99" in missing[0].text
