@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from bot.labelled import Case, EvalFileError, read_cases
 from faq.matcher import Decision
 
+__all__ = ["Case", "EvalFileError", "Report", "evaluate", "read_cases"]
+
 NON_TOPIC = ("escalate", "ignore")
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    text: str
-    expect: str
-    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,27 +82,6 @@ class Report:
             row[0] += 1
             row[1] += outcome.correct
         return [(name, total, good) for name, (total, good) in sorted(counts.items())]
-
-
-class EvalFileError(Exception):
-    pass
-
-
-def read_cases(path: Path) -> list[Case]:
-    cases = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise EvalFileError(f"cannot read {path}: {exc.strerror}") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            cases.append(Case(str(row["text"]), str(row["expect"]), str(row.get("kind", ""))))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise EvalFileError(f"{path} line {number}: not a labelled case ({exc})") from None
-    return cases
 
 
 def evaluate(cases: Iterable[Case], decide: Callable[[str], Decision]) -> Report:

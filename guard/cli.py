@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from guard.detect import check as check_text
-from guard.eval import EvalFileError, Report, evaluate, load_examples
+from guard.eval import VERDICTS, EvalFileError, Report, evaluate, read_cases
 
 app = typer.Typer(
     help="Scam-lure and personal-data guard: check messages, or evaluate on a labelled file.",
@@ -98,7 +98,7 @@ def print_report(report: Report, console: Console) -> None:
     table.add_column("got")
     for o in mistakes:
         got = o.result.verdict + (f" / {o.result.kind}" if o.result.kind else "")
-        table.add_row(o.example.text, f"{o.example.expect} / {o.example.kind}", got)
+        table.add_row(o.case.text, f"{o.case.expect} / {o.case.kind}", got)
     console.print(table)
 
 
@@ -109,7 +109,7 @@ def eval_file(
 ) -> None:
     """Measure the guard on a labelled file; print tables by label and kind, and mistakes."""
     try:
-        examples = load_examples(file)
+        examples = read_cases(file, VERDICTS)
     except EvalFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

@@ -8,31 +8,24 @@ grouping for the report (it names the file's own categories, such as ``warning``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from bot.labelled import Case, EvalFileError, read_cases
 from guard.detect import GuardResult, check
 
 VERDICTS = ("scam", "pii", "ok")
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    text: str
-    expect: str
-    kind: str
+__all__ = ["VERDICTS", "Case", "EvalFileError", "Report", "evaluate", "read_cases"]
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    example: Example
+    case: Case
     result: GuardResult
 
     @property
     def correct(self) -> bool:
-        return self.result.verdict == self.example.expect
+        return self.result.verdict == self.case.expect
 
 
 @dataclass(slots=True)
@@ -74,48 +67,14 @@ class Report:
         return [o for o in self.outcomes if not o.correct]
 
 
-class EvalFileError(Exception):
-    """The file cannot be read or a line is not a labelled example."""
-
-
-def parse_examples(lines: Iterable[str], source: str = "<input>") -> list[Example]:
-    examples: list[Example] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalFileError(f"{source}:{number}: not JSON ({exc.msg})") from exc
-        if not isinstance(raw, dict):
-            raise EvalFileError(f"{source}:{number}: expected a JSON object")
-        text, expect = raw.get("text"), raw.get("expect")
-        if not isinstance(text, str) or expect not in VERDICTS:
-            raise EvalFileError(
-                f"{source}:{number}: needs a string 'text' and 'expect' in {VERDICTS}"
-            )
-        examples.append(Example(text, str(expect), str(raw.get("kind") or "-")))
-    return examples
-
-
-def load_examples(path: Path) -> list[Example]:
-    try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"cannot read {path}: {exc}") from exc
-    return parse_examples(content.splitlines(), str(path))
-
-
-def evaluate(
-    examples: Iterable[Example], *, exempt_numbers: frozenset[str] = frozenset()
-) -> Report:
+def evaluate(cases: Iterable[Case], *, exempt_numbers: frozenset[str] = frozenset()) -> Report:
     report = Report(outcomes=[])
-    for example in examples:
-        outcome = Outcome(example, check(example.text, exempt_numbers=exempt_numbers))
+    for case in cases:
+        outcome = Outcome(case, check(case.text, exempt_numbers=exempt_numbers))
         report.outcomes.append(outcome)
         for tally in (
-            report.by_expect.setdefault(example.expect, Tally()),
-            report.by_kind.setdefault((example.expect, example.kind), Tally()),
+            report.by_expect.setdefault(case.expect, Tally()),
+            report.by_kind.setdefault((case.expect, case.kind), Tally()),
         ):
             tally.count += 1
             tally.correct += int(outcome.correct)

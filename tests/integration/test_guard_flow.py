@@ -10,9 +10,8 @@ from sqlalchemy import inspect, text
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
-from bot.config import parse_settings
 from bot.runtime import deduplicated
-from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said
+from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said, settings_for
 
 ID_NUMBER = "640104199003071234"  # checksum computed below so the test owns its data
 PHONE = "13912345678"
@@ -37,23 +36,7 @@ def luhn_ok(number: str) -> bool:
 async def start(
     db_url: str, clock: Clock, delete_lures: bool = False
 ) -> tuple[object, FakeAdapter]:
-    settings = parse_settings(
-        {
-            "database": {"url": db_url},
-            "stations": [
-                {
-                    "id": "xq",
-                    "name": "兴庆派出所",
-                    "address": "解放东街1号",
-                    "phone": "0951-6000000",
-                    "hours": "9-17",
-                    "delete_lures": delete_lures,
-                }
-            ],
-            "officers": [{"name": "王警官", "station": "xq", "duty": True}],
-        },
-        "test",
-    )
+    settings = settings_for(db_url, delete_lures=delete_lures)
     services = build_services(settings, clock)
     bot = FakeAdapter()
     await bot.start(deduplicated(services, build_dispatcher(services, {"console": bot})))

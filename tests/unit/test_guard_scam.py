@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from guard import normalize, scam
 from guard.detect import GuardResult, check
-from guard.eval import evaluate, load_examples
+from guard.eval import VERDICTS, evaluate, read_cases
 
 # ---------------------------------------------------------------- normalisation
 
@@ -219,11 +219,11 @@ DEV = _dev_file()
     ],
 )
 def test_acceptance_thresholds(path: Path) -> None:
-    examples = load_examples(path)
+    examples = read_cases(path, VERDICTS)
     assert len(examples) >= 80
     report = evaluate(examples)
     mistakes = "\n".join(
-        f"{o.example.expect}->{o.result.verdict}: {o.example.text}" for o in report.mistakes
+        f"{o.case.expect}->{o.result.verdict}: {o.case.text}" for o in report.mistakes
     )
     assert report.scam_recall >= 90.0, mistakes
     assert report.pii_recall >= 95.0, mistakes
