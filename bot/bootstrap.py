@@ -133,4 +133,8 @@ def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) ->
             partial(questions.on_resident_message, services),
         ),
     ]
-    return Dispatcher(routes, adapters, on_sent=remember_card)
+
+    def observe_send(platform: str, seconds: float) -> None:
+        services.metrics.send_latency.labels(platform).observe(seconds)
+
+    return Dispatcher(routes, adapters, on_sent=remember_card, observe_send=observe_send)

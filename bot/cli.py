@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -96,13 +95,12 @@ async def _run_demo(settings: Settings) -> None:
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Start every enabled platform; with no platform token, the console demo."""
+    from bot.observability import configure_logging
     from bot.runtime import StartupError, enabled_platforms, run_bot
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     default = DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
     settings = _settings(config, default)
+    configure_logging(settings.operations.log_format, settings.operations.log_level)
     if not enabled_platforms(settings):
         err.print(
             "No platform is enabled with a token"

@@ -92,6 +92,14 @@ class BroadcastSettings(_Section):
     misfire_grace_seconds: int = Field(default=3600, ge=0)
 
 
+class OperationsSettings(_Section):
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # /healthz and /metrics (Prometheus); 0 turns them off. Keep it on a local address.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+
+
 class Settings(_Section):
     timezone: str = "Asia/Shanghai"
     database: DatabaseSettings = DatabaseSettings()
@@ -100,6 +108,7 @@ class Settings(_Section):
     matcher: MatcherSettings = MatcherSettings()
     behaviour: BehaviourSettings = BehaviourSettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
+    operations: OperationsSettings = OperationsSettings()
     stations: tuple[StationSettings, ...] = Field(default=(), strict=False)
     officers: tuple[OfficerSettings, ...] = Field(default=(), strict=False)
 

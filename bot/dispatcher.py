@@ -8,6 +8,7 @@ cannot stop polling.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,10 +35,12 @@ class Dispatcher:
         routes: Sequence[Route],
         adapters: Mapping[str, ChatAdapter],
         on_sent: Callable[[Outgoing, SentRef], None] | None = None,
+        observe_send: Callable[[str, float], None] | None = None,
     ) -> None:
         self._routes = tuple(routes)
         self._adapters = adapters
         self._on_sent = on_sent
+        self._observe_send = observe_send
 
     async def __call__(self, event: Event) -> list[SentRef]:
         for route in self._routes:
@@ -59,11 +62,14 @@ class Dispatcher:
             if adapter is None:
                 log.error("no adapter for platform %s; message dropped", out.chat.platform)
                 continue
+            started = time.perf_counter()
             try:
                 ref = await adapter.send(out)
             except Exception:
                 log.exception("sending to a %s chat failed", out.chat.platform)
                 continue
+            if self._observe_send:
+                self._observe_send(out.chat.platform, time.perf_counter() - started)
             sent.append(ref)
             if out.tag and self._on_sent:
                 self._on_sent(out, ref)

@@ -10,11 +10,15 @@ import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
+from sqlmodel import func, select
+
 from bot.bootstrap import build_dispatcher, build_services
 from bot.config import TELEGRAM_TOKEN_ENV, Settings, secret
+from bot.db import Escalation, session
 from bot.dispatcher import Dispatcher
-from bot.events import Event, Outgoing
+from bot.events import Event, IncomingMessage, Outgoing
 from bot.inbox import first_time
+from bot.observability import serve_health_and_metrics
 from bot.ports import ChatAdapter
 from bot.services import Services
 from handlers.reminders import due_reminders
@@ -44,6 +48,8 @@ def build_adapters(settings: Settings) -> dict[str, ChatAdapter]:
 
 def deduplicated(services: Services, dispatcher: Dispatcher) -> Callable[[Event], Awaitable[None]]:
     async def on_event(event: Event) -> None:
+        if isinstance(event, IncomingMessage):
+            services.metrics.messages.labels(event.chat.platform).inc()
         if await asyncio.to_thread(first_time, services.engine, event):
             await dispatcher(event)
 
@@ -93,14 +99,34 @@ async def run_bot(
             await dispatcher.send_all(outgoing)
 
         timers = [asyncio.create_task(every(tick_seconds, remind, "ticket reminders"))]
+        operations = settings.operations
+        if operations.metrics_port:
+            services.metrics.count_open_escalations_with(lambda: open_tickets(services))
+            web = await serve_health_and_metrics(
+                services.metrics,
+                operations.metrics_host,
+                operations.metrics_port,
+                lambda: all(getattr(a, "connected", True) for a in started),
+            )
+            log.info(
+                "healthz and metrics on %s:%s", operations.metrics_host, operations.metrics_port
+            )
         await stop.wait()
         log.info("stopping")
         for timer in timers:
             timer.cancel()
+        if operations.metrics_port:
+            await web.cleanup()
     finally:
         for adapter in reversed(started):
             await adapter.stop()
         services.engine.dispose()
+
+
+def open_tickets(services: Services) -> int:
+    with session(services.engine) as db:
+        query = select(func.count()).select_from(Escalation).where(Escalation.state == "pending")
+        return int(db.exec(query).one())
 
 
 def _identity(adapter: ChatAdapter) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from bot.config import Settings, StationSettings
+from bot.observability import Metrics
 from bot.ports import Clock
 from faq.knowledge import FaqTopic
 from faq.matcher import Matcher
@@ -39,6 +40,7 @@ class Services:
     topics: Mapping[str, FaqTopic]
     clock: Clock
     recent: RecentQuestions
+    metrics: Metrics = field(default_factory=Metrics)
 
     def station_details(self, station_id: str | None) -> StationSettings | None:
         """The group's station, or the first configured one for a group not yet bound."""

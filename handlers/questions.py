@@ -31,6 +31,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
         decision = Decision("answer", learned.faq_id, 1.0, "learned")
     else:
         decision = services.matcher.decide(msg.text, addressed=msg.addressed)
+    services.metrics.actions.labels(decision.action).inc()
     if decision.action == "ignore":
         return (
             [Outgoing(msg.chat, render("not_understood.j2"), reply_to=msg.message_id)]

@@ -979,10 +979,15 @@ class WechatAdapter:
         """A text to a room (@mentioning ``out.mention_id``) or to a contact.
 
         WeChat cannot edit a sent message: an edit is sent as a new message. Buttons
-        become text commands (``outgoing_text``).
+        become text commands (``outgoing_text``). A deletion is best effort, as on
+        Telegram: WeChat lets only the sender recall a message (within 2 minutes), so a
+        resident's message stays and only the bot's own recent ones go.
         """
         if out.chat.platform != PLATFORM:
             raise ValueError(f"WechatAdapter cannot send to a {out.chat.platform} chat")
+        if out.delete_message_id is not None:
+            await self._recall(out.delete_message_id)
+            return SentRef(out.chat, out.delete_message_id)
         conn = self._live()
         chat_id = out.chat.chat_id
         text = outgoing_text(out, self._button_command)
@@ -1003,6 +1008,24 @@ class WechatAdapter:
         except Exception as exc:
             raise await self._send_error(conn, chat_id, is_room, exc) from None
         return SentRef(out.chat, str(message_id or f"wechat-{time.time_ns()}"))
+
+    async def _recall(self, message_id: str) -> bool:
+        conn = self._conn
+        if conn is None or not self.connected:
+            log.info("wechat: not connected, message %s not recalled", message_id)
+            return False
+        try:
+            recalled = bool(await self._call(conn.puppet.message_recall(message_id)))
+        except Exception as exc:
+            log.info("wechat: could not recall message %s: %s", message_id, _describe(exc))
+            return False
+        if not recalled:
+            log.info(
+                "wechat: message %s not recalled (WeChat lets only its sender recall it, "
+                "within 2 minutes)",
+                message_id,
+            )
+        return recalled
 
     async def _send_error(
         self, conn: _Connection, chat_id: str, is_room: bool, exc: Exception

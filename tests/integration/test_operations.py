@@ -1,0 +1,72 @@
+"""Structured logs without personal data; /healthz and /metrics from a running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from bot.adapters.fake import FakeAdapter
+from bot.observability import configure_logging
+from bot.runtime import run_bot
+from tests.integration.test_flow import said, settings_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_json_logs_are_one_object_per_line_and_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("json", "INFO")
+    try:
+        logging.getLogger("jingmin.test").info("resident wrote %s", "电话13912345678 身份证号见上")
+        try:
+            raise ValueError("card 6222021234567890128")
+        except ValueError:
+            logging.getLogger("jingmin.test").exception("failed")
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert lines[0]["level"] == "info" and lines[0]["logger"] == "jingmin.test"
+    assert "13912345678" not in lines[0]["msg"] and "139" in lines[0]["msg"]
+    assert "6222021234567890128" not in lines[1]["exc"] and "ValueError" in lines[1]["exc"]
+
+
+async def test_healthz_and_metrics(db_url: str) -> None:
+    port = free_port()
+    settings = settings_for(db_url).model_copy(
+        update={
+            "operations": settings_for(db_url).operations.model_copy(update={"metrics_port": port})
+        }
+    )
+    adapter = FakeAdapter()
+    stop = asyncio.Event()
+    bot = asyncio.create_task(run_bot(settings, {"console": adapter}, stop=stop))
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):  # until the bot is up
+            try:
+                async with http.get(f"{base}/healthz") as response:
+                    assert response.status == 200 and (await response.json()) == {"ok": True}
+                    break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+        now = datetime.now(UTC)
+        await adapter.inject(said("身份证丢了咋补办", at=now))
+        await adapter.inject(said("楼下有人在撬电动车 现在还在", at=now))
+        async with http.get(f"{base}/metrics") as response:
+            page = await response.text()
+    stop.set()
+    await bot
+    assert 'jingmin_messages_total{platform="console"} 2.0' in page
+    assert 'jingmin_actions_total{action="answer"} 1.0' in page
+    assert 'jingmin_actions_total{action="escalate"} 1.0' in page
+    assert "jingmin_escalations_open 1.0" in page
+    assert 'jingmin_send_seconds_count{platform="console"}' in page
