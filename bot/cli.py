@@ -17,8 +17,10 @@ from bot.config import TELEGRAM_TOKEN_ENV, ConfigError, Settings, load_settings
 app = typer.Typer(help="警民 jingmin: the community-police group-chat bot.", no_args_is_help=True)
 faq_app = typer.Typer(help="The FAQ knowledge base and matcher.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+privacy_app = typer.Typer(help="Residents' data: export, erase, purge.", no_args_is_help=True)
 app.add_typer(faq_app, name="faq")
 app.add_typer(db_app, name="db")
+app.add_typer(privacy_app, name="privacy")
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 ConfigOption = Annotated[
@@ -239,6 +241,55 @@ def db_init(config: ConfigOption = None) -> None:
     settings = _settings(config)
     build_services(settings)
     out.print(f"database ready: {settings.database.url.split('@')[-1]}")
+
+
+ResidentOption = Annotated[str, typer.Option("--resident", help="The resident's platform id.")]
+PlatformOption = Annotated[str | None, typer.Option(help="telegram or wechat (default: both).")]
+
+
+def _engine(config: Path | None):  # type: ignore[no-untyped-def]
+    from bot.db import create_tables, make_engine
+
+    engine = make_engine(_settings(config).database.url)
+    create_tables(engine)
+    return engine
+
+
+@privacy_app.command("export")
+def privacy_export(
+    resident: ResidentOption, config: ConfigOption = None, platform: PlatformOption = None
+) -> None:
+    """Print everything kept about a resident, as JSON."""
+    from bot.privacy import export_resident
+
+    data = export_resident(_engine(config), resident, platform)
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    resident: ResidentOption, config: ConfigOption = None, platform: PlatformOption = None
+) -> None:
+    """Remove a resident's name, id and words; outcomes stay for the statistics."""
+    from bot.privacy import erase_resident
+
+    count = erase_resident(_engine(config), resident, platform)
+    out.print(f"erased the resident's data from {count} ticket(s) and the audit trail")
+
+
+@privacy_app.command("purge")
+def privacy_purge(config: ConfigOption = None) -> None:
+    """Apply [privacy] retention_days now (the bot also does it daily)."""
+    from datetime import UTC, datetime
+
+    from bot.privacy import purge_older_than
+
+    days = _settings(config).privacy.retention_days
+    report = purge_older_than(_engine(config), datetime.now(UTC), days)
+    out.print(
+        f"older than {days} days: {report.tickets_reduced} ticket(s) reduced to their outcome,"
+        f" {report.updates_forgotten} update id(s) forgotten"
+    )
 
 
 def _mount_optional() -> None:

@@ -100,6 +100,11 @@ class OperationsSettings(_Section):
     metrics_port: int = Field(default=0, ge=0, le=65535)
 
 
+class PrivacySettings(_Section):
+    # Tickets older than this keep their outcome and FAQ id but lose the resident's words.
+    retention_days: int = Field(default=180, gt=0)
+
+
 class Settings(_Section):
     timezone: str = "Asia/Shanghai"
     database: DatabaseSettings = DatabaseSettings()
@@ -109,6 +114,7 @@ class Settings(_Section):
     behaviour: BehaviourSettings = BehaviourSettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
     operations: OperationsSettings = OperationsSettings()
+    privacy: PrivacySettings = PrivacySettings()
     stations: tuple[StationSettings, ...] = Field(default=(), strict=False)
     officers: tuple[OfficerSettings, ...] = Field(default=(), strict=False)
 

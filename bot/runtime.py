@@ -20,6 +20,7 @@ from bot.events import Event, IncomingMessage, Outgoing
 from bot.inbox import first_time
 from bot.observability import serve_health_and_metrics
 from bot.ports import ChatAdapter
+from bot.privacy import purge_older_than
 from bot.services import Services
 from handlers.reminders import due_reminders
 
@@ -98,7 +99,14 @@ async def run_bot(
             outgoing: list[Outgoing] = await due_reminders(services)
             await dispatcher.send_all(outgoing)
 
-        timers = [asyncio.create_task(every(tick_seconds, remind, "ticket reminders"))]
+        async def purge() -> None:
+            days = settings.privacy.retention_days
+            await asyncio.to_thread(purge_older_than, services.engine, services.clock.now(), days)
+
+        timers = [
+            asyncio.create_task(every(tick_seconds, remind, "ticket reminders")),
+            asyncio.create_task(every(24 * 3600, purge, "retention purge")),
+        ]
         operations = settings.operations
         if operations.metrics_port:
             services.metrics.count_open_escalations_with(lambda: open_tickets(services))

@@ -1,0 +1,82 @@
+"""Residents' data: kept only as long as configured, exportable and erasable on request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import col, delete, or_, select
+
+from bot.db import AuditEntry, Escalation, SeenUpdate, session
+
+ERASED = "（已删除）"
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    tickets_reduced: int
+    updates_forgotten: int
+
+
+def purge_older_than(engine: Engine, now: datetime, days: int) -> PurgeReport:
+    """Tickets older than ``days`` keep their outcome and FAQ id, not the words."""
+    cutoff = now - timedelta(days=days)
+    with session(engine) as db:
+        old = db.exec(
+            select(Escalation).where(Escalation.created_at < cutoff, Escalation.question != ERASED)
+        ).all()
+        for ticket in old:
+            ticket.question, ticket.draft, ticket.answer = ERASED, None, None
+            ticket.resident_name = ERASED
+            db.add(ticket)
+        forgotten = db.exec(delete(SeenUpdate).where(col(SeenUpdate.seen_at) < cutoff))
+        db.commit()
+        return PurgeReport(len(old), int(forgotten.rowcount or 0))
+
+
+def _tickets(db: Any, resident_id: str, platform: str | None) -> list[Escalation]:
+    query = select(Escalation).where(Escalation.resident_id == resident_id)
+    if platform:
+        query = query.where(Escalation.platform == platform)
+    return list(db.exec(query.order_by(col(Escalation.id))).all())
+
+
+def export_resident(
+    engine: Engine, resident_id: str, platform: str | None = None
+) -> dict[str, Any]:
+    with session(engine) as db:
+        tickets = _tickets(db, resident_id, platform)
+        ids = [t.id for t in tickets]
+        audit = db.exec(
+            select(AuditEntry).where(
+                or_(
+                    col(AuditEntry.escalation_id).in_(ids),
+                    AuditEntry.actor == f"resident:{resident_id}",
+                )
+            )
+        ).all()
+        return {
+            "resident_id": resident_id,
+            "tickets": [t.model_dump(mode="json") for t in tickets],
+            "audit": [a.model_dump(mode="json") for a in audit],
+        }
+
+
+def erase_resident(engine: Engine, resident_id: str, platform: str | None = None) -> int:
+    """Removes the resident's name, id and words from their tickets and the audit trail;
+    the outcome (answered, by whom, when) stays, so the station's statistics still add up."""
+    with session(engine) as db:
+        tickets = _tickets(db, resident_id, platform)
+        for ticket in tickets:
+            ticket.resident_id = ticket.resident_name = ticket.question = ERASED
+            ticket.draft = ticket.answer = None
+            db.add(ticket)
+        for entry in db.exec(
+            select(AuditEntry).where(AuditEntry.actor == f"resident:{resident_id}")
+        ):
+            entry.actor, entry.detail = f"resident:{ERASED}", ""
+            db.add(entry)
+        db.commit()
+        return len(tickets)
