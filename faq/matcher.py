@@ -23,13 +23,6 @@ from faq.text import TermIndex, normalise, strip_mentions, tokenize
 Action = Literal["answer", "suggest", "escalate", "ignore"]
 DICT_DIR = Path(__file__).parent / "dict"
 INTENTS = ("question", "request", "police", "incident", "case", "statement", "advert")
-QUESTION_MARK = re.compile(r"[?？]|不\s*[!！~。.]*\s*$|(吗|么|呢)\s*[!！~。.]*\s*$")
-# 管不管, 能不能, 是不是, 有没有: the A-not-A question form, with any verb.
-A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
-# "签注好了", "钱包找回来了": business already done is news, not a question.
-DONE = re.compile(
-    r"[\u4e00-\u9fff](好|完|妥)了|(找回来|拿到|办下来|领到|收到|弄好)了|^\W*(转|转发|分享)\W"
-)
 OFFICER_MENTION = re.compile(r"警|所长|民警|社区")
 # Confidence by pattern strength: one shared word is weak, a specific term or two
 # concepts together is a match.
@@ -56,6 +49,7 @@ class Decision:
 class Lexicon:
     concepts: Mapping[str, tuple[str, ...]]
     intents: Mapping[str, tuple[str, ...]]
+    patterns: Mapping[str, tuple[re.Pattern[str], ...]]  # cue -> regexes (intents.toml [regex])
 
 
 def load_lexicon(directory: Path = DICT_DIR) -> Lexicon:
@@ -69,6 +63,10 @@ def load_lexicon(directory: Path = DICT_DIR) -> Lexicon:
     return Lexicon(
         concepts={k: tuple(v) for k, v in concepts.items()},
         intents={k: tuple(intents[k]) for k in INTENTS},
+        patterns={
+            cue: tuple(re.compile(p) for p in expressions)
+            for cue, expressions in intents.get("regex", {}).items()
+        },
     )
 
 
@@ -122,6 +120,11 @@ class Matcher:
         )
         self._anchored = self._anchor_index()
         self._exclude = {rules.id: rules.exclude for rules in self._rules}
+        self._vocabulary = {
+            rules.id: tuple({e.key: e for p in rules.patterns for e in p.elements}.values())
+            for rules in self._rules
+        }
+        self._last_tie = False
         self._intents = {name: frozenset(terms) for name, terms in lexicon.intents.items()}
         every_term: set[str] = set().union(*self._intents.values())
         for rules in self._rules:
@@ -167,12 +170,19 @@ class Matcher:
 
     def _cues(self, body: str, mentions: list[str], found: set[str]) -> set[str]:
         cues = {name for name, terms in self._intents.items() if not terms.isdisjoint(found)}
-        if QUESTION_MARK.search(body.strip()) or A_NOT_A.search(body):
-            cues.add("question")
-        if DONE.search(body):
-            cues.add("statement")
+        text = body.strip()
+        cues |= {
+            cue
+            for cue, expressions in self._lexicon.patterns.items()
+            if any(expression.search(text) for expression in expressions)
+        }
+        if "waiting" in cues and "status" in cues:
+            cues.add("case")  # "材料早交了 ... 都半个月了 咋回事"
         if any(OFFICER_MENTION.search(name) for name in mentions):
             cues.add("police")
+            cues.discard("other_person")  # "@王警官 你那边能查吗" is for the police
+        elif mentions:
+            cues.add("other_person")  # "@李姐 你家孩子户口上好了没"
         return cues
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
@@ -184,30 +194,36 @@ class Matcher:
         cues = self._cues(body, mentions, found)
         # "谢谢大家帮忙" thanks, it does not ask: a request counts only without a statement.
         asking = "question" in cues or ("request" in cues and "statement" not in cues)
+        if "notice" in cues or "other_person" in cues:
+            asking = False  # a forwarded notice, or residents talking among themselves
+            cues.add("statement")
+            cues.discard("case")
 
         ranked = self._rank(found)
         faq_id, confidence = ranked[0] if ranked else (None, 0.0)
         if ranked:
             strength = ranked[0][1]
             confidence = STRENGTH_CONFIDENCE.get(int(strength), MAX_CONFIDENCE)
-            if len(ranked) > 1 and ranked[1][1] >= strength:
-                confidence -= 0.2  # two topics fit equally: let the officer choose
             if asking:
                 confidence += 0.15
             elif "statement" in cues:
                 confidence -= 0.45  # "我身份证已经换好了 谢谢": news, not a question
             else:
                 confidence -= 0.05
+            t = self.thresholds
+            cap = min(t.answer, t.addressed_answer) - 0.05  # highest score that is not an answer
+            if self._last_tie:
+                confidence = min(confidence, cap)  # two topics fit equally: the officer chooses
             if "advert" in cues:
                 confidence -= 0.3
             if "case" in cues:  # a personal case is never answered from the FAQ alone
-                t = self.thresholds
-                confidence = min(confidence, min(t.answer, t.addressed_answer) - 0.05)
+                confidence = min(confidence, cap)
             confidence = round(max(0.0, min(1.0, confidence)), 3)
         return self._act(faq_id, confidence, cues, asking, addressed)
 
     def _rank(self, found: set[str]) -> list[tuple[str, float]]:
-        """Topics whose patterns all hold, strongest first.
+        """Topics whose patterns all hold, strongest first; equal strength goes to the topic
+        more of whose vocabulary the message uses.
 
         Only patterns whose anchor (their rarest element) holds are checked, so the work per
         message follows what it says, not how big the knowledge base is.
@@ -219,30 +235,35 @@ class Matcher:
                     not e.terms.isdisjoint(found) for e in pattern.elements
                 ):
                     best[topic_id] = pattern.weight
-        excluded = {
-            topic_id
-            for topic_id in best
-            if any(not e.terms.isdisjoint(found) for e in self._exclude[topic_id])
-        }
-        scored = [(t, float(w)) for t, w in best.items() if t not in excluded]
-        scored.sort(key=lambda item: (-item[1], item[0]))
-        return scored
+        scored = [
+            (topic_id, weight, self._coverage(topic_id, found))
+            for topic_id, weight in best.items()
+            if not any(not e.terms.isdisjoint(found) for e in self._exclude[topic_id])
+        ]
+        scored.sort(key=lambda item: (-item[1], -item[2], item[0]))
+        self._last_tie = len(scored) > 1 and scored[0][1:] == scored[1][1:]
+        return [(topic_id, float(weight)) for topic_id, weight, _ in scored]
+
+    def _coverage(self, topic_id: str, found: set[str]) -> int:
+        return sum(1 for e in self._vocabulary[topic_id] if not e.terms.isdisjoint(found))
 
     def _act(
         self, faq_id: str | None, confidence: float, cues: set[str], asking: bool, addressed: bool
     ) -> Decision:
         t = self.thresholds
-        # Something is happening: the officer must know, unless the resident clearly asks
-        # a FAQ question about it ("有人打电话说孙子打架了让寄钱 是不是骗人的").
-        if "incident" in cues and not (faq_id and asking and confidence >= t.answer):
+        # Something is happening: the officer must know, unless the resident calmly asks a
+        # FAQ question about it ("有人打电话说孙子打架了让寄钱 是不是骗人的").
+        calm_question = faq_id and asking and "request" not in cues and confidence >= t.answer
+        if "incident" in cues and not calm_question:
             return Decision("escalate", faq_id, confidence, "incident")
         answer_at = t.addressed_answer if addressed else t.answer
-        if faq_id and confidence >= answer_at:
+        # Only a question is answered: news, complaints and ads full of topic words are not.
+        if faq_id and confidence >= answer_at and (asking or addressed):
             return Decision("answer", faq_id, confidence, "confident match")
         if faq_id and confidence >= t.suggest and (asking or addressed or "case" in cues):
             return Decision("suggest", faq_id, confidence, "plausible match")
         police_business = "police" in cues or "case" in cues or (faq_id is not None)
-        if (asking or "case" in cues) and police_business and "advert" not in cues:
+        if (asking or "case" in cues) and police_business and not ("advert" in cues and not asking):
             return Decision("escalate", None, confidence, "question for the police")
         if addressed and (asking or "statement" not in cues):
             return Decision("escalate", None, confidence, "addressed to the bot")

@@ -139,8 +139,24 @@ class TermIndex:
                 candidates = self._by_syllables.get(tuple(syllables[start : start + size]))
                 if candidates:
                     span = tokens[start : start + size]
-                    found.update(t.text for t in candidates if _chars_agree(t, span))
+                    found.update(
+                        t.text
+                        for t in candidates
+                        if _chars_agree(t, span) and not _straddles(t, tokens, start, size)
+                    )
         return found
+
+
+def _straddles(term: Term, tokens: Sequence[Token], start: int, size: int) -> bool:
+    """A short homophone that is half of a neighbouring word is not a typo: in 迁入地直接
+    the 地直 that sounds like 地址 belongs to 地 + 直接, and 在那边 holds 那边, not 在哪."""
+    written = "".join(t.char for t in tokens[start : start + size])
+    if size != 2 or len(written) != 2 or written == term.text:
+        return False
+    words = dictionary_words()
+    before = tokens[start - 1].char + written[0] if start > 0 else ""
+    after = written[-1] + tokens[start + size].char if start + size < len(tokens) else ""
+    return before in words or after in words
 
 
 @cache

@@ -38,7 +38,7 @@ def test_faq_match_contract() -> None:
 
 
 def test_faq_match_explain_shows_the_evidence() -> None:
-    result = runner.invoke(app, ["faq", "match", "--explain"], input='{"text": "身分证丢了"}\n')
+    result = runner.invoke(app, ["faq", "match", "--explain"], input='{"text": "身分证丢了咋办"}\n')
     row = json.loads(result.output)
     assert row["faq_id"] == "id-card-lost" and "丢了" in row["terms"]
 

@@ -26,8 +26,13 @@ def decide(text: str, addressed: bool = False) -> tuple[str, str | None]:
 
 @pytest.mark.parametrize(
     "path",
-    [lambda: shared_file("eval/faq_dev.jsonl"), lambda: REPO / "tests/data/faq_holdout.jsonl"],
-    ids=["shared-dev", "independent-holdout"],
+    [
+        lambda: shared_file("eval/faq_dev.jsonl"),
+        lambda: REPO / "tests/data/faq_holdout.jsonl",
+        lambda: REPO / "tests/data/faq_unseen2.jsonl",
+        lambda: REPO / "tests/data/faq_unseen3.jsonl",
+    ],
+    ids=["shared-dev", "independent-holdout", "second-blind-set", "third-blind-set"],
 )
 def test_acceptance_targets(path) -> None:  # type: ignore[no-untyped-def]
     report = evaluate(read_cases(path()), matcher().decide)
