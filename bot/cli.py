@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -241,6 +242,74 @@ def db_init(config: ConfigOption = None) -> None:
     settings = _settings(config)
     build_services(settings)
     out.print(f"database ready: {settings.database.url.split('@')[-1]}")
+
+
+def _since(since: str | None, default_days: int, settings: Settings) -> datetime:
+    if since is None:
+        return datetime.now(settings.tz) - timedelta(days=default_days)
+    try:
+        return datetime.combine(date.fromisoformat(since), time(), settings.tz)
+    except ValueError:
+        err.print(f"--since wants a date like 2026-11-01, not {since!r}")
+        raise typer.Exit(2) from None
+
+
+SinceOption = Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")]
+
+
+@app.command()
+def stats(
+    config: ConfigOption = None,
+    station: Annotated[str | None, typer.Option(help="One station's groups only.")] = None,
+    since: SinceOption = None,
+    chart: Annotated[Path | None, typer.Option(help="Also write the daily chart (PNG).")] = None,
+) -> None:
+    """Questions seen, answered, escalated, officers' response times, FAQ gaps (default: 7 days)."""
+    from bot.reports import chart_png, compute_stats
+    from handlers.reports import LABELS_FILE
+
+    settings = _settings(config)
+    if station and settings.station(station) is None:
+        err.print(f"no station {station!r} in the config")
+        raise typer.Exit(2)
+    start = _since(since, 7, settings)
+    report = compute_stats(_engine(config), start, datetime.now(settings.tz), settings.tz, station)
+    table = Table("figure", "value")
+    median, p90 = report.median_minutes, report.p90_minutes
+    for name, value in (
+        ("questions seen", report.questions),
+        ("answered automatically", report.answered_automatically),
+        ("escalated to officers", report.escalated),
+        ("answered by officers", report.answered_by_officers),
+        ("median minutes to an officer's answer", f"{median:.0f}" if median is not None else "-"),
+        ("p90 minutes to an officer's answer", f"{p90:.0f}" if p90 is not None else "-"),
+    ):
+        table.add_row(name, str(value))
+    out.print(table)
+    for cluster in report.gaps[:10]:
+        out.print(f"  {cluster.size:3d} × {cluster.sample}", markup=False)
+    if chart:
+        import tomllib
+
+        chart.write_bytes(chart_png(report, tomllib.loads(LABELS_FILE.read_text("utf-8"))))
+        out.print(f"chart written to {chart}")
+
+
+@faq_app.command("gaps")
+def faq_gaps(config: ConfigOption = None, since: SinceOption = None) -> None:
+    """Escalated questions no FAQ entry covers, grouped: the entries to write next."""
+    from bot.reports import compute_stats
+
+    settings = _settings(config)
+    report = compute_stats(
+        _engine(config), _since(since, 30, settings), datetime.now(settings.tz), settings.tz
+    )
+    if not report.gaps:
+        out.print("no unanswered questions in that period")
+    for cluster in report.gaps:
+        out.print(f"[bold]{cluster.size} ×[/bold] {cluster.sample}")
+        for question in cluster.questions[1:4]:
+            out.print(f"      {question}", markup=False)
 
 
 ResidentOption = Annotated[str, typer.Option("--resident", help="The resident's platform id.")]

@@ -80,6 +80,28 @@ class Escalation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class QuestionEvent(SQLModel, table=True):
+    """One resident question and what the bot did with it (no text: that is in tickets)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    platform: str
+    chat_id: str
+    station_id: str | None = Field(default=None, index=True)
+    action: str  # answer | suggest | escalate
+    faq_id: str | None = None
+
+
+class ReportSent(SQLModel, table=True):
+    """The weekly report went to a station for a week: sent once, even across restarts."""
+
+    __table_args__ = (UniqueConstraint("station_id", "week"),)
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str
+    week: str  # ISO year-week, e.g. "2026-W48"
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
 class SeenUpdate(SQLModel, table=True):
     """Messages and button presses already taken, so a redelivered update is not answered twice."""
 

@@ -91,6 +91,7 @@ class Outgoing:
     tag: str | None = None  # e.g. "card:12": lets the sender record where a card landed
     # Delete that message instead of sending (a scam lure, where the bot is admin); text unused.
     delete_message_id: str | None = None
+    image_png: bytes | None = None  # a picture (a report's chart); the text is its caption
 
 
 @dataclass(frozen=True, slots=True)

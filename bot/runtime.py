@@ -23,6 +23,7 @@ from bot.ports import ChatAdapter
 from bot.privacy import purge_older_than
 from bot.services import Services
 from handlers.reminders import due_reminders
+from handlers.reports import due_weekly_reports
 
 log = logging.getLogger("jingmin")
 COMMANDS_FILE = Path(__file__).resolve().parents[1] / "handlers" / "templates" / "commands.toml"
@@ -103,9 +104,13 @@ async def run_bot(
             days = settings.privacy.retention_days
             await asyncio.to_thread(purge_older_than, services.engine, services.clock.now(), days)
 
+        async def report() -> None:
+            await dispatcher.send_all(await due_weekly_reports(services))
+
         timers = [
             asyncio.create_task(every(tick_seconds, remind, "ticket reminders")),
             asyncio.create_task(every(24 * 3600, purge, "retention purge")),
+            asyncio.create_task(every(600, report, "weekly reports")),
         ]
         operations = settings.operations
         if operations.metrics_port:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.db import Officer, session
+from bot.db import Officer, QuestionEvent, session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
@@ -18,30 +18,36 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
         return []
     if not msg.is_group and msg.text.strip().split("@")[0] in ("/start", "/help"):
         return [Outgoing(msg.chat, render("intro.j2"))]
-    # Catching up after downtime must not flood a group with stale answers.
-    if (
-        now - msg.received_at
-    ).total_seconds() > services.settings.behaviour.max_message_age_seconds:
-        return []
-    with session(services.engine) as db:
-        learned = learned_answer(db, msg.text)
-    if learned is not None and learned.answer:  # an officer's own answer to this very question
-        return [_reply(msg, learned.answer)]
-    if learned is not None and learned.faq_id in services.topics:
-        decision = Decision("answer", learned.faq_id, 1.0, "learned")
-    else:
-        decision = services.matcher.decide(msg.text, addressed=msg.addressed)
-    services.metrics.actions.labels(decision.action).inc()
-    if decision.action == "ignore":
-        return (
-            [Outgoing(msg.chat, render("not_understood.j2"), reply_to=msg.message_id)]
-            if (msg.addressed and not msg.is_group)
-            else []
-        )
+    age = (now - msg.received_at).total_seconds()
+    if age > services.settings.behaviour.max_message_age_seconds:
+        return []  # catching up after downtime must not flood a group with stale answers
 
     with session(services.engine) as db:
+        learned = learned_answer(db, msg.text)
+        if learned is not None and (learned.answer or learned.faq_id in services.topics):
+            decision = Decision("answer", learned.faq_id, 1.0, "learned")
+        else:
+            decision = services.matcher.decide(msg.text, addressed=msg.addressed)
+        services.metrics.actions.labels(decision.action).inc()
+        if decision.action == "ignore":
+            understood = not (msg.addressed and not msg.is_group)
+            return [] if understood else [_reply(msg, render("not_understood.j2"))]
+
         group = ensure_group(db, msg.chat, msg.chat_title) if msg.is_group else None
         station = services.station_details(group.station_id if group else None)
+        db.add(
+            QuestionEvent(
+                at=now,
+                platform=msg.chat.platform,
+                chat_id=msg.chat.chat_id,
+                station_id=group.station_id if group else None,
+                action=decision.action,
+                faq_id=decision.faq_id,
+            )
+        )
+        db.commit()
+        if learned is not None and learned.answer:  # the officer's own answer to this question
+            return [_reply(msg, learned.answer)]
         draft = None
         if decision.faq_id and station is not None:
             draft = render_answer(services.topics[decision.faq_id].answer, station.model_dump())
@@ -50,22 +56,17 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             repeated = not msg.addressed and services.recent.seen_recently(
                 msg.chat.platform, msg.chat.chat_id, decision.faq_id or "", now
             )
-            if repeated:
-                return []
-            return [_reply(msg, draft)]
+            return [] if repeated else [_reply(msg, draft)]
 
         ticket = open_ticket(db, msg, decision, draft, now)
         out: list[Outgoing] = []
         if msg.addressed:
-            out.append(
-                Outgoing(msg.chat, render("escalated.j2", ticket=ticket), reply_to=msg.message_id)
-            )
+            out.append(_reply(msg, render("escalated.j2", ticket=ticket)))
         officer = db.get(Officer, ticket.officer_id) if ticket.officer_id else None
-        if officer is not None:
-            officer_card = card(ticket, officer, group.title if group else msg.sender_name)
-            if officer_card is not None:
-                out.append(officer_card)
-        return out
+        officer_card = (
+            card(ticket, officer, group.title if group else msg.sender_name) if officer else None
+        )
+        return out + ([officer_card] if officer_card else [])
 
 
 def _reply(msg: IncomingMessage, text: str) -> Outgoing:

@@ -114,6 +114,8 @@ class ConsoleAdapter:
         self._console.print(f"[bold cyan]  🤖 警务助手 {verb}（{where}）:[/bold cyan]")
         for line in out.text.splitlines():
             self._console.print(f"     {line}", markup=False)
+        if out.image_png:
+            self._console.print(f"     [图片 {len(out.image_png) // 1024} KB]", markup=False)
         for row in out.buttons:
             labels = "  ".join(f"[{b.label}]" for b in row)
             self._console.print(f"     {labels}", markup=False)

@@ -522,9 +522,14 @@ class TelegramAdapter:
                 if out.reply_to
                 else None
             )
-            sent = await bot.send_message(
-                chat_id, out.text, reply_parameters=reply, reply_markup=markup
-            )
+            if out.image_png is not None:
+                sent = await bot.send_photo(
+                    chat_id, out.image_png, caption=out.text[:1024] or None, reply_parameters=reply
+                )
+            else:
+                sent = await bot.send_message(
+                    chat_id, out.text, reply_parameters=reply, reply_markup=markup
+                )
         except BadRequest as exc:
             if "message is not modified" in exc.message.lower():
                 # Editing to what is already shown (e.g. replayed after a restart) is done.

@@ -452,3 +452,15 @@ async def test_standalone_server_in_another_process(tmp_path: Path, inbox: Event
         if server.returncode is None:
             server.kill()
             await server.wait()
+
+
+async def test_a_picture_goes_out_as_a_photo_with_its_caption(
+    telegram_adapter: TelegramAdapter, fake_telegram: FakeTelegram
+) -> None:
+    officer = fake_telegram.add_user("警官", "李")
+    fake_telegram.open_private_chat(officer)
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    sent = await telegram_adapter.send(Outgoing(ref(officer), "周报", image_png=png))
+    assert fake_telegram.photos == [(officer, png)]
+    assert fake_telegram.sent_to(officer)[-1].text == "周报"
+    assert sent.message_id == str(fake_telegram.sent_to(officer)[-1].message_id)

@@ -193,6 +193,7 @@ class FakeTelegram:
         self.sent: list[SentMessage] = []
         self.edits: list[Edit] = []
         self.callback_answers: list[CallbackAnswer] = []
+        self.photos: list[tuple[int, bytes]] = []  # (chat id, PNG/JPEG bytes) from sendPhoto
         self.deleted: list[tuple[int, int]] = []
         self.calls: list[ApiCall] = []
         # updates and long polling
@@ -218,6 +219,7 @@ class FakeTelegram:
                 "getMe": self._get_me,
                 "getUpdates": self._get_updates,
                 "sendMessage": self._send_message,
+                "sendPhoto": self._send_photo,
                 "editMessageText": self._edit_message_text,
                 "answerCallbackQuery": self._answer_callback_query,
                 "deleteMessage": self._delete_message,
@@ -575,6 +577,24 @@ class FakeTelegram:
         )
         return message
 
+    def _send_photo(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A photo upload: recorded like a message whose text is the caption."""
+        photo = p.get("photo")
+        if not isinstance(photo, bytes) or not photo:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        chat = self._writable_chat(p)
+        caption = str(p.get("caption") or "")
+        message = self._new_message(
+            chat, self.bot_user, photo=[{"file_id": f"photo{len(self.photos)}", "file_unique_id":
+            f"u{len(self.photos)}", "width": 700, "height": 350}], caption=caption
+        )  # fmt: skip
+        self.photos.append((chat.id, photo))
+        self.sent.append(
+            SentMessage(chat.id, message["message_id"], caption, None, [], time.monotonic(),
+                        message["date"])
+        )  # fmt: skip
+        return message
+
     def _edit_message_text(self, p: dict[str, Any]) -> dict[str, Any]:
         if "inline_message_id" in p:
             raise ApiError(400, "Bad Request: inline messages are not modelled by the fake")
@@ -880,6 +900,8 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     elif request.can_read_body:
         form = await request.post()
         params.update({k: _decode(k, v) for k, v in form.items() if isinstance(v, str)})
+        # Uploaded files (sendPhoto): kept as bytes for tests to inspect.
+        params.update({k: v.file.read() for k, v in form.items() if isinstance(v, web.FileField)})
     return params
 
 

@@ -1,0 +1,119 @@
+"""Station statistics, the weekly report to officers, and its chart."""
+
+from __future__ import annotations
+
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from bot.db import Escalation, Group, QuestionEvent, session
+from faq.gaps import Cluster, cluster_questions
+
+OUTCOMES = ("answer", "suggest", "escalate")
+
+
+@dataclass
+class Stats:
+    since: datetime
+    until: datetime
+    questions: int = 0
+    answered_automatically: int = 0
+    escalated: int = 0
+    answered_by_officers: int = 0
+    minutes_to_answer: list[float] = field(default_factory=list)
+    gaps: list[Cluster] = field(default_factory=list)
+    daily: dict[date, Counter[str]] = field(default_factory=dict)
+    broadcasts_delivered: int | None = None
+
+    @property
+    def median_minutes(self) -> float | None:
+        return statistics.median(self.minutes_to_answer) if self.minutes_to_answer else None
+
+    @property
+    def p90_minutes(self) -> float | None:
+        values = sorted(self.minutes_to_answer)
+        return values[min(len(values) - 1, int(0.9 * len(values)))] if values else None
+
+
+def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def compute_stats(
+    engine: Engine, since: datetime, until: datetime, tz: ZoneInfo, station_id: str | None = None
+) -> Stats:
+    stats = Stats(since, until)
+    with session(engine) as db:
+        events = select(QuestionEvent).where(QuestionEvent.at >= since, QuestionEvent.at < until)
+        if station_id:
+            events = events.where(QuestionEvent.station_id == station_id)
+        for event in db.exec(events):
+            day = _aware(event.at, tz).astimezone(tz).date()
+            stats.daily.setdefault(day, Counter())[event.action] += 1
+            stats.questions += 1
+            stats.answered_automatically += event.action == "answer"
+            stats.escalated += event.action != "answer"
+        tickets = select(Escalation).where(
+            Escalation.created_at >= since, Escalation.created_at < until
+        )
+        if station_id:
+            chats = select(Group.chat_id).where(Group.station_id == station_id)
+            tickets = tickets.where(col(Escalation.chat_id).in_(chats))
+        unanswered = []
+        for ticket in db.exec(tickets):
+            if ticket.state == "answered":
+                stats.answered_by_officers += 1
+                waited = _aware(ticket.updated_at, tz) - _aware(ticket.created_at, tz)
+                stats.minutes_to_answer.append(waited.total_seconds() / 60)
+            if ticket.faq_id is None and ticket.question:
+                unanswered.append(ticket.question)
+    stats.gaps = cluster_questions(unanswered)
+    return stats
+
+
+def last_week(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime, str]:
+    """Monday 00:00 to Monday 00:00 of the week before ``now`` (local), and its ISO name."""
+    local = now.astimezone(tz)
+    this_monday = datetime.combine(
+        local.date() - timedelta(days=local.weekday()), datetime.min.time(), tz
+    )
+    start = this_monday - timedelta(days=7)
+    year, week, _ = start.isocalendar()
+    return start, this_monday, f"{year}-W{week:02d}"
+
+
+def chart_png(stats: Stats, labels: dict[str, str]) -> bytes:
+    """Daily questions by outcome as stacked bars, rendered headless (Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    cjk = [
+        f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "WenQuanYi" in f.name
+    ]
+    names = labels if cjk else {k: k for k in labels}  # no CJK font: plain ids, not boxes
+    days = [stats.since.date() + timedelta(days=i) for i in range((stats.until - stats.since).days)]
+    if cjk:
+        plt.rcParams["font.family"] = cjk[0]
+    figure, axes = plt.subplots(figsize=(7, 3.5), dpi=100)
+    bottom = [0] * len(days)
+    for outcome in OUTCOMES:
+        heights = [stats.daily.get(day, Counter())[outcome] for day in days]
+        axes.bar([d.strftime("%m-%d") for d in days], heights, bottom=bottom, label=names[outcome])
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    axes.legend()
+    axes.set_ylabel(names.get("questions", "questions"))
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
