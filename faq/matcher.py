@@ -77,6 +77,19 @@ class _Element:
 
 
 @dataclass(frozen=True, slots=True)
+class _Exclusion:
+    """``A -B`` in [match] exclude: A rules the topic out, unless B is there too."""
+
+    when: _Element
+    unless: _Element | None
+
+    def holds(self, found: set[str]) -> bool:
+        return not self.when.terms.isdisjoint(found) and (
+            self.unless is None or self.unless.terms.isdisjoint(found)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class _Pattern:
     elements: tuple[_Element, ...]
     weight: int
@@ -86,7 +99,7 @@ class _Pattern:
 class _TopicRules:
     id: str
     patterns: tuple[_Pattern, ...]
-    exclude: tuple[_Element, ...]
+    exclude: tuple[_Exclusion, ...]
 
 
 class Matcher:
@@ -114,7 +127,7 @@ class Matcher:
                     )
                     for pattern in patterns
                 ),
-                exclude=tuple(self._element(k, topic.id) for k in topic.exclude),
+                exclude=tuple(self._exclusion(k, topic.id) for k in topic.exclude),
             )
             for topic, patterns in raw
         )
@@ -131,8 +144,9 @@ class Matcher:
             for compiled in rules.patterns:
                 for element in compiled.elements:
                     every_term |= element.terms
-            for element in rules.exclude:
-                every_term |= element.terms
+            for exclusion in rules.exclude:
+                every_term |= exclusion.when.terms
+                every_term |= exclusion.unless.terms if exclusion.unless else frozenset()
         self._index = TermIndex(every_term)
 
     def _anchor_index(self) -> dict[str, list[tuple[str, _Pattern]]]:
@@ -149,6 +163,13 @@ class Matcher:
                 for term in anchor.terms:
                     index.setdefault(term, []).append((rules.id, pattern))
         return index
+
+    def _exclusion(self, key: str, topic_id: str) -> _Exclusion:
+        when, _, unless = key.partition(" -")
+        return _Exclusion(
+            self._element(when.strip(), topic_id),
+            self._element(unless.strip(), topic_id) if unless else None,
+        )
 
     def _element(self, key: str, topic_id: str) -> _Element:
         terms: set[str] = set()
@@ -238,7 +259,7 @@ class Matcher:
         scored = [
             (topic_id, weight, self._coverage(topic_id, found))
             for topic_id, weight in best.items()
-            if not any(not e.terms.isdisjoint(found) for e in self._exclude[topic_id])
+            if not any(exclusion.holds(found) for exclusion in self._exclude[topic_id])
         ]
         scored.sort(key=lambda item: (-item[1], -item[2], item[0]))
         self._last_tie = len(scored) > 1 and scored[0][1:] == scored[1][1:]
