@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 TELEGRAM_TOKEN_ENV = "JINGMIN_TELEGRAM_TOKEN"
 WECHAT_TOKEN_ENV = "JINGMIN_WECHAT_TOKEN"
+WEBHOOK_SECRET_ENV = "JINGMIN_TELEGRAM_WEBHOOK_SECRET"
 
 
 class ConfigError(Exception):
@@ -38,6 +39,12 @@ class TelegramSettings(_Section):
     enabled: bool = False
     api_base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
+    # Webhook mode: Telegram posts updates to webhook_url (your proxy), which forwards them
+    # to this process on webhook_listen:webhook_port; the secret comes from the env
+    # JINGMIN_TELEGRAM_WEBHOOK_SECRET and is checked on every request.
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
     # Telegram's documented limits; broadcasts stay under both.
     max_messages_per_second: float = Field(default=30.0, gt=0)
     max_messages_per_minute_per_group: int = Field(default=20, gt=0)

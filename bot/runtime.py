@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from bot.bootstrap import build_dispatcher, build_services
-from bot.config import TELEGRAM_TOKEN_ENV, Settings, secret
+from bot.config import TELEGRAM_TOKEN_ENV, WEBHOOK_SECRET_ENV, Settings, secret
 from bot.db import Escalation, session
 from bot.dispatcher import Dispatcher
 from bot.events import Event, IncomingMessage, Outgoing
@@ -40,10 +40,22 @@ def enabled_platforms(settings: Settings) -> list[str]:
 def build_adapters(settings: Settings) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
     if "telegram" in enabled_platforms(settings):
-        from bot.adapters.telegram import TelegramAdapter
+        from bot.adapters.telegram import TelegramAdapter, WebhookOptions
 
+        telegram = settings.telegram
+        webhook = None
+        if telegram.mode == "webhook":
+            webhook_secret = secret(WEBHOOK_SECRET_ENV)
+            if not webhook_secret or not telegram.webhook_url:
+                raise StartupError(
+                    f"telegram: webhook mode needs [telegram] webhook_url and a secret in the "
+                    f"environment variable {WEBHOOK_SECRET_ENV} (1-256 of A-Z a-z 0-9 _ -)"
+                )
+            webhook = WebhookOptions(
+                telegram.webhook_url, webhook_secret, telegram.webhook_listen, telegram.webhook_port
+            )
         adapters["telegram"] = TelegramAdapter(
-            secret(TELEGRAM_TOKEN_ENV), api_base_url=settings.telegram.api_base_url
+            secret(TELEGRAM_TOKEN_ENV), api_base_url=telegram.api_base_url, webhook=webhook
         )
     return adapters
 
@@ -74,8 +86,8 @@ async def run_bot(
     stop: asyncio.Event | None = None,
     tick_seconds: float = 60.0,
 ) -> None:
-    services = build_services(settings)
     adapters = dict(adapters) if adapters is not None else build_adapters(settings)
+    services = build_services(settings)
     dispatcher = build_dispatcher(services, adapters)
     on_event = deduplicated(services, dispatcher)
     stop = stop or asyncio.Event()

@@ -50,7 +50,7 @@ def _reply(chat: ChatRef, text: str) -> list[Outgoing]:
 
 
 async def on_officer_private(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
-    """Handles an officer's private message; ``None`` if the sender is not an officer."""
+    """Handles an officer's commands in private; ``None`` (next handler) for anything else."""
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
         if officer is None:
@@ -66,7 +66,7 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
             return _act(services, db, officer, msg.chat, int(command["id"]), verb, command["rest"])
         if officer.editing_ticket_id is not None:
             return _act(services, db, officer, msg.chat, officer.editing_ticket_id, "edit", text)
-        return _reply(msg.chat, render("officer_help.j2"))
+        return None  # not a command: officers may ask the bot or /check a message like anyone
 
 
 async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:

@@ -286,6 +286,20 @@ class PollingOptions:
     concurrent_updates: int = 1  # 1 keeps each chat's messages in order
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookOptions:
+    """Webhook mode: several processes behind a proxy instead of one long poll."""
+
+    url: str  # the public https URL Telegram posts to (the proxy)
+    secret_token: str  # Telegram sends it in X-Telegram-Bot-Api-Secret-Token; PTB checks it
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+    @property
+    def url_path(self) -> str:
+        return urlsplit(self.url).path.lstrip("/")
+
+
 def api_urls(api_base_url: str) -> tuple[str, str]:
     """(base_url, base_file_url) for PTB from the ``[telegram] api_base_url`` setting.
 
@@ -337,6 +351,7 @@ class TelegramAdapter:
         *,
         api_base_url: str = DEFAULT_API_BASE_URL,
         polling: PollingOptions | None = None,
+        webhook: WebhookOptions | None = None,
         clock: Clock | None = None,
     ) -> None:
         token = (token or "").strip()
@@ -348,6 +363,7 @@ class TelegramAdapter:
         self._token = token
         self._base_url, self._base_file_url = api_urls(api_base_url)
         self._polling = polling or PollingOptions()
+        self._webhook = webhook
         self._clock: Clock = clock or SystemClock()
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._sink: EventSink | None = None
@@ -383,15 +399,27 @@ class TelegramAdapter:
             await app.initialize()  # calls getMe: this is where a bad token shows
             me = app.bot.bot
             assert app.updater is not None  # the builder always makes one unless told not to
-            await app.updater.start_polling(
-                poll_interval=self._polling.poll_interval,
-                timeout=timedelta(seconds=self._polling.long_poll_seconds),
-                allowed_updates=list(ALLOWED_UPDATES),
-                # Updates that arrived while we were down are still answered (the handlers
-                # skip ones that are too old), so nothing is dropped on restart.
-                drop_pending_updates=False,
-                error_callback=self._on_polling_error,
-            )
+            if self._webhook is not None:
+                # PTB's server answers 403 to any request without the secret token.
+                await app.updater.start_webhook(
+                    listen=self._webhook.listen,
+                    port=self._webhook.port,
+                    url_path=self._webhook.url_path,
+                    webhook_url=self._webhook.url,
+                    secret_token=self._webhook.secret_token,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    drop_pending_updates=False,
+                )
+            else:
+                await app.updater.start_polling(
+                    poll_interval=self._polling.poll_interval,
+                    timeout=timedelta(seconds=self._polling.long_poll_seconds),
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    # Updates that arrived while we were down are still answered (handlers
+                    # skip ones that are too old), so nothing is dropped on restart.
+                    drop_pending_updates=False,
+                    error_callback=self._on_polling_error,
+                )
             await app.start()
         except InvalidToken:
             await self._discard(app)

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -244,3 +245,60 @@ async def test_command_menu_is_offered(tmp_path: Path, bot_log: Path) -> None:
         finally:
             assert await bot.stop() == 0
         assert {c["command"] for c in server.commands} >= {"pending", "ticket", "check"}
+
+
+async def test_webhook_mode_checks_the_secret(tmp_path: Path, bot_log: Path) -> None:
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with FakeTelegram() as server:
+        officer = server.add_user("王", "警官")
+        config = write_config(tmp_path, server.api_base_url, officer)
+        config.write_text(
+            config.read_text(encoding="utf-8").replace(
+                "enabled = true",
+                f'enabled = true\nmode = "webhook"\nwebhook_url = "https://bot.example/tg/hook"\n'
+                f"webhook_port = {port}",
+            ),
+            encoding="utf-8",
+        )
+        bot = BotProcess(config, server.token, bot_log)
+        secret = "s3cret-token_1"
+        os.environ["JINGMIN_TELEGRAM_WEBHOOK_SECRET"] = secret
+        try:
+            bot.start()
+            await server.wait_for(lambda: server.webhook is not None, within=30, what="setWebhook")
+            assert server.webhook == {"url": "https://bot.example/tg/hook", "secret_token": secret}
+            private = server.open_private_chat(officer)
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": {"id": private, "type": "private", "first_name": "王"},
+                    "from": server.users[officer],
+                    "text": "良民证咋开",
+                },
+            }
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{port}/tg/hook"
+                for _ in range(100):
+                    try:
+                        async with http.post(url, json=update) as refused:
+                            assert refused.status == 403  # no secret, no entry
+                        break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+                async with http.post(url, json=update, headers=headers) as accepted:
+                    assert accepted.status == 200
+            answer = (await server.wait_for_sent(private, 1, within=10))[-1]
+            assert "无犯罪记录" in answer.text
+        finally:
+            del os.environ["JINGMIN_TELEGRAM_WEBHOOK_SECRET"]
+            assert await bot.stop() == 0
+        assert secret not in bot_log.read_text(encoding="utf-8")

@@ -193,7 +193,10 @@ class FakeTelegram:
         self.sent: list[SentMessage] = []
         self.edits: list[Edit] = []
         self.callback_answers: list[CallbackAnswer] = []
-        self.photos: list[tuple[int, bytes]] = []  # (chat id, PNG/JPEG bytes) from sendPhoto
+        self.photos: list[tuple[int, bytes]] = []
+        self.webhook: dict[str, Any] | None = (
+            None  # what setWebhook last said  # (chat id, PNG/JPEG bytes) from sendPhoto
+        )
         self.deleted: list[tuple[int, int]] = []
         self.calls: list[ApiCall] = []
         # updates and long polling
@@ -230,6 +233,7 @@ class FakeTelegram:
                 "getMyCommands": lambda p: self.commands,
                 "deleteMyCommands": self._delete_my_commands,
                 "deleteWebhook": self._delete_webhook,
+                "setWebhook": self._set_webhook,
                 "getWebhookInfo": self._get_webhook_info,
                 "close": lambda p: True,
                 "logOut": lambda p: True,
@@ -703,11 +707,17 @@ class FakeTelegram:
     def _delete_webhook(self, p: dict[str, Any]) -> bool:
         if p.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook = None
+        return True
+
+    def _set_webhook(self, p: dict[str, Any]) -> bool:
+        """Recorded only: tests deliver updates to the bot's listener themselves."""
+        self.webhook = {"url": str(p.get("url", "")), "secret_token": p.get("secret_token")}
         return True
 
     def _get_webhook_info(self, p: dict[str, Any]) -> dict[str, Any]:
         return {
-            "url": "",
+            "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
