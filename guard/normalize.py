@@ -9,8 +9,13 @@ rule sees the same text whatever disguise the sender used:
 2. a homoglyph table maps Cyrillic and Greek look-alikes (х, о, ν, ...) to Latin and
    traditional characters to simplified ones;
 3. invisible characters (zero-width, bidi marks, variation selectors) are removed;
-4. ``flat`` additionally drops whitespace and decorative symbols, maps hearts to 信
-   (威❤ = 威信 = 微信) and turns 点/。/dot between Latin letters into ``.``.
+4. ``flat`` additionally drops whitespace and decorative symbols (emoji between
+   characters too), maps a heart after 威/微/V to 信 (威❤ = 微信), reads ＋V as 加V,
+   removes punctuation slipped inside Chinese words (兼.职.刷.单, 刷，单，返，利),
+   reads long runs of Chinese numerals as digits (扣扣：一八四三九二零五七一) and turns
+   点/。/dot between Latin letters into ``.``.
+
+Pinyin typed in place of characters (淘bao理pei) is handled in ``guard.scam``.
 
 The number scanner in ``guard.pii`` works on the original text instead (it needs real
 offsets to mask), with its own character classes for full-width and Chinese digits.
@@ -18,12 +23,8 @@ offsets to mask), with its own character classes for full-width and Chinese digi
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import re
 import unicodedata
-from functools import cache
-from pathlib import Path
 
 # Look-alikes NFKC leaves alone. Upper and lower case both map to lower-case Latin, since
 # matching is case-insensitive anyway.
@@ -47,6 +48,7 @@ _TRADITIONAL = (
     "齊禮樂權歡親愛陸軍總經歷贏輸順風問題麼無擔審記錄準確價財貨兌換獲贈積簽約覺氣雙償損遺續訂購遞達郵車駕驗鑰帶內虧盤擬虛檢傳"
     "緝偵辦護衛視頻軟載註冊掃維掛斷舉蘇騰訊紙兩萬幾鐘錶評淚輕鬆懶邊眾熱聽課講獨屬鄰園範圍壓張劉陳楊黃趙吳孫馬鄭謝韓馮鄧蕭葉盧"
     "鍾譚賈韋鄒龍賀顧龔嚴溫莊聶魯歐蘭寧紀畢喬駱藍鮑華饒竇閻滬漢廣貴雲遼臺灣棟後裏闆夠啟際"
+    "異療養齡鐵歲廳圖營標創劃據歸滿濟環畫監種築簡級細綁緊績繳罰聲腦舊藥衝製複觀計設許試詢該詳誤諮質趕較輛農適選釋針鎖隨離靈頁項預飛餘館髮鬥麗"
 )
 _SIMPLIFIED = (
     "宝妈职动赚单佣结贷险医税奖领这号码红币亿钱转账账户银联请点击连链费务员机会对关开认证冻诈骗吗让说话电线给们时间东场个里买"
@@ -54,6 +56,7 @@ _SIMPLIFIED = (
     "齐礼乐权欢亲爱陆军总经历赢输顺风问题么无担审记录准确价财货兑换获赠积签约觉气双偿损遗续订购递达邮车驾验钥带内亏盘拟虚检传"
     "缉侦办护卫视频软载注册扫维挂断举苏腾讯纸两万几钟表评泪轻松懒边众热听课讲独属邻园范围压张刘陈杨黄赵吴孙马郑谢韩冯邓萧叶卢"
     "钟谭贾韦邹龙贺顾龚严温庄聂鲁欧兰宁纪毕乔骆蓝鲍华饶窦阎沪汉广贵云辽台湾栋后里板够启际"
+    "异疗养龄铁岁厅图营标创划据归满济环画监种筑简级细绑紧绩缴罚声脑旧药冲制复观计设许试询该详误咨质赶较辆农适选释针锁随离灵页项预飞余馆发斗丽"
 )
 
 
@@ -80,8 +83,9 @@ _INVISIBLE_RE = re.compile(
     "|[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 )
 
-# Hearts are read as 信 (威❤ / V❤ = 微信); other pictographs are just decoration.
-_HEARTS_RE = re.compile("[❤♥♡❣💓💔💕💖💗💘💙💚💛💜💝💞💟🤍🖤🤎🧡💌]")
+# Hearts are read as 信 after the first half of 微信 (威❤ / V❤ = 微信); anywhere else a
+# heart is decoration like any other pictograph (带❤单❤老❤师).
+_HEARTS_RE = re.compile(r"(?<=[威微薇徽嶶溦vV])\s*[❤♥♡❣💓💔💕💖💗💘💙💚💛💜💝💞💟🤍🖤🤎🧡💌]")
 
 # What ``flat`` throws away: whitespace, decorative separators and emoji / pictographs.
 _DECORATION_RE = re.compile(
@@ -104,86 +108,36 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Punctuation slipped between Chinese characters to split a word for filters: 兼.职.刷.单,
+# 出租/收购, 带-单. Chinese text never puts these inside a word, so they go.
+_CJK_SPLIT_RE = re.compile(f"(?<=[{_CJK}])[.\\-/\\\\+]{{1,3}}(?=[{_CJK}])")
+# Single characters strung together with commas (刷，单，返，利): at least four in a row, so
+# that ordinary short clauses are left alone.
+_CJK_SPELLED_RE = re.compile(f"(?<![{_CJK}])[{_CJK}](?:[，,、;；][{_CJK}]){{3,}}(?![{_CJK}])")
+_SPELLED_SEP_RE = re.compile("[，,、;；]")
+# A contact number written in Chinese numerals (扣扣：一八四三九二零五七一) is read as
+# digits once it is long enough to be a number rather than a word (五六个, 一两).
+_CN_NUMERALS = "零〇洞一幺二两三四五六七八九"
+_CN_RUN_RE = re.compile(f"[{_CN_NUMERALS}]{{5,}}")
+_CN_TO_DIGIT = str.maketrans(_CN_NUMERALS, "00011223456789")
+
+
+# ＋V / ➕薇 / +q: a plus before a messenger name is 加 (add me on ...).
+_PLUS_ADD_RE = re.compile(r"\+(?=\s*(?:v|w|q|微|薇|威|徽|扣|企鹅|飞机|tg|wx))")
+
+
 def flatten(norm: str) -> str:
     """Drop spacing and decoration from normalised text so spaced-out words join up."""
     flat = _HEARTS_RE.sub("信", norm)
+    flat = _PLUS_ADD_RE.sub("加", flat)
     flat = _DECORATION_RE.sub("", flat)
+    flat = _CJK_SPLIT_RE.sub("", flat)
+    flat = _CJK_SPELLED_RE.sub(lambda m: _SPELLED_SEP_RE.sub("", m.group()), flat)
+    flat = _CN_RUN_RE.sub(lambda m: m.group().translate(_CN_TO_DIGIT), flat)
     return _DOT_WORD_RE.sub(".", flat)
 
 
 def flat(text: str) -> str:
     """Normalise then flatten: the form all scam rules match on."""
     return flatten(normalize(text))
-
-
-# ---------------------------------------------------------------------------- pinyin
-# Scammers also spell hooks in pinyin, whole (shuadan, jianzhi) or half (中jiang). We
-# turn the Chinese characters around a Latin run into pinyin and match the rules'
-# pinyin there. The character table is pypinyin's data file; it is loaded on the first
-# message that has Latin letters at all, so importing the guard stays cheap.
-
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-_TONES = str.maketrans(
-    "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ",
-    "aaaaeeeeiiiioooouuuuvvvvvnnnm",
-)
-
-
-def _strip_tone(syllable: str) -> str:
-    plain = syllable.translate(_TONES)
-    if plain.isascii():
-        return plain
-    # rare marks (ê̄, m̀ ...): fall back to decomposition
-    return "".join(c for c in unicodedata.normalize("NFKD", plain) if c.isascii())
-
-
-@cache
-def _pinyin_table() -> dict[int, tuple[str, ...]]:
-    """Code point -> readings without tones, first reading first."""
-    raw: dict[str, str]
-    try:
-        # find_spec locates the package without importing it: importing pypinyin loads
-        # its Python dictionaries (~200 ms); its JSON copy of the same data takes ~15 ms.
-        spec = importlib.util.find_spec("pypinyin")
-        if spec is None or spec.origin is None:
-            raise FileNotFoundError("pypinyin")
-        data = Path(spec.origin).with_name("pinyin_dict.json").read_text("utf-8")
-        raw = json.loads(data)
-    except (OSError, ValueError):  # pragma: no cover - packaging without the JSON copy
-        from pypinyin.pinyin_dict import pinyin_dict
-
-        raw = {str(k): v for k, v in pinyin_dict.items()}
-    table: dict[int, tuple[str, ...]] = {}
-    for key, value in raw.items():
-        code = int(key)
-        if not (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF):
-            continue  # only the characters pinyin_view converts
-        table[code] = tuple(dict.fromkeys(_strip_tone(r.strip()) for r in value.split(",")))
-    return table
-
-
-def readings(char: str) -> tuple[str, ...]:
-    """All toneless pinyin readings of one Chinese character (empty if unknown)."""
-    return _pinyin_table().get(ord(char), ())
-
-
-def pinyin_view(segment: str) -> tuple[str, list[bool]]:
-    """Pinyin of ``segment`` (first reading per character) and, per output character,
-    whether it was already Latin in the input. The flags let a caller insist that a
-    pinyin match involves letters the sender actually typed: a pinyin match made only of
-    converted characters would be a homophone (简直 = jianzhi = 兼职), not a disguise."""
-    out: list[str] = []
-    latin: list[bool] = []
-    for ch in segment:
-        if _CJK_RE.match(ch):
-            rs = readings(ch)
-            piece = rs[0] if rs else ""
-            out.append(piece)
-            latin.extend([False] * len(piece))
-        elif "a" <= ch <= "z":
-            out.append(ch)
-            latin.append(True)
-        # everything else (digits, punctuation) is dropped from the pinyin view
-    return "".join(out), latin

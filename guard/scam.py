@@ -1,24 +1,37 @@
-"""Scam-lure detection: hooks of a known script + a call to action, minus warnings.
+"""Scam-lure detection: pretext + hook of a known script + an ask, minus warnings.
 
-A message is a lure when three things hold (the data lives in ``scripts.toml``):
+A lure is a pretext (who the sender claims to be), a hook (what they promise or
+threaten) and an ask (contact, link, transfer, card, code, app). A message is a lure
+when three things hold (the data lives in ``scripts.toml``):
 
-* it is *hooked* to one scam script: distinct terms of that script add up (strong 1.0,
-  medium 0.6, weak 0.3) to 1.0, or to 0.6 when the message carries a way off the chat
-  (link, handle after 加V / 微信 / QQ, [二维码]); at least one term must be strong or
-  medium, because weak terms are only topics (医保, 贷款, 王者荣耀) residents talk about;
-* it *asks for action*: a contact or a call to action (私我, 扫码, 转账, 先交...费,
-  下载...), unless the hooks are so dense (``self_evident``) and cue-free that the text
-  is plainly the lure itself, forwarded without its last line;
+* it is *hooked* to one scam script: distinct terms and patterns of that script add up
+  (strong 1.0, medium 0.6, weak 0.3) to 1.0, or to 0.6 when the message carries a way
+  off the chat (link, handle after 加V / 微信 / QQ, [二维码]); at least one term must be
+  strong or medium, because weak terms are only topics (医保, 贷款, 王者荣耀) residents
+  talk about. Generic hooks (先交...费, 验证码, 百分百成功, 屏幕共享) add to whichever
+  script the message touches. A script with a ``pretext`` list (impersonated relatives
+  and bosses) counts only when one is there: "退休金打到这张卡上 6222..." is a
+  resident's own card, "妈，我换号了...打到这张卡上" is a lure;
+* it *asks for action*: a contact or a call to action (私我, 扫码, 转账, 想了解的,
+  交个朋友, 转接...), or, with no warning or question cue at all, the text is plainly
+  the lure itself: hooks dense enough (``self_evident``), or a script-specific hook
+  (包过, 稳赢, 安全账户) pushed with urgency (名额有限, 今日内);
 * it is not a *warning* about a scam, a question about one, or a report of one
-  (提醒, 骗子, 是真的吗, 我直接挂了, 有人说...). Warnings win at 1.0 of cue weight, or
-  at 2.0 when the message itself carries a contact: "注意：医保卡要激活，点 xx.top" is
-  still a lure, "提醒：xx.top 这种链接是诈骗，千万别点" is a warning.
+  (提醒, 骗子, 是真的吗, 我直接挂了, 有人说, 不会通过个人微信收费, 到物业领取...).
+  Warnings win at 1.0 of cue weight, or at 2.0 when the message itself carries a
+  contact: "注意：医保卡要激活，点 xx.top" is still a lure, "提醒：xx.top 这种链接是
+  诈骗，千万别点" is a warning. The scammer's own orders (请勿挂断, 别告诉家人, 你涉嫌
+  诈骗案) are not warnings.
+
+Terms are matched literally on the flat text and, around Latin letters, in pinyin
+(shuadan, 淘bao理pei) through the FAQ matcher's syllable index.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -30,11 +43,6 @@ from guard import normalize
 # the decision time stays bounded. Personal-data scanning always covers the whole text.
 _HEAD_CHARS = 3000
 _TAIL_CHARS = 1000
-# A pinyin match must contain at least this many letters the sender typed.
-_MIN_TYPED_LETTERS = 3
-_MIN_PINYIN_LEN = 5
-# Weak terms (游戏, 在家) are too common to be worth their pinyin.
-_PINYIN_MIN_WEIGHT = 0.5
 # Warning-cue weight that turns a would-be lure into ok: without / with a contact in it.
 _WARNED = 1.0
 _WARNED_DESPITE_CONTACT = 2.0
@@ -47,6 +55,10 @@ class Script:
     advice: str
     terms: dict[str, float]  # literal term (flat form) -> weight
     patterns: tuple[tuple[re.Pattern[str], float], ...]
+    # Who the sender claims to be or what happened to them (我是你表弟, 换号了, 出事了).
+    # A script that has one is a lure only with it: "退休金打到这张卡上 6222..." is a
+    # resident posting their own card, not a relative begging for money.
+    pretext: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +69,13 @@ class Rules:
     core: float  # the medium weight: terms at or above it can carry a hook
     urgency_weight: float
     self_evident: float
-    term_re: re.Pattern[str]  # every literal term of every script, longest first
+    self_evident_strong: float
+    # every literal term by its first character -> the lengths of those terms, longest first
+    term_starts: dict[str, tuple[int, ...]]
     term_owners: dict[str, tuple[tuple[int, float], ...]]  # term -> (script index, weight)
+    # Hooks shared by every script (先交...费, 验证码, 百分百成功): they add to any script
+    # the message already touches, and carry a hook alone only when strong.
+    generic: tuple[tuple[re.Pattern[str], float], ...]
     cta_re: re.Pattern[str]
     urgency_re: re.Pattern[str]
     warn_strong_re: re.Pattern[str]
@@ -85,8 +102,11 @@ def _alternation(items: list[str]) -> str:
     return "|".join(f"(?:{x})" for x in items)
 
 
-def _literal_alternation(terms: list[str]) -> str:
-    return "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+def _term_starts(terms: list[str]) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for term in terms:
+        lengths.setdefault(term[0], set()).add(len(term))
+    return {c: tuple(sorted(ls, reverse=True)) for c, ls in lengths.items()}
 
 
 def _load_script(sid: str, raw: dict[str, Any], weights: dict[str, float]) -> Script:
@@ -95,7 +115,8 @@ def _load_script(sid: str, raw: dict[str, Any], weights: dict[str, float]) -> Sc
         for term in raw.get(level, []):
             terms[normalize.flat(term)] = max(weights[level], terms.get(normalize.flat(term), 0))
     patterns = tuple((re.compile(p["re"]), float(p["weight"])) for p in raw.get("patterns", []))
-    return Script(sid, str(raw["name"]), str(raw["advice"]), terms, patterns)
+    pretext = re.compile(_alternation(raw["pretext"])) if raw.get("pretext") else None
+    return Script(sid, str(raw["name"]), str(raw["advice"]), terms, patterns, pretext)
 
 
 def load_rules(data: dict[str, Any]) -> Rules:
@@ -114,8 +135,13 @@ def load_rules(data: dict[str, Any]) -> Rules:
         core=weights["medium"],
         urgency_weight=weights["urgency"],
         self_evident=weights["self_evident"],
-        term_re=re.compile(_literal_alternation(list(owners))),
+        self_evident_strong=weights.get("self_evident_strong", weights["self_evident"]),
+        term_starts=_term_starts(list(owners)),
         term_owners={t: tuple(o) for t, o in owners.items()},
+        generic=tuple(
+            (re.compile(p["re"]), float(p["weight"]))
+            for p in data.get("generic", {}).get("patterns", [])
+        ),
         cta_re=re.compile(_alternation(cues["call_to_action"])),
         urgency_re=re.compile(_alternation(cues["urgency"])),
         warn_strong_re=re.compile(_alternation(cues["warning_strong"])),
@@ -135,63 +161,94 @@ def script_by_id(sid: str) -> Script | None:
 
 
 # ---------------------------------------------------------------------------- pinyin
+# Scammers also spell hooks in pinyin, whole (shuadan, jianzhi) or half (淘bao理pei, 客fu,
+# 中jiang). The FAQ matcher's ``TermIndex`` already matches terms on toneless syllables and
+# splits Latin typed inline into syllables; the guard reuses it around the Latin runs of a
+# message. Its typo rule (a homophone sharing half the characters is the term) is right for
+# a question but far too loose for an accusation: 注意保暖 sounds like ...医保..., 没人收
+# like 每人收. So a pinyin match counts only where every Chinese character in the span is
+# the term's own character and the rest was typed in Latin letters.
+
+# Enough typed letters that a stray syllable (a, e, o) cannot make a term.
+_MIN_TYPED_LETTERS = 2
+_PINYIN_WINDOW = 6  # characters on each side of a Latin run that may complete a term
+_LATIN_RUN_RE = re.compile(r"[a-z]+")
+# Latin glued to digits is a handle or a code (lipei1990, sd8866), not a disguised word.
+_HANDLE_WORD_RE = re.compile(r"[0-9]")
+_MAX_RUNS = 40  # a message with more Latin runs than this is not a disguised Chinese lure
+_CJK_TERM_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True, slots=True)
 class _PinyinIndex:
-    terms: dict[str, str]  # every reading of a term, spelt out -> the term
-    lengths: tuple[int, ...]  # the distinct lengths of those spellings, ascending
-
-
-_MAX_SPELLINGS = 64  # readings multiply (单 = dan/shan/chan); cap the product per term
-
-
-def _spellings(term: str) -> list[str]:
-    """All toneless pinyin spellings of ``term`` (单 reads dan, shan or chan)."""
-    out = [""]
-    for ch in term:
-        rs = normalize.readings(ch)
-        if not rs:
-            return []
-        out = [prefix + r for prefix in out for r in rs][:_MAX_SPELLINGS]
-    return out
+    index: Any  # faq.text.TermIndex over the terms that hold Chinese characters
+    spelled: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # term -> syllables, chars
+    tokenize: Callable[[str], list[Any]]
+    token: Callable[[str, str], Any]  # faq.text.Token
 
 
 @cache
 def _pinyin_index() -> _PinyinIndex:
-    wanted = {t for s in rules().scripts for t, w in s.terms.items() if w >= _PINYIN_MIN_WEIGHT}
-    index: dict[str, str] = {}
-    for term in sorted(wanted):
-        if len(term) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in term):
+    # Imported here, not at the top: faq.text loads pypinyin's tables (hundreds of ms),
+    # which importing the guard (the CLI, tests of the number scanner) should not pay.
+    from faq.text import TermIndex, Token, compile_term, tokenize
+
+    terms = [t for t in rules().term_owners if _CJK_TERM_RE.search(t)]
+    spelled = {t: (c.syllables, c.chars) for t in terms for c in (compile_term(t),)}
+    return _PinyinIndex(TermIndex(terms), spelled, tokenize, Token)
+
+
+def _spelled_in(tokens: list[Any], syllables: tuple[str, ...], chars: tuple[str, ...]) -> bool:
+    """Whether ``tokens`` hold the term with some of its characters typed in pinyin."""
+    size = len(syllables)
+    for start in range(len(tokens) - size + 1):
+        span = tokens[start : start + size]
+        if tuple(t.syllable for t in span) != syllables:
             continue
-        for spelling in _spellings(term):
-            if len(spelling) >= _MIN_PINYIN_LEN:
-                index.setdefault(spelling, term)
-    return _PinyinIndex(index, tuple(sorted({len(k) for k in index})))
+        typed = 0
+        for want, got in zip(chars, span, strict=True):
+            if got.char and got.char != want:
+                break  # a different character: a homophone, not a disguise
+            if want and not got.char:
+                typed += len(got.syllable)
+        else:
+            if typed >= _MIN_TYPED_LETTERS:
+                return True
+    return False
 
 
-_LATIN_RUN_RE = re.compile(r"[a-z]{2,}")
-# Latin runs that are plainly not pinyin: parts of links.
-_URLISH_RE = re.compile(r"^(?:https?|www|com|cn|net|top|xyz|vip|cc)$")
-_MAX_RUNS = 40  # a message with more Latin runs than this is not a disguised Chinese lure
+def _windows(flat: str) -> list[str]:
+    """The stretches of ``flat`` around Latin runs that could hold a pinyin term."""
+    spans: list[tuple[int, int]] = []
+    for m in _LATIN_RUN_RE.finditer(flat):
+        if len(spans) >= _MAX_RUNS:
+            break
+        glued = flat[max(0, m.start() - 1) : m.start()] + flat[m.end() : m.end() + 1]
+        if _HANDLE_WORD_RE.search(glued):
+            continue
+        start, end = max(0, m.start() - _PINYIN_WINDOW), m.end() + _PINYIN_WINDOW
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return [flat[a:b] for a, b in spans]
 
 
 def pinyin_terms(flat: str) -> set[str]:
-    """Script terms spelt (partly) in pinyin around the Latin runs of ``flat``."""
+    """Script terms written (partly) in pinyin in ``flat``: shuadan, 淘bao, 理pei."""
     found: set[str] = set()
-    runs = [m for m in _LATIN_RUN_RE.finditer(flat) if not _URLISH_RE.match(m.group())]
-    if not runs:
+    windows = _windows(flat)
+    if not windows:
         return found
-    index = _pinyin_index()
-    for m in runs[:_MAX_RUNS]:
-        view, typed = normalize.pinyin_view(flat[max(0, m.start() - 4) : m.end() + 4])
-        for i in range(len(view)):
-            for length in index.lengths:
-                if i + length > len(view):
-                    break
-                term = index.terms.get(view[i : i + length])
-                if term is not None and sum(typed[i : i + length]) >= _MIN_TYPED_LETTERS:
-                    found.add(term)
+    py = _pinyin_index()
+    for window in windows:
+        tokens = py.tokenize(window)
+        # The index is asked on syllables alone (every token passed as if typed in Latin,
+        # so its typo rule never runs); the disguise rule above then checks the characters.
+        sounds = [py.token(t.syllable, "") for t in tokens]
+        for term in py.index.find(sounds):
+            if term not in window and _spelled_in(tokens, *py.spelled[term]):
+                found.add(term)
     return found
 
 
@@ -253,34 +310,80 @@ def has_phone(flat: str, phones: int) -> bool:
 # ---------------------------------------------------------------------------- scoring
 
 
-def _hooks(flat: str, r: Rules) -> tuple[Script | None, float]:
+@dataclass(frozen=True, slots=True)
+class _Hook:
+    script: Script | None
+    weight: float  # term weights + urgency; 0 when only weak terms matched
+    strong: bool  # a strong term or pattern of that script: specific to the scam
+    urgency: bool
+
+
+def found_terms(flat: str, r: Rules | None = None) -> set[str]:
+    """Distinct script terms in ``flat``, literal or in pinyin. Terms overlapping each
+    other all count (老师带单 holds 老师带 and 带单); a term inside a longer one found
+    at the same place does not (稳赚 in 稳赚不赔 is one hook, not two)."""
+    r = r or rules()
+    owners, starts = r.term_owners, r.term_starts
+    found: set[str] = set()
+    covered = 0  # end of the longest term found so far
+    for i, ch in enumerate(flat):
+        for size in starts.get(ch, ()):
+            term = flat[i : i + size]
+            if term in owners:
+                if i + size > covered:  # not inside a longer term that started earlier
+                    found.add(term)
+                    covered = i + size
+                break  # the longest term here; shorter ones starting here are inside it
+    for term in pinyin_terms(flat):
+        if not any(term in other for other in found):
+            found.add(term)
+    return found
+
+
+def _hooks(flat: str, r: Rules) -> _Hook:
     """Best script and its weight. A script whose matches are all weak (topic words such
-    as 医保, 贷款, 客服) gets 0: talking about a topic is not a lure."""
+    as 医保, 贷款, 客服) gets 0: talking about a topic is not a lure; so does a script
+    whose pretext is missing."""
     totals = [0.0] * len(r.scripts)
-    core = [False] * len(r.scripts)
-    terms = {m.group() for m in r.term_re.finditer(flat)} | pinyin_terms(flat)
-    for term in terms:
+    best_term = [0.0] * len(r.scripts)
+    for term in found_terms(flat, r):
         for idx, weight in r.term_owners.get(term, ()):
             totals[idx] += weight
-            core[idx] = core[idx] or weight >= r.core
+            best_term[idx] = max(best_term[idx], weight)
     for idx, script in enumerate(r.scripts):
         for pattern, weight in script.patterns:
             if pattern.search(flat):
                 totals[idx] += weight
-                core[idx] = core[idx] or weight >= r.core
-    scored = [t if c else 0.0 for t, c in zip(totals, core, strict=True)]
+                best_term[idx] = max(best_term[idx], weight)
+    generic = [w for pattern, w in r.generic if pattern.search(flat)]
+    if generic:
+        for idx, total in enumerate(totals):
+            if total > 0:
+                totals[idx] += sum(generic)
+                best_term[idx] = max(best_term[idx], *(w for w in generic if w >= 1.0), 0.0)
+    scored = [
+        t if b >= r.core and (s.pretext is None or s.pretext.search(flat)) else 0.0
+        for t, b, s in zip(totals, best_term, r.scripts, strict=True)
+    ]
     best = max(range(len(scored)), key=lambda i: scored[i], default=None)
     if best is None or scored[best] <= 0:
-        return None, 0.0
-    urgency = r.urgency_weight if r.urgency_re.search(flat) else 0.0
-    return r.scripts[best], scored[best] + urgency
+        return _Hook(None, 0.0, False, False)
+    urgent = r.urgency_re.search(flat) is not None
+    weight = scored[best] + (r.urgency_weight if urgent else 0.0)
+    return _Hook(r.scripts[best], weight, best_term[best] >= 1.0, urgent)
 
 
-def _warning(flat: str, r: Rules) -> float:
+# A phrase in quotation marks (那种“刷单返利”的, 说什么“安全账户”) is someone quoting a
+# script, usually to warn about it; it counts as one weak warning cue. Quotes are dropped
+# from the flat text, so this looks at the text as written.
+_QUOTED_RE = re.compile(r"[“「『‘\"][^“”「」『』‘’\"\n]{2,24}[”」』’\"]")
+
+
+def _warning(flat: str, r: Rules, *, quoted: bool = False) -> float:
     text = r.not_warning_re.sub("", flat)
     strong = {m.group() for m in r.warn_strong_re.finditer(text)}
     weak = {m.group() for m in r.warn_weak_re.finditer(text)}
-    return len(strong) + 0.5 * len(weak)
+    return len(strong) + 0.5 * (len(weak) + quoted)
 
 
 def _bounded(text: str) -> str:
@@ -289,23 +392,43 @@ def _bounded(text: str) -> str:
     return text[:_HEAD_CHARS] + "\n" + text[-_TAIL_CHARS:]
 
 
+@cache
+def _ready() -> Rules:
+    """The rules, with the pinyin index built too: the first message pays for both, so
+    that no later message (the first one with Latin letters) stalls on the build."""
+    _pinyin_index()
+    return rules()
+
+
 def assess(text: str, *, phones: int = 0) -> ScamAssessment:
     """Decide whether ``text`` is a scam lure. ``phones``: personal phone numbers in it."""
-    r = rules()
-    flat = normalize.flat(_bounded(text))
-    script, hook = _hooks(flat, r)
+    r = _ready()
+    bounded = _bounded(text)
+    flat = normalize.flat(bounded)
+    hook = _hooks(flat, r)
     outside = has_outside_contact(flat)
     # A phone number is a contact too, but residents post their own all the time, so only
     # a way off the chat (link, handle, QR) lowers the bar for the hooks.
     contact = outside or has_phone(flat, phones)
     cta = contact or r.cta_re.search(flat) is not None
-    warning = _warning(flat, r)
-    hooked = script is not None and hook >= (r.hooked_with_contact if outside else r.hooked)
+    warning = _warning(flat, r, quoted=_QUOTED_RE.search(bounded) is not None)
+    hooked = hook.script is not None and hook.weight >= (
+        r.hooked_with_contact if outside else r.hooked
+    )
     warned = warning >= (_WARNED_DESPITE_CONTACT if contact else _WARNED)
-    asks = cta or (hook >= r.self_evident and warning == 0)
+    # Without an explicit ask, the text must be plainly the lure itself: dense in one
+    # script's terms, or a script-specific hook (包过, 稳赢, 安全账户) with a second
+    # signal or pushed with urgency (名额有限, 今日内) - and no warning or question cue.
+    implicit = warning == 0 and (
+        hook.weight >= r.self_evident
+        or (hook.strong and (hook.urgency or hook.weight >= r.self_evident_strong))
+    )
+    asks = cta or implicit
     is_lure = hooked and asks and not warned
     score = 0.0
     if is_lure:
         # 0.6 for a bare hook + call to action, up to 1.0 with more hooks and a contact.
-        score = min(1.0, 0.6 + 0.15 * (hook - r.hooked) + (0.2 if contact else 0.0))
-    return ScamAssessment(script, hook, cta, contact, outside, warning, is_lure, round(score, 3))
+        score = min(1.0, 0.6 + 0.15 * (hook.weight - r.hooked) + (0.2 if contact else 0.0))
+    return ScamAssessment(
+        hook.script, hook.weight, cta, contact, outside, warning, is_lure, round(score, 3)
+    )

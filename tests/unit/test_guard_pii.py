@@ -178,6 +178,8 @@ def test_phone_followed_by_more_numbers_in_the_same_run() -> None:
         "李建国 锦绣家园12幢3单元402室 这是我家",
         "老人家住秀水苑6号楼502，叫何秀芳，麻烦上门",
         "外卖送到：李磊 阳光100 6栋2单元903",
+        "送到福宁家园C区3号楼1单元502，马先生",  # a name with a courtesy title after
+        "快递放万达广场A座1203室，王女士收",  # a lettered building
     ],
 )
 def test_full_address_with_a_name(text: str) -> None:

@@ -33,16 +33,19 @@ from guard.eval import VERDICTS, evaluate, read_cases
         ("αβ ΚΟ", "abko"),  # Greek look-alikes
         ("寶媽兼職日賺", "宝妈兼职日赚"),  # traditional characters
         ("下午3点30分", "下午3点30分"),  # 点 between digits is a time, not a dot
+        ("兼.职.刷.单", "兼职刷单"),  # punctuation inside a Chinese word
+        ("内-部-消-息 带/单", "内部消息带单"),
+        ("刷，单，返，利", "刷单返利"),  # single characters strung with commas
+        ("好的，谢谢", "好的,谢谢"),  # ... but ordinary clauses keep their commas
+        ("带❤单❤老❤师", "带单老师"),  # a heart is 信 only after 威 / 微 / V
+        ("威 ❤：abc", "威信:abc"),
+        ("扣扣：一八四三九二零五七一", "扣扣:1843920571"),  # a number in Chinese numerals
+        ("五六个人", "五六个人"),  # ... but not a short run that is a word
+        ("＋Ｖ：ａｂ１２", "加v:ab12"),  # + before a messenger is 加
     ],
 )
 def test_flat_undoes_disguises(raw: str, flat: str) -> None:
     assert normalize.flat(raw) == flat
-
-
-def test_pinyin_view_marks_typed_letters() -> None:
-    view, typed = normalize.pinyin_view("中jiang了")
-    assert view == "zhongjiangle"
-    assert typed == [False] * 5 + [True] * 5 + [False] * 2
 
 
 def test_pinyin_needs_letters_the_sender_typed() -> None:
@@ -51,6 +54,28 @@ def test_pinyin_needs_letters_the_sender_typed() -> None:
     assert "返利" in scam.pinyin_terms(normalize.flat("fan li 日结"))
     assert "刷单" in scam.pinyin_terms(normalize.flat("shua 单 赚钱"))
     assert "中奖" in scam.pinyin_terms(normalize.flat("中 jiang 了"))
+
+
+def test_pinyin_mixed_into_words() -> None:
+    # Latin syllables in place of some characters, without any per-word list.
+    assert {"淘宝", "理赔", "客服"} <= scam.pinyin_terms(normalize.flat("淘bao理pei，联系客fu"))
+    assert "一单一结" in scam.pinyin_terms(normalize.flat("一单一jie"))
+    assert "佣金" in scam.pinyin_terms(normalize.flat("返 yong jin"))
+
+
+def test_pinyin_rejects_homophones_and_handles() -> None:
+    # The FAQ matcher's typo rule would take 意保 for 医保 and 没人 for 每人; the guard
+    # accepts a term only where the characters present are the term's own.
+    assert scam.pinyin_terms(normalize.flat("天冷了注意保暖ok")) == set()
+    assert scam.pinyin_terms(normalize.flat("楼下没人收ok")) == set()
+    # a handle glued to digits is a name, not a disguised word
+    assert scam.pinyin_terms(normalize.flat("我的微信 lipei1990")) == set()
+
+
+def test_overlapping_terms_all_count_but_a_term_inside_another_does_not() -> None:
+    terms = scam.found_terms(normalize.flat("老师带单，稳赚不赔"))
+    assert {"老师带", "带单", "稳赚不赔"} <= terms
+    assert "稳赚" not in terms
 
 
 # ---------------------------------------------------------------- obfuscated lures
@@ -116,6 +141,71 @@ def test_each_script_is_recognised(text: str, script: str) -> None:
     assert 0.0 < result.score <= 1.0
 
 
+# Pretext (who they claim to be) + hook (what they promise or threaten) + ask. These
+# scripts often stop short of an explicit ask; a script-specific hook with a second
+# signal (pretext, urgency, a dense hook) is enough.
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("嗨，不小心加到你了，感觉很亲切，我在迪拜做外贸，能做朋友吗", "romance"),
+        ("刚刚发错消息了，不过缘分让我们相遇，我在马来西亚做珠宝生意", "romance"),
+        ("宝贝，我找到一个彩票平台的漏洞，下注必中，你充两千我帮你翻倍", "investment"),
+        ("招聘网络客服，工作地点柬埔寨，底薪2万加提成，护照可代办", "overseas-job"),
+        ("出国务工，日本工厂普工，月薪两万，免费办签证，先交2万保证金", "overseas-job"),
+        ("有没有闲置的银行卡？借我用一个月给你2000，什么都不用干", "money-mule"),
+        ("帮忙接收一笔货款，转到你卡上后再转给我，给你500辛苦费", "money-mule"),
+        ("大专本科学历提升，不用上课不用考试，包毕业，学信网可查", "enrollment"),
+        ("健康证代办，不用体检，当天出证，全国可查", "enrollment"),
+        (
+            "退休老人注意：不认证下个月停发养老金，点链接上传人脸 http://ylrz.xyz",
+            "medical-insurance",
+        ),
+        ("我是京东金融工作人员，您的额度可以提高到15万，需先转入指定账户验资", "loan"),
+        ("【法院通知】你因信用卡欠款被起诉，明天开庭，如有疑问请按0转人工", "impersonate-police"),
+        (
+            "我是你二舅啊，听不出来了？我在外地办事钱包丢了，你先给我打点钱",
+            "impersonate-acquaintance",
+        ),
+        ("养老社区投资，存10万每年返1.8万，今天签约还送礼品", "investment"),
+    ],
+)
+def test_scripts_without_an_explicit_ask(text: str, script: str) -> None:
+    result = check(text)
+    assert (result.verdict, result.kind) == ("scam", script), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jian职招人，一单一jie，私我",
+        "点zan返yong，日jie，加q：幺二三四五六七八九",
+        "＋V❤：ｚｑ８８ 内-部-消-息 带-单-炒-股",
+        "安.全.账.户，资.金.核.查，配.合.调.查",
+        "征-信-修-复，逾-期-可-消，加+V❤：zx8899",
+        "安 全 账 户，涉 嫌 洗 钱，请 勿 挂 断，配 合 调 查",  # 请勿挂断 is not a warning
+        "你涉嫌一起诈骗案，请立即添加办案民警QQ配合调查",  # nor is being accused of fraud
+    ],
+)
+def test_more_disguises_are_undone(text: str) -> None:
+    assert check(text).verdict == "scam", text
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        # a resident posting their own card or number: personal data, not a lure
+        ("养老金打到这张卡 6228481239368218338，麻烦社区核对一下", "pii"),
+        ("物业费退款转到我卡上 6214851792257797", "pii"),
+        ("借我的钱请还到 6217009250725892273 李明", "pii"),
+        ("我换号了，新号码13909512876，大家存一下", "pii"),
+        # the same card with a pretext (a relative in trouble, a new number, secrecy)
+        ("妈，我手机丢了换了新号，急用钱，先转3000到这张卡 6228481239368218338，别告诉爸", "scam"),
+    ],
+)
+def test_own_card_is_personal_data_unless_there_is_a_pretext(text: str, verdict: str) -> None:
+    assert check(text).verdict == verdict, text
+
+
 def test_scam_with_a_phone_number_is_a_scam_not_pii() -> None:
     result = check("低息贷款无抵押，当天放款，联系电话 139 1234 5678")
     assert (result.verdict, result.kind) == ("scam", "loan")
@@ -158,6 +248,20 @@ def test_scam_with_a_phone_number_is_a_scam_not_pii() -> None:
         "谁能借我一下梯子？换个灯泡",
         "我的微信号是 wangfang1985，加我拉你进业主群",
         "我们是新搬来的，以后多关照",
+        # reassurances and collection at a real counter are what lures never say
+        "医保缴费通过医保App或银行柜台办理，不会通过个人微信收费",
+        "本月起电梯维修费统一在物业前台缴纳，不接受任何个人转账",
+        "幸运邻居名单：王**、李*华，请凭身份证到居委会领取米面油",
+        "中奖名单：138****6612、159****2208，请到物业领取奖品",
+        # residents about their own lives, touching the same topics
+        "我姐在新加坡当护士，一年回来一次",
+        "我老婆在京东做客服，每天挺忙的",
+        "刚在超市抽奖抽中一袋洗衣粉，哈哈运气不错",
+        "我跟我老公打算贷款买房，利率现在多少",
+        "嗨，不小心加错群了，不好意思",
+        "孩子们暑假在家玩游戏，家长要看好手机，不要让孩子扫陌生二维码",
+        "别把银行卡、电话卡出租出借给别人，“一张卡每月800”那是帮信罪",
+        "我女儿说游戏里有人让她千万别告诉家里，还给她转过红包，我特别担心，能帮忙管管吗",
         "",
         "   ",
     ],
@@ -204,6 +308,8 @@ def _dev_file() -> Path | None:
 
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "guard_holdout.jsonl"
+# Written by someone who never saw the rules: the guard must generalise to it.
+UNSEEN = Path(__file__).resolve().parents[1] / "data" / "guard_unseen.jsonl"
 DEV = _dev_file()
 
 
@@ -211,6 +317,7 @@ DEV = _dev_file()
     "path",
     [
         pytest.param(HOLDOUT, id="holdout"),
+        pytest.param(UNSEEN, id="unseen"),
         pytest.param(
             DEV,
             id="dev",
