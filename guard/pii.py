@@ -304,10 +304,12 @@ _ROOM_END = r"(?![0-9年月日元块万平米个人次点分秒岁%:：.])"
 # A building is numbered or lettered (5号楼, A座, B栋); a letter zone before it (F区5号楼)
 # is left to the number that follows.
 _BUILDING = rf"(?:{_NUM}{{1,3}}|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
+_UNIT = "(?:单元|门)"  # 2单元 / 2门: the same thing in different cities
 _ADDRESS_RE = re.compile(
-    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*单元\s*[-－]?\s*)?"
+    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
     rf"[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
-    rf"|{_NUM}{{1,2}}\s*单元\s*[-－]?\s*[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村)\s*[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
 )
 
@@ -329,7 +331,11 @@ _NAME_CUE_RE = re.compile(
     rf"|姓名|户主|住户|业主|联系人|(?:^|[，,。;；\s])叫)\s*[:：]?\s*({_NAME})"
 )
 _NAME_BEFORE_ADDRESS_RE = re.compile(rf"({_NAME})\s*[,，、]?\s*(?:家住|住在|住|现住|地址)")
-_NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,12}}$")
+_NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
+# A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
+_NAME_BARE_AFTER_RE = re.compile(
+    rf"\s*(?:室|号|房)?\s*[,，、]?\s*({_NAME})\s*(?:收|$|[,，。;；\s])"
+)
 _NAME_AFTER_ADDRESS_RE = re.compile(rf"\s*(?:室|号|房)?(?:的|住户|业主)\s*({_NAME})")
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
 _HONORIFIC = "女士|先生|小姐|阿姨|叔叔|大爷|大妈|大娘|奶奶|爷爷|老人|姐|哥"
@@ -337,7 +343,7 @@ _TITLED_NAME_AFTER_RE = re.compile(
     rf"\s*(?:室|号|房)?\s*[,，、;；]?\s*(?:收件人|收货人|联系人|户主|姓名|找|联系|交给)?[:：]?\s*"
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:{_HONORIFIC})(?![\u4e00-\u9fff]{{2}})"
 )
-_RECIPIENT_RE = re.compile(r"收件人|收货人|寄件人")
+_RECIPIENT_RE = re.compile(r"收件人|收货人|寄件人|寄送地址|收货地址|家庭住址|住址[:：]")
 
 
 def _has_resident_name(text: str, address_start: int, address_end: int) -> bool:
@@ -349,12 +355,15 @@ def _has_resident_name(text: str, address_start: int, address_end: int) -> bool:
         return True
     if _TITLED_NAME_AFTER_RE.match(text, address_end):
         return True
+    bare_after = _NAME_BARE_AFTER_RE.match(text, address_end)
+    if bare_after is not None and not _TITLE_RE.search(bare_after.group(1)):
+        return True
     for rx in (_NAME_CUE_RE, _NAME_BEFORE_ADDRESS_RE):
         for m in rx.finditer(text):
             if not _TITLE_RE.search(m.group(1)):
                 return True
     # A bare name right before the address: "李建国 锦绣家园12幢3单元402室"
-    bare = _NAME_BARE_RE.search(text[max(0, address_start - 16) : address_start])
+    bare = _NAME_BARE_RE.search(text[max(0, address_start - 34) : address_start])
     return bare is not None and not _TITLE_RE.search(bare.group(1))
 
 

@@ -310,6 +310,7 @@ def _dev_file() -> Path | None:
 HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "guard_holdout.jsonl"
 # Written by someone who never saw the rules: the guard must generalise to it.
 UNSEEN = Path(__file__).resolve().parents[1] / "data" / "guard_unseen.jsonl"
+UNSEEN_2 = Path(__file__).resolve().parents[1] / "data" / "guard_unseen2.jsonl"
 DEV = _dev_file()
 
 
@@ -318,6 +319,7 @@ DEV = _dev_file()
     [
         pytest.param(HOLDOUT, id="holdout"),
         pytest.param(UNSEEN, id="unseen"),
+        pytest.param(UNSEEN_2, id="unseen-2"),
         pytest.param(
             DEV,
             id="dev",
