@@ -68,3 +68,6 @@ async def telegram_adapter(
     await adapter.start(inbox)
     yield adapter
     await adapter.stop()
+
+
+from tests.e2e.wechat_fixtures import *  # noqa: E402, F403
