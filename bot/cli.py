@@ -13,7 +13,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.config import TELEGRAM_TOKEN_ENV, ConfigError, Settings, load_settings
+from bot.config import (
+    TELEGRAM_TOKEN_ENV,
+    WECHAT_TOKEN_ENV,
+    ConfigError,
+    Settings,
+    load_settings,
+)
 
 app = typer.Typer(help="警民 jingmin: the community-police group-chat bot.", no_args_is_help=True)
 faq_app = typer.Typer(help="The FAQ knowledge base and matcher.", no_args_is_help=True)
@@ -106,8 +112,9 @@ def run(config: ConfigOption = None) -> None:
     configure_logging(settings.operations.log_format, settings.operations.log_level)
     if not enabled_platforms(settings):
         err.print(
-            "No platform is enabled with a token"
-            f" ([telegram] enabled and {TELEGRAM_TOKEN_ENV} set): starting the console demo.",
+            "No platform is enabled with a token ([telegram] enabled and"
+            f" {TELEGRAM_TOKEN_ENV} set, or [wechat] enabled and {WECHAT_TOKEN_ENV} set):"
+            " starting the console demo.",
             markup=False,
         )
         asyncio.run(_run_demo(settings))

@@ -10,18 +10,25 @@ import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.bootstrap import build_dispatcher, build_services
-from bot.config import TELEGRAM_TOKEN_ENV, WEBHOOK_SECRET_ENV, Settings, secret
-from bot.db import Escalation, session
+from bot.config import (
+    TELEGRAM_TOKEN_ENV,
+    WEBHOOK_SECRET_ENV,
+    WECHAT_TOKEN_ENV,
+    Settings,
+    secret,
+)
+from bot.db import Escalation, Officer, session
 from bot.dispatcher import Dispatcher
-from bot.events import Event, IncomingMessage, Outgoing
+from bot.events import ChatRef, Event, IncomingMessage, Outgoing
 from bot.inbox import first_time
 from bot.observability import serve_health_and_metrics
 from bot.ports import ChatAdapter
 from bot.privacy import purge_older_than
 from bot.services import Services
+from bot.templates import render
 from handlers.reminders import due_reminders
 from handlers.reports import due_weekly_reports
 
@@ -34,11 +41,31 @@ class StartupError(Exception):
 
 
 def enabled_platforms(settings: Settings) -> list[str]:
-    return ["telegram"] if settings.telegram.enabled and secret(TELEGRAM_TOKEN_ENV) else []
+    return [
+        name
+        for name, enabled, env in (
+            ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
+            ("wechat", settings.wechat.enabled, WECHAT_TOKEN_ENV),
+        )
+        if enabled and secret(env)
+    ]
 
 
-def build_adapters(settings: Settings) -> dict[str, ChatAdapter]:
+ConnectionListener = Callable[[bool, str], Awaitable[object]]
+
+
+def build_adapters(
+    settings: Settings, on_wechat_connection: ConnectionListener | None = None
+) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
+    if "wechat" in enabled_platforms(settings):
+        from bot.adapters.wechat import WechatAdapter
+
+        adapters["wechat"] = WechatAdapter(
+            settings.wechat.endpoint,
+            secret(WECHAT_TOKEN_ENV),
+            on_connection_change=on_wechat_connection,
+        )
     if "telegram" in enabled_platforms(settings):
         from bot.adapters.telegram import TelegramAdapter, WebhookOptions
 
@@ -86,9 +113,24 @@ async def run_bot(
     stop: asyncio.Event | None = None,
     tick_seconds: float = 60.0,
 ) -> None:
-    adapters = dict(adapters) if adapters is not None else build_adapters(settings)
+    dispatchers: list[Dispatcher] = []  # filled below; the WeChat listener needs it
+
+    async def wechat_connection(connected: bool, reason: str) -> None:
+        if connected:
+            log.info("wechat connected")
+            return
+        log.warning("wechat gateway lost (%s); reconnecting", reason)
+        if dispatchers:
+            await dispatchers[0].send_all(
+                admin_alerts(services, render("wechat_down.j2", reason=reason))
+            )
+
+    adapters = (
+        dict(adapters) if adapters is not None else build_adapters(settings, wechat_connection)
+    )
     services = build_services(settings)
     dispatcher = build_dispatcher(services, adapters)
+    dispatchers.append(dispatcher)
     on_event = deduplicated(services, dispatcher)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -146,6 +188,13 @@ async def run_bot(
         for adapter in reversed(started):
             await adapter.stop()
         services.engine.dispose()
+
+
+def admin_alerts(services: Services, text: str) -> list[Outgoing]:
+    """A message for the duty officers on Telegram (used when WeChat is down)."""
+    with session(services.engine) as db:
+        duty = db.exec(select(Officer).where(col(Officer.duty))).all()
+    return [Outgoing(ChatRef("telegram", o.telegram_id), text) for o in duty if o.telegram_id]
 
 
 def open_tickets(services: Services) -> int:
