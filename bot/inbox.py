@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
 
-from bot.db import SeenUpdate, session
+from bot.db import SeenUpdate, utcnow
 from bot.events import ButtonPress, Event, IncomingMessage
 
 
@@ -14,6 +16,7 @@ def first_time(engine: Engine, event: Event) -> bool:
 
     The row is committed before the handler runs: after a crash mid-handling the message
     is skipped rather than answered twice (at most once, as a group expects of a bot).
+    One INSERT ... ON CONFLICT DO NOTHING: this runs for every message.
     """
     if isinstance(event, IncomingMessage):
         key = (event.chat.platform, event.chat.chat_id, event.message_id)
@@ -21,10 +24,12 @@ def first_time(engine: Engine, event: Event) -> bool:
         key = (event.chat.platform, "callback", event.callback_id)
     else:
         return True
-    with session(engine) as db:
-        db.add(SeenUpdate(platform=key[0], chat_id=key[1], message_id=key[2]))
-        try:
-            db.commit()
-        except IntegrityError:
-            return False
-    return True
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(SeenUpdate)
+        .values(platform=key[0], chat_id=key[1], message_id=key[2], seen_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(col(SeenUpdate.id))  # a row back: it was new (psycopg says rowcount -1)
+    )
+    with engine.begin() as connection:
+        return connection.execute(statement).first() is not None

@@ -32,6 +32,46 @@ class RecentQuestions:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: int
+    station_id: str | None
+    officer_id: int | None
+    title: str
+
+
+@dataclass
+class GroupCache:
+    """Chat -> its group row, so answering a question needs no lookup. Entries expire, so
+    another worker's /bind is seen within ``ttl``; this worker forgets at once."""
+
+    ttl: timedelta = timedelta(seconds=60)
+    _entries: dict[tuple[str, str], tuple[GroupInfo, datetime]] = field(default_factory=dict)
+
+    def get(self, platform: str, chat_id: str, now: datetime) -> GroupInfo | None:
+        entry = self._entries.get((platform, chat_id))
+        return entry[0] if entry and now - entry[1] < self.ttl else None
+
+    def put(self, platform: str, chat_id: str, info: GroupInfo, now: datetime) -> None:
+        self._entries[(platform, chat_id)] = (info, now)
+
+    def forget(self, platform: str, chat_id: str) -> None:
+        self._entries.pop((platform, chat_id), None)
+
+
+@dataclass
+class LearnedKeys:
+    """The question keys officers added with 加入FAQ, refreshed from the database now and
+    then, so the lookup runs only for a message that may have been learned."""
+
+    ttl: timedelta = timedelta(seconds=60)
+    keys: frozenset[str] = frozenset()
+    loaded_at: datetime | None = None
+
+    def stale(self, now: datetime) -> bool:
+        return self.loaded_at is None or now - self.loaded_at >= self.ttl
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -41,6 +81,8 @@ class Services:
     clock: Clock
     recent: RecentQuestions
     metrics: Metrics = field(default_factory=Metrics)
+    groups: GroupCache = field(default_factory=GroupCache)
+    learned: LearnedKeys = field(default_factory=LearnedKeys)
 
     def station_details(self, station_id: str | None) -> StationSettings | None:
         """The group's station, or the first configured one for a group not yet bound."""

@@ -115,6 +115,8 @@ def _act(
         outcome = resolve(db, ticket_id, officer, verb, services.clock.now(), rest or None)
     except TicketError as refused:
         return _reply(chat, str(refused))
+    if outcome.ticket.add_to_faq:
+        services.learned.loaded_at = None  # a question was learned: reload the keys
     messages: Sequence[Outgoing | None] = (outcome.to_group, outcome.card_update)
     done = [m for m in messages if m is not None]
     if outcome.card_update is None or outcome.card_update.chat != chat:

@@ -26,6 +26,7 @@ async def on_bot_added(services: Services, event: BotAddedToGroup) -> list[Outgo
 
 
 async def on_bot_removed(services: Services, event: BotRemovedFromGroup) -> list[Outgoing]:
+    services.groups.forget(event.chat.platform, event.chat.chat_id)
     with session(services.engine) as db:
         group = find_group(db, event.chat)
         if group is not None:
@@ -36,6 +37,7 @@ async def on_bot_removed(services: Services, event: BotRemovedFromGroup) -> list
 
 
 async def on_chat_migrated(services: Services, event: ChatMigrated) -> list[Outgoing]:
+    services.groups.forget(event.old.platform, event.old.chat_id)
     with session(services.engine) as db:
         group = find_group(db, event.old)
         if group is not None and find_group(db, event.new) is None:
@@ -46,6 +48,7 @@ async def on_chat_migrated(services: Services, event: ChatMigrated) -> list[Outg
 
 
 async def on_bind(services: Services, msg: IncomingMessage) -> list[Outgoing]:
+    services.groups.forget(msg.chat.platform, msg.chat.chat_id)
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
         group = ensure_group(db, msg.chat, msg.chat_title)

@@ -8,7 +8,7 @@ from bot.services import Services
 from bot.templates import render
 from faq.knowledge import render_answer
 from faq.matcher import Decision
-from handlers.common import ensure_group
+from handlers.common import group_info
 from handlers.tickets import card, learned_answer, open_ticket
 
 
@@ -23,7 +23,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
         return []  # catching up after downtime must not flood a group with stale answers
 
     with session(services.engine) as db:
-        learned = learned_answer(db, msg.text)
+        learned = learned_answer(db, msg.text, services.learned, now)
         if learned is not None and (learned.answer or learned.faq_id in services.topics):
             decision = Decision("answer", learned.faq_id, 1.0, "learned")
         else:
@@ -33,7 +33,9 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             understood = not (msg.addressed and not msg.is_group)
             return [] if understood else [_reply(msg, render("not_understood.j2"))]
 
-        group = ensure_group(db, msg.chat, msg.chat_title) if msg.is_group else None
+        group = (
+            group_info(db, services.groups, msg.chat, msg.chat_title, now) if msg.is_group else None
+        )
         station = services.station_details(group.station_id if group else None)
         db.add(
             QuestionEvent(

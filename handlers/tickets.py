@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.db import AuditEntry, Escalation, FaqEntry, Group, LearnedQuestion, Officer
 from bot.events import Button, ChatRef, IncomingMessage, Outgoing
+from bot.services import LearnedKeys
 from bot.templates import render
 from faq.matcher import Decision
 from faq.text import question_key
@@ -196,10 +197,16 @@ def learn(session: Session, ticket: Escalation, officer: Officer, *, approved_dr
     audit(session, ticket.id, f"officer:{officer.name}", "added to FAQ", entry.id if entry else "")
 
 
-def learned_answer(session: Session, text: str) -> LearnedQuestion | None:
-    return session.exec(
-        select(LearnedQuestion).where(LearnedQuestion.text_key == question_key(mask_pii(text)))
-    ).first()
+def learned_answer(
+    session: Session, text: str, known: LearnedKeys, now: datetime
+) -> LearnedQuestion | None:
+    if known.stale(now):
+        known.keys = frozenset(session.exec(select(LearnedQuestion.text_key)).all())
+        known.loaded_at = now
+    key = question_key(mask_pii(text))
+    if key not in known.keys:
+        return None
+    return session.exec(select(LearnedQuestion).where(LearnedQuestion.text_key == key)).first()
 
 
 def record_card(session: Session, ticket_id: int, chat_id: str, message_id: str) -> None:
