@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -279,3 +280,42 @@ async def test_pending_and_ticket_commands(db_url: str, clock: Clock) -> None:
     assert "待处理工单 1 个" in listed[0].text and "#1 " not in listed[0].text
     missing = await bot.inject(said("批准 99", sender="王警官", group=False))
     assert "找不到工单 #99" in missing[0].text
+
+
+async def test_an_officer_acts_from_wechat_on_a_telegram_ticket(db_url: str, clock: Clock) -> None:
+    settings = parse_settings(
+        {
+            "database": {"url": db_url},
+            "stations": [
+                {"id": "xq", "name": "兴庆派出所", "address": "a", "phone": "p", "hours": "h"}
+            ],
+            "officers": [
+                {"name": "王警官", "station": "xq", "telegram_id": 42, "wechat_id": "wxid_w"}
+            ],
+        },
+        "test",
+    )
+    services = build_services(settings, clock)
+    telegram, wechat = FakeAdapter("telegram"), FakeAdapter("wechat")
+    dispatcher = build_dispatcher(services, {"telegram": telegram, "wechat": wechat})
+    await telegram.start(dispatcher)
+    await wechat.start(dispatcher)
+    group = ChatRef("telegram", "-100")
+
+    def on(chat: ChatRef, sender: str, text: str, *, is_group: bool) -> IncomingMessage:
+        return IncomingMessage(
+            chat, sender, sender, text, str(next(_ids)), is_group=is_group,
+            addressed=not is_group or "?" in text, received_at=clock.now(),
+        )  # fmt: skip
+
+    await telegram.inject(on(group, "42", "/bind", is_group=True))
+    asked = on(group, "r1", "井盖松了 能找人修一下吗?", is_group=True)
+    out = await telegram.inject(asked)
+    card = next(o for o in out if o.chat == ChatRef("telegram", "42"))
+    number = re.search(r"#(\d+)", card.text).group(1)  # type: ignore[union-attr]
+    done = await wechat.inject(
+        on(ChatRef("wechat", "wxid_w"), "wxid_w", f"修改 {number} 已报修", is_group=False)
+    )
+    posted = [o for o in telegram.sent if o.chat == group and o.reply_to == asked.message_id]
+    assert [o.text for o in posted][-1] == "已报修"
+    assert any("已按修改后的回复" in o.text for o in done)
