@@ -499,11 +499,15 @@ class WechatAdapter:
         if consumer is not None and self.connected and not self._queue.empty():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), timeout=self._options.drain_seconds)
-        for task in (supervisor, consumer):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        tasks = [task for task in (supervisor, consumer) if task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Bounded: after a logout grpclib can sit on a dead stream and ignore the
+            # cancellation for a long time; stopping the bot must not wait for it.
+            _, stuck = await asyncio.wait(tasks, timeout=self._options.call_timeout)
+            if stuck:
+                log.warning("wechat: %d task(s) did not stop in time; left behind", len(stuck))
         self._close(self._conn)
         self._conn = None
         self._connected.clear()
