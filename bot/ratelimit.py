@@ -64,9 +64,14 @@ class Policy(Protocol):
         """
         ...
 
-    def begin(self, chat: str, now: float) -> None: ...
+    def blocked(self, priority: Priority, now: float) -> float | None:
+        """The platform-wide part of ``wait`` (0 when only per-chat rules could stop a
+        send): lets the limiter skip a queue of waiters all held up by the same thing."""
+        ...
 
-    def end(self, chat: str, now: float, used: bool) -> None:
+    def begin(self, chat: str, priority: Priority, now: float) -> None: ...
+
+    def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         """A send that began has finished (``used=False``: nothing went out after all)."""
         ...
 
@@ -105,7 +110,13 @@ class _Window:
 
 
 class SlidingWindows:
-    """Telegram: ``overall`` sends per ``overall_window`` s, ``per_chat`` per ``chat_window`` s."""
+    """Telegram: ``overall`` sends per ``overall_window`` s, ``per_chat`` per ``chat_window`` s.
+
+    Broadcasts are also paced by a token bucket at the window's rate (``burst`` sends
+    may go back to back), so a fan-out is an even stream rather than a burst at the start
+    of every second: fewer messages are in flight at any moment (fewer of unknown fate if
+    the process dies) and the platform sees a steady rate.
+    """
 
     def __init__(
         self,
@@ -115,6 +126,7 @@ class SlidingWindows:
         chat_window: float = 60.0,
         *,
         reply_reserve: int = 1,
+        burst: int | None = None,
     ) -> None:
         if overall < 1 or per_chat < 1 or overall_window <= 0 or chat_window <= 0:
             raise ValueError("rate limits must be positive")
@@ -124,6 +136,17 @@ class SlidingWindows:
         self._chat_window = chat_window
         self._chats: dict[str, _Window] = {}
         self._sweep_at = 1024
+        self._rate = (overall - self.reply_reserve) / overall_window
+        self.burst = burst if burst is not None else max(1, overall // 10)
+        self._tokens = float(self.burst)
+        self._filled_at: float | None = None
+
+    def _refill(self, now: float) -> float:
+        if self._filled_at is not None and now > self._filled_at:
+            self._tokens = min(self.burst, self._tokens + (now - self._filled_at) * self._rate)
+        if self._filled_at is None or now > self._filled_at:
+            self._filled_at = now
+        return self._tokens
 
     @classmethod
     def per_second(
@@ -136,29 +159,43 @@ class SlidingWindows:
             overall, window = 1, 1.0 / messages_per_second
         return cls(overall, window, per_chat_per_minute, 60.0, reply_reserve=reply_reserve)
 
-    def wait(self, chat: str, priority: Priority, now: float) -> float | None:
+    def blocked(self, priority: Priority, now: float) -> float | None:
         limit = self.overall - (self.reply_reserve if priority == "broadcast" else 0)
         overall = self._all.wait(limit, now)
+        if overall is None or priority != "broadcast":
+            return overall
+        tokens = self._refill(now)
+        paced = max((1.0 - tokens) / self._rate, 1e-6) if tokens < 1.0 else 0.0
+        return max(overall, paced)
+
+    def wait(self, chat: str, priority: Priority, now: float) -> float | None:
+        overall = self.blocked(priority, now)
         window = self._chats.get(chat)
         here = window.wait(self.per_chat, now) if window is not None else 0.0
         if overall is None or here is None:
             return None
         return max(overall, here)
 
-    def begin(self, chat: str, now: float) -> None:
+    def begin(self, chat: str, priority: Priority, now: float) -> None:
+        if priority == "broadcast":
+            self._refill(now)
+            self._tokens -= 1.0
         self._all.in_flight += 1
         window = self._chats.get(chat)
         if window is None:
             window = self._chats[chat] = _Window(self._chat_window)
         window.in_flight += 1
 
-    def end(self, chat: str, now: float, used: bool) -> None:
+    def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         self._all.in_flight -= 1
         window = self._chats[chat]
         window.in_flight -= 1
         if used:
             self._all.ends.append(now)
             window.ends.append(now)
+        elif priority == "broadcast":
+            self._refill(now)
+            self._tokens = min(self.burst, self._tokens + 1.0)  # nothing went out: refund
         if len(self._chats) >= self._sweep_at:
             # Memory follows the sends of the last window, not the number of groups.
             self._chats = {c: w for c, w in self._chats.items() if not w.idle(now)}
@@ -203,6 +240,9 @@ class SpacedSends:
             self._day, self.sent_today = today, 0
 
     def wait(self, chat: str, priority: Priority, now: float) -> float | None:
+        return self.blocked(priority, now)
+
+    def blocked(self, priority: Priority, now: float) -> float | None:
         self._roll_day()
         if priority == "broadcast" and self.sent_today >= self.daily_cap:
             raise DailyCapReached(
@@ -212,10 +252,10 @@ class SpacedSends:
             return None
         return max(self._last_end + self._next_gap - now, 0.0)
 
-    def begin(self, chat: str, now: float) -> None:
+    def begin(self, chat: str, priority: Priority, now: float) -> None:
         self._in_flight += 1
 
-    def end(self, chat: str, now: float, used: bool) -> None:
+    def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         self._in_flight -= 1
         if used:
             self._roll_day()
@@ -230,10 +270,13 @@ class Unlimited:
     def wait(self, chat: str, priority: Priority, now: float) -> float | None:
         return 0.0
 
-    def begin(self, chat: str, now: float) -> None:
+    def blocked(self, priority: Priority, now: float) -> float | None:
+        return 0.0
+
+    def begin(self, chat: str, priority: Priority, now: float) -> None:
         pass
 
-    def end(self, chat: str, now: float, used: bool) -> None:
+    def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         pass
 
 
@@ -290,7 +333,7 @@ class RateLimiter:
             raise
 
     def release(self, ticket: Ticket, *, used: bool = True) -> None:
-        self.policy.end(ticket.chat, self._clock(), used)
+        self.policy.end(ticket.chat, ticket.priority, self._clock(), used)
         self._pump()
 
     def hold(self, chat: str, seconds: float, *, broadcasts_too: bool = False) -> None:
@@ -315,10 +358,19 @@ class RateLimiter:
         wake = math.inf
         self._waiters.sort()
         keep: list[_Waiter] = []
+        held_up: dict[str, float | None] = {}  # priority -> platform-wide wait
         for waiter in self._waiters:
             if waiter.future.done():
                 continue
             try:
+                if waiter.priority not in held_up:
+                    held_up[waiter.priority] = self.policy.blocked(waiter.priority, now)
+                delay = held_up[waiter.priority]
+                if delay != 0:  # held up like every waiter of its kind: skip the details
+                    if delay is not None:
+                        wake = min(wake, now + delay)
+                    keep.append(waiter)
+                    continue
                 delay = self.policy.wait(waiter.chat, waiter.priority, now)
             except Exception as refused:  # e.g. DailyCapReached: the caller decides
                 waiter.future.set_exception(refused)
@@ -327,8 +379,9 @@ class RateLimiter:
             if held > 0:
                 delay = held if delay is None else max(delay, held)
             if delay == 0:
-                self.policy.begin(waiter.chat, now)
+                self.policy.begin(waiter.chat, waiter.priority, now)
                 waiter.future.set_result(Ticket(waiter.chat, waiter.priority))
+                held_up.clear()  # a grant changes what the platform-wide rules allow
                 continue
             if delay is not None:
                 wake = min(wake, now + delay)
@@ -424,7 +477,7 @@ class RateLimitedAdapter:
                 self.limiter.release(ticket)
 
     async def send_broadcast(
-        self, out: Outgoing, claim: Callable[[], bool] | None = None
+        self, out: Outgoing, claim: Callable[[], Awaitable[bool]] | None = None
     ) -> SentRef | None:
         """Send one broadcast message at low priority; exceptions are the adapter's.
 
@@ -437,7 +490,7 @@ class RateLimitedAdapter:
         ticket = await self.limiter.acquire(out.chat.chat_id, "broadcast")
         used = False
         try:
-            if claim is not None and not claim():
+            if claim is not None and not await claim():
                 return None
             used = True
             return await self.adapter.send(out)

@@ -158,6 +158,9 @@ async def run_bot(
             days = settings.privacy.retention_days
             await asyncio.to_thread(purge_older_than, services.engine, services.clock.now(), days)
 
+        async def write_question_log() -> None:
+            services.questions.flush(services.engine)
+
         async def report() -> None:
             await dispatcher.send_all(await due_weekly_reports(services))
 
@@ -165,6 +168,7 @@ async def run_bot(
             asyncio.create_task(every(tick_seconds, remind, "ticket reminders")),
             asyncio.create_task(every(24 * 3600, purge, "retention purge")),
             asyncio.create_task(every(600, report, "weekly reports")),
+            asyncio.create_task(every(1.0, write_question_log, "question log")),
         ]
         operations = settings.operations
         if operations.metrics_port:
@@ -187,6 +191,7 @@ async def run_bot(
     finally:
         for adapter in reversed(started):
             await adapter.stop()
+        services.questions.flush(services.engine)
         services.engine.dispose()
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.config import Settings, StationSettings
 from bot.observability import Metrics
@@ -73,6 +75,28 @@ class LearnedKeys:
 
 
 @dataclass
+class QuestionLog:
+    """Question records buffered in memory and written in batches: one commit per message
+    costs more than the answer itself, and statistics can lose a second on a crash."""
+
+    batch: int = 200
+    pending: list[Any] = field(default_factory=list)
+
+    def add(self, record: Any, engine: Engine) -> None:
+        self.pending.append(record)
+        if len(self.pending) >= self.batch:
+            self.flush(engine)
+
+    def flush(self, engine: Engine) -> None:
+        if not self.pending:
+            return
+        records, self.pending = self.pending, []
+        with Session(engine) as db:
+            db.add_all(records)
+            db.commit()
+
+
+@dataclass
 class Services:
     settings: Settings
     engine: Engine
@@ -83,6 +107,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     groups: GroupCache = field(default_factory=GroupCache)
     learned: LearnedKeys = field(default_factory=LearnedKeys)
+    questions: QuestionLog = field(default_factory=QuestionLog)
 
     def station_details(self, station_id: str | None) -> StationSettings | None:
         """The group's station, or the first configured one for a group not yet bound."""

@@ -37,17 +37,15 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             group_info(db, services.groups, msg.chat, msg.chat_title, now) if msg.is_group else None
         )
         station = services.station_details(group.station_id if group else None)
-        db.add(
-            QuestionEvent(
-                at=now,
-                platform=msg.chat.platform,
-                chat_id=msg.chat.chat_id,
-                station_id=group.station_id if group else None,
-                action=decision.action,
-                faq_id=decision.faq_id,
-            )
+        record = QuestionEvent(
+            at=now,
+            platform=msg.chat.platform,
+            chat_id=msg.chat.chat_id,
+            station_id=group.station_id if group else None,
+            action=decision.action,
+            faq_id=decision.faq_id,
         )
-        db.commit()
+        services.questions.add(record, services.engine)
         if learned is not None and learned.answer:  # the officer's own answer to this question
             return [_reply(msg, learned.answer)]
         draft = None

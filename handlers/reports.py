@@ -35,6 +35,7 @@ async def due_weekly_reports(services: Services) -> list[Outgoing]:
     if now.astimezone(tz).weekday() == 0 and now.astimezone(tz).hour < SEND_FROM_HOUR:
         return []  # the week is over, but officers read it from Monday morning
     since, until, week = last_week(now, tz)
+    services.questions.flush(services.engine)
     labels = tomllib.loads(LABELS_FILE.read_text(encoding="utf-8"))
     out: list[Outgoing] = []
     for station in services.settings.stations:

@@ -35,6 +35,7 @@ async def a_week_of_questions(db_url: str, clock: Clock):  # type: ignore[no-unt
     clock.at += timedelta(days=1)
     await bot.inject(said("过年能不能在小区里放烟花", sender="r9", at=clock.now()))
     clock.at += timedelta(minutes=30)
+    services.questions.flush(services.engine)  # the bot writes these every second
     return services, bot
 
 
@@ -47,6 +48,7 @@ async def test_stats_and_gaps(db_url: str) -> None:
     )
     assert officer.chat_id == "officer:王警官"
     since = datetime(2026, 11, 16, tzinfo=UTC)
+    services.questions.flush(services.engine)
     stats = compute_stats(services.engine, since, since + timedelta(days=7), services.settings.tz)
     assert (stats.questions, stats.answered_automatically, stats.escalated) == (5, 2, 3)
     assert stats.answered_by_officers == 1
