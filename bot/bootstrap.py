@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+import broadcasts  # noqa: F401  (registers the broadcast tables before create_tables)
 from bot.config import Settings
 from bot.db import FaqEntry, Officer, Station, create_tables, make_engine, session
 from bot.dispatcher import Dispatcher, Route
@@ -25,6 +26,7 @@ from bot.events import (
 )
 from bot.ports import ChatAdapter, Clock, SystemClock
 from bot.services import RecentQuestions, Services
+from broadcasts import officer_commands as broadcast_commands
 from faq.knowledge import FaqTopic, load_topics
 from faq.matcher import Thresholds, build_matcher
 from handlers import guard, officer, onboarding, questions
@@ -118,11 +120,21 @@ def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) ->
             "bot removed", _is(BotRemovedFromGroup), partial(onboarding.on_bot_removed, services)
         ),
         Route("chat migrated", _is(ChatMigrated), partial(onboarding.on_chat_migrated, services)),
+        Route(
+            "broadcast button",
+            broadcast_commands.is_broadcast_button,
+            partial(broadcast_commands.on_button, services),
+        ),
         Route("button", _is(ButtonPress), partial(officer.on_button, services)),
         Route(
             "bind",
             lambda e: isinstance(e, IncomingMessage) and onboarding.is_bind_command(e),
             partial(onboarding.on_bind, services),
+        ),
+        Route(
+            "broadcast command",
+            broadcast_commands.is_broadcast_command,
+            partial(broadcast_commands.on_command, services),
         ),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
         Route("check in private", _private, partial(guard.on_private_check, services)),

@@ -368,15 +368,15 @@ def privacy_purge(config: ConfigOption = None) -> None:
     )
 
 
-def _mount_optional() -> None:
-    try:
-        from guard.cli import app as guard_app
-    except ImportError:  # the guard arrives in its own issue
-        return
+def _mount_subcommands() -> None:
+    from broadcasts.cli import app as broadcast_app
+    from guard.cli import app as guard_app
+
     app.add_typer(guard_app, name="guard")
+    app.add_typer(broadcast_app, name="broadcast")
 
 
-_mount_optional()
+_mount_subcommands()
 
 
 def main() -> None:

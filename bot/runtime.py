@@ -27,8 +27,10 @@ from bot.inbox import first_time
 from bot.observability import serve_health_and_metrics
 from bot.ports import ChatAdapter
 from bot.privacy import purge_older_than
+from bot.ratelimit import RateLimitedAdapter, limiter_for
 from bot.services import Services
 from bot.templates import render
+from broadcasts.scheduler import start_broadcasting
 from handlers.reminders import due_reminders
 from handlers.reports import due_weekly_reports
 
@@ -125,9 +127,12 @@ async def run_bot(
                 admin_alerts(services, render("wechat_down.j2", reason=reason))
             )
 
-    adapters = (
-        dict(adapters) if adapters is not None else build_adapters(settings, wechat_connection)
-    )
+    platforms = adapters if adapters is not None else build_adapters(settings, wechat_connection)
+    # Replies and broadcasts share one limiter per platform; replies go first.
+    adapters = {
+        name: RateLimitedAdapter(adapter, limiter_for(name, settings))
+        for name, adapter in platforms.items()
+    }
     services = build_services(settings)
     dispatcher = build_dispatcher(services, adapters)
     dispatchers.append(dispatcher)
@@ -149,6 +154,8 @@ async def run_bot(
             for warning in await _setup_warnings(adapter):
                 log.warning("%s: %s", name, warning)
             await _offer_commands(adapter)
+
+        broadcasting = await start_broadcasting(services, adapters)
 
         async def remind() -> None:
             outgoing: list[Outgoing] = await due_reminders(services)
@@ -186,6 +193,7 @@ async def run_bot(
         log.info("stopping")
         for timer in timers:
             timer.cancel()
+        await broadcasting.stop()
         if operations.metrics_port:
             await web.cleanup()
     finally:

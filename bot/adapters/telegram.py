@@ -374,7 +374,15 @@ class TelegramAdapter:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self, on_event: EventSink) -> None:
-        """getMe, then long polling; returns once updates are being fetched."""
+        """getMe, then long polling (or the webhook); returns once updates are coming."""
+        await self._launch(on_event)
+
+    async def open(self) -> None:
+        """getMe only: send without taking updates (``jingmin broadcast send-now`` next to a
+        running bot must neither steal its updates nor delete its webhook)."""
+        await self._launch(None)
+
+    async def _launch(self, on_event: EventSink | None) -> None:
         if self._app is not None:
             raise RuntimeError("TelegramAdapter is already started")
         self._guard_logs()
@@ -399,7 +407,9 @@ class TelegramAdapter:
             await app.initialize()  # calls getMe: this is where a bad token shows
             me = app.bot.bot
             assert app.updater is not None  # the builder always makes one unless told not to
-            if self._webhook is not None:
+            if on_event is None:
+                pass  # send-only
+            elif self._webhook is not None:
                 # PTB's server answers 403 to any request without the secret token.
                 await app.updater.start_webhook(
                     listen=self._webhook.listen,
@@ -420,7 +430,8 @@ class TelegramAdapter:
                     drop_pending_updates=False,
                     error_callback=self._on_polling_error,
                 )
-            await app.start()
+            if on_event is not None:
+                await app.start()
         except InvalidToken:
             await self._discard(app)
             # PTB's own message quotes the token, so it is replaced, not chained.

@@ -1,0 +1,825 @@
+"""The delivery ledger: campaigns saved, runs opened, delivery rows claimed and marked.
+
+The hot path (``claim``, ``mark_sent``, ...) is one conditional UPDATE per call, each in
+its own short transaction: a row moves pending -> sending only if it is still pending, so
+two workers (tasks or processes, SQLite or PostgreSQL) never take the same row; on
+PostgreSQL the UPDATE takes the row lock and a loser re-reads the row and updates nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, Table, Update, bindparam, func, or_, update
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
+from sqlmodel import Session, SQLModel, col, select
+
+from bot.db import Group, Officer, Station
+from broadcasts.models import (
+    APPROVED,
+    AUTO,
+    DONE,
+    EXPIRED,
+    FAILED,
+    OPEN,
+    PENDING,
+    REJECTED,
+    RUN_SKIPPED,
+    SENDING,
+    SENT,
+    SKIPPED,
+    WAITING,
+    BroadcastRun,
+    Campaign,
+    Delivery,
+    RunStation,
+    from_db,
+    to_db,
+)
+from broadcasts.planner import (
+    GroupView,
+    PlannedDelivery,
+    Schedule,
+    ScheduleProblem,
+    Targets,
+    check_schedule,
+    plan_deliveries,
+    stations_of,
+)
+from broadcasts.render import TemplateProblem, validate_template
+
+INTERRUPTED = "interrupted while sending: delivery unknown, not resent (at most once)"
+
+
+class CampaignProblem(ValueError):
+    """A campaign that cannot be saved; the message says why."""
+
+
+def worker_id() -> str:
+    """Who claims rows: host and pid (so a dead process on this host is recognised)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _deliveries() -> Table:
+    return SQLModel.metadata.tables["broadcast_delivery"]
+
+
+# --------------------------------------------------------------------------------------
+# Campaigns
+
+
+def schedule_of(campaign: Campaign) -> Schedule:
+    return Schedule(campaign.cron, from_db(campaign.run_at) if campaign.run_at else None)
+
+
+def targets_of(campaign: Campaign) -> Targets:
+    return Targets.from_json(campaign.targets_json)
+
+
+def save_campaign(
+    db: Session,
+    campaign: Campaign,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    known_stations: Collection[str] | None = None,
+) -> Campaign:
+    """Validate (template, schedule, targets) and store; ``CampaignProblem`` if bad."""
+    if not campaign.name.strip():
+        raise CampaignProblem("the campaign needs a name")
+    try:
+        validate_template(campaign.template_source)
+    except TemplateProblem as problem:
+        raise CampaignProblem(str(problem)) from None
+    try:
+        check_schedule(schedule_of(campaign), tz, now)
+        targets = targets_of(campaign)
+    except (ScheduleProblem, ValueError) as problem:
+        raise CampaignProblem(str(problem)) from None
+    if targets.kind != "all" and not targets.ids:
+        raise CampaignProblem(f"target {targets.kind} needs at least one id")
+    if targets.kind == "stations" and known_stations is not None:
+        unknown = sorted(set(targets.ids) - set(known_stations))
+        if unknown:
+            raise CampaignProblem(
+                f"unknown station(s) {', '.join(unknown)} (known: {', '.join(known_stations)})"
+            )
+    if targets.kind == "groups":
+        bad = [i for i in targets.ids if not i.isdigit() or db.get(Group, int(i)) is None]
+        if bad:
+            raise CampaignProblem(f"unknown group id(s) {', '.join(bad)}")
+    other = db.exec(select(Campaign).where(Campaign.name == campaign.name)).first()
+    if other is not None and other.id != campaign.id:
+        raise CampaignProblem(f"a campaign named {campaign.name!r} exists already (#{other.id})")
+    campaign.updated_at = to_db(now)
+    db.add(campaign)
+    db.commit()
+    db.refresh(campaign)
+    return campaign
+
+
+def campaign_stations(db: Session, campaign: Campaign) -> set[str]:
+    return stations_of(targets_of(campaign), group_views(db))
+
+
+def group_views(db: Session) -> list[GroupView]:
+    return [
+        GroupView(g.id, g.platform, g.chat_id, g.station_id, g.active)
+        for g in db.exec(select(Group).order_by(col(Group.id)))
+        if g.id is not None
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Runs
+
+
+def find_run(db: Session, campaign_id: int, slot: datetime) -> BroadcastRun | None:
+    return db.exec(
+        select(BroadcastRun).where(
+            BroadcastRun.campaign_id == campaign_id, BroadcastRun.slot == to_db(slot)
+        )
+    ).first()
+
+
+def known_slots(db: Session, campaign_id: int) -> set[datetime]:
+    rows = db.exec(select(BroadcastRun.slot).where(BroadcastRun.campaign_id == campaign_id))
+    return {from_db(slot) for slot in rows}
+
+
+def record_skipped_run(
+    db: Session, campaign_id: int, slot: datetime, trigger: str, reason: str
+) -> None:
+    if find_run(db, campaign_id, slot) is not None:
+        return
+    db.add(
+        BroadcastRun(
+            campaign_id=campaign_id,
+            slot=to_db(slot),
+            trigger=trigger,
+            state=RUN_SKIPPED,
+            reason=reason,
+            finished_at=to_db(datetime.now(UTC)),
+        )
+    )
+    _commit_or_rollback(db)
+
+
+def open_run(
+    db: Session,
+    campaign: Campaign,
+    slot: datetime,
+    trigger: str,
+    *,
+    stations: Collection[str] | None = None,
+    approved_by: str | None = None,
+    now: datetime,
+) -> BroadcastRun:
+    """Create (or find) the run of ``slot`` and plan what may go out, in one transaction.
+
+    Each targeted station gets a ``RunStation``: "auto" when no approval is needed,
+    "approved" when ``approved_by`` (an officer's /send, the CLI) says so, else "pending"
+    (its rows are planned once approved). ``stations`` narrows the run to those stations.
+    Idempotent: calling it again for the same slot adds nothing twice.
+    """
+    assert campaign.id is not None
+    run = find_run(db, campaign.id, slot)
+    if run is None:
+        run = BroadcastRun(
+            campaign_id=campaign.id, slot=to_db(slot), trigger=trigger, created_at=to_db(now)
+        )
+        db.add(run)
+    elif run.state == RUN_SKIPPED:
+        return run
+    elif run.state == DONE and approved_by is not None:
+        run.state, run.finished_at = OPEN, None  # e.g. another station's /send in the slot
+        db.add(run)
+    groups = group_views(db)
+    targets = targets_of(campaign)
+    wanted = stations_of(targets, groups)
+    if stations is not None:
+        wanted &= set(stations)
+    for station_id in sorted(wanted):
+        rs = _run_station(db, campaign.id, slot, station_id)
+        if rs is None:
+            if approved_by is not None:
+                approval = APPROVED
+            else:
+                approval = WAITING if campaign.requires_approval else AUTO
+            rs = RunStation(
+                campaign_id=campaign.id,
+                slot=to_db(slot),
+                station_id=station_id,
+                approval=approval,
+                decided_by=approved_by,
+                decided_at=to_db(now) if approved_by else None,
+            )
+        elif approved_by is not None and rs.approval == WAITING:
+            rs.approval, rs.decided_by, rs.decided_at = APPROVED, approved_by, to_db(now)
+        db.add(rs)
+    db.flush()
+    plan_ready(db, campaign, slot, now, include_skipped=stations is None)
+    try:
+        db.commit()
+    except IntegrityError:
+        # Another process opened the same run at the same moment: theirs stands.
+        db.rollback()
+        found = find_run(db, campaign.id, slot)
+        if found is None:
+            raise
+        return found
+    db.refresh(run)
+    return run
+
+
+def plan_ready(
+    db: Session, campaign: Campaign, slot: datetime, now: datetime, *, include_skipped: bool
+) -> int:
+    """Delivery rows for the run's stations that may go out (auto/approved) and have none
+    yet; call inside a transaction (the caller commits). Returns the rows added."""
+    assert campaign.id is not None
+    ready = [
+        rs
+        for rs in _run_stations(db, campaign.id, slot)
+        if rs.approval in (AUTO, APPROVED) and rs.planned_at is None
+    ]
+    if not ready and not include_skipped:
+        return 0
+    rows = plan_deliveries(
+        targets_of(campaign),
+        group_views(db),
+        stations={rs.station_id for rs in ready},
+        include_skipped=include_skipped,
+    )
+    added = insert_deliveries(db, campaign.id, slot, rows, now)
+    for rs in ready:
+        rs.planned_at = to_db(now)
+        db.add(rs)
+    return added
+
+
+def _commit_or_rollback(db: Session) -> None:
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # another process recorded it at the same moment: theirs stands
+
+
+def _run_station(
+    db: Session, campaign_id: int, slot: datetime, station_id: str
+) -> RunStation | None:
+    return db.exec(
+        select(RunStation).where(
+            RunStation.campaign_id == campaign_id,
+            RunStation.slot == to_db(slot),
+            RunStation.station_id == station_id,
+        )
+    ).first()
+
+
+def _run_stations(db: Session, campaign_id: int, slot: datetime) -> list[RunStation]:
+    return list(
+        db.exec(
+            select(RunStation).where(
+                RunStation.campaign_id == campaign_id, RunStation.slot == to_db(slot)
+            )
+        )
+    )
+
+
+def run_stations(db: Session, run: BroadcastRun) -> list[RunStation]:
+    return _run_stations(db, run.campaign_id, from_db(run.slot))
+
+
+def insert_deliveries(
+    db: Session,
+    campaign_id: int,
+    slot: datetime,
+    rows: Iterable[PlannedDelivery],
+    now: datetime,
+) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING: planning a slot twice never makes two rows."""
+    values = [
+        {
+            "campaign_id": campaign_id,
+            "slot": to_db(slot),
+            "group_id": row.group_id,
+            "station_id": row.station_id,
+            "platform": row.platform,
+            "chat_id": row.chat_id,
+            "state": row.state,
+            "reason": row.reason,
+            "attempts": 0,
+            "created_at": to_db(now),
+            "updated_at": to_db(now),
+        }
+        for row in rows
+    ]
+    if not values:
+        return 0
+    table = _deliveries()
+    keys = ["campaign_id", "slot", "platform", "chat_id"]
+    dialect = db.get_bind().dialect.name
+    inserted = 0
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        if dialect == "postgresql":
+            pg = postgresql.insert(table).values(chunk).on_conflict_do_nothing(index_elements=keys)
+            inserted += db.connection().execute(pg).rowcount
+        else:
+            lite = sqlite.insert(table).values(chunk).on_conflict_do_nothing(index_elements=keys)
+            inserted += db.connection().execute(lite).rowcount
+    return inserted
+
+
+def decide(
+    db: Session,
+    campaign_id: int,
+    slot: datetime,
+    station_id: str,
+    approve: bool,
+    who: str,
+    now: datetime,
+) -> tuple[RunStation | None, bool]:
+    """An officer's 批准 / 驳回 for their station: (the row, whether this call decided it)."""
+    rs = _run_station(db, campaign_id, slot, station_id)
+    if rs is None or rs.approval != WAITING:
+        return rs, False
+    rs.approval = APPROVED if approve else REJECTED
+    rs.decided_by, rs.decided_at = who, to_db(now)
+    db.add(rs)
+    db.commit()
+    return rs, True
+
+
+def waiting_approvals(db: Session, station_id: str | None = None) -> list[RunStation]:
+    query = select(RunStation).where(RunStation.approval == WAITING)
+    if station_id is not None:
+        query = query.where(RunStation.station_id == station_id)
+    return list(db.exec(query.order_by(col(RunStation.slot))))
+
+
+def expire_approvals(db: Session, older_than: datetime) -> list[RunStation]:
+    expired = list(
+        db.exec(
+            select(RunStation).where(
+                RunStation.approval == WAITING, col(RunStation.slot) < to_db(older_than)
+            )
+        )
+    )
+    for rs in expired:
+        rs.approval, rs.decided_by = EXPIRED, "timeout"
+        db.add(rs)
+    db.commit()
+    return expired
+
+
+def open_runs(db: Session) -> list[BroadcastRun]:
+    return list(
+        db.exec(
+            select(BroadcastRun).where(BroadcastRun.state == OPEN).order_by(col(BroadcastRun.slot))
+        )
+    )
+
+
+def run_is_finished(db: Session, run: BroadcastRun) -> bool:
+    if any(rs.approval == WAITING for rs in run_stations(db, run)):
+        return False
+    unfinished = db.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.campaign_id == run.campaign_id,
+            Delivery.slot == run.slot,
+            col(Delivery.state).in_((PENDING, SENDING)),
+        )
+    ).one()
+    return int(unfinished) == 0
+
+
+def finish_run(db: Session, run: BroadcastRun, now: datetime) -> None:
+    run.state, run.finished_at = DONE, to_db(now)
+    db.add(run)
+    db.commit()
+
+
+def station_finished(db: Session, run: BroadcastRun, station_id: str) -> bool:
+    unfinished = db.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.campaign_id == run.campaign_id,
+            Delivery.slot == run.slot,
+            Delivery.station_id == station_id,
+            col(Delivery.state).in_((PENDING, SENDING)),
+        )
+    ).one()
+    return int(unfinished) == 0
+
+
+def officers_of(db: Session, station_id: str) -> list[Officer]:
+    return list(db.exec(select(Officer).where(Officer.station_id == station_id)))
+
+
+def station_row(db: Session, station_id: str) -> Station | None:
+    return db.get(Station, station_id)
+
+
+# --------------------------------------------------------------------------------------
+# Delivery rows: the hot path
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: int
+    platform: str
+    chat_id: str
+    group_id: int | None
+    station_id: str | None
+
+
+def pending_page(
+    engine: Engine,
+    campaign_id: int,
+    slot: datetime,
+    platforms: Collection[str],
+    after_id: int,
+    limit: int,
+) -> list[DeliveryRow]:
+    t = _deliveries()
+    query = (
+        core_select(t.c.id, t.c.platform, t.c.chat_id, t.c.group_id, t.c.station_id)
+        .where(
+            t.c.campaign_id == campaign_id,
+            t.c.slot == to_db(slot),
+            t.c.state == PENDING,
+            t.c.platform.in_(list(platforms)),
+            t.c.id > after_id,
+        )
+        .order_by(t.c.id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [DeliveryRow(*row) for row in conn.execute(query)]
+
+
+@cache
+def _statements() -> dict[str, Update]:
+    """The hot-path UPDATEs, built once: SQLAlchemy then reuses their compiled form."""
+    t = _deliveries()
+    groups = SQLModel.metadata.tables["chat_group"]
+    now: BindParameter[Any] = bindparam("now")
+    row: BindParameter[Any] = bindparam("delivery_id")
+    return {
+        "claim": update(t)
+        .where(t.c.id == row, t.c.state == PENDING)
+        .values(
+            state=SENDING,
+            claimed_by=bindparam("worker"),
+            claimed_at=now,
+            attempts=t.c.attempts + 1,
+            updated_at=now,
+        ),
+        # No state check: if a recovery declared it interrupted meanwhile, "sent" is true.
+        "sent": update(t)
+        .where(t.c.id == row, t.c.claimed_by == bindparam("worker"))
+        .values(
+            state=SENT, message_id=bindparam("message_id"), sent_at=now, reason="", updated_at=now
+        ),
+        "release": update(t)
+        .where(t.c.id == row, t.c.state == SENDING, t.c.claimed_by == bindparam("worker"))
+        .values(state=PENDING, reason=bindparam("reason"), updated_at=now),
+        "failed": update(t)
+        .where(t.c.id == row, t.c.state.in_((PENDING, SENDING)))
+        .values(state=FAILED, reason=bindparam("reason"), updated_at=now),
+        "retire": update(groups).where(groups.c.id == bindparam("group_id")).values(active=False),
+    }
+
+
+def claim_on(conn: Connection, delivery_id: int, worker: str, now: datetime) -> bool:
+    """pending -> sending, only if it is still pending (in the caller's transaction)."""
+    result = conn.execute(
+        _statements()["claim"], {"delivery_id": delivery_id, "worker": worker, "now": to_db(now)}
+    )
+    return result.rowcount == 1
+
+
+def mark_sent_on(
+    conn: Connection, delivery_id: int, worker: str, message_id: str, now: datetime
+) -> None:
+    conn.execute(
+        _statements()["sent"],
+        {"delivery_id": delivery_id, "worker": worker, "message_id": message_id, "now": to_db(now)},
+    )
+
+
+def release_on(conn: Connection, delivery_id: int, worker: str, reason: str, now: datetime) -> None:
+    """sending -> pending: the platform refused it (e.g. 429), so it was not delivered."""
+    conn.execute(
+        _statements()["release"],
+        {"delivery_id": delivery_id, "worker": worker, "reason": reason, "now": to_db(now)},
+    )
+
+
+def mark_failed_on(
+    conn: Connection,
+    delivery_id: int,
+    reason: str,
+    now: datetime,
+    deactivate_group: int | None = None,
+) -> None:
+    """pending/sending -> failed with the reason; optionally the group becomes inactive."""
+    conn.execute(
+        _statements()["failed"],
+        {"delivery_id": delivery_id, "reason": reason[:500], "now": to_db(now)},
+    )
+    if deactivate_group is not None:
+        conn.execute(_statements()["retire"], {"group_id": deactivate_group})
+
+
+def claim(engine: Engine, delivery_id: int, worker: str, now: datetime) -> bool:
+    """``claim_on`` in its own transaction: committed before this returns."""
+    with engine.begin() as conn:
+        return claim_on(conn, delivery_id, worker, now)
+
+
+def mark_sent(
+    engine: Engine, delivery_id: int, worker: str, message_id: str, now: datetime
+) -> None:
+    with engine.begin() as conn:
+        mark_sent_on(conn, delivery_id, worker, message_id, now)
+
+
+def release(engine: Engine, delivery_id: int, worker: str, reason: str, now: datetime) -> None:
+    with engine.begin() as conn:
+        release_on(conn, delivery_id, worker, reason, now)
+
+
+def mark_failed(
+    engine: Engine,
+    delivery_id: int,
+    reason: str,
+    now: datetime,
+    *,
+    deactivate_group: int | None = None,
+) -> None:
+    with engine.begin() as conn:
+        mark_failed_on(conn, delivery_id, reason, now, deactivate_group)
+
+
+def move_chat(
+    engine: Engine,
+    row: DeliveryRow,
+    old_chat_id: str,
+    new_chat_id: str,
+    now: datetime,
+) -> bool:
+    """The group became a supergroup: follow it. The delivery goes back to pending under
+    the new chat id (it was not delivered: Telegram refused the old id). False if the new
+    chat already has a row for this slot, in which case this one is skipped."""
+    with Session(engine) as db:
+        group = db.get(Group, row.group_id) if row.group_id is not None else None
+        if group is not None and group.chat_id == old_chat_id:
+            clash = db.exec(
+                select(Group).where(Group.platform == row.platform, Group.chat_id == new_chat_id)
+            ).first()
+            if clash is None:
+                group.chat_id = new_chat_id
+                db.add(group)
+        delivery = db.get(Delivery, row.id)
+        if delivery is None:
+            return False
+        taken = db.exec(
+            select(Delivery.id).where(
+                Delivery.campaign_id == delivery.campaign_id,
+                Delivery.slot == delivery.slot,
+                Delivery.platform == delivery.platform,
+                Delivery.chat_id == new_chat_id,
+            )
+        ).first()
+        stamp = to_db(now)
+        delivery.updated_at = stamp
+        if taken is not None:
+            delivery.state = SKIPPED
+            delivery.reason = f"chat moved to {new_chat_id}, which has this broadcast already"
+            db.add(delivery)
+            db.commit()
+            return False
+        delivery.chat_id, delivery.state = new_chat_id, PENDING
+        delivery.reason = f"chat moved from {old_chat_id}"
+        db.add(delivery)
+        db.commit()
+        return True
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is dead for our purpose
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def recover_interrupted(
+    engine: Engine,
+    now: datetime,
+    *,
+    lease: timedelta,
+    me: str,
+    alive: Callable[[int], bool] = _pid_alive,
+) -> int:
+    """Rows left "sending" by a worker that died: failed, delivery unknown, not resent.
+
+    A row is abandoned when its worker ran on this host and that process is gone, or when
+    it was claimed longer than ``lease`` ago (no send stays in flight that long).
+    """
+    t = _deliveries()
+    host = me.split(":", 1)[0]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            core_select(t.c.id, t.c.claimed_by, t.c.claimed_at).where(t.c.state == SENDING)
+        ).all()
+    stale: list[int] = []
+    cutoff = to_db(now - lease)
+    for delivery_id, owner, claimed_at in rows:
+        owner = owner or ""
+        if owner == me:
+            continue
+        parts = owner.split(":")
+        dead_here = (
+            len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not alive(int(parts[1]))
+        )
+        if dead_here or claimed_at is None or claimed_at <= cutoff:
+            stale.append(delivery_id)
+    if stale:
+        with engine.begin() as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.id.in_(stale), t.c.state == SENDING)
+                .values(state=FAILED, reason=INTERRUPTED, updated_at=to_db(now))
+            )
+    return len(stale)
+
+
+def sent_elsewhere_since(
+    engine: Engine, campaign_id: int, slot: datetime, me: str, since: datetime
+) -> bool:
+    """Has another worker claimed rows of this slot since ``since`` (is it sending)?"""
+    t = _deliveries()
+    with engine.connect() as conn:
+        found = conn.execute(
+            core_select(t.c.id)
+            .where(
+                t.c.campaign_id == campaign_id,
+                t.c.slot == to_db(slot),
+                t.c.claimed_at >= to_db(since),
+                t.c.claimed_by != me,
+            )
+            .limit(1)
+        ).first()
+    return found is not None
+
+
+def resend_unknown(engine: Engine, campaign_id: int, slot: datetime, now: datetime) -> int:
+    """Opt-in at-least-once: put interrupted rows back to pending (may send a second copy)."""
+    t = _deliveries()
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(t)
+            .where(
+                t.c.campaign_id == campaign_id,
+                t.c.slot == to_db(slot),
+                t.c.state == FAILED,
+                t.c.reason == INTERRUPTED,
+            )
+            .values(
+                state=PENDING,
+                reason="resent by request after an interruption",
+                updated_at=to_db(now),
+            )
+        )
+        return result.rowcount
+
+
+# --------------------------------------------------------------------------------------
+# Counting and reporting
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    by_state: dict[str, int]
+    failed_reasons: list[tuple[str, int]]
+    skipped_reasons: list[tuple[str, int]]
+
+    def get(self, state: str) -> int:
+        return self.by_state.get(state, 0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+def run_counts(
+    engine: Engine,
+    campaign_id: int,
+    slot: datetime,
+    *,
+    station_id: str | None = None,
+    platforms: Collection[str] | None = None,
+) -> RunCounts:
+    t = _deliveries()
+    query = core_select(t.c.state, t.c.reason, func.count()).where(
+        t.c.campaign_id == campaign_id, t.c.slot == to_db(slot)
+    )
+    if station_id is not None:
+        query = query.where(t.c.station_id == station_id)
+    if platforms is not None:
+        query = query.where(t.c.platform.in_(list(platforms)))
+    query = query.group_by(t.c.state, t.c.reason)
+    by_state: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    with engine.connect() as conn:
+        for state, reason, count in conn.execute(query):
+            by_state[state] += count
+            if state == FAILED:
+                failed[_reason_kind(reason)] += count
+            elif state == SKIPPED:
+                skipped[reason] += count
+    return RunCounts(dict(by_state), failed.most_common(), skipped.most_common())
+
+
+def _reason_kind(reason: str) -> str:
+    # "chat gone: Forbidden: bot was kicked from the group chat" reads the same per group.
+    return reason or "unknown"
+
+
+def runs_of(db: Session, campaign_id: int, limit: int = 10) -> list[BroadcastRun]:
+    return list(
+        db.exec(
+            select(BroadcastRun)
+            .where(BroadcastRun.campaign_id == campaign_id)
+            .order_by(col(BroadcastRun.slot).desc())
+            .limit(limit)
+        )
+    )
+
+
+def latest_run(db: Session, campaign_id: int, trigger: str) -> BroadcastRun | None:
+    return db.exec(
+        select(BroadcastRun)
+        .where(BroadcastRun.campaign_id == campaign_id, BroadcastRun.trigger == trigger)
+        .order_by(col(BroadcastRun.slot).desc())
+    ).first()
+
+
+def latest_open_run(db: Session, campaign_id: int, trigger: str) -> BroadcastRun | None:
+    return db.exec(
+        select(BroadcastRun)
+        .where(
+            BroadcastRun.campaign_id == campaign_id,
+            BroadcastRun.state == OPEN,
+            BroadcastRun.trigger == trigger,
+        )
+        .order_by(col(BroadcastRun.slot).desc())
+    ).first()
+
+
+def campaigns(db: Session, *, include_paused: bool = True) -> Sequence[Campaign]:
+    query = select(Campaign).order_by(col(Campaign.id))
+    if not include_paused:
+        query = query.where(Campaign.paused == False)  # noqa: E712
+    return db.exec(query).all()
+
+
+def failed_rows(engine: Engine, campaign_id: int, slot: datetime) -> list[tuple[str, str, str]]:
+    t = _deliveries()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            core_select(t.c.platform, t.c.chat_id, t.c.reason)
+            .where(
+                t.c.campaign_id == campaign_id,
+                t.c.slot == to_db(slot),
+                or_(t.c.state == FAILED, t.c.state == SKIPPED),
+            )
+            .order_by(t.c.id)
+        ).all()
+    return [(p, c, r) for p, c, r in rows]

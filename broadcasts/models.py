@@ -1,0 +1,112 @@
+"""Broadcast tables: campaigns, their runs, per-station approvals, and the delivery ledger.
+
+Times are aware datetimes in UTC (SQLModel's ``UTCDateTime`` refuses naive ones);
+``to_db`` normalises a moment to whole seconds in UTC so a slot compares equal however it
+was computed, and ``from_db`` makes sure what comes back is aware.
+
+A *slot* is a run's scheduled time. Each (campaign, slot, platform, chat) is one
+``Delivery`` row, unique, so a slot can never be planned twice for a group; its state
+goes pending -> sending -> sent | failed, or is skipped at planning (see
+``broadcasts.fanout`` for why "sending" is never retried automatically).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+DELIVERY_STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
+
+# RunStation.approval
+AUTO, WAITING, APPROVED, REJECTED, EXPIRED = "auto", "pending", "approved", "rejected", "expired"
+# BroadcastRun.state
+OPEN, DONE, RUN_SKIPPED = "open", "done", "skipped"
+
+
+def to_db(moment: datetime) -> datetime:
+    """An aware moment as stored: UTC, whole seconds."""
+    if moment.tzinfo is None:
+        raise ValueError("a naive datetime cannot be stored: give it a time zone")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def from_db(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "broadcast_campaign"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    template_source: str  # a jinja2 template, validated when saved (broadcasts.render)
+    cron: str | None = None  # "0 10 * * 1" in the configured time zone ...
+    run_at: datetime | None = None  # ... or a one-off time; neither: sent only by hand
+    targets_json: str = '{"kind": "all"}'  # all | stations: [ids] | groups: [chat_group ids]
+    requires_approval: bool = False
+    paused: bool = False
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)  # schedule/pause changes: see planner
+
+
+class BroadcastRun(SQLModel, table=True):
+    """One slot of one campaign: open while anything of it is pending or awaits approval."""
+
+    __tablename__ = "broadcast_run"
+    __table_args__ = (UniqueConstraint("campaign_id", "slot"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="broadcast_campaign.id", index=True)
+    slot: datetime
+    trigger: str  # schedule | catch-up | cli | officer:<name>
+    state: str = Field(default=OPEN, index=True)
+    reason: str = ""
+    created_at: datetime = Field(default_factory=_now)
+    finished_at: datetime | None = None
+
+
+class RunStation(SQLModel, table=True):
+    """A run as one station sees it: its approval, its planning, its officer's summary."""
+
+    __tablename__ = "broadcast_run_station"
+    __table_args__ = (UniqueConstraint("campaign_id", "slot", "station_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="broadcast_campaign.id", index=True)
+    slot: datetime
+    station_id: str
+    approval: str = AUTO  # auto | pending | approved | rejected | expired
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    preview_sent_at: datetime | None = None
+    planned_at: datetime | None = None
+    summary_sent_at: datetime | None = None
+
+
+class Delivery(SQLModel, table=True):
+    __tablename__ = "broadcast_delivery"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "slot", "platform", "chat_id"),
+        Index("ix_broadcast_delivery_run_state", "campaign_id", "slot", "state"),
+        Index("ix_broadcast_delivery_state", "state"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="broadcast_campaign.id")
+    slot: datetime
+    group_id: int | None = Field(default=None, foreign_key="chat_group.id")
+    station_id: str | None = None
+    platform: str
+    chat_id: str
+    state: str = PENDING
+    reason: str = ""
+    message_id: str | None = None
+    attempts: int = 0
+    claimed_by: str | None = None  # "host:pid:nonce" of the worker that took it
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)

@@ -1,0 +1,225 @@
+"""Officers manage their station's broadcasts from their private chat.
+
+Commands (text, so they work on WeChat too): ``/broadcasts`` (or 广播列表) lists the
+campaigns that reach the officer's station; ``/preview ID`` (预览广播 ID) shows today's
+text for the station; ``/send ID`` (发送广播 ID) sends it now to the station's groups;
+``批准广播 ID`` / ``驳回广播 ID`` decide a waiting approval. Approval cards carry buttons
+with data ``b:approve:<campaign>:<slot>`` / ``b:reject:<campaign>:<slot>``.
+
+Handlers return the messages to send, or None when the sender is not an officer (so the
+dispatcher's next route can take the message). Sending happens in the bot's broadcast
+pump, which picks up what these commands write within a few seconds.
+
+Wiring (dispatcher routes, before the generic officer route)::
+
+    Route("broadcast command", is_broadcast_command, partial(on_command, services))
+    Route("broadcast button", is_broadcast_button, partial(on_button, services))
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, select
+
+from bot.db import Officer
+from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
+from bot.templates import render
+from broadcasts import ledger
+from broadcasts.models import Campaign, from_db
+from broadcasts.planner import ScheduleProblem, next_slot, parse_slot_key
+from broadcasts.render import TemplateProblem, render_template
+from broadcasts.runs import (
+    Decided,
+    decide_run,
+    local_day,
+    local_time,
+    officer_send_now,
+    station_info,
+)
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+COMMAND = re.compile(
+    r"^\s*(?P<verb>/broadcasts|广播列表|/preview|预览广播|/send|发送广播|批准广播|驳回广播)"
+    r"(?:@\w+)?\s*#?(?P<id>\d+)?\s*(?P<slot>\S+)?\s*$",
+    re.I,
+)
+VERBS = {
+    "/broadcasts": "list",
+    "广播列表": "list",
+    "/preview": "preview",
+    "预览广播": "preview",
+    "/send": "send",
+    "发送广播": "send",
+    "批准广播": "approve",
+    "驳回广播": "reject",
+}
+
+
+def is_broadcast_command(event: Event) -> bool:
+    return (
+        isinstance(event, IncomingMessage)
+        and not event.is_group
+        and COMMAND.match(event.text) is not None
+    )
+
+
+def is_broadcast_button(event: Event) -> bool:
+    return isinstance(event, ButtonPress) and event.data.startswith("b:")
+
+
+def _officer(db: Session, platform: str, sender_id: str) -> Officer | None:
+    column = {
+        "telegram": Officer.telegram_id,
+        "wechat": Officer.wechat_id,
+        "console": Officer.name,
+    }.get(platform)
+    if column is None:
+        return None
+    return db.exec(select(Officer).where(column == sender_id)).first()
+
+
+def _say(chat: ChatRef, text: str) -> list[Outgoing]:
+    return [Outgoing(chat, text)]
+
+
+async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+    match = COMMAND.match(msg.text)
+    if match is None:
+        return None
+    with Session(services.engine, expire_on_commit=False) as db:
+        officer = _officer(db, msg.chat.platform, msg.sender_id)
+    if officer is None:
+        return None
+    verb = VERBS[match["verb"].lower()]
+    if verb == "list":
+        return _say(msg.chat, _list(services, officer))
+    if match["id"] is None:
+        return _say(
+            msg.chat,
+            render(
+                "broadcast_unknown.j2", reason="请带上广播编号，例如 /preview 3", campaign_id=""
+            ),
+        )
+    campaign_id = int(match["id"])
+    if verb == "preview":
+        return _say(msg.chat, _preview(services, officer, campaign_id))
+    if verb == "send":
+        return _say(msg.chat, _send(services, officer, campaign_id))
+    slot = None
+    if match["slot"]:
+        try:
+            slot = parse_slot_key(match["slot"])
+        except ScheduleProblem:
+            slot = None
+    decided = decide_run(
+        services.engine,
+        campaign_id,
+        slot,
+        officer.station_id,
+        f"officer:{officer.name}",
+        verb == "approve",
+        services.clock.now(),
+    )
+    return _say(msg.chat, _decided_text(services, decided, campaign_id))
+
+
+async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
+    parts = press.data.split(":")
+    if len(parts) != 4 or parts[1] not in ("approve", "reject") or not parts[2].isdigit():
+        return []
+    with Session(services.engine, expire_on_commit=False) as db:
+        officer = _officer(db, press.chat.platform, press.sender_id)
+    if officer is None:
+        return _say(press.chat, render("not_officer.j2"))
+    try:
+        slot = parse_slot_key(parts[3])
+    except ScheduleProblem:
+        return []
+    campaign_id = int(parts[2])
+    decided = decide_run(
+        services.engine,
+        campaign_id,
+        slot,
+        officer.station_id,
+        f"officer:{officer.name}",
+        parts[1] == "approve",
+        services.clock.now(),
+    )
+    text = _decided_text(services, decided, campaign_id)
+    # The card turns into the decision (its buttons go), so it cannot be pressed twice.
+    return [Outgoing(press.chat, text, edit_message_id=press.message_id)]
+
+
+def _decided_text(services: Services, decided: Decided, campaign_id: int) -> str:
+    slot_local = local_time(decided.slot, services.settings.tz) if decided.slot else ""
+    return render(
+        "broadcast_decided.j2",
+        outcome=decided.outcome,
+        campaign=decided.campaign,
+        campaign_id=campaign_id,
+        slot_local=slot_local,
+        groups=decided.groups,
+    )
+
+
+def _reaches(db: Session, campaign: Campaign, station_id: str) -> bool:
+    return station_id in ledger.campaign_stations(db, campaign)
+
+
+def _list(services: Services, officer: Officer) -> str:
+    tz = services.settings.tz
+    now = services.clock.now()
+    items = []
+    waiting = []
+    with Session(services.engine) as db:
+        for campaign in ledger.campaigns(db):
+            if not _reaches(db, campaign, officer.station_id):
+                continue
+            upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
+            items.append(
+                {
+                    "id": campaign.id,
+                    "name": campaign.name,
+                    "schedule": ledger.schedule_of(campaign).describe(tz),
+                    "paused": campaign.paused,
+                    "approval": campaign.requires_approval,
+                    "next": local_time(upcoming, tz) if upcoming else "",
+                }
+            )
+        for rs in ledger.waiting_approvals(db, officer.station_id):
+            waiting.append({"id": rs.campaign_id, "slot": local_time(from_db(rs.slot), tz)})
+    return render("broadcast_list.j2", items=items, waiting=waiting)
+
+
+def _preview(services: Services, officer: Officer, campaign_id: int) -> str:
+    with Session(services.engine) as db:
+        campaign = db.get(Campaign, campaign_id)
+        if campaign is None or not _reaches(db, campaign, officer.station_id):
+            return render("broadcast_unknown.j2", reason="", campaign_id=campaign_id)
+        station = station_info(db, services.settings, officer.station_id)
+    now: datetime = services.clock.now()
+    day = local_day(now, services.settings.tz)
+    try:
+        text = render_template(campaign.template_source, station, day)
+    except TemplateProblem as problem:
+        text = f"（模板错误：{problem}）"
+    return render("broadcast_preview_reply.j2", campaign=campaign, day=day.isoformat(), text=text)
+
+
+def _send(services: Services, officer: Officer, campaign_id: int) -> str:
+    started = officer_send_now(
+        services.engine,
+        campaign_id,
+        officer.station_id,
+        f"officer:{officer.name}",
+        services.clock.now(),
+    )
+    if started is None:
+        return render("broadcast_unknown.j2", reason="", campaign_id=campaign_id)
+    campaign, _slot, groups = started
+    return render("broadcast_sending.j2", campaign=campaign, groups=groups)

@@ -1,0 +1,200 @@
+"""The bot's broadcast scheduler: one APScheduler ``AsyncIOScheduler`` plus a pump.
+
+- Jobs are derived from campaign rows: job id = campaign id, a cron trigger in the
+  configured time zone or a date trigger for a one-off, ``replace_existing``, coalesce,
+  and ``misfire_grace_time`` = ``[broadcasts] misfire_grace_seconds``. They are synced at
+  start and on every pump round, so a campaign added, changed or paused from the CLI (in
+  another process) is picked up within ``poll_seconds``.
+- Misfire policy: on start, each campaign's latest slot that has no run yet is sent once
+  if it is late by less than the grace, else recorded as skipped with a log line
+  (``broadcasts.planner.catch_up``). A job that fires late while running follows the same
+  rule (APScheduler's own grace).
+- A job only *opens* the run; the pump (every ``poll_seconds``, or at once when kicked)
+  sends approval previews, plans approved stations, fans out, and tells the officers.
+
+``start_broadcasting(services, adapters)`` returns a handle; ``await handle.stop()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from sqlmodel import Session
+
+from bot.ports import ChatAdapter
+from bot.ratelimit import RateLimitedAdapter, limiter_for
+from broadcasts import ledger
+from broadcasts.fanout import BroadcastSender
+from broadcasts.models import Campaign, from_db
+from broadcasts.planner import cron_trigger, latest_slot, misfire_decision
+from broadcasts.runs import Broadcaster
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class BroadcastHandle:
+    def __init__(
+        self, broadcaster: Broadcaster, scheduler: AsyncIOScheduler, poll_seconds: float
+    ) -> None:
+        self.broadcaster = broadcaster
+        self.scheduler = scheduler
+        self.poll_seconds = poll_seconds
+        self._kicked = asyncio.Event()
+        self._stopping = False
+        self._signatures: dict[str, tuple[Any, ...]] = {}
+        self._task: asyncio.Task[None] | None = None
+        broadcaster.on_change = self.kick
+
+    def kick(self) -> None:
+        """Run a pump round now rather than at the next poll."""
+        self._kicked.set()
+
+    def sync_jobs(self) -> None:
+        """Make the scheduler's jobs match the campaign rows."""
+        now = self.broadcaster.clock.now()
+        wanted: dict[str, Campaign] = {}
+        with Session(self.broadcaster.engine) as db:
+            for campaign in ledger.campaigns(db, include_paused=False):
+                if campaign.cron or (campaign.run_at and from_db(campaign.run_at) > now):
+                    wanted[str(campaign.id)] = campaign
+        for job_id in set(self._signatures) - set(wanted):
+            if self.scheduler.get_job(job_id) is not None:
+                self.scheduler.remove_job(job_id)
+            del self._signatures[job_id]
+            log.info("broadcast #%s: unscheduled", job_id)
+        grace = max(1, int(self.broadcaster.grace.total_seconds()))
+        for job_id, campaign in wanted.items():
+            signature = (campaign.cron, campaign.run_at, campaign.updated_at)
+            if self._signatures.get(job_id) == signature and self.scheduler.get_job(job_id):
+                continue
+            if campaign.cron:
+                trigger: Any = cron_trigger(campaign.cron, self.broadcaster.tz)
+            else:
+                assert campaign.run_at is not None
+                trigger = DateTrigger(run_date=from_db(campaign.run_at))
+            self.scheduler.add_job(
+                self._on_job,
+                trigger,
+                id=job_id,
+                args=[campaign.id],
+                name=campaign.name,
+                replace_existing=True,
+                coalesce=True,
+                misfire_grace_time=grace,
+                max_instances=1,
+            )
+            self._signatures[job_id] = signature
+            log.info("broadcast #%s: scheduled (%s)", job_id, campaign.cron or campaign.run_at)
+
+    def next_run(self, campaign_id: int) -> datetime | None:
+        job = self.scheduler.get_job(str(campaign_id))
+        return job.next_run_time if job is not None else None
+
+    async def _on_job(self, campaign_id: int) -> None:
+        b = self.broadcaster
+        now = b.clock.now()
+        with Session(b.engine) as db:
+            campaign = db.get(Campaign, campaign_id)
+            if campaign is None or campaign.paused:
+                return
+            slot = latest_slot(ledger.schedule_of(campaign), b.tz, now)
+        if slot is None:
+            return
+        decision = misfire_decision(slot, now, b.grace)
+        if not decision.run:
+            log.warning("broadcast #%s: slot %s %s", campaign_id, slot.isoformat(), decision.reason)
+            with Session(b.engine) as db:
+                ledger.record_skipped_run(db, campaign_id, slot, "schedule", decision.reason)
+            return
+        await b.fire(campaign_id, slot, "schedule")
+
+    async def pump_once(self) -> None:
+        self.sync_jobs()
+        await self.broadcaster.pump()
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self._kicked.clear()
+            try:
+                await self.pump_once()
+            except Exception:
+                log.exception("broadcast: pump round failed; retrying in %ss", self.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kicked.wait(), self.poll_seconds)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop scheduling, let sends in flight finish (up to ``grace`` s)."""
+        self._stopping = True
+        self.kick()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.broadcaster.stop(grace)
+
+
+def rate_limited(adapters: Mapping[str, ChatAdapter], settings: Any) -> dict[str, BroadcastSender]:
+    """The adapters as broadcast senders; wrap any that bootstrap did not wrap."""
+    senders: dict[str, BroadcastSender] = {}
+    for name, adapter in adapters.items():
+        if isinstance(adapter, RateLimitedAdapter):
+            senders[name] = adapter
+        else:
+            log.warning(
+                "broadcast: the %s adapter is not rate limited; wrapping it for broadcasts only "
+                "(wrap it in bootstrap so replies share the limiter and go first)",
+                name,
+            )
+            senders[name] = RateLimitedAdapter(adapter, limiter_for(name, settings))
+    return senders
+
+
+async def start_broadcasting(
+    services: Services,
+    adapters: Mapping[str, ChatAdapter],
+    *,
+    poll_seconds: float = 5.0,
+    concurrency: int = 8,
+) -> BroadcastHandle:
+    """Start the scheduler and the pump in the running event loop."""
+    settings = services.settings
+    broadcaster = Broadcaster(
+        services.engine,
+        settings,
+        rate_limited(adapters, settings),
+        clock=services.clock,
+        concurrency=concurrency,
+        fail_unknown_platforms=True,
+    )
+    grace = max(
+        1, int(timedelta(seconds=settings.broadcasts.misfire_grace_seconds).total_seconds())
+    )
+    scheduler = AsyncIOScheduler(
+        timezone=settings.tz,
+        job_defaults={"coalesce": True, "misfire_grace_time": grace, "max_instances": 1},
+    )
+    handle = BroadcastHandle(broadcaster, scheduler, poll_seconds)
+    scheduler.start()
+    try:
+        await broadcaster.run_catch_up()
+        handle.sync_jobs()
+    except Exception:
+        scheduler.shutdown(wait=False)
+        raise
+    handle.start()
+    return handle

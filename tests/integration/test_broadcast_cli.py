@@ -1,0 +1,160 @@
+"""`jingmin broadcast ...` (broadcasts.cli) on a real database. `send-now` against a real
+server is exercised by tests/e2e/test_broadcast_kill.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from bot.db import make_engine
+from broadcasts import ledger
+from broadcasts.cli import SEED_NAME, app
+from broadcasts.models import Campaign
+from tests.e2e.test_broadcast_support import add_groups, deliveries, make_db, settings_for
+
+runner = CliRunner()
+SLOT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def config_file(tmp_path: Path, db_url: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[database]
+url = "{db_url}"
+
+[[stations]]
+id = "xq"
+name = "兴庆派出所"
+address = "解放东街1号"
+phone = "0951-6000000"
+hours = "9-17"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def cli(config: Path, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    wide = {"COLUMNS": "200"} | (env or {})  # rich wraps tables at 80 columns otherwise
+    return runner.invoke(app, [*args, "--config", str(config)], env=wide)
+
+
+def campaigns(url: str) -> list[Campaign]:
+    engine = make_engine(url)
+    with Session(engine) as db:
+        found = list(db.exec(select(Campaign)))
+    engine.dispose()
+    return found
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'jingmin.db'}"
+
+
+def test_add_checks_everything_before_saving(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
+    ok = cli(
+        config, "add", "--name", "公检法", "--library", "fraud_04_police", "--cron", "0 10 * * 1"
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "added campaign #1" in ok.output
+
+    refusals = {
+        "template": ["--name", "坏模板", "--text", "您好 {{ station.nmae }}"],
+        "syntax": ["--name", "语法", "--text", "{% if %}"],
+        "cron": ["--name", "时间", "--text", "hi", "--cron", "0 25 * * *"],
+        "past": ["--name", "过去", "--text", "hi", "--at", "2020-01-01T10:00"],
+        "station": ["--name", "派出所", "--text", "hi", "--stations", "nowhere"],
+        "group": ["--name", "群", "--text", "hi", "--groups", "999"],
+        "duplicate": ["--name", "公检法", "--text", "hi"],
+    }
+    for why, args in refusals.items():
+        result = cli(config, "add", *args)
+        assert result.exit_code == 1, (why, result.output)
+        assert "campaign refused" in result.output, (why, result.output)
+    two_sources = cli(config, "add", "--name", "x", "--text", "a", "--library", "fraud_02_brushing")
+    assert two_sources.exit_code == 1
+    assert [c.name for c in campaigns(db_url)] == ["公检法"]
+
+    listing = cli(config, "list")
+    assert listing.exit_code == 0 and "公检法" in listing.output and "0 10 * * 1" in listing.output
+
+
+def test_seed_installs_the_weekly_rotation_once(sqlite_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, sqlite_url)
+    first = cli(config, "seed")
+    assert first.exit_code == 0 and "12 warnings rotating weekly" in first.output
+    assert "exists already" in cli(config, "seed").output
+    (campaign,) = campaigns(sqlite_url)
+    assert (campaign.name, campaign.cron, campaign.requires_approval) == (
+        SEED_NAME,
+        "0 10 * * 1",
+        False,
+    )
+    replaced = cli(config, "seed", "--replace", "--approval", "--cron", "30 9 * * 3")
+    assert replaced.exit_code == 0
+    (campaign,) = campaigns(sqlite_url)
+    assert (campaign.cron, campaign.requires_approval) == ("30 9 * * 3", True)
+
+    shown = cli(config, "preview", "1", "--date", "2026-03-02")
+    assert shown.exit_code == 0 and "兴庆派出所" in shown.output and "3月2日" in shown.output
+
+
+def test_pause_and_resume(sqlite_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, sqlite_url)
+    cli(config, "seed")
+    assert cli(config, "pause", "1").exit_code == 0
+    assert campaigns(sqlite_url)[0].paused is True
+    assert "paused" in cli(config, "list").output
+    assert cli(config, "resume", "1").exit_code == 0
+    assert campaigns(sqlite_url)[0].paused is False
+    missing = cli(config, "pause", "7")
+    assert missing.exit_code == 1 and "no campaign #7" in missing.output
+
+
+def test_report_shows_delivered_failed_with_reasons_and_pending(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    config = config_file(tmp_path, sqlite_url)
+    engine = make_db(settings_for(sqlite_url))
+    add_groups(engine, ["-1", "-2", "-3", "-4"])
+    add_groups(engine, ["-5"], station=None)
+    cli(config, "seed")
+    with Session(engine) as db:
+        campaign = db.get(Campaign, 1)
+        assert campaign is not None
+        ledger.open_run(db, campaign, SLOT, "cli", approved_by="cli", now=SLOT)
+    rows = {r.chat_id: r for r in deliveries(engine)}
+    for chat in ("-1", "-2"):
+        assert ledger.claim(engine, rows[chat].id, "w", SLOT)  # type: ignore[arg-type]
+        ledger.mark_sent(engine, rows[chat].id, "w", chat, SLOT)  # type: ignore[arg-type]
+    kicked = "chat gone: Forbidden: bot was kicked from the group chat"
+    ledger.mark_failed(engine, rows["-3"].id, kicked, SLOT)  # type: ignore[arg-type]
+
+    report = cli(config, "report", "1", "--failures")
+
+    assert report.exit_code == 0, report.output
+    line = next(line for line in report.output.splitlines() if "2026-03-02" in line)
+    cells = [cell.strip() for cell in line.split("│")[1:-1]]
+    assert cells[3:8] == ["2", "1", "1", "1", "0"]  # sent, failed, skipped, pending, sending
+    assert f"failed ×1: {kicked}" in report.output
+    assert "skipped ×1: group is not bound to a station" in report.output
+    assert "telegram:-3" in report.output
+
+
+def test_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["list", "--config", str(tmp_path / "nope.toml")])
+    assert missing.exit_code == 2 and "file not found" in missing.output
+
+
+def test_send_now_needs_the_token(sqlite_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, sqlite_url)
+    cli(config, "seed")
+    result = cli(config, "send-now", "1", env={"JINGMIN_TELEGRAM_TOKEN": ""})
+    assert result.exit_code == 2 and "JINGMIN_TELEGRAM_TOKEN is not set" in result.output
