@@ -52,6 +52,7 @@ from broadcasts.planner import (
     slot_key,
 )
 from broadcasts.render import StationInfo, TemplateProblem, compile_template, render_template
+from handlers.tickets import first_private_chat
 
 log = logging.getLogger(__name__)
 
@@ -121,16 +122,7 @@ def text_source(engine: Engine, settings: Settings, campaign: Campaign, slot: da
 
 def officer_chat(officer: Officer, platforms: Collection[str]) -> ChatRef | None:
     """The officer's private chat on the first platform we can send on."""
-    for platform in ("telegram", "wechat", "console"):
-        if platform not in platforms:
-            continue
-        if platform == "telegram" and officer.telegram_id:
-            return ChatRef("telegram", officer.telegram_id)
-        if platform == "wechat" and officer.wechat_id:
-            return ChatRef("wechat", officer.wechat_id)
-        if platform == "console":
-            return ChatRef("console", f"officer:{officer.name}")
-    return None
+    return first_private_chat(officer, platforms)
 
 
 def approval_buttons(campaign_id: int, slot: datetime) -> tuple[tuple[Button, ...], ...]:

@@ -11,22 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.db import Officer, ReportSent, session
-from bot.events import ChatRef, Outgoing
+from bot.events import Outgoing
 from bot.reports import chart_png, compute_stats, last_week
 from bot.services import Services
 from bot.templates import render
+from handlers.tickets import first_private_chat
 
 log = logging.getLogger(__name__)
 LABELS_FILE = Path(__file__).parent / "templates" / "chart_labels.toml"
 SEND_FROM_HOUR = 9  # Monday morning, local time
-
-
-def _officer_chat(officer: Officer) -> ChatRef | None:
-    if officer.telegram_id:
-        return ChatRef("telegram", officer.telegram_id)
-    if officer.wechat_id:
-        return ChatRef("wechat", officer.wechat_id)
-    return None
 
 
 async def due_weekly_reports(services: Services) -> list[Outgoing]:
@@ -56,7 +49,7 @@ async def due_weekly_reports(services: Services) -> list[Outgoing]:
         )
         chart = chart_png(stats, labels)
         for officer in officers:
-            chat = _officer_chat(officer)
+            chat = first_private_chat(officer, ("telegram", "wechat"))
             if chat is not None:
                 out.append(Outgoing(chat, text, image_png=chart))
         log.info("weekly report %s for station %s to %d officer(s)", week, station.id, len(out))

@@ -7,6 +7,7 @@ written with an audit row in the same transaction, before anyone is told about i
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,6 +46,15 @@ def private_chat(officer: Officer, platform: str) -> ChatRef | None:
         return ChatRef("wechat", officer.wechat_id)
     if platform == "console":
         return ChatRef("console", f"officer:{officer.name}")
+    return None
+
+
+def first_private_chat(officer: Officer, platforms: Collection[str]) -> ChatRef | None:
+    """The officer's private chat on the first of our platforms they can be reached on."""
+    for platform in ("telegram", "wechat", "console"):
+        chat = private_chat(officer, platform) if platform in platforms else None
+        if chat is not None:
+            return chat
     return None
 
 
