@@ -11,8 +11,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 import broadcasts  # noqa: F401  (registers the broadcast tables before create_tables)
+from bot import migrate
 from bot.config import Settings
-from bot.db import FaqEntry, Officer, Station, create_tables, make_engine, session
+from bot.db import FaqEntry, Officer, Station, make_engine, session
 from bot.dispatcher import Dispatcher, Route
 from bot.events import (
     BotAddedToGroup,
@@ -79,7 +80,7 @@ def sync_faq(db: Session, topics: tuple[FaqTopic, ...]) -> None:
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     engine = make_engine(settings.database.url)
-    create_tables(engine)
+    migrate.prepare(engine)  # SQLite: upgraded now; PostgreSQL: must be at head already
     topics = load_topics()
     with session(engine) as db:
         sync_config(db, settings)

@@ -243,12 +243,26 @@ def faq_eval(
 
 @db_app.command("init")
 def db_init(config: ConfigOption = None) -> None:
-    """Create the tables and load the config's stations and officers and the FAQ."""
+    """Bring the schema up to date and load the config's stations, officers and the FAQ."""
+    from bot import migrate
     from bot.bootstrap import build_services
+    from bot.db import make_engine
 
     settings = _settings(config)
+    migrate.upgrade(make_engine(settings.database.url))
     build_services(settings)
     out.print(f"database ready: {settings.database.url.split('@')[-1]}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply the schema migrations (automatic on start for SQLite; run this for PostgreSQL)."""
+    from bot import migrate
+    from bot.db import make_engine
+
+    settings = _settings(config)
+    migrate.upgrade(make_engine(settings.database.url))
+    out.print(f"schema up to date: {settings.database.url.split('@')[-1]}")
 
 
 def _since(since: str | None, default_days: int, settings: Settings) -> datetime:
@@ -324,10 +338,15 @@ PlatformOption = Annotated[str | None, typer.Option(help="telegram or wechat (de
 
 
 def _engine(config: Path | None):  # type: ignore[no-untyped-def]
-    from bot.db import create_tables, make_engine
+    from bot import migrate
+    from bot.db import make_engine
 
     engine = make_engine(_settings(config).database.url)
-    create_tables(engine)
+    try:
+        migrate.prepare(engine)
+    except migrate.DatabaseBehind as behind:
+        err.print(str(behind), markup=False)
+        raise typer.Exit(2) from None
     return engine
 
 

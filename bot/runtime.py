@@ -24,6 +24,7 @@ from bot.db import Escalation, Officer, session
 from bot.dispatcher import Dispatcher
 from bot.events import ChatRef, Event, IncomingMessage, Outgoing
 from bot.inbox import first_time
+from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
 from bot.ports import ChatAdapter
 from bot.privacy import purge_older_than
@@ -133,7 +134,10 @@ async def run_bot(
         name: RateLimitedAdapter(adapter, limiter_for(name, settings))
         for name, adapter in platforms.items()
     }
-    services = build_services(settings)
+    try:
+        services = build_services(settings)
+    except DatabaseBehind as behind:
+        raise StartupError(str(behind)) from None
     dispatcher = build_dispatcher(services, adapters)
     dispatchers.append(dispatcher)
     on_event = deduplicated(services, dispatcher)

@@ -38,8 +38,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     except sqlalchemy.exc.OperationalError as exc:
         pytest.skip(f"no PostgreSQL server answers at {PG_ADMIN_URL}: {exc.orig}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    from bot import migrate
+    from bot.db import make_engine
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)  # as `jingmin db upgrade` does before a PostgreSQL bot starts
+    engine.dispose()
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
         with admin.connect() as conn:
             conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

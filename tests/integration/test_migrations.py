@@ -1,0 +1,62 @@
+"""Alembic migrations produce exactly the models' schema, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+from typer.testing import CliRunner
+
+import broadcasts  # noqa: F401  (the broadcast tables belong to the schema)
+from bot import migrate
+from bot.bootstrap import build_services
+from bot.cli import app
+from bot.db import make_engine
+from tests.conftest import PG_ADMIN_URL
+from tests.integration.test_flow import settings_for
+
+
+def test_migrations_produce_exactly_the_models(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)  # a no-op where the fixture already upgraded (PostgreSQL)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == [], differences
+    assert migrate.is_current(engine)
+    engine.dispose()
+
+
+def test_sqlite_is_upgraded_on_start(tmp_path: Path) -> None:
+    services = build_services(settings_for(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    assert migrate.is_current(services.engine)
+
+
+def test_postgresql_must_be_upgraded_explicitly(tmp_path: Path) -> None:
+    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"jingmin_behind_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    except sqlalchemy.exc.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server answers at {PG_ADMIN_URL}: {exc.orig}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        with pytest.raises(migrate.DatabaseBehind, match="jingmin db upgrade"):
+            build_services(settings_for(url))
+        config = tmp_path / "c.toml"
+        config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+        result = CliRunner().invoke(app, ["db", "upgrade", "--config", str(config)])
+        assert result.exit_code == 0 and "schema up to date" in result.output
+        services = build_services(settings_for(url))
+        assert migrate.is_current(services.engine)
+        services.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
