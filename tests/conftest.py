@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,12 +24,9 @@ def shared_file(relative: str) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database per test: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'jingmin.db'}"
-        return
+@contextmanager
+def fresh_postgresql_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
     import sqlalchemy
 
     admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -38,16 +36,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     except sqlalchemy.exc.OperationalError as exc:
         pytest.skip(f"no PostgreSQL server answers at {PG_ADMIN_URL}: {exc.orig}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    from bot import migrate
-    from bot.db import make_engine
-
-    engine = make_engine(url)
-    migrate.upgrade(engine)  # as `jingmin db upgrade` does before a PostgreSQL bot starts
-    engine.dispose()
     try:
-        yield url
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database per test: a SQLite file, or a new, migrated PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'jingmin.db'}"
+        return
+    from bot import migrate
+    from bot.db import make_engine
+
+    with fresh_postgresql_database() as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)  # as `jingmin db upgrade` does before a PostgreSQL bot starts
+        engine.dispose()
+        yield url

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -17,7 +15,7 @@ from bot import migrate
 from bot.bootstrap import build_services
 from bot.cli import app
 from bot.db import make_engine
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import fresh_postgresql_database
 from tests.integration.test_flow import settings_for
 
 
@@ -38,15 +36,7 @@ def test_sqlite_is_upgraded_on_start(tmp_path: Path) -> None:
 
 
 def test_postgresql_must_be_upgraded_explicitly(tmp_path: Path) -> None:
-    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"jingmin_behind_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    except sqlalchemy.exc.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server answers at {PG_ADMIN_URL}: {exc.orig}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with fresh_postgresql_database() as url:
         with pytest.raises(migrate.DatabaseBehind, match="jingmin db upgrade"):
             build_services(settings_for(url))
         config = tmp_path / "c.toml"
@@ -56,7 +46,3 @@ def test_postgresql_must_be_upgraded_explicitly(tmp_path: Path) -> None:
         services = build_services(settings_for(url))
         assert migrate.is_current(services.engine)
         services.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
