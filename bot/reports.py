@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot.db import Escalation, Group, QuestionEvent, session
+from bot.db import Escalation, Group, QuestionEvent, as_utc, session
 from faq.gaps import Cluster, cluster_questions
 
 OUTCOMES = ("answer", "suggest", "escalate")
@@ -41,11 +41,6 @@ class Stats:
         return values[min(len(values) - 1, int(0.9 * len(values)))] if values else None
 
 
-def _aware(moment: datetime, tz: ZoneInfo) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
-
-
 def compute_stats(
     engine: Engine, since: datetime, until: datetime, tz: ZoneInfo, station_id: str | None = None
 ) -> Stats:
@@ -55,7 +50,7 @@ def compute_stats(
         if station_id:
             events = events.where(QuestionEvent.station_id == station_id)
         for event in db.exec(events):
-            day = _aware(event.at, tz).astimezone(tz).date()
+            day = as_utc(event.at).astimezone(tz).date()
             stats.daily.setdefault(day, Counter())[event.action] += 1
             stats.questions += 1
             stats.answered_automatically += event.action == "answer"
@@ -70,7 +65,7 @@ def compute_stats(
         for ticket in db.exec(tickets):
             if ticket.state == "answered":
                 stats.answered_by_officers += 1
-                waited = _aware(ticket.updated_at, tz) - _aware(ticket.created_at, tz)
+                waited = as_utc(ticket.updated_at) - as_utc(ticket.created_at)
                 stats.minutes_to_answer.append(waited.total_seconds() / 60)
             if ticket.faq_id is None and ticket.question:
                 unanswered.append(ticket.question)

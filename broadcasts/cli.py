@@ -22,11 +22,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.config import TELEGRAM_TOKEN_ENV, ConfigError, Settings, load_settings, secret
-from bot.db import create_tables, make_engine
+from bot.db import as_utc, create_tables, make_engine
 from broadcasts import ledger
 from broadcasts.fanout import Progress
 from broadcasts.ledger import CampaignProblem
-from broadcasts.models import Campaign, from_db, to_db
+from broadcasts.models import Campaign, to_db
 from broadcasts.planner import (
     Schedule,
     ScheduleProblem,
@@ -95,7 +95,7 @@ def list_campaigns(config: ConfigOption = None) -> None:
             schedule = ledger.schedule_of(c)
             upcoming = None if c.paused else next_slot(schedule, tz, now)
             runs = ledger.runs_of(db, c.id, limit=1)
-            last = f"{local_time(from_db(runs[0].slot), tz)} {runs[0].state}" if runs else ""
+            last = f"{local_time(as_utc(runs[0].slot), tz)} {runs[0].state}" if runs else ""
             table.add_row(
                 str(c.id),
                 c.name,
@@ -263,16 +263,16 @@ def send_now(
                 raise typer.Exit(1) from None
         else:
             unfinished = ledger.latest_open_run(db, campaign_id, "cli")
-            slot = from_db(unfinished.slot) if unfinished else now
+            slot = as_utc(unfinished.slot) if unfinished else now
             if unfinished:
                 err.print(f"resuming the unfinished run of {local_time(slot, settings.tz)}")
             elif not new:
                 done = ledger.latest_run(db, campaign_id, "cli")
                 today = local_day(now, settings.tz)
-                if done is not None and local_day(from_db(done.slot), settings.tz) == today:
+                if done is not None and local_day(as_utc(done.slot), settings.tz) == today:
                     out.print(
                         f"#{campaign_id} was already sent today at "
-                        f"{local_time(from_db(done.slot), settings.tz)} "
+                        f"{local_time(as_utc(done.slot), settings.tz)} "
                         f"(`report {campaign_id}`); --new sends it again"
                     )
                     raise typer.Exit(0)
@@ -388,7 +388,7 @@ def report(
         table = Table("slot", "trigger", "state", "sent", "failed", "skipped", "pending", "sending")
         details: list[str] = []
         for run in found:
-            slot = from_db(run.slot)
+            slot = as_utc(run.slot)
             counts = ledger.run_counts(engine, campaign_id, slot)
             table.add_row(
                 local_time(slot, tz),

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.db import Group, Officer, Station
+from bot.db import Group, Officer, Station, as_utc
 from broadcasts.models import (
     APPROVED,
     AUTO,
@@ -45,7 +45,6 @@ from broadcasts.models import (
     Campaign,
     Delivery,
     RunStation,
-    from_db,
     to_db,
 )
 from broadcasts.planner import (
@@ -81,7 +80,7 @@ def _deliveries() -> Table:
 
 
 def schedule_of(campaign: Campaign) -> Schedule:
-    return Schedule(campaign.cron, from_db(campaign.run_at) if campaign.run_at else None)
+    return Schedule(campaign.cron, as_utc(campaign.run_at) if campaign.run_at else None)
 
 
 def targets_of(campaign: Campaign) -> Targets:
@@ -156,7 +155,7 @@ def find_run(db: Session, campaign_id: int, slot: datetime) -> BroadcastRun | No
 
 def known_slots(db: Session, campaign_id: int) -> set[datetime]:
     rows = db.exec(select(BroadcastRun.slot).where(BroadcastRun.campaign_id == campaign_id))
-    return {from_db(slot) for slot in rows}
+    return {as_utc(slot) for slot in rows}
 
 
 def record_skipped_run(
@@ -300,7 +299,7 @@ def _run_stations(db: Session, campaign_id: int, slot: datetime) -> list[RunStat
 
 
 def run_stations(db: Session, run: BroadcastRun) -> list[RunStation]:
-    return _run_stations(db, run.campaign_id, from_db(run.slot))
+    return _run_stations(db, run.campaign_id, as_utc(run.slot))
 
 
 def insert_deliveries(

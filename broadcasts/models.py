@@ -2,7 +2,7 @@
 
 Times are aware datetimes in UTC (SQLModel's ``UTCDateTime`` refuses naive ones);
 ``to_db`` normalises a moment to whole seconds in UTC so a slot compares equal however it
-was computed, and ``from_db`` makes sure what comes back is aware.
+was computed, and ``bot.db.as_utc`` makes sure what comes back is aware.
 
 A *slot* is a run's scheduled time. Each (campaign, slot, platform, chat) is one
 ``Delivery`` row, unique, so a slot can never be planned twice for a group; its state
@@ -31,10 +31,6 @@ def to_db(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a naive datetime cannot be stored: give it a time zone")
     return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def from_db(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _now() -> datetime:

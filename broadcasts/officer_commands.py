@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from bot.db import Officer
+from bot.db import Officer, as_utc
 from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
 from bot.templates import render
 from broadcasts import ledger
-from broadcasts.models import Campaign, from_db
+from broadcasts.models import Campaign
 from broadcasts.planner import ScheduleProblem, next_slot, parse_slot_key
 from broadcasts.render import TemplateProblem, render_template
 from broadcasts.runs import (
@@ -192,7 +192,7 @@ def _list(services: Services, officer: Officer) -> str:
                 }
             )
         for rs in ledger.waiting_approvals(db, officer.station_id):
-            waiting.append({"id": rs.campaign_id, "slot": local_time(from_db(rs.slot), tz)})
+            waiting.append({"id": rs.campaign_id, "slot": local_time(as_utc(rs.slot), tz)})
     return render("broadcast_list.j2", items=items, waiting=waiting)
 
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.db import as_utc
+
 TargetKind = Literal["all", "stations", "groups"]
 NOT_BOUND = "group is not bound to a station yet (an officer sends /bind in the group)"
 INACTIVE = "the bot is no longer in this group"
@@ -168,7 +170,7 @@ def parse_slot_key(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ScheduleProblem(f"not a slot time: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(moment)
 
 
 # --------------------------------------------------------------------------------------

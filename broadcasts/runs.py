@@ -21,7 +21,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, SQLModel
 
 from bot.config import Settings
-from bot.db import Officer
+from bot.db import Officer, as_utc
 from bot.events import Button, ChatRef, Outgoing
 from bot.ports import Clock, SendError, SystemClock
 from bot.templates import render
@@ -42,7 +42,6 @@ from broadcasts.models import (
     BroadcastRun,
     Campaign,
     RunStation,
-    from_db,
     to_db,
 )
 from broadcasts.planner import (
@@ -180,7 +179,7 @@ def decide_run(
             ]
             if not waiting:
                 return Decided("none", campaign, None)
-            slot = from_db(waiting[0].slot)
+            slot = as_utc(waiting[0].slot)
         rs, changed = ledger.decide(db, campaign_id, slot, station_id, approve, who, now)
         if rs is None:
             return Decided("none", campaign, slot)
@@ -271,7 +270,7 @@ class Broadcaster:
         with Session(self.engine) as db:
             for campaign in ledger.campaigns(db, include_paused=False):
                 assert campaign.id is not None
-                since = from_db(max(campaign.created_at, campaign.updated_at))
+                since = as_utc(max(campaign.created_at, campaign.updated_at))
                 due = catch_up(
                     ledger.schedule_of(campaign),
                     self.tz,
@@ -333,7 +332,7 @@ class Broadcaster:
             runs = ledger.open_runs(db)
         await self.send_previews()
         for run in runs:
-            slot = from_db(run.slot)
+            slot = as_utc(run.slot)
             key = (run.campaign_id, slot)
             if key in self._active or self._left_to_cli(run, now):
                 continue
@@ -363,10 +362,10 @@ class Broadcaster:
         if run.trigger != "cli":
             return False
         recent = now - self.fanout.lease
-        if from_db(run.created_at) > recent:
+        if as_utc(run.created_at) > recent:
             return True
         return ledger.sent_elsewhere_since(
-            self.engine, run.campaign_id, from_db(run.slot), self.fanout.worker, recent
+            self.engine, run.campaign_id, as_utc(run.slot), self.fanout.worker, recent
         )
 
     def _start(self, campaign_id: int, slot: datetime) -> None:
@@ -413,7 +412,7 @@ class Broadcaster:
             await self._preview(rs)
 
     async def _preview(self, rs: RunStation) -> None:
-        slot = from_db(rs.slot)
+        slot = as_utc(rs.slot)
         with Session(self.engine, expire_on_commit=False) as db:
             campaign = db.get(Campaign, rs.campaign_id)
             fresh = db.get(RunStation, rs.id)

@@ -28,11 +28,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlmodel import Session
 
+from bot.db import as_utc
 from bot.ports import ChatAdapter
 from bot.ratelimit import RateLimitedAdapter, limiter_for
 from broadcasts import ledger
 from broadcasts.fanout import BroadcastSender
-from broadcasts.models import Campaign, from_db
+from broadcasts.models import Campaign
 from broadcasts.planner import cron_trigger, latest_slot, misfire_decision
 from broadcasts.runs import Broadcaster
 
@@ -65,7 +66,7 @@ class BroadcastHandle:
         wanted: dict[str, Campaign] = {}
         with Session(self.broadcaster.engine) as db:
             for campaign in ledger.campaigns(db, include_paused=False):
-                if campaign.cron or (campaign.run_at and from_db(campaign.run_at) > now):
+                if campaign.cron or (campaign.run_at and as_utc(campaign.run_at) > now):
                     wanted[str(campaign.id)] = campaign
         for job_id in set(self._signatures) - set(wanted):
             if self.scheduler.get_job(job_id) is not None:
@@ -81,7 +82,7 @@ class BroadcastHandle:
                 trigger: Any = cron_trigger(campaign.cron, self.broadcaster.tz)
             else:
                 assert campaign.run_at is not None
-                trigger = DateTrigger(run_date=from_db(campaign.run_at))
+                trigger = DateTrigger(run_date=as_utc(campaign.run_at))
             self.scheduler.add_job(
                 self._on_job,
                 trigger,

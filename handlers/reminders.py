@@ -8,7 +8,7 @@ from typing import Literal
 
 from sqlmodel import col, select
 
-from bot.db import Escalation, Officer, session
+from bot.db import Escalation, Officer, as_utc, session
 from bot.events import Outgoing
 from bot.services import Services
 from bot.templates import render
@@ -31,17 +31,12 @@ def due_steps(
     for ticket in tickets:
         if ticket.state != PENDING or ticket.id is None:
             continue
-        age = now - _aware(ticket.created_at, now)
+        age = now - as_utc(ticket.created_at)
         if age >= handover_after and ticket.reminded < 2:
             due.append(Due(ticket.id, "handover"))
         elif age >= remind_after and ticket.reminded < 1:
             due.append(Due(ticket.id, "remind"))
     return due
-
-
-def _aware(moment: datetime, like: datetime) -> datetime:
-    # SQLite hands back naive datetimes; ours are all UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=like.tzinfo)
 
 
 async def due_reminders(services: Services) -> list[Outgoing]:
@@ -82,7 +77,7 @@ async def due_reminders(services: Services) -> list[Outgoing]:
             db.add(ticket)
             chat = private_chat(officer, ticket.platform) if officer else None
             if chat is not None:
-                minutes = int((now - _aware(ticket.created_at, now)).total_seconds() // 60)
+                minutes = int((now - as_utc(ticket.created_at)).total_seconds() // 60)
                 out.append(Outgoing(chat, render("reminder.j2", ticket=ticket, minutes=minutes)))
         db.commit()
     return out
