@@ -7,11 +7,16 @@ import json
 import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from faq.matcher import Matcher
 
 from bot.config import (
     TELEGRAM_TOKEN_ENV,
@@ -46,7 +51,7 @@ def _settings(config: Path | None, fallback: Path | None = None) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _matcher(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+def _matcher(settings: Settings | None = None) -> Matcher:
     from faq.knowledge import FaqError, load_topics
     from faq.matcher import Thresholds, build_matcher
 
@@ -78,6 +83,8 @@ def demo(
 
 
 async def _run_demo(settings: Settings) -> None:
+    from sqlmodel import select
+
     from bot.adapters.console import GROUP, ConsoleAdapter
     from bot.bootstrap import build_dispatcher, build_services
     from bot.db import Officer, session
@@ -91,9 +98,7 @@ async def _run_demo(settings: Settings) -> None:
     console = ConsoleAdapter(officer_name)
     with session(services.engine) as db:
         # The demo group starts bound to the first officer, as if they had sent /bind.
-        officer = db.exec(
-            __import__("sqlmodel").select(Officer).where(Officer.name == officer_name)
-        ).one()
+        officer = db.exec(select(Officer).where(Officer.name == officer_name)).one()
         group = ensure_group(db, GROUP, console.group_title)
         group.station_id, group.officer_id = officer.station_id, officer.id
         db.add(group)
@@ -184,7 +189,7 @@ def faq_match(
             )
             continue
         decision = matcher.decide(text, addressed=addressed)
-        result = {
+        result: dict[str, object] = {
             "text": text,
             "action": decision.action,
             "faq_id": decision.faq_id,
@@ -337,7 +342,7 @@ ResidentOption = Annotated[str, typer.Option("--resident", help="The resident's 
 PlatformOption = Annotated[str | None, typer.Option(help="telegram or wechat (default: both).")]
 
 
-def _engine(config: Path | None):  # type: ignore[no-untyped-def]
+def _engine(config: Path | None) -> Engine:
     from bot import migrate
     from bot.db import make_engine
 

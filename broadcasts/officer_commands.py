@@ -116,16 +116,7 @@ async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing]
             slot = parse_slot_key(match["slot"])
         except ScheduleProblem:
             slot = None
-    decided = decide_run(
-        services.engine,
-        campaign_id,
-        slot,
-        officer.station_id,
-        f"officer:{officer.name}",
-        verb == "approve",
-        services.clock.now(),
-    )
-    return _say(msg.chat, _decided_text(services, decided, campaign_id))
+    return _say(msg.chat, _decide(services, officer, campaign_id, slot, verb == "approve"))
 
 
 async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
@@ -141,18 +132,25 @@ async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
     except ScheduleProblem:
         return []
     campaign_id = int(parts[2])
+    text = _decide(services, officer, campaign_id, slot, parts[1] == "approve")
+    # The card turns into the decision (its buttons go), so it cannot be pressed twice.
+    return [Outgoing(press.chat, text, edit_message_id=press.message_id)]
+
+
+def _decide(
+    services: Services, officer: Officer, campaign_id: int, slot: datetime | None, approve: bool
+) -> str:
+    """Approve or reject a run for the officer's station; the text saying what happened."""
     decided = decide_run(
         services.engine,
         campaign_id,
         slot,
         officer.station_id,
         f"officer:{officer.name}",
-        parts[1] == "approve",
+        approve,
         services.clock.now(),
     )
-    text = _decided_text(services, decided, campaign_id)
-    # The card turns into the decision (its buttons go), so it cannot be pressed twice.
-    return [Outgoing(press.chat, text, edit_message_id=press.message_id)]
+    return _decided_text(services, decided, campaign_id)
 
 
 def _decided_text(services: Services, decided: Decided, campaign_id: int) -> str:
