@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.adapters.wechat import WechatAdapter
+from bot.config import Settings
 from bot.ratelimit import RateLimitedAdapter, limiter_for
 from broadcasts import ledger
 from broadcasts.fanout import FanOut
@@ -32,41 +35,52 @@ PACE = 0.4
 TEXT = "【反诈提醒】陌生人让您下载App、共享屏幕？立即挂断！拨打96110咨询，110报警。"
 
 
-@pytest.fixture
-async def wechat(wechat_gateway: WechatGateway) -> AsyncIterator[WechatAdapter]:
-    adapter = WechatAdapter(
-        wechat_gateway.endpoint, wechat_gateway.token, options=fast_wechat_options()
-    )
+@asynccontextmanager
+async def started(gateway: WechatGateway) -> AsyncIterator[WechatAdapter]:
+    """A WeChat adapter that only sends (incoming events are ignored)."""
+    adapter = WechatAdapter(gateway.endpoint, gateway.token, options=fast_wechat_options())
 
     async def ignore(_: object) -> None:
         return None
 
     await adapter.start(ignore)
-    yield adapter
-    await adapter.stop()
+    try:
+        yield adapter
+    finally:
+        await adapter.stop()
 
 
-async def test_every_room_once_at_the_configured_pace(
-    wechat_gateway: WechatGateway, wechat: WechatAdapter, tmp_path: Path
-) -> None:
-    resident = await wechat_gateway.add_contact("居民")
-    rooms = [await wechat_gateway.add_room(f"幸福里{i}号楼", [resident]) for i in range(6)]
+async def rooms_with_an_open_slot(
+    gateway: WechatGateway, tmp_path: Path, pace: float
+) -> tuple[list[str], Settings, Engine, int]:
+    """Six rooms on the gateway, known to the database, and a campaign slot ready to send."""
+    resident = await gateway.add_contact("居民")
+    rooms = [await gateway.add_room(f"幸福里{i}号楼", [resident]) for i in range(6)]
     settings = settings_for(
         f"sqlite:///{tmp_path / 'b.db'}",
-        wechat={"enabled": True, "seconds_between_sends": PACE, "daily_send_cap": 100},
+        wechat={"enabled": True, "seconds_between_sends": pace, "daily_send_cap": 100},
     )
     engine = make_db(settings)
     add_groups(engine, rooms, platform="wechat")
     campaign = add_campaign(engine)
     with Session(engine) as db:
         found = db.get(Campaign, campaign.id)
-        assert found is not None
+        assert found is not None and campaign.id is not None
         ledger.open_run(db, found, SLOT, "test", approved_by="test", now=SLOT)
-    sender = RateLimitedAdapter(wechat, limiter_for("wechat", settings))
+    return rooms, settings, engine, campaign.id
 
-    result = await FanOut(engine, {"wechat": sender}).run(campaign.id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
-    # and again: the ledger knows the slot is done, nothing goes out twice
-    again = await FanOut(engine, {"wechat": sender}).run(campaign.id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
+
+async def test_every_room_once_at_the_configured_pace(
+    wechat_gateway: WechatGateway, tmp_path: Path
+) -> None:
+    rooms, settings, engine, campaign_id = await rooms_with_an_open_slot(
+        wechat_gateway, tmp_path, PACE
+    )
+    async with started(wechat_gateway) as wechat:
+        sender = RateLimitedAdapter(wechat, limiter_for("wechat", settings))
+        result = await FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
+        # and again: the ledger knows the slot is done, nothing goes out twice
+        again = await FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
 
     assert result.sent == 6 and again.sent == 6 and again.pending == 0  # totals for the slot
     sent = [m for m in await wechat_gateway.sent() if m["conversationId"] in rooms]
@@ -81,29 +95,11 @@ async def test_the_gateway_dies_mid_broadcast_and_the_run_finishes(
     wechat_gateway_of_my_own: WechatGateway, tmp_path: Path
 ) -> None:
     gateway = wechat_gateway_of_my_own
-    resident = await gateway.add_contact("居民")
-    rooms = [await gateway.add_room(f"幸福里{i}号楼", [resident]) for i in range(6)]
-    settings = settings_for(
-        f"sqlite:///{tmp_path / 'b.db'}",
-        wechat={"enabled": True, "seconds_between_sends": 0.5, "daily_send_cap": 100},
-    )
-    engine = make_db(settings)
-    add_groups(engine, rooms, platform="wechat")
-    campaign = add_campaign(engine)
-    with Session(engine) as db:
-        found = db.get(Campaign, campaign.id)
-        assert found is not None
-        ledger.open_run(db, found, SLOT, "test", approved_by="test", now=SLOT)
-    adapter = WechatAdapter(gateway.endpoint, gateway.token, options=fast_wechat_options())
-
-    async def ignore(_: object) -> None:
-        return None
-
-    await adapter.start(ignore)
-    sender = RateLimitedAdapter(adapter, limiter_for("wechat", settings))
-    try:
+    rooms, settings, engine, campaign_id = await rooms_with_an_open_slot(gateway, tmp_path, 0.5)
+    async with started(gateway) as adapter:
+        sender = RateLimitedAdapter(adapter, limiter_for("wechat", settings))
         run = asyncio.create_task(
-            FanOut(engine, {"wechat": sender}).run(campaign.id, SLOT, lambda _: TEXT)
+            FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)
         )  # type: ignore[arg-type]
         # the gateway's HTTP record is the thing to watch; there is no event to wait on
         while len([m for m in await gateway.sent() if m["conversationId"] in rooms]) < 2:  # noqa: ASYNC110
@@ -114,13 +110,11 @@ async def test_the_gateway_dies_mid_broadcast_and_the_run_finishes(
         result = await asyncio.wait_for(run, 60)
         # what is left after the outage goes out in a later pass, as the bot's pump does
         while result.pending:
-            result = await FanOut(engine, {"wechat": sender}).run(campaign.id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
-    finally:
-        await adapter.stop()
+            result = await FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
     delivered = [m["conversationId"] for m in await gateway.sent() if m["conversationId"] in rooms]
     # The gateway's record restarts with the process: rooms sent before the kill are in the
     # ledger, the rest on the new gateway; no room twice, none missing unless "unknown".
-    rows = {d.chat_id: d for d in deliveries(engine, campaign.id)}
+    rows = {d.chat_id: d for d in deliveries(engine, campaign_id)}
     assert set(rows) == set(rooms)
     assert len(delivered) == len(set(delivered))
     assert all(rows[r].state in ("sent", "failed") for r in rooms)
