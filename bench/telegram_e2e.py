@@ -1,7 +1,8 @@
 """Messages per second and reply latency of the Telegram bot, next to a bare PTB bot.
 
     .venv/bin/python bench/telegram_e2e.py [--burst 2000] [--rate 100] [--seconds 10]
-                      [--groups 50] [--rounds 2] [--bare-reply ok|answer] [--profile FILE]
+                      [--groups 50] [--rounds 2] [--bare-reply ok|answer]
+                      [--bare-transport httpx|aiohttp] [--profile FILE]
 
 What runs where (no bot shares an event loop with the server or with the other bot):
 
@@ -18,7 +19,8 @@ What runs where (no bot shares an event loop with the server or with the other b
   environment, unchanged: PTB -> adapter -> dedup row in SQLite -> dispatcher -> guard,
   matcher -> station-rendered FAQ answer -> sendMessage. The config has a temp SQLite
   database, one station, one officer and ``repeat_window_seconds = 0`` (otherwise the same
-  FAQ in the same group within 10 minutes gets no second answer). The officer first sends
+  FAQ in the same group within 10 minutes gets no second answer) and Telegram's send
+  limits raised out of the way (they would cap replies at 30/s). The officer first sends
   /bind in each of the 50 groups.
 
 Each bot is warmed up (2 s at ``--rate``, every message must get its reply), then the
@@ -43,6 +45,9 @@ as ✗. Total time about a minute and a half on an idle 2-core machine.
 
 ``--bare-reply answer`` makes the bare bot send a text as long as a typical FAQ answer
 instead of "ok", which shows how much of the gap is only the size of the reply.
+``--bare-transport aiohttp`` gives the bare bot the HTTP transport jingmin's adapter uses
+(``bot.adapters.telegram_http``) instead of PTB's default httpx, which separates what the
+transport buys from the cost of everything else.
 ``--profile FILE`` runs our bot under cProfile (slower, so its figures are not the
 benchmark's), writes the stats to FILE and prints the top functions. cProfile sees only
 the main thread: the dedup insert runs in ``asyncio.to_thread`` and shows as waiting.
@@ -64,7 +69,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -136,20 +144,24 @@ def main() -> None:
     base_url, base_file_url = sys.argv[1], sys.argv[2]
     timeout, long_poll, interval = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
     concurrent, allowed = int(sys.argv[6]), sys.argv[7].split(",")
-    app = (
+    builder = (
         Application.builder()
         .token(os.environ["JINGMIN_TELEGRAM_TOKEN"])
         .base_url(base_url)
         .base_file_url(base_file_url)
         .job_queue(None)
         .concurrent_updates(concurrent)
-        .connect_timeout(timeout)
-        .read_timeout(timeout)
-        .write_timeout(timeout)
-        .get_updates_connect_timeout(timeout)
-        .get_updates_read_timeout(timeout)
-        .build()
     )
+    if sys.argv[9] == "aiohttp":  # the transport jingmin's adapter uses
+        from bot.adapters.telegram import CONNECTIONS
+        from bot.adapters.telegram_http import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(pool_size=CONNECTIONS, timeout=timeout))
+        builder = builder.get_updates_request(AiohttpRequest(pool_size=1, timeout=timeout))
+    else:  # PTB's default, httpx
+        builder = builder.connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
+        builder = builder.get_updates_connect_timeout(timeout).get_updates_read_timeout(timeout)
+    app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, reply))
     app.run_polling(
         poll_interval=interval,
@@ -164,12 +176,16 @@ main()
 
 CONFIG = """\
 [database]
-url = "sqlite:///{db}"
+url = "{db_url}"
 
 [telegram]
 enabled = true
 api_base_url = "{api_base_url}"
-
+# The bench measures how fast the bot can work, not Telegram's limits (30/s, 20/min per
+# group), which the rate limiter would otherwise hold replies to.
+max_messages_per_second = 1000000.0
+max_messages_per_minute_per_group = 1000000
+{telegram_extra}
 [behaviour]
 repeat_window_seconds = 0
 
@@ -190,6 +206,23 @@ duty = true
 
 class BenchError(Exception):
     """A run could not be measured (bot did not start, replies missing); the text says why."""
+
+
+def write_config(
+    path: Path, *, db_url: str, api_base_url: str, officer: int, telegram_extra: str = ""
+) -> Path:
+    """Our bot's config: one station, one officer, ``repeat_window_seconds = 0``;
+    ``telegram_extra`` is more ``[telegram]`` keys, one per line."""
+    path.write_text(
+        CONFIG.format(
+            db_url=db_url,
+            api_base_url=api_base_url,
+            officer=officer,
+            telegram_extra=telegram_extra,
+        ),
+        encoding="utf-8",
+    )
+    return path
 
 
 # -- the bot processes ----------------------------------------------------------------------
@@ -301,13 +334,17 @@ class Driver:
         user = self.residents[(i // len(self.groups)) % len(self.residents)]
         text = QUESTIONS[i % len(QUESTIONS)]
         at = time.monotonic()
-        message = self.server.user_says(chat, user, text)
-        key = (chat, message["message_id"])
+        key = (chat, self.deliver(chat, user, text))
         phase.injected[key] = at
         phase.texts[key] = text
         phase.unanswered.add(key)
         phase.first_injected_at = phase.first_injected_at or at
         phase.last_injected_at = at
+
+    def deliver(self, chat: int, user: int, text: str) -> int:
+        """Hand the message to the bot (here: queue it for getUpdates); its message id."""
+        message_id: int = self.server.user_says(chat, user, text)["message_id"]
+        return message_id
 
     async def burst(self, n: int) -> Phase:
         phase = Phase(scanned=len(self.server.sent))
@@ -352,6 +389,13 @@ class Driver:
 # -- results -------------------------------------------------------------------------------
 
 
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of sorted values (nan when there are none)."""
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
 @dataclass
 class Result:
     """One bot's figures, summed over the rounds."""
@@ -393,10 +437,7 @@ class Result:
         return sorted(ms for phase in self.steadies for ms in phase.latencies_ms)
 
     def percentile(self, q: float) -> float:
-        ordered = self.latencies_ms
-        if not ordered:
-            return float("nan")
-        return ordered[max(0, math.ceil(q * len(ordered)) - 1)]  # nearest rank
+        return percentile(self.latencies_ms, q)
 
 
 @dataclass
@@ -491,7 +532,7 @@ def _require(bot: BotProcess, what: str, phase: Phase) -> None:
 # -- setup ---------------------------------------------------------------------------------
 
 
-def bare_bot(tmp: Path, server: Any, env: dict[str, str], reply: str) -> BotProcess:
+def bare_bot(tmp: Path, server: Any, env: dict[str, str], reply: str, transport: str) -> BotProcess:
     from bot.adapters.telegram import ALLOWED_UPDATES, PollingOptions, api_urls
 
     script = tmp / "bare_ptb_bot.py"
@@ -509,6 +550,7 @@ def bare_bot(tmp: Path, server: Any, env: dict[str, str], reply: str) -> BotProc
         str(polling.concurrent_updates),
         ",".join(ALLOWED_UPDATES),
         reply,
+        transport,
     ]
     return BotProcess("bare PTB", argv, env, tmp / "bare.log", tmp)
 
@@ -516,10 +558,11 @@ def bare_bot(tmp: Path, server: Any, env: dict[str, str], reply: str) -> BotProc
 def our_bot(
     tmp: Path, server: Any, env: dict[str, str], officer: int, profile: str | None
 ) -> BotProcess:
-    config = tmp / "bench.toml"
-    config.write_text(
-        CONFIG.format(db=tmp / "bench.db", api_base_url=server.api_base_url, officer=officer),
-        encoding="utf-8",
+    config = write_config(
+        tmp / "bench.toml",
+        db_url=f"sqlite:///{tmp / 'bench.db'}",
+        api_base_url=server.api_base_url,
+        officer=officer,
     )
     prefix = [sys.executable]
     if profile:
@@ -545,12 +588,19 @@ async def bind_all(server: Any, officer: int, groups: list[int]) -> None:
 # -- report --------------------------------------------------------------------------------
 
 
-def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def mark(ok: bool) -> str:
+    return "[green]✓[/]" if ok else "[red]✗[/]"
 
-    def mark(ok: bool) -> str:
-        return "[green]✓[/]" if ok else "[red]✗[/]"
+
+def console(width: int = 120) -> Console:
+    """A rich console for the report (``width`` columns when not on a terminal)."""
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else width)
+
+
+def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float) -> None:
+    from rich.table import Table
 
     ratio = ours.burst_rate / bare.burst_rate if bare.burst_rate else 0.0
     p99 = ours.percentile(0.99)
@@ -560,6 +610,7 @@ def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float)
     )
     table.add_column("")
     bare_title = "bare PTB, long reply" if args.bare_reply == "answer" else "bare PTB bot"
+    bare_title += f" ({args.bare_transport})"
     table.add_column(bare_title, justify="right")
     table.add_column("jingmin", justify="right")
     table.add_column("target", justify="left")
@@ -613,9 +664,9 @@ def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float)
     row("bot CPU time, whole run (s)", lambda r: f"{r.total_cpu_s:.1f}")
     row("bot peak RSS (MB)", lambda r: f"{r.peak_rss_mb:.0f}")
     row("exit code on SIGTERM", lambda r: str(r.exit_code))
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-    console.print(table)
-    console.print(
+    out = console()
+    out.print(table)
+    out.print(
         "Latency = fake server accepted the reply's sendMessage − message injected, both "
         "time.monotonic() in the server process. "
         f"{args.rounds} rounds, bots alternating; warm-up {WARMUP_SECONDS:g} s at "
@@ -625,7 +676,7 @@ def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float)
     )
     busy = max((r.others_cpu_s / r.measured_s for r in (bare, ours) if r.measured_s), default=0)
     if busy > 0.3:
-        console.print(
+        out.print(
             f"[yellow]Other processes used up to {busy:.1f} of the {os.cpu_count()} CPUs "
             "while measuring: the figures (latency above all) are pessimistic; rerun on an "
             "idle machine.[/]"
@@ -669,7 +720,11 @@ async def run(args: argparse.Namespace) -> int:
             env = os.environ | {"PYTHONPATH": str(ROOT)}
             bare = Contender(
                 bare_bot(
-                    tmp, bare_server, env | {"JINGMIN_TELEGRAM_TOKEN": bare_server.token}, reply
+                    tmp,
+                    bare_server,
+                    env | {"JINGMIN_TELEGRAM_TOKEN": bare_server.token},
+                    reply,
+                    args.bare_transport,
                 ),
                 bare_server,
                 bare_driver,
@@ -728,6 +783,12 @@ def main() -> None:
         choices=("ok", "answer"),
         default="ok",
         help='what the bare bot replies: "ok" (the reference) or a FAQ-answer-sized text',
+    )
+    parser.add_argument(
+        "--bare-transport",
+        choices=("httpx", "aiohttp"),
+        default="httpx",
+        help="the bare bot's HTTP transport: PTB's default (the reference) or jingmin's",
     )
     parser.add_argument("--profile", metavar="FILE", help="run our bot under cProfile")
     sys.exit(asyncio.run(run(parser.parse_args())))

@@ -49,6 +49,7 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.adapters.telegram_http import AiohttpRequest
 from bot.config import TELEGRAM_TOKEN_ENV
 from bot.events import (
     BotAddedToGroup,
@@ -78,17 +79,16 @@ _PRESENT = frozenset(
 _AFTER_MENTION = " ,，:：、"
 # Loggers that can see request URLs (and so the token): PTB's bot/request/updater loggers.
 _URL_LOGGERS = (
-    "httpx",
     "telegram.Bot",
     "telegram.ext",
     "telegram.ext.ExtBot",
     "telegram.ext.Updater",
     "telegram.ext.Application",
     "telegram.request.BaseRequest",
-    "telegram.request.HTTPXRequest",
 )
 # Retrying a send that failed before Telegram answered (connection refused, 5xx) is safe.
 _NETWORK_RETRY_SECONDS = 5.0
+CONNECTIONS = 256  # to the Bot API for sends, as PTB's own default pool
 
 PRIVACY_MODE_WARNING = (
     "the bot cannot see ordinary group messages (privacy mode is on), only commands, "
@@ -395,11 +395,9 @@ class TelegramAdapter:
             .base_file_url(self._base_file_url)
             .job_queue(None)  # our scheduler owns time; PTB's JobQueue would be a second one
             .concurrent_updates(self._polling.concurrent_updates)
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .write_timeout(timeout)
-            .get_updates_connect_timeout(timeout)
-            .get_updates_read_timeout(timeout)  # PTB adds the long-poll time on top
+            # PTB adds the long-poll time to getUpdates' read timeout itself.
+            .request(AiohttpRequest(pool_size=CONNECTIONS, timeout=timeout))
+            .get_updates_request(AiohttpRequest(pool_size=1, timeout=timeout))
             .build()
         )
         app.add_handler(TypeHandler(Update, self._on_update))
@@ -482,10 +480,8 @@ class TelegramAdapter:
         self._unguard_logs()
 
     def _guard_logs(self) -> None:
-        # httpx logs every request URL at INFO, and the Bot API puts the token in the URL;
-        # WARNING keeps its real problems visible. PTB's debug logs print the URL too, so
-        # its loggers get a filter that blanks the token out.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        # The Bot API puts the token in every URL and PTB's debug logs print URLs, so its
+        # loggers get a filter that blanks the token out.
         for name in _URL_LOGGERS:
             logging.getLogger(name).addFilter(self._log_filter)
 
