@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from functools import cache
+
+from sqlalchemy import Engine, Insert, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
@@ -11,12 +13,29 @@ from bot.db import SeenUpdate, utcnow
 from bot.events import ButtonPress, Event, IncomingMessage
 
 
+@cache
+def _record_once(dialect: str) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once (SQLAlchemy then reuses
+    its compiled form; building it per message cost more than running it)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(SeenUpdate)
+        .values(
+            platform=bindparam("platform"),
+            chat_id=bindparam("chat_id"),
+            message_id=bindparam("message_id"),
+            seen_at=bindparam("seen_at"),
+        )
+        .on_conflict_do_nothing()
+        .returning(col(SeenUpdate.id))  # a row back: it was new (psycopg says rowcount -1)
+    )
+
+
 def first_time(engine: Engine, event: Event) -> bool:
     """Records the event; False if it was recorded before (then it must not be handled).
 
     The row is committed before the handler runs: after a crash mid-handling the message
     is skipped rather than answered twice (at most once, as a group expects of a bot).
-    One INSERT ... ON CONFLICT DO NOTHING: this runs for every message.
     """
     if isinstance(event, IncomingMessage):
         key = (event.chat.platform, event.chat.chat_id, event.message_id)
@@ -24,12 +43,6 @@ def first_time(engine: Engine, event: Event) -> bool:
         key = (event.chat.platform, "callback", event.callback_id)
     else:
         return True
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(SeenUpdate)
-        .values(platform=key[0], chat_id=key[1], message_id=key[2], seen_at=utcnow())
-        .on_conflict_do_nothing()
-        .returning(col(SeenUpdate.id))  # a row back: it was new (psycopg says rowcount -1)
-    )
+    values = {"platform": key[0], "chat_id": key[1], "message_id": key[2], "seen_at": utcnow()}
     with engine.begin() as connection:
-        return connection.execute(statement).first() is not None
+        return connection.execute(_record_once(engine.dialect.name), values).first() is not None

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, insert
 
 from bot.config import Settings, StationSettings
+from bot.db import QuestionEvent
 from bot.observability import Metrics
 from bot.ports import Clock
 from faq.knowledge import FaqTopic
@@ -80,20 +80,21 @@ class QuestionLog:
     costs more than the answer itself, and statistics can lose a second on a crash."""
 
     batch: int = 200
-    pending: list[Any] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, record: Any, engine: Engine) -> None:
-        self.pending.append(record)
+    def add(self, engine: Engine, **columns: Any) -> None:
+        """One ``QuestionEvent`` row, as its column values (a model instance per message
+        cost more than the rest of the answer)."""
+        self.pending.append(columns)
         if len(self.pending) >= self.batch:
             self.flush(engine)
 
     def flush(self, engine: Engine) -> None:
         if not self.pending:
             return
-        records, self.pending = self.pending, []
-        with Session(engine) as db:
-            db.add_all(records)
-            db.commit()
+        rows, self.pending = self.pending, []
+        with engine.begin() as connection:
+            connection.execute(insert(QuestionEvent), rows)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.db import Officer, QuestionEvent, session
+from bot.db import Officer, session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
@@ -37,7 +37,8 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             group_info(db, services.groups, msg.chat, msg.chat_title, now) if msg.is_group else None
         )
         station = services.station_details(group.station_id if group else None)
-        record = QuestionEvent(
+        services.questions.add(
+            services.engine,
             at=now,
             platform=msg.chat.platform,
             chat_id=msg.chat.chat_id,
@@ -45,7 +46,6 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             action=decision.action,
             faq_id=decision.faq_id,
         )
-        services.questions.add(record, services.engine)
         if learned is not None and learned.answer:  # the officer's own answer to this question
             return [_reply(msg, learned.answer)]
         draft = None
