@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -45,8 +44,8 @@ SLOT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return settings_for(f"sqlite:///{tmp_path / 'jingmin.db'}")
+def settings(db_url: str) -> Settings:
+    return settings_for(db_url)
 
 
 @pytest.fixture
@@ -112,10 +111,9 @@ async def test_scaled_limits_hold_on_the_servers_side_and_replies_go_first(
         return waits
 
     fanout = FanOut(engine, {"telegram": sender}, concurrency=8)
-    *_, reply_waits = await asyncio.gather(
-        *(fanout.run(cid, SLOT, text_for) for cid in campaigns),  # type: ignore[arg-type]
-        replies(),
-    )
+    answering = asyncio.create_task(replies())
+    await asyncio.gather(*(fanout.run(cid, SLOT, text_for) for cid in campaigns))  # type: ignore[arg-type]
+    reply_waits = await answering
 
     sent = broadcast_times(fake, chats)
     assert len(sent) == 24 and all(len(fake.sent_to(c)) == 4 for c in chats)

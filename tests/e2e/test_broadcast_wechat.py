@@ -8,7 +8,6 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -18,7 +17,7 @@ from bot.adapters.wechat import WechatAdapter
 from bot.config import Settings
 from bot.ratelimit import RateLimitedAdapter, limiter_for
 from broadcasts import ledger
-from broadcasts.fanout import FanOut
+from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
 from tests.e2e.test_broadcast_support import (
     add_campaign,
@@ -50,14 +49,19 @@ async def started(gateway: WechatGateway) -> AsyncIterator[WechatAdapter]:
         await adapter.stop()
 
 
+async def send_the_slot(engine: Engine, sender: RateLimitedAdapter, campaign_id: int) -> Progress:
+    """One pass over the slot's pending rooms, as the bot's pump makes."""
+    return await FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)
+
+
 async def rooms_with_an_open_slot(
-    gateway: WechatGateway, tmp_path: Path, pace: float
+    gateway: WechatGateway, db_url: str, pace: float
 ) -> tuple[list[str], Settings, Engine, int]:
     """Six rooms on the gateway, known to the database, and a campaign slot ready to send."""
     resident = await gateway.add_contact("居民")
     rooms = [await gateway.add_room(f"幸福里{i}号楼", [resident]) for i in range(6)]
     settings = settings_for(
-        f"sqlite:///{tmp_path / 'b.db'}",
+        db_url,
         wechat={"enabled": True, "seconds_between_sends": pace, "daily_send_cap": 100},
     )
     engine = make_db(settings)
@@ -71,16 +75,16 @@ async def rooms_with_an_open_slot(
 
 
 async def test_every_room_once_at_the_configured_pace(
-    wechat_gateway: WechatGateway, tmp_path: Path
+    wechat_gateway: WechatGateway, db_url: str
 ) -> None:
     rooms, settings, engine, campaign_id = await rooms_with_an_open_slot(
-        wechat_gateway, tmp_path, PACE
+        wechat_gateway, db_url, PACE
     )
     async with started(wechat_gateway) as wechat:
         sender = RateLimitedAdapter(wechat, limiter_for("wechat", settings))
-        result = await FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
+        result = await send_the_slot(engine, sender, campaign_id)
         # and again: the ledger knows the slot is done, nothing goes out twice
-        again = await FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
+        again = await send_the_slot(engine, sender, campaign_id)
 
     assert result.sent == 6 and again.sent == 6 and again.pending == 0  # totals for the slot
     sent = [m for m in await wechat_gateway.sent() if m["conversationId"] in rooms]
@@ -92,15 +96,13 @@ async def test_every_room_once_at_the_configured_pace(
 
 
 async def test_the_gateway_dies_mid_broadcast_and_the_run_finishes(
-    wechat_gateway_of_my_own: WechatGateway, tmp_path: Path
+    wechat_gateway_of_my_own: WechatGateway, db_url: str
 ) -> None:
     gateway = wechat_gateway_of_my_own
-    rooms, settings, engine, campaign_id = await rooms_with_an_open_slot(gateway, tmp_path, 0.5)
+    rooms, settings, engine, campaign_id = await rooms_with_an_open_slot(gateway, db_url, 0.5)
     async with started(gateway) as adapter:
         sender = RateLimitedAdapter(adapter, limiter_for("wechat", settings))
-        run = asyncio.create_task(
-            FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)
-        )  # type: ignore[arg-type]
+        run = asyncio.create_task(send_the_slot(engine, sender, campaign_id))
         # the gateway's HTTP record is the thing to watch; there is no event to wait on
         while len([m for m in await gateway.sent() if m["conversationId"] in rooms]) < 2:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
@@ -110,7 +112,7 @@ async def test_the_gateway_dies_mid_broadcast_and_the_run_finishes(
         result = await asyncio.wait_for(run, 60)
         # what is left after the outage goes out in a later pass, as the bot's pump does
         while result.pending:
-            result = await FanOut(engine, {"wechat": sender}).run(campaign_id, SLOT, lambda _: TEXT)  # type: ignore[arg-type]
+            result = await send_the_slot(engine, sender, campaign_id)
     delivered = [m["conversationId"] for m in await gateway.sent() if m["conversationId"] in rooms]
     # The gateway's record restarts with the process: rooms sent before the kill are in the
     # ledger, the rest on the new gateway; no room twice, none missing unless "unknown".

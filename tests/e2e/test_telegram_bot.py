@@ -18,17 +18,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import every_row
 from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def write_config(tmp_path: Path, api_base_url: str, officer_id: int) -> Path:
+def write_config(tmp_path: Path, db_url: str, api_base_url: str, officer_id: int) -> Path:
+    """The bot's config on this test's database (already migrated when on PostgreSQL)."""
     config = tmp_path / "config.toml"
     config.write_text(
         f"""
 [database]
-url = "sqlite:///{tmp_path / "bot.db"}"
+url = "{db_url}"
 [telegram]
 enabled = true
 api_base_url = "{api_base_url}"
@@ -98,13 +100,14 @@ async def wait_polling(server: FakeTelegram) -> None:
 
 
 async def test_full_scenario_with_a_kill_and_restart(
-    server: FakeTelegram, tmp_path: Path, bot_log: Path
+    server: FakeTelegram, tmp_path: Path, db_url: str, bot_log: Path
 ) -> None:
     officer = server.add_user("王", "警官")
     resident = server.add_user("张", "阿姨")
     group = server.add_group("幸福里社区群", members=(resident, officer))
     server.open_private_chat(officer)
-    bot = BotProcess(write_config(tmp_path, server.api_base_url, officer), server.token, bot_log)
+    config = write_config(tmp_path, db_url, server.api_base_url, officer)
+    bot = BotProcess(config, server.token, bot_log)
     bot.start()
     try:
         await wait_polling(server)
@@ -163,9 +166,9 @@ async def test_full_scenario_with_a_kill_and_restart(
 
 
 async def test_rejected_token_stops_with_a_clear_message(
-    server: FakeTelegram, tmp_path: Path
+    server: FakeTelegram, tmp_path: Path, db_url: str
 ) -> None:
-    config = write_config(tmp_path, server.api_base_url, 1)
+    config = write_config(tmp_path, db_url, server.api_base_url, 1)
     wrong = "123456:not-the-right-token"
     done = await asyncio.to_thread(  # off the loop: the fake server lives on it
         subprocess.run,
@@ -180,9 +183,10 @@ async def test_rejected_token_stops_with_a_clear_message(
     assert wrong not in done.stderr + done.stdout
 
 
-async def test_privacy_mode_warning_at_start(tmp_path: Path, bot_log: Path) -> None:
+async def test_privacy_mode_warning_at_start(tmp_path: Path, db_url: str, bot_log: Path) -> None:
     async with FakeTelegram(privacy_mode=True) as server:
-        bot = BotProcess(write_config(tmp_path, server.api_base_url, 1), server.token, bot_log)
+        config = write_config(tmp_path, db_url, server.api_base_url, 1)
+        bot = BotProcess(config, server.token, bot_log)
         bot.start()
         try:
             await wait_polling(server)
@@ -196,16 +200,17 @@ async def test_privacy_mode_warning_at_start(tmp_path: Path, bot_log: Path) -> N
         assert "telegram ready as @" in text and "privacy" in text.lower()
 
 
-async def test_guard_end_to_end(server: FakeTelegram, tmp_path: Path, bot_log: Path) -> None:
-    import sqlite3
-
+async def test_guard_end_to_end(
+    server: FakeTelegram, tmp_path: Path, db_url: str, bot_log: Path
+) -> None:
     from tests.integration.test_guard_flow import LURE, valid_id
 
     officer = server.add_user("王", "警官")
     resident = server.add_user("张", "阿姨")
     group = server.add_group("幸福里社区群", members=(resident, officer), with_bot=True)
     server.open_private_chat(officer)
-    bot = BotProcess(write_config(tmp_path, server.api_base_url, officer), server.token, bot_log)
+    config = write_config(tmp_path, db_url, server.api_base_url, officer)
+    bot = BotProcess(config, server.token, bot_log)
     bot.start()
     id_number = valid_id("64010419851120301")
     try:
@@ -229,16 +234,16 @@ async def test_guard_end_to_end(server: FakeTelegram, tmp_path: Path, bot_log: P
         assert "诈骗" in verdict.text
     finally:
         assert await bot.stop() == 0
-    with sqlite3.connect(tmp_path / "bot.db") as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        dump = " ".join(str(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"'))
+    dump = " ".join(str(values) for _, values in every_row(db_url))
+    assert "幸福里社区群" in dump  # the dump does see what the bot stored
     assert id_number not in dump
     assert id_number not in bot_log.read_text(encoding="utf-8")
 
 
-async def test_command_menu_is_offered(tmp_path: Path, bot_log: Path) -> None:
+async def test_command_menu_is_offered(tmp_path: Path, db_url: str, bot_log: Path) -> None:
     async with FakeTelegram() as server:
-        bot = BotProcess(write_config(tmp_path, server.api_base_url, 1), server.token, bot_log)
+        config = write_config(tmp_path, db_url, server.api_base_url, 1)
+        bot = BotProcess(config, server.token, bot_log)
         bot.start()
         try:
             await server.wait_for(lambda: bool(server.commands), within=30, what="setMyCommands")
@@ -247,7 +252,7 @@ async def test_command_menu_is_offered(tmp_path: Path, bot_log: Path) -> None:
         assert {c["command"] for c in server.commands} >= {"pending", "ticket", "check"}
 
 
-async def test_webhook_mode_checks_the_secret(tmp_path: Path, bot_log: Path) -> None:
+async def test_webhook_mode_checks_the_secret(tmp_path: Path, db_url: str, bot_log: Path) -> None:
     import socket
 
     import aiohttp
@@ -257,7 +262,7 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path, bot_log: Path) -> 
         port = probe.getsockname()[1]
     async with FakeTelegram() as server:
         officer = server.add_user("王", "警官")
-        config = write_config(tmp_path, server.api_base_url, officer)
+        config = write_config(tmp_path, db_url, server.api_base_url, officer)
         config.write_text(
             config.read_text(encoding="utf-8").replace(
                 "enabled = true",

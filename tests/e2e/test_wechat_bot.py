@@ -21,15 +21,15 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_resident_officer_and_a_gateway_restart(
-    wechat_gateway_of_my_own: WechatGateway, tmp_path, connection_log: ConnectionLog
-) -> None:  # type: ignore[no-untyped-def]
+    wechat_gateway_of_my_own: WechatGateway, db_url: str, connection_log: ConnectionLog
+) -> None:
     gateway = wechat_gateway_of_my_own
     officer = await gateway.add_contact("王警官", "wxid_officer_wang")
     resident = await gateway.add_contact("张阿姨")
     room = await gateway.add_room("幸福里社区警民群", [officer, resident])
     settings = parse_settings(
         {
-            "database": {"url": f"sqlite:///{tmp_path / 'bot.db'}"},
+            "database": {"url": db_url},
             "stations": [
                 {"id": "xq", "name": "兴庆派出所", "address": "解放东街1号",
                  "phone": "0951-6000000", "hours": "9-17"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -52,11 +51,6 @@ def campaigns(url: str) -> list[Campaign]:
     return found
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'jingmin.db'}"
-
-
 def test_add_checks_everything_before_saving(db_url: str, tmp_path: Path) -> None:
     config = config_file(tmp_path, db_url)
     ok = cli(
@@ -86,12 +80,12 @@ def test_add_checks_everything_before_saving(db_url: str, tmp_path: Path) -> Non
     assert listing.exit_code == 0 and "公检法" in listing.output and "0 10 * * 1" in listing.output
 
 
-def test_seed_installs_the_weekly_rotation_once(sqlite_url: str, tmp_path: Path) -> None:
-    config = config_file(tmp_path, sqlite_url)
+def test_seed_installs_the_weekly_rotation_once(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
     first = cli(config, "seed")
     assert first.exit_code == 0 and "12 warnings rotating weekly" in first.output
     assert "exists already" in cli(config, "seed").output
-    (campaign,) = campaigns(sqlite_url)
+    (campaign,) = campaigns(db_url)
     assert (campaign.name, campaign.cron, campaign.requires_approval) == (
         SEED_NAME,
         "0 10 * * 1",
@@ -99,30 +93,30 @@ def test_seed_installs_the_weekly_rotation_once(sqlite_url: str, tmp_path: Path)
     )
     replaced = cli(config, "seed", "--replace", "--approval", "--cron", "30 9 * * 3")
     assert replaced.exit_code == 0
-    (campaign,) = campaigns(sqlite_url)
+    (campaign,) = campaigns(db_url)
     assert (campaign.cron, campaign.requires_approval) == ("30 9 * * 3", True)
 
     shown = cli(config, "preview", "1", "--date", "2026-03-02")
     assert shown.exit_code == 0 and "兴庆派出所" in shown.output and "3月2日" in shown.output
 
 
-def test_pause_and_resume(sqlite_url: str, tmp_path: Path) -> None:
-    config = config_file(tmp_path, sqlite_url)
+def test_pause_and_resume(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
     cli(config, "seed")
     assert cli(config, "pause", "1").exit_code == 0
-    assert campaigns(sqlite_url)[0].paused is True
+    assert campaigns(db_url)[0].paused is True
     assert "paused" in cli(config, "list").output
     assert cli(config, "resume", "1").exit_code == 0
-    assert campaigns(sqlite_url)[0].paused is False
+    assert campaigns(db_url)[0].paused is False
     missing = cli(config, "pause", "7")
     assert missing.exit_code == 1 and "no campaign #7" in missing.output
 
 
 def test_report_shows_delivered_failed_with_reasons_and_pending(
-    sqlite_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path
 ) -> None:
-    config = config_file(tmp_path, sqlite_url)
-    engine = make_db(settings_for(sqlite_url))
+    config = config_file(tmp_path, db_url)
+    engine = make_db(settings_for(db_url))
     add_groups(engine, ["-1", "-2", "-3", "-4"])
     add_groups(engine, ["-5"], station=None)
     cli(config, "seed")
@@ -153,8 +147,8 @@ def test_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "file not found" in missing.output
 
 
-def test_send_now_needs_the_token(sqlite_url: str, tmp_path: Path) -> None:
-    config = config_file(tmp_path, sqlite_url)
+def test_send_now_needs_the_token(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
     cli(config, "seed")
     result = cli(config, "send-now", "1", env={"JINGMIN_TELEGRAM_TOKEN": ""})
     assert result.exit_code == 2 and "JINGMIN_TELEGRAM_TOKEN is not set" in result.output

@@ -6,11 +6,11 @@ import logging
 import re
 
 import pytest
-from sqlalchemy import inspect, text
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
 from bot.runtime import deduplicated
+from tests.conftest import every_row
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said, settings_for
 
 ID_NUMBER = "640104199003071234"  # checksum computed below so the test owns its data
@@ -101,7 +101,7 @@ async def test_nothing_personal_reaches_the_database_or_the_logs(
     id_number = valid_id("64010419900307123")
     assert luhn_ok(CARD)
     caplog.set_level(logging.DEBUG)
-    services, bot = await start(db_url, clock)
+    _, bot = await start(db_url, clock)
     for message in (
         said(
             f"我电话{PHONE} 身份证{id_number} 卡号{CARD} 社保卡被冻结了能帮我查下吗", addressed=True
@@ -113,11 +113,8 @@ async def test_nothing_personal_reaches_the_database_or_the_logs(
     await bot.inject(said(f"修改 1 已收到，号码{PHONE}我私下联系您", sender="王警官", group=False))
 
     raw = (PHONE, id_number, CARD)
-    engine = services.engine  # type: ignore[attr-defined]
-    with engine.connect() as conn:
-        for table in inspect(engine).get_table_names():
-            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
-                flat = re.sub(r"\s", "", " ".join(str(v) for v in row))
-                assert not any(number in flat for number in raw), (table, row)
+    for table, row in every_row(db_url):
+        flat = re.sub(r"\s", "", " ".join(str(v) for v in row))
+        assert not any(number in flat for number in raw), (table, row)
     logged = re.sub(r"\s", "", caplog.text)
     assert not any(number in logged for number in raw)
