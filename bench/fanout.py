@@ -17,11 +17,11 @@ and to any group in any 60 s window (never above the limits), peak RSS of the se
 process, time to reach 600 groups (the seed city's count) and all groups, and how many
 ledger commits the writes took.
 
-On the shared 2-core dev VM (other jobs running): 30/s reaches 28.5-28.8 msg/s (0.95-0.96
-of the limit; the broadcast ceiling is 29) at every latency; 300/s reached 0.56-0.91
-depending on the machine's load: the sending process is CPU-bound there, ~3.5 ms of CPU
-per message, about half of it in PTB/httpx's request path. Peak RSS 110 MB at 1,000
-groups, 133 MB at 10,000. ``BENCH_CONCURRENCY`` sets the fan-out's workers (default 6).
+On the shared 2-core dev VM (other jobs running), 2026-11-28: 30/s reaches 28.6-28.9
+msg/s (0.95-0.96 of the limit; the broadcast ceiling is 29) at every latency; 300/s
+reaches 289-297 msg/s (0.96-0.99) since the adapter's HTTP moved from httpx to aiohttp
+(before: 0.56-0.91, CPU-bound at ~3.5 ms per message, half of it in httpx). Peak RSS
+164 MB at 1,000 groups, 190 MB at 10,000. ``BENCH_CONCURRENCY`` sets the fan-out's workers (default 6).
 """
 
 from __future__ import annotations
