@@ -21,7 +21,8 @@ On the shared 2-core dev VM (other jobs running), 2026-11-28: 30/s reaches 28.6-
 msg/s (0.95-0.96 of the limit; the broadcast ceiling is 29) at every latency; 300/s
 reaches 289-297 msg/s (0.96-0.99) since the adapter's HTTP moved from httpx to aiohttp
 (before: 0.56-0.91, CPU-bound at ~3.5 ms per message, half of it in httpx). Peak RSS
-164 MB at 1,000 groups, 190 MB at 10,000. ``BENCH_CONCURRENCY`` sets the fan-out's workers (default 6).
+164 MB at 1,000 groups, 190 MB at 10,000. ``BENCH_CONCURRENCY`` sets the fan-out's
+workers (default 6).
 """
 
 from __future__ import annotations

@@ -444,6 +444,18 @@ class FakeTelegram:
         """A raw update (without update_id), for anything the helpers do not cover."""
         return self._push(**update)
 
+    def webhook_update(
+        self, chat_id: int, user_id: int, text: str, **options: Any
+    ) -> dict[str, Any]:
+        """``user_says`` for a bot in webhook mode: the message is in the chat as usual, but
+        its update is returned for the caller to POST to the bot's webhook (``setWebhook`` is
+        only recorded) instead of waiting for getUpdates."""
+        before = len(self._updates)
+        message = self.user_says(chat_id, user_id, text, **options)
+        if len(self._updates) == before:
+            raise ValueError(f"the bot does not see message {message['message_id']} (privacy)")
+        return self._updates.pop()
+
     # -- failure injection ----------------------------------------------------------------
 
     def fail_with_429(
