@@ -25,6 +25,7 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
+from bot.leader import one_at_a_time
 from bot.ports import ChatAdapter, Clock, SystemClock
 from bot.services import RecentQuestions, Services
 from broadcasts import officer_commands as broadcast_commands
@@ -82,7 +83,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     engine = make_engine(settings.database.url)
     migrate.prepare(engine)  # SQLite: upgraded now; PostgreSQL: must be at head already
     topics = load_topics()
-    with session(engine) as db:
+    with one_at_a_time(engine, "jingmin:start-up sync"), session(engine) as db:
         sync_config(db, settings)
         sync_faq(db, topics)
     m = settings.matcher

@@ -3,7 +3,8 @@
 The hot path (``claim``, ``mark_sent``, ...) is one conditional UPDATE per call, each in
 its own short transaction: a row moves pending -> sending only if it is still pending, so
 two workers (tasks or processes, SQLite or PostgreSQL) never take the same row; on
-PostgreSQL the UPDATE takes the row lock and a loser re-reads the row and updates nothing.
+PostgreSQL the claim selects the row ``FOR UPDATE SKIP LOCKED``, so a worker never waits
+for a row another one is taking: it moves on to the next.
 """
 
 from __future__ import annotations
@@ -482,8 +483,17 @@ def _statements() -> dict[str, Update]:
     now: BindParameter[Any] = bindparam("now")
     row: BindParameter[Any] = bindparam("delivery_id")
     return {
+        # The row is locked FOR UPDATE SKIP LOCKED: if another worker's transaction holds
+        # it, the subquery finds nothing and the claim fails at once instead of waiting
+        # (SQLite ignores FOR UPDATE: its writes are serialized anyway).
         "claim": update(t)
-        .where(t.c.id == row, t.c.state == PENDING)
+        .where(
+            t.c.id
+            == core_select(t.c.id)
+            .where(t.c.id == row, t.c.state == PENDING)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
         .values(
             state=SENDING,
             claimed_by=bindparam("worker"),

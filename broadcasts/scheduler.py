@@ -11,6 +11,12 @@
   rule (APScheduler's own grace).
 - A job only *opens* the run; the pump (every ``poll_seconds``, or at once when kicked)
   sends approval previews, plans approved stations, fans out, and tells the officers.
+- Only the leader (``bot.leader.Leadership``: a PostgreSQL advisory lock, or a ``flock``
+  beside a SQLite file) runs the jobs, the catch-up and the pump. Other workers stand by
+  and take over within about a second of the leader's death, starting as a fresh leader
+  would: catch-up, jobs, and the pump, which resumes open runs (the dead leader's rows
+  caught mid-send are declared unknown by ``recover_interrupted``, never resent). A
+  leader that loses its lock stops scheduling and starts no new sends within seconds.
 
 ``start_broadcasting(services, adapters)`` returns a handle; ``await handle.stop()``.
 """
@@ -20,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +35,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlmodel import Session
 
 from bot.db import as_utc
+from bot.leader import Leadership
 from bot.ports import ChatAdapter
 from bot.ratelimit import RateLimitedAdapter, limiter_for
 from broadcasts import ledger
@@ -45,16 +52,29 @@ log = logging.getLogger(__name__)
 
 class BroadcastHandle:
     def __init__(
-        self, broadcaster: Broadcaster, scheduler: AsyncIOScheduler, poll_seconds: float
+        self,
+        new_broadcaster: Callable[[], Broadcaster],
+        scheduler: AsyncIOScheduler,
+        poll_seconds: float,
+        leadership: Leadership,
     ) -> None:
-        self.broadcaster = broadcaster
+        self._new_broadcaster = new_broadcaster
+        self.broadcaster = self._fresh_broadcaster()
+        self._served = False  # a broadcaster that led a term was stopped: each term gets one
         self.scheduler = scheduler
         self.poll_seconds = poll_seconds
+        self.leadership = leadership
+        self.step_down_grace = 2.0  # sends in flight when leadership is lost may finish
         self._kicked = asyncio.Event()
         self._stopping = False
         self._signatures: dict[str, tuple[Any, ...]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._pump: asyncio.Task[None] | None = None
+
+    def _fresh_broadcaster(self) -> Broadcaster:
+        broadcaster = self._new_broadcaster()
         broadcaster.on_change = self.kick
+        return broadcaster
 
     def kick(self) -> None:
         """Run a pump round now rather than at the next poll."""
@@ -133,20 +153,70 @@ class BroadcastHandle:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kicked.wait(), self.poll_seconds)
 
+    async def take_office(self) -> None:
+        """Begin a term as leader: catch up on missed slots, schedule the jobs, pump."""
+        if self._served:
+            self.broadcaster = self._fresh_broadcaster()
+        self._served = True
+        self.scheduler.resume()
+        try:
+            await self.broadcaster.run_catch_up()
+            self.sync_jobs()
+        except Exception:
+            self._drop_jobs()
+            raise
+        self._pump = asyncio.get_running_loop().create_task(self._loop())
+
+    async def leave_office(self, grace: float) -> None:
+        """End the term: no more jobs or new sends; sends in flight finish (up to ``grace``)."""
+        if self._pump is not None:
+            self._pump.cancel()
+            await asyncio.gather(self._pump, return_exceptions=True)
+            self._pump = None
+        self._drop_jobs()
+        await self.broadcaster.stop(grace)
+
+    def _drop_jobs(self) -> None:
+        self.scheduler.remove_all_jobs()
+        self._signatures.clear()
+        if self.scheduler.running:
+            self.scheduler.pause()
+
+    async def _serve(self) -> None:
+        """Lead while this process holds the lock; otherwise stand by to take over."""
+        while True:
+            if not self.leadership.is_leader:
+                await self.leadership.acquired()
+                while self.leadership.is_leader:
+                    try:
+                        await self.take_office()
+                        break
+                    except Exception:
+                        log.exception("broadcast: could not start leading; retrying")
+                        await asyncio.sleep(self.poll_seconds)
+            await self.leadership.lost()
+            log.warning("broadcast: not the leader any more; scheduling and sending stopped")
+            try:
+                await self.leave_office(self.step_down_grace)
+            except Exception:  # this loop must live on: it is how we ever lead again
+                log.exception("broadcast: stepping down failed")
+
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop())
+        self._task = asyncio.get_running_loop().create_task(self._serve())
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop scheduling, let sends in flight finish (up to ``grace`` s)."""
+        """Stop scheduling, let sends in flight finish (up to ``grace`` s), step down."""
         self._stopping = True
         self.kick()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        tasks = [task for task in (self._task, self._pump) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = self._pump = None
         await self.broadcaster.stop(grace)
+        await self.leadership.release()
 
 
 def rate_limited(adapters: Mapping[str, ChatAdapter], settings: Any) -> dict[str, BroadcastSender]:
@@ -171,17 +241,26 @@ async def start_broadcasting(
     *,
     poll_seconds: float = 5.0,
     concurrency: int = 8,
+    leadership: Leadership | None = None,
 ) -> BroadcastHandle:
-    """Start the scheduler and the pump in the running event loop."""
+    """Start the scheduler and the pump in the running event loop, on the leader only.
+
+    A process that leads at once has caught up and scheduled its jobs when this returns;
+    any other stands by and takes over when the leader's lock is free.
+    """
     settings = services.settings
-    broadcaster = Broadcaster(
-        services.engine,
-        settings,
-        rate_limited(adapters, settings),
-        clock=services.clock,
-        concurrency=concurrency,
-        fail_unknown_platforms=True,
-    )
+    senders = rate_limited(adapters, settings)
+
+    def new_broadcaster() -> Broadcaster:
+        return Broadcaster(
+            services.engine,
+            settings,
+            senders,
+            clock=services.clock,
+            concurrency=concurrency,
+            fail_unknown_platforms=True,
+        )
+
     grace = max(
         1, int(timedelta(seconds=settings.broadcasts.misfire_grace_seconds).total_seconds())
     )
@@ -189,13 +268,15 @@ async def start_broadcasting(
         timezone=settings.tz,
         job_defaults={"coalesce": True, "misfire_grace_time": grace, "max_instances": 1},
     )
-    handle = BroadcastHandle(broadcaster, scheduler, poll_seconds)
-    scheduler.start()
+    leadership = leadership or Leadership(services.engine)
+    handle = BroadcastHandle(new_broadcaster, scheduler, poll_seconds, leadership)
+    scheduler.start(paused=True)  # jobs run only while leading
     try:
-        await broadcaster.run_catch_up()
-        handle.sync_jobs()
+        if await leadership.try_acquire():
+            await handle.take_office()
     except Exception:
         scheduler.shutdown(wait=False)
+        await leadership.release()
         raise
     handle.start()
     return handle

@@ -97,6 +97,24 @@ def claimed_but_not_delivered(engine: Engine, fake: FakeTelegram) -> list[str]:
     return [chat for chat in sending if not fake.sent_to(int(chat))]
 
 
+async def sigkill_outside_the_window(
+    pid: int, engine: Engine, fake: FakeTelegram, rng: random.Random
+) -> int:
+    """SIGKILL ``pid`` here, or a little later if it stands in the claim-to-request window
+    (see the module docstring); returns how many times the kill was moved."""
+    moved = 0
+    while True:
+        os.kill(pid, signal.SIGSTOP)
+        await asyncio.sleep(0.03)  # the server finishes any request already written
+        if not claimed_but_not_delivered(engine, fake):
+            os.kill(pid, signal.SIGKILL)
+            return moved
+        moved += 1
+        os.kill(pid, signal.SIGCONT)
+        # Let it settle back into its stride (a resumed process first catches up).
+        await asyncio.sleep(rng.uniform(0.01, 0.06))
+
+
 async def wait_for_first_send(
     fake: FakeTelegram, before: int, proc: asyncio.subprocess.Process
 ) -> None:
@@ -134,16 +152,7 @@ async def test_sigkill_at_random_points_leaves_exactly_one_copy_per_group(
         if proc.returncode is not None:
             finished = True  # it got to the end before we got to it
             break
-        while True:
-            os.kill(proc.pid, signal.SIGSTOP)
-            await asyncio.sleep(0.03)  # the server finishes any request already written
-            if not claimed_but_not_delivered(engine, fake):
-                os.kill(proc.pid, signal.SIGKILL)
-                break
-            moved += 1
-            os.kill(proc.pid, signal.SIGCONT)
-            # Let it settle back into its stride (a resumed process first catches up).
-            await asyncio.sleep(rng.uniform(0.01, 0.06))
+        moved += await sigkill_outside_the_window(proc.pid, engine, fake, rng)
         await proc.wait()
         kills += 1
         progress_at_kill.append(len(fake.sent))
