@@ -23,7 +23,7 @@ from bot.config import (
 from bot.db import Escalation, Officer, session
 from bot.dispatcher import Dispatcher
 from bot.events import ChatRef, Event, IncomingMessage, Outgoing
-from bot.inbox import first_time
+from bot.inbox import UpdateLedger
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
 from bot.ports import ChatAdapter
@@ -91,10 +91,12 @@ def build_adapters(
 
 
 def deduplicated(services: Services, dispatcher: Dispatcher) -> Callable[[Event], Awaitable[None]]:
+    ledger = UpdateLedger(services.engine)
+
     async def on_event(event: Event) -> None:
         if isinstance(event, IncomingMessage):
             services.metrics.messages.labels(event.chat.platform).inc()
-        if first_time(services.engine, event):  # one small insert: cheaper than a thread hop
+        if await ledger.first_time(event):
             await dispatcher(event)
 
     return on_event
@@ -175,10 +177,19 @@ async def run_bot(
         async def report() -> None:
             await dispatcher.send_all(await due_weekly_reports(services))
 
+        def on_leader(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+            """Reminders, reports and purges run in one worker: the broadcast leader."""
+
+            async def run() -> None:
+                if broadcasting.leadership.is_leader:
+                    await job()
+
+            return run
+
         timers = [
-            asyncio.create_task(every(tick_seconds, remind, "ticket reminders")),
-            asyncio.create_task(every(24 * 3600, purge, "retention purge")),
-            asyncio.create_task(every(600, report, "weekly reports")),
+            asyncio.create_task(every(tick_seconds, on_leader(remind), "ticket reminders")),
+            asyncio.create_task(every(24 * 3600, on_leader(purge), "retention purge")),
+            asyncio.create_task(every(600, on_leader(report), "weekly reports")),
             asyncio.create_task(every(1.0, write_question_log, "question log")),
         ]
         operations = settings.operations
