@@ -15,9 +15,10 @@ the Bot API puts it into every request URL (see ``_guard_logs``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -46,7 +47,13 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
+from telegram.ext import (
+    Application,
+    BaseUpdateProcessor,
+    ContextTypes,
+    ExtBot,
+    TypeHandler,
+)
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram_http import AiohttpRequest
@@ -283,7 +290,42 @@ class PollingOptions:
     long_poll_seconds: float = 30.0  # getUpdates waits this long on the server when idle
     poll_interval: float = 0.0  # pause between getUpdates calls
     request_timeout: float = 10.0  # connect/read/write timeout of ordinary API calls
-    concurrent_updates: int = 1  # 1 keeps each chat's messages in order
+    # Updates of different chats handled at once (each chat's still one by one, in order):
+    # while one waits for the database or a sendMessage, others go ahead.
+    concurrent_updates: int = 64
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Runs up to ``max_concurrent_updates`` updates at once, but never two of one chat:
+    a chat's updates are handled in the order they arrived (a resident's follow-up after
+    their question, an officer's answer after 修改)."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, updates holding it
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._chats.get(chat.id) or (asyncio.Lock(), 0)
+        self._chats[chat.id] = (lock, users + 1)
+        try:
+            async with lock:  # asyncio.Lock is FIFO: arrival order is kept
+                await coroutine
+        finally:
+            lock, users = self._chats[chat.id]
+            if users == 1:
+                del self._chats[chat.id]
+            else:
+                self._chats[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,7 +436,7 @@ class TelegramAdapter:
             .base_url(self._base_url)
             .base_file_url(self._base_file_url)
             .job_queue(None)  # our scheduler owns time; PTB's JobQueue would be a second one
-            .concurrent_updates(self._polling.concurrent_updates)
+            .concurrent_updates(ChatOrderedProcessor(self._polling.concurrent_updates))
             # PTB adds the long-poll time to getUpdates' read timeout itself.
             .request(AiohttpRequest(pool_size=CONNECTIONS, timeout=timeout))
             .get_updates_request(AiohttpRequest(pool_size=1, timeout=timeout))
