@@ -307,3 +307,35 @@ def test_a_claim_skips_a_row_locked_by_another_transaction_without_waiting(
         assert ledger.claim_on(conn, row.id, "w2", slot)  # type: ignore[arg-type]
     (claimed,) = deliveries(engine)
     assert (claimed.state, claimed.claimed_by) == ("sending", "w2")
+
+
+async def test_ticket_reminders_come_from_the_leader_only(db_url: str) -> None:
+    """A standby sends no reminder for an overdue ticket (two workers would both send it);
+    once it leads, it does."""
+    from bot.runtime import run_bot
+    from tests.integration.test_flow import Clock, said, start
+    from tests.integration.test_flow import settings_for as flow_settings
+
+    an_hour_ago = Clock()
+    an_hour_ago.at = datetime.now(UTC) - timedelta(hours=1)
+    services, residents = await start(db_url, an_hour_ago)
+    await residents.inject(said("/bind", sender="王警官", at=an_hour_ago.at))
+    await residents.inject(said("楼下有人在撬电动车 现在还在", at=an_hour_ago.at))
+    other_worker = fast(services.engine)
+    assert await other_worker.try_acquire()
+
+    worker, stop = FakeAdapter(), asyncio.Event()
+    running = asyncio.create_task(
+        run_bot(flow_settings(db_url), {"console": worker}, stop=stop, tick_seconds=0.1)
+    )
+    try:
+        await asyncio.sleep(1.0)
+        assert not [out for out in worker.sent if "⏰" in out.text]
+        await other_worker.release()
+        async with asyncio.timeout(10):
+            while not [out for out in worker.sent if "⏰" in out.text]:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await running
+        services.engine.dispose()
