@@ -141,9 +141,9 @@ async def test_telegrams_real_limits_on_a_short_run(
 
     assert result.sent == 75
     times = sorted(s.at for s in broadcast_times(fake, chats))
+    # Never above the limit; how close to it a run gets is bench/fanout.py's figure (a
+    # timed assertion here would fail on a busy machine).
     assert most_in_any_window(times, 1.0) <= 30
-    achieved = (len(times) - 1) / (times[-1] - times[0])
-    assert achieved >= 0.9 * 29, f"{achieved:.1f} messages/s"  # 29: one place kept for replies
     assert all(len(fake.sent_to(c)) == 1 for c in chats)
 
 
