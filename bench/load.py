@@ -1,6 +1,6 @@
 """Sustained resident traffic over 2,000 groups: SQLite and PostgreSQL, one and two workers.
 
-    .venv/bin/python bench/load.py [--groups 2000] [--rates 100,200,300,400,500,600]
+    .venv/bin/python bench/load.py [--groups 2000] [--rates 100,200,300,350,...,700]
                      [--seconds 10] [--burst 3000] [--only sqlite1,pg1,pg2] [--quick]
                      [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
@@ -62,10 +62,18 @@ workers and PostgreSQL compete for the same cores, so the figures are noisy; the
 rows say how much.
 
 Targets (issue 7): max sustained rate >= 300 msg/s with p99 <= 100 ms on one worker;
-two workers on PostgreSQL >= 1.6 x one, on burst throughput (the ratio of max sustained
-rates is shown too, but it moves in whole ramp steps). Exit status 1 when a worker does
-not start or exits, refuses an update, or replies go missing (none arrives for 10 s while
-some are outstanding); missed targets only show as ✗. About 90 s per configuration.
+two workers on PostgreSQL >= 1.6 x one, judged on burst throughput (the ratio of max
+sustained rates is shown beside it; it moves in ramp steps, 50 msg/s near the top, and
+also depends on how saturated the whole machine is). On this machine the burst ratio
+cannot reach 1.6 however well the workers scale. The driver and the
+fake server in this process need b ~ 0.7 ms of CPU per message, PostgreSQL p ~ 0.1 ms,
+a worker c ~ 1.8 ms. One worker's burst keeps it at u ~ 0.95 of a core: R1 = u / c. Two
+workers can at best fill both cores: R2 <= 2 / (c + b + p). So R2 / R1 <= 2c / (u (c +
+b + p)) ~ 1.5, which is what the bench measures (1.44 and 1.53 on 2026-11-28).
+
+Exit status 1 when a worker does not start or exits, refuses an update, or replies go
+missing (none arrives for 10 s while some are outstanding); missed targets only show as
+✗. About two minutes per configuration.
 ``--quick`` (200 groups, 100 and 200 msg/s for 3 s, a burst of 400; about 20 s per
 configuration) checks the whole path; its figures mean little.
 """
@@ -75,6 +83,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import math
 import os
 import platform
@@ -133,7 +142,12 @@ webhook_url = "https://bot.example/{path}"
 webhook_listen = "127.0.0.1"
 webhook_port = {port}
 """
-FULL = {"groups": 2000, "rates": "100,200,300,400,500,600", "seconds": 10.0, "burst": 3000}
+FULL = {
+    "groups": 2000,
+    "rates": "100,200,300,350,400,450,500,550,600,700",
+    "seconds": 10.0,
+    "burst": 3000,
+}
 QUICK = {"groups": 200, "rates": "100,200", "seconds": 3.0, "burst": 400}
 
 
@@ -376,6 +390,11 @@ class Load:
         self.label, self.workers, self.driver, self.db = label, workers, driver, db
 
     async def measure(self, load: Coroutine[Any, Any, Phase], what: str, rate: float) -> Step:
+        # This process's heap (every message the fake keeps) grows step by step; a full
+        # collection over it would pause the driver and the fake server, and the pause
+        # would be counted as the bot's latency. Frozen objects are not walked again.
+        gc.collect()
+        gc.freeze()
         backends = {pid: _cpu(pid) for pid in self.db.backends()}
         machine, wall, bench = busy_cpu_seconds(), time.monotonic(), time.process_time()
         workers = [cpu_seconds(worker.pid) for worker in self.workers]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import tomllib
@@ -32,6 +33,7 @@ from bot.ratelimit import RateLimitedAdapter, limiter_for
 from bot.services import Services
 from bot.templates import render
 from broadcasts.scheduler import start_broadcasting
+from guard.detect import check
 from handlers.reminders import due_reminders
 from handlers.reports import due_weekly_reports
 
@@ -204,6 +206,7 @@ async def run_bot(
             log.info(
                 "healthz and metrics on %s:%s", operations.metrics_host, operations.metrics_port
             )
+        settle_memory(services)
         await stop.wait()
         log.info("stopping")
         for timer in timers:
@@ -216,6 +219,18 @@ async def run_bot(
             await adapter.stop()
         services.questions.flush(services.engine)
         services.engine.dispose()
+
+
+def settle_memory(services: Services) -> None:
+    """Build the lazy tables now (jieba's dictionary, the pinyin index, the guard's rules),
+    then hide everything loaded at start-up from the garbage collector (``gc.freeze``):
+    a full collection walked those ~300,000 objects for ~80 ms, stalling every reply in
+    flight, and under load that pause was the p99."""
+    sample = "身份证丢了怎么补办"
+    services.matcher.decide(sample, addressed=False)
+    check(sample)
+    gc.collect()
+    gc.freeze()
 
 
 def admin_alerts(services: Services, text: str) -> list[Outgoing]:
