@@ -13,7 +13,8 @@ What runs where (no bot shares an event loop with the server or with the other b
   one token would get 409 Conflict), so both bots can stay up and take turns;
 - the bare bot: a minimal PTB ``Application`` (written to a temp file) with one
   ``MessageHandler`` that replies "ok" to every text message, as a reply to it, with the
-  same base URL, long-poll time, timeouts, ``concurrent_updates`` and allowed updates as
+  same base URL, long-poll time, timeouts, number of updates handled at once
+  (``concurrent_updates``; ours also keeps each chat's in order) and allowed updates as
   our adapter (``bot.adapters.telegram.PollingOptions`` defaults, as `jingmin run` uses);
 - our bot: ``python -m bot run --config <temp config>`` with JINGMIN_TELEGRAM_TOKEN in the
   environment, unchanged: PTB -> adapter -> dedup row in SQLite -> dispatcher -> guard,
