@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
-from bot.db import SeenUpdate, utcnow
+from bot.db import SeenUpdate, commit_without_flush_wait, utcnow
 from bot.events import ButtonPress, Event, IncomingMessage
 
 Key = tuple[str, str, str]  # platform, chat id (or "callback"), message or callback id
@@ -42,6 +42,9 @@ def record_new(engine: Engine, keys: Sequence[Key]) -> set[Key]:
     now = utcnow()
     rows = [{"platform": p, "chat_id": c, "message_id": m, "seen_at": now} for p, c, m in set(keys)]
     with engine.begin() as connection:
+        # If PostgreSQL itself crashed right after, a redelivered message could be
+        # answered twice: rare, and better than every message waiting for the disk.
+        commit_without_flush_wait(connection)
         # executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs.
         result = connection.execute(_insert_new(engine.dialect.name), rows)
         return {(p, c, m) for p, c, m in result}

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from bot.config import Settings, StationSettings
-from bot.db import QuestionEvent
+from bot.db import QuestionEvent, commit_without_flush_wait
 from bot.observability import Metrics
 from bot.ports import Clock
 from faq.knowledge import FaqTopic
@@ -94,6 +94,7 @@ class QuestionLog:
             return
         rows, self.pending = self.pending, []
         with engine.begin() as connection:
+            commit_without_flush_wait(connection)
             connection.execute(insert(QuestionEvent), rows)
 
 
