@@ -96,6 +96,8 @@ _URL_LOGGERS = (
 # Retrying a send that failed before Telegram answered (connection refused, 5xx) is safe.
 _NETWORK_RETRY_SECONDS = 5.0
 CONNECTIONS = 256  # to the Bot API for sends, as PTB's own default pool
+# Updates PTB may hand over before ours have run (each is a small waiting task).
+_WAITING_UPDATES = 10_000
 
 PRIVACY_MODE_WARNING = (
     "the bot cannot see ordinary group messages (privacy mode is on), only commands, "
@@ -296,23 +298,28 @@ class PollingOptions:
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Runs up to ``max_concurrent_updates`` updates at once, but never two of one chat:
-    a chat's updates are handled in the order they arrived (a resident's follow-up after
-    their question, an officer's answer after 修改)."""
+    """Runs up to ``places`` updates at once, but never two of one chat: a chat's updates
+    are handled in the order they arrived (a resident's follow-up after their question, an
+    officer's answer after 修改). An update waits for its chat's turn before it takes a
+    place, so a group flooded with messages holds one place and the other groups are
+    answered meanwhile. (PTB's own limit is taken before ``do_process_update`` runs, i.e.
+    before the chat's turn, so it is set high and ours does the limiting.)"""
 
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, updates holding it
+    def __init__(self, places: int) -> None:
+        super().__init__(_WAITING_UPDATES)
+        self._places = asyncio.Semaphore(places)
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, updates waiting on it
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._places:
+                await coroutine
             return
         lock, users = self._chats.get(chat.id) or (asyncio.Lock(), 0)
         self._chats[chat.id] = (lock, users + 1)
         try:
-            async with lock:  # asyncio.Lock is FIFO: arrival order is kept
+            async with lock, self._places:  # asyncio.Lock is FIFO: arrival order is kept
                 await coroutine
         finally:
             lock, users = self._chats[chat.id]

@@ -44,3 +44,20 @@ async def test_each_chat_in_order_chats_at_once() -> None:
     assert most_at_once > 1  # different chats did overlap
     assert most_at_once <= 4  # but never two of one chat
     assert not processor._chats  # no lock left behind for idle chats
+
+
+async def test_a_flooded_group_does_not_hold_up_the_others() -> None:
+    processor = ChatOrderedProcessor(4)
+    finished: list[int] = []
+
+    async def handle(chat_id: int) -> None:
+        await asyncio.sleep(0.002)
+        finished.append(chat_id)
+
+    flood = [update(n, -1) for n in range(40)]
+    quiet = update(40, -2)  # arrives after the whole flood
+    await asyncio.gather(
+        *(processor.process_update(u, handle(-1)) for u in flood),
+        processor.process_update(quiet, handle(-2)),
+    )
+    assert finished.index(-2) < 5  # not behind the 40 messages of the flooded group
