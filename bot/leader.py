@@ -60,9 +60,22 @@ def lock_key(name: str) -> int:
 
 @contextmanager
 def one_at_a_time(engine: Engine, name: str) -> Iterator[None]:
-    """Workers run the block one after another (PostgreSQL: a session advisory lock on a
-    connection of its own, e.g. around the start-up sync, whose select-then-insert two
-    workers starting together would otherwise both do). Elsewhere: no lock."""
+    """Workers run the block one after another (e.g. the start-up sync, whose
+    select-then-insert two workers starting together would otherwise both do).
+    PostgreSQL: a session advisory lock on a connection of its own; a SQLite file: a
+    blocking ``flock`` beside it; an in-memory database has one process: no lock."""
+    if engine.dialect.name == "sqlite":
+        path = _beside_database(engine, ".sync")
+        if path is None:
+            yield
+            return
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+        return
     if engine.dialect.name != "postgresql":
         yield
         return
@@ -171,16 +184,22 @@ class AdvisoryLock:
                 log.debug("leader: closing the lock's connection failed", exc_info=True)
 
 
+def _beside_database(engine: Engine, suffix: str) -> Path | None:
+    """``<SQLite file><suffix>``; None for an in-memory database."""
+    database = engine.url.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        return None
+    return Path(database).with_name(Path(database).name + suffix)
+
+
 def lock_for(engine: Engine, name: str) -> _Lock:
     url = engine.url
     dialect = engine.dialect.name
     if dialect == "postgresql":
         return AdvisoryLock(url, lock_key(name))
     if dialect == "sqlite":
-        database = url.database or ""
-        if database in ("", ":memory:") or database.startswith("file::memory:"):
-            return _AlwaysLeader()
-        return FileLock(Path(database).with_name(Path(database).name + ".leader"))
+        path = _beside_database(engine, ".leader")
+        return _AlwaysLeader() if path is None else FileLock(path)
     log.warning("leader: no lock on %s; run one worker only (several need PostgreSQL)", dialect)
     return _AlwaysLeader()
 

@@ -161,7 +161,6 @@ async def test_a_leader_whose_connection_is_lost_steps_down(engine: Engine, db_u
         await other.release()
 
 
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_workers_starting_together_sync_the_config_one_after_another(
     engine: Engine,
 ) -> None:
