@@ -10,7 +10,7 @@ For each pending delivery row a worker task:
 3. sends, and marks the row sent with the platform's message id (or failed with the
    reason).
 
-Writes go through one ``LedgerWriter`` thread with group commit: a claim waits until it
+Writes go through one ``bot.groupcommit.GroupCommit`` thread: a claim waits until it
 is committed (durable before the send), but every write queued meanwhile shares that
 commit, and the "sent" mark is posted without waiting. The event loop — which also
 answers residents — never blocks on the disk.
@@ -65,15 +65,15 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from bot.events import ChatRef, Outgoing, SentRef
+from bot.groupcommit import GroupCommit
 from bot.ports import ChatGone, ChatMovedTo, Clock, RetryLater, SendError, SystemClock
 from bot.ratelimit import DailyCapReached
 from broadcasts import ledger
@@ -133,96 +133,6 @@ class StopFanOut(Exception):
     """Stop taking rows (e.g. the WeChat daily cap): what is left stays pending."""
 
 
-T = TypeVar("T")
-
-
-def _log_failed_write(future: asyncio.Future[object]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("broadcast: a ledger write failed", exc_info=future.exception())
-
-
-class LedgerWriter:
-    """Delivery-row writes from all workers, on one thread, committed together.
-
-    Each write waits until its own transaction is committed (a claim is durable before
-    the send), but every write queued meanwhile shares that commit, so the cost of an
-    fsync is paid once per batch rather than twice per message, and the event loop (the
-    bot's replies to residents) never waits for the disk.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="broadcast-ledger")
-        self._queue: list[tuple[Callable[[Connection], Any], Any, asyncio.Future[Any]]] = []
-        self._draining: asyncio.Task[None] | None = None
-        self.commits = 0
-        self.writes = 0
-
-    async def write(
-        self,
-        op: Callable[[Connection], T],
-        undo: Callable[[Connection], object] | None = None,
-    ) -> T:
-        """Run ``op`` in the next batch; ``undo`` runs if the caller gave up waiting
-        (cancelled) and ``op`` returned something true, e.g. releases a claim."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.append((op, undo, future))
-        if self._draining is None or self._draining.done():
-            self._draining = loop.create_task(self._drain())
-        return await future
-
-    def post(self, op: Callable[[Connection], object]) -> None:
-        """Queue ``op`` for the next batch without waiting for it (``close`` waits).
-
-        For the "sent" mark: it records what already happened, so the worker need not
-        wait for the disk before taking its next row. A crash before the batch commits
-        leaves the row "sending", i.e. delivery unknown and never resent.
-        """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[object] = loop.create_future()
-        future.add_done_callback(_log_failed_write)
-        self._queue.append((op, None, future))
-        if self._draining is None or self._draining.done():
-            self._draining = loop.create_task(self._drain())
-
-    async def run(self, work: Callable[[], T]) -> T:
-        """Other database work, on the same thread, so writers never compete."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
-
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                results = await loop.run_in_executor(
-                    self._executor, self._apply, [op for op, _, _ in batch]
-                )
-            except Exception as error:
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_, undo, future), result in zip(batch, results, strict=True):
-                if future.cancelled():
-                    if undo is not None and result:
-                        self._queue.append((undo, None, loop.create_future()))
-                else:
-                    future.set_result(result)
-
-    def _apply(self, ops: list[Callable[[Connection], Any]]) -> list[Any]:
-        with self.engine.begin() as conn:
-            results = [op(conn) for op in ops]
-        self.commits += 1
-        self.writes += len(ops)
-        return results
-
-    async def close(self) -> None:
-        while self._draining is not None and not self._draining.done():
-            await asyncio.shield(self._draining)
-        self._executor.shutdown(wait=True)
-
-
 class FanOut:
     def __init__(
         self,
@@ -248,7 +158,7 @@ class FanOut:
         self.lease, self.page = lease, page
         self._stopping = asyncio.Event()
         self._random = random.Random()
-        self.last_writer: LedgerWriter | None = None
+        self.last_writer: GroupCommit | None = None
 
     def stop_taking_rows(self) -> None:
         """Finish the sends in flight, start no new ones (a graceful shutdown)."""
@@ -277,7 +187,7 @@ class FanOut:
         state = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
         tracker = _Tracker(state, progress)
         tracker.report()
-        writer = LedgerWriter(self.engine)
+        writer = GroupCommit(self.engine, "broadcast-ledger")
         try:
             while not self._stopping.is_set():
                 moved = await self._pass(writer, campaign_id, slot, chosen, text_for, tracker)
@@ -293,7 +203,7 @@ class FanOut:
 
     async def _pass(
         self,
-        writer: LedgerWriter,
+        writer: GroupCommit,
         campaign_id: int,
         slot: datetime,
         platforms: list[str],
@@ -358,7 +268,7 @@ class FanOut:
         return handled
 
     async def _fail(
-        self, writer: LedgerWriter, row: DeliveryRow, reason: str, *, retire: bool = False
+        self, writer: GroupCommit, row: DeliveryRow, reason: str, *, retire: bool = False
     ) -> str:
         group = row.group_id if retire else None
         await writer.write(
@@ -373,7 +283,7 @@ class FanOut:
         return FAILED
 
     async def _deliver(
-        self, writer: LedgerWriter, row: DeliveryRow, text_for: TextFor
+        self, writer: GroupCommit, row: DeliveryRow, text_for: TextFor
     ) -> str | None:
         """One row to its end state; returns it (None if another worker had the row)."""
         sender = self.senders[row.platform]
