@@ -93,7 +93,6 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
 import zlib
 from collections import Counter
 from collections.abc import Coroutine, Iterator
@@ -201,22 +200,13 @@ def database(setup: Setup, tmp: Path, pg_url: str) -> Iterator[Database]:
     if setup.database == "sqlite":
         yield Database(f"sqlite:///{tmp / f'{setup.key}.db'}")
         return
-    import sqlalchemy
+    from tests.fakes.databases import NoPostgreSQL, throwaway_database
 
-    admin = sqlalchemy.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"jingmin_bench_{uuid.uuid4().hex[:12]}"
     try:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    except sqlalchemy.exc.OperationalError as exc:
-        admin.dispose()
-        raise BenchError(f"no PostgreSQL server answers at {pg_url}: {exc.orig}") from None
-    try:
-        yield Database(pg_url.rsplit("/", 1)[0] + f"/{name}", name, admin)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with throwaway_database(pg_url, "jingmin_bench") as (url, admin):
+            yield Database(url, url.rsplit("/", 1)[1], admin)
+    except NoPostgreSQL as missing:
+        raise BenchError(str(missing)) from None
 
 
 def seed(url: str, config: Path, groups: list[tuple[int, str]]) -> None:

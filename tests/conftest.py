@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,37 +26,13 @@ def shared_file(relative: str) -> Path:
 @contextmanager
 def fresh_postgresql_database() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    import sqlalchemy
+    from tests.fakes.databases import NoPostgreSQL, throwaway_database
 
-    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"jingmin_test_{uuid.uuid4().hex[:12]}"
     try:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    except sqlalchemy.exc.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server answers at {PG_ADMIN_URL}: {exc.orig}")
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def every_row(url: str) -> list[tuple[str, tuple[object, ...]]]:
-    """Every row of every table as (table, values), on any backend (to look for leaks)."""
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [
-                (table, tuple(row))
-                for table in sqlalchemy.inspect(conn).get_table_names()
-                for row in conn.execute(sqlalchemy.text(f'SELECT * FROM "{table}"'))
-            ]
-    finally:
-        engine.dispose()
+        with throwaway_database(PG_ADMIN_URL, "jingmin_test") as (url, _):
+            yield url
+    except NoPostgreSQL as missing:
+        pytest.skip(str(missing))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
