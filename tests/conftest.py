@@ -35,6 +35,22 @@ def fresh_postgresql_database() -> Iterator[str]:
         pytest.skip(str(missing))
 
 
+def every_row(url: str) -> list[tuple[str, tuple[object, ...]]]:
+    """Every row of every table as (table, values), on any backend (to look for leaks)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [
+                (table, tuple(row))
+                for table in sqlalchemy.inspect(conn).get_table_names()
+                for row in conn.execute(sqlalchemy.text(f'SELECT * FROM "{table}"'))
+            ]
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database per test: a SQLite file, or a new, migrated PostgreSQL database."""
