@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ from bot.events import (
     Outgoing,
 )
 from bot.ports import ChatGone, ChatMovedTo, RetryLater
-from tests.e2e.conftest import FAST_POLLING, EventInbox
+from tests.e2e.conftest import FAST_POLLING, EventInbox, free_port
 from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -320,9 +319,7 @@ async def test_wrong_token_is_a_setup_error_without_the_token(
 
 
 async def test_unreachable_api_is_a_setup_error(inbox: EventInbox) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nobody listens on it
     adapter = TelegramAdapter(
         "6543210987:AAFakeTokenForTestsOnly-0123456789abcd",
         api_base_url=f"http://127.0.0.1:{port}/bot",

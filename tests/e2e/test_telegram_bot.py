@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import every_row
+from tests.e2e.conftest import free_port, switch_to_webhook
 from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -253,24 +254,13 @@ async def test_command_menu_is_offered(tmp_path: Path, db_url: str, bot_log: Pat
 
 
 async def test_webhook_mode_checks_the_secret(tmp_path: Path, db_url: str, bot_log: Path) -> None:
-    import socket
-
     import aiohttp
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     async with FakeTelegram() as server:
         officer = server.add_user("王", "警官")
         config = write_config(tmp_path, db_url, server.api_base_url, officer)
-        config.write_text(
-            config.read_text(encoding="utf-8").replace(
-                "enabled = true",
-                f'enabled = true\nmode = "webhook"\nwebhook_url = "https://bot.example/tg/hook"\n'
-                f"webhook_port = {port}",
-            ),
-            encoding="utf-8",
-        )
+        switch_to_webhook(config, "https://bot.example/tg/hook", port)
         bot = BotProcess(config, server.token, bot_log)
         secret = "s3cret-token_1"
         os.environ["JINGMIN_TELEGRAM_WEBHOOK_SECRET"] = secret

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from bot.db import as_utc
 from broadcasts import ledger
 from broadcasts.models import to_db
 from broadcasts.render import rotation_source
+from tests.e2e.conftest import free_port, switch_to_webhook
 from tests.e2e.test_broadcast_kill import GROUPS, sigkill_outside_the_window, write_config
 from tests.e2e.test_broadcast_support import (
     add_campaign,
@@ -44,27 +44,13 @@ DUE_AFTER = timedelta(seconds=8)  # both workers are up by then
 TAKEOVER_BOUND = 10.0  # seconds from the kill to the standby's first broadcast
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def worker(name: str, tmp_path: Path, db_url: str, fake: FakeTelegram) -> BotProcess:
     """A ``jingmin run`` process in webhook mode on a port of its own."""
     folder = tmp_path / name
     folder.mkdir()
     config = folder / "config.toml"
     write_config(config, db_url, fake.api_base_url)
-    config.write_text(
-        config.read_text(encoding="utf-8").replace(
-            "enabled = true",
-            f'enabled = true\nmode = "webhook"\nwebhook_url = "https://bot.example/tg/{name}"\n'
-            f"webhook_port = {free_port()}",
-        ),
-        encoding="utf-8",
-    )
+    switch_to_webhook(config, f"https://bot.example/tg/{name}", free_port())
     return BotProcess(config, fake.token, folder / "bot.log")
 
 
