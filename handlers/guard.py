@@ -4,7 +4,9 @@ numbers get a kind reminder. In private, residents can ask the bot to check a me
 from __future__ import annotations
 
 import re
+from functools import cache
 
+from bot.config import StationSettings
 from bot.db import Officer, session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
@@ -19,7 +21,12 @@ CHECK_COMMAND = re.compile(r"^\s*(/check|检查|查一查|鉴定)(@\S+)?\s*", re
 
 def _exempt_numbers(services: Services) -> frozenset[str]:
     """The stations' public phone numbers, as digits: posting them is not personal data."""
-    return frozenset(re.sub(r"\D", "", s.phone) for s in services.settings.stations)
+    return _phone_digits(services.settings.stations)
+
+
+@cache  # the settings are frozen: worked out once, not for every message
+def _phone_digits(stations: tuple[StationSettings, ...]) -> frozenset[str]:
+    return frozenset(re.sub(r"\D", "", s.phone) for s in stations)
 
 
 async def on_group_message(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
