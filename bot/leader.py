@@ -69,9 +69,9 @@ def one_at_a_time(engine: Engine, name: str) -> Iterator[None]:
         if path is None:
             yield
             return
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _flocked(path, wait=True)
+        assert fd is not None  # a waiting flock returns locked or raises
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)  # releases the flock
@@ -85,6 +85,21 @@ def one_at_a_time(engine: Engine, name: str) -> Iterator[None]:
             yield
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(name)})
+
+
+def _flocked(path: Path, *, wait: bool) -> int | None:
+    """An open descriptor of ``path`` holding an exclusive ``flock`` (closing it unlocks);
+    None if another process holds it and ``wait`` is False."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 class _Lock(Protocol):
@@ -114,15 +129,9 @@ class FileLock:
     def try_lock(self) -> bool:
         if self._fd is not None:
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        fd = _flocked(self.path, wait=False)
+        if fd is None:
             return False
-        except BaseException:
-            os.close(fd)
-            raise
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
