@@ -571,11 +571,6 @@ def mark_sent(
         mark_sent_on(conn, delivery_id, worker, message_id, now)
 
 
-def release(engine: Engine, delivery_id: int, worker: str, reason: str, now: datetime) -> None:
-    with engine.begin() as conn:
-        release_on(conn, delivery_id, worker, reason, now)
-
-
 def mark_failed(
     engine: Engine,
     delivery_id: int,
