@@ -36,7 +36,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,20 +276,29 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await _read_params(request)
         try:
-            if request.match_info["token"] != self.token:
-                raise ApiError(401, "Unauthorized")
-            handler = self._methods.get(method.lower())
-            if handler is None:
-                raise ApiError(404, "Not Found")
-            result = handler(params)
+            result = self.call(request.match_info["token"], method, params)
             if inspect.isawaitable(result):
                 result = await result
             status, body = 200, {"ok": True, "result": result}
         except ApiError as error:
             status, body = error.code, error.body()
+        self.record(method, params, status)
+        return web.json_response(body, status=status, dumps=_dumps)
+
+    def call(self, token: str, method: str, params: dict[str, Any]) -> Any:
+        """A Bot API method's result, or an awaitable of it (getUpdates); ApiError when the
+        real API would refuse. The HTTP side is the caller's (aiohttp here, bench/wire.py)."""
+        if token != self.token:
+            raise ApiError(401, "Unauthorized")
+        handler = self._methods.get(method.lower())
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        return handler(params)
+
+    def record(self, method: str, params: dict[str, Any], status: int) -> None:
+        """Note a finished call for tests (``calls``) and wake whoever waits on a change."""
         self.calls.append(ApiCall(method, params, status, time.monotonic()))
         self._changed()
-        return web.json_response(body, status=status, dumps=_dumps)
 
     # -- building the world ---------------------------------------------------------------
 
@@ -915,16 +924,21 @@ _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:
-    params: dict[str, Any] = {k: _decode(k, v) for k, v in request.query.items()}
+    params = decode_params(request.query.items())
     if request.content_type == "application/json":
         if request.can_read_body:
             params.update(await request.json())
     elif request.can_read_body:
         form = await request.post()
-        params.update({k: _decode(k, v) for k, v in form.items() if isinstance(v, str)})
+        params.update(decode_params((k, v) for k, v in form.items() if isinstance(v, str)))
         # Uploaded files (sendPhoto): kept as bytes for tests to inspect.
         params.update({k: v.file.read() for k, v in form.items() if isinstance(v, web.FileField)})
     return params
+
+
+def decode_params(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Query or form fields as PTB means them: JSON objects, numbers and booleans typed."""
+    return {key: _decode(key, value) for key, value in pairs}
 
 
 def _decode(key: str, value: str) -> Any:
