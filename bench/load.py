@@ -11,15 +11,19 @@ only: SQLite is meant for one process).
 
 What runs where:
 
-- this process: the fake Bot API server (``tests.fakes.telegram_server.FakeTelegram``,
-  aiohttp on 127.0.0.1, a fresh one per configuration), which answers the workers' API
-  calls (getMe, setWebhook, sendMessage, ...), and the load driver, which plays Telegram's
-  side of webhook mode: it creates each resident's message in the fake
+- this process: the fake Bot API (``tests.fakes.telegram_server.FakeTelegram``, a fresh one
+  per configuration, served on 127.0.0.1 by ``bench/wire.py``), which answers the workers'
+  API calls (getMe, setWebhook, sendMessage, ...), and the load driver, which plays
+  Telegram's side of webhook mode: it creates each resident's message in the fake
   (``FakeTelegram.webhook_update``; the fake only records setWebhook) and POSTs the update
-  JSON to a worker's webhook with the ``X-Telegram-Bot-Api-Secret-Token`` header, over one
-  shared keep-alive aiohttp session (at most 100 requests in flight). Updates are routed by
-  chat id, as a proxy with hash-based upstreams would (crc32 of the id modulo the workers):
-  a group always goes to the same worker;
+  JSON to a worker's webhook with the ``X-Telegram-Bot-Api-Secret-Token`` header, over
+  keep-alive connections (``bench/wire.py``'s ``WebhookPool``; 100 in all, split between
+  the workers, one request at a time each). Updates are routed by chat id, as a proxy with
+  hash-based upstreams would (crc32 of the id modulo the workers): a group always goes to
+  the same worker. ``bench/wire.py`` rather than aiohttp because this process stands in for
+  Telegram and the proxy, which in real use run elsewhere, yet here takes CPU from the
+  workers: through aiohttp it needed about 1 ms per message, through ``bench/wire.py``
+  about 0.5 ms (measured on 2026-11-28; see the ratio below);
 - the workers: ``python -m bot run --config <temp config>`` each, unchanged, with
   JINGMIN_TELEGRAM_TOKEN and JINGMIN_TELEGRAM_WEBHOOK_SECRET in the environment and
   ``[telegram] mode = "webhook"``, each listening on its own port on 127.0.0.1. The config
@@ -64,12 +68,12 @@ rows say how much.
 Targets (issue 7): max sustained rate >= 300 msg/s with p99 <= 100 ms on one worker;
 two workers on PostgreSQL >= 1.6 x one, judged on burst throughput (the ratio of max
 sustained rates is shown beside it; it moves in ramp steps, 50 msg/s near the top, and
-also depends on how saturated the whole machine is). On this machine the burst ratio
-cannot reach 1.6 however well the workers scale. The driver and the
-fake server in this process need b ~ 0.7 ms of CPU per message, PostgreSQL p ~ 0.1 ms,
-a worker c ~ 1.8 ms. One worker's burst keeps it at u ~ 0.95 of a core: R1 = u / c. Two
-workers can at best fill both cores: R2 <= 2 / (c + b + p). So R2 / R1 <= 2c / (u (c +
-b + p)) ~ 1.5, which is what the bench measures (1.44 and 1.53 on 2026-11-28).
+also depends on how saturated the whole machine is). What this machine allows: a worker
+needs c of CPU per message, this process b, PostgreSQL p. One worker's burst keeps it at u ~
+0.95-0.98 of a core: R1 = u / c. Two workers can at best fill both cores: R2 <= 2 / (c +
+b + p). So R2 / R1 <= 2c / (u (c + b + p)). With aiohttp in this process (b ~ 0.3 c) that
+bound was about 1.5, and the bench measured 1.44-1.57; with ``bench/wire.py`` (b ~ 0.15 c,
+p ~ 0.05 c) it is about 1.7.
 
 Exit status 1 when a worker does not start or exits, refuses an update, or replies go
 missing (none arrives for 10 s while some are outstanding); missed targets only show as
@@ -84,6 +88,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import json
 import math
 import os
 import platform
@@ -119,6 +124,7 @@ from bench.telegram_e2e import (  # noqa: E402  (needs ROOT on sys.path)
     populate,
     write_config,
 )
+from bench.wire import WebhookPool, serve_bot_api  # noqa: E402
 
 if TYPE_CHECKING:
     import sqlalchemy
@@ -132,7 +138,7 @@ SCALING_TARGET = 1.6  # two PostgreSQL workers vs one
 WARMUP_RATE = 200.0
 SATURATED = 0.9  # replies/s below this share of the offered rate: the ramp stops
 STALL_SECONDS = 10.0  # no reply for this long while some are outstanding: missing
-IN_FLIGHT = 100  # webhook POSTs at once (aiohttp's default connection pool)
+IN_FLIGHT = 100  # webhook POSTs at once, as with aiohttp's default connection pool
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "tg/hook"
 TELEGRAM_KEYS = """\
@@ -287,34 +293,31 @@ class WebhookDriver(Driver):
         server: FakeTelegram,
         groups: list[int],
         residents: list[int],
-        http: aiohttp.ClientSession,
-        urls: list[str],
-        secret: str,
+        pools: list[WebhookPool],
     ) -> None:
         super().__init__(server, groups, residents)
-        self.http, self.urls = http, urls
-        self.headers = {SECRET_HEADER: secret}
-        self.refused: Counter[str] = Counter()  # why POSTs failed: "HTTP 500", "ClientOSError"
-        self._posts: set[asyncio.Task[None]] = set()
+        self.pools = pools
+        self.refused: Counter[str] = Counter()  # why POSTs failed: "HTTP 500", "connection lost"
+        self.posting = 0  # POSTs not answered yet
+        self.all_posted = asyncio.Event()
 
-    def route(self, chat: int) -> str:
-        return self.urls[zlib.crc32(str(chat).encode()) % len(self.urls)]
+    def route(self, chat: int) -> WebhookPool:
+        return self.pools[zlib.crc32(str(chat).encode()) % len(self.pools)]
 
     def deliver(self, chat: int, user: int, text: str) -> int:
         update = self.server.webhook_update(chat, user, text)
-        task = asyncio.get_running_loop().create_task(self._post(self.route(chat), update))
-        self._posts.add(task)
-        task.add_done_callback(self._posts.discard)
+        self.posting += 1
+        self.all_posted.clear()
+        self.route(chat).post(json.dumps(update).encode(), self._posted)
         message_id: int = update["message"]["message_id"]
         return message_id
 
-    async def _post(self, url: str, update: dict[str, Any]) -> None:
-        try:
-            async with self.http.post(url, json=update, headers=self.headers) as response:
-                if response.status != 200:
-                    self.refused[f"HTTP {response.status}"] += 1
-        except (aiohttp.ClientError, TimeoutError) as error:
-            self.refused[type(error).__name__] += 1
+    def _posted(self, failure: str) -> None:
+        self.posting -= 1
+        if failure:
+            self.refused[failure] += 1
+        if not self.posting:
+            self.all_posted.set()
 
     async def settle(self, phase: Phase) -> Phase:
         """Replies until every message has one, or none came for ``STALL_SECONDS``."""
@@ -323,8 +326,8 @@ class WebhookDriver(Driver):
             await self.collect(phase, STALL_SECONDS, is_answer)
             if phase.replies == before:
                 break
-        if self._posts:
-            await asyncio.wait(set(self._posts), timeout=STALL_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.all_posted.wait(), STALL_SECONDS)
         return phase
 
 
@@ -455,7 +458,10 @@ async def run_setup(
 
     setup = outcome.setup
     secret = secrets.token_urlsafe(24)
-    async with FakeTelegram() as server:
+    server = FakeTelegram()
+    api = await serve_bot_api(server)
+    pools: list[WebhookPool] = []
+    try:
         officer, residents, groups = populate(server, args.groups)
         with database(setup, tmp, args.pg_url) as db:
             ports = free_ports(setup.workers)
@@ -487,13 +493,17 @@ async def run_setup(
                 for index, config in enumerate(configs, 1)
             ]
             urls = [f"http://127.0.0.1:{port}/{WEBHOOK_PATH}" for port in ports]
-            driver = WebhookDriver(server, groups, residents, http, urls, secret)
+            headers = {SECRET_HEADER: secret}
+            pools = [WebhookPool(url, headers, IN_FLIGHT // len(urls)) for url in urls]
+            driver = WebhookDriver(server, groups, residents, pools)
             load = Load(setup.label, workers, driver, db)
             try:
                 for worker in workers:
                     STARTED.append(worker)
                     worker.start()
                 outcome.startup_s = await all_listening(http, workers, urls)
+                for pool in pools:
+                    await pool.connect()
                 await load.measure(
                     driver.steady(WARMUP_RATE, len(groups) / WARMUP_RATE), "warm-up", 0.0
                 )
@@ -508,10 +518,15 @@ async def run_setup(
                 await asyncio.sleep(0.3)
                 outcome.burst = await load.measure(driver.burst(args.burst), "burst", 0.0)
             finally:
+                for pool in pools:  # a worker stopping should not wait for idle keep-alives
+                    pool.close()
                 outcome.peak_rss_mb = [
                     peak_rss_mb(w.pid) if w.alive() else math.nan for w in workers
                 ]
                 outcome.exit_codes = [await worker.stop() for worker in workers]
+    finally:
+        api.close()
+        await server.stop()
 
 
 # -- report --------------------------------------------------------------------------------
@@ -611,6 +626,10 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, elapsed: float) ->
     row(
         "  workers' CPU per message (ms)",
         lambda o: f"{sum(burst(o).worker_cpu_s) / max(1, burst(o).phase.replies) * 1000:.2f}",
+    )
+    row(
+        "  bench process's CPU per message (ms)",
+        lambda o: f"{burst(o).bench_cpu_s / max(1, burst(o).phase.replies) * 1000:.2f}",
     )
     row(
         "  PostgreSQL's CPU per message (ms)",
