@@ -32,8 +32,7 @@ async def server() -> AsyncIterator[str]:
         return web.Response()
 
     async def echo(request: web.Request) -> web.Response:
-        form = await request.post()
-        return web.json_response({"ok": True, "result": {k: str(v) for k, v in form.items()}})
+        return web.json_response({"ok": True, "result": await request.json()})
 
     app = web.Application()
     app.router.add_post("/slow" + TOKEN_URL_PATH, slow)
@@ -56,16 +55,21 @@ async def transport() -> AsyncIterator[AiohttpRequest]:
     await request.shutdown()
 
 
-async def test_parameters_go_as_a_form(server: str, transport: AiohttpRequest) -> None:
+async def test_parameters_go_as_json(server: str, transport: AiohttpRequest) -> None:
     data = RequestData(
         [
             RequestParameter.from_input("chat_id", -100),
             RequestParameter.from_input("text", "你好"),
+            RequestParameter.from_input("reply_parameters", {"message_id": 7}),
         ]
     )
     status, body = await transport.do_request(server + "/echo" + TOKEN_URL_PATH, "POST", data)
     assert status == 200
-    assert json.loads(body)["result"] == {"chat_id": "-100", "text": "你好"}
+    assert json.loads(body)["result"] == {
+        "chat_id": -100,
+        "text": "你好",
+        "reply_parameters": {"message_id": 7},
+    }
 
 
 async def test_a_slow_answer_is_timed_out(server: str, transport: AiohttpRequest) -> None:
