@@ -17,12 +17,14 @@ and to any group in any 60 s window (never above the limits), peak RSS of the se
 process, time to reach 600 groups (the seed city's count) and all groups, and how many
 ledger commits the writes took.
 
-On the shared 2-core dev VM (other jobs running), 2026-11-28: 30/s reaches 28.6-28.9
+On the shared 2-core dev VM (other jobs running), 2026-11-28: 30/s reaches 28.5-28.9
 msg/s (0.95-0.96 of the limit; the broadcast ceiling is 29) at every latency; 300/s
 reaches 289-297 msg/s (0.96-0.99) since the adapter's HTTP moved from httpx to aiohttp
-(before: 0.56-0.91, CPU-bound at ~3.5 ms per message, half of it in httpx). Peak RSS
-164 MB at 1,000 groups, 190 MB at 10,000. ``BENCH_CONCURRENCY`` sets the fan-out's
-workers (default 6).
+(before: 0.56-0.91, CPU-bound at ~3.5 ms per message, half of it in httpx). On a slower
+host the next session, 10 ms of latency brought 300/s down to 0.92-0.95 with 6 sends at
+once, the bench's old setting, and 0.97 with the bot's 8. Peak RSS 162-164 MB at 1,000
+groups, 186-190 MB at 10,000. ``BENCH_CONCURRENCY`` sets the fan-out's
+sends at once (default: the bot's, ``broadcasts.fanout.SENDS_AT_ONCE``).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ async def send(base_url: str, chats: list[int], rate: float, db: Path, out: Path
     from bot.db import Group, Station, create_tables, make_engine
     from bot.ratelimit import RateLimitedAdapter, RateLimiter, SlidingWindows
     from broadcasts import ledger
-    from broadcasts.fanout import FanOut, Progress
+    from broadcasts.fanout import SENDS_AT_ONCE, FanOut, Progress
     from broadcasts.models import Campaign
     from broadcasts.render import rotation_source
     from broadcasts.runs import text_source
@@ -144,7 +146,7 @@ async def send(base_url: str, chats: list[int], rate: float, db: Path, out: Path
     await adapter.start(ignore)
     limiter = RateLimiter(SlidingWindows.per_second(rate, 20))
     sender = RateLimitedAdapter(adapter, limiter)
-    concurrency = int(os.environ.get("BENCH_CONCURRENCY", "6"))
+    concurrency = int(os.environ.get("BENCH_CONCURRENCY", SENDS_AT_ONCE))
     fanout = FanOut(engine, {"telegram": sender}, concurrency=concurrency)
     started = time.monotonic()
     cpu = time.process_time()

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from bot.config import TELEGRAM_TOKEN_ENV, ConfigError, Settings, load_settings, secret
 from bot.db import as_utc, create_tables, make_engine
 from broadcasts import ledger
-from broadcasts.fanout import Progress
+from broadcasts.fanout import SENDS_AT_ONCE, Progress
 from broadcasts.ledger import CampaignProblem
 from broadcasts.models import Campaign, to_db
 from broadcasts.planner import (
@@ -234,7 +234,7 @@ def send_now(
     new: Annotated[
         bool, typer.Option("--new", help="Send again even if it was sent today.")
     ] = False,
-    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 8,
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = SENDS_AT_ONCE,
     progress: Annotated[bool, typer.Option(help="Show a live progress bar.")] = True,
     config: ConfigOption = None,
 ) -> None:

@@ -39,7 +39,7 @@ from bot.leader import Leadership
 from bot.ports import ChatAdapter
 from bot.ratelimit import RateLimitedAdapter, limiter_for
 from broadcasts import ledger
-from broadcasts.fanout import BroadcastSender
+from broadcasts.fanout import SENDS_AT_ONCE, BroadcastSender
 from broadcasts.models import Campaign
 from broadcasts.planner import cron_trigger, latest_slot, misfire_decision
 from broadcasts.runs import Broadcaster
@@ -240,7 +240,7 @@ async def start_broadcasting(
     adapters: Mapping[str, ChatAdapter],
     *,
     poll_seconds: float = 5.0,
-    concurrency: int = 8,
+    concurrency: int = SENDS_AT_ONCE,
     leadership: Leadership | None = None,
 ) -> BroadcastHandle:
     """Start the scheduler and the pump in the running event loop, on the leader only.
