@@ -73,7 +73,7 @@ needs c of CPU per message, this process b, PostgreSQL p. One worker's burst kee
 0.95-0.98 of a core: R1 = u / c. Two workers can at best fill both cores: R2 <= 2 / (c +
 b + p). So R2 / R1 <= 2c / (u (c + b + p)). With aiohttp in this process (b ~ 0.3 c) that
 bound was about 1.5, and the bench measured 1.44-1.57; with ``bench/wire.py`` (b ~ 0.15 c,
-p ~ 0.05 c) it is about 1.7.
+p ~ 0.05 c) it is about 1.7, and the bench measured 1.67-1.83 (2026-11-29).
 
 Exit status 1 when a worker does not start or exits, refuses an update, or replies go
 missing (none arrives for 10 s while some are outstanding); missed targets only show as
