@@ -19,11 +19,10 @@ import re
 from collections import Counter, deque
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
-if TYPE_CHECKING:
-    from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import ApiError, FakeTelegram, decode_params
 
 HEAD_END = b"\r\n\r\n"
 _ESCAPES = re.compile(rb"(?:%[0-9A-Fa-f]{2})+")
@@ -55,7 +54,7 @@ def parse_head(head: bytes) -> tuple[str, dict[str, str]]:
     return start, headers
 
 
-class _Message:
+class _HttpStream:
     """Splits a byte stream into HTTP messages with Content-Length bodies."""
 
     def __init__(self) -> None:
@@ -87,7 +86,7 @@ class BotApiProtocol(asyncio.Protocol):
 
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
-        self.incoming = _Message()
+        self.incoming = _HttpStream()
         self.transport: asyncio.Transport | None = None
         self.waiting: asyncio.Task[None] | None = None  # an awaitable method (getUpdates)
 
@@ -107,7 +106,7 @@ class BotApiProtocol(asyncio.Protocol):
             try:
                 request = self.incoming.next()
             except ValueError as error:
-                self.respond(411, {"ok": False, "error_code": 411, "description": str(error)})
+                self.respond(411, ApiError(411, str(error)).body())
                 self.transport.close()
                 return
             if request is None:
@@ -115,12 +114,11 @@ class BotApiProtocol(asyncio.Protocol):
             self.handle(*request)
 
     def handle(self, start: str, headers: dict[str, str], body: bytes) -> None:
-        from tests.fakes.telegram_server import ApiError, decode_params
-
         target = start.split(" ", 2)[1]
         path, _, query = target.partition("?")
         prefix, _, method = path.rpartition("/")
         params = decode_params(parse_qsl(query))
+        outcome: Any
         try:
             if not prefix.startswith("/bot"):
                 raise ApiError(404, "Not Found")
@@ -131,28 +129,23 @@ class BotApiProtocol(asyncio.Protocol):
                 params.update(decode_params(form_pairs(body)))
             elif body:
                 raise ApiError(415, f"Bad Request: {kind} bodies are not served by bench/wire")
-            result = self.fake.call(prefix.removeprefix("/bot"), method, params)
+            outcome = self.fake.call(prefix.removeprefix("/bot"), method, params)
         except ApiError as error:
-            self.finish(method, params, error.code, error.body())
-            return
-        if inspect.isawaitable(result):
-            self.waiting = asyncio.ensure_future(self.finish_later(method, params, result))
+            outcome = error
+        if inspect.isawaitable(outcome):
+            self.waiting = asyncio.ensure_future(self.finish_later(method, params, outcome))
         else:
-            self.finish(method, params, 200, {"ok": True, "result": result})
+            self.respond(*self.fake.record(method, params, outcome))
 
-    async def finish_later(self, method: str, params: dict[str, Any], result: Any) -> None:
-        from tests.fakes.telegram_server import ApiError
-
+    async def finish_later(self, method: str, params: dict[str, Any], pending: Any) -> None:
+        outcome: Any
         try:
-            self.finish(method, params, 200, {"ok": True, "result": await result})
+            outcome = await pending
         except ApiError as error:
-            self.finish(method, params, error.code, error.body())
+            outcome = error
+        self.respond(*self.fake.record(method, params, outcome))
         self.waiting = None
         self.answer_ready()
-
-    def finish(self, method: str, params: dict[str, Any], status: int, body: Any) -> None:
-        self.fake.record(method, params, status)
-        self.respond(status, body)
 
     def respond(self, status: int, body: Any) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -182,7 +175,7 @@ Done = Callable[[str], None]  # called with "" on a 200, else why the POST faile
 class _Connection(asyncio.Protocol):
     def __init__(self, pool: WebhookPool) -> None:
         self.pool = pool
-        self.incoming = _Message()
+        self.incoming = _HttpStream()
         self.transport: asyncio.Transport | None = None
         self.done: Done | None = None  # the POST waiting for its response
 

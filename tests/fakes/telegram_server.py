@@ -275,14 +275,14 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _read_params(request)
+        outcome: Any
         try:
-            result = self.call(request.match_info["token"], method, params)
-            if inspect.isawaitable(result):
-                result = await result
-            status, body = 200, {"ok": True, "result": result}
+            outcome = self.call(request.match_info["token"], method, params)
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
         except ApiError as error:
-            status, body = error.code, error.body()
-        self.record(method, params, status)
+            outcome = error
+        status, body = self.record(method, params, outcome)
         return web.json_response(body, status=status, dumps=_dumps)
 
     def call(self, token: str, method: str, params: dict[str, Any]) -> Any:
@@ -295,10 +295,18 @@ class FakeTelegram:
             raise ApiError(404, "Not Found")
         return handler(params)
 
-    def record(self, method: str, params: dict[str, Any], status: int) -> None:
-        """Note a finished call for tests (``calls``) and wake whoever waits on a change."""
+    def record(
+        self, method: str, params: dict[str, Any], outcome: Any
+    ) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and body answering a finished call, from its result or the
+        ``ApiError`` it raised; noted for tests (``calls``), waking whoever waits on a change."""
+        if isinstance(outcome, ApiError):
+            status, body = outcome.code, outcome.body()
+        else:
+            status, body = 200, {"ok": True, "result": outcome}
         self.calls.append(ApiCall(method, params, status, time.monotonic()))
         self._changed()
+        return status, body
 
     # -- building the world ---------------------------------------------------------------
 
