@@ -154,11 +154,9 @@ def main() -> None:
         .concurrent_updates(concurrent)
     )
     if sys.argv[9] == "aiohttp":  # the transport jingmin's adapter uses
-        from bot.adapters.telegram import CONNECTIONS
-        from bot.adapters.telegram_http import AiohttpRequest
+        from bot.adapters.telegram_http import on_aiohttp
 
-        builder = builder.request(AiohttpRequest(pool_size=CONNECTIONS, timeout=timeout))
-        builder = builder.get_updates_request(AiohttpRequest(pool_size=1, timeout=timeout))
+        builder = on_aiohttp(builder, timeout)
     else:  # PTB's default, httpx
         builder = builder.connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
         builder = builder.get_updates_connect_timeout(timeout).get_updates_read_timeout(timeout)

@@ -56,7 +56,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.adapters.telegram_http import AiohttpRequest
+from bot.adapters.telegram_http import on_aiohttp
 from bot.config import TELEGRAM_TOKEN_ENV
 from bot.events import (
     BotAddedToGroup,
@@ -95,7 +95,6 @@ _URL_LOGGERS = (
 )
 # Retrying a send that failed before Telegram answered (connection refused, 5xx) is safe.
 _NETWORK_RETRY_SECONDS = 5.0
-CONNECTIONS = 256  # to the Bot API for sends, as PTB's own default pool
 # Updates PTB may hand over before ours have run (each is a small waiting task).
 _WAITING_UPDATES = 10_000
 
@@ -437,18 +436,15 @@ class TelegramAdapter:
         self._guard_logs()
         self._sink = on_event
         timeout = self._polling.request_timeout
-        app = (
+        builder = (
             Application.builder()
             .token(self._token)
             .base_url(self._base_url)
             .base_file_url(self._base_file_url)
             .job_queue(None)  # our scheduler owns time; PTB's JobQueue would be a second one
             .concurrent_updates(ChatOrderedProcessor(self._polling.concurrent_updates))
-            # PTB adds the long-poll time to getUpdates' read timeout itself.
-            .request(AiohttpRequest(pool_size=CONNECTIONS, timeout=timeout))
-            .get_updates_request(AiohttpRequest(pool_size=1, timeout=timeout))
-            .build()
         )
+        app = on_aiohttp(builder, timeout).build()
         app.add_handler(TypeHandler(Update, self._on_update))
         try:
             await app.initialize()  # calls getMe: this is where a bad token shows

@@ -20,12 +20,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
+from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
 _JSON = {"Content-Type": "application/json"}
+CONNECTIONS = 256  # to the Bot API for sends, as PTB's own default pool
+
+Builder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
+
+
+def on_aiohttp(builder: Builder, timeout: float) -> Builder:
+    """``builder`` with both of PTB's HTTP clients on aiohttp: the one for sends and other
+    calls, and getUpdates' own (one connection; PTB adds the long-poll time to its read
+    timeout itself)."""
+    return builder.request(
+        AiohttpRequest(pool_size=CONNECTIONS, timeout=timeout)
+    ).get_updates_request(AiohttpRequest(pool_size=1, timeout=timeout))
 
 
 class AiohttpRequest(BaseRequest):
