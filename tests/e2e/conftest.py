@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -18,14 +17,6 @@ E = TypeVar("E")
 
 # Long polls wake as soon as an update is injected, so this only bounds idle requests.
 FAST_POLLING = PollingOptions(long_poll_seconds=2.0, request_timeout=5.0)
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def switch_to_webhook(config: Path, url: str, port: int) -> None:

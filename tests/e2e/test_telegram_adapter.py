@@ -32,7 +32,8 @@ from bot.events import (
     Outgoing,
 )
 from bot.ports import ChatGone, ChatMovedTo, RetryLater
-from tests.e2e.conftest import FAST_POLLING, EventInbox, free_port
+from tests.conftest import free_port
+from tests.e2e.conftest import FAST_POLLING, EventInbox
 from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = pytest.mark.e2e

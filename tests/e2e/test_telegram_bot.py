@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import every_row
-from tests.e2e.conftest import free_port, switch_to_webhook
+from tests.conftest import every_row, free_port
+from tests.e2e.conftest import switch_to_webhook
 from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -24,7 +24,8 @@ from bot.db import as_utc
 from broadcasts import ledger
 from broadcasts.models import to_db
 from broadcasts.render import rotation_source
-from tests.e2e.conftest import free_port, switch_to_webhook
+from tests.conftest import free_port
+from tests.e2e.conftest import switch_to_webhook
 from tests.e2e.test_broadcast_kill import GROUPS, sigkill_outside_the_window, write_config
 from tests.e2e.test_broadcast_support import (
     add_campaign,

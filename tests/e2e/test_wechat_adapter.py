@@ -22,6 +22,7 @@ from bot.adapters.wechat import (
 )
 from bot.events import BotAddedToGroup, Button, ChatRef, IncomingMessage, Outgoing
 from bot.ports import ChatGone, RetryLater
+from tests.conftest import free_port
 from tests.e2e.conftest import EventInbox
 from tests.e2e.wechat_fixtures import (
     BOT_ID,
@@ -29,7 +30,6 @@ from tests.e2e.wechat_fixtures import (
     ConnectionLog,
     WechatGateway,
     fast_wechat_options,
-    free_port,
 )
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,6 @@ import hashlib
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -25,18 +24,14 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_DIR = ROOT / "tests" / "wechat_gateway"
 GATEWAY_TOKEN = "insecure_jingmin_e2e"
 BOT_ID = "wxid_jingmin_bot"
 BOT_NAME = "警民助手"
 _STAMP = GATEWAY_DIR / "node_modules" / ".jingmin-installed"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def install_gateway() -> None:
@@ -319,7 +314,6 @@ __all__ = [
     "WechatGateway",
     "connection_log",
     "fast_wechat_options",
-    "free_port",
     "wechat_adapter",
     "wechat_gateway",
     "wechat_gateway_installed",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 from datetime import UTC, datetime
 
 import aiohttp
@@ -14,13 +13,8 @@ import pytest
 from bot.adapters.fake import FakeAdapter
 from bot.observability import configure_logging
 from bot.runtime import run_bot
+from tests.conftest import free_port
 from tests.integration.test_flow import said, settings_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_json_logs_are_one_object_per_line_and_masked(capsys: pytest.CaptureFixture[str]) -> None:
