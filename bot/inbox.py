@@ -46,9 +46,13 @@ def _record_once(dialect: str) -> Insert:
 def record_once(connection: Connection, key: Key) -> bool:
     """Records the key; False if it was recorded before."""
     platform, chat_id, message_id = key
-    values = {"platform": platform, "chat_id": chat_id, "message_id": message_id}
-    statement = _record_once(connection.dialect.name)
-    return connection.execute(statement, values | {"seen_at": utcnow()}).first() is not None
+    values = {
+        "platform": platform,
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "seen_at": utcnow(),
+    }
+    return connection.execute(_record_once(connection.dialect.name), values).first() is not None
 
 
 class UpdateLedger:
