@@ -51,12 +51,8 @@ class GroupCommit:
     ) -> T:
         """Run ``op`` in the next batch; ``undo`` runs if the caller gave up waiting
         (cancelled) and ``op`` returned something true, e.g. releases a claim."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.append((op, undo, future))
-        if self._draining is None or self._draining.done():
-            self._draining = loop.create_task(self._drain())
-        return await future
+        result: T = await self._enqueue(op, undo)
+        return result
 
     def post(self, op: Callable[[Connection], object]) -> None:
         """Queue ``op`` for the next batch without waiting for it (``close`` waits).
@@ -65,12 +61,17 @@ class GroupCommit:
         wait for the disk before taking its next row. A crash before the batch commits
         leaves the row "sending", i.e. delivery unknown and never resent.
         """
+        self._enqueue(op, None).add_done_callback(_log_failed_write)
+
+    def _enqueue(
+        self, op: Callable[[Connection], Any], undo: Callable[[Connection], object] | None
+    ) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[object] = loop.create_future()
-        future.add_done_callback(_log_failed_write)
-        self._queue.append((op, None, future))
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append((op, undo, future))
         if self._draining is None or self._draining.done():
             self._draining = loop.create_task(self._drain())
+        return future
 
     async def run(self, work: Callable[[], T]) -> T:
         """Other database work, on the same thread, so writers never compete."""
