@@ -34,6 +34,7 @@ from bot.services import Services
 from bot.templates import render
 from broadcasts.scheduler import start_broadcasting
 from guard.detect import check
+from handlers.common import refresh_group_cache
 from handlers.reminders import due_reminders
 from handlers.reports import due_weekly_reports
 
@@ -176,6 +177,11 @@ async def run_bot(
         async def write_question_log() -> None:
             services.questions.flush(services.engine)
 
+        async def refresh_groups() -> None:
+            await refresh_group_cache(services)
+
+        groups_every = services.groups.refresh_seconds
+
         async def report() -> None:
             await dispatcher.send_all(await due_weekly_reports(services))
 
@@ -193,6 +199,7 @@ async def run_bot(
             asyncio.create_task(every(24 * 3600, on_leader(purge), "retention purge")),
             asyncio.create_task(every(600, on_leader(report), "weekly reports")),
             asyncio.create_task(every(1.0, write_question_log, "question log")),
+            asyncio.create_task(every(groups_every, refresh_groups, "group cache refresh")),
         ]
         operations = settings.operations
         if operations.metrics_port:

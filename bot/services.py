@@ -42,13 +42,26 @@ class GroupInfo:
     title: str
 
 
+ChatKey = tuple[str, str]  # platform, chat id
+CachedGroup = tuple[GroupInfo, datetime]  # and when it was read from the database
+
+
 @dataclass
 class GroupCache:
-    """Chat -> its group row, so answering a question needs no lookup. Entries expire, so
-    another worker's /bind is seen within ``ttl``; this worker forgets at once."""
+    """Chat -> its group row, so answering a question needs no lookup. Another worker's
+    /bind is seen within ``ttl``: entries older than half of it are read again in one
+    batch off the event loop (``stale``, then ``renew``); this worker forgets at once.
+
+    Expiring entries one by one instead made every group that spoke in the same minute
+    expire in the same minute, and under load the lookups, each a round trip on the event
+    loop, piled up until replies took seconds."""
 
     ttl: timedelta = timedelta(seconds=60)
-    _entries: dict[tuple[str, str], tuple[GroupInfo, datetime]] = field(default_factory=dict)
+    _entries: dict[ChatKey, CachedGroup] = field(default_factory=dict)
+
+    @property
+    def refresh_seconds(self) -> float:
+        return self.ttl.total_seconds() / 2
 
     def get(self, platform: str, chat_id: str, now: datetime) -> GroupInfo | None:
         entry = self._entries.get((platform, chat_id))
@@ -59,6 +72,26 @@ class GroupCache:
 
     def forget(self, platform: str, chat_id: str) -> None:
         self._entries.pop((platform, chat_id), None)
+
+    def stale(self, now: datetime) -> dict[ChatKey, CachedGroup]:
+        """The entries due to be read again (pass them back to ``renew``)."""
+        due = now - self.ttl / 2
+        return {key: entry for key, entry in self._entries.items() if entry[1] <= due}
+
+    def renew(
+        self, stale: Mapping[ChatKey, CachedGroup], fresh: Mapping[int, GroupInfo], now: datetime
+    ) -> None:
+        """``fresh``: the stale entries' rows by group id, read at ``now``. An entry put or
+        forgotten meanwhile is left as it is (it is newer than what was read); a group
+        whose row is gone is forgotten."""
+        for key, entry in stale.items():
+            if self._entries.get(key) is not entry:
+                continue
+            info = fresh.get(entry[0].id)
+            if info is None:
+                del self._entries[key]
+            else:
+                self._entries[key] = (info, now)
 
 
 @dataclass

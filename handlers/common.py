@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
-from bot.db import Escalation, Group
+from bot.db import Escalation, Group, session
 from bot.events import ChatRef
-from bot.services import GroupCache, GroupInfo
+from bot.services import GroupCache, GroupInfo, Services
 
 
 def find_group(session: Session, chat: ChatRef) -> Group | None:
@@ -41,8 +44,33 @@ def group_info(
     """The group a message came from, from the cache when it is fresh."""
     info = cache.get(chat.platform, chat.chat_id, now)
     if info is None or (title and info.title != title):
-        group = ensure_group(session, chat, title)
-        assert group.id is not None
-        info = GroupInfo(group.id, group.station_id, group.officer_id, group.title)
+        info = _info(ensure_group(session, chat, title))
         cache.put(chat.platform, chat.chat_id, info, now)
     return info
+
+
+def _info(group: Group) -> GroupInfo:
+    assert group.id is not None
+    return GroupInfo(group.id, group.station_id, group.officer_id, group.title)
+
+
+def read_groups(engine: Engine, ids: Iterable[int]) -> dict[int, GroupInfo]:
+    """The groups with these ids, as the cache keeps them (a query per 500)."""
+    wanted, found = sorted(set(ids)), {}
+    with session(engine) as db:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for group in db.exec(select(Group).where(col(Group.id).in_(chunk))):
+                info = _info(group)
+                found[info.id] = info
+    return found
+
+
+async def refresh_group_cache(services: Services) -> None:
+    """Read the cache's stale groups again, on a thread: the event loop keeps answering."""
+    now = services.clock.now()
+    stale = services.groups.stale(now)
+    if stale:
+        ids = [info.id for info, _ in stale.values()]
+        fresh = await asyncio.to_thread(read_groups, services.engine, ids)
+        services.groups.renew(stale, fresh, now)

@@ -19,10 +19,10 @@ import pytest
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.adapters.fake import FakeAdapter
-from bot.db import make_engine
+from bot.db import Officer, make_engine
 from bot.leader import Leadership, lock_key, one_at_a_time
 from bot.ports import SystemClock
 from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # A worker that takes leadership, says so, and then only holds it.
 LEADER_PROCESS = """
 import asyncio, sys
-from bot.db import make_engine
+from bot.db import Officer, make_engine
 from bot.leader import Leadership
 
 async def main():
@@ -338,3 +338,36 @@ async def test_ticket_reminders_come_from_the_leader_only(db_url: str) -> None:
         stop.set()
         await running
         services.engine.dispose()
+
+
+async def test_a_bind_on_one_worker_reaches_another_workers_cache_in_the_background(
+    db_url: str,
+) -> None:
+    """Worker B caches the group; worker A binds it. B's periodic refresh reads the row
+    again off the event loop, so B answers with the new binding without a lookup."""
+    from handlers.common import refresh_group_cache
+    from tests.integration.test_flow import GROUP, Clock, said, start
+
+    clock = Clock()
+    worker_a, bot_a = await start(db_url, clock)
+    worker_b, bot_b = await start(db_url, clock)
+    try:
+        assert await bot_b.inject(said("身份证丢了咋补办"))
+        cached = worker_b.groups.get(GROUP.platform, GROUP.chat_id, clock.now())
+        assert cached is not None and cached.officer_id is None
+
+        await bot_a.inject(said("/bind", sender="王警官"))
+        await refresh_group_cache(worker_b)  # nothing is due yet
+        assert worker_b.groups.get(GROUP.platform, GROUP.chat_id, clock.now()) == cached
+
+        clock.at += worker_b.groups.ttl / 2
+        await refresh_group_cache(worker_b)
+        clock.at += worker_b.groups.ttl / 2  # past the first read's expiry: served renewed
+        renewed = worker_b.groups.get(GROUP.platform, GROUP.chat_id, clock.now())
+        assert renewed is not None and renewed.id == cached.id
+        with Session(worker_a.engine) as db:
+            officer = db.exec(select(Officer)).one()
+        assert (renewed.station_id, renewed.officer_id) == ("xq", officer.id)
+    finally:
+        worker_a.engine.dispose()
+        worker_b.engine.dispose()
