@@ -632,11 +632,15 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, elapsed: float) ->
             end_section=index == len(args.rates) - 1,
         )
 
+    def at_least(outcome: Outcome) -> str:
+        """The ramp's top step held: the real maximum lies above it."""
+        return "≥ " if outcome.max_sustained == max(args.rates) else ""
+
     def sustained(outcome: Outcome) -> str:
         if not outcome.steps:
             raise _NotMeasured
         best = outcome.max_sustained
-        text = f"{best:g}" if best else "none"
+        text = f"{at_least(outcome)}{best:g}" if best else "none"
         if outcome.setup.workers == 1:
             text += f" {mark(best >= RATE_TARGET)}"
         return text
@@ -665,8 +669,9 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, elapsed: float) ->
         text = f"{ratio:.2f} ×"
         if outcome.setup.database == "postgresql":
             text += f" {mark(ratio >= SCALING_TARGET)}"
-        if single.max_sustained:
-            text += f" ({outcome.max_sustained / single.max_sustained:.2f} ×)"
+        if single.max_sustained and not at_least(single):  # else both are lower bounds
+            ratio = outcome.max_sustained / single.max_sustained
+            text += f" ({at_least(outcome)}{ratio:.2f} ×)"
         return text
 
     row(
