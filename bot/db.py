@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, UniqueConstraint, event
 from sqlmodel import Field, Session, SQLModel, create_engine
 
+T = TypeVar("T")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def in_chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``size``: one statement per slice keeps under SQLite's limit
+    on bound parameters and PostgreSQL's on a statement's size."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -180,8 +180,6 @@ async def run_bot(
         async def refresh_groups() -> None:
             await refresh_group_cache(services)
 
-        groups_every = services.groups.refresh_seconds
-
         async def report() -> None:
             await dispatcher.send_all(await due_weekly_reports(services))
 
@@ -199,7 +197,9 @@ async def run_bot(
             asyncio.create_task(every(24 * 3600, on_leader(purge), "retention purge")),
             asyncio.create_task(every(600, on_leader(report), "weekly reports")),
             asyncio.create_task(every(1.0, write_question_log, "question log")),
-            asyncio.create_task(every(groups_every, refresh_groups, "group cache refresh")),
+            asyncio.create_task(
+                every(services.groups.renew_after.total_seconds(), refresh_groups, "group cache")
+            ),
         ]
         operations = settings.operations
         if operations.metrics_port:

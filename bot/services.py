@@ -60,8 +60,10 @@ class GroupCache:
     _entries: dict[ChatKey, CachedGroup] = field(default_factory=dict)
 
     @property
-    def refresh_seconds(self) -> float:
-        return self.ttl.total_seconds() / 2
+    def renew_after(self) -> timedelta:
+        """Age at which an entry is read again: half the TTL, so it is renewed before it
+        expires however the refresh timer falls."""
+        return self.ttl / 2
 
     def get(self, platform: str, chat_id: str, now: datetime) -> GroupInfo | None:
         entry = self._entries.get((platform, chat_id))
@@ -75,7 +77,7 @@ class GroupCache:
 
     def stale(self, now: datetime) -> dict[ChatKey, CachedGroup]:
         """The entries due to be read again (pass them back to ``renew``)."""
-        due = now - self.ttl / 2
+        due = now - self.renew_after
         return {key: entry for key, entry in self._entries.items() if entry[1] <= due}
 
     def renew(

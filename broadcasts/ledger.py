@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.db import Group, Officer, Station, as_utc
+from bot.db import Group, Officer, Station, as_utc, in_chunks
 from broadcasts.models import (
     APPROVED,
     AUTO,
@@ -333,8 +333,7 @@ def insert_deliveries(
     keys = ["campaign_id", "slot", "platform", "chat_id"]
     dialect = db.get_bind().dialect.name
     inserted = 0
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
+    for chunk in in_chunks(values):
         if dialect == "postgresql":
             pg = postgresql.insert(table).values(chunk).on_conflict_do_nothing(index_elements=keys)
             inserted += db.connection().execute(pg).rowcount

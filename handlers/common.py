@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.db import Escalation, Group, session
+from bot.db import Escalation, Group, in_chunks, session
 from bot.events import ChatRef
 from bot.services import GroupCache, GroupInfo, Services
 
@@ -56,10 +56,9 @@ def _info(group: Group) -> GroupInfo:
 
 def read_groups(engine: Engine, ids: Iterable[int]) -> dict[int, GroupInfo]:
     """The groups with these ids, as the cache keeps them (a query per 500)."""
-    wanted, found = sorted(set(ids)), {}
+    found: dict[int, GroupInfo] = {}
     with session(engine) as db:
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk in in_chunks(sorted(set(ids))):
             for group in db.exec(select(Group).where(col(Group.id).in_(chunk))):
                 info = _info(group)
                 found[info.id] = info

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # A worker that takes leadership, says so, and then only holds it.
 LEADER_PROCESS = """
 import asyncio, sys
-from bot.db import Officer, make_engine
+from bot.db import make_engine
 from bot.leader import Leadership
 
 async def main():
