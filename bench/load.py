@@ -394,6 +394,11 @@ class Load:
     ) -> None:
         self.label, self.workers, self.driver, self.db = label, workers, driver, db
 
+    async def warm_up(self, what: str) -> None:
+        """One question in every group at ``WARMUP_RATE``, each answered."""
+        seconds = len(self.driver.groups) / WARMUP_RATE
+        await self.measure(self.driver.steady(WARMUP_RATE, seconds), what, 0.0)
+
     async def measure(self, load: Coroutine[Any, Any, Phase], what: str, rate: float) -> Step:
         # This process's heap (every message the fake keeps) grows step by step; a full
         # collection over it would pause the driver and the fake server, and the pause
@@ -531,9 +536,7 @@ async def run_setup(
                 outcome.startup_s = await all_listening(http, workers, urls)
                 for pool in pools:
                     await pool.connect()
-                await load.measure(
-                    driver.steady(WARMUP_RATE, len(groups) / WARMUP_RATE), "warm-up", 0.0
-                )
+                await load.warm_up("warm-up")
                 for rate in args.rates:
                     await asyncio.sleep(0.3)  # let the last replies' stragglers settle
                     step = await load.measure(
@@ -569,8 +572,7 @@ async def alternate(
     machine's speed drifts by a third over minutes). Worker 1 first meets the other
     worker's groups in a warm-up, so no burst pays for first lookups."""
     driver.only = solo
-    groups = len(driver.groups)
-    await load.measure(driver.steady(WARMUP_RATE, groups / WARMUP_RATE), "solo warm-up", 0.0)
+    await load.warm_up("solo warm-up")
     for _ in range(args.rounds):
         driver.only = solo
         await asyncio.sleep(0.3)
@@ -632,6 +634,12 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, elapsed: float) ->
             end_section=index == len(args.rates) - 1,
         )
 
+    def two_over_one(outcome: Outcome, ratio: float) -> str:
+        """A scaling ratio, judged against the target on PostgreSQL only."""
+        if outcome.setup.database != "postgresql":
+            return f"{ratio:.2f} ×"
+        return f"{ratio:.2f} × {mark(ratio >= SCALING_TARGET)}"
+
     def at_least(outcome: Outcome) -> str:
         """The ramp's top step held: the real maximum lies above it."""
         return "≥ " if outcome.max_sustained == max(args.rates) else ""
@@ -665,10 +673,9 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, elapsed: float) ->
             return ""
         if single.burst is None:
             return "—"  # the one-worker run failed
-        ratio = burst(outcome).replies_per_s / max(1e-9, burst(single).replies_per_s)
-        text = f"{ratio:.2f} ×"
-        if outcome.setup.database == "postgresql":
-            text += f" {mark(ratio >= SCALING_TARGET)}"
+        text = two_over_one(
+            outcome, burst(outcome).replies_per_s / max(1e-9, burst(single).replies_per_s)
+        )
         if single.max_sustained and not at_least(single):  # else both are lower bounds
             ratio = outcome.max_sustained / single.max_sustained
             text += f" ({at_least(outcome)}{ratio:.2f} ×)"
@@ -688,11 +695,7 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, elapsed: float) ->
         rounds = ", ".join(
             f"{one.replies_per_s:.0f} → {two.replies_per_s:.0f}" for one, two in outcome.alternated
         )
-        ratio = outcome.alternated_ratio
-        text = f"{ratio:.2f} ×"
-        if outcome.setup.database == "postgresql":
-            text += f" {mark(ratio >= SCALING_TARGET)}"
-        return f"{text} ({rounds})"
+        return f"{two_over_one(outcome, outcome.alternated_ratio)} ({rounds})"
 
     row(
         "  alternated in one run: two ÷ one, median (msg/s)",
