@@ -8,12 +8,13 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 import broadcasts  # noqa: F401  (registers the broadcast tables before create_tables)
 from bot import migrate
 from bot.config import Settings
-from bot.db import FaqEntry, Officer, Station, make_engine, session
+from bot.db import FaqEntry, LearnedQuestion, Officer, Station, make_engine, session
 from bot.dispatcher import Dispatcher, Route
 from bot.events import (
     BotAddedToGroup,
@@ -29,8 +30,9 @@ from bot.leader import one_at_a_time
 from bot.ports import ChatAdapter, Clock, SystemClock
 from bot.services import RecentQuestions, Services
 from broadcasts import officer_commands as broadcast_commands
-from faq.knowledge import FaqTopic, load_topics
-from faq.matcher import Thresholds, build_matcher
+from faq.knowledge import FaqTopic
+from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
+from faq.matcher import Thresholds
 from handlers import guard, officer, onboarding, questions
 from handlers.tickets import record_card
 
@@ -79,20 +81,36 @@ def sync_faq(db: Session, topics: tuple[FaqTopic, ...]) -> None:
     db.commit()
 
 
+def knowledge_base(settings: Settings, engine: Engine | None = None) -> KnowledgeBase:
+    """The deployment's topics (shipped + ``[faq] topics_dir``, and with a database the
+    questions officers taught) and the model learned from them; raises ``FaqError`` naming
+    the file and key of a broken topic."""
+    m = settings.matcher
+    thresholds = Thresholds(m.answer_threshold, m.suggest_threshold, m.addressed_answer_threshold)
+    return KnowledgeBase(
+        settings.faq.topics_dir,
+        thresholds,
+        taught=(lambda: taught_questions(engine)) if engine is not None else tuple,
+    )
+
+
+def taught_questions(engine: Engine) -> list[Taught]:
+    with session(engine) as db:
+        rows = db.exec(select(LearnedQuestion).order_by(col(LearnedQuestion.id))).all()
+        return [Taught(r.id or 0, r.text_key, r.faq_id, r.answer) for r in rows]
+
+
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     engine = make_engine(settings.database.url)
     migrate.prepare(engine)  # SQLite: upgraded now; PostgreSQL: must be at head already
-    topics = load_topics()
+    knowledge = knowledge_base(settings, engine)
     with one_at_a_time(engine, "jingmin:start-up sync"), session(engine) as db:
         sync_config(db, settings)
-        sync_faq(db, topics)
-    m = settings.matcher
-    thresholds = Thresholds(m.answer_threshold, m.suggest_threshold, m.addressed_answer_threshold)
+        sync_faq(db, tuple(t for t in knowledge.values() if not t.id.startswith(TAUGHT_PREFIX)))
     return Services(
         settings=settings,
         engine=engine,
-        matcher=build_matcher(topics, thresholds),
-        topics={t.id: t for t in topics},
+        knowledge=knowledge,
         clock=clock or SystemClock(),
         recent=RecentQuestions(timedelta(seconds=settings.behaviour.repeat_window_seconds)),
     )

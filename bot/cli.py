@@ -16,7 +16,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from faq.matcher import Matcher
+    from faq.live import KnowledgeBase
 
 from bot.config import (
     TELEGRAM_TOKEN_ENV,
@@ -51,21 +51,18 @@ def _settings(config: Path | None, fallback: Path | None = None) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _matcher(settings: Settings | None = None) -> Matcher:
-    from faq.knowledge import FaqError, load_topics
-    from faq.matcher import Thresholds, build_matcher
+def _knowledge(config: Path | None) -> KnowledgeBase:
+    """Exactly the knowledge base of the deployment ``config`` describes (shipped topics when
+    there is none), or one line naming the broken file and exit code 2."""
+    from bot.bootstrap import knowledge_base
+    from faq.knowledge import FaqError
+    from faq.learned import CorpusError
 
     try:
-        topics = load_topics()
-    except FaqError as problem:
+        return knowledge_base(_settings(config) if config else Settings())
+    except (FaqError, CorpusError) as problem:
         err.print(str(problem), markup=False)
         raise typer.Exit(2) from None
-    if settings is None:
-        return build_matcher(topics)
-    m = settings.matcher
-    return build_matcher(
-        topics, Thresholds(m.answer_threshold, m.suggest_threshold, m.addressed_answer_threshold)
-    )
 
 
 @app.command()
@@ -132,12 +129,10 @@ def run(config: ConfigOption = None) -> None:
 
 
 @faq_app.command("list")
-def faq_list() -> None:
+def faq_list(config: ConfigOption = None) -> None:
     """List the FAQ entries."""
-    from faq.knowledge import load_topics
-
     table = Table("id", "title", "examples", "aliases")
-    for topic in load_topics():
+    for topic in _knowledge(config).values():
         table.add_row(topic.id, topic.title, str(len(topic.examples)), "、".join(topic.aliases[:4]))
     out.print(table)
 
@@ -148,10 +143,9 @@ def faq_show(
     config: ConfigOption = None,
 ) -> None:
     """Show one FAQ entry, its answer rendered for the first station of the config."""
-    from faq.knowledge import SAMPLE_STATION, load_topics, render_answer
+    from faq.knowledge import SAMPLE_STATION, render_answer
 
-    topics = {t.id: t for t in load_topics()}
-    topic = topics.get(faq_id)
+    topic = _knowledge(config).get(faq_id)
     if topic is None:
         err.print(f"no FAQ entry {faq_id!r}; `jingmin faq list` shows the ids")
         raise typer.Exit(1)
@@ -173,7 +167,7 @@ def faq_match(
     explain: Annotated[bool, typer.Option(help="Add the terms, cues and topics found.")] = False,
 ) -> None:
     """Read JSON lines {"text": ..., "addressed": false} on stdin; write one decision per line."""
-    matcher = _matcher(_settings(config) if config else None)
+    knowledge = _knowledge(config)
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -188,7 +182,7 @@ def faq_match(
                 )
             )
             continue
-        decision = matcher.decide(text, addressed=addressed)
+        decision = knowledge.decide(text, addressed=addressed)
         result: dict[str, object] = {
             "text": text,
             "action": decision.action,
@@ -196,14 +190,23 @@ def faq_match(
             "score": decision.score,
         }
         if explain:
-            found, cues, ranked = matcher.explain(text)
+            reading = knowledge.read(text, explain=True)
             result |= {
                 "reason": decision.reason,
-                "terms": sorted(found),
-                "cues": sorted(cues),
-                "topics": ranked,
+                "intents": {k: round(v, 3) for k, v in reading.intents.items()},
+                "topics": [[topic, round(p, 3)] for topic, p in reading.topics],
+                "evidence": reading.evidence,
             }
         print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+@faq_app.command("reload")
+def faq_reload(config: ConfigOption = None) -> None:
+    """Check the deployment's topic files and train their model now; running workers pick
+    the change up by themselves within [faq] reload_seconds."""
+    knowledge = _knowledge(config)
+    where = knowledge.station_dir or "the shipped topics only"
+    out.print(f"knowledge base ready: {len(knowledge)} topics ({where})", markup=False)
 
 
 @faq_app.command("eval")
@@ -221,7 +224,13 @@ def faq_eval(
     except EvalFileError as problem:
         err.print(str(problem), markup=False)
         raise typer.Exit(1) from None
-    report = evaluate(cases, _matcher(_settings(config) if config else None).decide)
+    report = evaluate(cases, _knowledge(config).decide)
+    confusion = Table(title="topics: expected -> what the bot did (mistakes only)")
+    for column in ("expected", "got", "messages"):
+        confusion.add_column(column, justify="right" if column == "messages" else "left")
+    for (expected, got), count in report.confusion():
+        confusion.add_row(expected, got, str(count))
+    out.print(confusion)
     for title, key in (
         ("by expected label", lambda o: o.case.expect),
         ("by kind", lambda o: o.case.kind),

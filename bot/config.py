@@ -83,9 +83,17 @@ class OfficerSettings(_Section):
 class MatcherSettings(_Section):
     """Score thresholds of the FAQ matcher (0..1); tuned with `jingmin faq eval`."""
 
-    answer_threshold: float = Field(default=0.62, ge=0, le=1)
-    suggest_threshold: float = Field(default=0.35, ge=0, le=1)
-    addressed_answer_threshold: float = Field(default=0.55, ge=0, le=1)
+    answer_threshold: float = Field(default=0.5, ge=0, le=1)
+    suggest_threshold: float = Field(default=0.3, ge=0, le=1)
+    addressed_answer_threshold: float = Field(default=0.45, ge=0, le=1)
+
+
+class FaqSettings(_Section):
+    # A folder of the station's own topic files (the format of faq/topics/*.toml, [match]
+    # optional); a file whose id exists replaces that topic. Changes are picked up by every
+    # worker within reload_seconds, without a restart; a bad file keeps the last good set.
+    topics_dir: Path | None = Field(default=None, strict=False)
+    reload_seconds: float = Field(default=10.0, gt=0)
 
 
 class BehaviourSettings(_Section):
@@ -118,6 +126,7 @@ class Settings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     wechat: WechatSettings = WechatSettings()
     matcher: MatcherSettings = MatcherSettings()
+    faq: FaqSettings = FaqSettings()
     behaviour: BehaviourSettings = BehaviourSettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
     operations: OperationsSettings = OperationsSettings()
@@ -190,7 +199,12 @@ def load_settings(path: Path | str) -> Settings:
         raise ConfigError(file, "", f"cannot read it ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "", f"not valid TOML: {exc}") from None
-    return parse_settings(data, file)
+    settings = parse_settings(data, file)
+    topics_dir = settings.faq.topics_dir
+    if topics_dir is not None and not topics_dir.is_absolute():  # beside the config file
+        faq = settings.faq.model_copy(update={"topics_dir": Path(path).parent / topics_dir})
+        settings = settings.model_copy(update={"faq": faq})
+    return settings
 
 
 def secret(env_name: str) -> str | None:

@@ -177,6 +177,9 @@ async def run_bot(
         async def write_question_log() -> None:
             services.questions.flush(services.engine)
 
+        async def reload_knowledge() -> None:
+            await asyncio.to_thread(services.knowledge.refresh)  # training must not block
+
         async def refresh_groups() -> None:
             await refresh_group_cache(services)
 
@@ -197,6 +200,9 @@ async def run_bot(
             asyncio.create_task(every(24 * 3600, on_leader(purge), "retention purge")),
             asyncio.create_task(every(600, on_leader(report), "weekly reports")),
             asyncio.create_task(every(1.0, write_question_log, "question log")),
+            asyncio.create_task(
+                every(settings.faq.reload_seconds, reload_knowledge, "knowledge base reload")
+            ),
             asyncio.create_task(
                 every(services.groups.renew_after.total_seconds(), refresh_groups, "group cache")
             ),

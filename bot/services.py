@@ -14,7 +14,7 @@ from bot.db import QuestionEvent, commit_without_flush_wait
 from bot.observability import Metrics
 from bot.ports import Clock
 from faq.knowledge import FaqTopic
-from faq.matcher import Matcher
+from faq.live import KnowledgeBase
 
 
 @dataclass
@@ -137,14 +137,21 @@ class QuestionLog:
 class Services:
     settings: Settings
     engine: Engine
-    matcher: Matcher
-    topics: Mapping[str, FaqTopic]
+    knowledge: KnowledgeBase
     clock: Clock
     recent: RecentQuestions
     metrics: Metrics = field(default_factory=Metrics)
     groups: GroupCache = field(default_factory=GroupCache)
     learned: LearnedKeys = field(default_factory=LearnedKeys)
     questions: QuestionLog = field(default_factory=QuestionLog)
+
+    @property
+    def matcher(self) -> KnowledgeBase:
+        return self.knowledge
+
+    @property
+    def topics(self) -> Mapping[str, FaqTopic]:
+        return self.knowledge
 
     def station_details(self, station_id: str | None) -> StationSettings | None:
         """The group's station, or the first configured one for a group not yet bound."""

@@ -75,6 +75,16 @@ class Report:
             and self.escalate_caught >= 0.85
         )
 
+    def confusion(self) -> list[tuple[tuple[str, str], int]]:
+        """(expected, what was done) for every mistake, most frequent first."""
+        counts: dict[tuple[str, str], int] = {}
+        for o in self.outcomes:
+            if not o.correct:
+                d = o.decision
+                got = f"{d.action} {d.faq_id}" if d.faq_id and d.action != "escalate" else d.action
+                counts[o.case.expect, got] = counts.get((o.case.expect, got), 0) + 1
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
     def groups(self, key: Callable[[Outcome], str]) -> list[tuple[str, int, int]]:
         counts: dict[str, list[int]] = {}
         for outcome in self.outcomes:

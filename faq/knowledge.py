@@ -114,3 +114,18 @@ def load_topic_file(path: Path) -> FaqTopic:
 
 def load_topics(directory: Path = TOPICS_DIR) -> tuple[FaqTopic, ...]:
     return tuple(load_topic_file(path) for path in sorted(directory.glob("*.toml")))
+
+
+def topic_files(station_dir: Path | None) -> list[Path]:
+    """The files behind a deployment's knowledge base: the shipped ones, then the station's."""
+    shipped = sorted(TOPICS_DIR.glob("*.toml"))
+    return shipped + (sorted(station_dir.glob("*.toml")) if station_dir else [])
+
+
+def load_knowledge(station_dir: Path | None = None) -> tuple[FaqTopic, ...]:
+    """The shipped topics, with a station's own folder of topic files on top: a file whose id
+    exists replaces that topic for this deployment, a new id adds one."""
+    if station_dir is not None and not station_dir.is_dir():
+        raise FaqError(str(station_dir), "the topics_dir folder does not exist")
+    topics = {topic.id: topic for topic in map(load_topic_file, topic_files(station_dir))}
+    return tuple(topics[key] for key in sorted(topics))

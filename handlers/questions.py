@@ -29,9 +29,8 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
         else:
             decision = services.matcher.decide(msg.text, addressed=msg.addressed)
         services.metrics.actions.labels(decision.action).inc()
-        if decision.action == "ignore":
-            understood = not (msg.addressed and not msg.is_group)
-            return [] if understood else [_reply(msg, render("not_understood.j2"))]
+        if decision.action == "ignore":  # spoken to, the bot says what it can do
+            return [_reply(msg, render("not_understood.j2"))] if msg.addressed else []
 
         group = (
             group_info(db, services.groups, msg.chat, msg.chat_title, now) if msg.is_group else None
