@@ -1,0 +1,195 @@
+"""The learned matcher: its corpus, its model cache, a station's own topics, bad input."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from faq import learned
+from faq.evaluation import evaluate, read_cases
+from faq.knowledge import load_topics
+from faq.learned import Example, read_corpus
+from faq.live import KnowledgeBase
+from faq.text import normalise
+from tests.conftest import REPO, SHARED, shared_file
+
+# The tiny corpus below does not converge in saga's 200 passes; it need not, to test the
+# machinery around the model.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+# A corpus small enough to train in a blink, for the tests of the machinery around it.
+TINY = [
+    Example("身份证丢了怎么补办", "ask", "id-card-lost"),
+    Example("身份证掉了去哪补", "ask", "id-card-lost"),
+    Example("sfz丢了咋办", "ask", "id-card-lost"),
+    Example("娃上户口要带啥", "ask", "newborn-hukou"),
+    Example("孩子出生了怎么上户口", "ask", "newborn-hukou"),
+    Example("谢谢王警官", "chatter"),
+    Example("好的收到", "chatter"),
+    Example("楼下有人打架 快来", "incident"),
+    Example("我的申请到哪一步了", "case"),
+    Example("晚上飙车太吵了 希望管一管", "complaint"),
+    Example("兼职刷单日结加微信", "ad"),
+]
+
+STATION_TOPIC = """
+id = "fireworks"
+title = "烟花爆竹燃放规定"
+aliases = ["放鞭炮", "烟花爆竹"]
+examples = [
+  "过年能放鞭炮吗", "小区里能放烟花不", "结婚放炮要报备吗", "哪里可以放烟花", "禁放区域是哪些"
+]
+source = "银川市烟花爆竹燃放管理规定"
+answer = "市区禁放区内全年禁止燃放烟花爆竹。"
+"""
+
+
+def _same_text(text: str) -> str:
+    """Equal for two lines that differ only in spaces and punctuation (emoji count)."""
+    return "".join(c for c in normalise(text) if c.isalnum() or unicodedata.category(c) == "So")
+
+
+def test_no_eval_line_is_training_data() -> None:
+    """Eval sets measure text the model never saw: a line in both (even "收到", which two
+    authors may write independently) would flatter it."""
+    corpus = {_same_text(e.text) for e in read_corpus()}
+    eval_files = [*REPO.glob("tests/data/faq_*.jsonl"), *SHARED.glob("eval/faq_*.jsonl")]
+    eval_files += [*REPO.glob("tests/data/faq_taught/*.jsonl")]
+    leaked = [
+        json.loads(line).get("text") or json.loads(line)["question"]
+        for path in eval_files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+        and _same_text(json.loads(line).get("text") or json.loads(line)["question"]) in corpus
+    ]
+    assert leaked == []
+
+
+def test_corpus_covers_every_topic_and_every_kind_of_message() -> None:
+    corpus = read_corpus()
+    per_topic = {t.id: 0 for t in load_topics()}
+    for e in corpus:
+        if e.intent == "ask" and e.topic:
+            per_topic[e.topic] += 1
+    assert min(per_topic.values()) >= 60, per_topic
+    assert sum(e.intent in ("chatter", "ad") for e in corpus) >= 1500
+    assert sum(e.intent in ("case", "incident", "complaint") for e in corpus) >= 600
+
+
+def test_a_cached_model_is_loaded_not_trained(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    first = KnowledgeBase(cache_dir=tmp_path, corpus=TINY)
+    monkeypatch.setattr(learned, "train", lambda examples: pytest.fail("trained again"))
+    second = KnowledgeBase(cache_dir=tmp_path, corpus=TINY)
+    text = "身份证丢了去哪补办"
+    assert first.read(text).topics == second.read(text).topics
+    assert not list(tmp_path.glob("*.pickle")) and list(tmp_path.glob("*.npz"))
+
+
+def test_a_station_topic_is_learned_from_its_examples(tmp_path: Path) -> None:
+    topics_dir = tmp_path / "topics"
+    topics_dir.mkdir()
+    (topics_dir / "fireworks.toml").write_text(STATION_TOPIC, encoding="utf-8")
+    knowledge = KnowledgeBase(topics_dir, cache_dir=tmp_path / "cache", corpus=TINY)
+    assert "fireworks" in knowledge and "id-card-lost" in knowledge
+    assert knowledge.read("春节期间小区能放烟花吗").topics[0][0] == "fireworks"
+
+
+def test_a_station_file_replaces_the_shipped_topic_of_its_id(tmp_path: Path) -> None:
+    shipped = (REPO / "faq/topics/station-contact.toml").read_text(encoding="utf-8")
+    (tmp_path / "station-contact.toml").write_text(
+        shipped.replace('title = "', 'title = "本所', 1), encoding="utf-8"
+    )
+    knowledge = KnowledgeBase(tmp_path, cache_dir=tmp_path / "cache", corpus=TINY)
+    assert knowledge["station-contact"].title.startswith("本所")
+    assert len(knowledge) == len(load_topics())
+
+
+def test_a_broken_file_keeps_the_last_good_knowledge_base(tmp_path: Path) -> None:
+    (tmp_path / "fireworks.toml").write_text(STATION_TOPIC, encoding="utf-8")
+    knowledge = KnowledgeBase(tmp_path, cache_dir=tmp_path / "cache", corpus=TINY)
+    (tmp_path / "fireworks.toml").write_text(
+        STATION_TOPIC.replace("examples =", "exampels ="), encoding="utf-8"
+    )
+    problem = knowledge.refresh()
+    assert problem and "fireworks.toml" in problem and "exampels" in problem
+    assert "fireworks" in knowledge
+    assert knowledge.decide("过年能放鞭炮吗").action in ("answer", "suggest", "escalate")
+
+
+def test_a_changed_file_is_picked_up_without_a_restart(tmp_path: Path) -> None:
+    knowledge = KnowledgeBase(tmp_path, cache_dir=tmp_path / "cache", corpus=TINY)
+    assert "fireworks" not in knowledge
+    (tmp_path / "fireworks.toml").write_text(STATION_TOPIC, encoding="utf-8")
+    assert knowledge.refresh() is None
+    assert "fireworks" in knowledge
+
+
+# Where the learned matcher stands on every eval set (figures in the README). These guard
+# against regressions; the issue-13 targets are asserted where they are met.
+FLOORS = {
+    "shared-dev": (0.98, 0.01, 0.98, 0.90),
+    "holdout": (0.97, 0.02, 0.97, 0.85),
+    "blind-2": (0.94, 0.02, 0.95, 0.85),
+    "blind-3": (0.94, 0.02, 0.90, 0.85),
+    "blind-4": (0.88, 0.02, 0.95, 0.90),
+    "blind-5": (0.93, 0.025, 0.90, 0.92),
+}
+SETS = {
+    "shared-dev": lambda: shared_file("eval/faq_dev.jsonl"),
+    "holdout": lambda: REPO / "tests/data/faq_holdout.jsonl",
+    "blind-2": lambda: REPO / "tests/data/faq_unseen2.jsonl",
+    "blind-3": lambda: REPO / "tests/data/faq_unseen3.jsonl",
+    "blind-4": lambda: REPO / "tests/data/faq_unseen4.jsonl",
+    "blind-5": lambda: REPO / "tests/data/faq_unseen5.jsonl",
+}
+
+
+@pytest.mark.parametrize("name", list(SETS))
+def test_eval_sets_hold_their_figures(name: str) -> None:
+    report = evaluate(read_cases(SETS[name]()), _shipped().decide)
+    right, wrong, silent, caught = FLOORS[name]
+    figures = report.headline()
+    assert report.topic_answered >= right, figures
+    assert report.wrong_answers <= wrong, figures
+    assert report.ignore_kept >= silent, figures
+    assert report.escalate_caught >= caught, figures
+
+
+def test_station_topics_written_by_an_admin_answer_nothing_wrongly(tmp_path: Path) -> None:
+    """Three topics written as a station admin would (no [match]), questions by another
+    author: recall is issue 13's open gap; answering with the wrong topic must stay rare."""
+    knowledge = KnowledgeBase(REPO / "tests/data/faq_station_topics", cache_dir=tmp_path)
+    report = evaluate(
+        read_cases(REPO / "tests/data/faq_station_topics_questions.jsonl"), knowledge.decide
+    )
+    assert report.wrong_answers <= 0.03, report.headline()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.text(),
+        st.text(alphabet=st.characters(codec=None), max_size=300),
+        st.binary().map(lambda b: b.decode("utf-8", "surrogateescape")),
+        st.just("\ud800孤立代理项"),
+        st.just("😀" * 5000),
+        st.just("身份证" * 40000),
+    )
+)
+def test_any_text_gets_a_decision(text: str) -> None:
+    decision = _shipped().decide(text)
+    assert decision.action in ("answer", "suggest", "escalate", "ignore")
+
+
+_knowledge: list[KnowledgeBase] = []
+
+
+def _shipped() -> KnowledgeBase:
+    if not _knowledge:
+        _knowledge.append(KnowledgeBase())
+    return _knowledge[0]
