@@ -90,6 +90,7 @@ from bot.events import (
     SentRef,
 )
 from bot.ports import ChatGone, Clock, EventSink, RetryLater, SendError, SystemClock
+from bot.safetext import with_prefixed_quotes
 
 log = logging.getLogger(__name__)
 
@@ -278,16 +279,18 @@ def outgoing_text(out: Outgoing, button_command: ButtonCommand = default_button_
     """The text to send: WeChat has no buttons, so each becomes a text command to reply with.
 
     Commands the text already shows (an officer card lists its own) are not repeated.
+    WeChat has no quote blocks: a resident's quoted words have every line prefixed.
     """
+    text = with_prefixed_quotes(out.text, out.quotes)
     commands: list[str] = []
     for row in out.buttons:
         for button in row:
             command = button_command(button).strip()
-            if command and command not in out.text and command not in commands:
+            if command and command not in text and command not in commands:
                 commands.append(command)
     if not commands:
-        return out.text
-    return f"{out.text}\n回复：{' ｜ '.join(commands)}"
+        return text
+    return f"{text}\n回复：{' ｜ '.join(commands)}"
 
 
 def mention_text(name: str, text: str) -> str:
