@@ -13,7 +13,10 @@ BIND_COMMANDS = ("/bind", "绑定")
 
 
 def is_bind_command(msg: IncomingMessage) -> bool:
-    return msg.is_group and msg.text.strip().split("@")[0] in BIND_COMMANDS
+    """/bind or 绑定 in a group. "/bind@other_bot" is another bot's (the adapter has cut
+    our own @username off already)."""
+    words = msg.text.split(maxsplit=1)
+    return msg.is_group and bool(words) and words[0] in BIND_COMMANDS
 
 
 async def on_bot_added(services: Services, event: BotAddedToGroup) -> list[Outgoing]:
@@ -56,9 +59,24 @@ async def on_bind(services: Services, msg: IncomingMessage) -> list[Outgoing]:
             audit(db, None, f"user:{msg.sender_id}", "bind refused", msg.chat.chat_id)
             db.commit()
             return [Outgoing(msg.chat, render("bind_refused.j2"), reply_to=msg.message_id)]
+        if group.station_id and group.station_id != officer.station_id:
+            # Bound to another station: only its officers may bind it again.
+            detail = f"{msg.chat.chat_id} stays with {group.station_id}"
+            audit(db, None, f"officer:{officer.name}", "bind refused", detail)
+            db.commit()
+            owner = services.settings.station(group.station_id)
+            name = owner.name if owner else group.station_id
+            refusal = render("bind_taken.j2", station_name=name)
+            return [Outgoing(msg.chat, refusal, reply_to=msg.message_id)]
+        before = (group.station_id, group.officer_id)
         group.station_id, group.officer_id, group.active = officer.station_id, officer.id, True
         db.add(group)
-        audit(db, None, f"officer:{officer.name}", "bind", msg.chat.chat_id)
+        if before[0] is None:
+            audit(db, None, f"officer:{officer.name}", "bind", msg.chat.chat_id)
+        elif before != (group.station_id, group.officer_id):
+            previous = f"{before[0]}/officer {before[1]}"
+            rebound = f"{msg.chat.chat_id}: {previous} -> {officer.station_id}/officer {officer.id}"
+            audit(db, None, f"officer:{officer.name}", "rebind", rebound)
         db.commit()
         station = services.station_details(officer.station_id)
         return [Outgoing(msg.chat, render("bind_ok.j2", station=station, officer=officer))]

@@ -11,9 +11,8 @@ from sqlmodel import col, select
 from bot.db import Escalation, Officer, as_utc, session
 from bot.events import Outgoing
 from bot.services import Services
-from bot.templates import render
 from handlers.common import find_group_title
-from handlers.tickets import PENDING, audit, card, private_chat
+from handlers.tickets import PENDING, audit, card, private_chat, render_fitted
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +77,7 @@ async def due_reminders(services: Services) -> list[Outgoing]:
             chat = private_chat(officer, ticket.platform) if officer else None
             if chat is not None:
                 minutes = int((now - as_utc(ticket.created_at)).total_seconds() // 60)
-                out.append(Outgoing(chat, render("reminder.j2", ticket=ticket, minutes=minutes)))
+                reminder = render_fitted("reminder.j2", ticket=ticket, minutes=minutes)
+                out.append(Outgoing(chat, reminder.text, quotes=reminder.quotes))
         db.commit()
     return out
