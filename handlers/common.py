@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db import Escalation, Group, in_chunks, session
@@ -25,7 +26,14 @@ def ensure_group(session: Session, chat: ChatRef, title: str = "") -> Group:
     if group is None:
         group = Group(platform=chat.platform, chat_id=chat.chat_id, title=title)
         session.add(group)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # another worker added it meanwhile: theirs is the row
+            session.rollback()
+            found = find_group(session, chat)
+            if found is None:
+                raise
+            return found
     elif title and group.title != title:
         group.title = title
         session.add(group)

@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+import handlers.onboarding
 import handlers.tickets
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
-from bot.db import AuditEntry, Escalation, Officer, session
+from bot.db import AuditEntry, Escalation, Group, Officer, session
 from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.services import Services
+from tests.integration.test_authorization import two_stations
 from tests.integration.test_flow import Clock, settings_for
 
 GROUP = ChatRef("console", "group:1")
@@ -141,3 +143,40 @@ async def test_an_approval_racing_a_rejection_does_one_of_them(
     assert len(posted(results)) == (1 if ticket.state == "answered" else 0)
     told = [o.text for out in results for o in out]
     assert any("已由王警官处理" in text for text in told)
+
+
+async def test_two_stations_binding_one_group_at_once_bind_it_once(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    barrier = threading.Barrier(2, timeout=10)
+    original: Callable[..., bool] = handlers.onboarding._claim
+
+    def read_then_claim(*args: Any) -> bool:
+        barrier.wait()  # both have read the group as unbound
+        return original(*args)
+
+    monkeypatch.setattr(handlers.onboarding, "_claim", read_then_claim)
+    pair = []
+    for _ in range(2):
+        services = build_services(two_stations(db_url), Clock())
+        bot = FakeAdapter()
+        await bot.start(build_dispatcher(services, {"console": bot}))
+        pair.append((services, bot))
+    group = ChatRef("console", "group:contested")
+
+    def bind(officer: str) -> IncomingMessage:
+        return IncomingMessage(
+            group, officer, officer, "/bind", officer, is_group=True, addressed=False,
+            received_at=NOW,
+        )  # fmt: skip
+
+    results = await asyncio.to_thread(at_once, pair, [bind("王警官"), bind("赵警官")])
+    texts = sorted(out[0].text for out in results)
+    assert len([t for t in texts if "社区民警：" in t]) == 1
+    assert len([t for t in texts if "只有该所的民警可以重新绑定" in t]) == 1
+    with session(pair[0][0].engine) as db:
+        bound = db.exec(select(Group).where(Group.chat_id == group.chat_id)).one()
+        binds = db.exec(select(AuditEntry).where(AuditEntry.action == "bind")).all()
+    assert bound.station_id in ("xq", "jf") and len(binds) == 1
+    for services, _ in pair:
+        services.engine.dispose()
