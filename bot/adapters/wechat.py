@@ -78,6 +78,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from wechaty_puppet_service import PuppetService
 
+from bot import safetext
 from bot.config import WECHAT_TOKEN_ENV
 from bot.events import (
     BotAddedToGroup,
@@ -90,7 +91,6 @@ from bot.events import (
     SentRef,
 )
 from bot.ports import ChatGone, Clock, EventSink, RetryLater, SendError, SystemClock
-from bot.safetext import with_prefixed_quotes
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def outgoing_text(out: Outgoing, button_command: ButtonCommand = default_button_
     Commands the text already shows (an officer card lists its own) are not repeated.
     WeChat has no quote blocks: a resident's quoted words have every line prefixed.
     """
-    text = with_prefixed_quotes(out.text, out.quotes)
+    text = safetext.with_prefixed_quotes(out.text, out.quotes)
     commands: list[str] = []
     for row in out.buttons:
         for button in row:
@@ -1006,6 +1006,7 @@ class WechatAdapter:
                 with contextlib.suppress(TimeoutError, OSError, StreamTerminatedError):
                     name = await self._member_name(conn, chat_id, out.mention_id)
             mention_ids = [out.mention_id]
+            name = safetext.name(name)  # a member's name from the gateway is theirs too
             if name:
                 text = mention_text(name, text)
         try:
