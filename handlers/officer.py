@@ -57,9 +57,12 @@ def is_officer_command(text: str) -> bool:
     """An officer's command word (批准 12, 驳回广播 3, 待办, …) or a command addressed to
     another bot: in a group, no one's question, whoever typed it."""
     text = text.strip()
+    command = COMMAND.match(text)
+    # "工单 12 有进展吗" is a resident asking about their ticket; "工单 12" alone is a command.
+    asks = command is not None and VERBS[command["verb"].lower()] == "show" and command["rest"]
     return (
         text in LIST_COMMANDS
-        or COMMAND.match(text) is not None
+        or (command is not None and not asks)
         or BROADCAST_COMMAND.match(text) is not None
         or FOR_ANOTHER_BOT.match(text) is not None
     )

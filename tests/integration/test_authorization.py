@@ -304,6 +304,13 @@ async def test_officer_command_words_in_a_group_open_no_ticket(world: World, tex
         assert len(db.exec(select(Escalation)).all()) == before
 
 
+async def test_a_resident_asking_about_their_ticket_is_heard(world: World) -> None:
+    asked = IncomingMessage(
+        **{**_fields(said(GROUP_A, "r9", "工单 12 怎么还没人处理")), "addressed": True}
+    )
+    assert await world.bot.inject(asked) != []
+
+
 def _fields(message: IncomingMessage) -> dict[str, object]:
     return {name: getattr(message, name) for name in IncomingMessage.__slots__}
 
