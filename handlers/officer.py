@@ -20,6 +20,7 @@ from bot.templates import render
 from broadcasts.officer_commands import COMMAND as BROADCAST_COMMAND
 from handlers.common import find_group
 from handlers.tickets import (
+    PENDING,
     TicketError,
     audit,
     card,
@@ -140,7 +141,7 @@ def _act(
         db.commit()
         return _reply(chat, render("ticket_forbidden.j2", ticket_id=ticket_id))
     if verb == "prompt":
-        if ticket.state != "pending":
+        if ticket.state != PENDING:
             verb = "show"
         else:
             officer.editing_ticket_id = ticket.id
@@ -159,6 +160,8 @@ def _act(
     try:
         outcome = resolve(db, ticket_id, officer, verb, services.clock.now(), rest or None)
     except TicketError as refused:
+        if officer.editing_ticket_id == ticket_id:
+            _stop_editing_if_closed(db, officer, ticket_id)
         return _reply(chat, str(refused))
     if outcome.ticket.add_to_faq:
         services.learned.loaded_at = None  # a question was learned: reload the keys
@@ -167,3 +170,13 @@ def _act(
     if outcome.card_update is None or outcome.card_update.chat != chat:
         done.append(done_message(chat, outcome.ticket, verb, rest))
     return done
+
+
+def _stop_editing_if_closed(db: Session, officer: Officer, ticket_id: int) -> None:
+    """After 修改, someone else decided the ticket: the officer's next message is told so
+    once, and then is an ordinary message again."""
+    ticket = db.get(Escalation, ticket_id)
+    if ticket is not None and ticket.state != PENDING:
+        officer.editing_ticket_id = None
+        db.add(officer)
+        db.commit()

@@ -339,3 +339,13 @@ async def test_malformed_button_data_gets_a_short_answer(world: World, data: str
 async def test_malformed_ticket_numbers_in_text_get_a_short_answer(world: World, text: str) -> None:
     out = await world.bot.inject(private(OWN, text))
     assert len(out) == 1 and ("找不到" in out[0].text or "没有编号" in out[0].text)
+
+
+async def test_an_officer_editing_a_ticket_another_decided_is_told_once(world: World) -> None:
+    ticket_id = open_ticket(world)
+    await world.bot.inject(pressed(OWN, f"t:edit:{ticket_id}"))
+    await world.bot.inject(private("李警官", f"批准 {ticket_id}"))  # same station: allowed
+    late = await world.bot.inject(private(OWN, "您好，请到户籍窗口办理。"))
+    assert [o.text for o in late] == [f"工单 #{ticket_id} 已由李警官处理（已回复），无需再处理。"]
+    again = await world.bot.inject(private(OWN, "身份证丢了怎么补办"))
+    assert "已由李警官处理" not in again[0].text  # no longer editing: an ordinary question
