@@ -15,6 +15,12 @@ from bot.events import ChatRef
 from bot.services import GroupCache, GroupInfo, Services
 
 
+def default_station(services: Services) -> str | None:
+    """The station of groups not bound yet: the one the bot answers there with."""
+    station = services.station_details(None)
+    return station.id if station else None
+
+
 def find_group(session: Session, chat: ChatRef) -> Group | None:
     return session.exec(
         select(Group).where(Group.platform == chat.platform, Group.chat_id == chat.chat_id)

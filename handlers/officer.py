@@ -18,7 +18,7 @@ from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
 from broadcasts.officer_commands import COMMAND as BROADCAST_COMMAND
-from handlers.common import find_group
+from handlers.common import default_station, find_group
 from handlers.tickets import (
     PENDING,
     TicketError,
@@ -73,12 +73,6 @@ def _reply(chat: ChatRef, text: str) -> list[Outgoing]:
     return [Outgoing(chat, text)]
 
 
-def _default_station(services: Services) -> str | None:
-    """The station of groups not bound yet (the one the bot answers there with)."""
-    station = services.station_details(None)
-    return station.id if station else None
-
-
 async def on_officer_private(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
     """Handles an officer's commands in private; ``None`` (next handler) for anything else."""
     with session(services.engine) as db:
@@ -87,7 +81,7 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
             return None
         text = msg.text.strip()
         if text in LIST_COMMANDS:
-            tickets = pending_for(db, officer, _default_station(services))
+            tickets = pending_for(db, officer, default_station(services))
             return _reply(msg.chat, render("pending_list.j2", tickets=tickets))
         if text in HELP_COMMANDS:
             return _reply(msg.chat, render("officer_help.j2"))
@@ -133,7 +127,7 @@ def _act(
     ticket = db.get(Escalation, ticket_id)
     if ticket is None:
         return _reply(chat, render("ticket_missing.j2", ticket_id=ticket_id))
-    if not may_act(db, officer, ticket, _default_station(services)):
+    if not may_act(db, officer, ticket, default_station(services)):
         audit(db, ticket.id, f"officer:{officer.name}", "refused", verb)
         if officer.editing_ticket_id == ticket.id:
             officer.editing_ticket_id = None

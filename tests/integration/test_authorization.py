@@ -10,7 +10,7 @@ import asyncio
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -19,7 +19,7 @@ from bot import migrate
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
 from bot.config import parse_settings
-from bot.db import AuditEntry, Escalation, Group, make_engine, session
+from bot.db import AuditEntry, Escalation, Group, Officer, make_engine, session
 from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.services import Services
 from tests.conftest import fresh_postgresql_database
@@ -349,3 +349,22 @@ async def test_an_officer_editing_a_ticket_another_decided_is_told_once(world: W
     assert [o.text for o in late] == [f"工单 #{ticket_id} 已由李警官处理（已回复），无需再处理。"]
     again = await world.bot.inject(private(OWN, "身份证丢了怎么补办"))
     assert "已由李警官处理" not in again[0].text  # no longer editing: an ordinary question
+
+
+async def test_reminders_and_hand_overs_go_to_the_tickets_station(world: World) -> None:
+    from handlers.reminders import due_reminders
+
+    stale, orphan = open_ticket(world), open_ticket(world, UNBOUND)
+    with session(world.services.engine) as db:
+        zhao = db.exec(select(Officer).where(Officer.name == OTHER)).one()
+        for ticket_id, minutes in ((stale, 31), (orphan, 121)):
+            ticket = db.get(Escalation, ticket_id)
+            assert ticket is not None
+            ticket.created_at = NOW - timedelta(minutes=minutes)
+            ticket.officer_id = zhao.id if ticket_id == stale else None
+            db.add(ticket)
+        db.commit()
+    out = await due_reminders(world.services)
+    # 赵警官 (金凤) is not reminded of a 兴庆 group's ticket; the orphan reaches 兴庆's duty.
+    assert [o.chat.chat_id for o in out] == ["officer:王警官"]
+    assert f"#{orphan}" in out[0].text and out[0].buttons
