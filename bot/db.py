@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,19 @@ def in_chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
     on bound parameters and PostgreSQL's on a statement's size."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+MAX_ROW_ID = 2**31 - 1  # an INTEGER key on PostgreSQL
+_ROW_ID = re.compile(r"[0-9]{1,10}")
+
+
+def row_id(text: str) -> int | None:
+    """A row id typed or carried in button data: ASCII digits within the key's range, or
+    None (``isdigit()`` would take "²", ``int()`` "٣" and numbers no column can hold)."""
+    if _ROW_ID.fullmatch(text) is None:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ROW_ID else None
 
 
 def as_utc(moment: datetime) -> datetime:

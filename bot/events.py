@@ -92,6 +92,9 @@ class Outgoing:
     # Delete that message instead of sending (a scam lure, where the bot is admin); text unused.
     delete_message_id: str | None = None
     image_png: bytes | None = None  # a picture (a report's chart); the text is its caption
+    # Spans of ``text`` (start, end) quoting a resident: shown as a block apart from the
+    # bot's own words (see bot/safetext.py).
+    quotes: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

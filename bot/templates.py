@@ -9,6 +9,8 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot import safetext
+
 TEMPLATE_DIRS = [
     Path(__file__).resolve().parents[1] / name / "templates"
     for name in ("handlers", "guard", "broadcasts")
@@ -17,14 +19,25 @@ TEMPLATE_DIRS = [
 
 @cache
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+    environment = SandboxedEnvironment(
         loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # What residents typed: {{ x|name }} (a display name or group title), {{ x|inline(40) }}
+    # (words on one line), {{ x|quote(1000) }} (a quote block). See bot/safetext.py.
+    environment.filters.update(name=safetext.name, inline=safetext.inline, quote=safetext.quote)
+    return environment
+
+
+def render_quoted(name: str, **values: Any) -> safetext.Quoted:
+    """The text and where its quotes are, for an ``Outgoing`` with ``quotes``."""
+    return safetext.split_quotes(_environment().get_template(name).render(**values).strip())
 
 
 def render(name: str, **values: Any) -> str:
-    return _environment().get_template(name).render(**values).strip()
+    """The text alone; quotes, if the template has any, have their lines prefixed."""
+    rendered = render_quoted(name, **values)
+    return safetext.with_prefixed_quotes(rendered.text, rendered.quotes)

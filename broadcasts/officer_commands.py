@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from bot.db import Officer, as_utc
+from bot.db import Officer, as_utc, row_id
 from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
 from bot.templates import render
 from broadcasts import ledger
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 COMMAND = re.compile(
     r"^\s*(?P<verb>/broadcasts|广播列表|/preview|预览广播|/send|发送广播|批准广播|驳回广播)"
-    r"(?:@\w+)?\s*#?(?P<id>\d+)?\s*(?P<slot>\S+)?\s*$",
+    r"(?:@\w+)?\s*#?(?P<id>[0-9]+)?\s*(?P<slot>\S+)?\s*$",
     re.I,
 )
 VERBS = {
@@ -105,7 +105,11 @@ async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing]
                 "broadcast_unknown.j2", reason="请带上广播编号，例如 /preview 3", campaign_id=""
             ),
         )
-    campaign_id = int(match["id"])
+    campaign_id = row_id(match["id"])
+    if campaign_id is None:
+        return _say(
+            msg.chat, render("broadcast_unknown.j2", reason="", campaign_id=match["id"][:12])
+        )
     if verb == "preview":
         return _say(msg.chat, _preview(services, officer, campaign_id))
     if verb == "send":
@@ -120,18 +124,19 @@ async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing]
 
 
 async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
+    """A run's approval button; made-up or stale data gets a short answer, never a raise."""
     parts = press.data.split(":")
-    if len(parts) != 4 or parts[1] not in ("approve", "reject") or not parts[2].isdigit():
-        return []
     with Session(services.engine, expire_on_commit=False) as db:
         officer = _officer(db, press.chat.platform, press.sender_id)
     if officer is None:
         return _say(press.chat, render("not_officer.j2"))
+    campaign_id = row_id(parts[2]) if len(parts) == 4 else None
+    if campaign_id is None or parts[1] not in ("approve", "reject"):
+        return _say(press.chat, render("button_invalid.j2"))
     try:
         slot = parse_slot_key(parts[3])
     except ScheduleProblem:
-        return []
-    campaign_id = int(parts[2])
+        return _say(press.chat, render("button_invalid.j2"))
     text = _decide(services, officer, campaign_id, slot, parts[1] == "approve")
     # The card turns into the decision (its buttons go), so it cannot be pressed twice.
     return [Outgoing(press.chat, text, edit_message_id=press.message_id)]

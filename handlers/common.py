@@ -7,11 +7,18 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db import Escalation, Group, in_chunks, session
 from bot.events import ChatRef
 from bot.services import GroupCache, GroupInfo, Services
+
+
+def default_station(services: Services) -> str | None:
+    """The station of groups not bound yet: the one the bot answers there with."""
+    station = services.station_details(None)
+    return station.id if station else None
 
 
 def find_group(session: Session, chat: ChatRef) -> Group | None:
@@ -25,7 +32,14 @@ def ensure_group(session: Session, chat: ChatRef, title: str = "") -> Group:
     if group is None:
         group = Group(platform=chat.platform, chat_id=chat.chat_id, title=title)
         session.add(group)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # another worker added it meanwhile: theirs is the row
+            session.rollback()
+            found = find_group(session, chat)
+            if found is None:
+                raise
+            return found
     elif title and group.title != title:
         group.title = title
         session.add(group)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from bot import safetext
 from bot.config import StationSettings
 from bot.db import Officer, session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
+from bot.templates import render
 from guard.detect import GuardResult, check
 from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
 from handlers import questions
@@ -44,9 +46,15 @@ async def on_group_message(services: Services, msg: IncomingMessage) -> list[Out
         may_delete = station is not None and station.delete_lures
         officer = db.get(Officer, group.officer_id) if group.officer_id else None
         if result.verdict == "pii":
+            # A reply that @mentions the resident, not their display name in the bot's words:
+            # a name can be a lure ("【警方通知】扫码领补贴…").
             out = [
                 Outgoing(
-                    msg.chat, pii_reminder(result.label, msg.sender_name), reply_to=msg.message_id
+                    msg.chat,
+                    pii_reminder(result.label, render("resident_address.j2")),
+                    reply_to=msg.message_id,
+                    mention_id=msg.sender_id,
+                    mention_name=safetext.name(msg.sender_name),
                 )
             ]
             if may_delete:
@@ -56,10 +64,9 @@ async def on_group_message(services: Services, msg: IncomingMessage) -> list[Out
         out = [Outgoing(msg.chat, scam_warning(result.label), reply_to=msg.message_id)]
         alert_to = private_chat(officer, msg.chat.platform) if officer else None
         if alert_to is not None:
-            title = group.title or msg.chat.chat_id
-            out.append(
-                Outgoing(alert_to, officer_alert(title, msg.sender_name, result.label, msg.text))
-            )
+            title = safetext.name(group.title or msg.chat.chat_id, 30)
+            name, text = safetext.name(msg.sender_name), safetext.inline(msg.text, 500)
+            out.append(Outgoing(alert_to, officer_alert(title, name, result.label, text)))
         if may_delete:
             out.append(Outgoing(msg.chat, "", delete_message_id=msg.message_id))
         return out

@@ -9,25 +9,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlmodel import Session
 
-from bot.db import Escalation, Officer, session
+from bot.db import Escalation, Officer, row_id, session
 from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
-from handlers.common import find_group
+from broadcasts.officer_commands import COMMAND as BROADCAST_COMMAND
+from handlers.common import default_station, find_group
 from handlers.tickets import (
+    PENDING,
     TicketError,
     audit,
     card,
+    done_message,
+    may_act,
     officer_by_platform_id,
     pending_for,
     resolve,
 )
 
 COMMAND = re.compile(
-    r"^\s*(?P<verb>批准|修改|驳回|工单|加入FAQ|/approve|/edit|/reject|/ticket)\s*#?(?P<id>\d+)\s*(?P<rest>.*)$",
+    r"^\s*(?P<verb>批准|修改|驳回|工单|加入FAQ|/approve|/edit|/reject|/ticket)\s*#?(?P<id>[0-9]+)\s*(?P<rest>.*)$",
     re.S | re.I,
 )
 VERBS = {
@@ -43,6 +48,25 @@ VERBS = {
 }
 LIST_COMMANDS = ("待办", "/pending")
 HELP_COMMANDS = ("帮助", "/help", "/start")
+BUTTON = re.compile(r"t:(?P<verb>approve|edit|reject|faq):(?P<id>[^:]*)")
+# "/bind@other_bot": our own @username is cut off by the adapter, so what is left names
+# another bot.
+FOR_ANOTHER_BOT = re.compile(r"^\s*/\w+@\w+")
+
+
+def is_officer_command(text: str) -> bool:
+    """An officer's command word (批准 12, 驳回广播 3, 待办, …) or a command addressed to
+    another bot: in a group, no one's question, whoever typed it."""
+    text = text.strip()
+    command = COMMAND.match(text)
+    # "工单 12 有进展吗" is a resident asking about their ticket; "工单 12" alone is a command.
+    asks = command is not None and VERBS[command["verb"].lower()] == "show" and command["rest"]
+    return (
+        text in LIST_COMMANDS
+        or (command is not None and not asks)
+        or BROADCAST_COMMAND.match(text) is not None
+        or FOR_ANOTHER_BOT.match(text) is not None
+    )
 
 
 def _reply(chat: ChatRef, text: str) -> list[Outgoing]:
@@ -57,37 +81,38 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
             return None
         text = msg.text.strip()
         if text in LIST_COMMANDS:
-            return _reply(msg.chat, render("pending_list.j2", tickets=pending_for(db, officer)))
+            tickets = pending_for(db, officer, default_station(services))
+            return _reply(msg.chat, render("pending_list.j2", tickets=tickets))
         if text in HELP_COMMANDS:
             return _reply(msg.chat, render("officer_help.j2"))
         command = COMMAND.match(text)
         if command:
             verb = VERBS[command["verb"].lower()]
-            return _act(services, db, officer, msg.chat, int(command["id"]), verb, command["rest"])
+            ticket_id = row_id(command["id"])
+            if ticket_id is None:
+                return _reply(msg.chat, render("ticket_missing.j2", ticket_id=command["id"][:12]))
+            return _act(services, db, officer, msg.chat, ticket_id, verb, command["rest"])
         if officer.editing_ticket_id is not None:
             return _act(services, db, officer, msg.chat, officer.editing_ticket_id, "edit", text)
         return None  # not a command: officers may ask the bot or /check a message like anyone
 
 
 async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
-    parts = press.data.split(":")
-    if len(parts) != 3 or parts[0] != "t" or not parts[2].isdigit():
-        return []
+    """A card's button. Whatever the data holds (made up, stale, out of range), the presser
+    gets an answer and nothing raises."""
+    button = BUTTON.fullmatch(press.data)
+    ticket_id = row_id(button["id"]) if button else None
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, press.chat.platform, press.sender_id)
         if officer is None:
-            audit(db, int(parts[2]), f"user:{press.sender_id}", "refused", parts[1])
+            known = ticket_id if ticket_id and db.get(Escalation, ticket_id) else None
+            audit(db, known, f"user:{press.sender_id}", "refused", press.data[:64])
             db.commit()
             return _reply(press.chat, render("not_officer.j2"))
-        if parts[1] == "edit":
-            ticket = db.get(Escalation, int(parts[2]))
-            if ticket is None or ticket.state != "pending":
-                return _act(services, db, officer, press.chat, int(parts[2]), "show", "")
-            officer.editing_ticket_id = ticket.id
-            db.add(officer)
-            db.commit()
-            return _reply(press.chat, render("edit_prompt.j2", ticket=ticket))
-        return _act(services, db, officer, press.chat, int(parts[2]), parts[1], "")
+        if button is None or ticket_id is None:
+            return _reply(press.chat, render("button_invalid.j2"))
+        verb = "prompt" if button["verb"] == "edit" else button["verb"]
+        return _act(services, db, officer, press.chat, ticket_id, verb, "")
 
 
 def _act(
@@ -99,10 +124,25 @@ def _act(
     verb: str,
     rest: str,
 ) -> list[Outgoing]:
+    ticket = db.get(Escalation, ticket_id)
+    if ticket is None:
+        return _reply(chat, render("ticket_missing.j2", ticket_id=ticket_id))
+    if not may_act(db, officer, ticket, default_station(services)):
+        audit(db, ticket.id, f"officer:{officer.name}", "refused", verb)
+        if officer.editing_ticket_id == ticket.id:
+            officer.editing_ticket_id = None
+            db.add(officer)
+        db.commit()
+        return _reply(chat, render("ticket_forbidden.j2", ticket_id=ticket_id))
+    if verb == "prompt":
+        if ticket.state != PENDING:
+            verb = "show"
+        else:
+            officer.editing_ticket_id = ticket.id
+            db.add(officer)
+            db.commit()
+            return _reply(chat, render("edit_prompt.j2", ticket=ticket))
     if verb in ("show", "faq"):
-        ticket = db.get(Escalation, ticket_id)
-        if ticket is None:
-            return _reply(chat, render("ticket_missing.j2", ticket_id=ticket_id))
         if verb == "faq":
             ticket.add_to_faq = not ticket.add_to_faq
             db.add(ticket)
@@ -110,19 +150,27 @@ def _act(
             db.commit()
         group = find_group(db, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
         shown = card(ticket, officer, group.title if group else "")
-        return [Outgoing(chat, shown.text, buttons=shown.buttons)] if shown else []
+        return [replace(shown, chat=chat, tag=None)] if shown else []
     try:
         outcome = resolve(db, ticket_id, officer, verb, services.clock.now(), rest or None)
     except TicketError as refused:
+        if officer.editing_ticket_id == ticket_id:
+            _stop_editing_if_closed(db, officer, ticket_id)
         return _reply(chat, str(refused))
     if outcome.ticket.add_to_faq:
         services.learned.loaded_at = None  # a question was learned: reload the keys
     messages: Sequence[Outgoing | None] = (outcome.to_group, outcome.card_update)
     done = [m for m in messages if m is not None]
     if outcome.card_update is None or outcome.card_update.chat != chat:
-        done.append(
-            Outgoing(
-                chat, render("officer_card_done.j2", ticket=outcome.ticket, verb=verb, reason=rest)
-            )
-        )
+        done.append(done_message(chat, outcome.ticket, verb, rest))
     return done
+
+
+def _stop_editing_if_closed(db: Session, officer: Officer, ticket_id: int) -> None:
+    """After 修改, someone else decided the ticket: the officer's next message is told so
+    once, and then is an ordinary message again."""
+    ticket = db.get(Escalation, ticket_id)
+    if ticket is not None and ticket.state != PENDING:
+        officer.editing_ticket_id = None
+        db.add(officer)
+        db.commit()

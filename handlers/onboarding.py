@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bot.db import session
+from sqlalchemy import or_, update
+from sqlmodel import Session, col
+
+from bot.db import Group, Officer, session
 from bot.events import BotAddedToGroup, BotRemovedFromGroup, ChatMigrated, IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
@@ -13,7 +16,10 @@ BIND_COMMANDS = ("/bind", "绑定")
 
 
 def is_bind_command(msg: IncomingMessage) -> bool:
-    return msg.is_group and msg.text.strip().split("@")[0] in BIND_COMMANDS
+    """/bind or 绑定 in a group. "/bind@other_bot" is another bot's (the adapter has cut
+    our own @username off already)."""
+    words = msg.text.split(maxsplit=1)
+    return msg.is_group and bool(words) and words[0] in BIND_COMMANDS
 
 
 async def on_bot_added(services: Services, event: BotAddedToGroup) -> list[Outgoing]:
@@ -48,6 +54,8 @@ async def on_chat_migrated(services: Services, event: ChatMigrated) -> list[Outg
 
 
 async def on_bind(services: Services, msg: IncomingMessage) -> list[Outgoing]:
+    """Binds the group to the officer's station. A group bound to another station stays
+    with it: only that station's officers may bind it again (audited either way)."""
     services.groups.forget(msg.chat.platform, msg.chat.chat_id)
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
@@ -56,9 +64,40 @@ async def on_bind(services: Services, msg: IncomingMessage) -> list[Outgoing]:
             audit(db, None, f"user:{msg.sender_id}", "bind refused", msg.chat.chat_id)
             db.commit()
             return [Outgoing(msg.chat, render("bind_refused.j2"), reply_to=msg.message_id)]
-        group.station_id, group.officer_id, group.active = officer.station_id, officer.id, True
-        db.add(group)
-        audit(db, None, f"officer:{officer.name}", "bind", msg.chat.chat_id)
+        before = (group.station_id, group.officer_id)
+        if not _claim(db, group, officer):
+            db.refresh(group)
+            detail = f"{msg.chat.chat_id} stays with {group.station_id}"
+            audit(db, None, f"officer:{officer.name}", "bind refused", detail)
+            db.commit()
+            owner = services.settings.station(group.station_id or "")
+            name = owner.name if owner else group.station_id
+            refusal = render("bind_taken.j2", station_name=name)
+            return [Outgoing(msg.chat, refusal, reply_to=msg.message_id)]
+        if before[0] is None:
+            audit(db, None, f"officer:{officer.name}", "bind", msg.chat.chat_id)
+        elif before != (officer.station_id, officer.id):
+            previous = f"{before[0]}/officer {before[1]}"
+            rebound = f"{msg.chat.chat_id}: {previous} -> {officer.station_id}/officer {officer.id}"
+            audit(db, None, f"officer:{officer.name}", "rebind", rebound)
         db.commit()
         station = services.station_details(officer.station_id)
         return [Outgoing(msg.chat, render("bind_ok.j2", station=station, officer=officer))]
+
+
+def _claim(db: Session, group: Group, officer: Officer) -> bool:
+    """Compare-and-set: the group becomes the officer's if it is unbound or already their
+    station's, so two stations binding at once cannot both win."""
+    db.commit()  # a fresh transaction, as for ticket decisions (SQLite's read snapshot)
+    claimed = db.connection().execute(
+        update(Group)
+        .where(
+            col(Group.id) == group.id,
+            or_(col(Group.station_id).is_(None), col(Group.station_id) == officer.station_id),
+        )
+        .values(station_id=officer.station_id, officer_id=officer.id, active=True)
+    )
+    if claimed.rowcount != 1:
+        db.rollback()
+        return False
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import safetext
 from bot.db import Officer, session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
@@ -9,6 +10,7 @@ from bot.templates import render
 from faq.knowledge import render_answer
 from faq.matcher import Decision
 from handlers.common import group_info
+from handlers.officer import is_officer_command
 from handlers.tickets import card, learned_answer, open_ticket
 
 
@@ -16,6 +18,8 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
     now = services.clock.now()
     if msg.sender_is_bot or not msg.text.strip():
         return []
+    if msg.is_group and is_officer_command(msg.text):
+        return []  # 驳回 3, 批准广播 2, /bind@other_bot… in a group: no question, no ticket
     if not msg.is_group and msg.text.strip().split("@")[0] in ("/start", "/help"):
         return [Outgoing(msg.chat, render("intro.j2"))]
     age = (now - msg.received_at).total_seconds()
@@ -74,5 +78,5 @@ def _reply(msg: IncomingMessage, text: str) -> Outgoing:
         text,
         reply_to=msg.message_id,
         mention_id=msg.sender_id,
-        mention_name=msg.sender_name,
+        mention_name=safetext.name(msg.sender_name),
     )

@@ -11,9 +11,8 @@ from sqlmodel import col, select
 from bot.db import Escalation, Officer, as_utc, session
 from bot.events import Outgoing
 from bot.services import Services
-from bot.templates import render
-from handlers.common import find_group_title
-from handlers.tickets import PENDING, audit, card, private_chat
+from handlers.common import default_station, find_group_title
+from handlers.tickets import PENDING, audit, card, private_chat, render_fitted, ticket_station
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +55,10 @@ async def due_reminders(services: Services) -> list[Outgoing]:
             if ticket is None:
                 continue
             officer = db.get(Officer, ticket.officer_id) if ticket.officer_id else None
+            station_id = ticket_station(db, ticket, default_station(services))
+            if officer is not None and officer.station_id != station_id:
+                officer = None  # the group is another station's now: it takes the ticket over
             if step.step == "handover":
-                station_id = officer.station_id if officer else None
                 duty = db.exec(
                     select(Officer).where(Officer.station_id == station_id, col(Officer.duty))
                 ).first()
@@ -78,6 +79,7 @@ async def due_reminders(services: Services) -> list[Outgoing]:
             chat = private_chat(officer, ticket.platform) if officer else None
             if chat is not None:
                 minutes = int((now - as_utc(ticket.created_at)).total_seconds() // 60)
-                out.append(Outgoing(chat, render("reminder.j2", ticket=ticket, minutes=minutes)))
+                reminder = render_fitted("reminder.j2", ticket=ticket, minutes=minutes)
+                out.append(Outgoing(chat, reminder.text, quotes=reminder.quotes))
         db.commit()
     return out

@@ -1,7 +1,13 @@
 """The escalation ticket: a resident's question that an officer answers or approves.
 
-State machine: pending -> answered (approved / edited) | rejected. Every transition is
+State machine: pending -> answered (approved / edited) | rejected. A transition is a
+compare-and-set in the database (``UPDATE … WHERE state = 'pending'``): of two officers
+(or two workers) deciding at once, exactly one wins; the other is told who did. It is
 written with an audit row in the same transaction, before anyone is told about it.
+
+A ticket belongs to the station its group is bound to (a group not bound yet: the first
+configured station, whose details the bot answers with there); only that station's
+officers may see or decide it.
 """
 
 from __future__ import annotations
@@ -10,16 +16,20 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
+from bot import safetext
 from bot.db import AuditEntry, Escalation, FaqEntry, Group, LearnedQuestion, Officer
 from bot.events import Button, ChatRef, IncomingMessage, Outgoing
 from bot.services import LearnedKeys
-from bot.templates import render
+from bot.templates import render, render_quoted
 from faq.matcher import Decision
 from faq.text import question_key
 from guard.pii import mask_pii
+from handlers.common import find_group
 
 PENDING, ANSWERED, REJECTED = "pending", "answered", "rejected"
 
@@ -102,6 +112,20 @@ def open_ticket(
 CARD_BUTTONS = (("批准", "approve"), ("修改", "edit"), ("驳回", "reject"))
 
 
+TEXT_LIMIT = 4096  # Telegram's limit on a message's text, in UTF-16 units
+QUESTION_CAPS = (1500, 600, 200)  # the quoted question, shortened until the message fits
+
+
+def render_fitted(template: str, **values: Any) -> safetext.Quoted:
+    """A message quoting the resident's question, within ``TEXT_LIMIT``: the question is
+    capped (the template says so), and whatever is still too long is cut with a marker."""
+    for question_cap in QUESTION_CAPS:
+        rendered = render_quoted(template, question_cap=question_cap, **values)
+        if safetext.utf16_len(rendered.text) <= TEXT_LIMIT:
+            return rendered
+    return safetext.fit(rendered.text, rendered.quotes, TEXT_LIMIT, "\n" + render("text_cut.j2"))
+
+
 def card(ticket: Escalation, officer: Officer, group_title: str) -> Outgoing | None:
     chat = private_chat(officer, ticket.platform)
     if chat is None:
@@ -112,8 +136,16 @@ def card(ticket: Escalation, officer: Officer, group_title: str) -> Outgoing | N
         if verb != "approve" or ticket.draft
     )
     faq_toggle = (Button("加入FAQ" + (" ✓" if ticket.add_to_faq else ""), f"t:faq:{ticket.id}"),)
-    text = render("officer_card.j2", ticket=ticket, group_title=group_title or ticket.chat_id)
-    return Outgoing(chat, text, buttons=(buttons, faq_toggle), tag=f"card:{ticket.id}")
+    shown = render_fitted(
+        "officer_card.j2", ticket=ticket, group_title=group_title or ticket.chat_id
+    )
+    return Outgoing(
+        chat,
+        shown.text,
+        buttons=(buttons, faq_toggle),
+        tag=f"card:{ticket.id}",
+        quotes=shown.quotes,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +153,20 @@ class Resolution:
     ticket: Escalation
     to_group: Outgoing | None
     card_update: Outgoing | None
+
+
+def ticket_station(session: Session, ticket: Escalation, default_station: str | None) -> str | None:
+    """The station whose group the ticket came from (``default_station`` when unbound)."""
+    group = find_group(session, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
+    return group.station_id if group is not None and group.station_id else default_station
+
+
+def may_act(
+    session: Session, officer: Officer, ticket: Escalation, default_station: str | None
+) -> bool:
+    """Whether ``officer`` may see and decide ``ticket``: it is their station's."""
+    station = ticket_station(session, ticket, default_station)
+    return station is not None and station == officer.station_id
 
 
 def _pending(session: Session, ticket_id: int) -> Escalation:
@@ -132,6 +178,26 @@ def _pending(session: Session, ticket_id: int) -> Escalation:
     return ticket
 
 
+def _decide(
+    session: Session, ticket: Escalation, state: str, answer: str | None, by: str, now: datetime
+) -> None:
+    """Compare-and-set: pending -> ``state``, only if no one else decided it meanwhile (the
+    row lock makes a concurrent second UPDATE wait, then find the state changed)."""
+    # A fresh transaction: SQLite cannot turn a read snapshot that another writer has since
+    # overtaken into a write ("database is locked"); a new one waits for the lock instead.
+    session.commit()
+    decided = session.connection().execute(
+        update(Escalation)
+        .where(col(Escalation.id) == ticket.id, col(Escalation.state) == PENDING)
+        .values(state=state, answer=answer, decided_by=by, updated_at=now)
+    )
+    if decided.rowcount != 1:
+        session.rollback()
+        session.refresh(ticket)
+        raise TicketError(render("ticket_closed.j2", ticket=ticket))
+    session.refresh(ticket)
+
+
 def resolve(
     session: Session,
     ticket_id: int,
@@ -140,26 +206,26 @@ def resolve(
     now: datetime,
     text: str | None = None,
 ) -> Resolution:
-    """Approve (post the draft), edit (post ``text``) or reject (close; ``text`` = reason)."""
+    """Approve (post the draft), edit (post ``text``) or reject (close; ``text`` = reason).
+
+    The caller has checked that the officer may act on the ticket (``may_act``)."""
     ticket = _pending(session, ticket_id)
     if verb == "approve":
         if not ticket.draft:
             raise TicketError(render("ticket_no_draft.j2", ticket=ticket))
         answer: str | None = ticket.draft
     elif verb == "edit":
-        if not text or not text.strip():
+        if safetext.is_blank(text):  # invisible characters only are no answer either
             raise TicketError(render("ticket_edit_empty.j2", ticket=ticket))
-        answer = text.strip()
+        answer = safetext.clean(text or "", newlines=True)
     elif verb == "reject":
         answer = None
     else:
         raise TicketError(f"unknown action {verb}")
-    ticket.state = REJECTED if answer is None else ANSWERED
-    ticket.answer = mask_pii(answer) if answer is not None else None  # the kept copy
-    ticket.decided_by = officer.name
-    ticket.updated_at = now
+    kept = mask_pii(answer) if answer is not None else None  # the stored copy
+    _decide(session, ticket, REJECTED if answer is None else ANSWERED, kept, officer.name, now)
     officer.editing_ticket_id = None
-    session.add_all([ticket, officer])
+    session.add(officer)
     audit(session, ticket.id, f"officer:{officer.name}", verb, text or "")
     if ticket.add_to_faq and answer is not None:
         learn(session, ticket, officer, approved_draft=verb == "approve")
@@ -171,16 +237,26 @@ def resolve(
             answer,
             reply_to=ticket.message_id,
             mention_id=ticket.resident_id,
-            mention_name=ticket.resident_name,
+            mention_name=safetext.name(ticket.resident_name),
         )
     card_update = None
     if ticket.card_chat_id and ticket.card_message_id:
-        card_update = Outgoing(
+        card_update = done_message(
             ChatRef(ticket.platform, ticket.card_chat_id),  # type: ignore[arg-type]
-            render("officer_card_done.j2", ticket=ticket, verb=verb, reason=text or ""),
+            ticket,
+            verb,
+            text or "",
             edit_message_id=ticket.card_message_id,
         )
     return Resolution(ticket, to_group, card_update)
+
+
+def done_message(
+    chat: ChatRef, ticket: Escalation, verb: str, reason: str, edit_message_id: str | None = None
+) -> Outgoing:
+    """What the officer sees once a ticket is decided (the card, edited, or a new message)."""
+    shown = render_fitted("officer_card_done.j2", ticket=ticket, verb=verb, reason=reason)
+    return Outgoing(chat, shown.text, edit_message_id=edit_message_id, quotes=shown.quotes)
 
 
 def learn(session: Session, ticket: Escalation, officer: Officer, *, approved_draft: bool) -> None:
@@ -227,8 +303,23 @@ def record_card(session: Session, ticket_id: int, chat_id: str, message_id: str)
         session.commit()
 
 
-def pending_for(session: Session, officer: Officer) -> list[Escalation]:
-    query = select(Escalation).where(Escalation.state == PENDING)
+def pending_for(
+    session: Session, officer: Officer, default_station: str | None
+) -> list[Escalation]:
+    """The open tickets of the officer's station: all of them for its duty officer, the
+    officer's own for the others."""
+    in_group = and_(
+        col(Group.platform) == col(Escalation.platform),
+        col(Group.chat_id) == col(Escalation.chat_id),
+    )
+    ours = col(Group.station_id) == officer.station_id
+    if officer.station_id == default_station:
+        ours = or_(ours, col(Group.station_id).is_(None))  # unbound (or unknown) groups
+    query = (
+        select(Escalation)
+        .join(Group, in_group, isouter=True)
+        .where(Escalation.state == PENDING, ours)
+    )
     if not officer.duty:
         query = query.where(Escalation.officer_id == officer.id)
     return list(session.exec(query.order_by(col(Escalation.id))).all())

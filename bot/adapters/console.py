@@ -18,6 +18,7 @@ from rich.console import Console
 
 from bot.events import ChatRef, IncomingMessage, Outgoing, SentRef
 from bot.ports import EventSink
+from bot.safetext import with_prefixed_quotes
 
 GROUP = ChatRef("console", "group:demo")
 RESIDENT_ID, RESIDENT_NAME = "resident:1", "张阿姨"
@@ -112,7 +113,7 @@ class ConsoleAdapter:
         where = self.group_title if out.chat == GROUP else f"私聊 {self.officer_name}"
         verb = "更新了消息" if out.edit_message_id else ("回复" if out.reply_to else "说")
         self._console.print(f"[bold cyan]  🤖 警务助手 {verb}（{where}）:[/bold cyan]")
-        for line in out.text.splitlines():
+        for line in with_prefixed_quotes(out.text, out.quotes).splitlines():
             self._console.print(f"     {line}", markup=False)
         if out.image_png:
             self._console.print(f"     [图片 {len(out.image_png) // 1024} KB]", markup=False)

@@ -71,6 +71,7 @@ from bot.events import (
 )
 from bot.events import ChatMigrated as ChatMigratedEvent
 from bot.ports import ChatGone, ChatMovedTo, Clock, EventSink, RetryLater, SendError, SystemClock
+from bot.safetext import utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ def _strip_own_mentions(
             spans.append((start, end))
         elif entity.type == MessageEntity.BOT_COMMAND and piece.lower().endswith(handle):
             # "/bind@jingmin_bot" -> "/bind": keep the command, drop the addressee.
-            spans.append((end - _utf16_len(handle), end))
+            spans.append((end - utf16_len(handle), end))
     if not spans:
         return False, text
     return True, _cut_utf16(text, spans)
@@ -257,10 +258,6 @@ def _links_to(entity: MessageEntity, user_id: int) -> bool:
     # A text_mention names a user without a username by linking the user object.
     user = entity.user
     return entity.type == MessageEntity.TEXT_MENTION and user is not None and user.id == user_id
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _utf16_slice(text: str, start: int, end: int) -> str:
@@ -584,6 +581,7 @@ class TelegramAdapter:
         bot = self._bot()
         chat_id = _chat_id(out.chat)
         markup = _keyboard(out.buttons)
+        entities = quote_entities(out.text, out.quotes)
         try:
             if out.edit_message_id is not None:
                 edited = await bot.edit_message_text(
@@ -591,6 +589,7 @@ class TelegramAdapter:
                     chat_id=chat_id,
                     message_id=int(out.edit_message_id),
                     reply_markup=markup,
+                    entities=entities,
                 )
                 message_id = (
                     str(edited.message_id) if isinstance(edited, Message) else out.edit_message_id
@@ -608,7 +607,11 @@ class TelegramAdapter:
                 )
             else:
                 sent = await bot.send_message(
-                    chat_id, out.text, reply_parameters=reply, reply_markup=markup
+                    chat_id,
+                    out.text,
+                    reply_parameters=reply,
+                    reply_markup=markup,
+                    entities=entities,
                 )
         except BadRequest as exc:
             if "message is not modified" in exc.message.lower():
@@ -681,6 +684,16 @@ def _chat_id(chat: ChatRef) -> int | str:
         return int(chat.chat_id)
     except ValueError:
         return chat.chat_id  # "@channelusername"
+
+
+def quote_entities(text: str, quotes: tuple[tuple[int, int], ...]) -> list[MessageEntity] | None:
+    """A resident's quoted words as blockquote entities (offsets in UTF-16 units): shown
+    apart from the bot's words, whatever line breaks they hold."""
+    return [
+        MessageEntity(MessageEntity.BLOCKQUOTE, utf16_len(text[:start]), utf16_len(text[start:end]))
+        for start, end in quotes
+        if end > start
+    ] or None
 
 
 def _keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:

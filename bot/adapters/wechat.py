@@ -78,6 +78,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from wechaty_puppet_service import PuppetService
 
+from bot import safetext
 from bot.config import WECHAT_TOKEN_ENV
 from bot.events import (
     BotAddedToGroup,
@@ -278,16 +279,18 @@ def outgoing_text(out: Outgoing, button_command: ButtonCommand = default_button_
     """The text to send: WeChat has no buttons, so each becomes a text command to reply with.
 
     Commands the text already shows (an officer card lists its own) are not repeated.
+    WeChat has no quote blocks: a resident's quoted words have every line prefixed.
     """
+    text = safetext.with_prefixed_quotes(out.text, out.quotes)
     commands: list[str] = []
     for row in out.buttons:
         for button in row:
             command = button_command(button).strip()
-            if command and command not in out.text and command not in commands:
+            if command and command not in text and command not in commands:
                 commands.append(command)
     if not commands:
-        return out.text
-    return f"{out.text}\n回复：{' ｜ '.join(commands)}"
+        return text
+    return f"{text}\n回复：{' ｜ '.join(commands)}"
 
 
 def mention_text(name: str, text: str) -> str:
@@ -1003,6 +1006,7 @@ class WechatAdapter:
                 with contextlib.suppress(TimeoutError, OSError, StreamTerminatedError):
                     name = await self._member_name(conn, chat_id, out.mention_id)
             mention_ids = [out.mention_id]
+            name = safetext.name(name)  # a member's name from the gateway is theirs too
             if name:
                 text = mention_text(name, text)
         try:

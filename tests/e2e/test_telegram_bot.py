@@ -131,6 +131,10 @@ async def test_full_scenario_with_a_kill_and_restart(
         assert "工单号 #1" in ack.text
         card = (await server.wait_for_sent(officer, 1, within=10))[-1]
         assert "井盖" in card.text
+        # The question is a blockquote: the resident's words, apart from the card's own.
+        (quote,) = [e for e in card.entities if e["type"] == "blockquote"]
+        quoted = card.text.encode("utf-16-le")[quote["offset"] * 2 :][: quote["length"] * 2]
+        assert quoted.decode("utf-16-le") == "小区门口的井盖松了 踩上去晃 能找人修一下吗"
         server.press_button(officer, officer, card.message_id, "t:edit:1")
         await server.wait_for_sent(officer, 2, within=10)  # "请直接发送回复内容"
         server.private_says(officer, "您好，井盖归市政管，我已经报给了市政热线。")

@@ -108,6 +108,7 @@ class SentMessage:
     buttons: list[list[dict[str, Any]]]  # inline keyboard rows as sent
     at: float  # time.monotonic() when the server accepted it (rate-limit tests)
     date: int
+    entities: list[dict[str, Any]] = field(default_factory=list)  # as sent (quotes)
 
 
 @dataclass
@@ -589,6 +590,9 @@ class FakeTelegram:
         if len(text) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
         content: dict[str, Any] = {"text": text}
+        entities = _checked_entities(text, p.get("entities"))
+        if entities:
+            content["entities"] = entities
         reply_id = self._reply_target(chat, p)
         if reply_id is not None:
             content["reply_to_message"] = _one_level(chat.messages[reply_id])
@@ -606,6 +610,7 @@ class FakeTelegram:
                 rows,
                 time.monotonic(),
                 message["date"],
+                entities,
             )
         )
         return message
@@ -640,6 +645,7 @@ class FakeTelegram:
         text = str(p.get("text") or "")
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
+        _checked_entities(text, p.get("entities"))
         # Like Telegram: an edit without reply_markup removes the inline keyboard.
         markup = _inline_markup(p.get("reply_markup"))
         if text == message["text"] and markup == message.get("reply_markup"):
@@ -965,6 +971,19 @@ def _decode(key: str, value: str) -> Any:
 
 def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def _checked_entities(text: str, entities: Any) -> list[dict[str, Any]]:
+    """Entities sent with a text, refused as Telegram does when one lies outside it
+    (offsets and lengths count UTF-16 units)."""
+    if not entities:
+        return []
+    size = len(text.encode("utf-16-le")) // 2
+    for entity in entities:
+        offset, length = int(entity.get("offset", -1)), int(entity.get("length", 0))
+        if offset < 0 or length <= 0 or offset + length > size:
+            raise ApiError(400, "Bad Request: can't parse entities: entity beyond the text")
+    return list(entities)
 
 
 def _entities(text: str) -> list[dict[str, Any]]:

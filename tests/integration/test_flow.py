@@ -144,7 +144,7 @@ async def test_join_bind_answer_escalate_edit_restart_approve(db_url: str, clock
     )
     approved = await bot2.inject(press)
     assert any(o.chat == GROUP and o.reply_to == suggested.message_id for o in approved)
-    assert "已经处理过了" in (await bot2.inject(press))[0].text  # nothing answered twice
+    assert "已由王警官处理" in (await bot2.inject(press))[0].text  # nothing answered twice
 
     with session(services2.engine) as db:
         actions = [a.action for a in db.exec(select(AuditEntry)).all()]
