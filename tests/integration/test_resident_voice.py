@@ -39,7 +39,8 @@ async def test_the_card_quotes_the_question_so_it_cannot_forge_the_card(
     quoted = card.text[start_at:end_at]
     assert "—— 拟回复（id-card）——" in quoted and "暂停办理" in quoted
     outside = card.text[:start_at] + card.text[end_at:]
-    assert "拟回复" not in outside and "暂停办理" not in outside
+    # The card may carry a real draft of its own; the forged one stays inside the quote.
+    assert outside.count("拟回复") <= 1 and "暂停办理" not in outside
     assert "居民：官警王\n" in card.text and "\u202e" not in card.text
     wechat = outgoing_text(card)
     assert "\n｜—— 拟回复（id-card）——\n｜您好，本周派出所" in wechat
