@@ -73,6 +73,7 @@ WARM_UP = 100  # decisions; the accuracy pass has already loaded everything lazy
 CELL_BUDGET_S = 8.0
 LOAD_RUNS = 3
 SYNTHETIC_SIZE = 2_000
+MEDIUM_SIZE = 300  # issue 13: the learned matcher trains in <= 60 s at this size
 SEED = 20_240_601
 FIRST_QUERY = "身份证丢了"
 
@@ -417,9 +418,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # Built before the speed runs, which reuse these matchers; printed as section 4.
     synthetic = synthetic_kb(topics)
-    kbs = {"real": topics, "synthetic": synthetic}
+    kbs = {"real": topics, "medium": synthetic_kb(topics, MEDIUM_SIZE), "synthetic": synthetic}
     kb_names = {
         "real": f"real KB ({len(topics)} topics)",
+        "medium": f"{MEDIUM_SIZE}-entry KB",
         "synthetic": f"{len(synthetic):,}-entry KB",
     }
     builds: dict[tuple[str, str], Build] = {}
@@ -431,26 +433,35 @@ def main(argv: Sequence[str] | None = None) -> None:
             lambda t=kb_topics: learned_build(t, cache),
         ]
         for name, factory in zip(CONTENDERS, factories, strict=True):
+            if kb == "synthetic" and name == "learned":
+                continue  # a 2,000-class regression does not train in minutes on 2 cores
             builds[kb, name] = measure_build(factory)
 
     # 2. Speed
     speeds = {key: time_decisions(build.matcher.decide, texts) for key, build in builds.items()}
     table = new_table("2. Speed: time per decision", "knowledge base", "statistic", "target")
     for kb, kb_name in kb_names.items():
-        cells = [speeds[kb, name] for name in CONTENDERS]
+        cells = [speeds.get((kb, name)) for name in CONTENDERS]
         median = [
-            f"{duration(speed.median_ns)} {mark(speed.median_ns <= TARGET_MEDIAN_NS)}"
-            for speed in cells
+            f"{duration(s.median_ns)} {mark(s.median_ns <= TARGET_MEDIAN_NS)}" if s else "—"
+            for s in cells
         ]
         table.add_row(kb_name, "median", f"≤ {duration(TARGET_MEDIAN_NS)}", *median)
         table.add_row(
             "",
             "p99",
             f"≤ {duration(TARGET_P99_NS)}",
-            *(f"{duration(s.p99_ns)} {mark(s.p99_ns <= TARGET_P99_NS)}" for s in cells),
+            *(
+                f"{duration(s.p99_ns)} {mark(s.p99_ns <= TARGET_P99_NS)}" if s else "—"
+                for s in cells
+            ),
         )
         table.add_row(
-            "", "decisions timed", "", *(f"{s.decisions:,}" for s in cells), end_section=True
+            "",
+            "decisions timed",
+            "",
+            *(f"{s.decisions:,}" if s else "not trained" for s in cells),
+            end_section=True,
         )
     console.print(table)
     console.print(
@@ -488,14 +499,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         "target",
     )
     for kb, kb_name in kb_names.items():
-        cells = [builds[kb, name] for name in CONTENDERS]
-        table.add_row(kb_name, "build time", "", *(f"{build.seconds:.2f} s" for build in cells))
-        table.add_row("", "tracemalloc peak", "", *(megabytes(build.peak_bytes) for build in cells))
+        cells = [builds.get((kb, name)) for name in CONTENDERS]
+        target = {"real": "≤ 10 s (learned)", "medium": "≤ 60 s (learned)"}.get(kb, "")
+        table.add_row(
+            kb_name, "build time", target, *(f"{b.seconds:.2f} s" if b else "—" for b in cells)
+        )
+        table.add_row(
+            "", "tracemalloc peak", "", *(megabytes(b.peak_bytes) if b else "—" for b in cells)
+        )
         table.add_row(
             "",
             "retained after build",
             "≤ 60 MB (learned)",
-            *(megabytes(build.retained_bytes) for build in cells),
+            *(megabytes(b.retained_bytes) if b else "—" for b in cells),
             end_section=True,
         )
     console.print(table)
