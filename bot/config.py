@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.pacing import DEFAULT_HOURS, BroadcastHours
+
 TELEGRAM_TOKEN_ENV = "JINGMIN_TELEGRAM_TOKEN"
 WECHAT_TOKEN_ENV = "JINGMIN_WECHAT_TOKEN"
 WEBHOOK_SECRET_ENV = "JINGMIN_TELEGRAM_WEBHOOK_SECRET"
@@ -55,6 +57,18 @@ class WechatSettings(_Section):
     endpoint: str = "127.0.0.1:8788"
     seconds_between_sends: float = Field(default=3.0, ge=0)
     daily_send_cap: int = Field(default=800, gt=0)
+    # Local time (the configured timezone) in which broadcasts may go out; replies always.
+    broadcast_hours: str = DEFAULT_HOURS
+
+    @field_validator("broadcast_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        BroadcastHours.parse(value)  # ValueError names the problem
+        return value
+
+    @property
+    def hours(self) -> BroadcastHours:
+        return BroadcastHours.parse(self.broadcast_hours)
 
 
 class StationSettings(_Section):

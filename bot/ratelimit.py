@@ -12,7 +12,8 @@ The rules themselves are ``Policy`` objects:
 - ``SlidingWindows`` (Telegram): at most N sends in any W-second window overall and at
   most M in any W'-second window per chat (30/s and 20/min by default).
 - ``SpacedSends`` (WeChat): one send at a time, a minimum gap with random jitter between
-  sends (WeChat punishes bursts), and a daily cap for broadcasts.
+  sends (WeChat punishes bursts), and the account's daily cap and broadcast hours
+  (``bot.pacing``: counted in the database, so a restart does not reset them).
 
 **Windows are counted from when a send *finished*, not when it started.** The platform
 stamps a message somewhere between our request going out and its answer coming back; a
@@ -34,11 +35,22 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
+
+from bot.db import make_engine
 from bot.events import Outgoing, SentRef
+from bot.pacing import (
+    DEFAULT_ACCOUNT,
+    Account,
+    BroadcastHours,
+    DailyBudget,
+    DatabaseTally,
+    MemoryTally,
+)
 from bot.ports import ChatAdapter, EventSink, RetryLater
 
 log = logging.getLogger(__name__)
@@ -50,17 +62,14 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class DailyCapReached(Exception):
-    """The account's broadcast budget for today is spent; try again tomorrow."""
-
-
 class Policy(Protocol):
     """A platform's rules. ``wait`` is asked often and must be cheap."""
 
     def wait(self, chat: str, priority: Priority, now: float) -> float | None:
         """0 if a send may start now; seconds until it may; None until a send finishes.
 
-        Raises ``DailyCapReached`` if it may not happen today at all.
+        Raises ``BroadcastsClosed`` (e.g. ``DailyCapReached``) if it may not happen
+        before a later opening at all.
         """
         ...
 
@@ -207,10 +216,12 @@ class SlidingWindows:
 
 
 class SpacedSends:
-    """WeChat: one send at a time, ``gap`` s (+ up to ``jitter`` × gap) apart, a daily cap.
+    """WeChat: one send at a time, ``gap`` s (+ up to ``jitter`` × gap) apart, and the
+    account's day (``bot.pacing.DailyBudget``): its daily cap and broadcast hours.
 
-    The cap counts every send of the (local) day; once it is reached, broadcasts are
-    refused with ``DailyCapReached`` and replies to residents still go out.
+    Every send counts against the cap, replies included; once the cap is reached or the
+    hours are over, broadcasts are refused with ``BroadcastsClosed`` (saying until when)
+    and replies to residents still go out.
     """
 
     def __init__(
@@ -218,50 +229,44 @@ class SpacedSends:
         gap: float = 3.0,
         *,
         jitter: float = 0.5,
-        daily_cap: int = 800,
-        today: Callable[[], date] | None = None,
+        budget: DailyBudget | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.gap, self.jitter, self.daily_cap = gap, jitter, daily_cap
-        self._today = today or date.today
+        self.gap, self.jitter = gap, jitter
+        self.budget = budget or DailyBudget(
+            MemoryTally(), Account("wechat"), cap=800, hours=BroadcastHours(0, 24 * 60)
+        )
         self._rng = rng or random.Random()
         self._in_flight = 0
         self._last_end = -math.inf
         self._next_gap = self._draw()
-        self._day = self._today()
-        self.sent_today = 0
 
     def _draw(self) -> float:
         return self.gap * (1.0 + self.jitter * self._rng.random())
-
-    def _roll_day(self) -> None:
-        today = self._today()
-        if today != self._day:
-            self._day, self.sent_today = today, 0
 
     def wait(self, chat: str, priority: Priority, now: float) -> float | None:
         return self.blocked(priority, now)
 
     def blocked(self, priority: Priority, now: float) -> float | None:
-        self._roll_day()
-        if priority == "broadcast" and self.sent_today >= self.daily_cap:
-            raise DailyCapReached(
-                f"{self.sent_today} messages sent today (daily cap {self.daily_cap})"
-            )
+        if priority == "broadcast":
+            closed = self.budget.closed()
+            if closed is not None:
+                raise closed
         if self._in_flight:
             return None
         return max(self._last_end + self._next_gap - now, 0.0)
 
     def begin(self, chat: str, priority: Priority, now: float) -> None:
         self._in_flight += 1
+        self.budget.spend()  # counted before it goes out: a crash mid-send still counts
 
     def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         self._in_flight -= 1
         if used:
-            self._roll_day()
-            self.sent_today += 1
             self._last_end = now
             self._next_gap = self._draw()
+        else:
+            self.budget.spend(-1)
 
 
 class Unlimited:
@@ -319,7 +324,7 @@ class RateLimiter:
         return len(self._waiters)
 
     async def acquire(self, chat: str, priority: Priority = "reply") -> Ticket:
-        """Wait for a slot; raises ``DailyCapReached`` when the policy refuses outright."""
+        """Wait for a slot; raises ``BroadcastsClosed`` when the policy refuses outright."""
         future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
         self._seq += 1
         self._waiters.append(_Waiter(_RANK[priority], self._seq, chat, priority, future))
@@ -372,7 +377,7 @@ class RateLimiter:
                     keep.append(waiter)
                     continue
                 delay = self.policy.wait(waiter.chat, waiter.priority, now)
-            except Exception as refused:  # e.g. DailyCapReached: the caller decides
+            except Exception as refused:  # e.g. BroadcastsClosed: the caller decides
                 waiter.future.set_exception(refused)
                 continue
             held = self._held_for(waiter, now)
@@ -407,8 +412,19 @@ class RateLimiter:
         self._pump()
 
 
-def limiter_for(platform: str, settings: Any, *, tz: ZoneInfo | None = None) -> RateLimiter:
-    """The limiter the config asks for: ``settings`` is a ``bot.config.Settings``."""
+def limiter_for(
+    platform: str,
+    settings: Any,
+    *,
+    tz: ZoneInfo | None = None,
+    engine: Engine | None = None,
+    wall: Callable[[], datetime] | None = None,
+) -> RateLimiter:
+    """The limiter the config asks for: ``settings`` is a ``bot.config.Settings``.
+
+    WeChat's daily count lives in ``engine``'s database (one is made from the config's
+    URL when none is given), so it holds across restarts and between processes.
+    """
     if platform == "telegram":
         t = settings.telegram
         return RateLimiter(
@@ -418,14 +434,15 @@ def limiter_for(platform: str, settings: Any, *, tz: ZoneInfo | None = None) -> 
         )
     if platform == "wechat":
         w = settings.wechat
-        zone = tz or settings.tz
-
-        def today() -> date:
-            return datetime.now(zone).date()
-
-        return RateLimiter(
-            SpacedSends(w.seconds_between_sends, daily_cap=w.daily_send_cap, today=today)
+        budget = DailyBudget(
+            DatabaseTally(engine or make_engine(settings.database.url)),
+            Account("wechat", DEFAULT_ACCOUNT),
+            cap=w.daily_send_cap,
+            hours=w.hours,
+            tz=tz or settings.tz,
+            wall=wall,
         )
+        return RateLimiter(SpacedSends(w.seconds_between_sends, budget=budget))
     return RateLimiter(Unlimited())
 
 

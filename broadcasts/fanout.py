@@ -74,8 +74,8 @@ from sqlalchemy import Engine
 
 from bot.events import ChatRef, Outgoing, SentRef
 from bot.groupcommit import GroupCommit
+from bot.pacing import BroadcastsClosed
 from bot.ports import ChatGone, ChatMovedTo, Clock, RetryLater, SendError, SystemClock
-from bot.ratelimit import DailyCapReached
 from broadcasts import ledger
 from broadcasts.ledger import DeliveryRow
 from broadcasts.models import FAILED, PENDING, SENDING, SENT, SKIPPED
@@ -109,6 +109,8 @@ class Progress:
     skipped: int
     pending: int
     sending: int
+    # Rows are left because the account is closed (daily cap, broadcast hours) until then.
+    resume_at: datetime | None = None
 
     @property
     def done(self) -> int:
@@ -130,7 +132,12 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class StopFanOut(Exception):
-    """Stop taking rows (e.g. the WeChat daily cap): what is left stays pending."""
+    """Stop taking rows (e.g. the WeChat daily cap): what is left stays pending, to go
+    out from ``resume_at`` (when known)."""
+
+    def __init__(self, reason: str, resume_at: datetime | None = None) -> None:
+        super().__init__(reason)
+        self.resume_at = resume_at
 
 
 # Sends in flight at once: enough to keep 300/s going against 10 ms of API latency on a
@@ -164,6 +171,7 @@ class FanOut:
         self._stopping = asyncio.Event()
         self._random = random.Random()
         self.last_writer: GroupCommit | None = None
+        self._resume_at: datetime | None = None
 
     def stop_taking_rows(self) -> None:
         """Finish the sends in flight, start no new ones (a graceful shutdown)."""
@@ -192,6 +200,7 @@ class FanOut:
         state = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
         tracker = _Tracker(state, progress)
         tracker.report()
+        self._resume_at = None
         writer = GroupCommit(self.engine, "broadcast-ledger")
         try:
             while not self._stopping.is_set():
@@ -202,6 +211,8 @@ class FanOut:
             await writer.close()
         self.last_writer = writer
         final = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
+        if final.pending:
+            final = replace(final, resume_at=self._resume_at)
         tracker.state = final
         tracker.report()
         return final
@@ -257,7 +268,10 @@ class FanOut:
                 try:
                     outcome = await self._deliver(writer, row, text_for)
                 except StopFanOut as reason:
-                    log.warning("broadcast: stopping early: %s", reason)
+                    if not stop.is_set():
+                        log.warning("broadcast: stopping early: %s", reason)
+                    if reason.resume_at is not None:
+                        self._resume_at = reason.resume_at
                     stop.set()
                     continue
                 if outcome is not None:
@@ -318,8 +332,8 @@ class FanOut:
             out = Outgoing(ChatRef(row.platform, chat_id), text)  # type: ignore[arg-type]
             try:
                 ref = await sender.send_broadcast(out, claim)
-            except DailyCapReached as cap:
-                raise StopFanOut(str(cap)) from None
+            except BroadcastsClosed as closed:
+                raise StopFanOut(str(closed), closed.until) from None
             except RetryLater as later:
                 attempts += 1
                 if not claimed:

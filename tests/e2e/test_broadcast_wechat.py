@@ -31,6 +31,7 @@ from tests.e2e.wechat_fixtures import WechatGateway, fast_wechat_options
 pytestmark = pytest.mark.e2e
 SLOT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 PACE = 0.4
+ALL_DAY = "00:00-24:00"
 TEXT = "【反诈提醒】陌生人让您下载App、共享屏幕？立即挂断！拨打96110咨询，110报警。"
 
 
@@ -62,7 +63,12 @@ async def rooms_with_an_open_slot(
     rooms = [await gateway.add_room(f"幸福里{i}号楼", [resident]) for i in range(6)]
     settings = settings_for(
         db_url,
-        wechat={"enabled": True, "seconds_between_sends": pace, "daily_send_cap": 100},
+        wechat={
+            "enabled": True,
+            "seconds_between_sends": pace,
+            "daily_send_cap": 100,
+            "broadcast_hours": ALL_DAY,  # the test must not depend on the hour it runs at
+        },
     )
     engine = make_db(settings)
     add_groups(engine, rooms, platform="wechat")

@@ -1,0 +1,271 @@
+"""An account's day: its daily send cap, counted in the database, and its broadcast hours.
+
+WeChat restricts accounts that send too much (issue 16), so each account has a cap of
+messages per local day — replies to residents included — and hours in which broadcasts
+may go out (default 08:00-21:00 in the configured time zone). Both must hold across
+restarts: a crash loop that reset an in-memory counter would let an account send its cap
+again after every restart.
+
+- ``SendTally`` rows (``bot.db``) count the sends of one (platform, account, local day).
+  A send is counted when it *begins* (a crash after the request left counts it: it may
+  have gone out), and refunded if nothing went out after all. The count is one upsert
+  that returns the day's total, so every send also learns what other processes on the
+  same account (workers answering residents) have sent; with no send for ``refresh``
+  the total is read again.
+- ``DailyBudget.closed()`` says whether a broadcast may go out now, and if not, until
+  when: a run cut by the cap continues at the next day's opening, a run outside the hours
+  at the next opening — never just after midnight.
+
+A database write per send is done on the caller's thread (the event loop): WeChat sends
+are spaced seconds apart (``seconds_between_sends``), so it is one short statement every
+few seconds per account. A database error never stops a send: the count is then kept in
+memory until the database answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, Table
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACCOUNT = "default"  # the single [wechat] account, until several are configured
+DEFAULT_HOURS = "08:00-21:00"
+
+
+class BroadcastsClosed(Exception):
+    """No broadcast may go out on this account before ``until`` (None: unknown)."""
+
+    def __init__(self, reason: str, until: datetime | None = None) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
+class DailyCapReached(BroadcastsClosed):
+    """The account's budget for today is spent; broadcasts continue at the next opening."""
+
+
+class OutsideBroadcastHours(BroadcastsClosed):
+    """Broadcasts wait for the account's next opening."""
+
+
+# --------------------------------------------------------------------------------------
+# Broadcast hours
+
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastHours:
+    """Broadcasts may start from ``opens`` until ``closes`` (minutes after local midnight)."""
+
+    opens: int = 8 * 60
+    closes: int = 21 * 60
+
+    @classmethod
+    def parse(cls, text: str) -> BroadcastHours:
+        """ "08:00-21:00" (closing may be "24:00"); ValueError says what is wrong."""
+        found = _HOURS.match(text)
+        if found is None:
+            raise ValueError(f"broadcast hours {text!r} must look like 08:00-21:00")
+        h1, m1, h2, m2 = (int(part) for part in found.groups())
+        opens, closes = h1 * 60 + m1, h2 * 60 + m2
+        if m1 > 59 or m2 > 59 or opens >= 24 * 60 or closes > 24 * 60:
+            raise ValueError(f"broadcast hours {text!r}: not a time of day")
+        if opens >= closes:
+            raise ValueError(f"broadcast hours {text!r}: the opening must come before the closing")
+        return cls(opens, closes)
+
+    def describe(self) -> str:
+        return f"{_hhmm(self.opens)}-{_hhmm(self.closes)}"
+
+    def opening_on(self, day: date, tz: ZoneInfo) -> datetime:
+        return datetime.combine(day, clock_time(), tz) + timedelta(minutes=self.opens)
+
+    def closing_on(self, day: date, tz: ZoneInfo) -> datetime:
+        return datetime.combine(day, clock_time(), tz) + timedelta(minutes=self.closes)
+
+    def is_open(self, moment: datetime, tz: ZoneInfo) -> bool:
+        day = moment.astimezone(tz).date()
+        return self.opening_on(day, tz) <= moment < self.closing_on(day, tz)
+
+    def next_opening(self, moment: datetime, tz: ZoneInfo) -> datetime:
+        """``moment`` itself while open, else the next opening after it."""
+        day = moment.astimezone(tz).date()
+        if moment < self.opening_on(day, tz):
+            return self.opening_on(day, tz)
+        if moment < self.closing_on(day, tz):
+            return moment
+        return self.opening_on(day + timedelta(days=1), tz)
+
+    def opening_after(self, day: date, tz: ZoneInfo) -> datetime:
+        """The first opening on a later day than ``day`` (after the cap of ``day``)."""
+        return self.opening_on(day + timedelta(days=1), tz)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# --------------------------------------------------------------------------------------
+# Where the day's sends are counted
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    platform: str
+    id: str = DEFAULT_ACCOUNT
+
+
+class Tally(Protocol):
+    def sent(self, account: Account, day: date) -> int: ...
+
+    def add(self, account: Account, day: date, count: int) -> int:
+        """Add ``count`` (negative: a refund) and return the day's new total."""
+        ...
+
+
+class MemoryTally:
+    """For the console and tests that need no database: forgotten on restart."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[Account, date], int] = {}
+
+    def sent(self, account: Account, day: date) -> int:
+        return self._counts.get((account, day), 0)
+
+    def add(self, account: Account, day: date, count: int) -> int:
+        total = max(self._counts.get((account, day), 0) + count, 0)
+        self._counts[account, day] = total
+        return total
+
+
+def _tallies() -> Table:
+    return SQLModel.metadata.tables["send_tally"]
+
+
+class DatabaseTally:
+    """``SendTally`` rows: shared by every process on the database, kept across restarts."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def sent(self, account: Account, day: date) -> int:
+        t = _tallies()
+        query = core_select(t.c.sent).where(
+            t.c.platform == account.platform, t.c.account == account.id, t.c.day == day
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return int(found or 0)
+
+    def add(self, account: Account, day: date, count: int) -> int:
+        t = _tallies()
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        values = {
+            "platform": account.platform,
+            "account": account.id,
+            "day": day,
+            "sent": max(count, 0),
+            "updated_at": datetime.now(UTC).replace(microsecond=0),
+        }
+        statement = insert(t).values(values)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["platform", "account", "day"],
+            set_={"sent": t.c.sent + count, "updated_at": statement.excluded.updated_at},
+        ).returning(t.c.sent)
+        with self.engine.begin() as conn:
+            return int(conn.execute(upsert).scalar_one())
+
+
+# --------------------------------------------------------------------------------------
+# The budget
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DailyBudget:
+    """One account's cap and broadcast hours; ``wall`` is the (injectable) clock."""
+
+    def __init__(
+        self,
+        tally: Tally,
+        account: Account,
+        *,
+        cap: int,
+        hours: BroadcastHours | None = None,
+        tz: ZoneInfo | None = None,
+        wall: Callable[[], datetime] | None = None,
+        refresh: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.tally, self.account, self.cap = tally, account, cap
+        self.hours = hours or BroadcastHours()
+        self.tz = tz or ZoneInfo("Asia/Shanghai")
+        self.wall, self.refresh = wall or _utcnow, refresh
+        self._day: date | None = None
+        self._count = 0
+        self._read_at: datetime | None = None
+
+    def today(self) -> date:
+        return self.wall().astimezone(self.tz).date()
+
+    def sent_today(self) -> int:
+        """Sends of the local day so far, every process's (re-read after ``refresh``)."""
+        now = self.wall()
+        day = now.astimezone(self.tz).date()
+        stale = self._read_at is None or now - self._read_at >= self.refresh
+        if day != self._day or stale:
+            if day != self._day:
+                self._day, self._count = day, 0
+            try:
+                self._count = self.tally.sent(self.account, day)
+            except Exception:
+                log.warning("%s: could not read the day's send count", self._name(), exc_info=True)
+            self._read_at = now
+        return self._count
+
+    def spend(self, count: int = 1) -> None:
+        """Count a send that begins (``-1``: refund one that did not go out)."""
+        now = self.wall()
+        day = now.astimezone(self.tz).date()
+        if day != self._day:
+            self._day, self._count, self._read_at = day, 0, None
+        try:
+            self._count = self.tally.add(self.account, day, count)
+            self._read_at = now
+        except Exception:
+            log.warning("%s: could not count a send", self._name(), exc_info=True)
+            self._count = max(self._count + count, 0)
+
+    def closed(self) -> BroadcastsClosed | None:
+        """None if a broadcast may begin now; otherwise why not, and until when."""
+        now = self.wall()
+        local = now.astimezone(self.tz)
+        sent = self.sent_today()
+        if sent >= self.cap:
+            return DailyCapReached(
+                f"{self._name()}: {sent} messages sent today (daily cap {self.cap})",
+                self.hours.opening_after(local.date(), self.tz),
+            )
+        if not self.hours.is_open(now, self.tz):
+            return OutsideBroadcastHours(
+                f"{self._name()}: outside broadcast hours {self.hours.describe()}",
+                self.hours.next_opening(now, self.tz),
+            )
+        return None
+
+    def _name(self) -> str:
+        return f"{self.account.platform} account {self.account.id}"
