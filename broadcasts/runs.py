@@ -36,6 +36,7 @@ from broadcasts.fanout import (
 from broadcasts.models import (
     APPROVED,
     AUTO,
+    BY_CLI,
     PENDING,
     SENT,
     BroadcastRun,
@@ -360,7 +361,7 @@ class Broadcaster:
         """A ``send-now`` run is the CLI's to finish while it is young or being sent (two
         processes sending at once would each spend the whole rate limit); after that,
         e.g. if the CLI died and nobody re-ran it, the bot finishes it."""
-        if run.trigger != "cli":
+        if run.trigger != BY_CLI:
             return False
         recent = now - self.fanout.lease
         if as_utc(run.created_at) > recent:

@@ -3,17 +3,30 @@ server is exercised by tests/e2e/test_broadcast_kill.py."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.db import make_engine
+from bot.db import as_utc, make_engine
+from bot.leader import SCHEDULER, lock_for, lock_name
 from broadcasts import ledger
 from broadcasts.cli import SEED_NAME, app
-from broadcasts.models import Campaign
-from tests.e2e.test_broadcast_support import add_groups, deliveries, make_db, settings_for
+from broadcasts.models import BY_CLI, CLI_VIA_BOT, BroadcastRun, Campaign, Delivery
+from broadcasts.runs import Broadcaster
+from tests.conftest import free_port
+from tests.e2e.test_broadcast_support import (
+    FakeSender,
+    ManualClock,
+    add_campaign,
+    add_groups,
+    deliveries,
+    make_db,
+    settings_for,
+)
 
 runner = CliRunner()
 SLOT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -152,3 +165,111 @@ def test_send_now_needs_the_token(db_url: str, tmp_path: Path) -> None:
     cli(config, "seed")
     result = cli(config, "send-now", "1", env={"JINGMIN_TELEGRAM_TOKEN": ""})
     assert result.exit_code == 2 and "JINGMIN_TELEGRAM_TOKEN is not set" in result.output
+
+
+# --------------------------------------------------------------------------------------
+# WeChat-only deployments, and a send-now that fails leaves nothing behind
+
+WECHAT_ONLY = '\n[wechat]\nenabled = true\nendpoint = "127.0.0.1:{port}"\n'
+NO_TOKENS = {"JINGMIN_TELEGRAM_TOKEN": "", "JINGMIN_WECHAT_TOKEN": ""}
+
+
+def wechat_only(tmp_path: Path, db_url: str, port: int = 9) -> Path:
+    config = config_file(tmp_path, db_url)
+    config.write_text(config.read_text("utf-8") + WECHAT_ONLY.format(port=port), "utf-8")
+    return config
+
+
+def runs_and_rows(engine: Engine) -> tuple[list[BroadcastRun], list[Delivery]]:
+    with Session(engine) as db:
+        return list(db.exec(select(BroadcastRun))), list(db.exec(select(Delivery)))
+
+
+def test_a_wechat_only_deployment_needs_no_telegram_token(db_url: str, tmp_path: Path) -> None:
+    config = wechat_only(tmp_path, db_url)
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, ["room1@chatroom"], platform="wechat")
+    assert cli(config, "seed", env=NO_TOKENS).exit_code == 0
+    shown = cli(config, "preview", "1", "--date", "2026-03-02", env=NO_TOKENS)
+    assert shown.exit_code == 0 and "兴庆派出所" in shown.output, shown.output
+    assert cli(config, "report", "1", env=NO_TOKENS).exit_code == 0
+
+    refused = cli(config, "send-now", "1", env=NO_TOKENS)
+    assert refused.exit_code == 2, refused.output
+    assert "JINGMIN_WECHAT_TOKEN is not set" in refused.output
+    assert "TELEGRAM" not in refused.output
+    assert runs_and_rows(engine) == ([], [])  # nothing opened for the bot to send later
+    engine.dispose()
+
+
+def test_a_send_now_that_cannot_connect_opens_nothing(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
+    closed = f"http://127.0.0.1:{free_port()}/bot"
+    config.write_text(
+        config.read_text("utf-8") + f'\n[telegram]\nenabled = true\napi_base_url = "{closed}"\n',
+        "utf-8",
+    )
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, ["-1", "-2"])
+    cli(config, "seed")
+    result = cli(config, "send-now", "1", env={"JINGMIN_TELEGRAM_TOKEN": "123:abc"})
+    assert result.exit_code == 2, result.output
+    assert "nothing was sent" in result.output
+    assert runs_and_rows(engine) == ([], [])
+    engine.dispose()
+
+
+def test_with_a_bot_running_send_now_hands_the_run_to_it(db_url: str, tmp_path: Path) -> None:
+    config = wechat_only(tmp_path, db_url)
+    settings = settings_for(db_url)
+    engine = make_db(settings)
+    add_groups(engine, ["room1@chatroom", "room2@chatroom"], platform="wechat")
+    cli(config, "seed")
+    bot_lock = lock_for(engine, lock_name(SCHEDULER))  # the running bot leads
+    assert bot_lock.try_lock()
+    try:
+        handed = cli(config, "send-now", "1", env=NO_TOKENS)  # no token needed here
+    finally:
+        bot_lock.unlock()
+    assert handed.exit_code == 0, handed.output
+    assert "handed to the running bot" in handed.output and "2 messages" in handed.output
+    (run,), rows = runs_and_rows(engine)
+    assert run.trigger == CLI_VIA_BOT and {r.state for r in rows} == {"pending"}
+
+    # the bot sends it at once: it is not left to a command line that is not sending
+    sender = FakeSender(platform="wechat")
+    bot = Broadcaster(engine, settings, {"wechat": sender}, clock=ManualClock(as_utc(run.slot)))
+    asyncio.run(_settle(bot))
+    assert sender.copies() == {"room1@chatroom": 1, "room2@chatroom": 1}
+
+    again = cli(config, "send-now", "1", env=NO_TOKENS)
+    assert again.exit_code == 0 and "already sent today" in again.output
+    engine.dispose()
+
+
+async def _settle(bot: Broadcaster) -> None:
+    for _ in range(5):
+        await bot.pump()
+        for task in list(bot._active.values()):
+            await task
+
+
+def test_withdrawing_a_run_leaves_nothing_for_the_bot(db_url: str, tmp_path: Path) -> None:
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, ["-1", "-2", "-3"])
+    campaign = add_campaign(engine)
+    assert campaign.id is not None
+    with Session(engine) as db:
+        ledger.open_run(db, campaign, SLOT, BY_CLI, approved_by="cli", now=SLOT)
+    assert ledger.withdraw_run(engine, campaign.id, SLOT, "send-now failed: boom", SLOT)
+    assert runs_and_rows(engine) == ([], [])
+
+    with Session(engine) as db:
+        ledger.open_run(db, campaign, SLOT, BY_CLI, approved_by="cli", now=SLOT)
+    first = deliveries(engine)[0]
+    assert first.id is not None and ledger.claim(engine, first.id, "w", SLOT)
+    ledger.mark_sent(engine, first.id, "w", "m1", SLOT)
+    assert not ledger.withdraw_run(engine, campaign.id, SLOT, "send-now failed: boom", SLOT)
+    (run,), rows = runs_and_rows(engine)
+    assert run.state == "done" and sorted(r.state for r in rows) == ["sent", "skipped", "skipped"]
+    engine.dispose()
