@@ -25,6 +25,7 @@ memory until the database answers again.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -269,3 +270,57 @@ class DailyBudget:
 
     def _name(self) -> str:
         return f"{self.account.platform} account {self.account.id}"
+
+
+# --------------------------------------------------------------------------------------
+# Planning: when would N sends finish at this pace?
+
+
+@dataclass(frozen=True, slots=True)
+class DayShare:
+    """The part of a run that goes out on one local day."""
+
+    day: date
+    sends: int
+    first: datetime
+    last: datetime
+    stopped_by: str = ""  # "daily cap" | "broadcast hours" | "" (the run is done)
+
+
+def project_sends(
+    count: int,
+    start: datetime,
+    *,
+    seconds_per_send: float,
+    tz: ZoneInfo,
+    cap: int | None = None,
+    hours: BroadcastHours | None = None,
+    sent_today: int = 0,
+) -> list[DayShare]:
+    """How ``count`` sends from ``start`` spread over days at one per ``seconds_per_send``,
+    under a daily ``cap`` (of which ``sent_today`` is spent) and broadcast ``hours``."""
+    shares: list[DayShare] = []
+    spacing = timedelta(seconds=max(seconds_per_send, 0.0))
+    remaining, moment = count, start
+    day, used = start.astimezone(tz).date(), sent_today
+    while remaining > 0:
+        if hours is not None:
+            moment = hours.next_opening(moment, tz)
+        local_day = moment.astimezone(tz).date()
+        if local_day != day:
+            day, used = local_day, 0
+        if cap is not None and used >= cap:
+            next_day = datetime.combine(day + timedelta(days=1), clock_time(), tz)
+            moment = hours.opening_after(day, tz) if hours is not None else next_day
+            continue
+        fits = remaining if cap is None else min(remaining, cap - used)
+        stopped = "daily cap" if fits < remaining else ""
+        if hours is not None:
+            left = hours.closing_on(day, tz) - moment
+            in_hours = math.ceil(left / spacing) if spacing else remaining  # start < closing
+            if in_hours < fits:
+                fits, stopped = in_hours, "broadcast hours"
+        last = moment + spacing * (fits - 1)
+        shares.append(DayShare(day, fits, moment, last, stopped))
+        remaining, used, moment = remaining - fits, used + fits, last + spacing
+    return shares

@@ -168,6 +168,11 @@ class SlidingWindows:
             overall, window = 1, 1.0 / messages_per_second
         return cls(overall, window, per_chat_per_minute, 60.0, reply_reserve=reply_reserve)
 
+    @property
+    def broadcast_rate(self) -> float:
+        """Broadcast messages per second (the overall rate less the replies' reserve)."""
+        return self._rate
+
     def blocked(self, priority: Priority, now: float) -> float | None:
         limit = self.overall - (self.reply_reserve if priority == "broadcast" else 0)
         overall = self._all.wait(limit, now)
@@ -215,6 +220,14 @@ class SlidingWindows:
         return len(self._chats)
 
 
+WECHAT_JITTER = 0.5  # each WeChat gap is ``gap`` × (1 + up to this much)
+
+
+def wechat_seconds_per_send(gap: float, jitter: float = WECHAT_JITTER) -> float:
+    """The average time between WeChat sends (for planning; the gateway's time aside)."""
+    return gap * (1.0 + jitter / 2)
+
+
 class SpacedSends:
     """WeChat: one send at a time, ``gap`` s (+ up to ``jitter`` × gap) apart, and the
     account's day (``bot.pacing.DailyBudget``): its daily cap and broadcast hours.
@@ -228,7 +241,7 @@ class SpacedSends:
         self,
         gap: float = 3.0,
         *,
-        jitter: float = 0.5,
+        jitter: float = WECHAT_JITTER,
         budget: DailyBudget | None = None,
         rng: random.Random | None = None,
     ) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -42,6 +44,7 @@ from broadcasts.planner import (
     Targets,
     next_slot,
     parse_slot_key,
+    plan_deliveries,
 )
 from broadcasts.render import (
     SAMPLE_STATION,
@@ -227,6 +230,135 @@ def preview(
         raise typer.Exit(1) from None
     out.print(f"[bold]#{campaign.id} {campaign.name}[/bold]  ({when.isoformat()})")
     out.print(text, markup=False)
+
+
+@app.command()
+def plan(
+    campaign_id: IdArgument,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Plan a run starting then (local, 2026-12-01T10:00)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Before anything is sent: per account, the groups, the messages, when the run would
+    finish at the configured pace, and what waits for the daily cap or broadcast hours.
+
+    It plans what is left of the campaign's open run if it has one, else a run at --at,
+    else its next scheduled run, else one starting now.
+    """
+    settings = _settings(config)
+    engine = _engine(settings)
+    tz, now = settings.tz, datetime.now(UTC).replace(microsecond=0)
+    with Session(engine, expire_on_commit=False) as db:
+        campaign = _campaign(db, campaign_id)
+        running = [r for r in ledger.open_runs(db) if r.campaign_id == campaign_id]
+        if running and at is None:
+            slot = as_utc(running[-1].slot)
+            start, basis = now, f"what is left of the open run of {local_time(slot, tz)}"
+            left = ledger.run_counts(engine, campaign_id, slot)
+            sends = {
+                p: ledger.run_counts(engine, campaign_id, slot, platforms=[p]).get(PENDING)
+                for p in PLATFORM_TOKENS
+            }
+            skipped = left.skipped_reasons
+        else:
+            try:
+                start, basis = _plan_start(campaign, at, settings, now)
+            except ScheduleProblem as problem:
+                err.print(str(problem), markup=False)
+                raise typer.Exit(1) from None
+            rows = plan_deliveries(ledger.targets_of(campaign), ledger.group_views(db))
+            sends = {
+                p: sum(r.platform == p and r.state == PENDING for r in rows)
+                for p in PLATFORM_TOKENS
+            }
+            skipped = Counter(r.reason for r in rows if r.state != PENDING).most_common()
+    out.print(f"#{campaign.id} {campaign.name}: {basis}, from {local_time(start, tz)} ({tz.key})")
+    if campaign.requires_approval:
+        out.print("each station's officer approves first; this assumes every station does")
+    for line in _plan_lines(engine, settings, sends, start, now):
+        out.print(line, markup=False)
+    for reason, count in skipped:
+        out.print(f"not sent: {count} group{'' if count == 1 else 's'} ({reason})", markup=False)
+
+
+def _plan_start(
+    campaign: Campaign, at: str | None, settings: Settings, now: datetime
+) -> tuple[datetime, str]:
+    if at:
+        return _local_time(at, settings), "a run at the time given"
+    upcoming = (
+        None if campaign.paused else next_slot(ledger.schedule_of(campaign), settings.tz, now)
+    )
+    if upcoming is not None:
+        return upcoming, "the next scheduled run"
+    return now, "a run sent now"
+
+
+def _plan_lines(
+    engine: Engine, settings: Settings, sends: dict[str, int], start: datetime, now: datetime
+) -> list[str]:
+    """Per account: groups, messages, the days they go out on, the finish, what waits."""
+    from bot.pacing import DEFAULT_ACCOUNT, Account, DatabaseTally, project_sends
+    from bot.ratelimit import SlidingWindows, wechat_seconds_per_send
+
+    tz, lines = settings.tz, []
+    if sends.get("telegram"):
+        t = settings.telegram
+        rate = SlidingWindows.per_second(
+            t.max_messages_per_second, t.max_messages_per_minute_per_group
+        ).broadcast_rate
+        (share,) = project_sends(sends["telegram"], start, seconds_per_send=1 / rate, tz=tz)
+        lines.append(f"telegram: {share.sends} groups, {share.sends} messages at {rate:g} a second")
+        lines.append(f"  expected finish: {local_time(share.last, tz)}")
+    if sends.get("wechat"):
+        w, hours = settings.wechat, settings.wechat.hours
+        account = Account("wechat", DEFAULT_ACCOUNT)
+        today = local_day(now, tz) == local_day(start, tz)
+        spent = DatabaseTally(engine).sent(account, local_day(start, tz)) if today else 0
+        pace = wechat_seconds_per_send(w.seconds_between_sends)
+        shares = project_sends(
+            sends["wechat"],
+            start,
+            seconds_per_send=pace,
+            tz=tz,
+            cap=w.daily_send_cap,
+            hours=hours,
+            sent_today=spent,
+        )
+        total = sends["wechat"]
+        lines.append(
+            f"wechat account {account.id}: {total} rooms, {total} messages, one every "
+            f"{w.seconds_between_sends:g} s plus jitter ({pace:.2f} s on average), daily cap "
+            f"{w.daily_send_cap} ({spent} sent that day so far), broadcast hours "
+            f"{hours.describe()}"
+        )
+        for share in shares:
+            why = f", then the {share.stopped_by}" if share.stopped_by else ""
+            lines.append(
+                f"  {share.day.isoformat()}  {_hhmm(share.first, tz)}-{_hhmm(share.last, tz)}"
+                f"  {share.sends} messages{why}"
+            )
+        lines.append(f"  expected finish: {local_time(shares[-1].last, tz)}")
+        later = total - shares[0].sends
+        if shares[0].first > start:
+            lines.append(
+                f"  outside the broadcast hours: nothing goes out before "
+                f"{local_time(shares[0].first, tz)}"
+            )
+        if later:
+            lines.append(
+                f"  outside the cap or hours: {later} messages wait for a later day "
+                f"(from {local_time(shares[1].first, tz)})"
+            )
+    if not any(sends.values()):
+        lines.append("nothing to send: no active group of this campaign is bound to a station")
+    return lines
+
+
+def _hhmm(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M")
 
 
 @app.command("send-now")

@@ -235,6 +235,9 @@ def test_with_a_bot_running_send_now_hands_the_run_to_it(db_url: str, tmp_path: 
     assert "handed to the running bot" in handed.output and "2 messages" in handed.output
     (run,), rows = runs_and_rows(engine)
     assert run.trigger == CLI_VIA_BOT and {r.state for r in rows} == {"pending"}
+    planned = cli(config, "plan", "1", env=NO_TOKENS)
+    assert "what is left of the open run" in planned.output
+    assert "wechat account default: 2 rooms, 2 messages" in planned.output
 
     # the bot sends it at once: it is not left to a command line that is not sending
     sender = FakeSender(platform="wechat")
@@ -272,4 +275,37 @@ def test_withdrawing_a_run_leaves_nothing_for_the_bot(db_url: str, tmp_path: Pat
     assert not ledger.withdraw_run(engine, campaign.id, SLOT, "send-now failed: boom", SLOT)
     (run,), rows = runs_and_rows(engine)
     assert run.state == "done" and sorted(r.state for r in rows) == ["sent", "skipped", "skipped"]
+    engine.dispose()
+
+
+def test_plan_shows_each_account_before_anything_is_sent(db_url: str, tmp_path: Path) -> None:
+    config = wechat_only(tmp_path, db_url)
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "\n[wechat]\n", "\n[wechat]\ndaily_send_cap = 800\nseconds_between_sends = 3.0\n"
+        )
+        + "\n[telegram]\nenabled = true\n",
+        "utf-8",
+    )
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, [f"room{i}@chatroom" for i in range(1362)], platform="wechat")
+    add_groups(engine, ["-1", "-2"])
+    add_groups(engine, ["-9"], station=None)
+    cli(config, "seed")
+
+    shown = cli(config, "plan", "1", "--at", "2026-03-02T20:30", env=NO_TOKENS)
+
+    assert shown.exit_code == 0, shown.output
+    text = shown.output
+    assert "a run at the time given, from 2026-03-02 20:30" in text
+    assert "telegram: 2 groups, 2 messages at 29 a second" in text
+    assert "wechat account default: 1362 rooms, 1362 messages" in text
+    assert "daily cap 800 (0 sent that day so far), broadcast hours 08:00-21:00" in text
+    assert "2026-03-02  20:30-20:59  480 messages, then the broadcast hours" in text
+    assert "2026-03-03  08:00-08:49  800 messages, then the daily cap" in text
+    assert "2026-03-04  08:00-08:05  82 messages" in text
+    assert "expected finish: 2026-03-04 08:05" in text
+    assert "outside the cap or hours: 882 messages wait for a later day" in text
+    assert "not sent: 1 group (group is not bound to a station yet" in text
+    assert runs_and_rows(engine) == ([], [])  # planning sends nothing and opens nothing
     engine.dispose()

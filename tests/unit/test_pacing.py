@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +14,7 @@ from bot.pacing import (
     DailyCapReached,
     MemoryTally,
     OutsideBroadcastHours,
+    project_sends,
 )
 from tests.e2e.test_broadcast_support import ManualClock
 
@@ -88,3 +89,37 @@ def test_a_database_error_never_stops_a_send_and_is_counted_in_memory() -> None:
     budget.spend()
     budget.spend()
     assert isinstance(budget.closed(), DailyCapReached)
+
+
+def test_a_projection_splits_a_run_by_the_cap_and_the_hours() -> None:
+    hours = BroadcastHours.parse("08:00-21:00")
+    shares = project_sends(
+        1362,
+        local("2026-03-02T10:00"),
+        seconds_per_send=3.75,
+        tz=SHANGHAI,
+        cap=800,
+        hours=hours,
+        sent_today=120,  # replies earlier in the day
+    )
+    assert [(s.day.day, s.sends, s.stopped_by) for s in shares] == [
+        (2, 680, "daily cap"),
+        (3, 682, ""),
+    ]
+    assert shares[1].first == local("2026-03-03T08:00")  # not just after midnight
+    assert shares[1].last == local("2026-03-03T08:00") + 681 * timedelta(seconds=3.75)
+
+    late = project_sends(
+        1362, local("2026-03-02T20:30"), seconds_per_send=3.75, tz=SHANGHAI, cap=800, hours=hours
+    )
+    assert [(s.sends, s.stopped_by) for s in late] == [
+        (480, "broadcast hours"),  # 30 minutes at 3.75 s, the last one before 21:00
+        (800, "daily cap"),
+        (82, ""),
+    ]
+    assert late[0].last < local("2026-03-02T21:00")
+
+    early = project_sends(
+        10, local("2026-03-02T05:00"), seconds_per_send=3, tz=SHANGHAI, hours=hours
+    )
+    assert early[0].first == local("2026-03-02T08:00") and early[0].sends == 10
