@@ -44,7 +44,6 @@ from sqlalchemy import Engine
 from bot.db import make_engine
 from bot.events import Outgoing, SentRef
 from bot.pacing import (
-    DEFAULT_ACCOUNT,
     Account,
     BroadcastHours,
     DailyBudget,
@@ -446,16 +445,16 @@ def limiter_for(
             )
         )
     if platform == "wechat":
-        w = settings.wechat
+        account = settings.wechat.account
         budget = DailyBudget(
             DatabaseTally(engine or make_engine(settings.database.url)),
-            Account("wechat", DEFAULT_ACCOUNT),
-            cap=w.daily_send_cap,
-            hours=w.hours,
+            Account("wechat", account.id),
+            cap=account.daily_send_cap,
+            hours=account.hours,
             tz=tz or settings.tz,
             wall=wall,
         )
-        return RateLimiter(SpacedSends(w.seconds_between_sends, budget=budget))
+        return RateLimiter(SpacedSends(account.seconds_between_sends, budget=budget))
     return RateLimiter(Unlimited())
 
 

@@ -26,7 +26,6 @@ from sqlmodel import Session, select
 
 from bot.config import (
     TELEGRAM_TOKEN_ENV,
-    WECHAT_TOKEN_ENV,
     ConfigError,
     Settings,
     load_settings,
@@ -259,7 +258,7 @@ def plan(
             left = ledger.run_counts(engine, campaign_id, slot)
             sends = {
                 p: ledger.run_counts(engine, campaign_id, slot, platforms=[p]).get(PENDING)
-                for p in PLATFORM_TOKENS
+                for p in PLATFORMS
             }
             skipped = left.skipped_reasons
         else:
@@ -270,8 +269,7 @@ def plan(
                 raise typer.Exit(1) from None
             rows = plan_deliveries(ledger.targets_of(campaign), ledger.group_views(db))
             sends = {
-                p: sum(r.platform == p and r.state == PENDING for r in rows)
-                for p in PLATFORM_TOKENS
+                p: sum(r.platform == p and r.state == PENDING for r in rows) for p in PLATFORMS
             }
             skipped = Counter(r.reason for r in rows if r.state != PENDING).most_common()
     out.print(f"#{campaign.id} {campaign.name}: {basis}, from {local_time(start, tz)} ({tz.key})")
@@ -300,7 +298,7 @@ def _plan_lines(
     engine: Engine, settings: Settings, sends: dict[str, int], start: datetime, now: datetime
 ) -> list[str]:
     """Per account: groups, messages, the days they go out on, the finish, what waits."""
-    from bot.pacing import DEFAULT_ACCOUNT, Account, DatabaseTally, project_sends
+    from bot.pacing import Account, DatabaseTally, project_sends
     from bot.ratelimit import SlidingWindows, wechat_seconds_per_send
 
     tz, lines = settings.tz, []
@@ -313,10 +311,10 @@ def _plan_lines(
         lines.append(f"telegram: {share.sends} groups, {share.sends} messages at {rate:g} a second")
         lines.append(f"  expected finish: {local_time(share.last, tz)}")
     if sends.get("wechat"):
-        w, hours = settings.wechat, settings.wechat.hours
-        account = Account("wechat", DEFAULT_ACCOUNT)
+        w = settings.wechat.account
         today = local_day(now, tz) == local_day(start, tz)
-        spent = DatabaseTally(engine).sent(account, local_day(start, tz)) if today else 0
+        day = local_day(start, tz)
+        spent = DatabaseTally(engine).sent(Account("wechat", w.id), day) if today else 0
         pace = wechat_seconds_per_send(w.seconds_between_sends)
         shares = project_sends(
             sends["wechat"],
@@ -324,15 +322,15 @@ def _plan_lines(
             seconds_per_send=pace,
             tz=tz,
             cap=w.daily_send_cap,
-            hours=hours,
+            hours=w.hours,
             sent_today=spent,
         )
         total = sends["wechat"]
         lines.append(
-            f"wechat account {account.id}: {total} rooms, {total} messages, one every "
+            f"wechat account {w.id}: {total} rooms, {total} messages, one every "
             f"{w.seconds_between_sends:g} s plus jitter ({pace:.2f} s on average), daily cap "
             f"{w.daily_send_cap} ({spent} sent that day so far), broadcast hours "
-            f"{hours.describe()}"
+            f"{w.hours.describe()}"
         )
         for share in shares:
             why = f", then the {share.stopped_by}" if share.stopped_by else ""
@@ -450,18 +448,19 @@ def send_now(
     raise typer.Exit(0 if result.pending == 0 else 1)
 
 
-PLATFORM_TOKENS = {"telegram": TELEGRAM_TOKEN_ENV, "wechat": WECHAT_TOKEN_ENV}
+PLATFORMS = ("telegram", "wechat")
 
 
 def _tokens(settings: Settings) -> dict[str, str]:
     """Each enabled platform's token (Telegram when none is enabled, as before)."""
-    enabled = [p for p in PLATFORM_TOKENS if getattr(settings, p).enabled] or ["telegram"]
+    enabled = [p for p in PLATFORMS if getattr(settings, p).enabled] or ["telegram"]
+    envs = {"telegram": TELEGRAM_TOKEN_ENV, "wechat": settings.wechat.account.token_env}
     tokens: dict[str, str] = {}
     for platform in enabled:
-        token = secret(PLATFORM_TOKENS[platform])
+        token = secret(envs[platform])
         if not token:
             err.print(
-                f"{PLATFORM_TOKENS[platform]} is not set; put the {platform} token in that "
+                f"{envs[platform]} is not set; put the {platform} token in that "
                 "variable (or set enabled = false for that platform in the config)"
             )
             raise typer.Exit(2)
@@ -530,7 +529,8 @@ async def _connect(settings: Settings, tokens: dict[str, str]) -> dict[str, Any]
             else:
                 from bot.adapters.wechat import WechatAdapter
 
-                wechat = WechatAdapter(settings.wechat.endpoint, token)
+                account = settings.wechat.account
+                wechat = WechatAdapter(account.endpoint, token, token_env=account.token_env)
                 await wechat.start(_ignore)  # a gateway serves one client: the bot is not up
                 opened[platform] = wechat
     except Exception as problem:

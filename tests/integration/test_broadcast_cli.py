@@ -309,3 +309,22 @@ def test_plan_shows_each_account_before_anything_is_sent(db_url: str, tmp_path: 
     assert "not sent: 1 group (group is not bound to a station yet" in text
     assert runs_and_rows(engine) == ([], [])  # planning sends nothing and opens nothing
     engine.dispose()
+
+
+def test_the_cli_uses_the_configured_wechat_account(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
+    config.write_text(
+        config.read_text("utf-8")
+        + '\n[wechat]\nenabled = true\n\n[[wechat.accounts]]\nid = "xq-1"\n'
+        + 'endpoint = "127.0.0.1:9"\ntoken_env = "JINGMIN_WECHAT_TOKEN_XQ"\n'
+        + "daily_send_cap = 300\n",
+        "utf-8",
+    )
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, ["room1@chatroom"], platform="wechat")
+    cli(config, "seed")
+    planned = cli(config, "plan", "1", "--at", "2026-03-02T10:00")
+    assert "wechat account xq-1: 1 rooms" in planned.output and "daily cap 300" in planned.output
+    refused = cli(config, "send-now", "1", env=NO_TOKENS | {"JINGMIN_WECHAT_TOKEN_XQ": ""})
+    assert refused.exit_code == 2 and "JINGMIN_WECHAT_TOKEN_XQ is not set" in refused.output
+    engine.dispose()

@@ -151,3 +151,19 @@ def test_an_account_counts_per_local_day(settings: Settings, engine: Engine) -> 
     assert tally.add(Account("wechat", "second"), day, 1) == 1  # accounts apart
     assert tally.add(Account("wechat"), day, -1) == 1  # a refund
     assert tally.sent(Account("wechat"), day.replace(day=3)) == 0
+
+
+async def test_an_account_is_counted_under_its_own_id(db_url: str) -> None:
+    account = {"id": "xq-1", "endpoint": "127.0.0.1:9", "token_env": "XQ", "daily_send_cap": 2}
+    settings = settings_for(db_url, wechat={"seconds_between_sends": 0.0, "accounts": [account]})
+    engine = make_db(settings)
+    clock = ManualClock(local("2026-03-02T10:00"))
+    sender = wechat_sender(settings, engine, clock)
+    for room in ROOMS[:2]:
+        await sender.send_broadcast(Outgoing(ChatRef("wechat", room), "提醒"))
+    with pytest.raises(DailyCapReached, match="account xq-1"):
+        await sender.send_broadcast(Outgoing(ChatRef("wechat", ROOMS[2]), "提醒"))
+    day = clock.now().date()
+    assert DatabaseTally(engine).sent(Account("wechat", "xq-1"), day) == 2
+    assert DatabaseTally(engine).sent(Account("wechat"), day) == 0
+    engine.dispose()
