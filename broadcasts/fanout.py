@@ -132,8 +132,8 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class StopFanOut(Exception):
-    """Stop taking rows (e.g. the WeChat daily cap): what is left stays pending, to go
-    out from ``resume_at`` (when known)."""
+    """Stop taking the platform's rows (e.g. the WeChat daily cap): what is left stays
+    pending, to go out from ``resume_at`` (when known)."""
 
     def __init__(self, reason: str, resume_at: datetime | None = None) -> None:
         super().__init__(reason)
@@ -171,7 +171,8 @@ class FanOut:
         self._stopping = asyncio.Event()
         self._random = random.Random()
         self.last_writer: GroupCommit | None = None
-        self._resume_at: datetime | None = None
+        # Platforms whose account refused broadcasts in this run, and until when.
+        self._closed: dict[str, datetime | None] = {}
 
     def stop_taking_rows(self) -> None:
         """Finish the sends in flight, start no new ones (a graceful shutdown)."""
@@ -200,7 +201,7 @@ class FanOut:
         state = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
         tracker = _Tracker(state, progress)
         tracker.report()
-        self._resume_at = None
+        self._closed = {}
         writer = GroupCommit(self.engine, "broadcast-ledger")
         try:
             while not self._stopping.is_set():
@@ -211,8 +212,9 @@ class FanOut:
             await writer.close()
         self.last_writer = writer
         final = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
-        if final.pending:
-            final = replace(final, resume_at=self._resume_at)
+        if final.pending and self._closed:
+            reopen = [at for at in self._closed.values() if at is not None]
+            final = replace(final, resume_at=min(reopen, default=None))
         tracker.state = final
         tracker.report()
         return final
@@ -228,18 +230,20 @@ class FanOut:
     ) -> int:
         queue: asyncio.Queue[DeliveryRow | None] = asyncio.Queue(maxsize=2 * self.concurrency)
         handled = 0
-        stop = asyncio.Event()
 
         async def feed() -> None:
             after = 0
-            while not stop.is_set() and not self._stopping.is_set():
+            while not self._stopping.is_set():
+                still_open = [p for p in platforms if p not in self._closed]
+                if not still_open:
+                    break
                 rows = await writer.run(
                     partial(
                         ledger.pending_page,
                         self.engine,
                         campaign_id,
                         slot,
-                        platforms,
+                        still_open,
                         after,
                         self.page,
                     )
@@ -251,9 +255,10 @@ class FanOut:
                 # queueing behind each other for the same rows.
                 self._random.shuffle(rows)
                 for row in rows:
-                    if stop.is_set() or self._stopping.is_set():
+                    if self._stopping.is_set():
                         break
-                    await queue.put(row)
+                    if row.platform not in self._closed:
+                        await queue.put(row)
             for _ in range(self.concurrency):
                 await queue.put(None)
 
@@ -263,16 +268,15 @@ class FanOut:
                 row = await queue.get()
                 if row is None:
                     return
-                if stop.is_set() or self._stopping.is_set():
-                    continue
+                if self._stopping.is_set() or row.platform in self._closed:
+                    continue  # left pending
                 try:
                     outcome = await self._deliver(writer, row, text_for)
                 except StopFanOut as reason:
-                    if not stop.is_set():
-                        log.warning("broadcast: stopping early: %s", reason)
-                    if reason.resume_at is not None:
-                        self._resume_at = reason.resume_at
-                    stop.set()
+                    # Only this platform's account is closed: the others go on.
+                    if row.platform not in self._closed:
+                        log.warning("broadcast: %s stops for now: %s", row.platform, reason)
+                        self._closed[row.platform] = reason.resume_at
                     continue
                 if outcome is not None:
                     handled += 1
@@ -282,8 +286,6 @@ class FanOut:
             tasks.create_task(feed())
             for _ in range(self.concurrency):
                 tasks.create_task(work())
-        if stop.is_set():
-            return 0
         return handled
 
     async def _fail(

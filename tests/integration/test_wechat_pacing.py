@@ -17,6 +17,7 @@ from bot.pacing import Account, DailyCapReached, DatabaseTally, OutsideBroadcast
 from bot.ratelimit import RateLimitedAdapter, limiter_for
 from broadcasts.runs import Broadcaster
 from tests.e2e.test_broadcast_support import (
+    FakeSender,
     ManualClock,
     add_campaign,
     add_groups,
@@ -167,3 +168,22 @@ async def test_an_account_is_counted_under_its_own_id(db_url: str) -> None:
     assert DatabaseTally(engine).sent(Account("wechat", "xq-1"), day) == 2
     assert DatabaseTally(engine).sent(Account("wechat"), day) == 0
     engine.dispose()
+
+
+async def test_a_closed_wechat_account_does_not_hold_back_telegram(
+    settings: Settings, engine: Engine
+) -> None:
+    add_groups(engine, ROOMS[:2], platform="wechat")
+    add_groups(engine, ["-101", "-102"])
+    campaign = add_campaign(engine)
+    assert campaign.id is not None
+    clock = ManualClock(local("2026-03-02T21:30"))
+    wechat, telegram = wechat_sender(settings, engine, clock), FakeSender()
+    bot = Broadcaster(engine, settings, {"wechat": wechat, "telegram": telegram}, clock=clock)
+    await bot.fire(campaign.id, clock.now().astimezone(UTC))
+    await settle(bot)
+    assert telegram.copies() == {"-101": 1, "-102": 1}  # at once, whatever WeChat's hours
+    assert sent_rooms(wechat) == []
+    clock.at = local("2026-03-03T08:00")
+    await settle(bot)
+    assert sorted(sent_rooms(wechat)) == sorted(ROOMS[:2])
