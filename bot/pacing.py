@@ -15,6 +15,9 @@ again after every restart.
 - ``DailyBudget.closed()`` says whether a broadcast may go out now, and if not, until
   when: a run cut by the cap continues at the next day's opening, a run outside the hours
   at the next opening — never just after midnight.
+- The row also keeps when the account's latest send began, so after a restart (or in a
+  crash loop) the first send still waits the gap after the last one instead of going at
+  once.
 
 A database write per send is done on the caller's thread (the event loop): WeChat sends
 are spaced seconds apart (``seconds_between_sends``), so it is one short statement every
@@ -34,10 +37,12 @@ from datetime import time as clock_time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Table, func
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
+
+from bot.db import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +137,12 @@ class Account:
 class Tally(Protocol):
     def sent(self, account: Account, day: date) -> int: ...
 
-    def add(self, account: Account, day: date, count: int) -> int:
-        """Add ``count`` (negative: a refund) and return the day's new total."""
+    def last_send(self, account: Account) -> datetime | None:
+        """When the account's latest counted send began (any process), if known."""
+        ...
+
+    def add(self, account: Account, day: date, count: int, at: datetime) -> int:
+        """Add ``count`` (negative: a refund) at ``at``; return the day's new total."""
         ...
 
 
@@ -146,7 +155,10 @@ class MemoryTally:
     def sent(self, account: Account, day: date) -> int:
         return self._counts.get((account, day), 0)
 
-    def add(self, account: Account, day: date, count: int) -> int:
+    def last_send(self, account: Account) -> datetime | None:
+        return None  # a process of its own: its limiter remembers its last send
+
+    def add(self, account: Account, day: date, count: int, at: datetime) -> int:
         total = max(self._counts.get((account, day), 0) + count, 0)
         self._counts[account, day] = total
         return total
@@ -171,7 +183,16 @@ class DatabaseTally:
             found = conn.execute(query).scalar()
         return int(found or 0)
 
-    def add(self, account: Account, day: date, count: int) -> int:
+    def last_send(self, account: Account) -> datetime | None:
+        t = _tallies()
+        query = core_select(func.max(t.c.updated_at)).where(
+            t.c.platform == account.platform, t.c.account == account.id, t.c.sent > 0
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return as_utc(found) if found is not None else None
+
+    def add(self, account: Account, day: date, count: int, at: datetime) -> int:
         t = _tallies()
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         values = {
@@ -179,7 +200,7 @@ class DatabaseTally:
             "account": account.id,
             "day": day,
             "sent": max(count, 0),
-            "updated_at": datetime.now(UTC).replace(microsecond=0),
+            "updated_at": at,  # the last send's start, for the next process's gap
         }
         statement = insert(t).values(values)
         upsert = statement.on_conflict_do_update(
@@ -245,11 +266,20 @@ class DailyBudget:
         if day != self._day:
             self._day, self._count, self._read_at = day, 0, None
         try:
-            self._count = self.tally.add(self.account, day, count)
+            self._count = self.tally.add(self.account, day, count, now)
             self._read_at = now
         except Exception:
             log.warning("%s: could not count a send", self._name(), exc_info=True)
             self._count = max(self._count + count, 0)
+
+    def seconds_since_last_send(self) -> float | None:
+        """How long ago the account's latest send began, by any process (None: unknown)."""
+        try:
+            last = self.tally.last_send(self.account)
+        except Exception:
+            log.warning("%s: could not read the last send", self._name(), exc_info=True)
+            return None
+        return None if last is None else max((self.wall() - last).total_seconds(), 0.0)
 
     def closed(self) -> BroadcastsClosed | None:
         """None if a broadcast may begin now; otherwise why not, and until when."""

@@ -252,6 +252,7 @@ class SpacedSends:
         self._in_flight = 0
         self._last_end = -math.inf
         self._next_gap = self._draw()
+        self._resumed = False
 
     def _draw(self) -> float:
         return self.gap * (1.0 + self.jitter * self._rng.random())
@@ -260,6 +261,13 @@ class SpacedSends:
         return self.blocked(priority, now)
 
     def blocked(self, priority: Priority, now: float) -> float | None:
+        if not self._resumed:
+            # After a restart (or a crash loop) the gap runs from the account's last send,
+            # as recorded in the database, not from nothing.
+            self._resumed = True
+            ago = self.budget.seconds_since_last_send()
+            if ago is not None:
+                self._last_end = max(self._last_end, now - ago)
         if priority == "broadcast":
             closed = self.budget.closed()
             if closed is not None:

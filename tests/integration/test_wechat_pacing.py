@@ -13,12 +13,19 @@ from bot.adapters.fake import FakeAdapter
 from bot.config import Settings
 from bot.db import make_engine
 from bot.events import ChatRef, Outgoing
-from bot.pacing import Account, DailyCapReached, DatabaseTally, OutsideBroadcastHours
-from bot.ratelimit import RateLimitedAdapter, limiter_for
+from bot.pacing import (
+    Account,
+    DailyBudget,
+    DailyCapReached,
+    DatabaseTally,
+    OutsideBroadcastHours,
+)
+from bot.ratelimit import RateLimitedAdapter, RateLimiter, SpacedSends, limiter_for
 from broadcasts.runs import Broadcaster
 from tests.e2e.test_broadcast_support import (
     FakeSender,
     ManualClock,
+    VirtualTime,
     add_campaign,
     add_groups,
     deliveries,
@@ -28,6 +35,7 @@ from tests.e2e.test_broadcast_support import (
 from tests.unit.test_pacing import local
 
 ROOMS = [f"room{i}@chatroom" for i in range(5)]
+AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -147,10 +155,10 @@ async def test_a_run_outside_the_hours_waits_for_the_opening(
 def test_an_account_counts_per_local_day(settings: Settings, engine: Engine) -> None:
     tally = DatabaseTally(engine)
     day = datetime(2026, 3, 2).date()
-    assert tally.add(Account("wechat"), day, 1) == 1
-    assert tally.add(Account("wechat"), day, 1) == 2
-    assert tally.add(Account("wechat", "second"), day, 1) == 1  # accounts apart
-    assert tally.add(Account("wechat"), day, -1) == 1  # a refund
+    assert tally.add(Account("wechat"), day, 1, AT) == 1
+    assert tally.add(Account("wechat"), day, 1, AT) == 2
+    assert tally.add(Account("wechat", "second"), day, 1, AT) == 1  # accounts apart
+    assert tally.add(Account("wechat"), day, -1, AT) == 1  # a refund
     assert tally.sent(Account("wechat"), day.replace(day=3)) == 0
 
 
@@ -187,3 +195,30 @@ async def test_a_closed_wechat_account_does_not_hold_back_telegram(
     clock.at = local("2026-03-03T08:00")
     await settle(bot)
     assert sorted(sent_rooms(wechat)) == sorted(ROOMS[:2])
+
+
+async def test_a_restart_keeps_the_gap_after_the_last_send(engine: Engine) -> None:
+    """A crash loop must not become a burst: the first send after a restart waits out
+    the gap from the account's last send, as the database recorded it."""
+    wall = ManualClock(local("2026-03-02T10:00"))
+
+    def limiter(vt: VirtualTime) -> RateLimiter:
+        budget = DailyBudget(DatabaseTally(engine), Account("wechat"), cap=100, wall=wall.now)
+        rules = SpacedSends(3.0, jitter=0.0, budget=budget)
+        return RateLimiter(rules, clock=vt.clock, sleep=vt.sleep)
+
+    before = limiter(VirtualTime())
+    ticket = await before.acquire("room", "reply")
+    before.release(ticket)
+
+    wall.advance(seconds=1)  # the process dies and is back a second later
+    vt = VirtualTime()
+    after = limiter(vt)
+    ticket = await after.acquire("room", "broadcast")
+    after.release(ticket)
+    assert sum(vt.slept) == pytest.approx(2.0, abs=0.01)
+
+    wall.advance(seconds=60)  # long enough ago: no wait
+    quiet = VirtualTime()
+    ticket = await limiter(quiet).acquire("room", "broadcast")
+    assert quiet.slept == []

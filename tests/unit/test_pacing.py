@@ -76,7 +76,7 @@ def test_a_refund_gives_back_a_send_that_did_not_go_out() -> None:
 
 
 class BrokenTally(MemoryTally):
-    def add(self, account: Account, day: object, count: int) -> int:  # type: ignore[override]
+    def add(self, account: Account, day: object, count: int, at: object) -> int:  # type: ignore[override]
         raise OSError("database gone")
 
     def sent(self, account: Account, day: object) -> int:  # type: ignore[override]
