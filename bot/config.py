@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.pacing import DEFAULT_ACCOUNT, DEFAULT_HOURS, BroadcastHours
 
 TELEGRAM_TOKEN_ENV = "JINGMIN_TELEGRAM_TOKEN"
 WECHAT_TOKEN_ENV = "JINGMIN_WECHAT_TOKEN"
@@ -50,11 +53,89 @@ class TelegramSettings(_Section):
     max_messages_per_minute_per_group: int = Field(default=20, gt=0)
 
 
+def _check_hours(value: str | None) -> str | None:
+    if value is not None:
+        BroadcastHours.parse(value)  # ValueError names the problem
+    return value
+
+
+class WechatAccountSettings(_Section):
+    """One ``[[wechat.accounts]]`` block; pacing keys left out come from ``[wechat]``."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    endpoint: str = Field(min_length=1)
+    token_env: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    seconds_between_sends: float | None = Field(default=None, ge=0)
+    daily_send_cap: int | None = Field(default=None, gt=0)
+    broadcast_hours: str | None = None
+
+    _hours = field_validator("broadcast_hours")(_check_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class WechatAccount:
+    """A WeChat account as the bot uses it, from ``[[wechat.accounts]]`` or the single
+    ``[wechat]`` keys (which make the account "default", token in JINGMIN_WECHAT_TOKEN)."""
+
+    id: str
+    endpoint: str
+    token_env: str
+    seconds_between_sends: float
+    daily_send_cap: int
+    hours: BroadcastHours
+
+
 class WechatSettings(_Section):
     enabled: bool = False
     endpoint: str = "127.0.0.1:8788"
     seconds_between_sends: float = Field(default=3.0, ge=0)
     daily_send_cap: int = Field(default=800, gt=0)
+    # Local time (the configured timezone) in which broadcasts may go out; replies always.
+    broadcast_hours: str = DEFAULT_HOURS
+    accounts: tuple[WechatAccountSettings, ...] = Field(default=(), strict=False)
+
+    _hours = field_validator("broadcast_hours")(_check_hours)
+
+    @property
+    def hours(self) -> BroadcastHours:
+        return BroadcastHours.parse(self.broadcast_hours)
+
+    def all_accounts(self) -> tuple[WechatAccount, ...]:
+        """The configured accounts, or the single ``[wechat]`` keys as one account."""
+        if not self.accounts:
+            return (
+                WechatAccount(
+                    DEFAULT_ACCOUNT,
+                    self.endpoint,
+                    WECHAT_TOKEN_ENV,
+                    self.seconds_between_sends,
+                    self.daily_send_cap,
+                    self.hours,
+                ),
+            )
+        return tuple(
+            WechatAccount(
+                a.id,
+                a.endpoint,
+                a.token_env,
+                _or(a.seconds_between_sends, self.seconds_between_sends),
+                _or(a.daily_send_cap, self.daily_send_cap),
+                BroadcastHours.parse(_or(a.broadcast_hours, self.broadcast_hours)),
+            )
+            for a in self.accounts
+        )
+
+    @property
+    def account(self) -> WechatAccount:
+        """The account this deployment drives (one, until groups carry their account)."""
+        return self.all_accounts()[0]
+
+
+T = TypeVar("T")
+
+
+def _or(value: T | None, default: T) -> T:
+    return default if value is None else value
 
 
 class StationSettings(_Section):
@@ -173,6 +254,7 @@ def parse_settings(data: dict[str, Any], file: str) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(file, _key_path(first["loc"]), _problem(first)) from None
+    _check_wechat_accounts(settings.wechat, file)
     station_ids = [s.id for s in settings.stations]
     for index, station_id in enumerate(station_ids):
         if station_ids.index(station_id) != index:
@@ -186,6 +268,29 @@ def parse_settings(data: dict[str, Any], file: str) -> Settings:
                 f"unknown station {officer.station!r} (known: {known})",
             )
     return settings
+
+
+def _check_wechat_accounts(wechat: WechatSettings, file: str) -> None:
+    if not wechat.accounts:
+        return
+    if "endpoint" in wechat.model_fields_set:
+        raise ConfigError(
+            file, "wechat.endpoint", "give each account's endpoint in [[wechat.accounts]] instead"
+        )
+    seen: set[str] = set()
+    for index, account in enumerate(wechat.accounts):
+        if account.id in seen:
+            raise ConfigError(
+                file, f"wechat.accounts[{index}].id", f"duplicate account id {account.id!r}"
+            )
+        seen.add(account.id)
+    if len(wechat.accounts) > 1:
+        raise ConfigError(
+            file,
+            "wechat.accounts[1]",
+            "one WeChat account per deployment for now: groups do not yet record which "
+            "account is in them, so a second account would send to rooms it is not in",
+        )
 
 
 def load_settings(path: Path | str) -> Settings:

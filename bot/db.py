@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -152,6 +152,20 @@ class LearnedQuestion(SQLModel, table=True):
     answer: str | None = None  # the officer's own words when no FAQ entry fits
     added_by: str
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class SendTally(SQLModel, table=True):
+    """Messages one platform account sent on one local day (replies and broadcasts), so its
+    daily cap holds across restarts and between processes (``bot.pacing``)."""
+
+    __tablename__ = "send_tally"
+    __table_args__ = (UniqueConstraint("platform", "account", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    account: str
+    day: date  # in the configured time zone
+    sent: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -213,6 +213,27 @@ def lock_for(engine: Engine, name: str) -> _Lock:
     return _AlwaysLeader()
 
 
+SCHEDULER = "broadcast scheduler"
+
+
+def lock_name(name: str) -> str:
+    return f"jingmin:{name}"
+
+
+def someone_leads(engine: Engine, name: str = SCHEDULER) -> bool:
+    """Does another process (a running bot) lead ``name`` on this database right now?
+
+    One try of the leader's lock, released at once: a command line uses it to hand work
+    to the running bot instead of doing it beside it.
+    """
+    lock = lock_for(engine, lock_name(name))
+    try:
+        free = lock.try_lock()
+    finally:
+        lock.unlock()
+    return not free
+
+
 class Leadership:
     """Who leads ``name``: ``await acquired()`` (standby until then), ``await lost()``.
 
@@ -222,7 +243,7 @@ class Leadership:
     def __init__(
         self,
         engine: Engine,
-        name: str = "broadcast scheduler",
+        name: str = SCHEDULER,
         *,
         retry_seconds: float = 1.0,
         check_seconds: float = 1.5,
@@ -232,7 +253,7 @@ class Leadership:
         self.retry_seconds, self.check_seconds = retry_seconds, check_seconds
         self.check_timeout = check_timeout
         self.is_leader = False
-        self.lock_name = f"jingmin:{name}"
+        self.lock_name = lock_name(name)
         self._lock = lock_for(engine, self.lock_name)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="leader")
         self._said_standby = False

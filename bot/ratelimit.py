@@ -12,7 +12,8 @@ The rules themselves are ``Policy`` objects:
 - ``SlidingWindows`` (Telegram): at most N sends in any W-second window overall and at
   most M in any W'-second window per chat (30/s and 20/min by default).
 - ``SpacedSends`` (WeChat): one send at a time, a minimum gap with random jitter between
-  sends (WeChat punishes bursts), and a daily cap for broadcasts.
+  sends (WeChat punishes bursts), and the account's daily cap and broadcast hours
+  (``bot.pacing``: counted in the database, so a restart does not reset them).
 
 **Windows are counted from when a send *finished*, not when it started.** The platform
 stamps a message somewhere between our request going out and its answer coming back; a
@@ -34,11 +35,21 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
+
+from bot.db import make_engine
 from bot.events import Outgoing, SentRef
+from bot.pacing import (
+    Account,
+    BroadcastHours,
+    DailyBudget,
+    DatabaseTally,
+    MemoryTally,
+)
 from bot.ports import ChatAdapter, EventSink, RetryLater
 
 log = logging.getLogger(__name__)
@@ -50,17 +61,14 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class DailyCapReached(Exception):
-    """The account's broadcast budget for today is spent; try again tomorrow."""
-
-
 class Policy(Protocol):
     """A platform's rules. ``wait`` is asked often and must be cheap."""
 
     def wait(self, chat: str, priority: Priority, now: float) -> float | None:
         """0 if a send may start now; seconds until it may; None until a send finishes.
 
-        Raises ``DailyCapReached`` if it may not happen today at all.
+        Raises ``BroadcastsClosed`` (e.g. ``DailyCapReached``) if it may not happen
+        before a later opening at all.
         """
         ...
 
@@ -159,6 +167,11 @@ class SlidingWindows:
             overall, window = 1, 1.0 / messages_per_second
         return cls(overall, window, per_chat_per_minute, 60.0, reply_reserve=reply_reserve)
 
+    @property
+    def broadcast_rate(self) -> float:
+        """Broadcast messages per second (the overall rate less the replies' reserve)."""
+        return self._rate
+
     def blocked(self, priority: Priority, now: float) -> float | None:
         limit = self.overall - (self.reply_reserve if priority == "broadcast" else 0)
         overall = self._all.wait(limit, now)
@@ -206,62 +219,74 @@ class SlidingWindows:
         return len(self._chats)
 
 
-class SpacedSends:
-    """WeChat: one send at a time, ``gap`` s (+ up to ``jitter`` × gap) apart, a daily cap.
+WECHAT_JITTER = 0.5  # each WeChat gap is ``gap`` × (1 + up to this much)
 
-    The cap counts every send of the (local) day; once it is reached, broadcasts are
-    refused with ``DailyCapReached`` and replies to residents still go out.
+
+def wechat_seconds_per_send(gap: float, jitter: float = WECHAT_JITTER) -> float:
+    """The average time between WeChat sends (for planning; the gateway's time aside)."""
+    return gap * (1.0 + jitter / 2)
+
+
+class SpacedSends:
+    """WeChat: one send at a time, ``gap`` s (+ up to ``jitter`` × gap) apart, and the
+    account's day (``bot.pacing.DailyBudget``): its daily cap and broadcast hours.
+
+    Every send counts against the cap, replies included; once the cap is reached or the
+    hours are over, broadcasts are refused with ``BroadcastsClosed`` (saying until when)
+    and replies to residents still go out.
     """
 
     def __init__(
         self,
         gap: float = 3.0,
         *,
-        jitter: float = 0.5,
-        daily_cap: int = 800,
-        today: Callable[[], date] | None = None,
+        jitter: float = WECHAT_JITTER,
+        budget: DailyBudget | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.gap, self.jitter, self.daily_cap = gap, jitter, daily_cap
-        self._today = today or date.today
+        self.gap, self.jitter = gap, jitter
+        self.budget = budget or DailyBudget(
+            MemoryTally(), Account("wechat"), cap=800, hours=BroadcastHours(0, 24 * 60)
+        )
         self._rng = rng or random.Random()
         self._in_flight = 0
         self._last_end = -math.inf
         self._next_gap = self._draw()
-        self._day = self._today()
-        self.sent_today = 0
+        self._resumed = False
 
     def _draw(self) -> float:
         return self.gap * (1.0 + self.jitter * self._rng.random())
-
-    def _roll_day(self) -> None:
-        today = self._today()
-        if today != self._day:
-            self._day, self.sent_today = today, 0
 
     def wait(self, chat: str, priority: Priority, now: float) -> float | None:
         return self.blocked(priority, now)
 
     def blocked(self, priority: Priority, now: float) -> float | None:
-        self._roll_day()
-        if priority == "broadcast" and self.sent_today >= self.daily_cap:
-            raise DailyCapReached(
-                f"{self.sent_today} messages sent today (daily cap {self.daily_cap})"
-            )
+        if not self._resumed:
+            # After a restart (or a crash loop) the gap runs from the account's last send,
+            # as recorded in the database, not from nothing.
+            self._resumed = True
+            ago = self.budget.seconds_since_last_send()
+            if ago is not None:
+                self._last_end = max(self._last_end, now - ago)
+        if priority == "broadcast":
+            closed = self.budget.closed()
+            if closed is not None:
+                raise closed
         if self._in_flight:
             return None
         return max(self._last_end + self._next_gap - now, 0.0)
 
     def begin(self, chat: str, priority: Priority, now: float) -> None:
         self._in_flight += 1
+        self.budget.spend()  # counted before it goes out: a crash mid-send still counts
 
     def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         self._in_flight -= 1
         if used:
-            self._roll_day()
-            self.sent_today += 1
             self._last_end = now
             self._next_gap = self._draw()
+        else:
+            self.budget.spend(-1)
 
 
 class Unlimited:
@@ -319,7 +344,7 @@ class RateLimiter:
         return len(self._waiters)
 
     async def acquire(self, chat: str, priority: Priority = "reply") -> Ticket:
-        """Wait for a slot; raises ``DailyCapReached`` when the policy refuses outright."""
+        """Wait for a slot; raises ``BroadcastsClosed`` when the policy refuses outright."""
         future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
         self._seq += 1
         self._waiters.append(_Waiter(_RANK[priority], self._seq, chat, priority, future))
@@ -372,7 +397,7 @@ class RateLimiter:
                     keep.append(waiter)
                     continue
                 delay = self.policy.wait(waiter.chat, waiter.priority, now)
-            except Exception as refused:  # e.g. DailyCapReached: the caller decides
+            except Exception as refused:  # e.g. BroadcastsClosed: the caller decides
                 waiter.future.set_exception(refused)
                 continue
             held = self._held_for(waiter, now)
@@ -407,8 +432,19 @@ class RateLimiter:
         self._pump()
 
 
-def limiter_for(platform: str, settings: Any, *, tz: ZoneInfo | None = None) -> RateLimiter:
-    """The limiter the config asks for: ``settings`` is a ``bot.config.Settings``."""
+def limiter_for(
+    platform: str,
+    settings: Any,
+    *,
+    tz: ZoneInfo | None = None,
+    engine: Engine | None = None,
+    wall: Callable[[], datetime] | None = None,
+) -> RateLimiter:
+    """The limiter the config asks for: ``settings`` is a ``bot.config.Settings``.
+
+    WeChat's daily count lives in ``engine``'s database (one is made from the config's
+    URL when none is given), so it holds across restarts and between processes.
+    """
     if platform == "telegram":
         t = settings.telegram
         return RateLimiter(
@@ -417,15 +453,16 @@ def limiter_for(platform: str, settings: Any, *, tz: ZoneInfo | None = None) -> 
             )
         )
     if platform == "wechat":
-        w = settings.wechat
-        zone = tz or settings.tz
-
-        def today() -> date:
-            return datetime.now(zone).date()
-
-        return RateLimiter(
-            SpacedSends(w.seconds_between_sends, daily_cap=w.daily_send_cap, today=today)
+        account = settings.wechat.account
+        budget = DailyBudget(
+            DatabaseTally(engine or make_engine(settings.database.url)),
+            Account("wechat", account.id),
+            cap=account.daily_send_cap,
+            hours=account.hours,
+            tz=tz or settings.tz,
+            wall=wall,
         )
+        return RateLimiter(SpacedSends(account.seconds_between_sends, budget=budget))
     return RateLimiter(Unlimited())
 
 

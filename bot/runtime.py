@@ -17,7 +17,6 @@ from bot.bootstrap import build_dispatcher, build_services
 from bot.config import (
     TELEGRAM_TOKEN_ENV,
     WEBHOOK_SECRET_ENV,
-    WECHAT_TOKEN_ENV,
     Settings,
     secret,
 )
@@ -51,7 +50,7 @@ def enabled_platforms(settings: Settings) -> list[str]:
         name
         for name, enabled, env in (
             ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
-            ("wechat", settings.wechat.enabled, WECHAT_TOKEN_ENV),
+            ("wechat", settings.wechat.enabled, settings.wechat.account.token_env),
         )
         if enabled and secret(env)
     ]
@@ -67,10 +66,12 @@ def build_adapters(
     if "wechat" in enabled_platforms(settings):
         from bot.adapters.wechat import WechatAdapter
 
+        account = settings.wechat.account
         adapters["wechat"] = WechatAdapter(
-            settings.wechat.endpoint,
-            secret(WECHAT_TOKEN_ENV),
+            account.endpoint,
+            secret(account.token_env),
             on_connection_change=on_wechat_connection,
+            token_env=account.token_env,
         )
     if "telegram" in enabled_platforms(settings):
         from bot.adapters.telegram import TelegramAdapter, WebhookOptions

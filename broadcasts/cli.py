@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -21,18 +24,26 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.config import TELEGRAM_TOKEN_ENV, ConfigError, Settings, load_settings, secret
+from bot.config import (
+    TELEGRAM_TOKEN_ENV,
+    ConfigError,
+    Settings,
+    load_settings,
+    secret,
+)
 from bot.db import as_utc, create_tables, make_engine
+from bot.leader import someone_leads
 from broadcasts import ledger
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
 from broadcasts.ledger import CampaignProblem
-from broadcasts.models import Campaign, to_db
+from broadcasts.models import BY_CLI, CLI_VIA_BOT, OPEN, PENDING, Campaign, to_db
 from broadcasts.planner import (
     Schedule,
     ScheduleProblem,
     Targets,
     next_slot,
     parse_slot_key,
+    plan_deliveries,
 )
 from broadcasts.render import (
     SAMPLE_STATION,
@@ -42,9 +53,10 @@ from broadcasts.render import (
     render_template,
     rotation_source,
 )
-from broadcasts.runs import Broadcaster, local_day, local_time, station_info
+from broadcasts.runs import Broadcaster, local_day, local_time, station_info, text_source
 
 app = typer.Typer(help="Scheduled anti-fraud broadcasts.", no_args_is_help=True)
+log = logging.getLogger(__name__)
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -219,6 +231,134 @@ def preview(
     out.print(text, markup=False)
 
 
+@app.command()
+def plan(
+    campaign_id: IdArgument,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Plan a run starting then (local, 2026-12-01T10:00)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Before anything is sent: per account, the groups, the messages, when the run would
+    finish at the configured pace, and what waits for the daily cap or broadcast hours.
+
+    It plans what is left of the campaign's open run if it has one, else a run at --at,
+    else its next scheduled run, else one starting now.
+    """
+    settings = _settings(config)
+    engine = _engine(settings)
+    tz, now = settings.tz, datetime.now(UTC).replace(microsecond=0)
+    with Session(engine, expire_on_commit=False) as db:
+        campaign = _campaign(db, campaign_id)
+        running = [r for r in ledger.open_runs(db) if r.campaign_id == campaign_id]
+        if running and at is None:
+            slot = as_utc(running[-1].slot)
+            start, basis = now, f"what is left of the open run of {local_time(slot, tz)}"
+            left = ledger.run_counts(engine, campaign_id, slot)
+            sends = {
+                p: ledger.run_counts(engine, campaign_id, slot, platforms=[p]).get(PENDING)
+                for p in PLATFORMS
+            }
+            skipped = left.skipped_reasons
+        else:
+            try:
+                start, basis = _plan_start(campaign, at, settings, now)
+            except ScheduleProblem as problem:
+                err.print(str(problem), markup=False)
+                raise typer.Exit(1) from None
+            rows = plan_deliveries(ledger.targets_of(campaign), ledger.group_views(db))
+            sends = {
+                p: sum(r.platform == p and r.state == PENDING for r in rows) for p in PLATFORMS
+            }
+            skipped = Counter(r.reason for r in rows if r.state != PENDING).most_common()
+    out.print(f"#{campaign.id} {campaign.name}: {basis}, from {local_time(start, tz)} ({tz.key})")
+    if campaign.requires_approval:
+        out.print("each station's officer approves first; this assumes every station does")
+    for line in _plan_lines(engine, settings, sends, start, now):
+        out.print(line, markup=False)
+    for reason, count in skipped:
+        out.print(f"not sent: {count} group{'' if count == 1 else 's'} ({reason})", markup=False)
+
+
+def _plan_start(
+    campaign: Campaign, at: str | None, settings: Settings, now: datetime
+) -> tuple[datetime, str]:
+    if at:
+        return _local_time(at, settings), "a run at the time given"
+    upcoming = (
+        None if campaign.paused else next_slot(ledger.schedule_of(campaign), settings.tz, now)
+    )
+    if upcoming is not None:
+        return upcoming, "the next scheduled run"
+    return now, "a run sent now"
+
+
+def _plan_lines(
+    engine: Engine, settings: Settings, sends: dict[str, int], start: datetime, now: datetime
+) -> list[str]:
+    """Per account: groups, messages, the days they go out on, the finish, what waits."""
+    from bot.pacing import Account, DatabaseTally, project_sends
+    from bot.ratelimit import SlidingWindows, wechat_seconds_per_send
+
+    tz, lines = settings.tz, []
+    if sends.get("telegram"):
+        t = settings.telegram
+        rate = SlidingWindows.per_second(
+            t.max_messages_per_second, t.max_messages_per_minute_per_group
+        ).broadcast_rate
+        (share,) = project_sends(sends["telegram"], start, seconds_per_send=1 / rate, tz=tz)
+        lines.append(f"telegram: {share.sends} groups, {share.sends} messages at {rate:g} a second")
+        lines.append(f"  expected finish: {local_time(share.last, tz)}")
+    if sends.get("wechat"):
+        w = settings.wechat.account
+        today = local_day(now, tz) == local_day(start, tz)
+        day = local_day(start, tz)
+        spent = DatabaseTally(engine).sent(Account("wechat", w.id), day) if today else 0
+        pace = wechat_seconds_per_send(w.seconds_between_sends)
+        shares = project_sends(
+            sends["wechat"],
+            start,
+            seconds_per_send=pace,
+            tz=tz,
+            cap=w.daily_send_cap,
+            hours=w.hours,
+            sent_today=spent,
+        )
+        total = sends["wechat"]
+        lines.append(
+            f"wechat account {w.id}: {total} rooms, {total} messages, one every "
+            f"{w.seconds_between_sends:g} s plus jitter ({pace:.2f} s on average), daily cap "
+            f"{w.daily_send_cap} ({spent} sent that day so far), broadcast hours "
+            f"{w.hours.describe()}"
+        )
+        for share in shares:
+            why = f", then the {share.stopped_by}" if share.stopped_by else ""
+            lines.append(
+                f"  {share.day.isoformat()}  {_hhmm(share.first, tz)}-{_hhmm(share.last, tz)}"
+                f"  {share.sends} messages{why}"
+            )
+        lines.append(f"  expected finish: {local_time(shares[-1].last, tz)}")
+        later = total - shares[0].sends
+        if shares[0].first > start:
+            lines.append(
+                f"  outside the broadcast hours: nothing goes out before "
+                f"{local_time(shares[0].first, tz)}"
+            )
+        if later:
+            lines.append(
+                f"  outside the cap or hours: {later} messages wait for a later day "
+                f"(from {local_time(shares[1].first, tz)})"
+            )
+    if not any(sends.values()):
+        lines.append("nothing to send: no active group of this campaign is bound to a station")
+    return lines
+
+
+def _hhmm(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
 @app.command("send-now")
 def send_now(
     campaign_id: IdArgument,
@@ -238,94 +378,217 @@ def send_now(
     progress: Annotated[bool, typer.Option(help="Show a live progress bar.")] = True,
     config: ConfigOption = None,
 ) -> None:
-    """Send a campaign to its Telegram groups now, with a live progress bar.
+    """Send a campaign now on every enabled platform, with a live progress bar.
 
-    Run it again after an interruption: it resumes the unfinished slot and sends only
-    what is missing. If the campaign was already sent from here today, nothing is sent
-    again unless --new is given (a crash after the last message must not become a
-    second broadcast when the command is simply re-run).
+    Everything is checked first (tokens, the campaign, its text for every station, the
+    connections); only then is the run opened, so a command that fails leaves nothing
+    for the running bot to send later. When a bot is running on this database, the run
+    is handed to it instead (a WeChat gateway serves one client, and one sender keeps the
+    platform's pace). Run it again after an interruption: it resumes the unfinished slot
+    and sends only what is missing. If the campaign was already sent from here today,
+    nothing is sent again unless --new is given (a crash after the last message must not
+    become a second broadcast when the command is simply re-run).
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(config)
-    token = secret(TELEGRAM_TOKEN_ENV)
-    if not token:
-        err.print(f"{TELEGRAM_TOKEN_ENV} is not set; put the bot token in that variable")
-        raise typer.Exit(2)
     engine = _engine(settings)
     now = datetime.now(UTC).replace(microsecond=0)
     with Session(engine, expire_on_commit=False) as db:
         campaign = _campaign(db, campaign_id)
-        if slot_text:
-            try:
-                slot = parse_slot_key(slot_text)
-            except ScheduleProblem as problem:
-                err.print(str(problem), markup=False)
-                raise typer.Exit(1) from None
-        else:
-            unfinished = ledger.latest_open_run(db, campaign_id, "cli")
-            slot = as_utc(unfinished.slot) if unfinished else now
-            if unfinished:
-                err.print(f"resuming the unfinished run of {local_time(slot, settings.tz)}")
-            elif not new:
-                done = ledger.latest_run(db, campaign_id, "cli")
-                today = local_day(now, settings.tz)
-                if done is not None and local_day(as_utc(done.slot), settings.tz) == today:
-                    out.print(
-                        f"#{campaign_id} was already sent today at "
-                        f"{local_time(as_utc(done.slot), settings.tz)} "
-                        f"(`report {campaign_id}`); --new sends it again"
-                    )
-                    raise typer.Exit(0)
-        ledger.open_run(db, campaign, slot, "cli", approved_by="cli", now=now)
-    if resend_unknown:
-        count = ledger.resend_unknown(engine, campaign_id, slot, now)
-        err.print(f"{count} deliveries of unknown outcome queued again")
-    result = asyncio.run(_send(engine, settings, token, campaign_id, slot, concurrency, progress))
+        slot, note = _slot_to_send(db, settings, campaign_id, slot_text, new, now)
+    if slot is None:
+        out.print(note, markup=False)
+        raise typer.Exit(0)
+    via_bot = someone_leads(engine)
+    tokens = {} if via_bot else _tokens(settings)
+    if note:
+        err.print(note, markup=False)
+    _check_texts(engine, settings, campaign, slot)
+
+    def open_run(trigger: str, platforms: list[str] | None) -> None:
+        """The checks again and the run, in one transaction (the campaign row locked)."""
+        with Session(engine, expire_on_commit=False) as db:
+            again, _ = _slot_to_send(db, settings, campaign_id, slot_text, new, now, lock=True)
+            if again != slot:
+                err.print("another send-now of this campaign started meanwhile; nothing sent")
+                raise typer.Exit(1)
+            run = ledger.open_run(
+                db, campaign, slot, trigger, approved_by="cli", platforms=platforms, now=now
+            )
+            if run.state == OPEN and run.trigger in (BY_CLI, CLI_VIA_BOT):
+                run.trigger = trigger  # a send-now run is resumed by whoever sends it now
+                db.add(run)
+                db.commit()
+        if resend_unknown:
+            count = ledger.resend_unknown(engine, campaign_id, slot, now)
+            err.print(f"{count} deliveries of unknown outcome queued again")
+
+    if via_bot:
+        open_run(CLI_VIA_BOT, None)
+        pending = ledger.run_counts(engine, campaign_id, slot).get(PENDING)
+        out.print(
+            f"#{campaign_id} slot {local_time(slot, settings.tz)}: handed to the running bot, "
+            f"which sends {pending} messages at its pace; `jingmin broadcast report "
+            f"{campaign_id}` shows how far it got"
+        )
+        raise typer.Exit(0)
+    result = asyncio.run(
+        _send(engine, settings, tokens, campaign_id, slot, concurrency, progress, open_run, now)
+    )
     out.print(
         f"#{campaign_id} slot {local_time(slot, settings.tz)}: sent {result.sent}, "
         f"failed {result.failed}, skipped {result.skipped}, pending {result.pending}"
     )
+    if result.pending and result.resume_at is not None:
+        out.print(
+            f"the rest waits for the account's next opening, "
+            f"{local_time(result.resume_at, settings.tz)} (daily cap or broadcast hours): "
+            f"the running bot sends it then, or run this command again"
+        )
     raise typer.Exit(0 if result.pending == 0 else 1)
+
+
+PLATFORMS = ("telegram", "wechat")
+
+
+def _tokens(settings: Settings) -> dict[str, str]:
+    """Each enabled platform's token (Telegram when none is enabled, as before)."""
+    enabled = [p for p in PLATFORMS if getattr(settings, p).enabled] or ["telegram"]
+    envs = {"telegram": TELEGRAM_TOKEN_ENV, "wechat": settings.wechat.account.token_env}
+    tokens: dict[str, str] = {}
+    for platform in enabled:
+        token = secret(envs[platform])
+        if not token:
+            err.print(
+                f"{envs[platform]} is not set; put the {platform} token in that "
+                "variable (or set enabled = false for that platform in the config)"
+            )
+            raise typer.Exit(2)
+        tokens[platform] = token
+    return tokens
+
+
+def _slot_to_send(
+    db: Session,
+    settings: Settings,
+    campaign_id: int,
+    slot_text: str | None,
+    new: bool,
+    now: datetime,
+    *,
+    lock: bool = False,
+) -> tuple[datetime | None, str]:
+    """(the slot to send, a note) or (None, why nothing is to be sent)."""
+    ours = (BY_CLI, CLI_VIA_BOT)
+    done = ledger.latest_run(db, campaign_id, ours, lock=lock)
+    if slot_text:
+        try:
+            return parse_slot_key(slot_text), ""
+        except ScheduleProblem as problem:
+            err.print(str(problem), markup=False)
+            raise typer.Exit(1) from None
+    unfinished = ledger.latest_open_run(db, campaign_id, ours)
+    if unfinished is not None:
+        slot = as_utc(unfinished.slot)
+        return slot, f"resuming the unfinished run of {local_time(slot, settings.tz)}"
+    if not new and done is not None:
+        when = as_utc(done.slot)
+        if local_day(when, settings.tz) == local_day(now, settings.tz):
+            return None, (
+                f"#{campaign_id} was already sent today at {local_time(when, settings.tz)} "
+                f"(`report {campaign_id}`); --new sends it again"
+            )
+    return now, ""
+
+
+def _check_texts(engine: Engine, settings: Settings, campaign: Campaign, slot: datetime) -> None:
+    """Render the text for every station the run reaches, before anything is opened."""
+    texts = text_source(engine, settings, campaign, slot)
+    with Session(engine) as db:
+        stations = sorted(ledger.campaign_stations(db, campaign))
+    for station in stations:
+        try:
+            texts(station)
+        except TemplateProblem as problem:
+            err.print(f"#{campaign.id} cannot be written for station {station}: {problem}")
+            raise typer.Exit(1) from None
+
+
+async def _connect(settings: Settings, tokens: dict[str, str]) -> dict[str, Any]:
+    """Open every platform for sending, or close what was opened and exit 2."""
+    opened: dict[str, Any] = {}
+    platform = ""
+    try:
+        for platform, token in tokens.items():
+            if platform == "telegram":
+                from bot.adapters.telegram import TelegramAdapter
+
+                telegram = TelegramAdapter(token, api_base_url=settings.telegram.api_base_url)
+                await _open_for_sending(telegram)
+                opened[platform] = telegram
+            else:
+                from bot.adapters.wechat import WechatAdapter
+
+                account = settings.wechat.account
+                wechat = WechatAdapter(account.endpoint, token, token_env=account.token_env)
+                await wechat.start(_ignore)  # a gateway serves one client: the bot is not up
+                opened[platform] = wechat
+    except Exception as problem:
+        for adapter in opened.values():
+            await adapter.stop()
+        err.print(f"{platform}: cannot send: {problem}; nothing was sent", markup=False)
+        raise typer.Exit(2) from None
+    return opened
 
 
 async def _send(
     engine: Engine,
     settings: Settings,
-    token: str,
+    tokens: dict[str, str],
     campaign_id: int,
     slot: datetime,
     concurrency: int,
     show: bool,
+    open_run: Callable[[str, list[str] | None], None],
+    now: datetime,
 ) -> Progress:
-    from bot.adapters.telegram import TelegramAdapter, TelegramSetupError
     from bot.ratelimit import RateLimitedAdapter, limiter_for
 
-    adapter = TelegramAdapter(token, api_base_url=settings.telegram.api_base_url)
+    adapters = await _connect(settings, tokens)
     try:
-        await _open_for_sending(adapter)
-    except TelegramSetupError as problem:
-        err.print(str(problem), markup=False)
-        raise typer.Exit(2) from None
-    sender = RateLimitedAdapter(adapter, limiter_for("telegram", settings))
-    broadcaster = Broadcaster(engine, settings, {"telegram": sender}, concurrency=concurrency)
-    columns = (
-        TextColumn("[bold]broadcast #{task.fields[campaign]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("sent {task.fields[sent]} · failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-    )
-    try:
-        with Bar(*columns, console=err, disable=not show) as bar:
-            task = bar.add_task("send", total=None, campaign=campaign_id, sent=0, failed=0)
+        open_run(BY_CLI, sorted(adapters))  # only now: every check has passed
+        senders = {
+            name: RateLimitedAdapter(adapter, limiter_for(name, settings, engine=engine))
+            for name, adapter in adapters.items()
+        }
+        broadcaster = Broadcaster(engine, settings, senders, concurrency=concurrency)
+        columns = (
+            TextColumn("[bold]broadcast #{task.fields[campaign]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("sent {task.fields[sent]} · failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+        )
+        try:
+            with Bar(*columns, console=err, disable=not show) as bar:
+                task = bar.add_task("send", total=None, campaign=campaign_id, sent=0, failed=0)
 
-            def update(p: Progress) -> None:
-                bar.update(task, total=p.total, completed=p.done, sent=p.sent, failed=p.failed)
+                def update(p: Progress) -> None:
+                    bar.update(task, total=p.total, completed=p.done, sent=p.sent, failed=p.failed)
 
-            return await broadcaster.send_run(campaign_id, slot, progress=update)
+                return await broadcaster.send_run(campaign_id, slot, progress=update)
+        except Exception as error:
+            log.exception("send-now failed")
+            reason = f"send-now failed: {type(error).__name__}: {error}"
+            removed = ledger.withdraw_run(engine, campaign_id, slot, reason, now)
+            left = "the run was removed" if removed else "what was not sent is marked skipped"
+            err.print(f"{reason}; {left}, so the bot will not send it later", markup=False)
+            raise typer.Exit(1) from None
+        finally:
+            await broadcaster.stop()
     finally:
-        await broadcaster.stop()
-        await adapter.stop()
+        for adapter in adapters.values():
+            await adapter.stop()
 
 
 async def _ignore(_event: Any) -> None:

@@ -74,8 +74,8 @@ from sqlalchemy import Engine
 
 from bot.events import ChatRef, Outgoing, SentRef
 from bot.groupcommit import GroupCommit
+from bot.pacing import BroadcastsClosed
 from bot.ports import ChatGone, ChatMovedTo, Clock, RetryLater, SendError, SystemClock
-from bot.ratelimit import DailyCapReached
 from broadcasts import ledger
 from broadcasts.ledger import DeliveryRow
 from broadcasts.models import FAILED, PENDING, SENDING, SENT, SKIPPED
@@ -109,6 +109,8 @@ class Progress:
     skipped: int
     pending: int
     sending: int
+    # Rows are left because the account is closed (daily cap, broadcast hours) until then.
+    resume_at: datetime | None = None
 
     @property
     def done(self) -> int:
@@ -130,7 +132,12 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class StopFanOut(Exception):
-    """Stop taking rows (e.g. the WeChat daily cap): what is left stays pending."""
+    """Stop taking the platform's rows (e.g. the WeChat daily cap): what is left stays
+    pending, to go out from ``resume_at`` (when known)."""
+
+    def __init__(self, reason: str, resume_at: datetime | None = None) -> None:
+        super().__init__(reason)
+        self.resume_at = resume_at
 
 
 # Sends in flight at once: enough to keep 300/s going against 10 ms of API latency on a
@@ -164,6 +171,8 @@ class FanOut:
         self._stopping = asyncio.Event()
         self._random = random.Random()
         self.last_writer: GroupCommit | None = None
+        # Platforms whose account refused broadcasts in this run, and until when.
+        self._closed: dict[str, datetime | None] = {}
 
     def stop_taking_rows(self) -> None:
         """Finish the sends in flight, start no new ones (a graceful shutdown)."""
@@ -192,6 +201,7 @@ class FanOut:
         state = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
         tracker = _Tracker(state, progress)
         tracker.report()
+        self._closed = {}
         writer = GroupCommit(self.engine, "broadcast-ledger")
         try:
             while not self._stopping.is_set():
@@ -202,6 +212,9 @@ class FanOut:
             await writer.close()
         self.last_writer = writer
         final = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
+        if final.pending and self._closed:
+            reopen = [at for at in self._closed.values() if at is not None]
+            final = replace(final, resume_at=min(reopen, default=None))
         tracker.state = final
         tracker.report()
         return final
@@ -217,18 +230,20 @@ class FanOut:
     ) -> int:
         queue: asyncio.Queue[DeliveryRow | None] = asyncio.Queue(maxsize=2 * self.concurrency)
         handled = 0
-        stop = asyncio.Event()
 
         async def feed() -> None:
             after = 0
-            while not stop.is_set() and not self._stopping.is_set():
+            while not self._stopping.is_set():
+                still_open = [p for p in platforms if p not in self._closed]
+                if not still_open:
+                    break
                 rows = await writer.run(
                     partial(
                         ledger.pending_page,
                         self.engine,
                         campaign_id,
                         slot,
-                        platforms,
+                        still_open,
                         after,
                         self.page,
                     )
@@ -240,9 +255,10 @@ class FanOut:
                 # queueing behind each other for the same rows.
                 self._random.shuffle(rows)
                 for row in rows:
-                    if stop.is_set() or self._stopping.is_set():
+                    if self._stopping.is_set():
                         break
-                    await queue.put(row)
+                    if row.platform not in self._closed:
+                        await queue.put(row)
             for _ in range(self.concurrency):
                 await queue.put(None)
 
@@ -252,13 +268,15 @@ class FanOut:
                 row = await queue.get()
                 if row is None:
                     return
-                if stop.is_set() or self._stopping.is_set():
-                    continue
+                if self._stopping.is_set() or row.platform in self._closed:
+                    continue  # left pending
                 try:
                     outcome = await self._deliver(writer, row, text_for)
                 except StopFanOut as reason:
-                    log.warning("broadcast: stopping early: %s", reason)
-                    stop.set()
+                    # Only this platform's account is closed: the others go on.
+                    if row.platform not in self._closed:
+                        log.warning("broadcast: %s stops for now: %s", row.platform, reason)
+                        self._closed[row.platform] = reason.resume_at
                     continue
                 if outcome is not None:
                     handled += 1
@@ -268,8 +286,6 @@ class FanOut:
             tasks.create_task(feed())
             for _ in range(self.concurrency):
                 tasks.create_task(work())
-        if stop.is_set():
-            return 0
         return handled
 
     async def _fail(
@@ -318,8 +334,8 @@ class FanOut:
             out = Outgoing(ChatRef(row.platform, chat_id), text)  # type: ignore[arg-type]
             try:
                 ref = await sender.send_broadcast(out, claim)
-            except DailyCapReached as cap:
-                raise StopFanOut(str(cap)) from None
+            except BroadcastsClosed as closed:
+                raise StopFanOut(str(closed), closed.until) from None
             except RetryLater as later:
                 attempts += 1
                 if not claimed:

@@ -185,14 +185,17 @@ def open_run(
     *,
     stations: Collection[str] | None = None,
     approved_by: str | None = None,
+    platforms: Collection[str] | None = None,
     now: datetime,
 ) -> BroadcastRun:
     """Create (or find) the run of ``slot`` and plan what may go out, in one transaction.
 
     Each targeted station gets a ``RunStation``: "auto" when no approval is needed,
     "approved" when ``approved_by`` (an officer's /send, the CLI) says so, else "pending"
-    (its rows are planned once approved). ``stations`` narrows the run to those stations.
-    Idempotent: calling it again for the same slot adds nothing twice.
+    (its rows are planned once approved). ``stations`` narrows the run to those stations;
+    ``platforms`` to those platforms (groups elsewhere get a skipped row saying why, so
+    nobody else sends them later). Idempotent: calling it again for the same slot adds
+    nothing twice.
     """
     assert campaign.id is not None
     run = find_run(db, campaign.id, slot)
@@ -230,7 +233,7 @@ def open_run(
             rs.approval, rs.decided_by, rs.decided_at = APPROVED, approved_by, to_db(now)
         db.add(rs)
     db.flush()
-    plan_ready(db, campaign, slot, now, include_skipped=stations is None)
+    plan_ready(db, campaign, slot, now, include_skipped=stations is None, platforms=platforms)
     try:
         db.commit()
     except IntegrityError:
@@ -245,7 +248,13 @@ def open_run(
 
 
 def plan_ready(
-    db: Session, campaign: Campaign, slot: datetime, now: datetime, *, include_skipped: bool
+    db: Session,
+    campaign: Campaign,
+    slot: datetime,
+    now: datetime,
+    *,
+    include_skipped: bool,
+    platforms: Collection[str] | None = None,
 ) -> int:
     """Delivery rows for the run's stations that may go out (auto/approved) and have none
     yet; call inside a transaction (the caller commits). Returns the rows added."""
@@ -262,6 +271,7 @@ def plan_ready(
         group_views(db),
         stations={rs.station_id for rs in ready},
         include_skipped=include_skipped,
+        platforms=platforms,
     )
     added = insert_deliveries(db, campaign.id, slot, rows, now)
     for rs in ready:
@@ -786,24 +796,75 @@ def runs_of(db: Session, campaign_id: int, limit: int = 10) -> list[BroadcastRun
     )
 
 
-def latest_run(db: Session, campaign_id: int, trigger: str) -> BroadcastRun | None:
+def latest_run(
+    db: Session, campaign_id: int, triggers: Collection[str], *, lock: bool = False
+) -> BroadcastRun | None:
+    """The campaign's latest run opened by one of ``triggers``. ``lock``: take the
+    campaign's row FOR UPDATE first (PostgreSQL), so two commands that check and then
+    open a run do so one after the other."""
+    if lock:
+        db.exec(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update()).first()
     return db.exec(
         select(BroadcastRun)
-        .where(BroadcastRun.campaign_id == campaign_id, BroadcastRun.trigger == trigger)
+        .where(BroadcastRun.campaign_id == campaign_id, col(BroadcastRun.trigger).in_(triggers))
         .order_by(col(BroadcastRun.slot).desc())
     ).first()
 
 
-def latest_open_run(db: Session, campaign_id: int, trigger: str) -> BroadcastRun | None:
+def latest_open_run(
+    db: Session, campaign_id: int, triggers: Collection[str]
+) -> BroadcastRun | None:
     return db.exec(
         select(BroadcastRun)
         .where(
             BroadcastRun.campaign_id == campaign_id,
             BroadcastRun.state == OPEN,
-            BroadcastRun.trigger == trigger,
+            col(BroadcastRun.trigger).in_(triggers),
         )
         .order_by(col(BroadcastRun.slot).desc())
     ).first()
+
+
+def withdraw_run(
+    engine: Engine, campaign_id: int, slot: datetime, reason: str, now: datetime
+) -> bool:
+    """A command that opened a run and then failed: nothing of it is left for the bot.
+
+    If no row was ever tried, the run disappears entirely (True); otherwise the rows never
+    tried become skipped with ``reason`` and the run is closed (False).
+    """
+    t = _deliveries()
+    stamp = to_db(slot)
+    with Session(engine) as db:
+        run = find_run(db, campaign_id, slot)
+        if run is None:
+            return True
+        tried = db.exec(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.campaign_id == campaign_id,
+                Delivery.slot == stamp,
+                col(Delivery.attempts) > 0,
+            )
+        ).one()
+        mine = (t.c.campaign_id == campaign_id) & (t.c.slot == stamp)
+        if int(tried) == 0:
+            db.connection().execute(t.delete().where(mine))
+            for rs in _run_stations(db, campaign_id, slot):
+                db.delete(rs)
+            db.delete(run)
+            db.commit()
+            return True
+        db.connection().execute(
+            update(t)
+            .where(mine, t.c.state == PENDING)
+            .values(state=SKIPPED, reason=reason[:500], updated_at=to_db(now))
+        )
+        run.state, run.finished_at, run.reason = DONE, to_db(now), reason[:500]
+        db.add(run)
+        db.commit()
+        return False
 
 
 def campaigns(db: Session, *, include_paused: bool = True) -> Sequence[Campaign]:

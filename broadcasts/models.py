@@ -24,6 +24,9 @@ DELIVERY_STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
 AUTO, WAITING, APPROVED, REJECTED, EXPIRED = "auto", "pending", "approved", "rejected", "expired"
 # BroadcastRun.state
 OPEN, DONE, RUN_SKIPPED = "open", "done", "skipped"
+# BroadcastRun.trigger of `jingmin broadcast send-now`: sent by the command itself, or
+# handed to the running bot (which then sends it at once, with its own connections)
+BY_CLI, CLI_VIA_BOT = "cli", "cli:bot"
 
 
 def to_db(moment: datetime) -> datetime:

@@ -20,6 +20,7 @@ from bot.db import as_utc
 TargetKind = Literal["all", "stations", "groups"]
 NOT_BOUND = "group is not bound to a station yet (an officer sends /bind in the group)"
 INACTIVE = "the bot is no longer in this group"
+OTHER_PLATFORM = "not sent: this run goes out on {platforms} only"
 
 
 class ScheduleProblem(ValueError):
@@ -291,12 +292,18 @@ def plan_deliveries(
     *,
     stations: Collection[str] | None = None,
     include_skipped: bool = True,
+    platforms: Collection[str] | None = None,
 ) -> list[PlannedDelivery]:
     """The rows to create for one slot: pending for groups of ``stations`` (all when
-    None), and skipped-with-a-reason rows for targeted groups that cannot get it."""
+    None) on ``platforms`` (all when None), and skipped-with-a-reason rows for targeted
+    groups that cannot get it."""
     planned: list[PlannedDelivery] = []
     for group in targeted(targets, groups):
-        if not group.active:
+        if platforms is not None and group.platform not in platforms:
+            if include_skipped:
+                which = ", ".join(sorted(platforms)) or "no platform"
+                planned.append(_row(group, "skipped", OTHER_PLATFORM.format(platforms=which)))
+        elif not group.active:
             if include_skipped:
                 planned.append(_row(group, "skipped", INACTIVE))
         elif group.station_id is None:

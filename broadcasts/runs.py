@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,6 +36,7 @@ from broadcasts.fanout import (
 from broadcasts.models import (
     APPROVED,
     AUTO,
+    BY_CLI,
     PENDING,
     SENT,
     BroadcastRun,
@@ -244,10 +244,11 @@ class Broadcaster:
         )
         self.on_change: Callable[[], None] | None = None
         self._active: dict[tuple[int, datetime], asyncio.Task[Progress]] = {}
-        # A fan-out that ended with rows still pending (e.g. WeChat's daily cap, or rows
-        # another worker holds) is not restarted at once, or the pump would spin on it.
-        self._resting: dict[tuple[int, datetime], float] = {}
-        self.retry_pause = 60.0
+        # A fan-out that ended with rows still pending is not restarted at once, or the
+        # pump would spin on it: it rests until the account opens again (WeChat's daily
+        # cap or broadcast hours), or for ``retry_pause`` (rows another worker holds).
+        self._resting: dict[tuple[int, datetime], datetime] = {}
+        self.retry_pause = timedelta(seconds=60)
 
     # -- opening runs --------------------------------------------------------------------
 
@@ -336,7 +337,8 @@ class Broadcaster:
             key = (run.campaign_id, slot)
             if key in self._active or self._left_to_cli(run, now):
                 continue
-            if self._resting.get(key, 0.0) > time.monotonic():
+            resting = self._resting.get(key)
+            if resting is not None and resting > now:
                 continue
             with Session(self.engine, expire_on_commit=False) as db:
                 campaign = db.get(Campaign, run.campaign_id)
@@ -359,7 +361,7 @@ class Broadcaster:
         """A ``send-now`` run is the CLI's to finish while it is young or being sent (two
         processes sending at once would each spend the whole rate limit); after that,
         e.g. if the CLI died and nobody re-ran it, the bot finishes it."""
-        if run.trigger != "cli":
+        if run.trigger != BY_CLI:
             return False
         recent = now - self.fanout.lease
         if as_utc(run.created_at) > recent:
@@ -377,13 +379,22 @@ class Broadcaster:
             self._active.pop(key, None)
             if finished.cancelled():
                 return
+            pause = self.clock.now() + self.retry_pause
             if finished.exception() is not None:
                 log.error(
                     "broadcast #%s: fan-out failed", campaign_id, exc_info=finished.exception()
                 )
-                self._resting[key] = time.monotonic() + self.retry_pause
+                self._resting[key] = pause
             elif finished.result().pending:
-                self._resting[key] = time.monotonic() + self.retry_pause
+                resume_at = finished.result().resume_at
+                self._resting[key] = max(resume_at, pause) if resume_at else pause
+                if resume_at is not None:
+                    log.info(
+                        "broadcast #%s: %d left; continuing at %s",
+                        campaign_id,
+                        finished.result().pending,
+                        local_time(resume_at, self.tz),
+                    )
             else:
                 self._resting.pop(key, None)
             self._changed()

@@ -414,11 +414,13 @@ class WechatAdapter:
         clock: Clock | None = None,
         on_connection_change: ConnectionListener | None = None,
         button_command: ButtonCommand = default_button_command,
+        token_env: str = WECHAT_TOKEN_ENV,
     ) -> None:
         token = (token or "").strip()
+        self.token_env = token_env  # where the token came from, for messages
         if not token:
             raise WechatSetupError(
-                f"{WECHAT_TOKEN_ENV} is not set; put the token of your Wechaty gateway "
+                f"{token_env} is not set; put the token of your Wechaty gateway "
                 "(puppet service) in that environment variable (never in the config file)"
             )
         self.endpoint = endpoint.strip()
@@ -769,7 +771,7 @@ class WechatAdapter:
         if exc.status == Status.UNAUTHENTICATED:
             return WechatSetupError(
                 f"the WeChat gateway at {self.endpoint} refused the token in "
-                f"{WECHAT_TOKEN_ENV}; check it matches the gateway's token"
+                f"{self.token_env}; check it matches the gateway's token"
             )
         if exc.status == Status.ALREADY_EXISTS:
             # A gateway serves one event stream at a time: our previous one not yet gone,
@@ -1052,7 +1054,7 @@ class WechatAdapter:
         if exc.status == Status.RESOURCE_EXHAUSTED:
             return RetryLater(60.0)
         if exc.status == Status.UNAUTHENTICATED:
-            return SendError(f"the gateway refused the token in {WECHAT_TOKEN_ENV}")
+            return SendError(f"the gateway refused the token in {self.token_env}")
         gone = await self._gone_reason(conn, chat_id, is_room)
         if gone is not None:
             return ChatGone(gone)

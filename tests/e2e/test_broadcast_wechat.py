@@ -8,15 +8,18 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
+from typer.testing import CliRunner
 
 from bot.adapters.wechat import WechatAdapter
 from bot.config import Settings
 from bot.ratelimit import RateLimitedAdapter, limiter_for
 from broadcasts import ledger
+from broadcasts.cli import app as cli_app
 from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
 from tests.e2e.test_broadcast_support import (
@@ -31,6 +34,7 @@ from tests.e2e.wechat_fixtures import WechatGateway, fast_wechat_options
 pytestmark = pytest.mark.e2e
 SLOT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 PACE = 0.4
+ALL_DAY = "00:00-24:00"
 TEXT = "【反诈提醒】陌生人让您下载App、共享屏幕？立即挂断！拨打96110咨询，110报警。"
 
 
@@ -62,7 +66,12 @@ async def rooms_with_an_open_slot(
     rooms = [await gateway.add_room(f"幸福里{i}号楼", [resident]) for i in range(6)]
     settings = settings_for(
         db_url,
-        wechat={"enabled": True, "seconds_between_sends": pace, "daily_send_cap": 100},
+        wechat={
+            "enabled": True,
+            "seconds_between_sends": pace,
+            "daily_send_cap": 100,
+            "broadcast_hours": ALL_DAY,  # the test must not depend on the hour it runs at
+        },
     )
     engine = make_db(settings)
     add_groups(engine, rooms, platform="wechat")
@@ -121,4 +130,45 @@ async def test_the_gateway_dies_mid_broadcast_and_the_run_finishes(
     assert len(delivered) == len(set(delivered))
     assert all(rows[r].state in ("sent", "failed") for r in rooms)
     assert sum(rows[r].state == "sent" for r in rooms) >= 5
+    engine.dispose()
+
+
+async def test_send_now_in_a_wechat_only_deployment(
+    wechat_gateway: WechatGateway, db_url: str, tmp_path: Path
+) -> None:
+    """`jingmin broadcast send-now` with WeChat alone: no Telegram token, the real client."""
+    resident = await wechat_gateway.add_contact("居民")
+    rooms = [await wechat_gateway.add_room(f"阳光小区{i}栋", [resident]) for i in range(3)]
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, rooms, platform="wechat")
+    campaign = add_campaign(engine)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[database]
+url = "{db_url}"
+
+[wechat]
+enabled = true
+endpoint = "{wechat_gateway.endpoint}"
+seconds_between_sends = 0.2
+broadcast_hours = "{ALL_DAY}"
+
+[[stations]]
+id = "xq"
+name = "兴庆派出所"
+address = "解放东街1号"
+phone = "0951-6000000"
+hours = "9-17"
+""",
+        encoding="utf-8",
+    )
+    env = {"JINGMIN_TELEGRAM_TOKEN": "", "JINGMIN_WECHAT_TOKEN": wechat_gateway.token}
+    args = ["send-now", str(campaign.id), "--no-progress", "--config", str(config)]
+    result = await asyncio.to_thread(CliRunner().invoke, cli_app, args, env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "sent 3, failed 0, skipped 0, pending 0" in result.output
+    sent = [m["conversationId"] for m in await wechat_gateway.sent()]
+    assert sorted(r for r in sent if r in rooms) == sorted(rooms)  # each room exactly once
     engine.dispose()

@@ -3,17 +3,30 @@ server is exercised by tests/e2e/test_broadcast_kill.py."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.db import make_engine
+from bot.db import as_utc, make_engine
+from bot.leader import SCHEDULER, lock_for, lock_name
 from broadcasts import ledger
 from broadcasts.cli import SEED_NAME, app
-from broadcasts.models import Campaign
-from tests.e2e.test_broadcast_support import add_groups, deliveries, make_db, settings_for
+from broadcasts.models import BY_CLI, CLI_VIA_BOT, BroadcastRun, Campaign, Delivery
+from broadcasts.runs import Broadcaster
+from tests.conftest import free_port
+from tests.e2e.test_broadcast_support import (
+    FakeSender,
+    ManualClock,
+    add_campaign,
+    add_groups,
+    deliveries,
+    make_db,
+    settings_for,
+)
 
 runner = CliRunner()
 SLOT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -152,3 +165,166 @@ def test_send_now_needs_the_token(db_url: str, tmp_path: Path) -> None:
     cli(config, "seed")
     result = cli(config, "send-now", "1", env={"JINGMIN_TELEGRAM_TOKEN": ""})
     assert result.exit_code == 2 and "JINGMIN_TELEGRAM_TOKEN is not set" in result.output
+
+
+# --------------------------------------------------------------------------------------
+# WeChat-only deployments, and a send-now that fails leaves nothing behind
+
+WECHAT_ONLY = '\n[wechat]\nenabled = true\nendpoint = "127.0.0.1:{port}"\n'
+NO_TOKENS = {"JINGMIN_TELEGRAM_TOKEN": "", "JINGMIN_WECHAT_TOKEN": ""}
+
+
+def wechat_only(tmp_path: Path, db_url: str, port: int = 9) -> Path:
+    config = config_file(tmp_path, db_url)
+    config.write_text(config.read_text("utf-8") + WECHAT_ONLY.format(port=port), "utf-8")
+    return config
+
+
+def runs_and_rows(engine: Engine) -> tuple[list[BroadcastRun], list[Delivery]]:
+    with Session(engine) as db:
+        return list(db.exec(select(BroadcastRun))), list(db.exec(select(Delivery)))
+
+
+def test_a_wechat_only_deployment_needs_no_telegram_token(db_url: str, tmp_path: Path) -> None:
+    config = wechat_only(tmp_path, db_url)
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, ["room1@chatroom"], platform="wechat")
+    assert cli(config, "seed", env=NO_TOKENS).exit_code == 0
+    shown = cli(config, "preview", "1", "--date", "2026-03-02", env=NO_TOKENS)
+    assert shown.exit_code == 0 and "兴庆派出所" in shown.output, shown.output
+    assert cli(config, "report", "1", env=NO_TOKENS).exit_code == 0
+
+    refused = cli(config, "send-now", "1", env=NO_TOKENS)
+    assert refused.exit_code == 2, refused.output
+    assert "JINGMIN_WECHAT_TOKEN is not set" in refused.output
+    assert "TELEGRAM" not in refused.output
+    assert runs_and_rows(engine) == ([], [])  # nothing opened for the bot to send later
+    engine.dispose()
+
+
+def test_a_send_now_that_cannot_connect_opens_nothing(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
+    closed = f"http://127.0.0.1:{free_port()}/bot"
+    config.write_text(
+        config.read_text("utf-8") + f'\n[telegram]\nenabled = true\napi_base_url = "{closed}"\n',
+        "utf-8",
+    )
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, ["-1", "-2"])
+    cli(config, "seed")
+    result = cli(config, "send-now", "1", env={"JINGMIN_TELEGRAM_TOKEN": "123:abc"})
+    assert result.exit_code == 2, result.output
+    assert "nothing was sent" in result.output
+    assert runs_and_rows(engine) == ([], [])
+    engine.dispose()
+
+
+def test_with_a_bot_running_send_now_hands_the_run_to_it(db_url: str, tmp_path: Path) -> None:
+    config = wechat_only(tmp_path, db_url)
+    settings = settings_for(db_url)
+    engine = make_db(settings)
+    add_groups(engine, ["room1@chatroom", "room2@chatroom"], platform="wechat")
+    cli(config, "seed")
+    bot_lock = lock_for(engine, lock_name(SCHEDULER))  # the running bot leads
+    assert bot_lock.try_lock()
+    try:
+        handed = cli(config, "send-now", "1", env=NO_TOKENS)  # no token needed here
+    finally:
+        bot_lock.unlock()
+    assert handed.exit_code == 0, handed.output
+    assert "handed to the running bot" in handed.output and "2 messages" in handed.output
+    (run,), rows = runs_and_rows(engine)
+    assert run.trigger == CLI_VIA_BOT and {r.state for r in rows} == {"pending"}
+    planned = cli(config, "plan", "1", env=NO_TOKENS)
+    assert "what is left of the open run" in planned.output
+    assert "wechat account default: 2 rooms, 2 messages" in planned.output
+
+    # the bot sends it at once: it is not left to a command line that is not sending
+    sender = FakeSender(platform="wechat")
+    bot = Broadcaster(engine, settings, {"wechat": sender}, clock=ManualClock(as_utc(run.slot)))
+    asyncio.run(_settle(bot))
+    assert sender.copies() == {"room1@chatroom": 1, "room2@chatroom": 1}
+
+    again = cli(config, "send-now", "1", env=NO_TOKENS)
+    assert again.exit_code == 0 and "already sent today" in again.output
+    engine.dispose()
+
+
+async def _settle(bot: Broadcaster) -> None:
+    for _ in range(5):
+        await bot.pump()
+        for task in list(bot._active.values()):
+            await task
+
+
+def test_withdrawing_a_run_leaves_nothing_for_the_bot(db_url: str, tmp_path: Path) -> None:
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, ["-1", "-2", "-3"])
+    campaign = add_campaign(engine)
+    assert campaign.id is not None
+    with Session(engine) as db:
+        ledger.open_run(db, campaign, SLOT, BY_CLI, approved_by="cli", now=SLOT)
+    assert ledger.withdraw_run(engine, campaign.id, SLOT, "send-now failed: boom", SLOT)
+    assert runs_and_rows(engine) == ([], [])
+
+    with Session(engine) as db:
+        ledger.open_run(db, campaign, SLOT, BY_CLI, approved_by="cli", now=SLOT)
+    first = deliveries(engine)[0]
+    assert first.id is not None and ledger.claim(engine, first.id, "w", SLOT)
+    ledger.mark_sent(engine, first.id, "w", "m1", SLOT)
+    assert not ledger.withdraw_run(engine, campaign.id, SLOT, "send-now failed: boom", SLOT)
+    (run,), rows = runs_and_rows(engine)
+    assert run.state == "done" and sorted(r.state for r in rows) == ["sent", "skipped", "skipped"]
+    engine.dispose()
+
+
+def test_plan_shows_each_account_before_anything_is_sent(db_url: str, tmp_path: Path) -> None:
+    config = wechat_only(tmp_path, db_url)
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "\n[wechat]\n", "\n[wechat]\ndaily_send_cap = 800\nseconds_between_sends = 3.0\n"
+        )
+        + "\n[telegram]\nenabled = true\n",
+        "utf-8",
+    )
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, [f"room{i}@chatroom" for i in range(1362)], platform="wechat")
+    add_groups(engine, ["-1", "-2"])
+    add_groups(engine, ["-9"], station=None)
+    cli(config, "seed")
+
+    shown = cli(config, "plan", "1", "--at", "2026-03-02T20:30", env=NO_TOKENS)
+
+    assert shown.exit_code == 0, shown.output
+    text = shown.output
+    assert "a run at the time given, from 2026-03-02 20:30" in text
+    assert "telegram: 2 groups, 2 messages at 29 a second" in text
+    assert "wechat account default: 1362 rooms, 1362 messages" in text
+    assert "daily cap 800 (0 sent that day so far), broadcast hours 08:00-21:00" in text
+    assert "2026-03-02  20:30-20:59  480 messages, then the broadcast hours" in text
+    assert "2026-03-03  08:00-08:49  800 messages, then the daily cap" in text
+    assert "2026-03-04  08:00-08:05  82 messages" in text
+    assert "expected finish: 2026-03-04 08:05" in text
+    assert "outside the cap or hours: 882 messages wait for a later day" in text
+    assert "not sent: 1 group (group is not bound to a station yet" in text
+    assert runs_and_rows(engine) == ([], [])  # planning sends nothing and opens nothing
+    engine.dispose()
+
+
+def test_the_cli_uses_the_configured_wechat_account(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
+    config.write_text(
+        config.read_text("utf-8")
+        + '\n[wechat]\nenabled = true\n\n[[wechat.accounts]]\nid = "xq-1"\n'
+        + 'endpoint = "127.0.0.1:9"\ntoken_env = "JINGMIN_WECHAT_TOKEN_XQ"\n'
+        + "daily_send_cap = 300\n",
+        "utf-8",
+    )
+    engine = make_db(settings_for(db_url))
+    add_groups(engine, ["room1@chatroom"], platform="wechat")
+    cli(config, "seed")
+    planned = cli(config, "plan", "1", "--at", "2026-03-02T10:00")
+    assert "wechat account xq-1: 1 rooms" in planned.output and "daily cap 300" in planned.output
+    refused = cli(config, "send-now", "1", env=NO_TOKENS | {"JINGMIN_WECHAT_TOKEN_XQ": ""})
+    assert refused.exit_code == 2 and "JINGMIN_WECHAT_TOKEN_XQ is not set" in refused.output
+    engine.dispose()

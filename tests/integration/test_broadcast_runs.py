@@ -10,8 +10,9 @@ from sqlmodel import Session, select
 
 from bot.adapters.fake import FakeAdapter
 from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
+from bot.pacing import DailyCapReached
 from bot.ports import SystemClock
-from bot.ratelimit import DailyCapReached, RateLimitedAdapter, RateLimiter, Unlimited
+from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
 from broadcasts import ledger
 from broadcasts.models import BroadcastRun, Campaign, RunStation, to_db
 from broadcasts.officer_commands import (

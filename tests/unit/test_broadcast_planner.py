@@ -159,3 +159,12 @@ def test_targets_json_round_trip() -> None:
         assert Targets.from_json(targets.to_json()) == targets
     with pytest.raises(ValueError):
         Targets.from_json('{"kind": "everyone"}')
+
+
+def test_a_run_on_some_platforms_says_why_the_others_are_not_sent() -> None:
+    rows = plan_deliveries(Targets(), GROUPS, platforms={"telegram"})
+    assert [(r.group_id, r.state, r.reason) for r in rows] == [
+        (1, "pending", ""),
+        (3, "skipped", "not sent: this run goes out on telegram only"),
+        (4, "skipped", NOT_BOUND),
+    ]

@@ -7,23 +7,23 @@ import heapq
 import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.events import ChatRef, Outgoing, SentRef
+from bot.pacing import Account, DailyBudget, DailyCapReached, MemoryTally
 from bot.ports import EventSink, RetryLater
 from bot.ratelimit import (
-    DailyCapReached,
     RateLimitedAdapter,
     RateLimiter,
     SlidingWindows,
     SpacedSends,
     Unlimited,
 )
-from tests.e2e.test_broadcast_support import VirtualTime
+from tests.e2e.test_broadcast_support import ManualClock, VirtualTime
 
 # --------------------------------------------------------------------------------------
 # SlidingWindows, pure
@@ -262,8 +262,9 @@ async def test_a_cancelled_waiter_leaves_no_trace() -> None:
 
 async def test_wechat_spacing_jitter_and_daily_cap() -> None:
     vt = VirtualTime()
-    day = [date(2026, 3, 2)]
-    rules = SpacedSends(3.0, jitter=0.5, daily_cap=4, today=lambda: day[0], rng=random.Random(7))
+    wall = ManualClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+    budget = DailyBudget(MemoryTally(), Account("wechat"), cap=4, wall=wall.now)
+    rules = SpacedSends(3.0, jitter=0.5, budget=budget, rng=random.Random(7))
     limiter = RateLimiter(rules, clock=vt.clock, sleep=vt.sleep)
     log: list[tuple[float, str]] = []
     for i in range(4):
@@ -273,7 +274,8 @@ async def test_wechat_spacing_jitter_and_daily_cap() -> None:
     with pytest.raises(DailyCapReached):
         await limiter.acquire("room9", "broadcast")
     await _send(limiter, "room9", "reply", log, vt, "reply over the cap")  # residents first
-    day[0] = date(2026, 3, 3)
+    assert budget.sent_today() == 5  # the reply counts too
+    wall.advance(days=1)
     await _send(limiter, "room9", "broadcast", log, vt, "next day")
     assert log[-1][1] == "next day"
 

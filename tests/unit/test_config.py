@@ -40,6 +40,40 @@ def test_good_config_is_typed(tmp_path: Path) -> None:
     assert settings.tz.key == "Asia/Shanghai"
 
 
+ACCOUNT = """
+[[wechat.accounts]]
+id = "{id}"
+endpoint = "10.0.0.5:8788"
+token_env = "JINGMIN_WECHAT_TOKEN_XQ"
+daily_send_cap = 300
+broadcast_hours = "09:00-20:00"
+"""
+
+
+def test_the_single_wechat_keys_are_one_account_named_default(tmp_path: Path) -> None:
+    text = GOOD + '\n[wechat]\nendpoint = "gw:1"\ndaily_send_cap = 500\n'
+    (account,) = load_settings(write(tmp_path, text)).wechat.all_accounts()
+    assert (account.id, account.endpoint, account.token_env) == (
+        "default",
+        "gw:1",
+        "JINGMIN_WECHAT_TOKEN",
+    )
+    assert (account.daily_send_cap, account.seconds_between_sends) == (500, 3.0)
+    assert account.hours.describe() == "08:00-21:00"
+
+
+def test_an_account_block_takes_what_it_leaves_out_from_wechat(tmp_path: Path) -> None:
+    text = GOOD + "\n[wechat]\nseconds_between_sends = 5.0\n" + ACCOUNT.format(id="xq-1")
+    account = load_settings(write(tmp_path, text)).wechat.account
+    assert (account.id, account.endpoint, account.token_env) == (
+        "xq-1",
+        "10.0.0.5:8788",
+        "JINGMIN_WECHAT_TOKEN_XQ",
+    )
+    assert (account.daily_send_cap, account.seconds_between_sends) == (300, 5.0)
+    assert account.hours.describe() == "09:00-20:00"
+
+
 def test_example_config_loads() -> None:
     settings = load_settings(Path(__file__).resolve().parents[2] / "config.example.toml")
     assert settings.stations and settings.officers
@@ -56,6 +90,23 @@ BAD_CASES = [
     (GOOD + "\n[telegram]\nenabeld = true\n", "telegram.enabeld", "unknown key"),
     (GOOD.replace('"Asia/Shanghai"', '"Mars/Olympus"'), "timezone", "unknown timezone"),
     (GOOD.replace("[[officers]]", "[[officers]"), "", "not valid TOML"),
+    (GOOD + '\n[wechat]\nbroadcast_hours = "21:00-08:00"\n', "wechat.broadcast_hours", "before"),
+    (
+        GOOD + '\n[wechat]\nendpoint = "a:1"\n' + ACCOUNT.format(id="xq-1"),
+        "wechat.endpoint",
+        "in [[wechat.accounts]]",
+    ),
+    (
+        GOOD + ACCOUNT.format(id="xq-1") + ACCOUNT.format(id="xq-1"),
+        "wechat.accounts[1].id",
+        "duplicate account id",
+    ),
+    (
+        GOOD + ACCOUNT.format(id="xq-1") + ACCOUNT.format(id="xq-2"),
+        "wechat.accounts[1]",
+        "one WeChat account per deployment for now",
+    ),
+    (GOOD + ACCOUNT.format(id="x y"), "wechat.accounts[0].id", "should match pattern"),
 ]
 
 
