@@ -25,9 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from faq.knowledge import FaqTopic
 from faq.matcher import Decision, Thresholds, build_matcher
@@ -43,7 +43,7 @@ MAX_CHARS = 400  # a question is never longer; the rest is noise to skip
 DEFAULT_THRESHOLDS = Thresholds(answer=0.5, suggest=0.3, addressed_answer=0.45)
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
-FEATURE_VERSION = "2"  # bump when features() changes: cached models are then retrained
+FEATURE_VERSION = "3"  # bump when features() changes: cached models are then retrained
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,21 +165,41 @@ class Featurizer:
         return out
 
 
+DENSE_LIMIT = 4_000_000  # weights kept as a dense array up to this many (16 MB of float32)
+
+
 @dataclass(frozen=True, slots=True)
 class LinearModel:
-    """Multinomial logistic regression as sparse per-feature weights."""
+    """Multinomial logistic regression as per-feature rows of class weights: a dense array
+    when small, else CSR arrays (``indptr``/``indices``/``data`` by feature). Plain numpy,
+    so deciding needs neither scikit-learn nor scipy."""
 
     classes: tuple[str, ...]
     vocabulary: Mapping[str, int]
-    weights: sparse.csr_matrix  # features x classes
     bias: np.ndarray
+    dense: np.ndarray | None = None  # features x classes
+    indptr: np.ndarray | None = None
+    indices: np.ndarray | None = None
+    data: np.ndarray | None = None
+
+    def _row_sum(self, rows: list[int]) -> np.ndarray:
+        if self.dense is not None:
+            total: np.ndarray = self.dense[rows].sum(axis=0)
+            return total
+        assert self.indptr is not None and self.indices is not None and self.data is not None
+        spans = [np.arange(self.indptr[i], self.indptr[i + 1]) for i in rows]
+        at = np.concatenate(spans)
+        return np.bincount(self.indices[at], weights=self.data[at], minlength=len(self.classes))
+
+    def weight(self, row: int, column: int) -> float:
+        return float(self._row_sum([row])[column])
 
     def probabilities(self, feature_names: Sequence[str]) -> np.ndarray:
-        index = sorted({i for f in feature_names if (i := self.vocabulary.get(f)) is not None})
+        rows = sorted({i for f in feature_names if (i := self.vocabulary.get(f)) is not None})
         scores = self.bias.copy()
-        if index:
-            scale = 1.0 / math.sqrt(len(index))  # rows were L2-normalised in training
-            scores += scale * np.asarray(self.weights[index].sum(axis=0)).ravel()
+        if rows:
+            scale = 1.0 / math.sqrt(len(rows))  # rows were L2-normalised in training
+            scores += scale * self._row_sum(rows)
         scores -= scores.max()
         odds = np.exp(scores)
         result: np.ndarray = odds / odds.sum()
@@ -189,11 +209,37 @@ class LinearModel:
         """The features that pushed hardest towards ``cls`` (for --explain)."""
         column = self.classes.index(cls)
         found = {f: i for f in feature_names if (i := self.vocabulary.get(f)) is not None}
-        weighted = sorted(((self.weights[i, column], f) for f, i in found.items()), reverse=True)
+        weighted = sorted(((self.weight(i, column), f) for f, i in found.items()), reverse=True)
         return [name for w, name in weighted[:most] if w > 0]
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        if self.dense is not None:
+            return {"bias": self.bias, "dense": self.dense}
+        assert self.indptr is not None and self.indices is not None and self.data is not None
+        return {
+            "bias": self.bias,
+            "indptr": self.indptr,
+            "indices": self.indices,
+            "data": self.data,
+        }
 
-def _matrix(rows: Sequence[Sequence[str]], vocabulary: Mapping[str, int]) -> sparse.csr_matrix:
+
+def _linear_model(
+    classes: tuple[str, ...], vocabulary: Mapping[str, int], coef: np.ndarray, bias: np.ndarray
+) -> LinearModel:
+    if coef.size <= DENSE_LIMIT:
+        return LinearModel(classes, vocabulary, bias, dense=coef)
+    from scipy import sparse
+
+    rows = sparse.csr_matrix(coef)
+    return LinearModel(
+        classes, vocabulary, bias, indptr=rows.indptr, indices=rows.indices, data=rows.data
+    )
+
+
+def _matrix(rows: Sequence[Sequence[str]], vocabulary: Mapping[str, int]) -> Any:
+    from scipy import sparse
+
     indptr, indices = [0], []
     for row in rows:
         seen = sorted({i for f in row if (i := vocabulary.get(f)) is not None})
@@ -234,19 +280,11 @@ def fit_linear(
         coef = np.hstack([-coef / 2, coef / 2])
         bias = np.array([-bias[0] / 2, bias[0] / 2])
     coef[np.abs(coef) < prune] = 0.0
-    return LinearModel(classes, vocabulary, sparse.csr_matrix(coef), bias)
+    return _linear_model(classes, vocabulary, coef, bias)
 
 
 def _save(model: LinearModel, stem: Path) -> None:
-    w = model.weights
-    np.savez(
-        stem.with_suffix(".npz"),
-        data=w.data,
-        indices=w.indices,
-        indptr=w.indptr,
-        shape=np.array(w.shape),
-        bias=model.bias,
-    )
+    np.savez(stem.with_suffix(".npz"), **model.arrays())  # type: ignore[arg-type]
     names = sorted(model.vocabulary, key=model.vocabulary.__getitem__)
     stem.with_suffix(".json").write_text(
         json.dumps({"classes": model.classes, "features": names}, ensure_ascii=False),
@@ -256,13 +294,10 @@ def _save(model: LinearModel, stem: Path) -> None:
 
 def _load(stem: Path) -> LinearModel:
     meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
-    with np.load(stem.with_suffix(".npz"), allow_pickle=False) as arrays:
-        weights = sparse.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
-        )
-        bias = arrays["bias"]
+    with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
     vocabulary = {name: i for i, name in enumerate(meta["features"])}
-    return LinearModel(tuple(meta["classes"]), vocabulary, weights, bias)
+    return LinearModel(tuple(meta["classes"]), vocabulary, **arrays)
 
 
 @dataclass(frozen=True, slots=True)
