@@ -9,8 +9,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Template, TemplateError
+
+from bot.sandbox import LimitedSandbox
 
 TOPICS_DIR = Path(__file__).parent / "topics"
 REQUIRED_FIELDS = ("id", "title", "aliases", "examples", "source", "answer")
@@ -45,9 +46,8 @@ class FaqTopic:
     file: str = field(default="", compare=False)
 
 
-_env = SandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-)
+# Answers are admin-written (``[faq] topics_dir``): no other templates, bounded work.
+_env = LimitedSandbox(keep_trailing_newline=False)
 
 
 @lru_cache(maxsize=1024)
@@ -85,8 +85,10 @@ def parse_topic(data: Mapping[str, Any], file: str) -> FaqTopic:
         raise FaqError(file, f"[match] may only hold {', '.join(MATCH_FIELDS)}")
     try:
         render_answer(data["answer"], SAMPLE_STATION)
-    except TemplateError as exc:
+    except TemplateError as exc:  # syntax, undefined, sandbox limits (time, size, depth)
         raise FaqError(file, f"bad answer template: {exc}") from None
+    except Exception as exc:  # e.g. {{ 1 // 0 }}
+        raise FaqError(file, f"bad answer template: {type(exc).__name__}: {exc}") from None
     return FaqTopic(
         id=data["id"],
         title=data["title"],
