@@ -70,6 +70,7 @@ from bot.events import (
     SentRef,
 )
 from bot.events import ChatMigrated as ChatMigratedEvent
+from bot.inbound import clean_event
 from bot.ports import ChatGone, ChatMovedTo, Clock, EventSink, RetryLater, SendError, SystemClock
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,15 @@ class TelegramSetupError(Exception):
 
 
 def to_event(update: Update, *, bot_id: int, bot_username: str, now: datetime) -> Event | None:
-    """Map one Telegram update to a platform-neutral event; None for everything we ignore."""
+    """Map one Telegram update to a platform-neutral event; None for everything we ignore.
+
+    Every string a person typed is cleaned and capped here, once (``bot.inbound``).
+    """
+    event = _to_event(update, bot_id=bot_id, bot_username=bot_username, now=now)
+    return None if event is None else clean_event(event)
+
+
+def _to_event(update: Update, *, bot_id: int, bot_username: str, now: datetime) -> Event | None:
     if update.callback_query is not None:
         return _button_press(update.callback_query, now)
     if update.my_chat_member is not None:
@@ -260,15 +269,16 @@ def _links_to(entity: MessageEntity, user_id: int) -> bool:
 
 
 def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _utf16_slice(text: str, start: int, end: int) -> str:
-    return text.encode("utf-16-le")[start * 2 : end * 2].decode("utf-16-le", errors="replace")
+    data = text.encode("utf-16-le", "surrogatepass")  # a lone surrogate must not raise
+    return data[start * 2 : end * 2].decode("utf-16-le", errors="replace")
 
 
 def _cut_utf16(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    data = text.encode("utf-16-le")
+    data = text.encode("utf-16-le", "surrogatepass")
     pieces: list[str] = []
     position = 0
     for start, end in sorted(spans):

@@ -89,6 +89,7 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
+from bot.inbound import clean_event, clean_name
 from bot.ports import ChatGone, Clock, EventSink, RetryLater, SendError, SystemClock
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMess
     named, text = strip_mentions(text, me.names)
     is_group = bool(msg.room_id)
     mentioned = me.self_id in msg.mention_ids or named
-    return IncomingMessage(
+    message = IncomingMessage(
         chat=ChatRef(PLATFORM, msg.room_id or msg.talker_id),
         sender_id=msg.talker_id,
         sender_name=msg.talker_name or msg.talker_id,
@@ -181,6 +182,7 @@ def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMess
         received_at=timestamp_to_datetime(msg.timestamp, now),
         chat_title=msg.room_topic if is_group else "",
     )
+    return clean_event(message)
 
 
 def split_quote(text: str) -> tuple[str | None, str]:
@@ -240,7 +242,7 @@ def room_join_event(
         return None
     return BotAddedToGroup(
         chat=ChatRef(PLATFORM, room_id),
-        title=topic,
+        title=clean_name(topic),
         added_by_id=inviter_id,
         received_at=timestamp_to_datetime(timestamp, now),
     )
