@@ -39,13 +39,19 @@ def _drop(ch: str, keep: str) -> bool:
     return ch not in keep and unicodedata.category(ch) in ("Cc", "Cf", "Cs")
 
 
-def _cleaned(text: str, keep: str) -> str:
+def visible(text: str, keep: str = _KEEP) -> str:
+    """``text`` without lone surrogates (U+FFFD instead) and control or format characters
+    other than ``keep``; line breaks of every kind become ``\\n``."""
     # Pairs written as two code points join up; a lone half becomes U+FFFD.
     text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     text = _LINE_BREAKS.sub("\n", text)
-    if not text.isascii() or not text.isprintable():
-        text = "".join(ch for ch in text if not _drop(ch, keep))
-    return unicodedata.normalize("NFC", text)
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(ch for ch in text if not _drop(ch, keep))
+
+
+def _cleaned(text: str) -> str:
+    return unicodedata.normalize("NFC", visible(text))
 
 
 def _capped(text: str, limit: int) -> str:
@@ -56,12 +62,12 @@ def _capped(text: str, limit: int) -> str:
 
 def clean_text(text: str, limit: int = MAX_TEXT) -> str:
     """A message as the bot works with it: see the module docstring."""
-    return _capped(_cleaned(text, _KEEP), limit).strip()
+    return _capped(_cleaned(text), limit).strip()
 
 
 def clean_name(name: str, limit: int = MAX_NAME) -> str:
     """A display name or group title: cleaned like a message, on one line, short."""
-    return _capped(_SPACES.sub(" ", _cleaned(name, _KEEP)).strip(), limit)
+    return _capped(_SPACES.sub(" ", _cleaned(name)).strip(), limit)
 
 
 def clean_event(event: E) -> E:

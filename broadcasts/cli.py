@@ -8,7 +8,6 @@ campaign (bad template, bad schedule, unknown station) prints why and exits 1.
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +22,7 @@ from sqlmodel import Session, select
 
 from bot.config import TELEGRAM_TOKEN_ENV, ConfigError, Settings, load_settings, secret
 from bot.db import as_utc, create_tables, make_engine
+from bot.observability import configure_logging
 from broadcasts import ledger
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
 from broadcasts.ledger import CampaignProblem
@@ -245,7 +245,7 @@ def send_now(
     again unless --new is given (a crash after the last message must not become a
     second broadcast when the command is simply re-run).
     """
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("text", "WARNING")  # through the privacy filter, like `jingmin run`
     settings = _settings(config)
     token = secret(TELEGRAM_TOKEN_ENV)
     if not token:

@@ -10,7 +10,8 @@ Two halves:
   Telegram type.
 
 The token is a secret: it is never logged and never part of an error message, although
-the Bot API puts it into every request URL (see ``_guard_logs``).
+the Bot API puts it into every request URL: the adapter registers it with the root log
+filter (``bot.observability.register_secret``) and ``_redact``s error texts.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ from bot.events import (
 )
 from bot.events import ChatMigrated as ChatMigratedEvent
 from bot.inbound import clean_event
+from bot.observability import register_secret
 from bot.ports import ChatGone, ChatMovedTo, Clock, EventSink, RetryLater, SendError, SystemClock
 
 log = logging.getLogger(__name__)
@@ -85,15 +87,6 @@ _PRESENT = frozenset(
     {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 )
 _AFTER_MENTION = " ,，:：、"
-# Loggers that can see request URLs (and so the token): PTB's bot/request/updater loggers.
-_URL_LOGGERS = (
-    "telegram.Bot",
-    "telegram.ext",
-    "telegram.ext.ExtBot",
-    "telegram.ext.Updater",
-    "telegram.ext.Application",
-    "telegram.request.BaseRequest",
-)
 # Retrying a send that failed before Telegram answered (connection refused, 5xx) is safe.
 _NETWORK_RETRY_SECONDS = 5.0
 # Updates PTB may hand over before ours have run (each is a small waiting task).
@@ -383,21 +376,6 @@ def api_urls(api_base_url: str) -> tuple[str, str]:
     return url, url[:cut] + "/file" + url[cut:]
 
 
-class _RedactToken(logging.Filter):
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._token in message:
-            record.msg, record.args = message.replace(self._token, "<token>"), None
-        if record.exc_info and not record.exc_text:
-            text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = text.replace(self._token, "<token>")
-        return True
-
-
 class TelegramAdapter:
     """``ChatAdapter`` for Telegram on a PTB ``Application`` with long polling."""
 
@@ -425,7 +403,7 @@ class TelegramAdapter:
         self._clock: Clock = clock or SystemClock()
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._sink: EventSink | None = None
-        self._log_filter = _RedactToken(token)
+        register_secret(token)  # the root log filter blanks it out of every record
         self.bot_id = 0
         self.bot_username = ""
 
@@ -443,7 +421,6 @@ class TelegramAdapter:
     async def _launch(self, on_event: EventSink | None) -> None:
         if self._app is not None:
             raise RuntimeError("TelegramAdapter is already started")
-        self._guard_logs()
         self._sink = on_event
         timeout = self._polling.request_timeout
         builder = (
@@ -520,7 +497,6 @@ class TelegramAdapter:
         if app.running:
             await app.stop()
         await app.shutdown()
-        self._unguard_logs()
 
     async def _discard(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # A failed getMe leaves the bot's HTTP clients open while the Application counts as
@@ -532,17 +508,6 @@ class TelegramAdapter:
             await app.bot.shutdown()  # idempotent
         except Exception:  # cleanup must not hide the real error
             log.debug("telegram: cleanup after a failed start failed", exc_info=True)
-        self._unguard_logs()
-
-    def _guard_logs(self) -> None:
-        # The Bot API puts the token in every URL and PTB's debug logs print URLs, so its
-        # loggers get a filter that blanks the token out.
-        for name in _URL_LOGGERS:
-            logging.getLogger(name).addFilter(self._log_filter)
-
-    def _unguard_logs(self) -> None:
-        for name in _URL_LOGGERS:
-            logging.getLogger(name).removeFilter(self._log_filter)
 
     def _redact(self, error: BaseException) -> str:
         return str(error).replace(self._token, "<token>")

@@ -90,6 +90,7 @@ from bot.events import (
     SentRef,
 )
 from bot.inbound import clean_event, clean_name
+from bot.observability import register_secret
 from bot.ports import ChatGone, Clock, EventSink, RetryLater, SendError, SystemClock
 
 log = logging.getLogger(__name__)
@@ -341,20 +342,6 @@ class WechatOptions:
     drain_seconds: float = 2.0  # stop() lets queued events finish this long
 
 
-class _RedactToken(logging.Filter):
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-        self._pattern = re.compile(r"token(\[adopted\])?<[^>]*>")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self._pattern.sub("token<redacted>", message).replace(self._token, "<token>")
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
 class _ConnectionLost(Exception):
     """This connection to the gateway is over; the supervisor reconnects."""
 
@@ -427,7 +414,7 @@ class WechatAdapter:
         self._clock: Clock = clock or SystemClock()
         self.on_connection_change: ConnectionListener | None = on_connection_change
         self._button_command = button_command
-        self._log_filter = _RedactToken(token)
+        register_secret(token)  # the root log filter blanks it out of every record
 
         self._sink: EventSink | None = None
         self._queue: asyncio.Queue[_RawEvent] = asyncio.Queue()
@@ -514,21 +501,16 @@ class WechatAdapter:
         self._conn = None
         self._connected.clear()
         self._sink = None
-        self._unguard_logs()
 
     def _guard_logs(self) -> None:
         # Workaround 5: wechaty's loggers print on their own at INFO (including resident's
-        # messages and, once, the token); send them through ours, quieter and redacted.
+        # messages and, once, the token); send them through ours (the root handler, whose filter
+        # redacts), quieter.
         for name in _WECHATY_LOGGERS:
             logger = logging.getLogger(name)
             logger.handlers.clear()
             logger.propagate = True
             logger.setLevel(logging.WARNING)
-            logger.addFilter(self._log_filter)
-
-    def _unguard_logs(self) -> None:
-        for name in _WECHATY_LOGGERS:
-            logging.getLogger(name).removeFilter(self._log_filter)
 
     # -- connection supervision ---------------------------------------------------------
 
