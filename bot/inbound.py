@@ -13,6 +13,10 @@ dispatcher, the guard, the matcher, the database and the logs only ever see text
 - is at most ``MAX_TEXT`` characters (names and titles ``MAX_NAME``, on one line): the
   guard and the matcher then cost a bounded time per message whatever arrives, and a
   cut text ends with ``CUT_MARK`` so a person reading it knows.
+
+Display names and group titles also have their ID, phone and card numbers masked here
+("王 139****5678"): they are stored (tickets, group rows) and shown, and the bot never
+needs a number from a name. A message's text keeps its numbers: the guard must see them.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import unicodedata
 from typing import TypeVar
 
 from bot.events import BotAddedToGroup, ButtonPress, Event, IncomingMessage
+from guard.pii import mask_pii
 
 E = TypeVar("E", bound=Event)
 
@@ -66,8 +71,9 @@ def clean_text(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def clean_name(name: str, limit: int = MAX_NAME) -> str:
-    """A display name or group title: cleaned like a message, on one line, short."""
-    return _capped(_SPACES.sub(" ", _cleaned(name)).strip(), limit)
+    """A display name or group title: cleaned like a message, on one line, short, and with
+    personal numbers masked."""
+    return _capped(mask_pii(_SPACES.sub(" ", _cleaned(name)).strip()), limit)
 
 
 def clean_event(event: E) -> E:

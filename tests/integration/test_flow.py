@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -319,3 +320,18 @@ async def test_an_officer_acts_from_wechat_on_a_telegram_ticket(db_url: str, clo
     posted = [o for o in telegram.sent if o.chat == group and o.reply_to == asked.message_id]
     assert [o.text for o in posted][-1] == "已报修"
     assert any("已按修改后的回复" in o.text for o in done)
+
+
+async def test_numbers_in_names_and_titles_are_masked_before_storage(
+    db_url: str, clock: Clock
+) -> None:
+    services, bot = await start(db_url, clock)
+    await bot.inject(said("/bind", sender="王警官"))
+    message = said("小区门口那个井盖松了 踩上去晃 谁管 能找警察吗", addressed=True)
+    named = replace(message, sender_name="张 13912345678", chat_title="幸福里 13812345678")
+    await bot.inject(named)
+    with session(services.engine) as db:
+        names = [t.resident_name for t in db.exec(select(Escalation)).all()]
+        titles = [g.title for g in db.exec(select(Group)).all()]
+    assert names == ["张 139****5678"]
+    assert titles == ["幸福里 138****5678"]

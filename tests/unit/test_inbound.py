@@ -102,3 +102,10 @@ def test_cleaned_text_always_encodes_and_is_stable(raw: str) -> None:
     text.encode("utf-8")
     assert len(text) <= MAX_TEXT
     assert clean_text(text) == text
+
+
+def test_numbers_in_names_and_titles_are_masked_at_the_edge() -> None:
+    event = telegram_event("你好", "【警方通知】加V 13912345678", "幸福里 138-1234-5678 群")
+    assert "13912345678" not in event.sender_name and "139****5678" in event.sender_name
+    assert event.chat_title == "幸福里 138-****-5678 群"
+    assert event.text == "你好"
