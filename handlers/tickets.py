@@ -162,7 +162,7 @@ def resolve(
     session.add_all([ticket, officer])
     audit(session, ticket.id, f"officer:{officer.name}", verb, text or "")
     if ticket.add_to_faq and answer is not None:
-        learn(session, ticket, officer, approved_draft=verb == "approve")
+        learn(session, ticket, officer, answer, approved_draft=verb == "approve")
     session.commit()
     to_group = None
     if answer is not None:
@@ -183,8 +183,12 @@ def resolve(
     return Resolution(ticket, to_group, card_update)
 
 
-def learn(session: Session, ticket: Escalation, officer: Officer, *, approved_draft: bool) -> None:
-    """加入FAQ: the question joins its entry's examples, and is answered at once next time."""
+def learn(
+    session: Session, ticket: Escalation, officer: Officer, answer: str, *, approved_draft: bool
+) -> None:
+    """加入FAQ: the question joins its entry's examples, and is answered at once next time
+    with the officer's ``answer`` as written (not the ticket's masked copy: a grid
+    worker's number the officer gave is the answer)."""
     key = question_key(ticket.question)
     if (
         not key
@@ -200,7 +204,7 @@ def learn(session: Session, ticket: Escalation, officer: Officer, *, approved_dr
         LearnedQuestion(
             text_key=key,
             faq_id=entry.id if entry else None,
-            answer=None if entry else ticket.answer,
+            answer=None if entry else answer,
             added_by=officer.name,
         )
     )

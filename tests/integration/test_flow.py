@@ -256,6 +256,25 @@ async def test_add_to_faq_answers_the_same_question_next_time(db_url: str, clock
     assert [o.text for o in again] == [answer]
 
 
+async def test_add_to_faq_keeps_the_number_the_officer_wrote(db_url: str, clock: Clock) -> None:
+    services, bot = await start(db_url, clock)
+    await bot.inject(said("/bind", sender="王警官"))
+    await bot.inject(said("小区里能不能烧纸钱 会不会被罚款", addressed=True))
+    with session(services.engine) as db:
+        ticket = db.exec(select(Escalation)).one()
+    await bot.inject(
+        ButtonPress(OFFICER_CHAT, "王警官", "王警官", f"t:faq:{ticket.id}", "1", clock.now())
+    )
+    answer = "请联系网格员小李 13912345678。"
+    await bot.inject(said(f"修改 {ticket.id} {answer}", sender="王警官", group=False))
+    with session(services.engine) as db:
+        assert db.exec(select(Escalation)).one().answer == "请联系网格员小李 139****5678。"
+
+    clock.at += timedelta(hours=1)
+    again = await bot.inject(said("@警务助手 小区里能不能烧纸钱，会不会被罚款？", at=clock.now()))
+    assert [o.text for o in again] == [answer]
+
+
 async def test_a_redelivered_update_is_not_answered_twice(db_url: str, clock: Clock) -> None:
     from bot.runtime import deduplicated
 
