@@ -94,7 +94,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         matcher=build_matcher(topics, thresholds),
         topics={t.id: t for t in topics},
         clock=clock or SystemClock(),
-        recent=RecentQuestions(timedelta(seconds=settings.behaviour.repeat_window_seconds)),
+        recent=RecentQuestions(timedelta(seconds=settings.behaviour.repeat_window_seconds), engine),
     )
 
 

@@ -354,3 +354,25 @@ async def test_numbers_in_names_and_titles_are_masked_before_storage(
         titles = [g.title for g in db.exec(select(Group)).all()]
     assert names == ["张 139****5678"]
     assert titles == ["幸福里 138****5678"]
+
+
+async def test_a_flood_of_one_question_is_answered_once_across_workers(
+    db_url: str, clock: Clock
+) -> None:
+    """Two workers on one database, 200 copies of a question handled at once: one answer
+    per window, whichever worker and handler takes which copy."""
+    import asyncio
+
+    services, first = await start(db_url, clock)
+    await first.inject(said("/bind", sender="王警官"))
+    _, second = await start(db_url, clock)
+    before = len(first.sent)
+    flood = [said("身份证丢了咋补办", sender=f"r{n}") for n in range(200)]
+    await asyncio.gather(*((first if n % 2 else second).inject(m) for n, m in enumerate(flood)))
+    # (inject's own return value would count a concurrent handler's sends too)
+    answers = [o for o in first.sent[before:] + second.sent if o.chat == GROUP]
+    assert len(answers) == 1 and "40元" in answers[0].text
+
+    clock.at += timedelta(seconds=services.settings.behaviour.repeat_window_seconds + 1)
+    later = await second.inject(said("身份证丢了怎么补办", at=clock.now()))
+    assert len(later) == 1  # the window has passed: answered again
