@@ -91,6 +91,8 @@ _AFTER_MENTION = " ,，:：、"
 _NETWORK_RETRY_SECONDS = 5.0
 # Updates PTB may hand over before ours have run (each is a small waiting task).
 _WAITING_UPDATES = 10_000
+# On stop, how long updates being handled may take before they are cancelled.
+STOP_GRACE_SECONDS = 3.0
 
 PRIVACY_MODE_WARNING = (
     "the bot cannot see ordinary group messages (privacy mode is on), only commands, "
@@ -305,30 +307,55 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     officer's answer after 修改). An update waits for its chat's turn before it takes a
     place, so a group flooded with messages holds one place and the other groups are
     answered meanwhile. (PTB's own limit is taken before ``do_process_update`` runs, i.e.
-    before the chat's turn, so it is set high and ours does the limiting.)"""
+    before the chat's turn, so it is set high and ours does the limiting.)
+
+    ``close`` is for shutdown: the updates being handled get ``grace`` seconds and are then
+    cancelled, so that a flooded group does not hold the process for minutes (the ones
+    behind them reach a sink that only keeps them, ``bot.pending``, at once)."""
 
     def __init__(self, places: int) -> None:
         super().__init__(_WAITING_UPDATES)
         self._places = asyncio.Semaphore(places)
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, updates waiting on it
+        self._running: set[asyncio.Task[Any]] = set()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             async with self._places:
-                await coroutine
+                await self._handle(coroutine)
             return
         lock, users = self._chats.get(chat.id) or (asyncio.Lock(), 0)
         self._chats[chat.id] = (lock, users + 1)
         try:
             async with lock, self._places:  # asyncio.Lock is FIFO: arrival order is kept
-                await coroutine
+                await self._handle(coroutine)
         finally:
             lock, users = self._chats[chat.id]
             if users == 1:
                 del self._chats[chat.id]
             else:
                 self._chats[chat.id] = (lock, users - 1)
+
+    async def _handle(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            await coroutine
+        finally:
+            self._running.discard(task)
+
+    async def close(self, grace: float) -> int:
+        """Cancel the updates being handled now that are still running after ``grace``
+        seconds; returns how many were cancelled."""
+        running = set(self._running)
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        late = [task for task in running if not task.done()]
+        for task in late:
+            task.cancel()
+        return len(late)
 
     async def initialize(self) -> None:
         pass
@@ -402,6 +429,7 @@ class TelegramAdapter:
         self._webhook = webhook
         self._clock: Clock = clock or SystemClock()
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._processor = ChatOrderedProcessor(self._polling.concurrent_updates)
         self._sink: EventSink | None = None
         register_secret(token)  # the root log filter blanks it out of every record
         self.bot_id = 0
@@ -423,13 +451,14 @@ class TelegramAdapter:
             raise RuntimeError("TelegramAdapter is already started")
         self._sink = on_event
         timeout = self._polling.request_timeout
+        self._processor = ChatOrderedProcessor(self._polling.concurrent_updates)
         builder = (
             Application.builder()
             .token(self._token)
             .base_url(self._base_url)
             .base_file_url(self._base_file_url)
             .job_queue(None)  # our scheduler owns time; PTB's JobQueue would be a second one
-            .concurrent_updates(ChatOrderedProcessor(self._polling.concurrent_updates))
+            .concurrent_updates(self._processor)
         )
         app = on_aiohttp(builder, timeout).build()
         app.add_handler(TypeHandler(Update, self._on_update))
@@ -488,14 +517,19 @@ class TelegramAdapter:
         self.bot_id, self.bot_username = me.id, me.username or ""
 
     async def stop(self) -> None:
-        """Stop polling, finish the update in hand, confirm fetched updates, close HTTP."""
+        """Stop within seconds however much is queued: the updates in hand get
+        ``STOP_GRACE_SECONDS`` and are then cancelled (the runtime's sink keeps the queued
+        ones, ``bot.pending``, so they empty at once); stop polling; close HTTP."""
         app, self._app = self._app, None
         if app is None:
             return
+        cancelled = await self._processor.close(STOP_GRACE_SECONDS)
+        if cancelled:
+            log.warning("telegram: %d update(s) cancelled mid-handling on stop", cancelled)
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
-            await app.stop()
+            await app.stop()  # waits for the queued updates: they only reach the sink
         await app.shutdown()
 
     async def _discard(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
