@@ -29,7 +29,7 @@ from bot.leader import one_at_a_time
 from bot.ports import ChatAdapter, Clock, SystemClock
 from bot.services import RecentQuestions, Services
 from broadcasts import officer_commands as broadcast_commands
-from faq.knowledge import FaqTopic, load_topics
+from faq.knowledge import FaqTopic, check_answers, load_topics
 from faq.matcher import Thresholds, build_matcher
 from handlers import guard, officer, onboarding, questions
 from handlers.tickets import record_card
@@ -83,6 +83,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     engine = make_engine(settings.database.url)
     migrate.prepare(engine)  # SQLite: upgraded now; PostgreSQL: must be at head already
     topics = load_topics()
+    check_answers(topics, [station.model_dump() for station in settings.stations])
     with one_at_a_time(engine, "jingmin:start-up sync"), session(engine) as db:
         sync_config(db, settings)
         sync_faq(db, topics)

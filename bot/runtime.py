@@ -36,6 +36,7 @@ from bot.ratelimit import RateLimitedAdapter, limiter_for
 from bot.services import Services
 from bot.templates import render
 from broadcasts.scheduler import start_broadcasting
+from faq.knowledge import FaqError
 from guard.detect import check
 from handlers.common import refresh_group_cache
 from handlers.reminders import due_reminders
@@ -149,8 +150,8 @@ async def run_bot(
     }
     try:
         services = build_services(settings)
-    except DatabaseBehind as behind:
-        raise StartupError(str(behind)) from None
+    except (DatabaseBehind, FaqError) as problem:
+        raise StartupError(str(problem)) from None
     dispatcher = build_dispatcher(services, adapters)
     dispatchers.append(dispatcher)
     intake = Intake(deduplicated(services, dispatcher))  # keeps events once stopping

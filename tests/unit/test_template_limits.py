@@ -23,7 +23,7 @@ from broadcasts.render import (
     rotation_source,
     validate_template,
 )
-from faq.knowledge import FaqError, parse_topic
+from faq.knowledge import FaqError, check_answers, parse_topic
 
 NESTED_RANGE = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
 APPEND_LOOP = (
@@ -153,3 +153,21 @@ def test_send_time_render_is_bounded_too() -> None:
     with pytest.raises(TemplateError, match=r"too much work|too long"):
         env.from_string(NESTED_RANGE).render()
     assert time.perf_counter() - started < 0.5
+
+
+def test_faq_answers_are_checked_for_every_configured_station() -> None:
+    topic = parse_topic(
+        {
+            "id": "t",
+            "title": "标题",
+            "aliases": ["别名"],
+            "examples": ["例句"],
+            "source": "依据",
+            "answer": "{% if station.name == '银湖派出所' %}{{ nope }}{% endif %}请来",
+        },
+        "t.toml",
+    )
+    fine = {"name": "兴庆派出所", "address": "", "phone": "0951-1", "hours": ""}
+    check_answers([topic], [fine])
+    with pytest.raises(FaqError, match="for 银湖派出所: 'nope' is undefined"):
+        check_answers([topic], [fine, fine | {"name": "银湖派出所"}])
