@@ -174,8 +174,12 @@ def _estimate(name: str, obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
         return base + lines * (width if isinstance(width, int) else _size(width))
     if name in ("format", "format_map", "%"):
         return base + _widest_field(obj) + sum(_size(v) for v in values)
+    if not isinstance(obj, str | list | tuple):
+        return base  # namespace(total=1000000), dict(...), today.replace(...): no width
+    # A string's or a list's method or filter: its numbers are widths and counts
+    # (center, ljust, zfill, wordwrap, truncate, batch, ...).
     ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-    return max([base, *ints])  # center, ljust, zfill, wordwrap, truncate, lipsum, ...
+    return max([base, *ints])
 
 
 def _charged(name: str, func: Callable[..., Any]) -> Callable[..., Any]:

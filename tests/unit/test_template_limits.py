@@ -171,3 +171,12 @@ def test_faq_answers_are_checked_for_every_configured_station() -> None:
     check_answers([topic], [fine])
     with pytest.raises(FaqError, match="for 银湖派出所: 'nope' is undefined"):
         check_answers([topic], [fine, fine | {"name": "银湖派出所"}])
+
+
+def test_big_numbers_that_are_not_widths_are_fine() -> None:
+    source = (
+        "{% set ns = namespace(total=1000000) %}{{ ns.total }} {{ 12345678|string }} "
+        "{{ dict(a=2000000).a }} {{ '{:,}'.format(1234567) }}"
+    )
+    text = render_template(source, SAMPLE_STATION, date(2026, 3, 2))
+    assert text == "1000000 12345678 2000000 1,234,567"
