@@ -78,8 +78,16 @@ def test_no_logger_at_any_level_leaks(
     logs: pytest.CaptureFixture[str], name: str, with_exception: bool, log_format: str
 ) -> None:
     configure_logging(log_format, "DEBUG", platform_payloads=True)
-    for level in LEVELS:
-        _emit(name, level, with_exception)
+    logger = logging.getLogger(name)
+    saved = logger.level, logger.disabled  # other tests' libraries may have set them
+    logger.setLevel(logging.DEBUG)
+    logger.disabled = False
+    try:
+        for level in LEVELS:
+            _emit(name, level, with_exception)
+    finally:
+        logger.setLevel(saved[0])
+        logger.disabled = saved[1]
     output = logs.readouterr().err
     assert output.count("getUpdates") == len(LEVELS)
     _assert_clean(output)
