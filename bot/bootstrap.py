@@ -30,7 +30,7 @@ from bot.leader import one_at_a_time
 from bot.ports import ChatAdapter, Clock, SystemClock
 from bot.services import RecentQuestions, Services
 from broadcasts import officer_commands as broadcast_commands
-from faq.knowledge import FaqTopic
+from faq.knowledge import FaqTopic, check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.matcher import Thresholds
 from handlers import guard, officer, onboarding, questions
@@ -104,6 +104,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     engine = make_engine(settings.database.url)
     migrate.prepare(engine)  # SQLite: upgraded now; PostgreSQL: must be at head already
     knowledge = knowledge_base(settings, engine)
+    check_answers(
+        tuple(knowledge.values()), [station.model_dump() for station in settings.stations]
+    )
     with one_at_a_time(engine, "jingmin:start-up sync"), session(engine) as db:
         sync_config(db, settings)
         sync_faq(db, tuple(t for t in knowledge.values() if not t.id.startswith(TAUGHT_PREFIX)))
@@ -112,7 +115,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         engine=engine,
         knowledge=knowledge,
         clock=clock or SystemClock(),
-        recent=RecentQuestions(timedelta(seconds=settings.behaviour.repeat_window_seconds)),
+        recent=RecentQuestions(timedelta(seconds=settings.behaviour.repeat_window_seconds), engine),
     )
 
 

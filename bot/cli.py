@@ -111,7 +111,8 @@ def run(config: ConfigOption = None) -> None:
 
     default = DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
     settings = _settings(config, default)
-    configure_logging(settings.operations.log_format, settings.operations.log_level)
+    ops = settings.operations
+    configure_logging(ops.log_format, ops.log_level, platform_payloads=ops.log_platform_payloads)
     if not enabled_platforms(settings):
         err.print(
             "No platform is enabled with a token ([telegram] enabled and"

@@ -191,6 +191,8 @@ class BroadcastSettings(_Section):
 class OperationsSettings(_Section):
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # At DEBUG, also the platform libraries' dumps of whole requests and updates.
+    log_platform_payloads: bool = False
     # /healthz and /metrics (Prometheus); 0 turns them off. Keep it on a local address.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=0, ge=0, le=65535)

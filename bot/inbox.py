@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import cache, partial
 
 from sqlalchemy import Connection, Engine, Insert, bindparam
@@ -41,6 +42,39 @@ def _record_once(dialect: str) -> Insert:
         .on_conflict_do_nothing()
         .returning(col(SeenUpdate.id))  # a row back: it was new (psycopg says rowcount -1)
     )
+
+
+@cache
+def _claim_window(dialect: str) -> Insert:
+    """INSERT the key, or take it over when its time is at or before ``cutoff``; a row
+    comes back only to the one that inserted or took it over (atomic on both databases:
+    PostgreSQL re-checks the WHERE against a concurrent writer's committed row)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    seen_at = SeenUpdate.__table__.c.seen_at  # type: ignore[attr-defined]
+    statement = insert(SeenUpdate).values(
+        platform=bindparam("platform"),
+        chat_id=bindparam("chat_id"),
+        message_id=bindparam("message_id"),
+        seen_at=bindparam("seen_at"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["platform", "chat_id", "message_id"],
+        set_={"seen_at": statement.excluded.seen_at},
+        where=seen_at <= bindparam("cutoff", type_=seen_at.type),
+    ).returning(col(SeenUpdate.id))
+
+
+def claim_window(connection: Connection, key: Key, now: datetime, window: timedelta) -> bool:
+    """True for the first claim of ``key`` within ``window``; False while it is held."""
+    platform, chat_id, message_id = key
+    values = {
+        "platform": platform,
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "seen_at": now,
+        "cutoff": now - window,
+    }
+    return connection.execute(_claim_window(connection.dialect.name), values).first() is not None
 
 
 def record_once(connection: Connection, key: Key) -> bool:

@@ -26,12 +26,16 @@ from bot.events import ChatRef, Event, IncomingMessage, Outgoing
 from bot.inbox import UpdateLedger
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
+from bot.pending import Intake
+from bot.pending import keep as keep_pending
+from bot.pending import take as take_pending
 from bot.ports import ChatAdapter
 from bot.privacy import purge_older_than
 from bot.ratelimit import RateLimitedAdapter, limiter_for
 from bot.services import Services
 from bot.templates import render
 from broadcasts.scheduler import start_broadcasting
+from faq.knowledge import FaqError
 from guard.detect import check
 from handlers.common import refresh_group_cache
 from handlers.reminders import due_reminders
@@ -43,6 +47,11 @@ COMMANDS_FILE = Path(__file__).resolve().parents[1] / "handlers" / "templates" /
 
 class StartupError(Exception):
     """Something the admin must fix before the bot can run; the message says what."""
+
+
+# SIGTERM must end the process well within systemd's 30 s (issue 21: ≤ 10 s): sends in
+# flight get this long, then each adapter stops (Telegram: STOP_GRACE_SECONDS more).
+BROADCAST_STOP_GRACE_SECONDS = 3.0
 
 
 def enabled_platforms(settings: Settings) -> list[str]:
@@ -142,11 +151,11 @@ async def run_bot(
     }
     try:
         services = build_services(settings)
-    except DatabaseBehind as behind:
-        raise StartupError(str(behind)) from None
+    except (DatabaseBehind, FaqError) as problem:
+        raise StartupError(str(problem)) from None
     dispatcher = build_dispatcher(services, adapters)
     dispatchers.append(dispatcher)
-    on_event = deduplicated(services, dispatcher)
+    intake = Intake(deduplicated(services, dispatcher))  # keeps events once stopping
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -156,7 +165,7 @@ async def run_bot(
     try:
         for name, adapter in adapters.items():
             try:
-                await adapter.start(on_event)
+                await adapter.start(intake)
             except Exception as problem:
                 raise StartupError(f"{name}: {problem}") from None
             started.append(adapter)
@@ -166,6 +175,8 @@ async def run_bot(
             await _offer_commands(adapter)
 
         broadcasting = await start_broadcasting(services, adapters)
+        # What the last run took while stopping, handled now (in order, in the background).
+        replaying = asyncio.create_task(intake.replay(take_pending(services.engine)))
 
         async def remind() -> None:
             outgoing: list[Outgoing] = await due_reminders(services)
@@ -223,14 +234,18 @@ async def run_bot(
         settle_memory(services)
         await stop.wait()
         log.info("stopping")
+        intake.stopping = True  # from now on the adapters' queues only fill bot.pending
+        replaying.cancel()
         for timer in timers:
             timer.cancel()
-        await broadcasting.stop()
+        await broadcasting.stop(grace=BROADCAST_STOP_GRACE_SECONDS)
         if operations.metrics_port:
             await web.cleanup()
     finally:
+        intake.stopping = True
         for adapter in reversed(started):
             await adapter.stop()
+        keep_pending(services.engine, intake.kept)
         services.questions.flush(services.engine)
         services.engine.dispose()
 

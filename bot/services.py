@@ -5,33 +5,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, insert
 
 from bot.config import Settings, StationSettings
 from bot.db import QuestionEvent, commit_without_flush_wait
+from bot.groupcommit import GroupCommit
+from bot.inbox import claim_window
 from bot.observability import Metrics
 from bot.ports import Clock
 from faq.knowledge import FaqTopic
 from faq.live import KnowledgeBase
 
 
-@dataclass
 class RecentQuestions:
-    """Remembers what was answered in each chat, so a repeat within the window is skipped."""
+    """What was answered in each chat, so a repeat within the window is skipped.
 
-    window: timedelta
-    _seen: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
+    Decided in the database, by one atomic claim per (chat, topic) in the update ledger's
+    table (key ``answered:<topic>``): handlers running at once, in this worker or in
+    another, agree, so a flood of one question is answered once per window. Claims share
+    commits (``GroupCommit``); old claims go with the ledger's retention."""
 
-    def seen_recently(self, platform: str, chat_id: str, key: str, now: datetime) -> bool:
-        if len(self._seen) > 10_000:  # bound memory: forget everything past the window
-            self._seen = {k: t for k, t in self._seen.items() if now - t < self.window}
-        last = self._seen.get((platform, chat_id, key))
-        if last is not None and now - last < self.window:
-            return True
-        self._seen[(platform, chat_id, key)] = now
-        return False
+    def __init__(self, window: timedelta, engine: Engine) -> None:
+        self.window = window
+        sqlite = engine.dialect.name == "sqlite"
+        self._claims = GroupCommit(engine, "repeat-window", inline=sqlite, durable=False)
+
+    async def first_in_window(self, platform: str, chat_id: str, topic: str, now: datetime) -> bool:
+        """True if ``topic`` was not answered in this chat within the window (and claims it)."""
+        key = (platform, chat_id, f"answered:{topic}")
+        claim = partial(claim_window, key=key, now=now, window=self.window)
+        return await self._claims.write(claim)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from bot.config import (
 )
 from bot.db import as_utc, create_tables, make_engine
 from bot.leader import someone_leads
+from bot.observability import configure_logging
 from broadcasts import ledger
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
 from broadcasts.ledger import CampaignProblem
@@ -389,7 +390,7 @@ def send_now(
     nothing is sent again unless --new is given (a crash after the last message must not
     become a second broadcast when the command is simply re-run).
     """
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("text", "WARNING")  # through the privacy filter, like `jingmin run`
     settings = _settings(config)
     engine = _engine(settings)
     now = datetime.now(UTC).replace(microsecond=0)

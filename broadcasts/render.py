@@ -9,9 +9,13 @@ with ``StrictUndefined``. It may use:
 - ``week_index``: whole weeks since 0001-01-01, for rotations (``week_index % 12``).
 
 A template is checked when it is saved (``validate_template``): it must compile and
-render with sample values for a year of weeks (so every branch of a rotation runs), be
-non-empty and fit in one Telegram message. A bad template is refused at ``add``, never
-discovered at send time. The text is rendered once per station per slot, not per group.
+render for every day of 53 weeks and a leap day (so every branch on the weekday, the
+month, the day or the rotation runs), for a sample station and for one with only the
+required fields, be non-empty and fit in one Telegram message. A bad template is refused
+at ``add``, never discovered at send time. The sandbox (``bot.sandbox``) bounds the work:
+no other templates; bounded loops, recursion and sizes; the whole check gets
+``CHECK_SECONDS``, a send-time render ``bot.sandbox.RENDER_SECONDS``. The text is
+rendered once per station per slot, not per group.
 """
 
 from __future__ import annotations
@@ -23,14 +27,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Template, TemplateError, TemplateSyntaxError
+
+from bot.sandbox import LimitedSandbox, limits
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 TIPS_FILE = HERE / "tips.toml"
 LIBRARY_PREFIX = "fraud_"
 MAX_LENGTH = 4096  # one Telegram message
+CHECK_SECONDS = 0.8  # every render of the save-time check together
+CHECK_DAYS = 7 * 53  # every weekday of every week of a rotation of up to 53 weeks
+LEAP_DAY = date(2028, 2, 29)  # the one day of the year a year from now may not have
 
 
 class TemplateProblem(ValueError):
@@ -53,6 +61,8 @@ SAMPLE_STATION = StationInfo(
     address="银川市兴庆区解放东街1号",
     hours="周一至周五 8:30-12:00、14:30-18:00",
 )
+# A station with only the required fields: a template must not depend on the others.
+BARE_STATION = StationInfo(id="bare", name="示例派出所", phone="0951-6000001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +73,8 @@ class LibraryTemplate:
 
 
 @cache
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
-    )
+def _environment() -> LimitedSandbox:
+    return LimitedSandbox(trim_blocks=True, lstrip_blocks=True)
 
 
 @cache
@@ -124,15 +132,27 @@ def render_template(template: Template | str, station: StationInfo, day: date) -
 
 
 def validate_template(source: str, *, start: date | None = None) -> str:
-    """Refuse a template that would fail at send time; returns a sample rendering."""
+    """Refuse a template that would fail at send time; returns a sample rendering.
+
+    Renders every day of ``CHECK_DAYS`` for both sample stations under one budget, so a
+    template that fails on one weekday, or is slow, is refused now, in under a second.
+    """
     if not source.strip():
         raise TemplateProblem("the template is empty")
     compiled = compile_template(source)
     first = start or date(2026, 1, 5)
     sample = ""
-    for week in range(53):  # every branch of a rotation of up to 53 weeks
-        text = render_template(compiled, SAMPLE_STATION, first + timedelta(weeks=week))
-        sample = sample or text
+    with limits(CHECK_SECONDS):
+        days = [first + timedelta(days=offset) for offset in range(CHECK_DAYS)]
+        for day in [*days, LEAP_DAY]:
+            for station in (SAMPLE_STATION, BARE_STATION):
+                try:
+                    text = render_template(compiled, station, day)
+                except TemplateProblem as problem:
+                    raise TemplateProblem(
+                        f"{problem} (on {day:%A %Y-%m-%d} for a station like {station.id!r})"
+                    ) from None
+                sample = sample or text
     return sample
 
 

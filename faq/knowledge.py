@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Template, TemplateError
+
+from bot.sandbox import LimitedSandbox
 
 TOPICS_DIR = Path(__file__).parent / "topics"
 REQUIRED_FIELDS = ("id", "title", "aliases", "examples", "source", "answer")
@@ -45,9 +46,8 @@ class FaqTopic:
     file: str = field(default="", compare=False)
 
 
-_env = SandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-)
+# Answers are admin-written (topic files): no other templates, bounded work (bot.sandbox).
+_env = LimitedSandbox(keep_trailing_newline=False)
 
 
 @lru_cache(maxsize=1024)
@@ -57,6 +57,26 @@ def _compiled(template: str) -> Template:
 
 def render_answer(template: str, station: Mapping[str, str]) -> str:
     return _compiled(template).render(station=dict(station)).strip()
+
+
+def _check_answer(answer: str, station: Mapping[str, str], file: str, where: str = "") -> None:
+    try:
+        render_answer(answer, station)
+    except TemplateError as exc:  # syntax, undefined, sandbox limits (time, size, depth)
+        raise FaqError(file, f"bad answer template{where}: {exc}") from None
+    except Exception as exc:  # e.g. {{ 1 // 0 }}
+        raise FaqError(file, f"bad answer template{where}: {type(exc).__name__}: {exc}") from None
+
+
+def check_answers(topics: Iterable[FaqTopic], stations: Iterable[Mapping[str, Any]]) -> None:
+    """Render every answer for every configured station, so that an answer that fails
+    only with one station's details stops the start, not a question in that station's
+    group."""
+    every = tuple(topics)
+    for station in stations:
+        for topic in every:
+            name = station.get("name", "")
+            _check_answer(topic.answer, station, topic.file or topic.id, f" for {name}")
 
 
 def _strings(
@@ -83,10 +103,7 @@ def parse_topic(data: Mapping[str, Any], file: str) -> FaqTopic:
     match = data.get("match", {})
     if not isinstance(match, dict) or set(match) - set(MATCH_FIELDS):
         raise FaqError(file, f"[match] may only hold {', '.join(MATCH_FIELDS)}")
-    try:
-        render_answer(data["answer"], SAMPLE_STATION)
-    except TemplateError as exc:
-        raise FaqError(file, f"bad answer template: {exc}") from None
+    _check_answer(data["answer"], SAMPLE_STATION, file)
     return FaqTopic(
         id=data["id"],
         title=data["title"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot import safetext
 from bot.db import Officer, session
 from bot.events import IncomingMessage, Outgoing
@@ -50,16 +52,16 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             faq_id=decision.faq_id,
         )
         if learned is not None and learned.answer:  # the officer's own answer to this question
-            return [_reply(msg, learned.answer)]
+            topic = f"learned:{learned.id}"
+            fresh = await _first_answer(services, msg, topic, now)
+            return [_reply(msg, learned.answer)] if fresh else []
         draft = None
         if decision.faq_id and station is not None:
             draft = render_answer(services.topics[decision.faq_id].answer, station.model_dump())
 
         if decision.action == "answer" and draft is not None:
-            repeated = not msg.addressed and services.recent.seen_recently(
-                msg.chat.platform, msg.chat.chat_id, decision.faq_id or "", now
-            )
-            return [] if repeated else [_reply(msg, draft)]
+            fresh = await _first_answer(services, msg, decision.faq_id or "", now)
+            return [_reply(msg, draft)] if fresh else []
 
         ticket = open_ticket(db, msg, decision, draft, now)
         out: list[Outgoing] = []
@@ -70,6 +72,16 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             card(ticket, officer, group.title if group else msg.sender_name) if officer else None
         )
         return out + ([officer_card] if officer_card else [])
+
+
+async def _first_answer(
+    services: Services, msg: IncomingMessage, topic: str, now: datetime
+) -> bool:
+    """False when ``topic`` was answered in this group within the repeat window (decided
+    atomically in the database). Addressed messages are always answered."""
+    if msg.addressed:
+        return True
+    return await services.recent.first_in_window(msg.chat.platform, msg.chat.chat_id, topic, now)
 
 
 def _reply(msg: IncomingMessage, text: str) -> Outgoing:

@@ -228,7 +228,7 @@ def resolve(
     session.add(officer)
     audit(session, ticket.id, f"officer:{officer.name}", verb, text or "")
     if ticket.add_to_faq and answer is not None:
-        learn(session, ticket, officer, approved_draft=verb == "approve")
+        learn(session, ticket, officer, answer, approved_draft=verb == "approve")
     session.commit()
     to_group = None
     if answer is not None:
@@ -259,8 +259,12 @@ def done_message(
     return Outgoing(chat, shown.text, edit_message_id=edit_message_id, quotes=shown.quotes)
 
 
-def learn(session: Session, ticket: Escalation, officer: Officer, *, approved_draft: bool) -> None:
-    """加入FAQ: the question joins its entry's examples, and is answered at once next time."""
+def learn(
+    session: Session, ticket: Escalation, officer: Officer, answer: str, *, approved_draft: bool
+) -> None:
+    """加入FAQ: the question joins its entry's examples, and is answered at once next time
+    with the officer's ``answer`` as written (not the ticket's masked copy: a grid
+    worker's number the officer gave is the answer)."""
     key = question_key(ticket.question)
     if (
         not key
@@ -276,7 +280,7 @@ def learn(session: Session, ticket: Escalation, officer: Officer, *, approved_dr
         LearnedQuestion(
             text_key=key,
             faq_id=entry.id if entry else None,
-            answer=None if entry else ticket.answer,
+            answer=None if entry else answer,
             added_by=officer.name,
         )
     )

@@ -17,6 +17,7 @@ from typing import TextIO
 from rich.console import Console
 
 from bot.events import ChatRef, IncomingMessage, Outgoing, SentRef
+from bot.inbound import clean_event
 from bot.ports import EventSink
 from bot.safetext import with_prefixed_quotes
 
@@ -74,6 +75,9 @@ class ConsoleAdapter:
             await on_event(self._message(line))
 
     def _message(self, line: str) -> IncomingMessage:
+        return clean_event(self._raw_message(line))
+
+    def _raw_message(self, line: str) -> IncomingMessage:
         now = datetime.now(UTC)
         if self._as_officer:
             chat = ChatRef("console", f"officer:{self.officer_name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.events import Event, Outgoing, SentRef
+from bot.inbound import clean_event
 from bot.ports import EventSink
 
 
@@ -25,8 +26,9 @@ class FakeAdapter:
         return SentRef(out.chat, out.edit_message_id or str(len(self.sent)))
 
     async def inject(self, event: Event) -> list[Outgoing]:
-        """Deliver an event as the platform would; returns what the bot sent in reply."""
+        """Deliver an event as the platform would (cleaned at the edge, as every adapter's
+        mapping does); returns what the bot sent in reply."""
         assert self._on_event is not None, "start() the adapter first"
         before = len(self.sent)
-        await self._on_event(event)
+        await self._on_event(clean_event(event))
         return self.sent[before:]

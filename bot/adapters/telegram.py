@@ -10,7 +10,8 @@ Two halves:
   Telegram type.
 
 The token is a secret: it is never logged and never part of an error message, although
-the Bot API puts it into every request URL (see ``_guard_logs``).
+the Bot API puts it into every request URL: the adapter registers it with the root log
+filter (``bot.observability.register_secret``) and ``_redact``s error texts.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ from bot.events import (
     SentRef,
 )
 from bot.events import ChatMigrated as ChatMigratedEvent
+from bot.inbound import clean_event
+from bot.observability import register_secret
 from bot.ports import ChatGone, ChatMovedTo, Clock, EventSink, RetryLater, SendError, SystemClock
 from bot.safetext import utf16_len
 
@@ -85,19 +88,12 @@ _PRESENT = frozenset(
     {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 )
 _AFTER_MENTION = " ,，:：、"
-# Loggers that can see request URLs (and so the token): PTB's bot/request/updater loggers.
-_URL_LOGGERS = (
-    "telegram.Bot",
-    "telegram.ext",
-    "telegram.ext.ExtBot",
-    "telegram.ext.Updater",
-    "telegram.ext.Application",
-    "telegram.request.BaseRequest",
-)
 # Retrying a send that failed before Telegram answered (connection refused, 5xx) is safe.
 _NETWORK_RETRY_SECONDS = 5.0
 # Updates PTB may hand over before ours have run (each is a small waiting task).
 _WAITING_UPDATES = 10_000
+# On stop, how long updates being handled may take before they are cancelled.
+STOP_GRACE_SECONDS = 3.0
 
 PRIVACY_MODE_WARNING = (
     "the bot cannot see ordinary group messages (privacy mode is on), only commands, "
@@ -118,7 +114,15 @@ class TelegramSetupError(Exception):
 
 
 def to_event(update: Update, *, bot_id: int, bot_username: str, now: datetime) -> Event | None:
-    """Map one Telegram update to a platform-neutral event; None for everything we ignore."""
+    """Map one Telegram update to a platform-neutral event; None for everything we ignore.
+
+    Every string a person typed is cleaned and capped here, once (``bot.inbound``).
+    """
+    event = _to_event(update, bot_id=bot_id, bot_username=bot_username, now=now)
+    return None if event is None else clean_event(event)
+
+
+def _to_event(update: Update, *, bot_id: int, bot_username: str, now: datetime) -> Event | None:
     if update.callback_query is not None:
         return _button_press(update.callback_query, now)
     if update.my_chat_member is not None:
@@ -261,11 +265,12 @@ def _links_to(entity: MessageEntity, user_id: int) -> bool:
 
 
 def _utf16_slice(text: str, start: int, end: int) -> str:
-    return text.encode("utf-16-le")[start * 2 : end * 2].decode("utf-16-le", errors="replace")
+    data = text.encode("utf-16-le", "surrogatepass")  # a lone surrogate must not raise
+    return data[start * 2 : end * 2].decode("utf-16-le", errors="replace")
 
 
 def _cut_utf16(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    data = text.encode("utf-16-le")
+    data = text.encode("utf-16-le", "surrogatepass")
     pieces: list[str] = []
     position = 0
     for start, end in sorted(spans):
@@ -299,30 +304,55 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     officer's answer after 修改). An update waits for its chat's turn before it takes a
     place, so a group flooded with messages holds one place and the other groups are
     answered meanwhile. (PTB's own limit is taken before ``do_process_update`` runs, i.e.
-    before the chat's turn, so it is set high and ours does the limiting.)"""
+    before the chat's turn, so it is set high and ours does the limiting.)
+
+    ``close`` is for shutdown: the updates being handled get ``grace`` seconds and are then
+    cancelled, so that a flooded group does not hold the process for minutes (the ones
+    behind them reach a sink that only keeps them, ``bot.pending``, at once)."""
 
     def __init__(self, places: int) -> None:
         super().__init__(_WAITING_UPDATES)
         self._places = asyncio.Semaphore(places)
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, updates waiting on it
+        self._running: set[asyncio.Task[Any]] = set()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             async with self._places:
-                await coroutine
+                await self._handle(coroutine)
             return
         lock, users = self._chats.get(chat.id) or (asyncio.Lock(), 0)
         self._chats[chat.id] = (lock, users + 1)
         try:
             async with lock, self._places:  # asyncio.Lock is FIFO: arrival order is kept
-                await coroutine
+                await self._handle(coroutine)
         finally:
             lock, users = self._chats[chat.id]
             if users == 1:
                 del self._chats[chat.id]
             else:
                 self._chats[chat.id] = (lock, users - 1)
+
+    async def _handle(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            await coroutine
+        finally:
+            self._running.discard(task)
+
+    async def close(self, grace: float) -> int:
+        """Cancel the updates being handled now that are still running after ``grace``
+        seconds; returns how many were cancelled."""
+        running = set(self._running)
+        if running:
+            await asyncio.wait(running, timeout=grace)
+        late = [task for task in running if not task.done()]
+        for task in late:
+            task.cancel()
+        return len(late)
 
     async def initialize(self) -> None:
         pass
@@ -370,21 +400,6 @@ def api_urls(api_base_url: str) -> tuple[str, str]:
     return url, url[:cut] + "/file" + url[cut:]
 
 
-class _RedactToken(logging.Filter):
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self._token in message:
-            record.msg, record.args = message.replace(self._token, "<token>"), None
-        if record.exc_info and not record.exc_text:
-            text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = text.replace(self._token, "<token>")
-        return True
-
-
 class TelegramAdapter:
     """``ChatAdapter`` for Telegram on a PTB ``Application`` with long polling."""
 
@@ -411,8 +426,9 @@ class TelegramAdapter:
         self._webhook = webhook
         self._clock: Clock = clock or SystemClock()
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._processor = ChatOrderedProcessor(self._polling.concurrent_updates)
         self._sink: EventSink | None = None
-        self._log_filter = _RedactToken(token)
+        register_secret(token)  # the root log filter blanks it out of every record
         self.bot_id = 0
         self.bot_username = ""
 
@@ -430,16 +446,16 @@ class TelegramAdapter:
     async def _launch(self, on_event: EventSink | None) -> None:
         if self._app is not None:
             raise RuntimeError("TelegramAdapter is already started")
-        self._guard_logs()
         self._sink = on_event
         timeout = self._polling.request_timeout
+        self._processor = ChatOrderedProcessor(self._polling.concurrent_updates)
         builder = (
             Application.builder()
             .token(self._token)
             .base_url(self._base_url)
             .base_file_url(self._base_file_url)
             .job_queue(None)  # our scheduler owns time; PTB's JobQueue would be a second one
-            .concurrent_updates(ChatOrderedProcessor(self._polling.concurrent_updates))
+            .concurrent_updates(self._processor)
         )
         app = on_aiohttp(builder, timeout).build()
         app.add_handler(TypeHandler(Update, self._on_update))
@@ -498,16 +514,20 @@ class TelegramAdapter:
         self.bot_id, self.bot_username = me.id, me.username or ""
 
     async def stop(self) -> None:
-        """Stop polling, finish the update in hand, confirm fetched updates, close HTTP."""
+        """Stop within seconds however much is queued: the updates in hand get
+        ``STOP_GRACE_SECONDS`` and are then cancelled (the runtime's sink keeps the queued
+        ones, ``bot.pending``, so they empty at once); stop polling; close HTTP."""
         app, self._app = self._app, None
         if app is None:
             return
+        cancelled = await self._processor.close(STOP_GRACE_SECONDS)
+        if cancelled:
+            log.warning("telegram: %d update(s) cancelled mid-handling on stop", cancelled)
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
-            await app.stop()
+            await app.stop()  # waits for the queued updates: they only reach the sink
         await app.shutdown()
-        self._unguard_logs()
 
     async def _discard(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # A failed getMe leaves the bot's HTTP clients open while the Application counts as
@@ -519,17 +539,6 @@ class TelegramAdapter:
             await app.bot.shutdown()  # idempotent
         except Exception:  # cleanup must not hide the real error
             log.debug("telegram: cleanup after a failed start failed", exc_info=True)
-        self._unguard_logs()
-
-    def _guard_logs(self) -> None:
-        # The Bot API puts the token in every URL and PTB's debug logs print URLs, so its
-        # loggers get a filter that blanks the token out.
-        for name in _URL_LOGGERS:
-            logging.getLogger(name).addFilter(self._log_filter)
-
-    def _unguard_logs(self) -> None:
-        for name in _URL_LOGGERS:
-            logging.getLogger(name).removeFilter(self._log_filter)
 
     def _redact(self, error: BaseException) -> str:
         return str(error).replace(self._token, "<token>")

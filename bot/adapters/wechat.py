@@ -90,8 +90,11 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
+from bot.inbound import clean_event, clean_name
+from bot.observability import adopt_library_loggers, register_secret
 from bot.ports import ChatGone, Clock, EventSink, RetryLater, SendError, SystemClock
 
+adopt_library_loggers()  # wechaty's loggers print to stderr past the privacy filter otherwise
 log = logging.getLogger(__name__)
 
 PLATFORM: Final = "wechat"
@@ -171,7 +174,7 @@ def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMess
     named, text = strip_mentions(text, me.names)
     is_group = bool(msg.room_id)
     mentioned = me.self_id in msg.mention_ids or named
-    return IncomingMessage(
+    message = IncomingMessage(
         chat=ChatRef(PLATFORM, msg.room_id or msg.talker_id),
         sender_id=msg.talker_id,
         sender_name=msg.talker_name or msg.talker_id,
@@ -182,6 +185,7 @@ def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMess
         received_at=timestamp_to_datetime(msg.timestamp, now),
         chat_title=msg.room_topic if is_group else "",
     )
+    return clean_event(message)
 
 
 def split_quote(text: str) -> tuple[str | None, str]:
@@ -241,7 +245,7 @@ def room_join_event(
         return None
     return BotAddedToGroup(
         chat=ChatRef(PLATFORM, room_id),
-        title=topic,
+        title=clean_name(topic),
         added_by_id=inviter_id,
         received_at=timestamp_to_datetime(timestamp, now),
     )
@@ -342,20 +346,6 @@ class WechatOptions:
     drain_seconds: float = 2.0  # stop() lets queued events finish this long
 
 
-class _RedactToken(logging.Filter):
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-        self._pattern = re.compile(r"token(\[adopted\])?<[^>]*>")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self._pattern.sub("token<redacted>", message).replace(self._token, "<token>")
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
 class _ConnectionLost(Exception):
     """This connection to the gateway is over; the supervisor reconnects."""
 
@@ -430,7 +420,7 @@ class WechatAdapter:
         self._clock: Clock = clock or SystemClock()
         self.on_connection_change: ConnectionListener | None = on_connection_change
         self._button_command = button_command
-        self._log_filter = _RedactToken(token)
+        register_secret(token)  # the root log filter blanks it out of every record
 
         self._sink: EventSink | None = None
         self._queue: asyncio.Queue[_RawEvent] = asyncio.Queue()
@@ -517,21 +507,16 @@ class WechatAdapter:
         self._conn = None
         self._connected.clear()
         self._sink = None
-        self._unguard_logs()
 
     def _guard_logs(self) -> None:
         # Workaround 5: wechaty's loggers print on their own at INFO (including resident's
-        # messages and, once, the token); send them through ours, quieter and redacted.
+        # messages and, once, the token); send them through ours (the root handler, whose filter
+        # redacts), quieter.
         for name in _WECHATY_LOGGERS:
             logger = logging.getLogger(name)
             logger.handlers.clear()
             logger.propagate = True
             logger.setLevel(logging.WARNING)
-            logger.addFilter(self._log_filter)
-
-    def _unguard_logs(self) -> None:
-        for name in _WECHATY_LOGGERS:
-            logging.getLogger(name).removeFilter(self._log_filter)
 
     # -- connection supervision ---------------------------------------------------------
 

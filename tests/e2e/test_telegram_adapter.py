@@ -31,6 +31,7 @@ from bot.events import (
     IncomingMessage,
     Outgoing,
 )
+from bot.observability import PrivacyFilter
 from bot.ports import ChatGone, ChatMovedTo, RetryLater
 from tests.conftest import free_port
 from tests.e2e.conftest import FAST_POLLING, EventInbox
@@ -304,6 +305,7 @@ async def test_wrong_token_is_a_setup_error_without_the_token(
     fake_telegram: FakeTelegram, inbox: EventInbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(PrivacyFilter())  # as on the root handler of `jingmin run`
     wrong = "6543210987:WrongTokenWrongTokenWrongToken-xyz"
     adapter = TelegramAdapter(wrong, api_base_url=fake_telegram.api_base_url, polling=FAST_POLLING)
 
@@ -334,6 +336,7 @@ async def test_the_token_never_reaches_the_logs(
     fake_telegram: FakeTelegram, inbox: EventInbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(PrivacyFilter())  # as on the root handler of `jingmin run`
     adapter = TelegramAdapter(
         fake_telegram.token, api_base_url=fake_telegram.api_base_url, polling=FAST_POLLING
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -255,6 +256,25 @@ async def test_add_to_faq_answers_the_same_question_next_time(db_url: str, clock
     assert [o.text for o in again] == [answer]
 
 
+async def test_add_to_faq_keeps_the_number_the_officer_wrote(db_url: str, clock: Clock) -> None:
+    services, bot = await start(db_url, clock)
+    await bot.inject(said("/bind", sender="王警官"))
+    await bot.inject(said("小区里能不能烧纸钱 会不会被罚款", addressed=True))
+    with session(services.engine) as db:
+        ticket = db.exec(select(Escalation)).one()
+    await bot.inject(
+        ButtonPress(OFFICER_CHAT, "王警官", "王警官", f"t:faq:{ticket.id}", "1", clock.now())
+    )
+    answer = "请联系网格员小李 13912345678。"
+    await bot.inject(said(f"修改 {ticket.id} {answer}", sender="王警官", group=False))
+    with session(services.engine) as db:
+        assert db.exec(select(Escalation)).one().answer == "请联系网格员小李 139****5678。"
+
+    clock.at += timedelta(hours=1)
+    again = await bot.inject(said("@警务助手 小区里能不能烧纸钱，会不会被罚款？", at=clock.now()))
+    assert [o.text for o in again] == [answer]
+
+
 async def test_a_redelivered_update_is_not_answered_twice(db_url: str, clock: Clock) -> None:
     from bot.runtime import deduplicated
 
@@ -319,3 +339,40 @@ async def test_an_officer_acts_from_wechat_on_a_telegram_ticket(db_url: str, clo
     posted = [o for o in telegram.sent if o.chat == group and o.reply_to == asked.message_id]
     assert [o.text for o in posted][-1] == "已报修"
     assert any("已按修改后的回复" in o.text for o in done)
+
+
+async def test_numbers_in_names_and_titles_are_masked_before_storage(
+    db_url: str, clock: Clock
+) -> None:
+    services, bot = await start(db_url, clock)
+    await bot.inject(said("/bind", sender="王警官"))
+    message = said("小区门口那个井盖松了 踩上去晃 谁管 能找警察吗", addressed=True)
+    named = replace(message, sender_name="张 13912345678", chat_title="幸福里 13812345678")
+    await bot.inject(named)
+    with session(services.engine) as db:
+        names = [t.resident_name for t in db.exec(select(Escalation)).all()]
+        titles = [g.title for g in db.exec(select(Group)).all()]
+    assert names == ["张 139****5678"]
+    assert titles == ["幸福里 138****5678"]
+
+
+async def test_a_flood_of_one_question_is_answered_once_across_workers(
+    db_url: str, clock: Clock
+) -> None:
+    """Two workers on one database, 200 copies of a question handled at once: one answer
+    per window, whichever worker and handler takes which copy."""
+    import asyncio
+
+    services, first = await start(db_url, clock)
+    await first.inject(said("/bind", sender="王警官"))
+    _, second = await start(db_url, clock)
+    before = len(first.sent)
+    flood = [said("身份证丢了咋补办", sender=f"r{n}") for n in range(200)]
+    await asyncio.gather(*((first if n % 2 else second).inject(m) for n, m in enumerate(flood)))
+    # (inject's own return value would count a concurrent handler's sends too)
+    answers = [o for o in first.sent[before:] + second.sent if o.chat == GROUP]
+    assert len(answers) == 1 and "40元" in answers[0].text
+
+    clock.at += timedelta(seconds=services.settings.behaviour.repeat_window_seconds + 1)
+    later = await second.inject(said("身份证丢了怎么补办", at=clock.now()))
+    assert len(later) == 1  # the window has passed: answered again
