@@ -27,7 +27,7 @@ import unicodedata
 from typing import TypeVar
 
 from bot.events import BotAddedToGroup, ButtonPress, Event, IncomingMessage
-from guard.pii import mask_pii
+from guard.pii import mask_addresses, mask_pii
 
 E = TypeVar("E", bound=Event)
 
@@ -72,8 +72,8 @@ def clean_text(text: str, limit: int = MAX_TEXT) -> str:
 
 def clean_name(name: str, limit: int = MAX_NAME) -> str:
     """A display name or group title: cleaned like a message, on one line, short, and with
-    personal numbers masked."""
-    return _capped(mask_pii(_SPACES.sub(" ", _cleaned(name)).strip()), limit)
+    personal numbers and home addresses masked."""
+    return _capped(mask_addresses(mask_pii(_SPACES.sub(" ", _cleaned(name)).strip())), limit)
 
 
 def clean_event(event: E) -> E:

@@ -425,6 +425,13 @@ def _mask_span(span: str, kind: PiiKind) -> str:
     return "".join("*" if i in hidden else ch for i, ch in enumerate(span))
 
 
+def mask_addresses(text: str) -> str:
+    """``text`` with the digits of every building / unit / room address starred
+    (5栋2单元301 → *栋*单元***): for display names and group titles, which are stored and
+    shown, and never need to say where a resident lives."""
+    return _ADDRESS_RE.sub(lambda m: re.sub(r"[0-9一二三四五六七八九十]", "*", m.group(0)), text)
+
+
 def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     """``text`` with every ID, mobile and card number masked (138****6612,
     6401**********123X, 6222 **** **** 1234), whatever way it was written. Used before

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Bot, Update
@@ -109,3 +110,16 @@ def test_numbers_in_names_and_titles_are_masked_at_the_edge() -> None:
     assert "13912345678" not in event.sender_name and "139****5678" in event.sender_name
     assert event.chat_title == "幸福里 138-****-5678 群"
     assert event.text == "你好"
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("王姐 5栋2单元301", "王姐 *栋*单元***"),
+        ("3号楼1605室 李", "*号楼****室 李"),
+        ("幸福小区2-3-501 张", "幸福小区*-*-*** 张"),
+        ("12栋业主群", "12栋业主群"),  # a building alone says nothing about a home
+    ],
+)
+def test_home_addresses_in_names_are_masked(name: str, shown: str) -> None:
+    assert clean_name(name) == shown
