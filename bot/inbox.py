@@ -1,19 +1,56 @@
-"""Take each platform update once: Telegram may hand an update over again after a crash."""
+"""The update ledger: an update is recorded before the platform hears it arrived, and it is
+"done" only once handled, so neither a crash, a redelivery nor a locked database loses it.
+
+::
+
+    adapter: batch/request in -> ``UpdateLedger.take`` (one commit) -> acknowledge to the
+             platform (next getUpdates offset / HTTP 200) -> ``Inbox`` (the event sink)
+    Inbox:   ``begin`` -> dispatcher (a busy database is waited out, with a bound) -> ``done``
+    restart: rows not done whose worker is gone are adopted and handled (``Inbox.recover``)
+
+A row taken by a worker belongs to it; a copy of the update that arrives meanwhile (a
+redelivery) is not handled again. Each worker holds a lock of its own while it lives
+(``bot.leader.worker_lock``): when another worker can take that lock, the first is gone
+and its rows in hand are handled again. What cannot be told apart: an answer the platform
+accepted just before a SIGKILL, with the "done" mark not yet committed (a few ms), is sent
+again after the restart.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache, partial
+from typing import TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Insert, bindparam
+from sqlalchemy import Connection, Engine, Insert, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
-from bot.db import SeenUpdate, utcnow
-from bot.events import ButtonPress, Event, IncomingMessage
+from bot.db import DatabaseBusy, SeenUpdate, utcnow
+from bot.events import ButtonPress, Event, IncomingMessage, event_from_json, event_to_json
 from bot.groupcommit import GroupCommit
+from bot.leader import FileLock, worker_gone, worker_lock
 
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 Key = tuple[str, str, str]  # platform, chat id (or "callback"), message or callback id
+
+# How long one attempt waits out a busy database (another process holding SQLite's write
+# lock, PostgreSQL unreachable) before leaving the update for the next recovery round.
+BUSY_WAIT_SECONDS = 120.0
+_LONGEST_PAUSE = 2.0
+# Rows in hand this long are looked at by the periodic recovery (younger ones are in flight).
+STALE_SECONDS = 5.0
 
 
 def update_key(event: Event) -> Key | None:
@@ -23,6 +60,30 @@ def update_key(event: Event) -> Key | None:
     if isinstance(event, ButtonPress) and event.callback_id:
         return (event.chat.platform, "callback", event.callback_id)
     return None
+
+
+async def patiently(
+    attempt: Callable[[], Awaitable[T]], what: str, bound: float = BUSY_WAIT_SECONDS
+) -> T:
+    """``attempt()`` again while the database is busy, pausing longer each time (up to
+    ``_LONGEST_PAUSE``), for at most ``bound`` seconds; then the last error is raised."""
+    deadline = time.monotonic() + bound
+    pause = 0.1
+    while True:
+        try:
+            return await attempt()
+        except (DatabaseBusy, OperationalError) as busy:
+            if time.monotonic() + pause > deadline:
+                raise
+            cause = busy.__cause__ if isinstance(busy, DatabaseBusy) else busy
+            log.warning(
+                "%s: the database is busy (%s); trying again in %.1fs",
+                what,
+                str(getattr(cause, "orig", cause)),
+                pause,
+            )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _LONGEST_PAUSE)
 
 
 @cache
@@ -37,43 +98,251 @@ def _record_once(dialect: str) -> Insert:
             chat_id=bindparam("chat_id"),
             message_id=bindparam("message_id"),
             seen_at=bindparam("seen_at"),
+            owner=bindparam("owner"),
+            event_json=bindparam("event_json"),
         )
         .on_conflict_do_nothing()
         .returning(col(SeenUpdate.id))  # a row back: it was new (psycopg says rowcount -1)
     )
 
 
-def record_once(connection: Connection, key: Key) -> bool:
-    """Records the key; False if it was recorded before."""
+def take_all(connection: Connection, rows: Sequence[tuple[Key, str]], worker: str) -> list[bool]:
+    """Records each (key, event as JSON) for ``worker``; False for a key recorded before
+    (done already, or in another worker's hands: the recovery decides about those)."""
+    statement = _record_once(connection.dialect.name)
+    now = utcnow()
+    return [
+        connection.execute(
+            statement,
+            {
+                "platform": platform,
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "seen_at": now,
+                "owner": worker,
+                "event_json": event_json,
+            },
+        ).first()
+        is not None
+        for (platform, chat_id, message_id), event_json in rows
+    ]
+
+
+def mark_done(connection: Connection, key: Key) -> None:
     platform, chat_id, message_id = key
-    values = {
-        "platform": platform,
-        "chat_id": chat_id,
-        "message_id": message_id,
-        "seen_at": utcnow(),
-    }
-    return connection.execute(_record_once(connection.dialect.name), values).first() is not None
+    connection.execute(
+        update(SeenUpdate)
+        .where(
+            col(SeenUpdate.platform) == platform,
+            col(SeenUpdate.chat_id) == chat_id,
+            col(SeenUpdate.message_id) == message_id,
+        )
+        .values(done_at=utcnow(), event_json=None)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InHand:
+    id: int
+    owner: str
+    key: Key
+    event_json: str | None
+
+
+def rows_in_hand(engine: Engine, cutoff: timedelta) -> list[InHand]:
+    """Rows not done, taken at least ``cutoff`` ago, oldest first."""
+    query = (
+        select(
+            col(SeenUpdate.id),
+            col(SeenUpdate.owner),
+            col(SeenUpdate.platform),
+            col(SeenUpdate.chat_id),
+            col(SeenUpdate.message_id),
+            col(SeenUpdate.event_json),
+        )
+        .where(col(SeenUpdate.done_at).is_(None), col(SeenUpdate.seen_at) <= utcnow() - cutoff)
+        .order_by(col(SeenUpdate.id))
+    )
+    with engine.connect() as connection:
+        return [
+            InHand(cast(int, row_id), owner or "", (platform, chat_id, message_id), event_json)
+            for row_id, owner, platform, chat_id, message_id, event_json in connection.execute(
+                query
+            )
+        ]
+
+
+def adopt(connection: Connection, ids: Sequence[int], gone: str, worker: str) -> set[int]:
+    """The rows of the ``gone`` worker among ``ids`` now belong to ``worker`` (a second
+    worker recovering at the same moment gets none of them)."""
+    adopted = connection.execute(
+        update(SeenUpdate)
+        .where(
+            col(SeenUpdate.id).in_(ids),
+            col(SeenUpdate.owner) == gone,
+            col(SeenUpdate.done_at).is_(None),
+        )
+        .values(owner=worker)
+        .returning(col(SeenUpdate.id))
+    )
+    return {cast(int, row_id) for (row_id,) in adopted}
 
 
 class UpdateLedger:
-    """Each update's key is committed before its handler runs: after a crash mid-handling
-    the message is skipped rather than answered twice (at most once, as a group expects
-    of a bot).
+    """This worker's side of the ledger: what it took, what it is handling, what is done.
 
-    A commit per message cost more than answering it, and on PostgreSQL it blocked the
-    event loop for a round trip and a WAL flush; so the keys go through a group commit
-    (one commit for all that arrive meanwhile), on a thread for PostgreSQL and inline for
-    SQLite (WAL, synchronous=NORMAL: cheaper than the hop to a thread). The commit does
-    not wait for PostgreSQL's WAL flush: if PostgreSQL itself crashed right after, a
-    redelivered message could be answered twice; rare, and better than every message
-    waiting for the disk.
+    Writes go through a group commit (one commit for all that arrive meanwhile), on a
+    thread for PostgreSQL and inline for SQLite (WAL, synchronous=NORMAL: cheaper than the
+    hop to a thread). They do not wait for PostgreSQL's WAL flush: only a crash of
+    PostgreSQL itself right after could forget a row.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, worker: str | None = None) -> None:
+        self.engine = engine
+        self.worker = worker or f"{os.getpid()}-{secrets.token_hex(4)}"
         sqlite = engine.dialect.name == "sqlite"
         self._writes = GroupCommit(engine, "update-ledger", inline=sqlite, durable=False)
+        self._alive = worker_lock(engine, self.worker)
+        if not self._alive.try_lock():
+            raise RuntimeError(f"update ledger: worker name {self.worker} is taken")
+        self._taken: set[Key] = set()  # recorded by this worker, not yet begun
+        self._in_hand: set[Key] = set()  # being handled by this worker
 
-    async def first_time(self, event: Event) -> bool:
-        """False if this update was taken before (then it must not be handled)."""
+    async def take(self, events: Sequence[Event]) -> list[bool]:
+        """Records the events in one commit; for each, whether this worker must handle it
+        (False: taken before). Adapters call this before acknowledging the updates."""
+        keys = [update_key(event) for event in events]
+        rows = [(key, event_to_json(e)) for key, e in zip(keys, events, strict=True) if key]
+        fresh = iter(
+            await patiently(
+                lambda: self._writes.write(partial(take_all, rows=rows, worker=self.worker)),
+                "recording updates",
+            )
+            if rows
+            else ()
+        )
+        verdicts = []
+        for key in keys:
+            mine = key is None or next(fresh)
+            if key is not None and mine:
+                self._taken.add(key)
+            verdicts.append(mine)
+        return verdicts
+
+    async def begin(self, event: Event) -> bool:
+        """Whether to handle ``event`` now (recorded already by ``take``, or now)."""
         key = update_key(event)
-        return key is None or await self._writes.write(partial(record_once, key=key))
+        if key is None:
+            return True
+        if key not in self._taken and not (await self.take([event]))[0]:
+            return False
+        self._taken.discard(key)
+        self._in_hand.add(key)
+        return True
+
+    async def done(self, event: Event) -> None:
+        key = update_key(event)
+        if key is None:
+            return
+        try:
+            await patiently(
+                lambda: self._writes.write(partial(mark_done, key=key)), "marking an update done"
+            )
+        finally:
+            self._in_hand.discard(key)
+
+    def put_down(self, event: Event) -> None:
+        """Stop handling ``event`` without marking it done: the next recovery retries it."""
+        key = update_key(event)
+        if key is not None:
+            self._in_hand.discard(key)
+
+    async def leftovers(self, older_than: float = 0.0) -> list[Event]:
+        """Updates taken ``older_than`` seconds ago or more and not done, whose worker is
+        gone (or this one, which put them down): now in this worker's hands, oldest first."""
+        rows = await self._writes.run(
+            partial(rows_in_hand, self.engine, timedelta(seconds=older_than))
+        )
+        owners: dict[str, list[InHand]] = {}
+        for row in rows:
+            owners.setdefault(row.owner, []).append(row)
+        adopted: list[InHand] = []
+        for owner, theirs in owners.items():
+            if owner == self.worker:
+                held = self._taken | self._in_hand
+                adopted += [row for row in theirs if row.key not in held]
+            elif await self._writes.run(partial(worker_gone, self.engine, owner)):
+                ids = [row.id for row in theirs]
+                claim = partial(adopt, ids=ids, gone=owner, worker=self.worker)
+                got = await patiently(partial(self._writes.write, claim), "adopting updates")
+                log.info("update ledger: worker %s is gone; %d updates to handle", owner, len(got))
+                adopted += [row for row in theirs if row.id in got]
+        events = []
+        for row in sorted(adopted, key=lambda row: row.id):
+            if row.event_json is None:
+                continue
+            self._in_hand.add(row.key)
+            events.append(event_from_json(row.event_json))
+        return events
+
+    async def close(self) -> None:
+        await self._writes.close()
+        self._alive.unlock()
+        if isinstance(self._alive, FileLock):
+            self._alive.path.unlink(missing_ok=True)
+
+
+class Inbox:
+    """The sink adapters deliver events to: the ledger, then ``handle``, then "done".
+
+    ``handle`` raises ``DatabaseBusy`` when the database was busy before anything was
+    sent; the event is then tried again (``patiently``), and after the bound it is left
+    for ``recover``, which runs every few seconds. ``already_handled`` tells, for an event
+    handled again after a crash, whether its effect was committed before the crash (e.g.
+    its ticket exists): then it is only marked done.
+    """
+
+    def __init__(
+        self,
+        ledger: UpdateLedger,
+        handle: Callable[[Event], Awaitable[object]],
+        *,
+        already_handled: Callable[[Event], bool] = lambda _: False,
+        count: Callable[[Event], None] = lambda _: None,
+    ) -> None:
+        self.ledger = ledger
+        self._handle, self._already_handled, self._count = handle, already_handled, count
+        self._recovering = asyncio.Lock()
+
+    async def __call__(self, event: Event) -> None:
+        self._count(event)
+        if await self.ledger.begin(event):
+            await self._handle_and_finish(event)
+
+    async def _handle_and_finish(self, event: Event) -> None:
+        try:
+            await patiently(partial(self._handle, event), f"handling a {type(event).__name__}")
+        except (DatabaseBusy, OperationalError):
+            log.error(
+                "the database stayed busy for %.0fs; the %s is left for the next recovery",
+                BUSY_WAIT_SECONDS,
+                type(event).__name__,
+            )
+            self.ledger.put_down(event)
+            return
+        await self.ledger.done(event)
+
+    async def recover(self, older_than: float = 0.0) -> int:
+        """Handle what a gone worker (or a busy database) left not done; how many."""
+        async with self._recovering:
+            events = await self.ledger.leftovers(older_than)
+            for event in events:
+                if self._already_handled(event):
+                    log.info("update ledger: a %s was handled before a crash", type(event).__name__)
+                    await self.ledger.done(event)
+                else:
+                    await self._handle_and_finish(event)
+            return len(events)
+
+    async def close(self) -> None:
+        await self.ledger.close()

@@ -9,6 +9,7 @@ import logging
 import signal
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import col, func, select
@@ -24,7 +25,7 @@ from bot.config import (
 from bot.db import Escalation, Officer, session
 from bot.dispatcher import Dispatcher
 from bot.events import ChatRef, Event, IncomingMessage, Outgoing
-from bot.inbox import UpdateLedger
+from bot.inbox import STALE_SECONDS, Inbox, UpdateLedger
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
 from bot.ports import ChatAdapter
@@ -93,16 +94,33 @@ def build_adapters(
     return adapters
 
 
-def deduplicated(services: Services, dispatcher: Dispatcher) -> Callable[[Event], Awaitable[None]]:
-    ledger = UpdateLedger(services.engine)
+def deduplicated(services: Services, dispatcher: Dispatcher) -> Inbox:
+    """The event sink for every adapter: the update ledger in front of the dispatcher."""
 
-    async def on_event(event: Event) -> None:
+    def count(event: Event) -> None:
         if isinstance(event, IncomingMessage):
             services.metrics.messages.labels(event.chat.platform).inc()
-        if await ledger.first_time(event):
-            await dispatcher(event)
 
-    return on_event
+    return Inbox(
+        UpdateLedger(services.engine),
+        dispatcher.handle,
+        already_handled=partial(ticket_opened_for, services),
+        count=count,
+    )
+
+
+def ticket_opened_for(services: Services, event: Event) -> bool:
+    """Whether a message handled again after a crash had opened its ticket already (its
+    card and acknowledgement are the ticket's to deliver, not the message's)."""
+    if not isinstance(event, IncomingMessage):
+        return False
+    with session(services.engine) as db:
+        query = select(Escalation.id).where(
+            Escalation.platform == event.chat.platform,
+            Escalation.chat_id == event.chat.chat_id,
+            Escalation.message_id == event.message_id,
+        )
+        return db.exec(query).first() is not None
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
@@ -145,7 +163,12 @@ async def run_bot(
         raise StartupError(str(behind)) from None
     dispatcher = build_dispatcher(services, adapters)
     dispatchers.append(dispatcher)
-    on_event = deduplicated(services, dispatcher)
+    inbox = deduplicated(services, dispatcher)
+    for adapter in adapters.values():
+        # Adapters that can hold an update's acknowledgement back until it is recorded.
+        record_updates_with = getattr(adapter, "record_updates_with", None)
+        if record_updates_with is not None:
+            record_updates_with(inbox.ledger.take)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -155,7 +178,7 @@ async def run_bot(
     try:
         for name, adapter in adapters.items():
             try:
-                await adapter.start(on_event)
+                await adapter.start(inbox)
             except Exception as problem:
                 raise StartupError(f"{name}: {problem}") from None
             started.append(adapter)
@@ -164,6 +187,9 @@ async def run_bot(
                 log.warning("%s: %s", name, warning)
             await _offer_commands(adapter)
 
+        recovered = await inbox.recover()  # what a killed worker had taken but not handled
+        if recovered:
+            log.info("handled %d updates left over by a stopped worker", recovered)
         broadcasting = await start_broadcasting(services, adapters)
 
         async def remind() -> None:
@@ -198,6 +224,9 @@ async def run_bot(
             asyncio.create_task(every(600, on_leader(report), "weekly reports")),
             asyncio.create_task(every(1.0, write_question_log, "question log")),
             asyncio.create_task(
+                every(STALE_SECONDS, partial(inbox.recover, STALE_SECONDS), "update recovery")
+            ),
+            asyncio.create_task(
                 every(services.groups.renew_after.total_seconds(), refresh_groups, "group cache")
             ),
         ]
@@ -224,6 +253,7 @@ async def run_bot(
     finally:
         for adapter in reversed(started):
             await adapter.stop()
+        await inbox.close()
         services.questions.flush(services.engine)
         services.engine.dispose()
 
