@@ -47,15 +47,26 @@ class StartupError(Exception):
     """Something the admin must fix before the bot can run; the message says what."""
 
 
-def enabled_platforms(settings: Settings) -> list[str]:
+def _platforms(settings: Settings) -> list[tuple[str, bool, str]]:
     return [
-        name
-        for name, enabled, env in (
-            ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
-            ("wechat", settings.wechat.enabled, WECHAT_TOKEN_ENV),
-        )
-        if enabled and secret(env)
+        ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
+        ("wechat", settings.wechat.enabled, WECHAT_TOKEN_ENV),
     ]
+
+
+def enabled_platforms(settings: Settings) -> list[str]:
+    """The platforms to start: enabled in the config, with their token in the environment."""
+    return [name for name, enabled, env in _platforms(settings) if enabled and secret(env)]
+
+
+def missing_tokens(settings: Settings) -> str | None:
+    """One line naming each enabled platform's token missing from the environment."""
+    missing = [
+        f"[{name}] is enabled but {env} is not set in the environment"
+        for name, enabled, env in _platforms(settings)
+        if enabled and not secret(env)
+    ]
+    return "; ".join(missing) if missing else None
 
 
 ConnectionListener = Callable[[bool, str], Awaitable[object]]
