@@ -138,8 +138,10 @@ class SeenUpdate(SQLModel, table=True):
     A row is written before the platform is told the update arrived; ``done_at`` is set
     once it is handled. Until then ``event_json`` holds the event, so that if ``owner``
     (the worker handling it) dies, another worker handles it again; it is cleared when
-    done (the resident's words stay in tickets only). A redelivered update whose row is
-    done is not answered twice.
+    done (the resident's words stay in tickets only). ``sending_at`` is set just before
+    its replies are sent: a row found sending after a crash is not handled again
+    (delivery unknown, never sent twice). A redelivered update whose row is done is not
+    answered twice.
     """
 
     __table_args__ = (
@@ -159,6 +161,7 @@ class SeenUpdate(SQLModel, table=True):
     seen_at: datetime = Field(default_factory=utcnow, index=True)
     owner: str | None = None
     event_json: str | None = None
+    sending_at: datetime | None = None
     done_at: datetime | None = None
 
 

@@ -51,9 +51,12 @@ class Dispatcher:
             log.exception("the database was busy; a %s event is dropped", type(event).__name__)
             return []
 
-    async def handle(self, event: Event) -> list[SentRef]:
+    async def handle(
+        self, event: Event, before_send: Callable[[Event], Awaitable[object]] | None = None
+    ) -> list[SentRef]:
         """As calling the dispatcher, but a handler that failed because the database was
-        busy raises ``DatabaseBusy`` (nothing was sent yet): the caller may try again."""
+        busy raises ``DatabaseBusy`` (nothing was sent yet): the caller may try again.
+        ``before_send`` runs once the replies are known, before the first is sent."""
         for route in self._routes:
             if not route.predicate(event):
                 continue
@@ -65,6 +68,8 @@ class Dispatcher:
                 log.exception("handler %s failed on a %s event", route.name, type(event).__name__)
                 return []
             if outgoing is not None:
+                if outgoing and before_send is not None:
+                    await before_send(event)
                 return await self.send_all(outgoing)
         return []
 

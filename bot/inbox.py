@@ -11,9 +11,10 @@
 A row taken by a worker belongs to it; a copy of the update that arrives meanwhile (a
 redelivery) is not handled again. Each worker holds a lock of its own while it lives
 (``bot.leader.worker_lock``): when another worker can take that lock, the first is gone
-and its rows in hand are handled again. What cannot be told apart: an answer the platform
-accepted just before a SIGKILL, with the "done" mark not yet committed (a few ms), is sent
-again after the restart.
+and its rows in hand are handled again. Just before the replies go out the row is marked
+"sending": a row found sending after a crash may have been answered (the platform may have
+accepted a reply just before the kill), so it is logged as "delivery unknown" and never
+answered again blindly.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def take_all(connection: Connection, rows: Sequence[tuple[Key, str]], worker: st
     ]
 
 
-def mark_done(connection: Connection, key: Key) -> None:
+def _mark(connection: Connection, key: Key, **values: object) -> None:
     platform, chat_id, message_id = key
     connection.execute(
         update(SeenUpdate)
@@ -137,8 +138,16 @@ def mark_done(connection: Connection, key: Key) -> None:
             col(SeenUpdate.chat_id) == chat_id,
             col(SeenUpdate.message_id) == message_id,
         )
-        .values(done_at=utcnow(), event_json=None)
+        .values(**values)
     )
+
+
+def mark_sending(connection: Connection, key: Key) -> None:
+    _mark(connection, key, sending_at=utcnow())
+
+
+def mark_done(connection: Connection, key: Key) -> None:
+    _mark(connection, key, done_at=utcnow(), event_json=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +156,7 @@ class InHand:
     owner: str
     key: Key
     event_json: str | None
+    sending: bool  # its replies were being sent
 
 
 def rows_in_hand(engine: Engine, cutoff: timedelta) -> list[InHand]:
@@ -159,17 +169,23 @@ def rows_in_hand(engine: Engine, cutoff: timedelta) -> list[InHand]:
             col(SeenUpdate.chat_id),
             col(SeenUpdate.message_id),
             col(SeenUpdate.event_json),
+            col(SeenUpdate.sending_at),
         )
         .where(col(SeenUpdate.done_at).is_(None), col(SeenUpdate.seen_at) <= utcnow() - cutoff)
         .order_by(col(SeenUpdate.id))
     )
     with engine.connect() as connection:
-        return [
-            InHand(cast(int, row_id), owner or "", (platform, chat_id, message_id), event_json)
-            for row_id, owner, platform, chat_id, message_id, event_json in connection.execute(
-                query
-            )
-        ]
+        found = connection.execute(query).all()
+    return [
+        InHand(
+            cast(int, row_id),
+            owner or "",
+            (platform, chat_id, message_id),
+            event_json,
+            sending_at is not None,
+        )
+        for row_id, owner, platform, chat_id, message_id, event_json, sending_at in found
+    ]
 
 
 def adopt(connection: Connection, ids: Sequence[int], gone: str, worker: str) -> set[int]:
@@ -240,6 +256,14 @@ class UpdateLedger:
         self._in_hand.add(key)
         return True
 
+    async def sending(self, event: Event) -> None:
+        """Committed before ``event``'s replies are sent (see the module's docstring)."""
+        key = update_key(event)
+        if key is not None:
+            await patiently(
+                lambda: self._writes.write(partial(mark_sending, key=key)), "marking a reply"
+            )
+
     async def done(self, event: Event) -> None:
         key = update_key(event)
         if key is None:
@@ -257,9 +281,10 @@ class UpdateLedger:
         if key is not None:
             self._in_hand.discard(key)
 
-    async def leftovers(self, older_than: float = 0.0) -> list[Event]:
+    async def leftovers(self, older_than: float = 0.0) -> list[tuple[Event, bool]]:
         """Updates taken ``older_than`` seconds ago or more and not done, whose worker is
-        gone (or this one, which put them down): now in this worker's hands, oldest first."""
+        gone (or this one, which put them down): now in this worker's hands, oldest first;
+        each with whether its replies were being sent."""
         rows = await self._writes.run(
             partial(rows_in_hand, self.engine, timedelta(seconds=older_than))
         )
@@ -282,7 +307,7 @@ class UpdateLedger:
             if row.event_json is None:
                 continue
             self._in_hand.add(row.key)
-            events.append(event_from_json(row.event_json))
+            events.append((event_from_json(row.event_json), row.sending))
         return events
 
     async def close(self) -> None:
@@ -290,6 +315,15 @@ class UpdateLedger:
         self._alive.unlock()
         if isinstance(self._alive, FileLock):
             self._alive.path.unlink(missing_ok=True)
+
+
+def describe(event: Event) -> str:
+    """Where an event came from, without its words (for logs)."""
+    key = update_key(event)
+    if key is None:
+        return type(event).__name__
+    platform, chat_id, message_id = key
+    return f"platform {platform}, chat {chat_id}, message {message_id}"
 
 
 class Inbox:
@@ -305,7 +339,7 @@ class Inbox:
     def __init__(
         self,
         ledger: UpdateLedger,
-        handle: Callable[[Event], Awaitable[object]],
+        handle: Callable[[Event, Callable[[Event], Awaitable[None]]], Awaitable[object]],
         *,
         already_handled: Callable[[Event], bool] = lambda _: False,
         count: Callable[[Event], None] = lambda _: None,
@@ -321,7 +355,10 @@ class Inbox:
 
     async def _handle_and_finish(self, event: Event) -> None:
         try:
-            await patiently(partial(self._handle, event), f"handling a {type(event).__name__}")
+            await patiently(
+                partial(self._handle, event, self.ledger.sending),
+                f"handling a {type(event).__name__}",
+            )
         except (DatabaseBusy, OperationalError):
             log.error(
                 "the database stayed busy for %.0fs; the %s is left for the next recovery",
@@ -336,9 +373,18 @@ class Inbox:
         """Handle what a gone worker (or a busy database) left not done; how many."""
         async with self._recovering:
             events = await self.ledger.leftovers(older_than)
-            for event in events:
-                if self._already_handled(event):
-                    log.info("update ledger: a %s was handled before a crash", type(event).__name__)
+            for event, sending in events:
+                kind = type(event).__name__
+                if sending:
+                    log.warning(
+                        "update ledger: a worker stopped while sending the replies to a %s "
+                        "(%s); delivery unknown, not sent again",
+                        kind,
+                        describe(event),
+                    )
+                    await self.ledger.done(event)
+                elif self._already_handled(event):
+                    log.info("update ledger: a %s was handled before a crash", kind)
                     await self.ledger.done(event)
                 else:
                     await self._handle_and_finish(event)

@@ -57,7 +57,7 @@ async def test_a_live_workers_updates_are_left_to_it(db_url: str, clock: Clock) 
     await alive.take([said("身份证丢了咋办", addressed=True)])
     handled: list[Event] = []
 
-    async def handle(event: Event) -> None:
+    async def handle(event: Event, before_send: object) -> None:
         handled.append(event)
 
     inbox = Inbox(UpdateLedger(services.engine), handle)
@@ -71,7 +71,7 @@ async def test_a_busy_database_is_waited_out(db_url: str, clock: Clock) -> None:
     services = build_services(settings_for(db_url), clock)
     attempts: list[Event] = []
 
-    async def handle(event: Event) -> None:
+    async def handle(event: Event, before_send: object) -> None:
         attempts.append(event)
         if len(attempts) < 3:
             locked = OperationalError("INSERT ...", {}, Exception("database is locked"))
@@ -98,9 +98,9 @@ async def test_a_ticket_opened_before_the_crash_is_not_opened_again(
     await bot.inject(said("/bind", sender="王警官"))
     asked = said("小区门口的路灯坏了一个星期了 能找人修吗", addressed=True)
     await bot.inject(asked)  # ticket #1 opened and announced
-    with session(services.engine) as db:  # as if killed before "done" was committed
+    with session(services.engine) as db:  # as if killed after the commit, before the replies
         row = db.exec(select(SeenUpdate).where(SeenUpdate.message_id == asked.message_id)).one()
-        row.done_at, row.event_json = None, event_to_json(asked)
+        row.done_at, row.sending_at, row.event_json = None, None, event_to_json(asked)
         db.add(row)
         db.commit()
     await first.close()
@@ -112,6 +112,24 @@ async def test_a_ticket_opened_before_the_crash_is_not_opened_again(
     with session(services.engine) as db:
         assert len(db.exec(select(Escalation)).all()) == 1
     await second.close()
+
+
+async def test_replies_being_sent_at_a_crash_are_not_sent_again(db_url: str, clock: Clock) -> None:
+    services = build_services(settings_for(db_url), clock)
+    killed = UpdateLedger(services.engine, worker="killed")
+    message = said("身份证丢了咋办", addressed=True)
+    await killed.take([message])
+    assert await killed.begin(message)
+    await killed.sending(message)  # then SIGKILL, before or after the platform took the reply
+    killed._alive.unlock()
+
+    bot = FakeAdapter()
+    inbox = deduplicated(services, build_dispatcher(services, {"console": bot}))
+    assert await inbox.recover() == 1
+    assert bot.sent == []  # delivery unknown: logged, never sent twice blindly
+    [row] = rows(services.engine)
+    assert row.done_at is not None and row.sending_at is not None
+    await inbox.close()
 
 
 async def test_a_batch_is_one_write_and_each_update_is_said_once(db_url: str) -> None:

@@ -1,4 +1,4 @@
-"""update ledger: owner, the event until it is handled, done_at
+"""update ledger: owner, the event until it is handled, sending_at, done_at
 
 Revision ID: 0002
 Revises: 0001
@@ -21,6 +21,9 @@ def upgrade() -> None:
     with op.batch_alter_table("seenupdate") as batch:
         batch.add_column(sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
         batch.add_column(sa.Column("event_json", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch.add_column(
+            sa.Column("sending_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
         batch.add_column(sa.Column("done_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     # Rows from before were marked when taken, not when handled: count them as handled.
     op.execute("UPDATE seenupdate SET done_at = seen_at")
@@ -38,5 +41,6 @@ def downgrade() -> None:
     op.drop_index("ix_seenupdate_in_hand", table_name="seenupdate")
     with op.batch_alter_table("seenupdate") as batch:
         batch.drop_column("done_at")
+        batch.drop_column("sending_at")
         batch.drop_column("event_json")
         batch.drop_column("owner")
