@@ -254,6 +254,7 @@ async def run_bot(
                 "healthz and metrics on %s:%s", operations.metrics_host, operations.metrics_port
             )
         settle_memory(services)
+        log.info("running (worker %s)", inbox.ledger.worker)
         await stop.wait()
         log.info("stopping")
         for timer in timers:
