@@ -30,7 +30,7 @@ from datetime import timedelta
 from functools import cache, partial
 from typing import TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Insert, bindparam, select, update
+from sqlalchemy import Connection, Engine, Insert, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -52,6 +52,8 @@ BUSY_WAIT_SECONDS = 120.0
 _LONGEST_PAUSE = 2.0
 # Rows in hand this long are looked at by the periodic recovery (younger ones are in flight).
 STALE_SECONDS = 5.0
+# "Done" marks wait this long for another write to share its commit (see UpdateLedger.done).
+DONE_DELAY_SECONDS = 0.2
 
 
 def update_key(event: Event) -> Key | None:
@@ -129,25 +131,46 @@ def take_all(connection: Connection, rows: Sequence[tuple[Key, str]], worker: st
     ]
 
 
-def _mark(connection: Connection, key: Key, **values: object) -> None:
-    platform, chat_id, message_id = key
-    connection.execute(
+@cache
+def _mark(column: str) -> Update:
+    """UPDATE ... SET ``column`` = now (and, when done, forget the event) for one key."""
+    values: dict[str, object] = {column: bindparam("at")}
+    if column == "done_at":
+        values["event_json"] = None
+    return (
         update(SeenUpdate)
         .where(
-            col(SeenUpdate.platform) == platform,
-            col(SeenUpdate.chat_id) == chat_id,
-            col(SeenUpdate.message_id) == message_id,
+            col(SeenUpdate.platform) == bindparam("key_platform"),
+            col(SeenUpdate.chat_id) == bindparam("key_chat_id"),
+            col(SeenUpdate.message_id) == bindparam("key_message_id"),
         )
-        .values(**values)
+        .values(values)
     )
 
 
-def mark_sending(connection: Connection, key: Key) -> None:
-    _mark(connection, key, sending_at=utcnow())
+def mark(connection: Connection, keys: Sequence[Key], column: str) -> None:
+    """Sets ``column`` ("sending_at" or "done_at") of these keys' rows to now."""
+    if not keys:
+        return
+    now = utcnow()
+    connection.execute(
+        _mark(column),
+        [
+            {"key_platform": platform, "key_chat_id": chat, "key_message_id": message, "at": now}
+            for platform, chat, message in keys
+        ],
+    )
 
 
-def mark_done(connection: Connection, key: Key) -> None:
-    _mark(connection, key, done_at=utcnow(), event_json=None)
+def _marking_done_first(
+    connection: Connection, finished: Sequence[Key], op: Callable[[Connection], T]
+) -> T:
+    mark(connection, finished, "done_at")
+    return op(connection)
+
+
+def _nothing(connection: Connection) -> None:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +246,23 @@ class UpdateLedger:
             raise RuntimeError(f"update ledger: worker name {self.worker} is taken")
         self._taken: set[Key] = set()  # recorded by this worker, not yet begun
         self._in_hand: set[Key] = set()  # being handled by this worker
+        self._finished: list[Key] = []  # handled, "done" not yet written
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def _write(self, op: Callable[[Connection], T], what: str) -> T:
+        """``op`` in the next group commit, with the "done" marks waiting, patiently."""
+
+        async def attempt() -> T:
+            finished, self._finished = self._finished, []
+            try:
+                return await self._writes.write(
+                    partial(_marking_done_first, finished=finished, op=op)
+                )
+            except BaseException:
+                self._finished[:0] = finished  # for the next write
+                raise
+
+        return await patiently(attempt, what)
 
     async def take(self, events: Sequence[Event]) -> list[bool]:
         """Records the events in one commit; for each, whether this worker must handle it
@@ -230,10 +270,7 @@ class UpdateLedger:
         keys = [update_key(event) for event in events]
         rows = [(key, event_to_json(e)) for key, e in zip(keys, events, strict=True) if key]
         fresh = iter(
-            await patiently(
-                lambda: self._writes.write(partial(take_all, rows=rows, worker=self.worker)),
-                "recording updates",
-            )
+            await self._write(partial(take_all, rows=rows, worker=self.worker), "recording updates")
             if rows
             else ()
         )
@@ -260,20 +297,29 @@ class UpdateLedger:
         """Committed before ``event``'s replies are sent (see the module's docstring)."""
         key = update_key(event)
         if key is not None:
-            await patiently(
-                lambda: self._writes.write(partial(mark_sending, key=key)), "marking a reply"
-            )
+            await self._write(partial(mark, keys=[key], column="sending_at"), "marking a reply")
 
-    async def done(self, event: Event) -> None:
+    def done(self, event: Event) -> None:
+        """``event`` is handled. The mark rides on the next write's commit (or its own after
+        ``DONE_DELAY_SECONDS``): a commit per message cost more than the message. A crash
+        before it is written leaves a row that was being sent (delivery unknown, not sent
+        again) or one without replies (handled again, silently)."""
         key = update_key(event)
         if key is None:
             return
-        try:
-            await patiently(
-                lambda: self._writes.write(partial(mark_done, key=key)), "marking an update done"
-            )
-        finally:
-            self._in_hand.discard(key)
+        self._in_hand.discard(key)
+        self._finished.append(key)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(DONE_DELAY_SECONDS)
+        while self._finished:
+            try:
+                await self._write(_nothing, "marking updates done")
+            except Exception:
+                log.exception("update ledger: could not mark updates done; trying again")
+                await asyncio.sleep(DONE_DELAY_SECONDS)
 
     def put_down(self, event: Event) -> None:
         """Stop handling ``event`` without marking it done: the next recovery retries it."""
@@ -294,12 +340,12 @@ class UpdateLedger:
         adopted: list[InHand] = []
         for owner, theirs in owners.items():
             if owner == self.worker:
-                held = self._taken | self._in_hand
+                held = self._taken | self._in_hand | set(self._finished)
                 adopted += [row for row in theirs if row.key not in held]
             elif await self._writes.run(partial(worker_gone, self.engine, owner)):
                 ids = [row.id for row in theirs]
                 claim = partial(adopt, ids=ids, gone=owner, worker=self.worker)
-                got = await patiently(partial(self._writes.write, claim), "adopting updates")
+                got = await self._write(claim, "adopting updates")
                 log.info("update ledger: worker %s is gone; %d updates to handle", owner, len(got))
                 adopted += [row for row in theirs if row.id in got]
         events = []
@@ -311,6 +357,10 @@ class UpdateLedger:
         return events
 
     async def close(self) -> None:
+        if self._flushing is not None:
+            self._flushing.cancel()
+        if self._finished:
+            await self._write(_nothing, "marking updates done")
         await self._writes.close()
         self._alive.unlock()
         if isinstance(self._alive, FileLock):
@@ -367,7 +417,7 @@ class Inbox:
             )
             self.ledger.put_down(event)
             return
-        await self.ledger.done(event)
+        self.ledger.done(event)
 
     async def recover(self, older_than: float = 0.0) -> int:
         """Handle what a gone worker (or a busy database) left not done; how many."""
@@ -382,10 +432,10 @@ class Inbox:
                         kind,
                         describe(event),
                     )
-                    await self.ledger.done(event)
+                    self.ledger.done(event)
                 elif self._already_handled(event):
                     log.info("update ledger: a %s was handled before a crash", kind)
-                    await self.ledger.done(event)
+                    self.ledger.done(event)
                 else:
                     await self._handle_and_finish(event)
             return len(events)

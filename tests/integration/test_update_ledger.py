@@ -98,12 +98,12 @@ async def test_a_ticket_opened_before_the_crash_is_not_opened_again(
     await bot.inject(said("/bind", sender="王警官"))
     asked = said("小区门口的路灯坏了一个星期了 能找人修吗", addressed=True)
     await bot.inject(asked)  # ticket #1 opened and announced
+    await first.close()
     with session(services.engine) as db:  # as if killed after the commit, before the replies
         row = db.exec(select(SeenUpdate).where(SeenUpdate.message_id == asked.message_id)).one()
         row.done_at, row.sending_at, row.event_json = None, None, event_to_json(asked)
         db.add(row)
         db.commit()
-    await first.close()
 
     second = deduplicated(services, build_dispatcher(services, {"console": bot}))
     before = len(bot.sent)
@@ -127,9 +127,9 @@ async def test_replies_being_sent_at_a_crash_are_not_sent_again(db_url: str, clo
     inbox = deduplicated(services, build_dispatcher(services, {"console": bot}))
     assert await inbox.recover() == 1
     assert bot.sent == []  # delivery unknown: logged, never sent twice blindly
+    await inbox.close()
     [row] = rows(services.engine)
     assert row.done_at is not None and row.sending_at is not None
-    await inbox.close()
 
 
 async def test_a_batch_is_one_write_and_each_update_is_said_once(db_url: str) -> None:
@@ -139,4 +139,18 @@ async def test_a_batch_is_one_write_and_each_update_is_said_once(db_url: str) ->
     assert await ledger.take(batch) == [True] * 5
     assert await ledger.take(batch[2:]) == [False] * 3
     assert ledger._writes.commits == 2
+    await ledger.close()
+
+
+async def test_done_marks_share_the_next_commit(db_url: str) -> None:
+    services = build_services(settings_for(db_url))
+    ledger = UpdateLedger(services.engine)
+    first, second = said("第一条"), said("第二条")
+    await ledger.take([first])
+    assert await ledger.begin(first)
+    await ledger.sending(first)
+    ledger.done(first)
+    await ledger.take([second])  # writes first's "done" in the same commit
+    assert ledger._writes.commits == 3
+    assert [row.done_at is not None for row in rows(services.engine)] == [True, False]
     await ledger.close()
