@@ -2,6 +2,9 @@
 
 - Another connection holds SQLite's write lock for a while (a backup, a CLI command) as
   residents and the officer write: every message is answered once the lock is released.
+- In webhook mode the bot is SIGKILLed as soon as it answered 200 to an update: Telegram
+  will not send that update again, so the ledger row written before the 200 is what gets
+  it answered after the restart.
 - The bot is SIGKILLed at random points 3-80 ms after a resident's message and restarted:
   every message ends with an answer or a ticket (or, when the kill fell while its reply was
   being sent, is reported "delivery unknown"), none is answered twice. A table shows where
@@ -25,6 +28,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest import free_port
+from tests.e2e.conftest import switch_to_webhook
 from tests.e2e.test_telegram_bot import BotProcess, wait_polling, write_config
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -109,6 +114,40 @@ async def test_messages_sent_during_a_sqlite_write_lock_are_answered_after_it(
         finally:
             assert await bot.stop() == 0
         assert "the database is busy" in bot_log.read_text(encoding="utf-8")
+
+
+async def test_a_webhook_update_answered_200_survives_a_kill_right_after(
+    tmp_path: Path, db_url: str, bot_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aiohttp
+
+    port, secret = free_port(), "s3cret-token_1"
+    monkeypatch.setenv("JINGMIN_TELEGRAM_WEBHOOK_SECRET", secret)
+    async with FakeTelegram() as server:
+        resident = server.add_user("张", "阿姨")
+        private = server.open_private_chat(resident)
+        config = write_config(tmp_path, db_url, server.api_base_url, 1)
+        switch_to_webhook(config, "https://bot.example/tg/hook", port)
+        bot = BotProcess(config, server.token, bot_log)
+        bot.start()
+        url = f"http://127.0.0.1:{port}/tg/hook"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        asked = []
+        try:
+            async with aiohttp.ClientSession() as http:
+                for n in range(3):
+                    await running(bot_log, starts=n + 1, within=30)
+                    update = server.webhook_update(private, resident, QUESTIONS[2 * n])
+                    async with http.post(url, json=update, headers=headers) as accepted:
+                        assert accepted.status == 200
+                    await bot.kill()  # Telegram now counts the update as delivered
+                    asked.append(update["message"]["message_id"])
+                    bot.start()
+                    await handled(db_url, private, asked[-1], within=30)
+            await asyncio.sleep(1.0)
+        finally:
+            assert await bot.stop() == 0
+        assert [replies_to(server, private, m) for m in asked] == [1, 1, 1]
 
 
 @dataclass
