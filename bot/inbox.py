@@ -66,19 +66,22 @@ def update_key(event: Event) -> Key | None:
 
 
 async def patiently(
-    attempt: Callable[[], Awaitable[T]], what: str, bound: float = BUSY_WAIT_SECONDS
+    attempt: Callable[[], Awaitable[T]],
+    what: str,
+    bound: float = BUSY_WAIT_SECONDS,
+    busy: tuple[type[Exception], ...] = (DatabaseBusy, OperationalError),
 ) -> T:
-    """``attempt()`` again while the database is busy, pausing longer each time (up to
+    """``attempt()`` again while it fails with ``busy``, pausing longer each time (up to
     ``_LONGEST_PAUSE``), for at most ``bound`` seconds; then the last error is raised."""
     deadline = time.monotonic() + bound
     pause = 0.1
     while True:
         try:
             return await attempt()
-        except (DatabaseBusy, OperationalError) as busy:
+        except busy as error:
             if time.monotonic() + pause > deadline:
                 raise
-            cause = busy.__cause__ if isinstance(busy, DatabaseBusy) else busy
+            cause = error.__cause__ if isinstance(error, DatabaseBusy) else error
             log.warning(
                 "%s: the database is busy (%s); trying again in %.1fs",
                 what,
@@ -296,8 +299,12 @@ class UpdateLedger:
     async def sending(self, event: Event) -> None:
         """Committed before ``event``'s replies are sent (see the module's docstring)."""
         key = update_key(event)
-        if key is not None:
+        if key is None:
+            return
+        try:
             await self._write(partial(mark, keys=[key], column="sending_at"), "marking a reply")
+        except OperationalError as error:  # nothing was sent: the update may be tried again
+            raise DatabaseBusy(str(error)) from error
 
     def done(self, event: Event) -> None:
         """``event`` is handled. The mark rides on the next write's commit (or its own after
@@ -404,19 +411,24 @@ class Inbox:
             await self._handle_and_finish(event)
 
     async def _handle_and_finish(self, event: Event) -> None:
+        kind = type(event).__name__
         try:
             await patiently(
                 partial(self._handle, event, self.ledger.sending),
-                f"handling a {type(event).__name__}",
+                f"handling a {kind}",
+                busy=(DatabaseBusy,),  # raised only before anything was sent
             )
-        except (DatabaseBusy, OperationalError):
+        except DatabaseBusy:
             log.error(
                 "the database stayed busy for %.0fs; the %s is left for the next recovery",
                 BUSY_WAIT_SECONDS,
-                type(event).__name__,
+                kind,
             )
             self.ledger.put_down(event)
             return
+        except Exception:
+            # After its replies went out (e.g. recording where a card landed): not again.
+            log.exception("handling a %s failed after its replies were sent", kind)
         self.ledger.done(event)
 
     async def recover(self, older_than: float = 0.0) -> int:

@@ -22,6 +22,7 @@ import random
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +51,11 @@ QUESTIONS = (
 
 
 @pytest.fixture
-def bot_log(tmp_path: Path) -> Path:
-    return tmp_path / "bot.log"
+def bot_log(tmp_path: Path) -> Iterator[Path]:
+    log = tmp_path / "bot.log"
+    yield log
+    if log.exists():
+        print(log.read_text(encoding="utf-8", errors="replace")[-20000:])  # shown on failure
 
 
 async def start_bound_bot(
@@ -197,6 +201,7 @@ async def handled(db_url: str, chat_id: int, message_id: int, within: float) -> 
         if await asyncio.to_thread(ledger_state, db_url, chat_id, message_id) == "done":
             return
         await asyncio.sleep(0.1)
+    raise TimeoutError(f"message {message_id} not handled within {within}s")
 
 
 async def running(log: Path, starts: int, within: float) -> None:
@@ -206,6 +211,7 @@ async def running(log: Path, starts: int, within: float) -> None:
         if log.read_text(encoding="utf-8", errors="replace").count("running (worker ") >= starts:
             return
         await asyncio.sleep(0.05)
+    raise TimeoutError(f"the bot did not finish starting (start {starts}) within {within}s")
 
 
 def tickets_for(db_url: str, chat_id: int, message_id: int) -> int:
@@ -237,6 +243,7 @@ def table(kills: list[Kill], db: str) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.timeout(900)  # each kill is a restart: about 4 s, much more on a loaded machine
 async def test_sigkill_right_after_a_residents_message_loses_nothing(
     tmp_path: Path, db_url: str, bot_log: Path
 ) -> None:
@@ -256,8 +263,8 @@ async def test_sigkill_right_after_a_residents_message_loses_nothing(
                 kills.append(Kill(question, after * 1000, state))
                 asked.append(message["message_id"])
                 bot.start()
-                await handled(db_url, group, message["message_id"], within=30)
-                await running(bot_log, starts=n + 2, within=30)  # the next kill hits a bot at work
+                await handled(db_url, group, message["message_id"], within=60)
+                await running(bot_log, starts=n + 2, within=60)  # the next kill hits a bot at work
             await asyncio.sleep(1.5)  # a late second answer would show now
             for kill, message_id in zip(kills, asked, strict=True):
                 kill.replies = replies_to(server, group, message_id)

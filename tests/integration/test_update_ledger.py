@@ -88,6 +88,24 @@ async def test_a_busy_database_is_waited_out(db_url: str, clock: Clock) -> None:
     await inbox.close()
 
 
+async def test_a_failure_after_the_replies_went_out_is_not_retried(
+    db_url: str, clock: Clock
+) -> None:
+    services = build_services(settings_for(db_url), clock)
+    attempts: list[Event] = []
+
+    async def handle(event: Event, before_send: object) -> None:
+        attempts.append(event)  # replies sent, then recording where a card landed fails
+        raise OperationalError("UPDATE ...", {}, Exception("database is locked"))
+
+    inbox = Inbox(UpdateLedger(services.engine), handle)
+    await inbox(said("身份证丢了咋办", addressed=True))
+    await inbox.close()
+    assert len(attempts) == 1
+    [row] = rows(services.engine)
+    assert row.done_at is not None
+
+
 async def test_a_ticket_opened_before_the_crash_is_not_opened_again(
     db_url: str, clock: Clock
 ) -> None:
