@@ -136,10 +136,9 @@ def take_all(connection: Connection, rows: Sequence[tuple[Key, str]], worker: st
 
 @cache
 def _mark(column: str) -> Update:
-    """UPDATE ... SET ``column`` = now (and, when done, forget the event) for one key."""
-    values: dict[str, object] = {column: bindparam("at")}
-    if column == "done_at":
-        values["event_json"] = None
+    """UPDATE ... SET ``column`` = now for one key, and forget the event: from "sending"
+    on it is never handled again (nor, of course, once done)."""
+    values: dict[str, object] = {column: bindparam("at"), "event_json": None}
     return (
         update(SeenUpdate)
         .where(
@@ -249,6 +248,7 @@ class UpdateLedger:
             raise RuntimeError(f"update ledger: worker name {self.worker} is taken")
         self._taken: set[Key] = set()  # recorded by this worker, not yet begun
         self._in_hand: set[Key] = set()  # being handled by this worker
+        self._sending: set[Key] = set()  # in hand, "sending" written
         self._finished: list[Key] = []  # handled, "done" not yet written
         self._flushing: asyncio.Task[None] | None = None
 
@@ -305,16 +305,29 @@ class UpdateLedger:
             await self._write(partial(mark, keys=[key], column="sending_at"), "marking a reply")
         except OperationalError as error:  # nothing was sent: the update may be tried again
             raise DatabaseBusy(str(error)) from error
+        self._sending.add(key)
 
-    def done(self, event: Event) -> None:
-        """``event`` is handled. The mark rides on the next write's commit (or its own after
-        ``DONE_DELAY_SECONDS``): a commit per message cost more than the message. A crash
-        before it is written leaves a row that was being sent (delivery unknown, not sent
-        again) or one without replies (handled again, silently)."""
+    async def done(self, event: Event) -> None:
+        """``event`` is handled. After replies, the mark rides on the next write's commit
+        (or its own after ``DONE_DELAY_SECONDS``): a commit per message cost more than the
+        message, and a crash before it is written leaves a row marked "sending" (delivery
+        unknown, not sent again). Without replies it is written now: the event's words
+        leave the database before the handling is over."""
         key = update_key(event)
         if key is None:
             return
         self._in_hand.discard(key)
+        if key in self._sending:
+            self._sending.discard(key)
+            self._finish(key)
+            return
+        try:
+            await self._write(partial(mark, keys=[key], column="done_at"), "marking done")
+        except Exception:
+            log.exception("update ledger: could not mark an update done; trying again")
+            self._finish(key)
+
+    def _finish(self, key: Key) -> None:
         self._finished.append(key)
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_later())
@@ -334,10 +347,10 @@ class UpdateLedger:
         if key is not None:
             self._in_hand.discard(key)
 
-    async def leftovers(self, older_than: float = 0.0) -> list[tuple[Event, bool]]:
+    async def leftovers(self, older_than: float = 0.0) -> list[Event]:
         """Updates taken ``older_than`` seconds ago or more and not done, whose worker is
-        gone (or this one, which put them down): now in this worker's hands, oldest first;
-        each with whether its replies were being sent."""
+        gone (or this one, which put them down): now in this worker's hands, oldest first.
+        Those whose replies were being sent are logged "delivery unknown" and marked done."""
         rows = await self._writes.run(
             partial(rows_in_hand, self.engine, timedelta(seconds=older_than))
         )
@@ -357,10 +370,16 @@ class UpdateLedger:
                 adopted += [row for row in theirs if row.id in got]
         events = []
         for row in sorted(adopted, key=lambda row: row.id):
-            if row.event_json is None:
+            if row.sending or row.event_json is None:
+                log.warning(
+                    "update ledger: a worker stopped while sending the replies to platform %s, "
+                    "chat %s, message %s; delivery unknown, not sent again",
+                    *row.key,
+                )
+                self._finish(row.key)
                 continue
             self._in_hand.add(row.key)
-            events.append((event_from_json(row.event_json), row.sending))
+            events.append(event_from_json(row.event_json))
         return events
 
     async def close(self) -> None:
@@ -372,15 +391,6 @@ class UpdateLedger:
         self._alive.unlock()
         if isinstance(self._alive, FileLock):
             self._alive.path.unlink(missing_ok=True)
-
-
-def describe(event: Event) -> str:
-    """Where an event came from, without its words (for logs)."""
-    key = update_key(event)
-    if key is None:
-        return type(event).__name__
-    platform, chat_id, message_id = key
-    return f"platform {platform}, chat {chat_id}, message {message_id}"
 
 
 class Inbox:
@@ -429,25 +439,16 @@ class Inbox:
         except Exception:
             # After its replies went out (e.g. recording where a card landed): not again.
             log.exception("handling a %s failed after its replies were sent", kind)
-        self.ledger.done(event)
+        await self.ledger.done(event)
 
     async def recover(self, older_than: float = 0.0) -> int:
         """Handle what a gone worker (or a busy database) left not done; how many."""
         async with self._recovering:
             events = await self.ledger.leftovers(older_than)
-            for event, sending in events:
-                kind = type(event).__name__
-                if sending:
-                    log.warning(
-                        "update ledger: a worker stopped while sending the replies to a %s "
-                        "(%s); delivery unknown, not sent again",
-                        kind,
-                        describe(event),
-                    )
-                    self.ledger.done(event)
-                elif self._already_handled(event):
-                    log.info("update ledger: a %s was handled before a crash", kind)
-                    self.ledger.done(event)
+            for event in events:
+                if self._already_handled(event):
+                    log.info("update ledger: a %s was handled before a crash", type(event).__name__)
+                    await self.ledger.done(event)
                 else:
                     await self._handle_and_finish(event)
             return len(events)
