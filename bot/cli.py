@@ -71,12 +71,16 @@ def demo(
     db: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: a SQLite file).")] = None,
 ) -> None:
     """Chat with the bot in a simulated community group in this terminal."""
-    settings = _settings(config, DEMO_CONFIG)
-    if db:
-        settings = settings.model_copy(
-            update={"database": settings.database.model_copy(update={"url": db})}
-        )
-    asyncio.run(_run_demo(settings))
+    asyncio.run(_run_demo(_on_demo_database(_settings(config, DEMO_CONFIG), db)))
+
+
+def _on_demo_database(settings: Settings, url: str | None = None) -> Settings:
+    """The demo's own database (``bot/demo.toml``'s) unless ``url`` says otherwise: the
+    demo's tickets and groups never land in a real station's database."""
+    url = url or _settings(DEMO_CONFIG).database.url
+    return settings.model_copy(
+        update={"database": settings.database.model_copy(update={"url": url})}
+    )
 
 
 async def _run_demo(settings: Settings) -> None:
@@ -107,20 +111,25 @@ async def _run_demo(settings: Settings) -> None:
 def run(config: ConfigOption = None) -> None:
     """Start every enabled platform; with no platform token, the console demo."""
     from bot.observability import configure_logging
-    from bot.runtime import StartupError, enabled_platforms, run_bot
+    from bot.runtime import StartupError, enabled_platforms, missing_tokens, run_bot
 
     default = DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
     settings = _settings(config, default)
     ops = settings.operations
     configure_logging(ops.log_format, ops.log_level, platform_payloads=ops.log_platform_payloads)
+    missing = missing_tokens(settings)
+    if missing:
+        err.print(f"cannot start: {missing}", markup=False, soft_wrap=True)  # one line
+        raise typer.Exit(2)
     if not enabled_platforms(settings):
+        demo_settings = _on_demo_database(settings)
         err.print(
-            "No platform is enabled with a token ([telegram] enabled and"
-            f" {TELEGRAM_TOKEN_ENV} set, or [wechat] enabled and {WECHAT_TOKEN_ENV} set):"
-            " starting the console demo.",
+            "No platform is enabled ([telegram] or [wechat] enabled = true, with"
+            f" {TELEGRAM_TOKEN_ENV} or {WECHAT_TOKEN_ENV} set): starting the console demo"
+            f" on its own database ({demo_settings.database.url}).",
             markup=False,
         )
-        asyncio.run(_run_demo(settings))
+        asyncio.run(_run_demo(demo_settings))
         return
     try:
         asyncio.run(run_bot(settings))

@@ -8,10 +8,24 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, UniqueConstraint, event
+from sqlalchemy import Connection, Engine, Index, UniqueConstraint, event, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 T = TypeVar("T")
+
+
+class DatabaseBusy(Exception):
+    """The database could not be used for now (SQLite's write lock held by another
+    process past the busy timeout, PostgreSQL unreachable): try again later. Raised from
+    the ``OperationalError`` that said so (see ``is_busy``)."""
+
+
+def is_busy(error: BaseException) -> bool:
+    """An error that trying again later can cure: SQLAlchemy's ``OperationalError`` is
+    what the drivers raise for a locked or busy SQLite file and for a lost or refused
+    PostgreSQL connection (never for a wrong statement or a broken constraint)."""
+    return isinstance(error, OperationalError)
 
 
 def utcnow() -> datetime:
@@ -133,14 +147,36 @@ class ReportSent(SQLModel, table=True):
 
 
 class SeenUpdate(SQLModel, table=True):
-    """Messages and button presses already taken, so a redelivered update is not answered twice."""
+    """The update ledger: every message and button press taken from a platform.
 
-    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+    A row is written before the platform is told the update arrived; ``done_at`` is set
+    once it is handled. Until then ``event_json`` holds the event, so that if ``owner``
+    (the worker handling it) dies, another worker handles it again; it is cleared when
+    done (the resident's words stay in tickets only). ``sending_at`` is set just before
+    its replies are sent: a row found sending after a crash is not handled again
+    (delivery unknown, never sent twice). A redelivered update whose row is done is not
+    answered twice.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "message_id"),
+        # Only rows still in hand are indexed: the recovery reads these, nothing else.
+        Index(
+            "ix_seenupdate_in_hand",
+            "owner",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     platform: str
     chat_id: str
     message_id: str
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+    owner: str | None = None
+    event_json: str | None = None
+    sending_at: datetime | None = None
+    done_at: datetime | None = None
 
 
 class PendingEvent(SQLModel, table=True):

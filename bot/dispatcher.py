@@ -2,7 +2,8 @@
 
 Handlers return the messages to send (``None`` = not mine, try the next route). They never
 raise into an adapter: an error is logged and the event is dropped, so one bad message
-cannot stop polling.
+cannot stop polling; only a busy database (``handle``) is raised, for the update ledger to
+try the event again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.db import DatabaseBusy, is_busy
 from bot.events import Event, Outgoing, SentRef
 from bot.ports import ChatAdapter
 
@@ -43,15 +45,31 @@ class Dispatcher:
         self._observe_send = observe_send
 
     async def __call__(self, event: Event) -> list[SentRef]:
+        try:
+            return await self.handle(event)
+        except DatabaseBusy:
+            log.exception("the database was busy; a %s event is dropped", type(event).__name__)
+            return []
+
+    async def handle(
+        self, event: Event, before_send: Callable[[Event], Awaitable[object]] | None = None
+    ) -> list[SentRef]:
+        """As calling the dispatcher, but a handler that failed because the database was
+        busy raises ``DatabaseBusy`` (nothing was sent yet): the caller may try again.
+        ``before_send`` runs once the replies are known, before the first is sent."""
         for route in self._routes:
             if not route.predicate(event):
                 continue
             try:
                 outgoing = await route.handler(event)
-            except Exception:
+            except Exception as error:
+                if is_busy(error):
+                    raise DatabaseBusy(str(error)) from error
                 log.exception("handler %s failed on a %s event", route.name, type(event).__name__)
                 return []
             if outgoing is not None:
+                if outgoing and before_send is not None:
+                    await before_send(event)
                 return await self.send_all(outgoing)
         return []
 

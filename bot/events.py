@@ -6,6 +6,7 @@ values back; nothing outside ``bot/adapters`` ever sees a Telegram or WeChat obj
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -101,3 +102,36 @@ class Outgoing:
 class SentRef:
     chat: ChatRef
     message_id: str
+
+
+_EVENT_TYPES: dict[str, type[Event]] = {
+    kind.__name__: kind
+    for kind in (IncomingMessage, ButtonPress, BotAddedToGroup, BotRemovedFromGroup, ChatMigrated)
+}
+
+
+def event_to_json(event: Event) -> str:
+    """The event as JSON, to be read back by ``event_from_json`` (the update ledger keeps
+    an event this way until it is handled, so another process can handle it again)."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, ChatRef):
+            return {"platform": value.platform, "chat_id": value.chat_id}
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return value
+
+    fields = {name: plain(getattr(event, name)) for name in event.__dataclass_fields__}
+    return json.dumps({"type": type(event).__name__, **fields}, ensure_ascii=False)
+
+
+def event_from_json(text: str) -> Event:
+    data = json.loads(text)
+    kind = _EVENT_TYPES[data.pop("type")]
+    for name, declared in kind.__annotations__.items():
+        value = data.get(name)
+        if declared == "ChatRef":
+            data[name] = ChatRef(value["platform"], value["chat_id"])
+        elif declared == "datetime":
+            data[name] = datetime.fromisoformat(value)
+    return kind(**data)

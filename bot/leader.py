@@ -234,6 +234,31 @@ def someone_leads(engine: Engine, name: str = SCHEDULER) -> bool:
     return not free
 
 
+def worker_lock(engine: Engine, worker: str) -> _Lock:
+    """A lock ``worker`` holds while it lives: whoever else can take it knows that worker
+    is gone. PostgreSQL: an advisory lock on a connection of its own; a SQLite file: a
+    ``flock`` on ``<database>.workers/<worker>``; an in-memory database: one process."""
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLock(engine.url, lock_key(f"jingmin:worker:{worker}"))
+    folder = _beside_database(engine, ".workers") if engine.dialect.name == "sqlite" else None
+    if folder is None:
+        return _AlwaysLeader()
+    folder.mkdir(exist_ok=True)
+    return FileLock(folder / worker)
+
+
+def worker_gone(engine: Engine, worker: str) -> bool:
+    """True if ``worker`` holds its lock no more (it died or stopped); its file, if it
+    has one, is removed then."""
+    lock = worker_lock(engine, worker)
+    if not lock.try_lock():
+        return False
+    lock.unlock()
+    if isinstance(lock, FileLock):
+        lock.path.unlink(missing_ok=True)
+    return True
+
+
 class Leadership:
     """Who leads ``name``: ``await acquired()`` (standby until then), ``await lost()``.
 

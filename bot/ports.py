@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.events import Event, Outgoing, SentRef
 
 EventSink = Callable[[Event], Awaitable[object]]
+# Records events in the update ledger before the platform is told they arrived; for each,
+# whether this worker should handle it (False: it was taken before).
+Recorder = Callable[[Sequence[Event]], Awaitable[Sequence[bool]]]
 
 
 class ChatAdapter(Protocol):

@@ -9,6 +9,7 @@ import logging
 import signal
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import col, func, select
@@ -23,7 +24,7 @@ from bot.config import (
 from bot.db import Escalation, Officer, session
 from bot.dispatcher import Dispatcher
 from bot.events import ChatRef, Event, IncomingMessage, Outgoing
-from bot.inbox import UpdateLedger
+from bot.inbox import STALE_SECONDS, Inbox, UpdateLedger
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
 from bot.pending import Intake
@@ -54,15 +55,26 @@ class StartupError(Exception):
 BROADCAST_STOP_GRACE_SECONDS = 3.0
 
 
-def enabled_platforms(settings: Settings) -> list[str]:
+def _platforms(settings: Settings) -> list[tuple[str, bool, str]]:
     return [
-        name
-        for name, enabled, env in (
-            ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
-            ("wechat", settings.wechat.enabled, settings.wechat.account.token_env),
-        )
-        if enabled and secret(env)
+        ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
+        ("wechat", settings.wechat.enabled, settings.wechat.account.token_env),
     ]
+
+
+def enabled_platforms(settings: Settings) -> list[str]:
+    """The platforms to start: enabled in the config, with their token in the environment."""
+    return [name for name, enabled, env in _platforms(settings) if enabled and secret(env)]
+
+
+def missing_tokens(settings: Settings) -> str | None:
+    """One line naming each enabled platform's token missing from the environment."""
+    missing = [
+        f"[{name}] is enabled but {env} is not set in the environment"
+        for name, enabled, env in _platforms(settings)
+        if enabled and not secret(env)
+    ]
+    return "; ".join(missing) if missing else None
 
 
 ConnectionListener = Callable[[bool, str], Awaitable[object]]
@@ -103,16 +115,33 @@ def build_adapters(
     return adapters
 
 
-def deduplicated(services: Services, dispatcher: Dispatcher) -> Callable[[Event], Awaitable[None]]:
-    ledger = UpdateLedger(services.engine)
+def deduplicated(services: Services, dispatcher: Dispatcher) -> Inbox:
+    """The event sink for every adapter: the update ledger in front of the dispatcher."""
 
-    async def on_event(event: Event) -> None:
+    def count(event: Event) -> None:
         if isinstance(event, IncomingMessage):
             services.metrics.messages.labels(event.chat.platform).inc()
-        if await ledger.first_time(event):
-            await dispatcher(event)
 
-    return on_event
+    return Inbox(
+        UpdateLedger(services.engine),
+        dispatcher.handle,
+        already_handled=partial(ticket_opened_for, services),
+        count=count,
+    )
+
+
+def ticket_opened_for(services: Services, event: Event) -> bool:
+    """Whether a message handled again after a crash had opened its ticket already (its
+    card and acknowledgement are the ticket's to deliver, not the message's)."""
+    if not isinstance(event, IncomingMessage):
+        return False
+    with session(services.engine) as db:
+        query = select(Escalation.id).where(
+            Escalation.platform == event.chat.platform,
+            Escalation.chat_id == event.chat.chat_id,
+            Escalation.message_id == event.message_id,
+        )
+        return db.exec(query).first() is not None
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
@@ -155,7 +184,13 @@ async def run_bot(
         raise StartupError(str(problem)) from None
     dispatcher = build_dispatcher(services, adapters)
     dispatchers.append(dispatcher)
-    intake = Intake(deduplicated(services, dispatcher))  # keeps events once stopping
+    inbox = deduplicated(services, dispatcher)
+    for adapter in adapters.values():
+        # Adapters that can hold an update's acknowledgement back until it is recorded.
+        record_updates_with = getattr(adapter, "record_updates_with", None)
+        if record_updates_with is not None:
+            record_updates_with(inbox.ledger.take)
+    intake = Intake(inbox)  # keeps events once stopping
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -174,6 +209,9 @@ async def run_bot(
                 log.warning("%s: %s", name, warning)
             await _offer_commands(adapter)
 
+        recovered = await inbox.recover()  # what a killed worker had taken but not handled
+        if recovered:
+            log.info("handled %d updates left over by a stopped worker", recovered)
         broadcasting = await start_broadcasting(services, adapters)
         # What the last run took while stopping, handled now (in order, in the background).
         replaying = asyncio.create_task(intake.replay(take_pending(services.engine)))
@@ -216,6 +254,9 @@ async def run_bot(
                 every(settings.faq.reload_seconds, reload_knowledge, "knowledge base reload")
             ),
             asyncio.create_task(
+                every(STALE_SECONDS, partial(inbox.recover, STALE_SECONDS), "update recovery")
+            ),
+            asyncio.create_task(
                 every(services.groups.renew_after.total_seconds(), refresh_groups, "group cache")
             ),
         ]
@@ -232,6 +273,7 @@ async def run_bot(
                 "healthz and metrics on %s:%s", operations.metrics_host, operations.metrics_port
             )
         settle_memory(services)
+        log.info("running (worker %s)", inbox.ledger.worker)
         await stop.wait()
         log.info("stopping")
         intake.stopping = True  # from now on the adapters' queues only fill bot.pending
@@ -246,6 +288,7 @@ async def run_bot(
         for adapter in reversed(started):
             await adapter.stop()
         keep_pending(services.engine, intake.kept)
+        await inbox.close()
         services.questions.flush(services.engine)
         services.engine.dispose()
 

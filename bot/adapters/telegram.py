@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -57,7 +57,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.adapters.telegram_http import on_aiohttp
+from bot.adapters.telegram_http import aiohttp_requests
 from bot.config import TELEGRAM_TOKEN_ENV
 from bot.events import (
     BotAddedToGroup,
@@ -73,7 +73,16 @@ from bot.events import (
 from bot.events import ChatMigrated as ChatMigratedEvent
 from bot.inbound import clean_event
 from bot.observability import register_secret
-from bot.ports import ChatGone, ChatMovedTo, Clock, EventSink, RetryLater, SendError, SystemClock
+from bot.ports import (
+    ChatGone,
+    ChatMovedTo,
+    Clock,
+    EventSink,
+    Recorder,
+    RetryLater,
+    SendError,
+    SystemClock,
+)
 from bot.safetext import utf16_len
 
 log = logging.getLogger(__name__)
@@ -361,6 +370,43 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         pass
 
 
+Batch = Callable[[Sequence[Update]], Awaitable[None]]
+
+
+class _RecordingBot(ExtBot[Any]):
+    """An ``ExtBot`` that hands each getUpdates batch to ``on_batch`` before PTB's updater
+    sees it. The updater confirms a batch to Telegram only with its next getUpdates (the
+    offset), so a batch is acknowledged only once ``on_batch`` has recorded it: a worker
+    killed before that gets the batch again on restart."""
+
+    __slots__ = ("_on_batch",)
+
+    def __init__(self, *args: Any, on_batch: Batch, **kwargs: Any) -> None:
+        self._on_batch = on_batch  # "_" attributes may be set on a frozen TelegramObject
+        super().__init__(*args, **kwargs)
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        updates = await super().get_updates(*args, **kwargs)
+        if updates:
+            await self._on_batch(updates)
+        return updates
+
+
+class _RecordingQueue(asyncio.Queue[object]):
+    """PTB's update queue for webhook mode: its webhook server puts each update in the
+    queue and answers Telegram 200 after that; here the put records the update first, so
+    Telegram hears "received" only after the write (and retries if the write failed)."""
+
+    def __init__(self, on_batch: Batch) -> None:
+        super().__init__()
+        self._on_batch = on_batch
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            await self._on_batch((item,))
+        await super().put(item)
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookOptions:
     """Webhook mode: several processes behind a proxy instead of one long poll."""
@@ -429,6 +475,10 @@ class TelegramAdapter:
         self._processor = ChatOrderedProcessor(self._polling.concurrent_updates)
         self._sink: EventSink | None = None
         register_secret(token)  # the root log filter blanks it out of every record
+        self._recorder: Recorder | None = None
+        self._recording_bot: _RecordingBot | None = None
+        # update_id -> its event and whether this worker handles it, once recorded
+        self._recorded: dict[int, tuple[Event, bool]] = {}
         self.bot_id = 0
         self.bot_username = ""
 
@@ -437,6 +487,11 @@ class TelegramAdapter:
     async def start(self, on_event: EventSink) -> None:
         """getMe, then long polling (or the webhook); returns once updates are coming."""
         await self._launch(on_event)
+
+    def record_updates_with(self, recorder: Recorder) -> None:
+        """Record every update with ``recorder`` before Telegram hears it was received;
+        the events it declines (taken before) are not handled."""
+        self._recorder = recorder
 
     async def open(self) -> None:
         """getMe only: send without taking updates (``jingmin broadcast send-now`` next to a
@@ -447,17 +502,26 @@ class TelegramAdapter:
         if self._app is not None:
             raise RuntimeError("TelegramAdapter is already started")
         self._sink = on_event
-        timeout = self._polling.request_timeout
         self._processor = ChatOrderedProcessor(self._polling.concurrent_updates)
+        request, get_updates_request = aiohttp_requests(self._polling.request_timeout)
+        bot = _RecordingBot(
+            self._token,
+            base_url=self._base_url,
+            base_file_url=self._base_file_url,
+            request=request,
+            get_updates_request=get_updates_request,
+            on_batch=self._record,
+        )
+        self._recording_bot = bot
         builder = (
             Application.builder()
-            .token(self._token)
-            .base_url(self._base_url)
-            .base_file_url(self._base_file_url)
+            .bot(bot)
             .job_queue(None)  # our scheduler owns time; PTB's JobQueue would be a second one
             .concurrent_updates(self._processor)
         )
-        app = on_aiohttp(builder, timeout).build()
+        if self._webhook is not None:
+            builder = builder.update_queue(_RecordingQueue(self._record))
+        app = builder.build()
         app.add_handler(TypeHandler(Update, self._on_update))
         try:
             await app.initialize()  # calls getMe: this is where a bad token shows
@@ -547,22 +611,48 @@ class TelegramAdapter:
         # PTB retries by itself; one line instead of its default traceback per failure.
         log.warning("telegram: getUpdates failed, retrying: %s", self._redact(error))
 
+    async def _record(self, updates: Sequence[Update]) -> None:
+        """Record the updates' events with the ledger, before PTB acknowledges them."""
+        recorder, bot = self._recorder, self._recording_bot
+        if recorder is None or bot is None or self._sink is None:
+            return
+        now = self._clock.now()
+        events: list[tuple[int, Event]] = []
+        for update in updates:
+            try:
+                event = to_event(update, bot_id=bot.id, bot_username=bot.username, now=now)
+            except Exception:
+                continue  # _on_update says what was wrong with it
+            if event is not None:
+                events.append((update.update_id, event))
+        if events:
+            verdicts = await recorder([event for _, event in events])
+            for (update_id, event), mine in zip(events, verdicts, strict=True):
+                self._recorded[update_id] = (event, mine)
+
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         sink = self._sink
         if sink is None:
             return
-        try:
-            event = to_event(
-                update,
-                bot_id=context.bot.id,
-                bot_username=context.bot.username,
-                now=self._clock.now(),
-            )
-        except Exception:
-            log.exception("telegram: could not read update %s", update.update_id)
-            return
-        if event is None:
-            return
+        recorded = self._recorded.pop(update.update_id, None)
+        if recorded is not None:
+            event, mine = recorded
+            if not mine:
+                return  # taken before: handled already, or in another worker's hands
+        else:
+            try:
+                mapped = to_event(
+                    update,
+                    bot_id=context.bot.id,
+                    bot_username=context.bot.username,
+                    now=self._clock.now(),
+                )
+            except Exception:
+                log.exception("telegram: could not read update %s", update.update_id)
+                return
+            if mapped is None:
+                return
+            event = mapped
         try:
             await sink(event)
         except Exception:

@@ -33,13 +33,19 @@ CONNECTIONS = 256  # to the Bot API for sends, as PTB's own default pool
 Builder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
 
 
+def aiohttp_requests(timeout: float) -> tuple[BaseRequest, BaseRequest]:
+    """Both of PTB's HTTP clients on aiohttp: the one for sends and other calls, and
+    getUpdates' own (one connection; PTB adds the long-poll time to its read timeout)."""
+    return (
+        AiohttpRequest(pool_size=CONNECTIONS, timeout=timeout),
+        AiohttpRequest(pool_size=1, timeout=timeout),
+    )
+
+
 def on_aiohttp(builder: Builder, timeout: float) -> Builder:
-    """``builder`` with both of PTB's HTTP clients on aiohttp: the one for sends and other
-    calls, and getUpdates' own (one connection; PTB adds the long-poll time to its read
-    timeout itself)."""
-    return builder.request(
-        AiohttpRequest(pool_size=CONNECTIONS, timeout=timeout)
-    ).get_updates_request(AiohttpRequest(pool_size=1, timeout=timeout))
+    """``builder`` with both of PTB's HTTP clients on aiohttp (``aiohttp_requests``)."""
+    request, get_updates_request = aiohttp_requests(timeout)
+    return builder.request(request).get_updates_request(get_updates_request)
 
 
 class AiohttpRequest(BaseRequest):
