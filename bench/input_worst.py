@@ -29,8 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.inbound import MAX_TEXT, clean_text  # noqa: E402
-from faq.knowledge import load_topics  # noqa: E402
-from faq.matcher import build_matcher  # noqa: E402
+from faq.live import KnowledgeBase  # noqa: E402
 from guard import pii  # noqa: E402
 from guard.detect import check  # noqa: E402
 
@@ -120,7 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    matcher = build_matcher(load_topics())
+    matcher = KnowledgeBase()  # the matcher the bot runs: the learned one
     matcher.decide("身份证丢了怎么办")
     check("王小明 5栋301 13812345678")
 

@@ -23,6 +23,9 @@ from pypinyin.pinyin_dict import pinyin_dict
 MENTION = re.compile(r"@[^\s\u2005@]{1,20}[\s\u2005]?")
 LATIN_WORD = re.compile(r"[a-z]+|\d+")
 MAX_INPUT_CHARS = 2000
+# Nobody types more than a sentence of pinyin inline; a longer run of letters is a link,
+# a code or a flood ("aaaa…" would split into 4,096 syllables and cost the guard 40 ms).
+LONGEST_PINYIN_WORD = 40
 # Agreeing on a particle says nothing: 挂了 is not a typo of 刮了.
 PARTICLES = frozenset(
     "了的着过吗呢吧啊么嘛呀哦个一不"
@@ -99,7 +102,8 @@ def tokenize(text: str) -> list[Token]:
         latin = LATIN_WORD.match(text, i)
         if latin:
             word = latin.group(0)
-            parts = _split_pinyin(word) if word.isalpha() else None
+            pinyin = word.isalpha() and len(word) <= LONGEST_PINYIN_WORD
+            parts = _split_pinyin(word) if pinyin else None
             tokens.extend(Token(p, "") for p in parts or [word])
             i = latin.end()
             continue
