@@ -66,7 +66,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
         ticket = open_ticket(db, msg, decision, draft, now)
         out: list[Outgoing] = []
         if msg.addressed:
-            out.append(_reply(msg, render("escalated.j2", ticket=ticket)))
+            out.append(_reply(msg, render("escalated.j2", ticket=ticket, in_group=msg.is_group)))
         officer = db.get(Officer, ticket.officer_id) if ticket.officer_id else None
         officer_card = (
             card(ticket, officer, group.title if group else msg.sender_name) if officer else None

@@ -376,3 +376,14 @@ async def test_a_flood_of_one_question_is_answered_once_across_workers(
     clock.at += timedelta(seconds=services.settings.behaviour.repeat_window_seconds + 1)
     later = await second.inject(said("身份证丢了怎么补办", at=clock.now()))
     assert len(later) == 1  # the window has passed: answered again
+
+
+async def test_a_resident_in_a_private_chat_hears_the_answer_will_come_there(
+    db_url: str, clock: Clock
+) -> None:
+    _, bot = await start(db_url, clock)
+    await bot.inject(said("/bind", sender="王警官"))
+    question = said("小区门口那个井盖松了 踩上去晃 谁管 能找警察吗", sender="r5", group=False)
+    out = await bot.inject(question)
+    ack = next(o for o in out if o.chat == question.chat)
+    assert "在这里告诉您" in ack.text and "在群里" not in ack.text
