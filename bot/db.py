@@ -179,14 +179,6 @@ class SeenUpdate(SQLModel, table=True):
     done_at: datetime | None = None
 
 
-class PendingEvent(SQLModel, table=True):
-    """An event taken while the bot was stopping, handled at the next start (bot.pending)."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    payload: str  # the event as JSON
-    taken_at: datetime = Field(default_factory=utcnow)
-
-
 class LearnedQuestion(SQLModel, table=True):
     """A question an officer answered with 加入FAQ on: asked again, it is answered at once."""
 

@@ -489,3 +489,26 @@ class Inbox:
 
     async def close(self) -> None:
         await self.ledger.close()
+
+
+class Intake:
+    """The adapters' event sink: handles events, or once ``stopping`` only records them in
+    the ledger, not done. SIGTERM must end the process within seconds while a flooded
+    group can have hundreds of updates taken and waiting their turn: the adapters' queues
+    then empty at once, and the next start's recovery handles what was recorded."""
+
+    def __init__(
+        self,
+        handle: Callable[[Event], Awaitable[None]],
+        record: Callable[[Sequence[Event]], Awaitable[object]],
+    ) -> None:
+        self._handle, self._record = handle, record
+        self.stopping = False
+        self.kept = 0
+
+    async def __call__(self, event: Event) -> None:
+        if self.stopping:
+            await self._record([event])  # taken by an adapter already: a no-op
+            self.kept += 1
+            return
+        await self._handle(event)

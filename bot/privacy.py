@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import col, delete, or_, select
 
-from bot.db import AuditEntry, Escalation, PendingEvent, SeenUpdate, session
+from bot.db import AuditEntry, Escalation, SeenUpdate, session
 
 ERASED = "（已删除）"
 
@@ -32,8 +32,6 @@ def purge_older_than(engine: Engine, now: datetime, days: int) -> PurgeReport:
             ticket.resident_name = ERASED
             db.add(ticket)
         forgotten = db.exec(delete(SeenUpdate).where(col(SeenUpdate.seen_at) < cutoff))
-        # Events kept at a stop (residents' words) that no start has taken since.
-        db.exec(delete(PendingEvent).where(col(PendingEvent.taken_at) < cutoff))
         db.commit()
         return PurgeReport(len(old), int(forgotten.rowcount or 0))
 

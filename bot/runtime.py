@@ -24,12 +24,9 @@ from bot.config import (
 from bot.db import Escalation, Officer, session
 from bot.dispatcher import Dispatcher
 from bot.events import ChatRef, Event, IncomingMessage, Outgoing
-from bot.inbox import STALE_SECONDS, Inbox, UpdateLedger
+from bot.inbox import STALE_SECONDS, Inbox, Intake, UpdateLedger
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
-from bot.pending import Intake
-from bot.pending import keep as keep_pending
-from bot.pending import take as take_pending
 from bot.ports import ChatAdapter
 from bot.privacy import purge_older_than
 from bot.ratelimit import RateLimitedAdapter, limiter_for
@@ -190,7 +187,7 @@ async def run_bot(
         record_updates_with = getattr(adapter, "record_updates_with", None)
         if record_updates_with is not None:
             record_updates_with(inbox.ledger.take)
-    intake = Intake(inbox)  # keeps events once stopping
+    intake = Intake(inbox, inbox.ledger.take)  # once stopping, records events only
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -209,12 +206,10 @@ async def run_bot(
                 log.warning("%s: %s", name, warning)
             await _offer_commands(adapter)
 
-        recovered = await inbox.recover()  # what a killed worker had taken but not handled
-        if recovered:
-            log.info("handled %d updates left over by a stopped worker", recovered)
+        # What a killed or stopped worker took but did not handle, in the background: a
+        # flood waits for the group's rate limit, and start-up must not wait for it.
+        recovering = asyncio.create_task(inbox.recover())
         broadcasting = await start_broadcasting(services, adapters)
-        # What the last run took while stopping, handled now (in order, in the background).
-        replaying = asyncio.create_task(intake.replay(take_pending(services.engine)))
 
         async def remind() -> None:
             outgoing: list[Outgoing] = await due_reminders(services)
@@ -276,8 +271,8 @@ async def run_bot(
         log.info("running (worker %s)", inbox.ledger.worker)
         await stop.wait()
         log.info("stopping")
-        intake.stopping = True  # from now on the adapters' queues only fill bot.pending
-        replaying.cancel()
+        intake.stopping = True  # from now on events are only recorded, for the next start
+        recovering.cancel()
         for timer in timers:
             timer.cancel()
         await broadcasting.stop(grace=BROADCAST_STOP_GRACE_SECONDS)
@@ -287,7 +282,8 @@ async def run_bot(
         intake.stopping = True
         for adapter in reversed(started):
             await adapter.stop()
-        keep_pending(services.engine, intake.kept)
+        if intake.kept:
+            log.info("left %d update(s) recorded for the next start", intake.kept)
         await inbox.close()
         services.questions.flush(services.engine)
         services.engine.dispose()

@@ -317,7 +317,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     ``close`` is for shutdown: the updates being handled get ``grace`` seconds and are then
     cancelled, so that a flooded group does not hold the process for minutes (the ones
-    behind them reach a sink that only keeps them, ``bot.pending``, at once)."""
+    behind them reach a sink that only records them in the update ledger, at once)."""
 
     def __init__(self, places: int) -> None:
         super().__init__(_WAITING_UPDATES)
@@ -579,8 +579,8 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         """Stop within seconds however much is queued: the updates in hand get
-        ``STOP_GRACE_SECONDS`` and are then cancelled (the runtime's sink keeps the queued
-        ones, ``bot.pending``, so they empty at once); stop polling; close HTTP."""
+        ``STOP_GRACE_SECONDS`` and are then cancelled (the runtime's sink only records the
+        queued ones in the update ledger, so they empty at once); stop polling; close HTTP."""
         app, self._app = self._app, None
         if app is None:
             return
