@@ -11,6 +11,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# One station for the configs the tests write (a TOML block).
+STATION = """[[stations]]
+id = "xq"
+name = "兴庆派出所"
+address = "解放东街1号"
+phone = "0951-6000000"
+hours = "9-17"
+"""
 SHARED = REPO.parent / "shared"
 PG_ADMIN_URL = os.environ.get(
     "JINGMIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

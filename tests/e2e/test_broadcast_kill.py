@@ -36,6 +36,7 @@ from sqlmodel import Session, select
 from broadcasts import ledger
 from broadcasts.models import BroadcastRun, Delivery
 from broadcasts.render import rotation_source
+from tests.conftest import STATION
 from tests.e2e.test_broadcast_support import add_campaign, add_groups, make_db, settings_for
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -59,12 +60,7 @@ enabled = true
 api_base_url = "{api_base_url}"
 max_messages_per_second = {RATE}.0
 
-[[stations]]
-id = "xq"
-name = "兴庆派出所"
-address = "解放东街1号"
-phone = "0951-6000000"
-hours = "9-17"
+{STATION}
 """,
         encoding="utf-8",
     )

@@ -22,6 +22,7 @@ from broadcasts import ledger
 from broadcasts.cli import app as cli_app
 from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
+from tests.conftest import STATION
 from tests.e2e.test_broadcast_support import (
     add_campaign,
     add_groups,
@@ -154,12 +155,7 @@ endpoint = "{wechat_gateway.endpoint}"
 seconds_between_sends = 0.2
 broadcast_hours = "{ALL_DAY}"
 
-[[stations]]
-id = "xq"
-name = "兴庆派出所"
-address = "解放东街1号"
-phone = "0951-6000000"
-hours = "9-17"
+{STATION}
 """,
         encoding="utf-8",
     )

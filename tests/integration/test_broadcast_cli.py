@@ -17,7 +17,7 @@ from broadcasts import ledger
 from broadcasts.cli import SEED_NAME, app
 from broadcasts.models import BY_CLI, CLI_VIA_BOT, BroadcastRun, Campaign, Delivery
 from broadcasts.runs import Broadcaster
-from tests.conftest import free_port
+from tests.conftest import STATION, free_port
 from tests.e2e.test_broadcast_support import (
     FakeSender,
     ManualClock,
@@ -39,12 +39,7 @@ def config_file(tmp_path: Path, db_url: str) -> Path:
 [database]
 url = "{db_url}"
 
-[[stations]]
-id = "xq"
-name = "兴庆派出所"
-address = "解放东街1号"
-phone = "0951-6000000"
-hours = "9-17"
+{STATION}
 """,
         encoding="utf-8",
     )
