@@ -201,7 +201,7 @@ def build_dispatcher(
         adapters,
         on_sent=remember_card,
         observe_send=observe_send,
-        after_handled=sender.deliver_due,
+        after_handled=sender.deliver_new,
     )
     sender.tell_with(dispatcher.send_all)
     return dispatcher

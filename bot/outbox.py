@@ -49,8 +49,8 @@ class OutboxState(StrEnum):
 FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 300.0
 MAX_ATTEMPTS = 12  # with the backoff capped at 5 min: about half an hour of trying
-MAX_MOVES = 3
 ERROR_LIMIT = 500
+PASSES = 3  # looks for due rows per ``deliver_due``, while rows keep coming due
 INTERRUPTED = "interrupted while sending: delivery unknown, not resent"
 
 
@@ -79,7 +79,14 @@ def enqueue(
         updated_at=now,
     )
     db.add(row)
+    global _enqueued
+    _enqueued += 1
     return row
+
+
+# Rows this process has written (committed or not): a sender looks for due rows after an
+# event only when the count moved, not after every resident's message.
+_enqueued = 0
 
 
 def outgoing(row: OutboxMessage) -> Outgoing:
@@ -200,18 +207,32 @@ class OutboxSender:
         self.settle = settle
         self._send_notes: Callable[[Sequence[Outgoing]], Awaitable[object]] | None = None
         self._lock = asyncio.Lock()  # one pass at a time in this worker
+        self._seen = -1  # ``_enqueued`` at the last pass
 
     def tell_with(self, send: Callable[[Sequence[Outgoing]], Awaitable[object]]) -> None:
         """How notes to people (an officer told how the answer went) are sent."""
         self._send_notes = send
 
+    async def deliver_new(self) -> int:
+        """``deliver_due`` if this process wrote rows since the last look (after an event)."""
+        if _enqueued == self._seen:
+            return 0
+        return await self.deliver_due()
+
     async def deliver_due(self) -> int:
-        """Sends every due row this worker can claim; returns how many were claimed."""
+        """Sends every due row this worker can claim; returns how many were claimed. A row
+        due again at once (its chat moved) is sent in the same call."""
         async with self._lock:
+            self._seen = _enqueued
             count = 0
-            for row_id in await asyncio.to_thread(due, self.engine, self.clock.now()):
-                if await self.deliver(row_id):
-                    count += 1
+            for _ in range(PASSES):
+                claimed = 0
+                for row_id in await asyncio.to_thread(due, self.engine, self.clock.now()):
+                    if await self.deliver(row_id):
+                        claimed += 1
+                count += claimed
+                if not claimed:
+                    break
             return count
 
     async def deliver(self, row_id: int) -> bool:
@@ -244,7 +265,7 @@ class OutboxSender:
             error = outcome.error
             if outcome.ref is not None:
                 delivered(row, outcome.ref.message_id, now)
-            elif isinstance(error, ChatMovedTo) and row.last_error.count("chat moved") < MAX_MOVES:
+            elif isinstance(error, ChatMovedTo) and row.attempts < MAX_ATTEMPTS:
                 moved(row, error.new_chat_id, now)
             elif isinstance(error, ChatGone | ChatMovedTo):
                 failed(row, _describe(error), now)
