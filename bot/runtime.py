@@ -218,12 +218,14 @@ async def run_bot(
                 log.warning("%s: %s", name, warning)
             await _offer_commands(adapter)
 
+        # What a killed worker was sending: reported (before the leftovers below keep the
+        # worker threads busy).
+        unknown = await sender.recover()
+        if unknown:
+            log.warning("%d outbox messages were being sent by a stopped worker", unknown)
         recovered = await inbox.recover()  # what a killed worker had taken but not handled
         if recovered:
             log.info("handled %d updates left over by a stopped worker", recovered)
-        unknown = await sender.recover()  # what a killed worker was sending: reported
-        if unknown:
-            log.warning("%d outbox messages were being sent by a stopped worker", unknown)
         broadcasting = await start_broadcasting(services, adapters)
         # What the last run took while stopping, handled now (in order, in the background).
         replaying = asyncio.create_task(intake.replay(take_pending(services.engine)))
