@@ -293,7 +293,11 @@ def settle_answer(session: Session, row: OutboxMessage) -> list[Outgoing]:
         )
     if chat is None:
         return []
-    why = "gone" if row.last_error.startswith("chat gone") else "refused"
+    why = "refused"
+    if row.last_error.startswith("chat gone"):
+        why = "gone"
+    elif row.attempts >= outbox.MAX_ATTEMPTS:
+        why = "retries"
     text = render("answer_delivery.j2", ticket=ticket, outcome=str(row.state), why=why)
     return [Outgoing(chat, text)]
 

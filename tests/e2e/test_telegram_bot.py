@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import every_row, free_port
 from tests.e2e.conftest import switch_to_webhook
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import FakeTelegram, SentMessage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -151,8 +151,22 @@ async def test_full_scenario_with_a_kill_and_restart(
             mention_bot=True,
         )
         await server.wait_for_sent(group, 6, within=10)
-        second_card = (await server.wait_for_sent(officer, 3, within=10))[-1]
-        assert any(b["callback_data"] == "t:approve:2" for row in second_card.buttons for b in row)
+        # The officer hears the first answer went out (the outbox), then gets the card.
+        await server.wait_for(
+            lambda: any("回复已发送到群里" in m.text for m in server.sent_to(officer)),
+            10,
+            "the officer told the answer went out",
+        )
+
+        def approve_cards() -> list[SentMessage]:
+            return [
+                m
+                for m in server.sent_to(officer)
+                if any(b["callback_data"] == "t:approve:2" for row in m.buttons for b in row)
+            ]
+
+        await server.wait_for(lambda: bool(approve_cards()), 10, "the second card")
+        second_card = approve_cards()[-1]
 
         await bot.kill()  # no clean shutdown: whatever was in flight is lost with the process
         bot.start()
