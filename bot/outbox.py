@@ -207,7 +207,7 @@ class OutboxSender:
         self.settle = settle
         self._send_notes: Callable[[Sequence[Outgoing]], Awaitable[object]] | None = None
         self._lock = asyncio.Lock()  # one pass at a time in this worker
-        self._seen = -1  # ``_enqueued`` at the last pass
+        self._seen = 0  # ``_enqueued`` at the last pass (rows from before: the timer's)
 
     def tell_with(self, send: Callable[[Sequence[Outgoing]], Awaitable[object]]) -> None:
         """How notes to people (an officer told how the answer went) are sent."""

@@ -218,11 +218,6 @@ async def run_bot(
                 log.warning("%s: %s", name, warning)
             await _offer_commands(adapter)
 
-        # What a killed worker was sending: reported (before the leftovers below keep the
-        # worker threads busy).
-        unknown = await sender.recover()
-        if unknown:
-            log.warning("%d outbox messages were being sent by a stopped worker", unknown)
         recovered = await inbox.recover()  # what a killed worker had taken but not handled
         if recovered:
             log.info("handled %d updates left over by a stopped worker", recovered)
@@ -233,6 +228,11 @@ async def run_bot(
         async def remind() -> None:
             outgoing: list[Outgoing] = await due_reminders(services)
             await dispatcher.send_all(outgoing)
+
+        async def report_unknown() -> None:
+            unknown = await sender.recover()
+            if unknown:
+                log.warning("%d outbox messages were being sent by a stopped worker", unknown)
 
         async def purge() -> None:
             days = settings.privacy.retention_days
@@ -271,7 +271,10 @@ async def run_bot(
                 every(STALE_SECONDS, partial(inbox.recover, STALE_SECONDS), "update recovery")
             ),
             asyncio.create_task(every(OUTBOX_SECONDS, sender.deliver_due, "outbox")),
-            asyncio.create_task(every(STALE_SECONDS, sender.recover, "outbox recovery")),
+            # What a killed worker was sending: reported now, in the background (start-up
+            # goes on), and again every few seconds for workers that die meanwhile.
+            asyncio.create_task(report_unknown()),
+            asyncio.create_task(every(STALE_SECONDS, report_unknown, "outbox recovery")),
             asyncio.create_task(
                 every(services.groups.renew_after.total_seconds(), refresh_groups, "group cache")
             ),
