@@ -155,7 +155,14 @@ def moved(row: OutboxMessage, new_chat_id: str, now: datetime) -> None:
     row.updated_at = now
 
 
+def _forget_words(row: OutboxMessage) -> None:
+    """An ended row keeps no words (the officer's answer may quote a phone number) and no
+    name: the ticket keeps the masked copy."""
+    row.text, row.mention_name = "", None
+
+
 def delivered(row: OutboxMessage, message_id: str, now: datetime) -> None:
+    _forget_words(row)
     row.state = OutboxState.SENT
     row.sent_message_id = message_id
     row.last_error = ""
@@ -163,6 +170,7 @@ def delivered(row: OutboxMessage, message_id: str, now: datetime) -> None:
 
 
 def failed(row: OutboxMessage, error: str, now: datetime) -> None:
+    _forget_words(row)
     row.state = OutboxState.FAILED
     row.last_error = error[:ERROR_LIMIT]
     row.updated_at = now
@@ -170,6 +178,7 @@ def failed(row: OutboxMessage, error: str, now: datetime) -> None:
 
 def unknown(row: OutboxMessage, error: str, now: datetime) -> None:
     """The platform may or may not have taken it: reported, never resent blindly."""
+    _forget_words(row)
     row.state = OutboxState.UNKNOWN
     row.last_error = error[:ERROR_LIMIT]
     row.updated_at = now
@@ -317,7 +326,13 @@ class OutboxSender:
                         col(OutboxMessage.state) == OutboxState.SENDING,
                         col(OutboxMessage.claimed_by) == row.claimed_by,
                     )
-                    .values(state=OutboxState.UNKNOWN, last_error=INTERRUPTED, updated_at=now)
+                    .values(
+                        state=OutboxState.UNKNOWN,
+                        last_error=INTERRUPTED,
+                        updated_at=now,
+                        text="",
+                        mention_name=None,
+                    )
                 )
                 if abandoned.rowcount != 1:
                     continue  # another worker recovered it, or its send just ended
