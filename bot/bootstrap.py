@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import partial
@@ -27,13 +29,14 @@ from bot.events import (
     SentRef,
 )
 from bot.leader import one_at_a_time
+from bot.outbox import OutboxSender
 from bot.ports import ChatAdapter, Clock, SystemClock
 from bot.services import RecentQuestions, Services
 from broadcasts import officer_commands as broadcast_commands
 from faq.knowledge import FaqTopic, check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.matcher import Thresholds
-from handlers import guard, officer, onboarding, questions
+from handlers import guard, officer, onboarding, questions, tickets
 from handlers.tickets import record_card
 
 
@@ -131,7 +134,27 @@ def _in_group(event: Event) -> bool:
     return isinstance(event, IncomingMessage) and event.is_group
 
 
-def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) -> Dispatcher:
+def build_outbox(
+    services: Services, adapters: Mapping[str, ChatAdapter], worker: str | None = None
+) -> OutboxSender:
+    """The one sender of outbox rows, and what each kind of row settles when it ends."""
+    return OutboxSender(
+        services.engine,
+        adapters,
+        services.clock,
+        worker or f"outbox-{os.getpid()}-{secrets.token_hex(4)}",
+        settle={tickets.ANSWER_KIND: tickets.settle_answer},
+    )
+
+
+def build_dispatcher(
+    services: Services,
+    adapters: Mapping[str, ChatAdapter],
+    sender: OutboxSender | None = None,
+) -> Dispatcher:
+    """The routes; ``sender`` (default: one of its own) delivers what handlers put in the
+    outbox as soon as an event is handled, and tells officers through this dispatcher."""
+
     def remember_card(out: Outgoing, ref: SentRef) -> None:
         if out.tag and out.tag.startswith("card:"):
             with session(services.engine) as db:
@@ -172,4 +195,13 @@ def build_dispatcher(services: Services, adapters: Mapping[str, ChatAdapter]) ->
     def observe_send(platform: str, seconds: float) -> None:
         services.metrics.send_latency.labels(platform).observe(seconds)
 
-    return Dispatcher(routes, adapters, on_sent=remember_card, observe_send=observe_send)
+    sender = sender or build_outbox(services, adapters)
+    dispatcher = Dispatcher(
+        routes,
+        adapters,
+        on_sent=remember_card,
+        observe_send=observe_send,
+        after_handled=sender.deliver_new,
+    )
+    sender.tell_with(dispatcher.send_all)
+    return dispatcher

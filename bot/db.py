@@ -204,6 +204,33 @@ class SendTally(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class OutboxMessage(SQLModel, table=True):
+    """A message that matters, written in the same transaction as the state change that
+    causes it, and delivered by ``bot.outbox.OutboxSender`` (see that module for the
+    states). So far: the officer's answer to the group."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_try_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str
+    text: str
+    reply_to: str | None = None
+    mention_id: str | None = None
+    mention_name: str | None = None
+    kind: str  # what it is, e.g. "ticket answer": who is told how it went
+    ticket_id: int | None = Field(default=None, foreign_key="escalation.id", index=True)
+    state: str = "pending"
+    attempts: int = 0
+    next_try_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    sent_message_id: str | None = None
+    last_error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     escalation_id: int | None = Field(default=None, foreign_key="escalation.id", index=True)

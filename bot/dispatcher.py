@@ -38,8 +38,12 @@ class Dispatcher:
         adapters: Mapping[str, ChatAdapter],
         on_sent: Callable[[Outgoing, SentRef], None] | None = None,
         observe_send: Callable[[str, float], None] | None = None,
+        after_handled: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._routes = tuple(routes)
+        # Runs once a handler's replies are sent: the outbox delivers what the handler
+        # wrote there (e.g. an officer's answer) at once, not at the sender's next pass.
+        self._after_handled = after_handled
         self._adapters = adapters
         self._on_sent = on_sent
         self._observe_send = observe_send
@@ -70,7 +74,13 @@ class Dispatcher:
             if outgoing is not None:
                 if outgoing and before_send is not None:
                     await before_send(event)
-                return await self.send_all(outgoing)
+                sent = await self.send_all(outgoing)
+                if self._after_handled is not None:
+                    try:
+                        await self._after_handled()
+                    except Exception:
+                        log.exception("after handling a %s event", type(event).__name__)
+                return sent
         return []
 
     async def send_all(self, outgoing: Sequence[Outgoing]) -> list[SentRef]:

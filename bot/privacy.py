@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import col, delete, or_, select
 
-from bot.db import AuditEntry, Escalation, SeenUpdate, session
+from bot.db import AuditEntry, Escalation, OutboxMessage, SeenUpdate, session
+from bot.outbox import OutboxState
 
 ERASED = "（已删除）"
+FINISHED = (OutboxState.SENT, OutboxState.FAILED, OutboxState.UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +34,14 @@ def purge_older_than(engine: Engine, now: datetime, days: int) -> PurgeReport:
             ticket.resident_name = ERASED
             db.add(ticket)
         forgotten = db.exec(delete(SeenUpdate).where(col(SeenUpdate.seen_at) < cutoff))
+        db.exec(_finished_outbox().where(col(OutboxMessage.updated_at) < cutoff))
         db.commit()
         return PurgeReport(len(old), int(forgotten.rowcount or 0))
+
+
+def _finished_outbox() -> Any:
+    """Outbox rows no longer to be sent (they hold the words and the resident's name)."""
+    return delete(OutboxMessage).where(col(OutboxMessage.state).in_(FINISHED))
 
 
 def _tickets(db: Any, resident_id: str, platform: str | None) -> list[Escalation]:
@@ -78,5 +86,8 @@ def erase_resident(engine: Engine, resident_id: str, platform: str | None = None
         ):
             entry.actor, entry.detail = f"resident:{ERASED}", ""
             db.add(entry)
+        # Answers to them already sent (or given up): their text and the resident's name.
+        ids = [t.id for t in tickets]
+        db.exec(_finished_outbox().where(col(OutboxMessage.ticket_id).in_(ids)))
         db.commit()
         return len(tickets)

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import secrets
 import signal
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from sqlmodel import col, func, select
 
-from bot.bootstrap import build_dispatcher, build_services
+from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import (
     TELEGRAM_TOKEN_ENV,
     WEBHOOK_SECRET_ENV,
@@ -50,6 +52,9 @@ class StartupError(Exception):
 # SIGTERM must end the process well within systemd's 30 s (issue 21: ≤ 10 s): sends in
 # flight get this long, then each adapter stops (Telegram: STOP_GRACE_SECONDS more).
 BROADCAST_STOP_GRACE_SECONDS = 3.0
+# How often each worker looks for outbox rows due (a retry's time come); rows written while
+# handling an event are sent at once, not at this pace.
+OUTBOX_SECONDS = 1.0
 
 
 def _platforms(settings: Settings) -> list[tuple[str, bool, str]]:
@@ -112,7 +117,7 @@ def build_adapters(
     return adapters
 
 
-def deduplicated(services: Services, dispatcher: Dispatcher) -> Inbox:
+def deduplicated(services: Services, dispatcher: Dispatcher, worker: str | None = None) -> Inbox:
     """The event sink for every adapter: the update ledger in front of the dispatcher."""
 
     def count(event: Event) -> None:
@@ -120,7 +125,7 @@ def deduplicated(services: Services, dispatcher: Dispatcher) -> Inbox:
             services.metrics.messages.labels(event.chat.platform).inc()
 
     return Inbox(
-        UpdateLedger(services.engine),
+        UpdateLedger(services.engine, worker),
         dispatcher.handle,
         already_handled=partial(ticket_opened_for, services),
         count=count,
@@ -179,9 +184,13 @@ async def run_bot(
         services = build_services(settings)
     except (DatabaseBehind, FaqError) as problem:
         raise StartupError(str(problem)) from None
-    dispatcher = build_dispatcher(services, adapters)
+    # The outbox sender claims rows under the update ledger's worker name, whose lock it
+    # holds while it lives: another worker finding it free knows a claimed row's sender died.
+    worker = f"{os.getpid()}-{secrets.token_hex(4)}"
+    sender = build_outbox(services, adapters, worker)
+    dispatcher = build_dispatcher(services, adapters, sender)
     dispatchers.append(dispatcher)
-    inbox = deduplicated(services, dispatcher)
+    inbox = deduplicated(services, dispatcher, worker)
     for adapter in adapters.values():
         # Adapters that can hold an update's acknowledgement back until it is recorded.
         record_updates_with = getattr(adapter, "record_updates_with", None)
@@ -214,6 +223,11 @@ async def run_bot(
         async def remind() -> None:
             outgoing: list[Outgoing] = await due_reminders(services)
             await dispatcher.send_all(outgoing)
+
+        async def report_unknown() -> None:
+            unknown = await sender.recover()
+            if unknown:
+                log.warning("%d outbox messages were being sent by a stopped worker", unknown)
 
         async def purge() -> None:
             days = settings.privacy.retention_days
@@ -251,6 +265,11 @@ async def run_bot(
             asyncio.create_task(
                 every(STALE_SECONDS, partial(inbox.recover, STALE_SECONDS), "update recovery")
             ),
+            asyncio.create_task(every(OUTBOX_SECONDS, sender.deliver_due, "outbox")),
+            # What a killed worker was sending: reported now, in the background (start-up
+            # goes on), and again every few seconds for workers that die meanwhile.
+            asyncio.create_task(report_unknown()),
+            asyncio.create_task(every(STALE_SECONDS, report_unknown, "outbox recovery")),
             asyncio.create_task(
                 every(services.groups.renew_after.total_seconds(), refresh_groups, "group cache")
             ),

@@ -8,7 +8,6 @@ so a card keeps working after a restart.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlmodel import Session
@@ -159,8 +158,8 @@ def _act(
         return _reply(chat, str(refused))
     if outcome.ticket.add_to_faq:
         services.learned.loaded_at = None  # a question was learned: reload the keys
-    messages: Sequence[Outgoing | None] = (outcome.to_group, outcome.card_update)
-    done = [m for m in messages if m is not None]
+    # The answer to the group is in the outbox: sent after these, and the officer told then.
+    done = [outcome.card_update] if outcome.card_update is not None else []
     if outcome.card_update is None or outcome.card_update.chat != chat:
         done.append(done_message(chat, outcome.ticket, verb, rest))
     return done

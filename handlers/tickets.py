@@ -1,6 +1,9 @@
 """The escalation ticket: a resident's question that an officer answers or approves.
 
-State machine: pending -> answered (approved / edited) | rejected. A transition is a
+State machine: pending -> sending answer (approved / edited) -> answered | rejected. The
+officer's answer to the group is an outbox row written with the transition (``bot.outbox``);
+the ticket is *answered* only once the platform accepted it (``settle_answer``). A failed or
+possibly-lost send puts the ticket back to pending and tells the officer. A transition is a
 compare-and-set in the database (``UPDATE … WHERE state = 'pending'``): of two officers
 (or two workers) deciding at once, exactly one wins; the other is told who did. It is
 written with an audit row in the same transaction, before anyone is told about it.
@@ -16,13 +19,22 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from bot import safetext
-from bot.db import AuditEntry, Escalation, FaqEntry, Group, LearnedQuestion, Officer
+from bot import outbox, safetext
+from bot.db import (
+    AuditEntry,
+    Escalation,
+    FaqEntry,
+    Group,
+    LearnedQuestion,
+    Officer,
+    OutboxMessage,
+)
 from bot.events import Button, ChatRef, IncomingMessage, Outgoing
 from bot.services import LearnedKeys
 from bot.templates import render, render_quoted
@@ -31,7 +43,16 @@ from faq.text import question_key
 from guard.pii import mask_pii
 from handlers.common import find_group
 
-PENDING, ANSWERED, REJECTED = "pending", "answered", "rejected"
+
+class TicketState(StrEnum):
+    PENDING = "pending"
+    SENDING_ANSWER = "sending answer"  # decided; the answer is in the outbox
+    ANSWERED = "answered"  # the platform accepted the answer
+    REJECTED = "rejected"
+
+
+PENDING, ANSWERED, REJECTED = TicketState.PENDING, TicketState.ANSWERED, TicketState.REJECTED
+ANSWER_KIND = "ticket answer"  # the outbox kind of an officer's answer to the group
 
 
 class TicketError(Exception):
@@ -151,7 +172,6 @@ def card(ticket: Escalation, officer: Officer, group_title: str) -> Outgoing | N
 @dataclass(frozen=True, slots=True)
 class Resolution:
     ticket: Escalation
-    to_group: Outgoing | None
     card_update: Outgoing | None
 
 
@@ -223,14 +243,11 @@ def resolve(
     else:
         raise TicketError(f"unknown action {verb}")
     kept = mask_pii(answer) if answer is not None else None  # the stored copy
-    _decide(session, ticket, REJECTED if answer is None else ANSWERED, kept, officer.name, now)
+    state = TicketState.REJECTED if answer is None else TicketState.SENDING_ANSWER
+    _decide(session, ticket, state, kept, officer.name, now)
     officer.editing_ticket_id = None
     session.add(officer)
     audit(session, ticket.id, f"officer:{officer.name}", verb, text or "")
-    if ticket.add_to_faq and answer is not None:
-        learn(session, ticket, officer, answer, approved_draft=verb == "approve")
-    session.commit()
-    to_group = None
     if answer is not None:
         to_group = Outgoing(
             ChatRef(ticket.platform, ticket.chat_id),  # type: ignore[arg-type]
@@ -239,6 +256,10 @@ def resolve(
             mention_id=ticket.resident_id,
             mention_name=safetext.name(ticket.resident_name),
         )
+        outbox.enqueue(session, to_group, ANSWER_KIND, now, ticket_id=ticket.id)
+        if ticket.add_to_faq:
+            learn(session, ticket, officer, answer, approved_draft=verb == "approve")
+    session.commit()
     card_update = None
     if ticket.card_chat_id and ticket.card_message_id:
         card_update = done_message(
@@ -248,7 +269,37 @@ def resolve(
             text or "",
             edit_message_id=ticket.card_message_id,
         )
-    return Resolution(ticket, to_group, card_update)
+    return Resolution(ticket, card_update)
+
+
+def settle_answer(session: Session, row: OutboxMessage) -> list[Outgoing]:
+    """The answer's outbox row reached an end state (in the transaction recording it):
+    sent -> the ticket is answered; failed or unknown -> back to pending, so the officer
+    can send it again. Returns the note telling the officer what really happened."""
+    ticket = session.get(Escalation, row.ticket_id) if row.ticket_id is not None else None
+    if ticket is None or ticket.state != TicketState.SENDING_ANSWER:
+        return []
+    sent = row.state == outbox.OutboxState.SENT
+    ticket.state = TicketState.ANSWERED if sent else TicketState.PENDING
+    ticket.chat_id = row.chat_id  # a migrated group: the ticket follows it
+    ticket.updated_at = row.updated_at
+    session.add(ticket)
+    audit(session, ticket.id, "outbox", f"answer {row.state}", row.last_error)
+    decider = session.exec(select(Officer).where(Officer.name == (ticket.decided_by or ""))).first()
+    chat = None
+    if decider is not None:  # where the card is, else wherever the officer can be reached
+        chat = private_chat(decider, ticket.platform) or first_private_chat(
+            decider, ("telegram", "wechat", "console")
+        )
+    if chat is None:
+        return []
+    why = "refused"
+    if row.last_error.startswith("chat gone"):
+        why = "gone"
+    elif row.attempts >= outbox.MAX_ATTEMPTS:
+        why = "retries"
+    text = render("answer_delivery.j2", ticket=ticket, outcome=str(row.state), why=why)
+    return [Outgoing(chat, text)]
 
 
 def done_message(

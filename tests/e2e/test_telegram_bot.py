@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import every_row, free_port
 from tests.e2e.conftest import switch_to_webhook
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import FakeTelegram, SentMessage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -151,8 +151,22 @@ async def test_full_scenario_with_a_kill_and_restart(
             mention_bot=True,
         )
         await server.wait_for_sent(group, 6, within=10)
-        second_card = (await server.wait_for_sent(officer, 3, within=10))[-1]
-        assert any(b["callback_data"] == "t:approve:2" for row in second_card.buttons for b in row)
+        # The officer hears the first answer went out (the outbox), then gets the card.
+        await server.wait_for(
+            lambda: any("回复已发送到群里" in m.text for m in server.sent_to(officer)),
+            10,
+            "the officer told the answer went out",
+        )
+
+        def approve_cards() -> list[SentMessage]:
+            return [
+                m
+                for m in server.sent_to(officer)
+                if any(b["callback_data"] == "t:approve:2" for row in m.buttons for b in row)
+            ]
+
+        await server.wait_for(lambda: bool(approve_cards()), 10, "the second card")
+        second_card = approve_cards()[-1]
 
         await bot.kill()  # no clean shutdown: whatever was in flight is lost with the process
         bot.start()
@@ -301,3 +315,46 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path, db_url: str, bot_l
             del os.environ["JINGMIN_TELEGRAM_WEBHOOK_SECRET"]
             assert await bot.stop() == 0
         assert secret not in bot_log.read_text(encoding="utf-8")
+
+
+async def test_the_answer_survives_a_bot_api_outage_and_arrives_once(
+    server: FakeTelegram, tmp_path: Path, db_url: str, bot_log: Path
+) -> None:
+    """sendMessage to the group answers 502 twice, then 200: the officer's answer is in the
+    group exactly once, and the officer is told it was sent only after it was."""
+    officer = server.add_user("王", "警官")
+    resident = server.add_user("张", "阿姨")
+    group = server.add_group("幸福里社区群", members=(resident, officer))
+    server.open_private_chat(officer)
+    bot = BotProcess(
+        write_config(tmp_path, db_url, server.api_base_url, officer), server.token, bot_log
+    )
+    bot.start()
+    try:
+        await wait_polling(server)
+        server.add_bot_to_group(group, by_user_id=officer)
+        server.user_says(group, officer, "/bind")
+        await server.wait_for_sent(group, 2, within=10)
+        asked = server.user_says(group, resident, "楼道里的灯坏了好几天 谁来修", mention_bot=True)
+        await server.wait_for_sent(group, 3, within=10)  # the ticket's acknowledgement
+        await server.wait_for_sent(officer, 1, within=10)  # the card
+        server.fail_with_server_error(times=2, status=502, chat_id=group)
+        server.private_says(officer, "修改 1 您好，已通知物业今天修好楼道灯。")
+        posted = (await server.wait_for_sent(group, 4, within=40))[-1]
+        assert posted.reply_to_message_id == asked["message_id"] and "物业" in posted.text
+        await server.wait_for(
+            lambda: any("回复已发送到群里" in m.text for m in server.sent_to(officer)),
+            within=10,
+            what="the officer told it was sent",
+        )
+        await asyncio.sleep(2.0)  # give a second copy the chance to appear
+        answers = [m for m in server.sent_to(group) if "物业" in m.text]
+        assert len(answers) == 1
+        failed = [c for c in server.calls_to("sendMessage") if c.status == 502]
+        assert len(failed) == 2
+        rows = every_row(db_url)
+        (outbox,) = [values for table, values in rows if table == "outbox"]
+        (ticket,) = [values for table, values in rows if table == "escalation"]
+        assert "sent" in outbox and "answered" in ticket
+    finally:
+        assert await bot.stop() == 0, "the bot did not stop cleanly on SIGTERM"

@@ -209,6 +209,7 @@ class FakeTelegram:
         self._closing = False
         # failure injection
         self._floods: list[_Flood] = []
+        self._outages: list[_Flood] = []  # retry_after holds the HTTP status
         self._forbidden: dict[int, str] = {}
         self._open_callbacks: set[str] = set()
         self._ids = itertools.count(1)
@@ -488,8 +489,16 @@ class FakeTelegram:
         """Sends to this chat are refused from now on, without any update to the bot."""
         self._forbidden[chat_id] = description
 
+    def fail_with_server_error(
+        self, times: int = 1, status: int = 502, chat_id: int | None = None
+    ) -> None:
+        """The next ``times`` sends/edits (to ``chat_id``, or to any chat) get an HTTP
+        ``status`` (5xx) and are not delivered, as when Telegram's front end is down."""
+        self._outages.append(_Flood(times, status, chat_id))
+
     def clear_failures(self) -> None:
         self._floods.clear()
+        self._outages.clear()
         self._forbidden.clear()
 
     def set_privacy_mode(self, on: bool) -> None:
@@ -856,6 +865,10 @@ class FakeTelegram:
         chat = self._readable_chat(p.get("chat_id"))
         if chat.id in self._forbidden:
             raise ApiError(403, self._forbidden[chat.id])
+        for outage in self._outages:
+            if outage.remaining > 0 and outage.chat_id in (None, chat.id):
+                outage.remaining -= 1
+                raise ApiError(outage.retry_after, "Bad Gateway")
         for flood in self._floods:
             if flood.remaining > 0 and flood.chat_id in (None, chat.id):
                 flood.remaining -= 1
@@ -900,6 +913,7 @@ class FakeTelegram:
             "push_update",
             "fail_with_429",
             "fail_with_403",
+            "fail_with_server_error",
             "clear_failures",
             "set_privacy_mode",
         }

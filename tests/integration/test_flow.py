@@ -338,7 +338,7 @@ async def test_an_officer_acts_from_wechat_on_a_telegram_ticket(db_url: str, clo
     )
     posted = [o for o in telegram.sent if o.chat == group and o.reply_to == asked.message_id]
     assert [o.text for o in posted][-1] == "已报修"
-    assert any("已按修改后的回复" in o.text for o in done)
+    assert any("已改写回复" in o.text for o in done)
 
 
 async def test_numbers_in_names_and_titles_are_masked_before_storage(

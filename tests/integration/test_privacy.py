@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
 from bot.cli import app
-from bot.db import AuditEntry, Escalation, session
+from bot.db import AuditEntry, Escalation, OutboxMessage, session
 from bot.privacy import ERASED, erase_resident, export_resident, purge_older_than
 from tests.integration.test_flow import Clock, said, settings_for
 
@@ -24,7 +24,14 @@ async def two_residents_asked(db_url: str, clock: Clock):  # type: ignore[no-unt
     await bot.inject(said("/bind", sender="王警官"))
     await bot.inject(said("小区门口的路灯坏了 能找人修吗", addressed=True))
     await bot.inject(said("楼下有人在撬电动车 现在还在", sender="r2"))
+    answered = said("修改 1 已报修，今天修好。", sender="王警官", group=False)
+    await bot.inject(answered)  # r1's ticket answered: an outbox row holds the words
     return services
+
+
+def outbox_rows(services) -> int:  # type: ignore[no-untyped-def]
+    with session(services.engine) as db:
+        return len(db.exec(select(OutboxMessage)).all())
 
 
 async def test_export_then_erase_one_resident(db_url: str) -> None:
@@ -34,12 +41,14 @@ async def test_export_then_erase_one_resident(db_url: str) -> None:
     assert any(a["action"] == "opened" for a in exported["audit"])
     json.dumps(exported)  # it is plain JSON
 
+    assert outbox_rows(services) == 1
     assert erase_resident(services.engine, "r1") == 1
+    assert outbox_rows(services) == 0
     with session(services.engine) as db:
         tickets = {t.resident_name: t for t in db.exec(select(Escalation)).all()}
         actors = [a.actor for a in db.exec(select(AuditEntry)).all()]
     assert set(tickets) == {ERASED, "r2"}
-    assert tickets[ERASED].question == ERASED and tickets[ERASED].state == "pending"
+    assert tickets[ERASED].question == ERASED and tickets[ERASED].state == "answered"
     assert "resident:r1" not in actors and "resident:r2" in actors
     assert export_resident(services.engine, "r1")["tickets"] == []
 
@@ -48,7 +57,9 @@ async def test_retention_keeps_outcomes_not_words(db_url: str) -> None:
     clock = Clock()
     services = await two_residents_asked(db_url, clock)
     assert purge_older_than(services.engine, clock.now(), days=30).tickets_reduced == 0
+    assert outbox_rows(services) == 1
     report = purge_older_than(services.engine, clock.now() + timedelta(days=31), days=30)
+    assert outbox_rows(services) == 0
     assert report.tickets_reduced == 2 and report.updates_forgotten == 0
     with session(services.engine) as db:
         for ticket in db.exec(select(Escalation)).all():
