@@ -314,7 +314,7 @@ def settle_memory(services: Services) -> None:
     a full collection walked those ~300,000 objects for ~80 ms, stalling every reply in
     flight, and under load that pause was the p99."""
     sample = "身份证丢了怎么补办"
-    services.matcher.decide(sample, addressed=False)
+    services.knowledge.decide(sample, addressed=False)
     check(sample)
     gc.collect()
     gc.freeze()

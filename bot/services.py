@@ -152,10 +152,6 @@ class Services:
     questions: QuestionLog = field(default_factory=QuestionLog)
 
     @property
-    def matcher(self) -> KnowledgeBase:
-        return self.knowledge
-
-    @property
     def topics(self) -> Mapping[str, FaqTopic]:
         return self.knowledge
 

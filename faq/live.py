@@ -65,6 +65,7 @@ class Snapshot:
     topics: Mapping[str, FaqTopic]
     matcher: LearnedMatcher
     fingerprint: str
+    taught: tuple[Taught, ...]
 
 
 def files_fingerprint(station_dir: Path | None) -> str:
@@ -94,12 +95,10 @@ class KnowledgeBase(Mapping[str, FaqTopic]):
         self.thresholds = thresholds
         self._taught = taught
         self._cache_dir = cache_dir
-        self._taught_seen: tuple[Taught, ...] = ()
-        self.current = self._build()  # at start-up a broken file stops us: nothing to keep
+        # At start-up a broken file stops us: there is nothing to keep.
+        self.current = self._build(files_fingerprint(station_dir), tuple(taught()))
 
-    def _build(self) -> Snapshot:
-        fingerprint = files_fingerprint(self.station_dir)
-        taught = tuple(self._taught())
+    def _build(self, fingerprint: str, taught: tuple[Taught, ...]) -> Snapshot:
         own = [topic for t in taught if (topic := t.topic())]
         topics = (*load_knowledge(self.station_dir), *own)
         known = {t.id for t in topics}
@@ -109,17 +108,17 @@ class KnowledgeBase(Mapping[str, FaqTopic]):
         matcher = build_learned_matcher(
             topics, self.thresholds, self._corpus, self._cache_dir, extra=extra
         )
-        self._taught_seen = taught
-        return Snapshot({t.id: t for t in topics}, matcher, fingerprint)
+        return Snapshot({t.id: t for t in topics}, matcher, fingerprint, taught)
 
     def refresh(self, force: bool = False) -> str | None:
         """Retrain if the files or the taught questions changed. Blocking: call it on a
         thread. Returns the problem when a changed file is broken (the old set stays)."""
-        changed = files_fingerprint(self.station_dir) != self.current.fingerprint
-        if not (force or changed or tuple(self._taught()) != self._taught_seen):
+        fingerprint, taught = files_fingerprint(self.station_dir), tuple(self._taught())
+        current = self.current
+        if not force and (fingerprint, taught) == (current.fingerprint, current.taught):
             return None
         try:
-            self.current = self._build()
+            self.current = self._build(fingerprint, taught)
         except (FaqError, CorpusError) as problem:
             log.error("knowledge base not reloaded, the last good one stays in use: %s", problem)
             return str(problem)

@@ -33,7 +33,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
         if learned is not None and (learned.answer or learned.faq_id in services.topics):
             decision = Decision("answer", learned.faq_id, 1.0, "learned")
         else:
-            decision = services.matcher.decide(msg.text, addressed=msg.addressed)
+            decision = services.knowledge.decide(msg.text, addressed=msg.addressed)
         services.metrics.actions.labels(decision.action).inc()
         if decision.action == "ignore":  # spoken to, the bot says what it can do
             return [_reply(msg, render("not_understood.j2"))] if msg.addressed else []
