@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -23,6 +24,17 @@ SHARED = REPO.parent / "shared"
 PG_ADMIN_URL = os.environ.get(
     "JINGMIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """configure_logging puts a handler on the root logger that writes to the stderr pytest
+    captured for that one test; later tests' threads would write to that closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def shared_file(relative: str) -> Path:
