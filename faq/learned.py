@@ -31,6 +31,8 @@ import numpy as np
 
 from faq.knowledge import FaqTopic
 from faq.matcher import Decision, Thresholds, build_matcher
+from faq.resemblance import VERSION as RESEMBLANCE_VERSION
+from faq.resemblance import Profiles, ResemblanceModel, family
 from faq.text import normalise, strip_mentions, tokenize
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
@@ -43,6 +45,10 @@ MAX_CHARS = 400  # a question is never longer; the rest is noise to skip
 DEFAULT_THRESHOLDS = Thresholds(answer=0.5, suggest=0.3, addressed_answer=0.45)
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
+# Two topics fit a general question: ask which, rather than guess or hand it on.
+CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
+CLARIFY_SECOND = 0.15  # the second topic is a real candidate
+CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
 FEATURE_VERSION = "3"  # bump when features() changes: cached models are then retrained
 
 
@@ -272,6 +278,7 @@ def fit_linear(
         max_iter=200,
         tol=1e-3,
         class_weight="balanced" if balanced else None,
+        random_state=0,  # every worker learns the same model from the same examples
     )
     model.fit(_matrix(rows, vocabulary), np.array([classes.index(x) for x in labels]))
     coef = model.coef_.T.astype(np.float32)
@@ -370,6 +377,22 @@ class Reading:
     to_officer: bool = False  # @王警官: the resident speaks to the police
 
 
+@dataclass(frozen=True, slots=True)
+class Resemblance:
+    """The topics the corpus has no lines of, read by how much a message resembles their
+    files (``faq.resemblance``) instead of by a class with five examples."""
+
+    profiles: Profiles
+    model: ResemblanceModel
+    uncovered: np.ndarray  # indices into profiles.topic_ids
+
+    def best(self, names: Sequence[str]) -> tuple[str, float]:
+        grams = [n for n in names if family(n) >= 0]
+        odds = self.model.probabilities(self.profiles.features(grams))[self.uncovered]
+        at = int(np.argmax(odds))
+        return self.profiles.topic_ids[self.uncovered[at]], float(odds[at])
+
+
 class LearnedMatcher:
     def __init__(
         self,
@@ -377,11 +400,13 @@ class LearnedMatcher:
         topic_ids: Iterable[str],
         thresholds: Thresholds,
         featurizer: Featurizer,
+        resemblance: Resemblance | None = None,
     ) -> None:
         self.models = models
         self._features = featurizer
         self.thresholds = thresholds
         self._topics = frozenset(topic_ids)
+        self._resemblance = resemblance
 
     def read(self, text: str, explain: bool = False) -> Reading:
         names = self._features(text)
@@ -391,6 +416,15 @@ class LearnedMatcher:
         order = np.argsort(-topic_p)[:3]
         topics = [(self.models.topic.classes[i], float(topic_p[i])) for i in order]
         evidence: dict[str, list[str]] = {}
+        if self._resemblance is not None:
+            # A station's or an officer's topic wins when its file explains the message
+            # better than the classifier's best guess (which knows it from five lines).
+            new, odds = self._resemblance.best(names)
+            best, best_p = topics[0]
+            if best == NO_TOPIC or odds > best_p:
+                topics = [(new, odds), *(t for t in topics if t[0] != new)][:3]
+                if explain:
+                    evidence["resemblance"] = [f"{new} {odds:.2f}"]
         if explain:
             best_intent = max(intents, key=intents.__getitem__)
             evidence["intent"] = self.models.intent.evidence(names, best_intent)
@@ -416,6 +450,15 @@ class LearnedMatcher:
         # Answer only a general question (more likely asked than not) on one topic.
         if faq_id and intents["ask"] >= ASKING and topic_p >= answer_at:
             return Decision("answer", faq_id, score, "confident question on one topic")
+        if intents["ask"] >= CLARIFY_ASKING and len(reading.topics) > 1:
+            (first, first_p), (second, second_p) = reading.topics[:2]
+            if (
+                {first, second} <= self._topics
+                and second_p >= CLARIFY_SECOND
+                and first_p + second_p >= CLARIFY_TOGETHER
+            ):
+                choices = (first, second)
+                return Decision("clarify", first, score, "two topics fit", choices)
         if intent in ("ask", "case"):
             if faq_id and topic_p >= t.suggest:
                 return Decision("suggest", faq_id, score, f"{intent}: plausible topic")
@@ -441,4 +484,43 @@ def build_learned_matcher(
     ]
     examples = [*claim_uncovered(written, topics), *topic_examples(topics), *extra]
     featurizer = Featurizer(topics)
-    return LearnedMatcher(trained(examples, featurizer, cache_dir), known, thresholds, featurizer)
+    models = trained(examples, featurizer, cache_dir)
+    return LearnedMatcher(
+        models, known, thresholds, featurizer, _resemblance(topics, written, cache_dir)
+    )
+
+
+def _resemblance(
+    topics: Sequence[FaqTopic], written: Sequence[Example], cache_dir: Path | None
+) -> Resemblance | None:
+    """For the topics no corpus line is on, if any: the weights are learned from those
+    that are (and cached), the profiles from every topic's file."""
+    covered_ids = {e.topic for e in written if e.topic}
+    uncovered = [i for i, t in enumerate(topics) if t.id not in covered_ids]
+    if not uncovered:
+        return None
+    covered = [t for t in topics if t.id in covered_ids]
+    lines = [(e.text, e.topic) for e in written if e.intent in ("ask", "case")]
+    digest = hashlib.sha256(f"{FEATURE_VERSION}/{RESEMBLANCE_VERSION}".encode())
+    for text, topic in lines:
+        digest.update(f"\x1e{topic or ''}\x1f{text}".encode())
+    for t in covered:
+        digest.update(f"\x1d{t.id}\x1f{t.title}\x1f{t.aliases}\x1f{t.examples}".encode())
+    path = (cache_dir or default_cache_dir()) / f"{digest.hexdigest()[:24]}-resemblance.json"
+    try:
+        model = ResemblanceModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        model = ResemblanceModel.fit(covered, lines, _grams)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as out:
+                json.dump(model.to_json(), out)
+            os.replace(out.name, path)
+        except OSError:
+            pass  # a read-only home: learn again next start, still correct
+    profiles = Profiles.build(topics, _grams)
+    return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64))
+
+
+def _grams(text: str) -> list[str]:
+    return [g for g in features(text) if family(g) >= 0]

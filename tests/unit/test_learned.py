@@ -162,12 +162,13 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
 
 def test_station_topics_written_by_an_admin_answer_nothing_wrongly(tmp_path: Path) -> None:
     """Three topics written as a station admin would (no [match]), questions by another
-    author: recall is issue 13's open gap; answering with the wrong topic must stay rare."""
+    author: recall is issue 13's open gap (80 % asked; this holds what is reached);
+    answering with the wrong topic must stay rare."""
     knowledge = KnowledgeBase(REPO / "tests/data/faq_station_topics", cache_dir=tmp_path)
     report = evaluate(
         read_cases(REPO / "tests/data/faq_station_topics_questions.jsonl"), knowledge.decide
     )
-    assert report.wrong_answers <= 0.03, report.headline()
+    assert report.wrong_answers <= 0.03 and report.topic_answered >= 0.33, report.headline()
 
 
 @settings(max_examples=200, deadline=None)

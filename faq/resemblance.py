@@ -1,0 +1,213 @@
+"""How much a message resembles a topic's own file: for topics the corpus has no lines of.
+
+A station's topic comes with a title, a few aliases and five examples; an officer's taught
+question with one sentence. A per-topic classifier cannot learn a class from so little
+against thousands of corpus lines, however the classes are weighted. What generalises is
+the *relation* between a message and a topic's file: how much of the message its examples
+or names explain, how much of an example the message contains, whether the topic explains
+the message better than any other does. Those features mean the same for every topic, so
+their weights are learned once from the topics the corpus covers, each seen only through a
+file as thin as a new topic's (all of it, five examples, one sentence), and then apply to
+topics nobody wrote lines for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from faq.knowledge import FaqTopic
+
+# Gram families of ``faq.learned.features``: characters (bigrams, trigrams) and pinyin
+# bigrams (a homophone typo keeps its syllables). Single characters say too little.
+FAMILIES = (("b", "t"), ("p",))
+PIECE_KINDS = ("example", "name")  # an example; the title or an alias
+PER_FAMILY = 2 * len(PIECE_KINDS) + 1
+FEATURES = PER_FAMILY * len(FAMILIES) + 5
+THIN_FILES = (None, 5, 1, 1)  # how the covered topics are seen in training (None: whole)
+SEED = 13
+VERSION = "1"  # bump when features() or training change: cached weights are then relearned
+
+GramReader = Callable[[str], Sequence[str]]
+
+
+def family(gram: str) -> int:
+    return next((f for f, prefixes in enumerate(FAMILIES) if gram[:1] in prefixes), -1)
+
+
+def _pieces(topic: FaqTopic) -> list[tuple[str, int]]:
+    names = [(n, 1) for n in (topic.title, *topic.aliases) if n.strip()]
+    return [*((e, 0) for e in topic.examples if e.strip()), *names]
+
+
+def thinned(topics: Sequence[FaqTopic], examples: int | None, seed: int) -> list[FaqTopic]:
+    """The topics as a station or an officer would have written them: ``examples`` of
+    their examples (1: a taught question, one sentence and nothing else)."""
+    if examples is None:
+        return list(topics)
+    chosen = random.Random(seed)
+    out = []
+    for topic in topics:
+        kept = chosen.sample(list(topic.examples), min(examples, len(topic.examples)))
+        if examples == 1 and kept:
+            out.append(dataclasses.replace(topic, title=kept[0], aliases=(), examples=(kept[0],)))
+        else:
+            out.append(dataclasses.replace(topic, examples=tuple(kept)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Profiles:
+    """The topics' files as idf-weighted gram sets, one per piece, indexed by gram so that
+    a message's overlap with every piece is one ``bincount``."""
+
+    topic_ids: tuple[str, ...]
+    vocabulary: dict[str, int]
+    idf: np.ndarray  # by gram
+    unknown_idf: float  # a gram no file has is as rare as can be
+    gram_family: np.ndarray  # by gram
+    gram_pieces: tuple[np.ndarray, ...]  # by gram: the pieces that hold it
+    gram_topics: tuple[np.ndarray, ...]  # by gram: the topics that hold it
+    piece_topic: np.ndarray  # by piece
+    piece_kind: np.ndarray  # by piece
+    piece_mass: np.ndarray  # pieces x families
+    thin: np.ndarray  # by topic: 1 / its number of pieces
+
+    @classmethod
+    def build(cls, topics: Sequence[FaqTopic], grams: GramReader) -> Profiles:
+        vocabulary: dict[str, int] = {}
+        pieces_of: list[set[int]] = []
+        topics_of: list[set[int]] = []
+        piece_topic: list[int] = []
+        piece_kind: list[int] = []
+        piece_grams: list[set[int]] = []
+        for t, topic in enumerate(topics):
+            for text, kind in _pieces(topic):
+                found = {vocabulary.setdefault(g, len(vocabulary)) for g in grams(text)}
+                pieces_of += [set() for _ in range(len(vocabulary) - len(pieces_of))]
+                topics_of += [set() for _ in range(len(vocabulary) - len(topics_of))]
+                for g in found:
+                    pieces_of[g].add(len(piece_topic))
+                    topics_of[g].add(t)
+                piece_topic.append(t)
+                piece_kind.append(kind)
+                piece_grams.append(found)
+        count = len(topics)
+        idf = np.array([math.log((count + 1) / (len(o) + 1)) + 1 for o in topics_of])
+        by_gram = sorted(vocabulary, key=vocabulary.__getitem__)
+        gram_family = np.array([family(g) for g in by_gram], dtype=np.int64)
+        mass = np.zeros((len(piece_topic), len(FAMILIES)))
+        for p, found in enumerate(piece_grams):
+            for g in found:
+                mass[p, gram_family[g]] += idf[g]
+        sizes = np.bincount(np.array(piece_topic, dtype=np.int64), minlength=count)
+        return cls(
+            tuple(t.id for t in topics),
+            vocabulary,
+            idf,
+            math.log(count + 1) + 1,
+            gram_family,
+            tuple(np.array(sorted(h), dtype=np.int64) for h in pieces_of),
+            tuple(np.array(sorted(o), dtype=np.int64) for o in topics_of),
+            np.array(piece_topic, dtype=np.int64),
+            np.array(piece_kind, dtype=np.int64),
+            mass,
+            1.0 / np.maximum(sizes, 1),
+        )
+
+    def features(self, message_grams: Sequence[str]) -> np.ndarray:
+        """Topics x FEATURES: the message against every topic's file."""
+        topics = len(self.topic_ids)
+        out = np.zeros((topics, FEATURES))
+        if topics == 0:
+            return out
+        grams = set(message_grams)
+        known = [i for g in grams if (i := self.vocabulary.get(g)) is not None]
+        message_mass = np.zeros(len(FAMILIES))
+        for g in grams:
+            if (f := family(g)) >= 0:
+                i = self.vocabulary.get(g)
+                message_mass[f] += self.idf[i] if i is not None else self.unknown_idf
+        for f in range(len(FAMILIES)):
+            mine = [i for i in known if self.gram_family[i] == f]
+            overlap = _spread(mine, self.gram_pieces, self.idf, len(self.piece_topic))
+            shares = (
+                overlap / np.maximum(self.piece_mass[:, f], 1e-9),  # of the piece, in here
+                overlap / max(message_mass[f], 1e-9),  # of the message, in the piece
+            )
+            column = f * PER_FAMILY
+            for kind in range(len(PIECE_KINDS)):
+                chosen = self.piece_kind == kind
+                for share in shares:
+                    np.maximum.at(out[:, column], self.piece_topic[chosen], share[chosen])
+                    column += 1
+            union = _spread(mine, self.gram_topics, self.idf, topics)
+            out[:, column] = union / max(message_mass[f], 1e-9)
+        explained = out[:, PER_FAMILY - 1]  # the characters' share the whole file explains
+        ranked = np.sort(explained)
+        top, second = ranked[-1], ranked[-2] if topics > 1 else 0.0
+        best = ((explained >= top) & (top > 0)).astype(np.float64)
+        lead = explained - np.where(best > 0, second, top)
+        # A file of one sentence explains less than one of twenty: the weights may differ.
+        out[:, -5:] = np.column_stack(
+            [best, lead, self.thin, self.thin * explained, self.thin * best]
+        )
+        return out
+
+
+def _spread(
+    grams: Sequence[int], holders: Sequence[np.ndarray], idf: np.ndarray, size: int
+) -> np.ndarray:
+    if not grams:
+        return np.zeros(size)
+    at = np.concatenate([holders[g] for g in grams])
+    weights = np.repeat(idf[list(grams)], [len(holders[g]) for g in grams])
+    return np.bincount(at, weights=weights, minlength=size)
+
+
+@dataclass(frozen=True, slots=True)
+class ResemblanceModel:
+    """A logistic regression over ``Profiles.features``: P(the message is on this topic)."""
+
+    weights: np.ndarray
+    bias: float
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        result: np.ndarray = 1.0 / (1.0 + np.exp(-(features @ self.weights + self.bias)))
+        return result
+
+    def to_json(self) -> dict[str, object]:
+        return {"weights": [float(w) for w in self.weights], "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, stored: dict[str, object]) -> ResemblanceModel:
+        weights = np.array(stored["weights"], dtype=np.float64)
+        if weights.shape != (FEATURES,):
+            raise ValueError(f"resemblance weights of shape {weights.shape}")
+        return cls(weights, float(stored["bias"]))  # type: ignore[arg-type]
+
+    @classmethod
+    def fit(
+        cls,
+        topics: Sequence[FaqTopic],
+        lines: Sequence[tuple[str, str | None]],
+        grams: GramReader,
+    ) -> ResemblanceModel:
+        """Learn from corpus ``lines`` (text, its topic or None) on ``topics`` it covers."""
+        from sklearn.linear_model import LogisticRegression
+
+        read = [grams(text) for text, _ in lines]
+        rows, labels = [], []
+        for n, examples in enumerate(THIN_FILES):
+            profiles = Profiles.build(thinned(topics, examples, SEED + n), grams)
+            for message, (_, topic) in zip(read, lines, strict=True):
+                rows.append(profiles.features(message))
+                labels.append([tid == topic for tid in profiles.topic_ids])
+        model = LogisticRegression(C=1.0, max_iter=1000)
+        model.fit(np.vstack(rows), np.concatenate(labels).astype(np.int64))
+        return cls(model.coef_[0].astype(np.float64), float(model.intercept_[0]))
