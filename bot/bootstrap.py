@@ -36,7 +36,7 @@ from broadcasts import officer_commands as broadcast_commands
 from faq.knowledge import FaqTopic, check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.matcher import Thresholds
-from handlers import guard, officer, onboarding, questions, tickets
+from handlers import clarify, guard, officer, onboarding, questions, tickets
 from handlers.tickets import record_card
 
 
@@ -171,6 +171,7 @@ def build_dispatcher(
             broadcast_commands.is_broadcast_button,
             partial(broadcast_commands.on_button, services),
         ),
+        Route("choice button", clarify.is_choice_button, partial(clarify.on_button, services)),
         Route("button", _is(ButtonPress), partial(officer.on_button, services)),
         Route(
             "bind",

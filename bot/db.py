@@ -280,3 +280,19 @@ def create_tables(engine: Engine) -> None:
 
 def session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+class Clarification(SQLModel, table=True):
+    """A general question two topics fitted: the bot asked which one was meant. The
+    resident's choice (a button or "1"/"2") gets that topic's answer, once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str
+    message_id: str  # the resident's question: the answer replies to it
+    resident_id: str
+    resident_name: str
+    station_id: str | None = None
+    choices: str  # topic ids, comma-separated, in the order offered
+    state: str = "open"  # open | chosen
+    created_at: datetime = Field(default_factory=utcnow, index=True)

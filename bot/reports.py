@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from bot.db import Escalation, Group, QuestionEvent, as_utc, session
 from faq.gaps import Cluster, cluster_questions
 
-OUTCOMES = ("answer", "suggest", "escalate")
+OUTCOMES = ("answer", "clarify", "suggest", "escalate")
 
 
 @dataclass
@@ -54,7 +54,7 @@ def compute_stats(
             stats.daily.setdefault(day, Counter())[event.action] += 1
             stats.questions += 1
             stats.answered_automatically += event.action == "answer"
-            stats.escalated += event.action != "answer"
+            stats.escalated += event.action in ("suggest", "escalate")
         tickets = select(Escalation).where(
             Escalation.created_at >= since, Escalation.created_at < until
         )

@@ -48,6 +48,14 @@ class Report:
         return self._share(lambda e: e not in NON_TOPIC, lambda o: o.correct)
 
     @property
+    def clarified(self) -> float:
+        """Topic questions the bot asked about, offering the right topic among two."""
+        return self._share(
+            lambda e: e not in NON_TOPIC,
+            lambda o: o.decision.action == "clarify" and o.case.expect in o.decision.choices,
+        )
+
+    @property
     def wrong_answers(self) -> float:
         return sum(o.wrong_answer for o in self.outcomes) / max(1, len(self.outcomes))
 
@@ -65,6 +73,7 @@ class Report:
             "wrong answers / all messages (target <= 0.02)": self.wrong_answers,
             "ignore kept silent (target >= 0.95)": self.ignore_kept,
             "escalate escalated or suggested (target >= 0.85)": self.escalate_caught,
+            "topic questions clarified, right topic offered (not counted above)": self.clarified,
         }
 
     def meets_targets(self) -> bool:

@@ -20,7 +20,7 @@ from typing import Literal
 from faq.knowledge import FaqTopic
 from faq.text import TermIndex, normalise, strip_mentions, tokenize
 
-Action = Literal["answer", "suggest", "escalate", "ignore"]
+Action = Literal["answer", "clarify", "suggest", "escalate", "ignore"]
 DICT_DIR = Path(__file__).parent / "dict"
 INTENTS = ("question", "request", "police", "incident", "case", "statement", "advert")
 OFFICER_MENTION = re.compile(r"警|所长|民警|社区")
@@ -43,6 +43,7 @@ class Decision:
     faq_id: str | None
     score: float
     reason: str = ""
+    choices: tuple[str, ...] = ()  # clarify: the topics offered, in order
 
 
 @dataclass(frozen=True, slots=True)

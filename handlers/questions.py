@@ -11,6 +11,7 @@ from bot.services import Services
 from bot.templates import render
 from faq.knowledge import render_answer
 from faq.matcher import Decision
+from handlers import clarify
 from handlers.common import group_info
 from handlers.officer import is_officer_command
 from handlers.tickets import card, learned_answer, open_ticket
@@ -27,6 +28,10 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
     age = (now - msg.received_at).total_seconds()
     if age > services.settings.behaviour.max_message_age_seconds:
         return []  # catching up after downtime must not flood a group with stale answers
+
+    chosen = clarify.answer_typed(services, msg)  # "2": which topic an asked question meant
+    if chosen is not None:
+        return chosen
 
     with session(services.engine) as db:
         learned = learned_answer(db, msg.text, services.learned, now)
@@ -51,6 +56,10 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             action=decision.action,
             faq_id=decision.faq_id,
         )
+        if decision.action == "clarify":
+            asked = clarify.ask(db, msg, decision, services, station.id if station else None)
+            db.commit()
+            return [asked]
         if learned is not None and learned.answer:  # the officer's own answer to this question
             topic = f"learned:{learned.id}"
             fresh = await _first_answer(services, msg, topic, now)
