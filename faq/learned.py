@@ -34,6 +34,7 @@ from faq.matcher import Decision, Thresholds, build_matcher
 from faq.resemblance import VERSION as RESEMBLANCE_VERSION
 from faq.resemblance import Profiles, ResemblanceModel, family
 from faq.text import normalise, strip_mentions, tokenize
+from faq.thesaurus import shipped as thesaurus
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 INTENTS = ("ask", "case", "incident", "complaint", "chatter", "ad")
@@ -49,7 +50,7 @@ SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely
 CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
-FEATURE_VERSION = "3"  # bump when features() changes: cached models are then retrained
+FEATURE_VERSION = "4"  # bump when features() changes: cached models are then retrained
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,7 @@ def features(text: str) -> list[str]:
         out += [f"b{a}{b}" for a, b in pairwise(chars)]
         out += [f"t{a}{b}{c}" for a, b, c in zip(chars, chars[1:], chars[2:], strict=False)]
         out += [f"p{a}_{b}" for a, b in pairwise(syllables)]
+    out += [f"s{group}" for group in sorted(thesaurus().groups(body))]
     first = next((f for f in out if f[0] == "c"), None)
     if first:
         out += ["^" + first[1:], "$" + next(f for f in reversed(out) if f[0] == "c")[1:]]

@@ -25,13 +25,13 @@ from faq.knowledge import FaqTopic
 
 # Gram families of ``faq.learned.features``: characters (bigrams, trigrams) and pinyin
 # bigrams (a homophone typo keeps its syllables). Single characters say too little.
-FAMILIES = (("b", "t"), ("p",))
+FAMILIES = (("b", "t"), ("p",), ("s",))
 PIECE_KINDS = ("example", "name")  # an example; the title or an alias
 PER_FAMILY = 2 * len(PIECE_KINDS) + 1
 FEATURES = PER_FAMILY * len(FAMILIES) + 5
 THIN_FILES = (None, 5, 1, 1)  # how the covered topics are seen in training (None: whole)
 SEED = 13
-VERSION = "1"  # bump when features() or training change: cached weights are then relearned
+VERSION = "2"  # bump when features() or training change: cached weights are then relearned
 
 GramReader = Callable[[str], Sequence[str]]
 

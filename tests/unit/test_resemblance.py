@@ -50,8 +50,8 @@ def test_the_shipped_topics_need_no_resemblance(tmp_path: Path) -> None:
 
 def test_taught_questions_are_recognised_in_other_words(tmp_path: Path) -> None:
     """20 questions taught with the officer's own answer, 3 paraphrases each by another
-    author. Issue 13 asks 80 %; character and pinyin overlap reach far less (see the
-    closing note): this holds what they reach, and that none goes to another topic."""
+    author. Issue 13 asks 80 %; characters, pinyin and the thesaurus reach less (see the
+    closing note): this holds what they reach, and that none goes to another taught one."""
     taught = [json.loads(line) for line in (TAUGHT / "taught.jsonl").open(encoding="utf-8")]
     lines = (TAUGHT / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines()
     paraphrases = [json.loads(line) for line in lines]
@@ -70,4 +70,4 @@ def test_taught_questions_are_recognised_in_other_words(tmp_path: Path) -> None:
             and (decision.faq_id or "").startswith(TAUGHT_PREFIX)
             and decision.faq_id != want
         )
-    assert right >= 6 and wrong_taught == 0, (right, wrong_taught)
+    assert right >= 18 and wrong_taught == 0, (right, wrong_taught)

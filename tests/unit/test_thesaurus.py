@@ -1,0 +1,36 @@
+"""The thesaurus: its file reads, and a message's groups are found wherever they occur."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faq.learned import features
+from faq.thesaurus import Thesaurus, ThesaurusError, shipped
+
+
+def test_the_shipped_file_reads_and_finds_words_in_any_wording() -> None:
+    groups = shipped().groups("俺家电驴子的电瓶叫人偷了咋整")
+    assert {"ebike", "battery", "how-to-do"} <= groups
+    assert shipped().groups("电动车电池被偷了怎么办") & groups >= {"ebike", "battery"}
+
+
+def test_one_character_words_stand_for_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("# comment\n\ndoor: 门 单元门 楼门\nsfz: 身份证 SFZ\n", encoding="utf-8")
+    thesaurus = Thesaurus.read(path)
+    assert thesaurus.groups("开门") == set()
+    assert thesaurus.groups("单元门口的sfz") == {"door", "sfz"}
+
+
+@pytest.mark.parametrize("line", ["no colon here", ": 词", "name:   "])
+def test_a_broken_line_is_named(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text(f"ok: 好的 行的\n{line}\n", encoding="utf-8")
+    with pytest.raises(ThesaurusError, match=r"t\.txt:2"):
+        Thesaurus.read(path)
+
+
+def test_groups_are_features() -> None:
+    assert "sebike" in features("电驴子丢了")
