@@ -262,6 +262,7 @@ def faq_eval(
         )
     for name, value in report.headline().items():
         out.print(f"{value:7.1%}  {name}")
+    out.print(f"{report.clarified:7.1%}  topic questions clarified, the right topic offered")
     out.print("all targets met" if report.meets_targets() else "[red]some targets missed[/red]")
 
 

@@ -73,7 +73,6 @@ class Report:
             "wrong answers / all messages (target <= 0.02)": self.wrong_answers,
             "ignore kept silent (target >= 0.95)": self.ignore_kept,
             "escalate escalated or suggested (target >= 0.85)": self.escalate_caught,
-            "topic questions clarified, right topic offered (not counted above)": self.clarified,
         }
 
     def meets_targets(self) -> bool:
