@@ -59,7 +59,7 @@ def test_no_eval_line_is_training_data() -> None:
     authors may write independently) would flatter it."""
     corpus = {_same_text(e.text) for e in read_corpus()}
     eval_files = [*REPO.glob("tests/data/faq_*.jsonl"), *SHARED.glob("eval/faq_*.jsonl")]
-    eval_files += [*REPO.glob("tests/data/faq_taught/*.jsonl")]
+    eval_files += [*REPO.glob("tests/data/faq_taught*/*.jsonl")]
     leaked = [
         json.loads(line).get("text") or json.loads(line)["question"]
         for path in eval_files
@@ -160,15 +160,19 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
     assert report.escalate_caught >= caught, figures
 
 
-def test_station_topics_written_by_an_admin_answer_nothing_wrongly(tmp_path: Path) -> None:
-    """Three topics written as a station admin would (no [match]), questions by another
-    author: recall is issue 13's open gap (80 % asked; this holds what is reached);
-    answering with the wrong topic must stay rare."""
-    knowledge = KnowledgeBase(REPO / "tests/data/faq_station_topics", cache_dir=tmp_path)
-    report = evaluate(
-        read_cases(REPO / "tests/data/faq_station_topics_questions.jsonl"), knowledge.decide
-    )
-    assert report.wrong_answers <= 0.03 and report.topic_answered >= 0.33, report.headline()
+# Station topics and the questions on them, by other authors: (right at least, wrong at most).
+# Issue 13 asks 80 % right; this holds what is reached (set 2: its first contact).
+STATION_SETS = {"faq_station_topics": (0.33, 0.03), "faq_station_topics2": (0.42, 0.04)}
+
+
+@pytest.mark.parametrize("name", list(STATION_SETS))
+def test_station_topics_written_by_an_admin(tmp_path: Path, name: str) -> None:
+    """Topics written as a station admin would (no [match]), questions by another author:
+    recall is issue 13's open gap; answering with the wrong topic must stay rare."""
+    knowledge = KnowledgeBase(REPO / "tests/data" / name, cache_dir=tmp_path)
+    report = evaluate(read_cases(REPO / f"tests/data/{name}_questions.jsonl"), knowledge.decide)
+    right, wrong = STATION_SETS[name]
+    assert report.topic_answered >= right and report.wrong_answers <= wrong, report.headline()
 
 
 @settings(max_examples=200, deadline=None)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from faq.knowledge import FaqTopic, load_knowledge
 from faq.learned import _grams
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.resemblance import FEATURES, Profiles, thinned
 from tests.conftest import REPO
 
-TAUGHT = REPO / "tests/data/faq_taught"
+# Taught questions and paraphrases by another author: answered with the taught answer at least.
+TAUGHT_SETS = {"faq_taught": 18, "faq_taught2": 28}  # of 60; set 2: its first contact
 
 
 def topic(id: str, title: str, *examples: str) -> FaqTopic:
@@ -48,12 +51,14 @@ def test_the_shipped_topics_need_no_resemblance(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*-resemblance.json"))
 
 
-def test_taught_questions_are_recognised_in_other_words(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", list(TAUGHT_SETS))
+def test_taught_questions_are_recognised_in_other_words(tmp_path: Path, name: str) -> None:
     """20 questions taught with the officer's own answer, 3 paraphrases each by another
     author. Issue 13 asks 80 %; characters, pinyin and the thesaurus reach less (see the
     closing note): this holds what they reach, and that none goes to another taught one."""
-    taught = [json.loads(line) for line in (TAUGHT / "taught.jsonl").open(encoding="utf-8")]
-    lines = (TAUGHT / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines()
+    folder = REPO / "tests/data" / name
+    taught = [json.loads(line) for line in (folder / "taught.jsonl").open(encoding="utf-8")]
+    lines = (folder / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines()
     paraphrases = [json.loads(line) for line in lines]
     knowledge = KnowledgeBase(
         taught=lambda: tuple(Taught(t["id"], t["question"], answer=t["answer"]) for t in taught),
@@ -70,4 +75,4 @@ def test_taught_questions_are_recognised_in_other_words(tmp_path: Path) -> None:
             and (decision.faq_id or "").startswith(TAUGHT_PREFIX)
             and decision.faq_id != want
         )
-    assert right >= 18 and wrong_taught == 0, (right, wrong_taught)
+    assert right >= TAUGHT_SETS[name] and wrong_taught == 0, (right, wrong_taught)
