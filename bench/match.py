@@ -346,6 +346,66 @@ def learned_build(topics: Sequence[FaqTopic], cache: Path) -> Any:
         return build_learned_matcher(topics, cache_dir=Path(fresh))
 
 
+STATION_SETS = ("faq_station_topics", "faq_station_topics2")
+TAUGHT_SETS = ("faq_taught", "faq_taught2")
+
+
+def new_topics(console: Any, threshold: float) -> None:
+    """1b. What the knowledge base does not ship: topics a station writes (no patterns),
+    questions an officer teaches with 加入FAQ; each with questions by another author."""
+    from faq.evaluation import evaluate, read_cases
+    from faq.knowledge import load_knowledge
+    from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
+    from faq.matcher import Decision, build_matcher
+
+    data = ROOT / "tests/data"
+    table = new_table("1b. Topics a station wrote: right / wrong / chatter silent", "set", "")
+    for name in STATION_SETS:
+        topics = load_knowledge(data / name)
+        bm25 = Bm25Baseline(topics, threshold)
+        deciders: list[Callable[[str], Decision]] = [
+            lambda text, b=bm25: Decision(*b.decide(text)),
+            build_matcher(topics).decide,
+            KnowledgeBase(data / name).decide,
+        ]
+        cases = read_cases(data / f"{name}_questions.jsonl")
+        cells = []
+        for decide in deciders:
+            report = evaluate(cases, decide)
+            figures = (report.topic_answered, report.wrong_answers, report.ignore_kept)
+            cells.append(" / ".join(percent(x) for x in figures))
+        table.add_row(f"{name} ({len(cases)} messages)", "", *cells)
+    console.print(table)
+    from rich.table import Table
+
+    table = Table(title="1c. Taught questions in other words (learned)", title_justify="left")
+    for column in ("set", "taught answer", "drafted for the officer", "another answer"):
+        table.add_column(column, justify="left" if column == "set" else "right")
+    for name in TAUGHT_SETS:
+        lines = (data / name / "taught.jsonl").read_text(encoding="utf-8").splitlines()
+        taught = tuple(
+            Taught(row["id"], row["question"], answer=row["answer"])
+            for row in map(json.loads, lines)
+        )
+        knowledge = KnowledgeBase(taught=lambda t=taught: t)
+        paraphrases = (data / name / "paraphrases.jsonl").read_text(encoding="utf-8")
+        counts = {"answer": 0, "draft": 0, "other": 0}
+        rows = [json.loads(line) for line in paraphrases.splitlines()]
+        for row in rows:
+            decision = knowledge.decide(row["text"])
+            mine = decision.faq_id == f"{TAUGHT_PREFIX}{row['id']}"
+            if decision.action == "answer":
+                counts["answer" if mine else "other"] += 1
+            elif mine and decision.action in ("suggest", "escalate"):
+                counts["draft"] += 1
+        table.add_row(f"{name} ({len(rows)})", *(f"{n}" for n in counts.values()))
+    console.print(table)
+    console.print(
+        "Targets (issue 13): station topics >= 80 % right, <= 3 % wrong, >= 90 % "
+        "silent; taught >= 80 % answered with the taught answer, none wrongly.\n"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -417,6 +477,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         + ", ".join(f"{threshold:.2f}: {right}" for threshold, right in sweep)
         + "\n"
     )
+    new_topics(console, baseline.threshold)
     if args.quick:
         return
 

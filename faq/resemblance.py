@@ -31,7 +31,7 @@ PER_FAMILY = 2 * len(PIECE_KINDS) + 1
 FEATURES = PER_FAMILY * len(FAMILIES) + 5
 THIN_FILES = (None, 5, 1, 1)  # how the covered topics are seen in training (None: whole)
 SEED = 13
-VERSION = "2"  # bump when features() or training change: cached weights are then relearned
+VERSION = "3"  # bump when features() or training change: cached weights are then relearned
 
 GramReader = Callable[[str], Sequence[str]]
 
@@ -88,7 +88,7 @@ class Profiles:
         piece_grams: list[set[int]] = []
         for t, topic in enumerate(topics):
             for text, kind in _pieces(topic):
-                found = {vocabulary.setdefault(g, len(vocabulary)) for g in grams(text)}
+                found = {vocabulary.setdefault(g, len(vocabulary)) for g in sorted(grams(text))}
                 pieces_of += [set() for _ in range(len(vocabulary) - len(pieces_of))]
                 topics_of += [set() for _ in range(len(vocabulary) - len(topics_of))]
                 for g in found:
@@ -126,7 +126,7 @@ class Profiles:
         out = np.zeros((topics, FEATURES))
         if topics == 0:
             return out
-        grams = set(message_grams)
+        grams = sorted(set(message_grams))  # sums in one order: the same figures everywhere
         known = [i for g in grams if (i := self.vocabulary.get(g)) is not None]
         message_mass = np.zeros(len(FAMILIES))
         for g in grams:
