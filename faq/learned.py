@@ -21,7 +21,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -336,28 +336,43 @@ def default_cache_dir() -> Path:
     return Path(base) / "jingmin" / "models"
 
 
-def trained(
-    examples: Sequence[Example], featurizer: Featurizer, cache_dir: Path | None = None
-) -> Models:
-    """The models for these examples: from the cache if they were trained before."""
+def cached_linear(
+    key: str,
+    names: Sequence[str],
+    fit: Callable[[], Sequence[LinearModel]],
+    cache_dir: Path | None = None,
+) -> tuple[LinearModel, ...]:
+    """The models ``fit`` makes (one per name), from the cache under ``key`` when they were
+    trained before: a content hash, so that any change of what they learn from retrains."""
     directory = cache_dir or default_cache_dir()
-    key = content_key(examples)
-    stems = (directory / f"{key}-intent", directory / f"{key}-topic")
+    stems = tuple(directory / f"{key}-{name}" for name in names)
     try:
-        return Models(*(_load(stem) for stem in stems))
+        return tuple(_load(stem) for stem in stems)
     except (OSError, ValueError, KeyError):
         pass
-    models = train(examples, featurizer)
+    models = tuple(fit())
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=directory) as scratch:
-            for model, stem in zip((models.intent, models.topic), stems, strict=True):
+            for model, stem in zip(models, stems, strict=True):
                 _save(model, Path(scratch) / stem.name)
             for path in Path(scratch).iterdir():
                 os.replace(path, directory / path.name)  # whole files only, for other workers
     except OSError:
         pass  # a read-only home: train again next start, still correct
     return models
+
+
+def trained(
+    examples: Sequence[Example], featurizer: Featurizer, cache_dir: Path | None = None
+) -> Models:
+    """The models for these examples: from the cache if they were trained before."""
+
+    def fit() -> tuple[LinearModel, LinearModel]:
+        models = train(examples, featurizer)
+        return models.intent, models.topic
+
+    return Models(*cached_linear(content_key(examples), ("intent", "topic"), fit, cache_dir))
 
 
 @dataclass(frozen=True, slots=True)
