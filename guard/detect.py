@@ -18,14 +18,14 @@ Verdict = Literal["scam", "pii", "ok"]
 # number is a pattern, an address relies on a name heuristic.
 _PII_SCORE = {"id": 1.0, "bank": 0.95, "phone": 0.9, "address": 0.8}
 # How the learned model and the rule scripts combine (chosen by cross-validation on the
-# corpus, checked on the dev set): a rule lure stands unless the model is nearly sure it
-# is harmless (a resident quoting a lure to warn); the model alone calls a lure only when
-# sure, with no warning cue, and surer still when no rule script is hooked at all (then
-# never when the message holds a personal number: a resident's own number or handle looks
-# like a lure's contact to it).
-RULE_VETO = 0.05
-MODEL_ALONE = 0.9
-MODEL_ALONE_UNHOOKED = 0.995
+# corpus, checked on the dev and regression sets): a rule lure stands unless the model
+# finds it unlikely (a resident quoting a lure to warn); the model alone calls a lure
+# when a rule script is at least touched, and otherwise only when nearly sure and the
+# message holds no personal number (a resident's own number or handle looks like a lure's
+# contact to it).
+RULE_VETO = 0.3
+MODEL_ALONE = 0.7
+MODEL_ALONE_UNHOOKED = 0.98
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
         s = lure.script
         return GuardResult("scam", s.id, s.name, max(lure.score, round(p, 3)), s.advice)
     sure = MODEL_ALONE if lure.script is not None else MODEL_ALONE_UNHOOKED
-    if p >= sure and lure.warning == 0 and (lure.script is not None or not findings):
+    if p >= sure and (lure.script is not None or not findings):
         s = lure.script or scam.learned_script()
         label = s.name if lure.script is not None else corpus_script
         return GuardResult("scam", s.id, label, round(p, 3), s.advice)

@@ -340,6 +340,9 @@ _ADDRESS_RE = re.compile(
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村)\s*[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
+    # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
+    rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
+    rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
 )
 
 # Common surnames (single and compound) for the name that makes an address personal.
@@ -363,7 +366,7 @@ _NAME_BEFORE_ADDRESS_RE = re.compile(rf"({_NAME})\s*[,，、]?\s*(?:家住|住�
 _NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、]?\s*({_NAME})\s*(?:收|$|[,，。;；\s])"
+    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|$|[,，。;；\s])"
 )
 _NAME_AFTER_ADDRESS_RE = re.compile(rf"\s*(?:室|号|房)?(?:的|住户|业主)\s*({_NAME})")
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
@@ -403,6 +406,9 @@ def _name_next_to(text: str, address_start: int, address_end: int) -> bool:
     return bare is not None and not _TITLE_RE.search(bare.group(1))
 
 
+_SAME_ADDRESS_GAP = 8  # characters between a street number and a building: one address
+
+
 def find_addresses(text: str) -> list[Finding]:
     """A full home address (building + room) together with a person's name.
 
@@ -419,7 +425,12 @@ def find_addresses(text: str) -> list[Finding]:
         if named is None:
             named = _names_anywhere(text)
         if named or _name_next_to(text, m.start(), m.end()):
-            found.append(Finding("address", m.start(), m.end(), m.group()))
+            last = found[-1] if found else None
+            if last is not None and m.start() - last.end <= _SAME_ADDRESS_GAP:
+                # 建国路88号华贸公寓2号楼1605室: the street and the flat are one address
+                found[-1] = Finding("address", last.start, m.end(), text[last.start : m.end()])
+            else:
+                found.append(Finding("address", m.start(), m.end(), m.group()))
     return found
 
 

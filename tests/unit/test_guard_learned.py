@@ -77,3 +77,22 @@ def test_an_id_with_a_wrong_check_character_is_still_warned_and_masked() -> None
     result = check(f"我的身份证号 {wrong}")
     assert (result.verdict, result.kind) == ("pii", "id")
     assert wrong not in pii.mask_pii(f"身份证 {wrong}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "地址：南京市鼓楼区中山路88号，收件人赵敏",
+        "请把东西送到人民路45号，找周建国",
+        "孙丽 上海市徐汇区漕溪北路100弄8号602",
+    ],
+)
+def test_a_street_address_with_a_name_is_personal(text: str) -> None:
+    assert (check(text).verdict, check(text).kind) == ("pii", "address")
+
+
+@pytest.mark.parametrize(
+    "text", ["新开的药店在解放路66号，欢迎光临", "派出所在建设路12号，王警官值班"]
+)
+def test_a_street_address_without_a_resident_is_not(text: str) -> None:
+    assert check(text).verdict == "ok"
