@@ -8,6 +8,7 @@ import pytest
 
 from guard import learned, pii
 from guard.detect import check
+from guard.eval import VERDICTS, evaluate, read_cases
 from guard.scam import assess
 
 
@@ -96,3 +97,15 @@ def test_a_street_address_with_a_name_is_personal(text: str) -> None:
 )
 def test_a_street_address_without_a_resident_is_not(text: str) -> None:
     assert check(text).verdict == "ok"
+
+
+BLIND_2 = Path(__file__).resolve().parents[1] / "data" / "guard_blind2.jsonl"
+
+
+def test_blind_set_stays_at_its_first_contact_figures() -> None:
+    """Measured once, untouched by tuning (88.2 / 93.7 / 0.8 %): a floor, not a target."""
+    report = evaluate(read_cases(BLIND_2, VERDICTS))
+    assert len(report.outcomes) == 304
+    assert report.scam_recall >= 88.0
+    assert report.pii_recall >= 93.5
+    assert report.false_alarm_rate <= 1.0
