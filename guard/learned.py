@@ -20,11 +20,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from faq import learned as faq_learned
-from faq.learned import LinearModel, cached_linear, features, fit_linear
 from guard import normalize
 from guard.scam import ScamAssessment, assess
+
+if TYPE_CHECKING:
+    from faq.learned import LinearModel
+
+# faq.learned is imported where it is used, not here: it loads pypinyin's tables (a third
+# of a second), which importing the guard (the CLI, the number scanner's tests) should
+# not pay; the first message does, with the model.
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 LABELS = ("scam", "ok")
@@ -71,6 +77,8 @@ EVERYDAY_INTENTS = frozenset({"ask", "case", "chatter", "incident", "complaint"}
 
 def training_examples() -> list[LureExample]:
     """The guard's corpus of lures and hard negatives, plus the FAQ corpus as everyday text."""
+    from faq import learned as faq_learned
+
     everyday = [
         LureExample(e.text, "ok", "")
         for e in faq_learned.read_corpus()
@@ -98,6 +106,8 @@ def rule_features(a: ScamAssessment) -> list[str]:
 def lure_features(text: str, a: ScamAssessment) -> list[str]:
     # Normalised (look-alikes, full-width, invisible characters undone) but not flattened:
     # the n-grams keep the message's own segments.
+    from faq.learned import features
+
     return features(normalize.normalize(text[:MAX_CHARS])) + rule_features(a)
 
 
@@ -109,6 +119,8 @@ def content_key(examples: Sequence[LureExample]) -> str:
 
 
 def train(examples: Sequence[LureExample]) -> tuple[LinearModel, LinearModel]:
+    from faq.learned import fit_linear
+
     rows = [lure_features(e.text, assess(e.text)) for e in examples]
     lure = fit_linear(rows, [e.label for e in examples], LURE_C, balanced=True)
     lures = [i for i, e in enumerate(examples) if e.label == "scam" and e.script]
@@ -132,6 +144,8 @@ class LureModel:
 def build(
     examples: Sequence[LureExample] | None = None, cache_dir: Path | None = None
 ) -> LureModel:
+    from faq.learned import cached_linear
+
     chosen = training_examples() if examples is None else examples
     models = cached_linear(
         content_key(chosen), ("lure", "script"), lambda: train(chosen), cache_dir

@@ -407,6 +407,7 @@ def _name_next_to(text: str, address_start: int, address_end: int) -> bool:
 
 
 _SAME_ADDRESS_GAP = 8  # characters between a street number and a building: one address
+_STREET_RE = re.compile("路|街|大道|巷|弄|胡同")
 
 
 def find_addresses(text: str) -> list[Finding]:
@@ -426,7 +427,11 @@ def find_addresses(text: str) -> list[Finding]:
             named = _names_anywhere(text)
         if named or _name_next_to(text, m.start(), m.end()):
             last = found[-1] if found else None
-            if last is not None and m.start() - last.end <= _SAME_ADDRESS_GAP:
+            if (
+                last is not None
+                and m.start() - last.end <= _SAME_ADDRESS_GAP
+                and _STREET_RE.search(last.value)
+            ):
                 # 建国路88号华贸公寓2号楼1605室: the street and the flat are one address
                 found[-1] = Finding("address", last.start, m.end(), text[last.start : m.end()])
             else:
