@@ -23,6 +23,7 @@ from bot.events import (
     BotRemovedFromGroup,
     ButtonPress,
     ChatMigrated,
+    ChatRef,
     Event,
     IncomingMessage,
     Outgoing,
@@ -30,7 +31,7 @@ from bot.events import (
 )
 from bot.leader import one_at_a_time
 from bot.outbox import OutboxSender
-from bot.ports import ChatAdapter, Clock, SystemClock
+from bot.ports import ChatAdapter, Clock, FetchPicture, PictureSource, SystemClock
 from bot.services import RecentQuestions, Services
 from broadcasts import officer_commands as broadcast_commands
 from faq.knowledge import FaqTopic, check_answers
@@ -147,6 +148,18 @@ def build_outbox(
     )
 
 
+def picture_fetcher(adapters: Mapping[str, ChatAdapter]) -> FetchPicture:
+    """Pictures come from the adapter of their platform, if it can fetch them."""
+
+    async def fetch(chat: ChatRef, picture_id: str) -> bytes | None:
+        adapter = adapters.get(chat.platform)
+        if not isinstance(adapter, PictureSource):
+            return None
+        return await adapter.fetch_picture(chat, picture_id)
+
+    return fetch
+
+
 def build_dispatcher(
     services: Services,
     adapters: Mapping[str, ChatAdapter],
@@ -185,7 +198,11 @@ def build_dispatcher(
         ),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
         Route("check in private", _private, partial(guard.on_private_check, services)),
-        Route("guard", _in_group, partial(guard.on_group_message, services)),
+        Route(
+            "guard",
+            _in_group,
+            partial(guard.on_group_message, services, fetch_picture=picture_fetcher(adapters)),
+        ),
         Route(
             "resident message",
             _is(IncomingMessage),

@@ -33,6 +33,10 @@ class IncomingMessage:
     sender_is_bot: bool = False
     chat_title: str = ""
     reply_to_message_id: str | None = None
+    # A picture posted with (or as) the message: the platform's reference to it, fetched
+    # through ``bot.ports.PictureSource`` when the guard reads it. Never the picture
+    # itself: events are kept in the update ledger, pictures nowhere.
+    picture_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from bot.events import Event, Outgoing, SentRef
+from bot.events import ChatRef, Event, Outgoing, SentRef
 
 EventSink = Callable[[Event], Awaitable[object]]
 # Records events in the update ledger before the platform is told they arrived; for each,
@@ -22,6 +22,17 @@ class ChatAdapter(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, out: Outgoing) -> SentRef: ...
+
+
+@runtime_checkable
+class PictureSource(Protocol):
+    """An adapter that can fetch a posted picture (``IncomingMessage.picture_id``)."""
+
+    async def fetch_picture(self, chat: ChatRef, picture_id: str) -> bytes | None: ...
+
+
+# Fetches a picture's bytes by its chat and id; None when it is gone or too large.
+FetchPicture = Callable[[ChatRef, str], Awaitable[bytes | None]]
 
 
 class SendError(Exception):

@@ -21,7 +21,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -265,7 +265,10 @@ def fit_linear(
     strength: float,
     prune: float = 1e-3,
     balanced: bool = False,
+    seed: int = 0,
 ) -> LinearModel:
+    """``seed`` fixes saga's shuffling: the same examples then give the same weights on
+    every machine (without it, probabilities move by up to ~0.02 between trainings)."""
     from sklearn.linear_model import LogisticRegression  # slow to import: only when training
 
     vocabulary: dict[str, int] = {}
@@ -280,7 +283,7 @@ def fit_linear(
         max_iter=200,
         tol=1e-3,
         class_weight="balanced" if balanced else None,
-        random_state=0,  # every worker learns the same model from the same examples
+        random_state=seed,
     )
     model.fit(_matrix(rows, vocabulary), np.array([classes.index(x) for x in labels]))
     coef = model.coef_.T.astype(np.float32)
@@ -345,28 +348,43 @@ def default_cache_dir() -> Path:
     return Path(base) / "jingmin" / "models"
 
 
-def trained(
-    examples: Sequence[Example], featurizer: Featurizer, cache_dir: Path | None = None
-) -> Models:
-    """The models for these examples: from the cache if they were trained before."""
+def cached_linear(
+    key: str,
+    names: Sequence[str],
+    fit: Callable[[], Sequence[LinearModel]],
+    cache_dir: Path | None = None,
+) -> tuple[LinearModel, ...]:
+    """The models ``fit`` makes (one per name), from the cache under ``key`` when they were
+    trained before: a content hash, so that any change of what they learn from retrains."""
     directory = cache_dir or default_cache_dir()
-    key = content_key(examples)
-    stems = (directory / f"{key}-intent", directory / f"{key}-topic")
+    stems = tuple(directory / f"{key}-{name}" for name in names)
     try:
-        return Models(*(_load(stem) for stem in stems))
+        return tuple(_load(stem) for stem in stems)
     except (OSError, ValueError, KeyError):
         pass
-    models = train(examples, featurizer)
+    models = tuple(fit())
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=directory) as scratch:
-            for model, stem in zip((models.intent, models.topic), stems, strict=True):
+            for model, stem in zip(models, stems, strict=True):
                 _save(model, Path(scratch) / stem.name)
             for path in Path(scratch).iterdir():
                 os.replace(path, directory / path.name)  # whole files only, for other workers
     except OSError:
         pass  # a read-only home: train again next start, still correct
     return models
+
+
+def trained(
+    examples: Sequence[Example], featurizer: Featurizer, cache_dir: Path | None = None
+) -> Models:
+    """The models for these examples: from the cache if they were trained before."""
+
+    def fit() -> tuple[LinearModel, LinearModel]:
+        models = train(examples, featurizer)
+        return models.intent, models.topic
+
+    return Models(*cached_linear(content_key(examples), ("intent", "topic"), fit, cache_dir))
 
 
 @dataclass(frozen=True, slots=True)

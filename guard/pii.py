@@ -38,15 +38,35 @@ LABELS: dict[str, str] = {
 # now and then, to write a phone number past a filter.
 _CN_DIGITS = "零〇洞一幺二两三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
 _CN_VALUES = "00011223456789122334566789"
-_DIGIT_CHARS = "0-9０-９" + _CN_DIGITS
+
+
+def _other_digits() -> str:
+    """Digits in every other written form: circled ⑤⓪⓪ and ❶➋, math bold 𝟓, superscripts,
+    other scripts' digits. Decoration changes nothing: a number is a number."""
+    ranges = (
+        *((0x00B2, 0x00BA), (0x2070, 0x2089), (0x2460, 0x24FF), (0x2776, 0x2793)),
+        *((0x1D7CE, 0x1D7FF), (0x0660, 0x0669), (0x06F0, 0x06F9)),
+    )
+    found = [
+        chr(code)
+        for a, b in ranges
+        for code in range(a, b + 1)
+        if unicodedata.digit(chr(code), None) is not None
+    ]
+    return "".join(found)
+
+
+_OTHER_DIGITS = _other_digits()
+_DIGIT_CHARS = "0-9０-９" + _CN_DIGITS + _OTHER_DIGITS
 # Characters that may sit between digit groups. Zero-width characters are allowed too:
-# they are a known way to split a number so that a plain \d{11} never matches.
-_SEP_CHARS = " \t\u00a0\u3000\\-‐‑‒–—―－.．·・_\u200b-\u200f\u2060\ufeff"
+# they are a known way to split a number so that a plain \d{11} never matches. So are the
+# variation selector and keycap that make 5️⃣ an emoji digit.
+_SEP_CHARS = " \t\u00a0\u3000\\-‐‑‒–—―－.．·・_\u200b-\u200f\u2060\ufeff\ufe0f\u20e3"
 _RUN_RE = re.compile(f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*[XxＸｘ]?")
 _SEP_SPLIT_RE = re.compile(f"[{_SEP_CHARS}]+")
 _TO_ASCII = str.maketrans(
-    "０１２３４５６７８９" + _CN_DIGITS + "Ｘｘx",
-    "0123456789" + _CN_VALUES + "XXX",
+    "０１２３４５６７８９" + _CN_DIGITS + "Ｘｘx" + _OTHER_DIGITS,
+    "0123456789" + _CN_VALUES + "XXX" + "".join(str(unicodedata.digit(c)) for c in _OTHER_DIGITS),
 )
 
 # Short public service numbers and hotlines are never personal data.
@@ -101,6 +121,15 @@ def is_valid_id18(s: str) -> bool:
     return id_check_char(s[:17]) == s[17]
 
 
+def looks_like_id18(s: str) -> bool:
+    """Province code and real birth date, whatever the check character: a mistyped or
+    invented ID still tells who someone is (or is a scammer's bait), so it is warned about
+    and masked like a valid one."""
+    if len(s) != 18 or not s[:17].isdigit() or s[17] not in "0123456789X":
+        return False
+    return s[:2] in _PROVINCES and _valid_date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+
+
 def is_valid_id15(s: str) -> bool:
     """Old 15-digit ID (issued before 1999): province code and a 19YYMMDD birth date.
     There is no check digit, so this is the best available plausibility test."""
@@ -145,8 +174,8 @@ def _strip_country_code(digits: str) -> str:
 def classify_number(candidate: str, exempt: frozenset[str] = frozenset()) -> PiiKind | None:
     """Which kind of personal number ``candidate`` (ASCII digits, maybe a final X) is."""
     if candidate.endswith("X"):
-        return "id" if is_valid_id18(candidate) else None
-    if is_valid_id18(candidate) or is_valid_id15(candidate):
+        return "id" if looks_like_id18(candidate) else None
+    if looks_like_id18(candidate) or is_valid_id15(candidate):
         return "id"
     local = _strip_country_code(candidate)
     if is_mobile(local):
@@ -311,6 +340,9 @@ _ADDRESS_RE = re.compile(
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村)\s*[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
+    # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
+    rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
+    rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
 )
 
 # Common surnames (single and compound) for the name that makes an address personal.
@@ -334,7 +366,7 @@ _NAME_BEFORE_ADDRESS_RE = re.compile(rf"({_NAME})\s*[,，、]?\s*(?:家住|住�
 _NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、]?\s*({_NAME})\s*(?:收|$|[,，。;；\s])"
+    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|$|[,，。;；\s])"
 )
 _NAME_AFTER_ADDRESS_RE = re.compile(rf"\s*(?:室|号|房)?(?:的|住户|业主)\s*({_NAME})")
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
@@ -374,6 +406,10 @@ def _name_next_to(text: str, address_start: int, address_end: int) -> bool:
     return bare is not None and not _TITLE_RE.search(bare.group(1))
 
 
+_SAME_ADDRESS_GAP = 8  # characters between a street number and a building: one address
+_STREET_RE = re.compile("路|街|大道|巷|弄|胡同")
+
+
 def find_addresses(text: str) -> list[Finding]:
     """A full home address (building + room) together with a person's name.
 
@@ -390,7 +426,16 @@ def find_addresses(text: str) -> list[Finding]:
         if named is None:
             named = _names_anywhere(text)
         if named or _name_next_to(text, m.start(), m.end()):
-            found.append(Finding("address", m.start(), m.end(), m.group()))
+            last = found[-1] if found else None
+            if (
+                last is not None
+                and m.start() - last.end <= _SAME_ADDRESS_GAP
+                and _STREET_RE.search(last.value)
+            ):
+                # 建国路88号华贸公寓2号楼1605室: the street and the flat are one address
+                found[-1] = Finding("address", last.start, m.end(), text[last.start : m.end()])
+            else:
+                found.append(Finding("address", m.start(), m.end(), m.group()))
     return found
 
 

@@ -28,12 +28,16 @@ def check_reply(verdict: str, label: str, advice: str = "") -> str:
     return render("check_reply", verdict=verdict, label=label, advice=advice)
 
 
-def officer_alert(group_title: str, sender_name: str, label: str, text: str) -> str:
-    """The alert carries the message itself, masked: alerts end up in chat histories."""
+def officer_alert(
+    group_title: str, sender_name: str, label: str, text: str, picture: bool = False
+) -> str:
+    """The alert carries the message itself, masked: alerts end up in chat histories.
+    A picture is only named ([图片]), never forwarded."""
     return render(
         "officer_alert",
         group_title=group_title,
         sender_name=sender_name,
         label=label,
         text=mask_pii(text),
+        picture=picture,
     )

@@ -156,6 +156,14 @@ def rules() -> Rules:
     return load_rules(tomllib.loads(text))
 
 
+@cache
+def learned_script() -> Script:
+    """What a lure the learned model found, with no rule script hooked, is warned as."""
+    text = resources.files("guard").joinpath("scripts.toml").read_text("utf-8")
+    raw = tomllib.loads(text)["learned"]
+    return Script("learned", str(raw["name"]), str(raw["advice"]), {}, ())
+
+
 def script_by_id(sid: str) -> Script | None:
     return next((s for s in rules().scripts if s.id == sid), None)
 

@@ -3,6 +3,8 @@ numbers get a kind reminder. In private, residents can ask the bot to check a me
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from functools import cache
 
@@ -10,14 +12,17 @@ from bot import safetext
 from bot.config import StationSettings
 from bot.db import Officer, session
 from bot.events import IncomingMessage, Outgoing
+from bot.ports import FetchPicture
 from bot.services import Services
 from bot.templates import render
-from guard.detect import GuardResult, check
+from guard.detect import OK, GuardResult, check
+from guard.picture import check_picture
 from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
 from handlers import questions
 from handlers.common import ensure_group
 from handlers.tickets import officer_by_platform_id, private_chat
 
+log = logging.getLogger(__name__)
 CHECK_COMMAND = re.compile(r"^\s*(/check|检查|查一查|鉴定)(@\S+)?\s*", re.I)
 
 
@@ -31,16 +36,43 @@ def _phone_digits(stations: tuple[StationSettings, ...]) -> frozenset[str]:
     return frozenset(re.sub(r"\D", "", s.phone) for s in stations)
 
 
-async def on_group_message(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
-    """Guards a resident's group message; ``None`` (next handler) when there is nothing to say."""
-    if msg.sender_is_bot or not msg.text.strip():
+async def _check_picture(
+    msg: IncomingMessage, fetch_picture: FetchPicture | None, exempt: frozenset[str]
+) -> GuardResult:
+    """The picture's verdict. Fetched into memory, read in a worker thread (OCR takes a
+    tenth of a second or more: never on the event loop), then dropped."""
+    if fetch_picture is None or not msg.picture_id:
+        return OK
+    try:
+        data = await fetch_picture(msg.chat, msg.picture_id)
+    except Exception:
+        log.warning("guard: could not fetch a picture in %s", msg.chat.platform, exc_info=True)
+        return OK
+    if not data:
+        return OK
+    return await asyncio.to_thread(check_picture, data, exempt_numbers=exempt)
+
+
+async def on_group_message(
+    services: Services, msg: IncomingMessage, fetch_picture: FetchPicture | None = None
+) -> list[Outgoing] | None:
+    """Guards a resident's group message; ``None`` (next handler) when there is nothing to say.
+
+    A picture's text is only ever judged here: a picture alone that is fine ends the
+    message's way (``[]``), so the FAQ never answers what OCR read; a caption still goes on.
+    """
+    if msg.sender_is_bot or not (msg.text.strip() or msg.picture_id):
         return None
-    result = check(msg.text, exempt_numbers=_exempt_numbers(services))
+    exempt = _exempt_numbers(services)
+    result = check(msg.text, exempt_numbers=exempt) if msg.text.strip() else OK
+    if result.verdict == "ok" and msg.picture_id:
+        result = await _check_picture(msg, fetch_picture, exempt)
     if result.verdict == "ok":
-        return None
+        return None if msg.text.strip() else []
     with session(services.engine) as db:
         if officer_by_platform_id(db, msg.chat.platform, msg.sender_id) is not None:
-            return None  # officers post warnings that quote scripts, and their own numbers
+            # officers post warnings that quote scripts, and their own numbers
+            return None if msg.text.strip() else []
         group = ensure_group(db, msg.chat, msg.chat_title)
         station = services.station_details(group.station_id)
         may_delete = station is not None and station.delete_lures
@@ -60,13 +92,16 @@ async def on_group_message(services: Services, msg: IncomingMessage) -> list[Out
             if may_delete:
                 out.append(Outgoing(msg.chat, "", delete_message_id=msg.message_id))
             # The message may still hold a question: it is answered (from its masked text).
+            if not msg.text.strip():
+                return out
             return out + await questions.on_resident_message(services, msg)
         out = [Outgoing(msg.chat, scam_warning(result.label), reply_to=msg.message_id)]
         alert_to = private_chat(officer, msg.chat.platform) if officer else None
         if alert_to is not None:
             title = safetext.name(group.title or msg.chat.chat_id, 30)
             name, text = safetext.name(msg.sender_name), safetext.inline(msg.text, 500)
-            out.append(Outgoing(alert_to, officer_alert(title, name, result.label, text)))
+            alert = officer_alert(title, name, result.label, text, picture=bool(msg.picture_id))
+            out.append(Outgoing(alert_to, alert))
         if may_delete:
             out.append(Outgoing(msg.chat, "", delete_message_id=msg.message_id))
         return out

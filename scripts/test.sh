@@ -2,6 +2,22 @@
 # Set up (first time) and run every check: lint, format, types, and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The guard reads pictures with Debian's Tesseract and its Simplified Chinese data; the
+# picture tests render Chinese with a Debian CJK font. Installed here when missing.
+missing=()
+command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+[ -f /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] \
+  || [ -f /usr/share/tesseract-ocr/4.00/tessdata/chi_sim.traineddata ] \
+  || missing+=(tesseract-ocr-chi-sim)
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] \
+  || [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
+  || missing+=(fonts-wqy-zenhei)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== apt-get install ${missing[*]}"
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 bash scripts/setup.sh
 # The WeChat tests talk to a Node Wechaty gateway pinned by a committed lock file.
 if [ ! -d tests/wechat_gateway/node_modules ]; then

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.events import Event, Outgoing, SentRef
+from bot.events import ChatRef, Event, Outgoing, SentRef
 from bot.inbound import clean_event
 from bot.ports import EventSink
 
@@ -13,6 +13,7 @@ from bot.ports import EventSink
 class FakeAdapter:
     platform: str = "console"
     sent: list[Outgoing] = field(default_factory=list)
+    pictures: dict[str, bytes] = field(default_factory=dict)  # picture_id -> posted bytes
     _on_event: EventSink | None = None
 
     async def start(self, on_event: EventSink) -> None:
@@ -24,6 +25,9 @@ class FakeAdapter:
     async def send(self, out: Outgoing) -> SentRef:
         self.sent.append(out)
         return SentRef(out.chat, out.edit_message_id or str(len(self.sent)))
+
+    async def fetch_picture(self, chat: ChatRef, picture_id: str) -> bytes | None:
+        return self.pictures.get(picture_id)
 
     async def inject(self, event: Event) -> list[Outgoing]:
         """Deliver an event as the platform would (cleaned at the edge, as every adapter's

@@ -98,6 +98,10 @@ _PRESENT = frozenset(
 )
 _AFTER_MENTION = " ,，:：、"
 # Retrying a send that failed before Telegram answered (connection refused, 5xx) is safe.
+# Group photos are fetched for the guard at the largest size up to this side (Telegram
+# keeps several); never past PICTURE_BYTES.
+PICTURE_SIDE = 1280
+PICTURE_BYTES = 5_000_000
 _NETWORK_RETRY_SECONDS = 5.0
 # Updates PTB may hand over before ours have run (each is a small waiting task).
 _WAITING_UPDATES = 10_000
@@ -196,12 +200,16 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
     chat = message.chat
     if chat.type not in _GROUP_TYPES and chat.type != ChatType.PRIVATE:
         return None  # channels
+    picture_id = _picture_id(message) if chat.type in _GROUP_TYPES else ""
+    entities: Sequence[MessageEntity]
     if message.text is not None:
         text, entities = message.text, message.entities
     elif message.caption is not None:
         text, entities = message.caption, message.caption_entities
+    elif picture_id:
+        text, entities = "", ()  # a picture alone: the guard reads it
     else:
-        return None  # stickers, photos without caption, service messages
+        return None  # stickers, service messages, private pictures without caption
 
     sender = _sender(message)
     if sender is None:
@@ -228,7 +236,17 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
         sender_is_bot=sender_is_bot,
         chat_title=chat.title or "",
         reply_to_message_id=str(reply.message_id) if reply is not None else None,
+        picture_id=picture_id,
     )
+
+
+def _picture_id(message: Message) -> str:
+    """The largest size of a group photo that is still small enough to read quickly."""
+    sizes = message.photo
+    if not sizes:
+        return ""
+    fitting = [p for p in sizes if max(p.width, p.height) <= PICTURE_SIDE] or [sizes[0]]
+    return max(fitting, key=lambda p: p.width * p.height).file_id
 
 
 def _sender(message: Message) -> tuple[str, str, bool] | None:
@@ -752,6 +770,13 @@ class TelegramAdapter:
             # Queries expire after a while (e.g. pressed while we were restarting): harmless.
             log.info("telegram: could not answer button press: %s", self._redact(exc))
             return False
+
+    async def fetch_picture(self, chat: ChatRef, picture_id: str) -> bytes | None:
+        """A group photo's bytes, in memory only, for the guard to read."""
+        found = await self._bot().get_file(picture_id)
+        if found.file_size and found.file_size > PICTURE_BYTES:
+            return None
+        return bytes(await found.download_as_bytearray())
 
     async def delete_message(self, chat: ChatRef, message_id: str) -> bool:
         """Delete a message; False if it is gone already or the bot may not delete it."""

@@ -51,6 +51,7 @@ about it (every workaround lives here):
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -69,7 +70,7 @@ from grpclib.client import Channel
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 from wechaty_grpc.wechaty import PuppetStub
-from wechaty_grpc.wechaty.puppet import EventType
+from wechaty_grpc.wechaty.puppet import EventType, ImageType
 from wechaty_puppet import PuppetOptions
 
 with warnings.catch_warnings():
@@ -100,6 +101,8 @@ log = logging.getLogger(__name__)
 PLATFORM: Final = "wechat"
 MENTION_END: Final = "\u2005"  # WeChat ends an @mention with a four-per-em space
 TEXT_MESSAGE_TYPE: Final = 7  # wechaty-puppet's MessageType.Text, as the gateway sends it
+IMAGE_MESSAGE_TYPE: Final = 6  # ... and its MessageType.Image
+PICTURE_BYTES: Final = 5_000_000  # a larger group picture is not fetched for the guard
 # How puppets render a quoted reply (引用): 「name：quoted」, a dashed line, then the reply.
 QUOTE_SEPARATOR: Final = "- - - - - - - - - - - - - - -"
 _QUOTE = re.compile(
@@ -157,6 +160,7 @@ class WechatMessage:
     mention_ids: tuple[str, ...] = ()
     timestamp: float = 0.0  # since the epoch; puppets send seconds or milliseconds
     is_text: bool = True
+    is_picture: bool = False  # a picture in a room: the guard reads it (by message id)
 
 
 def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMessage | None:
@@ -167,7 +171,8 @@ def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMess
     in the text: not every puppet fills the list) or by quoting one of its messages; a
     private chat is always addressed.
     """
-    if not msg.is_text or not msg.talker_id or msg.talker_id == me.self_id:
+    picture = msg.is_picture and bool(msg.room_id)
+    if not (msg.is_text or picture) or not msg.talker_id or msg.talker_id == me.self_id:
         return None
     quoted_name, text = split_quote(msg.text)
     replied_to_bot = quoted_name is not None and quoted_name in me.names
@@ -184,6 +189,7 @@ def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMess
         addressed=not is_group or mentioned or replied_to_bot,
         received_at=timestamp_to_datetime(msg.timestamp, now),
         chat_title=msg.room_topic if is_group else "",
+        picture_id=msg.message_id if picture else "",
     )
     return clean_event(message)
 
@@ -871,9 +877,10 @@ class WechatAdapter:
         self._remember(message_id)
         talker_id = str(payload.from_id or "")
         is_text = int(payload.type or 0) == TEXT_MESSAGE_TYPE
-        if talker_id == me.self_id or not is_text:
-            return None  # our own echo, or a picture, voice, link...
         room_id = str(payload.room_id or "")
+        is_picture = int(payload.type or 0) == IMAGE_MESSAGE_TYPE and bool(room_id)
+        if talker_id == me.self_id or not (is_text or is_picture):
+            return None  # our own echo, or voice, a link, a private picture...
         if room_id:
             self._rooms.add(room_id)
             topic = await self._room_topic(conn, room_id)
@@ -889,12 +896,13 @@ class WechatAdapter:
                 message_id=message_id,
                 talker_id=talker_id,
                 talker_name=talker_name,
-                text=str(payload.text or ""),
+                text=str(payload.text or "") if is_text else "",
                 room_id=room_id,
                 room_topic=topic,
                 mention_ids=tuple(str(m) for m in payload.mention_ids or ()),
                 timestamp=_number(payload.timestamp),
                 is_text=is_text,
+                is_picture=is_picture,
             ),
             me=me,
             now=self._clock.now(),
@@ -968,6 +976,17 @@ class WechatAdapter:
             wait = max(self._next_attempt_at - time.monotonic(), self._options.backoff_initial)
             raise RetryLater(wait)
         return conn
+
+    async def fetch_picture(self, chat: ChatRef, picture_id: str) -> bytes | None:
+        """A room picture's bytes (a base64 file box), in memory only, for the guard."""
+        reply = await self._call(
+            self._live().stub.message_image(id=picture_id, type=ImageType.IMAGE_TYPE_HD)
+        )
+        box = json.loads(reply.filebox or "{}")
+        encoded = str(box.get("base64") or "")
+        if not encoded or len(encoded) > PICTURE_BYTES * 4 // 3:
+            return None  # a URL box, or too large
+        return base64.b64decode(encoded)
 
     async def send(self, out: Outgoing) -> SentRef:
         """A text to a room (@mentioning ``out.mention_id``) or to a contact.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 
@@ -118,3 +119,36 @@ async def test_nothing_personal_reaches_the_database_or_the_logs(
         assert not any(number in flat for number in raw), (table, row)
     logged = re.sub(r"\s", "", caplog.text)
     assert not any(number in logged for number in raw)
+
+
+def _picture(lines: list[str]) -> bytes:
+    from tests.unit.test_guard_picture import poster
+
+    return poster(lines, 3)
+
+
+async def test_a_lure_picture_is_warned_about_and_never_kept(db_url: str, clock: Clock) -> None:
+    _, bot = await start(db_url, clock)
+    bot.pictures["p1"] = _picture(["高薪兼职", "手机刷单 佣金秒返", "加微信 jianzhi7788"])
+    posted = dataclasses.replace(said(""), picture_id="p1")
+    out = await bot.inject(posted)
+    warning = next(o for o in out if o.chat == GROUP)
+    alert = next(o for o in out if o.chat == OFFICER_CHAT)
+    assert warning.reply_to == posted.message_id and "96110" in warning.text
+    assert "[图片]" in alert.text and "jianzhi7788" not in alert.text
+    for _table, row in every_row(db_url):
+        assert not any(isinstance(v, bytes) and len(v) > 1000 for v in row)
+        assert "jianzhi7788" not in " ".join(map(str, row))
+
+
+async def test_a_harmless_picture_gets_no_answer_not_even_from_the_faq(
+    db_url: str, clock: Clock
+) -> None:
+    _, bot = await start(db_url, clock)
+    bot.pictures["p2"] = _picture(["户口迁移需要什么材料", "身份证怎么补办"])
+    assert await bot.inject(dataclasses.replace(said(""), picture_id="p2")) == []
+    from tests.unit.test_guard_picture import qr_poster
+
+    bot.pictures["p3"] = qr_poster("wxp://f2f0officer", ["物业费", "扫码付款"])
+    from_officer = dataclasses.replace(said("", sender="王警官"), picture_id="p3")
+    assert await bot.inject(from_officer) == []

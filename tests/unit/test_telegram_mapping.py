@@ -135,6 +135,13 @@ def test_caption_is_the_text_of_a_photo(bot: Bot) -> None:
     assert event.text == "这个是诈骗电话吗"
     assert event.addressed is True
     assert event.message_id == "50"
+    assert event.picture_id == "AgACAgUAAxkBAAIB"  # the guard reads the picture too
+
+
+def test_a_group_photo_alone_is_a_picture_for_the_guard(bot: Bot) -> None:
+    event = event_of("photo_only", bot)
+    assert isinstance(event, IncomingMessage)
+    assert (event.text, event.picture_id) == ("", "medium-1280")  # the largest quick to read
 
 
 def test_command_with_our_username_is_addressed_and_normalised(bot: Bot) -> None:

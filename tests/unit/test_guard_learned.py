@@ -1,0 +1,111 @@
+"""The learned lure model (guard/learned.py) and the number forms the guard reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guard import learned, pii
+from guard.detect import check
+from guard.eval import VERDICTS, evaluate, read_cases
+from guard.scam import assess
+
+
+def test_corpus_covers_the_scripts_with_lures_and_hard_negatives() -> None:
+    examples = learned.read_corpus()
+    lures = {e.script for e in examples if e.label == "scam"}
+    assert len(lures) >= 20
+    assert sum(e.label == "ok" for e in examples) >= 900
+
+
+def test_model_is_cached_by_content(tmp_path: Path) -> None:
+    examples = [
+        learned.LureExample("刷单返利，日赚三百，加我微信 sd12345", "scam", "刷单返利"),
+        learned.LureExample("ETC认证失效，点击 etc-rz.top 重新认证", "scam", "ETC认证"),
+        learned.LureExample("提醒大家：刷单都是诈骗，别信", "ok", ""),
+        learned.LureExample("今天小区停水，大家提前接水", "ok", ""),
+    ]
+    first = learned.build(examples, cache_dir=tmp_path)
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".json", ".npz", ".npz"]
+    again = learned.build(examples, cache_dir=tmp_path)
+    text = examples[0].text
+    assert first.read(text, assess(text)) == pytest.approx(again.read(text, assess(text)))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "直播间点赞关注截图发我，一个赞返三块，做满十单再送红包，加导师微信 dz5566",
+        "您好，您乘坐的航班因机械故障取消，改签可获300元补偿，请联系航空专员办理退改",
+        "【积分兑换】您的话费积分即将清零，点击 jf-dh.top 兑换电饭煲，今日有效",
+    ],
+)
+def test_lures_are_scam(text: str) -> None:
+    assert check(text).verdict == "scam", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "刚才有个电话说我的ETC要重新认证，我压根就没办过ETC，笑死",
+        "我妈收到短信说医保卡要激活，还好她先问了我，根本没这回事",
+        "大家注意，那种直播点赞返现的都是骗局，派出所刚发了通报",
+        "社区团购的鸡蛋到了，在2号楼下自提，没付款的在群里接龙付",
+    ],
+)
+def test_talk_about_scams_and_everyday_text_is_ok(text: str) -> None:
+    assert check(text).verdict == "ok", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我电话①③⑧①②③④⑤⑥⑦⑧",
+        "加我1️⃣3️⃣8️⃣1️⃣2️⃣3️⃣4️⃣5️⃣6️⃣7️⃣8️⃣",
+        "手机 𝟭𝟯𝟴𝟭𝟮𝟯𝟰𝟱𝟲𝟳𝟴",
+        "号码 ❶❸❽ ➊➋➌➍ ➎➏➐➑",
+    ],
+)
+def test_numbers_in_every_written_form_are_found_and_masked(text: str) -> None:
+    assert [f.kind for f in pii.find_numbers(text)] == ["phone"]
+    assert "*" in pii.mask_pii(text)
+
+
+def test_an_id_with_a_wrong_check_character_is_still_warned_and_masked() -> None:
+    wrong = "11010519491231002" + ("0" if pii.id_check_char("11010519491231002") != "0" else "1")
+    assert not pii.is_valid_id18(wrong)
+    result = check(f"我的身份证号 {wrong}")
+    assert (result.verdict, result.kind) == ("pii", "id")
+    assert wrong not in pii.mask_pii(f"身份证 {wrong}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "地址：南京市鼓楼区中山路88号，收件人赵敏",
+        "请把东西送到人民路45号，找周建国",
+        "孙丽 上海市徐汇区漕溪北路100弄8号602",
+    ],
+)
+def test_a_street_address_with_a_name_is_personal(text: str) -> None:
+    assert (check(text).verdict, check(text).kind) == ("pii", "address")
+
+
+@pytest.mark.parametrize(
+    "text", ["新开的药店在解放路66号，欢迎光临", "派出所在建设路12号，王警官值班"]
+)
+def test_a_street_address_without_a_resident_is_not(text: str) -> None:
+    assert check(text).verdict == "ok"
+
+
+BLIND_2 = Path(__file__).resolve().parents[1] / "data" / "guard_blind2.jsonl"
+
+
+def test_blind_set_stays_at_its_first_contact_figures() -> None:
+    """Measured once, untouched by tuning (88.2 / 93.7 / 0.8 %): a floor, not a target."""
+    report = evaluate(read_cases(BLIND_2, VERDICTS))
+    assert len(report.outcomes) == 304
+    assert report.scam_recall >= 88.0
+    assert report.pii_recall >= 93.5
+    assert report.false_alarm_rate <= 1.0
