@@ -65,6 +65,8 @@ class WechatGateway:
     process: subprocess.Popen[bytes] | None = None
     control_url: str = ""
     starts: int = 0
+    bot_id: str = BOT_ID  # the gateway's WeChat account
+    bot_name: str = BOT_NAME
 
     @property
     def endpoint(self) -> str:
@@ -88,9 +90,9 @@ class WechatGateway:
             "--token",
             self.token,
             "--bot-id",
-            BOT_ID,
+            self.bot_id,
             "--bot-name",
-            BOT_NAME,
+            self.bot_name,
         ]
         if self.state_file is not None:
             command += ["--state", str(self.state_file)]
@@ -211,6 +213,10 @@ class WechatGateway:
 
     async def login(self) -> None:
         await self._request("POST", "/login", {})
+
+    async def refuse_sends(self, message: str | None) -> None:
+        """Every send fails with ``message`` (None: sends work again)."""
+        await self._request("POST", "/refuse", {"message": message})
 
 
 @pytest.fixture(scope="session")

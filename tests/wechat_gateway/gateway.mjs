@@ -25,6 +25,8 @@
 //   GET  /sent[?since=N]            what the bot sent: [{seq, id, conversationId, isRoom,
 //                                   text, mentionIds, at}]
 //   POST /logout, POST /login       the WeChat account logs out / logs back in
+//   POST /refuse    {message}       every send fails with `message` (e.g. "操作过于频繁"),
+//                                   as when WeChat restricts the account; null clears it
 //
 // The mock puppet never emits `ready`: this gateway emits it after every login. It also
 // drops the mention list of a sent text, so sends are recorded here before the mock sees
@@ -142,8 +144,10 @@ puppet.start = async () => {
 
 const sent = []
 let sentSeq = 0
+let refusal = null // set by POST /refuse: every send fails with it, as WeChat restricting the account
 const sendText = puppet.messageSendText.bind(puppet)
 puppet.messageSendText = async (conversationId, text, mentionIdList = []) => {
+  if (refusal) throw new Error(refusal)
   const before = new Set(mocker.cacheMessagePayload.keys())
   await sendText(conversationId, text, mentionIdList)
   // The mock creates the message but returns no id; find it, so the bot gets a real id back.
@@ -213,6 +217,10 @@ async function handle (method, path, query, body) {
   if (method === 'GET' && path === '/sent') {
     const since = Number(query.get('since') ?? 0)
     return sent.filter(m => m.seq > since)
+  }
+  if (method === 'POST' && path === '/refuse') {
+    refusal = body.message || null
+    return { refusal }
   }
   if (method === 'POST' && path === '/logout') {
     await puppet.logout('logged out by the test')
