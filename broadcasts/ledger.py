@@ -513,6 +513,25 @@ def pending_lanes(
     return sorted(found, key=lambda lane: (lane[0], lane[1] or ""))
 
 
+def pending_by_account(
+    engine: Engine, campaign_id: int, slot: datetime, platform: str
+) -> dict[str | None, int]:
+    """Pending rows of the slot on ``platform``, per account."""
+    t = _deliveries()
+    query = (
+        core_select(t.c.account, func.count())
+        .where(
+            t.c.campaign_id == campaign_id,
+            t.c.slot == to_db(slot),
+            t.c.state == PENDING,
+            t.c.platform == platform,
+        )
+        .group_by(t.c.account)
+    )
+    with engine.connect() as conn:
+        return {account: int(count) for account, count in conn.execute(query)}
+
+
 def _account_is(t: Table, account: str | None) -> Any:
     return t.c.account.is_(None) if account is None else t.c.account == account
 
