@@ -3,6 +3,7 @@ the real clients, router, limiters and delivery ledger (issue 16's acceptance)."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 from bot.accounts import AccountRouter
 from bot.config import Settings
 from bot.db import Group
+from bot.events import ChatRef, Outgoing
 from bot.runtime import build_wechat_accounts
 from broadcasts import ledger
 from broadcasts.fanout import FanOut, Progress
@@ -43,8 +45,10 @@ def gateways(
     started: dict[str, WechatGateway] = {}
     try:
         for account in ACCOUNTS:
+            workdir = tmp_path_factory.mktemp(f"gateway-{account}")
             gateway = WechatGateway(
-                tmp_path_factory.mktemp(f"gateway-{account}"),
+                workdir,
+                state_file=workdir / "state.json",  # rooms kept when a test kills it
                 bot_id=f"wxid_bot_{account}",
                 bot_name=f"警民助手{account}",
             )
@@ -196,4 +200,58 @@ async def test_the_daily_count_holds_across_a_restart(
         again = await send(engine, router, campaign)
     assert again.sent == 3 and again.pending == 2
     assert len((await sent_by(gateways, rooms))["c"]) == 3
+    engine.dispose()
+
+
+async def test_an_officer_is_written_to_through_an_account_they_are_a_contact_of(
+    gateways: dict[str, WechatGateway], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    officer = await gateways["b"].add_contact(
+        "王警官", f"wxid_officer_{uuid.uuid4().hex[:6]}", friend=True
+    )
+    await gateways["a"].add_contact("王警官", officer)  # known to a, not its contact
+    settings = settings_of(db_url, gateways)
+    engine = make_db(settings)
+    async with station(settings, engine, monkeypatch, gateways) as router:
+        await router.send(Outgoing(ChatRef("wechat", officer), "工单 12：请处理"))
+        await router.send(Outgoing(ChatRef("wechat", officer), "工单 13：请处理"))
+    assert [m["text"] for m in await gateways["b"].sent(officer)] == [
+        "工单 12：请处理",
+        "工单 13：请处理",
+    ]
+    assert await gateways["a"].sent(officer) == []
+    engine.dispose()
+
+
+async def test_one_gateway_killed_mid_campaign_and_back_each_room_at_most_once(
+    gateways: dict[str, WechatGateway], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rooms = await rooms_on(gateways, {"a": range(0, 3), "b": range(3, 9)})
+    settings = settings_of(db_url, gateways)
+    engine = make_db(settings)
+    add_groups(engine, rooms, platform="wechat")
+    b = gateways["b"]
+    before: list[str] = []
+    async with station(settings, engine, monkeypatch, gateways) as router:
+        campaign = open_slot(engine)
+        run = asyncio.create_task(send(engine, router, campaign))
+        while len(before) < 2:  # the gateway's record is the thing to watch
+            before = [m["conversationId"] for m in await b.sent() if m["conversationId"] in rooms]
+            await asyncio.sleep(0.02)
+        b.kill()
+        await asyncio.sleep(1.0)
+        b.start()
+        result = await asyncio.wait_for(run, 60)
+        while result.pending:  # what the outage left goes out in a later pass, as the pump does
+            result = await send(engine, router, campaign)
+    after = [m["conversationId"] for m in await b.sent() if m["conversationId"] in rooms]
+    through_a = (await sent_by(gateways, rooms))["a"]
+    delivered = before + after + through_a
+    assert len(delivered) == len(set(delivered))  # no room twice
+    rows = {r.chat_id: r for r in deliveries(engine, campaign[0])}
+    assert all(rows[r].state in ("sent", "failed") for r in rooms)
+    assert {r for r in rooms if rows[r].state == "sent"} <= set(delivered)
+    assert sum(rows[r].state == "failed" for r in rooms) <= 1  # at most one "delivery unknown"
+    with Session(engine) as db:
+        assert all(g.active for g in db.exec(select(Group)))
     engine.dispose()

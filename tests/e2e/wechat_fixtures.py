@@ -145,9 +145,13 @@ class WechatGateway:
                 raise AssertionError(f"gateway {method} {path}: {data}")
             return data
 
-    async def add_contact(self, name: str, contact_id: str | None = None) -> str:
+    async def add_contact(
+        self, name: str, contact_id: str | None = None, *, friend: bool = False
+    ) -> str:
+        """A contact; ``friend``: in the account's contact list (it can write to them)."""
         contact_id = contact_id or f"wxid_{uuid.uuid4().hex[:10]}"
-        await self._request("POST", "/contacts", {"id": contact_id, "name": name})
+        body = {"id": contact_id, "name": name, "friend": friend}
+        await self._request("POST", "/contacts", body)
         return contact_id
 
     async def add_room(

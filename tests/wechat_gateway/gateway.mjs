@@ -15,7 +15,8 @@
 //
 // Control channel (JSON in, JSON out):
 //   GET  /state                     {loggedIn, ready, botId, botName, contacts, rooms}
-//   POST /contacts  {id, name}      create a contact (a resident or an officer)
+//   POST /contacts  {id, name, friend=false}  create a contact (a resident or an officer);
+//                                   friend: in the account's contact list
 //   POST /rooms     {id?, topic, memberIds, withBot=true}     create a room
 //   POST /rooms/add {roomId, inviteeIds, inviterId}           someone adds members (the bot,
 //                                   too): emits room-join like WeChat does
@@ -72,12 +73,12 @@ function saveState () {
   }
 }
 
-function createContact ({ id, name }) {
+function createContact ({ id, name, friend = false }) {
   if (typeof id !== 'string' || !id) throw new Error('contact id is required')
   if (mocker.cacheContactPayload.has(id)) return mocker.ContactMock.load(id)
   // weixin is the account's WeChat id, which is what officers give the admin.
-  const contact = mocker.createContact({ id, name: name ?? id, weixin: id, alias: '' })
-  if (id !== botId) state.contacts.push({ id, name: name ?? id })
+  const contact = mocker.createContact({ id, name: name ?? id, weixin: id, alias: '', friend })
+  if (id !== botId) state.contacts.push({ id, name: name ?? id, friend })
   return contact
 }
 
