@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from bot.accounts import AccountRouter
 from bot.config import Settings
-from bot.db import Group
+from bot.db import Group, make_engine
 from bot.events import ChatRef, Outgoing
-from bot.runtime import build_wechat_accounts
+from bot.runtime import build_wechat_accounts, run_bot
 from broadcasts import ledger
 from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
@@ -254,4 +254,57 @@ async def test_one_gateway_killed_mid_campaign_and_back_each_room_at_most_once(
     assert sum(rows[r].state == "failed" for r in rooms) <= 1  # at most one "delivery unknown"
     with Session(engine) as db:
         assert all(g.active for g in db.exec(select(Group)))
+    engine.dispose()
+
+
+async def test_the_bot_answers_a_shared_room_once_through_its_serving_account(
+    gateways: dict[str, WechatGateway], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = gateways["a"], gateways["b"]
+    suffix = uuid.uuid4().hex[:6]
+    officer, resident = f"wxid_officer_{suffix}", f"wxid_resident_{suffix}"
+    await a.add_contact("王警官", officer)
+    await b.add_contact("王警官", officer, friend=True)  # b has the officer as a contact
+    room = f"{uuid.uuid4().int % 10**11}@chatroom"
+    for gateway in (a, b):
+        await gateway.add_contact("张阿姨", resident)
+        await gateway.add_room("幸福里社区警民群", [officer, resident], room_id=room)
+    settings = settings_for(
+        db_url,
+        wechat={
+            "enabled": True,
+            "seconds_between_sends": PACE,
+            "accounts": [
+                {"id": n, "endpoint": gateways[n].endpoint, "token_env": f"JM_TEST_WECHAT_{n}"}
+                for n in ("a", "b")
+            ],
+        },
+        officers=[{"name": "王警官", "station": "xq", "wechat_id": officer, "duty": True}],
+    )
+    for n in ("a", "b"):
+        monkeypatch.setenv(f"JM_TEST_WECHAT_{n}", gateways[n].token)
+    engine = make_engine(db_url)
+    router = build_wechat_accounts(settings, engine, options=fast_wechat_options())
+    stop = asyncio.Event()
+    bot = asyncio.create_task(run_bot(settings, {"wechat": router}, stop=stop))
+    try:
+        async with asyncio.timeout(30):
+            while not router.connected:  # noqa: ASYNC110 (no event to wait on)
+                await asyncio.sleep(0.05)
+        for gateway in (a, b):  # WeChat delivers a shared room's message to both accounts
+            await gateway.say(officer, "/bind", room_id=room)
+        await a.wait_sent(room, lambda m: "兴庆派出所" in m["text"], within=10)
+        for gateway in (a, b):
+            await gateway.say(
+                resident, "小区门口的井盖松了 能找人修一下吗", room_id=room, mention_bot=True
+            )
+        card = await b.wait_sent(officer, lambda m: "井盖" in m["text"], within=10)
+        assert "修改 " in card["text"]
+        await asyncio.sleep(0.5)  # anything doubled would be out by now
+    finally:
+        stop.set()
+        await asyncio.wait_for(bot, 30)
+    assert await b.sent(room) == []  # the spare stayed quiet in the room
+    assert len([m for m in await a.sent(room) if "兴庆派出所" in m["text"]]) == 1
+    assert await a.sent(officer) == [] and len(await b.sent(officer)) == 1  # one card
     engine.dispose()
