@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, update
@@ -43,7 +43,7 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
-from bot.ports import Clock, EventSink, RetryLater, SystemClock
+from bot.ports import AccountRestricted, Clock, EventSink, RetryLater, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,11 @@ class AccountDirectory:
         until = as_utc(row.until)
         return until if until > self.clock.now() else None
 
+    def resting(self) -> set[str]:
+        """The accounts that rest now."""
+        with Session(self.engine) as db:
+            return self._resting(db)
+
     def _resting(self, db: Session) -> set[str]:
         now = self.clock.now()
         rows = db.exec(select(AccountRest).where(AccountRest.platform == self.platform)).all()
@@ -139,7 +144,7 @@ class AccountDirectory:
         """Who serves a room: its current account while that is in it and well, else the
         first member that is well, else the current one (the room waits for it)."""
         well = [a for a in self._ordered(members) if a not in resting]
-        if current in well:
+        if current in well and current in self.order:
             return current
         if well:
             return well[0]
@@ -221,7 +226,9 @@ class AccountDirectory:
                 group is not None
                 and group.active
                 and group.account not in (None, account)
+                and group.account in self.order  # an account no longer configured serves none
                 and group.account in self.members(db, chat_id)
+                and group.account not in self._resting(db)
             )
             if group is None:
                 group = Group(platform=self.platform, chat_id=chat_id)
@@ -455,17 +462,26 @@ class AccountRouter:
                 directory.reached(account, chat_id)
                 return True
             serving = directory.serving(chat_id)
-            if serving is None:
-                directory.joined(account, chat_id)
-                return True
+            if serving is None or serving not in directory.order:
+                return directory.joined(account, chat_id)
             return serving == account
         return True
 
     # -- sending ---------------------------------------------------------------------------
 
     async def send(self, out: Outgoing) -> SentRef:
+        """A reply goes through the chat's account; if the platform restricts that account
+        now, it rests (its rooms go to their spares) and the reply goes through the spare."""
         account = await self._account_for(out.chat)
-        return await self.accounts[account].send(out)
+        try:
+            return await self.accounts[account].send(out)
+        except AccountRestricted as restricted:
+            until = self.directory.clock.now() + timedelta(seconds=restricted.rest_seconds)
+            await asyncio.to_thread(self.directory.rest, account, restricted.reason, until)
+            spare = await self._account_for(out.chat)
+            if spare == account:
+                raise
+            return await self.accounts[spare].send(out)
 
     async def send_broadcast(
         self, out: Outgoing, claim: Callable[[], Awaitable[bool]] | None = None
@@ -481,11 +497,16 @@ class AccountRouter:
         if serving in self.accounts:
             return serving
         candidates = await asyncio.to_thread(directory.contact_accounts, chat.chat_id)
+        resting = await asyncio.to_thread(directory.resting)
         for account in candidates:
-            if account in self.accounts and getattr(self.accounts[account], "connected", True):
+            adapter = self.accounts.get(account)
+            well = account not in resting and getattr(adapter, "connected", True)
+            if adapter is not None and well:
                 return account
         for account, adapter in self.accounts.items():
             is_contact = getattr(adapter, "is_contact", None)
+            if account in resting or account in candidates:
+                continue
             if is_contact is not None and getattr(adapter, "connected", True):
                 try:
                     if await is_contact(chat.chat_id):

@@ -269,11 +269,20 @@ class FanOut:
     ) -> int:
         platform, account = lane
         sender = account_sender(self.senders[platform], account)
-        if sender is None:
-            log.warning("broadcast: no %s account %s here; its rows wait", platform, account)
-            self._closed[lane] = None
-            return 0
         directory = self._directory(platform)
+        if sender is None:
+            # An account no longer configured: its rooms go to the accounts still in them.
+            self._closed[lane] = None
+            if directory is None or account is None:
+                return 0
+            handover = await asyncio.to_thread(directory.hand_over_rooms, account)
+            log.warning(
+                "broadcast: %s is not configured; %d rooms moved, %d wait",
+                _name(lane),
+                handover.moved,
+                handover.stuck,
+            )
+            return handover.deliveries
         if directory is not None and account is not None:
             resting = await asyncio.to_thread(directory.resting_until, account)
             if resting is not None:  # rooms may have gained a spare since it began to rest

@@ -200,3 +200,33 @@ async def test_a_shared_room_is_answered_once_and_replies_go_through_its_account
     assert len(handled) == 2 and station.serving()[room(12)] == "b"
     await take_b(replace(message(room(12)), message_id="m-2"))
     assert len(handled) == 3
+
+
+class RestrictedSender(FakeSender):
+    async def send(self, out: Outgoing) -> Any:
+        raise AccountRestricted("WeChat restricts the account: 操作过于频繁", 3600)
+
+
+async def test_a_reply_refused_as_too_frequent_goes_through_the_spare(station: Station) -> None:
+    station.router.accounts["a"] = RestrictedSender(platform="wechat")
+
+    await station.router.send(Outgoing(ChatRef("wechat", room(12)), "答复"))
+
+    assert [o.chat.chat_id for o in station.senders["b"].replies] == [room(12)]
+    assert station.directory.resting_until("a") == SLOT + timedelta(hours=1)
+    assert station.serving()[room(12)] == "b"
+    with pytest.raises(AccountRestricted):  # a room of a alone has nobody else to go through
+        await station.router.send(Outgoing(ChatRef("wechat", room(3)), "答复"))
+
+
+async def test_rooms_of_an_account_no_longer_configured_go_to_those_still_in_them(
+    station: Station,
+) -> None:
+    campaign_id = open_slot(station.engine)
+    del station.router.accounts["a"]  # the admin took account a out of the config
+    station.directory.order = ("b", "c")
+
+    result = await station.fanout().run(campaign_id, SLOT, text)
+
+    assert result.sent == 20 and result.pending == 10  # a's own rooms 0-9 wait
+    assert {room(i) for i in range(10, 15)} <= set(station.sent_by()["b"])
