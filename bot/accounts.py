@@ -170,6 +170,16 @@ class AccountDirectory:
                 )
             ).all()
             have = {m.chat_id: m for m in mine}
+            if have and not wanted:
+                # A gateway that has not loaded its rooms yet lists none: not a reason to
+                # take the account out of all of them.
+                log.warning(
+                    "%s account %s listed no rooms; keeping its %d",
+                    self.platform,
+                    account,
+                    len(have),
+                )
+                return 0
             for room_id, member in have.items():
                 if room_id not in wanted:
                     db.delete(member)  # it left that room while we were away
