@@ -411,6 +411,10 @@ class AccountSender(Protocol):
     ) -> SentRef | None: ...
 
 
+# Told when an account begins to rest: which, why, until when, what became of its rooms.
+RestListener = Callable[[str, str, datetime, Handover], Awaitable[object]]
+
+
 class AccountRouter:
     """A ``ChatAdapter`` (and broadcast sender) over one adapter per account."""
 
@@ -422,6 +426,7 @@ class AccountRouter:
         self.accounts = dict(accounts)
         self.directory = directory
         self.platform = directory.platform
+        self.on_rest: RestListener | None = None  # the composition root tells the officers
         self._started: list[AccountSender] = []
 
     @property
@@ -486,12 +491,23 @@ class AccountRouter:
         try:
             return await self.accounts[account].send(out)
         except AccountRestricted as restricted:
-            until = self.directory.clock.now() + timedelta(seconds=restricted.rest_seconds)
-            await asyncio.to_thread(self.directory.rest, account, restricted.reason, until)
+            await self.rest(account, restricted.reason, restricted.rest_seconds)
             spare = await self._account_for(out.chat)
             if spare == account:
                 raise
             return await self.accounts[spare].send(out)
+
+    async def rest(self, account: str, reason: str, seconds: float) -> Handover:
+        """The platform restricted ``account`` outside a broadcast (a reply, a logout): it
+        rests, its rooms go to their spares, and ``on_rest`` is told."""
+        until = self.directory.clock.now() + timedelta(seconds=seconds)
+        handover = await asyncio.to_thread(self.directory.rest, account, reason, until)
+        if self.on_rest is not None:
+            try:
+                await self.on_rest(account, reason, until, handover)
+            except Exception:
+                log.exception("%s: telling about account %s failed", self.platform, account)
+        return handover
 
     async def send_broadcast(
         self, out: Outgoing, claim: Callable[[], Awaitable[bool]] | None = None
@@ -530,7 +546,7 @@ class AccountRouter:
 
     def __getattr__(self, name: str) -> Any:
         # Extras of the adapters (a setup check...) are the first account's.
-        if name in ("accounts", "directory"):
+        if name in ("accounts", "directory", "on_rest", "_started"):
             raise AttributeError(name)
         return getattr(next(iter(self.accounts.values())), name)
 

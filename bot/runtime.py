@@ -11,7 +11,6 @@ import secrets
 import signal
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -108,6 +107,7 @@ def build_wechat_accounts(
     accounts = settings.wechat.all_accounts()
     directory = AccountDirectory(engine, "wechat", [a.id for a in accounts], clock)
     senders: dict[str, RateLimitedAdapter] = {}
+    routers: list[AccountRouter] = []  # the one made below, for the listeners
     for account in accounts:
 
         async def rooms(found: list[tuple[str, str]], account_id: str = account.id) -> None:
@@ -116,9 +116,8 @@ def build_wechat_accounts(
         async def connection(
             connected: bool, reason: str, account_id: str = account.id, rest: float = 0.0
         ) -> None:
-            if not connected and "logged out" in reason:
-                until = directory.clock.now() + timedelta(seconds=rest)
-                await asyncio.to_thread(directory.rest, account_id, reason, until)
+            if not connected and "logged out" in reason and routers:
+                await routers[0].rest(account_id, reason, rest)
             if on_connection is not None:
                 await on_connection(connected, f"{account_id}: {reason}")
 
@@ -134,7 +133,8 @@ def build_wechat_accounts(
         )
         limiter = wechat_limiter(account, settings, engine=engine)
         senders[account.id] = RateLimitedAdapter(adapter, limiter)
-    return AccountRouter(senders, directory)
+    routers.append(AccountRouter(senders, directory))
+    return routers[0]
 
 
 def build_adapters(
@@ -279,6 +279,12 @@ async def run_bot(
         # flood waits for the group's rate limit, and start-up must not wait for it.
         recovering = asyncio.create_task(inbox.recover())
         broadcasting = await start_broadcasting(services, adapters)
+        if hasattr(adapters.get("wechat"), "on_rest"):  # several accounts: tell the officers
+
+            async def account_rests(*told: Any) -> None:
+                await broadcasting.broadcaster.account_rests(*told)
+
+            adapters["wechat"].on_rest = account_rests  # type: ignore[attr-defined]
 
         async def remind() -> None:
             outgoing: list[Outgoing] = await due_reminders(services)

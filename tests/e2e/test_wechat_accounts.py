@@ -308,3 +308,38 @@ async def test_the_bot_answers_a_shared_room_once_through_its_serving_account(
     assert len([m for m in await a.sent(room) if "兴庆派出所" in m["text"]]) == 1
     assert await a.sent(officer) == [] and len(await b.sent(officer)) == 1  # one card
     engine.dispose()
+
+
+async def test_an_account_that_logs_out_rests_and_its_shared_rooms_go_to_the_spare(
+    gateways: dict[str, WechatGateway], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rooms = await rooms_on(gateways, {"a": range(0, 3), "b": range(2, 4)})
+    settings = settings_of(db_url, gateways)
+    engine = make_db(settings)
+    add_groups(engine, rooms, platform="wechat")
+    told: list[tuple[str, int, int]] = []
+    try:
+        async with station(settings, engine, monkeypatch, gateways) as router:
+
+            async def tell(account: str, reason: str, until: datetime, handover: Any) -> None:
+                told.append((account, handover.moved, handover.stuck))
+
+            router.on_rest = tell
+            assert serving(engine, rooms)[rooms[2]] == "a"
+            await gateways["a"].logout()
+            async with asyncio.timeout(10):
+                while not told:  # noqa: ASYNC110 (the listener is the thing to watch)
+                    await asyncio.sleep(0.05)
+            assert told[0][0] == "a" and told[0][1] >= 1  # room 2 (and older shared ones)
+            assert serving(engine, rooms) == {
+                rooms[0]: "a",  # nobody else is in them: they wait for a
+                rooms[1]: "a",
+                rooms[2]: "b",
+                rooms[3]: "b",
+            }
+            assert router.directory.resting_until("a") is not None
+    finally:
+        await gateways["a"].login()  # the module's other tests use the account
+    with Session(engine) as db:
+        assert all(g.active for g in db.exec(select(Group)))
+    engine.dispose()

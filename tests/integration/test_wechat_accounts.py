@@ -209,8 +209,16 @@ class RestrictedSender(FakeSender):
 
 async def test_a_reply_refused_as_too_frequent_goes_through_the_spare(station: Station) -> None:
     station.router.accounts["a"] = RestrictedSender(platform="wechat")
+    told: list[tuple[str, Handover]] = []
+
+    async def tell(account: str, reason: str, until: datetime, handover: Handover) -> None:
+        told.append((account, handover))
+
+    station.router.on_rest = tell
 
     await station.router.send(Outgoing(ChatRef("wechat", room(12)), "答复"))
+
+    assert [(account, h.moved, h.stuck) for account, h in told] == [("a", 5, 10)]
 
     assert [o.chat.chat_id for o in station.senders["b"].replies] == [room(12)]
     assert station.directory.resting_until("a") == SLOT + timedelta(hours=1)
