@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.accounts import AccountDirectory, AccountRouter, Handover
-from bot.db import Group
+from bot.db import Group, Officer
 from bot.events import BotRemovedFromGroup, ChatRef, Event, IncomingMessage, Outgoing
 from bot.ports import AccountRestricted, ChatGone
 from broadcasts import ledger
 from broadcasts.fanout import FanOut
 from broadcasts.models import Campaign
+from broadcasts.runs import Broadcaster
 from tests.e2e.test_broadcast_support import (
     FakeSender,
     ManualClock,
@@ -238,3 +239,34 @@ async def test_rooms_of_an_account_no_longer_configured_go_to_those_still_in_the
 
     assert result.sent == 20 and result.pending == 10  # a's own rooms 0-9 wait
     assert {room(i) for i in range(10, 15)} <= set(station.sent_by()["b"])
+
+
+async def test_officers_and_the_duty_officer_are_told_in_chinese(db_url: str) -> None:
+    settings = settings_for(
+        db_url,
+        officers=[
+            {"name": "王警官", "station": "xq", "telegram_id": "9001"},
+            {"name": "李警官", "station": "jf", "telegram_id": "9002"},
+            {"name": "值班", "station": "jf", "telegram_id": "9003", "duty": True},
+        ],
+    )
+    engine = make_db(settings)
+    with Session(engine) as db:  # make_db leaves duty out
+        for officer in db.exec(select(Officer).where(Officer.name == "值班")):
+            officer.duty = True
+            db.add(officer)
+        db.commit()
+    telegram = FakeSender()
+    broadcaster = Broadcaster(engine, settings, {"telegram": telegram})
+    handover = Handover("xq-1", moved=5, stuck=2, stations={"xq"})
+
+    await broadcaster.account_rests(
+        "xq-1", "WeChat restricts the account: UNKNOWN: 操作过于频繁", SLOT, handover
+    )
+
+    assert sorted(o.chat.chat_id for o in telegram.replies) == ["9001", "9003"]
+    text = telegram.replies[0].text
+    assert "「xq-1」" in text and "操作过于频繁" in text and "2026-03-02 10:00" in text
+    assert "5 个群已改由备用账号发送" in text and "2 个群没有备用账号" in text
+    assert "UNKNOWN" not in text and "WeChat" not in text  # no English reaches officers
+    engine.dispose()
