@@ -166,7 +166,10 @@ class AccountDirectory:
                 select(ChatAccount).where(
                     ChatAccount.platform == self.platform,
                     ChatAccount.account == account,
-                    col(ChatAccount.chat_id).like("%@%"),  # rooms only; contacts stay
+                    # rooms only (a room has a group); contacts stay
+                    col(ChatAccount.chat_id).in_(
+                        select(Group.chat_id).where(Group.platform == self.platform)
+                    ),
                 )
             ).all()
             have = {m.chat_id: m for m in mine}

@@ -270,3 +270,18 @@ async def test_officers_and_the_duty_officer_are_told_in_chinese(db_url: str) ->
     assert "5 个群已改由备用账号发送" in text and "2 个群没有备用账号" in text
     assert "UNKNOWN" not in text and "WeChat" not in text  # no English reaches officers
     engine.dispose()
+
+
+async def test_rooms_an_account_left_while_away_go_to_their_spare_on_its_next_connect(
+    station: Station,
+) -> None:
+    station.directory.reached("a", "wxid_officer")  # a contact of a: not a room, stays
+    station.directory.roster("a", [(room(i), f"楼{i}") for i in range(10)])  # left 10-14
+
+    serving = station.serving()
+    assert all(serving[room(i)] == "b" for i in range(10, 15))
+    assert all(serving[room(i)] == "a" for i in range(10))
+    assert station.directory.contact_accounts(room(12)) == ["b"]
+    assert station.directory.contact_accounts("wxid_officer") == ["a"]
+    station.directory.roster("a", [])  # a gateway that has not loaded its rooms yet
+    assert station.serving() == serving
