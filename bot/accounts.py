@@ -312,8 +312,9 @@ class AccountDirectory:
         db.flush()
 
     def _move_pending(self, db: Session, chat_id: str, old: str, new: str | None) -> int:
-        table = SQLModel.metadata.tables["broadcast_delivery"]
-        if new is None or "broadcast_delivery" not in SQLModel.metadata.tables:
+        # The broadcast ledger's table, by name: bot/ does not import broadcasts/.
+        table = SQLModel.metadata.tables.get("broadcast_delivery")
+        if new is None or table is None:
             return 0
         result = db.connection().execute(
             update(table)
