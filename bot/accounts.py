@@ -43,7 +43,7 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
-from bot.ports import AccountRestricted, Clock, EventSink, RetryLater, SystemClock
+from bot.ports import AccountRestricted, Clock, EventSink, SendError, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -542,7 +542,7 @@ class AccountRouter:
                     if await is_contact(chat.chat_id):
                         await asyncio.to_thread(directory.reached, account, chat.chat_id)
                         return account
-                except RetryLater:
+                except SendError:  # not connected after all, or restricted
                     continue
         if candidates and candidates[0] in self.accounts:
             return candidates[0]
