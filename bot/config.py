@@ -83,6 +83,7 @@ class WechatAccount:
     seconds_between_sends: float
     daily_send_cap: int
     hours: BroadcastHours
+    rest_hours: float = 6.0
 
 
 class WechatSettings(_Section):
@@ -92,6 +93,9 @@ class WechatSettings(_Section):
     daily_send_cap: int = Field(default=800, gt=0)
     # Local time (the configured timezone) in which broadcasts may go out; replies always.
     broadcast_hours: str = DEFAULT_HOURS
+    # An account WeChat restricts ("操作过于频繁", a ban, a logout) sends no broadcast for
+    # this long; its rooms go to their spare account meanwhile.
+    rest_hours: float = Field(default=6.0, gt=0)
     accounts: tuple[WechatAccountSettings, ...] = Field(default=(), strict=False)
 
     _hours = field_validator("broadcast_hours")(_check_hours)
@@ -111,6 +115,7 @@ class WechatSettings(_Section):
                     self.seconds_between_sends,
                     self.daily_send_cap,
                     self.hours,
+                    self.rest_hours,
                 ),
             )
         return tuple(
@@ -121,14 +126,20 @@ class WechatSettings(_Section):
                 _or(a.seconds_between_sends, self.seconds_between_sends),
                 _or(a.daily_send_cap, self.daily_send_cap),
                 BroadcastHours.parse(_or(a.broadcast_hours, self.broadcast_hours)),
+                self.rest_hours,
             )
             for a in self.accounts
         )
 
     @property
     def account(self) -> WechatAccount:
-        """The account this deployment drives (one, until groups carry their account)."""
+        """The first account (the only one, in a deployment of one account)."""
         return self.all_accounts()[0]
+
+    @property
+    def several(self) -> bool:
+        """Several accounts: rooms carry the account serving them (``bot.accounts``)."""
+        return len(self.accounts) > 1
 
 
 T = TypeVar("T")
@@ -280,19 +291,20 @@ def _check_wechat_accounts(wechat: WechatSettings, file: str) -> None:
             file, "wechat.endpoint", "give each account's endpoint in [[wechat.accounts]] instead"
         )
     seen: set[str] = set()
+    endpoints: set[str] = set()
     for index, account in enumerate(wechat.accounts):
         if account.id in seen:
             raise ConfigError(
                 file, f"wechat.accounts[{index}].id", f"duplicate account id {account.id!r}"
             )
+        if account.endpoint.strip() in endpoints:
+            raise ConfigError(
+                file,
+                f"wechat.accounts[{index}].endpoint",
+                f"another account uses {account.endpoint!r}: a gateway holds one WeChat account",
+            )
         seen.add(account.id)
-    if len(wechat.accounts) > 1:
-        raise ConfigError(
-            file,
-            "wechat.accounts[1]",
-            "one WeChat account per deployment for now: groups do not yet record which "
-            "account is in them, so a second account would send to rooms it is not in",
-        )
+        endpoints.add(account.endpoint.strip())
 
 
 def load_settings(path: Path | str) -> Settings:

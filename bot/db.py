@@ -87,6 +87,9 @@ class Group(SQLModel, table=True):
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     active: bool = True
     joined_at: datetime = Field(default_factory=utcnow)
+    # The account that serves the room when several are configured (bot.accounts); None
+    # with one account (or a platform of one bot, such as Telegram).
+    account: str | None = None
 
 
 class FaqEntry(SQLModel, table=True):
@@ -229,6 +232,33 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ChatAccount(SQLModel, table=True):
+    """An account is in a room, or can write to a contact (``bot.accounts``): read from
+    the account's room list on connect, and from what it receives."""
+
+    __tablename__ = "chat_account"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "account"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str = Field(index=True)
+    account: str
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountRest(SQLModel, table=True):
+    """An account the platform restricted (too frequent, banned, logged out): it sends no
+    broadcast until ``until``, and its rooms are served by their spare meanwhile."""
+
+    __tablename__ = "account_rest"
+    __table_args__ = (UniqueConstraint("platform", "account"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    account: str
+    until: datetime
+    reason: str = ""
+    since: datetime = Field(default_factory=utcnow)
 
 
 class AuditEntry(SQLModel, table=True):

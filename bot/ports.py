@@ -49,6 +49,16 @@ class ChatGone(SendError):
     """The bot was kicked/blocked or the chat no longer exists (Telegram 403/400)."""
 
 
+class AccountRestricted(SendError):
+    """The platform restricts the sending account itself, not this chat: WeChat's
+    "操作过于频繁", a ban, a logout. The account must rest ``rest_seconds`` (its rooms go to
+    their spare meanwhile, see ``bot.accounts``); nothing went out."""
+
+    def __init__(self, reason: str, rest_seconds: float) -> None:
+        super().__init__(reason)
+        self.reason, self.rest_seconds = reason, rest_seconds
+
+
 class ChatMovedTo(SendError):
     def __init__(self, new_chat_id: str) -> None:
         super().__init__(f"chat migrated to {new_chat_id}")

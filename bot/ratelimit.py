@@ -453,17 +453,29 @@ def limiter_for(
             )
         )
     if platform == "wechat":
-        account = settings.wechat.account
-        budget = DailyBudget(
-            DatabaseTally(engine or make_engine(settings.database.url)),
-            Account("wechat", account.id),
-            cap=account.daily_send_cap,
-            hours=account.hours,
-            tz=tz or settings.tz,
-            wall=wall,
-        )
-        return RateLimiter(SpacedSends(account.seconds_between_sends, budget=budget))
+        return wechat_limiter(settings.wechat.account, settings, tz=tz, engine=engine, wall=wall)
     return RateLimiter(Unlimited())
+
+
+def wechat_limiter(
+    account: Any,
+    settings: Any,
+    *,
+    tz: ZoneInfo | None = None,
+    engine: Engine | None = None,
+    wall: Callable[[], datetime] | None = None,
+) -> RateLimiter:
+    """One WeChat account's limiter (``account``: a ``bot.config.WechatAccount``): its
+    pace, and its cap and hours counted in the database under its id."""
+    budget = DailyBudget(
+        DatabaseTally(engine or make_engine(settings.database.url)),
+        Account("wechat", account.id),
+        cap=account.daily_send_cap,
+        hours=account.hours,
+        tz=tz or settings.tz,
+        wall=wall,
+    )
+    return RateLimiter(SpacedSends(account.seconds_between_sends, budget=budget))
 
 
 # --------------------------------------------------------------------------------------

@@ -13,9 +13,12 @@ import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
+from bot.accounts import AccountDirectory, AccountRouter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import (
     TELEGRAM_TOKEN_ENV,
@@ -23,15 +26,15 @@ from bot.config import (
     Settings,
     secret,
 )
-from bot.db import Escalation, Officer, session
+from bot.db import Escalation, Officer, make_engine, session
 from bot.dispatcher import Dispatcher
 from bot.events import ChatRef, Event, IncomingMessage, Outgoing
 from bot.inbox import STALE_SECONDS, Inbox, Intake, UpdateLedger
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
-from bot.ports import ChatAdapter
+from bot.ports import ChatAdapter, Clock
 from bot.privacy import purge_older_than
-from bot.ratelimit import RateLimitedAdapter, limiter_for
+from bot.ratelimit import RateLimitedAdapter, limiter_for, wechat_limiter
 from bot.services import Services
 from bot.templates import render
 from broadcasts.scheduler import start_broadcasting
@@ -57,23 +60,29 @@ BROADCAST_STOP_GRACE_SECONDS = 3.0
 OUTBOX_SECONDS = 1.0
 
 
-def _platforms(settings: Settings) -> list[tuple[str, bool, str]]:
+def _platforms(settings: Settings) -> list[tuple[str, bool, list[str]]]:
+    wechat_envs = [account.token_env for account in settings.wechat.all_accounts()]
     return [
-        ("telegram", settings.telegram.enabled, TELEGRAM_TOKEN_ENV),
-        ("wechat", settings.wechat.enabled, settings.wechat.account.token_env),
+        ("telegram", settings.telegram.enabled, [TELEGRAM_TOKEN_ENV]),
+        ("wechat", settings.wechat.enabled, wechat_envs),
     ]
 
 
 def enabled_platforms(settings: Settings) -> list[str]:
-    """The platforms to start: enabled in the config, with their token in the environment."""
-    return [name for name, enabled, env in _platforms(settings) if enabled and secret(env)]
+    """The platforms to start: enabled in the config, with their token(s) in the environment."""
+    return [
+        name
+        for name, enabled, envs in _platforms(settings)
+        if enabled and all(secret(env) for env in envs)
+    ]
 
 
 def missing_tokens(settings: Settings) -> str | None:
     """One line naming each enabled platform's token missing from the environment."""
     missing = [
         f"[{name}] is enabled but {env} is not set in the environment"
-        for name, enabled, env in _platforms(settings)
+        for name, enabled, envs in _platforms(settings)
+        for env in envs
         if enabled and not secret(env)
     ]
     return "; ".join(missing) if missing else None
@@ -82,11 +91,60 @@ def missing_tokens(settings: Settings) -> str | None:
 ConnectionListener = Callable[[bool, str], Awaitable[object]]
 
 
+def build_wechat_accounts(
+    settings: Settings,
+    engine: Engine,
+    on_connection: ConnectionListener | None = None,
+    *,
+    options: Any = None,
+    clock: Clock | None = None,
+) -> AccountRouter:
+    """Several WeChat accounts as one adapter: one gateway client and one limiter (pace,
+    daily cap, hours) per account, each account's rooms read as it connects, and an
+    account that logs out resting (its rooms go to their spares)."""
+    from bot.adapters.wechat import WechatAdapter
+
+    accounts = settings.wechat.all_accounts()
+    directory = AccountDirectory(engine, "wechat", [a.id for a in accounts], clock)
+    senders: dict[str, RateLimitedAdapter] = {}
+    routers: list[AccountRouter] = []  # the one made below, for the listeners
+    for account in accounts:
+
+        async def rooms(found: list[tuple[str, str]], account_id: str = account.id) -> None:
+            await asyncio.to_thread(directory.roster, account_id, found)
+
+        async def connection(
+            connected: bool, reason: str, account_id: str = account.id, rest: float = 0.0
+        ) -> None:
+            if not connected and "logged out" in reason and routers:
+                await routers[0].rest(account_id, reason, rest)
+            if on_connection is not None:
+                await on_connection(connected, f"{account_id}: {reason}")
+
+        adapter = WechatAdapter(
+            account.endpoint,
+            secret(account.token_env),
+            options=options,
+            clock=clock,
+            on_connection_change=partial(connection, rest=account.rest_hours * 3600),
+            token_env=account.token_env,
+            on_rooms=rooms,
+            rest_seconds=account.rest_hours * 3600,
+        )
+        limiter = wechat_limiter(account, settings, engine=engine)
+        senders[account.id] = RateLimitedAdapter(adapter, limiter)
+    routers.append(AccountRouter(senders, directory))
+    return routers[0]
+
+
 def build_adapters(
     settings: Settings, on_wechat_connection: ConnectionListener | None = None
 ) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
-    if "wechat" in enabled_platforms(settings):
+    if "wechat" in enabled_platforms(settings) and settings.wechat.several:
+        engine = make_engine(settings.database.url)
+        adapters["wechat"] = build_wechat_accounts(settings, engine, on_wechat_connection)
+    elif "wechat" in enabled_platforms(settings):
         from bot.adapters.wechat import WechatAdapter
 
         account = settings.wechat.account
@@ -177,7 +235,9 @@ async def run_bot(
     platforms = adapters if adapters is not None else build_adapters(settings, wechat_connection)
     # Replies and broadcasts share one limiter per platform; replies go first.
     adapters = {
-        name: RateLimitedAdapter(adapter, limiter_for(name, settings))
+        name: adapter
+        if getattr(adapter, "paces_itself", False)
+        else RateLimitedAdapter(adapter, limiter_for(name, settings))
         for name, adapter in platforms.items()
     }
     try:
@@ -219,6 +279,12 @@ async def run_bot(
         # flood waits for the group's rate limit, and start-up must not wait for it.
         recovering = asyncio.create_task(inbox.recover())
         broadcasting = await start_broadcasting(services, adapters)
+        if hasattr(adapters.get("wechat"), "on_rest"):  # several accounts: tell the officers
+
+            async def account_rests(*told: Any) -> None:
+                await broadcasting.broadcaster.account_rests(*told)
+
+            adapters["wechat"].on_rest = account_rests  # type: ignore[attr-defined]
 
         async def remind() -> None:
             outgoing: list[Outgoing] = await due_reminders(services)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,6 +28,7 @@ from bot.config import (
     TELEGRAM_TOKEN_ENV,
     ConfigError,
     Settings,
+    WechatAccount,
     load_settings,
     secret,
 )
@@ -261,6 +262,7 @@ def plan(
                 p: ledger.run_counts(engine, campaign_id, slot, platforms=[p]).get(PENDING)
                 for p in PLATFORMS
             }
+            by_account = ledger.pending_by_account(engine, campaign_id, slot, "wechat")
             skipped = left.skipped_reasons
         else:
             try:
@@ -272,11 +274,14 @@ def plan(
             sends = {
                 p: sum(r.platform == p and r.state == PENDING for r in rows) for p in PLATFORMS
             }
+            by_account = Counter(
+                r.account for r in rows if r.platform == "wechat" and r.state == PENDING
+            )
             skipped = Counter(r.reason for r in rows if r.state != PENDING).most_common()
     out.print(f"#{campaign.id} {campaign.name}: {basis}, from {local_time(start, tz)} ({tz.key})")
     if campaign.requires_approval:
         out.print("each station's officer approves first; this assumes every station does")
-    for line in _plan_lines(engine, settings, sends, start, now):
+    for line in _plan_lines(engine, settings, sends, start, now, by_account):
         out.print(line, markup=False)
     for reason, count in skipped:
         out.print(f"not sent: {count} group{'' if count == 1 else 's'} ({reason})", markup=False)
@@ -296,11 +301,16 @@ def _plan_start(
 
 
 def _plan_lines(
-    engine: Engine, settings: Settings, sends: dict[str, int], start: datetime, now: datetime
+    engine: Engine,
+    settings: Settings,
+    sends: dict[str, int],
+    start: datetime,
+    now: datetime,
+    by_account: Mapping[str | None, int],
 ) -> list[str]:
     """Per account: groups, messages, the days they go out on, the finish, what waits."""
-    from bot.pacing import Account, DatabaseTally, project_sends
-    from bot.ratelimit import SlidingWindows, wechat_seconds_per_send
+    from bot.pacing import project_sends
+    from bot.ratelimit import SlidingWindows
 
     tz, lines = settings.tz, []
     if sends.get("telegram"):
@@ -312,47 +322,67 @@ def _plan_lines(
         lines.append(f"telegram: {share.sends} groups, {share.sends} messages at {rate:g} a second")
         lines.append(f"  expected finish: {local_time(share.last, tz)}")
     if sends.get("wechat"):
-        w = settings.wechat.account
-        today = local_day(now, tz) == local_day(start, tz)
-        day = local_day(start, tz)
-        spent = DatabaseTally(engine).sent(Account("wechat", w.id), day) if today else 0
-        pace = wechat_seconds_per_send(w.seconds_between_sends)
-        shares = project_sends(
-            sends["wechat"],
-            start,
-            seconds_per_send=pace,
-            tz=tz,
-            cap=w.daily_send_cap,
-            hours=w.hours,
-            sent_today=spent,
-        )
-        total = sends["wechat"]
-        lines.append(
-            f"wechat account {w.id}: {total} rooms, {total} messages, one every "
-            f"{w.seconds_between_sends:g} s plus jitter ({pace:.2f} s on average), daily cap "
-            f"{w.daily_send_cap} ({spent} sent that day so far), broadcast hours "
-            f"{w.hours.describe()}"
-        )
-        for share in shares:
-            why = f", then the {share.stopped_by}" if share.stopped_by else ""
-            lines.append(
-                f"  {share.day.isoformat()}  {_hhmm(share.first, tz)}-{_hhmm(share.last, tz)}"
-                f"  {share.sends} messages{why}"
-            )
-        lines.append(f"  expected finish: {local_time(shares[-1].last, tz)}")
-        later = total - shares[0].sends
-        if shares[0].first > start:
-            lines.append(
-                f"  outside the broadcast hours: nothing goes out before "
-                f"{local_time(shares[0].first, tz)}"
-            )
-        if later:
-            lines.append(
-                f"  outside the cap or hours: {later} messages wait for a later day "
-                f"(from {local_time(shares[1].first, tz)})"
-            )
+        accounts = settings.wechat.all_accounts()
+        for w in accounts:
+            # rows planned before their room had an account go out through the first
+            count = by_account.get(w.id, 0) + (by_account.get(None, 0) if w is accounts[0] else 0)
+            if count:
+                lines += _wechat_plan(engine, settings, w, count, start, now)
     if not any(sends.values()):
         lines.append("nothing to send: no active group of this campaign is bound to a station")
+    return lines
+
+
+def _wechat_plan(
+    engine: Engine,
+    settings: Settings,
+    w: WechatAccount,
+    total: int,
+    start: datetime,
+    now: datetime,
+) -> list[str]:
+    """One WeChat account's part of a run."""
+    from bot.pacing import Account, DatabaseTally, project_sends
+    from bot.ratelimit import wechat_seconds_per_send
+
+    tz, lines = settings.tz, []
+    today = local_day(now, tz) == local_day(start, tz)
+    day = local_day(start, tz)
+    spent = DatabaseTally(engine).sent(Account("wechat", w.id), day) if today else 0
+    pace = wechat_seconds_per_send(w.seconds_between_sends)
+    shares = project_sends(
+        total,
+        start,
+        seconds_per_send=pace,
+        tz=tz,
+        cap=w.daily_send_cap,
+        hours=w.hours,
+        sent_today=spent,
+    )
+    lines.append(
+        f"wechat account {w.id}: {total} rooms, {total} messages, one every "
+        f"{w.seconds_between_sends:g} s plus jitter ({pace:.2f} s on average), daily cap "
+        f"{w.daily_send_cap} ({spent} sent that day so far), broadcast hours "
+        f"{w.hours.describe()}"
+    )
+    for share in shares:
+        why = f", then the {share.stopped_by}" if share.stopped_by else ""
+        lines.append(
+            f"  {share.day.isoformat()}  {_hhmm(share.first, tz)}-{_hhmm(share.last, tz)}"
+            f"  {share.sends} messages{why}"
+        )
+    lines.append(f"  expected finish: {local_time(shares[-1].last, tz)}")
+    later = total - shares[0].sends
+    if shares[0].first > start:
+        lines.append(
+            f"  outside the broadcast hours: nothing goes out before "
+            f"{local_time(shares[0].first, tz)}"
+        )
+    if later:
+        lines.append(
+            f"  outside the cap or hours: {later} messages wait for a later day "
+            f"(from {local_time(shares[1].first, tz)})"
+        )
     return lines
 
 
@@ -455,17 +485,21 @@ PLATFORMS = ("telegram", "wechat")
 def _tokens(settings: Settings) -> dict[str, str]:
     """Each enabled platform's token (Telegram when none is enabled, as before)."""
     enabled = [p for p in PLATFORMS if getattr(settings, p).enabled] or ["telegram"]
-    envs = {"telegram": TELEGRAM_TOKEN_ENV, "wechat": settings.wechat.account.token_env}
+    envs = {
+        "telegram": [TELEGRAM_TOKEN_ENV],
+        "wechat": [a.token_env for a in settings.wechat.all_accounts()],
+    }
     tokens: dict[str, str] = {}
     for platform in enabled:
-        token = secret(envs[platform])
-        if not token:
-            err.print(
-                f"{envs[platform]} is not set; put the {platform} token in that "
-                "variable (or set enabled = false for that platform in the config)"
-            )
-            raise typer.Exit(2)
-        tokens[platform] = token
+        for env in envs[platform]:
+            token = secret(env)
+            if not token:
+                err.print(
+                    f"{env} is not set; put the {platform} token in that "
+                    "variable (or set enabled = false for that platform in the config)"
+                )
+                raise typer.Exit(2)
+            tokens.setdefault(platform, token)  # several WeChat accounts: each reads its own
     return tokens
 
 
@@ -515,7 +549,7 @@ def _check_texts(engine: Engine, settings: Settings, campaign: Campaign, slot: d
             raise typer.Exit(1) from None
 
 
-async def _connect(settings: Settings, tokens: dict[str, str]) -> dict[str, Any]:
+async def _connect(settings: Settings, tokens: dict[str, str], engine: Engine) -> dict[str, Any]:
     """Open every platform for sending, or close what was opened and exit 2."""
     opened: dict[str, Any] = {}
     platform = ""
@@ -527,6 +561,12 @@ async def _connect(settings: Settings, tokens: dict[str, str]) -> dict[str, Any]
                 telegram = TelegramAdapter(token, api_base_url=settings.telegram.api_base_url)
                 await _open_for_sending(telegram)
                 opened[platform] = telegram
+            elif settings.wechat.several:
+                from bot.runtime import build_wechat_accounts
+
+                accounts = build_wechat_accounts(settings, engine)
+                await accounts.start(_ignore)  # each account's rooms are read as it connects
+                opened[platform] = accounts
             else:
                 from bot.adapters.wechat import WechatAdapter
 
@@ -555,11 +595,13 @@ async def _send(
 ) -> Progress:
     from bot.ratelimit import RateLimitedAdapter, limiter_for
 
-    adapters = await _connect(settings, tokens)
+    adapters = await _connect(settings, tokens, engine)
     try:
         open_run(BY_CLI, sorted(adapters))  # only now: every check has passed
         senders = {
-            name: RateLimitedAdapter(adapter, limiter_for(name, settings, engine=engine))
+            name: adapter
+            if getattr(adapter, "paces_itself", False)  # several accounts: a limiter each
+            else RateLimitedAdapter(adapter, limiter_for(name, settings, engine=engine))
             for name, adapter in adapters.items()
         }
         broadcaster = Broadcaster(engine, settings, senders, concurrency=concurrency)

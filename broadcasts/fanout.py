@@ -72,12 +72,21 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from bot.accounts import AccountDirectory, Handover, account_sender
 from bot.events import ChatRef, Outgoing, SentRef
 from bot.groupcommit import GroupCommit
-from bot.pacing import BroadcastsClosed
-from bot.ports import ChatGone, ChatMovedTo, Clock, RetryLater, SendError, SystemClock
+from bot.pacing import DEFAULT_ACCOUNT, BroadcastsClosed
+from bot.ports import (
+    AccountRestricted,
+    ChatGone,
+    ChatMovedTo,
+    Clock,
+    RetryLater,
+    SendError,
+    SystemClock,
+)
 from broadcasts import ledger
-from broadcasts.ledger import DeliveryRow
+from broadcasts.ledger import DeliveryRow, Lane
 from broadcasts.models import FAILED, PENDING, SENDING, SENT, SKIPPED
 from broadcasts.render import TemplateProblem
 
@@ -129,6 +138,9 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+# An account rests (restricted by the platform): which, why, until when, what moved.
+TroubleCallback = Callable[[str, str, datetime, Handover], Awaitable[None]]
+HANDED_OVER = "handed over"  # a row moved to the spare account of its room: sent later
 
 
 class StopFanOut(Exception):
@@ -171,8 +183,10 @@ class FanOut:
         self._stopping = asyncio.Event()
         self._random = random.Random()
         self.last_writer: GroupCommit | None = None
-        # Platforms whose account refused broadcasts in this run, and until when.
-        self._closed: dict[str, datetime | None] = {}
+        # Lanes (platform, account) whose account refused broadcasts in this run, and
+        # until when.
+        self._closed: dict[Lane, datetime | None] = {}
+        self.on_trouble: TroubleCallback | None = None
 
     def stop_taking_rows(self) -> None:
         """Finish the sends in flight, start no new ones (a graceful shutdown)."""
@@ -228,24 +242,69 @@ class FanOut:
         text_for: TextFor,
         tracker: _Tracker,
     ) -> int:
+        """Every lane — one per account, Telegram is one — in parallel, each through its
+        own limiter and only its own rows; returns rows handled (or handed over)."""
+        lanes = await writer.run(
+            partial(ledger.pending_lanes, self.engine, campaign_id, slot, platforms)
+        )
+        open_lanes = [lane for lane in lanes if lane not in self._closed]
+        handled: list[int] = []
+
+        async def lane_pass(lane: Lane) -> None:
+            handled.append(await self._lane(writer, lane, campaign_id, slot, text_for, tracker))
+
+        async with asyncio.TaskGroup() as tasks:
+            for lane in open_lanes:
+                tasks.create_task(lane_pass(lane))
+        return sum(handled)
+
+    async def _lane(
+        self,
+        writer: GroupCommit,
+        lane: Lane,
+        campaign_id: int,
+        slot: datetime,
+        text_for: TextFor,
+        tracker: _Tracker,
+    ) -> int:
+        platform, account = lane
+        sender = account_sender(self.senders[platform], account)
+        directory = self._directory(platform)
+        if sender is None:
+            # An account no longer configured: its rooms go to the accounts still in them.
+            self._closed[lane] = None
+            if directory is None or account is None:
+                return 0
+            handover = await asyncio.to_thread(directory.hand_over_rooms, account)
+            log.warning(
+                "broadcast: %s is not configured; %d rooms moved, %d wait",
+                _name(lane),
+                handover.moved,
+                handover.stuck,
+            )
+            return handover.deliveries
+        if directory is not None and account is not None:
+            resting = await asyncio.to_thread(directory.resting_until, account)
+            if resting is not None:  # rooms may have gained a spare since it began to rest
+                self._closed[lane] = resting
+                handover = await asyncio.to_thread(directory.hand_over_rooms, account)
+                return handover.deliveries
         queue: asyncio.Queue[DeliveryRow | None] = asyncio.Queue(maxsize=2 * self.concurrency)
         handled = 0
 
         async def feed() -> None:
             after = 0
-            while not self._stopping.is_set():
-                still_open = [p for p in platforms if p not in self._closed]
-                if not still_open:
-                    break
+            while not self._stopping.is_set() and lane not in self._closed:
                 rows = await writer.run(
                     partial(
                         ledger.pending_page,
                         self.engine,
                         campaign_id,
                         slot,
-                        still_open,
+                        [platform],
                         after,
                         self.page,
+                        lane=lane,
                     )
                 )
                 if not rows:
@@ -255,10 +314,9 @@ class FanOut:
                 # queueing behind each other for the same rows.
                 self._random.shuffle(rows)
                 for row in rows:
-                    if self._stopping.is_set():
+                    if self._stopping.is_set() or lane in self._closed:
                         break
-                    if row.platform not in self._closed:
-                        await queue.put(row)
+                    await queue.put(row)
             for _ in range(self.concurrency):
                 await queue.put(None)
 
@@ -268,17 +326,22 @@ class FanOut:
                 row = await queue.get()
                 if row is None:
                     return
-                if self._stopping.is_set() or row.platform in self._closed:
+                if self._stopping.is_set() or lane in self._closed:
                     continue  # left pending
                 try:
-                    outcome = await self._deliver(writer, row, text_for)
+                    outcome = await self._deliver(writer, sender, row, text_for)
                 except StopFanOut as reason:
-                    # Only this platform's account is closed: the others go on.
-                    if row.platform not in self._closed:
-                        log.warning("broadcast: %s stops for now: %s", row.platform, reason)
-                        self._closed[row.platform] = reason.resume_at
+                    # Only this account is closed: the others go on.
+                    if lane not in self._closed:
+                        log.warning("broadcast: %s stops for now: %s", _name(lane), reason)
+                        self._closed[lane] = reason.resume_at
                     continue
-                if outcome is not None:
+                except AccountRestricted as restricted:
+                    handled += await self._rest(lane, restricted)
+                    continue
+                if outcome == HANDED_OVER:
+                    handled += 1
+                elif outcome is not None:
                     handled += 1
                     tracker.moved(outcome)
 
@@ -287,6 +350,32 @@ class FanOut:
             for _ in range(self.concurrency):
                 tasks.create_task(work())
         return handled
+
+    def _directory(self, platform: str) -> AccountDirectory | None:
+        found = getattr(self.senders[platform], "directory", None)
+        return found if isinstance(found, AccountDirectory) else None
+
+    async def _rest(self, lane: Lane, restricted: AccountRestricted) -> int:
+        """The platform restricted this lane's account: it rests, its rooms go to their
+        spares, and the officers are told. Returns the rows handed over."""
+        if lane in self._closed:
+            return 0
+        until = self.clock.now() + timedelta(seconds=restricted.rest_seconds)
+        self._closed[lane] = until
+        platform, account = lane
+        name = account or DEFAULT_ACCOUNT
+        directory = self._directory(platform)
+        log.warning("broadcast: %s rests until %s: %s", _name(lane), until, restricted.reason)
+        if directory is None:
+            handover = Handover(name)
+        else:
+            handover = await asyncio.to_thread(directory.rest, name, restricted.reason, until)
+        if self.on_trouble is not None:
+            try:
+                await self.on_trouble(name, restricted.reason, until, handover)
+            except Exception:
+                log.exception("broadcast: telling the officers about %s failed", _name(lane))
+        return handover.deliveries
 
     async def _fail(
         self, writer: GroupCommit, row: DeliveryRow, reason: str, *, retire: bool = False
@@ -304,10 +393,10 @@ class FanOut:
         return FAILED
 
     async def _deliver(
-        self, writer: GroupCommit, row: DeliveryRow, text_for: TextFor
+        self, writer: GroupCommit, sender: BroadcastSender, row: DeliveryRow, text_for: TextFor
     ) -> str | None:
-        """One row to its end state; returns it (None if another worker had the row)."""
-        sender = self.senders[row.platform]
+        """One row to its end state; returns it (None if another worker had the row,
+        ``HANDED_OVER`` if it went to the spare account of its room)."""
         try:
             text = text_for(row.station_id)
         except TemplateProblem as problem:
@@ -346,15 +435,7 @@ class FanOut:
                         row,
                         f"rate limited {attempts} times (last: retry after {later.retry_after}s)",
                     )
-                await writer.write(
-                    partial(
-                        ledger.release_on,
-                        delivery_id=row.id,
-                        worker=self.worker,
-                        reason=f"retry after {later.retry_after}s",
-                        now=self.clock.now(),
-                    )
-                )
+                await self._release(writer, row, f"retry after {later.retry_after}s")
                 await self._sleep(later.retry_after)
                 continue
             except ChatMovedTo as moved:
@@ -377,7 +458,13 @@ class FanOut:
                 log.info("broadcast: chat %s moved to %s", chat_id, moved.new_chat_id)
                 chat_id = moved.new_chat_id
                 continue
+            except AccountRestricted:
+                if claimed:  # refused, so not delivered: back to pending (and to a spare)
+                    await self._release(writer, row, "the account is restricted")
+                raise
             except ChatGone as gone:
+                if claimed and await self._handed_over(writer, row, chat_id):
+                    return HANDED_OVER
                 return await self._fail(writer, row, f"chat gone: {gone}", retire=True)
             except SendError as error:
                 return await self._fail(writer, row, str(error) or "send failed")
@@ -399,6 +486,35 @@ class FanOut:
                 )
             )
             return SENT
+
+    async def _release(self, writer: GroupCommit, row: DeliveryRow, reason: str) -> None:
+        await writer.write(
+            partial(
+                ledger.release_on,
+                delivery_id=row.id,
+                worker=self.worker,
+                reason=reason,
+                now=self.clock.now(),
+            )
+        )
+
+    async def _handed_over(self, writer: GroupCommit, row: DeliveryRow, chat_id: str) -> bool:
+        """The account is not in the room (any more): if another account is, the room and
+        this row go to it — a room is never retired because one account could not see it."""
+        directory = self._directory(row.platform)
+        if directory is None or row.account is None:
+            return False
+        await self._release(writer, row, f"account {row.account} is not in the room")
+        spare = await asyncio.to_thread(directory.hand_over, row.account, chat_id)
+        if spare is None:
+            return False
+        log.info("broadcast: room %s goes to account %s", chat_id, spare)
+        return True
+
+
+def _name(lane: Lane) -> str:
+    platform, account = lane
+    return platform if account is None else f"{platform} account {account}"
 
 
 class _Tracker:

@@ -136,7 +136,7 @@ def campaign_stations(db: Session, campaign: Campaign) -> set[str]:
 
 def group_views(db: Session) -> list[GroupView]:
     return [
-        GroupView(g.id, g.platform, g.chat_id, g.station_id, g.active)
+        GroupView(g.id, g.platform, g.chat_id, g.station_id, g.active, g.account)
         for g in db.exec(select(Group).order_by(col(Group.id)))
         if g.id is not None
     ]
@@ -329,6 +329,7 @@ def insert_deliveries(
             "station_id": row.station_id,
             "platform": row.platform,
             "chat_id": row.chat_id,
+            "account": row.account,
             "state": row.state,
             "reason": row.reason,
             "attempts": 0,
@@ -457,6 +458,10 @@ class DeliveryRow:
     chat_id: str
     group_id: int | None
     station_id: str | None
+    account: str | None = None
+
+
+Lane = tuple[str, str | None]  # (platform, account): the rows one account sends
 
 
 def pending_page(
@@ -466,22 +471,69 @@ def pending_page(
     platforms: Collection[str],
     after_id: int,
     limit: int,
+    *,
+    lane: Lane | None = None,
 ) -> list[DeliveryRow]:
+    """Pending rows after ``after_id``: of ``platforms``, or of one ``lane`` only."""
+    t = _deliveries()
+    query = core_select(
+        t.c.id, t.c.platform, t.c.chat_id, t.c.group_id, t.c.station_id, t.c.account
+    ).where(
+        t.c.campaign_id == campaign_id,
+        t.c.slot == to_db(slot),
+        t.c.state == PENDING,
+        t.c.id > after_id,
+    )
+    if lane is None:
+        query = query.where(t.c.platform.in_(list(platforms)))
+    else:
+        query = query.where(t.c.platform == lane[0], _account_is(t, lane[1]))
+    query = query.order_by(t.c.id).limit(limit)
+    with engine.connect() as conn:
+        return [DeliveryRow(*row) for row in conn.execute(query)]
+
+
+def pending_lanes(
+    engine: Engine, campaign_id: int, slot: datetime, platforms: Collection[str]
+) -> list[Lane]:
+    """The (platform, account) pairs with pending rows in the slot."""
     t = _deliveries()
     query = (
-        core_select(t.c.id, t.c.platform, t.c.chat_id, t.c.group_id, t.c.station_id)
+        core_select(t.c.platform, t.c.account)
         .where(
             t.c.campaign_id == campaign_id,
             t.c.slot == to_db(slot),
             t.c.state == PENDING,
             t.c.platform.in_(list(platforms)),
-            t.c.id > after_id,
         )
-        .order_by(t.c.id)
-        .limit(limit)
+        .distinct()
     )
     with engine.connect() as conn:
-        return [DeliveryRow(*row) for row in conn.execute(query)]
+        found = [(str(p), None if a is None else str(a)) for p, a in conn.execute(query)]
+    return sorted(found, key=lambda lane: (lane[0], lane[1] or ""))
+
+
+def pending_by_account(
+    engine: Engine, campaign_id: int, slot: datetime, platform: str
+) -> dict[str | None, int]:
+    """Pending rows of the slot on ``platform``, per account."""
+    t = _deliveries()
+    query = (
+        core_select(t.c.account, func.count())
+        .where(
+            t.c.campaign_id == campaign_id,
+            t.c.slot == to_db(slot),
+            t.c.state == PENDING,
+            t.c.platform == platform,
+        )
+        .group_by(t.c.account)
+    )
+    with engine.connect() as conn:
+        return {account: int(count) for account, count in conn.execute(query)}
+
+
+def _account_is(t: Table, account: str | None) -> Any:
+    return t.c.account.is_(None) if account is None else t.c.account == account
 
 
 @cache

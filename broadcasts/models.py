@@ -100,6 +100,7 @@ class Delivery(SQLModel, table=True):
     station_id: str | None = None
     platform: str
     chat_id: str
+    account: str | None = None  # the account that sends it (several WeChat accounts)
     state: str = PENDING
     reason: str = ""
     message_id: str | None = None

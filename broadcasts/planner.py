@@ -259,6 +259,7 @@ class GroupView:
     chat_id: str
     station_id: str | None
     active: bool
+    account: str | None = None  # the account serving the room (several WeChat accounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +270,7 @@ class PlannedDelivery:
     station_id: str | None
     state: Literal["pending", "skipped"]
     reason: str = ""
+    account: str | None = None
 
 
 def targeted(targets: Targets, groups: Iterable[GroupView]) -> list[GroupView]:
@@ -317,4 +319,6 @@ def plan_deliveries(
 def _row(
     group: GroupView, state: Literal["pending", "skipped"], reason: str = ""
 ) -> PlannedDelivery:
-    return PlannedDelivery(group.id, group.platform, group.chat_id, group.station_id, state, reason)
+    return PlannedDelivery(
+        group.id, group.platform, group.chat_id, group.station_id, state, reason, group.account
+    )

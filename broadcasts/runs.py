@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
+from bot.accounts import Handover
 from bot.config import Settings
 from bot.db import Officer, as_utc
 from bot.events import Button, ChatRef, Outgoing
@@ -242,6 +243,7 @@ class Broadcaster:
         self.fanout = FanOut(
             engine, senders, worker=worker, clock=self.clock, concurrency=concurrency, lease=lease
         )
+        self.fanout.on_trouble = self.account_rests
         self.on_change: Callable[[], None] | None = None
         self._active: dict[tuple[int, datetime], asyncio.Task[Progress]] = {}
         # A fan-out that ended with rows still pending is not restarted at once, or the
@@ -483,6 +485,36 @@ class Broadcaster:
             await self._tell(officers, text)
         if finished:
             log.info("broadcast #%s: slot %s done", campaign_id, slot.isoformat())
+
+    async def account_rests(
+        self, account: str, reason: str, until: datetime, handover: Handover
+    ) -> None:
+        """Tell the officers of the stations whose rooms the account served, and the duty
+        officers (the admin), that it rests and what became of its rooms."""
+        lowered = reason.lower()
+        if "logged out" in lowered:
+            kind = "logout"
+        elif "频繁" in reason or "frequent" in lowered:
+            kind = "frequent"
+        else:
+            kind = "restricted"
+        text = render(
+            "account_rest.j2",
+            account=account,
+            kind=kind,
+            until_local=local_time(until, self.tz),
+            moved=handover.moved,
+            stuck=handover.stuck,
+        )
+        with Session(self.engine, expire_on_commit=False) as db:
+            officers = {
+                o.id: o
+                for station in sorted(handover.stations)
+                for o in ledger.officers_of(db, station)
+            }
+            for duty in db.exec(select(Officer).where(col(Officer.duty))):
+                officers.setdefault(duty.id, duty)
+        await self._tell(list(officers.values()), text)
 
     async def _tell(
         self,

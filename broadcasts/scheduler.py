@@ -225,6 +225,8 @@ def rate_limited(adapters: Mapping[str, ChatAdapter], settings: Any) -> dict[str
     for name, adapter in adapters.items():
         if isinstance(adapter, RateLimitedAdapter):
             senders[name] = adapter
+        elif getattr(adapter, "paces_itself", False):  # several accounts, each with its limiter
+            senders[name] = adapter  # type: ignore[assignment]
         else:
             log.warning(
                 "broadcast: the %s adapter is not rate limited; wrapping it for broadcasts only "

@@ -93,7 +93,15 @@ from bot.events import (
 )
 from bot.inbound import clean_event, clean_name
 from bot.observability import adopt_library_loggers, register_secret
-from bot.ports import ChatGone, Clock, EventSink, RetryLater, SendError, SystemClock
+from bot.ports import (
+    AccountRestricted,
+    ChatGone,
+    Clock,
+    EventSink,
+    RetryLater,
+    SendError,
+    SystemClock,
+)
 
 adopt_library_loggers()  # wechaty's loggers print to stderr past the privacy filter otherwise
 log = logging.getLogger(__name__)
@@ -116,6 +124,13 @@ _AFTER_MENTION = " ,，:：、"
 _MENTION_BOUNDARY = r"(?=[\u2005\s,，:：、.。!！?？]|$)[\u2005 ]?"
 _SPACES = re.compile(r"[ \t\u2005\u3000]+")
 _TRAILING_ID = re.compile(r"(\d+)$")
+# What gateways answer when WeChat restricts the account itself rather than one chat
+# (wechaty#412 "发送消息过于频繁", python-wechaty#133, puppet-supports#608).
+_RESTRICTED = re.compile(
+    r"频繁|封号|封禁|账号.{0,6}(限制|异常)|限制.{0,4}(发送|登录)|too frequent|"
+    r"rate.?limit|account.{0,20}(banned|restricted|blocked|suspended)",
+    re.I,
+)
 # wechaty's own loggers (wechaty_puppet.get_logger names); see workaround 5.
 _WECHATY_LOGGERS = (
     "PuppetService",
@@ -333,6 +348,8 @@ def parse_endpoint(endpoint: str) -> tuple[str, int]:
 # The adapter
 
 ConnectionListener = Callable[[bool, str], Awaitable[object]]
+# Told the account's rooms (id, topic) each time it logs in (several accounts: bot.accounts).
+RoomsListener = Callable[[list[tuple[str, str]]], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +428,13 @@ class WechatAdapter:
         on_connection_change: ConnectionListener | None = None,
         button_command: ButtonCommand = default_button_command,
         token_env: str = WECHAT_TOKEN_ENV,
+        on_rooms: RoomsListener | None = None,
+        rest_seconds: float | None = None,
     ) -> None:
+        """``on_rooms`` and ``rest_seconds`` are for one of several accounts: its room
+        list is read on every login, and a restriction of the account ("操作过于频繁", a
+        ban, a logout) is raised as ``AccountRestricted`` (rest that long) instead of a
+        plain send error, so its rooms can move to their spare account."""
         token = (token or "").strip()
         self.token_env = token_env  # where the token came from, for messages
         if not token:
@@ -426,6 +449,9 @@ class WechatAdapter:
         self._clock: Clock = clock or SystemClock()
         self.on_connection_change: ConnectionListener | None = on_connection_change
         self._button_command = button_command
+        self.on_rooms = on_rooms
+        self._rest_seconds = rest_seconds
+        self._logged_out = False
         register_secret(token)  # the root log filter blanks it out of every record
 
         self._sink: EventSink | None = None
@@ -703,9 +729,12 @@ class WechatAdapter:
             if not conn.logged_in.is_set():
                 continue
             await self._load_identity(conn)
+            await self._read_rooms(conn)
+            self._logged_out = False
             self._reached_ready = True
             await self._set_connected(True, f"logged in as {self.self_name or self.self_id}")
             await conn.logged_out.wait()
+            self._logged_out = True
             self._last_problem = "the WeChat account logged out"
             await self._set_connected(False, "the WeChat account logged out of the gateway")
 
@@ -716,6 +745,32 @@ class WechatAdapter:
             self.self_name = str(contact.name or "")
         except (GRPCError, TimeoutError) as exc:
             log.warning("wechat: could not read the bot's own name: %s", _describe(exc))
+
+    async def _read_rooms(self, conn: _Connection) -> None:
+        """The account's rooms, told to ``on_rooms`` before the account counts as ready,
+        so every room is known before anyone speaks in it."""
+        listener = self.on_rooms
+        if listener is None:
+            return
+        try:
+            listed = await self._call(conn.stub.room_list())
+            ids = [str(room_id) for room_id in listed.ids or ()]
+            self._rooms.update(ids)
+            rooms = [(room_id, await self._room_topic(conn, room_id)) for room_id in ids]
+            await listener(rooms)
+        except (GRPCError, TimeoutError, OSError, StreamTerminatedError) as exc:
+            log.warning("wechat: could not read the account's rooms: %s", _describe(exc))
+        except Exception:
+            log.exception("wechat: the account's rooms could not be recorded")
+
+    async def is_contact(self, contact_id: str) -> bool:
+        """Whether the account has ``contact_id`` as a contact (friend): it can write to them."""
+        conn = self._live()
+        try:
+            contact = await self._call(conn.puppet.contact_payload(contact_id))
+        except (GRPCError, TimeoutError, OSError, StreamTerminatedError):
+            return False
+        return bool(contact.friend) or contact.friend is None
 
     async def _watchdog(self, conn: _Connection) -> None:
         # A connection can die without a word (a NAT dropping it); ding/dong finds out.
@@ -973,6 +1028,10 @@ class WechatAdapter:
     def _live(self) -> _Connection:
         conn = self._conn
         if conn is None or not self.connected:
+            if self._logged_out and self._rest_seconds is not None:
+                raise AccountRestricted(
+                    "the WeChat account logged out of its gateway", self._rest_seconds
+                )
             wait = max(self._next_attempt_at - time.monotonic(), self._options.backoff_initial)
             raise RetryLater(wait)
         return conn
@@ -1053,6 +1112,10 @@ class WechatAdapter:
             return RetryLater(max(self._options.backoff_initial, 1.0))  # never reached it
         if not isinstance(exc, GRPCError):
             return SendError(_describe(exc))
+        if self._rest_seconds is not None and _RESTRICTED.search(exc.message or ""):
+            return AccountRestricted(
+                f"WeChat restricts the account: {_describe(exc)}", self._rest_seconds
+            )
         if exc.status == Status.UNAVAILABLE:
             return RetryLater(max(self._options.backoff_initial, 1.0))
         if exc.status == Status.RESOURCE_EXHAUSTED:

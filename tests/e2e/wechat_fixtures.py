@@ -65,6 +65,8 @@ class WechatGateway:
     process: subprocess.Popen[bytes] | None = None
     control_url: str = ""
     starts: int = 0
+    bot_id: str = BOT_ID  # the gateway's WeChat account
+    bot_name: str = BOT_NAME
 
     @property
     def endpoint(self) -> str:
@@ -88,9 +90,9 @@ class WechatGateway:
             "--token",
             self.token,
             "--bot-id",
-            BOT_ID,
+            self.bot_id,
             "--bot-name",
-            BOT_NAME,
+            self.bot_name,
         ]
         if self.state_file is not None:
             command += ["--state", str(self.state_file)]
@@ -143,9 +145,13 @@ class WechatGateway:
                 raise AssertionError(f"gateway {method} {path}: {data}")
             return data
 
-    async def add_contact(self, name: str, contact_id: str | None = None) -> str:
+    async def add_contact(
+        self, name: str, contact_id: str | None = None, *, friend: bool = False
+    ) -> str:
+        """A contact; ``friend``: in the account's contact list (it can write to them)."""
         contact_id = contact_id or f"wxid_{uuid.uuid4().hex[:10]}"
-        await self._request("POST", "/contacts", {"id": contact_id, "name": name})
+        body = {"id": contact_id, "name": name, "friend": friend}
+        await self._request("POST", "/contacts", body)
         return contact_id
 
     async def add_room(
@@ -211,6 +217,10 @@ class WechatGateway:
 
     async def login(self) -> None:
         await self._request("POST", "/login", {})
+
+    async def refuse_sends(self, message: str | None) -> None:
+        """Every send fails with ``message`` (None: sends work again)."""
+        await self._request("POST", "/refuse", {"message": message})
 
 
 @pytest.fixture(scope="session")

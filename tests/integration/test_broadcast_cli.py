@@ -323,3 +323,32 @@ def test_the_cli_uses_the_configured_wechat_account(db_url: str, tmp_path: Path)
     refused = cli(config, "send-now", "1", env=NO_TOKENS | {"JINGMIN_WECHAT_TOKEN_XQ": ""})
     assert refused.exit_code == 2 and "JINGMIN_WECHAT_TOKEN_XQ is not set" in refused.output
     engine.dispose()
+
+
+def test_plan_shows_each_of_several_accounts_with_its_rooms(db_url: str, tmp_path: Path) -> None:
+    config = config_file(tmp_path, db_url)
+    accounts = "".join(
+        f'\n[[wechat.accounts]]\nid = "xq-{n}"\nendpoint = "127.0.0.1:{9000 + n}"\n'
+        f'token_env = "JINGMIN_WECHAT_TOKEN_{n}"\n'
+        for n in range(10)
+    )
+    config.write_text(config.read_text("utf-8") + "\n[wechat]\nenabled = true\n" + accounts)
+    engine = make_db(settings_for(db_url))
+    rooms = add_groups(engine, [f"room{i}@chatroom" for i in range(1362)], platform="wechat")
+    with Session(engine) as db:  # as each account's room list leaves them: ~136 rooms each
+        for index, group in enumerate(rooms):
+            group.account = f"xq-{index % 10}"
+            db.add(group)
+        db.commit()
+    cli(config, "seed")
+
+    shown = cli(config, "plan", "1", "--at", "2026-03-02T10:00", env=NO_TOKENS)
+
+    assert shown.exit_code == 0, shown.output
+    text = shown.output
+    for n in range(10):
+        rooms_of_n = 137 if n < 2 else 136
+        assert f"wechat account xq-{n}: {rooms_of_n} rooms, {rooms_of_n} messages" in text
+    assert "2026-03-02  10:00-10:08  137 messages" in text  # every account done in minutes
+    assert "wait for a later day" not in text
+    engine.dispose()

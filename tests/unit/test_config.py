@@ -74,6 +74,17 @@ def test_an_account_block_takes_what_it_leaves_out_from_wechat(tmp_path: Path) -
     assert account.hours.describe() == "09:00-20:00"
 
 
+def test_several_accounts_each_with_their_own_gateway_and_day(tmp_path: Path) -> None:
+    second = ACCOUNT.format(id="xq-2").replace("10.0.0.5", "10.0.0.6").replace("300", "200")
+    text = GOOD + "\n[wechat]\nrest_hours = 12\n" + ACCOUNT.format(id="xq-1") + second
+    wechat = load_settings(write(tmp_path, text)).wechat
+    first, other = wechat.all_accounts()
+    assert wechat.several and (first.id, other.id) == ("xq-1", "xq-2")
+    assert (first.endpoint, other.endpoint) == ("10.0.0.5:8788", "10.0.0.6:8788")
+    assert (first.daily_send_cap, other.daily_send_cap) == (300, 200)
+    assert first.rest_hours == other.rest_hours == 12
+
+
 def test_example_config_loads() -> None:
     settings = load_settings(Path(__file__).resolve().parents[2] / "config.example.toml")
     assert settings.stations and settings.officers
@@ -103,8 +114,8 @@ BAD_CASES = [
     ),
     (
         GOOD + ACCOUNT.format(id="xq-1") + ACCOUNT.format(id="xq-2"),
-        "wechat.accounts[1]",
-        "one WeChat account per deployment for now",
+        "wechat.accounts[1].endpoint",
+        "another account uses",
     ),
     (GOOD + ACCOUNT.format(id="x y"), "wechat.accounts[0].id", "should match pattern"),
 ]

@@ -15,7 +15,8 @@
 //
 // Control channel (JSON in, JSON out):
 //   GET  /state                     {loggedIn, ready, botId, botName, contacts, rooms}
-//   POST /contacts  {id, name}      create a contact (a resident or an officer)
+//   POST /contacts  {id, name, friend=false}  create a contact (a resident or an officer);
+//                                   friend: in the account's contact list
 //   POST /rooms     {id?, topic, memberIds, withBot=true}     create a room
 //   POST /rooms/add {roomId, inviteeIds, inviterId}           someone adds members (the bot,
 //                                   too): emits room-join like WeChat does
@@ -25,6 +26,8 @@
 //   GET  /sent[?since=N]            what the bot sent: [{seq, id, conversationId, isRoom,
 //                                   text, mentionIds, at}]
 //   POST /logout, POST /login       the WeChat account logs out / logs back in
+//   POST /refuse    {message}       every send fails with `message` (e.g. "操作过于频繁"),
+//                                   as when WeChat restricts the account; null clears it
 //
 // The mock puppet never emits `ready`: this gateway emits it after every login. It also
 // drops the mention list of a sent text, so sends are recorded here before the mock sees
@@ -70,12 +73,12 @@ function saveState () {
   }
 }
 
-function createContact ({ id, name }) {
+function createContact ({ id, name, friend = false }) {
   if (typeof id !== 'string' || !id) throw new Error('contact id is required')
   if (mocker.cacheContactPayload.has(id)) return mocker.ContactMock.load(id)
   // weixin is the account's WeChat id, which is what officers give the admin.
-  const contact = mocker.createContact({ id, name: name ?? id, weixin: id, alias: '' })
-  if (id !== botId) state.contacts.push({ id, name: name ?? id })
+  const contact = mocker.createContact({ id, name: name ?? id, weixin: id, alias: '', friend })
+  if (id !== botId) state.contacts.push({ id, name: name ?? id, friend })
   return contact
 }
 
@@ -142,8 +145,10 @@ puppet.start = async () => {
 
 const sent = []
 let sentSeq = 0
+let refusal = null // set by POST /refuse: every send fails with it, as WeChat restricting the account
 const sendText = puppet.messageSendText.bind(puppet)
 puppet.messageSendText = async (conversationId, text, mentionIdList = []) => {
+  if (refusal) throw new Error(refusal)
   const before = new Set(mocker.cacheMessagePayload.keys())
   await sendText(conversationId, text, mentionIdList)
   // The mock creates the message but returns no id; find it, so the bot gets a real id back.
@@ -213,6 +218,10 @@ async function handle (method, path, query, body) {
   if (method === 'GET' && path === '/sent') {
     const since = Number(query.get('since') ?? 0)
     return sent.filter(m => m.seq > since)
+  }
+  if (method === 'POST' && path === '/refuse') {
+    refusal = body.message || null
+    return { refusal }
   }
   if (method === 'POST' && path === '/logout') {
     await puppet.logout('logged out by the test')
