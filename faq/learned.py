@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -64,22 +64,33 @@ class CorpusError(Exception):
     pass
 
 
-def read_corpus(directory: Path = CORPUS_DIR) -> list[Example]:
-    """Every ``*.jsonl`` line below ``directory``: {"text", "intent", "topic", "style"}."""
-    examples: list[Example] = []
+T = TypeVar("T")
+
+
+def read_jsonl(directory: Path, make: Callable[[dict[str, Any]], T]) -> list[T]:
+    """``make`` of every line of every ``*.jsonl`` below ``directory``. A line that is not
+    JSON, or that ``make`` refuses (KeyError, ValueError, TypeError), is named."""
+    out: list[T] = []
     for path in sorted(directory.rglob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                text, intent, topic = str(row["text"]), str(row["intent"]), row.get("topic")
-            except (ValueError, KeyError, TypeError) as problem:
-                raise CorpusError(f"{path}:{number}: {problem}") from None
-            if intent not in INTENTS:
-                raise CorpusError(f"{path}:{number}: unknown intent {intent!r}")
-            examples.append(Example(text, intent, str(topic) if topic else None))
-    return examples
+            if line.strip():
+                try:
+                    out.append(make(json.loads(line)))
+                except (ValueError, KeyError, TypeError) as problem:
+                    raise CorpusError(f"{path}:{number}: {problem}") from None
+    return out
+
+
+def _example(row: dict[str, Any]) -> Example:
+    intent, topic = str(row["intent"]), row.get("topic")
+    if intent not in INTENTS:
+        raise ValueError(f"unknown intent {intent!r}")
+    return Example(str(row["text"]), intent, str(topic) if topic else None)
+
+
+def read_corpus(directory: Path = CORPUS_DIR) -> list[Example]:
+    """Every ``*.jsonl`` line below ``directory``: {"text", "intent", "topic", "style"}."""
+    return read_jsonl(directory, _example)
 
 
 def claim_uncovered(corpus: Sequence[Example], topics: Sequence[FaqTopic]) -> list[Example]:

@@ -15,12 +15,11 @@ lure follows, for the warning's wording when no rule script is hooked).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from guard import normalize
 from guard.scam import ScamAssessment, assess
@@ -48,26 +47,18 @@ class LureExample:
     script: str  # the corpus script the lure follows, or the one a warning talks about
 
 
-class CorpusError(Exception):
-    pass
+def _example(row: dict[str, Any]) -> LureExample:
+    label = str(row["label"])
+    if label not in LABELS:
+        raise ValueError(f"unknown label {label!r}")
+    return LureExample(str(row["text"]), label, str(row.get("script") or ""))
 
 
 def read_corpus(directory: Path = CORPUS_DIR) -> list[LureExample]:
     """Every ``*.jsonl`` line below ``directory``: {"text", "label", "script", "style"}."""
-    examples: list[LureExample] = []
-    for path in sorted(directory.rglob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                text, label = str(row["text"]), str(row["label"])
-            except (ValueError, KeyError, TypeError) as problem:
-                raise CorpusError(f"{path}:{number}: {problem}") from None
-            if label not in LABELS:
-                raise CorpusError(f"{path}:{number}: unknown label {label!r}")
-            examples.append(LureExample(text, label, str(row.get("script") or "")))
-    return examples
+    from faq.learned import read_jsonl
+
+    return read_jsonl(directory, _example)
 
 
 # What residents write to the FAQ matcher (questions, their own cases, chatter, incidents,
