@@ -221,8 +221,8 @@ async def run_bot(
         broadcasting = await start_broadcasting(services, adapters)
 
         async def remind() -> None:
-            outgoing: list[Outgoing] = await due_reminders(services)
-            await dispatcher.send_all(outgoing)
+            if await due_reminders(services):
+                await sender.deliver_due()
 
         async def report_unknown() -> None:
             unknown = await sender.recover()

@@ -149,7 +149,7 @@ def _act(
             db.commit()
         group = find_group(db, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
         shown = card(ticket, officer, group.title if group else "")
-        return [replace(shown, chat=chat, tag=None)] if shown else []
+        return [replace(shown, chat=chat)] if shown else []
     try:
         outcome = resolve(db, ticket_id, officer, verb, services.clock.now(), rest or None)
     except TicketError as refused:
@@ -158,11 +158,11 @@ def _act(
         return _reply(chat, str(refused))
     if outcome.ticket.add_to_faq:
         services.learned.loaded_at = None  # a question was learned: reload the keys
-    # The answer to the group is in the outbox: sent after these, and the officer told then.
-    done = [outcome.card_update] if outcome.card_update is not None else []
-    if outcome.card_update is None or outcome.card_update.chat != chat:
-        done.append(done_message(chat, outcome.ticket, verb, rest))
-    return done
+    # The answer to the group and the closed cards are in the outbox, sent right after
+    # this; the officer is told how the answer went once the platform has answered.
+    if chat in outcome.closed_cards:
+        return []
+    return [done_message(chat, outcome.ticket, verb, rest)]
 
 
 def _stop_editing_if_closed(db: Session, officer: Officer, ticket_id: int) -> None:

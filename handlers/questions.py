@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import safetext
-from bot.db import Officer, session
+from bot.db import session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
 from faq.knowledge import render_answer
 from faq.matcher import Decision
-from handlers.common import group_info
+from handlers.common import default_station, group_info
 from handlers.officer import is_officer_command
-from handlers.tickets import card, learned_answer, open_ticket
+from handlers.tickets import learned_answer, open_ticket
 
 
 async def on_resident_message(services: Services, msg: IncomingMessage) -> list[Outgoing]:
@@ -63,15 +63,10 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             fresh = await _first_answer(services, msg, decision.faq_id or "", now)
             return [_reply(msg, draft)] if fresh else []
 
-        ticket = open_ticket(db, msg, decision, draft, now)
-        out: list[Outgoing] = []
-        if msg.addressed:
-            out.append(_reply(msg, render("escalated.j2", ticket=ticket, in_group=msg.is_group)))
-        officer = db.get(Officer, ticket.officer_id) if ticket.officer_id else None
-        officer_card = (
-            card(ticket, officer, group.title if group else msg.sender_name) if officer else None
-        )
-        return out + ([officer_card] if officer_card else [])
+        # The acknowledgement and the officer's card are outbox rows written with the
+        # ticket, delivered right after this handler.
+        open_ticket(db, msg, decision, draft, now, default_station(services))
+        return []
 
 
 async def _first_answer(

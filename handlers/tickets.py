@@ -16,9 +16,10 @@ officers may see or decide it.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -41,7 +42,9 @@ from bot.templates import render, render_quoted
 from faq.matcher import Decision
 from faq.text import question_key
 from guard.pii import mask_pii
-from handlers.common import find_group
+from handlers.common import find_group, find_group_title
+
+log = logging.getLogger(__name__)
 
 
 class TicketState(StrEnum):
@@ -52,7 +55,12 @@ class TicketState(StrEnum):
 
 
 PENDING, ANSWERED, REJECTED = TicketState.PENDING, TicketState.ANSWERED, TicketState.REJECTED
-ANSWER_KIND = "ticket answer"  # the outbox kind of an officer's answer to the group
+# The outbox kinds of a ticket's messages (``bot.outbox``).
+ANSWER_KIND = "ticket answer"  # the officer's answer to the group
+CARD_KIND = "ticket card"  # a card to an officer (a failed one goes to the duty officer)
+ACK_KIND = "ticket acknowledgement"  # the resident told the question reached an officer
+NOTE_KIND = "officer note"  # a reminder, a card closed, how an answer went
+ALERT_KIND = "admin alert"  # someone cannot be reached
 
 
 class TicketError(Exception):
@@ -97,17 +105,46 @@ def audit(
     )
 
 
+def station_officers(session: Session, station_id: str | None) -> list[Officer]:
+    """The station's officers, duty officers first."""
+    if station_id is None:
+        return []
+    query = select(Officer).where(Officer.station_id == station_id)
+    return sorted(session.exec(query.order_by(col(Officer.id))).all(), key=lambda o: not o.duty)
+
+
+def duty_officer(session: Session, station_id: str | None) -> Officer | None:
+    return next((o for o in station_officers(session, station_id) if o.duty), None)
+
+
+def to_resident(ticket: Escalation, text: str) -> Outgoing:
+    """A reply to the resident's message (WeChat @mentions them instead)."""
+    return Outgoing(
+        ChatRef(ticket.platform, ticket.chat_id),  # type: ignore[arg-type]
+        text,
+        reply_to=ticket.message_id,
+        mention_id=ticket.resident_id,
+        mention_name=safetext.name(ticket.resident_name),
+    )
+
+
 def open_ticket(
-    session: Session, msg: IncomingMessage, decision: Decision, draft: str | None, now: datetime
+    session: Session,
+    msg: IncomingMessage,
+    decision: Decision,
+    draft: str | None,
+    now: datetime,
+    default_station: str | None,
 ) -> Escalation:
-    group = session.exec(
-        select(Group).where(Group.platform == msg.chat.platform, Group.chat_id == msg.chat.chat_id)
-    ).first()
+    """The ticket, its card for its officer and (when the bot was spoken to) the
+    resident's acknowledgement, in one transaction: none is promised without the others.
+
+    Its officer: the group's, else the duty officer of the group's station (of
+    ``default_station`` for an unbound group or a private chat)."""
+    group = find_group(session, msg.chat) if msg.is_group else None
     officer_id = group.officer_id if group else None
-    if officer_id is None and group and group.station_id:
-        duty = session.exec(
-            select(Officer).where(Officer.station_id == group.station_id, col(Officer.duty))
-        ).first()
+    if officer_id is None:
+        duty = duty_officer(session, group.station_id if group else default_station)
         officer_id = duty.id if duty else None
     ticket = Escalation(
         platform=msg.chat.platform,
@@ -126,8 +163,87 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     audit(session, ticket.id, f"resident:{msg.sender_id}", "opened", decision.action)
+    if msg.addressed:
+        ack = render("escalated.j2", ticket=ticket, in_group=msg.is_group)
+        outbox.enqueue(session, to_resident(ticket, ack), ACK_KIND, now, ticket_id=ticket.id)
+    officer = session.get(Officer, officer_id) if officer_id is not None else None
+    if officer is not None:
+        send_card(session, ticket, officer, now)
     session.commit()
     return ticket
+
+
+def officer_chat(officer: Officer, platform: str) -> ChatRef | None:
+    """Where to reach the officer: on the ticket's platform, else wherever they can be."""
+    return private_chat(officer, platform) or first_private_chat(officer, ("telegram", "wechat"))
+
+
+def tell(
+    session: Session,
+    officer: Officer,
+    platform: str,
+    text: str | safetext.Quoted,
+    now: datetime,
+    ticket_id: int | None = None,
+    kind: str | None = None,
+) -> bool:
+    """A note to an officer as an outbox row (in the caller's transaction); ``text`` may
+    quote a resident (``render_fitted``)."""
+    chat = officer_chat(officer, platform)
+    if chat is None:
+        return False
+    if isinstance(text, str):
+        note = Outgoing(chat, text)
+    else:
+        note = Outgoing(chat, text.text, quotes=text.quotes)
+    outbox.enqueue(
+        session, note, kind or NOTE_KIND, now, ticket_id=ticket_id, officer_id=officer.id
+    )
+    return True
+
+
+def send_card(
+    session: Session,
+    ticket: Escalation,
+    officer: Officer,
+    now: datetime,
+    notice: str = "",
+    **why: str,
+) -> bool:
+    """The ticket's card for ``officer`` as an outbox row; ``notice`` says why it came to
+    them (a hand-over, a colleague the bot cannot reach, a failed answer)."""
+    shown = card(ticket, officer, find_group_title(session, ticket), notice, **why)
+    if shown is None:
+        return False
+    outbox.enqueue(session, shown, CARD_KIND, now, ticket_id=ticket.id, officer_id=officer.id)
+    return True
+
+
+def alert(
+    session: Session,
+    station_id: str | None,
+    text: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    leave_out: int | None = None,
+    platforms: Collection[str] = ("telegram", "wechat"),
+) -> int:
+    """An admin alert: to the station's duty officers (every other officer when it has no
+    other duty officer than ``leave_out``, the one who cannot be reached), on every
+    platform of ``platforms`` they use. Returns how many rows were written."""
+    officers = [o for o in station_officers(session, station_id) if o.id != leave_out]
+    recipients = [o for o in officers if o.duty] or officers
+    written = 0
+    for officer in recipients:
+        chats = {private_chat(officer, platform) for platform in platforms} - {None}
+        for chat in sorted(chats, key=lambda c: c.platform):  # type: ignore[union-attr]
+            assert chat is not None
+            message = Outgoing(chat, text)
+            outbox.enqueue(session, message, ALERT_KIND, now, ticket_id, officer.id)
+            written += 1
+    if not written:
+        log.error("an admin alert for station %s reached no one: %s", station_id, text)
+    return written
 
 
 CARD_BUTTONS = (("批准", "approve"), ("修改", "edit"), ("驳回", "reject"))
@@ -147,8 +263,10 @@ def render_fitted(template: str, **values: Any) -> safetext.Quoted:
     return safetext.fit(rendered.text, rendered.quotes, TEXT_LIMIT, "\n" + render("text_cut.j2"))
 
 
-def card(ticket: Escalation, officer: Officer, group_title: str) -> Outgoing | None:
-    chat = private_chat(officer, ticket.platform)
+def card(
+    ticket: Escalation, officer: Officer, group_title: str, notice: str = "", **why: str
+) -> Outgoing | None:
+    chat = officer_chat(officer, ticket.platform)
     if chat is None:
         return None
     buttons = tuple(
@@ -158,21 +276,20 @@ def card(ticket: Escalation, officer: Officer, group_title: str) -> Outgoing | N
     )
     faq_toggle = (Button("加入FAQ" + (" ✓" if ticket.add_to_faq else ""), f"t:faq:{ticket.id}"),)
     shown = render_fitted(
-        "officer_card.j2", ticket=ticket, group_title=group_title or ticket.chat_id
+        "officer_card.j2",
+        ticket=ticket,
+        group_title=group_title or ticket.chat_id,
+        notice=notice,
+        colleague=why.get("colleague", ""),
+        why=why.get("why", ""),
     )
-    return Outgoing(
-        chat,
-        shown.text,
-        buttons=(buttons, faq_toggle),
-        tag=f"card:{ticket.id}",
-        quotes=shown.quotes,
-    )
+    return Outgoing(chat, shown.text, buttons=(buttons, faq_toggle), quotes=shown.quotes)
 
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
     ticket: Escalation
-    card_update: Outgoing | None
+    closed_cards: frozenset[ChatRef]  # chats whose card of the ticket is edited to say so
 
 
 def ticket_station(session: Session, ticket: Escalation, default_station: str | None) -> str | None:
@@ -249,57 +366,159 @@ def resolve(
     session.add(officer)
     audit(session, ticket.id, f"officer:{officer.name}", verb, text or "")
     if answer is not None:
-        to_group = Outgoing(
-            ChatRef(ticket.platform, ticket.chat_id),  # type: ignore[arg-type]
-            answer,
-            reply_to=ticket.message_id,
-            mention_id=ticket.resident_id,
-            mention_name=safetext.name(ticket.resident_name),
-        )
-        outbox.enqueue(session, to_group, ANSWER_KIND, now, ticket_id=ticket.id)
+        outbox.enqueue(session, to_resident(ticket, answer), ANSWER_KIND, now, ticket.id)
         if ticket.add_to_faq:
             learn(session, ticket, officer, answer, approved_draft=verb == "approve")
+    closed = close_cards(session, ticket, verb, text or "", now)
     session.commit()
-    card_update = None
-    if ticket.card_chat_id and ticket.card_message_id:
-        card_update = done_message(
-            ChatRef(ticket.platform, ticket.card_chat_id),  # type: ignore[arg-type]
-            ticket,
-            verb,
-            text or "",
-            edit_message_id=ticket.card_message_id,
-        )
-    return Resolution(ticket, card_update)
+    return Resolution(ticket, closed)
 
 
-def settle_answer(session: Session, row: OutboxMessage) -> list[Outgoing]:
+def close_cards(
+    session: Session, ticket: Escalation, verb: str, reason: str, now: datetime
+) -> frozenset[ChatRef]:
+    """Every card of the ticket that reached an officer is edited to say how it was
+    decided (outbox rows, in the decision's transaction); returns their chats."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.ticket_id == ticket.id,
+        OutboxMessage.kind == CARD_KIND,
+        OutboxMessage.state == outbox.OutboxState.SENT,
+    )
+    cards: set[tuple[str, str | None, str | None]] = {
+        (row.platform, row.chat_id, row.sent_message_id) for row in session.exec(query)
+    }
+    cards.add((ticket.platform, ticket.card_chat_id, ticket.card_message_id))
+    closed = set()
+    for platform, chat_id, message_id in sorted(cards, key=str):
+        if not chat_id or not message_id:
+            continue
+        chat = ChatRef(platform, chat_id)  # type: ignore[arg-type]
+        shown = done_message(chat, ticket, verb, reason, edit_message_id=message_id)
+        outbox.enqueue(session, shown, NOTE_KIND, now, ticket_id=ticket.id)
+        closed.add(chat)
+    return frozenset(closed)
+
+
+def failure(row: OutboxMessage) -> str:
+    """Why a row was not delivered, as the key the templates explain it by."""
+    if row.state == outbox.OutboxState.UNKNOWN:
+        return "unknown"
+    if row.last_error.startswith("chat gone"):
+        return "gone"
+    return "retries" if row.attempts >= outbox.MAX_ATTEMPTS else "refused"
+
+
+def settle_answer(
+    session: Session,
+    row: OutboxMessage,
+    default_station: str | None = None,
+    platforms: Collection[str] = ("telegram", "wechat"),
+) -> None:
     """The answer's outbox row reached an end state (in the transaction recording it):
-    sent -> the ticket is answered; failed or unknown -> back to pending, so the officer
-    can send it again. Returns the note telling the officer what really happened."""
+    sent -> the ticket is answered; failed or unknown -> back to pending, so it can be
+    sent again. The officer who decided is told what really happened; a failed answer
+    goes to the station's duty officer too, as a card."""
     ticket = session.get(Escalation, row.ticket_id) if row.ticket_id is not None else None
     if ticket is None or ticket.state != TicketState.SENDING_ANSWER:
-        return []
+        return
+    now = row.updated_at
     sent = row.state == outbox.OutboxState.SENT
     ticket.state = TicketState.ANSWERED if sent else TicketState.PENDING
     ticket.chat_id = row.chat_id  # a migrated group: the ticket follows it
-    ticket.updated_at = row.updated_at
+    ticket.updated_at = now
     session.add(ticket)
     audit(session, ticket.id, "outbox", f"answer {row.state}", row.last_error)
     decider = session.exec(select(Officer).where(Officer.name == (ticket.decided_by or ""))).first()
-    chat = None
-    if decider is not None:  # where the card is, else wherever the officer can be reached
-        chat = private_chat(decider, ticket.platform) or first_private_chat(
-            decider, ("telegram", "wechat", "console")
+    why = "" if sent else failure(row)
+    forwarded = False
+    if row.state == outbox.OutboxState.FAILED:
+        station = ticket_station(session, ticket, default_station)
+        for duty in station_officers(session, station):
+            if duty.duty and (decider is None or duty.id != decider.id):
+                colleague = decider.name if decider else ""
+                reason = render("send_failure.j2", why=why)
+                forwarded |= send_card(
+                    session, ticket, duty, now, "answer failed", colleague=colleague, why=reason
+                )
+    if decider is not None:
+        text = render(
+            "answer_delivery.j2",
+            ticket=ticket,
+            outcome=str(row.state),
+            why=why,
+            forwarded=forwarded,
         )
-    if chat is None:
-        return []
-    why = "refused"
-    if row.last_error.startswith("chat gone"):
-        why = "gone"
-    elif row.attempts >= outbox.MAX_ATTEMPTS:
-        why = "retries"
-    text = render("answer_delivery.j2", ticket=ticket, outcome=str(row.state), why=why)
-    return [Outgoing(chat, text)]
+        tell(session, decider, ticket.platform, text, now, ticket.id)
+
+
+def settle_card(
+    session: Session,
+    row: OutboxMessage,
+    default_station: str | None = None,
+    platforms: Collection[str] = ("telegram", "wechat"),
+) -> None:
+    """A card reached an end state. Sent: the ticket remembers where (to close it later).
+    Failed (the officer never opened a private chat with the bot, or blocked it): the
+    card goes to the station's duty officer and an admin alert says whom to fix; the
+    ticket keeps its officer, so it stays in their 待办."""
+    ticket = session.get(Escalation, row.ticket_id) if row.ticket_id is not None else None
+    if ticket is None:
+        return
+    if row.state == outbox.OutboxState.SENT:
+        if ticket.card_message_id is None or row.officer_id == ticket.officer_id:
+            ticket.card_chat_id, ticket.card_message_id = row.chat_id, row.sent_message_id
+            session.add(ticket)
+        return
+    unreachable = session.get(Officer, row.officer_id) if row.officer_id is not None else None
+    if row.state != outbox.OutboxState.FAILED or unreachable is None:
+        return  # delivery unknown: it may be there; the ticket is in 待办 either way
+    now = row.updated_at
+    station = ticket_station(session, ticket, default_station)
+    audit(session, ticket.id, "outbox", "card failed", f"{unreachable.name}: {row.last_error}")
+    if ticket.state == PENDING:
+        carded = set(
+            session.exec(
+                select(OutboxMessage.officer_id).where(
+                    OutboxMessage.ticket_id == ticket.id,
+                    OutboxMessage.kind == CARD_KIND,
+                    col(OutboxMessage.state).in_(
+                        (
+                            outbox.OutboxState.PENDING,
+                            outbox.OutboxState.SENDING,
+                            outbox.OutboxState.SENT,
+                        )
+                    ),
+                )
+            ).all()
+        )
+        for duty in station_officers(session, station):
+            if duty.duty and duty.id != unreachable.id and duty.id not in carded:
+                send_card(session, ticket, duty, now, "unreachable", colleague=unreachable.name)
+    if _alerted_lately(session, unreachable, now):
+        return  # one alert a day per officer, however many cards fail meanwhile
+    session.add(
+        AuditEntry(
+            escalation_id=ticket.id,
+            actor="system",
+            action=f"unreachable:{unreachable.id}",
+            detail=unreachable.name,
+            at=now,
+        )
+    )
+    text = render("officer_unreachable.j2", officer=unreachable, ticket=ticket, why=failure(row))
+    alert(session, station, text, now, ticket.id, unreachable.id, platforms)
+
+
+ALERT_INTERVAL = timedelta(days=1)
+LIVE_CARD = (outbox.OutboxState.PENDING, outbox.OutboxState.SENDING, outbox.OutboxState.SENT)
+
+
+def _alerted_lately(session: Session, officer: Officer, now: datetime) -> bool:
+    query = select(AuditEntry.id).where(
+        AuditEntry.action == f"unreachable:{officer.id}",
+        col(AuditEntry.at) >= now - ALERT_INTERVAL,
+    )
+    return session.exec(query).first() is not None
 
 
 def done_message(
@@ -348,14 +567,6 @@ def learned_answer(
     if key not in known.keys:
         return None
     return session.exec(select(LearnedQuestion).where(LearnedQuestion.text_key == key)).first()
-
-
-def record_card(session: Session, ticket_id: int, chat_id: str, message_id: str) -> None:
-    ticket = session.get(Escalation, ticket_id)
-    if ticket is not None:
-        ticket.card_chat_id, ticket.card_message_id = chat_id, message_id
-        session.add(ticket)
-        session.commit()
 
 
 def pending_for(

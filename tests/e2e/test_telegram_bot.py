@@ -353,8 +353,43 @@ async def test_the_answer_survives_a_bot_api_outage_and_arrives_once(
         failed = [c for c in server.calls_to("sendMessage") if c.status == 502]
         assert len(failed) == 2
         rows = every_row(db_url)
-        (outbox,) = [values for table, values in rows if table == "outbox"]
+        (outbox,) = [v for table, v in rows if table == "outbox" and "ticket answer" in v]
         (ticket,) = [values for table, values in rows if table == "escalation"]
         assert "sent" in outbox and "answered" in ticket
+    finally:
+        assert await bot.stop() == 0, "the bot did not stop cleanly on SIGTERM"
+
+
+async def test_a_card_for_an_officer_who_never_started_the_bot_reaches_the_duty_officer(
+    server: FakeTelegram, tmp_path: Path, db_url: str, bot_log: Path
+) -> None:
+    """李警官 binds the group but never opened a private chat with the bot: Telegram
+    answers his card 403, so the card goes to 王警官 (on duty) with an alert saying what
+    李警官 must do, and the ticket stays 李警官's."""
+    duty = server.add_user("王", "警官")
+    never_started = server.add_user("李", "警官")
+    resident = server.add_user("张", "阿姨")
+    group = server.add_group("幸福里社区群", members=(resident, never_started))
+    server.open_private_chat(duty)
+    config = write_config(tmp_path, db_url, server.api_base_url, duty)
+    second = f'[[officers]]\nname = "李警官"\nstation = "xq"\ntelegram_id = "{never_started}"\n'
+    config.write_text(config.read_text(encoding="utf-8") + second, encoding="utf-8")
+    bot = BotProcess(config, server.token, bot_log)
+    bot.start()
+    try:
+        await wait_polling(server)
+        server.add_bot_to_group(group, by_user_id=never_started)
+        server.user_says(group, never_started, "/bind")
+        await server.wait_for_sent(group, 2, within=10)
+        server.user_says(group, resident, "楼道里的灯坏了好几天 谁来修", mention_bot=True)
+        card, alert = await server.wait_for_sent(duty, 2, within=15)
+        assert "李警官 收不到机器人的私信" in card.text and card.buttons
+        assert "机器人联系不上 李警官" in alert.text and "/start" in alert.text
+        refused = [c for c in server.calls_to("sendMessage") if c.status == 403]
+        assert [int(c.params["chat_id"]) for c in refused] == [never_started]
+        assert server.sent_to(never_started) == []
+        server.open_private_chat(never_started)
+        server.private_says(never_started, "待办")  # the ticket is still his
+        assert "楼道里的灯" in (await server.wait_for_sent(never_started, 1))[0].text
     finally:
         assert await bot.stop() == 0, "the bot did not stop cleanly on SIGTERM"

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from bot import migrate
 from bot.adapters.fake import FakeAdapter
-from bot.bootstrap import build_dispatcher, build_services
+from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import parse_settings
 from bot.db import AuditEntry, Escalation, Group, Officer, make_engine, session
 from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
@@ -364,7 +364,10 @@ async def test_reminders_and_hand_overs_go_to_the_tickets_station(world: World) 
             ticket.officer_id = zhao.id if ticket_id == stale else None
             db.add(ticket)
         db.commit()
-    out = await due_reminders(world.services)
+    before = len(world.bot.sent)
+    assert await due_reminders(world.services) == 2
+    await build_outbox(world.services, {"console": world.bot}).deliver_due()
+    out = world.bot.sent[before:]
     # 赵警官 (金凤) is not reminded of a 兴庆 group's ticket; the orphan reaches 兴庆's duty.
     assert [o.chat.chat_id for o in out] == ["officer:王警官"]
     assert f"#{orphan}" in out[0].text and out[0].buttons
