@@ -9,29 +9,36 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from bot.db import Escalation, Officer, row_id, session
-from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
+from bot.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
 from broadcasts.officer_commands import COMMAND as BROADCAST_COMMAND
+from handlers import ticket_machine as machine
 from handlers.common import default_station, find_group
 from handlers.tickets import (
     PENDING,
     TicketError,
+    apply,
     audit,
     card,
     done_message,
+    editing_of,
+    keep_editing,
     may_act,
     officer_by_platform_id,
     pending_for,
+    refused,
     resolve,
+    rules_view,
 )
 
 COMMAND = re.compile(
-    r"^\s*(?P<verb>批准|修改|驳回|工单|加入FAQ|/approve|/edit|/reject|/ticket)\s*#?(?P<id>[0-9]+)\s*(?P<rest>.*)$",
+    r"^\s*(?P<verb>批准|修改|驳回|工单|加入FAQ|发送|取消|/approve|/edit|/reject|/ticket)\s*#?(?P<id>[0-9]+)\s*(?P<rest>.*)$",
     re.S | re.I,
 )
 VERBS = {
@@ -44,10 +51,13 @@ VERBS = {
     "工单": "show",
     "/ticket": "show",
     "加入faq": "faq",
+    "发送": "send",
+    "取消": "cancel",
 }
 LIST_COMMANDS = ("待办", "/pending")
 HELP_COMMANDS = ("帮助", "/help", "/start")
-BUTTON = re.compile(r"t:(?P<verb>approve|edit|reject|faq):(?P<id>[^:]*)")
+SEND_WORDS = ("发送", "/send")  # 发送 alone: the draft being written
+BUTTON = re.compile(r"t:(?P<verb>approve|edit|reject|faq|send|cancel):(?P<id>[^:]*)")
 # "/bind@other_bot": our own @username is cut off by the adapter, so what is left names
 # another bot.
 FOR_ANOTHER_BOT = re.compile(r"^\s*/\w+@\w+")
@@ -79,21 +89,87 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
         if officer is None:
             return None
         text = msg.text.strip()
+        command = COMMAND.match(text)
+        verb = VERBS[command["verb"].lower()] if command else None
+        editing = editing_of(officer)
+        ended: list[Outgoing] = []
+        if editing is not None and verb not in ("send", "cancel"):
+            ended = _edit_message(services, db, officer, msg.chat, editing, text, command)
+            if ended and ended[-1].buttons:  # a draft, shown back
+                return ended
+            if command is None and text not in LIST_COMMANDS + HELP_COMMANDS:
+                return ended or None
         if text in LIST_COMMANDS:
             tickets = pending_for(db, officer, default_station(services))
-            return _reply(msg.chat, render("pending_list.j2", tickets=tickets))
+            return ended + _reply(msg.chat, render("pending_list.j2", tickets=tickets))
         if text in HELP_COMMANDS:
-            return _reply(msg.chat, render("officer_help.j2"))
-        command = COMMAND.match(text)
-        if command:
-            verb = VERBS[command["verb"].lower()]
+            return ended + _reply(msg.chat, render("officer_help.j2"))
+        if editing is None and text.lower() in SEND_WORDS + tuple(machine.CANCEL_WORDS):
+            return _reply(msg.chat, render("edit_none.j2", ticket=None))
+        if command and verb:
             ticket_id = row_id(command["id"])
             if ticket_id is None:
                 return _reply(msg.chat, render("ticket_missing.j2", ticket_id=command["id"][:12]))
-            return _act(services, db, officer, msg.chat, ticket_id, verb, command["rest"])
-        if officer.editing_ticket_id is not None:
-            return _act(services, db, officer, msg.chat, officer.editing_ticket_id, "edit", text)
+            if verb == "edit" and not command["rest"].strip():
+                verb = "prompt"  # 修改 12 alone: like the button, the next message is a draft
+            rest = command["rest"]
+            return ended + _act(services, db, officer, msg.chat, ticket_id, verb, rest)
         return None  # not a command: officers may ask the bot or /check a message like anyone
+
+
+def _edit_message(
+    services: Services,
+    db: Session,
+    officer: Officer,
+    chat: ChatRef,
+    editing: machine.Editing,
+    text: str,
+    command: re.Match[str] | None,
+) -> list[Outgoing]:
+    """The officer's message while an edit is open: the draft, 发送 / 取消 (alone), the
+    timeout, or another command that ends the edit (the command itself runs after)."""
+    timeout = timedelta(minutes=services.settings.tickets.edit_minutes)
+    now = services.clock.now()
+    if text.lower() in SEND_WORDS:
+        return _act(services, db, officer, chat, editing.ticket_id, "send", "")
+    is_command = command is not None or text in LIST_COMMANDS + HELP_COMMANDS
+    try:
+        step = machine.on_message(editing, text, now, timeout, is_command=is_command)
+    except machine.Refused as refusal:
+        ticket = db.get(Escalation, editing.ticket_id)
+        return _reply(chat, str(refused(refusal.why, ticket))) if ticket else []
+    ticket = db.get(Escalation, editing.ticket_id)
+    if step.step == machine.Step.DRAFTED and ticket is not None:
+        if not may_act(db, officer, ticket, default_station(services)):
+            keep_editing(db, officer, None)
+            audit(db, ticket.id, f"officer:{officer.name}", "refused", "draft")
+            db.commit()
+            return _reply(chat, render("ticket_forbidden.j2", ticket_id=ticket.id))
+        if ticket.state != PENDING:  # someone else decided it meanwhile
+            keep_editing(db, officer, None)
+            db.commit()
+            return _reply(chat, str(refused(machine.Refusal.CLOSED, ticket)))
+    keep_editing(db, officer, step.editing)
+    db.commit()
+    if ticket is None:
+        return []
+    return [_edit_note(chat, ticket, step, services.settings.tickets.edit_minutes)]
+
+
+def _edit_note(chat: ChatRef, ticket: Escalation, step: machine.EditStep, minutes: int) -> Outgoing:
+    """What the officer sees of an edit's step (a draft comes with 发送 / 取消)."""
+    editing = step.editing
+    text = render(
+        "edit_step.j2",
+        ticket=ticket,
+        step=str(step.step),
+        draft=editing.draft if editing else "",
+        minutes=minutes,
+    )
+    if step.step != machine.Step.DRAFTED:
+        return Outgoing(chat, text)
+    buttons = (Button("发送", f"t:send:{ticket.id}"), Button("取消", f"t:cancel:{ticket.id}"))
+    return Outgoing(chat, text, buttons=(buttons,))
 
 
 async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
@@ -129,18 +205,20 @@ def _act(
     if not may_act(db, officer, ticket, default_station(services)):
         audit(db, ticket.id, f"officer:{officer.name}", "refused", verb)
         if officer.editing_ticket_id == ticket.id:
-            officer.editing_ticket_id = None
-            db.add(officer)
+            keep_editing(db, officer, None)
         db.commit()
         return _reply(chat, render("ticket_forbidden.j2", ticket_id=ticket_id))
+    now = services.clock.now()
+    minutes = services.settings.tickets.edit_minutes
     if verb == "prompt":
-        if ticket.state != PENDING:
+        try:
+            step = machine.start_edit(rules_view(ticket), now)
+        except machine.Refused:
             verb = "show"
         else:
-            officer.editing_ticket_id = ticket.id
-            db.add(officer)
+            keep_editing(db, officer, step.editing)
             db.commit()
-            return _reply(chat, render("edit_prompt.j2", ticket=ticket))
+            return [_edit_note(chat, ticket, step, minutes)]
     if verb in ("show", "faq"):
         if verb == "faq":
             ticket.add_to_faq = not ticket.add_to_faq
@@ -150,12 +228,31 @@ def _act(
         group = find_group(db, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
         shown = card(ticket, officer, group.title if group else "")
         return [replace(shown, chat=chat)] if shown else []
+    editing = editing_of(officer)
     try:
-        outcome = resolve(db, ticket_id, officer, verb, services.clock.now(), rest or None)
-    except TicketError as refused:
+        if verb == "cancel":
+            step = machine.cancel(editing, ticket.id or 0)
+            keep_editing(db, officer, None)
+            db.commit()
+            return [_edit_note(chat, ticket, step, minutes)]
+        if verb == "send":
+            timeout = timedelta(minutes=minutes)
+            decision = machine.send_draft(editing, rules_view(ticket), now, timeout).decision
+            assert decision is not None
+            detail = decision.answer or ""
+            outcome = apply(db, ticket, officer, decision, now, detail)
+            verb, rest = "edit", detail
+        else:
+            outcome = resolve(db, ticket_id, officer, verb, now, rest or None)
+    except machine.Refused as refusal:
+        if refusal.why == machine.Refusal.EXPIRED:
+            keep_editing(db, officer, None)
+            db.commit()
+        return _reply(chat, str(refused(refusal.why, ticket)))
+    except TicketError as refusal:
         if officer.editing_ticket_id == ticket_id:
             _stop_editing_if_closed(db, officer, ticket_id)
-        return _reply(chat, str(refused))
+        return _reply(chat, str(refusal))
     if outcome.ticket.add_to_faq:
         services.learned.loaded_at = None  # a question was learned: reload the keys
     # The answer to the group and the closed cards are in the outbox, sent right after
@@ -170,6 +267,5 @@ def _stop_editing_if_closed(db: Session, officer: Officer, ticket_id: int) -> No
     once, and then is an ordinary message again."""
     ticket = db.get(Escalation, ticket_id)
     if ticket is not None and ticket.state != PENDING:
-        officer.editing_ticket_id = None
-        db.add(officer)
+        keep_editing(db, officer, None)
         db.commit()

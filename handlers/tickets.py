@@ -19,8 +19,7 @@ import json
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
@@ -35,6 +34,7 @@ from bot.db import (
     LearnedQuestion,
     Officer,
     OutboxMessage,
+    as_utc,
 )
 from bot.events import Button, ChatRef, IncomingMessage, Outgoing
 from bot.services import LearnedKeys
@@ -42,16 +42,11 @@ from bot.templates import render, render_quoted
 from faq.matcher import Decision
 from faq.text import question_key
 from guard.pii import mask_pii
+from handlers import ticket_machine as machine
 from handlers.common import find_group, find_group_title
+from handlers.ticket_machine import TicketState
 
 log = logging.getLogger(__name__)
-
-
-class TicketState(StrEnum):
-    PENDING = "pending"
-    SENDING_ANSWER = "sending answer"  # decided; the answer is in the outbox
-    ANSWERED = "answered"  # the platform accepted the answer
-    REJECTED = "rejected"
 
 
 PENDING, ANSWERED, REJECTED = TicketState.PENDING, TicketState.ANSWERED, TicketState.REJECTED
@@ -65,6 +60,41 @@ ALERT_KIND = "admin alert"  # someone cannot be reached
 
 class TicketError(Exception):
     """An officer's action that cannot be done; the message is shown to the officer."""
+
+
+REFUSAL_TEMPLATES = {
+    machine.Refusal.CLOSED: "ticket_closed.j2",
+    machine.Refusal.NO_DRAFT: "ticket_no_draft.j2",
+    machine.Refusal.EMPTY: "ticket_edit_empty.j2",
+    machine.Refusal.NO_EDIT: "edit_none.j2",
+    machine.Refusal.EXPIRED: "edit_expired.j2",
+}
+
+
+def refused(why: machine.Refusal, ticket: Escalation) -> TicketError:
+    return TicketError(render(REFUSAL_TEMPLATES[why], ticket=ticket))
+
+
+def rules_view(ticket: Escalation) -> machine.Ticket:
+    """What the state machine reads of the row."""
+    assert ticket.id is not None
+    return machine.Ticket(ticket.id, ticket.state, ticket.draft)
+
+
+def editing_of(officer: Officer) -> machine.Editing | None:
+    if officer.editing_ticket_id is None:
+        return None
+    since = (
+        as_utc(officer.editing_since) if officer.editing_since else datetime.min.replace(tzinfo=UTC)
+    )  # an edit begun before drafts existed: expired
+    return machine.Editing(officer.editing_ticket_id, since, officer.edit_draft)
+
+
+def keep_editing(session: Session, officer: Officer, editing: machine.Editing | None) -> None:
+    officer.editing_ticket_id = editing.ticket_id if editing else None
+    officer.editing_since = editing.since if editing else None
+    officer.edit_draft = editing.draft if editing else None
+    session.add(officer)
 
 
 def officer_by_platform_id(session: Session, platform: str, sender_id: str) -> Officer | None:
@@ -307,11 +337,11 @@ def may_act(
 
 
 def _pending(session: Session, ticket_id: int) -> Escalation:
+    """The ticket as read before deciding (its state is checked by the rules, and again
+    by the compare-and-set)."""
     ticket = session.get(Escalation, ticket_id)
     if ticket is None:
         raise TicketError(render("ticket_missing.j2", ticket_id=ticket_id))
-    if ticket.state != PENDING:
-        raise TicketError(render("ticket_closed.j2", ticket=ticket))
     return ticket
 
 
@@ -331,7 +361,7 @@ def _decide(
     if decided.rowcount != 1:
         session.rollback()
         session.refresh(ticket)
-        raise TicketError(render("ticket_closed.j2", ticket=ticket))
+        raise refused(machine.Refusal.CLOSED, ticket)
     session.refresh(ticket)
 
 
@@ -347,29 +377,33 @@ def resolve(
 
     The caller has checked that the officer may act on the ticket (``may_act``)."""
     ticket = _pending(session, ticket_id)
-    if verb == "approve":
-        if not ticket.draft:
-            raise TicketError(render("ticket_no_draft.j2", ticket=ticket))
-        answer: str | None = ticket.draft
-    elif verb == "edit":
-        if safetext.is_blank(text):  # invisible characters only are no answer either
-            raise TicketError(render("ticket_edit_empty.j2", ticket=ticket))
-        answer = safetext.clean(text or "", newlines=True)
-    elif verb == "reject":
-        answer = None
-    else:
-        raise TicketError(f"unknown action {verb}")
+    try:
+        decision = machine.decide(rules_view(ticket), verb, text)
+    except machine.Refused as refusal:
+        raise refused(refusal.why, ticket) from None
+    return apply(session, ticket, officer, decision, now, text or "")
+
+
+def apply(
+    session: Session,
+    ticket: Escalation,
+    officer: Officer,
+    decision: machine.Decision,
+    now: datetime,
+    detail: str,
+) -> Resolution:
+    """Writes a decision in one transaction: the ticket's new state (compare-and-set), the
+    audit row, the answer for the group, the closed cards; ends the officer's edit."""
+    answer, verb = decision.answer, decision.verb
     kept = mask_pii(answer) if answer is not None else None  # the stored copy
-    state = TicketState.REJECTED if answer is None else TicketState.SENDING_ANSWER
-    _decide(session, ticket, state, kept, officer.name, now)
-    officer.editing_ticket_id = None
-    session.add(officer)
-    audit(session, ticket.id, f"officer:{officer.name}", verb, text or "")
+    _decide(session, ticket, decision.state, kept, officer.name, now)
+    keep_editing(session, officer, None)
+    audit(session, ticket.id, f"officer:{officer.name}", verb, detail)
     if answer is not None:
         outbox.enqueue(session, to_resident(ticket, answer), ANSWER_KIND, now, ticket.id)
         if ticket.add_to_faq:
             learn(session, ticket, officer, answer, approved_draft=verb == "approve")
-    closed = close_cards(session, ticket, verb, text or "", now)
+    closed = close_cards(session, ticket, verb, detail, now)
     session.commit()
     return Resolution(ticket, closed)
 
@@ -419,11 +453,12 @@ def settle_answer(
     sent again. The officer who decided is told what really happened; a failed answer
     goes to the station's duty officer too, as a card."""
     ticket = session.get(Escalation, row.ticket_id) if row.ticket_id is not None else None
-    if ticket is None or ticket.state != TicketState.SENDING_ANSWER:
+    sent = row.state == outbox.OutboxState.SENT
+    settled = machine.settle(ticket.state, sent) if ticket is not None else None
+    if ticket is None or settled is None:
         return
     now = row.updated_at
-    sent = row.state == outbox.OutboxState.SENT
-    ticket.state = TicketState.ANSWERED if sent else TicketState.PENDING
+    ticket.state = settled
     ticket.chat_id = row.chat_id  # a migrated group: the ticket follows it
     ticket.updated_at = now
     session.add(ticket)

@@ -136,8 +136,11 @@ async def test_full_scenario_with_a_kill_and_restart(
         quoted = card.text.encode("utf-16-le")[quote["offset"] * 2 :][: quote["length"] * 2]
         assert quoted.decode("utf-16-le") == "小区门口的井盖松了 踩上去晃 能找人修一下吗"
         server.press_button(officer, officer, card.message_id, "t:edit:1")
-        await server.wait_for_sent(officer, 2, within=10)  # "请直接发送回复内容"
+        await server.wait_for_sent(officer, 2, within=10)  # "请发送工单 #1 的回复内容"
         server.private_says(officer, "您好，井盖归市政管，我已经报给了市政热线。")
+        draft = (await server.wait_for_sent(officer, 3, within=10))[-1]  # shown back
+        assert "市政" in draft.text and len(server.sent_to(group)) == 4  # not posted yet
+        server.press_button(officer, officer, draft.message_id, "t:send:1")  # 发送
         posted = (await server.wait_for_sent(group, 5, within=10))[-1]
         assert posted.reply_to_message_id == unknown["message_id"] and "市政" in posted.text
         await server.wait_for(

@@ -151,8 +151,9 @@ def refusals(world: World, ticket_id: int) -> list[AuditEntry]:
 async def act(world: World, officer: str, action: str, via: str, ticket_id: int) -> list[Outgoing]:
     if via == "button":
         out = await world.bot.inject(pressed(officer, f"t:{action}:{ticket_id}"))
-        if action == "edit" and "请直接发送" in out[0].text:  # the answer is the next message
+        if action == "edit" and "请发送工单" in out[0].text:  # the next message is the draft
             out += await world.bot.inject(private(officer, "您好，电动车请到楼下充电棚充电。"))
+            out += await world.bot.inject(pressed(officer, f"t:send:{ticket_id}"))  # 发送
         return out
     command = {
         "approve": f"批准 {ticket_id}",
@@ -203,7 +204,7 @@ async def test_an_edit_started_by_button_is_checked_again_when_it_arrives(world:
     typed next is refused, not posted."""
     ticket_id = open_ticket(world, GROUP_B)
     prompt = await world.bot.inject(pressed(OTHER, f"t:edit:{ticket_id}"))
-    assert "请直接发送工单" in prompt[0].text
+    assert "请发送工单" in prompt[0].text
     with session(world.services.engine) as db:
         group = db.exec(select(Group).where(Group.chat_id == GROUP_B.chat_id)).one()
         group.station_id = "xq"
