@@ -144,7 +144,10 @@ def build_outbox(
         worker or f"outbox-{os.getpid()}-{secrets.token_hex(4)}",
         settle={
             tickets.ANSWER_KIND: partial(
-                tickets.settle_answer, default_station=station, platforms=platforms
+                tickets.settle_answer,
+                default_station=station,
+                platforms=platforms,
+                zone=services.settings.timezone,
             ),
             tickets.CARD_KIND: partial(
                 tickets.settle_card, default_station=station, platforms=platforms

@@ -8,27 +8,30 @@ so a card keeps working after a restart.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import Session
 
+from bot import safetext
 from bot.db import Escalation, Officer, row_id, session
 from bot.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
 from broadcasts.officer_commands import COMMAND as BROADCAST_COMMAND
+from guard.pii import mask_pii
 from handlers import ticket_machine as machine
 from handlers.common import default_station, find_group
+from handlers.ticket_machine import TicketState
 from handlers.tickets import (
     PENDING,
     TicketError,
     apply,
     audit,
-    card,
+    card_for_chat,
     done_message,
     editing_of,
     keep_editing,
+    learn,
     may_act,
     officer_by_platform_id,
     pending_for,
@@ -54,6 +57,11 @@ VERBS = {
     "发送": "send",
     "取消": "cancel",
 }
+# 批准 / 驳回 理由 …: a ticket command without its number gets its usage, never a ticket.
+INCOMPLETE = re.compile(
+    r"^\s*(?P<verb>批准|修改|驳回|工单|加入FAQ|/approve|/edit|/reject|/ticket)(\s+\D.*)?$",
+    re.S | re.I,
+)
 LIST_COMMANDS = ("待办", "/pending")
 HELP_COMMANDS = ("帮助", "/help", "/start")
 SEND_WORDS = ("发送", "/send")  # 发送 alone: the draft being written
@@ -70,9 +78,11 @@ def is_officer_command(text: str) -> bool:
     command = COMMAND.match(text)
     # "工单 12 有进展吗" is a resident asking about their ticket; "工单 12" alone is a command.
     asks = command is not None and VERBS[command["verb"].lower()] == "show" and command["rest"]
+    incomplete = INCOMPLETE.match(text)
     return (
         text in LIST_COMMANDS
         or (command is not None and not asks)
+        or (incomplete is not None and incomplete.group(2) is None)  # 批准 alone
         or BROADCAST_COMMAND.match(text) is not None
         or FOR_ANOTHER_BOT.match(text) is not None
     )
@@ -106,11 +116,15 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
             return ended + _reply(msg.chat, render("officer_help.j2"))
         if editing is None and text.lower() in SEND_WORDS + tuple(machine.CANCEL_WORDS):
             return _reply(msg.chat, render("edit_none.j2", ticket=None))
+        incomplete = INCOMPLETE.match(text)
+        if incomplete is not None:
+            usage = render("command_usage.j2", verb=VERBS[incomplete["verb"].lower()])
+            return ended + _reply(msg.chat, usage)
         if command and verb:
             ticket_id = row_id(command["id"])
             if ticket_id is None:
                 return _reply(msg.chat, render("ticket_missing.j2", ticket_id=command["id"][:12]))
-            if verb == "edit" and not command["rest"].strip():
+            if verb == "edit" and safetext.is_blank(command["rest"]):
                 verb = "prompt"  # 修改 12 alone: like the button, the next message is a draft
             rest = command["rest"]
             return ended + _act(services, db, officer, msg.chat, ticket_id, verb, rest)
@@ -219,15 +233,19 @@ def _act(
             keep_editing(db, officer, step.editing)
             db.commit()
             return [_edit_note(chat, ticket, step, minutes)]
+    zone = services.settings.timezone
+    if verb == "faq" and ticket.state != PENDING:
+        return _learn_decided(services, db, officer, chat, ticket)
     if verb in ("show", "faq"):
         if verb == "faq":
             ticket.add_to_faq = not ticket.add_to_faq
             db.add(ticket)
             audit(db, ticket.id, f"officer:{officer.name}", "faq toggle", str(ticket.add_to_faq))
             db.commit()
+        if ticket.state != PENDING:  # a closed ticket shows how it ended, with no buttons
+            return [done_message(chat, ticket, "", "", zone)]
         group = find_group(db, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
-        shown = card(ticket, officer, group.title if group else "")
-        return [replace(shown, chat=chat)] if shown else []
+        return [card_for_chat(ticket, chat, group.title if group else "")]
     editing = editing_of(officer)
     try:
         if verb == "cancel":
@@ -240,10 +258,10 @@ def _act(
             decision = machine.send_draft(editing, rules_view(ticket), now, timeout).decision
             assert decision is not None
             detail = decision.answer or ""
-            outcome = apply(db, ticket, officer, decision, now, detail)
+            outcome = apply(db, ticket, officer, decision, now, detail, zone)
             verb, rest = "edit", detail
         else:
-            outcome = resolve(db, ticket_id, officer, verb, now, rest or None)
+            outcome = resolve(db, ticket_id, officer, verb, now, rest or None, zone)
     except machine.Refused as refusal:
         if refusal.why == machine.Refusal.EXPIRED:
             keep_editing(db, officer, None)
@@ -259,7 +277,24 @@ def _act(
     # this; the officer is told how the answer went once the platform has answered.
     if chat in outcome.closed_cards:
         return []
-    return [done_message(chat, outcome.ticket, verb, rest)]
+    return [done_message(chat, outcome.ticket, verb, rest, zone)]
+
+
+def _learn_decided(
+    services: Services, db: Session, officer: Officer, chat: ChatRef, ticket: Escalation
+) -> list[Outgoing]:
+    """加入FAQ on a ticket already answered (or being sent): its question and answer are
+    learned now. A rejected ticket has no answer to learn."""
+    if ticket.state == TicketState.REJECTED or not ticket.answer:
+        return _reply(chat, render("faq_refused.j2", ticket=ticket))
+    if not ticket.add_to_faq:
+        ticket.add_to_faq = True
+        db.add(ticket)
+        approved = ticket.draft is not None and ticket.answer == mask_pii(ticket.draft)
+        learn(db, ticket, officer, ticket.answer, approved_draft=approved)
+        db.commit()
+        services.learned.loaded_at = None  # reload the learned keys
+    return _reply(chat, render("faq_learned.j2", ticket=ticket))
 
 
 def _stop_editing_if_closed(db: Session, officer: Officer, ticket_id: int) -> None:

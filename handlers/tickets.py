@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
@@ -56,6 +57,8 @@ CARD_KIND = "ticket card"  # a card to an officer (a failed one goes to the duty
 ACK_KIND = "ticket acknowledgement"  # the resident told the question reached an officer
 NOTE_KIND = "officer note"  # a reminder, a card closed, how an answer went
 ALERT_KIND = "admin alert"  # someone cannot be reached
+REJECTION_KIND = "rejection notice"  # the resident told why no answer comes
+DEFAULT_ZONE = "Asia/Shanghai"  # as the config's default; callers pass the configured one
 
 
 class TicketError(Exception):
@@ -296,9 +299,14 @@ def render_fitted(template: str, **values: Any) -> safetext.Quoted:
 def card(
     ticket: Escalation, officer: Officer, group_title: str, notice: str = "", **why: str
 ) -> Outgoing | None:
+    """The ticket's live card for ``officer`` (None: they cannot be reached anywhere)."""
     chat = officer_chat(officer, ticket.platform)
-    if chat is None:
-        return None
+    return card_for_chat(ticket, chat, group_title, notice, **why) if chat else None
+
+
+def card_for_chat(
+    ticket: Escalation, chat: ChatRef, group_title: str, notice: str = "", **why: str
+) -> Outgoing:
     buttons = tuple(
         Button(label, f"t:{verb}:{ticket.id}")
         for label, verb in CARD_BUTTONS
@@ -372,8 +380,10 @@ def resolve(
     verb: str,
     now: datetime,
     text: str | None = None,
+    zone: str = DEFAULT_ZONE,
 ) -> Resolution:
-    """Approve (post the draft), edit (post ``text``) or reject (close; ``text`` = reason).
+    """Approve (post the draft), edit (post ``text``) or reject (close; ``text``: a reason
+    told to the resident, or None).
 
     The caller has checked that the officer may act on the ticket (``may_act``)."""
     ticket = _pending(session, ticket_id)
@@ -381,7 +391,7 @@ def resolve(
         decision = machine.decide(rules_view(ticket), verb, text)
     except machine.Refused as refusal:
         raise refused(refusal.why, ticket) from None
-    return apply(session, ticket, officer, decision, now, text or "")
+    return apply(session, ticket, officer, decision, now, text or "", zone)
 
 
 def apply(
@@ -391,9 +401,11 @@ def apply(
     decision: machine.Decision,
     now: datetime,
     detail: str,
+    zone: str = DEFAULT_ZONE,
 ) -> Resolution:
     """Writes a decision in one transaction: the ticket's new state (compare-and-set), the
-    audit row, the answer for the group, the closed cards; ends the officer's edit."""
+    audit row, the answer for the group (or the rejection's reason for the resident), the
+    closed cards; ends the officer's edit."""
     answer, verb = decision.answer, decision.verb
     kept = mask_pii(answer) if answer is not None else None  # the stored copy
     _decide(session, ticket, decision.state, kept, officer.name, now)
@@ -403,34 +415,41 @@ def apply(
         outbox.enqueue(session, to_resident(ticket, answer), ANSWER_KIND, now, ticket.id)
         if ticket.add_to_faq:
             learn(session, ticket, officer, answer, approved_draft=verb == "approve")
-    closed = close_cards(session, ticket, verb, detail, now)
+    if decision.resident_note is not None:
+        told = render("rejection_notice.j2", ticket=ticket, reason=decision.resident_note)
+        outbox.enqueue(session, to_resident(ticket, told), REJECTION_KIND, now, ticket.id)
+    closed = refresh_cards(session, ticket, verb, decision.resident_note or "", now, zone)
     session.commit()
     return Resolution(ticket, closed)
 
 
-def close_cards(
-    session: Session, ticket: Escalation, verb: str, reason: str, now: datetime
+def refresh_cards(
+    session: Session, ticket: Escalation, verb: str, reason: str, now: datetime, zone: str
 ) -> frozenset[ChatRef]:
-    """Every card of the ticket that reached an officer is edited to say how it was
-    decided (outbox rows, in the decision's transaction); returns their chats."""
+    """Every card of the ticket that reached an officer is edited to show where it
+    stands (outbox rows, in the transaction of the change): decided or closed, by whom and
+    when, without buttons; back in 待办 (its answer failed), with them. Returns the chats."""
     query = select(OutboxMessage).where(
         OutboxMessage.ticket_id == ticket.id,
         OutboxMessage.kind == CARD_KIND,
         OutboxMessage.state == outbox.OutboxState.SENT,
     )
-    cards: set[tuple[str, str | None, str | None]] = {
-        (row.platform, row.chat_id, row.sent_message_id) for row in session.exec(query)
-    }
-    cards.add((ticket.platform, ticket.card_chat_id, ticket.card_message_id))
-    closed = set()
+    cards = {(row.platform, row.chat_id, row.sent_message_id) for row in session.exec(query)}
+    if not cards and ticket.card_chat_id and ticket.card_message_id:  # sent before the outbox
+        cards.add((ticket.platform, ticket.card_chat_id, ticket.card_message_id))
+    shown: set[ChatRef] = set()
+    title = find_group_title(session, ticket) if ticket.state == PENDING else ""
     for platform, chat_id, message_id in sorted(cards, key=str):
-        if not chat_id or not message_id:
+        if not message_id:
             continue
         chat = ChatRef(platform, chat_id)  # type: ignore[arg-type]
-        shown = done_message(chat, ticket, verb, reason, edit_message_id=message_id)
-        outbox.enqueue(session, shown, NOTE_KIND, now, ticket_id=ticket.id)
-        closed.add(chat)
-    return frozenset(closed)
+        if ticket.state == PENDING:
+            edit = replace(card_for_chat(ticket, chat, title), edit_message_id=message_id)
+        else:
+            edit = done_message(chat, ticket, verb, reason, zone, edit_message_id=message_id)
+        outbox.enqueue(session, edit, NOTE_KIND, now, ticket_id=ticket.id)
+        shown.add(chat)
+    return frozenset(shown)
 
 
 def failure(row: OutboxMessage) -> str:
@@ -447,6 +466,7 @@ def settle_answer(
     row: OutboxMessage,
     default_station: str | None = None,
     platforms: Collection[str] = ("telegram", "wechat"),
+    zone: str = DEFAULT_ZONE,
 ) -> None:
     """The answer's outbox row reached an end state (in the transaction recording it):
     sent -> the ticket is answered; failed or unknown -> back to pending, so it can be
@@ -463,6 +483,7 @@ def settle_answer(
     ticket.updated_at = now
     session.add(ticket)
     audit(session, ticket.id, "outbox", f"answer {row.state}", row.last_error)
+    refresh_cards(session, ticket, "", "", now, zone)  # answered; or back in 待办, live
     decider = session.exec(select(Officer).where(Officer.name == (ticket.decided_by or ""))).first()
     why = "" if sent else failure(row)
     forwarded = False
@@ -557,10 +578,19 @@ def _alerted_lately(session: Session, officer: Officer, now: datetime) -> bool:
 
 
 def done_message(
-    chat: ChatRef, ticket: Escalation, verb: str, reason: str, edit_message_id: str | None = None
+    chat: ChatRef,
+    ticket: Escalation,
+    verb: str,
+    reason: str,
+    zone: str = DEFAULT_ZONE,
+    edit_message_id: str | None = None,
 ) -> Outgoing:
-    """What the officer sees once a ticket is decided (the card, edited, or a new message)."""
-    shown = render_fitted("officer_card_done.j2", ticket=ticket, verb=verb, reason=reason)
+    """What the officer sees of a decided ticket (its card, edited, or a new message):
+    where it stands, who decided, when; no buttons."""
+    when = as_utc(ticket.updated_at).astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M")
+    shown = render_fitted(
+        "officer_card_done.j2", ticket=ticket, verb=verb, reason=reason, when=when
+    )
     return Outgoing(chat, shown.text, edit_message_id=edit_message_id, quotes=shown.quotes)
 
 

@@ -191,7 +191,9 @@ async def test_officers_act_only_on_their_own_stations_tickets(
         return
     expected_state = {"approve": "answered", "edit": "answered", "reject": "rejected"}
     assert ticket.state == expected_state.get(action, "pending")
-    assert len(to_group) == (1 if action in ("approve", "edit") else 0)
+    # An answer, or a rejection's reason (驳回 N 理由: told to the resident; the button: not).
+    told = action in ("approve", "edit") or (action == "reject" and via == "text")
+    assert len(to_group) == (1 if told else 0)
     if action == "faq":
         assert ticket.add_to_faq
     if action == "show":

@@ -87,7 +87,7 @@ async def test_transient_failures_then_delivered_once_and_answered(db_url: str) 
     assert await w.sender.deliver_due() == 1  # fails again: network
     assert answers(w) == [] and row(w).attempts == 2
     w.clock.at += timedelta(seconds=5)
-    assert await w.sender.deliver_due() == 2  # the answer, then the officer's note
+    assert await w.sender.deliver_due() == 3  # the answer, the card edited, the note
     w.clock.at += timedelta(minutes=10)
     assert await w.sender.deliver_due() == 0  # nothing left to send
     (posted,) = answers(w)
