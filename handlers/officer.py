@@ -88,6 +88,12 @@ def is_officer_command(text: str) -> bool:
     )
 
 
+def _asks_help(text: str) -> bool:
+    """帮助, /help, /start — also "/start officer", the deep link the /bind reply gives."""
+    words = text.split(maxsplit=1)
+    return bool(words) and words[0] in HELP_COMMANDS
+
+
 def _reply(chat: ChatRef, text: str) -> list[Outgoing]:
     return [Outgoing(chat, text)]
 
@@ -107,12 +113,12 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
             ended = _edit_message(services, db, officer, msg.chat, editing, text, command)
             if ended and ended[-1].buttons:  # a draft, shown back
                 return ended
-            if command is None and text not in LIST_COMMANDS + HELP_COMMANDS:
+            if command is None and text not in LIST_COMMANDS and not _asks_help(text):
                 return ended or None
         if text in LIST_COMMANDS:
             tickets = pending_for(db, officer, default_station(services))
             return ended + _reply(msg.chat, render("pending_list.j2", tickets=tickets))
-        if text in HELP_COMMANDS:
+        if _asks_help(text):
             return ended + _reply(msg.chat, render("officer_help.j2"))
         if editing is None and text.lower() in SEND_WORDS + tuple(machine.CANCEL_WORDS):
             return _reply(msg.chat, render("edit_none.j2", ticket=None))
@@ -146,7 +152,7 @@ def _edit_message(
     now = services.clock.now()
     if text.lower() in SEND_WORDS:
         return _act(services, db, officer, chat, editing.ticket_id, "send", "")
-    is_command = command is not None or text in LIST_COMMANDS + HELP_COMMANDS
+    is_command = command is not None or text in LIST_COMMANDS or _asks_help(text)
     try:
         step = machine.on_message(editing, text, now, timeout, is_command=is_command)
     except machine.Refused as refusal:

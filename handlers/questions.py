@@ -22,7 +22,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
         return []
     if msg.is_group and is_officer_command(msg.text):
         return []  # 驳回 3, 批准广播 2, /bind@other_bot… in a group: no question, no ticket
-    if not msg.is_group and msg.text.strip().split("@")[0] in ("/start", "/help"):
+    if not msg.is_group and msg.text.split()[0].split("@")[0] in ("/start", "/help"):
         return [Outgoing(msg.chat, render("intro.j2"))]
     age = (now - msg.received_at).total_seconds()
     if age > services.settings.behaviour.max_message_age_seconds:

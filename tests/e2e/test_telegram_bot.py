@@ -381,18 +381,23 @@ async def test_a_card_for_an_officer_who_never_started_the_bot_reaches_the_duty_
     bot.start()
     try:
         await wait_polling(server)
+        # At start the duty officer hears whom the bot cannot write to.
+        (reach,) = await server.wait_for_sent(duty, 1, within=15)
+        assert "机器人还不能给这些民警发私信：李警官" in reach.text
         server.add_bot_to_group(group, by_user_id=never_started)
         server.user_says(group, never_started, "/bind")
-        await server.wait_for_sent(group, 2, within=10)
+        bound = (await server.wait_for_sent(group, 2, within=10))[-1]
+        assert "t.me/jingmin_test_bot?start=officer" in bound.text  # how to open the chat
         server.user_says(group, resident, "楼道里的灯坏了好几天 谁来修", mention_bot=True)
-        card, alert = await server.wait_for_sent(duty, 2, within=15)
+        _, card, alert = await server.wait_for_sent(duty, 3, within=15)
         assert "李警官 收不到机器人的私信" in card.text and card.buttons
         assert "机器人联系不上 李警官" in alert.text and "/start" in alert.text
         refused = [c for c in server.calls_to("sendMessage") if c.status == 403]
         assert [int(c.params["chat_id"]) for c in refused] == [never_started]
         assert server.sent_to(never_started) == []
-        server.open_private_chat(never_started)
+        server.private_says(never_started, "/start officer")  # the deep link
+        assert "民警指令" in (await server.wait_for_sent(never_started, 1))[0].text
         server.private_says(never_started, "待办")  # the ticket is still his
-        assert "楼道里的灯" in (await server.wait_for_sent(never_started, 1))[0].text
+        assert "楼道里的灯" in (await server.wait_for_sent(never_started, 2))[-1].text
     finally:
         assert await bot.stop() == 0, "the bot did not stop cleanly on SIGTERM"
