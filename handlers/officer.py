@@ -88,6 +88,16 @@ def is_officer_command(text: str) -> bool:
     )
 
 
+def _is_command(text: str) -> bool:
+    """A command of the officer's (complete or not): never taken as a draft."""
+    return (
+        COMMAND.match(text) is not None
+        or INCOMPLETE.match(text) is not None
+        or text in LIST_COMMANDS
+        or _asks_help(text)
+    )
+
+
 def _asks_help(text: str) -> bool:
     """帮助, /help, /start — also "/start officer", the deep link the /bind reply gives."""
     words = text.split(maxsplit=1)
@@ -110,10 +120,10 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
         editing = editing_of(officer)
         ended: list[Outgoing] = []
         if editing is not None and verb not in ("send", "cancel"):
-            ended = _edit_message(services, db, officer, msg.chat, editing, text, command)
+            ended = _edit_message(services, db, officer, msg.chat, editing, text)
             if ended and ended[-1].buttons:  # a draft, shown back
                 return ended
-            if command is None and text not in LIST_COMMANDS and not _asks_help(text):
+            if not _is_command(text):
                 return ended or None
         if text in LIST_COMMANDS:
             tickets = pending_for(db, officer, default_station(services))
@@ -144,7 +154,6 @@ def _edit_message(
     chat: ChatRef,
     editing: machine.Editing,
     text: str,
-    command: re.Match[str] | None,
 ) -> list[Outgoing]:
     """The officer's message while an edit is open: the draft, 发送 / 取消 (alone), the
     timeout, or another command that ends the edit (the command itself runs after)."""
@@ -152,9 +161,8 @@ def _edit_message(
     now = services.clock.now()
     if text.lower() in SEND_WORDS:
         return _act(services, db, officer, chat, editing.ticket_id, "send", "")
-    is_command = command is not None or text in LIST_COMMANDS or _asks_help(text)
     try:
-        step = machine.on_message(editing, text, now, timeout, is_command=is_command)
+        step = machine.on_message(editing, text, now, timeout, is_command=_is_command(text))
     except machine.Refused as refusal:
         ticket = db.get(Escalation, editing.ticket_id)
         return _reply(chat, str(refused(refusal.why, ticket))) if ticket else []

@@ -120,6 +120,10 @@ async def test_another_command_ends_the_edit_and_goes_ahead(db_url: str) -> None
     out = await bot.inject(officer_says("待办", clock))
     assert "修改已结束" in out[0].text and f"#{ticket_id} " in out[1].text
     assert to_group(bot) == [] and state(services, ticket_id) == TicketState.PENDING
+    # An incomplete command is a command too, not a draft.
+    await bot.inject(press(f"t:edit:{ticket_id}", clock))
+    usage = await bot.inject(officer_says("批准", clock))
+    assert "修改已结束" in usage[0].text and "请在指令后写上工单号" in usage[1].text
     after = await bot.inject(officer_says("发送", clock))
     assert "没有等待发送的回复草稿" in after[0].text or after == []
     assert to_group(bot) == []
