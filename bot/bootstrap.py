@@ -26,8 +26,6 @@ from bot.events import (
     ChatRef,
     Event,
     IncomingMessage,
-    Outgoing,
-    SentRef,
 )
 from bot.leader import one_at_a_time
 from bot.outbox import OutboxSender
@@ -38,7 +36,7 @@ from faq.knowledge import FaqTopic, check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.matcher import Thresholds
 from handlers import clarify, guard, officer, onboarding, questions, tickets
-from handlers.tickets import record_card
+from handlers.common import default_station
 
 
 def sync_config(db: Session, settings: Settings) -> None:
@@ -139,12 +137,23 @@ def build_outbox(
     services: Services, adapters: Mapping[str, ChatAdapter], worker: str | None = None
 ) -> OutboxSender:
     """The one sender of outbox rows, and what each kind of row settles when it ends."""
+    station, platforms = default_station(services), tuple(adapters)
     return OutboxSender(
         services.engine,
         adapters,
         services.clock,
         worker or f"outbox-{os.getpid()}-{secrets.token_hex(4)}",
-        settle={tickets.ANSWER_KIND: tickets.settle_answer},
+        settle={
+            tickets.ANSWER_KIND: partial(
+                tickets.settle_answer,
+                default_station=station,
+                platforms=platforms,
+                zone=services.settings.timezone,
+            ),
+            tickets.CARD_KIND: partial(
+                tickets.settle_card, default_station=station, platforms=platforms
+            ),
+        },
     )
 
 
@@ -166,13 +175,7 @@ def build_dispatcher(
     sender: OutboxSender | None = None,
 ) -> Dispatcher:
     """The routes; ``sender`` (default: one of its own) delivers what handlers put in the
-    outbox as soon as an event is handled, and tells officers through this dispatcher."""
-
-    def remember_card(out: Outgoing, ref: SentRef) -> None:
-        if out.tag and out.tag.startswith("card:"):
-            with session(services.engine) as db:
-                record_card(db, int(out.tag.split(":")[1]), ref.chat.chat_id, ref.message_id)
-
+    outbox as soon as an event is handled."""
     routes = [
         Route("bot added", _is(BotAddedToGroup), partial(onboarding.on_bot_added, services)),
         Route(
@@ -214,12 +217,4 @@ def build_dispatcher(
         services.metrics.send_latency.labels(platform).observe(seconds)
 
     sender = sender or build_outbox(services, adapters)
-    dispatcher = Dispatcher(
-        routes,
-        adapters,
-        on_sent=remember_card,
-        observe_send=observe_send,
-        after_handled=sender.deliver_new,
-    )
-    sender.tell_with(dispatcher.send_all)
-    return dispatcher
+    return Dispatcher(routes, adapters, observe_send=observe_send, after_handled=sender.deliver_new)

@@ -195,6 +195,11 @@ class BehaviourSettings(_Section):
     handover_minutes: int = Field(default=120, gt=0)
 
 
+class TicketSettings(_Section):
+    # After 修改, the officer's next message within this many minutes is a draft.
+    edit_minutes: int = Field(default=10, gt=0, le=24 * 60)
+
+
 class BroadcastSettings(_Section):
     misfire_grace_seconds: int = Field(default=3600, ge=0)
 
@@ -222,6 +227,7 @@ class Settings(_Section):
     matcher: MatcherSettings = MatcherSettings()
     faq: FaqSettings = FaqSettings()
     behaviour: BehaviourSettings = BehaviourSettings()
+    tickets: TicketSettings = TicketSettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
     operations: OperationsSettings = OperationsSettings()
     privacy: PrivacySettings = PrivacySettings()

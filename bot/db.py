@@ -72,8 +72,11 @@ class Officer(SQLModel, table=True):
     telegram_id: str | None = Field(default=None, index=True)
     wechat_id: str | None = Field(default=None, index=True)
     duty: bool = False
-    # Set after 修改 is pressed: this officer's next private message answers that ticket.
+    # Set after 修改: this officer's next private message within the edit time is a draft
+    # for that ticket (shown back with 发送 / 取消, posted only on 发送).
     editing_ticket_id: int | None = None
+    editing_since: datetime | None = None
+    edit_draft: str | None = None
 
 
 class Group(SQLModel, table=True):
@@ -210,7 +213,8 @@ class SendTally(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """A message that matters, written in the same transaction as the state change that
     causes it, and delivered by ``bot.outbox.OutboxSender`` (see that module for the
-    states). So far: the officer's answer to the group."""
+    states): the officer's answer to the group, officers' cards and notes, the resident's
+    acknowledgement, admin alerts."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_try_at"),)
@@ -221,6 +225,10 @@ class OutboxMessage(SQLModel, table=True):
     reply_to: str | None = None
     mention_id: str | None = None
     mention_name: str | None = None
+    buttons_json: str = ""  # a card's buttons, as JSON rows of [label, data]
+    quotes_json: str = ""  # spans of ``text`` quoting a resident, as JSON pairs
+    edit_message_id: str | None = None  # an edit of that message (a card, closed)
+    officer_id: int | None = None  # the officer a private message is for
     kind: str  # what it is, e.g. "ticket answer": who is told how it went
     ticket_id: int | None = Field(default=None, foreign_key="escalation.id", index=True)
     state: str = "pending"

@@ -15,14 +15,16 @@ lock is free, ``bot.leader.worker_gone``) may have reached the platform just bef
 crash: it becomes ``unknown`` and is reported, never sent again blindly.
 
 When a row reaches an end state the ``settle`` hook of its kind runs in the same
-transaction (e.g. the ticket becomes answered) and returns what to tell a person about it.
+transaction (e.g. the ticket becomes answered) and writes what to tell a person about it as
+new rows, delivered in the same pass.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -31,7 +33,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from bot.db import OutboxMessage, session
-from bot.events import ChatRef, Outgoing, SentRef
+from bot.events import Button, ChatRef, Outgoing, SentRef
 from bot.leader import worker_gone
 from bot.ports import ChatAdapter, ChatGone, ChatMovedTo, Clock, RetryLater, SendError
 
@@ -62,9 +64,17 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 
 def enqueue(
-    db: Session, out: Outgoing, kind: str, now: datetime, ticket_id: int | None = None
+    db: Session,
+    out: Outgoing,
+    kind: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    officer_id: int | None = None,
 ) -> OutboxMessage:
-    """The message as a pending row in ``db``'s transaction (the caller commits)."""
+    """The message as a pending row in ``db``'s transaction (the caller commits);
+    ``officer_id``: the officer a private message is for (a card that cannot reach them
+    goes to someone else)."""
+    buttons = [[[b.label, b.data] for b in line] for line in out.buttons]
     row = OutboxMessage(
         platform=out.chat.platform,
         chat_id=out.chat.chat_id,
@@ -72,8 +82,12 @@ def enqueue(
         reply_to=out.reply_to,
         mention_id=out.mention_id,
         mention_name=out.mention_name,
+        buttons_json=json.dumps(buttons, ensure_ascii=False) if buttons else "",
+        quotes_json=json.dumps([list(span) for span in out.quotes]) if out.quotes else "",
+        edit_message_id=out.edit_message_id,
         kind=kind,
         ticket_id=ticket_id,
+        officer_id=officer_id,
         next_try_at=now,
         created_at=now,
         updated_at=now,
@@ -90,12 +104,17 @@ _enqueued = 0
 
 
 def outgoing(row: OutboxMessage) -> Outgoing:
+    buttons = json.loads(row.buttons_json) if row.buttons_json else []
+    quotes = json.loads(row.quotes_json) if row.quotes_json else []
     return Outgoing(
         ChatRef(row.platform, row.chat_id),  # type: ignore[arg-type]
         row.text,
         reply_to=row.reply_to,
         mention_id=row.mention_id,
         mention_name=row.mention_name,
+        buttons=tuple(tuple(Button(label, data) for label, data in line) for line in buttons),
+        edit_message_id=row.edit_message_id,
+        quotes=tuple((start, end) for start, end in quotes),
     )
 
 
@@ -158,7 +177,7 @@ def moved(row: OutboxMessage, new_chat_id: str, now: datetime) -> None:
 def _forget_words(row: OutboxMessage) -> None:
     """An ended row keeps no words (the officer's answer may quote a phone number) and no
     name: the ticket keeps the masked copy."""
-    row.text, row.mention_name = "", None
+    row.text, row.mention_name, row.quotes_json = "", None, ""
 
 
 def delivered(row: OutboxMessage, message_id: str, now: datetime) -> None:
@@ -184,9 +203,9 @@ def unknown(row: OutboxMessage, error: str, now: datetime) -> None:
     row.updated_at = now
 
 
-# What to tell a person once a row of a kind reached an end state (sent, failed, unknown);
-# runs in the transaction that records that state.
-Settle = Callable[[Session, OutboxMessage], Sequence[Outgoing]]
+# What follows once a row of a kind reached an end state (sent, failed, unknown): runs in
+# the transaction that records that state, and writes what to tell people as new rows.
+Settle = Callable[[Session, OutboxMessage], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +217,9 @@ class _Outcome:
 
 
 class OutboxSender:
-    """Delivers due rows through ``adapters`` (the per-platform limited ones) and tells
-    people how rows ended through the same adapters. Safe to run in several workers."""
+    """Delivers due rows through ``adapters`` (the per-platform limited ones, so replies
+    go before broadcasts); what a settled row writes is delivered in the same pass. Safe
+    to run in several workers."""
 
     def __init__(
         self,
@@ -214,13 +234,8 @@ class OutboxSender:
         self.clock = clock
         self.worker = worker
         self.settle = settle
-        self._send_notes: Callable[[Sequence[Outgoing]], Awaitable[object]] | None = None
         self._lock = asyncio.Lock()  # one pass at a time in this worker
         self._seen = 0  # ``_enqueued`` at the last pass (rows from before: the timer's)
-
-    def tell_with(self, send: Callable[[Sequence[Outgoing]], Awaitable[object]]) -> None:
-        """How notes to people (an officer told how the answer went) are sent."""
-        self._send_notes = send
 
     async def deliver_new(self) -> int:
         """``deliver_due`` if this process wrote rows since the last look (after an event)."""
@@ -260,17 +275,15 @@ class OutboxSender:
                 outcome = _Outcome(ref=await adapter.send(outgoing(row)))
             except Exception as error:
                 outcome = _Outcome(error=error)
-        notes = await asyncio.to_thread(self._record, row_id, outcome)
-        if notes:
-            await self._tell(notes)
+        await asyncio.to_thread(self._record, row_id, outcome)
         return True
 
-    def _record(self, row_id: int, outcome: _Outcome) -> Sequence[Outgoing]:
+    def _record(self, row_id: int, outcome: _Outcome) -> None:
         now = self.clock.now()
         with session(self.engine) as db:
             row = db.get(OutboxMessage, row_id)
             if row is None or row.state != OutboxState.SENDING:
-                return ()
+                return
             error = outcome.error
             if outcome.ref is not None:
                 delivered(row, outcome.ref.message_id, now)
@@ -287,32 +300,29 @@ class OutboxSender:
             else:
                 failed(row, _describe(error), now)
             db.add(row)
-            notes = self._settled(db, row)
+            self._settled(db, row)
             db.commit()
-            return notes
 
-    def _settled(self, db: Session, row: OutboxMessage) -> Sequence[Outgoing]:
+    def _settled(self, db: Session, row: OutboxMessage) -> None:
         if row.state == OutboxState.PENDING:
-            return ()
+            return
         if row.state == OutboxState.FAILED:
             log.error("outbox: row %s (%s) failed: %s", row.id, row.kind, row.last_error)
         hook = self.settle.get(row.kind)
-        return hook(db, row) if hook is not None else ()
-
-    async def _tell(self, notes: Sequence[Outgoing]) -> None:
-        if self._send_notes is not None:
-            await self._send_notes(notes)
+        if hook is not None:
+            hook(db, row)
 
     async def recover(self) -> int:
-        """Rows left ``sending`` by a worker that is gone: unknown, reported, not resent."""
-        notes = await asyncio.to_thread(self._recover)
-        if notes:
-            await self._tell(notes)
-        return len(notes)
+        """Rows left ``sending`` by a worker that is gone: unknown, reported (what their
+        kinds write is delivered now), not resent. Returns how many."""
+        count = await asyncio.to_thread(self._recover)
+        if count:
+            await self.deliver_due()
+        return count
 
-    def _recover(self) -> list[Outgoing]:
+    def _recover(self) -> int:
         now = self.clock.now()
-        notes: list[Outgoing] = []
+        count = 0
         with session(self.engine) as db:
             query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING)
             for row in db.exec(query).all():
@@ -332,15 +342,17 @@ class OutboxSender:
                         updated_at=now,
                         text="",
                         mention_name=None,
+                        quotes_json="",
                     )
                 )
                 if abandoned.rowcount != 1:
                     continue  # another worker recovered it, or its send just ended
                 db.refresh(row)
                 log.warning("outbox: row %s was being sent by %s, which is gone", row.id, owner)
-                notes.extend(self._settled(db, row))
+                self._settled(db, row)
+                count += 1
             db.commit()
-        return notes
+        return count
 
 
 def _transient(error: Exception | None) -> bool:

@@ -41,6 +41,7 @@ from broadcasts.scheduler import start_broadcasting
 from faq.knowledge import FaqError
 from guard.detect import check
 from handlers.common import refresh_group_cache
+from handlers.reach import report_unreachable
 from handlers.reminders import due_reminders
 from handlers.reports import due_weekly_reports
 
@@ -270,6 +271,7 @@ async def run_bot(
             except Exception as problem:
                 raise StartupError(f"{name}: {problem}") from None
             started.append(adapter)
+            services.bot_usernames[name] = getattr(adapter, "bot_username", "")
             log.info("%s ready%s", name, _identity(adapter))
             for warning in await _setup_warnings(adapter):
                 log.warning("%s: %s", name, warning)
@@ -287,8 +289,12 @@ async def run_bot(
             adapters["wechat"].on_rest = account_rests  # type: ignore[attr-defined]
 
         async def remind() -> None:
-            outgoing: list[Outgoing] = await due_reminders(services)
-            await dispatcher.send_all(outgoing)
+            if await due_reminders(services):
+                await sender.deliver_due()
+
+        async def check_reach() -> None:
+            if await report_unreachable(services, adapters):
+                await sender.deliver_due()
 
         async def report_unknown() -> None:
             unknown = await sender.recover()
@@ -320,9 +326,18 @@ async def run_bot(
 
             return run
 
+        async def first_reach_check() -> None:
+            try:
+                await on_leader(check_reach)()
+            except Exception:
+                log.exception("officer reach check failed; will try again tomorrow")
+
         timers = [
             asyncio.create_task(every(tick_seconds, on_leader(remind), "ticket reminders")),
             asyncio.create_task(every(24 * 3600, on_leader(purge), "retention purge")),
+            # Officers the bot cannot write to: told to their station now and daily.
+            asyncio.create_task(first_reach_check()),
+            asyncio.create_task(every(24 * 3600, on_leader(check_reach), "officer reach")),
             asyncio.create_task(every(600, on_leader(report), "weekly reports")),
             asyncio.create_task(every(1.0, write_question_log, "question log")),
             asyncio.create_task(

@@ -150,6 +150,8 @@ class Services:
     groups: GroupCache = field(default_factory=GroupCache)
     learned: LearnedKeys = field(default_factory=LearnedKeys)
     questions: QuestionLog = field(default_factory=QuestionLog)
+    # The bot's own @username per platform, once its adapter started (for deep links).
+    bot_usernames: dict[str, str] = field(default_factory=dict)
 
     @property
     def topics(self) -> Mapping[str, FaqTopic]:

@@ -82,7 +82,14 @@ async def on_bind(services: Services, msg: IncomingMessage) -> list[Outgoing]:
             audit(db, None, f"officer:{officer.name}", "rebind", rebound)
         db.commit()
         station = services.station_details(officer.station_id)
-        return [Outgoing(msg.chat, render("bind_ok.j2", station=station, officer=officer))]
+        bound = render(
+            "bind_ok.j2",
+            station=station,
+            officer=officer,
+            platform=msg.chat.platform,
+            bot_username=services.bot_usernames.get(msg.chat.platform, ""),
+        )
+        return [Outgoing(msg.chat, bound)]
 
 
 def _claim(db: Session, group: Group, officer: Officer) -> bool:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import safetext
-from bot.db import Officer, session
+from bot.db import session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
 from faq.knowledge import render_answer
 from faq.matcher import Decision
 from handlers import clarify
-from handlers.common import group_info
+from handlers.common import default_station, group_info
 from handlers.officer import is_officer_command
-from handlers.tickets import card, learned_answer, open_ticket
+from handlers.tickets import learned_answer, open_ticket
 
 
 async def on_resident_message(services: Services, msg: IncomingMessage) -> list[Outgoing]:
@@ -23,7 +23,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
         return []
     if msg.is_group and is_officer_command(msg.text):
         return []  # 驳回 3, 批准广播 2, /bind@other_bot… in a group: no question, no ticket
-    if not msg.is_group and msg.text.strip().split("@")[0] in ("/start", "/help"):
+    if not msg.is_group and msg.text.split()[0].split("@")[0] in ("/start", "/help"):
         return [Outgoing(msg.chat, render("intro.j2"))]
     age = (now - msg.received_at).total_seconds()
     if age > services.settings.behaviour.max_message_age_seconds:
@@ -72,15 +72,10 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             fresh = await _first_answer(services, msg, decision.faq_id or "", now)
             return [_reply(msg, draft)] if fresh else []
 
-        ticket = open_ticket(db, msg, decision, draft, now)
-        out: list[Outgoing] = []
-        if msg.addressed:
-            out.append(_reply(msg, render("escalated.j2", ticket=ticket, in_group=msg.is_group)))
-        officer = db.get(Officer, ticket.officer_id) if ticket.officer_id else None
-        officer_card = (
-            card(ticket, officer, group.title if group else msg.sender_name) if officer else None
-        )
-        return out + ([officer_card] if officer_card else [])
+        # The acknowledgement and the officer's card are outbox rows written with the
+        # ticket, delivered right after this handler.
+        open_ticket(db, msg, decision, draft, now, default_station(services))
+        return []
 
 
 async def _first_answer(

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.db import Escalation, Officer, as_utc, session
-from bot.events import Outgoing
 from bot.services import Services
-from handlers.common import default_station, find_group_title
-from handlers.tickets import PENDING, audit, card, private_chat, render_fitted, ticket_station
+from handlers.common import default_station
+from handlers.tickets import (
+    PENDING,
+    audit,
+    duty_officer,
+    render_fitted,
+    send_card,
+    tell,
+    ticket_station,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +46,15 @@ def due_steps(
     return due
 
 
-async def due_reminders(services: Services) -> list[Outgoing]:
+async def due_reminders(services: Services) -> int:
+    """Writes the due reminders and hand-overs as outbox rows (with the tickets' new
+    ``reminded``, in one transaction, off the event loop); returns how many tickets moved."""
+    return await asyncio.to_thread(write_reminders, services)
+
+
+def write_reminders(services: Services) -> int:
     behaviour = services.settings.behaviour
     now = services.clock.now()
-    out: list[Outgoing] = []
     with session(services.engine) as db:
         open_tickets = list(db.exec(select(Escalation).where(Escalation.state == PENDING)).all())
         steps = due_steps(
@@ -58,28 +71,25 @@ async def due_reminders(services: Services) -> list[Outgoing]:
             station_id = ticket_station(db, ticket, default_station(services))
             if officer is not None and officer.station_id != station_id:
                 officer = None  # the group is another station's now: it takes the ticket over
-            if step.step == "handover":
-                duty = db.exec(
-                    select(Officer).where(Officer.station_id == station_id, col(Officer.duty))
-                ).first()
-                ticket.reminded = 2
-                if duty is not None and duty.id != ticket.officer_id:
-                    ticket.officer_id = duty.id
-                    audit(db, ticket.id, "system", "handover", duty.name)
-                    officer = duty
-                    shown = card(ticket, duty, find_group_title(db, ticket))
-                    if shown is not None:
-                        out.append(shown)
-                        db.add(ticket)
-                        continue
-            else:
+            db.add(ticket)
+            if step.step == "remind":
                 ticket.reminded = 1
                 audit(db, ticket.id, "system", "reminder", officer.name if officer else "")
-            db.add(ticket)
-            chat = private_chat(officer, ticket.platform) if officer else None
-            if chat is not None:
-                minutes = int((now - as_utc(ticket.created_at)).total_seconds() // 60)
-                reminder = render_fitted("reminder.j2", ticket=ticket, minutes=minutes)
-                out.append(Outgoing(chat, reminder.text, quotes=reminder.quotes))
+                if officer is not None:
+                    minutes = int((now - as_utc(ticket.created_at)).total_seconds() // 60)
+                    text = render_fitted("reminder.j2", ticket=ticket, minutes=minutes)
+                    tell(db, officer, ticket.platform, text, now, ticket.id)
+                continue
+            # The hand-over: the duty officer gets the card too. The ticket stays its
+            # officer's (still in their 待办) unless it has none in its station.
+            ticket.reminded = 2
+            duty = duty_officer(db, station_id)
+            if duty is None or (officer is not None and duty.id == officer.id):
+                continue
+            audit(db, ticket.id, "system", "handover", duty.name)
+            if officer is None:
+                ticket.officer_id = duty.id
+            colleague = officer.name if officer else ""
+            send_card(db, ticket, duty, now, "handover", colleague=colleague)
         db.commit()
-    return out
+    return len(steps)

@@ -16,11 +16,12 @@ officers may see or decide it.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
@@ -34,6 +35,7 @@ from bot.db import (
     LearnedQuestion,
     Officer,
     OutboxMessage,
+    as_utc,
 )
 from bot.events import Button, ChatRef, IncomingMessage, Outgoing
 from bot.services import LearnedKeys
@@ -41,22 +43,61 @@ from bot.templates import render, render_quoted
 from faq.matcher import Decision
 from faq.text import question_key
 from guard.pii import mask_pii
-from handlers.common import find_group
+from handlers import ticket_machine as machine
+from handlers.common import find_group, find_group_title
+from handlers.ticket_machine import TicketState
 
-
-class TicketState(StrEnum):
-    PENDING = "pending"
-    SENDING_ANSWER = "sending answer"  # decided; the answer is in the outbox
-    ANSWERED = "answered"  # the platform accepted the answer
-    REJECTED = "rejected"
+log = logging.getLogger(__name__)
 
 
 PENDING, ANSWERED, REJECTED = TicketState.PENDING, TicketState.ANSWERED, TicketState.REJECTED
-ANSWER_KIND = "ticket answer"  # the outbox kind of an officer's answer to the group
+# The outbox kinds of a ticket's messages (``bot.outbox``).
+ANSWER_KIND = "ticket answer"  # the officer's answer to the group
+CARD_KIND = "ticket card"  # a card to an officer (a failed one goes to the duty officer)
+ACK_KIND = "ticket acknowledgement"  # the resident told the question reached an officer
+NOTE_KIND = "officer note"  # a reminder, a card closed, how an answer went
+ALERT_KIND = "admin alert"  # someone cannot be reached
+REJECTION_KIND = "rejection notice"  # the resident told why no answer comes
+DEFAULT_ZONE = "Asia/Shanghai"  # as the config's default; callers pass the configured one
 
 
 class TicketError(Exception):
     """An officer's action that cannot be done; the message is shown to the officer."""
+
+
+REFUSAL_TEMPLATES = {
+    machine.Refusal.CLOSED: "ticket_closed.j2",
+    machine.Refusal.NO_DRAFT: "ticket_no_draft.j2",
+    machine.Refusal.EMPTY: "ticket_edit_empty.j2",
+    machine.Refusal.NO_EDIT: "edit_none.j2",
+    machine.Refusal.EXPIRED: "edit_expired.j2",
+}
+
+
+def refused(why: machine.Refusal, ticket: Escalation) -> TicketError:
+    return TicketError(render(REFUSAL_TEMPLATES[why], ticket=ticket))
+
+
+def rules_view(ticket: Escalation) -> machine.Ticket:
+    """What the state machine reads of the row."""
+    assert ticket.id is not None
+    return machine.Ticket(ticket.id, ticket.state, ticket.draft)
+
+
+def editing_of(officer: Officer) -> machine.Editing | None:
+    if officer.editing_ticket_id is None:
+        return None
+    since = (
+        as_utc(officer.editing_since) if officer.editing_since else datetime.min.replace(tzinfo=UTC)
+    )  # an edit begun before drafts existed: expired
+    return machine.Editing(officer.editing_ticket_id, since, officer.edit_draft)
+
+
+def keep_editing(session: Session, officer: Officer, editing: machine.Editing | None) -> None:
+    officer.editing_ticket_id = editing.ticket_id if editing else None
+    officer.editing_since = editing.since if editing else None
+    officer.edit_draft = editing.draft if editing else None
+    session.add(officer)
 
 
 def officer_by_platform_id(session: Session, platform: str, sender_id: str) -> Officer | None:
@@ -97,17 +138,46 @@ def audit(
     )
 
 
+def station_officers(session: Session, station_id: str | None) -> list[Officer]:
+    """The station's officers, duty officers first."""
+    if station_id is None:
+        return []
+    query = select(Officer).where(Officer.station_id == station_id)
+    return sorted(session.exec(query.order_by(col(Officer.id))).all(), key=lambda o: not o.duty)
+
+
+def duty_officer(session: Session, station_id: str | None) -> Officer | None:
+    return next((o for o in station_officers(session, station_id) if o.duty), None)
+
+
+def to_resident(ticket: Escalation, text: str) -> Outgoing:
+    """A reply to the resident's message (WeChat @mentions them instead)."""
+    return Outgoing(
+        ChatRef(ticket.platform, ticket.chat_id),  # type: ignore[arg-type]
+        text,
+        reply_to=ticket.message_id,
+        mention_id=ticket.resident_id,
+        mention_name=safetext.name(ticket.resident_name),
+    )
+
+
 def open_ticket(
-    session: Session, msg: IncomingMessage, decision: Decision, draft: str | None, now: datetime
+    session: Session,
+    msg: IncomingMessage,
+    decision: Decision,
+    draft: str | None,
+    now: datetime,
+    default_station: str | None,
 ) -> Escalation:
-    group = session.exec(
-        select(Group).where(Group.platform == msg.chat.platform, Group.chat_id == msg.chat.chat_id)
-    ).first()
+    """The ticket, its card for its officer and (when the bot was spoken to) the
+    resident's acknowledgement, in one transaction: none is promised without the others.
+
+    Its officer: the group's, else the duty officer of the group's station (of
+    ``default_station`` for an unbound group or a private chat)."""
+    group = find_group(session, msg.chat) if msg.is_group else None
     officer_id = group.officer_id if group else None
-    if officer_id is None and group and group.station_id:
-        duty = session.exec(
-            select(Officer).where(Officer.station_id == group.station_id, col(Officer.duty))
-        ).first()
+    if officer_id is None:
+        duty = duty_officer(session, group.station_id if group else default_station)
         officer_id = duty.id if duty else None
     ticket = Escalation(
         platform=msg.chat.platform,
@@ -126,8 +196,87 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     audit(session, ticket.id, f"resident:{msg.sender_id}", "opened", decision.action)
+    if msg.addressed:
+        ack = render("escalated.j2", ticket=ticket, in_group=msg.is_group)
+        outbox.enqueue(session, to_resident(ticket, ack), ACK_KIND, now, ticket_id=ticket.id)
+    officer = session.get(Officer, officer_id) if officer_id is not None else None
+    if officer is not None:
+        send_card(session, ticket, officer, now)
     session.commit()
     return ticket
+
+
+def officer_chat(officer: Officer, platform: str) -> ChatRef | None:
+    """Where to reach the officer: on the ticket's platform, else wherever they can be."""
+    return private_chat(officer, platform) or first_private_chat(officer, ("telegram", "wechat"))
+
+
+def tell(
+    session: Session,
+    officer: Officer,
+    platform: str,
+    text: str | safetext.Quoted,
+    now: datetime,
+    ticket_id: int | None = None,
+    kind: str | None = None,
+) -> bool:
+    """A note to an officer as an outbox row (in the caller's transaction); ``text`` may
+    quote a resident (``render_fitted``)."""
+    chat = officer_chat(officer, platform)
+    if chat is None:
+        return False
+    if isinstance(text, str):
+        note = Outgoing(chat, text)
+    else:
+        note = Outgoing(chat, text.text, quotes=text.quotes)
+    outbox.enqueue(
+        session, note, kind or NOTE_KIND, now, ticket_id=ticket_id, officer_id=officer.id
+    )
+    return True
+
+
+def send_card(
+    session: Session,
+    ticket: Escalation,
+    officer: Officer,
+    now: datetime,
+    notice: str = "",
+    **why: str,
+) -> bool:
+    """The ticket's card for ``officer`` as an outbox row; ``notice`` says why it came to
+    them (a hand-over, a colleague the bot cannot reach, a failed answer)."""
+    shown = card(ticket, officer, find_group_title(session, ticket), notice, **why)
+    if shown is None:
+        return False
+    outbox.enqueue(session, shown, CARD_KIND, now, ticket_id=ticket.id, officer_id=officer.id)
+    return True
+
+
+def alert(
+    session: Session,
+    station_id: str | None,
+    text: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    leave_out: int | None = None,
+    platforms: Collection[str] = ("telegram", "wechat"),
+) -> int:
+    """An admin alert: to the station's duty officers (every other officer when it has no
+    other duty officer than ``leave_out``, the one who cannot be reached), on every
+    platform of ``platforms`` they use. Returns how many rows were written."""
+    officers = [o for o in station_officers(session, station_id) if o.id != leave_out]
+    recipients = [o for o in officers if o.duty] or officers
+    written = 0
+    for officer in recipients:
+        chats = {private_chat(officer, platform) for platform in platforms} - {None}
+        for chat in sorted(chats, key=lambda c: c.platform):  # type: ignore[union-attr]
+            assert chat is not None
+            message = Outgoing(chat, text)
+            outbox.enqueue(session, message, ALERT_KIND, now, ticket_id, officer.id)
+            written += 1
+    if not written:
+        log.error("an admin alert for station %s reached no one: %s", station_id, text)
+    return written
 
 
 CARD_BUTTONS = (("批准", "approve"), ("修改", "edit"), ("驳回", "reject"))
@@ -147,10 +296,17 @@ def render_fitted(template: str, **values: Any) -> safetext.Quoted:
     return safetext.fit(rendered.text, rendered.quotes, TEXT_LIMIT, "\n" + render("text_cut.j2"))
 
 
-def card(ticket: Escalation, officer: Officer, group_title: str) -> Outgoing | None:
-    chat = private_chat(officer, ticket.platform)
-    if chat is None:
-        return None
+def card(
+    ticket: Escalation, officer: Officer, group_title: str, notice: str = "", **why: str
+) -> Outgoing | None:
+    """The ticket's live card for ``officer`` (None: they cannot be reached anywhere)."""
+    chat = officer_chat(officer, ticket.platform)
+    return card_for_chat(ticket, chat, group_title, notice, **why) if chat else None
+
+
+def card_for_chat(
+    ticket: Escalation, chat: ChatRef, group_title: str, notice: str = "", **why: str
+) -> Outgoing:
     buttons = tuple(
         Button(label, f"t:{verb}:{ticket.id}")
         for label, verb in CARD_BUTTONS
@@ -158,21 +314,20 @@ def card(ticket: Escalation, officer: Officer, group_title: str) -> Outgoing | N
     )
     faq_toggle = (Button("加入FAQ" + (" ✓" if ticket.add_to_faq else ""), f"t:faq:{ticket.id}"),)
     shown = render_fitted(
-        "officer_card.j2", ticket=ticket, group_title=group_title or ticket.chat_id
+        "officer_card.j2",
+        ticket=ticket,
+        group_title=group_title or ticket.chat_id,
+        notice=notice,
+        colleague=why.get("colleague", ""),
+        why=why.get("why", ""),
     )
-    return Outgoing(
-        chat,
-        shown.text,
-        buttons=(buttons, faq_toggle),
-        tag=f"card:{ticket.id}",
-        quotes=shown.quotes,
-    )
+    return Outgoing(chat, shown.text, buttons=(buttons, faq_toggle), quotes=shown.quotes)
 
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
     ticket: Escalation
-    card_update: Outgoing | None
+    closed_cards: frozenset[ChatRef]  # chats whose card of the ticket is edited to say so
 
 
 def ticket_station(session: Session, ticket: Escalation, default_station: str | None) -> str | None:
@@ -190,11 +345,11 @@ def may_act(
 
 
 def _pending(session: Session, ticket_id: int) -> Escalation:
+    """The ticket as read before deciding (its state is checked by the rules, and again
+    by the compare-and-set)."""
     ticket = session.get(Escalation, ticket_id)
     if ticket is None:
         raise TicketError(render("ticket_missing.j2", ticket_id=ticket_id))
-    if ticket.state != PENDING:
-        raise TicketError(render("ticket_closed.j2", ticket=ticket))
     return ticket
 
 
@@ -214,7 +369,7 @@ def _decide(
     if decided.rowcount != 1:
         session.rollback()
         session.refresh(ticket)
-        raise TicketError(render("ticket_closed.j2", ticket=ticket))
+        raise refused(machine.Refusal.CLOSED, ticket)
     session.refresh(ticket)
 
 
@@ -225,88 +380,217 @@ def resolve(
     verb: str,
     now: datetime,
     text: str | None = None,
+    zone: str = DEFAULT_ZONE,
 ) -> Resolution:
-    """Approve (post the draft), edit (post ``text``) or reject (close; ``text`` = reason).
+    """Approve (post the draft), edit (post ``text``) or reject (close; ``text``: a reason
+    told to the resident, or None).
 
     The caller has checked that the officer may act on the ticket (``may_act``)."""
     ticket = _pending(session, ticket_id)
-    if verb == "approve":
-        if not ticket.draft:
-            raise TicketError(render("ticket_no_draft.j2", ticket=ticket))
-        answer: str | None = ticket.draft
-    elif verb == "edit":
-        if safetext.is_blank(text):  # invisible characters only are no answer either
-            raise TicketError(render("ticket_edit_empty.j2", ticket=ticket))
-        answer = safetext.clean(text or "", newlines=True)
-    elif verb == "reject":
-        answer = None
-    else:
-        raise TicketError(f"unknown action {verb}")
+    try:
+        decision = machine.decide(rules_view(ticket), verb, text)
+    except machine.Refused as refusal:
+        raise refused(refusal.why, ticket) from None
+    return apply(session, ticket, officer, decision, now, text or "", zone)
+
+
+def apply(
+    session: Session,
+    ticket: Escalation,
+    officer: Officer,
+    decision: machine.Decision,
+    now: datetime,
+    detail: str,
+    zone: str = DEFAULT_ZONE,
+) -> Resolution:
+    """Writes a decision in one transaction: the ticket's new state (compare-and-set), the
+    audit row, the answer for the group (or the rejection's reason for the resident), the
+    closed cards; ends the officer's edit."""
+    answer, verb = decision.answer, decision.verb
     kept = mask_pii(answer) if answer is not None else None  # the stored copy
-    state = TicketState.REJECTED if answer is None else TicketState.SENDING_ANSWER
-    _decide(session, ticket, state, kept, officer.name, now)
-    officer.editing_ticket_id = None
-    session.add(officer)
-    audit(session, ticket.id, f"officer:{officer.name}", verb, text or "")
+    _decide(session, ticket, decision.state, kept, officer.name, now)
+    keep_editing(session, officer, None)
+    audit(session, ticket.id, f"officer:{officer.name}", verb, detail)
     if answer is not None:
-        to_group = Outgoing(
-            ChatRef(ticket.platform, ticket.chat_id),  # type: ignore[arg-type]
-            answer,
-            reply_to=ticket.message_id,
-            mention_id=ticket.resident_id,
-            mention_name=safetext.name(ticket.resident_name),
-        )
-        outbox.enqueue(session, to_group, ANSWER_KIND, now, ticket_id=ticket.id)
+        outbox.enqueue(session, to_resident(ticket, answer), ANSWER_KIND, now, ticket.id)
         if ticket.add_to_faq:
             learn(session, ticket, officer, answer, approved_draft=verb == "approve")
+    if decision.resident_note is not None:
+        told = render("rejection_notice.j2", ticket=ticket, reason=decision.resident_note)
+        outbox.enqueue(session, to_resident(ticket, told), REJECTION_KIND, now, ticket.id)
+    closed = refresh_cards(session, ticket, verb, decision.resident_note or "", now, zone)
     session.commit()
-    card_update = None
-    if ticket.card_chat_id and ticket.card_message_id:
-        card_update = done_message(
-            ChatRef(ticket.platform, ticket.card_chat_id),  # type: ignore[arg-type]
-            ticket,
-            verb,
-            text or "",
-            edit_message_id=ticket.card_message_id,
-        )
-    return Resolution(ticket, card_update)
+    return Resolution(ticket, closed)
 
 
-def settle_answer(session: Session, row: OutboxMessage) -> list[Outgoing]:
+def refresh_cards(
+    session: Session, ticket: Escalation, verb: str, reason: str, now: datetime, zone: str
+) -> frozenset[ChatRef]:
+    """Every card of the ticket that reached an officer is edited to show where it
+    stands (outbox rows, in the transaction of the change): decided or closed, by whom and
+    when, without buttons; back in 待办 (its answer failed), with them. Returns the chats."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.ticket_id == ticket.id,
+        OutboxMessage.kind == CARD_KIND,
+        OutboxMessage.state == outbox.OutboxState.SENT,
+    )
+    cards = {(row.platform, row.chat_id, row.sent_message_id) for row in session.exec(query)}
+    if not cards and ticket.card_chat_id and ticket.card_message_id:  # sent before the outbox
+        cards.add((ticket.platform, ticket.card_chat_id, ticket.card_message_id))
+    shown: set[ChatRef] = set()
+    title = find_group_title(session, ticket) if ticket.state == PENDING else ""
+    for platform, chat_id, message_id in sorted(cards, key=str):
+        if not message_id:
+            continue
+        chat = ChatRef(platform, chat_id)  # type: ignore[arg-type]
+        if ticket.state == PENDING:
+            edit = replace(card_for_chat(ticket, chat, title), edit_message_id=message_id)
+        else:
+            edit = done_message(chat, ticket, verb, reason, zone, edit_message_id=message_id)
+        outbox.enqueue(session, edit, NOTE_KIND, now, ticket_id=ticket.id)
+        shown.add(chat)
+    return frozenset(shown)
+
+
+def failure(row: OutboxMessage) -> str:
+    """Why a row was not delivered, as the key the templates explain it by."""
+    if row.state == outbox.OutboxState.UNKNOWN:
+        return "unknown"
+    if row.last_error.startswith("chat gone"):
+        return "gone"
+    return "retries" if row.attempts >= outbox.MAX_ATTEMPTS else "refused"
+
+
+def settle_answer(
+    session: Session,
+    row: OutboxMessage,
+    default_station: str | None = None,
+    platforms: Collection[str] = ("telegram", "wechat"),
+    zone: str = DEFAULT_ZONE,
+) -> None:
     """The answer's outbox row reached an end state (in the transaction recording it):
-    sent -> the ticket is answered; failed or unknown -> back to pending, so the officer
-    can send it again. Returns the note telling the officer what really happened."""
+    sent -> the ticket is answered; failed or unknown -> back to pending, so it can be
+    sent again. The officer who decided is told what really happened; a failed answer
+    goes to the station's duty officer too, as a card."""
     ticket = session.get(Escalation, row.ticket_id) if row.ticket_id is not None else None
-    if ticket is None or ticket.state != TicketState.SENDING_ANSWER:
-        return []
     sent = row.state == outbox.OutboxState.SENT
-    ticket.state = TicketState.ANSWERED if sent else TicketState.PENDING
+    settled = machine.settle(ticket.state, sent) if ticket is not None else None
+    if ticket is None or settled is None:
+        return
+    now = row.updated_at
+    ticket.state = settled
     ticket.chat_id = row.chat_id  # a migrated group: the ticket follows it
-    ticket.updated_at = row.updated_at
+    ticket.updated_at = now
     session.add(ticket)
     audit(session, ticket.id, "outbox", f"answer {row.state}", row.last_error)
+    refresh_cards(session, ticket, "", "", now, zone)  # answered; or back in 待办, live
     decider = session.exec(select(Officer).where(Officer.name == (ticket.decided_by or ""))).first()
-    chat = None
-    if decider is not None:  # where the card is, else wherever the officer can be reached
-        chat = private_chat(decider, ticket.platform) or first_private_chat(
-            decider, ("telegram", "wechat", "console")
+    why = "" if sent else failure(row)
+    forwarded = False
+    if row.state == outbox.OutboxState.FAILED:
+        station = ticket_station(session, ticket, default_station)
+        for duty in station_officers(session, station):
+            if duty.duty and (decider is None or duty.id != decider.id):
+                colleague = decider.name if decider else ""
+                reason = render("send_failure.j2", why=why)
+                forwarded |= send_card(
+                    session, ticket, duty, now, "answer failed", colleague=colleague, why=reason
+                )
+    if decider is not None:
+        text = render(
+            "answer_delivery.j2",
+            ticket=ticket,
+            outcome=str(row.state),
+            why=why,
+            forwarded=forwarded,
         )
-    if chat is None:
-        return []
-    why = "refused"
-    if row.last_error.startswith("chat gone"):
-        why = "gone"
-    elif row.attempts >= outbox.MAX_ATTEMPTS:
-        why = "retries"
-    text = render("answer_delivery.j2", ticket=ticket, outcome=str(row.state), why=why)
-    return [Outgoing(chat, text)]
+        tell(session, decider, ticket.platform, text, now, ticket.id)
+
+
+def settle_card(
+    session: Session,
+    row: OutboxMessage,
+    default_station: str | None = None,
+    platforms: Collection[str] = ("telegram", "wechat"),
+) -> None:
+    """A card reached an end state. Sent: the ticket remembers where (to close it later).
+    Failed (the officer never opened a private chat with the bot, or blocked it): the
+    card goes to the station's duty officer and an admin alert says whom to fix; the
+    ticket keeps its officer, so it stays in their 待办."""
+    ticket = session.get(Escalation, row.ticket_id) if row.ticket_id is not None else None
+    if ticket is None:
+        return
+    if row.state == outbox.OutboxState.SENT:
+        if ticket.card_message_id is None or row.officer_id == ticket.officer_id:
+            ticket.card_chat_id, ticket.card_message_id = row.chat_id, row.sent_message_id
+            session.add(ticket)
+        return
+    unreachable = session.get(Officer, row.officer_id) if row.officer_id is not None else None
+    if row.state != outbox.OutboxState.FAILED or unreachable is None:
+        return  # delivery unknown: it may be there; the ticket is in 待办 either way
+    now = row.updated_at
+    station = ticket_station(session, ticket, default_station)
+    audit(session, ticket.id, "outbox", "card failed", f"{unreachable.name}: {row.last_error}")
+    if ticket.state == PENDING:
+        carded = set(
+            session.exec(
+                select(OutboxMessage.officer_id).where(
+                    OutboxMessage.ticket_id == ticket.id,
+                    OutboxMessage.kind == CARD_KIND,
+                    col(OutboxMessage.state).in_(
+                        (
+                            outbox.OutboxState.PENDING,
+                            outbox.OutboxState.SENDING,
+                            outbox.OutboxState.SENT,
+                        )
+                    ),
+                )
+            ).all()
+        )
+        for duty in station_officers(session, station):
+            if duty.duty and duty.id != unreachable.id and duty.id not in carded:
+                send_card(session, ticket, duty, now, "unreachable", colleague=unreachable.name)
+    if _alerted_lately(session, unreachable, now):
+        return  # one alert a day per officer, however many cards fail meanwhile
+    session.add(
+        AuditEntry(
+            escalation_id=ticket.id,
+            actor="system",
+            action=f"unreachable:{unreachable.id}",
+            detail=unreachable.name,
+            at=now,
+        )
+    )
+    text = render("officer_unreachable.j2", officer=unreachable, ticket=ticket, why=failure(row))
+    alert(session, station, text, now, ticket.id, unreachable.id, platforms)
+
+
+ALERT_INTERVAL = timedelta(days=1)
+LIVE_CARD = (outbox.OutboxState.PENDING, outbox.OutboxState.SENDING, outbox.OutboxState.SENT)
+
+
+def _alerted_lately(session: Session, officer: Officer, now: datetime) -> bool:
+    query = select(AuditEntry.id).where(
+        AuditEntry.action == f"unreachable:{officer.id}",
+        col(AuditEntry.at) >= now - ALERT_INTERVAL,
+    )
+    return session.exec(query).first() is not None
 
 
 def done_message(
-    chat: ChatRef, ticket: Escalation, verb: str, reason: str, edit_message_id: str | None = None
+    chat: ChatRef,
+    ticket: Escalation,
+    verb: str,
+    reason: str,
+    zone: str = DEFAULT_ZONE,
+    edit_message_id: str | None = None,
 ) -> Outgoing:
-    """What the officer sees once a ticket is decided (the card, edited, or a new message)."""
-    shown = render_fitted("officer_card_done.j2", ticket=ticket, verb=verb, reason=reason)
+    """What the officer sees of a decided ticket (its card, edited, or a new message):
+    where it stands, who decided, when; no buttons."""
+    when = as_utc(ticket.updated_at).astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M")
+    shown = render_fitted(
+        "officer_card_done.j2", ticket=ticket, verb=verb, reason=reason, when=when
+    )
     return Outgoing(chat, shown.text, edit_message_id=edit_message_id, quotes=shown.quotes)
 
 
@@ -348,14 +632,6 @@ def learned_answer(
     if key not in known.keys:
         return None
     return session.exec(select(LearnedQuestion).where(LearnedQuestion.text_key == key)).first()
-
-
-def record_card(session: Session, ticket_id: int, chat_id: str, message_id: str) -> None:
-    ticket = session.get(Escalation, ticket_id)
-    if ticket is not None:
-        ticket.card_chat_id, ticket.card_message_id = chat_id, message_id
-        session.add(ticket)
-        session.commit()
 
 
 def pending_for(

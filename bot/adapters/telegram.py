@@ -800,6 +800,15 @@ class TelegramAdapter:
             problems.append(PRIVACY_MODE_WARNING)
         return problems
 
+    async def can_reach(self, user_id: str) -> bool:
+        """Whether the bot may write to this user: only once they opened a private chat
+        with it (Telegram refuses the others: 403, or "chat not found")."""
+        try:
+            await self._bot().get_chat(_chat_id(ChatRef(PLATFORM, user_id)))
+        except (Forbidden, BadRequest):
+            return False
+        return True
+
 
 def _chat_id(chat: ChatRef) -> int | str:
     if chat.platform != PLATFORM:

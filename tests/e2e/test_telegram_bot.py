@@ -136,8 +136,11 @@ async def test_full_scenario_with_a_kill_and_restart(
         quoted = card.text.encode("utf-16-le")[quote["offset"] * 2 :][: quote["length"] * 2]
         assert quoted.decode("utf-16-le") == "小区门口的井盖松了 踩上去晃 能找人修一下吗"
         server.press_button(officer, officer, card.message_id, "t:edit:1")
-        await server.wait_for_sent(officer, 2, within=10)  # "请直接发送回复内容"
+        await server.wait_for_sent(officer, 2, within=10)  # "请发送工单 #1 的回复内容"
         server.private_says(officer, "您好，井盖归市政管，我已经报给了市政热线。")
+        draft = (await server.wait_for_sent(officer, 3, within=10))[-1]  # shown back
+        assert "市政" in draft.text and len(server.sent_to(group)) == 4  # not posted yet
+        server.press_button(officer, officer, draft.message_id, "t:send:1")  # 发送
         posted = (await server.wait_for_sent(group, 5, within=10))[-1]
         assert posted.reply_to_message_id == unknown["message_id"] and "市政" in posted.text
         await server.wait_for(
@@ -353,8 +356,48 @@ async def test_the_answer_survives_a_bot_api_outage_and_arrives_once(
         failed = [c for c in server.calls_to("sendMessage") if c.status == 502]
         assert len(failed) == 2
         rows = every_row(db_url)
-        (outbox,) = [values for table, values in rows if table == "outbox"]
+        (outbox,) = [v for table, v in rows if table == "outbox" and "ticket answer" in v]
         (ticket,) = [values for table, values in rows if table == "escalation"]
         assert "sent" in outbox and "answered" in ticket
+    finally:
+        assert await bot.stop() == 0, "the bot did not stop cleanly on SIGTERM"
+
+
+async def test_a_card_for_an_officer_who_never_started_the_bot_reaches_the_duty_officer(
+    server: FakeTelegram, tmp_path: Path, db_url: str, bot_log: Path
+) -> None:
+    """李警官 binds the group but never opened a private chat with the bot: Telegram
+    answers his card 403, so the card goes to 王警官 (on duty) with an alert saying what
+    李警官 must do, and the ticket stays 李警官's."""
+    duty = server.add_user("王", "警官")
+    never_started = server.add_user("李", "警官")
+    resident = server.add_user("张", "阿姨")
+    group = server.add_group("幸福里社区群", members=(resident, never_started))
+    server.open_private_chat(duty)
+    config = write_config(tmp_path, db_url, server.api_base_url, duty)
+    second = f'[[officers]]\nname = "李警官"\nstation = "xq"\ntelegram_id = "{never_started}"\n'
+    config.write_text(config.read_text(encoding="utf-8") + second, encoding="utf-8")
+    bot = BotProcess(config, server.token, bot_log)
+    bot.start()
+    try:
+        await wait_polling(server)
+        # At start the duty officer hears whom the bot cannot write to.
+        (reach,) = await server.wait_for_sent(duty, 1, within=15)
+        assert "机器人还不能给这些民警发私信：李警官" in reach.text
+        server.add_bot_to_group(group, by_user_id=never_started)
+        server.user_says(group, never_started, "/bind")
+        bound = (await server.wait_for_sent(group, 2, within=10))[-1]
+        assert "t.me/jingmin_test_bot?start=officer" in bound.text  # how to open the chat
+        server.user_says(group, resident, "楼道里的灯坏了好几天 谁来修", mention_bot=True)
+        _, card, alert = await server.wait_for_sent(duty, 3, within=15)
+        assert "李警官 收不到机器人的私信" in card.text and card.buttons
+        assert "机器人联系不上 李警官" in alert.text and "/start" in alert.text
+        refused = [c for c in server.calls_to("sendMessage") if c.status == 403]
+        assert [int(c.params["chat_id"]) for c in refused] == [never_started]
+        assert server.sent_to(never_started) == []
+        server.private_says(never_started, "/start officer")  # the deep link
+        assert "民警指令" in (await server.wait_for_sent(never_started, 1))[0].text
+        server.private_says(never_started, "待办")  # the ticket is still his
+        assert "楼道里的灯" in (await server.wait_for_sent(never_started, 2))[-1].text
     finally:
         assert await bot.stop() == 0, "the bot did not stop cleanly on SIGTERM"

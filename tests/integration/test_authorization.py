@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from bot import migrate
 from bot.adapters.fake import FakeAdapter
-from bot.bootstrap import build_dispatcher, build_services
+from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import parse_settings
 from bot.db import AuditEntry, Escalation, Group, Officer, make_engine, session
 from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
@@ -151,8 +151,9 @@ def refusals(world: World, ticket_id: int) -> list[AuditEntry]:
 async def act(world: World, officer: str, action: str, via: str, ticket_id: int) -> list[Outgoing]:
     if via == "button":
         out = await world.bot.inject(pressed(officer, f"t:{action}:{ticket_id}"))
-        if action == "edit" and "请直接发送" in out[0].text:  # the answer is the next message
+        if action == "edit" and "请发送工单" in out[0].text:  # the next message is the draft
             out += await world.bot.inject(private(officer, "您好，电动车请到楼下充电棚充电。"))
+            out += await world.bot.inject(pressed(officer, f"t:send:{ticket_id}"))  # 发送
         return out
     command = {
         "approve": f"批准 {ticket_id}",
@@ -190,7 +191,9 @@ async def test_officers_act_only_on_their_own_stations_tickets(
         return
     expected_state = {"approve": "answered", "edit": "answered", "reject": "rejected"}
     assert ticket.state == expected_state.get(action, "pending")
-    assert len(to_group) == (1 if action in ("approve", "edit") else 0)
+    # An answer, or a rejection's reason (驳回 N 理由: told to the resident; the button: not).
+    told = action in ("approve", "edit") or (action == "reject" and via == "text")
+    assert len(to_group) == (1 if told else 0)
     if action == "faq":
         assert ticket.add_to_faq
     if action == "show":
@@ -203,7 +206,7 @@ async def test_an_edit_started_by_button_is_checked_again_when_it_arrives(world:
     typed next is refused, not posted."""
     ticket_id = open_ticket(world, GROUP_B)
     prompt = await world.bot.inject(pressed(OTHER, f"t:edit:{ticket_id}"))
-    assert "请直接发送工单" in prompt[0].text
+    assert "请发送工单" in prompt[0].text
     with session(world.services.engine) as db:
         group = db.exec(select(Group).where(Group.chat_id == GROUP_B.chat_id)).one()
         group.station_id = "xq"
@@ -364,7 +367,10 @@ async def test_reminders_and_hand_overs_go_to_the_tickets_station(world: World) 
             ticket.officer_id = zhao.id if ticket_id == stale else None
             db.add(ticket)
         db.commit()
-    out = await due_reminders(world.services)
+    before = len(world.bot.sent)
+    assert await due_reminders(world.services) == 2
+    await build_outbox(world.services, {"console": world.bot}).deliver_due()
+    out = world.bot.sent[before:]
     # 赵警官 (金凤) is not reminded of a 兴庆 group's ticket; the orphan reaches 兴庆's duty.
     assert [o.chat.chat_id for o in out] == ["officer:王警官"]
     assert f"#{orphan}" in out[0].text and out[0].buttons

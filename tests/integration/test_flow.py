@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.adapters.fake import FakeAdapter
-from bot.bootstrap import build_dispatcher, build_services
+from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import parse_settings
 from bot.db import AuditEntry, Escalation, Group, session
 from bot.events import (
@@ -21,6 +21,7 @@ from bot.events import (
     ChatMigrated,
     ChatRef,
     IncomingMessage,
+    Outgoing,
 )
 from bot.services import Services
 
@@ -222,20 +223,30 @@ async def test_reminder_then_handover_to_the_duty_officer(db_url: str, clock: Cl
     await bot.inject(said("/bind", sender="李警官"))
     await bot.inject(said("楼下有人在撬电动车 现在还在"))
 
+    async def reminders() -> list[Outgoing]:
+        """The due reminders, written to the outbox and delivered."""
+        before = len(bot.sent)
+        if await due_reminders(services):
+            await build_outbox(services, {"console": bot}).deliver_due()
+        return bot.sent[before:]
+
     clock.at += timedelta(minutes=29)
-    assert await due_reminders(services) == []
+    assert await reminders() == []
     clock.at += timedelta(minutes=2)
-    reminder = await due_reminders(services)
+    reminder = await reminders()
     assert [o.chat.chat_id for o in reminder] == ["officer:李警官"] and "⏰" in reminder[0].text
-    assert await due_reminders(services) == []  # once only, even if asked again
+    assert await reminders() == []  # once only, even if asked again
 
     clock.at += timedelta(minutes=100)
     # A restart in between changes nothing: the state is in the ticket row.
     services = build_services(settings, clock)
-    handover = await due_reminders(services)
+    handover = await reminders()
     assert [o.chat.chat_id for o in handover] == ["officer:王警官"]
-    assert "撬电动车" in handover[0].text and handover[0].buttons
-    assert await due_reminders(services) == []
+    assert "撬电动车" in handover[0].text and handover[0].buttons and "转交" in handover[0].text
+    assert await reminders() == []
+    # The hand-over does not hide the ticket from the officer who had it.
+    listed = await bot.inject(said("待办", sender="李警官", group=False))
+    assert "撬电动车" in listed[0].text
 
 
 async def test_add_to_faq_answers_the_same_question_next_time(db_url: str, clock: Clock) -> None:

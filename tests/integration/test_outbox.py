@@ -15,7 +15,7 @@ from bot.events import BotAddedToGroup, Outgoing, SentRef
 from bot.outbox import OutboxSender, OutboxState, claim
 from bot.ports import ChatGone, ChatMovedTo, RetryLater
 from bot.services import Services
-from handlers.tickets import TicketState
+from handlers.tickets import ANSWER_KIND, TicketState
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said, settings_for
 
 
@@ -57,8 +57,9 @@ def ticket(w: World) -> Escalation:
 
 
 def row(w: World) -> OutboxMessage:
+    """The answer's row."""
     with session(w.services.engine) as db:
-        return db.exec(select(OutboxMessage)).one()
+        return db.exec(select(OutboxMessage).where(OutboxMessage.kind == ANSWER_KIND)).one()
 
 
 def answers(w: World) -> list[Outgoing]:
@@ -86,7 +87,7 @@ async def test_transient_failures_then_delivered_once_and_answered(db_url: str) 
     assert await w.sender.deliver_due() == 1  # fails again: network
     assert answers(w) == [] and row(w).attempts == 2
     w.clock.at += timedelta(seconds=5)
-    assert await w.sender.deliver_due() == 1
+    assert await w.sender.deliver_due() == 3  # the answer, the card edited, the note
     w.clock.at += timedelta(minutes=10)
     assert await w.sender.deliver_due() == 0  # nothing left to send
     (posted,) = answers(w)

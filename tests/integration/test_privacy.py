@@ -29,9 +29,14 @@ async def two_residents_asked(db_url: str, clock: Clock):  # type: ignore[no-unt
     return services
 
 
-def outbox_rows(services) -> int:  # type: ignore[no-untyped-def]
+def outbox_rows(services, ticket_id: int | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Rows (of one ticket's): its acknowledgement, card, answer, the card edited twice
+    (decided, then answered), the officer's note."""
     with session(services.engine) as db:
-        return len(db.exec(select(OutboxMessage)).all())
+        query = select(OutboxMessage)
+        if ticket_id is not None:
+            query = query.where(OutboxMessage.ticket_id == ticket_id)
+        return len(db.exec(query).all())
 
 
 async def test_export_then_erase_one_resident(db_url: str) -> None:
@@ -41,9 +46,9 @@ async def test_export_then_erase_one_resident(db_url: str) -> None:
     assert any(a["action"] == "opened" for a in exported["audit"])
     json.dumps(exported)  # it is plain JSON
 
-    assert outbox_rows(services) == 1
+    assert outbox_rows(services, 1) == 6
     assert erase_resident(services.engine, "r1") == 1
-    assert outbox_rows(services) == 0
+    assert outbox_rows(services, 1) == 0 and outbox_rows(services, 2) == 1
     with session(services.engine) as db:
         tickets = {t.resident_name: t for t in db.exec(select(Escalation)).all()}
         actors = [a.actor for a in db.exec(select(AuditEntry)).all()]
@@ -57,7 +62,7 @@ async def test_retention_keeps_outcomes_not_words(db_url: str) -> None:
     clock = Clock()
     services = await two_residents_asked(db_url, clock)
     assert purge_older_than(services.engine, clock.now(), days=30).tickets_reduced == 0
-    assert outbox_rows(services) == 1
+    assert outbox_rows(services) == 7
     report = purge_older_than(services.engine, clock.now() + timedelta(days=31), days=30)
     assert outbox_rows(services) == 0
     assert report.tickets_reduced == 2 and report.updates_forgotten == 0

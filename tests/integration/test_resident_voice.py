@@ -79,8 +79,9 @@ async def test_an_edit_of_invisible_characters_only_is_refused(
     press = ButtonPress(OFFICER_CHAT, "王警官", "王警官", f"t:edit:{ticket_id}", "1", clock.now())
     await bot.inject(press)
     prompted = await bot.inject(said(blank, sender="王警官", group=False))
-    for out in (typed, prompted):
-        assert [o.chat for o in out] == [OFFICER_CHAT] and "请写出回复内容" in out[0].text
+    # 修改 N with blanks is 修改 N alone: the next message is the draft; a blank one is refused.
+    assert [o.chat for o in typed] == [OFFICER_CHAT] and "请发送工单" in typed[0].text
+    assert [o.chat for o in prompted] == [OFFICER_CHAT] and "请写出回复内容" in prompted[0].text
     with session(services.engine) as db:
         assert db.get(Escalation, ticket_id).state == "pending"  # type: ignore[union-attr]
 
