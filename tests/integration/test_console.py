@@ -452,3 +452,20 @@ def test_web_config_defaults_and_the_admin_flag() -> None:
         parse_settings({"web": {"public_url": "console.example.org"}}, "test")
     with pytest.raises(ConfigError, match=r"web\.session_secret"):
         parse_settings({"web": {"session_secret": "in a file"}}, "test")  # env only
+
+
+def test_only_officers_get_a_sign_in_link(world: World) -> None:
+    from bot.db import ConsoleLoginLink
+
+    def links() -> int:
+        with session(world.services.engine) as db:
+            return len(db.exec(select(ConsoleLoginLink)).all())
+
+    before = links()
+    chat = ChatRef("console", "resident:r9")
+    for text in ("/login", "登录"):
+        out = asyncio.run(world.bot.inject(said(world, chat, "r9", text, group=False)))
+        assert not any("/login?t=" in o.text for o in out)
+    group = asyncio.run(world.bot.inject(said(world, GROUP_A, "李警官", "/login", group=True)))
+    assert not any("/login?t=" in o.text for o in group)  # never in a group
+    assert links() == before
