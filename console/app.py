@@ -9,7 +9,6 @@ what residents typed is always text.
 from __future__ import annotations
 
 import logging
-import secrets
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -137,7 +136,6 @@ def guarded(console: Console, role: Role, run: Page) -> Callable[[Request], Awai
     session's CSRF token in its form; every refusal is audited."""
 
     async def endpoint(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=20) if request.method == "POST" else None
         visitor = await run_in_threadpool(_signed_in, console, request)
         if role != "public":
             if visitor is None:
@@ -146,8 +144,12 @@ def guarded(console: Console, role: Role, run: Page) -> Callable[[Request], Awai
                 return await run_in_threadpool(_refuse, console, request, None, "not signed in")
             if role == "admin" and not visitor.is_admin:
                 return await run_in_threadpool(_refuse, console, request, visitor, "not admin")
-            offered = str(form.get("csrf", "")) if form is not None else ""
-            if form is not None and not auth.csrf_ok(
+        # The body is read only once the role allows the route.
+        form = await request.form(max_files=0, max_fields=20) if request.method == "POST" else None
+        if role != "public" and form is not None:
+            assert visitor is not None
+            offered = form.get("csrf", "")
+            if not isinstance(offered, str) or not auth.csrf_ok(
                 console.secret, visitor.session.token_hash, offered
             ):
                 return await run_in_threadpool(_refuse, console, request, visitor, "bad csrf")
@@ -214,7 +216,7 @@ def sign_in(
             db.commit()
             return page(console, request, "error.html", None, 429, message="too_many")
         check = request.cookies.get(SIGN_IN_COOKIE, "")
-        if not check or not secrets.compare_digest(check, field_text(form, "check")):
+        if not check or not auth.same(check, field_text(form, "check")):
             auth.record(db, None, "sign-in refused", where, "bad csrf")
             db.commit()
             return page(

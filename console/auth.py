@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -135,8 +136,14 @@ def csrf_token(secret: bytes, session_token_hash: str) -> str:
     return hmac.new(secret, f"csrf:{session_token_hash}".encode(), hashlib.sha256).hexdigest()
 
 
+def same(expected: str, offered: str) -> bool:
+    """Constant-time equality of two strings, whatever characters were offered
+    (``compare_digest`` refuses non-ASCII ``str``: compare the bytes)."""
+    return hmac.compare_digest(expected.encode(), offered.encode())
+
+
 def csrf_ok(secret: bytes, session_token_hash: str, offered: str) -> bool:
-    return hmac.compare_digest(csrf_token(secret, session_token_hash), offered)
+    return same(csrf_token(secret, session_token_hash), offered)
 
 
 @dataclass
@@ -147,8 +154,13 @@ class AttemptLimit:
     limit: int = 10
     window: timedelta = timedelta(minutes=10)
     _seen: dict[str, deque[datetime]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # pages run on threads
 
     def allow(self, origin: str, now: datetime) -> bool:
+        with self._lock:
+            return self._allow(origin, now)
+
+    def _allow(self, origin: str, now: datetime) -> bool:
         if len(self._seen) > 10_000:  # many addresses: forget the ones with no recent try
             self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > now - self.window}
         attempts = self._seen.setdefault(origin, deque())

@@ -308,7 +308,7 @@ def test_every_form_needs_the_sessions_csrf_token(world: World, client: TestClie
     csrf = sign_in(world, client, "李警官")
     other = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     other_csrf = sign_in(world, other, "王警官")
-    for data in ({}, {"csrf": ""}, {"csrf": "0" * 64}, {"csrf": other_csrf}):
+    for data in ({}, {"csrf": ""}, {"csrf": "0" * 64}, {"csrf": "令牌"}, {"csrf": other_csrf}):
         reply = client.post(f"/tickets/{ticket_id}/approve", data=data)
         assert reply.status_code == 403, data
     assert client.post("/logout", data={}).status_code == 403
@@ -320,6 +320,8 @@ def test_every_form_needs_the_sessions_csrf_token(world: World, client: TestClie
     path = request_link(world, "李警官")
     bare = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
     assert bare.post("/login", data={"t": token_of(path), "check": "x"}).status_code == 403
+    bare.cookies.set("jingmin_sign_in", "abc", path="/login")
+    assert bare.post("/login", data={"t": token_of(path), "check": "检查"}).status_code == 403
     assert client.post("/logout", data={"csrf": csrf}).status_code == 303
     assert client.get("/tickets").status_code == 303  # signed out: the session is over
 
@@ -469,3 +471,24 @@ def test_only_officers_get_a_sign_in_link(world: World) -> None:
     group = asyncio.run(world.bot.inject(said(world, GROUP_A, "李警官", "/login", group=True)))
     assert not any("/login?t=" in o.text for o in group)  # never in a group
     assert links() == before
+
+
+def test_a_ticket_decided_in_the_chat_is_closed_in_the_console(
+    world: World, client: TestClient
+) -> None:
+    ticket_id = open_ticket(world)
+    csrf = sign_in(world, client, "李警官")
+    chat = ChatRef("console", "officer:李警官")
+    asyncio.run(
+        world.bot.inject(said(world, chat, "李警官", f"驳回 {ticket_id} 已电话联系", group=False))
+    )
+    assert ticket_of(world, ticket_id).state == "rejected"
+    late = client.post(f"/tickets/{ticket_id}/approve", data={"csrf": csrf})
+    assert late.status_code == 409 and "李警官" in late.text  # the domain says who decided
+    assert "已驳回" in late.text and "确认登录" not in late.text
+
+
+def test_a_session_ends_after_its_hours(world: World, client: TestClient) -> None:
+    sign_in(world, client, "李警官")
+    world.clock.moment += timedelta(hours=12, seconds=1)
+    assert client.get("/tickets").status_code == 303
