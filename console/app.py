@@ -8,9 +8,11 @@ what residents typed is always text.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import tomllib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -458,8 +460,25 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
-def create_app(services: Services, web: WebSettings, secret: bytes) -> Starlette:
+def create_app(
+    services: Services,
+    web: WebSettings,
+    secret: bytes,
+    background: Sequence[Callable[[], Awaitable[object]]] = (),
+) -> Starlette:
+    """The console on ``services``; ``background`` jobs run while it serves (``serve``
+    keeps the knowledge base in step with the topic files, as the bot's workers do)."""
     console = Console(services, web, secret)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        jobs = [asyncio.ensure_future(job()) for job in background]
+        try:
+            yield
+        finally:
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
 
     async def error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -473,7 +492,7 @@ def create_app(services: Services, web: WebSettings, secret: bytes) -> Starlette
         HTTPException: error,
         Exception: error,
     }
-    app = Starlette(routes=routes(console), exception_handlers=handlers)
+    app = Starlette(routes=routes(console), exception_handlers=handlers, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
     app.state.console = console
     return app

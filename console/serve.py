@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+from functools import partial
 
 from bot.config import WEB_SECRET_ENV, Settings, secret
 
@@ -24,10 +26,16 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     import uvicorn
 
     from bot.bootstrap import build_services
+    from bot.runtime import every
     from console.app import create_app
 
     services = build_services(settings)
-    app = create_app(services, settings.web, session_secret())
+
+    async def reload_knowledge() -> None:
+        await asyncio.to_thread(services.knowledge.refresh)  # training must not block pages
+
+    reload = partial(every, settings.faq.reload_seconds, reload_knowledge, "knowledge reload")
+    app = create_app(services, settings.web, session_secret(), background=[reload])
     web = settings.web
     # No access log: the sign-in link's token is in its URL; every action is audited.
     uvicorn.run(app, host=host or web.host, port=port or web.port, access_log=False)

@@ -492,3 +492,22 @@ def test_a_session_ends_after_its_hours(world: World, client: TestClient) -> Non
     sign_in(world, client, "李警官")
     world.clock.moment += timedelta(hours=12, seconds=1)
     assert client.get("/tickets").status_code == 303
+
+
+def test_background_jobs_run_while_the_console_serves(world: World) -> None:
+    import threading
+
+    ran, stopped = threading.Event(), threading.Event()
+
+    async def job() -> None:
+        ran.set()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.set()
+
+    app = create_app(world.services, world.services.settings.web, SECRET, background=[job])
+    with TestClient(app, base_url="https://testserver") as http:
+        assert http.get("/").status_code == 200
+        assert ran.wait(5)
+    assert stopped.is_set()  # cancelled when the server stops
