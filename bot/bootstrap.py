@@ -35,7 +35,7 @@ from broadcasts import officer_commands as broadcast_commands
 from faq.knowledge import FaqTopic, check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.matcher import Thresholds
-from handlers import clarify, guard, officer, onboarding, questions, tickets
+from handlers import clarify, console_login, guard, officer, onboarding, questions, tickets
 from handlers.common import default_station
 
 
@@ -64,6 +64,7 @@ def sync_config(db: Session, settings: Settings) -> None:
             configured.wechat_id,
             configured.duty,
         )
+        officer_row.admin = configured.admin
         db.add(officer_row)
     db.commit()
 
@@ -198,6 +199,11 @@ def build_dispatcher(
             "broadcast command",
             broadcast_commands.is_broadcast_command,
             partial(broadcast_commands.on_command, services),
+        ),
+        Route(
+            "console login",
+            console_login.is_login_command,
+            partial(console_login.on_login, services),
         ),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
         Route("check in private", _private, partial(guard.on_private_check, services)),

@@ -138,6 +138,22 @@ def run(config: ConfigOption = None) -> None:
         raise typer.Exit(2) from None
 
 
+@app.command()
+def web(
+    config: ConfigOption = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: [web] port).")] = None,
+) -> None:
+    """Serve the station console (sign in with /login in the bot's private chat)."""
+    from bot.observability import configure_logging
+    from console.serve import serve
+
+    default = DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
+    settings = _settings(config, default)
+    ops = settings.operations
+    configure_logging(ops.log_format, ops.log_level)
+    serve(settings, port=port)
+
+
 @faq_app.command("list")
 def faq_list(config: ConfigOption = None) -> None:
     """List the FAQ entries."""

@@ -21,6 +21,7 @@ from bot.pacing import DEFAULT_ACCOUNT, DEFAULT_HOURS, BroadcastHours
 TELEGRAM_TOKEN_ENV = "JINGMIN_TELEGRAM_TOKEN"
 WECHAT_TOKEN_ENV = "JINGMIN_WECHAT_TOKEN"
 WEBHOOK_SECRET_ENV = "JINGMIN_TELEGRAM_WEBHOOK_SECRET"
+WEB_SECRET_ENV = "JINGMIN_WEB_SECRET"
 
 
 class ConfigError(Exception):
@@ -164,6 +165,7 @@ class OfficerSettings(_Section):
     telegram_id: str | None = None
     wechat_id: str | None = None
     duty: bool = False
+    admin: bool = False  # station admin in the web console: all of the station's tickets
 
     @field_validator("telegram_id", mode="before")
     @classmethod
@@ -214,6 +216,25 @@ class OperationsSettings(_Section):
     metrics_port: int = Field(default=0, ge=0, le=65535)
 
 
+class WebSettings(_Section):
+    """The web console (`jingmin web`). Its session key comes from the env
+    JINGMIN_WEB_SECRET (a random one per process when unset: sessions end on restart)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    # The address officers open, as the sign-in link the bot sends starts with it (your
+    # https proxy in front of host:port); empty: http://host:port.
+    public_url: str = Field(default="", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")
+    # Send cookies over https only. Turn off only for a demo on plain http.
+    secure_cookies: bool = True
+    login_link_minutes: int = Field(default=5, gt=0, le=60)
+    session_hours: int = Field(default=12, gt=0, le=24 * 30)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
 class PrivacySettings(_Section):
     # Tickets older than this keep their outcome and FAQ id but lose the resident's words.
     retention_days: int = Field(default=180, gt=0)
@@ -231,6 +252,7 @@ class Settings(_Section):
     broadcasts: BroadcastSettings = BroadcastSettings()
     operations: OperationsSettings = OperationsSettings()
     privacy: PrivacySettings = PrivacySettings()
+    web: WebSettings = WebSettings()
     stations: tuple[StationSettings, ...] = Field(default=(), strict=False)
     officers: tuple[OfficerSettings, ...] = Field(default=(), strict=False)
 

@@ -72,6 +72,7 @@ class Officer(SQLModel, table=True):
     telegram_id: str | None = Field(default=None, index=True)
     wechat_id: str | None = Field(default=None, index=True)
     duty: bool = False
+    admin: bool = False  # station admin in the web console (config: admin = true)
     # Set after 修改: this officer's next private message within the edit time is a draft
     # for that ticket (shown back with 发送 / 取消, posted only on 发送).
     editing_ticket_id: int | None = None
@@ -276,6 +277,32 @@ class AuditEntry(SQLModel, table=True):
     action: str
     detail: str = ""
     at: datetime = Field(default_factory=utcnow)
+
+
+class ConsoleLoginLink(SQLModel, table=True):
+    """A one-time sign-in link for the web console, sent to an officer in private chat.
+    Only the token's SHA-256 is kept; ``used_at`` is set by the one redemption."""
+
+    __tablename__ = "console_login_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, the row only its SHA-256."""
+
+    __tablename__ = "console_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
+    origin: str = ""  # the address it signed in from
 
 
 def commit_without_flush_wait(connection: Connection) -> None:

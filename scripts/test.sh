@@ -24,6 +24,14 @@ if [ ! -d tests/wechat_gateway/node_modules ]; then
   echo "== npm ci (WeChat test gateway)"
   npm ci --prefix tests/wechat_gateway --no-audit --no-fund --loglevel=error
 fi
+# The browser tests drive Debian's chromium and chromedriver (never a downloaded browser);
+# where they cannot be installed, those tests skip.
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "== apt-get install chromium chromium-driver (browser tests)"
+  apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; } \
+    || echo "chromium could not be installed: the browser tests will skip"
+fi
 echo "== ruff check" && .venv/bin/ruff check .
 echo "== ruff format --check" && .venv/bin/ruff format --check .
 echo "== mypy (strict)" && .venv/bin/mypy

@@ -1,0 +1,498 @@
+"""The console's Starlette application: routes, roles, cookies, CSRF, pages.
+
+Every route is declared in ``routes`` with the role it needs; ``guarded`` checks the
+session, the role and (for POST) the CSRF token on the server before the page runs, and
+runs the page's database work on a thread. Pages are Jinja2 templates with autoescaping:
+what residents typed is always text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tomllib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.config import WebSettings
+from bot.db import ConsoleSession, Escalation, Officer, row_id, session
+from bot.services import Services
+from console import auth
+from console import tickets as ticket_domain
+from faq.knowledge import render_answer
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+# The words pages pick by key: states, actions, notes, errors (Chinese stays in templates).
+TEXT = tomllib.loads((HERE / "templates" / "texts.toml").read_text(encoding="utf-8"))
+Role = Literal["public", "officer", "admin"]
+FORM_LIMIT = 8000  # characters in one form field: an answer, a reason, a question to try
+SIGN_IN_COOKIE = "jingmin_sign_in"  # the login form's double-submit CSRF value
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; img-src 'self'; "
+        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    # The sign-in link's token is in the URL: never pass it on to another site.
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    officer: Officer
+    session: ConsoleSession
+    csrf: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.officer.admin
+
+
+@dataclass
+class Console:
+    services: Services
+    web: WebSettings
+    secret: bytes
+    attempts: auth.AttemptLimit = field(default_factory=auth.AttemptLimit)
+
+    @property
+    def cookie(self) -> str:
+        # "__Host-": the browser keeps it to this host, https and path / only.
+        return "__Host-jingmin" if self.web.secure_cookies else "jingmin_session"
+
+    def default_station(self) -> str | None:
+        station = self.services.station_details(None)
+        return station.id if station else None
+
+    def db(self) -> Session:
+        return session(self.services.engine)
+
+
+Page = Callable[[Console, Request, Visitor | None, FormData | None], Response]
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=True,  # residents' words are text, whatever they contain
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals["TEXT"] = TEXT
+    return environment
+
+
+TEMPLATES = Jinja2Templates(env=_environment())
+
+
+def page(
+    console: Console,
+    request: Request,
+    name: str,
+    visitor: Visitor | None,
+    status: int = 200,
+    **values: Any,
+) -> Response:
+    context = {"visitor": visitor, "tz": console.services.settings.tz} | values
+    return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+
+
+def origin(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _signed_in(console: Console, request: Request) -> Visitor | None:
+    token = request.cookies.get(console.cookie, "")
+    with console.db() as db:
+        found = auth.session_officer(db, token, console.services.clock.now())
+    if found is None:
+        return None
+    row, officer = found
+    return Visitor(officer, row, auth.csrf_token(console.secret, row.token_hash))
+
+
+def guarded(console: Console, role: Role, run: Page) -> Callable[[Request], Awaitable[Response]]:
+    """The route's role checked on the server, then the page on a thread. A POST needs the
+    session's CSRF token in its form; every refusal is audited."""
+
+    async def endpoint(request: Request) -> Response:
+        visitor = await run_in_threadpool(_signed_in, console, request)
+        if role != "public":
+            if visitor is None:
+                if request.method == "GET":
+                    return RedirectResponse("/", status_code=303)
+                return await run_in_threadpool(_refuse, console, request, None, "not signed in")
+            if role == "admin" and not visitor.is_admin:
+                return await run_in_threadpool(_refuse, console, request, visitor, "not admin")
+        # The body is read only once the role allows the route.
+        form = await request.form(max_files=0, max_fields=20) if request.method == "POST" else None
+        if role != "public" and form is not None:
+            assert visitor is not None
+            offered = form.get("csrf", "")
+            if not isinstance(offered, str) or not auth.csrf_ok(
+                console.secret, visitor.session.token_hash, offered
+            ):
+                return await run_in_threadpool(_refuse, console, request, visitor, "bad csrf")
+        return await run_in_threadpool(run, console, request, visitor, form)
+
+    return endpoint
+
+
+def _refuse(console: Console, request: Request, visitor: Visitor | None, why: str) -> Response:
+    with console.db() as db:
+        officer = visitor.officer if visitor else None
+        auth.record(
+            db, officer, "refused", origin(request), f"{request.method} {request.url.path}: {why}"
+        )
+        db.commit()
+    return page(console, request, "error.html", visitor, 403, message="forbidden")
+
+
+def field_text(form: FormData | None, name: str) -> str:
+    value = form.get(name, "") if form is not None else ""
+    return value[:FORM_LIMIT] if isinstance(value, str) else ""
+
+
+# Pages ---------------------------------------------------------------------------------
+
+
+def home(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    if visitor is not None:
+        return RedirectResponse("/tickets", status_code=303)
+    return page(console, request, "home.html", None)
+
+
+def sign_in_form(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    """Shows a button, uses nothing: chat apps open links to preview them, and a preview
+    must not spend the link."""
+    token = request.query_params.get("t", "")[:200]
+    check = auth.new_token()
+    response = page(console, request, "sign_in.html", None, token=token, check=check)
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        check,
+        max_age=600,
+        path="/login",
+        secure=console.web.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+def sign_in(
+    console: Console, request: Request, _: Visitor | None, form: FormData | None
+) -> Response:
+    now = console.services.clock.now()
+    where = origin(request)
+    token = field_text(form, "t")
+    with console.db() as db:
+        if not console.attempts.allow(where, now):
+            auth.record(db, None, "sign-in refused", where, "too many attempts")
+            db.commit()
+            return page(console, request, "error.html", None, 429, message="too_many")
+        check = request.cookies.get(SIGN_IN_COOKIE, "")
+        if not check or not auth.same(check, field_text(form, "check")):
+            auth.record(db, None, "sign-in refused", where, "bad csrf")
+            db.commit()
+            return page(
+                console,
+                request,
+                "error.html",
+                None,
+                403,
+                message="form_expired",
+            )
+        officer = auth.redeem_link(db, token, now)
+        if officer is None:
+            auth.record(db, None, "sign-in refused", where, auth.link_problem(db, token, now))
+            db.commit()
+            return page(
+                console,
+                request,
+                "error.html",
+                None,
+                403,
+                message="bad_link",
+            )
+        session_token = auth.start_session(db, officer, now, console.web.session_hours, where)
+        auth.record(db, officer, "signed in", where)
+        db.commit()
+    response = RedirectResponse("/tickets", status_code=303)
+    response.set_cookie(
+        console.cookie,
+        session_token,
+        max_age=console.web.session_hours * 3600,
+        path="/",
+        secure=console.web.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    response.delete_cookie(SIGN_IN_COOKIE, path="/login")
+    return response
+
+
+def sign_out(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    assert visitor is not None
+    with console.db() as db:
+        row = db.get(ConsoleSession, visitor.session.id)
+        if row is not None:
+            auth.end_session(db, row, console.services.clock.now())
+        auth.record(db, visitor.officer, "signed out", origin(request))
+        db.commit()
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(console.cookie, path="/", secure=console.web.secure_cookies)
+    return response
+
+
+def ticket_queue(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    assert visitor is not None
+    view = request.query_params.get("view", "open")
+    view = view if view in ticket_domain.VIEWS else "open"
+    group_id = row_id(request.query_params.get("group", ""))
+    with console.db() as db:
+        rows = ticket_domain.queue(db, visitor.officer, console.default_station(), view, group_id)
+        groups = ticket_domain.groups_of(db, visitor.officer, console.default_station())
+    return page(
+        console,
+        request,
+        "tickets.html",
+        visitor,
+        rows=rows,
+        groups=groups,
+        view=view,
+        group_id=group_id,
+        limit=ticket_domain.QUEUE_LIMIT,
+    )
+
+
+def _visible_ticket(console: Console, db: Session, visitor: Visitor, ticket_id: int) -> Escalation:
+    ticket = db.get(Escalation, ticket_id)
+    if ticket is None or not ticket_domain.visible(
+        db, visitor.officer, ticket, console.default_station()
+    ):
+        # Another station's ticket looks like no ticket at all.
+        raise HTTPException(404)
+    return ticket
+
+
+def ticket_page(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    assert visitor is not None
+    ticket_id = request.path_params["ticket_id"]
+    with console.db() as db:
+        ticket = _visible_ticket(console, db, visitor, ticket_id)
+        title = ticket_domain.group_title(db, ticket)
+    done = request.query_params.get("done", "")
+    note = done if done in ticket_domain.VERBS else None
+    return page(
+        console,
+        request,
+        "ticket.html",
+        visitor,
+        ticket=ticket,
+        group_title=title,
+        note=note,
+        problem=None,
+    )
+
+
+def ticket_action(
+    console: Console, request: Request, visitor: Visitor | None, form: FormData | None
+) -> Response:
+    assert visitor is not None
+    ticket_id, verb = request.path_params["ticket_id"], request.path_params["verb"]
+    if verb not in ticket_domain.VERBS:
+        raise HTTPException(404)
+    text = field_text(form, "text") or None
+    now = console.services.clock.now()
+    with console.db() as db:
+        _visible_ticket(console, db, visitor, ticket_id)
+        problem = ticket_domain.decide(db, visitor.officer, ticket_id, verb, now, text)
+        auth.record(
+            db,
+            visitor.officer,
+            f"ticket {verb}",
+            origin(request),
+            f"#{ticket_id}" + (" refused" if problem else ""),
+        )
+        db.commit()
+        if problem is None:
+            return RedirectResponse(f"/tickets/{ticket_id}?done={verb}", status_code=303)
+        ticket = _visible_ticket(console, db, visitor, ticket_id)
+        title = ticket_domain.group_title(db, ticket)
+    return page(
+        console,
+        request,
+        "ticket.html",
+        visitor,
+        409,
+        ticket=ticket,
+        group_title=title,
+        note=None,
+        problem=problem,
+    )
+
+
+def topics_page(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    topics = sorted(console.services.knowledge.values(), key=lambda t: t.id)
+    return page(console, request, "topics.html", visitor, topics=topics)
+
+
+def topic_page(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    topic = console.services.knowledge.get(request.path_params["topic_id"])
+    if topic is None:
+        raise HTTPException(404)
+    stations = console.services.settings.stations
+    chosen = next((s for s in stations if s.id == request.query_params.get("station")), None)
+    if chosen is None and visitor is not None:
+        chosen = console.services.settings.station(visitor.officer.station_id)
+    chosen = chosen or (stations[0] if stations else None)
+    rendered = render_answer(topic.answer, chosen.model_dump()) if chosen else ""
+    return page(
+        console,
+        request,
+        "topic.html",
+        visitor,
+        topic=topic,
+        stations=stations,
+        chosen=chosen,
+        rendered=rendered,
+    )
+
+
+def try_page(
+    console: Console, request: Request, visitor: Visitor | None, form: FormData | None
+) -> Response:
+    text = field_text(form, "text").strip()
+    result = None
+    if text:
+        knowledge = console.services.knowledge
+        decision = knowledge.decide(text, addressed=field_text(form, "addressed") == "1")
+        reading = knowledge.read(text, explain=True)
+        result = {
+            "decision": decision,
+            "reading": reading,
+            "topic": knowledge.get(decision.faq_id) if decision.faq_id else None,
+        }
+        with console.db() as db:
+            assert visitor is not None
+            auth.record(db, visitor.officer, "tried a question", origin(request), decision.action)
+            db.commit()
+    return page(
+        console,
+        request,
+        "try.html",
+        visitor,
+        text=text,
+        result=result,
+        addressed=field_text(form, "addressed") == "1",
+    )
+
+
+def routes(console: Console) -> list[BaseRoute]:
+    """Every route and the role it needs (the role test walks this list)."""
+
+    def route(path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",)) -> Route:
+        return Route(path, guarded(console, role, run), methods=list(methods))
+
+    return [
+        route("/", home, "public"),
+        route("/login", sign_in_form, "public"),
+        route("/login", sign_in, "public", ("POST",)),
+        route("/logout", sign_out, "officer", ("POST",)),
+        route("/tickets", ticket_queue, "officer"),
+        route("/tickets/{ticket_id:int}", ticket_page, "officer"),
+        route("/tickets/{ticket_id:int}/{verb:str}", ticket_action, "officer", ("POST",)),
+        route("/topics", topics_page, "admin"),
+        route("/topics/{topic_id:str}", topic_page, "admin"),
+        route("/try", try_page, "admin", ("GET", "POST")),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+def create_app(
+    services: Services,
+    web: WebSettings,
+    secret: bytes,
+    background: Sequence[Callable[[], Awaitable[object]]] = (),
+) -> Starlette:
+    """The console on ``services``; ``background`` jobs run while it serves (``serve``
+    keeps the knowledge base in step with the topic files, as the bot's workers do)."""
+    console = Console(services, web, secret)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        jobs = [asyncio.ensure_future(job()) for job in background]
+        try:
+            yield
+        finally:
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+
+    async def error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 500:
+            log.exception("console page failed: %s %s", request.method, request.url.path)
+        message = {404: "not_found", 405: "not_allowed"}.get(status, "failed")
+        visitor = await run_in_threadpool(_signed_in, console, request)
+        return page(console, request, "error.html", visitor, status, message=message)
+
+    handlers: Mapping[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+        HTTPException: error,
+        Exception: error,
+    }
+    app = Starlette(routes=routes(console), exception_handlers=handlers, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
+    app.state.console = console
+    return app

@@ -1,0 +1,115 @@
+"""The console's only door to the ticket domain (``handlers.tickets``).
+
+Deciding a ticket here is the chat's ``resolve``, called the same way (the answer goes to
+the group through the outbox the bot's sender delivers), and who may act is the domain's
+``may_act`` narrowed by the console's roles. Everything the console needs from tickets is
+in this module, so a change of the domain's API is a change here alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from bot.db import Escalation, Group, Officer
+from handlers.ticket_machine import TicketState
+from handlers.tickets import TicketError, may_act, resolve
+
+VIEWS = ("open", "mine", "all")  # pending ones, pending ones handed to me, every state
+VERBS = ("approve", "edit", "reject")
+QUEUE_LIMIT = 200
+PENDING = str(TicketState.PENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    ticket: Escalation
+    group_title: str
+
+
+def _in_group() -> object:
+    return and_(
+        col(Group.platform) == col(Escalation.platform),
+        col(Group.chat_id) == col(Escalation.chat_id),
+    )
+
+
+def sees_whole_station(officer: Officer) -> bool:
+    """Station admins and the duty officer (who gets what nobody handled) see every ticket
+    of the station; other officers those of their groups and those handed to them."""
+    return officer.admin or officer.duty
+
+
+def visible(db: Session, officer: Officer, ticket: Escalation, default_station: str | None) -> bool:
+    if not may_act(db, officer, ticket, default_station):
+        return False
+    if sees_whole_station(officer) or ticket.officer_id == officer.id:
+        return True
+    group = db.exec(
+        select(Group).where(Group.platform == ticket.platform, Group.chat_id == ticket.chat_id)
+    ).first()
+    return group is not None and group.officer_id == officer.id
+
+
+def queue(
+    db: Session,
+    officer: Officer,
+    default_station: str | None,
+    view: str = "open",
+    group_id: int | None = None,
+) -> list[QueueRow]:
+    """The tickets ``officer`` may see, newest first (at most ``QUEUE_LIMIT``)."""
+    ours = col(Group.station_id) == officer.station_id
+    if officer.station_id == default_station:
+        ours = or_(ours, col(Group.station_id).is_(None))  # unbound groups: the first station
+    query = (
+        select(Escalation, Group.title)
+        .join(Group, _in_group(), isouter=True)  # type: ignore[arg-type]
+        .where(ours)
+    )
+    if not sees_whole_station(officer):
+        query = query.where(
+            or_(col(Escalation.officer_id) == officer.id, col(Group.officer_id) == officer.id)
+        )
+    if view in ("open", "mine"):
+        query = query.where(col(Escalation.state) == PENDING)
+    if view == "mine":
+        query = query.where(col(Escalation.officer_id) == officer.id)
+    if group_id is not None:
+        query = query.where(col(Group.id) == group_id)
+    rows = db.exec(query.order_by(col(Escalation.id).desc()).limit(QUEUE_LIMIT)).all()
+    return [QueueRow(ticket, title or ticket.chat_id) for ticket, title in rows]
+
+
+def groups_of(db: Session, officer: Officer, default_station: str | None) -> list[Group]:
+    """The groups whose tickets ``officer`` may filter by."""
+    query = select(Group).where(Group.station_id == officer.station_id)
+    if not sees_whole_station(officer):
+        query = query.where(Group.officer_id == officer.id)
+    return list(db.exec(query.order_by(col(Group.title), col(Group.id))).all())
+
+
+def group_title(db: Session, ticket: Escalation) -> str:
+    group = db.exec(
+        select(Group).where(Group.platform == ticket.platform, Group.chat_id == ticket.chat_id)
+    ).first()
+    return group.title if group is not None and group.title else ticket.chat_id
+
+
+def decide(
+    db: Session, officer: Officer, ticket_id: int, verb: str, now: datetime, text: str | None
+) -> str | None:
+    """Approve, edit or reject as the chat does; the officer-facing refusal, or ``None``.
+    The caller has checked ``visible``."""
+    if verb not in VERBS:
+        return None
+    try:
+        resolve(db, ticket_id, officer, verb, now, text)
+    except TicketError as refused:
+        return str(refused)
+    # The officer's cards in the chat are edited to the closed view through the outbox,
+    # as after a decision in the chat.
+    return None

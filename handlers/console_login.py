@@ -1,0 +1,35 @@
+"""/login (WeChat: 登录) in the private chat: a one-time link to the web console."""
+
+from __future__ import annotations
+
+from bot.db import session
+from bot.events import IncomingMessage, Outgoing
+from bot.services import Services
+from bot.templates import render
+from console.auth import issue_link
+from handlers.tickets import officer_by_platform_id
+
+COMMANDS = ("/login", "登录")
+
+
+def is_login_command(event: object) -> bool:
+    return (
+        isinstance(event, IncomingMessage)
+        and not event.is_group
+        and event.text.strip().lower() in COMMANDS
+    )
+
+
+async def on_login(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+    """An officer gets a link valid for ``[web] login_link_minutes``; anyone else is not
+    answered here (the next handler treats it as any private message)."""
+    web = services.settings.web
+    with session(services.engine) as db:
+        officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
+        if officer is None:
+            return None
+        token = issue_link(db, officer, services.clock.now(), web.login_link_minutes)
+    link = f"{web.base_url}/login?t={token}"
+    return [
+        Outgoing(msg.chat, render("console_login.j2", link=link, minutes=web.login_link_minutes))
+    ]

@@ -1,0 +1,116 @@
+"""The console in a real browser: Debian's chromium and chromedriver, driven by Selenium
+(no browser download). Skipped where chromium is not installed (`scripts/test.sh`
+installs it with apt-get when it can).
+
+An officer signs in through the link the bot sent, answers a ticket on a phone-sized
+screen, and cannot open another station's ticket; a resident's <script> stays text.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from console.app import create_app
+from tests.conftest import free_port
+from tests.integration.test_console import (
+    GROUP_C,
+    SECRET,
+    START,
+    World,
+    open_ticket,
+    request_link,
+    ticket_of,
+    world,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+__all__ = ["world"]  # the fixture, shared with the HTTP tests
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.fixture
+def console_url(world: World) -> Iterator[str]:
+    """The console on a real socket, in a thread of this process (beside the fake bot)."""
+    world.clock.moment = START
+    port = free_port()
+    app = create_app(world.services, world.services.settings.web, SECRET)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the console did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if CHROMIUM is None or DRIVER is None:
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=390,844",
+    ):  # a phone's screen
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def test_an_officer_answers_on_a_phone_and_cannot_see_another_station(
+    world: World, console_url: str, browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    shots = Path(os.environ.get("JINGMIN_SCREENSHOTS") or tmp_path)  # the README's come from here
+    shots.mkdir(parents=True, exist_ok=True)
+
+    question = "<script>window.pwned = 1</script> 小区门口的井盖松了"
+    ticket_id = open_ticket(world, question=question)
+    elsewhere = open_ticket(world, GROUP_C)
+
+    browser.get(console_url + request_link(world, "李警官"))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    assert browser.current_url == f"{console_url}/tickets"
+    shown = browser.find_element(By.CSS_SELECTOR, f"a[href='/tickets/{ticket_id}'] .question")
+    assert shown.text.startswith("<script>window.pwned = 1</script>")
+    assert browser.execute_script("return window.pwned === undefined")
+    browser.save_screenshot(str(shots / "console-queue.png"))
+
+    browser.find_element(By.CSS_SELECTOR, f"a[href='/tickets/{ticket_id}']").click()
+    answer = browser.find_element(By.ID, "answer")
+    answer.clear()
+    answer.send_keys("您好，井盖已报市政热线。")
+    browser.find_element(
+        By.CSS_SELECTOR, f"form[action='/tickets/{ticket_id}/edit'] button"
+    ).click()
+    assert "已修改并发送" in browser.find_element(By.CSS_SELECTOR, ".note").text
+    ticket = ticket_of(world, ticket_id)
+    assert ticket.state == "sending answer" and ticket.answer == "您好，井盖已报市政热线。"
+    browser.save_screenshot(str(shots / "console-ticket.png"))
+
+    browser.get(f"{console_url}/tickets/{elsewhere}")
+    assert "找不到这个页面" in browser.find_element(By.CSS_SELECTOR, ".problem").text
+    assert ticket_of(world, elsewhere).state == "pending"
+    assert (shots / "console-queue.png").stat().st_size > 1000
