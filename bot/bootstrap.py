@@ -25,6 +25,7 @@ from bot.events import (
     ChatMigrated,
     Event,
     IncomingMessage,
+    MembersJoined,
     Outgoing,
     SentRef,
 )
@@ -36,7 +37,16 @@ from broadcasts import officer_commands as broadcast_commands
 from faq.knowledge import FaqTopic, check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.matcher import Thresholds
-from handlers import guard, officer, onboarding, questions, tickets
+from handlers import (
+    feedback,
+    guard,
+    officer,
+    onboarding,
+    privacy_notice,
+    questions,
+    tickets,
+    welcome,
+)
 from handlers.tickets import record_card
 
 
@@ -159,6 +169,8 @@ def build_dispatcher(
         if out.tag and out.tag.startswith("card:"):
             with session(services.engine) as db:
                 record_card(db, int(out.tag.split(":")[1]), ref.chat.chat_id, ref.message_id)
+        elif out.tag and out.tag.startswith(feedback.ANSWER_TAG):
+            feedback.mark_sent(services.engine, out.tag, ref.message_id)
 
     routes = [
         Route("bot added", _is(BotAddedToGroup), partial(onboarding.on_bot_added, services)),
@@ -166,11 +178,13 @@ def build_dispatcher(
             "bot removed", _is(BotRemovedFromGroup), partial(onboarding.on_bot_removed, services)
         ),
         Route("chat migrated", _is(ChatMigrated), partial(onboarding.on_chat_migrated, services)),
+        Route("members joined", _is(MembersJoined), partial(welcome.on_members_joined, services)),
         Route(
             "broadcast button",
             broadcast_commands.is_broadcast_button,
             partial(broadcast_commands.on_button, services),
         ),
+        Route("vote", feedback.is_vote_button, partial(feedback.on_vote_button, services)),
         Route("button", _is(ButtonPress), partial(officer.on_button, services)),
         Route(
             "bind",
@@ -178,10 +192,19 @@ def build_dispatcher(
             partial(onboarding.on_bind, services),
         ),
         Route(
+            "group setting", welcome.is_group_setting, partial(welcome.on_group_setting, services)
+        ),
+        Route(
+            "privacy",
+            privacy_notice.is_privacy_request,
+            partial(privacy_notice.on_privacy_request, services),
+        ),
+        Route(
             "broadcast command",
             broadcast_commands.is_broadcast_command,
             partial(broadcast_commands.on_command, services),
         ),
+        Route("review", feedback.is_review_command, partial(feedback.on_review, services)),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
         Route("check in private", _private, partial(guard.on_private_check, services)),
         Route("guard", _in_group, partial(guard.on_group_message, services)),

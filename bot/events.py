@@ -32,7 +32,12 @@ class IncomingMessage:
     received_at: datetime  # timezone-aware
     sender_is_bot: bool = False
     chat_title: str = ""
-    reply_to_message_id: str | None = None
+    reply_to_message_id: str | None = None  # QUOTED_BOT: a reply to the bot, id unknown
+
+
+# A reply to one of the bot's messages on a platform that does not say which one (WeChat
+# flattens a quote into text and keeps no message id).
+QUOTED_BOT = "quoted-bot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,23 @@ class ChatMigrated:
     received_at: datetime
 
 
-Event = IncomingMessage | ButtonPress | BotAddedToGroup | BotRemovedFromGroup | ChatMigrated
+@dataclass(frozen=True, slots=True)
+class MembersJoined:
+    """People (not the bot) joined a group: Telegram ``new_chat_members``, WeChat room-join."""
+
+    chat: ChatRef
+    names: tuple[str, ...]
+    received_at: datetime
+
+
+Event = (
+    IncomingMessage
+    | ButtonPress
+    | BotAddedToGroup
+    | BotRemovedFromGroup
+    | ChatMigrated
+    | MembersJoined
+)
 
 
 @dataclass(frozen=True, slots=True)
