@@ -47,12 +47,11 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
                 services, db, now
             ):  # residents found its answer unhelpful: the officer looks first
                 decision = Decision("suggest", decision.faq_id, decision.score, "demoted")
-        earlier = _answer_followed_up(services, db, msg)
+        earlier = _answer_followed_up(services, db, msg) if learned is None else None
         if earlier is not None:
             if decision.action == "ignore":
                 return []  # 谢谢, 好的: a follow-up needs no "I did not understand"
-            if decision.action != "answer" or decision.faq_id == earlier.faq_id:
-                return await _follow_up(services, db, msg, earlier, now)
+            return await _follow_up(services, db, msg, earlier, decision, now)
         services.metrics.actions.labels(decision.action).inc()
         if decision.action == "ignore":  # spoken to, the bot says what it can do
             return [_reply(msg, render("not_understood.j2"))] if msg.addressed else []
@@ -155,24 +154,37 @@ def _answer_followed_up(services: Services, db: Session, msg: IncomingMessage) -
     return feedback.answer_meant(db, msg, window, anyones=False)
 
 
+# A follow-up's own words often name another topic by accident ("那要带户口本吗" after an
+# answer on a lost ID card reads as "户口本丢了" at 0.78): only a near-certain reading of
+# its own makes it a new question.
+OWN_QUESTION_SCORE = 0.9
+
+
 async def _follow_up(
-    services: Services, db: Session, msg: IncomingMessage, earlier: BotAnswer, now: datetime
+    services: Services,
+    db: Session,
+    msg: IncomingMessage,
+    earlier: BotAnswer,
+    alone: Decision,
+    now: datetime,
 ) -> list[Outgoing]:
-    """A follow-up read together with the question it follows: answered when that names
-    another topic the bot can answer; otherwise the officer gets it with the earlier
-    question and answer."""
+    """A follow-up, read together with the question it follows. About another topic the
+    bot can answer: answered. About the answered topic (or nothing the bot knows): the
+    officer gets it with the earlier question and answer."""
     together = services.knowledge.decide(f"{earlier.question}，{msg.text}")
-    station_id = None
-    if msg.is_group:
-        station_id = group_info(db, services.groups, msg.chat, msg.chat_title, now).station_id
+    station_id = group_info(db, services.groups, msg.chat, msg.chat_title, now).station_id
     station = services.station_details(station_id)
+    services.metrics.actions.labels("follow-up").inc()
+    for reading in (together, alone):
+        elsewhere = reading.faq_id is not None and reading.faq_id != earlier.faq_id
+        sure = reading is together or reading.score >= OWN_QUESTION_SCORE
+        if reading.action == "answer" and elsewhere and sure and station is not None:
+            faq_id = reading.faq_id or ""
+            text = render_answer(services.topics[faq_id].answer, station.model_dump())
+            return await _answer(services, db, msg, station_id, faq_id, faq_id, text, now)
     draft = None
     if together.faq_id and station is not None:
         draft = render_answer(services.topics[together.faq_id].answer, station.model_dump())
-    services.metrics.actions.labels("follow-up").inc()
-    if together.action == "answer" and together.faq_id != earlier.faq_id and draft:
-        faq_id = together.faq_id or ""
-        return await _answer(services, db, msg, station_id, faq_id, faq_id, draft, now)
     text = render("followup_question.j2", answer=earlier, words=msg.text)
     ticket = feedback.open_with_context(
         db, msg.chat, msg.sender_id, msg.sender_name, text, msg.message_id, earlier, now, draft

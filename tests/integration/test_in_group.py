@@ -4,6 +4,7 @@ adapter on both databases, against a clock."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import col, func, select
@@ -12,7 +13,7 @@ from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import parse_settings
 from bot.db import AnswerVote, BotAnswer, Escalation, session
-from bot.events import ButtonPress, MembersJoined, Outgoing
+from bot.events import ButtonPress, IncomingMessage, MembersJoined, Outgoing
 from bot.privacy import ERASED, erase_resident, export_resident, purge_older_than
 from bot.reports import compute_stats
 from bot.services import Services
@@ -223,3 +224,24 @@ async def test_answers_and_votes_follow_retention_and_erasure(db_url: str, clock
     with session(services.engine) as db:
         assert all(v.voter_id.startswith(ERASED) for v in db.exec(select(AnswerVote)))
         assert db.exec(select(func.count()).select_from(AnswerVote)).one() == 2  # still counted
+
+
+async def test_a_follow_up_is_read_with_the_answer_it_replies_to(db_url: str, clock: Clock) -> None:
+    _, bot = await start(db_url, clock)
+    question = said(LOST_ID, at=clock.now())
+    await bot.inject(question)
+    answer_ref = str(len(bot.sent))
+
+    def reply(text: str, sender: str = "r1") -> IncomingMessage:
+        message = said(text, sender=sender, addressed=True, at=clock.now())
+        return replace(message, reply_to_message_id=answer_ref)
+
+    assert await bot.inject(reply("谢谢")) == []
+    # On its own it reads as "户口本丢了"; after the ID-card answer it is about that answer.
+    out = await bot.inject(reply("那要带户口本吗"))
+    assert "工单号" in in_group(out)[0].text
+    [card] = to_officer(out)
+    assert "那要带户口本吗" in card.text and LOST_ID in card.text and "40元" in card.text
+    # A clear question on another topic is simply answered.
+    other = await bot.inject(reply("办无犯罪记录证明要什么材料", sender="r2"))
+    assert len(other) == 1 and other[0].buttons and to_officer(other) == []
