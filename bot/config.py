@@ -194,9 +194,9 @@ class BehaviourSettings(_Section):
     # A topic with this many 👎 in 7 days is only suggested to the officer, not answered,
     # until an officer reviews it (复核 <topic>).
     downvotes_to_review: int = Field(default=5, gt=0)
-    # Members joining within this many minutes share one welcome; a group gets at most one
-    # welcome per this many minutes.
-    welcome_batch_minutes: int = Field(default=5, gt=0)
+    # Members joining within this many seconds share one welcome; a group gets at most one
+    # welcome per this many seconds.
+    welcome_batch_seconds: float = Field(default=300, gt=0)
 
 
 class BroadcastSettings(_Section):

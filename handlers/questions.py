@@ -197,10 +197,10 @@ async def _first_answer(
     services: Services, msg: IncomingMessage, topic: str, now: datetime
 ) -> bool:
     """False when ``topic`` was answered in this group within the repeat window (decided
-    atomically in the database). Addressed messages are always answered."""
-    if msg.addressed:
-        return True
-    return await services.recent.first_in_window(msg.chat.platform, msg.chat.chat_id, topic, now)
+    atomically in the database). Addressed messages are always answered, and open the
+    window too: the same question asked without @ right after is pointed to the answer."""
+    first = await services.recent.first_in_window(msg.chat.platform, msg.chat.chat_id, topic, now)
+    return first or msg.addressed
 
 
 def _reply(msg: IncomingMessage, text: str) -> Outgoing:

@@ -1,7 +1,7 @@
 """New members are welcomed with the group's rules and what the bot can do.
 
 Off until the group's officer turns it on (/welcome on, WeChat 欢迎 开). The welcome is an
-outbox row due ``welcome_batch_minutes`` after the first join it greets: people joining
+outbox row due ``welcome_batch_seconds`` after the first join it greets: people joining
 before it goes out are added to it (one message for a batch of joins), and the next one is
 written only once it has left, due as long after, so a group gets at most one welcome per
 that many minutes however many join.
@@ -85,7 +85,7 @@ async def on_members_joined(services: Services, event: MembersJoined) -> list[Ou
     the batch. Nothing is sent now: the outbox sends it when it is due."""
     joined = [name for name in event.names if name]
     now = services.clock.now()
-    batch = timedelta(minutes=services.settings.behaviour.welcome_batch_minutes)
+    batch = timedelta(seconds=services.settings.behaviour.welcome_batch_seconds)
     with session(services.engine) as db:
         group = find_group(db, event.chat)
         if group is None or not joined:

@@ -161,7 +161,7 @@ async def test_privacy_notice_with_the_configured_retention(db_url: str, clock: 
 async def test_welcome_is_off_by_default_batched_and_at_most_once_per_batch_time(
     db_url: str, clock: Clock
 ) -> None:
-    services = build_services(settings(db_url, welcome_batch_minutes=5), clock)
+    services = build_services(settings(db_url, welcome_batch_seconds=300), clock)
     adapter = FakeAdapter()
     sender = build_outbox(services, {"console": adapter})
     await adapter.start(build_dispatcher(services, {"console": adapter}, sender))
