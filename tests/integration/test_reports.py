@@ -78,7 +78,11 @@ async def test_weekly_report_goes_out_once_with_a_chart(db_url: str) -> None:
 
 
 async def test_stats_and_gaps_commands(db_url: str, tmp_path: Path) -> None:
-    await a_week_of_questions(db_url, Clock())
+    clock = Clock()
+    _, bot = await a_week_of_questions(db_url, clock)
+    answer = next(o for o in bot.sent if o.buttons and "40元" in o.text)
+    up = answer.buttons[0][0].data
+    await bot.inject(ButtonPress(answer.chat, "r3", "r3", up, "9", clock.now(), "cb-1"))
     config = tmp_path / "c.toml"
     config.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
     runner = CliRunner()
@@ -88,6 +92,8 @@ async def test_stats_and_gaps_commands(db_url: str, tmp_path: Path) -> None:
     )
     assert shown.exit_code == 0 and "questions seen" in shown.output and "井盖" in shown.output
     assert chart.read_bytes().startswith(PNG)
+    votes = next(line for line in shown.output.splitlines() if "id-card-lost" in line)
+    assert [cell.strip() for cell in votes.split("│")[1:4]] == ["id-card-lost", "1", "0"]
     gaps = runner.invoke(app, ["faq", "gaps", "--config", str(config), "--since", "2026-11-01"])
     assert gaps.exit_code == 0 and "2 ×" in gaps.output
     bad = runner.invoke(app, ["stats", "--config", str(config), "--since", "last week"])
