@@ -170,7 +170,9 @@ def build_dispatcher(
             with session(services.engine) as db:
                 record_card(db, int(out.tag.split(":")[1]), ref.chat.chat_id, ref.message_id)
         elif out.tag and out.tag.startswith(feedback.ANSWER_TAG):
-            feedback.mark_sent(services.engine, out.tag, ref.message_id)
+            feedback.record_sent(
+                services.engine, services.answers_in_flight, out.tag, ref.message_id
+            )
 
     routes = [
         Route("bot added", _is(BotAddedToGroup), partial(onboarding.on_bot_added, services)),

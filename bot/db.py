@@ -237,7 +237,10 @@ class BotAnswer(SQLModel, table=True):
     it goes with ``[privacy] retention_days`` and with a resident's erasure."""
 
     __tablename__ = "bot_answer"
-    __table_args__ = (Index("ix_bot_answer_chat", "platform", "chat_id", "created_at"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "question_message_id"),
+        Index("ix_bot_answer_chat", "platform", "chat_id", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     platform: str
     chat_id: str
@@ -248,7 +251,7 @@ class BotAnswer(SQLModel, table=True):
     resident_id: str
     question: str  # masked of personal numbers
     answer: str
-    sent_message_id: str | None = None  # known once the platform took the answer
+    sent_message_id: str | None = None  # where it landed (Telegram: what replies name)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -137,6 +137,23 @@ class DemotedTopics:
 
 
 @dataclass
+class AnswersInFlight:
+    """Answers handed to the dispatcher, by their tag, until the platform took them and
+    their row is written. Bounded: an answer whose send failed is forgotten in time."""
+
+    limit: int = 10_000
+    _columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def put(self, tag: str, columns: dict[str, Any]) -> None:
+        if len(self._columns) >= self.limit:
+            self._columns.pop(next(iter(self._columns)))
+        self._columns[tag] = columns
+
+    def pop(self, tag: str) -> dict[str, Any] | None:
+        return self._columns.pop(tag, None)
+
+
+@dataclass
 class QuestionLog:
     """Question records buffered in memory and written in batches: one commit per message
     costs more than the answer itself, and statistics can lose a second on a crash."""
@@ -172,6 +189,7 @@ class Services:
     learned: LearnedKeys = field(default_factory=LearnedKeys)
     questions: QuestionLog = field(default_factory=QuestionLog)
     demoted: DemotedTopics = field(default_factory=DemotedTopics)
+    answers_in_flight: AnswersInFlight = field(default_factory=AnswersInFlight)
 
     @property
     def topics(self) -> Mapping[str, FaqTopic]:

@@ -1,7 +1,7 @@
 """What residents make of the bot's answers.
 
 - Every answer in a group is a ``BotAnswer`` row, so it can be voted on, replied to and
-  pointed back to; its sent message id is recorded once the platform took it.
+  pointed back to; written once the platform took it, with where it landed.
 - 👍有用 / 👎没解决: Telegram buttons under the answer; in WeChat "没解决" or "人工" replied
   to it (WeChat keeps no id of a quoted message: the latest answer in the feedback window
   is meant, the resident's own first). One vote per resident per answer; 👎 opens a ticket
@@ -15,22 +15,31 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot import safetext
-from bot.db import AnswerVote, BotAnswer, Escalation, Officer, TopicReview, as_utc, session
+from bot.db import (
+    AnswerVote,
+    BotAnswer,
+    Escalation,
+    Officer,
+    TopicReview,
+    as_utc,
+    commit_without_flush_wait,
+    session,
+)
 from bot.events import QUOTED_BOT, Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.services import Services
+from bot.services import AnswersInFlight, Services
 from bot.templates import render
 from faq.matcher import Decision
 from guard.pii import mask_pii
 from handlers.common import find_group
 from handlers.tickets import card, officer_by_platform_id, open_ticket
 
-VOTE_BUTTON = re.compile(r"v:(?P<vote>up|down):(?P<id>[0-9]{1,10})")
+VOTE_BUTTON = re.compile(r"v:(?P<vote>up|down):(?P<question>[^:]{1,48})")
 DOWNVOTE_WORDS = frozenset({"没解决", "没有解决", "人工", "转人工", "找人工"})
 REVIEW_COMMAND = re.compile(r"^\s*(?:复核|/review)(?:\s+(?P<topic>\S+))?\s*$", re.I)
 WEEK = timedelta(days=7)
@@ -41,43 +50,44 @@ _PUNCTUATION = " \t。.!！~～,，?？"
 # -- answers ---------------------------------------------------------------------------
 
 
-def record_answer(
-    db: Session,
+def answer_outgoing(
+    answers: AnswersInFlight,
     msg: IncomingMessage,
     station_id: str | None,
     topic: str,
     faq_id: str | None,
     text: str,
     now: datetime,
-) -> BotAnswer:
-    """The answer about to be sent, as a row (committed: its id goes into the buttons)."""
-    answer = BotAnswer(
-        platform=msg.chat.platform,
-        chat_id=msg.chat.chat_id,
-        station_id=station_id,
-        topic=topic,
-        faq_id=faq_id,
-        question_message_id=msg.message_id,
-        resident_id=msg.sender_id,
-        question=mask_pii(msg.text),
-        answer=text,
-        created_at=now,
+) -> Outgoing:
+    """The answer as a reply to the question: with 👍/👎 buttons on Telegram (their data
+    names the question's message, so no row is needed before the send); WeChat has no
+    buttons (they would become text commands), so one line says what to reply. The row
+    is written once the platform took the answer (``record_sent``)."""
+    tag = f"{ANSWER_TAG}{msg.chat.platform}:{msg.chat.chat_id}:{msg.message_id}"
+    answers.put(
+        tag,
+        {
+            "platform": msg.chat.platform,
+            "chat_id": msg.chat.chat_id,
+            "station_id": station_id,
+            "topic": topic,
+            "faq_id": faq_id,
+            "question_message_id": msg.message_id,
+            "resident_id": msg.sender_id,
+            "question": mask_pii(msg.text),
+            "answer": text,
+            "created_at": now,
+        },
     )
-    db.add(answer)
-    db.commit()
-    return answer
-
-
-def answer_outgoing(msg: IncomingMessage, answer: BotAnswer) -> Outgoing:
-    """The answer as a reply to the question: with 👍/👎 buttons on Telegram; WeChat has
-    no buttons (they would become text commands), so one line says what to reply."""
-    text = answer.answer
     buttons: tuple[tuple[Button, ...], ...] = ()
     if msg.chat.platform == "wechat":
         text = f"{text}\n{render('vote_hint.j2')}"
     else:
         buttons = (
-            (Button("👍有用", f"v:up:{answer.id}"), Button("👎没解决", f"v:down:{answer.id}")),
+            (
+                Button("👍有用", f"v:up:{msg.message_id}"),
+                Button("👎没解决", f"v:down:{msg.message_id}"),
+            ),
         )
     return Outgoing(
         msg.chat,
@@ -86,20 +96,23 @@ def answer_outgoing(msg: IncomingMessage, answer: BotAnswer) -> Outgoing:
         mention_id=msg.sender_id,
         mention_name=safetext.name(msg.sender_name),
         buttons=buttons,
-        tag=f"{ANSWER_TAG}{answer.id}",
+        tag=tag,
     )
 
 
-def mark_sent(engine: Engine, tag: str, message_id: str) -> None:
-    """The platform took the answer tagged ``tag``: where it is, for votes and pointers."""
-    answer_id = int(tag.removeprefix(ANSWER_TAG))
-    with session(engine) as db:
-        db.connection().execute(
-            update(BotAnswer)
-            .where(col(BotAnswer.id) == answer_id)
-            .values(sent_message_id=message_id)
+def record_sent(engine: Engine, answers: AnswersInFlight, tag: str, message_id: str) -> None:
+    """The platform took the answer tagged ``tag``: its row, with where it landed (one
+    write per answer, not committed to disk before returning on PostgreSQL: bookkeeping
+    like the question log). A copy answered again after a crash keeps the first row."""
+    columns = answers.pop(tag)
+    if columns is None:
+        return
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with engine.begin() as connection:
+        commit_without_flush_wait(connection)
+        connection.execute(
+            insert(BotAnswer).values(**columns, sent_message_id=message_id).on_conflict_do_nothing()
         )
-        db.commit()
 
 
 def earlier_answer(db: Session, chat: ChatRef, topic: str, since: datetime) -> BotAnswer | None:
@@ -178,11 +191,14 @@ async def on_vote_button(services: Services, press: ButtonPress) -> list[Outgoin
         return []
     now = services.clock.now()
     with session(services.engine) as db:
-        answer = db.get(BotAnswer, int(button["id"]))
-        if answer is None or (answer.platform, answer.chat_id) != (
-            press.chat.platform,
-            press.chat.chat_id,
-        ):
+        answer = db.exec(
+            select(BotAnswer).where(
+                BotAnswer.platform == press.chat.platform,
+                BotAnswer.chat_id == press.chat.chat_id,
+                BotAnswer.question_message_id == button["question"],
+            )
+        ).first()
+        if answer is None:
             return []
         useful = button["vote"] == "up"
         if not cast_vote(db, answer, press.sender_id, useful, now) or useful:

@@ -109,8 +109,11 @@ async def _answer(
         return await _point_to_earlier(services, db, msg, topic, now)
     if not msg.is_group:
         return [_reply(msg, text)]
-    answer = feedback.record_answer(db, msg, station_id, topic, faq_id, text, now)
-    return [feedback.answer_outgoing(msg, answer)]
+    return [
+        feedback.answer_outgoing(
+            services.answers_in_flight, msg, station_id, topic, faq_id, text, now
+        )
+    ]
 
 
 async def _point_to_earlier(

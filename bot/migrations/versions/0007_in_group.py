@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("sent_message_id", text(), nullable=True),
         sa.Column("created_at", moment(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("platform", "chat_id", "question_message_id"),
     )
     op.create_index(
         "ix_bot_answer_chat", "bot_answer", ["platform", "chat_id", "created_at"], unique=False
