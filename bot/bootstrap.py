@@ -26,6 +26,9 @@ from bot.events import (
     ChatRef,
     Event,
     IncomingMessage,
+    MembersJoined,
+    Outgoing,
+    SentRef,
 )
 from bot.leader import one_at_a_time
 from bot.outbox import OutboxSender
@@ -35,7 +38,18 @@ from broadcasts import officer_commands as broadcast_commands
 from faq.knowledge import FaqTopic, check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.matcher import Thresholds
-from handlers import clarify, console_login, guard, officer, onboarding, questions, tickets
+from handlers import (
+    clarify,
+    console_login,
+    feedback,
+    guard,
+    officer,
+    onboarding,
+    privacy_notice,
+    questions,
+    tickets,
+    welcome,
+)
 from handlers.common import default_station
 
 
@@ -177,23 +191,40 @@ def build_dispatcher(
 ) -> Dispatcher:
     """The routes; ``sender`` (default: one of its own) delivers what handlers put in the
     outbox as soon as an event is handled."""
+
+    def remember_answer(out: Outgoing, ref: SentRef) -> None:
+        if out.tag and out.tag.startswith(feedback.ANSWER_TAG):
+            feedback.record_sent(
+                services.engine, services.answers_in_flight, out.tag, ref.message_id
+            )
+
     routes = [
         Route("bot added", _is(BotAddedToGroup), partial(onboarding.on_bot_added, services)),
         Route(
             "bot removed", _is(BotRemovedFromGroup), partial(onboarding.on_bot_removed, services)
         ),
         Route("chat migrated", _is(ChatMigrated), partial(onboarding.on_chat_migrated, services)),
+        Route("members joined", _is(MembersJoined), partial(welcome.on_members_joined, services)),
         Route(
             "broadcast button",
             broadcast_commands.is_broadcast_button,
             partial(broadcast_commands.on_button, services),
         ),
         Route("choice button", clarify.is_choice_button, partial(clarify.on_button, services)),
+        Route("vote", feedback.is_vote_button, partial(feedback.on_vote_button, services)),
         Route("button", _is(ButtonPress), partial(officer.on_button, services)),
         Route(
             "bind",
             lambda e: isinstance(e, IncomingMessage) and onboarding.is_bind_command(e),
             partial(onboarding.on_bind, services),
+        ),
+        Route(
+            "group setting", welcome.is_group_setting, partial(welcome.on_group_setting, services)
+        ),
+        Route(
+            "privacy",
+            privacy_notice.is_privacy_request,
+            partial(privacy_notice.on_privacy_request, services),
         ),
         Route(
             "broadcast command",
@@ -205,6 +236,7 @@ def build_dispatcher(
             console_login.is_login_command,
             partial(console_login.on_login, services),
         ),
+        Route("review", feedback.is_review_command, partial(feedback.on_review, services)),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
         Route("check in private", _private, partial(guard.on_private_check, services)),
         Route(
@@ -223,4 +255,10 @@ def build_dispatcher(
         services.metrics.send_latency.labels(platform).observe(seconds)
 
     sender = sender or build_outbox(services, adapters)
-    return Dispatcher(routes, adapters, observe_send=observe_send, after_handled=sender.deliver_new)
+    return Dispatcher(
+        routes,
+        adapters,
+        on_sent=remember_answer,
+        observe_send=observe_send,
+        after_handled=sender.deliver_new,
+    )

@@ -348,6 +348,11 @@ def stats(
     ):
         table.add_row(name, str(value))
     out.print(table)
+    if report.votes:
+        votes = Table("topic", "👍 useful", "👎 not solved")
+        for topic, (up, down) in sorted(report.votes.items(), key=lambda item: -item[1][1]):
+            votes.add_row(topic or "(taught answer)", str(up), str(down))
+        out.print(votes)
     for cluster in report.gaps[:10]:
         out.print(f"  {cluster.size:3d} × {cluster.sample}", markup=False)
     if chart:

@@ -195,6 +195,21 @@ class BehaviourSettings(_Section):
     repeat_window_seconds: int = Field(default=600, ge=0)
     reminder_minutes: int = Field(default=30, gt=0)
     handover_minutes: int = Field(default=120, gt=0)
+    # A repeat inside the repeat window is pointed to the earlier answer at most this often
+    # per topic and group (a flood must not make the bot chatty).
+    repeat_pointer_seconds: int = Field(default=120, ge=0)
+    # An incident or complaint not addressed to the bot is acknowledged at most this often
+    # per resident and group.
+    incident_ack_seconds: int = Field(default=600, ge=0)
+    # How long after an answer a resident's "没解决"/"人工" or reply still refers to it
+    # (WeChat keeps no id of a quoted message, so the latest answer in this time is meant).
+    feedback_window_seconds: int = Field(default=1800, gt=0)
+    # A topic with this many 👎 in 7 days is only suggested to the officer, not answered,
+    # until an officer reviews it (复核 <topic>).
+    downvotes_to_review: int = Field(default=5, gt=0)
+    # Members joining within this many seconds share one welcome; a group gets at most one
+    # welcome per this many seconds.
+    welcome_batch_seconds: float = Field(default=300, gt=0)
 
 
 class TicketSettings(_Section):

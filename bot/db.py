@@ -270,6 +270,70 @@ class AccountRest(SQLModel, table=True):
     since: datetime = Field(default_factory=utcnow)
 
 
+class BotAnswer(SQLModel, table=True):
+    """An answer the bot gave in a group: what residents vote on, reply to, and are
+    pointed back to when they ask again. Holds the resident's id and masked question, so
+    it goes with ``[privacy] retention_days`` and with a resident's erasure."""
+
+    __tablename__ = "bot_answer"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "question_message_id"),
+        Index("ix_bot_answer_chat", "platform", "chat_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str
+    station_id: str | None = None
+    topic: str  # the repeat window's key: a FAQ id, or "learned:<id>"
+    faq_id: str | None = None
+    question_message_id: str
+    resident_id: str
+    question: str  # masked of personal numbers
+    answer: str
+    sent_message_id: str | None = None  # where it landed (Telegram: what replies name)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AnswerVote(SQLModel, table=True):
+    """👍/👎 on an answer: one per resident per answer. Keeps the topic and station, so
+    the counts outlive the answer row (which retention deletes)."""
+
+    __tablename__ = "answer_vote"
+    __table_args__ = (UniqueConstraint("answer_id", "voter_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int
+    voter_id: str
+    useful: bool
+    faq_id: str | None = Field(default=None, index=True)
+    station_id: str | None = None
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class TopicReview(SQLModel, table=True):
+    """An officer reviewed a topic residents found unhelpful: 👎 before this no longer
+    keep it from being answered."""
+
+    __tablename__ = "topic_review"
+    id: int | None = Field(default=None, primary_key=True)
+    faq_id: str = Field(index=True)
+    reviewed_by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class GroupWelcome(SQLModel, table=True):
+    """A group's welcome for new members: off until an officer turns it on; the rules the
+    officer set; and the welcome waiting to go out (an outbox row, due at the end of its
+    batch), with the names it greets."""
+
+    __tablename__ = "group_welcome"
+    group_id: int = Field(foreign_key="chat_group.id", primary_key=True)
+    enabled: bool = False
+    rules: str = ""
+    pending_outbox_id: int | None = None
+    pending_names_json: str = "[]"
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     escalation_id: int | None = Field(default=None, foreign_key="escalation.id", index=True)

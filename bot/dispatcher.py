@@ -36,6 +36,7 @@ class Dispatcher:
         self,
         routes: Sequence[Route],
         adapters: Mapping[str, ChatAdapter],
+        on_sent: Callable[[Outgoing, SentRef], None] | None = None,
         observe_send: Callable[[str, float], None] | None = None,
         after_handled: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
@@ -44,6 +45,7 @@ class Dispatcher:
         # wrote there (e.g. an officer's answer) at once, not at the sender's next pass.
         self._after_handled = after_handled
         self._adapters = adapters
+        self._on_sent = on_sent  # e.g. where an answer landed, for the votes under it
         self._observe_send = observe_send
 
     async def __call__(self, event: Event) -> list[SentRef]:
@@ -97,4 +99,6 @@ class Dispatcher:
             if self._observe_send:
                 self._observe_send(out.chat.platform, time.perf_counter() - started)
             sent.append(ref)
+            if out.tag and self._on_sent:
+                self._on_sent(out, ref)
         return sent

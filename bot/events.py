@@ -32,11 +32,16 @@ class IncomingMessage:
     received_at: datetime  # timezone-aware
     sender_is_bot: bool = False
     chat_title: str = ""
-    reply_to_message_id: str | None = None
+    reply_to_message_id: str | None = None  # QUOTED_BOT: a reply to the bot, id unknown
     # A picture posted with (or as) the message: the platform's reference to it, fetched
     # through ``bot.ports.PictureSource`` when the guard reads it. Never the picture
     # itself: events are kept in the update ledger, pictures nowhere.
     picture_id: str = ""
+
+
+# A reply to one of the bot's messages on a platform that does not say which one (WeChat
+# flattens a quote into text and keeps no message id).
+QUOTED_BOT = "quoted-bot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,23 @@ class ChatMigrated:
     received_at: datetime
 
 
-Event = IncomingMessage | ButtonPress | BotAddedToGroup | BotRemovedFromGroup | ChatMigrated
+@dataclass(frozen=True, slots=True)
+class MembersJoined:
+    """People (not the bot) joined a group: Telegram ``new_chat_members``, WeChat room-join."""
+
+    chat: ChatRef
+    names: tuple[str, ...]
+    received_at: datetime
+
+
+Event = (
+    IncomingMessage
+    | ButtonPress
+    | BotAddedToGroup
+    | BotRemovedFromGroup
+    | ChatMigrated
+    | MembersJoined
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ import re
 import unicodedata
 from typing import TypeVar
 
-from bot.events import BotAddedToGroup, ButtonPress, Event, IncomingMessage
+from bot.events import BotAddedToGroup, ButtonPress, Event, IncomingMessage, MembersJoined
 from guard.pii import mask_addresses, mask_pii
 
 E = TypeVar("E", bound=Event)
@@ -89,4 +89,6 @@ def clean_event(event: E) -> E:
         return dataclasses.replace(event, sender_name=clean_name(event.sender_name))
     if isinstance(event, BotAddedToGroup):
         return dataclasses.replace(event, title=clean_name(event.title))
+    if isinstance(event, MembersJoined):
+        return dataclasses.replace(event, names=tuple(clean_name(n) for n in event.names))
     return event

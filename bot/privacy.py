@@ -6,10 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, String, cast, literal, update
 from sqlmodel import col, delete, or_, select
 
-from bot.db import AuditEntry, Escalation, OutboxMessage, SeenUpdate, session
+from bot.db import (
+    AnswerVote,
+    AuditEntry,
+    BotAnswer,
+    Escalation,
+    OutboxMessage,
+    SeenUpdate,
+    session,
+)
 from bot.outbox import OutboxState
 
 ERASED = "（已删除）"
@@ -35,6 +43,9 @@ def purge_older_than(engine: Engine, now: datetime, days: int) -> PurgeReport:
             db.add(ticket)
         forgotten = db.exec(delete(SeenUpdate).where(col(SeenUpdate.seen_at) < cutoff))
         db.exec(_finished_outbox().where(col(OutboxMessage.updated_at) < cutoff))
+        # The bot's answers hold who asked and what; votes keep only their counts.
+        db.exec(delete(BotAnswer).where(col(BotAnswer.created_at) < cutoff))
+        _forget_voters(db, col(AnswerVote.at) < cutoff)
         db.commit()
         return PurgeReport(len(old), int(forgotten.rowcount or 0))
 
@@ -69,6 +80,14 @@ def export_resident(
             "resident_id": resident_id,
             "tickets": [t.model_dump(mode="json") for t in tickets],
             "audit": [a.model_dump(mode="json") for a in audit],
+            "answers": [
+                a.model_dump(mode="json")
+                for a in db.exec(select(BotAnswer).where(BotAnswer.resident_id == resident_id))
+            ],
+            "votes": [
+                v.model_dump(mode="json")
+                for v in db.exec(select(AnswerVote).where(AnswerVote.voter_id == resident_id))
+            ],
         }
 
 
@@ -89,5 +108,21 @@ def erase_resident(engine: Engine, resident_id: str, platform: str | None = None
         # Answers to them already sent (or given up): their text and the resident's name.
         ids = [t.id for t in tickets]
         db.exec(_finished_outbox().where(col(OutboxMessage.ticket_id).in_(ids)))
+        answers = delete(BotAnswer).where(col(BotAnswer.resident_id) == resident_id)
+        if platform:
+            answers = answers.where(col(BotAnswer.platform) == platform)
+        db.exec(answers)
+        _forget_voters(db, col(AnswerVote.voter_id) == resident_id)
         db.commit()
         return len(tickets)
+
+
+def _forget_voters(db: Any, which: Any) -> None:
+    """Votes matching ``which`` stay counted but no longer say whose they were (each gets
+    an id of its own: one vote per voter and answer is a unique key)."""
+    anonymous = literal(ERASED) + cast(AnswerVote.id, String)
+    db.exec(
+        update(AnswerVote)
+        .where(which, col(AnswerVote.voter_id).not_like(f"{ERASED}%"))
+        .values(voter_id=anonymous)
+    )

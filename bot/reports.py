@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from bot.db import Escalation, Group, QuestionEvent, as_utc, session
+from bot.db import AnswerVote, Escalation, Group, QuestionEvent, as_utc, session
 from faq.gaps import Cluster, cluster_questions
 
 OUTCOMES = ("answer", "clarify", "suggest", "escalate")
@@ -30,6 +30,8 @@ class Stats:
     gaps: list[Cluster] = field(default_factory=list)
     daily: dict[date, Counter[str]] = field(default_factory=dict)
     broadcasts_delivered: int | None = None
+    # Residents' votes on the bot's answers, by FAQ topic: [👍, 👎].
+    votes: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def median_minutes(self) -> float | None:
@@ -69,6 +71,12 @@ def compute_stats(
                 stats.minutes_to_answer.append(waited.total_seconds() / 60)
             if ticket.faq_id is None and ticket.question:
                 unanswered.append(ticket.question)
+        votes = select(AnswerVote).where(AnswerVote.at >= since, AnswerVote.at < until)
+        if station_id:
+            votes = votes.where(AnswerVote.station_id == station_id)
+        for vote in db.exec(votes):
+            counts = stats.votes.setdefault(vote.faq_id or "", [0, 0])
+            counts[0 if vote.useful else 1] += 1
     stats.gaps = cluster_questions(unanswered)
     return stats
 

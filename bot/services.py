@@ -35,8 +35,15 @@ class RecentQuestions:
 
     async def first_in_window(self, platform: str, chat_id: str, topic: str, now: datetime) -> bool:
         """True if ``topic`` was not answered in this chat within the window (and claims it)."""
-        key = (platform, chat_id, f"answered:{topic}")
-        claim = partial(claim_window, key=key, now=now, window=self.window)
+        return await self.claim(platform, chat_id, f"answered:{topic}", now, self.window)
+
+    async def claim(
+        self, platform: str, chat_id: str, what: str, now: datetime, window: timedelta
+    ) -> bool:
+        """True if ``what`` was not claimed in this chat within ``window`` (and claims it):
+        the one atomic claim behind every "at most once per … per group" of the bot."""
+        key = (platform, chat_id, what)
+        claim = partial(claim_window, key=key, now=now, window=window)
         return await self._claims.write(claim)
 
 
@@ -116,6 +123,37 @@ class LearnedKeys:
 
 
 @dataclass
+class DemotedTopics:
+    """Topics residents found unhelpful (many 👎 in a week, not yet reviewed by an
+    officer): suggested to the officer instead of answered. Read again now and then, like
+    ``LearnedKeys``; this worker's own votes and reviews reload it at once."""
+
+    ttl: timedelta = timedelta(seconds=60)
+    topics: frozenset[str] = frozenset()
+    loaded_at: datetime | None = None
+
+    def stale(self, now: datetime) -> bool:
+        return self.loaded_at is None or now - self.loaded_at >= self.ttl
+
+
+@dataclass
+class AnswersInFlight:
+    """Answers handed to the dispatcher, by their tag, until the platform took them and
+    their row is written. Bounded: an answer whose send failed is forgotten in time."""
+
+    limit: int = 10_000
+    _columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def put(self, tag: str, columns: dict[str, Any]) -> None:
+        if len(self._columns) >= self.limit:
+            self._columns.pop(next(iter(self._columns)))
+        self._columns[tag] = columns
+
+    def pop(self, tag: str) -> dict[str, Any] | None:
+        return self._columns.pop(tag, None)
+
+
+@dataclass
 class QuestionLog:
     """Question records buffered in memory and written in batches: one commit per message
     costs more than the answer itself, and statistics can lose a second on a crash."""
@@ -152,6 +190,8 @@ class Services:
     questions: QuestionLog = field(default_factory=QuestionLog)
     # The bot's own @username per platform, once its adapter started (for deep links).
     bot_usernames: dict[str, str] = field(default_factory=dict)
+    demoted: DemotedTopics = field(default_factory=DemotedTopics)
+    answers_in_flight: AnswersInFlight = field(default_factory=AnswersInFlight)
 
     @property
     def topics(self) -> Mapping[str, FaqTopic]:

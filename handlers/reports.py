@@ -46,6 +46,7 @@ async def due_weekly_reports(services: Services) -> list[Outgoing]:
             stats=stats,
             since=since,
             until_day=until - timedelta(days=1),
+            titles={topic: services.topics[topic].title for topic in services.topics},
         )
         chart = chart_png(stats, labels)
         for officer in officers:

@@ -67,6 +67,7 @@ from bot.events import (
     ChatRef,
     Event,
     IncomingMessage,
+    MembersJoined,
     Outgoing,
     SentRef,
 )
@@ -150,7 +151,18 @@ def _to_event(update: Update, *, bot_id: int, bot_username: str, now: datetime) 
             new=_ref(message.migrate_to_chat_id),
             received_at=message.date,
         )
+    if message.new_chat_members:
+        return _members_joined(message)
     return _incoming_message(message, bot_id, bot_username)
+
+
+def _members_joined(message: Message) -> MembersJoined | None:
+    """People joined a group (the bot itself is told by ``my_chat_member``; bots are not
+    welcomed)."""
+    people = [user.full_name for user in message.new_chat_members if not user.is_bot]
+    if not people or message.chat.type not in _GROUP_TYPES:
+        return None
+    return MembersJoined(_ref(message.chat.id), tuple(people), message.date)
 
 
 def _ref(chat_id: int) -> ChatRef:

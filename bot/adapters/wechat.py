@@ -82,12 +82,14 @@ with warnings.catch_warnings():
 from bot import safetext
 from bot.config import WECHAT_TOKEN_ENV
 from bot.events import (
+    QUOTED_BOT,
     BotAddedToGroup,
     BotRemovedFromGroup,
     Button,
     ChatRef,
     Event,
     IncomingMessage,
+    MembersJoined,
     Outgoing,
     SentRef,
 )
@@ -205,6 +207,7 @@ def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMess
         received_at=timestamp_to_datetime(msg.timestamp, now),
         chat_title=msg.room_topic if is_group else "",
         picture_id=msg.message_id if picture else "",
+        reply_to_message_id=QUOTED_BOT if replied_to_bot else None,
     )
     return clean_event(message)
 
@@ -901,8 +904,15 @@ class WechatAdapter:
         self._names.drop(lambda key: key[:1] == (room_id,))
         if raw.kind == EventType.EVENT_TYPE_ROOM_JOIN:
             invitees = [str(i) for i in payload.get("inviteeIdList") or []]
-            if me.self_id not in invitees:
-                return None
+            if me.self_id not in invitees:  # residents joined: names for the welcome
+                names = [await self._member_name(conn, room_id, i) for i in invitees]
+                return clean_event(
+                    MembersJoined(
+                        ChatRef(PLATFORM, room_id),
+                        tuple(names),
+                        timestamp_to_datetime(timestamp, self._clock.now()),
+                    )
+                )
             return room_join_event(
                 room_id=room_id,
                 topic=await self._room_topic(conn, room_id),

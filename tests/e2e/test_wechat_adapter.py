@@ -20,7 +20,7 @@ from bot.adapters.wechat import (
     WechatOptions,
     WechatSetupError,
 )
-from bot.events import BotAddedToGroup, Button, ChatRef, IncomingMessage, Outgoing
+from bot.events import BotAddedToGroup, Button, ChatRef, IncomingMessage, MembersJoined, Outgoing
 from bot.ports import ChatGone, RetryLater
 from tests.conftest import free_port
 from tests.e2e.conftest import EventInbox
@@ -130,9 +130,11 @@ async def test_being_added_to_a_room_is_an_event(
     assert event.chat == ref(room)
     assert (event.title, event.added_by_id) == ("阳光花园3栋", resident)
 
-    # Someone else joining is not about the bot.
+    # Someone else joining is not about the bot: it is people to welcome.
     other = await wechat_gateway.add_contact("钱七")
     await wechat_gateway.add_to_room(room, [other], resident)
+    joined = await inbox.next(MembersJoined)
+    assert (joined.chat, joined.names) == (ref(room), ("钱七",))
     await wechat_gateway.say(resident, "欢迎", room_id=room)
     assert (await inbox.next(IncomingMessage)).text == "欢迎"
     assert not [e for e in inbox.events if isinstance(e, BotAddedToGroup)]

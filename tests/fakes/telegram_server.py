@@ -421,6 +421,15 @@ class FakeTelegram:
         message = self._new_message(chat, self.users[by_user_id], new_chat_members=[self.bot_user])
         self._push(message=message)
 
+    def users_join(self, chat_id: int, user_ids: list[int]) -> None:
+        """People join a group: one service message listing them (``new_chat_members``)."""
+        chat = self._chat(chat_id)
+        for user_id in user_ids:
+            chat.members.setdefault(user_id, "member")
+        joined = [self.users[user_id] for user_id in user_ids]
+        message = self._new_message(chat, joined[0], new_chat_members=joined)
+        self._push(message=message)
+
     def remove_bot_from_group(self, chat_id: int, by_user_id: int, *, kicked: bool = True) -> None:
         chat = self._chat(chat_id)
         old = chat.bot_status

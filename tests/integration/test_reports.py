@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
 from bot.cli import app
+from bot.events import ButtonPress
 from bot.reports import compute_stats
 from handlers.reports import due_weekly_reports
 from tests.integration.test_flow import Clock, said, settings_for
@@ -59,13 +60,17 @@ async def test_stats_and_gaps(db_url: str) -> None:
 
 async def test_weekly_report_goes_out_once_with_a_chart(db_url: str) -> None:
     clock = Clock()
-    services, _ = await a_week_of_questions(db_url, clock)
+    services, bot = await a_week_of_questions(db_url, clock)
+    answer = next(o for o in bot.sent if o.buttons and "40元" in o.text)
+    down = answer.buttons[0][1].data
+    await bot.inject(ButtonPress(answer.chat, "r3", "r3", down, "9", clock.now(), "cb-1"))
     clock.at = datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # Monday 07:00 in Shanghai: too early
     assert await due_weekly_reports(services) == []
     clock.at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
     reports = await due_weekly_reports(services)
     assert [r.chat.chat_id for r in reports] == ["42"]
     assert "居民提问 5 条" in reports[0].text and "井盖" in reports[0].text
+    assert "身份证丢失补领：👍0 👎1" in reports[0].text  # residents' votes, by topic
     assert reports[0].image_png is not None and reports[0].image_png.startswith(PNG)
     assert await due_weekly_reports(services) == []
     restarted = build_services(services.settings, clock)
@@ -73,7 +78,11 @@ async def test_weekly_report_goes_out_once_with_a_chart(db_url: str) -> None:
 
 
 async def test_stats_and_gaps_commands(db_url: str, tmp_path: Path) -> None:
-    await a_week_of_questions(db_url, Clock())
+    clock = Clock()
+    _, bot = await a_week_of_questions(db_url, clock)
+    answer = next(o for o in bot.sent if o.buttons and "40元" in o.text)
+    up = answer.buttons[0][0].data
+    await bot.inject(ButtonPress(answer.chat, "r3", "r3", up, "9", clock.now(), "cb-1"))
     config = tmp_path / "c.toml"
     config.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
     runner = CliRunner()
@@ -83,6 +92,8 @@ async def test_stats_and_gaps_commands(db_url: str, tmp_path: Path) -> None:
     )
     assert shown.exit_code == 0 and "questions seen" in shown.output and "井盖" in shown.output
     assert chart.read_bytes().startswith(PNG)
+    votes = next(line for line in shown.output.splitlines() if "id-card-lost" in line)
+    assert [cell.strip() for cell in votes.split("│")[1:4]] == ["id-card-lost", "1", "0"]
     gaps = runner.invoke(app, ["faq", "gaps", "--config", str(config), "--since", "2026-11-01"])
     assert gaps.exit_code == 0 and "2 ×" in gaps.output
     bad = runner.invoke(app, ["stats", "--config", str(config), "--since", "last week"])

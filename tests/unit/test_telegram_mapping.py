@@ -24,6 +24,7 @@ from bot.events import (
     ChatMigrated,
     ChatRef,
     IncomingMessage,
+    MembersJoined,
 )
 
 DATA = Path(__file__).parent.parent / "data" / "telegram"
@@ -210,6 +211,22 @@ def test_callback_query_is_a_button_press_on_the_card(bot: Bot) -> None:
         received_at=NOW,
         callback_id="4382165193726155001",
     )
+
+
+def test_people_joining_a_group_are_one_event_without_the_bots(bot: Bot) -> None:
+    payload = load("group_text")
+    message = payload["message"]
+    del message["text"]
+    resident = message["from"]
+    other_bot = {"id": 555, "is_bot": True, "first_name": "Spam", "username": "spam_bot"}
+    message["new_chat_members"] = [resident, other_bot]
+    mapped = to_event(
+        Update.de_json(payload, bot), bot_id=BOT_ID, bot_username=BOT_USERNAME, now=NOW
+    )
+    assert mapped == MembersJoined(ChatRef("telegram", "-4000000001"), ("伟 张",), at(0))
+    message["new_chat_members"] = [other_bot]
+    only_bots = Update.de_json(payload, bot)
+    assert to_event(only_bots, bot_id=BOT_ID, bot_username=BOT_USERNAME, now=NOW) is None
 
 
 @pytest.mark.parametrize("name", ["sticker", "edited_message", "channel_post"])

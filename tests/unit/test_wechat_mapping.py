@@ -38,6 +38,7 @@ from bot.adapters.wechat import (
     to_event,
 )
 from bot.events import (
+    QUOTED_BOT,
     BotAddedToGroup,
     BotRemovedFromGroup,
     Button,
@@ -130,12 +131,13 @@ def test_quoting_the_bot_addresses_it_and_keeps_only_the_reply() -> None:
     text = f"「警民助手：今晚22点停水」\n{QUOTE_SEPARATOR}\n那热水器要关吗"
     got = event(room_msg(text))
     assert (got.text, got.addressed) == ("那热水器要关吗", True)
+    assert got.reply_to_message_id == QUOTED_BOT  # a reply to the bot, which message unknown
 
 
 def test_quoting_someone_else_does_not_address_the_bot() -> None:
     text = f"「李娜：我家也停了」\n{QUOTE_SEPARATOR}\n几点来水"
     got = event(room_msg(text))
-    assert (got.text, got.addressed) == ("几点来水", False)
+    assert (got.text, got.addressed, got.reply_to_message_id) == ("几点来水", False, None)
 
 
 def test_private_message_is_addressed_and_its_chat_is_the_sender() -> None:

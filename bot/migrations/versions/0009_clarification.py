@@ -1,7 +1,7 @@
 """clarification: a question two topics fitted, and the choices the resident was offered
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 06:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
