@@ -43,6 +43,27 @@ class Stats:
         return values[min(len(values) - 1, int(0.9 * len(values)))] if values else None
 
 
+def topic_outcomes(
+    engine: Engine, since: datetime, until: datetime, station_id: str | None = None
+) -> dict[str, Counter[str]]:
+    """By FAQ topic: how often it was answered, clarified, drafted, escalated, and voted
+    down (``disliked``) between ``since`` and ``until`` (for the console's topic list)."""
+    found: dict[str, Counter[str]] = {}
+    with session(engine) as db:
+        events = select(QuestionEvent).where(QuestionEvent.at >= since, QuestionEvent.at < until)
+        votes = select(AnswerVote).where(AnswerVote.at >= since, AnswerVote.at < until)
+        if station_id:
+            events = events.where(QuestionEvent.station_id == station_id)
+            votes = votes.where(AnswerVote.station_id == station_id)
+        for event in db.exec(events):
+            if event.faq_id:
+                found.setdefault(event.faq_id, Counter())[event.action] += 1
+        for vote in db.exec(votes):
+            if vote.faq_id and not vote.useful:
+                found.setdefault(vote.faq_id, Counter())["disliked"] += 1
+    return found
+
+
 def compute_stats(
     engine: Engine, since: datetime, until: datetime, tz: ZoneInfo, station_id: str | None = None
 ) -> Stats:

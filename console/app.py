@@ -14,6 +14,7 @@ import logging
 import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import WebSettings
 from bot.db import ConsoleSession, Escalation, Officer, row_id, session
+from bot.reports import topic_outcomes
 from bot.services import Services
 from console import auth
 from console import tickets as ticket_domain
@@ -67,6 +69,9 @@ class Visitor:
     @property
     def is_admin(self) -> bool:
         return self.officer.admin
+
+
+OUTCOME_DAYS = timedelta(days=30)  # the topic list's counts: the last month
 
 
 @dataclass
@@ -369,7 +374,10 @@ def topics_page(
     console: Console, request: Request, visitor: Visitor | None, _: FormData | None
 ) -> Response:
     topics = sorted(console.services.knowledge.values(), key=lambda t: t.id)
-    return page(console, request, "topics.html", visitor, topics=topics)
+    until = console.services.clock.now()
+    station = visitor.officer.station_id if visitor else None
+    counts = topic_outcomes(console.services.engine, until - OUTCOME_DAYS, until, station)
+    return page(console, request, "topics.html", visitor, topics=topics, counts=counts)
 
 
 def topic_page(

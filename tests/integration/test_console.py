@@ -23,7 +23,16 @@ from bot import migrate
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import ConfigError, parse_settings
-from bot.db import AuditEntry, Escalation, Group, OutboxMessage, make_engine, session
+from bot.db import (
+    AnswerVote,
+    AuditEntry,
+    Escalation,
+    Group,
+    OutboxMessage,
+    QuestionEvent,
+    make_engine,
+    session,
+)
 from bot.events import ChatRef, IncomingMessage
 from bot.services import Services
 from console.app import create_app
@@ -416,8 +425,20 @@ def test_every_route_checks_the_role_on_the_server(world: World, client: TestCli
 
 def test_the_knowledge_base_pages(world: World, client: TestClient) -> None:
     sign_in(world, client, "张所长")
+    now = world.clock.now() - timedelta(minutes=1)
+    with session(world.services.engine) as db:
+        for action in ("answer", "answer", "escalate"):
+            db.add(QuestionEvent(at=now, platform="console", chat_id="g", station_id="xq",
+                                 action=action, faq_id="newborn-hukou"))  # fmt: skip
+        db.add(QuestionEvent(at=now, platform="console", chat_id="g", station_id="jf",
+                             action="answer", faq_id="newborn-hukou"))  # fmt: skip
+        db.add(AnswerVote(answer_id=1, voter_id="r", useful=False, faq_id="newborn-hukou",
+                          station_id="xq", at=now))  # fmt: skip
+        db.commit()
     topics = client.get("/topics")
     assert 'href="/topics/newborn-hukou"' in topics.text
+    # The station's own last month, by topic: 2 answered, 1 escalated, one 👎.
+    assert "2 / 0 / 0 / 1 / 👎1" in topics.text
     xq = client.get("/topics/newborn-hukou").text
     assert "兴庆派出所" in xq or "0951-6000000" in xq
     jf = client.get("/topics/newborn-hukou?station=jf")
