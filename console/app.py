@@ -315,21 +315,33 @@ def ticket_page(
     console: Console, request: Request, visitor: Visitor | None, _: FormData | None
 ) -> Response:
     assert visitor is not None
-    ticket_id = request.path_params["ticket_id"]
     with console.db() as db:
-        ticket = _visible_ticket(console, db, visitor, ticket_id)
-        title = ticket_domain.group_title(db, ticket)
-    done = request.query_params.get("done", "")
-    note = done if done in ticket_domain.VERBS else None
+        done = request.query_params.get("done", "")
+        note = done if done in ticket_domain.VERBS else None
+        return _show_ticket(console, db, request, visitor, note=note)
+
+
+def _show_ticket(
+    console: Console,
+    db: Session,
+    request: Request,
+    visitor: Visitor,
+    status: int = 200,
+    note: str | None = None,
+    problem: str | None = None,
+) -> Response:
+    ticket = _visible_ticket(console, db, visitor, request.path_params["ticket_id"])
+    title = ticket_domain.group_title(db, ticket)
     return page(
         console,
         request,
         "ticket.html",
         visitor,
+        status,
         ticket=ticket,
         group_title=title,
         note=note,
-        problem=None,
+        problem=problem,
     )
 
 
@@ -355,19 +367,7 @@ def ticket_action(
         db.commit()
         if problem is None:
             return RedirectResponse(f"/tickets/{ticket_id}?done={verb}", status_code=303)
-        ticket = _visible_ticket(console, db, visitor, ticket_id)
-        title = ticket_domain.group_title(db, ticket)
-    return page(
-        console,
-        request,
-        "ticket.html",
-        visitor,
-        409,
-        ticket=ticket,
-        group_title=title,
-        note=None,
-        problem=problem,
-    )
+        return _show_ticket(console, db, request, visitor, 409, problem=problem)
 
 
 def topics_page(

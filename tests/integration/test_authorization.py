@@ -112,7 +112,13 @@ def world(
         world.services.engine.dispose()
 
 
-def open_ticket(world: World, chat: ChatRef = GROUP_A) -> int:
+def open_ticket(
+    world: World,
+    chat: ChatRef = GROUP_A,
+    question: str = "楼道里的电动车充电 谁管",
+    resident: str = "张阿姨",
+) -> int:
+    """A suggestion with a draft in ``chat``, for the group's officer (as the bot opens one)."""
     with session(world.services.engine) as db:
         group = db.exec(select(Group).where(Group.chat_id == chat.chat_id)).first()
         ticket = Escalation(
@@ -120,8 +126,8 @@ def open_ticket(world: World, chat: ChatRef = GROUP_A) -> int:
             chat_id=chat.chat_id,
             message_id=str(next(_ids)),
             resident_id="r1",
-            resident_name="张阿姨",
-            question="楼道里的电动车充电 谁管",
+            resident_name=resident,
+            question=question,
             action="suggest",
             faq_id="newborn-hukou",
             draft="您好，这是拟回复。",

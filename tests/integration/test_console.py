@@ -37,6 +37,7 @@ from bot.events import ChatRef, IncomingMessage
 from bot.services import Services
 from console.app import create_app
 from tests.conftest import fresh_postgresql_database
+from tests.integration import test_authorization as authorization
 
 GROUP_A = ChatRef("console", "group:a")  # 李警官's
 GROUP_B = ChatRef("console", "group:b")  # 王警官's
@@ -134,37 +135,12 @@ def client(world: World) -> Iterator[TestClient]:
         yield http
 
 
-def open_ticket(
-    world: World,
-    chat: ChatRef = GROUP_A,
-    question: str = "楼道里的电动车充电 谁管",
-    resident: str = "张阿姨",
-) -> int:
-    with session(world.services.engine) as db:
-        group = db.exec(select(Group).where(Group.chat_id == chat.chat_id)).one()
-        ticket = Escalation(
-            platform=chat.platform,
-            chat_id=chat.chat_id,
-            message_id=str(next(_ids)),
-            resident_id="r1",
-            resident_name=resident,
-            question=question,
-            action="suggest",
-            faq_id="newborn-hukou",
-            draft="您好，这是拟回复。",
-            officer_id=group.officer_id,
-        )
-        db.add(ticket)
-        db.commit()
-        assert ticket.id is not None
-        return ticket.id
+def open_ticket(world: World, chat: ChatRef = GROUP_A, **details: str) -> int:
+    return authorization.open_ticket(world, chat, **details)
 
 
 def ticket_of(world: World, ticket_id: int) -> Escalation:
-    with session(world.services.engine) as db:
-        ticket = db.get(Escalation, ticket_id)
-        assert ticket is not None
-        return ticket
+    return authorization.ticket_of(world, ticket_id)
 
 
 def audit_actions(world: World, actor: str) -> list[str]:
