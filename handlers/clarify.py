@@ -21,6 +21,7 @@ from bot.templates import render
 from faq.knowledge import render_answer
 from faq.matcher import Decision
 from faq.text import normalise
+from handlers.common import reply_to_resident
 
 CHOICE_MINUTES = 10
 BUTTON_DATA = re.compile(r"c:(?P<id>[0-9]{1,10}):(?P<n>[1-9])")
@@ -48,13 +49,9 @@ def ask(
     buttons = tuple(
         (Button(f"{n}. {title}", f"c:{row.id}:{n}"),) for n, title in enumerate(titles, 1)
     )
-    return Outgoing(
-        msg.chat,
-        render("clarify.j2", titles=titles, buttons=msg.chat.platform == "telegram"),
-        reply_to=msg.message_id,
-        mention_id=msg.sender_id,
-        mention_name=row.resident_name,
-        buttons=buttons,
+    text = render("clarify.j2", titles=titles, buttons=msg.chat.platform == "telegram")
+    return reply_to_resident(
+        msg.chat, msg.message_id, msg.sender_id, row.resident_name, text, buttons
     )
 
 
@@ -125,12 +122,4 @@ def _answer(
         return []
     chat = ChatRef(row.platform, row.chat_id)  # type: ignore[arg-type]
     text = render_answer(services.topics[choices[number - 1]].answer, station.model_dump())
-    return [
-        Outgoing(
-            chat,
-            text,
-            reply_to=row.message_id,
-            mention_id=row.resident_id,
-            mention_name=row.resident_name,
-        )
-    ]
+    return [reply_to_resident(chat, row.message_id, row.resident_id, row.resident_name, text)]

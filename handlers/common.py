@@ -10,9 +10,31 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot import safetext
 from bot.db import Escalation, Group, in_chunks, session
-from bot.events import ChatRef
+from bot.events import Button, ChatRef, Outgoing
 from bot.services import GroupCache, GroupInfo, Services
+
+
+def reply_to_resident(
+    chat: ChatRef,
+    message_id: str,
+    resident_id: str,
+    resident_name: str,
+    text: str,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+    tag: str | None = None,
+) -> Outgoing:
+    """A reply to a resident's message, naming them (WeChat @-mentions: it has no replies)."""
+    return Outgoing(
+        chat,
+        text,
+        reply_to=message_id,
+        mention_id=resident_id,
+        mention_name=safetext.name(resident_name),
+        buttons=buttons,
+        tag=tag,
+    )
 
 
 def default_station(services: Services) -> str | None:

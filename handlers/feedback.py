@@ -20,7 +20,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bot import safetext
 from bot.db import (
     AnswerVote,
     BotAnswer,
@@ -35,6 +34,7 @@ from bot.services import AnswersInFlight, Services
 from bot.templates import render
 from faq.matcher import Decision
 from guard.pii import mask_pii
+from handlers.common import reply_to_resident
 from handlers.tickets import officer_by_platform_id, open_ticket
 
 VOTE_BUTTON = re.compile(r"v:(?P<vote>up|down):(?P<question>[^:]{1,48})")
@@ -87,14 +87,8 @@ def answer_outgoing(
                 Button("👎没解决", f"v:down:{msg.message_id}"),
             ),
         )
-    return Outgoing(
-        msg.chat,
-        text,
-        reply_to=msg.message_id,
-        mention_id=msg.sender_id,
-        mention_name=safetext.name(msg.sender_name),
-        buttons=buttons,
-        tag=tag,
+    return reply_to_resident(
+        msg.chat, msg.message_id, msg.sender_id, msg.sender_name, text, buttons, tag
     )
 
 
@@ -238,13 +232,7 @@ def _downvote_ticket(
     chat = ChatRef(answer.platform, answer.chat_id)  # type: ignore[arg-type]
     text = render("feedback_question.j2", answer=answer, words=words)
     open_with_context(db, chat, voter_id, voter_name, text, message_id, answer, now)
-    ack = Outgoing(
-        chat,
-        render("feedback_ack.j2"),
-        reply_to=message_id,
-        mention_id=voter_id,
-        mention_name=safetext.name(voter_name),
-    )
+    ack = reply_to_resident(chat, message_id, voter_id, voter_name, render("feedback_ack.j2"))
     return [ack]  # the officer's card is an outbox row written with the ticket
 
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot import safetext
 from bot.db import BotAnswer, session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
@@ -15,7 +14,7 @@ from bot.templates import render
 from faq.knowledge import render_answer
 from faq.matcher import Decision
 from handlers import clarify, feedback
-from handlers.common import default_station, group_info
+from handlers.common import default_station, group_info, reply_to_resident
 from handlers.officer import is_officer_command
 from handlers.tickets import learned_answer, open_ticket
 
@@ -214,10 +213,4 @@ async def _first_answer(
 
 
 def _reply(msg: IncomingMessage, text: str) -> Outgoing:
-    return Outgoing(
-        msg.chat,
-        text,
-        reply_to=msg.message_id,
-        mention_id=msg.sender_id,
-        mention_name=safetext.name(msg.sender_name),
-    )
+    return reply_to_resident(msg.chat, msg.message_id, msg.sender_id, msg.sender_name, text)
