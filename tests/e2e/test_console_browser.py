@@ -82,6 +82,8 @@ def test_an_officer_answers_on_a_phone_and_cannot_see_another_station(
     world: World, console_url: str, browser, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     shots = Path(os.environ.get("JINGMIN_SCREENSHOTS") or tmp_path)  # the README's come from here
     shots.mkdir(parents=True, exist_ok=True)
@@ -92,7 +94,8 @@ def test_an_officer_answers_on_a_phone_and_cannot_see_another_station(
 
     browser.get(console_url + request_link(world, "李警官"))
     browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
-    assert browser.current_url == f"{console_url}/tickets"
+    # A click returns before the form's POST and its redirect have loaded: wait for them.
+    WebDriverWait(browser, 15).until(expected_conditions.url_to_be(f"{console_url}/tickets"))
     shown = browser.find_element(By.CSS_SELECTOR, f"a[href='/tickets/{ticket_id}'] .question")
     assert shown.text.startswith("<script>window.pwned = 1</script>")
     assert browser.execute_script("return window.pwned === undefined")

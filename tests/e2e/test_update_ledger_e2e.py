@@ -151,7 +151,12 @@ async def test_a_webhook_update_answered_200_survives_a_kill_right_after(
             await asyncio.sleep(1.0)
         finally:
             assert await bot.stop() == 0
-        assert [replies_to(server, private, m) for m in asked] == [1, 1, 1]
+        # A kill can land after the bot began sending the answer: the platform may have it,
+        # so it is reported "delivery unknown" and never sent again (at most once).
+        log = bot_log.read_text(encoding="utf-8", errors="replace")
+        for m in asked:
+            unknown = f"chat {private}, message {m}; delivery unknown" in log
+            assert replies_to(server, private, m) in ((0, 1) if unknown else (1,)), (m, unknown)
 
 
 @dataclass
