@@ -38,8 +38,10 @@ The issue's rule is "a crash never sends a group the same slot twice", so at mos
 The price is confined to one short window: between the claim commit and the moment the
 request is written to the socket (client code only — rate limiting, rendering and
 reading rows all happen *before* the claim; about 2 ms median at 100 messages/s on a
-busy 2-core machine). A process killed inside it leaves a group without its copy; the
-row says "delivery unknown" rather than the loss being silent, and
+busy 2-core machine; a WeChat account also counts the send in its day's tally there, so
+its count never holds a send that a restart makes again). A process killed inside it
+leaves a group without its copy; the row says "delivery unknown" rather than the loss
+being silent, and
 ``jingmin broadcast send-now ID --resend-unknown`` re-queues such rows when an operator
 prefers a possible duplicate to a possible gap. A kill anywhere else is exact: unclaimed
 rows are still pending and a restart sends them; rows whose request was written are
