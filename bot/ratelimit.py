@@ -1,7 +1,9 @@
 """Per-platform send rate limits, with replies to residents ahead of broadcasts.
 
 One ``RateLimiter`` per platform account. Every send asks it for a slot
-(``acquire``), sends, and hands the slot back (``release``). The limiter keeps a small
+(``acquire``), says when it leaves (``going_out``: a broadcast once its row is claimed;
+WeChat counts it in the day's tally then), sends, and hands the slot back
+(``release``). The limiter keeps a small
 queue of waiters ordered by priority: a reply to a resident ("reply") is always granted
 before any broadcast message ("broadcast") that is waiting, and broadcasts may not use
 the last ``reply_reserve`` places of the overall window, so a resident's answer never

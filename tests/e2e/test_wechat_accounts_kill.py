@@ -41,6 +41,7 @@ from sqlmodel import Session, select
 from bot.db import Group, SendTally
 from broadcasts import ledger
 from broadcasts.models import SENDING, SENT, BroadcastRun, Delivery
+from tests.conftest import STATION
 from tests.e2e.test_broadcast_support import add_campaign, add_groups, make_db, settings_for
 from tests.e2e.wechat_fixtures import (
     ACCOUNTS,
@@ -55,6 +56,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = {"a": range(0, 50), "b": range(40, 90), "c": range(80, 120)}
 KILLS = 6
+MOST_PER_RUN = 12  # messages a killed run gets out, give or take the last 0.1 s
 PACE = 0.05  # seconds between one account's sends: scaled down from 3 s to keep it short
 
 
@@ -94,12 +96,7 @@ seconds_between_sends = {PACE}
 daily_send_cap = 1000
 broadcast_hours = "00:00-24:00"
 {accounts}
-[[stations]]
-id = "xq"
-name = "兴庆派出所"
-address = "解放东街1号"
-phone = "0951-6000000"
-hours = "9-17"
+{STATION}
 """,
         encoding="utf-8",
     )
@@ -126,11 +123,6 @@ async def spawn(
         )
 
 
-async def received(gateways: dict[str, WechatGateway], rooms: list[str]) -> dict[str, list[str]]:
-    """Per account, the rooms its gateway got a message in (in order, repeats kept)."""
-    return await sent_by(gateways, rooms)
-
-
 def claimed_but_not_delivered(engine: Engine, got: dict[str, list[str]]) -> list[str]:
     delivered = {room for rooms in got.values() for room in rooms}
     with Session(engine) as db:
@@ -145,7 +137,7 @@ class Kill:
     moved: int = 0  # times it was moved out of the claim-to-request window
     delivered: int = 0  # messages the gateways had received when it landed
     on_the_wire: int = 0  # rows "sending" whose message had arrived (to become "unknown")
-    count_ahead: int = 0  # sends counted in the database that no gateway received
+    count_ahead: int = 0  # sends the accounts' daily counts hold that no gateway got
 
 
 async def sigkill_outside_the_window(
@@ -161,7 +153,7 @@ async def sigkill_outside_the_window(
     while True:
         os.kill(proc.pid, signal.SIGSTOP)
         await asyncio.sleep(0.05)  # the gateways finish any request already written
-        got = await received(gateways, rooms)
+        got = await sent_by(gateways, rooms)
         if not claimed_but_not_delivered(engine, got):
             os.kill(proc.pid, signal.SIGKILL)
             with Session(engine) as db:
@@ -182,11 +174,13 @@ async def wait_for_messages(
     rooms: list[str],
     count: int,
     proc: asyncio.subprocess.Process,
+    within: float = 30.0,
 ) -> None:
-    deadline = time.monotonic() + 30
+    """Until the gateways hold ``count`` messages, the process ends, or ``within`` s."""
+    deadline = time.monotonic() + within
     # Polls two things at once (the gateways' record and the child process): no event fits.
     while proc.returncode is None and time.monotonic() < deadline:
-        if sum(len(r) for r in (await received(gateways, rooms)).values()) >= count:
+        if sum(len(r) for r in (await sent_by(gateways, rooms)).values()) >= count:
             return
         await asyncio.sleep(0.01)
 
@@ -217,15 +211,16 @@ async def test_sigkill_mid_campaign_over_several_accounts_each_room_once_through
     kills: list[Kill] = []
     finished = False
     while len(kills) < KILLS:
-        before = sum(len(r) for r in (await received(gateways, rooms)).values())
+        before = sum(len(r) for r in (await sent_by(gateways, rooms)).values())
         proc = await spawn(campaign.id, config, gateways, log)
         number = len(kills) + 1
         if number % 3 == 1:  # from the start: start-up, reading the rooms, or sending
             delay = rng.uniform(0.3, 2.5)
             kill = Kill(number, f"{delay:.2f} s after start")
-            await asyncio.sleep(delay)
+            # at most MOST_PER_RUN messages in, so the kills come before the campaign ends
+            await wait_for_messages(gateways, rooms, before + MOST_PER_RUN, proc, delay)
         else:  # somewhere in the middle of sending
-            messages, delay = rng.randint(1, 12), rng.uniform(0.0, 0.1)
+            messages, delay = rng.randint(1, MOST_PER_RUN), rng.uniform(0.0, 0.1)
             kill = Kill(number, f"{delay:.2f} s after its message {messages}")
             await wait_for_messages(gateways, rooms, before + messages, proc)
             await asyncio.sleep(delay)
@@ -251,7 +246,7 @@ async def test_sigkill_mid_campaign_over_several_accounts_each_room_once_through
         )
     assert len(kills) == KILLS, f"the run finished after {len(kills)} kills (seed {seed})"
 
-    got = await received(gateways, rooms)
+    got = await sent_by(gateways, rooms)
     with Session(engine) as db:
         runs = db.exec(select(BroadcastRun)).all()
         rows = {row.chat_id: row for row in db.exec(select(Delivery))}
