@@ -7,8 +7,10 @@ restarts: a crash loop that reset an in-memory counter would let an account send
 again after every restart.
 
 - ``SendTally`` rows (``bot.db``) count the sends of one (platform, account, local day).
-  A send is counted when it *begins* (a crash after the request left counts it: it may
-  have gone out), and refunded if nothing went out after all. The count is one upsert
+  A send is counted just before its request leaves — a broadcast once its delivery row
+  is claimed — so a crash mid-send counts it (it may have gone out), and a crash before
+  the claim does not (the row is still pending and goes out, counted, after the
+  restart: the count matches what the account sent). The count is one upsert
   that returns the day's total, so every send also learns what other processes on the
   same account (workers answering residents) have sent; with no send for ``refresh``
   the total is read again.

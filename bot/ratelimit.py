@@ -1,7 +1,9 @@
 """Per-platform send rate limits, with replies to residents ahead of broadcasts.
 
 One ``RateLimiter`` per platform account. Every send asks it for a slot
-(``acquire``), sends, and hands the slot back (``release``). The limiter keeps a small
+(``acquire``), says when it leaves (``going_out``: a broadcast once its row is claimed;
+WeChat counts it in the day's tally then), sends, and hands the slot back
+(``release``). The limiter keeps a small
 queue of waiters ordered by priority: a reply to a resident ("reply") is always granted
 before any broadcast message ("broadcast") that is waiting, and broadcasts may not use
 the last ``reply_reserve`` places of the overall window, so a resident's answer never
@@ -78,6 +80,11 @@ class Policy(Protocol):
         ...
 
     def begin(self, chat: str, priority: Priority, now: float) -> None: ...
+
+    def going_out(self, chat: str, priority: Priority, now: float) -> None:
+        """A send that began is about to leave (a broadcast: its row is claimed). Called
+        at most once per send; a send ended with ``used=False`` never went out."""
+        ...
 
     def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         """A send that began has finished (``used=False``: nothing went out after all)."""
@@ -199,6 +206,9 @@ class SlidingWindows:
             window = self._chats[chat] = _Window(self._chat_window)
         window.in_flight += 1
 
+    def going_out(self, chat: str, priority: Priority, now: float) -> None:
+        pass
+
     def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         self._all.in_flight -= 1
         window = self._chats[chat]
@@ -278,15 +288,18 @@ class SpacedSends:
 
     def begin(self, chat: str, priority: Priority, now: float) -> None:
         self._in_flight += 1
-        self.budget.spend()  # counted before it goes out: a crash mid-send still counts
+
+    def going_out(self, chat: str, priority: Priority, now: float) -> None:
+        # Counted once it is sure to leave (a broadcast's row claimed), before the request:
+        # a crash mid-send still counts, a crash before the claim — the row goes out later
+        # from another process — does not count it twice.
+        self.budget.spend()
 
     def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
         self._in_flight -= 1
         if used:
             self._last_end = now
             self._next_gap = self._draw()
-        else:
-            self.budget.spend(-1)
 
 
 class Unlimited:
@@ -299,6 +312,9 @@ class Unlimited:
         return 0.0
 
     def begin(self, chat: str, priority: Priority, now: float) -> None:
+        pass
+
+    def going_out(self, chat: str, priority: Priority, now: float) -> None:
         pass
 
     def end(self, chat: str, priority: Priority, now: float, used: bool) -> None:
@@ -356,6 +372,10 @@ class RateLimiter:
                 self.release(future.result(), used=False)
             self._waiters = [w for w in self._waiters if w.future is not future]
             raise
+
+    def going_out(self, ticket: Ticket) -> None:
+        """The granted send leaves now; ``release`` it with ``used=True`` afterwards."""
+        self.policy.going_out(ticket.chat, ticket.priority, self._clock())
 
     def release(self, ticket: Ticket, *, used: bool = True) -> None:
         self.policy.end(ticket.chat, ticket.priority, self._clock(), used)
@@ -515,6 +535,7 @@ class RateLimitedAdapter:
         while True:
             ticket = await self.limiter.acquire(out.chat.chat_id, priority)
             try:
+                self.limiter.going_out(ticket)
                 return await self.adapter.send(out)
             except RetryLater as later:
                 self.limiter.hold(out.chat.chat_id, later.retry_after, broadcasts_too=True)
@@ -542,6 +563,7 @@ class RateLimitedAdapter:
             if claim is not None and not await claim():
                 return None
             used = True
+            self.limiter.going_out(ticket)
             return await self.adapter.send(out)
         except RetryLater as later:
             self.limiter.hold(out.chat.chat_id, later.retry_after, broadcasts_too=True)

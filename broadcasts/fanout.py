@@ -38,17 +38,20 @@ The issue's rule is "a crash never sends a group the same slot twice", so at mos
 The price is confined to one short window: between the claim commit and the moment the
 request is written to the socket (client code only — rate limiting, rendering and
 reading rows all happen *before* the claim; about 2 ms median at 100 messages/s on a
-busy 2-core machine). A process killed inside it leaves a group without its copy; the
-row says "delivery unknown" rather than the loss being silent, and
-``jingmin broadcast send-now ID --resend-unknown`` re-queues such rows when an operator
-prefers a possible duplicate to a possible gap. A kill anywhere else is exact: unclaimed
-rows are still pending and a restart sends them; rows whose request was written are
-delivered once and never sent again (they are also reported "unknown": the process died
-before it learnt the outcome). At most ``concurrency`` rows can be in that state per
-crash. The kill test (tests/e2e/test_broadcast_kill.py) SIGKILLs a real ``send-now``
-ten times and checks on the fake server that every group holds exactly one copy; kills
-that would land inside the claim-to-request window are moved a few milliseconds on (and
-counted), since no client-side design can make that window exact.
+busy 2-core machine; a WeChat account also counts the send in its day's tally there, so
+its count never holds a send that a restart makes again). A process killed inside it
+leaves a group without its copy; the row says "delivery unknown" rather than the loss
+being silent, and ``jingmin broadcast send-now ID --resend-unknown`` re-queues such rows
+when an operator prefers a possible duplicate to a possible gap. A kill anywhere else is
+exact: unclaimed rows are still pending and a restart sends them; rows whose request was
+written are delivered once and never sent again (they are also reported "unknown": the
+process died before it learnt the outcome). At most ``concurrency`` rows can be in that
+state per crash. The kill test (tests/e2e/test_broadcast_kill.py) SIGKILLs a real
+``send-now`` ten times and checks on the fake server that every group holds exactly one
+copy; tests/e2e/test_wechat_accounts_kill.py does the same over three WeChat accounts,
+also checking each account's daily count; kills that would land inside the
+claim-to-request window are moved a few milliseconds on (and counted), since no
+client-side design can make that window exact.
 
 Rows in "sending" are declared interrupted only when their worker is certainly gone: it
 ran on this host and its process no longer exists, or it claimed the row longer than the

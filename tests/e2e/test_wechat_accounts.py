@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -29,35 +29,16 @@ from tests.e2e.test_broadcast_support import (
     make_db,
     settings_for,
 )
-from tests.e2e.wechat_fixtures import WechatGateway, fast_wechat_options
+from tests.e2e.wechat_fixtures import (
+    WechatGateway,
+    fast_wechat_options,
+    rooms_on,
+    sent_by,
+)
 
 pytestmark = pytest.mark.e2e
-ACCOUNTS = ("a", "b", "c")
 PACE = 0.1
 TEXT = "【反诈提醒】陌生人让您下载App、共享屏幕？立即挂断！"
-
-
-@pytest.fixture(scope="module")
-def gateways(
-    wechat_gateway_installed: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, WechatGateway]]:
-    """One gateway process per account, each logged in as its own WeChat account."""
-    started: dict[str, WechatGateway] = {}
-    try:
-        for account in ACCOUNTS:
-            workdir = tmp_path_factory.mktemp(f"gateway-{account}")
-            gateway = WechatGateway(
-                workdir,
-                state_file=workdir / "state.json",  # rooms kept when a test kills it
-                bot_id=f"wxid_bot_{account}",
-                bot_name=f"警民助手{account}",
-            )
-            gateway.start()
-            started[account] = gateway
-        yield started
-    finally:
-        for gateway in started.values():
-            gateway.stop()
 
 
 def settings_of(db_url: str, gateways: dict[str, WechatGateway], cap: int = 100) -> Settings:
@@ -74,18 +55,6 @@ def settings_of(db_url: str, gateways: dict[str, WechatGateway], cap: int = 100)
             ],
         },
     )
-
-
-async def rooms_on(gateways: dict[str, WechatGateway], plan: dict[str, range]) -> list[str]:
-    """Rooms numbered 0..n; ``plan`` says which each account is in. Returns their ids."""
-    count = max(max(r) for r in plan.values()) + 1
-    rooms = [f"{uuid.uuid4().int % 10**11}@chatroom" for _ in range(count)]
-    for account, numbers in plan.items():
-        gateway = gateways[account]
-        resident = await gateway.add_contact("居民", f"wxid_resident_{account}")
-        for i in numbers:
-            await gateway.add_room(f"幸福里{i}号楼", [resident], room_id=rooms[i])
-    return rooms
 
 
 @asynccontextmanager
@@ -118,14 +87,6 @@ def open_slot(engine: Engine) -> tuple[int, datetime]:
 
 async def send(engine: Engine, router: AccountRouter, campaign: tuple[int, datetime]) -> Progress:
     return await FanOut(engine, {"wechat": router}).run(*campaign, lambda _: TEXT)  # type: ignore[dict-item]
-
-
-async def sent_by(gateways: dict[str, WechatGateway], rooms: list[str]) -> dict[str, list[str]]:
-    wanted = set(rooms)
-    return {
-        a: [m["conversationId"] for m in await g.sent() if m["conversationId"] in wanted]
-        for a, g in gateways.items()
-    }
 
 
 def serving(engine: Engine, rooms: list[str]) -> dict[str, str | None]:

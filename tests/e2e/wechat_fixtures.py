@@ -75,10 +75,18 @@ class WechatGateway:
     # -- process ------------------------------------------------------------------------
 
     def start(self, timeout: float = 60.0) -> None:
+        self.launch()
+        self.wait_until_listening(timeout)
+
+    def _output(self) -> tuple[Path, Path]:
+        name = f"gateway-{self.port}-{self.starts}"
+        return self.workdir / f"{name}.out", self.workdir / f"{name}.err"
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (several start side by side)."""
         assert self.process is None, "already running"
         self.starts += 1
-        out = self.workdir / f"gateway-{self.port}-{self.starts}.out"
-        err = self.workdir / f"gateway-{self.port}-{self.starts}.err"
+        out, err = self._output()
         command = [
             "node",
             "--no-deprecation",
@@ -100,6 +108,10 @@ class WechatGateway:
             self.process = subprocess.Popen(
                 command, cwd=GATEWAY_DIR, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL
             )
+
+    def wait_until_listening(self, timeout: float = 60.0) -> None:
+        assert self.process is not None, "not launched"
+        out, err = self._output()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in out.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -254,6 +266,62 @@ def wechat_gateway_of_my_own(
     gateway.stop()
 
 
+ACCOUNTS = ("a", "b", "c")  # the mock WeChat accounts of the several-account tests
+
+
+@contextlib.contextmanager
+def account_gateways(workdir_of: Callable[[str], Path]) -> Iterator[dict[str, WechatGateway]]:
+    """One gateway process per account, each logged in as its own WeChat account, started
+    side by side; ``workdir_of(account)`` is where each keeps its output and rooms."""
+    started: dict[str, WechatGateway] = {}
+    try:
+        for account in ACCOUNTS:
+            workdir = workdir_of(account)
+            gateway = WechatGateway(
+                workdir,
+                state_file=workdir / "state.json",  # rooms kept when a test kills it
+                bot_id=f"wxid_bot_{account}",
+                bot_name=f"警民助手{account}",
+            )
+            gateway.launch()
+            started[account] = gateway
+        for gateway in started.values():
+            gateway.wait_until_listening()
+        yield started
+    finally:
+        for gateway in started.values():
+            gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def gateways(
+    wechat_gateway_installed: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, WechatGateway]]:
+    """The accounts' gateways, shared by a test module (tests keep to rooms of their own)."""
+    with account_gateways(lambda account: tmp_path_factory.mktemp(f"gateway-{account}")) as g:
+        yield g
+
+
+async def rooms_on(gateways: dict[str, WechatGateway], plan: dict[str, range]) -> list[str]:
+    """Rooms numbered 0..n; ``plan`` says which each account is in. Returns their ids."""
+    count = max(max(r) for r in plan.values()) + 1
+    rooms = [f"{uuid.uuid4().int % 10**11}@chatroom" for _ in range(count)]
+    for account, numbers in plan.items():
+        gateway = gateways[account]
+        resident = await gateway.add_contact("居民", f"wxid_resident_{account}")
+        for i in numbers:
+            await gateway.add_room(f"幸福里{i}号楼", [resident], room_id=rooms[i])
+    return rooms
+
+
+async def sent_by(gateways: dict[str, WechatGateway], rooms: list[str]) -> dict[str, list[str]]:
+    wanted = set(rooms)
+    return {
+        a: [m["conversationId"] for m in await g.sent() if m["conversationId"] in wanted]
+        for a, g in gateways.items()
+    }
+
+
 def fast_wechat_options() -> Any:
     from bot.adapters.wechat import WechatOptions
 
@@ -317,13 +385,18 @@ async def wechat_adapter(
 
 
 __all__ = [
+    "ACCOUNTS",
     "BOT_ID",
     "BOT_NAME",
     "GATEWAY_TOKEN",
     "ConnectionLog",
     "WechatGateway",
+    "account_gateways",
     "connection_log",
     "fast_wechat_options",
+    "gateways",
+    "rooms_on",
+    "sent_by",
     "wechat_adapter",
     "wechat_gateway",
     "wechat_gateway_installed",

@@ -5,6 +5,7 @@ cap or by the broadcast hours continues at the next opening, never just after mi
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from sqlalchemy import Engine
@@ -92,6 +93,28 @@ async def test_the_days_count_survives_a_restart_and_replies_count(
 
     clock.at = local("2026-03-03T08:00")  # the next day's opening: a fresh budget
     assert await restarted.send_broadcast(Outgoing(ChatRef("wechat", ROOMS[4]), "提醒"))
+
+
+async def test_a_broadcast_is_counted_once_its_row_is_claimed_not_when_its_turn_comes(
+    settings: Settings, engine: Engine
+) -> None:
+    """A crash between the limiter's grant and the row's claim leaves the row pending: the
+    restart sends it and counts it then, so it must not have been counted already (the
+    kill test over several accounts found the day's count one above what was sent)."""
+    clock = ManualClock(local("2026-03-02T10:00"))
+    sender = wechat_sender(settings, engine, clock)
+    tally, day = DatabaseTally(engine), clock.now().date()
+    counted_while_claiming: list[int] = []
+
+    async def claim(granted: bool) -> bool:
+        counted_while_claiming.append(tally.sent(Account("wechat"), day))
+        return granted
+
+    out = Outgoing(ChatRef("wechat", ROOMS[0]), "提醒")
+    assert await sender.send_broadcast(out, partial(claim, False)) is None  # another has it
+    assert await sender.send_broadcast(out, partial(claim, True)) is not None
+    assert counted_while_claiming == [0, 0]
+    assert tally.sent(Account("wechat"), day) == 1 == len(sent_rooms(sender))
 
 
 async def test_two_processes_share_one_count(settings: Settings, engine: Engine) -> None:
@@ -209,6 +232,7 @@ async def test_a_restart_keeps_the_gap_after_the_last_send(engine: Engine) -> No
 
     before = limiter(VirtualTime())
     ticket = await before.acquire("room", "reply")
+    before.going_out(ticket)
     before.release(ticket)
 
     wall.advance(seconds=1)  # the process dies and is back a second later

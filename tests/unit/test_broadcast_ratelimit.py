@@ -178,6 +178,7 @@ async def _send(
     label: str,
 ) -> None:
     ticket = await limiter.acquire(chat, priority)  # type: ignore[arg-type]
+    limiter.going_out(ticket)
     log.append((vt.t, label))
     await asyncio.sleep(0)
     limiter.release(ticket)
