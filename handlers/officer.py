@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from bot import safetext
 from bot.db import Escalation, Officer, row_id, session
@@ -251,9 +252,13 @@ def _act(
     if verb == "faq" and ticket.state != PENDING:
         return _learn_decided(services, db, officer, chat, ticket)
     if verb in ("show", "faq"):
-        if verb == "faq":
-            ticket.add_to_faq = not ticket.add_to_faq
-            db.add(ticket)
+        if verb == "faq":  # one UPDATE: two taps on two workers toggle twice, never once
+            db.exec(
+                update(Escalation)
+                .where(col(Escalation.id) == ticket.id)
+                .values(add_to_faq=~col(Escalation.add_to_faq))
+            )
+            db.refresh(ticket)
             audit(db, ticket.id, f"officer:{officer.name}", "faq toggle", str(ticket.add_to_faq))
             db.commit()
         if ticket.state != PENDING:  # a closed ticket shows how it ended, with no buttons

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+import handlers.officer
 import handlers.onboarding
 import handlers.tickets
 from bot.adapters.fake import FakeAdapter
@@ -183,3 +184,26 @@ async def test_two_stations_binding_one_group_at_once_bind_it_once(
     assert bound.station_id in ("xq", "jf") and len(binds) == 1
     for services, _ in pair:
         services.engine.dispose()
+
+
+async def test_two_faq_taps_at_once_toggle_twice(
+    workers: list[tuple[Services, FakeAdapter]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both workers read the ticket (加入FAQ off) before either writes: each tap flips the
+    stored value, so two taps leave it off again, never lose one."""
+    barrier = threading.Barrier(2, timeout=10)
+    original = handlers.officer.may_act
+
+    def may_act_then_wait(*args: Any) -> bool:
+        allowed = original(*args)
+        barrier.wait()
+        return allowed
+
+    monkeypatch.setattr(handlers.officer, "may_act", may_act_then_wait)
+    ticket_id = a_ticket(workers[0][0])
+    await asyncio.to_thread(at_once, workers, [press("faq", ticket_id), press("faq", ticket_id)])
+    with session(workers[0][0].engine) as db:
+        ticket = db.get(Escalation, ticket_id)
+        assert ticket is not None and ticket.add_to_faq is False
+        toggles = db.exec(select(AuditEntry).where(AuditEntry.action == "faq toggle")).all()
+    assert sorted(t.detail for t in toggles) == ["False", "True"]
