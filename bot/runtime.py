@@ -230,7 +230,7 @@ async def run_bot(
         log.warning("wechat gateway lost (%s); reconnecting", reason)
         if dispatchers:
             await dispatchers[0].send_all(
-                admin_alerts(services, render("wechat_down.j2", reason=reason))
+                admin_alerts(services, render("wechat_down.j2"))  # the reason stays in the log
             )
 
     platforms = adapters if adapters is not None else build_adapters(settings, wechat_connection)
