@@ -83,14 +83,22 @@ def every_row(url: str) -> list[tuple[str, tuple[object, ...]]]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database per test: a SQLite file, or a new, migrated PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'jingmin.db'}"
+    with database_url(request.param, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def database_url(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh database of ``kind``: a SQLite file in ``folder``, or a new PostgreSQL
+    database, migrated as `jingmin db upgrade` does before a PostgreSQL bot starts."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'jingmin.db'}"
         return
     from bot import migrate
     from bot.db import make_engine
 
     with fresh_postgresql_database() as url:
         engine = make_engine(url)
-        migrate.upgrade(engine)  # as `jingmin db upgrade` does before a PostgreSQL bot starts
+        migrate.upgrade(engine)
         engine.dispose()
         yield url

@@ -25,7 +25,6 @@ import asyncio
 import os
 import random
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -37,12 +36,17 @@ from broadcasts import ledger
 from broadcasts.models import BroadcastRun, Delivery
 from broadcasts.render import rotation_source
 from tests.conftest import STATION
-from tests.e2e.test_broadcast_support import add_campaign, add_groups, make_db, settings_for
+from tests.e2e.test_broadcast_support import (
+    add_campaign,
+    add_groups,
+    make_db,
+    send_now_process,
+    settings_for,
+)
 from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 GROUPS = 300
 KILLS = 10
 CONCURRENCY = 8  # send-now's default
@@ -69,22 +73,7 @@ max_messages_per_second = {RATE}.0
 async def spawn(
     campaign_id: int, config: Path, token: str, log: Path
 ) -> asyncio.subprocess.Process:
-    env = dict(os.environ, JINGMIN_TELEGRAM_TOKEN=token)
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "broadcasts.cli",
-            "send-now",
-            str(campaign_id),
-            "--config",
-            str(config),
-            "--no-progress",
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
+    return await send_now_process(campaign_id, config, {"JINGMIN_TELEGRAM_TOKEN": token}, log)
 
 
 def claimed_but_not_delivered(engine: Engine, fake: FakeTelegram) -> list[str]:

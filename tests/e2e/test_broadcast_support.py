@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -241,3 +244,25 @@ class LightServices:
 
 def officer_chat(station: str) -> ChatRef:
     return ChatRef("telegram", OFFICER_IDS[station])
+
+
+async def send_now_process(
+    campaign_id: int, config: Path, tokens: dict[str, str], log: Path
+) -> asyncio.subprocess.Process:
+    """``jingmin``'s real ``send-now`` as a child process (for the kill tests), with the
+    platforms' tokens (env name -> token) in its environment and its output in ``log``."""
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "broadcasts.cli",
+            "send-now",
+            str(campaign_id),
+            "--config",
+            str(config),
+            "--no-progress",
+            cwd=Path(__file__).resolve().parents[2],
+            env=dict(os.environ, **tokens),
+            stdout=out,
+            stderr=out,
+        )

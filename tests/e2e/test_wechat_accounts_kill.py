@@ -27,7 +27,6 @@ import asyncio
 import os
 import random
 import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -42,7 +41,13 @@ from bot.db import Group, SendTally
 from broadcasts import ledger
 from broadcasts.models import SENDING, SENT, BroadcastRun, Delivery
 from tests.conftest import STATION
-from tests.e2e.test_broadcast_support import add_campaign, add_groups, make_db, settings_for
+from tests.e2e.test_broadcast_support import (
+    add_campaign,
+    add_groups,
+    make_db,
+    send_now_process,
+    settings_for,
+)
 from tests.e2e.wechat_fixtures import (
     ACCOUNTS,
     WechatGateway,
@@ -53,7 +58,6 @@ from tests.e2e.wechat_fixtures import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 PLAN = {"a": range(0, 50), "b": range(40, 90), "c": range(80, 120)}
 KILLS = 6
 MOST_PER_RUN = 12  # messages a killed run gets out, give or take the last 0.1 s
@@ -105,22 +109,9 @@ broadcast_hours = "00:00-24:00"
 async def spawn(
     campaign_id: int, config: Path, gateways: dict[str, WechatGateway], log: Path
 ) -> asyncio.subprocess.Process:
-    env = dict(os.environ, **{token_env(a): g.token for a, g in gateways.items()})
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "broadcasts.cli",
-            "send-now",
-            str(campaign_id),
-            "--config",
-            str(config),
-            "--no-progress",
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
+    return await send_now_process(
+        campaign_id, config, {token_env(a): g.token for a, g in gateways.items()}, log
+    )
 
 
 def claimed_but_not_delivered(engine: Engine, got: dict[str, list[str]]) -> list[str]:

@@ -15,14 +15,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot import migrate
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import parse_settings
-from bot.db import AuditEntry, Escalation, Group, Officer, make_engine, session
+from bot.db import AuditEntry, Escalation, Group, Officer, session
 from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.services import Services
-from tests.conftest import fresh_postgresql_database
+from tests.conftest import database_url
 
 GROUP_A = ChatRef("console", "group:xq")
 GROUP_B = ChatRef("console", "group:jf")
@@ -98,15 +97,7 @@ def world(
         asyncio.run(bot.inject(said(GROUP_B, "赵警官", "/bind")))
         return World(services, bot)
 
-    if request.param == "sqlite":
-        world = build(f"sqlite:///{tmp_path_factory.mktemp('authz') / 'jingmin.db'}")
-        yield world
-        world.services.engine.dispose()
-        return
-    with fresh_postgresql_database() as url:
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        engine.dispose()
+    with database_url(request.param, tmp_path_factory.mktemp("authz")) as url:
         world = build(url)
         yield world
         world.services.engine.dispose()

@@ -19,7 +19,6 @@ import pytest
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
-from bot import migrate
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.config import ConfigError, parse_settings
@@ -30,13 +29,12 @@ from bot.db import (
     Group,
     OutboxMessage,
     QuestionEvent,
-    make_engine,
     session,
 )
 from bot.events import ChatRef, IncomingMessage
 from bot.services import Services
 from console.app import create_app
-from tests.conftest import fresh_postgresql_database
+from tests.conftest import database_url
 from tests.integration import test_authorization as authorization
 
 GROUP_A = ChatRef("console", "group:a")  # 李警官's
@@ -113,15 +111,7 @@ def world(
             asyncio.run(bot.inject(said(world, chat, officer, "/bind", group=True)))
         return world
 
-    if request.param == "sqlite":
-        built = build(f"sqlite:///{tmp_path_factory.mktemp('console') / 'jingmin.db'}")
-        yield built
-        built.services.engine.dispose()
-        return
-    with fresh_postgresql_database() as url:
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        engine.dispose()
+    with database_url(request.param, tmp_path_factory.mktemp("console")) as url:
         built = build(url)
         yield built
         built.services.engine.dispose()
