@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
 from bot.db import AnswerVote, Escalation, Group, QuestionEvent, as_utc, session
@@ -48,19 +48,27 @@ def topic_outcomes(
 ) -> dict[str, Counter[str]]:
     """By FAQ topic: how often it was answered, clarified, drafted, escalated, and voted
     down (``disliked``) between ``since`` and ``until`` (for the console's topic list)."""
+    events = (
+        select(QuestionEvent.faq_id, QuestionEvent.action, func.count())
+        .where(QuestionEvent.at >= since, QuestionEvent.at < until)
+        .where(col(QuestionEvent.faq_id).is_not(None))
+        .group_by(QuestionEvent.faq_id, QuestionEvent.action)
+    )
+    disliked = (
+        select(AnswerVote.faq_id, func.count())
+        .where(AnswerVote.at >= since, AnswerVote.at < until, col(AnswerVote.useful).is_(False))
+        .where(col(AnswerVote.faq_id).is_not(None))
+        .group_by(AnswerVote.faq_id)
+    )
+    if station_id:
+        events = events.where(QuestionEvent.station_id == station_id)
+        disliked = disliked.where(AnswerVote.station_id == station_id)
     found: dict[str, Counter[str]] = {}
-    with session(engine) as db:
-        events = select(QuestionEvent).where(QuestionEvent.at >= since, QuestionEvent.at < until)
-        votes = select(AnswerVote).where(AnswerVote.at >= since, AnswerVote.at < until)
-        if station_id:
-            events = events.where(QuestionEvent.station_id == station_id)
-            votes = votes.where(AnswerVote.station_id == station_id)
-        for event in db.exec(events):
-            if event.faq_id:
-                found.setdefault(event.faq_id, Counter())[event.action] += 1
-        for vote in db.exec(votes):
-            if vote.faq_id and not vote.useful:
-                found.setdefault(vote.faq_id, Counter())["disliked"] += 1
+    with session(engine) as db:  # counted by the database: a month of a city is many rows
+        for faq_id, action, count in db.exec(events):
+            found.setdefault(str(faq_id), Counter())[action] = count
+        for faq_id, count in db.exec(disliked):
+            found.setdefault(str(faq_id), Counter())["disliked"] = count
     return found
 
 
