@@ -74,7 +74,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             faq_id=decision.faq_id,
         )
         if decision.action == "clarify":
-            asked = clarify.ask(db, msg, decision, services, station.id if station else None)
+            asked = clarify.ask(db, msg, decision, services, station_id)
             db.commit()
             return [asked]
         if learned is not None and learned.answer:  # the officer's own answer to this question
