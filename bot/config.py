@@ -219,6 +219,10 @@ class TicketSettings(_Section):
 
 class BroadcastSettings(_Section):
     misfire_grace_seconds: int = Field(default=3600, ge=0)
+    # Where pictures, videos and files of campaigns and alerts are kept (named by their
+    # sha256). Empty: a "media" folder next to the SQLite database, or ./media. Several
+    # workers on several hosts need it on a shared disk.
+    media_dir: str = ""
 
 
 class OperationsSettings(_Section):
