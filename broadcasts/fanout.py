@@ -76,7 +76,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from bot.accounts import AccountDirectory, Handover, account_sender
-from bot.events import ChatRef, Outgoing, SentRef
+from bot.events import ChatRef, MediaRef, Outgoing, SentRef
 from bot.groupcommit import GroupCommit
 from bot.pacing import DEFAULT_ACCOUNT, BroadcastsClosed
 from bot.ports import (
@@ -211,8 +211,10 @@ class FanOut:
         *,
         progress: ProgressCallback | None = None,
         platforms: Collection[str] | None = None,
+        media: MediaRef | None = None,
     ) -> Progress:
-        """Send every pending row of the slot on ``platforms`` (default: all we have)."""
+        """Send every pending row of the slot on ``platforms`` (default: all we have),
+        with ``media`` (the text is then its caption): still one message per row."""
         self.recover()
         chosen = sorted(set(platforms or self.senders) & set(self.senders))
         state = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
@@ -222,7 +224,9 @@ class FanOut:
         writer = GroupCommit(self.engine, "broadcast-ledger")
         try:
             while not self._stopping.is_set():
-                moved = await self._pass(writer, campaign_id, slot, chosen, text_for, tracker)
+                moved = await self._pass(
+                    writer, campaign_id, slot, chosen, text_for, tracker, media
+                )
                 if moved == 0:
                     break
         finally:
@@ -244,6 +248,7 @@ class FanOut:
         platforms: list[str],
         text_for: TextFor,
         tracker: _Tracker,
+        media: MediaRef | None = None,
     ) -> int:
         """Every lane — one per account, Telegram is one — in parallel, each through its
         own limiter and only its own rows; returns rows handled (or handed over)."""
@@ -254,7 +259,9 @@ class FanOut:
         handled: list[int] = []
 
         async def lane_pass(lane: Lane) -> None:
-            handled.append(await self._lane(writer, lane, campaign_id, slot, text_for, tracker))
+            handled.append(
+                await self._lane(writer, lane, campaign_id, slot, text_for, tracker, media)
+            )
 
         async with asyncio.TaskGroup() as tasks:
             for lane in open_lanes:
@@ -269,6 +276,7 @@ class FanOut:
         slot: datetime,
         text_for: TextFor,
         tracker: _Tracker,
+        media: MediaRef | None = None,
     ) -> int:
         platform, account = lane
         sender = account_sender(self.senders[platform], account)
@@ -332,7 +340,7 @@ class FanOut:
                 if self._stopping.is_set() or lane in self._closed:
                     continue  # left pending
                 try:
-                    outcome = await self._deliver(writer, sender, row, text_for)
+                    outcome = await self._deliver(writer, sender, row, text_for, media)
                 except StopFanOut as reason:
                     # Only this account is closed: the others go on.
                     if lane not in self._closed:
@@ -396,7 +404,12 @@ class FanOut:
         return FAILED
 
     async def _deliver(
-        self, writer: GroupCommit, sender: BroadcastSender, row: DeliveryRow, text_for: TextFor
+        self,
+        writer: GroupCommit,
+        sender: BroadcastSender,
+        row: DeliveryRow,
+        text_for: TextFor,
+        media: MediaRef | None = None,
     ) -> str | None:
         """One row to its end state; returns it (None if another worker had the row,
         ``HANDED_OVER`` if it went to the spare account of its room)."""
@@ -423,7 +436,7 @@ class FanOut:
                 )
                 return claimed
 
-            out = Outgoing(ChatRef(row.platform, chat_id), text)  # type: ignore[arg-type]
+            out = Outgoing(ChatRef(row.platform, chat_id), text, media=media)  # type: ignore[arg-type]
             try:
                 ref = await sender.send_broadcast(out, claim)
             except BroadcastsClosed as closed:

@@ -188,14 +188,31 @@ def _extension(mime: str) -> str:
     return found.lstrip(".").upper()
 
 
-def check_caption(text: str, platforms: Collection[str] = PLATFORMS) -> None:
-    """A caption too long for a platform's media message; ``MediaProblem`` (Chinese)."""
+def caption_limits(platforms: Collection[str] = PLATFORMS) -> list[int]:
+    """How long a caption may be on each platform given."""
+    return [caption_chars(p) for p in PLATFORMS if p in platforms] or [caption_chars("telegram")]
+
+
+def caption_problem(length: int, platforms: Collection[str] = PLATFORMS) -> str:
+    """Why a caption of ``length`` characters is refused (Chinese), or "" if it is not."""
     for platform in [p for p in PLATFORMS if p in platforms]:
         limit = caption_chars(platform)
-        if len(text) > limit:
-            raise _refuse(
-                "caption_too_long", length=len(text), limit=limit, platform_name=_name(platform)
+        if length > limit:
+            return render(
+                "media_refused.j2",
+                reason="caption_too_long",
+                length=length,
+                limit=limit,
+                platform_name=_name(platform),
             )
+    return ""
+
+
+def check_caption(text: str, platforms: Collection[str] = PLATFORMS) -> None:
+    """A caption too long for a platform's media message; ``MediaProblem`` (Chinese)."""
+    problem = caption_problem(len(text), platforms)
+    if problem:
+        raise MediaProblem(problem)
 
 
 def inspect_media(
@@ -219,6 +236,11 @@ def inspect_media(
         chosen = "file"  # refused below as a file type no platform gets from us
     check_media(chosen, found, len(data), name, platforms)
     return MediaFile(chosen, found, len(data), name, hashlib.sha256(data).hexdigest(), data)
+
+
+def media_unreadable(filename: str) -> str:
+    """Why a file that cannot be read is refused (Chinese)."""
+    return render("media_refused.j2", reason="unreadable", filename=filename)
 
 
 def enabled_platforms(settings: Settings) -> tuple[str, ...]:
