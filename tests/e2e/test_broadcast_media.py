@@ -1,6 +1,7 @@
-"""A video campaign through the real PTB adapter against the fake Bot API: 300 groups,
-one copy each, ONE upload; the file_id is kept in the database, so a restarted adapter
-sends the next run without uploading again."""
+"""A video campaign to 300 groups, exactly once each: through the real PTB adapter against
+the fake Bot API with ONE upload (the file_id is kept in the database, so a restarted
+adapter sends the next run without uploading again), and through the real python-wechaty
+client against the Node gateway (a FileBox and its caption per room, one delivery)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.wechat import WechatAdapter
 from bot.config import Settings
-from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
+from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited, limiter_for
 from broadcasts import ledger
 from broadcasts.fanout import FanOut
 from broadcasts.media import DatabaseFileIds, Media, inspect_media, media_store
@@ -22,6 +24,7 @@ from broadcasts.models import SENT, Campaign
 from broadcasts.runs import campaign_media, text_source
 from tests.e2e.test_broadcast_support import SIMPLE_TEMPLATE, add_groups, deliveries, make_db
 from tests.e2e.test_broadcast_support import settings_for as base_settings
+from tests.e2e.wechat_fixtures import WechatGateway, fast_wechat_options
 from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -154,3 +157,69 @@ async def test_a_file_id_telegram_does_not_know_is_uploaded_again(
     assert (
         DatabaseFileIds(engine).get("telegram", fake.uploads[0].sha256) == fake.uploads[0].file_id
     )
+
+
+WECHAT_ROOMS = 300
+
+
+async def test_a_video_to_300_wechat_rooms_goes_as_a_file_and_its_caption_once_each(
+    wechat_gateway: WechatGateway, db_url: str, tmp_path: Path
+) -> None:
+    """The real python-wechaty client against the Node gateway: each room gets the video
+    (streamed as a FileBox) and then the text, and the ledger counts one delivery."""
+    resident = await wechat_gateway.add_contact("居民")
+    rooms = [
+        await wechat_gateway.add_room(f"阳光小区{i}栋", [resident]) for i in range(WECHAT_ROOMS)
+    ]
+    settings = settings_for(
+        db_url,
+        tmp_path / "media",
+        wechat={
+            "enabled": True,
+            "seconds_between_sends": 0,  # the pace is tested in test_broadcast_wechat.py
+            "daily_send_cap": 10_000,
+            "broadcast_hours": "00:00-24:00",
+        },
+    )
+    engine = make_db(settings)
+    add_groups(engine, rooms, platform="wechat")
+    data = video(1_500_000)
+    campaign = video_campaign(engine, settings, data)
+    open_slot(engine, campaign, SLOT)
+    adapter = WechatAdapter(
+        wechat_gateway.endpoint, wechat_gateway.token, options=fast_wechat_options()
+    )
+
+    async def ignore(_: object) -> None:
+        return None
+
+    await adapter.start(ignore)
+    try:
+        sender = RateLimitedAdapter(adapter, limiter_for("wechat", settings, engine=engine))
+        result = await FanOut(engine, {"wechat": sender}, concurrency=8).run(
+            campaign.id,  # type: ignore[arg-type]
+            SLOT,
+            text_source(engine, settings, campaign, SLOT),
+            media=campaign_media(engine, settings, campaign),
+        )
+    finally:
+        await adapter.stop()
+
+    assert (result.sent, result.failed) == (WECHAT_ROOMS, 0), deliveries(engine)[0].reason
+    wanted = set(rooms)
+    sent = [m for m in await wechat_gateway.sent() if m["conversationId"] in wanted]
+    files = [m for m in sent if m["kind"] == "file"]
+    texts = [m for m in sent if m["kind"] == "text"]
+    assert sorted(m["conversationId"] for m in files) == sorted(rooms)  # each room once
+    assert sorted(m["conversationId"] for m in texts) == sorted(rooms)
+    digest = inspect_media(data, "v.mp4").sha256
+    assert all(
+        (m["fileName"], m["size"], m["sha256"]) == ("反诈情景剧.mp4", len(data), digest)
+        for m in files
+    )
+    assert all(m["text"].startswith("兴庆派出所提醒：") for m in texts)
+    by_room = {m["conversationId"]: m["seq"] for m in files}
+    assert all(by_room[m["conversationId"]] < m["seq"] for m in texts)  # the file, then its text
+    rows = deliveries(engine, campaign.id)
+    assert len(rows) == WECHAT_ROOMS and {r.state for r in rows} == {SENT}  # one delivery each
+    engine.dispose()
