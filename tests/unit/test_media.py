@@ -100,3 +100,23 @@ def test_the_console_shows_the_kind_and_size_before_the_caption() -> None:
         adapter.send(Outgoing(GROUP, "这条情景剧小视频大家一定要看，谨防上当受骗", media=ref))
     )
     assert "[视频 2.3 MB] 这条情景剧小视频大家一定要看，谨防上当受骗" in screen.getvalue()
+
+
+def test_an_outbox_row_keeps_the_media_of_its_message() -> None:
+    """An alert with a picture written to the outbox is sent with the picture."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, SQLModel, create_engine
+
+    from bot.outbox import enqueue, outgoing
+
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    ref = MediaRef("photo", "a" * 64, "image/jpeg", 52_000, "寻人启事.jpg", "/media/" + "a" * 64)
+    with Session(engine) as db:
+        row = enqueue(db, Outgoing(GROUP, "寻人：请留意", media=ref), "alert", datetime.now(UTC))
+        db.commit()
+        db.refresh(row)
+        assert outgoing(row).media == ref
+        plain = enqueue(db, Outgoing(GROUP, "文字"), "alert", datetime.now(UTC))
+        assert outgoing(plain).media is None
