@@ -814,7 +814,7 @@ class TelegramAdapter:
             known = self._known_file_ids.get(media.sha256)
             if known is not None:  # uploaded by another send while this one waited
                 return await send(known)
-            data = await asyncio.to_thread(Path(media.path).read_bytes)
+            data = await _read_media(media)
             self.uploads += 1
             message = await send(InputFile(data, filename=media.filename))
             file_id = _file_id_of(message)
@@ -904,6 +904,14 @@ class TelegramAdapter:
         except (Forbidden, BadRequest):
             return False
         return True
+
+
+async def _read_media(media: MediaRef) -> bytes:
+    """The stored content; a permanent failure (nothing sent) when the store lost it."""
+    try:
+        return await asyncio.to_thread(Path(media.path).read_bytes)
+    except OSError as error:
+        raise SendError(f"media {media.sha256[:12]} missing from the store: {error}") from None
 
 
 def _file_id_of(message: Message) -> str:

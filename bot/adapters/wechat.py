@@ -1097,7 +1097,11 @@ class WechatAdapter:
         if out.media is not None:
             # WeChat has no captions: the file, then the text, as one delivery.
             try:
-                file_id = await self._send_file(conn, chat_id, out.media)
+                data = await asyncio.to_thread(Path(out.media.path).read_bytes)
+            except OSError as error:  # nothing sent: a permanent failure, not a retry
+                raise SendError(f"media missing from the store: {error}") from None
+            try:
+                file_id = await self._send_file(conn, chat_id, out.media, data)
             except Exception as exc:
                 raise await self._send_error(conn, chat_id, is_room, exc) from None
             if not text.strip():
@@ -1113,12 +1117,13 @@ class WechatAdapter:
             raise problem from None
         return SentRef(out.chat, str(message_id or f"wechat-{time.time_ns()}"))
 
-    async def _send_file(self, conn: _Connection, chat_id: str, media: MediaRef) -> str:
+    async def _send_file(
+        self, conn: _Connection, chat_id: str, media: MediaRef, data: bytes
+    ) -> str:
         """The picture, video or file, streamed to the gateway in chunks (a FileBox on its
         side). Streamed, not the one-message ``message_send_file``: gateways take at most
         4 MB in one gRPC message (grpc-js' default), and its JSON FileBox is the 0.x
         format newer gateways misread."""
-        data = await asyncio.to_thread(Path(media.path).read_bytes)
         chunks = [data[start : start + FILE_CHUNK] for start in range(0, len(data), FILE_CHUNK)]
         messages = [
             MessageSendFileStreamRequest(conversation_id=chat_id),

@@ -223,3 +223,23 @@ async def test_a_video_to_300_wechat_rooms_goes_as_a_file_and_its_caption_once_e
     rows = deliveries(engine, campaign.id)
     assert len(rows) == WECHAT_ROOMS and {r.state for r in rows} == {SENT}  # one delivery each
     engine.dispose()
+
+
+async def test_media_lost_from_the_store_fails_its_rows_without_sending(
+    fake_telegram: FakeTelegram, engine: Engine, settings: Settings
+) -> None:
+    fake = fake_telegram
+    chats = [fake.add_group(f"群{i}", with_bot=True) for i in range(3)]
+    add_groups(engine, chats)
+    data = video(200_000)
+    campaign = video_campaign(engine, settings, data)
+    media_store(settings).path_of(inspect_media(data, "v.mp4").sha256).unlink()
+
+    adapter = await started(fake, engine)
+    try:
+        assert await send_slot(engine, settings, adapter, campaign, SLOT) == 0
+    finally:
+        await adapter.stop()
+    assert fake.uploads == [] and fake.all_sent() == []
+    rows = deliveries(engine, campaign.id)
+    assert all(r.state == "failed" and "missing from the store" in r.reason for r in rows)
