@@ -789,6 +789,9 @@ class TelegramAdapter:
         method = methods[media.kind]
         caption = out.text[:MEDIA_CAPTION] or None
 
+        # A video plays as it downloads rather than after (residents on mobile data).
+        extra = {"supports_streaming": True} if media.kind == "video" else {}
+
         async def send(content: str | InputFile) -> Message:
             return await method(
                 chat_id,
@@ -798,6 +801,7 @@ class TelegramAdapter:
                 reply_markup=markup,
                 write_timeout=UPLOAD_SECONDS,
                 read_timeout=UPLOAD_SECONDS,
+                **extra,
             )
 
         known = await self._file_id(media.sha256)

@@ -116,6 +116,7 @@ async def test_a_video_to_300_groups_is_uploaded_once_and_sent_once_per_group(
     assert len(fake.uploads) == 1 and adapter.uploads == 1
     (upload,) = fake.uploads
     assert (upload.method, upload.size, upload.filename) == ("video", len(data), "反诈情景剧.mp4")
+    assert all(c.params.get("supports_streaming") is True for c in fake.calls_to("sendVideo"))
     for chat in chats:
         (message,) = fake.sent_to(chat)  # exactly once per group
         assert message.media == "video" and message.file_id == upload.file_id
