@@ -23,6 +23,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ from faq.matcher import Decision, Thresholds, build_matcher
 from faq.resemblance import VERSION as RESEMBLANCE_VERSION
 from faq.resemblance import Profiles, ResemblanceModel, family
 from faq.text import normalise, strip_mentions, tokenize
+from faq.thesaurus import THESAURUS
 from faq.thesaurus import shipped as thesaurus
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
@@ -51,6 +53,13 @@ CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
 FEATURE_VERSION = "4"  # bump when features() changes: cached models are then retrained
+
+
+@cache
+def feature_key() -> str:
+    """What features() depends on: its version and the thesaurus's text, whose groups are
+    features too. A model cached under another thesaurus is then retrained, not reused."""
+    return f"{FEATURE_VERSION}/{hashlib.sha256(THESAURUS.read_bytes()).hexdigest()[:16]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +363,7 @@ def train(
 
 
 def content_key(examples: Sequence[Example], skip: Iterable[str] = ()) -> str:
-    digest = hashlib.sha256(f"{FEATURE_VERSION}/{INTENT_C}/{TOPIC_C}".encode())
+    digest = hashlib.sha256(f"{feature_key()}/{INTENT_C}/{TOPIC_C}".encode())
     digest.update("\x1d".join(sorted(skip)).encode())
     for e in examples:
         digest.update(f"\x1e{e.intent}\x1f{e.topic or ''}\x1f{e.text}".encode())
@@ -549,7 +558,7 @@ def _resemblance(
         return None
     covered = [t for t in topics if t.id in covered_ids]
     lines = [(e.text, e.topic) for e in written if e.intent in ("ask", "case")]
-    digest = hashlib.sha256(f"{FEATURE_VERSION}/{RESEMBLANCE_VERSION}".encode())
+    digest = hashlib.sha256(f"{feature_key()}/{RESEMBLANCE_VERSION}".encode())
     for text, topic in lines:
         digest.update(f"\x1e{topic or ''}\x1f{text}".encode())
     for t in covered:
