@@ -115,8 +115,9 @@ def compile_template(source: str) -> Template:
 
 
 def literal_template(text: str) -> str:
-    """A template that renders to exactly ``text`` (a drafted warning quoting a lure):
-    every "{" becomes an expression that prints one, so nothing in the text opens a tag."""
+    """A template that renders to exactly ``text`` (a drafted warning quoting a lure; line
+    breaks come out as "\\n", as jinja writes them): every "{" becomes an expression that
+    prints one, so nothing in the text opens a tag."""
     return text.replace("{", '{{ "{" }}')
 
 

@@ -42,10 +42,14 @@ HANDLE_DIGEST = 16  # hex characters kept of each handle's SHA-256
 
 # Only letters, digits and Chinese characters count towards the text's shape.
 _NOT_WORD_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
-# Hosts many unrelated links share: the first path segment names the account or group.
+# Hosts many unrelated links share (messengers' invite links, link shorteners): the first
+# path segment names the account, group or link; the host alone names nothing.
 _SHARED_HOSTS = frozenset(
-    {"t.me", "telegram.me", "wa.me", "chat.whatsapp.com", "u.wechat.com", "bit.ly", "url.cn"}
-)
+    {
+        "t.me", "telegram.me", "wa.me", "chat.whatsapp.com", "u.wechat.com", "url.cn",
+        "dwz.cn", "t.cn", "suo.im", "bit.ly", "tinyurl.com", "is.gd", "s.id", "j.mp",
+    }
+)  # fmt: skip
 
 # Fixed multipliers and offsets of the hash family (multiply-shift on 64 bits: odd
 # multipliers, the high 32 bits of a*x + b). Fixed, so signatures made by any process at
@@ -102,8 +106,10 @@ def handles(text: str, codes: Sequence[str] = (), exempt: frozenset[str] = froze
     for link in scam.links(flat(text)):
         host, _, path = link.partition("/")
         host = host.removeprefix("www.")
-        segment = path.split("/")[0].split("?")[0] if host in _SHARED_HOSTS else ""
-        found.add(f"web:{host}/{segment}" if segment else f"web:{host}")
+        if host not in _SHARED_HOSTS:
+            found.add(f"web:{host}")
+        elif segment := path.split("/")[0].split("?")[0]:
+            found.add(f"web:{host}/{segment}")
     for number in pii.find_numbers(text, exempt_numbers=exempt, strict=True):
         if number.kind == "phone":
             found.add(f"tel:{number.value[-11:]}")
