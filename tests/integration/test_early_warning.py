@@ -4,10 +4,13 @@ in 3 groups of a station drafts one warning for its other groups; one tap sends 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 import re
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -300,3 +303,52 @@ async def test_a_lure_in_pictures_counts_and_what_ocr_read_is_not_kept(
     for _table, row in every_row(db_url):
         assert "jianzhi7788" not in " ".join(map(str, row))
         assert not any(isinstance(v, bytes) and len(v) > 1000 for v in row)
+
+
+async def test_two_workers_seeing_the_3rd_and_4th_copy_at_once_make_one_wave(
+    db_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each copy is handled in its own thread and session (as two workers would); both
+    wait for the other just before deciding. The station's lock (PostgreSQL) or the write
+    lock (SQLite) keeps the second out until the first has committed its wave, so the
+    wait times out and the second joins that wave instead of starting its own."""
+    from guard import wave
+    from guard.detect import check
+    from handlers.earlywarn import record_lure
+
+    services, bot = await start(db_url, clock)
+    for n in (1, 2):
+        await bot.inject(posted(n, LURE))
+    both = threading.Barrier(2, timeout=1.5)
+    decide = wave.assess
+
+    def waiting(*args: Any, **kwargs: Any) -> wave.Verdict:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both.wait()
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(wave, "assess", waiting)
+
+    def worker(n: int) -> None:
+        msg = posted(n, LURE)
+        with session(services.engine) as db:
+            group = db.exec(select(Group).where(Group.chat_id == room(n).chat_id)).one()
+            record_lure(db, services, group, msg, check(LURE), text=LURE)
+
+    await asyncio.gather(asyncio.to_thread(worker, 3), asyncio.to_thread(worker, 4))
+    assert len(cards(services)) == 1
+    with session(services.engine) as db:
+        assert len(db.exec(select(LureWave)).all()) == 1
+        assert {s.wave_id for s in db.exec(select(LureSighting))} == {1}
+
+
+async def test_sightings_go_with_the_retention_purge(db_url: str, clock: Clock) -> None:
+    from bot.privacy import purge_older_than
+
+    services, bot = await start(db_url, clock)
+    for n in (1, 2, 3):
+        await bot.inject(posted(n, LURE))
+    purge_older_than(services.engine, START + timedelta(days=181), 180)
+    with session(services.engine) as db:
+        assert db.exec(select(LureSighting)).all() == []
+        assert len(db.exec(select(LureWave)).all()) == 1  # what was drafted stays on record
