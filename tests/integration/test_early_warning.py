@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import select
 
 from bot.adapters.fake import FakeAdapter
+from bot.adapters.wechat import outgoing_text
 from bot.bootstrap import build_dispatcher, build_services
 from bot.config import parse_settings
 from bot.db import Group, LureSighting, LureWave, OutboxMessage, session
@@ -153,6 +154,8 @@ async def test_a_lure_in_three_groups_drafts_one_warning_and_not_after_two(
     assert "其他 2 个群" in card.text and "发送预警 1" in card.text
     assert "sd88866" in card.text and PHONE not in card.text and "139****5678" in card.text
     assert card.buttons[0][0].data == "b:warn:1" and card.quotes  # the draft is a quote
+    # WeChat has no buttons: the card already names the command, once.
+    assert outgoing_text(card).count("发送预警 1") == 1
     # The lure in a 4th group and again in the 1st: the same wave, no second card.
     await bot.inject(posted(4, ALTERED, at=clock.at))
     await bot.inject(posted(1, LURE, at=clock.at, sender="r2"))
