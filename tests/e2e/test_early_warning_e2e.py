@@ -1,7 +1,8 @@
-"""Scam early warning end to end: the whole bot (``run_bot``, real PTB) against the fake Bot
-API. The same lure in 2 of a station's groups drafts nothing, nor does it in another
-station's group; a slightly altered copy in a 3rd group gets the officer one card; one tap
-on its button delivers the warning to the station's other groups, exactly once each."""
+"""Scam early warning end to end: the whole bot (``run_bot``) against the fake Bot API (real
+PTB) and against the Node WeChat gateway (real python-wechaty). The same lure in 2 of a
+station's groups drafts nothing, nor does it in another station's group; a slightly
+altered copy in a 3rd group gets the officer one card; one tap on its button (WeChat:
+发送预警 N) delivers the warning to the station's other groups, exactly once each."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from collections.abc import Callable
 import pytest
 
 from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.wechat import WechatAdapter
 from bot.config import Settings, parse_settings
 from bot.runtime import run_bot
 from tests.e2e.conftest import FAST_POLLING
+from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, fast_wechat_options
 from tests.fakes.telegram_server import FakeTelegram, SentMessage
 
 pytestmark = pytest.mark.e2e
@@ -25,10 +28,13 @@ DRAFT = "防骗预警草稿"
 WARNING = "防骗预警（兴庆派出所）"
 
 
-def settings_for(db_url: str, wang: int, li: int) -> Settings:
+def settings_for(db_url: str, wang: int | str, li: int | str, platform: str) -> Settings:
+    ids = "telegram_id" if platform == "telegram" else "wechat_id"
     return parse_settings(
         {
             "database": {"url": db_url},
+            # The test must not depend on the hour it runs at (WeChat's broadcast hours).
+            "wechat": {"seconds_between_sends": 0, "broadcast_hours": "00:00-24:00"},
             "stations": [
                 {"id": "xq", "name": "兴庆派出所", "address": "解放东街1号",
                  "phone": "0951-6000000", "hours": "9-17"},
@@ -36,8 +42,8 @@ def settings_for(db_url: str, wang: int, li: int) -> Settings:
                  "phone": "0951-6000001", "hours": "9-17"},
             ],
             "officers": [
-                {"name": "王警官", "station": "xq", "duty": True, "telegram_id": str(wang)},
-                {"name": "李警官", "station": "jf", "duty": True, "telegram_id": str(li)},
+                {"name": "王警官", "station": "xq", "duty": True, ids: str(wang)},
+                {"name": "李警官", "station": "jf", "duty": True, ids: str(li)},
             ],
         },
         "test",
@@ -55,7 +61,7 @@ async def test_an_early_warning_on_telegram(fake_telegram: FakeTelegram, db_url:
     adapter = TelegramAdapter(server.token, api_base_url=server.api_base_url, polling=FAST_POLLING)
     stop = asyncio.Event()
     bot = asyncio.create_task(
-        run_bot(settings_for(db_url, wang, li), {"telegram": adapter}, stop=stop)
+        run_bot(settings_for(db_url, wang, li, "telegram"), {"telegram": adapter}, stop=stop)
     )
 
     async def sent(chat: int, where: Callable[[SentMessage], bool]) -> SentMessage:
@@ -118,6 +124,76 @@ async def test_an_early_warning_on_telegram(fake_telegram: FakeTelegram, db_url:
             assert len([m for m in server.sent_to(chat) if WARNING in m.text]) == 1
         for chat in [*ours[:3], theirs]:
             assert not [m for m in server.sent_to(chat) if WARNING in m.text]
+    finally:
+        stop.set()
+        await asyncio.wait_for(bot, 30)
+
+
+async def test_an_early_warning_on_wechat(
+    wechat_gateway: WechatGateway, db_url: str, connection_log: ConnectionLog
+) -> None:
+    gateway = wechat_gateway
+    wang = await gateway.add_contact("王警官")
+    li = await gateway.add_contact("李警官")
+    resident = await gateway.add_contact("张三")
+    ours = [await gateway.add_room(f"幸福里{n}号楼", [wang, resident]) for n in range(1, 6)]
+    theirs = await gateway.add_room("金凤花园群", [li, resident])
+    adapter = WechatAdapter(
+        gateway.endpoint, gateway.token, options=fast_wechat_options(),
+        on_connection_change=connection_log,
+    )  # fmt: skip
+    stop = asyncio.Event()
+    settings = settings_for(db_url, wang, li, "wechat")
+    bot = asyncio.create_task(run_bot(settings, {"wechat": adapter}, stop=stop))
+
+    async def sent(to: str, where: Callable[[str], bool], within: float = 20) -> str:
+        message = await gateway.wait_sent(to, lambda m: where(m["text"]), within=within)
+        return str(message["text"])
+
+    async def texts(to: str, part: str) -> list[str]:
+        return [m["text"] for m in await gateway.sent(to) if part in m["text"]]
+
+    async def lure(room: str, text: str) -> None:
+        """Posted, and the room's warning came (the bot's next message there)."""
+        seen = {m["seq"] for m in await gateway.sent(room)}
+        await gateway.say(resident, text, room_id=room)
+        await gateway.wait_sent(room, lambda m: m["seq"] not in seen and "诈骗" in m["text"], 20)
+
+    try:
+        await connection_log.wait_for(True, within=30)
+        for room, officer in [*((r, wang) for r in ours), (theirs, li)]:
+            await gateway.say(officer, "/bind", room_id=room)
+            await sent(room, lambda text: "派出所" in text and "绑定" in text)
+
+        await lure(ours[0], LURE)
+        await lure(ours[1], LURE)
+        await lure(theirs, LURE)  # another station's room does not count
+        await asyncio.sleep(0.5)
+        assert await texts(wang, DRAFT) == [] and await texts(li, DRAFT) == []
+
+        await lure(ours[2], ALTERED)
+        card = await sent(wang, lambda text: DRAFT in text)
+        assert "本所 3 个群" in card and "其他 2 个群" in card and card.count("发送预警 1") == 1
+        assert "｜" in card and "sd88866" in card and PHONE not in card
+
+        await lure(ours[0], ALTERED)  # the same wave again: no second card
+        await asyncio.sleep(0.5)
+        assert len(await texts(wang, DRAFT)) == 1
+
+        await gateway.say(wang, "发送预警 1")
+        await sent(wang, lambda text: "正在发往本所 2 个群" in text)
+        for room in ours[3:]:
+            warning = await sent(room, lambda text: WARNING in text)
+            assert "sd88866" in warning and PHONE not in warning
+        await sent(wang, lambda text: "已送达 2 个群" in text)
+
+        await gateway.say(wang, "发送预警 1")
+        await sent(wang, lambda text: "已由王警官发送过" in text)
+        await asyncio.sleep(1.0)
+        for room in ours[3:]:
+            assert len(await texts(room, WARNING)) == 1
+        for room in [*ours[:3], theirs]:
+            assert await texts(room, WARNING) == []
     finally:
         stop.set()
         await asyncio.wait_for(bot, 30)
