@@ -139,7 +139,10 @@ class Fingerprint:
 
     @classmethod
     def decode(cls, signature: str, digests: str) -> Fingerprint:
-        values = tuple(int(signature[i : i + 8], 16) for i in range(0, len(signature), 8))
+        try:
+            values = tuple(np.frombuffer(bytes.fromhex(signature), dtype=">u4").tolist())
+        except ValueError:  # not hex, or not whole values: reads as no text
+            values = ()
         return cls(values if len(values) == HASHES else _EMPTY, frozenset(digests.split()))
 
 

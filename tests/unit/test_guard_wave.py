@@ -119,6 +119,7 @@ def test_what_is_stored_gives_back_neither_text_nor_number() -> None:
     assert "13912345678" not in digests and "sd88866" not in digests
     assert len(digests.split()) == 2 and all(len(d) == wave.HANDLE_DIGEST for d in digests.split())
     assert fp("，。！ ").empty and not fp("", ("wxp://x",)).empty
+    assert wave.Fingerprint.decode("not hex", "").empty  # a damaged row matches nothing
 
 
 def seen(
