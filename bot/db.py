@@ -425,3 +425,45 @@ class Clarification(SQLModel, table=True):
     choices: str  # topic ids, comma-separated, in the order offered
     state: str = "open"  # open | chosen
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LureWave(SQLModel, table=True):
+    """The same scam lure in several of a station's groups within the window
+    (``guard.wave``): one drafted warning for the station's other groups, sent once when
+    an officer taps 发送预警 (``broadcasts.lure_warning``)."""
+
+    __tablename__ = "lure_wave"
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(index=True)
+    label: str  # the guard's name for the scam
+    quote: str = ""  # the lure's words, masked of personal numbers; "" when only pictures
+    draft: str  # the warning for the other groups, as it will be sent
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_by: str | None = None
+    sent_at: datetime | None = None
+    campaign_id: int | None = None  # the one-off broadcast that carried it
+
+
+class LureSighting(SQLModel, table=True):
+    """A scam lure the guard saw in a group: its fingerprint (a MinHash signature of the
+    text and digests of its handles), never the picture; the text only masked, and only
+    from a message (what OCR read in a picture is not kept)."""
+
+    __tablename__ = "lure_sighting"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "message_id"),
+        Index("ix_lure_sighting_station_at", "station_id", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str
+    group_id: int = Field(foreign_key="chat_group.id")
+    platform: str
+    chat_id: str
+    message_id: str
+    signature: str  # MinHash, fixed-width hex
+    handles: str = ""  # digests, space-separated
+    text: str = ""  # masked
+    picture: bool = False
+    label: str = ""
+    wave_id: int | None = Field(default=None, foreign_key="lure_wave.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
