@@ -14,9 +14,10 @@ import logging
 import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session
@@ -32,10 +33,10 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import WebSettings
-from bot.db import ConsoleSession, Escalation, Officer, row_id, session
+from bot.db import ConsoleSession, Escalation, Officer, as_utc, row_id, session
 from bot.reports import topic_outcomes
 from bot.services import Services
-from console import auth
+from console import auth, people
 from console import tickets as ticket_domain
 from faq.knowledge import render_answer
 
@@ -68,7 +69,11 @@ class Visitor:
 
     @property
     def is_admin(self) -> bool:
-        return self.officer.admin
+        return people.is_admin(self.officer)
+
+    @property
+    def is_city_admin(self) -> bool:
+        return people.is_city_admin(self.officer)
 
 
 OUTCOME_DAYS = timedelta(days=30)  # the topic list's counts: the last month
@@ -95,6 +100,8 @@ class Console:
 
 
 Page = Callable[[Console, Request, Visitor | None, FormData | None], Response]
+# Declares one route: path, page, the role it needs, its methods.
+RouteMaker = Callable[[str, Page, Role, tuple[str, ...]], Route]
 
 
 def _environment() -> Environment:
@@ -106,7 +113,13 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.globals["TEXT"] = TEXT
+    environment.filters["localtime"] = local_time
     return environment
+
+
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    """A stored moment in the deployment's time zone, to the minute."""
+    return as_utc(moment).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 TEMPLATES = Jinja2Templates(env=_environment())
@@ -435,6 +448,7 @@ def try_page(
 
 def routes(console: Console) -> list[BaseRoute]:
     """Every route and the role it needs (the role test walks this list)."""
+    from console import people_pages  # its pages use this module's helpers
 
     def route(path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",)) -> Route:
         return Route(path, guarded(console, role, run), methods=list(methods))
@@ -450,6 +464,7 @@ def routes(console: Console) -> list[BaseRoute]:
         route("/topics", topics_page, "admin"),
         route("/topics/{topic_id:str}", topic_page, "admin"),
         route("/try", try_page, "admin", ("GET", "POST")),
+        *people_pages.routes(route),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

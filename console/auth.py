@@ -124,7 +124,7 @@ def session_officer(
     if row is None or row.ended_at is not None or as_utc(row.expires_at) <= now:
         return None
     officer = db.get(Officer, row.officer_id)
-    return (row, officer) if officer is not None else None
+    return (row, officer) if officer is not None and officer.active else None
 
 
 def end_session(db: Session, row: ConsoleSession, now: datetime) -> None:
