@@ -367,6 +367,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/officers"): (303, 403, 200, 200, 200),
     ("POST", "/officers"): (403, 403, 409, 409, 409),  # no name: refused, but let in
     ("POST", "/officers/{officer_id:int}/{what:str}"): (403, 403, 303, 404, 303),
+    ("GET", "/reports"): (303, 200, 200, 200, 200),
+    ("GET", "/reports/chart.png"): (303, 200, 200, 200, 200),
+    ("GET", "/reports/export.csv"): (303, 200, 200, 200, 200),
     ("GET", "/static"): (200, 200, 200, 200, 200),
 }
 
