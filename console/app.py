@@ -448,7 +448,8 @@ def try_page(
 
 def routes(console: Console) -> list[BaseRoute]:
     """Every route and the role it needs (the role test walks this list)."""
-    from console import people_pages, report_pages  # their pages use this module's helpers
+    # Their pages use this module's helpers.
+    from console import people_pages, privacy_pages, report_pages
 
     def route(path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",)) -> Route:
         return Route(path, guarded(console, role, run), methods=list(methods))
@@ -466,6 +467,7 @@ def routes(console: Console) -> list[BaseRoute]:
         route("/try", try_page, "admin", ("GET", "POST")),
         *people_pages.routes(route),
         *report_pages.routes(route),
+        *privacy_pages.routes(route),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -41,8 +41,9 @@ def is_admin(officer: Officer) -> bool:
     return officer.admin or officer.city_admin
 
 
-def _stations_of(officer: Officer, default_station: str | None) -> ColumnElement[bool]:
-    """The groups of ``officer``'s station (the unbound ones belong to the first)."""
+def in_scope(officer: Officer, default_station: str | None) -> ColumnElement[bool]:
+    """The groups of ``officer``'s station (the unbound ones belong to the first; every
+    group for a city admin), as a condition on ``Group``."""
     if is_city_admin(officer):
         return true()
     ours = col(Group.station_id) == officer.station_id
@@ -63,7 +64,7 @@ def groups(db: Session, officer: Officer, default_station: str | None) -> list[G
     query = (
         select(Group, Officer.name, last)
         .join(Officer, col(Group.officer_id) == col(Officer.id), isouter=True)
-        .where(_stations_of(officer, default_station))
+        .where(in_scope(officer, default_station))
     )
     if not is_admin(officer):
         query = query.where(Group.officer_id == officer.id)

@@ -370,6 +370,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/reports"): (303, 200, 200, 200, 200),
     ("GET", "/reports/chart.png"): (303, 200, 200, 200, 200),
     ("GET", "/reports/export.csv"): (303, 200, 200, 200, 200),
+    ("GET", "/privacy"): (303, 403, 200, 200, 200),
+    ("POST", "/privacy/export"): (403, 403, 404, 404, 404),  # no resident named
+    ("POST", "/privacy/erase"): (403, 403, 404, 404, 404),
     ("GET", "/static"): (200, 200, 200, 200, 200),
 }
 
