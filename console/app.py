@@ -84,7 +84,11 @@ class Console:
     services: Services
     web: WebSettings
     secret: bytes
-    attempts: auth.AttemptLimit = field(default_factory=auth.AttemptLimit)
+    attempts: auth.AttemptLimit = field(default_factory=auth.AttemptLimit)  # per address
+    # Per admin name, for passwords: a guesser with many addresses still gets few tries.
+    name_attempts: auth.AttemptLimit = field(
+        default_factory=lambda: auth.AttemptLimit(limit=5, window=timedelta(minutes=15))
+    )
 
     @property
     def cookie(self) -> str:
@@ -227,40 +231,31 @@ def sign_in_form(
 def sign_in(
     console: Console, request: Request, _: Visitor | None, form: FormData | None
 ) -> Response:
+    """A sign-in link's token (``t``), or an admin's name and password; either way the
+    form's check value must match the cookie the form set, and one address (and one name)
+    gets only a few tries."""
     now = console.services.clock.now()
     where = origin(request)
-    token = field_text(form, "t")
+    name = field_text(form, "name").strip()[: auth.NAME_LIMIT]
     with console.db() as db:
-        if not console.attempts.allow(where, now):
-            auth.record(db, None, "sign-in refused", where, "too many attempts")
-            db.commit()
-            return page(console, request, "error.html", None, 429, message="too_many")
-        check = request.cookies.get(SIGN_IN_COOKIE, "")
-        if not check or not auth.same(check, field_text(form, "check")):
-            auth.record(db, None, "sign-in refused", where, "bad csrf")
-            db.commit()
-            return page(
-                console,
-                request,
-                "error.html",
-                None,
-                403,
-                message="form_expired",
-            )
-        officer = auth.redeem_link(db, token, now)
+        refusal = _sign_in_refusal(console, request, form, now, name)
+        officer = None
+        if refusal is None and name:
+            officer = auth.password_officer(db, name, field_text(form, "password"))
+            refusal = None if officer else ("bad password", "bad_password")
+        elif refusal is None:
+            token = field_text(form, "t")
+            officer = auth.redeem_link(db, token, now)
+            refusal = None if officer else (auth.link_problem(db, token, now), "bad_link")
         if officer is None:
-            auth.record(db, None, "sign-in refused", where, auth.link_problem(db, token, now))
+            assert refusal is not None
+            why, message = refusal
+            auth.record(db, None, "sign-in refused", where, f"{why} {name}".strip())
             db.commit()
-            return page(
-                console,
-                request,
-                "error.html",
-                None,
-                403,
-                message="bad_link",
-            )
+            status = 429 if message == "too_many" else 403
+            return page(console, request, "error.html", None, status, message=message)
         session_token = auth.start_session(db, officer, now, console.web.session_hours, where)
-        auth.record(db, officer, "signed in", where)
+        auth.record(db, officer, "signed in", where, "with password" if name else "")
         db.commit()
     response = RedirectResponse("/tickets", status_code=303)
     response.set_cookie(
@@ -274,6 +269,21 @@ def sign_in(
     )
     response.delete_cookie(SIGN_IN_COOKIE, path="/login")
     return response
+
+
+def _sign_in_refusal(
+    console: Console, request: Request, form: FormData | None, now: datetime, name: str
+) -> tuple[str, str] | None:
+    """Why a sign-in is refused before its link or password is even looked at (for the
+    audit, and the error page's key), or ``None``."""
+    if not console.attempts.allow(origin(request), now):
+        return "too many attempts", "too_many"
+    if name and not console.name_attempts.allow(name.lower(), now):
+        return "too many attempts for the name", "too_many"
+    check = request.cookies.get(SIGN_IN_COOKIE, "")
+    if not check or not auth.same(check, field_text(form, "check")):
+        return "bad csrf", "form_expired"
+    return None
 
 
 def sign_out(

@@ -203,3 +203,32 @@ def set_active(
             db.add(row)
     db.add(officer)
     return officer, freed
+
+
+def set_admin_password(
+    db: Session, name: str, station_id: str | None, city: bool, password_hash: str
+) -> tuple[Officer, bool]:
+    """Gives the admin ``name`` a password (``jingmin admin create``); with ``station_id``,
+    an officer not there yet is made that station's admin (a city admin with ``city``).
+    Returns the officer and whether it was created."""
+    query = select(Officer).where(Officer.name == name, col(Officer.active))
+    if station_id is not None:
+        query = query.where(Officer.station_id == station_id)
+    found = list(db.exec(query).all())
+    if len(found) > 1:
+        raise Refused("ambiguous")
+    created = not found
+    if created:
+        if station_id is None:
+            raise Refused("not_found")
+        officer = Officer(name=name, station_id=station_id, admin=not city, console_managed=True)
+        officer.city_admin = city
+    else:
+        officer = found[0]
+        if city and not officer.city_admin:
+            officer.city_admin, officer.console_managed = True, True
+    if not is_admin(officer):
+        raise Refused("not_admin")
+    officer.password_hash = password_hash
+    db.add(officer)
+    return officer, created
