@@ -176,6 +176,8 @@ class SeenUpdate(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("platform", "chat_id", "message_id"),
+        # A group's last message, for the console's group list: one lookup per group.
+        Index("ix_seenupdate_chat_seen", "platform", "chat_id", "seen_at"),
         # Only rows still in hand are indexed: the recovery reads these, nothing else.
         Index(
             "ix_seenupdate_in_hand",

@@ -37,6 +37,7 @@ from bot.db import ConsoleSession, Escalation, Officer, as_utc, row_id, session
 from bot.reports import topic_outcomes
 from bot.services import Services
 from console import auth, people
+from console import reports as figures
 from console import tickets as ticket_domain
 from faq.knowledge import render_answer
 
@@ -89,6 +90,7 @@ class Console:
     name_attempts: auth.AttemptLimit = field(
         default_factory=lambda: auth.AttemptLimit(limit=5, window=timedelta(minutes=15))
     )
+    reports: figures.Recent = field(default_factory=figures.Recent)
 
     @property
     def cookie(self) -> str:

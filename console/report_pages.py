@@ -47,8 +47,9 @@ def _period(console: Console, request: Request) -> tuple[int, datetime, datetime
 def _report(console: Console, request: Request, visitor: Visitor) -> tuple[int, figures.Report]:
     count, since, until = _period(console, request)
     scope = _scope(console, request, visitor)
+    tz, now = console.services.settings.tz, console.services.clock.now()
     with console.db() as db:
-        return count, figures.build(db, scope, since, until, console.services.settings.tz)
+        return count, console.reports.get(db, scope, since, until, tz, now)
 
 
 def reports_page(

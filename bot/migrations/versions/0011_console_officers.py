@@ -1,4 +1,5 @@
-"""console: officers managed in the console (city admins, removal, reach, passwords)
+"""console: officers managed in the console (city admins, removal, reach, passwords),
+and an index for each group's last message
 
 The config file stays the first seed: a row changed in the console is marked
 ``console_managed`` and the start-up sync no longer overwrites it.
@@ -37,9 +38,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
         )
+    op.create_index(
+        "ix_seenupdate_chat_seen", "seenupdate", ["platform", "chat_id", "seen_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_seenupdate_chat_seen", table_name="seenupdate")
     with op.batch_alter_table("officer", schema=None) as batch_op:
         for name in ("password_hash", "unreachable_since", "console_managed", "active"):
             batch_op.drop_column(name)
