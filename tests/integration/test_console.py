@@ -415,6 +415,31 @@ def test_every_route_checks_the_role_on_the_server(world: World, client: TestCli
         assert logout.status_code == EXPECTED[("POST", "/logout")][index], role
 
 
+def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(
+    world: World, client: TestClient
+) -> None:
+    """As the city admin, whom the most routes let in: every form needs the session's token."""
+    csrf = sign_in(world, client, "钱局长")
+    other = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
+    wrong = sign_in(world, other, "张所长")  # a real token, of another session
+    posts = [path for method, path in EXPECTED if method == "POST" and path != "/login"]
+    for path in posts:
+        url = (
+            path.replace("{ticket_id:int}", str(open_ticket(world, GROUP_C)))
+            .replace("{verb:str}", "reject")
+            .replace("{group_id:int}", "1")
+            .replace("{officer_id:int}", "1")
+            .replace("{what:str}", "duty")
+        )
+        altered = csrf[:-1] + ("1" if csrf.endswith("0") else "0")
+        for data in ({}, {"csrf": wrong}, {"csrf": altered}):
+            reply = client.post(url, data=data | {"name": "新人", "ticket": "1", "value": "0"})
+            assert reply.status_code == 403, (url, data)
+    refusals = [a for a in audit_actions(world, "console:钱局长") if ": bad csrf" in a]
+    assert len(refusals) == 3 * len(posts)
+    assert client.get("/tickets").status_code == 200  # still signed in: nothing was done
+
+
 def test_the_knowledge_base_pages(world: World, client: TestClient) -> None:
     sign_in(world, client, "张所长")
     now = world.clock.now() - timedelta(minutes=1)
