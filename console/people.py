@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_, true
 from sqlmodel import Session, col, select
 
-from bot.db import ConsoleSession, Group, Officer, SeenUpdate
+from bot.db import ConsoleSession, Escalation, Group, Officer, SeenUpdate
+from console.tickets import PENDING
 from handlers.reach import cannot_reach
 
 NAME_LIMIT = 40
@@ -181,8 +182,8 @@ def set_active(
     db: Session, admin: Officer, officer_id: int, active: bool, now: datetime
 ) -> tuple[Officer, int]:
     """Removes (or brings back) an officer. A removed one is off duty, signed out, and
-    their groups are handed to nobody (the duty officer gets their tickets); returns how
-    many groups were freed."""
+    their groups and open tickets are handed to nobody, so the reminders and the hand-over
+    go to the duty officer; returns how many groups and tickets were freed."""
     officer = managed_officer(db, admin, officer_id)
     if officer.id == admin.id:
         raise Refused("yourself")
@@ -193,6 +194,14 @@ def set_active(
         for group in db.exec(select(Group).where(Group.officer_id == officer.id)).all():
             group.officer_id = None
             db.add(group)
+            freed += 1
+        for ticket in db.exec(
+            select(Escalation).where(
+                Escalation.officer_id == officer.id, Escalation.state == PENDING
+            )
+        ).all():
+            ticket.officer_id = None
+            db.add(ticket)
             freed += 1
         for row in db.exec(
             select(ConsoleSession).where(

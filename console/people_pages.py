@@ -167,7 +167,7 @@ def change_officer(
                 detail = f"#{officer.id} {officer.name} duty {'on' if value else 'off'}"
             else:
                 officer, freed = people.set_active(db, visitor.officer, officer_id, value, now)
-                state = "restored" if value else f"removed, {freed} groups freed"
+                state = "restored" if value else f"removed, {freed} groups and tickets freed"
                 detail = f"#{officer.id} {officer.name} {state}"
         except people.Refused as refused:
             db.rollback()

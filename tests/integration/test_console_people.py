@@ -14,7 +14,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from bot.bootstrap import sync_config
-from bot.db import ConsoleSession, Group, Officer, SeenUpdate, session
+from bot.db import ConsoleSession, Escalation, Group, Officer, SeenUpdate, session
 from bot.events import ChatRef
 from handlers.reach import report_unreachable
 from tests.integration.test_console import (
@@ -26,6 +26,7 @@ from tests.integration.test_console import (
     audit_actions,
     client,
     hidden,
+    open_ticket,
     request_link,
     said,
     sign_in,
@@ -163,6 +164,7 @@ def test_admins_add_remove_and_mark_duty_officers(
     assert off.status_code == 303 and not officer(world, "孙警官").duty
     wang = officer(world, "王警官")
     wang_client, _ = as_(world, client, "王警官")
+    handed = open_ticket(world, GROUP_B)  # 王警官's group: his ticket
     removed = client.post(f"/officers/{wang.id}/active", data={"csrf": csrf, "value": "0"})
     assert removed.status_code == 303
     wang = officer(world, "王警官")
@@ -171,12 +173,15 @@ def test_admins_add_remove_and_mark_duty_officers(
         assert db.get(Group, group_id(world, GROUP_B)).officer_id is None  # type: ignore[union-attr]
         sessions = db.exec(select(ConsoleSession).where(ConsoleSession.officer_id == wang.id)).all()
         assert all(s.ended_at is not None for s in sessions)
+        assert db.get(Escalation, handed).officer_id is None  # type: ignore[union-attr]
     assert wang_client.get("/tickets").status_code == 303  # signed out
     login = said(world, ChatRef("console", "officer:王警官"), "王警官", "/login", group=False)
     out = asyncio.run(world.bot.inject(login))
     assert not any("/login?t=" in o.text for o in out)  # no officer to the bot any more
-    assert "officer active: from testclient " + f"#{wang.id} 王警官 removed, 1 groups freed" in (
-        audit_actions(world, "console:张所长")
+    assert (
+        "officer active: from testclient "
+        + f"#{wang.id} 王警官 removed, 2 groups and tickets freed"
+        in (audit_actions(world, "console:张所长"))
     )
     duty = client.post(f"/officers/{wang.id}/duty", data={"csrf": csrf, "value": "1"})
     assert duty.status_code == 409 and "已移除" in duty.text
