@@ -166,6 +166,7 @@ class OfficerSettings(_Section):
     wechat_id: str | None = None
     duty: bool = False
     admin: bool = False  # station admin in the web console: all of the station's tickets
+    city_admin: bool = False  # city admin in the web console: every station's groups
 
     @field_validator("telegram_id", mode="before")
     @classmethod

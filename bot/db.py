@@ -73,6 +73,15 @@ class Officer(SQLModel, table=True):
     wechat_id: str | None = Field(default=None, index=True)
     duty: bool = False
     admin: bool = False  # station admin in the web console (config: admin = true)
+    city_admin: bool = False  # every station in the web console (config: city_admin = true)
+    # Removed in the console: no tickets, no sign-in, no duty; the row stays for the record.
+    active: bool = True
+    # Changed in the console: the config file no longer overwrites duty, flags and ids
+    # (the TOML is only the first seed of such an officer).
+    console_managed: bool = False
+    # The last reach check (handlers.reach) found a platform that cannot write to them.
+    unreachable_since: datetime | None = None
+    password_hash: str | None = None  # argon2, for admins' password sign-in (optional)
     # Set after 修改: this officer's next private message within the edit time is a draft
     # for that ticket (shown back with 发送 / 取消, posted only on 发送).
     editing_ticket_id: int | None = None
@@ -167,6 +176,8 @@ class SeenUpdate(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("platform", "chat_id", "message_id"),
+        # A group's last message, for the console's group list: one lookup per group.
+        Index("ix_seenupdate_chat_seen", "platform", "chat_id", "seen_at"),
         # Only rows still in hand are indexed: the recovery reads these, nothing else.
         Index(
             "ix_seenupdate_in_hand",

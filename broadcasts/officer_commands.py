@@ -23,7 +23,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.db import Officer, as_utc, row_id
 from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
@@ -85,7 +85,7 @@ def _officer(db: Session, platform: str, sender_id: str) -> Officer | None:
     }.get(platform)
     if column is None:
         return None
-    return db.exec(select(Officer).where(column == sender_id)).first()
+    return db.exec(select(Officer).where(column == sender_id, col(Officer.active))).first()
 
 
 def _say(chat: ChatRef, text: str) -> list[Outgoing]:
