@@ -16,6 +16,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -23,16 +24,16 @@ sys.path.insert(0, str(ROOT))
 TICKETS, GROUPS, REQUESTS = 10_000, 200, 200
 
 
-def main(url: str) -> None:
+def seed(url: str) -> tuple[Any, dict[str, str]]:
+    """A station of ``GROUPS`` groups and ``TICKETS`` tickets; the services and the
+    session tokens of its admin and of an officer (also for ``bench/console_pages.py``)."""
     from sqlalchemy import insert
     from sqlmodel import select
-    from starlette.testclient import TestClient
 
     from bot.bootstrap import build_services
     from bot.config import parse_settings
     from bot.db import Escalation, Group, Officer, session
     from console import auth
-    from console.app import create_app
 
     station = {"address": "a", "phone": "0951-6000000", "hours": "9-17"}
     settings = parse_settings(
@@ -88,18 +89,24 @@ def main(url: str) -> None:
         for who in (admin, officer):
             tokens[who.name] = auth.start_session(db, who, now, 1, "bench")
         db.commit()
-    app = create_app(services, settings.web, b"bench-secret")
+    return services, tokens
+
+
+def measure(
+    services: Any, tokens: dict[str, str], pages: list[tuple[str, str]], requests: int, what: str
+) -> None:
+    """Prints the median and p95 of ``requests`` GETs of each (officer, path)."""
+    from starlette.testclient import TestClient
+
+    from console.app import create_app
+
+    app = create_app(services, services.settings.web, b"bench-secret")
     with TestClient(app) as client:
-        for name, path in (
-            ("张所长", "/tickets"),
-            ("张所长", "/tickets?view=all"),
-            ("李警官", "/tickets"),
-            ("张所长", "/tickets?group=5"),
-        ):
+        for name, path in pages:
             client.cookies.set("jingmin_session", tokens[name])
             assert client.get(path).status_code == 200
             times = []
-            for _ in range(REQUESTS):
+            for _ in range(requests):
                 start = time.perf_counter()
                 client.get(path)
                 times.append((time.perf_counter() - start) * 1000)
@@ -107,8 +114,19 @@ def main(url: str) -> None:
             p95 = times[int(len(times) * 0.95) - 1]
             print(
                 f"{name} {path:<20} median {statistics.median(times):6.1f} ms"
-                f"  p95 {p95:6.1f} ms  ({TICKETS} tickets, {REQUESTS} requests)"
+                f"  p95 {p95:6.1f} ms  ({what}, {requests} requests)"
             )
+
+
+def main(url: str) -> None:
+    services, tokens = seed(url)
+    pages = [
+        ("张所长", "/tickets"),
+        ("张所长", "/tickets?view=all"),
+        ("李警官", "/tickets"),
+        ("张所长", "/tickets?group=5"),
+    ]
+    measure(services, tokens, pages, REQUESTS, f"{TICKETS} tickets")
     services.engine.dispose()
 
 

@@ -54,7 +54,8 @@ from handlers.common import default_station
 
 
 def sync_config(db: Session, settings: Settings) -> None:
-    """Stations and officers come from the config file; the database follows it."""
+    """Stations come from the config file. Officers too, as a first seed: an officer
+    changed in the web console (``console_managed``) keeps what the console set."""
     for station in settings.stations:
         row = db.get(Station, station.id) or Station(
             id=station.id, name="", address="", phone="", hours=""
@@ -72,13 +73,16 @@ def sync_config(db: Session, settings: Settings) -> None:
             select(Officer).where(
                 Officer.name == configured.name, Officer.station_id == configured.station
             )
-        ).first() or Officer(name=configured.name, station_id=configured.station)
+        ).first()
+        if officer_row is not None and officer_row.console_managed:
+            continue  # changed in the console since: the file was only its first seed
+        officer_row = officer_row or Officer(name=configured.name, station_id=configured.station)
         officer_row.telegram_id, officer_row.wechat_id, officer_row.duty = (
             configured.telegram_id,
             configured.wechat_id,
             configured.duty,
         )
-        officer_row.admin = configured.admin
+        officer_row.admin, officer_row.city_admin = configured.admin, configured.city_admin
         db.add(officer_row)
     db.commit()
 

@@ -435,10 +435,12 @@ def privacy_purge(config: ConfigOption = None) -> None:
 
 def _mount_subcommands() -> None:
     from broadcasts.cli import app as broadcast_app
+    from console.cli import app as admin_app
     from guard.cli import app as guard_app
 
     app.add_typer(guard_app, name="guard")
     app.add_typer(broadcast_app, name="broadcast")
+    app.add_typer(admin_app, name="admin")
 
 
 _mount_subcommands()

@@ -166,6 +166,7 @@ class OfficerSettings(_Section):
     wechat_id: str | None = None
     duty: bool = False
     admin: bool = False  # station admin in the web console: all of the station's tickets
+    city_admin: bool = False  # city admin in the web console: every station's groups
 
     @field_validator("telegram_id", mode="before")
     @classmethod
@@ -225,6 +226,17 @@ class BroadcastSettings(_Section):
     media_dir: str = ""
 
 
+class GuardSettings(_Section):
+    # Scam early warning: the same lure (near-duplicate text, or the same handle, number,
+    # link or QR code) in at least wave_groups different groups of one station within
+    # wave_minutes drafts one warning for the station's other groups (guard/wave.py).
+    wave_groups: int = Field(default=3, ge=2)
+    wave_minutes: int = Field(default=60, gt=0, le=24 * 60)
+    # How alike two texts must be to count as the same lure: the Jaccard similarity of
+    # their character bigrams (edits to a 60-character lure keep it near 0.7).
+    wave_similarity: float = Field(default=0.5, gt=0, le=1)
+
+
 class OperationsSettings(_Section):
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -269,6 +281,7 @@ class Settings(_Section):
     behaviour: BehaviourSettings = BehaviourSettings()
     tickets: TicketSettings = TicketSettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
+    guard: GuardSettings = GuardSettings()
     operations: OperationsSettings = OperationsSettings()
     privacy: PrivacySettings = PrivacySettings()
     web: WebSettings = WebSettings()

@@ -73,6 +73,15 @@ class Officer(SQLModel, table=True):
     wechat_id: str | None = Field(default=None, index=True)
     duty: bool = False
     admin: bool = False  # station admin in the web console (config: admin = true)
+    city_admin: bool = False  # every station in the web console (config: city_admin = true)
+    # Removed in the console: no tickets, no sign-in, no duty; the row stays for the record.
+    active: bool = True
+    # Changed in the console: the config file no longer overwrites duty, flags and ids
+    # (the TOML is only the first seed of such an officer).
+    console_managed: bool = False
+    # The last reach check (handlers.reach) found a platform that cannot write to them.
+    unreachable_since: datetime | None = None
+    password_hash: str | None = None  # argon2, for admins' password sign-in (optional)
     # Set after 修改: this officer's next private message within the edit time is a draft
     # for that ticket (shown back with 发送 / 取消, posted only on 发送).
     editing_ticket_id: int | None = None
@@ -167,6 +176,8 @@ class SeenUpdate(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("platform", "chat_id", "message_id"),
+        # A group's last message, for the console's group list: one lookup per group.
+        Index("ix_seenupdate_chat_seen", "platform", "chat_id", "seen_at"),
         # Only rows still in hand are indexed: the recovery reads these, nothing else.
         Index(
             "ix_seenupdate_in_hand",
@@ -426,3 +437,45 @@ class Clarification(SQLModel, table=True):
     choices: str  # topic ids, comma-separated, in the order offered
     state: str = "open"  # open | chosen
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LureWave(SQLModel, table=True):
+    """The same scam lure in several of a station's groups within the window
+    (``guard.wave``): one drafted warning for the station's other groups, sent once when
+    an officer taps 发送预警 (``broadcasts.lure_warning``)."""
+
+    __tablename__ = "lure_wave"
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str = Field(index=True)
+    label: str  # the guard's name for the scam
+    quote: str = ""  # the lure's words, masked of personal numbers; "" when only pictures
+    draft: str  # the warning for the other groups, as it will be sent
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_by: str | None = None
+    sent_at: datetime | None = None
+    campaign_id: int | None = None  # the one-off broadcast that carried it
+
+
+class LureSighting(SQLModel, table=True):
+    """A scam lure the guard saw in a group: its fingerprint (a MinHash signature of the
+    text and digests of its handles), never the picture; the text only masked, and only
+    from a message (what OCR read in a picture is not kept)."""
+
+    __tablename__ = "lure_sighting"
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "message_id"),
+        Index("ix_lure_sighting_station_at", "station_id", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: str
+    group_id: int = Field(foreign_key="chat_group.id")
+    platform: str
+    chat_id: str
+    message_id: str
+    signature: str  # MinHash, fixed-width hex
+    handles: str = ""  # digests, space-separated
+    text: str = ""  # masked
+    picture: bool = False
+    label: str = ""
+    wave_id: int | None = Field(default=None, foreign_key="lure_wave.id", index=True)
+    at: datetime = Field(default_factory=utcnow)

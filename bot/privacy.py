@@ -14,6 +14,7 @@ from bot.db import (
     AuditEntry,
     BotAnswer,
     Escalation,
+    LureSighting,
     OutboxMessage,
     SeenUpdate,
     session,
@@ -46,6 +47,8 @@ def purge_older_than(engine: Engine, now: datetime, days: int) -> PurgeReport:
         # The bot's answers hold who asked and what; votes keep only their counts.
         db.exec(delete(BotAnswer).where(col(BotAnswer.created_at) < cutoff))
         _forget_voters(db, col(AnswerVote.at) < cutoff)
+        # Lures seen in groups count only within the early warning's window.
+        db.exec(delete(LureSighting).where(col(LureSighting.at) < cutoff))
         db.commit()
         return PurgeReport(len(old), int(forgotten.rowcount or 0))
 

@@ -136,12 +136,14 @@ def chart_png(stats: Stats, labels: dict[str, str]) -> bytes:
     days = [stats.since.date() + timedelta(days=i) for i in range((stats.until - stats.since).days)]
     if cjk:
         plt.rcParams["font.family"] = cjk[0]
+    plt.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack U+2212
     figure, axes = plt.subplots(figsize=(7, 3.5), dpi=100)
     bottom = [0] * len(days)
     for outcome in OUTCOMES:
         heights = [stats.daily.get(day, Counter())[outcome] for day in days]
         axes.bar([d.strftime("%m-%d") for d in days], heights, bottom=bottom, label=names[outcome])
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    axes.set_ylim(bottom=0)  # counts: no negative axis on a day without questions
     axes.legend()
     axes.set_ylabel(names.get("questions", "questions"))
     figure.tight_layout()

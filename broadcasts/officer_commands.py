@@ -5,7 +5,8 @@ campaigns that reach the officer's station; ``/preview ID [STATION]`` (预览广
 the next run's date and its text (and picture or video) for the officer's station, or
 another one the campaign reaches; ``/send ID`` (发送广播 ID) sends it now to the station's groups;
 ``批准广播 ID`` / ``驳回广播 ID`` decide a waiting approval. Approval cards carry buttons
-with data ``b:approve:<campaign>:<slot>`` / ``b:reject:<campaign>:<slot>``.
+with data ``b:approve:<campaign>:<slot>`` / ``b:reject:<campaign>:<slot>``. A scam wave's
+card (``handlers.earlywarn``) carries ``b:warn:<wave>``; ``发送预警 N`` does the same.
 
 Handlers return the messages to send, or None when the sender is not an officer (so the
 dispatcher's next route can take the message). Sending happens in the bot's broadcast
@@ -23,12 +24,13 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.db import Officer, as_utc, row_id
 from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
 from bot.templates import render
 from broadcasts import ledger
+from broadcasts.lure_warning import send_wave
 from broadcasts.media import label
 from broadcasts.models import Campaign
 from broadcasts.planner import ScheduleProblem, next_slot, parse_slot_key
@@ -47,7 +49,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 COMMAND = re.compile(
-    r"^\s*(?P<verb>/broadcasts|广播列表|/preview|预览广播|/send|发送广播|批准广播|驳回广播)"
+    r"^\s*(?P<verb>/broadcasts|广播列表|/preview|预览广播|/send|发送广播|批准广播|驳回广播"
+    r"|/warn|发送预警)"
     r"(?:@\w+)?\s*#?(?P<id>[0-9]+)?\s*(?P<slot>\S+)?\s*$",
     re.I,
 )
@@ -60,6 +63,8 @@ VERBS = {
     "发送广播": "send",
     "批准广播": "approve",
     "驳回广播": "reject",
+    "/warn": "warn",
+    "发送预警": "warn",
 }
 
 
@@ -83,7 +88,7 @@ def _officer(db: Session, platform: str, sender_id: str) -> Officer | None:
     }.get(platform)
     if column is None:
         return None
-    return db.exec(select(Officer).where(column == sender_id)).first()
+    return db.exec(select(Officer).where(column == sender_id, col(Officer.active))).first()
 
 
 def _say(chat: ChatRef, text: str) -> list[Outgoing]:
@@ -117,6 +122,8 @@ async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing]
         return _say(msg.chat, _preview(services, officer, campaign_id, match["slot"]))
     if verb == "send":
         return _say(msg.chat, _send(services, officer, campaign_id))
+    if verb == "warn":
+        return _say(msg.chat, _warn(services, officer, campaign_id))
     slot = None
     if match["slot"]:
         try:
@@ -133,6 +140,13 @@ async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
         officer = _officer(db, press.chat.platform, press.sender_id)
     if officer is None:
         return _say(press.chat, render("not_officer.j2"))
+    if len(parts) == 3 and parts[1] == "warn":
+        wave_id = row_id(parts[2])
+        if wave_id is None:
+            return _say(press.chat, render("button_invalid.j2"))
+        # The card turns into the outcome (its button goes), so it cannot be pressed twice.
+        text = _warn(services, officer, wave_id)
+        return [Outgoing(press.chat, text, edit_message_id=press.message_id)]
     campaign_id = row_id(parts[2]) if len(parts) == 4 else None
     if campaign_id is None or parts[1] not in ("approve", "reject"):
         return _say(press.chat, render("button_invalid.j2"))
@@ -246,3 +260,15 @@ def _send(services: Services, officer: Officer, campaign_id: int) -> str:
         return render("broadcast_unknown.j2", reason="", campaign_id=campaign_id)
     campaign, _slot, groups = started
     return render("broadcast_sending.j2", campaign=campaign, groups=groups)
+
+
+def _warn(services: Services, officer: Officer, wave_id: int) -> str:
+    """发送预警 N: the wave's drafted warning to the station's other groups, once."""
+    sent = send_wave(services.engine, wave_id, officer, services.clock.now())
+    return render(
+        "lure_warning_sent.j2",
+        outcome=sent.outcome,
+        wave_id=wave_id,
+        groups=sent.groups,
+        sent_by=sent.sent_by,
+    )

@@ -14,9 +14,10 @@ import logging
 import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session
@@ -32,10 +33,11 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import WebSettings
-from bot.db import ConsoleSession, Escalation, Officer, row_id, session
+from bot.db import ConsoleSession, Escalation, Officer, as_utc, row_id, session
 from bot.reports import topic_outcomes
 from bot.services import Services
-from console import auth
+from console import auth, people
+from console import reports as figures
 from console import tickets as ticket_domain
 from faq.knowledge import render_answer
 
@@ -68,7 +70,11 @@ class Visitor:
 
     @property
     def is_admin(self) -> bool:
-        return self.officer.admin
+        return people.is_admin(self.officer)
+
+    @property
+    def is_city_admin(self) -> bool:
+        return people.is_city_admin(self.officer)
 
 
 OUTCOME_DAYS = timedelta(days=30)  # the topic list's counts: the last month
@@ -79,7 +85,12 @@ class Console:
     services: Services
     web: WebSettings
     secret: bytes
-    attempts: auth.AttemptLimit = field(default_factory=auth.AttemptLimit)
+    attempts: auth.AttemptLimit = field(default_factory=auth.AttemptLimit)  # per address
+    # Per admin name, for passwords: a guesser with many addresses still gets few tries.
+    name_attempts: auth.AttemptLimit = field(
+        default_factory=lambda: auth.AttemptLimit(limit=5, window=timedelta(minutes=15))
+    )
+    reports: figures.Recent = field(default_factory=figures.Recent)
 
     @property
     def cookie(self) -> str:
@@ -95,6 +106,8 @@ class Console:
 
 
 Page = Callable[[Console, Request, Visitor | None, FormData | None], Response]
+# Declares one route: path, page, the role it needs, its methods.
+RouteMaker = Callable[[str, Page, Role, tuple[str, ...]], Route]
 
 
 def _environment() -> Environment:
@@ -106,7 +119,13 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.globals["TEXT"] = TEXT
+    environment.filters["localtime"] = local_time
     return environment
+
+
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    """A stored moment in the deployment's time zone, to the minute."""
+    return as_utc(moment).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 TEMPLATES = Jinja2Templates(env=_environment())
@@ -214,40 +233,31 @@ def sign_in_form(
 def sign_in(
     console: Console, request: Request, _: Visitor | None, form: FormData | None
 ) -> Response:
+    """A sign-in link's token (``t``), or an admin's name and password; either way the
+    form's check value must match the cookie the form set, and one address (and one name)
+    gets only a few tries."""
     now = console.services.clock.now()
     where = origin(request)
-    token = field_text(form, "t")
+    name = field_text(form, "name").strip()[: auth.NAME_LIMIT]
     with console.db() as db:
-        if not console.attempts.allow(where, now):
-            auth.record(db, None, "sign-in refused", where, "too many attempts")
-            db.commit()
-            return page(console, request, "error.html", None, 429, message="too_many")
-        check = request.cookies.get(SIGN_IN_COOKIE, "")
-        if not check or not auth.same(check, field_text(form, "check")):
-            auth.record(db, None, "sign-in refused", where, "bad csrf")
-            db.commit()
-            return page(
-                console,
-                request,
-                "error.html",
-                None,
-                403,
-                message="form_expired",
-            )
-        officer = auth.redeem_link(db, token, now)
+        refusal = _sign_in_refusal(console, request, form, now, name)
+        officer = None
+        if refusal is None and name:
+            officer = auth.password_officer(db, name, field_text(form, "password"))
+            refusal = None if officer else ("bad password", "bad_password")
+        elif refusal is None:
+            token = field_text(form, "t")
+            officer = auth.redeem_link(db, token, now)
+            refusal = None if officer else (auth.link_problem(db, token, now), "bad_link")
         if officer is None:
-            auth.record(db, None, "sign-in refused", where, auth.link_problem(db, token, now))
+            assert refusal is not None
+            why, message = refusal
+            auth.record(db, None, "sign-in refused", where, f"{why} {name}".strip())
             db.commit()
-            return page(
-                console,
-                request,
-                "error.html",
-                None,
-                403,
-                message="bad_link",
-            )
+            status = 429 if message == "too_many" else 403
+            return page(console, request, "error.html", None, status, message=message)
         session_token = auth.start_session(db, officer, now, console.web.session_hours, where)
-        auth.record(db, officer, "signed in", where)
+        auth.record(db, officer, "signed in", where, "with password" if name else "")
         db.commit()
     response = RedirectResponse("/tickets", status_code=303)
     response.set_cookie(
@@ -261,6 +271,21 @@ def sign_in(
     )
     response.delete_cookie(SIGN_IN_COOKIE, path="/login")
     return response
+
+
+def _sign_in_refusal(
+    console: Console, request: Request, form: FormData | None, now: datetime, name: str
+) -> tuple[str, str] | None:
+    """Why a sign-in is refused before its link or password is even looked at (for the
+    audit, and the error page's key), or ``None``."""
+    if not console.attempts.allow(origin(request), now):
+        return "too many attempts", "too_many"
+    if name and not console.name_attempts.allow(name.lower(), now):
+        return "too many attempts for the name", "too_many"
+    check = request.cookies.get(SIGN_IN_COOKIE, "")
+    if not check or not auth.same(check, field_text(form, "check")):
+        return "bad csrf", "form_expired"
+    return None
 
 
 def sign_out(
@@ -435,6 +460,8 @@ def try_page(
 
 def routes(console: Console) -> list[BaseRoute]:
     """Every route and the role it needs (the role test walks this list)."""
+    # Their pages use this module's helpers.
+    from console import people_pages, privacy_pages, report_pages
 
     def route(path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",)) -> Route:
         return Route(path, guarded(console, role, run), methods=list(methods))
@@ -450,6 +477,9 @@ def routes(console: Console) -> list[BaseRoute]:
         route("/topics", topics_page, "admin"),
         route("/topics/{topic_id:str}", topic_page, "admin"),
         route("/try", try_page, "admin", ("GET", "POST")),
+        *people_pages.routes(route),
+        *report_pages.routes(route),
+        *privacy_pages.routes(route),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -1,10 +1,11 @@
-"""Sign-in without passwords, sessions and CSRF tokens (no web library needed here).
+"""Sign-in links and admins' passwords, sessions and CSRF tokens (no web library here).
 
 An officer asks the bot for a link (``/login``, WeChat ``登录``); the link carries a random
 token whose SHA-256 alone is stored. Redeeming it is one conditional UPDATE (unused and
 not expired), so a link works once, even with two browsers racing. The session cookie is
 another random token, stored the same way; a form's CSRF token is an HMAC of the session
-under the process's secret, so it needs no storage and dies with the session.
+under the process's secret, so it needs no storage and dies with the session. Station
+and city admins may also have a password (argon2id, set with `jingmin admin create`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,20 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from bot.db import AuditEntry, ConsoleLoginLink, ConsoleSession, Officer, as_utc
 from guard.pii import mask_pii
 
 TOKEN_BYTES = 32
+MIN_PASSWORD = 12  # characters; an admin's password signs in without the chat
+NAME_LIMIT = 40
+# argon2id with the library's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes).
+PASSWORDS = PasswordHasher()
+_NOBODY = PASSWORDS.hash(secrets.token_urlsafe(16))  # checked when no admin has the name
 
 
 def digest(token: str) -> str:
@@ -99,6 +107,43 @@ def link_problem(db: Session, token: str, now: datetime) -> str:
     return "link expired" if as_utc(link.expires_at) <= now else "refused"
 
 
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    return PASSWORDS.hash(password)
+
+
+def _verifies(stored: str, password: str) -> bool:
+    try:
+        return PASSWORDS.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_officer(db: Session, name: str, password: str) -> Officer | None:
+    """The active station or city admin of that name whose password this is. A name
+    without such an admin costs one verification too: the time tells nothing."""
+    candidates = db.exec(
+        select(Officer).where(
+            Officer.name == name.strip()[:NAME_LIMIT],
+            col(Officer.active),
+            col(Officer.password_hash).is_not(None),
+            or_(col(Officer.admin), col(Officer.city_admin)),
+        )
+    ).all()
+    if not candidates or not password or len(password) > 1024:
+        _verifies(_NOBODY, password[:1024])
+        return None
+    for officer in candidates:
+        assert officer.password_hash is not None
+        if _verifies(officer.password_hash, password):
+            if PASSWORDS.check_needs_rehash(officer.password_hash):
+                officer.password_hash = PASSWORDS.hash(password)
+                db.add(officer)
+            return officer
+    return None
+
+
 def start_session(db: Session, officer: Officer, now: datetime, hours: int, origin: str) -> str:
     """A new session for ``officer`` (committed with the caller's audit row); its token."""
     assert officer.id is not None
@@ -124,7 +169,7 @@ def session_officer(
     if row is None or row.ended_at is not None or as_utc(row.expires_at) <= now:
         return None
     officer = db.get(Officer, row.officer_id)
-    return (row, officer) if officer is not None else None
+    return (row, officer) if officer is not None and officer.active else None
 
 
 def end_session(db: Session, row: ConsoleSession, now: datetime) -> None:
@@ -146,24 +191,32 @@ def csrf_ok(secret: bytes, session_token_hash: str, offered: str) -> bool:
     return same(csrf_token(secret, session_token_hash), offered)
 
 
+MAX_KEYS = 10_000  # addresses or names remembered at once
+
+
 @dataclass
 class AttemptLimit:
-    """At most ``limit`` attempts per ``window`` from one address (sign-in links): enough
-    for a person, too few to guess. In memory: one console process per deployment."""
+    """At most ``limit`` attempts per ``window`` for one key: an address, or a name an
+    admin signs in with. Enough for a person, too few to guess. In memory: one console
+    process per deployment. Memory is bounded: past ``MAX_KEYS`` keys, those with no try
+    in the window are forgotten, and while all are recent a new key is refused (a flood
+    from many addresses closes sign-in for the window rather than filling the memory)."""
 
     limit: int = 10
     window: timedelta = timedelta(minutes=10)
     _seen: dict[str, deque[datetime]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)  # pages run on threads
 
-    def allow(self, origin: str, now: datetime) -> bool:
+    def allow(self, key: str, now: datetime) -> bool:
         with self._lock:
-            return self._allow(origin, now)
+            return self._allow(key, now)
 
-    def _allow(self, origin: str, now: datetime) -> bool:
-        if len(self._seen) > 10_000:  # many addresses: forget the ones with no recent try
+    def _allow(self, key: str, now: datetime) -> bool:
+        if key not in self._seen and len(self._seen) >= MAX_KEYS:
             self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > now - self.window}
-        attempts = self._seen.setdefault(origin, deque())
+            if len(self._seen) >= MAX_KEYS:
+                return False
+        attempts = self._seen.setdefault(key, deque())
         while attempts and attempts[0] <= now - self.window:
             attempts.popleft()
         if len(attempts) >= self.limit:

@@ -40,7 +40,7 @@ def _in_group() -> object:
 def sees_whole_station(officer: Officer) -> bool:
     """Station admins and the duty officer (who gets what nobody handled) see every ticket
     of the station; other officers those of their groups and those handed to them."""
-    return officer.admin or officer.duty
+    return officer.admin or officer.city_admin or officer.duty
 
 
 def visible(db: Session, officer: Officer, ticket: Escalation, default_station: str | None) -> bool:

@@ -23,6 +23,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ from faq.matcher import Decision, Thresholds, build_matcher
 from faq.resemblance import VERSION as RESEMBLANCE_VERSION
 from faq.resemblance import Profiles, ResemblanceModel, family
 from faq.text import normalise, strip_mentions, tokenize
+from faq.thesaurus import THESAURUS
 from faq.thesaurus import shipped as thesaurus
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
@@ -51,6 +53,13 @@ CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
 FEATURE_VERSION = "4"  # bump when features() changes: cached models are then retrained
+
+
+@cache
+def feature_key() -> str:
+    """What features() depends on: its version and the thesaurus's text, whose groups are
+    features too. A model cached under another thesaurus is then retrained, not reused."""
+    return f"{FEATURE_VERSION}/{hashlib.sha256(THESAURUS.read_bytes()).hexdigest()[:16]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,15 +338,21 @@ class Models:
     topic: LinearModel
 
 
+CLASSIFIER_LIMIT = 300  # uncovered topics the topic classifier still takes as classes
+
 # Regularisation strengths (inverse), chosen on the dev and earlier eval sets.
 INTENT_C = 16.0
 TOPIC_C = 16.0
 
 
-def train(examples: Sequence[Example], featurizer: Featurizer) -> Models:
+def train(
+    examples: Sequence[Example], featurizer: Featurizer, skip: frozenset[str] = frozenset()
+) -> Models:
     rows = [featurizer(e.text) for e in examples]
     intent = fit_linear(rows, [e.intent for e in examples], INTENT_C)
-    chosen = [i for i, e in enumerate(examples) if e.intent in ("ask", "case")]
+    chosen = [
+        i for i, e in enumerate(examples) if e.intent in ("ask", "case") and e.topic not in skip
+    ]
     topic = fit_linear(
         [rows[i] for i in chosen],
         [examples[i].topic or NO_TOPIC for i in chosen],
@@ -347,8 +362,9 @@ def train(examples: Sequence[Example], featurizer: Featurizer) -> Models:
     return Models(intent, topic)
 
 
-def content_key(examples: Sequence[Example]) -> str:
-    digest = hashlib.sha256(f"{FEATURE_VERSION}/{INTENT_C}/{TOPIC_C}".encode())
+def content_key(examples: Sequence[Example], skip: Iterable[str] = ()) -> str:
+    digest = hashlib.sha256(f"{feature_key()}/{INTENT_C}/{TOPIC_C}".encode())
+    digest.update("\x1d".join(sorted(skip)).encode())
     for e in examples:
         digest.update(f"\x1e{e.intent}\x1f{e.topic or ''}\x1f{e.text}".encode())
     return digest.hexdigest()[:24]
@@ -387,15 +403,20 @@ def cached_linear(
 
 
 def trained(
-    examples: Sequence[Example], featurizer: Featurizer, cache_dir: Path | None = None
+    examples: Sequence[Example],
+    featurizer: Featurizer,
+    cache_dir: Path | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> Models:
-    """The models for these examples: from the cache if they were trained before."""
+    """The models for these examples (the topic model without the topics in ``skip``):
+    from the cache if they were trained before."""
 
     def fit() -> tuple[LinearModel, LinearModel]:
-        models = train(examples, featurizer)
+        models = train(examples, featurizer, skip)
         return models.intent, models.topic
 
-    return Models(*cached_linear(content_key(examples), ("intent", "topic"), fit, cache_dir))
+    key = content_key(examples, skip)
+    return Models(*cached_linear(key, ("intent", "topic"), fit, cache_dir))
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,7 +536,12 @@ def build_learned_matcher(
     ]
     examples = [*claim_uncovered(written, topics), *topic_examples(topics), *extra]
     featurizer = Featurizer(topics)
-    models = trained(examples, featurizer, cache_dir)
+    covered = {e.topic for e in written if e.topic}
+    uncovered = [t.id for t in topics if t.id not in covered]
+    # Beyond a few hundred, topics nobody wrote lines for are read by resemblance alone:
+    # a classifier of thousands of classes trains for hours and decides slowly.
+    skip = frozenset(uncovered) if len(uncovered) > CLASSIFIER_LIMIT else frozenset()
+    models = trained(examples, featurizer, cache_dir, skip)
     return LearnedMatcher(
         models, known, thresholds, featurizer, _resemblance(topics, written, cache_dir)
     )
@@ -532,7 +558,7 @@ def _resemblance(
         return None
     covered = [t for t in topics if t.id in covered_ids]
     lines = [(e.text, e.topic) for e in written if e.intent in ("ask", "case")]
-    digest = hashlib.sha256(f"{FEATURE_VERSION}/{RESEMBLANCE_VERSION}".encode())
+    digest = hashlib.sha256(f"{feature_key()}/{RESEMBLANCE_VERSION}".encode())
     for text, topic in lines:
         digest.update(f"\x1e{topic or ''}\x1f{text}".encode())
     for t in covered:

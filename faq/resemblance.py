@@ -77,6 +77,11 @@ class Profiles:
     piece_kind: np.ndarray  # by piece
     piece_mass: np.ndarray  # pieces x families
     thin: np.ndarray  # by topic: 1 / its number of pieces
+    # By piece kind: that kind's pieces (in topic order), where each topic's run of them
+    # starts, and which topics have any: a per-topic maximum is then one ``reduceat``.
+    kind_pieces: tuple[np.ndarray, ...]
+    kind_starts: tuple[np.ndarray, ...]
+    kind_topics: tuple[np.ndarray, ...]
 
     @classmethod
     def build(cls, topics: Sequence[FaqTopic], grams: GramReader) -> Profiles:
@@ -106,6 +111,12 @@ class Profiles:
             for g in found:
                 mass[p, gram_family[g]] += idf[g]
         sizes = np.bincount(np.array(piece_topic, dtype=np.int64), minlength=count)
+        owner, kind_of = np.array(piece_topic, dtype=np.int64), np.array(piece_kind)
+        runs = []
+        for kind in range(len(PIECE_KINDS)):
+            pieces = np.flatnonzero(kind_of == kind)  # ascending, so grouped by topic
+            topics_here, starts = np.unique(owner[pieces], return_index=True)
+            runs.append((pieces, starts, topics_here))
         return cls(
             tuple(t.id for t in topics),
             vocabulary,
@@ -118,6 +129,7 @@ class Profiles:
             np.array(piece_kind, dtype=np.int64),
             mass,
             1.0 / np.maximum(sizes, 1),
+            *(tuple(run[i] for run in runs) for i in range(3)),
         )
 
     def features(self, message_grams: Sequence[str]) -> np.ndarray:
@@ -142,9 +154,11 @@ class Profiles:
             )
             column = f * PER_FAMILY
             for kind in range(len(PIECE_KINDS)):
-                chosen = self.piece_kind == kind
+                pieces, starts = self.kind_pieces[kind], self.kind_starts[kind]
                 for share in shares:
-                    np.maximum.at(out[:, column], self.piece_topic[chosen], share[chosen])
+                    if len(pieces):
+                        maxima = np.maximum.reduceat(share[pieces], starts)
+                        out[self.kind_topics[kind], column] = np.maximum(maxima, 0.0)
                     column += 1
             union = _spread(mine, self.gram_topics, self.idf, topics)
             out[:, column] = union / max(message_mass[f], 1e-9)

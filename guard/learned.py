@@ -104,7 +104,9 @@ def lure_features(text: str, a: ScamAssessment) -> list[str]:
 
 
 def content_key(examples: Sequence[LureExample]) -> str:
-    digest = hashlib.sha256(f"guard/{FEATURE_VERSION}/{LURE_C}/{SCRIPT_C}".encode())
+    from faq.learned import feature_key  # the FAQ's features, thesaurus included
+
+    digest = hashlib.sha256(f"guard/{FEATURE_VERSION}/{feature_key()}/{LURE_C}/{SCRIPT_C}".encode())
     for e in examples:
         digest.update(f"\x1e{e.label}\x1f{e.script}\x1f{e.text}".encode())
     return "guard-" + digest.hexdigest()[:24]

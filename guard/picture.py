@@ -178,9 +178,17 @@ def judge(reading: PictureReading, *, exempt_numbers: frozenset[str] = frozenset
 
 def check_picture(data: bytes, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardResult:
     """Blocking: run it off the event loop. A file that is no picture is ``OK``."""
+    return check_and_read(data, exempt_numbers=exempt_numbers)[0]
+
+
+def check_and_read(
+    data: bytes, *, exempt_numbers: frozenset[str] = frozenset()
+) -> tuple[GuardResult, PictureReading]:
+    """The verdict and what was read (the text and QR codes a lure's fingerprint is made
+    of: ``guard.wave``). Blocking; a file that is no picture is ``OK`` with nothing read."""
     try:
         reading = read_picture(data)
     except (OSError, ValueError) as unreadable:  # PIL's UnidentifiedImageError is an OSError
         log.info("guard: picture not read: %s", unreadable)
-        return OK
-    return judge(reading, exempt_numbers=exempt_numbers)
+        return OK, PictureReading("", ())
+    return judge(reading, exempt_numbers=exempt_numbers), reading

@@ -294,13 +294,24 @@ _PUBLIC_NUMBER_RE = re.compile(
 )
 
 
+def links(flat: str) -> list[str]:
+    """The links to anywhere but a trusted host, as host and path (no scheme)."""
+    found = []
+    for m in _URL_RE.finditer(flat):
+        link = re.sub(r"^https?:/+", "", m.group())
+        if not _TRUSTED_HOST_RE.search(link.split("/")[0].split("?")[0]):
+            found.append(link)
+    return found
+
+
 def has_link(flat: str) -> bool:
     """A link to anywhere but a trusted host."""
-    for m in _URL_RE.finditer(flat):
-        host = re.sub(r"^https?:/+", "", m.group()).split("/")[0].split("?")[0]
-        if not _TRUSTED_HOST_RE.search(host):
-            return True
-    return False
+    return bool(links(flat))
+
+
+def contact_handles(flat: str) -> list[str]:
+    """The handles named after 加V / 微信 / QQ / 飞机 ... (the account, without the app)."""
+    return [m.group(1) for m in _HANDLE_RE.finditer(flat)]
 
 
 def has_outside_contact(flat: str) -> bool:

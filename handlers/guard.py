@@ -16,9 +16,9 @@ from bot.ports import FetchPicture
 from bot.services import Services
 from bot.templates import render
 from guard.detect import OK, GuardResult, check
-from guard.picture import check_picture
+from guard.picture import PictureReading, check_and_read
 from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
-from handlers import questions
+from handlers import earlywarn, questions
 from handlers.common import ensure_group
 from handlers.tickets import officer_by_platform_id, private_chat
 
@@ -36,21 +36,24 @@ def _phone_digits(stations: tuple[StationSettings, ...]) -> frozenset[str]:
     return frozenset(re.sub(r"\D", "", s.phone) for s in stations)
 
 
+NOTHING_READ = PictureReading("", ())
+
+
 async def _check_picture(
     msg: IncomingMessage, fetch_picture: FetchPicture | None, exempt: frozenset[str]
-) -> GuardResult:
-    """The picture's verdict. Fetched into memory, read in a worker thread (OCR takes a
-    tenth of a second or more: never on the event loop), then dropped."""
+) -> tuple[GuardResult, PictureReading]:
+    """The picture's verdict and what was read. Fetched into memory, read in a worker
+    thread (OCR takes a tenth of a second or more: never on the event loop), then dropped."""
     if fetch_picture is None or not msg.picture_id:
-        return OK
+        return OK, NOTHING_READ
     try:
         data = await fetch_picture(msg.chat, msg.picture_id)
     except Exception:
         log.warning("guard: could not fetch a picture in %s", msg.chat.platform, exc_info=True)
-        return OK
+        return OK, NOTHING_READ
     if not data:
-        return OK
-    return await asyncio.to_thread(check_picture, data, exempt_numbers=exempt)
+        return OK, NOTHING_READ
+    return await asyncio.to_thread(check_and_read, data, exempt_numbers=exempt)
 
 
 async def on_group_message(
@@ -65,8 +68,9 @@ async def on_group_message(
         return None
     exempt = _exempt_numbers(services)
     result = check(msg.text, exempt_numbers=exempt) if msg.text.strip() else OK
+    reading = None  # what was read in the picture, when the picture was judged
     if result.verdict == "ok" and msg.picture_id:
-        result = await _check_picture(msg, fetch_picture, exempt)
+        result, reading = await _check_picture(msg, fetch_picture, exempt)
     if result.verdict == "ok":
         return None if msg.text.strip() else []
     with session(services.engine) as db:
@@ -95,6 +99,19 @@ async def on_group_message(
             if not msg.text.strip():
                 return out
             return out + await questions.on_resident_message(services, msg)
+        # Counted towards a wave across the station's groups (committed here, with the
+        # officers' card when this sighting makes the wave).
+        earlywarn.record_lure(
+            db,
+            services,
+            group,
+            msg,
+            result,
+            text=reading.text if reading else msg.text,
+            codes=reading.codes if reading else (),
+            picture=reading is not None,
+            exempt=exempt,
+        )
         out = [Outgoing(msg.chat, scam_warning(result.label), reply_to=msg.message_id)]
         alert_to = private_chat(officer, msg.chat.platform) if officer else None
         if alert_to is not None:

@@ -1,13 +1,15 @@
 """Officers the bot cannot write to: named to their station's duty officers at start-up
-and daily, so someone asks them to open a private chat before a ticket needs them."""
+and daily, so someone asks them to open a private chat before a ticket needs them. Each
+check is also kept on the officer's row (``unreachable_since``) for the web console."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from bot.db import Officer, session
 from bot.ports import ChatAdapter
@@ -16,28 +18,39 @@ from bot.templates import render
 from handlers.tickets import alert
 
 
+def cannot_reach(officer: Officer) -> bool:
+    """The bot has no way to write to ``officer``: no account on any platform, or the
+    last check found a platform that cannot (what the console lists)."""
+    return officer.unreachable_since is not None or not (officer.telegram_id or officer.wechat_id)
+
+
 async def report_unreachable(services: Services, adapters: Mapping[str, ChatAdapter]) -> int:
     """Asks each platform that can tell (``can_reach``) about every officer's id there;
     writes one admin alert per station naming those it cannot reach (outbox rows, for the
-    caller's sender to deliver). Returns how many officers cannot be reached."""
+    caller's sender to deliver) and marks them. Returns how many officers cannot be reached."""
     with session(services.engine) as db:
-        officers = list(db.exec(select(Officer)).all())
+        officers = list(db.exec(select(Officer).where(col(Officer.active))).all())
     unreachable: dict[str, list[str]] = defaultdict(list)
+    missed: set[int] = set()
     for officer in officers:
         for platform, user_id in (("telegram", officer.telegram_id), ("wechat", officer.wechat_id)):
             probe = getattr(adapters.get(platform), "can_reach", None)
             if user_id and probe is not None and not await probe(user_id):
                 unreachable[officer.station_id].append(officer.name)
-    if unreachable:
-        await asyncio.to_thread(_alert, services, dict(unreachable), tuple(adapters))
+                missed.add(officer.id or 0)
+    await asyncio.to_thread(_record, services, dict(unreachable), missed, tuple(adapters))
     return sum(len(names) for names in unreachable.values())
 
 
-def _alert(
-    services: Services, unreachable: dict[str, list[str]], platforms: tuple[str, ...]
+def _record(
+    services: Services,
+    unreachable: dict[str, list[str]],
+    missed: set[int],
+    platforms: tuple[str, ...],
 ) -> None:
     now = services.clock.now()
     with session(services.engine) as db:
+        _mark(db, missed, now)
         for station_id, names in unreachable.items():
             text = render(
                 "officers_unreachable.j2",
@@ -46,3 +59,14 @@ def _alert(
             )
             alert(db, station_id, text, now, platforms=platforms)
         db.commit()
+
+
+def _mark(db: Session, missed: set[int], now: datetime) -> None:
+    """``unreachable_since`` on the officers just missed (kept if already set), cleared
+    on everyone else."""
+    for officer in db.exec(select(Officer)).all():
+        if officer.id in missed:
+            officer.unreachable_since = officer.unreachable_since or now
+        else:
+            officer.unreachable_since = None
+        db.add(officer)

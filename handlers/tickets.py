@@ -108,7 +108,8 @@ def officer_by_platform_id(session: Session, platform: str, sender_id: str) -> O
     }.get(platform)
     if column is None:
         return None
-    return session.exec(select(Officer).where(column == sender_id)).first()
+    # An officer removed in the console is no officer to the bot any more.
+    return session.exec(select(Officer).where(column == sender_id, col(Officer.active))).first()
 
 
 def private_chat(officer: Officer, platform: str) -> ChatRef | None:
@@ -142,7 +143,7 @@ def station_officers(session: Session, station_id: str | None) -> list[Officer]:
     """The station's officers, duty officers first."""
     if station_id is None:
         return []
-    query = select(Officer).where(Officer.station_id == station_id)
+    query = select(Officer).where(Officer.station_id == station_id, col(Officer.active))
     return sorted(session.exec(query.order_by(col(Officer.id))).all(), key=lambda o: not o.duty)
 
 

@@ -13,11 +13,13 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
 
+from bot.db import QuestionEvent, session
 from console.app import create_app
 from tests.conftest import free_port
 from tests.integration.test_console import (
@@ -34,6 +36,7 @@ from tests.integration.test_console import (
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 __all__ = ["world"]  # the fixture, shared with the HTTP tests
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+OUTCOME = {"a": "answer", "c": "clarify", "s": "suggest", "e": "escalate"}
 
 
 @pytest.fixture
@@ -117,3 +120,35 @@ def test_an_officer_answers_on_a_phone_and_cannot_see_another_station(
     assert "找不到这个页面" in browser.find_element(By.CSS_SELECTOR, ".problem").text
     assert ticket_of(world, elsewhere).state == "pending"
     assert (shots / "console-queue.png").stat().st_size > 1000
+
+
+def test_an_admin_sees_the_reports_chart_and_the_groups(
+    world: World, console_url: str, browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The chart is a PNG the page's Content-Security-Policy lets the browser load."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    shots = Path(os.environ.get("JINGMIN_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with session(world.services.engine) as db:  # a week of questions in group A
+        for day, actions in enumerate(("aaes", "aaaacs", "aas", "aaaaaeec", "aaas", "aacs")):
+            for n, letter in enumerate(actions):
+                db.add(QuestionEvent(at=START - timedelta(days=day, minutes=n),
+                                     platform="console", chat_id="group:a", station_id="xq",
+                                     action=OUTCOME[letter], faq_id="newborn-hukou"))  # fmt: skip
+        db.commit()
+    browser.get(console_url + request_link(world, "张所长"))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    WebDriverWait(browser, 15).until(expected_conditions.url_to_be(f"{console_url}/tickets"))
+    browser.get(f"{console_url}/reports?days=7")
+    chart = browser.find_element(By.CSS_SELECTOR, "img.chart")
+    WebDriverWait(browser, 15).until(
+        lambda _: browser.execute_script("return arguments[0].complete", chart)
+    )
+    assert browser.execute_script("return arguments[0].naturalWidth", chart) == 700
+    browser.save_screenshot(str(shots / "console-reports.png"))
+    browser.get(f"{console_url}/groups")
+    titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "ul.cards strong")]
+    assert "社区群A" in titles and "社区群B" in titles and "社区群C" not in titles

@@ -27,6 +27,7 @@ from bot.db import (
     AuditEntry,
     Escalation,
     Group,
+    Officer,
     OutboxMessage,
     QuestionEvent,
     session,
@@ -68,6 +69,7 @@ def two_stations(url: str):  # type: ignore[no-untyped-def]
                 {"name": "王警官", "station": "xq"},
                 {"name": "张所长", "station": "xq", "admin": True},
                 {"name": "赵警官", "station": "jf", "admin": True},
+                {"name": "钱局长", "station": "jf", "city_admin": True},
             ],
         },
         "test",
@@ -339,23 +341,39 @@ def test_officers_see_their_groups_admins_their_station(world: World, client: Te
     assert listed(other) == {c}
 
 
-ROLES = ("nobody", "officer", "admin", "other admin")
-SIGNED_IN_AS = {"officer": "李警官", "admin": "张所长", "other admin": "赵警官"}
+ROLES = ("nobody", "officer", "admin", "other admin", "city admin")
+SIGNED_IN_AS = {
+    "officer": "李警官",
+    "admin": "张所长",
+    "other admin": "赵警官",
+    "city admin": "钱局长",
+}
 # (method, route path) -> the status each role gets, in ROLES order. {own}: a ticket of
-# group A (李警官's, station xq).
+# group A (李警官's, station xq); the group is A, the officer 王警官 (xq).
 EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
-    ("GET", "/"): (200, 303, 303, 303),
-    ("GET", "/login"): (200, 200, 200, 200),
-    ("POST", "/login"): (403, 403, 403, 403),  # no sign-in check value
-    ("POST", "/logout"): (403, 303, 303, 303),
-    ("GET", "/tickets"): (303, 200, 200, 200),
-    ("GET", "/tickets/{ticket_id:int}"): (303, 200, 200, 404),
-    ("POST", "/tickets/{ticket_id:int}/{verb:str}"): (403, 303, 303, 404),
-    ("GET", "/topics"): (303, 403, 200, 200),
-    ("GET", "/topics/{topic_id:str}"): (303, 403, 200, 200),
-    ("GET", "/try"): (303, 403, 200, 200),
-    ("POST", "/try"): (403, 403, 200, 200),
-    ("GET", "/static"): (200, 200, 200, 200),
+    ("GET", "/"): (200, 303, 303, 303, 303),
+    ("GET", "/login"): (200, 200, 200, 200, 200),
+    ("POST", "/login"): (403, 403, 403, 403, 403),  # no sign-in check value
+    ("POST", "/logout"): (403, 303, 303, 303, 303),
+    ("GET", "/tickets"): (303, 200, 200, 200, 200),
+    ("GET", "/tickets/{ticket_id:int}"): (303, 200, 200, 404, 404),
+    ("POST", "/tickets/{ticket_id:int}/{verb:str}"): (403, 303, 303, 404, 404),
+    ("GET", "/topics"): (303, 403, 200, 200, 200),
+    ("GET", "/topics/{topic_id:str}"): (303, 403, 200, 200, 200),
+    ("GET", "/try"): (303, 403, 200, 200, 200),
+    ("POST", "/try"): (403, 403, 200, 200, 200),
+    ("GET", "/groups"): (303, 200, 200, 200, 200),
+    ("POST", "/groups/{group_id:int}/officer"): (403, 403, 303, 404, 303),
+    ("GET", "/officers"): (303, 403, 200, 200, 200),
+    ("POST", "/officers"): (403, 403, 409, 409, 409),  # no name: refused, but let in
+    ("POST", "/officers/{officer_id:int}/{what:str}"): (403, 403, 303, 404, 303),
+    ("GET", "/reports"): (303, 200, 200, 200, 200),
+    ("GET", "/reports/chart.png"): (303, 200, 200, 200, 200),
+    ("GET", "/reports/export.csv"): (303, 200, 200, 200, 200),
+    ("GET", "/privacy"): (303, 403, 200, 200, 200),
+    ("POST", "/privacy/export"): (403, 403, 404, 404, 404),  # no resident named
+    ("POST", "/privacy/erase"): (403, 403, 404, 404, 404),
+    ("GET", "/static"): (200, 200, 200, 200, 200),
 }
 
 
@@ -369,6 +387,11 @@ def test_every_route_checks_the_role_on_the_server(world: World, client: TestCli
         elif isinstance(route, Route):
             declared |= {(m, route.path) for m in route.methods or () if m != "HEAD"}
     assert declared == set(EXPECTED), "a new route needs its row in EXPECTED"
+    with session(world.services.engine) as db:
+        group_a = db.exec(select(Group).where(Group.chat_id == GROUP_A.chat_id)).one()
+        wang = db.exec(select(Officer).where(Officer.name == "王警官")).one()
+    # The changes are no changes: group A to its own officer, 王警官 kept active.
+    changes = {"officer": str(group_a.officer_id), "value": "1"}
 
     for index, role in enumerate(ROLES):
         http = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
@@ -380,13 +403,41 @@ def test_every_route_checks_the_role_on_the_server(world: World, client: TestCli
                 path.replace("{ticket_id:int}", str(open_ticket(world)))
                 .replace("{verb:str}", "reject")
                 .replace("{topic_id:str}", "newborn-hukou")
+                .replace("{group_id:int}", str(group_a.id))
+                .replace("{officer_id:int}", str(wang.id))
+                .replace("{what:str}", "active")
                 .replace("/static", "/static/console.css")
             )
-            data = {"csrf": csrf, "text": "孩子出生了怎么上户口"} if method == "POST" else None
-            reply = http.request(method, url, data=data)
+            data = {"csrf": csrf, "text": "孩子出生了怎么上户口"} | changes
+            reply = http.request(method, url, data=data if method == "POST" else None)
             assert reply.status_code == statuses[index], (role, method, url)
         logout = http.post("/logout", data={"csrf": csrf})
         assert logout.status_code == EXPECTED[("POST", "/logout")][index], role
+
+
+def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(
+    world: World, client: TestClient
+) -> None:
+    """As the city admin, whom the most routes let in: every form needs the session's token."""
+    csrf = sign_in(world, client, "钱局长")
+    other = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
+    wrong = sign_in(world, other, "张所长")  # a real token, of another session
+    posts = [path for method, path in EXPECTED if method == "POST" and path != "/login"]
+    for path in posts:
+        url = (
+            path.replace("{ticket_id:int}", str(open_ticket(world, GROUP_C)))
+            .replace("{verb:str}", "reject")
+            .replace("{group_id:int}", "1")
+            .replace("{officer_id:int}", "1")
+            .replace("{what:str}", "duty")
+        )
+        altered = csrf[:-1] + ("1" if csrf.endswith("0") else "0")
+        for data in ({}, {"csrf": wrong}, {"csrf": altered}):
+            reply = client.post(url, data=data | {"name": "新人", "ticket": "1", "value": "0"})
+            assert reply.status_code == 403, (url, data)
+    refusals = [a for a in audit_actions(world, "console:钱局长") if ": bad csrf" in a]
+    assert len(refusals) == 3 * len(posts)
+    assert client.get("/tickets").status_code == 200  # still signed in: nothing was done
 
 
 def test_the_knowledge_base_pages(world: World, client: TestClient) -> None:

@@ -76,3 +76,28 @@ def test_taught_questions_are_recognised_in_other_words(tmp_path: Path, name: st
             and decision.faq_id != want
         )
     assert right >= TAUGHT_SETS[name] and wrong_taught == 0, (right, wrong_taught)
+
+
+def test_beyond_the_limit_new_topics_are_read_by_resemblance_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city of stations writing their own topics: past ``CLASSIFIER_LIMIT`` they leave
+    the topic classifier (whose training grows with its classes) and are still answered."""
+    from faq import learned
+
+    station = tmp_path / "topics"
+    station.mkdir()
+    for name, title, alias, example in (
+        ("drone-rules", "无人机飞行规定", "飞无人机", "小区里能不能飞无人机航拍"),
+        ("knife-rules", "管制刀具规定", "管制刀具", "网上买的猎刀算不算管制刀具"),
+    ):
+        (station / f"{name}.toml").write_text(
+            f'id = "{name}"\ntitle = "{title}"\naliases = ["{alias}"]\n'
+            f'examples = ["{example}"]\nsource = "派出所"\nanswer = "{title}的答复"\n',
+            encoding="utf-8",
+        )
+    monkeypatch.setattr(learned, "CLASSIFIER_LIMIT", 1)
+    knowledge = KnowledgeBase(station, cache_dir=tmp_path / "cache")
+    matcher = knowledge.current.matcher
+    assert not {"drone-rules", "knife-rules"} & set(matcher.models.topic.classes)
+    assert matcher.read("网上买的猎刀算管制刀具吗").topics[0][0] == "knife-rules"

@@ -1,7 +1,7 @@
 """broadcasts v2: a picture, video or file with a campaign (broadcast_media) or an outbox row
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012 (written as 0011 on 0010; chained after main's 0011 and 0012 at the merge)
 Create Date: 2026-12-06 09:40:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
