@@ -16,7 +16,7 @@ Verdict = Literal["scam", "pii", "ok"]
 
 # Confidence reported for personal data: checksummed numbers are near certain, a phone
 # number is a pattern, an address relies on a name heuristic.
-_PII_SCORE = {"id": 1.0, "bank": 0.95, "phone": 0.9, "address": 0.8}
+_PII_SCORE = {"id": 1.0, "bank": 0.95, "phone": 0.9, "landline": 0.85, "address": 0.8}
 # How the learned model and the rule scripts combine (chosen by cross-validation on the
 # corpus, checked on the dev and regression sets): a rule lure stands unless the model
 # finds it unlikely (a resident quoting a lure to warn); the model alone calls a lure

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-PiiKind = Literal["id", "phone", "bank", "address"]
+PiiKind = Literal["id", "phone", "landline", "bank", "address"]
 
 LABELS: dict[str, str] = {
     "id": "身份证号",
     "phone": "手机号",
+    "landline": "电话号码",
     "bank": "银行卡号",
     "address": "家庭住址",
 }
@@ -58,12 +59,25 @@ def _other_digits() -> str:
 
 _OTHER_DIGITS = _other_digits()
 _DIGIT_CHARS = "0-9０-９" + _CN_DIGITS + _OTHER_DIGITS
-# Characters that may sit between digit groups. Zero-width characters are allowed too:
-# they are a known way to split a number so that a plain \d{11} never matches. So are the
-# variation selector and keycap that make 5️⃣ an emoji digit.
-_SEP_CHARS = " \t\u00a0\u3000\\-‐‑‒–—―－.．·・_\u200b-\u200f\u2060\ufeff\ufe0f\u20e3"
+# Characters that may sit between digit groups of one number as it is usually written.
+# Zero-width characters are allowed too: they are a known way to split a number so that a
+# plain \d{11} never matches. So are the variation selector and keycap that make 5️⃣ an
+# emoji digit.
+_TIGHT_SEP_CHARS = " \t\u00a0\u3000\\-‐‑‒–—―－.．·・_\u200b-\u200f\u2060\ufeff\ufe0f\u20e3"
+# Characters that split a number only to dodge a filter or to group it oddly: 138🌸0951🌸2233,
+# 138/0951/2233, 138，0951，2233, (0951)5012345. Lists of amounts and dates are written
+# with them too, so a number joined across one of these counts only as a phone number
+# (11 digits of a valid shape), never as a card (Luhn passes one joined list in ten) or an ID.
+# Circled and dingbat digits (①, ❶) sit in these symbol blocks and are left out of them.
+_SOFT_SEP_CHARS = (
+    "/／|｜,，、()（）\\[\\]【】~～"
+    "\u2190-\u21ff\u2300-\u23ff\u25a0-\u2775\u2794-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+)
+_SEP_CHARS = _TIGHT_SEP_CHARS + _SOFT_SEP_CHARS
 _RUN_RE = re.compile(f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*[XxＸｘ]?")
 _SEP_SPLIT_RE = re.compile(f"[{_SEP_CHARS}]+")
+_SOFT_SEP_RE = re.compile(f"[{_SOFT_SEP_CHARS}]")
+_DIGIT_CHAR_RE = re.compile(f"[{_DIGIT_CHARS}XxＸｘ]")
 _TO_ASCII = str.maketrans(
     "０１２３４５６７８９" + _CN_DIGITS + "Ｘｘx" + _OTHER_DIGITS,
     "0123456789" + _CN_VALUES + "XXX" + "".join(str(unicodedata.digit(c)) for c in _OTHER_DIGITS),
@@ -163,6 +177,16 @@ def is_mobile(digits: str) -> bool:
     return len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789"
 
 
+def is_landline(digits: str) -> bool:
+    """An area code and a subscriber number: 010 or 02X with 8 digits, 0XXX with 7 or 8.
+    A subscriber number never starts with 0 or 1 (those are trunk and service prefixes)."""
+    if len(digits) < 10 or digits[0] != "0" or not digits.isdigit() or digits[1] == "0":
+        return False
+    area = 3 if digits[1] in "12" else 4
+    subscriber = digits[area:]
+    return len(subscriber) in ((8,) if area == 3 else (7, 8)) and subscriber[0] in "23456789"
+
+
 def _strip_country_code(digits: str) -> str:
     if len(digits) == 13 and digits.startswith("86"):
         return digits[2:]
@@ -171,7 +195,27 @@ def _strip_country_code(digits: str) -> str:
     return digits
 
 
-def classify_number(candidate: str, exempt: frozenset[str] = frozenset()) -> PiiKind | None:
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """What the words right before a number say about it.
+
+    ``card``: 卡号 / 银行卡 / 工资卡 ... -- 16-19 digits are a card number even when Luhn
+    fails (a mistyped card still tells whose account it is). ``home``: 我家座机 / 家里电话
+    ... -- a landline is personal only then; shops, offices and the station publish theirs.
+    """
+
+    card: bool = False
+    home: bool = False
+
+
+NO_CUES = Cues()
+# Kinds a number joined across a soft separator (emoji, comma, slash, words) may be.
+_PHONE_KINDS: frozenset[PiiKind] = frozenset({"phone", "landline"})
+
+
+def classify_number(
+    candidate: str, exempt: frozenset[str] = frozenset(), cues: Cues = NO_CUES
+) -> PiiKind | None:
     """Which kind of personal number ``candidate`` (ASCII digits, maybe a final X) is."""
     if candidate.endswith("X"):
         return "id" if looks_like_id18(candidate) else None
@@ -180,7 +224,9 @@ def classify_number(candidate: str, exempt: frozenset[str] = frozenset()) -> Pii
     local = _strip_country_code(candidate)
     if is_mobile(local):
         return None if local in exempt or candidate in exempt else "phone"
-    if is_card(candidate):
+    if cues.home and is_landline(candidate):
+        return None if candidate in exempt else "landline"
+    if is_card(candidate) or (cues.card and 16 <= len(candidate) <= 19):
         return None if candidate in exempt else "bank"
     return None
 
@@ -207,6 +253,7 @@ class _Group:
     end: int
     digits: str
     chinese: bool  # written in Chinese numerals (一三八 ...)
+    soft: bool = False  # joined to the group before by a soft separator (🌸 ， / ...)
 
 
 def _groups(run: str, offset: int) -> list[_Group]:
@@ -214,60 +261,73 @@ def _groups(run: str, offset: int) -> list[_Group]:
     Arabic digits and Chinese numerals: 卡号6222...5542一直 must not read 一 as a digit."""
     out: list[_Group] = []
     pos = 0
-    pieces: list[tuple[int, int]] = []
+    pieces: list[tuple[int, int, bool]] = []
+    soft = False
     for sep in _SEP_SPLIT_RE.finditer(run):
         if sep.start() > pos:
-            pieces.append((pos, sep.start()))
+            pieces.append((pos, sep.start(), soft))
+        soft = _SOFT_SEP_RE.search(sep.group()) is not None
         pos = sep.end()
     if pos < len(run):
-        pieces.append((pos, len(run)))
-    for a, b in pieces:
+        pieces.append((pos, len(run), soft))
+    for a, b, soft_before in pieces:
         sub = 0
         for part in _SCRIPT_SPLIT_RE.split(run[a:b]):
             if part:
                 s = offset + a + sub
                 chinese = part[0] in _CN_DIGITS
-                out.append(_Group(s, s + len(part), part.translate(_TO_ASCII), chinese))
+                digits = part.translate(_TO_ASCII)
+                out.append(_Group(s, s + len(part), digits, chinese, soft_before and sub == 0))
             sub += len(part)
     return out
 
 
+_Hit = tuple[int, int, str, PiiKind]
+
+
 def _window_kind(
-    groups: list[_Group], i: int, j: int, joined: str, exempt: frozenset[str]
-) -> tuple[int, int, str, PiiKind] | None:
+    groups: list[_Group], i: int, j: int, joined: str, exempt: frozenset[str], cues: Cues
+) -> _Hit | None:
     """Classify groups i..j joined. A number spoken in Chinese numerals may run into a
     word that starts or ends with a numeral (打一三八..., ...七八九一定), so for those
-    edges one character less is tried as well."""
+    edges one character less is tried as well. Groups joined across a soft separator can
+    only make a phone number."""
+    soft = any(g.soft for g in groups[i + 1 : j + 1])
+
+    def kind_of(digits: str) -> PiiKind | None:
+        kind = classify_number(digits, exempt, cues)
+        return None if soft and kind not in _PHONE_KINDS else kind
+
     start, end = groups[i].start, groups[j].end
-    kind = classify_number(joined, exempt)
+    kind = kind_of(joined)
     if kind is not None:
         return start, end, joined, kind
     if joined.endswith("X"):  # not an ID after all: the x is just a letter after a number
         joined, end = joined[:-1], end - 1
-        kind = classify_number(joined, exempt)
+        kind = kind_of(joined)
         if kind is not None:
             return start, end, joined, kind
     if groups[j].chinese and len(joined) > 11:
-        kind = classify_number(joined[:-1], exempt)
+        kind = kind_of(joined[:-1])
         if kind is not None:
             return start, end - 1, joined[:-1], kind
     if groups[i].chinese and len(joined) > 11:
-        kind = classify_number(joined[1:], exempt)
+        kind = kind_of(joined[1:])
         if kind is not None:
             return start + 1, end, joined[1:], kind
     return None
 
 
-def _run_findings(
-    run: str, offset: int, exempt: frozenset[str]
-) -> list[tuple[int, int, str, PiiKind]]:
-    """Greedy left-to-right: at each group take the longest valid window of groups."""
+def _run_findings(run: str, offset: int, exempt: frozenset[str], cues: Cues) -> list[_Hit]:
+    """Greedy left-to-right: at each group take the longest valid window of groups. The
+    cues before the run only speak about a window that starts at the run's start."""
     groups = _groups(run, offset)
-    found: list[tuple[int, int, str, PiiKind]] = []
+    found: list[_Hit] = []
     i = 0
     while i < len(groups):
-        best: tuple[int, tuple[int, int, str, PiiKind]] | None = None
+        best: tuple[int, _Hit] | None = None
         joined = ""
+        window_cues = cues if i == 0 else NO_CUES
         for j in range(i, len(groups)):
             joined += groups[j].digits
             if len(joined) > 20:
@@ -275,7 +335,7 @@ def _run_findings(
             if "X" in joined[:-1]:  # an X only ever ends an ID
                 break
             if len(joined) >= 11:
-                hit = _window_kind(groups, i, j, joined, exempt)
+                hit = _window_kind(groups, i, j, joined, exempt, window_cues)
                 if hit is not None:
                     best = (j, hit)
         if best is None:
@@ -286,12 +346,39 @@ def _run_findings(
     return found
 
 
+# Letters glued to a number name a courier or a shop's order (SF123..., JD...), except
+# these, which announce a contact: tel13809512233, V13809512233, call 138...
+_CONTACT_LETTERS_RE = re.compile(r"(?<![a-z])(?:tel|call|phone|mobile|mob|v|vx|wx|wechat|qq)$")
+
+
 def _context_says_not_personal(text: str, start: int) -> bool:
     """An order / tracking / meeting number, or digits glued to letters (SF123..., JD...)."""
-    if start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
-        return True
     before = unicodedata.normalize("NFKC", text[max(0, start - 12) : start]).lower()
+    if start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
+        return _CONTACT_LETTERS_RE.search(before) is None
     return _NOT_PERSONAL_BEFORE_RE.search(before) is not None
+
+
+# Words right before a number that make 16-19 digits a card whatever its checksum.
+_CARD_CUE_RE = re.compile(
+    r"(?:卡号|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
+    r"|(?:银行|收款|转账|汇款)[账帐]号)[号码是为的:：\s]{0,5}$"
+)
+# Words right before a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的
+# 电话 ...); without them a landline is a shop's, an office's or the station's.
+_HOME_PHONE_CUE_RE = re.compile(
+    r"(?:(?:我们|我|他|她)?家(?:里|中)?|住宅|家庭|我|本人|老人|父母|爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷"
+    r"|外公|外婆|老伴|儿子|女儿)的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?"
+    r"[号码是为:：\s(（]{0,5}$"
+    r"|宅电[是为:：\s(（]{0,5}$"
+)
+
+
+def _cues_before(text: str, start: int) -> Cues:
+    before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
+    card = _CARD_CUE_RE.search(before) is not None
+    home = _HOME_PHONE_CUE_RE.search(before) is not None
+    return Cues(card, home) if card or home else NO_CUES
 
 
 def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
@@ -304,25 +391,78 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
     return frozenset(out)
 
 
+# A mobile number split by words: 138 转 0951 转 2233, 前三位138中间0951最后2233. Only
+# next to a word that announces a phone number, only across short gaps inside one
+# sentence, and only from pieces of at least three digits, so that room numbers, dates
+# and prices listed in a notice never join up into one.
+_WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,4}")
+_PHONE_CUE_RE = re.compile(r"电话|手机|号码|联系|打我|拨打|致电|座机|微信|薇信|call|tel|加我|加v")
+_MIN_PIECE = 3
+_MAX_PIECES = 4
+
+
+def _worded_phones(
+    text: str, pieces: list[tuple[int, int, str]], exempt: frozenset[str]
+) -> list[_Hit]:
+    """Mobile numbers whose pieces are separate runs with a few words between them.
+    ``pieces``: (start, end, digits) of each run in order; digits are empty for a run that
+    already held a number, so nothing joins across it."""
+    found: list[_Hit] = []
+    k = 0
+    while k < len(pieces):
+        hit: _Hit | None = None
+        joined = ""
+        for n in range(k, min(k + _MAX_PIECES, len(pieces))):
+            start, end, digits = pieces[n]
+            if len(digits) < _MIN_PIECE or "X" in digits:
+                break
+            if n > k and not _WORD_GAP_RE.fullmatch(text, pieces[n - 1][1], start):
+                break
+            joined += digits
+            if len(joined) > 15:
+                break
+            local = _strip_country_code(joined)
+            if n > k and is_mobile(local) and local not in exempt:
+                hit = (pieces[k][0], end, joined, "phone")
+        if hit is None:
+            k += 1
+            continue
+        cue = unicodedata.normalize("NFKC", text[max(0, hit[0] - 10) : hit[0]]).lower()
+        if _PHONE_CUE_RE.search(cue):
+            found.append(hit)
+        k += 1
+        while k < len(pieces) and pieces[k][0] < hit[1]:
+            k += 1
+    return found
+
+
 def find_numbers(
     text: str, *, exempt_numbers: frozenset[str] = frozenset(), strict: bool = False
 ) -> list[Finding]:
-    """Valid ID, mobile and card numbers in ``text``.
+    """Valid ID, mobile, card and (household) landline numbers in ``text``.
 
     ``strict`` (used for masking) ignores the order-number context: every valid number is
     reported. ``exempt_numbers`` (the station's public phones) are never reported.
     """
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
-    found: list[Finding] = []
+    hits: list[_Hit] = []
+    pieces: list[tuple[int, int, str]] = []
     for m in _RUN_RE.finditer(text):
         run = m.group()
-        if len(run) < 11:  # too short to hold 11 digits even without separators
-            continue
-        for start, end, value, kind in _run_findings(run, m.start(), exempt):
-            if not strict and _context_says_not_personal(text, start):
-                continue
-            found.append(Finding(kind, start, end, value))
-    return found
+        found = []
+        if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
+            found = _run_findings(run, m.start(), exempt, _cues_before(text, m.start()))
+            hits += found
+        digits = "" if found else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
+        pieces.append((m.start(), m.end(), digits))
+    if len(pieces) > 1:
+        hits += _worded_phones(text, pieces, exempt)
+        hits.sort()
+    return [
+        Finding(kind, start, end, value)
+        for start, end, value, kind in hits
+        if strict or not _context_says_not_personal(text, start)
+    ]
 
 
 # ----------------------------------------------------------------- addresses
@@ -352,21 +492,45 @@ _SURNAMES = (
     "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关"
     "兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻"
     "祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿"
-    "桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝马"
+    "桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    # Hui surnames common in Ningxia, and rarer Han ones that are seldom a word's start.
+    "纳海撒虎洪喇萧湛禹狄昝邴糜郗隗宓钭蓟邰鄂蔺胥逄郦濮扈郏慕茹庾暨匡阙殳蔚夔厍晁訾阚乜鞠蒯竺逯桓"
 )
 _COMPOUND_SURNAMES = "欧阳|司马|诸葛|上官|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|令狐"
 _NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}"
 # Titles that make "王警官" a way of addressing someone, not a resident's name.
 _TITLE_RE = re.compile(r"(?:警官|警察|民警|所长|师傅|老师|店长|经理|主任|物业|总|局)$")
-_NAME_CUE_RE = re.compile(
-    rf"(?:我叫|我是|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
-    rf"|姓名|户主|住户|业主|联系人|(?:^|[，,。;；\s])叫)\s*[:：]?\s*({_NAME})"
+# Everyday words that start with a surname's character but name nobody: the word after an
+# address is often one of them ("送到5号楼2单元701 谢谢", "...302 马上到").
+_NOT_NAME_WORDS = (
+    "谢谢 谢了 马上 麻烦 方便 明天 明早 明晚 明白 时间 时候 安排 安装 安全 钱包 包裹 包邮 高层",
+    "高兴 万分 白天 房东 房主 房间 车库 车位 单元 单位 全部 全家 应该 平时 费用 管理 施工",
+    "周末 周一 周二 周三 周四 周五 周六 周日 路口 路边 申请 连续 齐全 严重 商量 项目 卫生",
+    "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
 )
+_NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split())
+_BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
+_NAME_CUE_RE = re.compile(
+    rf"(?:我是|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
+    rf"|姓名|户主|住户|业主|联系人|(?:^|[，,。;；\s])叫)\s*[:：]?\s*({_NAME})"
+    # 我叫 / 名叫 give a name whatever its surname (我叫海燕)
+    rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
+    # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
+    rf"|(?:我是|我叫|联系人|收件人|收货人|户主)\s*[:：]?\s*((?:老|小)[{_SURNAMES}]){_BOUNDARY}"
+    # 联系人：刘 -- a form's label with the surname alone
+    rf"|(?:联系人|收件人|收货人|户主|姓名)\s*[:：]\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
+)
+
+
+def _is_name(candidate: str) -> bool:
+    return not _TITLE_RE.search(candidate) and candidate[:2] not in _NOT_NAMES
+
+
 _NAME_BEFORE_ADDRESS_RE = re.compile(rf"({_NAME})\s*[,，、]?\s*(?:家住|住在|住|现住|地址)")
 _NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|$|[,，。;；\s])"
+    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；\s])"
 )
 _NAME_AFTER_ADDRESS_RE = re.compile(rf"\s*(?:室|号|房)?(?:的|住户|业主)\s*({_NAME})")
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
@@ -385,7 +549,7 @@ def _names_anywhere(text: str) -> bool:
         return True
     for rx in (_NAME_CUE_RE, _NAME_BEFORE_ADDRESS_RE):
         for m in rx.finditer(text):
-            if not _TITLE_RE.search(m.group(1)):
+            if _is_name(next(g for g in m.groups() if g is not None)):
                 return True
     return False
 
@@ -394,16 +558,32 @@ def _name_next_to(text: str, address_start: int, address_end: int) -> bool:
     """A resident's name right after or right before one address (bounded look-around)."""
     # The name right after the address: "住在东方家园8号楼2单元502的赵丽"
     after = _NAME_AFTER_ADDRESS_RE.match(text, address_end)
-    if after is not None and not _TITLE_RE.search(after.group(1)):
+    if after is not None and _is_name(after.group(1)):
         return True
     if _TITLED_NAME_AFTER_RE.match(text, address_end):
         return True
     bare_after = _NAME_BARE_AFTER_RE.match(text, address_end)
-    if bare_after is not None and not _TITLE_RE.search(bare_after.group(1)):
+    if bare_after is not None and _is_name(bare_after.group(1)):
         return True
     # A bare name right before the address: "李建国 锦绣家园12幢3单元402室"
     bare = _NAME_BARE_RE.search(text[max(0, address_start - 34) : address_start])
-    return bare is not None and not _TITLE_RE.search(bare.group(1))
+    return bare is not None and _is_name(bare.group(1))
+
+
+# A public place at the address: the clause before it (菜鸟驿站在3号楼1单元102) or the words
+# right after it (...102室的社区服务中心). A shop, an office or the station is not a home,
+# whoever is named next to it.
+_PUBLIC_PLACE = (
+    "派出所|警务室|服务中心|服务站|居委会|村委会|物业|驿站|超市|便利店|商店|药店|药房|诊所|卫生室"
+    "|卫生站|医院|学校|幼儿园|托管|银行|营业厅|办事处|办公室|门卫|店铺|门店|小卖部|餐馆|饭店|理发店"
+)
+_PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})[^，,。;；!！?？\n]{{0,8}}$")
+_PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_PUBLIC_PLACE})")
+
+
+def _public_place(text: str, address_start: int, address_end: int) -> bool:
+    before = text[max(0, address_start - 16) : address_start]
+    return bool(_PUBLIC_BEFORE_RE.search(before) or _PUBLIC_AFTER_RE.match(text, address_end))
 
 
 _SAME_ADDRESS_GAP = 8  # characters between a street number and a building: one address
@@ -425,6 +605,8 @@ def find_addresses(text: str) -> list[Finding]:
     for m in _ADDRESS_RE.finditer(text):
         if named is None:
             named = _names_anywhere(text)
+        if _public_place(text, m.start(), m.end()):
+            continue
         if named or _name_next_to(text, m.start(), m.end()):
             last = found[-1] if found else None
             if (
@@ -442,7 +624,7 @@ def find_addresses(text: str) -> list[Finding]:
 # ----------------------------------------------------------------- public API
 
 # Severity order when one message holds several kinds.
-_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "address")
+_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "landline", "address")
 
 
 def find_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> list[Finding]:
@@ -456,16 +638,23 @@ def main_kind(findings: list[Finding]) -> PiiKind | None:
 
 
 # How many edge digits stay visible: enough for a person to recognise their own number.
-_KEEP: dict[str, tuple[int, int]] = {"id": (4, 4), "phone": (3, 4), "bank": (4, 4)}
+_KEEP: dict[str, tuple[int, int]] = {
+    "id": (4, 4),
+    "phone": (3, 4),
+    "landline": (4, 4),
+    "bank": (4, 4),
+}
 
 
-def _mask_span(span: str, kind: PiiKind) -> str:
-    """Replace the middle digits of ``span`` with *, keeping separators and the first /
-    last few digit characters as the sender wrote them."""
-    positions = [i for i, ch in enumerate(span) if not _SEP_SPLIT_RE.fullmatch(ch)]
+def _mask_span(span: str, kind: PiiKind, value: str) -> str:
+    """Replace the middle digits of ``span`` with *, keeping separators, words between
+    the pieces and the first / last few digit characters as the sender wrote them."""
+    positions = [m.start() for m in _DIGIT_CHAR_RE.finditer(span)]
     head, tail = _KEEP.get(kind, (0, 0))
     if kind == "phone" and len(positions) > 11:  # +86 / 0086 prefix stays visible
         head += len(positions) - 11
+    if kind == "landline":  # the area code says only the city
+        head = 3 if value[1] in "12" else 4
     hidden = set(positions[head : len(positions) - tail])
     return "".join("*" if i in hidden else ch for i, ch in enumerate(span))
 
@@ -489,7 +678,7 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
         pos = 0
         for f in sorted(findings, key=lambda f: f.start):
             parts.append(text[pos : f.start])
-            parts.append(_mask_span(text[f.start : f.end], f.kind))
+            parts.append(_mask_span(text[f.start : f.end], f.kind, f.value))
             pos = f.end
         parts.append(text[pos:])
         text = "".join(parts)

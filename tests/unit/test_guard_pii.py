@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 import unicodedata
 
 import pytest
@@ -12,15 +13,19 @@ from hypothesis import strategies as st
 
 from guard.detect import check
 from guard.pii import (
+    classify_number,
     find_addresses,
     find_numbers,
     find_pii,
     is_card,
+    is_landline,
     is_valid_id15,
     is_valid_id18,
+    looks_like_id18,
     luhn_ok,
     mask_pii,
 )
+from guard.render import officer_alert, pii_reminder
 
 # ---------------------------------------------------------------- independent oracles
 # Written here from the standards, not imported, so the tests check the code against
@@ -120,7 +125,9 @@ def test_luhn() -> None:
     assert luhn_ok(card) and is_card(card)
     broken = card[:-1] + str((int(card[-1]) + 1) % 10)
     assert not luhn_ok(broken)
-    assert kinds(f"我的卡号{broken}一直被冻结") == []
+    assert kinds(f"这串数字{broken}一直对不上") == []
+    # After 卡号 / 银行卡, 16-19 digits are a card even with a typo in them.
+    assert kinds(f"我的卡号{broken}一直被冻结") == ["bank"]
 
 
 def test_card_must_start_like_a_card() -> None:
@@ -326,3 +333,210 @@ def test_mask_and_check_on_a_huge_message() -> None:
     assert ID not in masked
     assert find_numbers(masked, strict=True) == []
     assert check(text).verdict == "scam"
+
+
+# ---------------------------------------------------------------- issue 19: every written form
+# Invented numbers: a mobile 13809512233 and a landline 0951-5012345, in the ways residents
+# (and people dodging a filter) write them.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "电话：①③⑧⓪⑨⑤①②②③③",  # circled, with the circled zero
+        "有事打 ❶❸❽ ⓿❾❺❶ ❷❷❸❸",  # negative circled
+        "我电话１３８ ０９５１ ２２３３",  # full-width
+        "手机 幺三八〇九五幺二二三三",  # 幺 for 1, 〇 for 0
+        "电话 壹叁捌零玖伍壹贰贰叁叁",  # financial capitals
+        "电话 一三八 洞九五一 二二三三",  # 洞 for 0
+        "电话 1三8 0951 二二三三",  # mixed scripts
+        "电话 13８０９５１２２３３",  # mixed widths
+        "手机1️⃣3️⃣8️⃣0️⃣9️⃣5️⃣1️⃣2️⃣2️⃣3️⃣3️⃣",  # keycap emoji
+        "打我 138🌸0951🌸2233",  # emoji between the groups
+        "电话1❤3❤8❤0❤9❤5❤1❤2❤2❤3❤3",  # emoji between every digit
+        "我电话138/0951/2233",
+        "我电话138，0951，2233",
+        "电话 (138) 0951-2233",
+        "电话 138 转 0951 转 2233",  # split by words
+        "手机号前三位138中间0951最后2233",
+        "电话是138 后面是0951 再后面2233",
+        "加我 一三八 然后 零九五一 然后 二二三三",
+        "tel13809512233",  # letters that announce a contact are no courier prefix
+    ],
+)
+def test_mobile_in_every_written_form(text: str) -> None:
+    assert kinds(text) == ["phone"]
+    assert (check(text).verdict, check(text).kind) == ("pii", "phone")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家座机 0951-5012345，白天有人",
+        "有事打我家电话 (0951)5012345",
+        "家里固话 010-62345678 找张阿姨",
+        "我家电话 0951 501 2345",
+        "打我家座机 零九五一 五零一二三四五",
+        "我妈的电话 0951-5012345，她不会用手机",
+        "宅电：021-64123456",
+    ],
+)
+def test_a_households_landline_with_its_area_code(text: str) -> None:
+    assert kinds(text) == ["landline"]
+    result = check(text)
+    assert (result.verdict, result.kind, result.label) == ("pii", "landline", "电话号码")
+
+
+def test_landline_shape() -> None:
+    assert is_landline("09515012345") and is_landline("01062345678")
+    assert is_landline("075528123456")  # 4-digit area code, 8-digit number
+    assert not is_landline("0951501234")  # one digit short
+    assert not is_landline("09510123456")  # no subscriber number starts with 0
+    assert not is_landline("13809512233")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # public and service numbers
+        "客服电话400-820-8820，售后 4008208820",
+        "免费热线 800-810-8888",
+        "报警打110，反诈咨询96110，政务热线12345",
+        # a landline nobody says is a home's: a shop's, an office's, the station's
+        "社区服务中心电话 0951-5012345",
+        "修车铺电话0951-5012345，24小时",
+        "联系我，电话0951-5012345",
+        # parcels, orders, prices, dates, masked numbers
+        "快递柜取件码 12345678",
+        "取件码 3-2-1105，菜鸟驿站",
+        "取件码13809512233",
+        "订单号：13809512233",
+        "价格138元，原价1280元",
+        "2024年5月18日 13:30 开会",
+        "2024-05-18 10:30 至 12:00",
+        "2024/05/18 13:08，共0951人",
+        "手机号138****2233",
+        "电话 138 **** 2233 或者 139 **** 5566",
+        "尾号2233的手机",
+        # numbers listed with commas and emoji never join into more than a phone
+        "1302室、1503室、502室的邻居请下楼",
+        "房号：1302，1503，1801，2202",
+    ],
+)
+def test_numbers_that_are_not_a_persons_phone(text: str) -> None:
+    assert find_pii(text) == []
+    assert check(text).verdict != "pii"
+
+
+def test_a_card_or_id_never_joins_across_emoji_or_commas() -> None:
+    # A list of amounts can pass Luhn by chance; only a phone is read across 🌸 or ，.
+    assert kinds(f"卡号 {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}") == ["bank"]
+    assert kinds("，".join([CARD[:4], CARD[4:8], CARD[8:12], CARD[12:]])) == []
+    assert kinds("🌸".join([ID[:6], ID[6:14], ID[14:]])) == []
+
+
+def test_station_landline_is_exempt_even_when_called_home() -> None:
+    exempt = frozenset({"0951-5012345"})
+    assert check("我家座机 0951-5012345", exempt_numbers=exempt).verdict == "ok"
+    assert check("我家座机 0951-5012346", exempt_numbers=exempt).verdict == "pii"
+
+
+def test_an_id_with_a_wrong_check_character_is_still_an_id_and_masked() -> None:
+    bad = wrong_check(make_id("640104", "19880517", "231"))
+    assert not is_valid_id18(bad) and looks_like_id18(bad)
+    assert kinds(f"我身份证{bad}") == ["id"]
+    assert check(f"我身份证{bad}").verdict == "pii"
+    assert mask_pii(f"我身份证{bad}") == f"我身份证{bad[:4]}**********{bad[-4:]}"
+    # a wrong date or province is no ID, whatever the check character
+    assert classify_number(make_id(born="19881317")) is None
+    assert classify_number(make_id(area="990106")) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"卡号{make_card('622202', 19)[:-1]}{(int(make_card('622202', 19)[-1]) + 3) % 10}",
+        "银行卡 6222 0212 3456 7890 123",  # no Luhn, but it says 银行卡
+        "工资卡号：6217000010012345678，转这里",
+        f"转到我卡上 {make_card('6228', 19)}",  # Luhn and a card's first digit
+    ],
+)
+def test_bank_card_by_checksum_or_by_the_word_before_it(text: str) -> None:
+    assert kinds(text) == ["bank"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我叫海燕，住5栋1单元401，水管爆了",  # 我叫 + a name whatever its surname
+        "送到15号楼1单元1203，张建华家",  # name + 家
+        "桶装水送到 亲水园 B区 4栋 2单元 701 纳文",  # a Hui surname
+        "我是老马，家在丽景小区7号楼3单元602",  # 老 + surname
+        "地址：丽景湾小区5号楼2单元302 联系人：刘",  # a form's label with the surname alone
+        "收件人 小梅 阳光小区3号楼2单元502",
+        "麻烦送到幸福里小区8-2-301，李阿姨收",
+    ],
+)
+def test_home_address_with_a_name_in_more_forms(text: str) -> None:
+    assert kinds(text) == ["address"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "送到5号楼2单元701 谢谢",  # 谢 is a surname, 谢谢 no name
+        "放在5号楼2单元701 马上到",
+        "菜鸟驿站在3号楼1单元102，王姐收件",  # a public place, not a home
+        "社区服务中心在幸福小区5号楼1单元101，联系人张敏",
+        "5号楼1单元101室的社区服务中心，找刘女士",
+        "派出所在民族北街12号，王警官值班",
+        "我叫了外卖送到5号楼2单元301",  # 叫 + a verb's object, not a name
+    ],
+)
+def test_no_home_address_of_a_person(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+_FORMS = [
+    "电话：①③⑧⓪⑨⑤①②②③③",
+    "打我 138🌸0951🌸2233",
+    "电话 138 转 0951 转 2233",
+    "我电话１３８ ０９５１ ２２３３",
+    "手机 幺三八〇九五幺二二三三",
+    "我家座机 0951-5012345",
+    f"卡号：{CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}",
+    f"身份证 {wrong_check(ID)}",
+]
+
+
+@pytest.mark.parametrize("text", _FORMS)
+def test_masking_never_shows_the_full_number(text: str) -> None:
+    numbers = [f.value for f in find_numbers(text, strict=True)]
+    assert numbers
+    masked = mask_pii(text)
+    assert find_numbers(masked, strict=True) == []
+    plain = re.sub(r"\D", "", unicodedata.normalize("NFKC", masked))
+    for number in numbers:
+        assert number not in plain
+    assert "*" in masked
+    # The reminder names the kind of data only; the officer's alert carries the masked text.
+    reminder = pii_reminder(check(text).label, "@居民")
+    assert not any(number[-8:] in re.sub(r"\D", "", reminder) for number in numbers)
+    alert = officer_alert("幸福里群", "居民", check(text).label, text)
+    assert masked in alert
+
+
+def test_masking_a_phone_split_by_words_keeps_the_words() -> None:
+    assert mask_pii("电话 138 转 0951 转 2233") == "电话 138 转 **** 转 2233"
+    assert mask_pii("我家座机 0951-5012345") == "我家座机 0951-***2345"
+    assert mask_pii("打我 138🌸0951🌸2233") == "打我 138🌸****🌸2233"
+
+
+def test_decision_stays_fast_on_every_form() -> None:
+    texts = [*_FORMS, "大家好，明天上午9点在3号楼前开会，请准时参加"] * 20
+    for text in texts:
+        check(text)
+    started = time.perf_counter()
+    for text in texts:
+        find_pii(text)
+    assert (time.perf_counter() - started) / len(texts) < 0.001
