@@ -77,7 +77,7 @@ _SEP_CHARS = _TIGHT_SEP_CHARS + _SOFT_SEP_CHARS
 _RUN_RE = re.compile(f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*[XxＸｘ]?")
 _SEP_SPLIT_RE = re.compile(f"[{_SEP_CHARS}]+")
 _SOFT_SEP_RE = re.compile(f"[{_SOFT_SEP_CHARS}]")
-_DIGIT_CHAR_RE = re.compile(f"[{_DIGIT_CHARS}XxＸｘ]")
+_DIGIT_CHAR_RE = re.compile(f"[{_DIGIT_CHARS}]|[XxＸｘ]$")  # an X only ends an ID
 _TO_ASCII = str.maketrans(
     "０１２３４５６７８９" + _CN_DIGITS + "Ｘｘx" + _OTHER_DIGITS,
     "0123456789" + _CN_VALUES + "XXX" + "".join(str(unicodedata.digit(c)) for c in _OTHER_DIGITS),
@@ -152,18 +152,16 @@ def is_valid_id15(s: str) -> bool:
     return _valid_date(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12]))
 
 
+# Luhn doubles every second digit from the right, subtracting 9 above 9: 0246813579.
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def luhn_ok(digits: str) -> bool:
     if not digits.isdigit() or len(digits) < 2:
         return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    backwards = digits[::-1]
+    kept, doubled = backwards[0::2], backwards[1::2].translate(_LUHN_DOUBLED)
+    return (sum(map(int, kept)) + sum(map(int, doubled))) % 10 == 0
 
 
 def is_card(digits: str) -> bool:
@@ -209,23 +207,37 @@ class Cues:
 
 
 NO_CUES = Cues()
-# Kinds a number joined across a soft separator (emoji, comma, slash, words) may be.
-_PHONE_KINDS: frozenset[PiiKind] = frozenset({"phone", "landline"})
 
 
 def classify_number(
-    candidate: str, exempt: frozenset[str] = frozenset(), cues: Cues = NO_CUES
+    candidate: str,
+    exempt: frozenset[str] = frozenset(),
+    cues: Cues = NO_CUES,
+    *,
+    loose: bool = False,
 ) -> PiiKind | None:
-    """Which kind of personal number ``candidate`` (ASCII digits, maybe a final X) is."""
-    if candidate.endswith("X"):
+    """Which kind of personal number ``candidate`` (ASCII digits, maybe a final X) is.
+
+    ``loose``: the digits were joined across emoji, commas or words, or out of pieces
+    shorter than the blocks cards and IDs are written in. Lists of amounts, dates and
+    codes join up like that too, so only a phone number or an ID whose check character
+    holds is read then."""
+    if loose:
+        if is_valid_id18(candidate):
+            return "id"
+        if candidate.endswith("X"):
+            return None
+    elif candidate.endswith("X"):
         return "id" if looks_like_id18(candidate) else None
-    if looks_like_id18(candidate) or is_valid_id15(candidate):
+    elif looks_like_id18(candidate) or is_valid_id15(candidate):
         return "id"
     local = _strip_country_code(candidate)
     if is_mobile(local):
         return None if local in exempt or candidate in exempt else "phone"
     if cues.home and is_landline(candidate):
         return None if candidate in exempt else "landline"
+    if loose:
+        return None
     if is_card(candidate) or (cues.card and 16 <= len(candidate) <= 19):
         return None if candidate in exempt else "bank"
     return None
@@ -286,17 +298,21 @@ _Hit = tuple[int, int, str, PiiKind]
 
 
 def _window_kind(
-    groups: list[_Group], i: int, j: int, joined: str, exempt: frozenset[str], cues: Cues
+    groups: list[_Group],
+    i: int,
+    j: int,
+    joined: str,
+    exempt: frozenset[str],
+    cues: Cues,
+    loose: bool,
 ) -> _Hit | None:
     """Classify groups i..j joined. A number spoken in Chinese numerals may run into a
     word that starts or ends with a numeral (打一三八..., ...七八九一定), so for those
-    edges one character less is tried as well. Groups joined across a soft separator can
-    only make a phone number."""
-    soft = any(g.soft for g in groups[i + 1 : j + 1])
+    edges one character less is tried as well. Loosely joined groups can only make a
+    phone number, or an ID whose check character holds."""
 
     def kind_of(digits: str) -> PiiKind | None:
-        kind = classify_number(digits, exempt, cues)
-        return None if soft and kind not in _PHONE_KINDS else kind
+        return classify_number(digits, exempt, cues, loose=loose)
 
     start, end = groups[i].start, groups[j].end
     kind = kind_of(joined)
@@ -318,6 +334,21 @@ def _window_kind(
     return None
 
 
+def _may_be_number(joined: str, loose: bool, cues: Cues) -> bool:
+    """A cheap look at length and first digits before the full checks: a flood of digits
+    with a separator between each ("5 5 5 ...", "9🌸9🌸...") makes ten windows per digit."""
+    n, first = len(joined), joined[0]
+    if joined.endswith("X"):  # an ID's check character, or a letter after a number
+        return n == 18 or (n > 11 and _may_be_number(joined[:-1], loose, cues))
+    if n in (15, 18) and joined[:2] in _PROVINCES:  # an ID
+        return True
+    if (n == 11 and first == "1") or (n == 13 and joined.startswith("86")):  # a mobile
+        return True
+    if first == "0" and n in (11, 12, 15):  # a landline, or a mobile after 0086
+        return True
+    return 16 <= n <= 19 and not loose and (first in "34569" or cues.card)
+
+
 def _run_findings(run: str, offset: int, exempt: frozenset[str], cues: Cues) -> list[_Hit]:
     """Greedy left-to-right: at each group take the longest valid window of groups. The
     cues before the run only speak about a window that starts at the run's start."""
@@ -327,15 +358,24 @@ def _run_findings(run: str, offset: int, exempt: frozenset[str], cues: Cues) -> 
     while i < len(groups):
         best: tuple[int, _Hit] | None = None
         joined = ""
+        soft = tiny = False
         window_cues = cues if i == 0 else NO_CUES
         for j in range(i, len(groups)):
             joined += groups[j].digits
+            # Loose: joined across a soft separator, or out of pieces shorter than a card's
+            # or an ID's blocks (5 5 5 5 ...) unless the words before say it is a card:
+            # only a phone or a checked ID is read then.
+            if j > i:
+                soft = soft or groups[j].soft
+                tiny = tiny or len(groups[j - 1].digits) < 3
+            loose = soft or (tiny and not window_cues.card)
             if len(joined) > 20:
                 break
             if "X" in joined[:-1]:  # an X only ever ends an ID
                 break
-            if len(joined) >= 11:
-                hit = _window_kind(groups, i, j, joined, exempt, window_cues)
+            edge_cn = groups[i].chinese or groups[j].chinese
+            if len(joined) >= 11 and (edge_cn or _may_be_number(joined, loose, window_cues)):
+                hit = _window_kind(groups, i, j, joined, exempt, window_cues, loose)
                 if hit is not None:
                     best = (j, hit)
         if best is None:
@@ -362,7 +402,7 @@ def _context_says_not_personal(text: str, start: int) -> bool:
 # Words right before a number that make 16-19 digits a card whatever its checksum.
 _CARD_CUE_RE = re.compile(
     r"(?:卡号|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
-    r"|(?:银行|收款|转账|汇款)[账帐]号)[号码是为的:：\s]{0,5}$"
+    r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))[号码是为的:：\s]{0,5}$"
 )
 # Words right before a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的
 # 电话 ...); without them a landline is a shop's, an office's or the station's.
@@ -391,47 +431,62 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-# A mobile number split by words: 138 转 0951 转 2233, 前三位138中间0951最后2233. Only
-# next to a word that announces a phone number, only across short gaps inside one
-# sentence, and only from pieces of at least three digits, so that room numbers, dates
-# and prices listed in a notice never join up into one.
-_WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,4}")
+# A number split by words: 138 转 0951 转 2233, 前三位138中间0951最后2233, 身份证前六位640104
+# 中间19880517后四位2310. Only next to a word that announces such a number, only across short
+# gaps inside one sentence, and only from pieces of at least three digits, so that room
+# numbers, dates and prices listed in a notice never join up. What is joined must be a
+# mobile or an ID with a correct check character (one join in eleven passes by chance,
+# and the date and province must hold too).
+_WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,6}")
 _PHONE_CUE_RE = re.compile(r"电话|手机|号码|联系|打我|拨打|致电|座机|微信|薇信|call|tel|加我|加v")
+_ID_CUE_RE = re.compile(r"身份证|证件|证号|身份号")
 _MIN_PIECE = 3
+_CN_WORD_NUMERAL_RE = re.compile(f"[{_CN_DIGITS}]{{1,2}}")
 _MAX_PIECES = 4
+_CUE_REACH = 10  # characters before the first piece or after the last
 
 
-def _worded_phones(
+def _worded_kind(joined: str, exempt: frozenset[str]) -> tuple[PiiKind, re.Pattern[str]] | None:
+    local = _strip_country_code(joined)
+    if local.isdigit() and is_mobile(local) and local not in exempt:
+        return "phone", _PHONE_CUE_RE
+    if is_valid_id18(joined):
+        return "id", _ID_CUE_RE
+    return None
+
+
+def _worded_numbers(
     text: str, pieces: list[tuple[int, int, str]], exempt: frozenset[str]
 ) -> list[_Hit]:
-    """Mobile numbers whose pieces are separate runs with a few words between them.
+    """Numbers whose pieces are separate runs with a few words between them.
     ``pieces``: (start, end, digits) of each run in order; digits are empty for a run that
     already held a number, so nothing joins across it."""
     found: list[_Hit] = []
     k = 0
     while k < len(pieces):
-        hit: _Hit | None = None
+        hit: tuple[_Hit, re.Pattern[str]] | None = None
         joined = ""
         for n in range(k, min(k + _MAX_PIECES, len(pieces))):
             start, end, digits = pieces[n]
-            if len(digits) < _MIN_PIECE or "X" in digits:
+            if len(digits) < _MIN_PIECE or "X" in digits[:-1]:
                 break
             if n > k and not _WORD_GAP_RE.fullmatch(text, pieces[n - 1][1], start):
                 break
             joined += digits
-            if len(joined) > 15:
+            if len(joined) > 18:
                 break
-            local = _strip_country_code(joined)
-            if n > k and is_mobile(local) and local not in exempt:
-                hit = (pieces[k][0], end, joined, "phone")
+            kind = _worded_kind(joined, exempt) if n > k else None
+            if kind is not None:
+                hit = ((pieces[k][0], end, joined, kind[0]), kind[1])
         if hit is None:
             k += 1
             continue
-        cue = unicodedata.normalize("NFKC", text[max(0, hit[0] - 10) : hit[0]]).lower()
-        if _PHONE_CUE_RE.search(cue):
-            found.append(hit)
+        (first, last, _, _), cue_re = hit
+        around = text[max(0, first - _CUE_REACH) : first] + " " + text[last : last + _CUE_REACH]
+        if cue_re.search(unicodedata.normalize("NFKC", around).lower()):
+            found.append(hit[0])
         k += 1
-        while k < len(pieces) and pieces[k][0] < hit[1]:
+        while k < len(pieces) and pieces[k][0] < last:
             k += 1
     return found
 
@@ -454,9 +509,11 @@ def find_numbers(
             found = _run_findings(run, m.start(), exempt, _cues_before(text, m.start()))
             hits += found
         digits = "" if found else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
+        if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
+            continue  # 后四位, 一下: a numeral inside a word is part of the words between
         pieces.append((m.start(), m.end(), digits))
     if len(pieces) > 1:
-        hits += _worded_phones(text, pieces, exempt)
+        hits += _worded_numbers(text, pieces, exempt)
         hits.sort()
     return [
         Finding(kind, start, end, value)
@@ -474,10 +531,16 @@ _ROOM_END = r"(?![0-9年月日元块万平米个人次点分秒岁%:：.])"
 # is left to the number that follows.
 _BUILDING = rf"(?:{_NUM}{{1,3}}|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
 _UNIT = "(?:单元|门)"  # 2单元 / 2门: the same thing in different cities
+_FLOOR = rf"(?:{_NUM}{{1,2}}\s*(?:楼|层)\s*)?"  # 6层601: the floor said before the room
 _ADDRESS_RE = re.compile(
     rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
-    rf"[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
-    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    rf"{_FLOOR}[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*{_FLOOR}[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    # 2单元5楼东户: a floor and the side of the landing instead of a room number
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
+    # a village house: 红星村三组12号, 7排12号
+    rf"|(?:村|队|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)\s*{_NUM}{{1,4}}\s*号"
+    rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村)\s*[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
@@ -526,7 +589,9 @@ def _is_name(candidate: str) -> bool:
     return not _TITLE_RE.search(candidate) and candidate[:2] not in _NOT_NAMES
 
 
-_NAME_BEFORE_ADDRESS_RE = re.compile(rf"({_NAME})\s*[,，、]?\s*(?:家住|住在|住|现住|地址)")
+_NAME_BEFORE_ADDRESS_RE = re.compile(
+    rf"({_NAME})\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+)
 _NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 _NAME_BARE_AFTER_RE = re.compile(
@@ -650,6 +715,14 @@ def _mask_span(span: str, kind: PiiKind, value: str) -> str:
     """Replace the middle digits of ``span`` with *, keeping separators, words between
     the pieces and the first / last few digit characters as the sender wrote them."""
     positions = [m.start() for m in _DIGIT_CHAR_RE.finditer(span)]
+    if len(positions) > len(value):  # numerals in the words between pieces (后四位) stay
+        in_words = {
+            i
+            for run in _RUN_RE.finditer(span)
+            if _CN_WORD_NUMERAL_RE.fullmatch(run.group())
+            for i in range(run.start(), run.end())
+        }
+        positions = [i for i in positions if i not in in_words]
     head, tail = _KEEP.get(kind, (0, 0))
     if kind == "phone" and len(positions) > 11:  # +86 / 0086 prefix stays visible
         head += len(positions) - 11

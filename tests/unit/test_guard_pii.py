@@ -428,11 +428,33 @@ def test_numbers_that_are_not_a_persons_phone(text: str) -> None:
     assert check(text).verdict != "pii"
 
 
-def test_a_card_or_id_never_joins_across_emoji_or_commas() -> None:
-    # A list of amounts can pass Luhn by chance; only a phone is read across 🌸 or ，.
+def test_a_card_never_joins_across_emoji_or_commas_and_an_id_only_with_its_check() -> None:
+    # A list of amounts passes Luhn one time in ten: no card is read across 🌸 or ，.
     assert kinds(f"卡号 {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}") == ["bank"]
     assert kinds("，".join([CARD[:4], CARD[4:8], CARD[8:12], CARD[12:]])) == []
-    assert kinds("🌸".join([ID[:6], ID[6:14], ID[14:]])) == []
+    # An ID's check character, date and province make a chance join near impossible.
+    assert kinds("🌸".join([ID[:6], ID[6:14], ID[14:]])) == ["id"]
+    assert kinds("，".join([ID[:6], ID[6:14], wrong_check(ID)[14:]])) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"身份证前六位{ID[:6]}，中间{ID[6:14]}，后四位{ID[14:]}",
+        f"证件号 {ID[:6]} 然后 {ID[6:14]} 然后 {ID[14:]}",
+    ],
+)
+def test_an_id_split_by_words(text: str) -> None:
+    assert kinds(text) == ["id"]
+    masked = mask_pii(text)
+    assert ID[6:14] not in masked
+    # only digits were starred: the words between the pieces (后四位 too) stay as written
+    assert re.sub("[0-9*]", "", masked) == re.sub("[0-9]", "", text)
+
+
+def test_a_phone_split_by_words_needs_a_word_that_announces_it() -> None:
+    assert kinds("一三八，后面是零九五一，最后二二三三，这是我电话") == ["phone"]  # cue after
+    assert kinds("138 转 0951 转 2233") == []  # no cue: as likely a list of numbers
 
 
 def test_station_landline_is_exempt_even_when_called_home() -> None:
@@ -459,6 +481,7 @@ def test_an_id_with_a_wrong_check_character_is_still_an_id_and_masked() -> None:
         "银行卡 6222 0212 3456 7890 123",  # no Luhn, but it says 银行卡
         "工资卡号：6217000010012345678，转这里",
         f"转到我卡上 {make_card('6228', 19)}",  # Luhn and a card's first digit
+        f"钱打到这个账户：{' '.join(make_card('6217', 16))}",  # digit by digit, after 账户
     ],
 )
 def test_bank_card_by_checksum_or_by_the_word_before_it(text: str) -> None:
@@ -475,6 +498,10 @@ def test_bank_card_by_checksum_or_by_the_word_before_it(text: str) -> None:
         "地址：丽景湾小区5号楼2单元302 联系人：刘",  # a form's label with the surname alone
         "收件人 小梅 阳光小区3号楼2单元502",
         "麻烦送到幸福里小区8-2-301，李阿姨收",
+        "我家在红星村三组12号，马福贵",  # a village house
+        "张阿姨家在幸福小区12号楼3单元6层601",  # the floor said before the room
+        "我叫李明，住2单元5楼东户",  # the side of the landing instead of a room
+        "王建国的家在5号楼2单元301",
     ],
 )
 def test_home_address_with_a_name_in_more_forms(text: str) -> None:
@@ -532,6 +559,22 @@ def test_masking_a_phone_split_by_words_keeps_the_words() -> None:
     assert mask_pii("打我 138🌸0951🌸2233") == "打我 138🌸****🌸2233"
 
 
+def test_a_card_is_not_read_out_of_single_digits_without_the_word_card() -> None:
+    # Written digit by digit, a card is only a card after 卡号 / 账户: a flood of "5 5 5"
+    # would otherwise cost a checksum per window.
+    assert "bank" not in kinds(" ".join(make_card("6217", 16)))
+
+
+@pytest.mark.parametrize("unit", ["5 ", "9🌸", "，6", "1 ", "0 ", "138 转 ", "一三八，"])
+def test_digit_floods_stay_cheap(unit: str) -> None:
+    text = unit * 2048
+    find_numbers(text)
+    started = time.process_time()
+    find_numbers(text)
+    mask_pii(text)
+    assert time.process_time() - started < 0.2  # ~25 ms here; generous for a shared CI
+
+
 def test_decision_stays_fast_on_every_form() -> None:
     texts = [*_FORMS, "大家好，明天上午9点在3号楼前开会，请准时参加"] * 20
     for text in texts:
@@ -540,3 +583,31 @@ def test_decision_stays_fast_on_every_form() -> None:
     for text in texts:
         find_pii(text)
     assert (time.perf_counter() - started) / len(texts) < 0.001
+
+
+_VALID = st.sampled_from(
+    [
+        *(ID, "64010619930806008X", "640402330615803", CARD, make_card("4367", 16)),
+        *("13809512233", "8613809512233", "008613809512233"),
+        *("09515012345", "01062345678", "075528123456"),
+    ]
+)
+
+
+@settings(max_examples=400)
+@given(
+    st.one_of(_VALID, st.text(alphabet="0123456789", min_size=11, max_size=19)),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_quick_look_never_drops_a_number_the_full_checks_accept(
+    digits: str, with_x: bool, loose: bool, card: bool, home: bool
+) -> None:
+    from guard.pii import Cues, _may_be_number
+
+    candidate = digits + "X" if with_x else digits
+    cues = Cues(card=card, home=home)
+    if classify_number(candidate, cues=cues, loose=loose) is not None:
+        assert _may_be_number(candidate, loose, cues)
