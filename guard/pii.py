@@ -400,8 +400,10 @@ def _context_says_not_personal(text: str, start: int) -> bool:
 
 
 # Words right before a number that make 16-19 digits a card whatever its checksum.
+# A shop's, a gym's or a canteen's card number (会员卡号, 饭卡号) says nothing of an account.
 _CARD_CUE_RE = re.compile(
-    r"(?:卡号|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
+    r"(?:(?<!会员)(?<!积分)(?<!购物)(?<!加油)(?<!公交)(?<!门禁)(?<!饭)(?<!储值)(?<!健身)卡号"
+    r"|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
     r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))[号码是为的:：\s]{0,5}$"
 )
 # Words right before a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的
@@ -582,7 +584,12 @@ _NAME_CUE_RE = re.compile(
     rf"|(?:我是|我叫|联系人|收件人|收货人|户主)\s*[:：]?\s*((?:老|小)[{_SURNAMES}]){_BOUNDARY}"
     # 联系人：刘 -- a form's label with the surname alone
     rf"|(?:联系人|收件人|收货人|户主|姓名)\s*[:：]\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
+    # 我姓白 / 老人姓马
+    rf"|(?:我|他|她|老人家?|本人|户主|(?:^|[，,。;；\s]))姓\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
 )
+
+
+_TITLE_INSIDE_RE = re.compile(_TITLE_RE.pattern.removesuffix("$"))
 
 
 def _is_name(candidate: str) -> bool:
@@ -612,10 +619,15 @@ def _names_anywhere(text: str) -> bool:
     per message, whatever the number of addresses in it)."""
     if _RECIPIENT_RE.search(text):
         return True
-    for rx in (_NAME_CUE_RE, _NAME_BEFORE_ADDRESS_RE):
-        for m in rx.finditer(text):
-            if _is_name(next(g for g in m.groups() if g is not None)):
-                return True
+    for m in _NAME_CUE_RE.finditer(text):
+        if _is_name(next(g for g in m.groups() if g is not None)):
+            return True
+    for m in _NAME_BEFORE_ADDRESS_RE.finditer(text):
+        # 李老师家访地址: the "name" 师家访 is the tail of a title, not a resident's name
+        if _is_name(m.group(1)) and not _TITLE_INSIDE_RE.search(
+            text, max(0, m.start() - 3), m.end(1)
+        ):
+            return True
     return False
 
 

@@ -421,6 +421,11 @@ def test_landline_shape() -> None:
         # numbers listed with commas and emoji never join into more than a phone
         "1302室、1503室、502室的邻居请下楼",
         "房号：1302，1503，1801，2202",
+        "麻烦联系一下 3 号楼 138 室和 5 号楼 2233 室的业主",
+        "第一期 1380 人，第二期 0951 人，第三期 2233 人",
+        "双色球 03 07 12 18 25 33 + 09，又没中",
+        "会员卡号 8888 8888 8888 8888，积分 1380 分",  # a shop's card, not an account
+        "我家座机早就停了，现在都用手机",
     ],
 )
 def test_numbers_that_are_not_a_persons_phone(text: str) -> None:
@@ -502,6 +507,9 @@ def test_bank_card_by_checksum_or_by_the_word_before_it(text: str) -> None:
         "张阿姨家在幸福小区12号楼3单元6层601",  # the floor said before the room
         "我叫李明，住2单元5楼东户",  # the side of the landing instead of a room
         "王建国的家在5号楼2单元301",
+        "麻烦把药送到12栋3单元1201，我姓白，白秀英",  # 我姓 + a surname
+        "孩子姥姥住5号楼3单元402室，姓马",
+        "姓名：撒建军 地址：华夏小区9栋2单元401",
     ],
 )
 def test_home_address_with_a_name_in_more_forms(text: str) -> None:
@@ -518,6 +526,9 @@ def test_home_address_with_a_name_in_more_forms(text: str) -> None:
         "5号楼1单元101室的社区服务中心，找刘女士",
         "派出所在民族北街12号，王警官值班",
         "我叫了外卖送到5号楼2单元301",  # 叫 + a verb's object, not a name
+        "李老师家访地址：5号楼2单元301",  # 师家访 is the tail of a title, not a name
+        "物业办公室搬到8号楼1单元102了",
+        "12号楼101室老年食堂开张了，李阿姨掌勺",
     ],
 )
 def test_no_home_address_of_a_person(text: str) -> None:
