@@ -1,16 +1,24 @@
-"""Personal data in a message: ID numbers, mobile numbers, bank cards, home addresses.
+"""Personal data in a message: ID numbers, mobile and household landline numbers, bank
+cards, home addresses.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
-full-width digits and Chinese numerals (一三八, 幺 for 1, 洞/〇/零 for 0), separated by
-at most a few spaces, dashes or dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...).
-A run is split into its groups and consecutive groups are tried together, so a phone
-number followed by a year or a price in the same run is still found.
+full-width digits, circled and other decorated digits (⑤⓪⓪, ❶) and Chinese numerals
+(一三八, 幺 for 1, 洞/〇/零 for 0, 壹贰叁), separated by at most a few spaces, dashes or
+dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...) or "soft" separators: emoji,
+commas, slashes, brackets (138🌸0951🌸2233, (0951)5012345). A run is split into its groups
+and consecutive groups are tried together, so a phone number followed by a year or a
+price in the same run is still found. Runs a few words apart are joined as well when a
+word next to them announces a phone or an ID (电话 138 转 0951 转 2233).
 
 A candidate counts only if it is *valid*, not merely long: an 18-digit ID must carry a
-correct GB 11643 check character and a real birth date, a card must pass Luhn and start
-like a card, a mobile must be 1[3-9] plus nine digits. Order and tracking numbers (a
-number right after 订单号/运单号/... or glued to letters such as SF/JD) are not personal
+real province and birth date (a wrong check character is still warned about and
+masked), a card must pass Luhn and start like a card -- or follow 卡号 / 银行卡 / 账户 --,
+a mobile must be 1[3-9] plus nine digits, a landline an area code and follow words that
+make it a household's (我家座机). Digits joined loosely (across soft separators or words,
+or out of single digits) are read only as a phone or an ID whose check character holds:
+lists of amounts and dates join up like that too. Order and tracking numbers (a number
+right after 订单号/运单号/取件码/... or glued to letters such as SF/JD) are not personal
 data when *detecting*; when *masking*, every valid number is masked regardless, since a
 log line never needs the number and masking one too many is harmless.
 """
