@@ -52,7 +52,8 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     """
     if not text or text.isspace():
         return OK
-    findings = pii.find_pii(text, exempt_numbers=exempt_numbers)
+    # Published numbers (客服电话 ...) are no one's personal data but are a lure's contact.
+    findings = pii.find_pii(text, exempt_numbers=exempt_numbers, published=True)
     phones = sum(1 for f in findings if f.kind == "phone")
     lure = scam.assess(text, phones=phones)
     p, corpus_script = learned.default_model().read(text, lure)
@@ -64,7 +65,7 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
         s = lure.script or scam.learned_script()
         label = s.name if lure.script is not None else corpus_script
         return GuardResult("scam", s.id, label, round(p, 3), s.advice)
-    kind = pii.main_kind(findings)
+    kind = pii.main_kind([f for f in findings if not f.published])
     if kind is not None:
         return GuardResult("pii", kind, pii.LABELS[kind], _PII_SCORE[kind])
     return OK

@@ -102,6 +102,15 @@ _NOT_PERSONAL_BEFORE_RE = re.compile(
     r"|发票|车牌|车架号|尾号|验证码|序列号|imei|条码|券码|兑换码|批次|案件号|受理号|回执号)"
     r"(?:号码?|编号|id)?[\s:：是为]*$"
 )
+# A number a business or a service puts out for anyone to call (订餐电话, 报修电话, 物业电话,
+# 客服电话). Not a resident's personal data -- but a lure's 客服电话 is its contact, so the
+# scam rules still count it. The station's and its officers' numbers are not guessed from
+# words: the station's exempt list says which are public (值班电话 13912345678 is a mobile
+# like any other unless listed).
+_PUBLISHED_BEFORE_RE = re.compile(
+    r"(?:服务|咨询|报名|预约|订餐|订购|送餐|热线|客服|售后|投诉|报修|维修|物业|店里|商家|公司)"
+    r"的?(?:电话|手机|热线|座机)(?:号码?)?[\s:：是为]*$"
+)
 
 
 # ----------------------------------------------------------------- validators
@@ -260,6 +269,7 @@ class Finding:
     start: int
     end: int
     value: str  # ASCII digits (and X) for numbers, the matched text for addresses
+    published: bool = False  # a service line or an office's phone (only when asked for)
 
 
 _SCRIPT_SPLIT_RE = re.compile(
@@ -399,12 +409,16 @@ def _run_findings(run: str, offset: int, exempt: frozenset[str], cues: Cues) -> 
 _CONTACT_LETTERS_RE = re.compile(r"(?<![a-z])(?:tel|call|phone|mobile|mob|v|vx|wx|wechat|qq)$")
 
 
-def _context_says_not_personal(text: str, start: int) -> bool:
-    """An order / tracking / meeting number, or digits glued to letters (SF123..., JD...)."""
+def _context(text: str, start: int) -> str | None:
+    """Why the words before a number say it is not personal: "order" (an order, tracking
+    or meeting number, or digits glued to letters: SF123..., JD...), "published" (a
+    business's or a service's number put out for anyone to call), or None."""
     before = unicodedata.normalize("NFKC", text[max(0, start - 12) : start]).lower()
     if start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
-        return _CONTACT_LETTERS_RE.search(before) is None
-    return _NOT_PERSONAL_BEFORE_RE.search(before) is not None
+        return None if _CONTACT_LETTERS_RE.search(before) else "order"
+    if _NOT_PERSONAL_BEFORE_RE.search(before):
+        return "order"
+    return "published" if _PUBLISHED_BEFORE_RE.search(before) else None
 
 
 # Words right before a number that make 16-19 digits a card whatever its checksum.
@@ -502,34 +516,43 @@ def _worded_numbers(
 
 
 def find_numbers(
-    text: str, *, exempt_numbers: frozenset[str] = frozenset(), strict: bool = False
+    text: str,
+    *,
+    exempt_numbers: frozenset[str] = frozenset(),
+    strict: bool = False,
+    published: bool = False,
 ) -> list[Finding]:
     """Valid ID, mobile, card and (household) landline numbers in ``text``.
 
-    ``strict`` (used for masking) ignores the order-number context: every valid number is
-    reported. ``exempt_numbers`` (the station's public phones) are never reported.
+    ``strict`` (used for masking) ignores the context: every valid number is reported.
+    ``published`` also reports numbers put out for the public to call (客服电话, 值班电话),
+    marked ``published``: not personal, but a lure's contact. ``exempt_numbers`` (the
+    station's public phones) are never reported.
     """
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
     hits: list[_Hit] = []
     pieces: list[tuple[int, int, str]] = []
     for m in _RUN_RE.finditer(text):
         run = m.group()
-        found = []
+        in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
-            found = _run_findings(run, m.start(), exempt, _cues_before(text, m.start()))
-            hits += found
-        digits = "" if found else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
+            in_run = _run_findings(run, m.start(), exempt, _cues_before(text, m.start()))
+            hits += in_run
+        digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
         if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
             continue  # 后四位, 一下: a numeral inside a word is part of the words between
         pieces.append((m.start(), m.end(), digits))
     if len(pieces) > 1:
         hits += _worded_numbers(text, pieces, exempt)
         hits.sort()
-    return [
-        Finding(kind, start, end, value)
-        for start, end, value, kind in hits
-        if strict or not _context_says_not_personal(text, start)
-    ]
+    if strict:
+        return [Finding(kind, start, end, value) for start, end, value, kind in hits]
+    found: list[Finding] = []
+    for start, end, value, kind in hits:
+        why = _context(text, start)
+        if why is None or (why == "published" and published):
+            found.append(Finding(kind, start, end, value, why == "published"))
+    return found
 
 
 # ----------------------------------------------------------------- addresses
@@ -584,7 +607,7 @@ _NOT_NAME_WORDS = (
 _NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split())
 _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
 _NAME_CUE_RE = re.compile(
-    rf"(?:我是|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
+    rf"(?:我是|我叫|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
     rf"|姓名|户主|住户|业主|联系人|(?:^|[，,。;；\s])叫)\s*[:：]?\s*({_NAME})"
     # 我叫 / 名叫 give a name whatever its surname (我叫海燕)
     rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
@@ -712,9 +735,13 @@ def find_addresses(text: str) -> list[Finding]:
 _ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "landline", "address")
 
 
-def find_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> list[Finding]:
-    """All personal data in ``text``, numbers first then addresses."""
-    return find_numbers(text, exempt_numbers=exempt_numbers) + find_addresses(text)
+def find_pii(
+    text: str, *, exempt_numbers: frozenset[str] = frozenset(), published: bool = False
+) -> list[Finding]:
+    """All personal data in ``text``, numbers first then addresses (``published``: see
+    ``find_numbers``)."""
+    numbers = find_numbers(text, exempt_numbers=exempt_numbers, published=published)
+    return numbers + find_addresses(text)
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:

@@ -622,3 +622,22 @@ def test_the_quick_look_never_drops_a_number_the_full_checks_accept(
     cues = Cues(card=card, home=home)
     if classify_number(candidate, cues=cues, loose=loose) is not None:
         assert _may_be_number(candidate, loose, cues)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "物业报修电话 13812345678",
+        "订餐电话：138 1234 5678，送餐上门",
+        "空调维修电话13812345678，上门服务",
+    ],
+)
+def test_a_number_published_for_the_public_is_not_personal_but_is_still_a_contact(
+    text: str,
+) -> None:
+    assert find_pii(text) == []
+    assert check(text).verdict == "ok"
+    # the scam rules still see it: a lure's 客服电话 is how it reaches its victims
+    (number,) = find_pii(text, published=True)
+    assert number.kind == "phone" and number.published
+    assert "1234" not in mask_pii(text)  # a stored copy is masked all the same
