@@ -430,18 +430,30 @@ _CARD_CUE_RE = re.compile(
 )
 # Words right before a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的
 # 电话 ...); without them a landline is a shop's, an office's or the station's.
+# Who a household's phone belongs to. 家 alone is no cue: 商家, 酒家, 搬家 are businesses.
+_PERSON = (
+    "我|咱|他|她|你|本人|老人|父母|爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|老公|老婆"
+    "|媳妇|儿子|女儿|闺女|孩子|阿姨|叔叔|大爷|大妈|舅舅|姑姑|亲戚|邻居"
+)
+# 我们 alone is how a shop speaks (我们的电话); 我们家 is a household.
+_HOUSEHOLD = rf"(?:(?:{_PERSON})?家[里中]|我们家|(?:{_PERSON})家?|住宅|家庭)"
 _HOME_PHONE_CUE_RE = re.compile(
-    r"(?:(?:我们|我|他|她)?家(?:里|中)?|住宅|家庭|我|本人|老人|父母|爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷"
-    r"|外公|外婆|老伴|儿子|女儿)的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?"
-    r"[号码是为:：\s(（]{0,5}$"
+    rf"{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
     r"|宅电[是为:：\s(（]{0,5}$"
+)
+# The same said after the number: "0951-5012345 是我家座机", "...（家里电话）".
+_HOME_PHONE_AFTER_RE = re.compile(
+    rf"[\s,，(（]*(?:是|为|这是)?{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话)|[\s,，(（]*宅电"
 )
 
 
-def _cues_before(text: str, start: int) -> Cues:
+def _cues_around(text: str, start: int, end: int) -> Cues:
     before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
     card = _CARD_CUE_RE.search(before) is not None
-    home = _HOME_PHONE_CUE_RE.search(before) is not None
+    home = (
+        _HOME_PHONE_CUE_RE.search(before) is not None
+        or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
+    )
     return Cues(card, home) if card or home else NO_CUES
 
 
@@ -536,7 +548,8 @@ def find_numbers(
         run = m.group()
         in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
-            in_run = _run_findings(run, m.start(), exempt, _cues_before(text, m.start()))
+            cues = _cues_around(text, m.start(), m.end())
+            in_run = _run_findings(run, m.start(), exempt, cues)
             hits += in_run
         digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
         if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):

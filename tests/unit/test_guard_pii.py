@@ -379,6 +379,9 @@ def test_mobile_in_every_written_form(text: str) -> None:
         "打我家座机 零九五一 五零一二三四五",
         "我妈的电话 0951-5012345，她不会用手机",
         "宅电：021-64123456",
+        "张阿姨的座机 0951-5012345",  # someone else's household
+        "0951-5012345 是我家座机",  # said after the number
+        "有事打 0951 5012345（家里电话）",
     ],
 )
 def test_a_households_landline_with_its_area_code(text: str) -> None:
@@ -406,6 +409,9 @@ def test_landline_shape() -> None:
         "社区服务中心电话 0951-5012345",
         "修车铺电话0951-5012345，24小时",
         "联系我，电话0951-5012345",
+        "商家电话 0951-5012345",  # 商家, 酒家, 搬家: 家 alone is a business
+        "搬家电话 0951-5012345",
+        "我们的电话 0951-5012345 欢迎来电",  # 我们 is how a shop speaks
         # parcels, orders, prices, dates, masked numbers
         "快递柜取件码 12345678",
         "取件码 3-2-1105，菜鸟驿站",
