@@ -282,6 +282,12 @@ _noise = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",
 _numberish = st.text(alphabet=_DIGITS + " -·\u200bXx", min_size=8, max_size=40)
 
 
+_PERSONAL = [
+    *(ID, CARD, "13912345678", "+86 139 1234 5678", ID.lower()),
+    *("138🌸0951🌸2233", "电话 138 转 0951 转 2233", "我家座机 0951-5012345"),
+]
+
+
 @st.composite
 def messages(draw: st.DrawFn) -> str:
     parts = draw(
@@ -289,7 +295,7 @@ def messages(draw: st.DrawFn) -> str:
             st.one_of(
                 _noise,
                 _numberish,
-                st.sampled_from([ID, CARD, "13912345678", "+86 139 1234 5678", ID.lower()]),
+                st.sampled_from(_PERSONAL),
             ),
             max_size=8,
         )
