@@ -217,10 +217,13 @@ class Cues:
     ``card``: 卡号 / 银行卡 / 工资卡 ... -- 16-19 digits are a card number even when Luhn
     fails (a mistyped card still tells whose account it is). ``home``: 我家座机 / 家里电话
     ... -- a landline is personal only then; shops, offices and the station publish theirs.
+    ``id``: 身份证 / 证件号 -- 18 digits with a real province and birth date are an ID even
+    when written loosely (640104，19880517，2319) and the check character is wrong.
     """
 
     card: bool = False
     home: bool = False
+    id: bool = False
 
 
 NO_CUES = Cues()
@@ -240,7 +243,7 @@ def classify_number(
     codes join up like that too, so only a phone number or an ID whose check character
     holds is read then."""
     if loose:
-        if is_valid_id18(candidate):
+        if is_valid_id18(candidate) or (cues.id and looks_like_id18(candidate)):
             return "id"
         if candidate.endswith("X"):
             return None
@@ -447,6 +450,9 @@ _HOME_PHONE_AFTER_RE = re.compile(
 )
 
 
+_ID_CUE_BEFORE_RE = re.compile(r"(?:身份证|证件|证号|身份号)[号码是为的:：\s]{0,5}$")
+
+
 def _cues_around(text: str, start: int, end: int) -> Cues:
     before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
     card = _CARD_CUE_RE.search(before) is not None
@@ -454,7 +460,8 @@ def _cues_around(text: str, start: int, end: int) -> Cues:
         _HOME_PHONE_CUE_RE.search(before) is not None
         or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
     )
-    return Cues(card, home) if card or home else NO_CUES
+    id_cue = _ID_CUE_BEFORE_RE.search(before) is not None
+    return Cues(card, home, id_cue) if card or home or id_cue else NO_CUES
 
 
 def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
@@ -486,7 +493,7 @@ def _worded_kind(joined: str, exempt: frozenset[str]) -> tuple[PiiKind, re.Patte
     local = _strip_country_code(joined)
     if local.isdigit() and is_mobile(local) and local not in exempt:
         return "phone", _PHONE_CUE_RE
-    if is_valid_id18(joined):
+    if looks_like_id18(joined):  # the cue is required below, so a wrong check is fine
         return "id", _ID_CUE_RE
     return None
 
@@ -579,7 +586,7 @@ _BUILDING = rf"(?:{_NUM}{{1,3}}|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
 _UNIT = "(?:单元|门)"  # 2单元 / 2门: the same thing in different cities
 _FLOOR = rf"(?:{_NUM}{{1,2}}\s*(?:楼|层)\s*)?"  # 6层601: the floor said before the room
 _ADDRESS_RE = re.compile(
-    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
+    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
     rf"{_FLOOR}[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*{_FLOOR}[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
     # 2单元5楼东户: a floor and the side of the landing instead of a room number
@@ -588,7 +595,9 @@ _ADDRESS_RE = re.compile(
     rf"|(?:村|队|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)\s*{_NUM}{{1,4}}\s*号"
     rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
-    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村)\s*[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
+    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家)\s*"
+    rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
+    rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"

@@ -459,6 +459,9 @@ def test_a_card_never_joins_across_emoji_or_commas_and_an_id_only_with_its_check
     [
         f"身份证前六位{ID[:6]}，中间{ID[6:14]}，后四位{ID[14:]}",
         f"证件号 {ID[:6]} 然后 {ID[6:14]} 然后 {ID[14:]}",
+        # after 身份证 / 证件号 a wrong check character does not matter, however written
+        f"身份证前六位{ID[:6]}，中间{ID[6:14]}，后四位{wrong_check(ID)[14:]}",
+        f"身份证{ID[:6]}，{ID[6:14]}，{wrong_check(ID)[14:]}",
     ],
 )
 def test_an_id_split_by_words(text: str) -> None:
@@ -522,6 +525,9 @@ def test_bank_card_by_checksum_or_by_the_word_before_it(text: str) -> None:
         "麻烦把药送到12栋3单元1201，我姓白，白秀英",  # 我姓 + a surname
         "孩子姥姥住5号楼3单元402室，姓马",
         "姓名：撒建军 地址：华夏小区9栋2单元401",
+        "阅海万家F区12-3-502 马丽",  # building-unit-room after a zone
+        "幸福小区3#楼1单元502 张三",  # 3# for 3号楼
+        "5#-2-301 刘洋收",
     ],
 )
 def test_home_address_with_a_name_in_more_forms(text: str) -> None:
