@@ -287,6 +287,7 @@ class _Group:
     digits: str
     chinese: bool  # written in Chinese numerals (一三八 ...)
     soft: bool = False  # joined to the group before by a soft separator (🌸 ， / ...)
+    glued: bool = False  # no separator before it, only a switch of script (1三8)
 
 
 def _groups(run: str, offset: int) -> list[_Group]:
@@ -310,9 +311,38 @@ def _groups(run: str, offset: int) -> list[_Group]:
                 s = offset + a + sub
                 chinese = part[0] in _CN_DIGITS
                 digits = part.translate(_TO_ASCII)
-                out.append(_Group(s, s + len(part), digits, chinese, soft_before and sub == 0))
+                first = sub == 0
+                out.append(
+                    _Group(s, s + len(part), digits, chinese, soft_before and first, not first)
+                )
             sub += len(part)
     return out
+
+
+# How people group the digits of a mobile they write out: 138 0951 2233, 138 09512233,
+# 1380951 2233, 1380 9512233 -- or one digit at a time (1🌸3🌸8...). Numbers listed with
+# commas (房号 1302，1503，502) join up into eleven digits too, in no such shape.
+_PHONE_SHAPES = frozenset({(3, 4, 4), (3, 8), (7, 4), (4, 7)})
+
+
+def _phone_shape(lengths: list[int]) -> bool:
+    if sum(lengths) > 11 and lengths[0] == sum(lengths) - 11:  # 86 / 0086 written apart
+        lengths = lengths[1:]
+    return tuple(lengths) in _PHONE_SHAPES or max(lengths) <= 2
+
+
+def _piece_lengths(
+    groups: list[_Group], i: int, j: int, trim_first: int, trim_last: int
+) -> list[int]:
+    lengths: list[int] = []
+    for g in groups[i : j + 1]:
+        if g.glued and lengths:
+            lengths[-1] += len(g.digits)
+        else:
+            lengths.append(len(g.digits))
+    lengths[0] -= trim_first
+    lengths[-1] -= trim_last
+    return [n for n in lengths if n > 0]
 
 
 _Hit = tuple[int, int, str, PiiKind]
@@ -326,32 +356,29 @@ def _window_kind(
     exempt: frozenset[str],
     cues: Cues,
     loose: bool,
+    soft: bool,
 ) -> _Hit | None:
     """Classify groups i..j joined. A number spoken in Chinese numerals may run into a
     word that starts or ends with a numeral (打一三八..., ...七八九一定), so for those
     edges one character less is tried as well. Loosely joined groups can only make a
-    phone number, or an ID whose check character holds."""
-
-    def kind_of(digits: str) -> PiiKind | None:
-        return classify_number(digits, exempt, cues, loose=loose)
-
+    phone number, or an ID whose check character holds; across a soft separator, a phone
+    number only in the shape people write one."""
     start, end = groups[i].start, groups[j].end
-    kind = kind_of(joined)
-    if kind is not None:
-        return start, end, joined, kind
+    tries = [(0, 0)]
     if joined.endswith("X"):  # not an ID after all: the x is just a letter after a number
-        joined, end = joined[:-1], end - 1
-        kind = kind_of(joined)
-        if kind is not None:
-            return start, end, joined, kind
-    if groups[j].chinese and len(joined) > 11:
-        kind = kind_of(joined[:-1])
-        if kind is not None:
-            return start, end - 1, joined[:-1], kind
-    if groups[i].chinese and len(joined) > 11:
-        kind = kind_of(joined[1:])
-        if kind is not None:
-            return start + 1, end, joined[1:], kind
+        tries.append((0, 1))
+    if len(joined) > 11 and groups[j].chinese:
+        tries.append((0, 1))
+    if len(joined) > 11 and groups[i].chinese:
+        tries.append((1, 0))
+    for cut_first, cut_last in dict.fromkeys(tries):
+        digits = joined[cut_first : len(joined) - cut_last]
+        kind = classify_number(digits, exempt, cues, loose=loose)
+        shaped = kind != "phone" or not soft
+        if not shaped:
+            shaped = _phone_shape(_piece_lengths(groups, i, j, cut_first, cut_last))
+        if kind is not None and shaped:
+            return start + cut_first, end - cut_last, digits, kind
     return None
 
 
@@ -396,7 +423,7 @@ def _run_findings(run: str, offset: int, exempt: frozenset[str], cues: Cues) -> 
                 break
             edge_cn = groups[i].chinese or groups[j].chinese
             if len(joined) >= 11 and (edge_cn or _may_be_number(joined, loose, window_cues)):
-                hit = _window_kind(groups, i, j, joined, exempt, window_cues, loose)
+                hit = _window_kind(groups, i, j, joined, exempt, window_cues, loose, soft)
                 if hit is not None:
                     best = (j, hit)
         if best is None:
@@ -489,9 +516,11 @@ _MAX_PIECES = 4
 _CUE_REACH = 10  # characters before the first piece or after the last
 
 
-def _worded_kind(joined: str, exempt: frozenset[str]) -> tuple[PiiKind, re.Pattern[str]] | None:
+def _worded_kind(
+    joined: str, lengths: list[int], exempt: frozenset[str]
+) -> tuple[PiiKind, re.Pattern[str]] | None:
     local = _strip_country_code(joined)
-    if local.isdigit() and is_mobile(local) and local not in exempt:
+    if local.isdigit() and is_mobile(local) and local not in exempt and _phone_shape(lengths):
         return "phone", _PHONE_CUE_RE
     if looks_like_id18(joined):  # the cue is required below, so a wrong check is fine
         return "id", _ID_CUE_RE
@@ -509,6 +538,7 @@ def _worded_numbers(
     while k < len(pieces):
         hit: tuple[_Hit, re.Pattern[str]] | None = None
         joined = ""
+        lengths: list[int] = []
         for n in range(k, min(k + _MAX_PIECES, len(pieces))):
             start, end, digits = pieces[n]
             if len(digits) < _MIN_PIECE or "X" in digits[:-1]:
@@ -516,9 +546,10 @@ def _worded_numbers(
             if n > k and not _WORD_GAP_RE.fullmatch(text, pieces[n - 1][1], start):
                 break
             joined += digits
+            lengths.append(len(digits))
             if len(joined) > 18:
                 break
-            kind = _worded_kind(joined, exempt) if n > k else None
+            kind = _worded_kind(joined, lengths, exempt) if n > k else None
             if kind is not None:
                 hit = ((pieces[k][0], end, joined, kind[0]), kind[1])
         if hit is None:

@@ -433,6 +433,8 @@ def test_landline_shape() -> None:
         # numbers listed with commas and emoji never join into more than a phone
         "1302室、1503室、502室的邻居请下楼",
         "房号：1302，1503，1801，2202",
+        "房号：1302，1503，502 的业主请到物业",  # 13021503502 has no phone's shape
+        "联系 1302室、1503室、502室的业主",
         "麻烦联系一下 3 号楼 138 室和 5 号楼 2233 室的业主",
         "第一期 1380 人，第二期 0951 人，第三期 2233 人",
         "双色球 03 07 12 18 25 33 + 09，又没中",
