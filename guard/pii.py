@@ -272,7 +272,7 @@ class Finding:
     start: int
     end: int
     value: str  # ASCII digits (and X) for numbers, the matched text for addresses
-    published: bool = False  # a service line or an office's phone (only when asked for)
+    published: bool = False  # a business's or a service's line (only when asked for)
 
 
 _SCRIPT_SPLIT_RE = re.compile(
@@ -458,9 +458,9 @@ _CARD_CUE_RE = re.compile(
     r"|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
     r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))[号码是为的:：\s]{0,5}$"
 )
-# Words right before a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的
-# 电话 ...); without them a landline is a shop's, an office's or the station's.
-# Who a household's phone belongs to. 家 alone is no cue: 商家, 酒家, 搬家 are businesses.
+# Words next to a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的电话,
+# 张阿姨的座机 ...); without them a landline is a shop's, an office's or the station's.
+# 家 alone is no cue: 商家, 酒家, 搬家 are businesses.
 _PERSON = (
     "我|咱|他|她|你|本人|老人|父母|爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|老公|老婆"
     "|媳妇|儿子|女儿|闺女|孩子|阿姨|叔叔|大爷|大妈|舅舅|姑姑|亲戚|邻居"
@@ -477,7 +477,8 @@ _HOME_PHONE_AFTER_RE = re.compile(
 )
 
 
-_ID_CUE_BEFORE_RE = re.compile(r"(?:身份证|证件|证号|身份号)[号码是为的:：\s]{0,5}$")
+_ID_WORDS = "身份证|证件|证号|身份号"
+_ID_CUE_BEFORE_RE = re.compile(rf"(?:{_ID_WORDS})[号码是为的:：\s]{{0,5}}$")
 
 
 def _cues_around(text: str, start: int, end: int) -> Cues:
@@ -505,11 +506,10 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
 # 中间19880517后四位2310. Only next to a word that announces such a number, only across short
 # gaps inside one sentence, and only from pieces of at least three digits, so that room
 # numbers, dates and prices listed in a notice never join up. What is joined must be a
-# mobile or an ID with a correct check character (one join in eleven passes by chance,
-# and the date and province must hold too).
+# mobile in a phone's shape, or an ID with a real province and birth date after 身份证.
 _WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,6}")
 _PHONE_CUE_RE = re.compile(r"电话|手机|号码|联系|打我|拨打|致电|座机|微信|薇信|call|tel|加我|加v")
-_ID_CUE_RE = re.compile(r"身份证|证件|证号|身份号")
+_ID_CUE_RE = re.compile(_ID_WORDS)
 _MIN_PIECE = 3
 _CN_WORD_NUMERAL_RE = re.compile(f"[{_CN_DIGITS}]{{1,2}}")
 _MAX_PIECES = 4
@@ -575,8 +575,8 @@ def find_numbers(
     """Valid ID, mobile, card and (household) landline numbers in ``text``.
 
     ``strict`` (used for masking) ignores the context: every valid number is reported.
-    ``published`` also reports numbers put out for the public to call (客服电话, 值班电话),
-    marked ``published``: not personal, but a lure's contact. ``exempt_numbers`` (the
+    ``published`` also reports numbers a business puts out for anyone to call (客服电话,
+    订餐电话), marked ``published``: not personal, but a lure's contact. ``exempt_numbers`` (the
     station's public phones) are never reported.
     """
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
