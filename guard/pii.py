@@ -1,16 +1,24 @@
-"""Personal data in a message: ID numbers, mobile numbers, bank cards, home addresses.
+"""Personal data in a message: ID numbers, mobile and household landline numbers, bank
+cards, home addresses.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
-full-width digits and Chinese numerals (一三八, 幺 for 1, 洞/〇/零 for 0), separated by
-at most a few spaces, dashes or dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...).
-A run is split into its groups and consecutive groups are tried together, so a phone
-number followed by a year or a price in the same run is still found.
+full-width digits, circled and other decorated digits (⑤⓪⓪, ❶) and Chinese numerals
+(一三八, 幺 for 1, 洞/〇/零 for 0, 壹贰叁), separated by at most a few spaces, dashes or
+dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...) or "soft" separators: emoji,
+commas, slashes, brackets (138🌸0951🌸2233, (0951)5012345). A run is split into its groups
+and consecutive groups are tried together, so a phone number followed by a year or a
+price in the same run is still found. Runs a few words apart are joined as well when a
+word next to them announces a phone or an ID (电话 138 转 0951 转 2233).
 
 A candidate counts only if it is *valid*, not merely long: an 18-digit ID must carry a
-correct GB 11643 check character and a real birth date, a card must pass Luhn and start
-like a card, a mobile must be 1[3-9] plus nine digits. Order and tracking numbers (a
-number right after 订单号/运单号/... or glued to letters such as SF/JD) are not personal
+real province and birth date (a wrong check character is still warned about and
+masked), a card must pass Luhn and start like a card -- or follow 卡号 / 银行卡 / 账户 --,
+a mobile must be 1[3-9] plus nine digits, a landline an area code and follow words that
+make it a household's (我家座机). Digits joined loosely (across soft separators or words,
+or out of single digits) are read only as a phone or an ID whose check character holds:
+lists of amounts and dates join up like that too. Order and tracking numbers (a number
+right after 订单号/运单号/取件码/... or glued to letters such as SF/JD) are not personal
 data when *detecting*; when *masking*, every valid number is masked regardless, since a
 log line never needs the number and masking one too many is harmless.
 """
@@ -23,11 +31,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-PiiKind = Literal["id", "phone", "bank", "address"]
+PiiKind = Literal["id", "phone", "landline", "bank", "address"]
 
 LABELS: dict[str, str] = {
     "id": "身份证号",
     "phone": "手机号",
+    "landline": "电话号码",
     "bank": "银行卡号",
     "address": "家庭住址",
 }
@@ -58,12 +67,25 @@ def _other_digits() -> str:
 
 _OTHER_DIGITS = _other_digits()
 _DIGIT_CHARS = "0-9０-９" + _CN_DIGITS + _OTHER_DIGITS
-# Characters that may sit between digit groups. Zero-width characters are allowed too:
-# they are a known way to split a number so that a plain \d{11} never matches. So are the
-# variation selector and keycap that make 5️⃣ an emoji digit.
-_SEP_CHARS = " \t\u00a0\u3000\\-‐‑‒–—―－.．·・_\u200b-\u200f\u2060\ufeff\ufe0f\u20e3"
+# Characters that may sit between digit groups of one number as it is usually written.
+# Zero-width characters are allowed too: they are a known way to split a number so that a
+# plain \d{11} never matches. So are the variation selector and keycap that make 5️⃣ an
+# emoji digit.
+_TIGHT_SEP_CHARS = " \t\u00a0\u3000\\-‐‑‒–—―－.．·・_\u200b-\u200f\u2060\ufeff\ufe0f\u20e3"
+# Characters that split a number only to dodge a filter or to group it oddly: 138🌸0951🌸2233,
+# 138/0951/2233, 138，0951，2233, (0951)5012345. Lists of amounts and dates are written
+# with them too, so a number joined across one of these counts only as a phone number
+# (11 digits of a valid shape), never as a card (Luhn passes one joined list in ten) or an ID.
+# Circled and dingbat digits (①, ❶) sit in these symbol blocks and are left out of them.
+_SOFT_SEP_CHARS = (
+    "/／|｜,，、()（）\\[\\]【】~～"
+    "\u2190-\u21ff\u2300-\u23ff\u25a0-\u2775\u2794-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+)
+_SEP_CHARS = _TIGHT_SEP_CHARS + _SOFT_SEP_CHARS
 _RUN_RE = re.compile(f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*[XxＸｘ]?")
 _SEP_SPLIT_RE = re.compile(f"[{_SEP_CHARS}]+")
+_SOFT_SEP_RE = re.compile(f"[{_SOFT_SEP_CHARS}]")
+_DIGIT_CHAR_RE = re.compile(f"[{_DIGIT_CHARS}]|[XxＸｘ]$")  # an X only ends an ID
 _TO_ASCII = str.maketrans(
     "０１２３４５６７８９" + _CN_DIGITS + "Ｘｘx" + _OTHER_DIGITS,
     "0123456789" + _CN_VALUES + "XXX" + "".join(str(unicodedata.digit(c)) for c in _OTHER_DIGITS),
@@ -79,6 +101,15 @@ _NOT_PERSONAL_BEFORE_RE = re.compile(
     r"(?:订单|单号|运单|快递单|物流单|取件码|提货码|会议号|会议id|编号|工号|学号|流水号|交易号"
     r"|发票|车牌|车架号|尾号|验证码|序列号|imei|条码|券码|兑换码|批次|案件号|受理号|回执号)"
     r"(?:号码?|编号|id)?[\s:：是为]*$"
+)
+# A number a business or a service puts out for anyone to call (订餐电话, 报修电话, 物业电话,
+# 客服电话). Not a resident's personal data -- but a lure's 客服电话 is its contact, so the
+# scam rules still count it. The station's and its officers' numbers are not guessed from
+# words: the station's exempt list says which are public (值班电话 13912345678 is a mobile
+# like any other unless listed).
+_PUBLISHED_BEFORE_RE = re.compile(
+    r"(?:服务|咨询|报名|预约|订餐|订购|送餐|热线|客服|售后|投诉|报修|维修|物业|店里|商家|公司)"
+    r"的?(?:电话|手机|热线|座机)(?:号码?)?[\s:：是为]*$"
 )
 
 
@@ -138,18 +169,16 @@ def is_valid_id15(s: str) -> bool:
     return _valid_date(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12]))
 
 
+# Luhn doubles every second digit from the right, subtracting 9 above 9: 0246813579.
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def luhn_ok(digits: str) -> bool:
     if not digits.isdigit() or len(digits) < 2:
         return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    backwards = digits[::-1]
+    kept, doubled = backwards[0::2], backwards[1::2].translate(_LUHN_DOUBLED)
+    return (sum(map(int, kept)) + sum(map(int, doubled))) % 10 == 0
 
 
 def is_card(digits: str) -> bool:
@@ -163,6 +192,16 @@ def is_mobile(digits: str) -> bool:
     return len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789"
 
 
+def is_landline(digits: str) -> bool:
+    """An area code and a subscriber number: 010 or 02X with 8 digits, 0XXX with 7 or 8.
+    A subscriber number never starts with 0 or 1 (those are trunk and service prefixes)."""
+    if len(digits) < 10 or digits[0] != "0" or not digits.isdigit() or digits[1] == "0":
+        return False
+    area = 3 if digits[1] in "12" else 4
+    subscriber = digits[area:]
+    return len(subscriber) in ((8,) if area == 3 else (7, 8)) and subscriber[0] in "23456789"
+
+
 def _strip_country_code(digits: str) -> str:
     if len(digits) == 13 and digits.startswith("86"):
         return digits[2:]
@@ -171,16 +210,55 @@ def _strip_country_code(digits: str) -> str:
     return digits
 
 
-def classify_number(candidate: str, exempt: frozenset[str] = frozenset()) -> PiiKind | None:
-    """Which kind of personal number ``candidate`` (ASCII digits, maybe a final X) is."""
-    if candidate.endswith("X"):
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """What the words right before a number say about it.
+
+    ``card``: 卡号 / 银行卡 / 工资卡 ... -- 16-19 digits are a card number even when Luhn
+    fails (a mistyped card still tells whose account it is). ``home``: 我家座机 / 家里电话
+    ... -- a landline is personal only then; shops, offices and the station publish theirs.
+    ``id``: 身份证 / 证件号 -- 18 digits with a real province and birth date are an ID even
+    when written loosely (640104，19880517，2319) and the check character is wrong.
+    """
+
+    card: bool = False
+    home: bool = False
+    id: bool = False
+
+
+NO_CUES = Cues()
+
+
+def classify_number(
+    candidate: str,
+    exempt: frozenset[str] = frozenset(),
+    cues: Cues = NO_CUES,
+    *,
+    loose: bool = False,
+) -> PiiKind | None:
+    """Which kind of personal number ``candidate`` (ASCII digits, maybe a final X) is.
+
+    ``loose``: the digits were joined across emoji, commas or words, or out of pieces
+    shorter than the blocks cards and IDs are written in. Lists of amounts, dates and
+    codes join up like that too, so only a phone number or an ID whose check character
+    holds is read then."""
+    if loose:
+        if is_valid_id18(candidate) or (cues.id and looks_like_id18(candidate)):
+            return "id"
+        if candidate.endswith("X"):
+            return None
+    elif candidate.endswith("X"):
         return "id" if looks_like_id18(candidate) else None
-    if looks_like_id18(candidate) or is_valid_id15(candidate):
+    elif looks_like_id18(candidate) or is_valid_id15(candidate):
         return "id"
     local = _strip_country_code(candidate)
     if is_mobile(local):
         return None if local in exempt or candidate in exempt else "phone"
-    if is_card(candidate):
+    if cues.home and is_landline(candidate):
+        return None if candidate in exempt else "landline"
+    if loose:
+        return None
+    if is_card(candidate) or (cues.card and 16 <= len(candidate) <= 19):
         return None if candidate in exempt else "bank"
     return None
 
@@ -194,6 +272,7 @@ class Finding:
     start: int
     end: int
     value: str  # ASCII digits (and X) for numbers, the matched text for addresses
+    published: bool = False  # a business's or a service's line (only when asked for)
 
 
 _SCRIPT_SPLIT_RE = re.compile(
@@ -207,6 +286,8 @@ class _Group:
     end: int
     digits: str
     chinese: bool  # written in Chinese numerals (一三八 ...)
+    soft: bool = False  # joined to the group before by a soft separator (🌸 ， / ...)
+    glued: bool = False  # no separator before it, only a switch of script (1三8)
 
 
 def _groups(run: str, offset: int) -> list[_Group]:
@@ -214,68 +295,135 @@ def _groups(run: str, offset: int) -> list[_Group]:
     Arabic digits and Chinese numerals: 卡号6222...5542一直 must not read 一 as a digit."""
     out: list[_Group] = []
     pos = 0
-    pieces: list[tuple[int, int]] = []
+    pieces: list[tuple[int, int, bool]] = []
+    soft = False
     for sep in _SEP_SPLIT_RE.finditer(run):
         if sep.start() > pos:
-            pieces.append((pos, sep.start()))
+            pieces.append((pos, sep.start(), soft))
+        soft = _SOFT_SEP_RE.search(sep.group()) is not None
         pos = sep.end()
     if pos < len(run):
-        pieces.append((pos, len(run)))
-    for a, b in pieces:
+        pieces.append((pos, len(run), soft))
+    for a, b, soft_before in pieces:
         sub = 0
         for part in _SCRIPT_SPLIT_RE.split(run[a:b]):
             if part:
                 s = offset + a + sub
                 chinese = part[0] in _CN_DIGITS
-                out.append(_Group(s, s + len(part), part.translate(_TO_ASCII), chinese))
+                digits = part.translate(_TO_ASCII)
+                first = sub == 0
+                out.append(
+                    _Group(s, s + len(part), digits, chinese, soft_before and first, not first)
+                )
             sub += len(part)
     return out
 
 
+# How people group the digits of a mobile they write out: 138 0951 2233, 138 09512233,
+# 1380951 2233, 1380 9512233 -- or one digit at a time (1🌸3🌸8...). Numbers listed with
+# commas (房号 1302，1503，502) join up into eleven digits too, in no such shape.
+_PHONE_SHAPES = frozenset({(3, 4, 4), (3, 8), (7, 4), (4, 7)})
+
+
+def _phone_shape(lengths: list[int]) -> bool:
+    if sum(lengths) > 11 and lengths[0] == sum(lengths) - 11:  # 86 / 0086 written apart
+        lengths = lengths[1:]
+    return tuple(lengths) in _PHONE_SHAPES or max(lengths) <= 2
+
+
+def _piece_lengths(
+    groups: list[_Group], i: int, j: int, trim_first: int, trim_last: int
+) -> list[int]:
+    lengths: list[int] = []
+    for g in groups[i : j + 1]:
+        if g.glued and lengths:
+            lengths[-1] += len(g.digits)
+        else:
+            lengths.append(len(g.digits))
+    lengths[0] -= trim_first
+    lengths[-1] -= trim_last
+    return [n for n in lengths if n > 0]
+
+
+_Hit = tuple[int, int, str, PiiKind]
+
+
 def _window_kind(
-    groups: list[_Group], i: int, j: int, joined: str, exempt: frozenset[str]
-) -> tuple[int, int, str, PiiKind] | None:
+    groups: list[_Group],
+    i: int,
+    j: int,
+    joined: str,
+    exempt: frozenset[str],
+    cues: Cues,
+    loose: bool,
+    soft: bool,
+) -> _Hit | None:
     """Classify groups i..j joined. A number spoken in Chinese numerals may run into a
     word that starts or ends with a numeral (打一三八..., ...七八九一定), so for those
-    edges one character less is tried as well."""
+    edges one character less is tried as well. Loosely joined groups can only make a
+    phone number, or an ID whose check character holds; across a soft separator, a phone
+    number only in the shape people write one."""
     start, end = groups[i].start, groups[j].end
-    kind = classify_number(joined, exempt)
-    if kind is not None:
-        return start, end, joined, kind
+    tries = [(0, 0)]
     if joined.endswith("X"):  # not an ID after all: the x is just a letter after a number
-        joined, end = joined[:-1], end - 1
-        kind = classify_number(joined, exempt)
-        if kind is not None:
-            return start, end, joined, kind
-    if groups[j].chinese and len(joined) > 11:
-        kind = classify_number(joined[:-1], exempt)
-        if kind is not None:
-            return start, end - 1, joined[:-1], kind
-    if groups[i].chinese and len(joined) > 11:
-        kind = classify_number(joined[1:], exempt)
-        if kind is not None:
-            return start + 1, end, joined[1:], kind
+        tries.append((0, 1))
+    if len(joined) > 11 and groups[j].chinese:
+        tries.append((0, 1))
+    if len(joined) > 11 and groups[i].chinese:
+        tries.append((1, 0))
+    for cut_first, cut_last in dict.fromkeys(tries):
+        digits = joined[cut_first : len(joined) - cut_last]
+        kind = classify_number(digits, exempt, cues, loose=loose)
+        shaped = kind != "phone" or not soft
+        if not shaped:
+            shaped = _phone_shape(_piece_lengths(groups, i, j, cut_first, cut_last))
+        if kind is not None and shaped:
+            return start + cut_first, end - cut_last, digits, kind
     return None
 
 
-def _run_findings(
-    run: str, offset: int, exempt: frozenset[str]
-) -> list[tuple[int, int, str, PiiKind]]:
-    """Greedy left-to-right: at each group take the longest valid window of groups."""
+def _may_be_number(joined: str, loose: bool, cues: Cues) -> bool:
+    """A cheap look at length and first digits before the full checks: a flood of digits
+    with a separator between each ("5 5 5 ...", "9🌸9🌸...") makes ten windows per digit."""
+    n, first = len(joined), joined[0]
+    if joined.endswith("X"):  # an ID's check character, or a letter after a number
+        return n == 18 or (n > 11 and _may_be_number(joined[:-1], loose, cues))
+    if n in (15, 18) and joined[:2] in _PROVINCES:  # an ID
+        return True
+    if (n == 11 and first == "1") or (n == 13 and joined.startswith("86")):  # a mobile
+        return True
+    if first == "0" and n in (11, 12, 15):  # a landline, or a mobile after 0086
+        return True
+    return 16 <= n <= 19 and not loose and (first in "34569" or cues.card)
+
+
+def _run_findings(run: str, offset: int, exempt: frozenset[str], cues: Cues) -> list[_Hit]:
+    """Greedy left-to-right: at each group take the longest valid window of groups. The
+    cues before the run only speak about a window that starts at the run's start."""
     groups = _groups(run, offset)
-    found: list[tuple[int, int, str, PiiKind]] = []
+    found: list[_Hit] = []
     i = 0
     while i < len(groups):
-        best: tuple[int, tuple[int, int, str, PiiKind]] | None = None
+        best: tuple[int, _Hit] | None = None
         joined = ""
+        soft = tiny = False
+        window_cues = cues if i == 0 else NO_CUES
         for j in range(i, len(groups)):
             joined += groups[j].digits
+            # Loose: joined across a soft separator, or out of pieces shorter than a card's
+            # or an ID's blocks (5 5 5 5 ...) unless the words before say it is a card:
+            # only a phone or a checked ID is read then.
+            if j > i:
+                soft = soft or groups[j].soft
+                tiny = tiny or len(groups[j - 1].digits) < 3
+            loose = soft or (tiny and not window_cues.card)
             if len(joined) > 20:
                 break
             if "X" in joined[:-1]:  # an X only ever ends an ID
                 break
-            if len(joined) >= 11:
-                hit = _window_kind(groups, i, j, joined, exempt)
+            edge_cn = groups[i].chinese or groups[j].chinese
+            if len(joined) >= 11 and (edge_cn or _may_be_number(joined, loose, window_cues)):
+                hit = _window_kind(groups, i, j, joined, exempt, window_cues, loose, soft)
                 if hit is not None:
                     best = (j, hit)
         if best is None:
@@ -286,12 +434,62 @@ def _run_findings(
     return found
 
 
-def _context_says_not_personal(text: str, start: int) -> bool:
-    """An order / tracking / meeting number, or digits glued to letters (SF123..., JD...)."""
-    if start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
-        return True
+# Letters glued to a number name a courier or a shop's order (SF123..., JD...), except
+# these, which announce a contact: tel13809512233, V13809512233, call 138...
+_CONTACT_LETTERS_RE = re.compile(r"(?<![a-z])(?:tel|call|phone|mobile|mob|v|vx|wx|wechat|qq)$")
+
+
+def _context(text: str, start: int) -> str | None:
+    """Why the words before a number say it is not personal: "order" (an order, tracking
+    or meeting number, or digits glued to letters: SF123..., JD...), "published" (a
+    business's or a service's number put out for anyone to call), or None."""
     before = unicodedata.normalize("NFKC", text[max(0, start - 12) : start]).lower()
-    return _NOT_PERSONAL_BEFORE_RE.search(before) is not None
+    if start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
+        return None if _CONTACT_LETTERS_RE.search(before) else "order"
+    if _NOT_PERSONAL_BEFORE_RE.search(before):
+        return "order"
+    return "published" if _PUBLISHED_BEFORE_RE.search(before) else None
+
+
+# Words right before a number that make 16-19 digits a card whatever its checksum.
+# A shop's, a gym's or a canteen's card number (会员卡号, 饭卡号) says nothing of an account.
+_CARD_CUE_RE = re.compile(
+    r"(?:(?<!会员)(?<!积分)(?<!购物)(?<!加油)(?<!公交)(?<!门禁)(?<!饭)(?<!储值)(?<!健身)卡号"
+    r"|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
+    r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))[号码是为的:：\s]{0,5}$"
+)
+# Words next to a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的电话,
+# 张阿姨的座机 ...); without them a landline is a shop's, an office's or the station's.
+# 家 alone is no cue: 商家, 酒家, 搬家 are businesses.
+_PERSON = (
+    "我|咱|他|她|你|本人|老人|父母|爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|老公|老婆"
+    "|媳妇|儿子|女儿|闺女|孩子|阿姨|叔叔|大爷|大妈|舅舅|姑姑|亲戚|邻居"
+)
+# 我们 alone is how a shop speaks (我们的电话); 我们家 is a household.
+_HOUSEHOLD = rf"(?:(?:{_PERSON})?家[里中]|我们家|(?:{_PERSON})家?|住宅|家庭)"
+_HOME_PHONE_CUE_RE = re.compile(
+    rf"{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
+    r"|宅电[是为:：\s(（]{0,5}$"
+)
+# The same said after the number: "0951-5012345 是我家座机", "...（家里电话）".
+_HOME_PHONE_AFTER_RE = re.compile(
+    rf"[\s,，(（]*(?:是|为|这是)?{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话)|[\s,，(（]*宅电"
+)
+
+
+_ID_WORDS = "身份证|证件|证号|身份号"
+_ID_CUE_BEFORE_RE = re.compile(rf"(?:{_ID_WORDS})[号码是为的:：\s]{{0,5}}$")
+
+
+def _cues_around(text: str, start: int, end: int) -> Cues:
+    before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
+    card = _CARD_CUE_RE.search(before) is not None
+    home = (
+        _HOME_PHONE_CUE_RE.search(before) is not None
+        or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
+    )
+    id_cue = _ID_CUE_BEFORE_RE.search(before) is not None
+    return Cues(card, home, id_cue) if card or home or id_cue else NO_CUES
 
 
 def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
@@ -304,24 +502,107 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def find_numbers(
-    text: str, *, exempt_numbers: frozenset[str] = frozenset(), strict: bool = False
-) -> list[Finding]:
-    """Valid ID, mobile and card numbers in ``text``.
+# A number split by words: 138 转 0951 转 2233, 前三位138中间0951最后2233, 身份证前六位640104
+# 中间19880517后四位2310. Only next to a word that announces such a number, only across short
+# gaps inside one sentence, and only from pieces of at least three digits, so that room
+# numbers, dates and prices listed in a notice never join up. What is joined must be a
+# mobile in a phone's shape, or an ID with a real province and birth date after 身份证.
+_WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,6}")
+_PHONE_CUE_RE = re.compile(r"电话|手机|号码|联系|打我|拨打|致电|座机|微信|薇信|call|tel|加我|加v")
+_ID_CUE_RE = re.compile(_ID_WORDS)
+_MIN_PIECE = 3
+_CN_WORD_NUMERAL_RE = re.compile(f"[{_CN_DIGITS}]{{1,2}}")
+_MAX_PIECES = 4
+_CUE_REACH = 10  # characters before the first piece or after the last
 
-    ``strict`` (used for masking) ignores the order-number context: every valid number is
-    reported. ``exempt_numbers`` (the station's public phones) are never reported.
+
+def _worded_kind(
+    joined: str, lengths: list[int], exempt: frozenset[str]
+) -> tuple[PiiKind, re.Pattern[str]] | None:
+    local = _strip_country_code(joined)
+    if local.isdigit() and is_mobile(local) and local not in exempt and _phone_shape(lengths):
+        return "phone", _PHONE_CUE_RE
+    if looks_like_id18(joined):  # the cue is required below, so a wrong check is fine
+        return "id", _ID_CUE_RE
+    return None
+
+
+def _worded_numbers(
+    text: str, pieces: list[tuple[int, int, str]], exempt: frozenset[str]
+) -> list[_Hit]:
+    """Numbers whose pieces are separate runs with a few words between them.
+    ``pieces``: (start, end, digits) of each run in order; digits are empty for a run that
+    already held a number, so nothing joins across it."""
+    found: list[_Hit] = []
+    k = 0
+    while k < len(pieces):
+        hit: tuple[_Hit, re.Pattern[str]] | None = None
+        joined = ""
+        lengths: list[int] = []
+        for n in range(k, min(k + _MAX_PIECES, len(pieces))):
+            start, end, digits = pieces[n]
+            if len(digits) < _MIN_PIECE or "X" in digits[:-1]:
+                break
+            if n > k and not _WORD_GAP_RE.fullmatch(text, pieces[n - 1][1], start):
+                break
+            joined += digits
+            lengths.append(len(digits))
+            if len(joined) > 18:
+                break
+            kind = _worded_kind(joined, lengths, exempt) if n > k else None
+            if kind is not None:
+                hit = ((pieces[k][0], end, joined, kind[0]), kind[1])
+        if hit is None:
+            k += 1
+            continue
+        (first, last, _, _), cue_re = hit
+        around = text[max(0, first - _CUE_REACH) : first] + " " + text[last : last + _CUE_REACH]
+        if cue_re.search(unicodedata.normalize("NFKC", around).lower()):
+            found.append(hit[0])
+        k += 1
+        while k < len(pieces) and pieces[k][0] < last:
+            k += 1
+    return found
+
+
+def find_numbers(
+    text: str,
+    *,
+    exempt_numbers: frozenset[str] = frozenset(),
+    strict: bool = False,
+    published: bool = False,
+) -> list[Finding]:
+    """Valid ID, mobile, card and (household) landline numbers in ``text``.
+
+    ``strict`` (used for masking) ignores the context: every valid number is reported.
+    ``published`` also reports numbers a business puts out for anyone to call (客服电话,
+    订餐电话), marked ``published``: not personal, but a lure's contact. ``exempt_numbers`` (the
+    station's public phones) are never reported.
     """
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
-    found: list[Finding] = []
+    hits: list[_Hit] = []
+    pieces: list[tuple[int, int, str]] = []
     for m in _RUN_RE.finditer(text):
         run = m.group()
-        if len(run) < 11:  # too short to hold 11 digits even without separators
-            continue
-        for start, end, value, kind in _run_findings(run, m.start(), exempt):
-            if not strict and _context_says_not_personal(text, start):
-                continue
-            found.append(Finding(kind, start, end, value))
+        in_run: list[_Hit] = []
+        if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
+            cues = _cues_around(text, m.start(), m.end())
+            in_run = _run_findings(run, m.start(), exempt, cues)
+            hits += in_run
+        digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
+        if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
+            continue  # 后四位, 一下: a numeral inside a word is part of the words between
+        pieces.append((m.start(), m.end(), digits))
+    if len(pieces) > 1:
+        hits += _worded_numbers(text, pieces, exempt)
+        hits.sort()
+    if strict:
+        return [Finding(kind, start, end, value) for start, end, value, kind in hits]
+    found: list[Finding] = []
+    for start, end, value, kind in hits:
+        why = _context(text, start)
+        if why is None or (why == "published" and published):
+            found.append(Finding(kind, start, end, value, why == "published"))
     return found
 
 
@@ -334,12 +615,20 @@ _ROOM_END = r"(?![0-9年月日元块万平米个人次点分秒岁%:：.])"
 # is left to the number that follows.
 _BUILDING = rf"(?:{_NUM}{{1,3}}|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
 _UNIT = "(?:单元|门)"  # 2单元 / 2门: the same thing in different cities
+_FLOOR = rf"(?:{_NUM}{{1,2}}\s*(?:楼|层)\s*)?"  # 6层601: the floor said before the room
 _ADDRESS_RE = re.compile(
-    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
-    rf"[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
-    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
+    rf"{_FLOOR}[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*{_FLOOR}[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    # 2单元5楼东户: a floor and the side of the landing instead of a room number
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
+    # a village house: 红星村三组12号, 7排12号
+    rf"|(?:村|队|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)\s*{_NUM}{{1,4}}\s*号"
+    rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
-    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村)\s*[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
+    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家)\s*"
+    rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
+    rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
@@ -352,21 +641,52 @@ _SURNAMES = (
     "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关"
     "兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻"
     "祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿"
-    "桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝马"
+    "桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    # Hui surnames common in Ningxia, and rarer Han ones that are seldom a word's start.
+    "纳海撒虎洪喇萧湛禹狄昝邴糜郗隗宓钭蓟邰鄂蔺胥逄郦濮扈郏慕茹庾暨匡阙殳蔚夔厍晁訾阚乜鞠蒯竺逯桓"
 )
 _COMPOUND_SURNAMES = "欧阳|司马|诸葛|上官|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|令狐"
 _NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}"
 # Titles that make "王警官" a way of addressing someone, not a resident's name.
 _TITLE_RE = re.compile(r"(?:警官|警察|民警|所长|师傅|老师|店长|经理|主任|物业|总|局)$")
-_NAME_CUE_RE = re.compile(
-    rf"(?:我叫|我是|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
-    rf"|姓名|户主|住户|业主|联系人|(?:^|[，,。;；\s])叫)\s*[:：]?\s*({_NAME})"
+# Everyday words that start with a surname's character but name nobody: the word after an
+# address is often one of them ("送到5号楼2单元701 谢谢", "...302 马上到").
+_NOT_NAME_WORDS = (
+    "谢谢 谢了 马上 麻烦 方便 明天 明早 明晚 明白 时间 时候 安排 安装 安全 钱包 包裹 包邮 高层",
+    "高兴 万分 白天 房东 房主 房间 车库 车位 单元 单位 全部 全家 应该 平时 费用 管理 施工",
+    "周末 周一 周二 周三 周四 周五 周六 周日 路口 路边 申请 连续 齐全 严重 商量 项目 卫生",
+    "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
 )
-_NAME_BEFORE_ADDRESS_RE = re.compile(rf"({_NAME})\s*[,，、]?\s*(?:家住|住在|住|现住|地址)")
+_NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split())
+_BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
+_NAME_CUE_RE = re.compile(
+    rf"(?:我是|我叫|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
+    rf"|姓名|户主|住户|业主|联系人|(?:^|[，,。;；\s])叫)\s*[:：]?\s*({_NAME})"
+    # 我叫 / 名叫 give a name whatever its surname (我叫海燕)
+    rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
+    # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
+    rf"|(?:我是|我叫|联系人|收件人|收货人|户主)\s*[:：]?\s*((?:老|小)[{_SURNAMES}]){_BOUNDARY}"
+    # 联系人：刘 -- a form's label with the surname alone
+    rf"|(?:联系人|收件人|收货人|户主|姓名)\s*[:：]\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
+    # 我姓白 / 老人姓马
+    rf"|(?:我|他|她|老人家?|本人|户主|(?:^|[，,。;；\s]))姓\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
+)
+
+
+_TITLE_INSIDE_RE = re.compile(_TITLE_RE.pattern.removesuffix("$"))
+
+
+def _is_name(candidate: str) -> bool:
+    return not _TITLE_RE.search(candidate) and candidate[:2] not in _NOT_NAMES
+
+
+_NAME_BEFORE_ADDRESS_RE = re.compile(
+    rf"({_NAME})\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+)
 _NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|$|[,，。;；\s])"
+    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；\s])"
 )
 _NAME_AFTER_ADDRESS_RE = re.compile(rf"\s*(?:室|号|房)?(?:的|住户|业主)\s*({_NAME})")
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
@@ -383,10 +703,15 @@ def _names_anywhere(text: str) -> bool:
     per message, whatever the number of addresses in it)."""
     if _RECIPIENT_RE.search(text):
         return True
-    for rx in (_NAME_CUE_RE, _NAME_BEFORE_ADDRESS_RE):
-        for m in rx.finditer(text):
-            if not _TITLE_RE.search(m.group(1)):
-                return True
+    for m in _NAME_CUE_RE.finditer(text):
+        if _is_name(next(g for g in m.groups() if g is not None)):
+            return True
+    for m in _NAME_BEFORE_ADDRESS_RE.finditer(text):
+        # 李老师家访地址: the "name" 师家访 is the tail of a title, not a resident's name
+        if _is_name(m.group(1)) and not _TITLE_INSIDE_RE.search(
+            text, max(0, m.start() - 3), m.end(1)
+        ):
+            return True
     return False
 
 
@@ -394,16 +719,32 @@ def _name_next_to(text: str, address_start: int, address_end: int) -> bool:
     """A resident's name right after or right before one address (bounded look-around)."""
     # The name right after the address: "住在东方家园8号楼2单元502的赵丽"
     after = _NAME_AFTER_ADDRESS_RE.match(text, address_end)
-    if after is not None and not _TITLE_RE.search(after.group(1)):
+    if after is not None and _is_name(after.group(1)):
         return True
     if _TITLED_NAME_AFTER_RE.match(text, address_end):
         return True
     bare_after = _NAME_BARE_AFTER_RE.match(text, address_end)
-    if bare_after is not None and not _TITLE_RE.search(bare_after.group(1)):
+    if bare_after is not None and _is_name(bare_after.group(1)):
         return True
     # A bare name right before the address: "李建国 锦绣家园12幢3单元402室"
     bare = _NAME_BARE_RE.search(text[max(0, address_start - 34) : address_start])
-    return bare is not None and not _TITLE_RE.search(bare.group(1))
+    return bare is not None and _is_name(bare.group(1))
+
+
+# A public place at the address: the clause before it (菜鸟驿站在3号楼1单元102) or the words
+# right after it (...102室的社区服务中心). A shop, an office or the station is not a home,
+# whoever is named next to it.
+_PUBLIC_PLACE = (
+    "派出所|警务室|服务中心|服务站|居委会|村委会|物业|驿站|超市|便利店|商店|药店|药房|诊所|卫生室"
+    "|卫生站|医院|学校|幼儿园|托管|银行|营业厅|办事处|办公室|门卫|店铺|门店|小卖部|餐馆|饭店|理发店"
+)
+_PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})[^，,。;；!！?？\n]{{0,8}}$")
+_PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_PUBLIC_PLACE})")
+
+
+def _public_place(text: str, address_start: int, address_end: int) -> bool:
+    before = text[max(0, address_start - 16) : address_start]
+    return bool(_PUBLIC_BEFORE_RE.search(before) or _PUBLIC_AFTER_RE.match(text, address_end))
 
 
 _SAME_ADDRESS_GAP = 8  # characters between a street number and a building: one address
@@ -425,6 +766,8 @@ def find_addresses(text: str) -> list[Finding]:
     for m in _ADDRESS_RE.finditer(text):
         if named is None:
             named = _names_anywhere(text)
+        if _public_place(text, m.start(), m.end()):
+            continue
         if named or _name_next_to(text, m.start(), m.end()):
             last = found[-1] if found else None
             if (
@@ -442,12 +785,16 @@ def find_addresses(text: str) -> list[Finding]:
 # ----------------------------------------------------------------- public API
 
 # Severity order when one message holds several kinds.
-_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "address")
+_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "landline", "address")
 
 
-def find_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> list[Finding]:
-    """All personal data in ``text``, numbers first then addresses."""
-    return find_numbers(text, exempt_numbers=exempt_numbers) + find_addresses(text)
+def find_pii(
+    text: str, *, exempt_numbers: frozenset[str] = frozenset(), published: bool = False
+) -> list[Finding]:
+    """All personal data in ``text``, numbers first then addresses (``published``: see
+    ``find_numbers``)."""
+    numbers = find_numbers(text, exempt_numbers=exempt_numbers, published=published)
+    return numbers + find_addresses(text)
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -456,16 +803,31 @@ def main_kind(findings: list[Finding]) -> PiiKind | None:
 
 
 # How many edge digits stay visible: enough for a person to recognise their own number.
-_KEEP: dict[str, tuple[int, int]] = {"id": (4, 4), "phone": (3, 4), "bank": (4, 4)}
+_KEEP: dict[str, tuple[int, int]] = {
+    "id": (4, 4),
+    "phone": (3, 4),
+    "landline": (4, 4),
+    "bank": (4, 4),
+}
 
 
-def _mask_span(span: str, kind: PiiKind) -> str:
-    """Replace the middle digits of ``span`` with *, keeping separators and the first /
-    last few digit characters as the sender wrote them."""
-    positions = [i for i, ch in enumerate(span) if not _SEP_SPLIT_RE.fullmatch(ch)]
+def _mask_span(span: str, kind: PiiKind, value: str) -> str:
+    """Replace the middle digits of ``span`` with *, keeping separators, words between
+    the pieces and the first / last few digit characters as the sender wrote them."""
+    positions = [m.start() for m in _DIGIT_CHAR_RE.finditer(span)]
+    if len(positions) > len(value):  # numerals in the words between pieces (后四位) stay
+        in_words = {
+            i
+            for run in _RUN_RE.finditer(span)
+            if _CN_WORD_NUMERAL_RE.fullmatch(run.group())
+            for i in range(run.start(), run.end())
+        }
+        positions = [i for i in positions if i not in in_words]
     head, tail = _KEEP.get(kind, (0, 0))
     if kind == "phone" and len(positions) > 11:  # +86 / 0086 prefix stays visible
         head += len(positions) - 11
+    if kind == "landline":  # the area code says only the city
+        head = 3 if value[1] in "12" else 4
     hidden = set(positions[head : len(positions) - tail])
     return "".join("*" if i in hidden else ch for i, ch in enumerate(span))
 
@@ -489,7 +851,7 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
         pos = 0
         for f in sorted(findings, key=lambda f: f.start):
             parts.append(text[pos : f.start])
-            parts.append(_mask_span(text[f.start : f.end], f.kind))
+            parts.append(_mask_span(text[f.start : f.end], f.kind, f.value))
             pos = f.end
         parts.append(text[pos:])
         text = "".join(parts)
