@@ -73,6 +73,7 @@ class Officer(SQLModel, table=True):
     wechat_id: str | None = Field(default=None, index=True)
     duty: bool = False
     admin: bool = False  # station admin in the web console (config: admin = true)
+    city_admin: bool = False  # may push alerts to the whole city (config: city_admin = true)
     # Set after 修改: this officer's next private message within the edit time is a draft
     # for that ticket (shown back with 发送 / 取消, posted only on 发送).
     editing_ticket_id: int | None = None

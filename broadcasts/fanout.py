@@ -106,7 +106,11 @@ class BroadcastSender(Protocol):
     async def send(self, out: Outgoing) -> SentRef: ...
 
     async def send_broadcast(
-        self, out: Outgoing, claim: Callable[[], Awaitable[bool]] | None = None
+        self,
+        out: Outgoing,
+        claim: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        urgent: bool = False,
     ) -> SentRef | None: ...
 
 
@@ -211,8 +215,10 @@ class FanOut:
         *,
         progress: ProgressCallback | None = None,
         platforms: Collection[str] | None = None,
+        urgent: bool = False,
     ) -> Progress:
-        """Send every pending row of the slot on ``platforms`` (default: all we have)."""
+        """Send every pending row of the slot on ``platforms`` (default: all we have);
+        ``urgent`` rows take the limiter's places before every other broadcast's."""
         self.recover()
         chosen = sorted(set(platforms or self.senders) & set(self.senders))
         state = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
@@ -222,7 +228,9 @@ class FanOut:
         writer = GroupCommit(self.engine, "broadcast-ledger")
         try:
             while not self._stopping.is_set():
-                moved = await self._pass(writer, campaign_id, slot, chosen, text_for, tracker)
+                moved = await self._pass(
+                    writer, campaign_id, slot, chosen, text_for, tracker, urgent
+                )
                 if moved == 0:
                     break
         finally:
@@ -244,6 +252,7 @@ class FanOut:
         platforms: list[str],
         text_for: TextFor,
         tracker: _Tracker,
+        urgent: bool = False,
     ) -> int:
         """Every lane — one per account, Telegram is one — in parallel, each through its
         own limiter and only its own rows; returns rows handled (or handed over)."""
@@ -254,7 +263,9 @@ class FanOut:
         handled: list[int] = []
 
         async def lane_pass(lane: Lane) -> None:
-            handled.append(await self._lane(writer, lane, campaign_id, slot, text_for, tracker))
+            handled.append(
+                await self._lane(writer, lane, campaign_id, slot, text_for, tracker, urgent)
+            )
 
         async with asyncio.TaskGroup() as tasks:
             for lane in open_lanes:
@@ -269,6 +280,7 @@ class FanOut:
         slot: datetime,
         text_for: TextFor,
         tracker: _Tracker,
+        urgent: bool = False,
     ) -> int:
         platform, account = lane
         sender = account_sender(self.senders[platform], account)
@@ -332,7 +344,7 @@ class FanOut:
                 if self._stopping.is_set() or lane in self._closed:
                     continue  # left pending
                 try:
-                    outcome = await self._deliver(writer, sender, row, text_for)
+                    outcome = await self._deliver(writer, sender, row, text_for, urgent)
                 except StopFanOut as reason:
                     # Only this account is closed: the others go on.
                     if lane not in self._closed:
@@ -396,7 +408,12 @@ class FanOut:
         return FAILED
 
     async def _deliver(
-        self, writer: GroupCommit, sender: BroadcastSender, row: DeliveryRow, text_for: TextFor
+        self,
+        writer: GroupCommit,
+        sender: BroadcastSender,
+        row: DeliveryRow,
+        text_for: TextFor,
+        urgent: bool = False,
     ) -> str | None:
         """One row to its end state; returns it (None if another worker had the row,
         ``HANDED_OVER`` if it went to the spare account of its room)."""
@@ -425,7 +442,10 @@ class FanOut:
 
             out = Outgoing(ChatRef(row.platform, chat_id), text)  # type: ignore[arg-type]
             try:
-                ref = await sender.send_broadcast(out, claim)
+                if urgent:
+                    ref = await sender.send_broadcast(out, claim, urgent=True)
+                else:  # senders that know no urgency (tests' fakes) are called as before
+                    ref = await sender.send_broadcast(out, claim)
             except BroadcastsClosed as closed:
                 raise StopFanOut(str(closed), closed.until) from None
             except RetryLater as later:

@@ -25,7 +25,7 @@ from bot.db import Officer, as_utc
 from bot.events import Button, ChatRef, Outgoing
 from bot.ports import Clock, SendError, SystemClock
 from bot.templates import render
-from broadcasts import ledger
+from broadcasts import alerts, ledger
 from broadcasts.fanout import (
     DEFAULT_LEASE,
     BroadcastSender,
@@ -321,7 +321,8 @@ class Broadcaster:
         if campaign is None:
             raise LookupError(f"no campaign #{campaign_id}")
         texts = text_source(self.engine, self.settings, campaign, slot)
-        result = await self.fanout.run(campaign_id, slot, texts, progress=progress)
+        urgent = campaign_id in alerts.urgent_campaigns(self.engine, [campaign_id])
+        result = await self.fanout.run(campaign_id, slot, texts, progress=progress, urgent=urgent)
         await self.wrap_up(campaign_id, slot)
         return result
 
@@ -334,6 +335,10 @@ class Broadcaster:
                 log.info("broadcast #%s: approval for %s lapsed", rs.campaign_id, rs.station_id)
             runs = ledger.open_runs(db)
         await self.send_previews()
+        # Urgent pushes (寻人, a scam wave) start first; their rows also go before every
+        # other broadcast's in the rate limiter (``urgent`` priority).
+        urgent = alerts.urgent_campaigns(self.engine, {run.campaign_id for run in runs})
+        runs.sort(key=lambda run: run.campaign_id not in urgent)
         for run in runs:
             slot = as_utc(run.slot)
             key = (run.campaign_id, slot)
@@ -459,6 +464,7 @@ class Broadcaster:
             if run is None or campaign is None or run.state != "open":
                 return
             due = []
+            pushed = alerts.is_alert(db, campaign_id)  # its officer gets one report instead
             for rs in ledger.run_stations(db, run):
                 if rs.approval not in (AUTO, APPROVED) or rs.summary_sent_at is not None:
                     continue
@@ -466,10 +472,15 @@ class Broadcaster:
                     continue
                 rs.summary_sent_at = to_db(now)  # at most once
                 db.add(rs)
-                due.append((rs.station_id, ledger.officers_of(db, rs.station_id)))
+                if not pushed:
+                    due.append((rs.station_id, ledger.officers_of(db, rs.station_id)))
             db.commit()
             finished = ledger.run_is_finished(db, run)
             if finished:
+                if pushed:  # the report is an outbox row, committed with the run's end
+                    alerts.report_finished(
+                        db, campaign_id, self.senders, self.settings.timezone, now
+                    )
                 ledger.finish_run(db, run, now)
         for station_id, officers in due:
             counts = ledger.run_counts(self.engine, campaign_id, slot, station_id=station_id)

@@ -212,7 +212,9 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
     chat = message.chat
     if chat.type not in _GROUP_TYPES and chat.type != ChatType.PRIVATE:
         return None  # channels
-    picture_id = _picture_id(message) if chat.type in _GROUP_TYPES else ""
+    # A group's picture is read by the guard; one sent to the bot in private may be an
+    # officer's alert to push (the largest size: it is forwarded, not read).
+    picture_id = _picture_id(message, largest=chat.type == ChatType.PRIVATE)
     entities: Sequence[MessageEntity]
     if message.text is not None:
         text, entities = message.text, message.entities
@@ -221,7 +223,7 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
     elif picture_id:
         text, entities = "", ()  # a picture alone: the guard reads it
     else:
-        return None  # stickers, service messages, private pictures without caption
+        return None  # stickers, service messages
 
     sender = _sender(message)
     if sender is None:
@@ -252,12 +254,14 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
     )
 
 
-def _picture_id(message: Message) -> str:
-    """The largest size of a group photo that is still small enough to read quickly."""
+def _picture_id(message: Message, *, largest: bool = False) -> str:
+    """The largest size of a photo that is still small enough to read quickly (or the
+    largest of all)."""
     sizes = message.photo
     if not sizes:
         return ""
-    fitting = [p for p in sizes if max(p.width, p.height) <= PICTURE_SIDE] or [sizes[0]]
+    fitting = [p for p in sizes if largest or max(p.width, p.height) <= PICTURE_SIDE]
+    fitting = fitting or [sizes[0]]
     return max(fitting, key=lambda p: p.width * p.height).file_id
 
 
