@@ -335,15 +335,21 @@ class Broadcaster:
                 log.info("broadcast #%s: approval for %s lapsed", rs.campaign_id, rs.station_id)
             runs = ledger.open_runs(db)
         await self.send_previews()
-        # Urgent pushes (寻人, a scam wave) start first; their rows also go before every
-        # other broadcast's in the rate limiter (``urgent`` priority).
+        # Urgent pushes (寻人, a scam wave) go first: while one is being sent no other run
+        # starts, and runs already under way give their places in the rate limiter to its
+        # rows (``urgent`` priority).
         urgent = alerts.urgent_campaigns(self.engine, {run.campaign_id for run in runs})
         runs.sort(key=lambda run: run.campaign_id not in urgent)
+        holding = False
         for run in runs:
             slot = as_utc(run.slot)
             key = (run.campaign_id, slot)
+            if run.campaign_id in urgent and key in self._active:
+                holding = True
             if key in self._active or self._left_to_cli(run, now):
                 continue
+            if holding and run.campaign_id not in urgent:
+                continue  # the next round, once the urgent push is out
             resting = self._resting.get(key)
             if resting is not None and resting > now:
                 continue
@@ -361,6 +367,7 @@ class Broadcaster:
             )
             if counts.get(PENDING):
                 self._start(run.campaign_id, slot)
+                holding = holding or run.campaign_id in urgent
             else:
                 await self.wrap_up(run.campaign_id, slot)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.ratelimit import RateLimiter, SlidingWindows
+from bot.ratelimit import Priority, RateLimiter, SlidingWindows
 from broadcasts.alert_machine import (
     Command,
     Phase,
@@ -248,7 +248,7 @@ async def test_an_urgent_broadcast_goes_before_broadcasts_already_waiting() -> N
     order: list[str] = []
 
     async def send(label: str, urgent: bool = False, reply: bool = False) -> None:
-        priority = "reply" if reply else "broadcast"
+        priority: Priority = "reply" if reply else "broadcast"
         ticket = await limiter.acquire(label, priority, urgent=urgent)
         order.append(label)
         await asyncio.sleep(0)
