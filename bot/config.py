@@ -227,6 +227,10 @@ class BroadcastSettings(_Section):
     misfire_grace_seconds: int = Field(default=3600, ge=0)
     # An officer's push (推送) not confirmed within this many minutes lapses.
     alert_minutes: int = Field(default=15, gt=0, le=24 * 60)
+    # Where pictures, videos and files of campaigns and alerts are kept (named by their
+    # sha256). Empty: a "media" folder next to the SQLite database, or ./media. Several
+    # workers on several hosts need it on a shared disk.
+    media_dir: str = ""
 
 
 class OperationsSettings(_Section):

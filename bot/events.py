@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 Platform = Literal["telegram", "wechat", "console"]
+MediaKind = Literal["photo", "video", "file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,20 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A picture, video or file kept in the media store (``broadcasts.media``), checked
+    against every platform's limits when it was saved. Never the bytes: adapters read
+    ``path`` when they upload, and Telegram reuses the ``file_id`` it got the first time."""
+
+    kind: MediaKind
+    sha256: str  # the content's hash, also its name in the store
+    mime: str
+    size: int  # bytes
+    filename: str  # as the officer or admin gave it
+    path: str  # where the content is stored
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """Something to send. ``edit_message_id`` turns a send into an edit of that message."""
 
@@ -121,6 +136,9 @@ class Outgoing:
     # Spans of ``text`` (start, end) quoting a resident: shown as a block apart from the
     # bot's own words (see bot/safetext.py).
     quotes: tuple[tuple[int, int], ...] = ()
+    # One picture, video or file sent with ``text`` as its caption (a broadcast, an alert):
+    # one message, one delivery.
+    media: MediaRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

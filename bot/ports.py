@@ -65,6 +65,28 @@ class ChatMovedTo(SendError):
         self.new_chat_id = new_chat_id
 
 
+class MediaFileIds(Protocol):
+    """A platform's own id for content it already has (Telegram's ``file_id``), by the
+    content's sha256, so a fan-out uploads once and a restart does not upload again."""
+
+    def get(self, platform: str, sha256: str) -> str | None: ...
+
+    def put(self, platform: str, sha256: str, file_id: str) -> None: ...
+
+
+class MemoryFileIds:
+    """``MediaFileIds`` for one process (tests, the console)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str], str] = {}
+
+    def get(self, platform: str, sha256: str) -> str | None:
+        return self._ids.get((platform, sha256))
+
+    def put(self, platform: str, sha256: str, file_id: str) -> None:
+        self._ids[(platform, sha256)] = file_id
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

@@ -4,4 +4,5 @@ Importing this package registers the broadcast tables with SQLModel's metadata, 
 ``bot.db.create_tables`` creates them.
 """
 
+from broadcasts import media as media  # registers broadcast_media
 from broadcasts import models as models  # registers the tables

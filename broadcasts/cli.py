@@ -38,6 +38,16 @@ from bot.observability import configure_logging
 from broadcasts import ledger
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
 from broadcasts.ledger import CampaignProblem
+from broadcasts.media import (
+    MediaFile,
+    MediaProblem,
+    enabled_platforms,
+    inspect_media,
+    label,
+    media_ref,
+    media_store,
+    media_unreadable,
+)
 from broadcasts.models import BY_CLI, CLI_VIA_BOT, OPEN, PENDING, Campaign, to_db
 from broadcasts.planner import (
     Schedule,
@@ -144,10 +154,16 @@ def add(
     approval: Annotated[
         bool, typer.Option(help="The station's officer approves each run first.")
     ] = False,
+    media_file: Annotated[
+        Path | None,
+        typer.Option("--media", help="A picture, video or file sent with the text as its caption."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Add a campaign; its template is checked now, never at send time."""
+    """Add a campaign; its template (and picture, video or file) is checked now, never at
+    send time, against the limits of every platform the deployment sends on."""
     settings = _settings(config)
+    media = _media(media_file, settings) if media_file is not None else None
     sources = [s for s in (library_key, template_file, text) if s is not None]
     if len(sources) != 1:
         err.print("give exactly one of --library, --template-file, --text")
@@ -194,12 +210,30 @@ def add(
                 tz=settings.tz,
                 now=datetime.now(UTC),
                 known_stations=[s.id for s in settings.stations],
+                media=media,
+                store=media_store(settings),
+                platforms=enabled_platforms(settings),
             )
         except CampaignProblem as problem:
             err.print(f"campaign refused: {problem}", markup=False)
             raise typer.Exit(1) from None
         when = Schedule(cron, run_at).describe(settings.tz)
-        out.print(f"added campaign #{saved.id} {saved.name!r}: {when}", markup=False)
+        with_media = f" with {media.kind} {media.filename!r} ({media.size} bytes)" if media else ""
+        out.print(f"added campaign #{saved.id} {saved.name!r}{with_media}: {when}", markup=False)
+
+
+def _media(path: Path, settings: Settings) -> MediaFile:
+    """The file given with --media, checked for the enabled platforms, or exit 1."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        err.print(f"campaign refused: {media_unreadable(path.name)}", markup=False)
+        raise typer.Exit(1) from None
+    try:
+        return inspect_media(data, path.name, platforms=enabled_platforms(settings))
+    except MediaProblem as problem:
+        err.print(f"campaign refused: {problem}", markup=False)
+        raise typer.Exit(1) from None
 
 
 def _local_time(text: str, settings: Settings) -> datetime:
@@ -214,22 +248,39 @@ def _local_time(text: str, settings: Settings) -> datetime:
 def preview(
     campaign_id: IdArgument,
     station: Annotated[str | None, typer.Option(help="Render for this station id.")] = None,
-    day: Annotated[str | None, typer.Option("--date", help="Render for this date.")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Render for this date (default: the next run's).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Show a campaign's text as a station's groups would get it."""
+    """Show when the campaign next runs and its text as a station's groups would get it."""
     settings = _settings(config)
     engine = _engine(settings)
+    tz, now = settings.tz, datetime.now(UTC)
     with Session(engine) as db:
         campaign = _campaign(db, campaign_id)
         info = station_info(db, settings, station) if (station or settings.stations) else None
-    when = date.fromisoformat(day) if day else local_day(datetime.now(UTC), settings.tz)
+        attached = ledger.media_of(db, campaign)
+    upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
+    when = (
+        date.fromisoformat(day)
+        if day
+        else local_day(upcoming, tz)
+        if upcoming
+        else local_day(now, tz)
+    )
     try:
         text = render_template(campaign.template_source, info or SAMPLE_STATION, when)
     except TemplateProblem as problem:
         err.print(str(problem), markup=False)
         raise typer.Exit(1) from None
-    out.print(f"[bold]#{campaign.id} {campaign.name}[/bold]  ({when.isoformat()})")
+    shown = info or SAMPLE_STATION
+    out.print(f"[bold]#{campaign.id} {campaign.name}[/bold]  ({when.isoformat()}, {shown.name})")
+    next_run = local_time(upcoming, tz) if upcoming else "none scheduled"
+    out.print(f"next run: {next_run}", markup=False)
+    if attached is not None:
+        shown_media = label(media_ref(attached, media_store(settings)))
+        out.print(f"{shown_media} {attached.filename}", markup=False)
     out.print(text, markup=False)
 
 

@@ -76,7 +76,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from bot.accounts import AccountDirectory, Handover, account_sender
-from bot.events import ChatRef, Outgoing, SentRef
+from bot.events import ChatRef, MediaRef, Outgoing, SentRef
 from bot.groupcommit import GroupCommit
 from bot.pacing import DEFAULT_ACCOUNT, BroadcastsClosed
 from bot.ports import (
@@ -215,9 +215,11 @@ class FanOut:
         *,
         progress: ProgressCallback | None = None,
         platforms: Collection[str] | None = None,
+        media: MediaRef | None = None,
         urgent: bool = False,
     ) -> Progress:
-        """Send every pending row of the slot on ``platforms`` (default: all we have);
+        """Send every pending row of the slot on ``platforms`` (default: all we have),
+        with ``media`` (the text is then its caption): still one message per row.
         ``urgent`` rows take the limiter's places before every other broadcast's."""
         self.recover()
         chosen = sorted(set(platforms or self.senders) & set(self.senders))
@@ -229,7 +231,7 @@ class FanOut:
         try:
             while not self._stopping.is_set():
                 moved = await self._pass(
-                    writer, campaign_id, slot, chosen, text_for, tracker, urgent
+                    writer, campaign_id, slot, chosen, text_for, tracker, media, urgent
                 )
                 if moved == 0:
                     break
@@ -252,6 +254,7 @@ class FanOut:
         platforms: list[str],
         text_for: TextFor,
         tracker: _Tracker,
+        media: MediaRef | None = None,
         urgent: bool = False,
     ) -> int:
         """Every lane — one per account, Telegram is one — in parallel, each through its
@@ -264,7 +267,7 @@ class FanOut:
 
         async def lane_pass(lane: Lane) -> None:
             handled.append(
-                await self._lane(writer, lane, campaign_id, slot, text_for, tracker, urgent)
+                await self._lane(writer, lane, campaign_id, slot, text_for, tracker, media, urgent)
             )
 
         async with asyncio.TaskGroup() as tasks:
@@ -280,6 +283,7 @@ class FanOut:
         slot: datetime,
         text_for: TextFor,
         tracker: _Tracker,
+        media: MediaRef | None = None,
         urgent: bool = False,
     ) -> int:
         platform, account = lane
@@ -344,7 +348,7 @@ class FanOut:
                 if self._stopping.is_set() or lane in self._closed:
                     continue  # left pending
                 try:
-                    outcome = await self._deliver(writer, sender, row, text_for, urgent)
+                    outcome = await self._deliver(writer, sender, row, text_for, media, urgent)
                 except StopFanOut as reason:
                     # Only this account is closed: the others go on.
                     if lane not in self._closed:
@@ -413,6 +417,7 @@ class FanOut:
         sender: BroadcastSender,
         row: DeliveryRow,
         text_for: TextFor,
+        media: MediaRef | None = None,
         urgent: bool = False,
     ) -> str | None:
         """One row to its end state; returns it (None if another worker had the row,
@@ -440,7 +445,7 @@ class FanOut:
                 )
                 return claimed
 
-            out = Outgoing(ChatRef(row.platform, chat_id), text)  # type: ignore[arg-type]
+            out = Outgoing(ChatRef(row.platform, chat_id), text, media=media)  # type: ignore[arg-type]
             try:
                 if urgent:
                     ref = await sender.send_broadcast(out, claim, urgent=True)

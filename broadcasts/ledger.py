@@ -28,6 +28,17 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.db import Group, Officer, Station, as_utc, in_chunks
+from bot.templates import render
+from broadcasts.media import (
+    PLATFORMS,
+    Media,
+    MediaFile,
+    MediaStore,
+    caption_limits,
+    caption_problem,
+    check_media,
+    save_media,
+)
 from broadcasts.models import (
     APPROVED,
     AUTO,
@@ -58,7 +69,7 @@ from broadcasts.planner import (
     plan_deliveries,
     stations_of,
 )
-from broadcasts.render import TemplateProblem, validate_template
+from broadcasts.render import MAX_LENGTH, TemplateProblem, TooLong, validate_template
 
 INTERRUPTED = "interrupted while sending: delivery unknown, not resent (at most once)"
 
@@ -95,14 +106,36 @@ def save_campaign(
     tz: ZoneInfo,
     now: datetime,
     known_stations: Collection[str] | None = None,
+    media: MediaFile | None = None,
+    store: MediaStore | None = None,
+    platforms: Collection[str] = PLATFORMS,
 ) -> Campaign:
-    """Validate (template, schedule, targets) and store; ``CampaignProblem`` if bad."""
+    """Validate (template, schedule, targets, and the picture, video or file with its
+    caption, for every platform in ``platforms``) and store; ``CampaignProblem`` if bad.
+
+    ``media`` (from ``broadcasts.media.inspect_media``) is written to ``store`` and
+    attached only once everything else has passed; without it the campaign keeps the
+    media it had. A template error or a refused file is said in Chinese.
+    """
     if not campaign.name.strip():
         raise CampaignProblem("the campaign needs a name")
+    with_media = media is not None or campaign.media_id is not None
     try:
-        validate_template(campaign.template_source)
+        validate_template(
+            campaign.template_source,
+            max_length=min(caption_limits(platforms)) if with_media else MAX_LENGTH,
+        )
+    except TooLong as long:
+        raise CampaignProblem(
+            caption_problem(long.length, platforms) if with_media else str(long)
+        ) from None
     except TemplateProblem as problem:
-        raise CampaignProblem(str(problem)) from None
+        raise CampaignProblem(render("campaign_refused.j2", detail=str(problem))) from None
+    if media is not None:
+        try:
+            check_media(media.kind, media.mime, media.size, media.filename, platforms)
+        except ValueError as problem:
+            raise CampaignProblem(str(problem)) from None
     try:
         check_schedule(schedule_of(campaign), tz, now)
         targets = targets_of(campaign)
@@ -123,11 +156,20 @@ def save_campaign(
     other = db.exec(select(Campaign).where(Campaign.name == campaign.name)).first()
     if other is not None and other.id != campaign.id:
         raise CampaignProblem(f"a campaign named {campaign.name!r} exists already (#{other.id})")
+    if media is not None:
+        if store is None:
+            raise ValueError("a campaign's media needs the store to keep it in")
+        campaign.media_id = save_media(db, store, media).id
     campaign.updated_at = to_db(now)
     db.add(campaign)
     db.commit()
     db.refresh(campaign)
     return campaign
+
+
+def media_of(db: Session, campaign: Campaign) -> Media | None:
+    """The picture, video or file the campaign sends with its text, if any."""
+    return db.get(Media, campaign.media_id) if campaign.media_id is not None else None
 
 
 def campaign_stations(db: Session, campaign: Campaign) -> set[str]:

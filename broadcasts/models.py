@@ -52,6 +52,8 @@ class Campaign(SQLModel, table=True):
     paused: bool = False
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)  # schedule/pause changes: see planner
+    # One picture, video or file sent with the text as its caption (broadcasts.media).
+    media_id: int | None = Field(default=None, foreign_key="broadcast_media.id")
 
 
 class BroadcastRun(SQLModel, table=True):

@@ -1,8 +1,9 @@
 """Officers manage their station's broadcasts from their private chat.
 
 Commands (text, so they work on WeChat too): ``/broadcasts`` (or 广播列表) lists the
-campaigns that reach the officer's station; ``/preview ID`` (预览广播 ID) shows today's
-text for the station; ``/send ID`` (发送广播 ID) sends it now to the station's groups;
+campaigns that reach the officer's station; ``/preview ID [STATION]`` (预览广播 ID) shows
+the next run's date and its text (and picture or video) for the officer's station, or
+another one the campaign reaches; ``/send ID`` (发送广播 ID) sends it now to the station's groups;
 ``批准广播 ID`` / ``驳回广播 ID`` decide a waiting approval. Approval cards carry buttons
 with data ``b:approve:<campaign>:<slot>`` / ``b:reject:<campaign>:<slot>``.
 
@@ -28,11 +29,13 @@ from bot.db import Officer, as_utc, row_id
 from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
 from bot.templates import render
 from broadcasts import ledger
+from broadcasts.media import label
 from broadcasts.models import Campaign
 from broadcasts.planner import ScheduleProblem, next_slot, parse_slot_key
 from broadcasts.render import TemplateProblem, render_template
 from broadcasts.runs import (
     Decided,
+    campaign_media,
     decide_run,
     local_day,
     local_time,
@@ -110,8 +113,8 @@ async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing]
         return _say(
             msg.chat, render("broadcast_unknown.j2", reason="", campaign_id=match["id"][:12])
         )
-    if verb == "preview":
-        return _say(msg.chat, _preview(services, officer, campaign_id))
+    if verb == "preview":  # /preview ID [station id]
+        return _say(msg.chat, _preview(services, officer, campaign_id, match["slot"]))
     if verb == "send":
         return _say(msg.chat, _send(services, officer, campaign_id))
     slot = None
@@ -199,19 +202,36 @@ def _list(services: Services, officer: Officer) -> str:
     return render("broadcast_list.j2", items=items, waiting=waiting)
 
 
-def _preview(services: Services, officer: Officer, campaign_id: int) -> str:
+def _preview(
+    services: Services, officer: Officer, campaign_id: int, station_id: str | None = None
+) -> str:
+    """The campaign's next run and its text, with its picture or video, as the groups of
+    the officer's station (or of ``station_id``, one the campaign reaches) would get it."""
+    tz, now = services.settings.tz, services.clock.now()
     with Session(services.engine) as db:
         campaign = db.get(Campaign, campaign_id)
         if campaign is None or not _reaches(db, campaign, officer.station_id):
             return render("broadcast_unknown.j2", reason="", campaign_id=campaign_id)
-        station = station_info(db, services.settings, officer.station_id)
-    now: datetime = services.clock.now()
-    day = local_day(now, services.settings.tz)
+        chosen = officer.station_id
+        if station_id and _reaches(db, campaign, station_id):
+            chosen = station_id
+        station = station_info(db, services.settings, chosen)
+    upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
+    day = local_day(upcoming or now, tz)
     try:
         text = render_template(campaign.template_source, station, day)
     except TemplateProblem as problem:
         text = f"（模板错误：{problem}）"
-    return render("broadcast_preview_reply.j2", campaign=campaign, day=day.isoformat(), text=text)
+    media = campaign_media(services.engine, services.settings, campaign)
+    return render(
+        "broadcast_preview_reply.j2",
+        campaign=campaign,
+        day=day.isoformat(),
+        next_run=local_time(upcoming, tz) if upcoming else "",
+        station=station.name,
+        media=label(media) if media is not None else "",
+        text=text,
+    )
 
 
 def _send(services: Services, officer: Officer, campaign_id: int) -> str:

@@ -11,7 +11,8 @@ with ``StrictUndefined``. It may use:
 A template is checked when it is saved (``validate_template``): it must compile and
 render for every day of 53 weeks and a leap day (so every branch on the weekday, the
 month, the day or the rotation runs), for a sample station and for one with only the
-required fields, be non-empty and fit in one Telegram message. A bad template is refused
+required fields, be non-empty and fit in one Telegram message (in a media caption, when
+the campaign carries a picture or video: ``max_length``). A bad template is refused
 at ``add``, never discovered at send time. The sandbox (``bot.sandbox``) bounds the work:
 no other templates; bounded loops, recursion and sizes; the whole check gets
 ``CHECK_SECONDS``, a send-time render ``bot.sandbox.RENDER_SECONDS``. The text is
@@ -43,6 +44,14 @@ LEAP_DAY = date(2028, 2, 29)  # the one day of the year a year from now may not 
 
 class TemplateProblem(ValueError):
     """A campaign template that cannot be used; the message says why, in plain words."""
+
+
+class TooLong(TemplateProblem):
+    """A rendering longer than the message (or a media caption) holds."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"template renders to {length} characters; one message holds {limit}")
+        self.length, self.limit = length, limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +123,9 @@ def compile_template(source: str) -> Template:
         ) from None
 
 
-def render_template(template: Template | str, station: StationInfo, day: date) -> str:
+def render_template(
+    template: Template | str, station: StationInfo, day: date, *, max_length: int = MAX_LENGTH
+) -> str:
     compiled = compile_template(template) if isinstance(template, str) else template
     try:
         text = compiled.render(**template_values(station, day)).strip()
@@ -124,14 +135,14 @@ def render_template(template: Template | str, station: StationInfo, day: date) -
         raise TemplateProblem(f"template failed: {type(error).__name__}: {error}") from None
     if not text:
         raise TemplateProblem("template renders to an empty message")
-    if len(text) > MAX_LENGTH:
-        raise TemplateProblem(
-            f"template renders to {len(text)} characters; one message holds {MAX_LENGTH}"
-        )
+    if len(text) > max_length:
+        raise TooLong(len(text), max_length)
     return text
 
 
-def validate_template(source: str, *, start: date | None = None) -> str:
+def validate_template(
+    source: str, *, start: date | None = None, max_length: int = MAX_LENGTH
+) -> str:
     """Refuse a template that would fail at send time; returns a sample rendering.
 
     Renders every day of ``CHECK_DAYS`` for both sample stations under one budget, so a
@@ -147,7 +158,9 @@ def validate_template(source: str, *, start: date | None = None) -> str:
         for day in [*days, LEAP_DAY]:
             for station in (SAMPLE_STATION, BARE_STATION):
                 try:
-                    text = render_template(compiled, station, day)
+                    text = render_template(compiled, station, day, max_length=max_length)
+                except TooLong:
+                    raise
                 except TemplateProblem as problem:
                     raise TemplateProblem(
                         f"{problem} (on {day:%A %Y-%m-%d} for a station like {station.id!r})"

@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel, col, select
 from bot.accounts import Handover
 from bot.config import Settings
 from bot.db import Officer, as_utc
-from bot.events import Button, ChatRef, Outgoing
+from bot.events import Button, ChatRef, MediaRef, Outgoing
 from bot.ports import Clock, SendError, SystemClock
 from bot.templates import render
 from broadcasts import alerts, ledger
@@ -34,6 +34,7 @@ from broadcasts.fanout import (
     ProgressCallback,
     TextFor,
 )
+from broadcasts.media import label, media_ref, media_store
 from broadcasts.models import (
     APPROVED,
     AUTO,
@@ -118,6 +119,15 @@ def text_source(engine: Engine, settings: Settings, campaign: Campaign, slot: da
         return found
 
     return text_for
+
+
+def campaign_media(engine: Engine, settings: Settings, campaign: Campaign) -> MediaRef | None:
+    """The picture, video or file a campaign sends with its text, if it has one."""
+    if campaign.media_id is None:
+        return None
+    with Session(engine) as db:
+        found = ledger.media_of(db, campaign)
+    return media_ref(found, media_store(settings)) if found is not None else None
 
 
 def officer_chat(officer: Officer, platforms: Collection[str]) -> ChatRef | None:
@@ -321,8 +331,11 @@ class Broadcaster:
         if campaign is None:
             raise LookupError(f"no campaign #{campaign_id}")
         texts = text_source(self.engine, self.settings, campaign, slot)
+        media = campaign_media(self.engine, self.settings, campaign)
         urgent = campaign_id in alerts.urgent_campaigns(self.engine, [campaign_id])
-        result = await self.fanout.run(campaign_id, slot, texts, progress=progress, urgent=urgent)
+        result = await self.fanout.run(
+            campaign_id, slot, texts, progress=progress, media=media, urgent=urgent
+        )
         await self.wrap_up(campaign_id, slot)
         return result
 
@@ -452,6 +465,9 @@ class Broadcaster:
             text = text_source(self.engine, self.settings, campaign, slot)(rs.station_id)
         except TemplateProblem as problem:
             text = f"（模板错误：{problem}）"
+        media = campaign_media(self.engine, self.settings, campaign)
+        if media is not None:
+            text = f"{label(media)} {text}"
         assert campaign.id is not None
         card = render(
             "broadcast_preview.j2",

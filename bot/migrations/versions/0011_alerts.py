@@ -1,7 +1,7 @@
 """alerts an officer pushes from the phone: the push's row, and the city-admin flag
 
 Revision ID: 0011_alerts
-Revises: 0010
+Revises: 0011 (media; the branch merged it)
 Create Date: 2026-12-06 10:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011_alerts"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
