@@ -242,7 +242,11 @@ def build_dispatcher(
         Route("review", feedback.is_review_command, partial(feedback.on_review, services)),
         Route("alert command", alerts.is_alert_command, partial(alerts.on_command, services)),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
-        Route("alert message", _private, partial(alerts.on_officer_message, services)),
+        Route(
+            "alert message",
+            _private,
+            partial(alerts.on_officer_message, services, fetch_picture=picture_fetcher(adapters)),
+        ),
         Route("check in private", _private, partial(guard.on_private_check, services)),
         Route(
             "guard",

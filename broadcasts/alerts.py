@@ -12,6 +12,7 @@ transaction as the push turns "done".
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +27,10 @@ from bot.events import Outgoing
 from bot.templates import render
 from broadcasts import ledger
 from broadcasts.alert_machine import LIVE, Phase, Push, Role, Scope
+from broadcasts.media import Media, caption_limits
 from broadcasts.models import FAILED, SENT, SKIPPED, Campaign, Delivery, OfficerAlert, to_db
 from broadcasts.planner import Targets
-from broadcasts.render import TemplateProblem, validate_template
+from broadcasts.render import MAX_LENGTH, TemplateProblem, validate_template
 from handlers.tickets import first_private_chat
 
 REPORT_KIND = "alert report"
@@ -64,10 +66,14 @@ def hold(
     chat_id: str,
     message_id: str,
     text: str,
-    picture_id: str,
     now: datetime,
+    *,
+    picture_id: str = "",
+    video_id: str = "",
+    media: Media | None = None,
 ) -> OfficerAlert:
-    """Keep the officer's message as their push; whatever was live before is dropped."""
+    """Keep the officer's message (and its picture or video, ``media`` once it can be
+    sent) as their push; whatever was live before is dropped."""
     assert officer.id is not None
     db.exec(
         update(OfficerAlert)
@@ -81,6 +87,8 @@ def hold(
         message_id=message_id,
         text=text,
         picture_id=picture_id,
+        video_id=video_id,
+        media_id=media.id if media is not None else None,
         since=to_db(now),
         created_at=to_db(now),
     )
@@ -111,11 +119,15 @@ def _reachable() -> ColumnElement[bool]:
     return and_(col(Group.active), col(Group.station_id).is_not(None))
 
 
-def group_counts(db: Session, officer: Officer) -> dict[Scope, int]:
-    """How many active, bound groups each scope reaches."""
+def group_counts(
+    db: Session, officer: Officer, platforms: Collection[str] | None = None
+) -> dict[Scope, int]:
+    """How many active, bound groups (on ``platforms``: all when None) each scope reaches."""
 
     def count(*where: ColumnElement[bool]) -> int:
         query = select(func.count()).select_from(Group).where(_reachable(), *where)
+        if platforms is not None:
+            query = query.where(col(Group.platform).in_(list(platforms)))
         return int(db.exec(query).one())
 
     return {
@@ -179,8 +191,9 @@ def queue(
         db.rollback()
         return None
     source = template_for(note_text(row))
+    platforms = push_platforms(row)
     try:
-        validate_template(source)
+        validate_template(source, max_length=caption_length(row, platforms))
     except TemplateProblem as problem:
         db.rollback()
         raise AlertProblem(str(problem)) from None
@@ -190,6 +203,7 @@ def queue(
         template_source=source,
         targets_json=targets_for(db, officer, push.scope).to_json(),
         requires_approval=requires_approval,
+        media_id=row.media_id,
         created_at=slot,
         updated_at=slot,
     )
@@ -200,16 +214,58 @@ def queue(
     db.add(row)
     who = f"{TRIGGER_PREFIX}{officer.name}"
     approved_by = None if requires_approval else who
-    ledger.open_run(db, campaign, slot, who, approved_by=approved_by, now=now)  # commits
+    ledger.open_run(  # commits everything above
+        db, campaign, slot, who, approved_by=approved_by, platforms=platforms, now=now
+    )
     return Queued(campaign, slot, requires_approval)
 
 
 def note_text(row: OfficerAlert) -> str:
-    """What goes to the groups: the officer's words, with a note of the picture for as
-    long as pictures cannot go with it."""
-    if not row.picture_id:
+    """What goes to the groups: the officer's words (the caption of their picture or
+    video; a short one of ours if they wrote none). A picture that could not be fetched
+    is named in a note instead."""
+    if row.media_id is not None:
+        return row.text or render("alert_caption.j2").strip()
+    if not (row.picture_id or row.video_id):
         return row.text
-    return render("alert_picture_note.j2", text=row.text).strip()
+    kind = "video" if row.video_id else "photo"
+    return render("alert_picture_note.j2", text=row.text, kind=kind).strip()
+
+
+def platform_media(db: Session, platform: str, file_id: str, kind: str) -> Media:
+    """A picture or video that stays on the platform that has it (Telegram): every group
+    gets it by its file_id, nothing is downloaded or uploaded. Its key is a hash of the
+    id, as the content is not here to hash (flushed; the caller commits)."""
+    key = hashlib.sha256(f"{platform}:{file_id}".encode()).hexdigest()
+    row = db.exec(select(Media).where(Media.sha256 == key)).first()
+    if row is None:
+        photo = kind == "photo"
+        row = Media(
+            sha256=key,
+            kind=kind,
+            mime="image/jpeg" if photo else "video/mp4",
+            size=0,  # unknown: the platform holds it and has taken it already
+            filename="picture.jpg" if photo else "video.mp4",
+            telegram_file_id=file_id if platform == "telegram" else None,
+        )
+        db.add(row)
+        db.flush()
+    return row
+
+
+def push_platforms(row: OfficerAlert) -> frozenset[str] | None:
+    """Where the push can go: a picture or video kept on Telegram reaches Telegram's
+    groups only; words, or content in the media store, every platform (None)."""
+    if row.media_id is not None and row.platform == "telegram":
+        return frozenset({"telegram"})
+    return None
+
+
+def caption_length(row: OfficerAlert, platforms: Collection[str] | None) -> int:
+    """How long the push's text may be: a caption's length with a picture or video."""
+    if row.media_id is None:
+        return MAX_LENGTH
+    return min(caption_limits(platforms if platforms is not None else ("telegram", "wechat")))
 
 
 def urgent_campaigns(engine: Engine, campaign_ids: Collection[int]) -> set[int]:

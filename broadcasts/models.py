@@ -125,7 +125,11 @@ class OfficerAlert(SQLModel, table=True):
     chat_id: str  # the officer's private chat (the report goes there)
     message_id: str  # the officer's message
     text: str = ""
-    picture_id: str = ""  # the platform's reference to a picture sent with it
+    picture_id: str = ""  # the platform's reference to a picture sent with it ...
+    video_id: str = ""  # ... or a video
+    # The picture or video as the push sends it (Telegram: its file_id, reused; WeChat:
+    # its bytes, fetched into the media store); None for words alone.
+    media_id: int | None = Field(default=None, foreign_key="broadcast_media.id")
     phase: str = Field(default="held", index=True)  # broadcasts.alert_machine.Phase
     urgent: bool = False
     offered: str = ""  # the scopes shown, comma-separated, in the order numbered

@@ -14,6 +14,7 @@ officer's ticket commands, the message route right after them.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 
@@ -22,16 +23,27 @@ from sqlmodel import Session
 from bot import safetext
 from bot.db import Officer, as_utc, row_id, session
 from bot.events import Button, ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
+from bot.ports import FetchPicture
 from bot.services import Services
 from bot.templates import render
 from broadcasts import alert_machine as machine
 from broadcasts import alerts
 from broadcasts.alert_machine import Phase, Push, Scope
+from broadcasts.media import (
+    Media,
+    MediaProblem,
+    check_caption,
+    enabled_platforms,
+    inspect_media,
+    media_store,
+    save_media,
+)
 from broadcasts.models import OfficerAlert
 from guard.detect import check
 from handlers.guard import CHECK_COMMAND
 from handlers.tickets import officer_by_platform_id
 
+log = logging.getLogger(__name__)
 BUTTON = re.compile(
     r"a:(?P<verb>push|urgent|scope|confirm|cancel):(?P<id>[0-9]{1,10}):(?P<arg>[0-9]?)"
 )
@@ -69,37 +81,94 @@ def _refused(services: Services, chat: ChatRef, why: str) -> list[Outgoing]:
 # A message to keep
 
 
-async def on_officer_message(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+async def on_officer_message(
+    services: Services, msg: IncomingMessage, fetch_picture: FetchPicture | None = None
+) -> list[Outgoing] | None:
     """An officer's message no command took: kept as their push and shown back. A /check
-    or a message the guard calls a lure is left to the check (never offered to push)."""
+    or a message the guard calls a lure is left to the check (never offered to push).
+
+    A picture or video goes with it: on Telegram by the file_id it came with (nothing is
+    downloaded); elsewhere its bytes are fetched through the adapter, checked against
+    every platform's limits and kept in the media store. A file the platforms would
+    refuse, or words too long for a caption, are refused now, in Chinese."""
     text = msg.text.strip()
-    if not (text or msg.picture_id) or CHECK_COMMAND.match(msg.text):
+    if not (text or msg.picture_id or msg.video_id) or CHECK_COMMAND.match(msg.text):
         return None
     if text and check(text).verdict == "scam":
         return None
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
-        if officer is None:
-            return None
-        now = services.clock.now()
+    if officer is None:
+        return None
+    fetched = await _fetch(msg, fetch_picture)
+    words = safetext.clean(msg.text, newlines=True)
+    now = services.clock.now()
+    with session(services.engine) as db:
+        try:
+            media = _media(services, db, msg, fetched)
+            if media is not None:  # Telegram's file_id reaches Telegram's groups only
+                kept = msg.chat.platform == "telegram"
+                check_caption(words, ("telegram",) if kept else _platforms(services))
+        except MediaProblem as problem:
+            db.rollback()
+            return [Outgoing(msg.chat, str(problem), reply_to=msg.message_id)]
         row = alerts.hold(
             db,
             officer,
             msg.chat.platform,
             msg.chat.chat_id,
             msg.message_id,
-            safetext.clean(msg.text, newlines=True),
-            msg.picture_id,
+            words,
             now,
+            picture_id=msg.picture_id,
+            video_id=msg.video_id,
+            media=media,
         )
         db.commit()
         assert row.id is not None
-        shown = render("alert_held.j2", text=alerts.note_text(row), minutes=_minutes(services))
+        shown = render(
+            "alert_held.j2",
+            text=alerts.note_text(row),
+            media=media.kind if media is not None else "",
+            minutes=_minutes(services),
+        )
         buttons = (
             Button("推送", f"a:push:{row.id}:"),
             Button("紧急推送", f"a:urgent:{row.id}:"),
         )
         return [Outgoing(msg.chat, shown, reply_to=msg.message_id, buttons=(buttons,))]
+
+
+def _platforms(services: Services) -> tuple[str, ...]:
+    return enabled_platforms(services.settings)
+
+
+async def _fetch(msg: IncomingMessage, fetch_picture: FetchPicture | None) -> bytes | None:
+    """A picture's bytes from a platform that keeps no reusable id for us (WeChat)."""
+    if msg.chat.platform == "telegram" or not msg.picture_id or fetch_picture is None:
+        return None
+    try:
+        return await fetch_picture(msg.chat, msg.picture_id)
+    except Exception:
+        log.warning("alerts: could not fetch a picture in %s", msg.chat.platform, exc_info=True)
+        return None
+
+
+def _media(
+    services: Services, db: Session, msg: IncomingMessage, fetched: bytes | None
+) -> Media | None:
+    """The push's picture or video as it can be sent, or None (words alone, or content
+    that could not be fetched: then a note says a picture came with it)."""
+    if msg.chat.platform == "telegram":
+        if msg.video_id:
+            return alerts.platform_media(db, "telegram", msg.video_id, "video")
+        if msg.picture_id:
+            return alerts.platform_media(db, "telegram", msg.picture_id, "photo")
+        return None
+    if not fetched:
+        return None
+    checked = inspect_media(fetched, "picture.jpg", platforms=_platforms(services))
+    return save_media(db, media_store(services.settings), checked)
 
 
 # --------------------------------------------------------------------------------------
@@ -186,7 +255,8 @@ def _act(
         elif command.verb == machine.Verb.CONFIRM:
             step = machine.confirm(push, now, timeout)
         else:
-            step = _push_or_choose(services, db, officer, push, command, now, timeout)
+            counts = alerts.group_counts(db, officer, alerts.push_platforms(row) if row else None)
+            step = _push_or_choose(services, officer, counts, push, command, now, timeout)
     except machine.Refused as refusal:
         return _refused(services, chat, refusal.why)
     assert row is not None and row.id is not None
@@ -205,8 +275,8 @@ def _act(
 
 def _push_or_choose(
     services: Services,
-    db: Session,
     officer: Officer,
+    counts: dict[Scope, int],
     push: Push | None,
     command: machine.Command,
     now: datetime,
@@ -215,9 +285,7 @@ def _push_or_choose(
     """推送 (the scopes), 推送 N (one of them): from a held push the scopes are offered
     first, so 推送 2 straight after the message works too."""
     if push is not None and (push.phase == Phase.HELD or command.number is None):
-        scopes = machine.offered(
-            alerts.role_of(services.settings, officer), alerts.group_counts(db, officer)
-        )
+        scopes = machine.offered(alerts.role_of(services.settings, officer), counts)
         push = machine.ask(push, scopes, now, timeout, urgent=command.urgent)
         if command.number is None:
             return push
@@ -227,7 +295,7 @@ def _push_or_choose(
 def _scopes_card(
     services: Services, db: Session, officer: Officer, row: OfficerAlert, push: Push
 ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
-    counts = alerts.group_counts(db, officer)
+    counts = alerts.group_counts(db, officer, alerts.push_platforms(row))
     role = alerts.role_of(services.settings, officer)
     approval = machine.needs_approval(
         role, alerts.station_requires_approval(services.settings, officer.station_id)
@@ -270,7 +338,7 @@ def _queue(
     )
     now = services.clock.now()
     assert step.scope is not None
-    groups = alerts.group_counts(db, officer).get(step.scope, 0)
+    groups = alerts.group_counts(db, officer, alerts.push_platforms(row)).get(step.scope, 0)
     try:
         queued = alerts.queue(
             db, row, officer, step, groups=groups, requires_approval=approval, now=now

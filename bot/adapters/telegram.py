@@ -215,13 +215,15 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
     # A group's picture is read by the guard; one sent to the bot in private may be an
     # officer's alert to push (the largest size: it is forwarded, not read).
     picture_id = _picture_id(message, largest=chat.type == ChatType.PRIVATE)
+    video = message.video if chat.type == ChatType.PRIVATE else None
+    video_id = video.file_id if video is not None else ""
     entities: Sequence[MessageEntity]
     if message.text is not None:
         text, entities = message.text, message.entities
     elif message.caption is not None:
         text, entities = message.caption, message.caption_entities
-    elif picture_id:
-        text, entities = "", ()  # a picture alone: the guard reads it
+    elif picture_id or video_id:
+        text, entities = "", ()  # a picture alone (the guard reads it) or a video
     else:
         return None  # stickers, service messages
 
@@ -251,6 +253,7 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
         chat_title=chat.title or "",
         reply_to_message_id=str(reply.message_id) if reply is not None else None,
         picture_id=picture_id,
+        video_id=video_id,
     )
 
 

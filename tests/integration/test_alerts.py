@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
@@ -18,6 +19,7 @@ from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.outbox import OutboxSender
 from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
 from bot.services import Services
+from broadcasts.media import Media
 from broadcasts.models import BroadcastRun, Campaign, Delivery, OfficerAlert
 from broadcasts.runs import Broadcaster
 from tests.e2e.test_broadcast_support import ManualClock
@@ -27,17 +29,23 @@ IDS = {"王警官": "9001", "李警官": "9002", "赵所长": "9003", "市局刘
 _messages = itertools.count(1)
 
 
-def settings_for(url: str, **xq: Any):  # type: ignore[no-untyped-def]
+def settings_for(url: str, media_dir: str = "", **xq: Any):  # type: ignore[no-untyped-def]
     station = {"address": "解放东街1号", "phone": "0951-6000000", "hours": "9-17"}
     return parse_settings(
         {
             "database": {"url": url},
+            "broadcasts": {"media_dir": media_dir},
             "stations": [
                 station | {"id": "xq", "name": "兴庆派出所"} | xq,
                 station | {"id": "jf", "name": "金凤派出所"},
             ],
             "officers": [
-                {"name": "王警官", "station": "xq", "telegram_id": IDS["王警官"]},
+                {
+                    "name": "王警官",
+                    "station": "xq",
+                    "telegram_id": IDS["王警官"],
+                    "wechat_id": IDS["王警官"],
+                },
                 {"name": "李警官", "station": "jf", "telegram_id": IDS["李警官"]},
                 {"name": "赵所长", "station": "xq", "telegram_id": IDS["赵所长"], "admin": True},
                 {
@@ -57,23 +65,24 @@ class Bot:
 
     def __init__(self, services: Services, adapter: FakeAdapter) -> None:
         self.services, self.adapter = services, adapter
+        self.platform = adapter.platform
         self.clock: ManualClock = services.clock  # type: ignore[assignment]
         sender = RateLimitedAdapter(adapter, RateLimiter(Unlimited()))
         self.broadcaster = Broadcaster(
-            services.engine, services.settings, {"telegram": sender}, clock=self.clock
+            services.engine, services.settings, {self.platform: sender}, clock=self.clock
         )
-        self.outbox: OutboxSender = build_outbox(services, {"telegram": adapter})
+        self.outbox: OutboxSender = build_outbox(services, {self.platform: adapter})
 
-    async def says(self, officer: str, text: str = "", picture_id: str = "") -> list[Outgoing]:
-        chat = ChatRef("telegram", IDS[officer])
+    async def says(self, officer: str, text: str = "", **media: str) -> list[Outgoing]:
+        chat = ChatRef(self.platform, IDS[officer])  # type: ignore[arg-type]
         message = IncomingMessage(
             chat, IDS[officer], officer, text, str(next(_messages)), False, True,
-            self.clock.now(), picture_id=picture_id,
+            self.clock.now(), **media,
         )  # fmt: skip
         return await self.adapter.inject(message)
 
     async def taps(self, officer: str, data: str, card: str = "50") -> list[Outgoing]:
-        chat = ChatRef("telegram", IDS[officer])
+        chat = ChatRef(self.platform, IDS[officer])  # type: ignore[arg-type]
         press = ButtonPress(chat, IDS[officer], officer, data, card, self.clock.now())
         return await self.adapter.inject(press)
 
@@ -90,7 +99,7 @@ class Bot:
     def to_groups(self) -> dict[str, int]:
         copies: dict[str, int] = {}
         for out in self.adapter.sent:
-            if out.chat.chat_id.startswith("-"):
+            if out.chat.chat_id.startswith("-") or out.chat.chat_id.endswith("@chatroom"):
                 copies[out.chat.chat_id] = copies.get(out.chat.chat_id, 0) + 1
         return copies
 
@@ -98,18 +107,23 @@ class Bot:
         return [o.text for o in self.adapter.sent if o.chat.chat_id == IDS[officer]]
 
 
-async def start(url: str, **xq: Any) -> Bot:
-    services = build_services(settings_for(url, **xq), ManualClock(NOW))
-    adapter = FakeAdapter(platform="telegram")
-    await adapter.start(build_dispatcher(services, {"telegram": adapter}))
+async def start(
+    url: str, platform: str = "telegram", rooms: tuple[str, ...] = (), **settings: Any
+) -> Bot:
+    """The bot on ``platform``, with Telegram's groups (-101, -102 王警官's, -103 of 兴庆;
+    -201, -202 of 金凤; -104 inactive) and ``rooms``, WeChat rooms of 王警官's."""
+    services = build_services(settings_for(url, **settings), ManualClock(NOW))
+    adapter = FakeAdapter(platform=platform)
+    await adapter.start(build_dispatcher(services, {platform: adapter}))
     with Session(services.engine) as db:
         wang = db.exec(select(Officer).where(Officer.name == "王警官")).one()
         rows = [("-101", "xq", wang.id), ("-102", "xq", wang.id), ("-103", "xq", None)]
         rows += [("-201", "jf", None), ("-202", "jf", None)]
+        rows += [(room, "xq", wang.id) for room in rooms]
         for chat_id, station, officer_id in rows:
             db.add(
                 Group(
-                    platform="telegram",
+                    platform="wechat" if chat_id.endswith("@chatroom") else "telegram",
                     chat_id=chat_id,
                     title=f"幸福里{chat_id[1:]}号楼",
                     station_id=station,
@@ -308,3 +322,84 @@ async def test_urgent_push_starts_before_a_scheduled_campaign(db_url: str) -> No
     with Session(bot.services.engine) as db:
         outbox = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "alert report")).all()
     assert len(outbox) == 1 and outbox[0].state == "sent"
+
+
+async def test_a_telegram_picture_goes_by_its_file_id_to_telegram_groups_only(db_url: str) -> None:
+    bot = await start(db_url, rooms=("r1@chatroom",))
+    (held,) = await bot.says("王警官", "请大家转告家人", picture_id="AgACphoto-1")
+    assert "[图片]" in held.text and "请大家转告家人" in held.text
+    (card,) = await bot.says("王警官", "推送")
+    assert "共 2 个群" in card.text  # his WeChat room cannot get a Telegram file_id
+    await bot.says("王警官", "确认推送")
+    await bot.settle()
+    assert bot.to_groups() == {"-101": 1, "-102": 1}
+    pictures = [o for o in bot.adapter.sent if o.chat.chat_id in ("-101", "-102")]
+    assert all(o.media is not None and o.media.kind == "photo" for o in pictures)
+    assert all(o.text == "请大家转告家人" for o in pictures)
+    with Session(bot.services.engine) as db:
+        (media,) = db.exec(select(Media)).all()
+        campaign = db.exec(select(Campaign)).one()
+        room = db.exec(select(Delivery).where(Delivery.chat_id == "r1@chatroom")).one()
+    assert media.telegram_file_id == "AgACphoto-1" and campaign.media_id == media.id
+    assert pictures[0].media is not None and pictures[0].media.sha256 == media.sha256
+    assert room.state == "skipped"
+    assert "1 个群未发" in bot.to_officer("王警官")[-1]
+
+
+async def test_a_video_without_words_gets_a_caption_of_ours(db_url: str) -> None:
+    bot = await start(db_url)
+    (held,) = await bot.says("王警官", video_id="BAACvideo-7")
+    assert "[视频]" in held.text and "社区民警提醒" in held.text
+    await bot.says("王警官", "推送")
+    await bot.says("王警官", "确认推送")
+    await bot.settle()
+    videos = [o for o in bot.adapter.sent if o.chat.chat_id == "-101"]
+    assert len(videos) == 1 and videos[0].media is not None and videos[0].media.kind == "video"
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+async def test_a_wechat_picture_is_fetched_checked_and_stored(db_url: str, tmp_path: Path) -> None:
+    bot = await start(
+        db_url, platform="wechat", rooms=("r1@chatroom", "r2@chatroom"), media_dir=str(tmp_path)
+    )
+    bot.adapter.pictures["msg-77"] = PNG
+    (held,) = await bot.says("王警官", "", picture_id="msg-77")
+    assert "[图片]" in held.text
+    (card,) = await bot.says("王警官", "推送")
+    assert "共 4 个群" in card.text  # stored content reaches Telegram's groups too
+    await bot.says("王警官", "确认推送")
+    with Session(bot.services.engine) as db:  # this bot sends WeChat only
+        for d in db.exec(select(Delivery).where(Delivery.platform == "telegram")):
+            d.state = "skipped"
+            db.add(d)
+        db.commit()
+    await bot.settle()
+    rooms = [o for o in bot.adapter.sent if o.chat.chat_id.endswith("@chatroom")]
+    assert {o.chat.chat_id for o in rooms} == {"r1@chatroom", "r2@chatroom"}
+    media = rooms[0].media
+    assert media is not None and media.kind == "photo" and media.mime == "image/png"
+    assert Path(media.path).read_bytes() == PNG and Path(media.path).parent == tmp_path
+
+
+async def test_a_file_the_platforms_refuse_is_refused_at_once(db_url: str, tmp_path: Path) -> None:
+    store = tmp_path / "media"
+    bot = await start(db_url, platform="wechat", media_dir=str(store))
+    bot.adapter.pictures["msg-1"] = b"MZ" + bytes(100)  # a program, not a picture
+    (refused,) = await bot.says("王警官", "看看", picture_id="msg-1")
+    assert "未保存" in refused.text and "推送" not in refused.text
+    (nothing,) = await bot.says("王警官", "推送")
+    assert "没有等待推送的消息" in nothing.text
+    assert not store.exists() or list(store.iterdir()) == []
+
+
+async def test_words_too_long_for_a_caption_are_refused_at_once(db_url: str) -> None:
+    bot = await start(db_url)
+    (refused,) = await bot.says("王警官", "长" * 1500, picture_id="AgACphoto-2")
+    assert "配文有 1500 个字" in refused.text and "1024" in refused.text
+    (nothing,) = await bot.says("王警官", "推送")
+    assert "没有等待推送的消息" in nothing.text

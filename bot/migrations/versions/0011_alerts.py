@@ -33,6 +33,8 @@ def upgrade() -> None:
         sa.Column("message_id", text(), nullable=False),
         sa.Column("text", text(), nullable=False),
         sa.Column("picture_id", text(), nullable=False),
+        sa.Column("video_id", text(), nullable=False),
+        sa.Column("media_id", sa.Integer(), nullable=True),
         sa.Column("phase", text(), nullable=False),
         sa.Column("urgent", sa.Boolean(), nullable=False),
         sa.Column("offered", text(), nullable=False),
@@ -44,6 +46,7 @@ def upgrade() -> None:
         sa.Column("created_at", moment(), nullable=False),
         sa.Column("finished_at", moment(), nullable=True),
         sa.ForeignKeyConstraint(["campaign_id"], ["broadcast_campaign.id"]),
+        sa.ForeignKeyConstraint(["media_id"], ["broadcast_media.id"]),
         sa.ForeignKeyConstraint(["officer_id"], ["officer.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
