@@ -28,12 +28,24 @@ from bot.templates import render
 from broadcasts import ledger
 from broadcasts.alert_machine import LIVE, Phase, Push, Role, Scope
 from broadcasts.media import Media, caption_limits
-from broadcasts.models import FAILED, SENT, SKIPPED, Campaign, Delivery, OfficerAlert, to_db
+from broadcasts.models import (
+    EXPIRED,
+    FAILED,
+    REJECTED,
+    SENT,
+    SKIPPED,
+    Campaign,
+    Delivery,
+    OfficerAlert,
+    RunStation,
+    to_db,
+)
 from broadcasts.planner import Targets
 from broadcasts.render import MAX_LENGTH, TemplateProblem, validate_template
 from handlers.tickets import first_private_chat
 
 REPORT_KIND = "alert report"
+DECLINED = (REJECTED, EXPIRED)  # the station's approval refused, or never given
 TRIGGER_PREFIX = "officer:"
 UNKNOWN_MARK = "delivery unknown"  # the ledger's reasons for rows that may have gone out
 
@@ -281,6 +293,23 @@ def urgent_campaigns(engine: Engine, campaign_ids: Collection[int]) -> set[int]:
     return {i for i in found if i is not None}
 
 
+def approvers(db: Session, campaign_id: int, station_id: str) -> list[Officer] | None:
+    """Who may approve a push for ``station_id``: the station's admins (and city admins
+    of the station); with no admin, any of its officers but the one who pushed. None: the
+    campaign is no push (every officer of the station may approve it)."""
+    row = db.exec(select(OfficerAlert).where(OfficerAlert.campaign_id == campaign_id)).first()
+    if row is None:
+        return None
+    officers = ledger.officers_of(db, station_id)
+    admins = [o for o in officers if o.admin or o.city_admin]
+    return admins or [o for o in officers if o.id != row.officer_id]
+
+
+def may_approve(db: Session, campaign_id: int, officer: Officer) -> bool:
+    allowed = approvers(db, campaign_id, officer.station_id)
+    return allowed is None or any(o.id == officer.id for o in allowed)
+
+
 def is_alert(db: Session, campaign_id: int) -> bool:
     return (
         db.exec(select(OfficerAlert.id).where(OfficerAlert.campaign_id == campaign_id)).first()
@@ -351,6 +380,11 @@ def report_finished(
         for g in db.exec(select(Group).where(col(Group.id).in_(group_ids or [-1])))
     }
     outcome = outcome_of([(s, r, c) for s, r, c, _ in deliveries], titles)
+    refused = db.exec(
+        select(RunStation.approval).where(
+            RunStation.campaign_id == campaign_id, col(RunStation.approval).in_(DECLINED)
+        )
+    ).first()
     officer = db.get(Officer, row.officer_id)
     chat = first_private_chat(officer, platforms) if officer is not None else None
     if chat is None:
@@ -362,6 +396,7 @@ def report_finished(
         scope=row.scope,
         outcome=outcome,
         shown=outcome.failed_groups[:20],
+        declined=refused,
         zone=tz_name,
     )
     outbox.enqueue(db, Outgoing(chat, text), REPORT_KIND, now, officer_id=row.officer_id)

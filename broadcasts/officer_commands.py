@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from bot.db import Officer, as_utc, row_id
 from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
 from bot.templates import render
-from broadcasts import ledger
+from broadcasts import alerts, ledger
 from broadcasts.media import label
 from broadcasts.models import Campaign
 from broadcasts.planner import ScheduleProblem, next_slot, parse_slot_key
@@ -149,6 +149,9 @@ def _decide(
     services: Services, officer: Officer, campaign_id: int, slot: datetime | None, approve: bool
 ) -> str:
     """Approve or reject a run for the officer's station; the text saying what happened."""
+    with Session(services.engine) as db:
+        if not alerts.may_approve(db, campaign_id, officer):
+            return render("broadcast_decided.j2", outcome="not yours", campaign_id=campaign_id)
     decided = decide_run(
         services.engine,
         campaign_id,

@@ -460,7 +460,9 @@ class Broadcaster:
             db.add(fresh)
             db.commit()
             groups = station_group_count(db, campaign, rs.station_id)
-            officers = ledger.officers_of(db, rs.station_id)
+            officers = alerts.approvers(db, rs.campaign_id, rs.station_id)
+            if officers is None:  # a campaign: any officer of the station approves
+                officers = ledger.officers_of(db, rs.station_id)
         try:
             text = text_source(self.engine, self.settings, campaign, slot)(rs.station_id)
         except TemplateProblem as problem:

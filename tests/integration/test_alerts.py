@@ -262,7 +262,13 @@ async def test_station_approval_applies_to_an_officers_push(db_url: str) -> None
     await bot.settle()
     assert bot.to_groups() == {}
     approval = [o for o in bot.adapter.sent if "广播待批准" in o.text]
-    assert approval and NOTICE in approval[0].text
+    # For the admins to approve (the station's, and the city admin of the station).
+    assert [o.chat.chat_id for o in approval] == [IDS["赵所长"], IDS["市局刘"]]
+    assert NOTICE in approval[0].text
+    (own,) = await bot.taps("王警官", approval[0].buttons[0][0].data)  # not his own push
+    assert "须由本所管理员批准" in own.text
+    await bot.settle()
+    assert bot.to_groups() == {}
     await bot.taps("赵所长", approval[0].buttons[0][0].data)  # 批准
     await bot.settle()
     assert bot.to_groups() == {"-101": 1, "-102": 1}
@@ -403,3 +409,16 @@ async def test_words_too_long_for_a_caption_are_refused_at_once(db_url: str) -> 
     assert "配文有 1500 个字" in refused.text and "1024" in refused.text
     (nothing,) = await bot.says("王警官", "推送")
     assert "没有等待推送的消息" in nothing.text
+
+
+async def test_a_push_the_admin_rejects_is_reported_as_not_sent(db_url: str) -> None:
+    bot = await start(db_url, alerts_need_approval=True)
+    await bot.says("王警官", NOTICE)
+    await bot.says("王警官", "推送")
+    await bot.says("王警官", "确认推送")
+    await bot.settle()
+    card = next(o for o in bot.adapter.sent if o.chat.chat_id == IDS["赵所长"])
+    await bot.taps("赵所长", card.buttons[0][1].data)  # 不发
+    await bot.settle()
+    assert bot.to_groups() == {}
+    assert "被本所管理员驳回，没有发到群里" in bot.to_officer("王警官")[-1]
