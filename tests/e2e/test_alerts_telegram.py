@@ -6,14 +6,14 @@ groups only, never the station or the city."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_telegram_bot import BotProcess, wait_polling
+from tests.e2e.test_telegram_bot import BotProcess, bot_log, server, wait_polling
 from tests.fakes.telegram_server import FakeTelegram, SentMessage
 
+__all__ = ["bot_log", "server"]  # the fixtures, shared
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 NOTICE = "【寻人】王某某，男，78岁，今早在丽景街走失，身穿蓝色外套。请见到的居民拨打110。"
@@ -56,20 +56,6 @@ telegram_id = "{ids["李"]}"
         encoding="utf-8",
     )
     return config
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-def bot_log(tmp_path: Path) -> Iterator[Path]:
-    log = tmp_path / "bot.log"
-    yield log
-    if log.exists():
-        print(log.read_text(encoding="utf-8", errors="replace"))  # shown when a test fails
 
 
 def buttons_of(message: SentMessage) -> list[str]:
