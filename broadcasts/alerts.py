@@ -310,6 +310,14 @@ def may_approve(db: Session, campaign_id: int, officer: Officer) -> bool:
     return allowed is None or any(o.id == officer.id for o in allowed)
 
 
+def alert_campaigns(db: Session) -> set[int]:
+    """The campaigns that are officers' pushes."""
+    found = db.exec(
+        select(OfficerAlert.campaign_id).where(col(OfficerAlert.campaign_id).is_not(None))
+    )
+    return {i for i in found if i is not None}
+
+
 def is_alert(db: Session, campaign_id: int) -> bool:
     return (
         db.exec(select(OfficerAlert.id).where(OfficerAlert.campaign_id == campaign_id)).first()

@@ -186,8 +186,9 @@ def _list(services: Services, officer: Officer) -> str:
     items = []
     waiting = []
     with Session(services.engine) as db:
+        pushes = alerts.alert_campaigns(db)  # officers' one-off pushes are no campaigns
         for campaign in ledger.campaigns(db):
-            if not _reaches(db, campaign, officer.station_id):
+            if campaign.id in pushes or not _reaches(db, campaign, officer.station_id):
                 continue
             upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
             items.append(

@@ -164,6 +164,9 @@ async def test_an_officer_pushes_to_their_groups_and_gets_the_report(db_url: str
         alert = db.exec(select(OfficerAlert)).one()
         assert alert.phase == "done" and alert.scope == "mine" and alert.groups == 2
 
+    (listed,) = await bot.says("王警官", "广播列表")
+    assert "推送#1" not in listed.text  # a push is not one of the station's campaigns
+
     # The run is over: a second tap of the card sends nothing again.
     (again,) = await bot.taps("王警官", card.buttons[0][0].data)
     assert "已经处理过" in again.text
