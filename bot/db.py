@@ -229,6 +229,7 @@ class OutboxMessage(SQLModel, table=True):
     mention_name: str | None = None
     buttons_json: str = ""  # a card's buttons, as JSON rows of [label, data]
     quotes_json: str = ""  # spans of ``text`` quoting a resident, as JSON pairs
+    media_json: str = ""  # a picture, video or file sent with ``text`` (bot.events.MediaRef)
     edit_message_id: str | None = None  # an edit of that message (a card, closed)
     officer_id: int | None = None  # the officer a private message is for
     kind: str  # what it is, e.g. "ticket answer": who is told how it went

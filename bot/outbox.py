@@ -25,7 +25,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -33,7 +33,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from bot.db import OutboxMessage, session
-from bot.events import Button, ChatRef, Outgoing, SentRef
+from bot.events import Button, ChatRef, MediaRef, Outgoing, SentRef
 from bot.leader import worker_gone
 from bot.ports import ChatAdapter, ChatGone, ChatMovedTo, Clock, RetryLater, SendError
 
@@ -84,6 +84,7 @@ def enqueue(
         mention_name=out.mention_name,
         buttons_json=json.dumps(buttons, ensure_ascii=False) if buttons else "",
         quotes_json=json.dumps([list(span) for span in out.quotes]) if out.quotes else "",
+        media_json=json.dumps(asdict(out.media), ensure_ascii=False) if out.media else "",
         edit_message_id=out.edit_message_id,
         kind=kind,
         ticket_id=ticket_id,
@@ -115,6 +116,7 @@ def outgoing(row: OutboxMessage) -> Outgoing:
         buttons=tuple(tuple(Button(label, data) for label, data in line) for line in buttons),
         edit_message_id=row.edit_message_id,
         quotes=tuple((start, end) for start, end in quotes),
+        media=MediaRef(**json.loads(row.media_json)) if row.media_json else None,
     )
 
 

@@ -37,6 +37,7 @@ from bot.privacy import purge_older_than
 from bot.ratelimit import RateLimitedAdapter, limiter_for, wechat_limiter
 from bot.services import Services
 from bot.templates import render
+from broadcasts.media import DatabaseFileIds
 from broadcasts.scheduler import start_broadcasting
 from faq.knowledge import FaqError
 from guard.detect import check
@@ -171,7 +172,10 @@ def build_adapters(
                 telegram.webhook_url, webhook_secret, telegram.webhook_listen, telegram.webhook_port
             )
         adapters["telegram"] = TelegramAdapter(
-            secret(TELEGRAM_TOKEN_ENV), api_base_url=telegram.api_base_url, webhook=webhook
+            secret(TELEGRAM_TOKEN_ENV),
+            api_base_url=telegram.api_base_url,
+            webhook=webhook,
+            file_ids=DatabaseFileIds(make_engine(settings.database.url)),
         )
     return adapters
 

@@ -39,6 +39,7 @@ from broadcasts import ledger
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
 from broadcasts.ledger import CampaignProblem
 from broadcasts.media import (
+    DatabaseFileIds,
     MediaFile,
     MediaProblem,
     enabled_platforms,
@@ -609,7 +610,11 @@ async def _connect(settings: Settings, tokens: dict[str, str], engine: Engine) -
             if platform == "telegram":
                 from bot.adapters.telegram import TelegramAdapter
 
-                telegram = TelegramAdapter(token, api_base_url=settings.telegram.api_base_url)
+                telegram = TelegramAdapter(
+                    token,
+                    api_base_url=settings.telegram.api_base_url,
+                    file_ids=DatabaseFileIds(engine),
+                )
                 await _open_for_sending(telegram)
                 opened[platform] = telegram
             elif settings.wechat.several:

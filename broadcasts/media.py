@@ -146,8 +146,9 @@ def kind_of(mime: str) -> MediaKind:
 
 def allowed_mimes(kind: MediaKind, platform: str) -> tuple[str, ...]:
     table = limits()
-    if kind == "file":
-        return tuple(table["file"]["mimes"])
+    if kind == "file":  # documents, and pictures or videos sent as a file (full quality)
+        shown = [*table[platform]["photo"]["mimes"], *table[platform]["video"]["mimes"]]
+        return (*table["file"]["mimes"], *shown)
     return tuple(table[platform][kind]["mimes"])
 
 
@@ -183,9 +184,8 @@ def check_media(
 
 
 def _extension(mime: str) -> str:
-    reverse = {v: k for k, v in _EXTENSIONS.items()}
-    found = reverse.get(mime) or mimetypes.guess_extension(mime) or mime
-    return found.lstrip(".").upper()
+    ours = next((ext for ext, known in _EXTENSIONS.items() if known == mime), None)
+    return (ours or mimetypes.guess_extension(mime) or mime).lstrip(".").upper()
 
 
 def caption_limits(platforms: Collection[str] = PLATFORMS) -> list[int]:

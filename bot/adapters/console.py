@@ -20,6 +20,7 @@ from bot.events import ChatRef, IncomingMessage, Outgoing, SentRef
 from bot.inbound import clean_event
 from bot.ports import EventSink
 from bot.safetext import with_prefixed_quotes
+from bot.templates import render
 
 GROUP = ChatRef("console", "group:demo")
 RESIDENT_ID, RESIDENT_NAME = "resident:1", "张阿姨"
@@ -117,7 +118,11 @@ class ConsoleAdapter:
         where = self.group_title if out.chat == GROUP else f"私聊 {self.officer_name}"
         verb = "更新了消息" if out.edit_message_id else ("回复" if out.reply_to else "说")
         self._console.print(f"[bold cyan]  🤖 警务助手 {verb}（{where}）:[/bold cyan]")
-        for line in with_prefixed_quotes(out.text, out.quotes).splitlines():
+        lines = with_prefixed_quotes(out.text, out.quotes).splitlines() or [""]
+        if out.media is not None:  # "[视频 2.3 MB] caption"
+            shown = render("media_label.j2", kind=out.media.kind, size=out.media.size)
+            lines[0] = f"{shown} {lines[0]}".rstrip()
+        for line in lines:
             self._console.print(f"     {line}", markup=False)
         if out.image_png:
             self._console.print(f"     [图片 {len(out.image_png) // 1024} KB]", markup=False)

@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -67,6 +69,7 @@ from bot.events import (
     ChatRef,
     Event,
     IncomingMessage,
+    MediaRef,
     MembersJoined,
     Outgoing,
     SentRef,
@@ -79,6 +82,8 @@ from bot.ports import (
     ChatMovedTo,
     Clock,
     EventSink,
+    MediaFileIds,
+    MemoryFileIds,
     Recorder,
     RetryLater,
     SendError,
@@ -104,6 +109,8 @@ _AFTER_MENTION = " ,，:：、"
 PICTURE_SIDE = 1280
 PICTURE_BYTES = 5_000_000
 _NETWORK_RETRY_SECONDS = 5.0
+MEDIA_CAPTION = 1024  # characters of a photo/video/document caption (checked when saved)
+UPLOAD_SECONDS = 120.0  # an upload of up to 50 MB
 # Updates PTB may hand over before ours have run (each is a small waiting task).
 _WAITING_UPDATES = 10_000
 # On stop, how long updates being handled may take before they are cancelled.
@@ -496,6 +503,7 @@ class TelegramAdapter:
         polling: PollingOptions | None = None,
         webhook: WebhookOptions | None = None,
         clock: Clock | None = None,
+        file_ids: MediaFileIds | None = None,
     ) -> None:
         token = (token or "").strip()
         if not token:
@@ -508,6 +516,13 @@ class TelegramAdapter:
         self._polling = polling or PollingOptions()
         self._webhook = webhook
         self._clock: Clock = clock or SystemClock()
+        # Telegram's file_id per content sha256: uploaded once, then reused (and kept in
+        # the database by the bot, so a restart does not upload again).
+        self._file_ids: MediaFileIds = file_ids or MemoryFileIds()
+        self._known_file_ids: dict[str, str] = {}
+        self._uploading: dict[str, asyncio.Lock] = {}
+        self._refused_file_ids: set[str] = set()  # stale ones (another bot token's)
+        self.uploads = 0  # media uploads made by this adapter (the rest went by file_id)
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._processor = ChatOrderedProcessor(self._polling.concurrent_updates)
         self._sink: EventSink | None = None
@@ -737,7 +752,9 @@ class TelegramAdapter:
                 if out.reply_to
                 else None
             )
-            if out.image_png is not None:
+            if out.media is not None:
+                sent = await self._send_media(chat_id, out, out.media, reply, markup)
+            elif out.image_png is not None:
                 sent = await bot.send_photo(
                     chat_id, out.image_png, caption=out.text[:1024] or None, reply_parameters=reply
                 )
@@ -757,6 +774,77 @@ class TelegramAdapter:
         except TelegramError as exc:
             raise self._send_error(exc) from None
         return SentRef(out.chat, str(sent.message_id))
+
+    async def _send_media(
+        self,
+        chat_id: int | str,
+        out: Outgoing,
+        media: MediaRef,
+        reply: ReplyParameters | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> Message:
+        """sendPhoto / sendVideo / sendDocument with the text as caption: by file_id when
+        Telegram has the content already, else one upload (the fan-out's other sends wait
+        for it and then go by its file_id). A file_id Telegram no longer knows (another
+        bot token) is forgotten and the content uploaded again."""
+        bot = self._bot()
+        methods: dict[str, Callable[..., Awaitable[Message]]] = {
+            "photo": bot.send_photo,
+            "video": bot.send_video,
+            "file": bot.send_document,
+        }
+        method = methods[media.kind]
+        caption = out.text[:MEDIA_CAPTION] or None
+
+        # A video plays as it downloads rather than after (residents on mobile data).
+        extra = {"supports_streaming": True} if media.kind == "video" else {}
+
+        async def send(content: str | InputFile) -> Message:
+            return await method(
+                chat_id,
+                content,
+                caption=caption,
+                reply_parameters=reply,
+                reply_markup=markup,
+                write_timeout=UPLOAD_SECONDS,
+                read_timeout=UPLOAD_SECONDS,
+                **extra,
+            )
+
+        known = await self._file_id(media.sha256)
+        if known is not None:
+            try:
+                return await send(known)
+            except BadRequest as exc:
+                if not _stale_file_id(exc):
+                    raise
+                log.warning("telegram: file_id of %s refused; uploading again", media.sha256)
+                self._forget_file_id(media.sha256, known)
+        lock = self._uploading.setdefault(media.sha256, asyncio.Lock())
+        async with lock:
+            known = self._known_file_ids.get(media.sha256)
+            if known is not None:  # uploaded by another send while this one waited
+                return await send(known)
+            data = await _read_media(media)
+            self.uploads += 1
+            message = await send(InputFile(data, filename=media.filename))
+            file_id = _file_id_of(message)
+            if file_id:
+                self._known_file_ids[media.sha256] = file_id
+                await asyncio.to_thread(self._file_ids.put, PLATFORM, media.sha256, file_id)
+            return message
+
+    async def _file_id(self, sha256: str) -> str | None:
+        if sha256 not in self._known_file_ids:
+            stored = await asyncio.to_thread(self._file_ids.get, PLATFORM, sha256)
+            if stored and stored not in self._refused_file_ids:
+                self._known_file_ids.setdefault(sha256, stored)
+        return self._known_file_ids.get(sha256)
+
+    def _forget_file_id(self, sha256: str, file_id: str) -> None:
+        self._refused_file_ids.add(file_id)
+        if self._known_file_ids.get(sha256) == file_id:
+            del self._known_file_ids[sha256]
 
     def _send_error(self, exc: TelegramError) -> SendError:
         if isinstance(exc, RetryAfter):
@@ -827,6 +915,29 @@ class TelegramAdapter:
         except (Forbidden, BadRequest):
             return False
         return True
+
+
+async def _read_media(media: MediaRef) -> bytes:
+    """The stored content; a permanent failure (nothing sent) when the store lost it."""
+    try:
+        return await asyncio.to_thread(Path(media.path).read_bytes)
+    except OSError as error:
+        raise SendError(f"media {media.sha256[:12]} missing from the store: {error}") from None
+
+
+def _file_id_of(message: Message) -> str:
+    """The file_id Telegram gave the content of a media message (the largest photo)."""
+    if message.photo:
+        return message.photo[-1].file_id
+    for sent in (message.video, message.animation, message.document):
+        if sent is not None:
+            return sent.file_id
+    return ""
+
+
+def _stale_file_id(exc: BadRequest) -> bool:
+    text = exc.message.lower()
+    return "file identifier" in text or "file_id" in text or "file reference" in text
 
 
 def _chat_id(chat: ChatRef) -> int | str:

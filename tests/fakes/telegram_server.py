@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import copy
 import functools
+import hashlib
 import inspect
 import itertools
 import json
@@ -40,6 +41,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -61,7 +63,13 @@ _JSON_PARAMS = frozenset(
         "link_preview_options",
     }
 )
-_TEXT_PARAMS = frozenset({"text", "caption", "callback_query_id", "url", "parse_mode", "title"})
+_TEXT_PARAMS = frozenset(
+    {"text", "caption", "callback_query_id", "url", "parse_mode", "title"}
+    | {"photo", "video", "document"}  # a file_id is text, whatever it looks like
+)
+# What the Bot API takes in a multipart upload (https://core.telegram.org/bots/api#sending-files).
+PHOTO_LIMIT = 10 * 1024 * 1024
+UPLOAD_LIMIT = 50 * 1024 * 1024
 # Messages carrying these reach a bot even in privacy mode.
 _SERVICE_KEYS = frozenset(
     {
@@ -109,6 +117,20 @@ class SentMessage:
     at: float  # time.monotonic() when the server accepted it (rate-limit tests)
     date: int
     entities: list[dict[str, Any]] = field(default_factory=list)  # as sent (quotes)
+    media: str = ""  # photo | video | document: the text is then the caption
+    file_id: str = ""  # the media's file_id (given by the bot, or made for its upload)
+
+
+@dataclass
+class Upload:
+    """Content the bot uploaded (multipart), as opposed to sent again by file_id."""
+
+    method: str
+    chat_id: int
+    file_id: str
+    filename: str
+    size: int
+    sha256: str
 
 
 @dataclass
@@ -194,10 +216,10 @@ class FakeTelegram:
         self.sent: list[SentMessage] = []
         self.edits: list[Edit] = []
         self.callback_answers: list[CallbackAnswer] = []
-        self.photos: list[tuple[int, bytes]] = []
-        self.webhook: dict[str, Any] | None = (
-            None  # what setWebhook last said  # (chat id, PNG/JPEG bytes) from sendPhoto
-        )
+        self.photos: list[tuple[int, bytes]] = []  # (chat id, PNG/JPEG bytes) from sendPhoto
+        self.uploads: list[Upload] = []  # sendPhoto/sendVideo/sendDocument with the content
+        self.files: dict[str, bytes] = {}  # file_id -> content, for sends by file_id
+        self.webhook: dict[str, Any] | None = None  # what setWebhook last said
         self.deleted: list[tuple[int, int]] = []
         self.calls: list[ApiCall] = []
         # updates and long polling
@@ -218,13 +240,16 @@ class FakeTelegram:
         self._supergroup_ids = itertools.count(1_000_000_000_001)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        media = self._send_media
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             name.lower(): handler
             for name, handler in {
                 "getMe": self._get_me,
                 "getUpdates": self._get_updates,
                 "sendMessage": self._send_message,
-                "sendPhoto": self._send_photo,
+                "sendPhoto": lambda p: media("photo", p),
+                "sendVideo": lambda p: media("video", p),
+                "sendDocument": lambda p: media("document", p),
                 "editMessageText": self._edit_message_text,
                 "answerCallbackQuery": self._answer_callback_query,
                 "deleteMessage": self._delete_message,
@@ -250,7 +275,7 @@ class FakeTelegram:
         return f"http://127.0.0.1:{self.port}/bot"
 
     async def start(self, port: int = 0) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=UPLOAD_LIMIT + 1_000_000)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/_fake/{action}", self._control)
         # Long polls are woken on stop; no reason to wait the default 60 s for them.
@@ -633,21 +658,57 @@ class FakeTelegram:
         )
         return message
 
-    def _send_photo(self, p: dict[str, Any]) -> dict[str, Any]:
-        """A photo upload: recorded like a message whose text is the caption."""
-        photo = p.get("photo")
-        if not isinstance(photo, bytes) or not photo:
-            raise ApiError(400, "Bad Request: there is no photo in the request")
-        chat = self._writable_chat(p)
+    def _send_media(self, kind: str, p: dict[str, Any]) -> dict[str, Any]:
+        """sendPhoto / sendVideo / sendDocument: the content uploaded (multipart; counted
+        in ``uploads``) or a file_id from an earlier upload (not an upload). Recorded like
+        a message whose text is the caption."""
+        given = p.get(kind)
+        if isinstance(given, str) and given:
+            data = self.files.get(given)
+            if data is None:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            file_id = given
+        elif isinstance(given, bytes) and given:
+            data = given
+            file_id = ""
+        else:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        limit = PHOTO_LIMIT if kind == "photo" else UPLOAD_LIMIT
+        if len(data) > limit:
+            raise ApiError(400, "Bad Request: file is too big")
         caption = str(p.get("caption") or "")
-        message = self._new_message(
-            chat, self.bot_user, photo=[{"file_id": f"photo{len(self.photos)}", "file_unique_id":
-            f"u{len(self.photos)}", "width": 700, "height": 350}], caption=caption
-        )  # fmt: skip
-        self.photos.append((chat.id, photo))
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        chat = self._writable_chat(p)
+        if not file_id:
+            digest = hashlib.sha256(data).hexdigest()
+            file_id = f"{kind}-{digest[:16]}-{len(self.uploads) + 1}"
+            self.files[file_id] = data
+            name = str(p.get("_filename_" + kind) or "")
+            self.uploads.append(Upload(kind, chat.id, file_id, name, len(data), digest))
+        unique = f"u-{hashlib.sha256(data).hexdigest()[:12]}"
+        about: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "file_size": len(data),
+        }
+        shapes: dict[str, dict[str, Any]] = {
+            "photo": {"photo": [about | {"width": 700, "height": 350}]},
+            "video": {"video": about | {"width": 640, "height": 360, "duration": 30}},
+            "document": {"document": about | {"file_name": "document"}},
+        }
+        content = shapes[kind]
+        if caption:
+            content["caption"] = caption
+        reply_id = self._reply_target(chat, p)
+        if reply_id is not None:
+            content["reply_to_message"] = _one_level(chat.messages[reply_id])
+        message = self._new_message(chat, self.bot_user, **content)
+        if kind == "photo":
+            self.photos.append((chat.id, data))
         self.sent.append(
-            SentMessage(chat.id, message["message_id"], caption, None, [], time.monotonic(),
-                        message["date"])
+            SentMessage(chat.id, message["message_id"], caption, reply_id, [], time.monotonic(),
+                        message["date"], media=kind, file_id=file_id)
         )  # fmt: skip
         return message
 
@@ -951,6 +1012,7 @@ class FakeTelegram:
             "edits": [asdict(e) for e in self.edits],
             "callback_answers": [asdict(a) for a in self.callback_answers],
             "deleted": self.deleted,
+            "uploads": [asdict(u) for u in self.uploads],
             "pending_updates": len(self._updates),
         }
 
@@ -968,8 +1030,10 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     elif request.can_read_body:
         form = await request.post()
         params.update(decode_params((k, v) for k, v in form.items() if isinstance(v, str)))
-        # Uploaded files (sendPhoto): kept as bytes for tests to inspect.
-        params.update({k: v.file.read() for k, v in form.items() if isinstance(v, web.FileField)})
+        # Uploaded files (sendPhoto, sendVideo, ...): kept as bytes for tests to inspect.
+        files = [(k, v) for k, v in form.items() if isinstance(v, web.FileField)]
+        params.update({k: v.file.read() for k, v in files})
+        params.update({f"_filename_{k}": unquote(v.filename) for k, v in files})
     return params
 
 

@@ -24,7 +24,9 @@
 //                                   `from` says `text` in the room, or privately to the bot
 //                                   when roomId is absent; returns {messageId}
 //   GET  /sent[?since=N]            what the bot sent: [{seq, id, conversationId, isRoom,
-//                                   text, mentionIds, at}]
+//                                   kind, text, mentionIds, at}]; kind "text", or "file"
+//                                   (a picture/video/file the bot streamed as a FileBox)
+//                                   with fileName, size, sha256 instead of text
 //   POST /logout, POST /login       the WeChat account logs out / logs back in
 //   POST /refuse    {message}       every send fails with `message` (e.g. "操作过于频繁"),
 //                                   as when WeChat restricts the account; null clears it
@@ -33,6 +35,7 @@
 // drops the mention list of a sent text, so sends are recorded here before the mock sees
 // them.
 
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
 import process from 'node:process'
@@ -159,8 +162,32 @@ puppet.messageSendText = async (conversationId, text, mentionIdList = []) => {
     id,
     conversationId,
     isRoom: conversationId.includes('@'),
+    kind: 'text',
     text,
     mentionIds: [...(mentionIdList ?? [])],
+    at: new Date().toISOString(),
+  })
+  return id
+}
+
+// A picture, video or file (a FileBox, streamed by the bot): its bytes are read and
+// recorded by name, size and hash. The mock keeps no file messages, so none is made.
+puppet.messageSendFile = async (conversationId, fileBox) => {
+  if (refusal) throw new Error(refusal)
+  const data = await fileBox.toBuffer()
+  const seq = ++sentSeq
+  const id = `file-${seq}`
+  sent.push({
+    seq,
+    id,
+    conversationId,
+    isRoom: conversationId.includes('@'),
+    kind: 'file',
+    fileName: fileBox.name,
+    size: data.length,
+    sha256: crypto.createHash('sha256').update(data).digest('hex'),
+    text: '',
+    mentionIds: [],
     at: new Date().toISOString(),
   })
   return id

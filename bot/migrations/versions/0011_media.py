@@ -1,4 +1,4 @@
-"""broadcasts v2: a picture, video or file with a campaign (broadcast_media)
+"""broadcasts v2: a picture, video or file with a campaign (broadcast_media) or an outbox row
 
 Revision ID: 0011
 Revises: 0010
@@ -33,6 +33,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("sha256"),
     )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("media_json", text(), nullable=False, server_default=""))
     with op.batch_alter_table("broadcast_campaign", schema=None) as batch_op:
         batch_op.add_column(sa.Column("media_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -45,3 +47,5 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_broadcast_campaign_media_id", type_="foreignkey")
         batch_op.drop_column("media_id")
     op.drop_table("broadcast_media")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("media_json")
