@@ -101,6 +101,7 @@ async def test_a_station_admins_forwarded_picture_reaches_the_station_only(
         before = len(server.sent_to(zhao))
         photo = [{"file_id": "AgACforwarded-1", "file_unique_id": "f1", "width": 1280,
                   "height": 960, "file_size": 180_000}]  # fmt: skip
+        server.files["AgACforwarded-1"] = b"\xff\xd8\xff" + bytes(2000)  # Telegram has it
         server.user_sends(zhao, zhao, photo=photo, caption=NOTICE)
         held = (await server.wait_for_sent(zhao, before + 1, within=10))[-1]
         assert "[图片]" in held.text and NOTICE in held.text
@@ -132,7 +133,10 @@ async def test_a_station_admins_forwarded_picture_reaches_the_station_only(
             "the alert in the station's groups",
         )
         for name in ("赵", "王"):
-            assert server.sent_to(groups[name])[-1].text == NOTICE
+            sent = server.sent_to(groups[name])[-1]
+            assert (sent.media, sent.file_id, sent.text) == ("photo", "AgACforwarded-1", NOTICE)
+        # The officer's own file_id went to every group: nothing downloaded, nothing uploaded.
+        assert server.uploads == [] and server.calls_to("getFile") == []
         await server.wait_for(
             lambda: any("已发完" in m.text for m in server.sent_to(zhao)), 20, "the report"
         )
