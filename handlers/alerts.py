@@ -40,7 +40,6 @@ from broadcasts.media import (
 )
 from broadcasts.models import OfficerAlert
 from guard.detect import check
-from handlers.guard import CHECK_COMMAND
 from handlers.tickets import officer_by_platform_id
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,7 @@ def _refused(services: Services, chat: ChatRef, why: str) -> list[Outgoing]:
 async def on_officer_message(
     services: Services, msg: IncomingMessage, fetch_picture: FetchPicture | None = None
 ) -> list[Outgoing] | None:
-    """An officer's message no command took: kept as their push and shown back. A /check
+    """An officer's message no command took: kept as their push and shown back. A /command
     or a message the guard calls a lure is left to the check (never offered to push).
 
     A picture or video goes with it: on Telegram by the file_id it came with (nothing is
@@ -92,8 +91,8 @@ async def on_officer_message(
     every platform's limits and kept in the media store. A file the platforms would
     refuse, or words too long for a caption, are refused now, in Chinese."""
     text = msg.text.strip()
-    if not (text or msg.picture_id or msg.video_id) or CHECK_COMMAND.match(msg.text):
-        return None
+    if not (text or msg.picture_id or msg.video_id) or text.startswith("/"):
+        return None  # a command (/check, or one no handler knows) is never a push
     if text and check(text).verdict == "scam":
         return None
     with session(services.engine) as db:

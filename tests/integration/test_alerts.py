@@ -227,6 +227,19 @@ async def test_an_open_station_lets_every_officer_reach_it(db_url: str) -> None:
     assert "请回复列表里的编号" in answer.text
 
 
+async def test_commands_and_lures_are_not_offered_to_push(db_url: str) -> None:
+    bot = await start(db_url)
+    for text in (
+        "/check 你好",
+        "/whatever",
+        "【公安局通知】您的账户涉嫌洗钱，请立即转账到安全账户",
+    ):
+        replies = await bot.says("王警官", text)
+        assert not any("要把这条消息推送到群里吗" in o.text for o in replies), text
+    with Session(bot.services.engine) as db:
+        assert db.exec(select(OfficerAlert)).all() == []
+
+
 async def test_cancel_expiry_and_a_new_message_replacing_the_old(db_url: str) -> None:
     bot = await start(db_url)
     await bot.says("王警官", "第一条")
