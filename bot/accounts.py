@@ -411,7 +411,11 @@ class AccountSender(Protocol):
     async def send(self, out: Outgoing) -> SentRef: ...
 
     async def send_broadcast(
-        self, out: Outgoing, claim: Callable[[], Awaitable[bool]] | None = None
+        self,
+        out: Outgoing,
+        claim: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        urgent: bool = False,
     ) -> SentRef | None: ...
 
 
@@ -514,10 +518,14 @@ class AccountRouter:
         return handover
 
     async def send_broadcast(
-        self, out: Outgoing, claim: Callable[[], Awaitable[bool]] | None = None
+        self,
+        out: Outgoing,
+        claim: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        urgent: bool = False,
     ) -> SentRef | None:
         account = await self._account_for(out.chat)
-        return await self.accounts[account].send_broadcast(out, claim)
+        return await self.accounts[account].send_broadcast(out, claim, urgent=urgent)
 
     async def _account_for(self, chat: ChatRef) -> str:
         """The room's serving account; for a contact, an account they wrote to, else one

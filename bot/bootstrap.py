@@ -39,6 +39,7 @@ from faq.knowledge import FaqTopic, check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
 from faq.matcher import Thresholds
 from handlers import (
+    alerts,
     clarify,
     console_login,
     feedback,
@@ -214,6 +215,7 @@ def build_dispatcher(
             broadcast_commands.is_broadcast_button,
             partial(broadcast_commands.on_button, services),
         ),
+        Route("alert button", alerts.is_alert_button, partial(alerts.on_button, services)),
         Route("choice button", clarify.is_choice_button, partial(clarify.on_button, services)),
         Route("vote", feedback.is_vote_button, partial(feedback.on_vote_button, services)),
         Route("button", _is(ButtonPress), partial(officer.on_button, services)),
@@ -241,7 +243,13 @@ def build_dispatcher(
             partial(console_login.on_login, services),
         ),
         Route("review", feedback.is_review_command, partial(feedback.on_review, services)),
+        Route("alert command", alerts.is_alert_command, partial(alerts.on_command, services)),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
+        Route(
+            "alert message",
+            _private,
+            partial(alerts.on_officer_message, services, fetch_picture=picture_fetcher(adapters)),
+        ),
         Route("check in private", _private, partial(guard.on_private_check, services)),
         Route(
             "guard",

@@ -157,6 +157,11 @@ class StationSettings(_Section):
     phone: str
     hours: str
     delete_lures: bool = False  # guard may delete scam/PII posts where the bot is admin
+    # Alerts an officer pushes from the phone (推送): may every officer of the station reach
+    # all of its groups (else only its admins and city admins), and must a station admin
+    # approve a push of an officer who is not one (批准广播, as for campaigns)?
+    alerts_by_every_officer: bool = False
+    alerts_need_approval: bool = False
 
 
 class OfficerSettings(_Section):
@@ -166,7 +171,8 @@ class OfficerSettings(_Section):
     wechat_id: str | None = None
     duty: bool = False
     admin: bool = False  # station admin in the web console: all of the station's tickets
-    city_admin: bool = False  # city admin in the web console: every station's groups
+    # city admin: every station in the web console, and may push alerts to the whole city
+    city_admin: bool = False
 
     @field_validator("telegram_id", mode="before")
     @classmethod
@@ -220,6 +226,8 @@ class TicketSettings(_Section):
 
 class BroadcastSettings(_Section):
     misfire_grace_seconds: int = Field(default=3600, ge=0)
+    # An officer's push (推送) not confirmed within this many minutes lapses.
+    alert_minutes: int = Field(default=15, gt=0, le=24 * 60)
     # Where pictures, videos and files of campaigns and alerts are kept (named by their
     # sha256). Empty: a "media" folder next to the SQLite database, or ./media. Several
     # workers on several hosts need it on a shared disk.

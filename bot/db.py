@@ -73,7 +73,7 @@ class Officer(SQLModel, table=True):
     wechat_id: str | None = Field(default=None, index=True)
     duty: bool = False
     admin: bool = False  # station admin in the web console (config: admin = true)
-    city_admin: bool = False  # every station in the web console (config: city_admin = true)
+    city_admin: bool = False  # every station: console and alerts (config: city_admin = true)
     # Removed in the console: no tickets, no sign-in, no duty; the row stays for the record.
     active: bool = True
     # Changed in the console: the config file no longer overwrites duty, flags and ids

@@ -38,6 +38,9 @@ class IncomingMessage:
     # through ``bot.ports.PictureSource`` when the guard reads it. Never the picture
     # itself: events are kept in the update ledger, pictures nowhere.
     picture_id: str = ""
+    # A video sent to the bot in private (an officer's alert to push): the platform's
+    # reference to it, never the video.
+    video_id: str = ""
 
 
 # A reply to one of the bot's messages on a platform that does not say which one (WeChat

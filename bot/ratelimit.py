@@ -57,7 +57,10 @@ from bot.ports import ChatAdapter, EventSink, RetryLater
 log = logging.getLogger(__name__)
 
 Priority = Literal["reply", "broadcast"]
-_RANK: dict[str, int] = {"reply": 0, "broadcast": 1}
+# Waiters are granted in this order: replies, then urgent broadcasts (an officer's
+# 紧急推送), then the rest. An urgent broadcast keeps every limit of a broadcast: the
+# policies see it as one.
+_RANK: dict[str, int] = {"reply": 0, "urgent": 1, "broadcast": 2}
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -359,11 +362,15 @@ class RateLimiter:
     def waiting(self) -> int:
         return len(self._waiters)
 
-    async def acquire(self, chat: str, priority: Priority = "reply") -> Ticket:
-        """Wait for a slot; raises ``BroadcastsClosed`` when the policy refuses outright."""
+    async def acquire(
+        self, chat: str, priority: Priority = "reply", *, urgent: bool = False
+    ) -> Ticket:
+        """Wait for a slot; raises ``BroadcastsClosed`` when the policy refuses outright.
+        An ``urgent`` broadcast is granted before the other broadcasts waiting."""
         future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
         self._seq += 1
-        self._waiters.append(_Waiter(_RANK[priority], self._seq, chat, priority, future))
+        rank = _RANK["urgent" if urgent and priority == "broadcast" else priority]
+        self._waiters.append(_Waiter(rank, self._seq, chat, priority, future))
         self._pump()
         try:
             return await future
@@ -547,7 +554,11 @@ class RateLimitedAdapter:
                 self.limiter.release(ticket)
 
     async def send_broadcast(
-        self, out: Outgoing, claim: Callable[[], Awaitable[bool]] | None = None
+        self,
+        out: Outgoing,
+        claim: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        urgent: bool = False,
     ) -> SentRef | None:
         """Send one broadcast message at low priority; exceptions are the adapter's.
 
@@ -557,7 +568,7 @@ class RateLimitedAdapter:
         None is returned. A "retry after" holds this chat and all broadcasts, then is
         raised for the caller to wait out and retry.
         """
-        ticket = await self.limiter.acquire(out.chat.chat_id, "broadcast")
+        ticket = await self.limiter.acquire(out.chat.chat_id, "broadcast", urgent=urgent)
         used = False
         try:
             if claim is not None and not await claim():

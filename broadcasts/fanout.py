@@ -106,7 +106,11 @@ class BroadcastSender(Protocol):
     async def send(self, out: Outgoing) -> SentRef: ...
 
     async def send_broadcast(
-        self, out: Outgoing, claim: Callable[[], Awaitable[bool]] | None = None
+        self,
+        out: Outgoing,
+        claim: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        urgent: bool = False,
     ) -> SentRef | None: ...
 
 
@@ -212,9 +216,11 @@ class FanOut:
         progress: ProgressCallback | None = None,
         platforms: Collection[str] | None = None,
         media: MediaRef | None = None,
+        urgent: bool = False,
     ) -> Progress:
         """Send every pending row of the slot on ``platforms`` (default: all we have),
-        with ``media`` (the text is then its caption): still one message per row."""
+        with ``media`` (the text is then its caption): still one message per row.
+        ``urgent`` rows take the limiter's places before every other broadcast's."""
         self.recover()
         chosen = sorted(set(platforms or self.senders) & set(self.senders))
         state = Progress.of(ledger.run_counts(self.engine, campaign_id, slot, platforms=chosen))
@@ -225,7 +231,7 @@ class FanOut:
         try:
             while not self._stopping.is_set():
                 moved = await self._pass(
-                    writer, campaign_id, slot, chosen, text_for, tracker, media
+                    writer, campaign_id, slot, chosen, text_for, tracker, media, urgent
                 )
                 if moved == 0:
                     break
@@ -249,6 +255,7 @@ class FanOut:
         text_for: TextFor,
         tracker: _Tracker,
         media: MediaRef | None = None,
+        urgent: bool = False,
     ) -> int:
         """Every lane — one per account, Telegram is one — in parallel, each through its
         own limiter and only its own rows; returns rows handled (or handed over)."""
@@ -260,7 +267,7 @@ class FanOut:
 
         async def lane_pass(lane: Lane) -> None:
             handled.append(
-                await self._lane(writer, lane, campaign_id, slot, text_for, tracker, media)
+                await self._lane(writer, lane, campaign_id, slot, text_for, tracker, media, urgent)
             )
 
         async with asyncio.TaskGroup() as tasks:
@@ -277,6 +284,7 @@ class FanOut:
         text_for: TextFor,
         tracker: _Tracker,
         media: MediaRef | None = None,
+        urgent: bool = False,
     ) -> int:
         platform, account = lane
         sender = account_sender(self.senders[platform], account)
@@ -340,7 +348,7 @@ class FanOut:
                 if self._stopping.is_set() or lane in self._closed:
                     continue  # left pending
                 try:
-                    outcome = await self._deliver(writer, sender, row, text_for, media)
+                    outcome = await self._deliver(writer, sender, row, text_for, media, urgent)
                 except StopFanOut as reason:
                     # Only this account is closed: the others go on.
                     if lane not in self._closed:
@@ -410,6 +418,7 @@ class FanOut:
         row: DeliveryRow,
         text_for: TextFor,
         media: MediaRef | None = None,
+        urgent: bool = False,
     ) -> str | None:
         """One row to its end state; returns it (None if another worker had the row,
         ``HANDED_OVER`` if it went to the spare account of its room)."""
@@ -438,7 +447,10 @@ class FanOut:
 
             out = Outgoing(ChatRef(row.platform, chat_id), text, media=media)  # type: ignore[arg-type]
             try:
-                ref = await sender.send_broadcast(out, claim)
+                if urgent:
+                    ref = await sender.send_broadcast(out, claim, urgent=True)
+                else:  # senders that know no urgency (tests' fakes) are called as before
+                    ref = await sender.send_broadcast(out, claim)
             except BroadcastsClosed as closed:
                 raise StopFanOut(str(closed), closed.until) from None
             except RetryLater as later:

@@ -112,3 +112,31 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = None
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+
+class OfficerAlert(SQLModel, table=True):
+    """An officer's push: the message kept, the step it is at, and once confirmed, its
+    campaign and run (``campaign_id``; the run's slot is ``queued_at``)."""
+
+    __tablename__ = "officer_alert"
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    platform: str
+    chat_id: str  # the officer's private chat (the report goes there)
+    message_id: str  # the officer's message
+    text: str = ""
+    picture_id: str = ""  # the platform's reference to a picture sent with it ...
+    video_id: str = ""  # ... or a video
+    # The picture or video as the push sends it (Telegram: its file_id, reused; WeChat:
+    # its bytes, fetched into the media store); None for words alone.
+    media_id: int | None = Field(default=None, foreign_key="broadcast_media.id")
+    phase: str = Field(default="held", index=True)  # broadcasts.alert_machine.Phase
+    urgent: bool = False
+    offered: str = ""  # the scopes shown, comma-separated, in the order numbered
+    scope: str | None = None
+    groups: int = 0  # the groups the chosen scope reaches (as shown when confirming)
+    campaign_id: int | None = Field(default=None, foreign_key="broadcast_campaign.id", index=True)
+    queued_at: datetime | None = None
+    since: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now)
+    finished_at: datetime | None = None

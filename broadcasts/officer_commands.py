@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from bot.db import Officer, as_utc, row_id
 from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
 from bot.templates import render
-from broadcasts import ledger
+from broadcasts import alerts, ledger
 from broadcasts.lure_warning import send_wave
 from broadcasts.media import label
 from broadcasts.models import Campaign
@@ -163,6 +163,9 @@ def _decide(
     services: Services, officer: Officer, campaign_id: int, slot: datetime | None, approve: bool
 ) -> str:
     """Approve or reject a run for the officer's station; the text saying what happened."""
+    with Session(services.engine) as db:
+        if not alerts.may_approve(db, campaign_id, officer):
+            return render("broadcast_decided.j2", outcome="not yours", campaign_id=campaign_id)
     decided = decide_run(
         services.engine,
         campaign_id,
@@ -197,8 +200,9 @@ def _list(services: Services, officer: Officer) -> str:
     items = []
     waiting = []
     with Session(services.engine) as db:
+        pushes = alerts.alert_campaigns(db)  # officers' one-off pushes are no campaigns
         for campaign in ledger.campaigns(db):
-            if not _reaches(db, campaign, officer.station_id):
+            if campaign.id in pushes or not _reaches(db, campaign, officer.station_id):
                 continue
             upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
             items.append(

@@ -25,7 +25,7 @@ from bot.db import Officer, as_utc
 from bot.events import Button, ChatRef, MediaRef, Outgoing
 from bot.ports import Clock, SendError, SystemClock
 from bot.templates import render
-from broadcasts import ledger
+from broadcasts import alerts, ledger
 from broadcasts.fanout import (
     DEFAULT_LEASE,
     BroadcastSender,
@@ -332,7 +332,10 @@ class Broadcaster:
             raise LookupError(f"no campaign #{campaign_id}")
         texts = text_source(self.engine, self.settings, campaign, slot)
         media = campaign_media(self.engine, self.settings, campaign)
-        result = await self.fanout.run(campaign_id, slot, texts, progress=progress, media=media)
+        urgent = campaign_id in alerts.urgent_campaigns(self.engine, [campaign_id])
+        result = await self.fanout.run(
+            campaign_id, slot, texts, progress=progress, media=media, urgent=urgent
+        )
         await self.wrap_up(campaign_id, slot)
         return result
 
@@ -345,11 +348,21 @@ class Broadcaster:
                 log.info("broadcast #%s: approval for %s lapsed", rs.campaign_id, rs.station_id)
             runs = ledger.open_runs(db)
         await self.send_previews()
+        # Urgent pushes (寻人, a scam wave) go first: while one is being sent no other run
+        # starts, and runs already under way give their places in the rate limiter to its
+        # rows (``urgent`` priority).
+        urgent = alerts.urgent_campaigns(self.engine, {run.campaign_id for run in runs})
+        runs.sort(key=lambda run: run.campaign_id not in urgent)
+        holding = False
         for run in runs:
             slot = as_utc(run.slot)
             key = (run.campaign_id, slot)
+            if run.campaign_id in urgent and key in self._active:
+                holding = True
             if key in self._active or self._left_to_cli(run, now):
                 continue
+            if holding and run.campaign_id not in urgent:
+                continue  # the next round, once the urgent push is out
             resting = self._resting.get(key)
             if resting is not None and resting > now:
                 continue
@@ -367,6 +380,7 @@ class Broadcaster:
             )
             if counts.get(PENDING):
                 self._start(run.campaign_id, slot)
+                holding = holding or run.campaign_id in urgent
             else:
                 await self.wrap_up(run.campaign_id, slot)
 
@@ -446,7 +460,9 @@ class Broadcaster:
             db.add(fresh)
             db.commit()
             groups = station_group_count(db, campaign, rs.station_id)
-            officers = ledger.officers_of(db, rs.station_id)
+            officers = alerts.approvers(db, rs.campaign_id, rs.station_id)
+            if officers is None:  # a campaign: any officer of the station approves
+                officers = ledger.officers_of(db, rs.station_id)
         try:
             text = text_source(self.engine, self.settings, campaign, slot)(rs.station_id)
         except TemplateProblem as problem:
@@ -473,6 +489,7 @@ class Broadcaster:
             if run is None or campaign is None or run.state != "open":
                 return
             due = []
+            pushed = alerts.is_alert(db, campaign_id)  # its officer gets one report instead
             for rs in ledger.run_stations(db, run):
                 if rs.approval not in (AUTO, APPROVED) or rs.summary_sent_at is not None:
                     continue
@@ -480,10 +497,15 @@ class Broadcaster:
                     continue
                 rs.summary_sent_at = to_db(now)  # at most once
                 db.add(rs)
-                due.append((rs.station_id, ledger.officers_of(db, rs.station_id)))
+                if not pushed:
+                    due.append((rs.station_id, ledger.officers_of(db, rs.station_id)))
             db.commit()
             finished = ledger.run_is_finished(db, run)
             if finished:
+                if pushed:  # the report is an outbox row, committed with the run's end
+                    alerts.report_finished(
+                        db, campaign_id, self.senders, self.settings.timezone, now
+                    )
                 ledger.finish_run(db, run, now)
         for station_id, officers in due:
             counts = ledger.run_counts(self.engine, campaign_id, slot, station_id=station_id)

@@ -219,16 +219,20 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
     chat = message.chat
     if chat.type not in _GROUP_TYPES and chat.type != ChatType.PRIVATE:
         return None  # channels
-    picture_id = _picture_id(message) if chat.type in _GROUP_TYPES else ""
+    # A group's picture is read by the guard; one sent to the bot in private may be an
+    # officer's alert to push (the largest size: it is forwarded, not read).
+    picture_id = _picture_id(message, largest=chat.type == ChatType.PRIVATE)
+    video = message.video if chat.type == ChatType.PRIVATE else None
+    video_id = video.file_id if video is not None else ""
     entities: Sequence[MessageEntity]
     if message.text is not None:
         text, entities = message.text, message.entities
     elif message.caption is not None:
         text, entities = message.caption, message.caption_entities
-    elif picture_id:
-        text, entities = "", ()  # a picture alone: the guard reads it
+    elif picture_id or video_id:
+        text, entities = "", ()  # a picture alone (the guard reads it) or a video
     else:
-        return None  # stickers, service messages, private pictures without caption
+        return None  # stickers, service messages
 
     sender = _sender(message)
     if sender is None:
@@ -256,15 +260,18 @@ def _incoming_message(message: Message, bot_id: int, bot_username: str) -> Incom
         chat_title=chat.title or "",
         reply_to_message_id=str(reply.message_id) if reply is not None else None,
         picture_id=picture_id,
+        video_id=video_id,
     )
 
 
-def _picture_id(message: Message) -> str:
-    """The largest size of a group photo that is still small enough to read quickly."""
+def _picture_id(message: Message, *, largest: bool = False) -> str:
+    """The largest size of a photo that is still small enough to read quickly (or the
+    largest of all)."""
     sizes = message.photo
     if not sizes:
         return ""
-    fitting = [p for p in sizes if max(p.width, p.height) <= PICTURE_SIDE] or [sizes[0]]
+    fitting = [p for p in sizes if largest or max(p.width, p.height) <= PICTURE_SIDE]
+    fitting = fitting or [sizes[0]]
     return max(fitting, key=lambda p: p.width * p.height).file_id
 
 

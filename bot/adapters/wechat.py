@@ -187,7 +187,8 @@ class WechatMessage:
     mention_ids: tuple[str, ...] = ()
     timestamp: float = 0.0  # since the epoch; puppets send seconds or milliseconds
     is_text: bool = True
-    is_picture: bool = False  # a picture in a room: the guard reads it (by message id)
+    is_picture: bool = False  # a picture: the guard reads a room's (by message id); one
+    # sent in private may be an officer's alert to push
 
 
 def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMessage | None:
@@ -198,7 +199,7 @@ def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMess
     in the text: not every puppet fills the list) or by quoting one of its messages; a
     private chat is always addressed.
     """
-    picture = msg.is_picture and bool(msg.room_id)
+    picture = msg.is_picture  # in a room for the guard; in private, an officer's push
     if not (msg.is_text or picture) or not msg.talker_id or msg.talker_id == me.self_id:
         return None
     quoted_name, text = split_quote(msg.text)
@@ -953,9 +954,9 @@ class WechatAdapter:
         talker_id = str(payload.from_id or "")
         is_text = int(payload.type or 0) == TEXT_MESSAGE_TYPE
         room_id = str(payload.room_id or "")
-        is_picture = int(payload.type or 0) == IMAGE_MESSAGE_TYPE and bool(room_id)
+        is_picture = int(payload.type or 0) == IMAGE_MESSAGE_TYPE
         if talker_id == me.self_id or not (is_text or is_picture):
-            return None  # our own echo, or voice, a link, a private picture...
+            return None  # our own echo, or voice, a link...
         if room_id:
             self._rooms.add(room_id)
             topic = await self._room_topic(conn, room_id)
@@ -1057,7 +1058,8 @@ class WechatAdapter:
         return conn
 
     async def fetch_picture(self, chat: ChatRef, picture_id: str) -> bytes | None:
-        """A room picture's bytes (a base64 file box), in memory only, for the guard."""
+        """A picture's bytes (a base64 file box), in memory only: a room's for the guard,
+        an officer's to push with their alert."""
         reply = await self._call(
             self._live().stub.message_image(id=picture_id, type=ImageType.IMAGE_TYPE_HD)
         )

@@ -145,6 +145,43 @@ def test_a_group_photo_alone_is_a_picture_for_the_guard(bot: Bot) -> None:
     assert (event.text, event.picture_id) == ("", "medium-1280")  # the largest quick to read
 
 
+def private_media(bot: Bot, **content: Any) -> IncomingMessage:
+    """An officer's private message carrying ``content`` (a photo, a video), as Telegram
+    sends it when they forward one to the bot."""
+    payload = load("private_text")
+    message = payload["message"]
+    del message["text"]
+    message.update(content)
+    event = to_event(
+        Update.de_json(payload, bot), bot_id=BOT_ID, bot_username=BOT_USERNAME, now=NOW
+    )
+    assert isinstance(event, IncomingMessage)
+    return event
+
+
+def test_a_private_photo_is_kept_whole_for_an_officers_alert(bot: Bot) -> None:
+    photo = load("photo_only")["message"]["photo"]
+    event = private_media(bot, photo=photo, caption="【寻人】请大家留意")
+    assert (event.text, event.picture_id, event.video_id) == (
+        "【寻人】请大家留意",
+        "large-2560",
+        "",
+    )
+    alone = private_media(bot, photo=photo)
+    assert (alone.text, alone.picture_id, alone.is_group) == ("", "large-2560", False)
+
+
+def test_a_private_video_carries_its_file_id(bot: Bot) -> None:
+    video = {"file_id": "BAACvideo", "file_unique_id": "v1", "width": 720, "height": 1280,
+             "duration": 30, "mime_type": "video/mp4", "file_size": 2_300_000}  # fmt: skip
+    event = private_media(bot, video=video, caption="这条情景剧小视频大家一定要看")
+    assert (event.text, event.video_id, event.picture_id) == (
+        "这条情景剧小视频大家一定要看",
+        "BAACvideo",
+        "",
+    )
+
+
 def test_command_with_our_username_is_addressed_and_normalised(bot: Bot) -> None:
     event = event_of("command_with_username", bot)
     assert isinstance(event, IncomingMessage)

@@ -152,11 +152,11 @@ def test_own_messages_and_non_text_are_ignored() -> None:
     assert to_event(room_msg("hi", talker_id=""), me=ME, now=NOW) is None
 
 
-def test_a_room_picture_is_for_the_guard_a_private_one_is_ignored() -> None:
+def test_a_room_picture_is_for_the_guard_a_private_one_may_be_an_alert() -> None:
     got = event(room_msg("", is_text=False, is_picture=True))
     assert (got.text, got.picture_id, got.is_group) == ("", "m1", True)
-    private = room_msg("", is_text=False, is_picture=True, room_id="", room_topic="")
-    assert to_event(private, me=ME, now=NOW) is None
+    private = event(room_msg("", is_text=False, is_picture=True, room_id="", room_topic=""))
+    assert (private.text, private.picture_id, private.is_group) == ("", "m1", False)
 
 
 def test_sender_without_name_is_named_by_id() -> None:
