@@ -414,17 +414,24 @@ def _may_be_number(joined: str, loose: bool, cues: Cues) -> bool:
     return 16 <= n <= 19 and not loose and (first in "34569" or cues.card)
 
 
-def _run_findings(run: str, offset: int, exempt: frozenset[str], cues: Cues) -> list[_Hit]:
+def _run_findings(text: str, start: int, end: int, exempt: frozenset[str]) -> list[_Hit]:
     """Greedy left-to-right: at each group take the longest valid window of groups. The
-    cues before the run only speak about a window that starts at the run's start."""
-    groups = _groups(run, offset)
+    cues before the run only speak about a window that starts at the run's start -- or
+    right after a Chinese numeral that ends a word or a name (收款人张三 6217..., 李四，6217...),
+    whose words before it are read as well."""
+    groups = _groups(text[start:end], start)
     found: list[_Hit] = []
     i = 0
     while i < len(groups):
         best: tuple[int, _Hit] | None = None
         joined = ""
         soft = tiny = False
-        window_cues = cues if i == 0 else NO_CUES
+        if i == 0:
+            window_cues = _cues_around(text, start, end)
+        elif groups[i - 1].chinese and not groups[i].chinese:
+            window_cues = _cues_around(text, groups[i].start, end)
+        else:
+            window_cues = NO_CUES
         for j in range(i, len(groups)):
             joined += groups[j].digits
             # Loose: joined across a soft separator, or out of pieces shorter than a card's
@@ -509,17 +516,23 @@ _ID_CUE_BEFORE_RE = re.compile(rf"(?:{_ID_WORDS})[号码是为的:：\s]{{0,5}}$
 # account that way as often as after 卡号, before the number or after it (6217... 农行).
 _BANKS = (
     "工商银行|工行|建设银行|建行|农业银行|农行|中国银行|中行|交通银行|交行|邮储|邮政|招商银行|招行"
-    "|浦发|兴业|民生|光大|中信|华夏|平安|广发|农商行?|农信社?|信用社|[\u4e00-\u9fff]{2,4}银行"
+    "|浦发|兴业|民生|光大|中信|华夏|平安|广发"
+    "|[\u4e00-\u9fff]{0,4}(?:农商行?|农信社?|信用社)|[\u4e00-\u9fff]{2,4}(?:银行|支行|分行|营业部)"
 )
 _PAYEE = "户名|收款人|收款方|开户行|开户名|开户人|开户银行|持卡人"
 _THIS_CARD = (
     r"(?:这张|这个|那张|那个|我的?|他的?|她的?|我这)卡"
     r"|(?:打|转|汇|存)到?(?:这张|这个|我|他|她)?的?卡"
 )
+# The payee's name may sit between the word and the number: 收款人张三 6217...
+_PAYEE_NAME = r"(?:[:：\s]*[\u4e00-\u9fff]{2,4})?"
 _BANK_CUE_BEFORE_RE = re.compile(
-    rf"(?:{_BANKS}|{_PAYEE}|{_THIS_CARD})(?:上|里)?(?:的|卡|卡号|账号)?[号码是为的:：,，\s]{{0,5}}$"
+    rf"(?:{_BANKS}|{_THIS_CARD}|(?:{_PAYEE}){_PAYEE_NAME})(?:的?(?:卡号?|账号|账户))?(?:上|里)?"
+    r"[号码是为的:：,，\s]{0,5}$"
 )
-_BANK_CUE_AFTER_RE = re.compile(rf"[\s,，(（]*(?:是|为|这是)?(?:{_BANKS}|{_PAYEE})")
+_BANK_CUE_AFTER_RE = re.compile(
+    rf"[\s,，(（]*(?:[\u4e00-\u9fff]{{2,4}}[\s,，]+)?(?:是|为|这是)?(?:{_BANKS}|{_PAYEE})"
+)
 
 
 def _cues_around(text: str, start: int, end: int) -> Cues:
@@ -632,8 +645,7 @@ def find_numbers(
         run = m.group()
         in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
-            cues = _cues_around(text, m.start(), m.end())
-            in_run = _run_findings(run, m.start(), exempt, cues)
+            in_run = _run_findings(text, m.start(), m.end(), exempt)
             hits += in_run
         digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
         if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):

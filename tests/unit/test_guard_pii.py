@@ -694,6 +694,10 @@ BAD_16 = bad_luhn(make_card("6217002", 16))
         f"{BAD_16}，开户行宁夏银行兴庆支行",
         f"招商银行{BAD_19}",
         f"{BAD_16} 开户名 李建军",
+        f"收款人王老五 {BAD_19}",  # a name ending in a numeral does not hide the word
+        f"户名：赵小六，{BAD_16}",
+        f"钱打到我邮储卡上 {BAD_19}",
+        f"{BAD_16} 马玉梅 永宁农商行",
     ],
 )
 def test_a_card_named_by_its_bank_or_payee(text: str) -> None:
