@@ -13,9 +13,11 @@ word next to them announces a phone or an ID (电话 138 转 0951 转 2233).
 
 A candidate counts only if it is *valid*, not merely long: an 18-digit ID must carry a
 real province and birth date (a wrong check character is still warned about and
-masked), a card must pass Luhn and start like a card -- or follow 卡号 / 银行卡 / 账户 --,
-a mobile must be 1[3-9] plus nine digits, a landline an area code and follow words that
-make it a household's (我家座机). Digits joined loosely (across soft separators or words,
+masked), a card must pass Luhn and start like a card -- or be named as one (卡号, 银行卡,
+账户, a bank's name, 户名 / 收款人, 打到这张卡, before or after it), or start with UnionPay's
+62 in blocks of four --, a mobile must be 1[3-9] plus nine digits, a landline an area code
+and words that make it a household's (我家座机, 老家座机, 娘家电话, 我爸那个固话).
+Digits joined loosely (across soft separators or words,
 or out of single digits) are read only as a phone or an ID whose check character holds:
 lists of amounts and dates join up like that too. Order and tracking numbers (a number
 right after 订单号/运单号/取件码/... or glued to letters such as SF/JD) are not personal
@@ -216,8 +218,9 @@ def _strip_country_code(digits: str) -> str:
 class Cues:
     """What the words right before a number say about it.
 
-    ``card``: 卡号 / 银行卡 / 工资卡 ... -- 16-19 digits are a card number even when Luhn
-    fails (a mistyped card still tells whose account it is). ``home``: 我家座机 / 家里电话
+    ``card``: 卡号 / 银行卡 / 工资卡, a bank's name, 户名 / 收款人 ... -- 16-19 digits are a
+    card number even when Luhn fails (a mistyped card still tells whose account it is).
+    ``home``: 我家座机 / 家里电话
     ... -- a landline is personal only then; shops, offices and the station publish theirs.
     ``id``: 身份证 / 证件号 -- 18 digits with a real province and birth date are an ID even
     when written loosely (640104，19880517，2319) and the check character is wrong.
