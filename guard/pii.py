@@ -13,9 +13,11 @@ word next to them announces a phone or an ID (电话 138 转 0951 转 2233).
 
 A candidate counts only if it is *valid*, not merely long: an 18-digit ID must carry a
 real province and birth date (a wrong check character is still warned about and
-masked), a card must pass Luhn and start like a card -- or follow 卡号 / 银行卡 / 账户 --,
-a mobile must be 1[3-9] plus nine digits, a landline an area code and follow words that
-make it a household's (我家座机). Digits joined loosely (across soft separators or words,
+masked), a card must pass Luhn and start like a card -- or be named as one (卡号, 银行卡,
+账户, a bank's name, 户名 / 收款人, 打到这张卡, before or after it), or start with UnionPay's
+62 in blocks of four --, a mobile must be 1[3-9] plus nine digits, a landline an area code
+and words that make it a household's (我家座机, 老家座机, 娘家电话, 我爸那个固话).
+Digits joined loosely (across soft separators or words,
 or out of single digits) are read only as a phone or an ID whose check character holds:
 lists of amounts and dates join up like that too. Order and tracking numbers (a number
 right after 订单号/运单号/取件码/... or glued to letters such as SF/JD) are not personal
@@ -99,7 +101,9 @@ PUBLIC_NUMBERS = frozenset(
 # Words that say "the number that follows is an order / parcel / meeting number".
 _NOT_PERSONAL_BEFORE_RE = re.compile(
     r"(?:订单|单号|运单|快递单|物流单|取件码|提货码|会议号|会议id|编号|工号|学号|流水号|交易号"
-    r"|发票|车牌|车架号|尾号|验证码|序列号|imei|条码|券码|兑换码|批次|案件号|受理号|回执号)"
+    r"|发票|车牌|车架号|尾号|验证码|序列号|imei|条码|券码|兑换码|批次|案件号|受理号|回执号"
+    # A shop's, a canteen's or a gym's card: its number says nothing of a bank account.
+    r"|(?:会员|积分|购物|饭|加油|公交|门禁|储值|健身|校园|消费|礼品|提货)卡|一卡通)"
     r"(?:号码?|编号|id)?[\s:：是为]*$"
 )
 # A number a business or a service puts out for anyone to call (订餐电话, 报修电话, 物业电话,
@@ -214,8 +218,9 @@ def _strip_country_code(digits: str) -> str:
 class Cues:
     """What the words right before a number say about it.
 
-    ``card``: 卡号 / 银行卡 / 工资卡 ... -- 16-19 digits are a card number even when Luhn
-    fails (a mistyped card still tells whose account it is). ``home``: 我家座机 / 家里电话
+    ``card``: 卡号 / 银行卡 / 工资卡, a bank's name, 户名 / 收款人 ... -- 16-19 digits are a
+    card number even when Luhn fails (a mistyped card still tells whose account it is).
+    ``home``: 我家座机 / 家里电话
     ... -- a landline is personal only then; shops, offices and the station publish theirs.
     ``id``: 身份证 / 证件号 -- 18 digits with a real province and birth date are an ID even
     when written loosely (640104，19880517，2319) and the check character is wrong.
@@ -331,6 +336,18 @@ def _phone_shape(lengths: list[int]) -> bool:
     return tuple(lengths) in _PHONE_SHAPES or max(lengths) <= 2
 
 
+def _unionpay_card(digits: str, lengths: list[int]) -> bool:
+    """16-19 digits starting 62 (UnionPay's IIN: nearly every Chinese debit card) and
+    written in a card's blocks of four (6222 0212 3456 7890 123): a card without any word
+    and whatever its checksum. An order or a tracking number is never grouped like that."""
+    return (
+        16 <= len(digits) <= 19
+        and digits.startswith("62")
+        and len(lengths) in (4, 5)
+        and all(n == 4 for n in lengths[:4])
+    )
+
+
 def _piece_lengths(
     groups: list[_Group], i: int, j: int, trim_first: int, trim_last: int
 ) -> list[int]:
@@ -374,6 +391,9 @@ def _window_kind(
     for cut_first, cut_last in dict.fromkeys(tries):
         digits = joined[cut_first : len(joined) - cut_last]
         kind = classify_number(digits, exempt, cues, loose=loose)
+        if kind is None and not loose and digits not in exempt:
+            lengths = _piece_lengths(groups, i, j, cut_first, cut_last)
+            kind = "bank" if _unionpay_card(digits, lengths) else None
         shaped = kind != "phone" or not soft
         if not shaped:
             shaped = _phone_shape(_piece_lengths(groups, i, j, cut_first, cut_last))
@@ -397,17 +417,24 @@ def _may_be_number(joined: str, loose: bool, cues: Cues) -> bool:
     return 16 <= n <= 19 and not loose and (first in "34569" or cues.card)
 
 
-def _run_findings(run: str, offset: int, exempt: frozenset[str], cues: Cues) -> list[_Hit]:
+def _run_findings(text: str, start: int, end: int, exempt: frozenset[str]) -> list[_Hit]:
     """Greedy left-to-right: at each group take the longest valid window of groups. The
-    cues before the run only speak about a window that starts at the run's start."""
-    groups = _groups(run, offset)
+    cues before the run only speak about a window that starts at the run's start -- or
+    right after a Chinese numeral that ends a word or a name (收款人张三 6217..., 李四，6217...),
+    whose words before it are read as well."""
+    groups = _groups(text[start:end], start)
     found: list[_Hit] = []
     i = 0
     while i < len(groups):
         best: tuple[int, _Hit] | None = None
         joined = ""
         soft = tiny = False
-        window_cues = cues if i == 0 else NO_CUES
+        if i == 0:
+            window_cues = _cues_around(text, start, end)
+        elif groups[i - 1].chinese and not groups[i].chinese:
+            window_cues = _cues_around(text, groups[i].start, end)
+        else:
+            window_cues = NO_CUES
         for j in range(i, len(groups)):
             joined += groups[j].digits
             # Loose: joined across a soft separator, or out of pieces shorter than a card's
@@ -463,10 +490,16 @@ _CARD_CUE_RE = re.compile(
 # 家 alone is no cue: 商家, 酒家, 搬家 are businesses.
 _PERSON = (
     "我|咱|他|她|你|本人|老人|父母|爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|老公|老婆"
-    "|媳妇|儿子|女儿|闺女|孩子|阿姨|叔叔|大爷|大妈|舅舅|姑姑|亲戚|邻居"
+    "|媳妇|儿子|女儿|闺女|孩子|阿姨|叔叔|大爷|大妈|舅舅?|姑姑|姨妈?|舅妈|姑妈|亲戚|邻居"
+    "|哥哥|姐姐|弟弟|妹妹|岳父|岳母|公公|婆婆|丈母娘|老丈人|亲家|女婿|儿媳|孙子|孙女"
 )
-# 我们 alone is how a shop speaks (我们的电话); 我们家 is a household.
-_HOUSEHOLD = rf"(?:(?:{_PERSON})?家[里中]|我们家|(?:{_PERSON})家?|住宅|家庭)"
+# 我们 alone is how a shop speaks (我们的电话); 我们家 is a household. So are the family's
+# other homes: 老家, 娘家, 婆家 -- and "我爸那个固话" says whose line it is with 那个 between.
+_HOUSEHOLD = (
+    rf"(?:(?:{_PERSON})?家[里中]|我们家|老家|娘家|婆家|老宅|(?:[我咱他她你]的?)?(?:{_PERSON})家?"
+    r"|住宅|家庭)"
+    r"(?:那个|这个|那|这)?"
+)
 _HOME_PHONE_CUE_RE = re.compile(
     rf"{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
     r"|宅电[是为:：\s(（]{0,5}$"
@@ -481,9 +514,38 @@ _ID_WORDS = "身份证|证件|证号|身份号"
 _ID_CUE_BEFORE_RE = re.compile(rf"(?:{_ID_WORDS})[号码是为的:：\s]{{0,5}}$")
 
 
+# A bank named by its name or short form, or the words of a transfer slip (户名, 收款人,
+# 开户行) or of "pay into this card" (打到这张卡, 钱打我卡上): people give the number of an
+# account that way as often as after 卡号, before the number or after it (6217... 农行).
+_BANKS = (
+    "工商银行|工行|建设银行|建行|农业银行|农行|中国银行|中行|交通银行|交行|邮储|邮政|招商银行|招行"
+    "|浦发|兴业|民生|光大|中信|华夏|平安|广发"
+    "|[\u4e00-\u9fff]{0,4}(?:农商行?|农信社?|信用社)|[\u4e00-\u9fff]{2,4}(?:银行|支行|分行|营业部)"
+)
+_PAYEE = "户名|收款人|收款方|开户行|开户名|开户人|开户银行|持卡人"
+_THIS_CARD = (
+    r"(?:这张|这个|那张|那个|我的?|他的?|她的?|我这)卡"
+    r"|(?:打|转|汇|存)到?(?:这张|这个|我|他|她)?的?卡"
+)
+# The payee's name may sit between the word and the number: 收款人张三 6217...
+_PAYEE_NAME = r"(?:[:：\s]*[\u4e00-\u9fff]{2,4})?"
+_BANK_CUE_BEFORE_RE = re.compile(
+    rf"(?:{_BANKS}|{_THIS_CARD}|(?:{_PAYEE}){_PAYEE_NAME})(?:的?(?:卡号?|账号|账户))?(?:上|里)?"
+    r"[号码是为的:：,，\s]{0,5}$"
+)
+_BANK_CUE_AFTER_RE = re.compile(
+    rf"[\s,，(（]*(?:[\u4e00-\u9fff]{{2,4}}[\s,，]+)?(?:是|为|这是)?(?:{_BANKS}|{_PAYEE})"
+)
+
+
 def _cues_around(text: str, start: int, end: int) -> Cues:
     before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
-    card = _CARD_CUE_RE.search(before) is not None
+    after = unicodedata.normalize("NFKC", text[end : end + 14])
+    card = (
+        _CARD_CUE_RE.search(before) is not None
+        or _BANK_CUE_BEFORE_RE.search(before) is not None
+        or _BANK_CUE_AFTER_RE.match(after) is not None
+    )
     home = (
         _HOME_PHONE_CUE_RE.search(before) is not None
         or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
@@ -586,8 +648,7 @@ def find_numbers(
         run = m.group()
         in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
-            cues = _cues_around(text, m.start(), m.end())
-            in_run = _run_findings(run, m.start(), exempt, cues)
+            in_run = _run_findings(text, m.start(), m.end(), exempt)
             hits += in_run
         digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
         if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
@@ -616,10 +677,16 @@ _ROOM_END = r"(?![0-9年月日元块万平米个人次点分秒岁%:：.])"
 _BUILDING = rf"(?:{_NUM}{{1,3}}|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
 _UNIT = "(?:单元|门)"  # 2单元 / 2门: the same thing in different cities
 _FLOOR = rf"(?:{_NUM}{{1,2}}\s*(?:楼|层)\s*)?"  # 6层601: the floor said before the room
+# A room in digits or said in Chinese numerals (六零三, 一二零一).
+_CN_ROOM_DIGIT = "零〇一二三四五六七八九幺洞"
+_ROOM = (
+    rf"(?:[0-9]{{3,4}}{_ROOM_END}"
+    rf"|[{_CN_ROOM_DIGIT}]{{3,4}}(?![{_CN_ROOM_DIGIT}十百千万年月日个人次点分岁]))"
+)
 _ADDRESS_RE = re.compile(
     rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
-    rf"{_FLOOR}[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
-    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*{_FLOOR}[0-9]{{3,4}}{_ROOM_END}(?:室|号|房)?"
+    rf"{_FLOOR}{_ROOM}(?:室|号|房)?"
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*{_FLOOR}{_ROOM}(?:室|号|房)?"
     # 2单元5楼东户: a floor and the side of the landing instead of a room number
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
     # a village house: 红星村三组12号, 7排12号
@@ -632,6 +699,10 @@ _ADDRESS_RE = re.compile(
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
+    # Down to the stairwell (8号楼2单元) or to the village team (XX村二队, 三组): a home
+    # address, though not the door, when said of a person.
+    rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*[-－]?\s*{_NUM}{{1,2}}\s*{_UNIT}(?!\s*[-－]?\s*{_NUM})"
+    rf"|(?<=[\u4e00-\u9fffA-Za-z])(?:村|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长)"
 )
 
 # Common surnames (single and compound) for the name that makes an address personal.
@@ -661,7 +732,7 @@ _NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split()
 _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
 _NAME_CUE_RE = re.compile(
     rf"(?:我是|我叫|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
-    rf"|姓名|户主|住户|业主|联系人|(?:^|[，,。;；\s])叫)\s*[:：]?\s*({_NAME})"
+    rf"|姓名|户主|住户|业主|联系人)\s*[:：]?\s*({_NAME})"
     # 我叫 / 名叫 give a name whatever its surname (我叫海燕)
     rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
     # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
@@ -669,7 +740,13 @@ _NAME_CUE_RE = re.compile(
     # 联系人：刘 -- a form's label with the surname alone
     rf"|(?:联系人|收件人|收货人|户主|姓名)\s*[:：]\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
     # 我姓白 / 老人姓马
-    rf"|(?:我|他|她|老人家?|本人|户主|(?:^|[，,。;；\s]))姓\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
+    rf"|(?:我|他|她|老人家?|本人|户主|(?:^|[，,。;；\s]))姓\s*([{_SURNAMES}])(?=[\s,，。;；]|$|叫)"
+    # 他舅叫王富贵 / 我姓马叫马秀英: 叫 + a full name, whoever says it
+    rf"|(?<![喊大尖乱])叫\s*({_NAME}){_BOUNDARY}"
+    # 老刘家: how neighbours name a household (老师家 is a teacher's)
+    rf"|(老(?!师)[{_SURNAMES}])家"
+    # 刘建国老汉 / 杨桂花老人: a full name said with what the person is to the speaker
+    rf"|({_NAME})(?:老汉|老头|老太太?|老人|老两口|大爷|大妈|大娘|婆婆|同志|本人)"
 )
 
 
@@ -832,11 +909,14 @@ def _mask_span(span: str, kind: PiiKind, value: str) -> str:
     return "".join("*" if i in hidden else ch for i, ch in enumerate(span))
 
 
+_ADDRESS_DIGIT_RE = re.compile(f"[0-9一二三四五六七八九十{_CN_ROOM_DIGIT}]")
+
+
 def mask_addresses(text: str) -> str:
     """``text`` with the digits of every building / unit / room address starred
     (5栋2单元301 → *栋*单元***): for display names and group titles, which are stored and
     shown, and never need to say where a resident lives."""
-    return _ADDRESS_RE.sub(lambda m: re.sub(r"[0-9一二三四五六七八九十]", "*", m.group(0)), text)
+    return _ADDRESS_RE.sub(lambda m: re.sub(_ADDRESS_DIGIT_RE, "*", m.group(0)), text)
 
 
 def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:

@@ -661,3 +661,132 @@ def test_a_number_published_for_the_public_is_not_personal_but_is_still_a_contac
     (number,) = find_pii(text, published=True)
     assert number.kind == "phone" and number.published
     assert "1234" not in mask_pii(text)  # a stored copy is masked all the same
+
+
+# ---------------------------------------------------------------- named by the bank, the
+# family, or a name a clause away
+
+
+def bad_luhn(card: str) -> str:
+    """The same card with its last digit changed: only the words (or the grouping) can
+    still say it is a card."""
+    wrong = str((int(card[-1]) + 5) % 10)
+    assert not luhn_ok(card[:-1] + wrong)
+    return card[:-1] + wrong
+
+
+def blocks(digits: str, sep: str = " ") -> str:
+    return sep.join(digits[k : k + 4] for k in range(0, len(digits), 4))
+
+
+BAD_19 = bad_luhn(make_card("6228480", 19))
+BAD_16 = bad_luhn(make_card("6217002", 16))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"建行 {BAD_19} 户名王秀兰",  # the bank's short form before the number
+        f"生活费转这张卡{BAD_19}，收款人：马小军",
+        f"{BAD_16}（交行）",  # the bank after the number
+        f"我那张是 {blocks(BAD_19).translate(FULLWIDTH)} 农商行的",  # full-width, spaced
+        f"押金打到我卡上：{BAD_16} 谢谢",
+        f"{BAD_16}，开户行宁夏银行兴庆支行",
+        f"招商银行{BAD_19}",
+        f"{BAD_16} 开户名 李建军",
+        f"收款人王老五 {BAD_19}",  # a name ending in a numeral does not hide the word
+        f"户名：赵小六，{BAD_16}",
+        f"钱打到我邮储卡上 {BAD_19}",
+        f"{BAD_16} 马玉梅 永宁农商行",
+    ],
+)
+def test_a_card_named_by_its_bank_or_payee(text: str) -> None:
+    assert kinds(text) == ["bank"]
+    assert check(text).verdict == "pii"
+    assert BAD_16[4:12] not in mask_pii(text) and BAD_19[4:12] not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{blocks(BAD_19)}",  # UnionPay's 62 in a card's blocks of four, no words at all
+        f"麻烦了 {blocks(BAD_16, '-')} 明天就要",
+    ],
+)
+def test_a_unionpay_number_grouped_like_a_card_is_a_card_without_words(text: str) -> None:
+    assert kinds(text) == ["bank"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"会员卡号 {blocks(BAD_19)}",  # a shop's card
+        f"饭卡号：{blocks(BAD_16)}",
+        f"校园卡 {blocks(BAD_16)} 丢了",
+        f"快递单号 {blocks(BAD_19)}",
+        f"订单号{BAD_19}，建行支付的",
+        f"工行 {BAD_16[:6]}",  # too short for a card
+        BAD_19,  # 62... written in one block with no word: an order as often as a card
+    ],
+)
+def test_not_a_bank_card_though_a_bank_or_card_is_named(text: str) -> None:
+    assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老杨家在金凤小区12号楼3单元，杨德福老汉昨天摔了一跤",  # stairwell, no room
+        "我大姨叫马桂英，住丽水园B区7号楼2单元1502",  # 叫 after a kinship word
+        "我住丽景苑五号楼一单元四零二，我姓何叫何玉兰",  # room in Chinese numerals
+        "我爷爷住永宁县望洪镇东和村四组 叫纳长福",  # a village team
+        "他表哥叫周建平，家就在后面那个锦绣城8栋1单元",
+    ],
+)
+def test_an_address_and_a_name_in_different_clauses(text: str) -> None:
+    assert kinds(text) == ["address"]
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "8号楼2单元明天上午停水，请提前接水",  # no person
+        "6栋1单元电梯坏了，已经叫物业了",
+        "东和村四组明天发放补贴，带好户口本",
+        "红星村二组组长通知大家下午开会",
+        "快递驿站搬到12号楼1单元了，找王芳取件",  # a public place
+        "社区卫生服务站在3号楼2单元，值班的是张敏",
+        "李老师家访去了5号楼2单元",
+        "叫车去医院，在9号楼1单元门口等",
+    ],
+)
+def test_an_address_without_a_resident_stays_out(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老家座机 0953-4021567",
+        "有事打我婆婆家座机 0951-6023789",
+        "娘家电话0951-5203378",
+        "我爸那个固话 0952 3021567",
+        "0951-5023378 是我姐姐家的电话",
+    ],
+)
+def test_a_households_landline_named_by_the_family(text: str) -> None:
+    assert kinds(text) == ["landline"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "店里座机 0951-5023378",
+        "单位那个固话 0951-5023378",
+        "老家那边派出所电话 0953-4021567",
+        "我们那个座机 0951-5023378 欢迎来电",
+    ],
+)
+def test_a_shops_or_offices_landline_stays_out(text: str) -> None:
+    assert find_pii(text) == []
