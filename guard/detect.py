@@ -7,6 +7,7 @@ alert the officer); this module only decides what the message is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,6 +30,11 @@ _PII_SCORE = {"id": 1.0, "bank": 0.95, "phone": 0.9, "landline": 0.85, "address"
 RULE_VETO = 0.3
 MODEL_ALONE = 0.7
 MODEL_ALONE_UNHOOKED = 0.9
+CONTACTS = ("phone", "landline")  # a resident's own, which look like a lure's contact
+# "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.
+OWN_HANDLE = re.compile(
+    r"我的?(?:微信|微信号|vx|v信|qq|扣扣)号?(?:是|为|[:：])?\s*[a-z0-9_-]{5,}", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +74,8 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
         return GuardResult("scam", s.id, s.name, max(lure.score, round(p, 3)), s.advice)
     sure = MODEL_ALONE if lure.script is not None else MODEL_ALONE_UNHOOKED
     ids = any(f.kind == "id" for f in findings)
-    if p >= sure and (lure.script is not None or not findings) and not ids:
+    contact = OWN_HANDLE.search(text) or any(f.kind in CONTACTS for f in findings)
+    if p >= sure and (lure.script is not None or not contact) and not ids:
         s = lure.script or scam.learned_script()
         label = s.name if lure.script is not None else corpus_script
         return GuardResult("scam", s.id, label, round(p, 3), s.advice)
