@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from bot import outbox, safetext
+from bot import inbox, outbox, safetext
 from bot.db import (
     AuditEntry,
     Escalation,
@@ -381,6 +381,7 @@ def resolve(
     now: datetime,
     text: str | None = None,
     zone: str = DEFAULT_ZONE,
+    source: inbox.Key | None = None,
 ) -> Resolution:
     """Approve (post the draft), edit (post ``text``) or reject (close; ``text``: a reason
     told to the resident, or None).
@@ -391,7 +392,7 @@ def resolve(
         decision = machine.decide(rules_view(ticket), verb, text)
     except machine.Refused as refusal:
         raise refused(refusal.why, ticket) from None
-    return apply(session, ticket, officer, decision, now, text or "", zone)
+    return apply(session, ticket, officer, decision, now, text or "", zone, source)
 
 
 def apply(
@@ -402,10 +403,14 @@ def apply(
     now: datetime,
     detail: str,
     zone: str = DEFAULT_ZONE,
+    source: inbox.Key | None = None,
 ) -> Resolution:
     """Writes a decision in one transaction: the ticket's new state (compare-and-set), the
     audit row, the answer for the group (or the rejection's reason for the resident), the
-    closed cards; ends the officer's edit."""
+    closed cards; ends the officer's edit. ``source``: the update that carried it, marked
+    done in the update ledger in the same transaction, so a crash after the commit never
+    applies it again (by then its answer may have been reported "unknown" and the ticket
+    be pending again: a second 批准 would post the answer twice)."""
     answer, verb = decision.answer, decision.verb
     kept = mask_pii(answer) if answer is not None else None  # the stored copy
     _decide(session, ticket, decision.state, kept, officer.name, now)
@@ -419,6 +424,8 @@ def apply(
         told = render("rejection_notice.j2", ticket=ticket, reason=decision.resident_note)
         outbox.enqueue(session, to_resident(ticket, told), REJECTION_KIND, now, ticket.id)
     closed = refresh_cards(session, ticket, verb, decision.resident_note or "", now, zone)
+    if source is not None:
+        inbox.mark(session.connection(), [source], "done_at")
     session.commit()
     return Resolution(ticket, closed)
 
