@@ -58,6 +58,7 @@ ACK_KIND = "ticket acknowledgement"  # the resident told the question reached an
 NOTE_KIND = "officer note"  # a reminder, a card closed, how an answer went
 ALERT_KIND = "admin alert"  # someone cannot be reached
 REJECTION_KIND = "rejection notice"  # the resident told why no answer comes
+EXPIRY_KIND = "expiry notice"  # the resident told no answer is coming (expired)
 DEFAULT_ZONE = "Asia/Shanghai"  # as the config's default; callers pass the configured one
 
 
@@ -354,7 +355,12 @@ def _pending(session: Session, ticket_id: int) -> Escalation:
 
 
 def _decide(
-    session: Session, ticket: Escalation, state: str, answer: str | None, by: str, now: datetime
+    session: Session,
+    ticket: Escalation,
+    state: str,
+    answer: str | None,
+    by: str | None,
+    now: datetime,
 ) -> None:
     """Compare-and-set: pending -> ``state``, only if no one else decided it meanwhile (the
     row lock makes a concurrent second UPDATE wait, then find the state changed)."""
@@ -428,6 +434,38 @@ def apply(
         inbox.mark(session.connection(), [source], "done_at")
     session.commit()
     return Resolution(ticket, closed)
+
+
+def expire(
+    session: Session,
+    ticket: Escalation,
+    now: datetime,
+    after: timedelta,
+    phone: str = "",
+    zone: str = DEFAULT_ZONE,
+) -> bool:
+    """Closes ``ticket`` as expired if it is still pending ``after`` its opening, in one
+    transaction (a compare-and-set, like an officer's decision): its cards show it closed,
+    an officer still editing it stops, and the resident gets one short reply saying no
+    answer is coming and whom to call (``phone``: the station's). False: not due, or
+    decided meanwhile."""
+    opened = as_utc(ticket.created_at)
+    decision = machine.expire(rules_view(ticket), opened, now, after)
+    if decision is None:
+        return False
+    try:
+        _decide(session, ticket, decision.state, None, None, now)
+    except TicketError:
+        return False  # an officer decided it just now
+    editing = select(Officer).where(Officer.editing_ticket_id == ticket.id)
+    for officer in session.exec(editing).all():
+        keep_editing(session, officer, None)
+    audit(session, ticket.id, "system", "expired", f"{after.days} days")
+    told = render("expired_notice.j2", ticket=ticket, phone=phone)
+    outbox.enqueue(session, to_resident(ticket, told), EXPIRY_KIND, now, ticket.id)
+    refresh_cards(session, ticket, decision.verb, "", now, zone)
+    session.commit()
+    return True
 
 
 def refresh_cards(
