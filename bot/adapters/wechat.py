@@ -851,15 +851,17 @@ class WechatAdapter:
         while True:
             raw = await self._queue.get()
             try:
-                event = await self._resolve_with_retry(raw)
-                sink = self._sink
-                if event is not None and sink is not None:
-                    try:
-                        await sink(event)
-                    except Exception:
-                        log.exception("wechat: handling %s failed", type(event).__name__)
+                await self._deliver(await self._resolve_with_retry(raw))
             finally:
                 self._queue.task_done()
+
+    async def _deliver(self, event: Event | None) -> None:
+        sink = self._sink
+        if event is not None and sink is not None:
+            try:
+                await sink(event)
+            except Exception:
+                log.exception("wechat: handling %s failed", type(event).__name__)
 
     async def _resolve_with_retry(self, raw: _RawEvent) -> Event | None:
         # An event outlives a lost connection: it waits for the next one and is read again.
@@ -918,12 +920,7 @@ class WechatAdapter:
             except (GRPCError, OSError, StreamTerminatedError, TimeoutError) as exc:
                 problem = _describe(exc)
                 continue
-            sink = self._sink
-            if event is not None and sink is not None:
-                try:
-                    await sink(event)
-                except Exception:
-                    log.exception("wechat: handling %s failed", type(event).__name__)
+            await self._deliver(event)
             return
         self.lost_messages += 1
         log.error(

@@ -33,7 +33,7 @@ import os
 import random
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,10 +42,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from tests.e2e.test_telegram_bot import BotProcess
-from tests.e2e.test_update_ledger_e2e import running, start_bound_bot
+from tests.e2e.test_update_ledger_e2e import bot_log, running, start_bound_bot
 from tests.fakes.telegram_server import FakeTelegram, SentMessage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+__all__ = ["bot_log"]  # the fixture
 
 KILLS = 20
 SEED = int(os.environ.get("JINGMIN_TEST_SEED", "14"))
@@ -444,14 +446,6 @@ def table(rounds: list[Round], outcomes: dict[int, str], db: str) -> str:
             f"{pad(f'#{r.ticket}', 7)}{pad(r.at_kill, 35)}{outcomes[r.ticket]}"
         )
     return "\n".join(lines)
-
-
-@pytest.fixture
-def bot_log(tmp_path: Path) -> Iterator[Path]:
-    log = tmp_path / "bot.log"
-    yield log
-    if log.exists():
-        print(log.read_text(encoding="utf-8", errors="replace")[-20000:])  # shown on failure
 
 
 @pytest.mark.timeout(900)  # 20 restarts: about 2 min on an idle machine
