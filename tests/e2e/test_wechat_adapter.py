@@ -11,6 +11,7 @@ import dataclasses
 import signal
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -23,6 +24,7 @@ from bot.adapters.wechat import (
 )
 from bot.events import BotAddedToGroup, Button, ChatRef, IncomingMessage, MembersJoined, Outgoing
 from bot.ports import ChatGone, RetryLater
+from bot.runtime import lost_messages
 from tests.conftest import free_port
 from tests.e2e.conftest import EventInbox
 from tests.e2e.wechat_fixtures import (
@@ -379,6 +381,9 @@ async def test_a_message_whose_payload_never_comes_is_counted_lost(
         finally:
             await wechat_gateway.delay_payloads(0)
         assert adapter.lost_messages == 1
+        # /metrics sums it over every account, each under its limiter
+        limited = SimpleNamespace(adapter=adapter)
+        assert lost_messages([limited, SimpleNamespace(accounts={"a": limited})]) == 2
         assert not [e for e in inbox.events if isinstance(e, IncomingMessage)]
         assert f"message {lost_id} lost" in caplog.text
         await wechat_gateway.say(resident, "好的谢谢", room_id=room)  # the next one arrives
