@@ -1,6 +1,7 @@
 """The escalation ticket: a resident's question that an officer answers or approves.
 
-State machine: pending -> sending answer (approved / edited) -> answered | rejected. The
+State machine: pending -> sending answer (approved / edited) -> answered | rejected, and
+pending -> expired after ``[tickets] expire_days`` (``expire``). The
 officer's answer to the group is an outbox row written with the transition (``bot.outbox``);
 the ticket is *answered* only once the platform accepted it (``settle_answer``). A failed or
 possibly-lost send puts the ticket back to pending and tells the officer. A transition is a
