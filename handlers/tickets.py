@@ -448,8 +448,9 @@ def expire(
     """Closes ``ticket`` as expired if it is still pending ``after`` its opening, in one
     transaction (a compare-and-set, like an officer's decision): its cards show it closed,
     an officer still editing it stops, and the resident gets one short reply saying no
-    answer is coming and whom to call (``phone``: the station's). False: not due, or
-    decided meanwhile."""
+    answer is coming and whom to call (``phone``: the station's) — unless an answer's
+    delivery was reported unknown: it may be in the group, and the officer, asked to look,
+    did not send it again. False: not due, or decided meanwhile."""
     opened = as_utc(ticket.created_at)
     decision = machine.expire(rules_view(ticket), opened, now, after)
     if decision is None:
@@ -461,10 +462,19 @@ def expire(
     editing = select(Officer).where(Officer.editing_ticket_id == ticket.id)
     for officer in session.exec(editing).all():
         keep_editing(session, officer, None)
-    audit(session, ticket.id, "system", "expired", f"{after.days} days")
-    told = render("expired_notice.j2", ticket=ticket, phone=phone)
-    outbox.enqueue(session, to_resident(ticket, told), EXPIRY_KIND, now, ticket.id)
-    refresh_cards(session, ticket, decision.verb, "", now, zone)
+    maybe_answered = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.ticket_id == ticket.id,
+            OutboxMessage.kind == ANSWER_KIND,
+            OutboxMessage.state == outbox.OutboxState.UNKNOWN,
+        )
+    ).first()
+    told = "" if maybe_answered else "resident told"
+    audit(session, ticket.id, "system", "expired", f"{after.days} days; {told or 'maybe answered'}")
+    if told:
+        note = render("expired_notice.j2", ticket=ticket, phone=phone)
+        outbox.enqueue(session, to_resident(ticket, note), EXPIRY_KIND, now, ticket.id)
+    refresh_cards(session, ticket, decision.verb, told, now, zone)
     session.commit()
     return True
 

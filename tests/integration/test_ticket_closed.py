@@ -125,3 +125,36 @@ async def test_a_ticket_pending_too_long_expires_and_looks_closed(db_url: str) -
     draft = await bot.inject(officer("井盖的事已经报修", clock))  # the edit ended with it
     assert not [o for o in draft if "发送" in o.text]
     assert [o for o in bot.sent if o.chat == GROUP and "报修" in o.text] == []
+
+
+async def test_an_answer_that_may_be_in_the_group_expires_without_a_word_to_the_resident(
+    db_url: str,
+) -> None:
+    """An answer reported "delivery unknown" puts the ticket back in 待办; the officer looked,
+    found it in the group and did nothing more. It expires then without telling the
+    resident that no answer came."""
+    from bot.bootstrap import build_outbox
+    from bot.db import OutboxMessage
+    from bot.outbox import OutboxState
+    from handlers.reminders import due_reminders
+
+    services, bot, clock, ticket_id = await opened(db_url)
+    with session(services.engine) as db:  # what the outbox recovery leaves after a crash
+        ticket = db.get(Escalation, ticket_id)
+        assert ticket is not None
+        answer = OutboxMessage(
+            platform="console", chat_id=GROUP.chat_id, text="", kind="ticket answer",
+            ticket_id=ticket_id, state=OutboxState.UNKNOWN,
+        )  # fmt: skip
+        db.add(answer)
+        db.commit()
+    clock.at += timedelta(days=8)
+    before = len(bot.sent)
+    assert await due_reminders(services) >= 1
+    await build_outbox(services, {"console": bot}).deliver_due()
+    assert tickets(services)[0].state == "expired"
+    sent = bot.sent[before:]
+    assert [o for o in sent if o.chat == GROUP] == []
+    (closed,) = [o for o in sent if o.edit_message_id]
+    assert "已自动关闭" in closed.text and "告诉居民" not in closed.text
+    assert "resident" not in closed.text
