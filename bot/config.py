@@ -222,6 +222,8 @@ class BehaviourSettings(_Section):
 class TicketSettings(_Section):
     # After 修改, the officer's next message within this many minutes is a draft.
     edit_minutes: int = Field(default=10, gt=0, le=24 * 60)
+    # A ticket still pending this many days after it was opened is closed as expired.
+    expire_days: int = Field(default=7, gt=0, le=365)
 
 
 class BroadcastSettings(_Section):

@@ -145,9 +145,17 @@ class Metrics:
         self.escalations_open = Gauge(
             "jingmin_escalations_open", "Tickets waiting for an officer", registry=self.registry
         )
+        self.messages_lost = Gauge(
+            "jingmin_messages_lost",
+            "Messages a gateway announced but never described (WeChat), since start",
+            registry=self.registry,
+        )
 
     def count_open_escalations_with(self, count: Callable[[], int]) -> None:
         self.escalations_open.set_function(count)
+
+    def count_lost_messages_with(self, count: Callable[[], int]) -> None:
+        self.messages_lost.set_function(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

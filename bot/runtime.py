@@ -10,7 +10,7 @@ import os
 import secrets
 import signal
 import tomllib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -362,6 +362,7 @@ async def run_bot(
         operations = settings.operations
         if operations.metrics_port:
             services.metrics.count_open_escalations_with(lambda: open_tickets(services))
+            services.metrics.count_lost_messages_with(lambda: lost_messages(platforms.values()))
             web = await serve_health_and_metrics(
                 services.metrics,
                 operations.metrics_host,
@@ -403,6 +404,19 @@ def settle_memory(services: Services) -> None:
     check(sample)
     gc.collect()
     gc.freeze()
+
+
+def lost_messages(adapters: Iterable[object]) -> int:
+    """Messages the adapters (each WeChat account's, under its limiter) count as lost."""
+    total = 0
+    for adapter in adapters:
+        accounts = getattr(adapter, "accounts", None)  # several accounts behind one router
+        if isinstance(accounts, Mapping):
+            total += lost_messages(accounts.values())
+            continue
+        inner = getattr(adapter, "adapter", adapter)  # under its rate limiter
+        total += int(getattr(inner, "lost_messages", 0))
+    return total
 
 
 def admin_alerts(services: Services, text: str) -> list[Outgoing]:

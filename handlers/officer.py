@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from bot import safetext
 from bot.db import Escalation, Officer, row_id, session
 from bot.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
+from bot.inbox import Key, update_key
 from bot.services import Services
 from bot.templates import render
 from broadcasts.officer_commands import COMMAND as BROADCAST_COMMAND
@@ -119,9 +120,10 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
         command = COMMAND.match(text)
         verb = VERBS[command["verb"].lower()] if command else None
         editing = editing_of(officer)
+        source = update_key(msg)
         ended: list[Outgoing] = []
         if editing is not None and verb not in ("send", "cancel"):
-            ended = _edit_message(services, db, officer, msg.chat, editing, text)
+            ended = _edit_message(services, db, officer, msg.chat, editing, text, source)
             if ended and ended[-1].buttons:  # a draft, shown back
                 return ended
             if not _is_command(text):
@@ -144,7 +146,7 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
             if verb == "edit" and safetext.is_blank(command["rest"]):
                 verb = "prompt"  # 修改 12 alone: like the button, the next message is a draft
             rest = command["rest"]
-            return ended + _act(services, db, officer, msg.chat, ticket_id, verb, rest)
+            return ended + _act(services, db, officer, msg.chat, ticket_id, verb, rest, source)
         return None  # not a command: officers may ask the bot or /check a message like anyone
 
 
@@ -155,13 +157,14 @@ def _edit_message(
     chat: ChatRef,
     editing: machine.Editing,
     text: str,
+    source: Key | None,
 ) -> list[Outgoing]:
     """The officer's message while an edit is open: the draft, 发送 / 取消 (alone), the
     timeout, or another command that ends the edit (the command itself runs after)."""
     timeout = timedelta(minutes=services.settings.tickets.edit_minutes)
     now = services.clock.now()
     if text.lower() in SEND_WORDS:
-        return _act(services, db, officer, chat, editing.ticket_id, "send", "")
+        return _act(services, db, officer, chat, editing.ticket_id, "send", "", source)
     try:
         step = machine.on_message(editing, text, now, timeout, is_command=_is_command(text))
     except machine.Refused as refusal:
@@ -216,7 +219,7 @@ async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
         if button is None or ticket_id is None:
             return _reply(press.chat, render("button_invalid.j2"))
         verb = "prompt" if button["verb"] == "edit" else button["verb"]
-        return _act(services, db, officer, press.chat, ticket_id, verb, "")
+        return _act(services, db, officer, press.chat, ticket_id, verb, "", update_key(press))
 
 
 def _act(
@@ -227,7 +230,11 @@ def _act(
     ticket_id: int,
     verb: str,
     rest: str,
+    source: Key | None = None,
 ) -> list[Outgoing]:
+    """``source``: the update carrying the step; a decision marks it done with itself
+    (``tickets.apply``). The edit's own steps do not: handled again after a crash, they
+    show the officer the same prompt or draft again."""
     ticket = db.get(Escalation, ticket_id)
     if ticket is None:
         return _reply(chat, render("ticket_missing.j2", ticket_id=ticket_id))
@@ -277,10 +284,10 @@ def _act(
             decision = machine.send_draft(editing, rules_view(ticket), now, timeout).decision
             assert decision is not None
             detail = decision.answer or ""
-            outcome = apply(db, ticket, officer, decision, now, detail, zone)
+            outcome = apply(db, ticket, officer, decision, now, detail, zone, source)
             verb, rest = "edit", detail
         else:
-            outcome = resolve(db, ticket_id, officer, verb, now, rest or None, zone)
+            outcome = resolve(db, ticket_id, officer, verb, now, rest or None, zone, source)
     except machine.Refused as refusal:
         if refusal.why == machine.Refusal.EXPIRED:
             keep_editing(db, officer, None)

@@ -16,6 +16,7 @@ from handlers.tickets import (
     PENDING,
     audit,
     duty_officer,
+    expire,
     render_fitted,
     send_card,
     tell,
@@ -47,9 +48,31 @@ def due_steps(
 
 
 async def due_reminders(services: Services) -> int:
-    """Writes the due reminders and hand-overs as outbox rows (with the tickets' new
-    ``reminded``, in one transaction, off the event loop); returns how many tickets moved."""
-    return await asyncio.to_thread(write_reminders, services)
+    """Closes the tickets pending too long (``write_expiries``), then writes the due
+    reminders and hand-overs as outbox rows (with the tickets' new ``reminded``, in one
+    transaction), off the event loop; returns how many tickets moved."""
+    return await asyncio.to_thread(lambda: write_expiries(services) + write_reminders(services))
+
+
+def write_expiries(services: Services) -> int:
+    """Tickets still pending ``[tickets] expire_days`` after they were opened become
+    expired (``handlers.tickets.expire``), each in its own transaction."""
+    after = timedelta(days=services.settings.tickets.expire_days)
+    now = services.clock.now()
+    expired = 0
+    with session(services.engine) as db:
+        overdue = [
+            ticket
+            for ticket in db.exec(select(Escalation).where(Escalation.state == PENDING)).all()
+            if now - as_utc(ticket.created_at) >= after
+        ]
+        for ticket in overdue:
+            station = services.station_details(
+                ticket_station(db, ticket, default_station(services))
+            )
+            phone = station.phone if station is not None else ""
+            expired += expire(db, ticket, now, after, phone, services.settings.timezone)
+    return expired
 
 
 def write_reminders(services: Services) -> int:

@@ -4,7 +4,9 @@
        |  ^                                              '--failed / unknown--> pending
        |  '-- 取消, the edit timeout, another command --.
        |--修改 (alone) --> pending, the officer writing --(a message)--> a draft shown back
-       '--驳回--> rejected (a reason, when given, is told to the resident)
+       |--驳回--> rejected (a reason, when given, is told to the resident)
+       '--pending longer than [tickets] expire_days--> expired (the resident is told to
+          ask again or call the station)
 
 Each function takes the facts it needs and returns what changed and what must be sent
 (``Decision``, ``EditStep``); ``handlers.tickets`` writes that in one transaction with
@@ -26,6 +28,7 @@ class TicketState(StrEnum):
     SENDING_ANSWER = "sending answer"  # decided; the answer is in the outbox
     ANSWERED = "answered"  # the platform accepted the answer
     REJECTED = "rejected"
+    EXPIRED = "expired"  # pending too long: closed by the bot, no answer
 
 
 class Refusal(StrEnum):
@@ -80,6 +83,15 @@ def decide(ticket: Ticket, verb: str, text: str | None = None) -> Decision:
         reason = None if safetext.is_blank(text) else safetext.clean(text or "", newlines=True)
         return Decision(verb, TicketState.REJECTED, resident_note=reason)
     raise ValueError(f"unknown verb {verb}")
+
+
+def expire(ticket: Ticket, opened_at: datetime, now: datetime, after: timedelta) -> Decision | None:
+    """A ticket still pending ``after`` its opening is closed as expired (None: not yet, or
+    not pending: an answer on its way is not cut off). Nothing goes to the group but a
+    short word to the resident, who was promised an answer (``handlers.tickets``)."""
+    if ticket.state != TicketState.PENDING or now - opened_at < after:
+        return None
+    return Decision("expire", TicketState.EXPIRED)
 
 
 def settle(state: str, delivered: bool) -> TicketState | None:

@@ -1,6 +1,7 @@
 """The escalation ticket: a resident's question that an officer answers or approves.
 
-State machine: pending -> sending answer (approved / edited) -> answered | rejected. The
+State machine: pending -> sending answer (approved / edited) -> answered | rejected, and
+pending -> expired after ``[tickets] expire_days`` (``expire``). The
 officer's answer to the group is an outbox row written with the transition (``bot.outbox``);
 the ticket is *answered* only once the platform accepted it (``settle_answer``). A failed or
 possibly-lost send puts the ticket back to pending and tells the officer. A transition is a
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from bot import outbox, safetext
+from bot import inbox, outbox, safetext
 from bot.db import (
     AuditEntry,
     Escalation,
@@ -58,6 +59,7 @@ ACK_KIND = "ticket acknowledgement"  # the resident told the question reached an
 NOTE_KIND = "officer note"  # a reminder, a card closed, how an answer went
 ALERT_KIND = "admin alert"  # someone cannot be reached
 REJECTION_KIND = "rejection notice"  # the resident told why no answer comes
+EXPIRY_KIND = "expiry notice"  # the resident told no answer is coming (expired)
 DEFAULT_ZONE = "Asia/Shanghai"  # as the config's default; callers pass the configured one
 
 
@@ -355,7 +357,12 @@ def _pending(session: Session, ticket_id: int) -> Escalation:
 
 
 def _decide(
-    session: Session, ticket: Escalation, state: str, answer: str | None, by: str, now: datetime
+    session: Session,
+    ticket: Escalation,
+    state: str,
+    answer: str | None,
+    by: str | None,
+    now: datetime,
 ) -> None:
     """Compare-and-set: pending -> ``state``, only if no one else decided it meanwhile (the
     row lock makes a concurrent second UPDATE wait, then find the state changed)."""
@@ -382,6 +389,7 @@ def resolve(
     now: datetime,
     text: str | None = None,
     zone: str = DEFAULT_ZONE,
+    source: inbox.Key | None = None,
 ) -> Resolution:
     """Approve (post the draft), edit (post ``text``) or reject (close; ``text``: a reason
     told to the resident, or None).
@@ -392,7 +400,7 @@ def resolve(
         decision = machine.decide(rules_view(ticket), verb, text)
     except machine.Refused as refusal:
         raise refused(refusal.why, ticket) from None
-    return apply(session, ticket, officer, decision, now, text or "", zone)
+    return apply(session, ticket, officer, decision, now, text or "", zone, source)
 
 
 def apply(
@@ -403,10 +411,14 @@ def apply(
     now: datetime,
     detail: str,
     zone: str = DEFAULT_ZONE,
+    source: inbox.Key | None = None,
 ) -> Resolution:
     """Writes a decision in one transaction: the ticket's new state (compare-and-set), the
     audit row, the answer for the group (or the rejection's reason for the resident), the
-    closed cards; ends the officer's edit."""
+    closed cards; ends the officer's edit. ``source``: the update that carried it, marked
+    done in the update ledger in the same transaction, so a crash after the commit never
+    applies it again (by then its answer may have been reported "unknown" and the ticket
+    be pending again: a second 批准 would post the answer twice)."""
     answer, verb = decision.answer, decision.verb
     kept = mask_pii(answer) if answer is not None else None  # the stored copy
     _decide(session, ticket, decision.state, kept, officer.name, now)
@@ -420,8 +432,52 @@ def apply(
         told = render("rejection_notice.j2", ticket=ticket, reason=decision.resident_note)
         outbox.enqueue(session, to_resident(ticket, told), REJECTION_KIND, now, ticket.id)
     closed = refresh_cards(session, ticket, verb, decision.resident_note or "", now, zone)
+    if source is not None:
+        inbox.mark(session.connection(), [source], "done_at")
     session.commit()
     return Resolution(ticket, closed)
+
+
+def expire(
+    session: Session,
+    ticket: Escalation,
+    now: datetime,
+    after: timedelta,
+    phone: str = "",
+    zone: str = DEFAULT_ZONE,
+) -> bool:
+    """Closes ``ticket`` as expired if it is still pending ``after`` its opening, in one
+    transaction (a compare-and-set, like an officer's decision): its cards show it closed,
+    an officer still editing it stops, and the resident gets one short reply saying no
+    answer is coming and whom to call (``phone``: the station's) — unless an answer's
+    delivery was reported unknown: it may be in the group, and the officer, asked to look,
+    did not send it again. False: not due, or decided meanwhile."""
+    opened = as_utc(ticket.created_at)
+    decision = machine.expire(rules_view(ticket), opened, now, after)
+    if decision is None:
+        return False
+    try:
+        _decide(session, ticket, decision.state, None, None, now)
+    except TicketError:
+        return False  # an officer decided it just now
+    editing = select(Officer).where(Officer.editing_ticket_id == ticket.id)
+    for officer in session.exec(editing).all():
+        keep_editing(session, officer, None)
+    maybe_answered = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.ticket_id == ticket.id,
+            OutboxMessage.kind == ANSWER_KIND,
+            OutboxMessage.state == outbox.OutboxState.UNKNOWN,
+        )
+    ).first()
+    told = "" if maybe_answered else "resident told"
+    audit(session, ticket.id, "system", "expired", f"{after.days} days; {told or 'maybe answered'}")
+    if told:
+        note = render("expired_notice.j2", ticket=ticket, phone=phone)
+        outbox.enqueue(session, to_resident(ticket, note), EXPIRY_KIND, now, ticket.id)
+    refresh_cards(session, ticket, decision.verb, told, now, zone)
+    session.commit()
+    return True
 
 
 def refresh_cards(

@@ -380,6 +380,12 @@ class WechatOptions:
     ping_timeout: float = 10.0  # no event this long after a ding: reconnect
     cache_seconds: float = 300.0  # names and room topics
     resolve_attempts: int = 3  # connections an event may outlive before it is dropped
+    # A message announced before the gateway can give its payload ("no payload found", as
+    # from a gateway still syncing after a restart) is read again after this, doubling up
+    # to payload_retry_max, this many times (about 25 s in all); then it is logged lost.
+    payload_retry_initial: float = 0.5
+    payload_retry_max: float = 8.0
+    payload_attempts: int = 6
     drain_seconds: float = 2.0  # stop() lets queued events finish this long
 
 
@@ -474,6 +480,8 @@ class WechatAdapter:
         self._names = _TtlCache(self._options.cache_seconds)
         self._topics = _TtlCache(self._options.cache_seconds)
         self._rooms: set[str] = set()  # room ids seen in events
+        self._retrying: dict[str, asyncio.Task[None]] = {}  # message id -> payload retry
+        self.lost_messages = 0  # announced, but the gateway never gave their payload
 
         self._conn: _Connection | None = None
         self._connected = asyncio.Event()  # logged in and ready
@@ -541,6 +549,7 @@ class WechatAdapter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), timeout=self._options.drain_seconds)
         tasks = [task for task in (supervisor, consumer) if task is not None]
+        tasks += self._retrying.values()
         for task in tasks:
             task.cancel()
         if tasks:
@@ -853,15 +862,17 @@ class WechatAdapter:
         while True:
             raw = await self._queue.get()
             try:
-                event = await self._resolve_with_retry(raw)
-                sink = self._sink
-                if event is not None and sink is not None:
-                    try:
-                        await sink(event)
-                    except Exception:
-                        log.exception("wechat: handling %s failed", type(event).__name__)
+                await self._deliver(await self._resolve_with_retry(raw))
             finally:
                 self._queue.task_done()
+
+    async def _deliver(self, event: Event | None) -> None:
+        sink = self._sink
+        if event is not None and sink is not None:
+            try:
+                await sink(event)
+            except Exception:
+                log.exception("wechat: handling %s failed", type(event).__name__)
 
     async def _resolve_with_retry(self, raw: _RawEvent) -> Event | None:
         # An event outlives a lost connection: it waits for the next one and is read again.
@@ -876,6 +887,9 @@ class WechatAdapter:
             try:
                 return await self._resolve(conn, raw)
             except GRPCError as exc:
+                if raw.kind == EventType.EVENT_TYPE_MESSAGE:
+                    self._read_later(raw, exc)  # off the queue: later messages go on
+                    return None
                 log.warning("wechat: the gateway could not describe an event: %s", _describe(exc))
                 return None
             except (OSError, StreamTerminatedError, TimeoutError) as exc:
@@ -888,6 +902,46 @@ class WechatAdapter:
                 return None
         log.error("wechat: dropped an event after %d attempts: %s", attempt, raw.payload)
         return None
+
+    def _read_later(self, raw: _RawEvent, exc: GRPCError) -> None:
+        """A message the gateway announced but cannot describe yet: read again in the
+        background with a capped backoff. What it becomes goes to the sink like any event,
+        so the update ledger handles it once however often the gateway announces it."""
+        message_id = str(raw.payload.get("messageId") or "")
+        if not message_id or message_id in self._retrying:
+            return
+        log.info("wechat: no payload yet for message %s (%s)", message_id, _describe(exc))
+        task = asyncio.create_task(self._read_again(raw, message_id), name="wechat-payload")
+        self._retrying[message_id] = task
+        task.add_done_callback(lambda _: self._retrying.pop(message_id, None))
+
+    async def _read_again(self, raw: _RawEvent, message_id: str) -> None:
+        options = self._options
+        problem = ""
+        for attempt in range(1, options.payload_attempts + 1):
+            await asyncio.sleep(
+                _backoff(attempt, options.payload_retry_initial, options.payload_retry_max)
+            )
+            await self._connected.wait()
+            conn = self._conn
+            if conn is None:
+                continue
+            try:
+                event = await self._resolve(conn, raw)
+            except (GRPCError, OSError, StreamTerminatedError, TimeoutError) as exc:
+                problem = _describe(exc)
+                continue
+            await self._deliver(event)
+            return
+        self.lost_messages += 1
+        log.error(
+            "wechat: message %s lost: the gateway announced it but gave no payload in %d "
+            "tries (%s); %d lost since start",
+            message_id,
+            options.payload_attempts + 1,
+            problem,
+            self.lost_messages,
+        )
 
     async def _settle(self, conn: _Connection) -> None:
         """After a failed call: wait until the connection is replaced, or proves alive."""

@@ -7,9 +7,11 @@ tests/wechat_gateway); the test plays residents and officers through its control
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -22,6 +24,7 @@ from bot.adapters.wechat import (
 )
 from bot.events import BotAddedToGroup, Button, ChatRef, IncomingMessage, MembersJoined, Outgoing
 from bot.ports import ChatGone, RetryLater
+from bot.runtime import lost_messages
 from tests.conftest import free_port
 from tests.e2e.conftest import EventInbox
 from tests.e2e.wechat_fixtures import (
@@ -336,5 +339,54 @@ async def test_the_gateway_dies_and_comes_back(
         )
         seen = await gateway.wait_sent(room)
         assert (seen["text"], seen["mentionIds"]) == (f"@张伟{MENTION_END}恢复了。", [resident])
+    finally:
+        await adapter.stop()
+
+
+async def test_a_message_whose_payload_comes_late_is_read_again(
+    wechat_adapter: WechatAdapter, wechat_gateway: WechatGateway, inbox: EventInbox
+) -> None:
+    """A gateway that just restarted announces a message before it can give its payload
+    ("no payload found"): it is read again after a short wait, and the messages after it
+    are not held up meanwhile."""
+    resident, room = await room_with_resident(wechat_gateway)
+    await wechat_gateway.delay_payloads(1.5)
+    try:
+        late_id = await wechat_gateway.say(resident, "身份证丢了咋补办", room_id=room)
+    finally:
+        await wechat_gateway.delay_payloads(0)
+    await wechat_gateway.say(resident, "今晚小区停水吗", room_id=room)
+    assert (await inbox.next(IncomingMessage, within=5)).text == "今晚小区停水吗"
+    late = await inbox.next(IncomingMessage, within=15)
+    assert (late.message_id, late.text, late.chat) == (late_id, "身份证丢了咋补办", ref(room))
+    await asyncio.sleep(1.0)
+    assert not [e for e in inbox.events if isinstance(e, IncomingMessage)]  # once
+    assert wechat_adapter.lost_messages == 0
+
+
+async def test_a_message_whose_payload_never_comes_is_counted_lost(
+    wechat_gateway: WechatGateway, inbox: EventInbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    options = dataclasses.replace(
+        fast_wechat_options(), payload_retry_initial=0.1, payload_retry_max=0.2, payload_attempts=3
+    )
+    adapter = WechatAdapter(wechat_gateway.endpoint, wechat_gateway.token, options=options)
+    await adapter.start(inbox)
+    try:
+        resident, room = await room_with_resident(wechat_gateway, "李娜")
+        await wechat_gateway.delay_payloads(60)
+        try:
+            lost_id = await wechat_gateway.say(resident, "派出所几点下班", room_id=room)
+            await asyncio.sleep(3.0)  # three tries 0.1-0.2 s apart, then given up
+        finally:
+            await wechat_gateway.delay_payloads(0)
+        assert adapter.lost_messages == 1
+        # /metrics sums it over every account, each under its limiter
+        limited = SimpleNamespace(adapter=adapter)
+        assert lost_messages([limited, SimpleNamespace(accounts={"a": limited})]) == 2
+        assert not [e for e in inbox.events if isinstance(e, IncomingMessage)]
+        assert f"message {lost_id} lost" in caplog.text
+        await wechat_gateway.say(resident, "好的谢谢", room_id=room)  # the next one arrives
+        assert (await inbox.next(IncomingMessage, within=5)).text == "好的谢谢"
     finally:
         await adapter.stop()

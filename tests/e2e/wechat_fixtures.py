@@ -230,6 +230,11 @@ class WechatGateway:
     async def login(self) -> None:
         await self._request("POST", "/login", {})
 
+    async def delay_payloads(self, seconds: float) -> None:
+        """Messages said from now on are announced at once but their payload is "not found"
+        for ``seconds`` (as from a gateway still syncing after a restart); 0 clears it."""
+        await self._request("POST", "/payload-delay", {"seconds": seconds})
+
     async def refuse_sends(self, message: str | None) -> None:
         """Every send fails with ``message`` (None: sends work again)."""
         await self._request("POST", "/refuse", {"message": message})

@@ -187,6 +187,14 @@ class _Flood:
     chat_id: int | None
 
 
+@dataclass
+class _Hold:
+    chat_id: int
+    reply_to: int
+    seconds: float
+    taken_first: bool
+
+
 class FakeTelegram:
     """The Bot API's world in memory, served over HTTP by aiohttp."""
 
@@ -233,6 +241,8 @@ class FakeTelegram:
         self._floods: list[_Flood] = []
         self._outages: list[_Flood] = []  # retry_after holds the HTTP status
         self._forbidden: dict[int, str] = {}
+        self._holds: list[_Hold] = []
+        self.holding = 0  # sends being held on the wire right now (``hold_send``)
         self._open_callbacks: set[str] = set()
         self._ids = itertools.count(1)
         self._user_ids = itertools.count(100_000_001)
@@ -302,6 +312,11 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _read_params(request)
+        hold = self._take_hold(method, params)
+        if hold is not None and not hold.taken_first:
+            await self._held(hold)
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the bot is gone: nothing was taken
         outcome: Any
         try:
             outcome = self.call(request.match_info["token"], method, params)
@@ -310,7 +325,30 @@ class FakeTelegram:
         except ApiError as error:
             outcome = error
         status, body = self.record(method, params, outcome)
+        if hold is not None and hold.taken_first:
+            await self._held(hold)  # in the chat already; the bot has not heard so yet
         return web.json_response(body, status=status, dumps=_dumps)
+
+    def _take_hold(self, method: str, params: dict[str, Any]) -> _Hold | None:
+        if method.lower() != "sendmessage" or not self._holds:
+            return None
+        reply = params.get("reply_parameters") or {}
+        reply_to = reply.get("message_id", params.get("reply_to_message_id"))
+        for hold in self._holds:
+            if str(hold.chat_id) == str(params.get("chat_id")) and str(hold.reply_to) == str(
+                reply_to
+            ):
+                self._holds.remove(hold)
+                return hold
+        return None
+
+    async def _held(self, hold: _Hold) -> None:
+        self.holding += 1
+        self._changed()
+        try:
+            await asyncio.sleep(hold.seconds)
+        finally:
+            self.holding -= 1
 
     def call(self, token: str, method: str, params: dict[str, Any]) -> Any:
         """A Bot API method's result, or an awaitable of it (getUpdates); ApiError when the
@@ -530,8 +568,16 @@ class FakeTelegram:
         ``status`` (5xx) and are not delivered, as when Telegram's front end is down."""
         self._outages.append(_Flood(times, status, chat_id))
 
+    def hold_send(self, chat_id: int, reply_to: int, seconds: float, *, taken_first: bool) -> None:
+        """The next sendMessage to ``chat_id`` replying to message ``reply_to`` is held on
+        the wire for ``seconds``, so the bot can be killed in the middle of it (``holding``
+        says when): with ``taken_first`` the message is in the chat before the hold (the
+        bot never hears it was taken), else after it, and only if the bot is still there."""
+        self._holds.append(_Hold(chat_id, reply_to, seconds, taken_first))
+
     def clear_failures(self) -> None:
         self._floods.clear()
+        self._holds.clear()
         self._outages.clear()
         self._forbidden.clear()
 

@@ -88,3 +88,73 @@ async def test_a_rejection_tells_the_resident_only_with_a_reason(db_url: str) ->
     with session(services.engine) as db:
         states = db.exec(select(Escalation.state, func.count()).group_by(Escalation.state)).all()
     assert dict(states) == {"rejected": 2}
+
+
+async def test_a_ticket_pending_too_long_expires_and_looks_closed(db_url: str) -> None:
+    """After ``[tickets] expire_days`` (7) a pending ticket is expired: its card is edited
+    to say so without buttons, an edit the officer left open ends, the resident gets one
+    short reply with the station's phone, and a late 批准 is told it is closed."""
+    from bot.bootstrap import build_outbox
+    from handlers.reminders import due_reminders
+
+    services, bot, clock, ticket_id = await opened(db_url)
+    card_id = tickets(services)[0].card_message_id
+    assert card_id is not None
+    await bot.inject(officer(f"修改 {ticket_id}", clock))  # begun, never finished
+
+    async def expiries() -> int:
+        moved = await due_reminders(services)
+        await build_outbox(services, {"console": bot}).deliver_due()
+        return moved
+
+    clock.at += timedelta(days=7) - timedelta(minutes=1)
+    await expiries()  # reminders and the hand-over, not the expiry yet
+    assert tickets(services)[0].state == "pending"
+    before = len(bot.sent)
+    clock.at += timedelta(minutes=1)
+    assert await expiries() == 1
+    assert tickets(services)[0].state == "expired"
+    sent = bot.sent[before:]
+    (told,) = [o for o in sent if o.chat == GROUP]
+    assert "没能及时回复" in told.text and "0951-6000000" in told.text and "110" in told.text
+    (closed,) = card_edits(bot, card_id)[-1:]
+    assert "已自动关闭" in closed.text and "机器人" in closed.text and not closed.buttons
+    assert await expiries() == 0  # once
+    late = await bot.inject(officer(f"批准 {ticket_id}", clock))
+    assert "已自动关闭" in late[0].text
+    draft = await bot.inject(officer("井盖的事已经报修", clock))  # the edit ended with it
+    assert not [o for o in draft if "发送" in o.text]
+    assert [o for o in bot.sent if o.chat == GROUP and "报修" in o.text] == []
+
+
+async def test_an_answer_that_may_be_in_the_group_expires_without_a_word_to_the_resident(
+    db_url: str,
+) -> None:
+    """An answer reported "delivery unknown" puts the ticket back in 待办; the officer looked,
+    found it in the group and did nothing more. It expires then without telling the
+    resident that no answer came."""
+    from bot.bootstrap import build_outbox
+    from bot.db import OutboxMessage
+    from bot.outbox import OutboxState
+    from handlers.reminders import due_reminders
+
+    services, bot, clock, ticket_id = await opened(db_url)
+    with session(services.engine) as db:  # what the outbox recovery leaves after a crash
+        ticket = db.get(Escalation, ticket_id)
+        assert ticket is not None
+        answer = OutboxMessage(
+            platform="console", chat_id=GROUP.chat_id, text="", kind="ticket answer",
+            ticket_id=ticket_id, state=OutboxState.UNKNOWN,
+        )  # fmt: skip
+        db.add(answer)
+        db.commit()
+    clock.at += timedelta(days=8)
+    before = len(bot.sent)
+    assert await due_reminders(services) >= 1
+    await build_outbox(services, {"console": bot}).deliver_due()
+    assert tickets(services)[0].state == "expired"
+    sent = bot.sent[before:]
+    assert [o for o in sent if o.chat == GROUP] == []
+    (closed,) = [o for o in sent if o.edit_message_id]
+    assert "已自动关闭" in closed.text and "告诉居民" not in closed.text
+    assert "resident" not in closed.text

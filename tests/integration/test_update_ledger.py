@@ -9,12 +9,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.adapters.fake import FakeAdapter
-from bot.bootstrap import build_dispatcher, build_services
-from bot.db import DatabaseBusy, Escalation, SeenUpdate, session
+from bot.bootstrap import build_dispatcher, build_outbox, build_services
+from bot.db import DatabaseBusy, Escalation, OutboxMessage, SeenUpdate, session
 from bot.events import Event, IncomingMessage, event_from_json, event_to_json
 from bot.inbox import Inbox, UpdateLedger
+from bot.outbox import OutboxSender, OutboxState
 from bot.runtime import deduplicated
-from tests.integration.test_flow import Clock, clock, said, settings_for
+from tests.integration.test_flow import GROUP, Clock, clock, said, settings_for
 
 __all__ = ["clock"]  # the fixture
 
@@ -131,6 +132,54 @@ async def test_a_ticket_opened_before_the_crash_is_not_opened_again(
     with session(services.engine) as db:
         assert len(db.exec(select(Escalation)).all()) == 1
     await second.close()
+
+
+class NotYet(OutboxSender):
+    """A sender that has not got to the new rows yet (the process is killed before)."""
+
+    async def deliver_new(self) -> int:
+        return 0
+
+
+async def test_a_decision_committed_before_the_crash_is_not_taken_again(
+    db_url: str, clock: Clock
+) -> None:
+    """The officer's 修改 N is committed with its update marked done. Killed while the answer
+    was on the wire, the worker leaves the answer "unknown" and the ticket back in 待办:
+    handling the 修改 again after the restart would post the answer a second time."""
+    services = build_services(settings_for(db_url), clock)
+    bot = FakeAdapter()
+    first = deduplicated(services, build_dispatcher(services, {"console": bot}))
+    await bot.start(first)
+    await bot.inject(said("/bind", sender="王警官"))
+    await bot.inject(said("小区门口的路灯坏了一个星期了 能找人修吗", addressed=True))
+    await first.close()
+
+    killed = UpdateLedger(services.engine, worker="killed")
+    sender = build_outbox(services, {"console": bot}, worker="killed")
+    dying = NotYet(services.engine, {"console": bot}, clock, "killed", sender.settle)
+    decision = said("修改 1 已经报修，明天来修。", sender="王警官", group=False)
+    await killed.take([decision])
+    assert await killed.begin(decision)
+    await build_dispatcher(services, {"console": bot}, dying).handle(decision, killed.sending)
+    with session(services.engine) as db:  # the answer's send begun, then SIGKILL
+        [answer] = db.exec(select(OutboxMessage).where(OutboxMessage.kind == "ticket answer"))
+        answer.state, answer.claimed_by = OutboxState.SENDING, "killed"
+        db.add(answer)
+        db.commit()
+    killed._alive.unlock()
+
+    restarted = build_outbox(services, {"console": bot})
+    assert await restarted.recover() == 1  # unknown: the officer is asked to look
+    with session(services.engine) as db:
+        assert db.get(Escalation, 1).state == "pending"  # type: ignore[union-attr]
+    second = deduplicated(services, build_dispatcher(services, {"console": bot}, restarted))
+    assert await second.recover() == 0  # the 修改 is not handled again
+    await second.close()
+    with session(services.engine) as db:
+        kinds = [row.kind for row in db.exec(select(OutboxMessage))]
+    assert kinds.count("ticket answer") == 1
+    assert not [o for o in bot.sent if o.chat == GROUP and "明天来修" in o.text]  # not sent
 
 
 async def test_replies_being_sent_at_a_crash_are_not_sent_again(db_url: str, clock: Clock) -> None:

@@ -16,6 +16,7 @@ from handlers.ticket_machine import (
     TicketState,
     cancel,
     decide,
+    expire,
     on_message,
     send_draft,
     settle,
@@ -121,3 +122,40 @@ def test_a_blank_draft_is_refused_and_the_edit_stays_open() -> None:
     with pytest.raises(Refused) as blank:
         on_message(Editing(7, NOW), "\u200b", NOW, TIMEOUT, is_command=False)
     assert blank.value.why == Refusal.EMPTY
+
+
+WEEK = timedelta(days=7)
+
+
+def test_a_ticket_pending_past_its_time_expires() -> None:
+    opened = NOW - WEEK
+    assert expire(OPEN, opened + timedelta(seconds=1), NOW, WEEK) is None  # not yet
+    assert expire(OPEN, opened, NOW, WEEK) == Decision("expire", TicketState.EXPIRED)
+    assert expire(NO_DRAFT, opened - WEEK, NOW, WEEK) == Decision("expire", TicketState.EXPIRED)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        TicketState.SENDING_ANSWER,  # an answer on its way is not cut off
+        TicketState.ANSWERED,
+        TicketState.REJECTED,
+        TicketState.EXPIRED,
+    ],
+)
+def test_only_a_pending_ticket_expires(state: TicketState) -> None:
+    assert expire(Ticket(7, state, draft=None), NOW - 4 * WEEK, NOW, WEEK) is None
+
+
+def test_an_expired_ticket_takes_no_decision_and_no_edit() -> None:
+    expired = Ticket(7, TicketState.EXPIRED, draft="请带身份证到户籍窗口办理。")
+    for verb, text in (("approve", None), ("edit", "已处理"), ("reject", None)):
+        with pytest.raises(Refused) as refused:
+            decide(expired, verb, text)
+        assert refused.value.why == Refusal.CLOSED
+    with pytest.raises(Refused):
+        start_edit(expired, NOW)
+    editing = Editing(7, NOW, draft="已处理")
+    with pytest.raises(Refused):
+        send_draft(editing, expired, NOW, TIMEOUT)
+    assert settle(TicketState.EXPIRED, delivered=True) is None

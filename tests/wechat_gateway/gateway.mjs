@@ -30,6 +30,9 @@
 //   POST /logout, POST /login       the WeChat account logs out / logs back in
 //   POST /refuse    {message}       every send fails with `message` (e.g. "操作过于频繁"),
 //                                   as when WeChat restricts the account; null clears it
+//   POST /payload-delay {seconds}   a message said from now on is announced at once, but
+//                                   its payload is "not found" for that long (as a gateway
+//                                   that just restarted and is still syncing); 0 clears it
 //
 // The mock puppet never emits `ready`: this gateway emits it after every login. It also
 // drops the mention list of a sent text, so sends are recorded here before the mock sees
@@ -194,6 +197,21 @@ puppet.messageSendFile = async (conversationId, fileBox) => {
 }
 
 // ---------------------------------------------------------------------------------------
+// Payloads not there yet (POST /payload-delay)
+
+let payloadDelay = 0 // seconds
+const hiddenUntil = new Map() // message id -> when (ms) its payload can be read
+const messagePayload = puppet.messagePayload.bind(puppet)
+puppet.messagePayload = async (id) => {
+  const until = hiddenUntil.get(id)
+  if (until !== undefined) {
+    if (Date.now() < until) throw new Error(`no payload found for message ${id}`)
+    hiddenUntil.delete(id)
+  }
+  return messagePayload(id)
+}
+
+// ---------------------------------------------------------------------------------------
 // The control channel
 
 async function handle (method, path, query, body) {
@@ -240,6 +258,7 @@ async function handle (method, path, query, body) {
       talker.say(body.text).to(mocker.ContactMock.load(botId))
     }
     const messageId = [...mocker.cacheMessagePayload.keys()].find(key => !before.has(key))
+    if (payloadDelay > 0 && messageId) hiddenUntil.set(messageId, Date.now() + payloadDelay * 1000)
     return { messageId }
   }
   if (method === 'GET' && path === '/sent') {
@@ -249,6 +268,10 @@ async function handle (method, path, query, body) {
   if (method === 'POST' && path === '/refuse') {
     refusal = body.message || null
     return { refusal }
+  }
+  if (method === 'POST' && path === '/payload-delay') {
+    payloadDelay = Number(body.seconds ?? 0)
+    return { payloadDelay }
   }
   if (method === 'POST' && path === '/logout') {
     await puppet.logout('logged out by the test')
