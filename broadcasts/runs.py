@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, SQLModel, col, select
 
+from bot import outbox
 from bot.accounts import Handover
 from bot.config import Settings
 from bot.db import Officer, as_utc
 from bot.events import Button, ChatRef, MediaRef, Outgoing
-from bot.ports import Clock, SendError, SystemClock
+from bot.ports import Clock, SystemClock
 from bot.templates import render
 from broadcasts import alerts, ledger
 from broadcasts.fanout import (
@@ -57,6 +58,7 @@ from handlers.tickets import first_private_chat
 
 log = logging.getLogger(__name__)
 
+NOTICE_KIND = "broadcast-notice"  # approval requests, summaries, account hand-overs
 APPROVAL_TIMEOUT = timedelta(hours=24)  # an unanswered approval request lapses after this
 ALREADY = {
     "approved": "已批准",
@@ -450,35 +452,37 @@ class Broadcaster:
             await self._preview(rs)
 
     async def _preview(self, rs: RunStation) -> None:
+        """The approval request: outbox rows committed with the mark that it was made, so
+        it is made once and delivered (with retries) even if the process dies now."""
         slot = as_utc(rs.slot)
         with Session(self.engine, expire_on_commit=False) as db:
             campaign = db.get(Campaign, rs.campaign_id)
             fresh = db.get(RunStation, rs.id)
             if campaign is None or fresh is None or fresh.preview_sent_at is not None:
                 return
-            fresh.preview_sent_at = to_db(self.clock.now())  # at most once, even if it fails
-            db.add(fresh)
-            db.commit()
             groups = station_group_count(db, campaign, rs.station_id)
             officers = alerts.approvers(db, rs.campaign_id, rs.station_id)
             if officers is None:  # a campaign: any officer of the station approves
                 officers = ledger.officers_of(db, rs.station_id)
-        try:
-            text = text_source(self.engine, self.settings, campaign, slot)(rs.station_id)
-        except TemplateProblem as problem:
-            text = f"（模板错误：{problem}）"
-        media = campaign_media(self.engine, self.settings, campaign)
-        if media is not None:
-            text = f"{label(media)} {text}"
-        assert campaign.id is not None
-        card = render(
-            "broadcast_preview.j2",
-            campaign=campaign,
-            slot_local=local_time(slot, self.tz),
-            groups=groups,
-            text=text,
-        )
-        await self._tell(officers, card, approval_buttons(campaign.id, slot))
+            try:
+                text = text_source(self.engine, self.settings, campaign, slot)(rs.station_id)
+            except TemplateProblem as problem:
+                text = f"（模板错误：{problem}）"
+            media = campaign_media(self.engine, self.settings, campaign)
+            if media is not None:
+                text = f"{label(media)} {text}"
+            assert campaign.id is not None
+            card = render(
+                "broadcast_preview.j2",
+                campaign=campaign,
+                slot_local=local_time(slot, self.tz),
+                groups=groups,
+                text=text,
+            )
+            fresh.preview_sent_at = to_db(self.clock.now())
+            db.add(fresh)
+            self._tell(db, officers, card, approval_buttons(campaign.id, slot))
+            db.commit()
 
     async def wrap_up(self, campaign_id: int, slot: datetime) -> None:
         """Tell each station's officers how their part went; close the run when all is done."""
@@ -499,6 +503,19 @@ class Broadcaster:
                 db.add(rs)
                 if not pushed:
                     due.append((rs.station_id, ledger.officers_of(db, rs.station_id)))
+            # The summaries are outbox rows committed with the marks that they were made.
+            for station_id, officers in due:
+                counts = ledger.run_counts(self.engine, campaign_id, slot, station_id=station_id)
+                text = render(
+                    "broadcast_summary.j2",
+                    campaign=campaign,
+                    slot_local=local_time(slot, self.tz),
+                    sent=counts.get(SENT),
+                    failed=counts.get("failed"),
+                    skipped=counts.get("skipped"),
+                    reasons=counts.failed_reasons[:5],
+                )
+                self._tell(db, officers, text)
             db.commit()
             finished = ledger.run_is_finished(db, run)
             if finished:
@@ -507,18 +524,6 @@ class Broadcaster:
                         db, campaign_id, self.senders, self.settings.timezone, now
                     )
                 ledger.finish_run(db, run, now)
-        for station_id, officers in due:
-            counts = ledger.run_counts(self.engine, campaign_id, slot, station_id=station_id)
-            text = render(
-                "broadcast_summary.j2",
-                campaign=campaign,
-                slot_local=local_time(slot, self.tz),
-                sent=counts.get(SENT),
-                failed=counts.get("failed"),
-                skipped=counts.get("skipped"),
-                reasons=counts.failed_reasons[:5],
-            )
-            await self._tell(officers, text)
         if finished:
             log.info("broadcast #%s: slot %s done", campaign_id, slot.isoformat())
 
@@ -550,25 +555,26 @@ class Broadcaster:
             }
             for duty in db.exec(select(Officer).where(col(Officer.duty))):
                 officers.setdefault(duty.id, duty)
-        await self._tell(list(officers.values()), text)
+            self._tell(db, list(officers.values()), text)
+            db.commit()
 
-    async def _tell(
+    def _tell(
         self,
+        db: Session,
         officers: list[Officer],
         text: str,
         buttons: tuple[tuple[Button, ...], ...] = (),
     ) -> None:
+        """A message to each officer, as outbox rows in ``db``'s transaction (the caller
+        commits): the bot's one sender delivers them with retries."""
+        now = self.clock.now()
         for officer in officers:
             chat = officer_chat(officer, self.senders)
             if chat is None:
                 log.info("broadcast: officer %s has no chat we can reach", officer.name)
                 continue
-            try:
-                await self.senders[chat.platform].send(Outgoing(chat, text, buttons=buttons))
-            except SendError as refused:
-                log.warning("broadcast: could not message officer %s: %s", officer.name, refused)
-            except Exception:
-                log.exception("broadcast: could not message officer %s", officer.name)
+            out = Outgoing(chat, text, buttons=buttons)
+            outbox.enqueue(db, out, NOTICE_KIND, now, officer_id=officer.id)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Let sends in flight finish (up to ``grace`` s), then cancel the fan-outs."""

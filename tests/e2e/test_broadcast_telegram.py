@@ -36,6 +36,7 @@ from tests.e2e.test_broadcast_support import (
     make_db,
     settings_for,
 )
+from tests.fakes.notices import deliver_notices
 from tests.fakes.telegram_server import FakeTelegram, SentMessage
 
 pytestmark = pytest.mark.e2e
@@ -249,6 +250,7 @@ async def test_approval_with_a_real_inline_button(
 
     await broadcaster.fire(campaign.id, SLOT)  # type: ignore[arg-type]
     await broadcaster.pump()
+    await deliver_notices(broadcaster)
     (card,) = fake.sent_to(officer)
     assert "广播待批准" in card.text and "本所 3 个群" in card.text
     assert all(not fake.sent_to(c) for c in chats)
@@ -263,6 +265,7 @@ async def test_approval_with_a_real_inline_button(
     for _ in range(5):
         await broadcaster.pump()
         await asyncio.gather(*broadcaster._active.values())
+    await deliver_notices(broadcaster)
     assert all(len(fake.sent_to(c)) == 1 for c in chats)
     summary = fake.sent_to(officer)[-1]
     assert "广播完成" in summary.text and "已送达 3 个群" in summary.text

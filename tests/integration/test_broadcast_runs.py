@@ -36,6 +36,7 @@ from tests.e2e.test_broadcast_support import (
     officer_chat,
     settings_for,
 )
+from tests.fakes.notices import deliver_notices
 
 # Monday 2026-03-02 10:00 in Asia/Shanghai
 MONDAY_10 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -65,13 +66,16 @@ def press(station: str, data: str, at: datetime = MONDAY_10) -> ButtonPress:
 
 
 async def settle(broadcaster: Broadcaster) -> None:
-    """Pump until no fan-out is running and nothing is left to start."""
+    """Pump until no fan-out is running and nothing is left to start; deliver the notices
+    it wrote (the bot's outbox sender would)."""
     for _ in range(10):
         await broadcaster.pump()
+        await deliver_notices(broadcaster)
         active = list(broadcaster._active.values())
         if not active:
             return
         await asyncio.gather(*active)
+    await deliver_notices(broadcaster)
 
 
 def texts_to(sender: FakeSender, chat: ChatRef) -> list[Outgoing]:

@@ -28,6 +28,7 @@ from broadcasts.models import Delivery
 from broadcasts.runs import Broadcaster
 from handlers.earlywarn import CARD_KIND
 from tests.conftest import every_row
+from tests.fakes.notices import deliver_notices
 
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 OFFICER = ChatRef("console", "officer:王警官")
@@ -244,6 +245,7 @@ async def test_one_tap_sends_the_warning_to_the_other_groups_exactly_once(
     for _ in range(3):
         await broadcaster.pump()
         await asyncio.gather(*broadcaster._active.values())
+    await deliver_notices(broadcaster)
     delivered = bot.sent[before:]
     warnings = [o for o in delivered if "防骗预警（兴庆派出所）" in o.text]
     assert sorted(o.chat.chat_id for o in warnings) == ["group:4", "group:5"]

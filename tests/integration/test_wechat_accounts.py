@@ -29,6 +29,7 @@ from tests.e2e.test_broadcast_support import (
     make_db,
     settings_for,
 )
+from tests.fakes.notices import deliver_notices
 
 SLOT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 ACCOUNTS = ("a", "b", "c")
@@ -263,6 +264,7 @@ async def test_officers_and_the_duty_officer_are_told_in_chinese(db_url: str) ->
     await broadcaster.account_rests(
         "xq-1", "WeChat restricts the account: UNKNOWN: 操作过于频繁", SLOT, handover
     )
+    await deliver_notices(broadcaster)
 
     assert sorted(o.chat.chat_id for o in telegram.replies) == ["9001", "9003"]
     text = telegram.replies[0].text
