@@ -192,6 +192,10 @@ class WechatMessage:
     # sent in private may be an officer's alert to push
 
 
+class _PictureTooLarge(Exception):
+    """A picture being streamed passed ``PICTURE_BYTES``: the stream is dropped."""
+
+
 def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMessage | None:
     """Map one gateway message to an ``IncomingMessage``; None for what we ignore.
 
@@ -1075,19 +1079,23 @@ class WechatAdapter:
         request = MessageImageStreamRequest(id=picture_id, type=ImageType.IMAGE_TYPE_HD)
         # Opened on the grpclib channel directly, as _send_file's stream (the stub's needs
         # a newer betterproto): the file box's name first, then its data in chunks.
-        async with conn.stub.channel.request(
-            "/wechaty.Puppet/MessageImageStream",
-            Cardinality.UNARY_STREAM,
-            MessageImageStreamRequest,
-            MessageImageStreamResponse,
-            metadata=conn.stub.metadata,
-        ) as stream:
-            await stream.send_message(request, end=True)
-            while (reply := await stream.recv_message()) is not None:
-                data += reply.file_box_chunk.data
-                if len(data) > PICTURE_BYTES:
-                    await stream.cancel()
-                    return None  # too large: not read, not kept
+        try:
+            async with conn.stub.channel.request(
+                "/wechaty.Puppet/MessageImageStream",
+                Cardinality.UNARY_STREAM,
+                MessageImageStreamRequest,
+                MessageImageStreamResponse,
+                metadata=conn.stub.metadata,
+            ) as stream:
+                await stream.send_message(request, end=True)
+                while (reply := await stream.recv_message()) is not None:
+                    data += reply.file_box_chunk.data
+                    if len(data) > PICTURE_BYTES:
+                        # Leaving by an exception resets the stream if it is still open
+                        # (a cancel() races the gateway closing it).
+                        raise _PictureTooLarge
+        except _PictureTooLarge:
+            return None  # too large: not read, not kept
         return bytes(data) or None
 
     async def send(self, out: Outgoing) -> SentRef:
