@@ -162,3 +162,4 @@ async def test_an_officers_picture_pushed_to_the_station_reaches_its_rooms_once(
                 assert new == []  # the other station's room
             else:
                 assert [m["sha256"] for m in files] == [digest]  # the very picture, once
+                assert files[0]["fileName"].endswith(".png")  # named as what it is
