@@ -183,9 +183,14 @@ def check_media(
             raise _refuse("too_big", limit=megabytes(limit), platform_name=_name(platform), **shown)
 
 
-def _extension(mime: str) -> str:
+def suffix_of(mime: str) -> str:
+    """The file name extension of a MIME type (".png"); "" when none is known."""
     ours = next((ext for ext, known in _EXTENSIONS.items() if known == mime), None)
-    return (ours or mimetypes.guess_extension(mime) or mime).lstrip(".").upper()
+    return ours or mimetypes.guess_extension(mime) or ""
+
+
+def _extension(mime: str) -> str:
+    return (suffix_of(mime) or mime).lstrip(".").upper()
 
 
 def caption_limits(platforms: Collection[str] = PLATFORMS) -> list[int]:

@@ -37,6 +37,8 @@ from broadcasts.media import (
     inspect_media,
     media_store,
     save_media,
+    sniff_mime,
+    suffix_of,
 )
 from broadcasts.models import OfficerAlert
 from guard.detect import check
@@ -166,7 +168,9 @@ def _media(
         return None
     if not fetched:
         return None
-    checked = inspect_media(fetched, "picture.jpg", platforms=_platforms(services))
+    # Named by what it is: a gateway sends a file as a picture by its name's extension.
+    name = "picture" + (suffix_of(sniff_mime(fetched)) or ".jpg")
+    checked = inspect_media(fetched, name, platforms=_platforms(services))
     return save_media(db, media_store(services.settings), checked)
 
 

@@ -51,7 +51,6 @@ about it (every workaround lives here):
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -75,6 +74,8 @@ from wechaty_grpc.wechaty.puppet import (
     EventType,
     FileBoxChunk,
     ImageType,
+    MessageImageStreamRequest,
+    MessageImageStreamResponse,
     MessageSendFileStreamRequest,
     MessageSendFileStreamResponse,
 )
@@ -122,7 +123,7 @@ TEXT_MESSAGE_TYPE: Final = 7  # wechaty-puppet's MessageType.Text, as the gatewa
 IMAGE_MESSAGE_TYPE: Final = 6  # ... and its MessageType.Image
 PICTURE_BYTES: Final = 5_000_000  # a larger group picture is not fetched for the guard
 FILE_CHUNK: Final = 512 * 1024  # a file is streamed in gRPC messages of this size (< 4 MB)
-UPLOAD_BYTES_PER_SECOND: Final = 1_000_000  # the slowest upload a file's timeout allows for
+UPLOAD_BYTES_PER_SECOND: Final = 1_000_000  # the slowest transfer a file's timeout allows for
 # How puppets render a quoted reply (引用): 「name：quoted」, a dashed line, then the reply.
 QUOTE_SEPARATOR: Final = "- - - - - - - - - - - - - - -"
 _QUOTE = re.compile(
@@ -189,6 +190,10 @@ class WechatMessage:
     is_text: bool = True
     is_picture: bool = False  # a picture: the guard reads a room's (by message id); one
     # sent in private may be an officer's alert to push
+
+
+class _PictureTooLarge(Exception):
+    """A picture being streamed passed ``PICTURE_BYTES``: the stream is dropped."""
 
 
 def to_event(msg: WechatMessage, *, me: Identity, now: datetime) -> IncomingMessage | None:
@@ -1112,16 +1117,40 @@ class WechatAdapter:
         return conn
 
     async def fetch_picture(self, chat: ChatRef, picture_id: str) -> bytes | None:
-        """A picture's bytes (a base64 file box), in memory only: a room's for the guard,
-        an officer's to push with their alert."""
-        reply = await self._call(
-            self._live().stub.message_image(id=picture_id, type=ImageType.IMAGE_TYPE_HD)
-        )
-        box = json.loads(reply.filebox or "{}")
-        encoded = str(box.get("base64") or "")
-        if not encoded or len(encoded) > PICTURE_BYTES * 4 // 3:
-            return None  # a URL box, or too large
-        return base64.b64decode(encoded)
+        """A picture's bytes, in memory only: a room's for the guard, an officer's to push
+        with their alert; None when it is larger than ``PICTURE_BYTES``.
+
+        Streamed (``MessageImageStream``), not the one-message ``message_image``: a 1.x
+        gateway answers that with a UUID file box for any picture over 20 KB, to be read
+        with its ``download`` call, which python-wechaty's 0.x stub lacks. So nearly every
+        real picture came back unread; the stream serves the bytes whatever the box."""
+        conn = self._live()
+        timeout = self._options.call_timeout + PICTURE_BYTES / UPLOAD_BYTES_PER_SECOND
+        return await asyncio.wait_for(self._stream_picture(conn, picture_id), timeout)
+
+    async def _stream_picture(self, conn: _Connection, picture_id: str) -> bytes | None:
+        data = bytearray()
+        request = MessageImageStreamRequest(id=picture_id, type=ImageType.IMAGE_TYPE_HD)
+        # Opened on the grpclib channel directly, as _send_file's stream (the stub's needs
+        # a newer betterproto): the file box's name first, then its data in chunks.
+        try:
+            async with conn.stub.channel.request(
+                "/wechaty.Puppet/MessageImageStream",
+                Cardinality.UNARY_STREAM,
+                MessageImageStreamRequest,
+                MessageImageStreamResponse,
+                metadata=conn.stub.metadata,
+            ) as stream:
+                await stream.send_message(request, end=True)
+                while (reply := await stream.recv_message()) is not None:
+                    data += reply.file_box_chunk.data
+                    if len(data) > PICTURE_BYTES:
+                        # Leaving by an exception resets the stream if it is still open
+                        # (a cancel() races the gateway closing it).
+                        raise _PictureTooLarge
+        except _PictureTooLarge:
+            return None  # too large: not read, not kept
+        return bytes(data) or None
 
     async def send(self, out: Outgoing) -> SentRef:
         """A text to a room (@mentioning ``out.mention_id``) or to a contact.

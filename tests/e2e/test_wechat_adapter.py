@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from bot.adapters import wechat as wechat_module
 from bot.adapters.wechat import (
     MENTION_END,
     QUOTE_SEPARATOR,
@@ -36,6 +37,7 @@ from tests.e2e.wechat_fixtures import (
 )
 
 pytestmark = pytest.mark.e2e
+PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 
 
 def ref(chat_id: str) -> ChatRef:
@@ -121,6 +123,43 @@ async def test_private_message_is_addressed(
     assert event.chat == ref(officer)
     assert (event.message_id, event.text, event.sender_name) == (message_id, "待办", "王警官")
     assert (event.is_group, event.addressed, event.chat_title) == (False, True, "")
+
+
+async def test_a_posted_picture_is_an_event_and_its_bytes_are_fetched(
+    wechat_adapter: WechatAdapter, wechat_gateway: WechatGateway, inbox: EventInbox
+) -> None:
+    """In a room (for the guard) and in private (an officer's push): the event carries the
+    message id as its picture id, and fetch_picture gets the very bytes that were posted."""
+    resident, room = await room_with_resident(wechat_gateway)
+    in_room = PNG_HEADER + b"room" * 3000
+    message_id = await wechat_gateway.post_picture(resident, in_room, room_id=room)
+    posted = await inbox.next(IncomingMessage)
+    assert (posted.chat, posted.picture_id, posted.text) == (ref(room), message_id, "")
+    assert (posted.is_group, posted.addressed) == (True, False)
+    assert await wechat_adapter.fetch_picture(posted.chat, posted.picture_id) == in_room
+
+    in_private = PNG_HEADER + b"private" * 3000
+    message_id = await wechat_gateway.post_picture(resident, in_private, name="x.jpg")
+    posted = await inbox.next(IncomingMessage)
+    assert (posted.chat, posted.picture_id) == (ref(resident), message_id)
+    assert posted.addressed
+    assert await wechat_adapter.fetch_picture(posted.chat, posted.picture_id) == in_private
+
+
+async def test_a_picture_over_the_limit_is_not_read(
+    wechat_adapter: WechatAdapter,
+    wechat_gateway: WechatGateway,
+    inbox: EventInbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wechat_module, "PICTURE_BYTES", 50_000)
+    resident, room = await room_with_resident(wechat_gateway)
+    # Dropped when the gateway has sent it all, and while it is still sending.
+    for size in (80_000, 3_000_000):
+        await wechat_gateway.post_picture(resident, PNG_HEADER + bytes(size), room_id=room)
+        posted = await inbox.next(IncomingMessage)
+        assert await wechat_adapter.fetch_picture(posted.chat, posted.picture_id) is None
+    assert wechat_adapter.connected
 
 
 async def test_being_added_to_a_room_is_an_event(

@@ -8,6 +8,7 @@ WeChat side through the gateway's HTTP control channel, on 127.0.0.1 like everyt
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -199,6 +200,20 @@ class WechatGateway:
         if mention_ids:
             body["mentionIds"] = list(mention_ids)
         return str((await self._request("POST", "/say", body))["messageId"])
+
+    async def post_picture(
+        self, sender_id: str, data: bytes, *, room_id: str | None = None, name: str = "picture.png"
+    ) -> str:
+        """``sender_id`` posts the picture ``data`` (png or jpeg, as ``name`` says) in the
+        room, or privately to the bot; the message id (the bot fetches it by that id)."""
+        body: dict[str, Any] = {
+            "from": sender_id,
+            "base64": base64.b64encode(data).decode("ascii"),
+            "name": name,
+        }
+        if room_id is not None:
+            body["roomId"] = room_id
+        return str((await self._request("POST", "/picture", body))["messageId"])
 
     async def sent(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
         """Everything the bot sent (since this gateway process started)."""

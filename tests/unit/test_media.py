@@ -19,6 +19,8 @@ from broadcasts.media import (
     label,
     limits,
     max_bytes,
+    sniff_mime,
+    suffix_of,
 )
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
@@ -38,6 +40,13 @@ def test_kind_and_type_come_from_the_content() -> None:
     document = inspect_media(sized(PDF, 5000), "反诈日报.pdf")
     assert (document.kind, document.mime) == ("file", "application/pdf")
     assert inspect_media(sized(JPEG, 5000), "misnamed.mp4").mime == "image/jpeg"
+
+
+def test_a_fetched_picture_is_named_by_what_it_is() -> None:
+    """A WeChat gateway sends a file as a picture by its name (handlers.alerts names one)."""
+    named = {suffix_of(sniff_mime(sized(h, 100))) for h in (JPEG, b"\x89PNG\r\n\x1a\n", MP4)}
+    assert named == {".jpg", ".png", ".mp4"}
+    assert suffix_of("application/x-unheard-of") == ""
 
 
 @pytest.mark.parametrize(

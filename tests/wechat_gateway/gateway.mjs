@@ -23,6 +23,10 @@
 //   POST /say       {from, roomId?, text, mentionIds?, mentionBot?}
 //                                   `from` says `text` in the room, or privately to the bot
 //                                   when roomId is absent; returns {messageId}
+//   POST /picture {from, roomId?, base64, name="picture.png"}
+//                                   `from` posts a picture (the bytes, base64) in the room or
+//                                   privately: an Image message, whose bytes the bot fetches
+//                                   with messageImage (or messageFile); returns {messageId}
 //   GET  /sent[?since=N]            what the bot sent: [{seq, id, conversationId, isRoom,
 //                                   kind, text, mentionIds, at}]; kind "text", or "file"
 //                                   (a picture/video/file the bot streamed as a FileBox)
@@ -44,7 +48,8 @@ import http from 'node:http'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
 
-import { log } from 'wechaty-puppet'
+import { FileBox } from 'file-box' // the puppets' own FileBox (their dependency, in the lock)
+import { log, types as PUPPET_TYPES } from 'wechaty-puppet'
 import { PuppetMock, mock } from 'wechaty-puppet-mock'
 import { PuppetServer } from 'wechaty-puppet-service'
 
@@ -212,6 +217,28 @@ puppet.messagePayload = async (id) => {
 }
 
 // ---------------------------------------------------------------------------------------
+// Pictures sent to the bot
+
+// The mock keeps a posted FileBox by message id (messageFile serves it) but answers
+// messageImage with a made-up QR code: serve the posted picture, whatever size is asked
+// for (a real puppet has a thumbnail, the HD picture and the artwork).
+puppet.messageImage = async (messageId, _imageType) => puppet.messageFile(messageId)
+
+function postPicture ({ from, roomId, base64, name = 'picture.png' }) {
+  if (!puppet.isLoggedIn) throw new Error('the bot is not logged in')
+  if (typeof base64 !== 'string' || !base64) throw new Error('base64 is required')
+  const talker = contactOrThrow(from)
+  // The mock makes it an Image message when the name (or media type) says png or jpeg.
+  const picture = FileBox.fromBase64(base64, name)
+  const before = new Set(mocker.cacheMessagePayload.keys())
+  talker.say(picture).to(roomId ? roomOrThrow(roomId) : mocker.ContactMock.load(botId))
+  const messageId = [...mocker.cacheMessagePayload.keys()].find(key => !before.has(key))
+  const type = mocker.cacheMessagePayload.get(messageId)?.type
+  if (type !== PUPPET_TYPES.Message.Image) throw new Error(`${name} was not taken for a picture (type ${type})`)
+  return { messageId }
+}
+
+// ---------------------------------------------------------------------------------------
 // The control channel
 
 async function handle (method, path, query, body) {
@@ -260,6 +287,9 @@ async function handle (method, path, query, body) {
     const messageId = [...mocker.cacheMessagePayload.keys()].find(key => !before.has(key))
     if (payloadDelay > 0 && messageId) hiddenUntil.set(messageId, Date.now() + payloadDelay * 1000)
     return { messageId }
+  }
+  if (method === 'POST' && path === '/picture') {
+    return postPicture(body)
   }
   if (method === 'GET' && path === '/sent') {
     const since = Number(query.get('since') ?? 0)
