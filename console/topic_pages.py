@@ -11,7 +11,6 @@ load is undone. Every save keeps the version it replaced, and every action is au
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -263,7 +262,7 @@ def save(console: Console, visitor: Visitor, topic: FaqTopic, text: str, action:
                         saved_at=console.services.clock.now(),
                     )
                 )
-            sync_faq(db, (replace(knowledge[topic.id]),))
+            sync_faq(db, (knowledge[topic.id],))
     return None
 
 

@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
+from bot.config import Settings
 from bot.db import Escalation, FaqEntry, TopicVersion, session
 from console.app import create_app
 from faq.knowledge import TOPICS_DIR
@@ -41,6 +42,18 @@ TOPIC = "newborn-hukou"
 NEW_WORDING = "娃刚生下来 小本本上咋加名字"  # no example of any topic says it this way
 
 
+def build_world(settings: Settings) -> World:
+    """The bot and its console on ``settings``, groups A and C bound."""
+    clock = MovableClock()
+    services = build_services(settings, clock)
+    bot = FakeAdapter()
+    built = World(services, bot, clock)
+    asyncio.run(bot.start(build_dispatcher(services, {"console": bot})))
+    for chat, officer in ((GROUP_A, "李警官"), (GROUP_C, "赵警官")):
+        asyncio.run(bot.inject(said(built, chat, officer, "/bind", group=True)))
+    return built
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -49,15 +62,9 @@ def world(
     with database_url(request.param, tmp_path_factory.mktemp("console")) as url:
         settings = two_stations(url)
         faq = settings.faq.model_copy(update={"topics_dir": folder})
-        clock = MovableClock()
-        services = build_services(settings.model_copy(update={"faq": faq}), clock)
-        bot = FakeAdapter()
-        built = World(services, bot, clock)
-        asyncio.run(bot.start(build_dispatcher(services, {"console": bot})))
-        for chat, officer in ((GROUP_A, "李警官"), (GROUP_C, "赵警官")):
-            asyncio.run(bot.inject(said(built, chat, officer, "/bind", group=True)))
+        built = build_world(settings.model_copy(update={"faq": faq}))
         yield built
-        services.engine.dispose()
+        built.services.engine.dispose()
 
 
 @pytest.fixture
