@@ -381,6 +381,19 @@ class ConsoleSession(SQLModel, table=True):
     origin: str = ""  # the address it signed in from
 
 
+class TopicVersion(SQLModel, table=True):
+    """A topic as it was before a console save replaced it: its whole topic file, who
+    replaced it and when, so that the version can be written back."""
+
+    __tablename__ = "topic_version"
+    id: int | None = Field(default=None, primary_key=True)
+    faq_id: str = Field(index=True)
+    toml: str  # the topic file's text before the save
+    action: str  # what replaced it: edit, import, revert
+    saved_by: str
+    saved_at: datetime = Field(default_factory=utcnow)
+
+
 def commit_without_flush_wait(connection: Connection) -> None:
     """PostgreSQL: this transaction's commit returns before its WAL reaches the disk.
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -106,8 +106,15 @@ class Console:
 
 
 Page = Callable[[Console, Request, Visitor | None, FormData | None], Response]
-# Declares one route: path, page, the role it needs, its methods.
-RouteMaker = Callable[[str, Page, Role, tuple[str, ...]], Route]
+
+
+class RouteMaker(Protocol):
+    """Declares one route: path, page, the role it needs, its methods, and how many
+    uploaded files its form may carry (none but where a page takes a file)."""
+
+    def __call__(
+        self, path: str, run: Page, role: Role, methods: tuple[str, ...] = ..., files: int = ...
+    ) -> Route: ...
 
 
 def _environment() -> Environment:
@@ -157,7 +164,9 @@ def _signed_in(console: Console, request: Request) -> Visitor | None:
     return Visitor(officer, row, auth.csrf_token(console.secret, row.token_hash))
 
 
-def guarded(console: Console, role: Role, run: Page) -> Callable[[Request], Awaitable[Response]]:
+def guarded(
+    console: Console, role: Role, run: Page, files: int = 0
+) -> Callable[[Request], Awaitable[Response]]:
     """The route's role checked on the server, then the page on a thread. A POST needs the
     session's CSRF token in its form; every refusal is audited."""
 
@@ -171,7 +180,9 @@ def guarded(console: Console, role: Role, run: Page) -> Callable[[Request], Awai
             if role == "admin" and not visitor.is_admin:
                 return await run_in_threadpool(_refuse, console, request, visitor, "not admin")
         # The body is read only once the role allows the route.
-        form = await request.form(max_files=0, max_fields=20) if request.method == "POST" else None
+        form = (
+            await request.form(max_files=files, max_fields=20) if request.method == "POST" else None
+        )
         if role != "public" and form is not None:
             assert visitor is not None
             offered = form.get("csrf", "")
@@ -417,6 +428,9 @@ def topic_page(
         chosen = console.services.settings.station(visitor.officer.station_id)
     chosen = chosen or (stations[0] if stations else None)
     rendered = render_answer(topic.answer, chosen.model_dump()) if chosen else ""
+    from console.topic_pages import history
+
+    done = request.query_params.get("done", "")
     return page(
         console,
         request,
@@ -426,6 +440,8 @@ def topic_page(
         stations=stations,
         chosen=chosen,
         rendered=rendered,
+        versions=history(console, topic.id),
+        note=done if done in TEXT["topic_done"] else None,
     )
 
 
@@ -461,10 +477,12 @@ def try_page(
 def routes(console: Console) -> list[BaseRoute]:
     """Every route and the role it needs (the role test walks this list)."""
     # Their pages use this module's helpers.
-    from console import people_pages, privacy_pages, report_pages
+    from console import people_pages, privacy_pages, report_pages, topic_pages
 
-    def route(path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",)) -> Route:
-        return Route(path, guarded(console, role, run), methods=list(methods))
+    def route(
+        path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",), files: int = 0
+    ) -> Route:
+        return Route(path, guarded(console, role, run, files), methods=list(methods))
 
     return [
         route("/", home, "public"),
@@ -475,6 +493,7 @@ def routes(console: Console) -> list[BaseRoute]:
         route("/tickets/{ticket_id:int}", ticket_page, "officer"),
         route("/tickets/{ticket_id:int}/{verb:str}", ticket_action, "officer", ("POST",)),
         route("/topics", topics_page, "admin"),
+        *topic_pages.routes(route),  # before /topics/{topic_id}: /topics/new is no topic
         route("/topics/{topic_id:str}", topic_page, "admin"),
         route("/try", try_page, "admin", ("GET", "POST")),
         *people_pages.routes(route),

@@ -44,7 +44,7 @@ def _period(console: Console, request: Request) -> tuple[int, datetime, datetime
     return count, until - timedelta(days=count), until
 
 
-def _report(console: Console, request: Request, visitor: Visitor) -> tuple[int, figures.Report]:
+def report_for(console: Console, request: Request, visitor: Visitor) -> tuple[int, figures.Report]:
     count, since, until = _period(console, request)
     scope = _scope(console, request, visitor)
     tz, now = console.services.settings.tz, console.services.clock.now()
@@ -56,7 +56,7 @@ def reports_page(
     console: Console, request: Request, visitor: Visitor | None, _: FormData | None
 ) -> Response:
     assert visitor is not None
-    count, report = _report(console, request, visitor)
+    count, report = report_for(console, request, visitor)
     titles = {t.id: t.title for t in console.services.knowledge.values()}
     return page(
         console,
@@ -79,7 +79,7 @@ def chart(
     console: Console, request: Request, visitor: Visitor | None, _: FormData | None
 ) -> Response:
     assert visitor is not None
-    report = _report(console, request, visitor)[1]
+    report = report_for(console, request, visitor)[1]
     labels = tomllib.loads(LABELS_FILE.read_text(encoding="utf-8"))
     with DRAWING:
         picture = chart_png(report.stats(), labels)
@@ -90,7 +90,7 @@ def export(
     console: Console, request: Request, visitor: Visitor | None, _: FormData | None
 ) -> Response:
     assert visitor is not None
-    count, report = _report(console, request, visitor)
+    count, report = report_for(console, request, visitor)
     with console.db() as db:
         auth.record(db, visitor.officer, "report exported", origin(request), f"{count} days")
         db.commit()

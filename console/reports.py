@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from bot.db import Escalation, Group, QuestionEvent, as_utc
 from bot.reports import OUTCOMES, Stats
 from broadcasts.models import SENT, Delivery
-from faq.gaps import cluster_questions
+from faq.gaps import Cluster, cluster_questions
 
 TOP = 10
 GAP_QUESTIONS = 500  # the latest unanswered questions grouped (1 ms of jieba each)
@@ -58,6 +58,7 @@ class Report:
     officer_minutes: dict[str, float] = field(default_factory=dict)  # median, by officer
     topics: list[tuple[str, int]] = field(default_factory=list)
     gaps: list[tuple[str, int]] = field(default_factory=list)  # a sample question, how many
+    clusters: list[Cluster] = field(default_factory=list)  # every group of them, largest first
     broadcasts_delivered: int = 0
 
     @property
@@ -181,6 +182,7 @@ def build(db: Session, scope: Scope, since: datetime, until: datetime, tz: ZoneI
         waits.setdefault(name or "", []).append(minutes)
     report.officer_minutes = {name: statistics.median(w) for name, w in sorted(waits.items())}
     clusters = cluster_questions(str(q) for q in db.exec(unanswered).all())
+    report.clusters = clusters
     report.gaps = [(c.sample, c.size) for c in clusters[:TOP]]
     report.broadcasts_delivered = int(db.exec(delivered).one())
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from bot.sandbox import LimitedSandbox
 
 TOPICS_DIR = Path(__file__).parent / "topics"
 REQUIRED_FIELDS = ("id", "title", "aliases", "examples", "source", "answer")
-OPTIONAL_FIELDS = ("match",)
+OPTIONAL_FIELDS = ("match", "review")  # review: the date a person should look at it again
 MATCH_FIELDS = ("patterns", "exclude")
 STATION_FIELDS = ("name", "address", "phone", "hours")
 # Rendered once at load so a template that needs anything else fails then, not in a group.
@@ -28,8 +29,10 @@ SAMPLE_STATION = {
 
 
 class FaqError(Exception):
-    def __init__(self, file: str, problem: str) -> None:
-        self.file, self.problem = file, problem
+    """A broken topic: its file, the problem, and the field at fault (``key``, when one is)."""
+
+    def __init__(self, file: str, problem: str, key: str = "") -> None:
+        self.file, self.problem, self.key = file, problem, key
         super().__init__(f"FAQ entry {file}: {problem}")
 
 
@@ -43,6 +46,7 @@ class FaqTopic:
     answer: str  # jinja2 template source
     patterns: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    review: date | None = None
     file: str = field(default="", compare=False)
 
 
@@ -63,9 +67,10 @@ def _check_answer(answer: str, station: Mapping[str, str], file: str, where: str
     try:
         render_answer(answer, station)
     except TemplateError as exc:  # syntax, undefined, sandbox limits (time, size, depth)
-        raise FaqError(file, f"bad answer template{where}: {exc}") from None
+        raise FaqError(file, f"bad answer template{where}: {exc}", "answer") from None
     except Exception as exc:  # e.g. {{ 1 // 0 }}
-        raise FaqError(file, f"bad answer template{where}: {type(exc).__name__}: {exc}") from None
+        problem = f"bad answer template{where}: {type(exc).__name__}: {exc}"
+        raise FaqError(file, problem, "answer") from None
 
 
 def check_answers(topics: Iterable[FaqTopic], stations: Iterable[Mapping[str, Any]]) -> None:
@@ -84,25 +89,28 @@ def _strings(
 ) -> tuple[str, ...]:
     value = data.get(key, [] if not required else None)
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise FaqError(file, f"'{key}' must be a list of non-empty strings")
+        raise FaqError(file, f"'{key}' must be a list of non-empty strings", key)
     if required and not value:
-        raise FaqError(file, f"'{key}' must not be empty")
+        raise FaqError(file, f"'{key}' must not be empty", key)
     return tuple(value)
 
 
 def parse_topic(data: Mapping[str, Any], file: str) -> FaqTopic:
     unknown = sorted(set(data) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
-        raise FaqError(file, f"unknown field(s) {', '.join(unknown)}")
+        raise FaqError(file, f"unknown field(s) {', '.join(unknown)}", unknown[0])
     missing = [key for key in REQUIRED_FIELDS if key not in data]
     if missing:
-        raise FaqError(file, f"missing field(s) {', '.join(missing)}")
+        raise FaqError(file, f"missing field(s) {', '.join(missing)}", missing[0])
     for key in ("id", "title", "source", "answer"):
         if not isinstance(data[key], str) or not data[key].strip():
-            raise FaqError(file, f"'{key}' must be a non-empty string")
+            raise FaqError(file, f"'{key}' must be a non-empty string", key)
     match = data.get("match", {})
     if not isinstance(match, dict) or set(match) - set(MATCH_FIELDS):
-        raise FaqError(file, f"[match] may only hold {', '.join(MATCH_FIELDS)}")
+        raise FaqError(file, f"[match] may only hold {', '.join(MATCH_FIELDS)}", "match")
+    review = data.get("review")
+    if review is not None and (not isinstance(review, date) or hasattr(review, "hour")):
+        raise FaqError(file, "'review' must be a date such as 2027-06-30", "review")
     _check_answer(data["answer"], SAMPLE_STATION, file)
     return FaqTopic(
         id=data["id"],
@@ -113,6 +121,7 @@ def parse_topic(data: Mapping[str, Any], file: str) -> FaqTopic:
         answer=data["answer"],
         patterns=_strings(match, "patterns", file, required=False),
         exclude=_strings(match, "exclude", file, required=False),
+        review=review,
         file=file,
     )
 
@@ -125,7 +134,7 @@ def load_topic_file(path: Path) -> FaqTopic:
         raise FaqError(str(path), f"cannot read it: {exc}") from None
     topic = parse_topic(data, str(path))
     if topic.id != path.stem:
-        raise FaqError(str(path), f"id {topic.id!r} does not match the file name")
+        raise FaqError(str(path), f"id {topic.id!r} does not match the file name", "id")
     return topic
 
 

@@ -360,6 +360,15 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/tickets/{ticket_id:int}/{verb:str}"): (403, 303, 303, 404, 404),
     ("GET", "/topics"): (303, 403, 200, 200, 200),
     ("GET", "/topics/{topic_id:str}"): (303, 403, 200, 200, 200),
+    # No topics_dir in this world: the forms show, a save is refused (and a bad form is).
+    ("GET", "/topics/new"): (303, 403, 200, 200, 200),
+    ("POST", "/topics/new"): (403, 403, 409, 409, 409),
+    ("POST", "/topics/import"): (403, 403, 409, 409, 409),  # no file
+    ("GET", "/topics/{topic_id:str}/edit"): (303, 403, 200, 200, 200),
+    ("POST", "/topics/{topic_id:str}/edit"): (403, 403, 409, 409, 409),
+    ("GET", "/topics/{topic_id:str}/export"): (303, 403, 200, 200, 200),
+    ("POST", "/topics/{topic_id:str}/revert/{version_id:int}"): (403, 403, 404, 404, 404),
+    ("GET", "/gaps"): (303, 403, 200, 200, 200),
     ("GET", "/try"): (303, 403, 200, 200, 200),
     ("POST", "/try"): (403, 403, 200, 200, 200),
     ("GET", "/groups"): (303, 200, 200, 200, 200),
@@ -403,6 +412,7 @@ def test_every_route_checks_the_role_on_the_server(world: World, client: TestCli
                 path.replace("{ticket_id:int}", str(open_ticket(world)))
                 .replace("{verb:str}", "reject")
                 .replace("{topic_id:str}", "newborn-hukou")
+                .replace("{version_id:int}", "999999")
                 .replace("{group_id:int}", str(group_a.id))
                 .replace("{officer_id:int}", str(wang.id))
                 .replace("{what:str}", "active")
@@ -427,6 +437,8 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(
         url = (
             path.replace("{ticket_id:int}", str(open_ticket(world, GROUP_C)))
             .replace("{verb:str}", "reject")
+            .replace("{topic_id:str}", "newborn-hukou")
+            .replace("{version_id:int}", "1")
             .replace("{group_id:int}", "1")
             .replace("{officer_id:int}", "1")
             .replace("{what:str}", "duty")
@@ -469,6 +481,30 @@ def test_the_knowledge_base_pages(world: World, client: TestClient) -> None:
     assert "tried a question: from testclient " + decision.action in audit_actions(
         world, "console:张所长"
     )
+
+
+def test_without_a_topics_folder_the_topic_forms_say_so_and_save_nothing(
+    world: World, client: TestClient
+) -> None:
+    csrf = sign_in(world, client, "张所长")
+    assert world.services.knowledge.station_dir is None
+    form = client.get("/topics/newborn-hukou/edit")
+    assert form.status_code == 200 and "没有配置主题文件夹" in form.text
+    assert 'value="save"' not in form.text  # only the preview button
+    topic = world.services.knowledge["newborn-hukou"]
+    data = {
+        "csrf": csrf,
+        "title": topic.title,
+        "aliases": "\n".join(topic.aliases),
+        "examples": "\n".join(topic.examples),
+        "source": topic.source,
+        "answer": topic.answer,
+    }
+    preview = client.post("/topics/newborn-hukou/edit", data=data | {"action": "preview"})
+    assert preview.status_code == 200 and "回答预览（兴庆派出所）" in preview.text
+    assert "0951-6000000" in preview.text
+    saved = client.post("/topics/newborn-hukou/edit", data=data | {"action": "save"})
+    assert saved.status_code == 409 and "没有配置主题文件夹" in saved.text
 
 
 def test_pages_carry_security_headers_and_plain_http_demo_cookies(world: World) -> None:
