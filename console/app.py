@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -51,8 +51,9 @@ SIGN_IN_COOKIE = "jingmin_sign_in"  # the login form's double-submit CSRF value
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self'; "
-        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        # script and connect: the vendored live.js, fetching the ticket queue's rows
+        b"default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+        b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -106,8 +107,15 @@ class Console:
 
 
 Page = Callable[[Console, Request, Visitor | None, FormData | None], Response]
-# Declares one route: path, page, the role it needs, its methods.
-RouteMaker = Callable[[str, Page, Role, tuple[str, ...]], Route]
+
+
+class RouteMaker(Protocol):
+    """Declares one route: path, page, the role it needs, its methods, and how many
+    files its form may carry (none unless said: a campaign's picture or video)."""
+
+    def __call__(
+        self, path: str, run: Page, role: Role, methods: tuple[str, ...] = ..., files: int = ...
+    ) -> Route: ...
 
 
 def _environment() -> Environment:
@@ -157,7 +165,9 @@ def _signed_in(console: Console, request: Request) -> Visitor | None:
     return Visitor(officer, row, auth.csrf_token(console.secret, row.token_hash))
 
 
-def guarded(console: Console, role: Role, run: Page) -> Callable[[Request], Awaitable[Response]]:
+def guarded(
+    console: Console, role: Role, run: Page, files: int = 0
+) -> Callable[[Request], Awaitable[Response]]:
     """The route's role checked on the server, then the page on a thread. A POST needs the
     session's CSRF token in its form; every refusal is audited."""
 
@@ -171,7 +181,9 @@ def guarded(console: Console, role: Role, run: Page) -> Callable[[Request], Awai
             if role == "admin" and not visitor.is_admin:
                 return await run_in_threadpool(_refuse, console, request, visitor, "not admin")
         # The body is read only once the role allows the route.
-        form = await request.form(max_files=0, max_fields=20) if request.method == "POST" else None
+        form = (
+            await request.form(max_files=files, max_fields=20) if request.method == "POST" else None
+        )
         if role != "public" and form is not None:
             assert visitor is not None
             offered = form.get("csrf", "")
@@ -303,26 +315,33 @@ def sign_out(
     return response
 
 
-def ticket_queue(
-    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
-) -> Response:
-    assert visitor is not None
+def _queue_values(console: Console, request: Request, visitor: Visitor) -> dict[str, Any]:
     view = request.query_params.get("view", "open")
     view = view if view in ticket_domain.VIEWS else "open"
     group_id = row_id(request.query_params.get("group", ""))
     with console.db() as db:
         rows = ticket_domain.queue(db, visitor.officer, console.default_station(), view, group_id)
+    return {"rows": rows, "view": view, "group_id": group_id, "limit": ticket_domain.QUEUE_LIMIT}
+
+
+def ticket_queue(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    assert visitor is not None
+    values = _queue_values(console, request, visitor)
+    with console.db() as db:
         groups = ticket_domain.groups_of(db, visitor.officer, console.default_station())
+    return page(console, request, "tickets.html", visitor, groups=groups, **values)
+
+
+def ticket_rows(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    """The queue's rows alone, with the same filters: the page's live.js fetches them every
+    few seconds, so a ticket decided in the chat or another browser changes here too."""
+    assert visitor is not None
     return page(
-        console,
-        request,
-        "tickets.html",
-        visitor,
-        rows=rows,
-        groups=groups,
-        view=view,
-        group_id=group_id,
-        limit=ticket_domain.QUEUE_LIMIT,
+        console, request, "ticket_rows.html", visitor, **_queue_values(console, request, visitor)
     )
 
 
@@ -461,10 +480,12 @@ def try_page(
 def routes(console: Console) -> list[BaseRoute]:
     """Every route and the role it needs (the role test walks this list)."""
     # Their pages use this module's helpers.
-    from console import people_pages, privacy_pages, report_pages
+    from console import broadcast_pages, people_pages, privacy_pages, report_pages
 
-    def route(path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",)) -> Route:
-        return Route(path, guarded(console, role, run), methods=list(methods))
+    def route(
+        path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",), files: int = 0
+    ) -> Route:
+        return Route(path, guarded(console, role, run, files), methods=list(methods))
 
     return [
         route("/", home, "public"),
@@ -472,6 +493,7 @@ def routes(console: Console) -> list[BaseRoute]:
         route("/login", sign_in, "public", ("POST",)),
         route("/logout", sign_out, "officer", ("POST",)),
         route("/tickets", ticket_queue, "officer"),
+        route("/tickets/live", ticket_rows, "officer"),
         route("/tickets/{ticket_id:int}", ticket_page, "officer"),
         route("/tickets/{ticket_id:int}/{verb:str}", ticket_action, "officer", ("POST",)),
         route("/topics", topics_page, "admin"),
@@ -480,6 +502,7 @@ def routes(console: Console) -> list[BaseRoute]:
         *people_pages.routes(route),
         *report_pages.routes(route),
         *privacy_pages.routes(route),
+        *broadcast_pages.routes(route),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
