@@ -9,6 +9,7 @@ every group; an officer only reads.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,10 +43,22 @@ class Refused(ValueError):
 def problem_text(message: str) -> str:
     """A ledger refusal as an admin reads it: Chinese ones as they are, the CLI's English
     ones by the piece of text that tells them apart."""
-    if any("\u4e00" <= ch <= "\u9fff" for ch in message):
+    head, colon, detail = message.partition("：")
+    if _chinese(head) and colon and not _chinese(detail):
+        return head + colon + _pick(WORDS["template"], detail)  # the checker's detail
+    if _chinese(message):
         return message
-    words: Mapping[str, str] = WORDS["ledger"]
-    return next((text for key, text in words.items() if key in message), words["other"])
+    return _pick(WORDS["ledger"], message)
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _pick(words: Mapping[str, str], message: str) -> str:
+    found = next((text for key, text in words.items() if key in message), words["other"])
+    line = re.search(r"line (\d+)", message)
+    return found.replace("{line}", line.group(1) if line else "?")
 
 
 # --------------------------------------------------------------------------------------
