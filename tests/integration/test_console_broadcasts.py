@@ -56,7 +56,7 @@ def form(csrf: str, **values: str) -> dict[str, str]:
 
 
 def created(http: TestClient, data: dict[str, str]) -> int:
-    return http.post("/broadcasts/new", data=data).status_code
+    return int(http.post("/broadcasts/new", data=data).status_code)
 
 
 def campaign_named(world: World, name: str) -> Campaign:
@@ -167,6 +167,18 @@ def test_a_picture_is_kept_and_shown_with_its_size(world: World, client: TestCli
     assert "[图片" in page.text and "提醒.png" in page.text
     with session(world.services.engine) as db:
         assert db.get(Media, campaign.media_id) is not None
+
+
+def test_typed_words_are_shown_as_text(world: World, client: TestClient) -> None:
+    http, csrf = as_(world, client, "钱局长")
+    name, text = "<script>alert(1)</script>提醒", "{{ '<b>' }}小心"
+    assert created(http, form(csrf, name=name, template=text, kind="all")) == 303
+    listing = http.get("/broadcasts").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;提醒" in listing and "<script>alert" not in listing
+    preview = http.post(
+        "/broadcasts/new", data=form(csrf, name="x", template=text, action="preview")
+    )
+    assert "&lt;b&gt;小心" in preview.text
 
 
 def test_a_station_admin_cannot_reach_another_station(world: World, client: TestClient) -> None:
