@@ -99,11 +99,12 @@ def _show(
     status: int = 200,
     note: str | None = None,
     preview: str | None = None,
+    chosen: str | None = None,
 ) -> Response:
     settings = console.services.settings
     tz, now = settings.tz, console.services.clock.now()
     stations = settings.stations
-    chosen = request.query_params.get("station") or visitor.officer.station_id
+    chosen = chosen or visitor.officer.station_id  # the station the preview is written for
     with console.db() as db:
         editable = domain.owns(
             db,
@@ -226,7 +227,7 @@ def save(
         db.commit()
         shown = db.get(Campaign, campaign_id) if campaign_id else None
     draft.errors.append(problem)
-    return _show(console, request, visitor, draft, shown, 409)
+    return _show(console, request, visitor, draft, shown, 409, chosen=field_text(form, "station"))
 
 
 def _preview(
@@ -253,8 +254,9 @@ def _preview(
         text = None
     when = slot.astimezone(tz).strftime("%Y-%m-%d %H:%M") if slot else None
     header = f"{station.name} · {day.isoformat()}" + (f" · 下次推送 {when}" if when else "")
-    request.scope["query_string"] = f"station={chosen}".encode()
-    return _show(console, request, visitor, draft, campaign, preview=text, note=header)
+    return _show(
+        console, request, visitor, draft, campaign, preview=text, note=header, chosen=chosen
+    )
 
 
 def send_now(

@@ -92,7 +92,13 @@ def test_a_station_admin_creates_previews_and_sends_to_their_station(
     )
     assert preview.status_code == 200
     assert "兴庆派出所提醒：陌生来电" in preview.text and "0951-6000000" in preview.text
-    assert world.services.engine and not _exists(world, "兴庆周提醒")  # a preview saves nothing
+    assert not _exists(world, "兴庆周提醒")  # a preview saves nothing
+    other = http.post(
+        "/broadcasts/new",
+        data=form(csrf, name="兴庆周提醒", template=text, action="preview", station="jf"),
+    )
+    assert "金凤派出所提醒：陌生来电" in other.text and "0951-7000000" in other.text
+    assert '<option value="jf" selected>' in other.text
 
     saved = http.post("/broadcasts/new", data=form(csrf, name="兴庆周提醒", template=text))
     assert saved.status_code == 303
