@@ -261,6 +261,8 @@ class WebSettings(_Section):
     """The web console (`jingmin web`). Its session key comes from the env
     JINGMIN_WEB_SECRET (a random one per process when unset: sessions end on restart)."""
 
+    # Serve the console inside `jingmin run` too, on the bot's services (one process).
+    enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     # The address officers open, as the sign-in link the bot sends starts with it (your

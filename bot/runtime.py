@@ -372,6 +372,11 @@ async def run_bot(
             log.info(
                 "healthz and metrics on %s:%s", operations.metrics_host, operations.metrics_port
             )
+        stop_console = None
+        if settings.web.enabled:
+            from console.serve import serve_beside_bot
+
+            stop_console = await serve_beside_bot(services, settings.web)
         settle_memory(services)
         log.info("running (worker %s)", inbox.ledger.worker)
         await stop.wait()
@@ -380,6 +385,8 @@ async def run_bot(
         recovering.cancel()
         for timer in timers:
             timer.cancel()
+        if stop_console is not None:
+            await stop_console()
         await broadcasting.stop(grace=BROADCAST_STOP_GRACE_SECONDS)
         if operations.metrics_port:
             await web.cleanup()

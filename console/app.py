@@ -51,8 +51,9 @@ SIGN_IN_COOKIE = "jingmin_sign_in"  # the login form's double-submit CSRF value
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self'; "
-        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        # script and connect: the vendored live.js, fetching the ticket queue's rows
+        b"default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+        b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -110,7 +111,8 @@ Page = Callable[[Console, Request, Visitor | None, FormData | None], Response]
 
 class RouteMaker(Protocol):
     """Declares one route: path, page, the role it needs, its methods, and how many
-    uploaded files its form may carry (none but where a page takes a file)."""
+    uploaded files its form may carry (none but where a page takes a file: a topic file,
+    a campaign's picture or video)."""
 
     def __call__(
         self, path: str, run: Page, role: Role, methods: tuple[str, ...] = ..., files: int = ...
@@ -314,26 +316,33 @@ def sign_out(
     return response
 
 
-def ticket_queue(
-    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
-) -> Response:
-    assert visitor is not None
+def _queue_values(console: Console, request: Request, visitor: Visitor) -> dict[str, Any]:
     view = request.query_params.get("view", "open")
     view = view if view in ticket_domain.VIEWS else "open"
     group_id = row_id(request.query_params.get("group", ""))
     with console.db() as db:
         rows = ticket_domain.queue(db, visitor.officer, console.default_station(), view, group_id)
+    return {"rows": rows, "view": view, "group_id": group_id, "limit": ticket_domain.QUEUE_LIMIT}
+
+
+def ticket_queue(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    assert visitor is not None
+    values = _queue_values(console, request, visitor)
+    with console.db() as db:
         groups = ticket_domain.groups_of(db, visitor.officer, console.default_station())
+    return page(console, request, "tickets.html", visitor, groups=groups, **values)
+
+
+def ticket_rows(
+    console: Console, request: Request, visitor: Visitor | None, _: FormData | None
+) -> Response:
+    """The queue's rows alone, with the same filters: the page's live.js fetches them every
+    few seconds, so a ticket decided in the chat or another browser changes here too."""
+    assert visitor is not None
     return page(
-        console,
-        request,
-        "tickets.html",
-        visitor,
-        rows=rows,
-        groups=groups,
-        view=view,
-        group_id=group_id,
-        limit=ticket_domain.QUEUE_LIMIT,
+        console, request, "ticket_rows.html", visitor, **_queue_values(console, request, visitor)
     )
 
 
@@ -477,7 +486,7 @@ def try_page(
 def routes(console: Console) -> list[BaseRoute]:
     """Every route and the role it needs (the role test walks this list)."""
     # Their pages use this module's helpers.
-    from console import people_pages, privacy_pages, report_pages, topic_pages
+    from console import broadcast_pages, people_pages, privacy_pages, report_pages, topic_pages
 
     def route(
         path: str, run: Page, role: Role, methods: tuple[str, ...] = ("GET",), files: int = 0
@@ -490,6 +499,7 @@ def routes(console: Console) -> list[BaseRoute]:
         route("/login", sign_in, "public", ("POST",)),
         route("/logout", sign_out, "officer", ("POST",)),
         route("/tickets", ticket_queue, "officer"),
+        route("/tickets/live", ticket_rows, "officer"),
         route("/tickets/{ticket_id:int}", ticket_page, "officer"),
         route("/tickets/{ticket_id:int}/{verb:str}", ticket_action, "officer", ("POST",)),
         route("/topics", topics_page, "admin"),
@@ -499,6 +509,7 @@ def routes(console: Console) -> list[BaseRoute]:
         *people_pages.routes(route),
         *report_pages.routes(route),
         *privacy_pages.routes(route),
+        *broadcast_pages.routes(route),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+import socket
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
-from bot.config import WEB_SECRET_ENV, Settings, secret
+from bot.config import WEB_SECRET_ENV, Settings, WebSettings, secret
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +46,54 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     web = settings.web
     # No access log: the sign-in link's token is in its URL; every action is audited.
     uvicorn.run(app, host=host or web.host, port=port or web.port, access_log=False)
+
+
+async def serve_beside_bot(
+    services: Services, web: WebSettings
+) -> Callable[[], Awaitable[None]] | None:
+    """`[web] enabled`: the console in the bot's event loop, on the bot's services (the
+    bot already keeps the knowledge base fresh). Returns its stop, or None when it could
+    not listen (said in the log: the bot goes on without it)."""
+    import uvicorn
+
+    from console.app import create_app
+
+    ready = asyncio.Event()
+
+    class BesideBot(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # the bot's own handlers stop everything, the console included
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            try:
+                await super().startup(sockets)
+            except SystemExit:  # uvicorn's way to say it cannot listen: not the bot's exit
+                raise RuntimeError("the console cannot start") from None
+            ready.set()
+
+    app = create_app(services, web, session_secret())
+    # log_config None: the bot's logging (its privacy filter) stays as configured.
+    config = uvicorn.Config(
+        app, host=web.host, port=web.port, access_log=False, log_config=None, lifespan="on"
+    )
+    server = BesideBot(config)
+    task = asyncio.ensure_future(server.serve())
+    waiting = asyncio.ensure_future(ready.wait())
+    await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if not server.started:
+        with contextlib.suppress(RuntimeError):
+            await task
+        log.error("console: cannot listen on %s:%s; the bot runs without it", web.host, web.port)
+        return None
+    log.info("console on %s:%s (%s)", web.host, web.port, web.base_url)
+
+    async def stop() -> None:
+        server.should_exit = True
+        try:
+            await asyncio.wait_for(task, 10)
+        except TimeoutError:
+            log.warning("console: did not stop within 10 s")
+
+    return stop

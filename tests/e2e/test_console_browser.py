@@ -3,7 +3,9 @@
 installs it with apt-get when it can).
 
 An officer signs in through the link the bot sent, answers a ticket on a phone-sized
-screen, and cannot open another station's ticket; a resident's <script> stays text.
+screen, and cannot open another station's ticket; a resident's <script> stays text; the
+queue shows a ticket opened meanwhile without a reload; an admin creates a campaign, sends
+it, and the bot's broadcaster delivers it to the station's groups.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from bot.db import QuestionEvent, session
 from console.app import create_app
 from tests.conftest import free_port
 from tests.integration.test_console import (
+    GROUP_A,
+    GROUP_B,
     GROUP_C,
     SECRET,
     START,
@@ -32,6 +36,7 @@ from tests.integration.test_console import (
     ticket_of,
     world,
 )
+from tests.integration.test_console_broadcasts import deliver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 __all__ = ["world"]  # the fixture, shared with the HTTP tests
@@ -152,3 +157,44 @@ def test_an_admin_sees_the_reports_chart_and_the_groups(
     browser.get(f"{console_url}/groups")
     titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "ul.cards strong")]
     assert "社区群A" in titles and "社区群B" in titles and "社区群C" not in titles
+
+
+def test_an_admin_creates_a_campaign_and_it_is_delivered(
+    world: World, console_url: str, browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    shots = Path(os.environ.get("JINGMIN_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    browser.get(console_url + request_link(world, "张所长"))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    WebDriverWait(browser, 15).until(expected_conditions.url_to_be(f"{console_url}/tickets"))
+    # The queue follows a ticket opened in the chat meanwhile (live.js, no reload).
+    fresh = open_ticket(world)
+    WebDriverWait(browser, 15).until(
+        lambda _: browser.find_elements(By.CSS_SELECTOR, f"a[href='/tickets/{fresh}']")
+    )
+
+    browser.get(f"{console_url}/broadcasts/new")
+    browser.find_element(By.ID, "name").send_keys("冬季反诈提醒")
+    browser.find_element(By.ID, "template").send_keys(
+        "{{ station.name }}提醒：网上刷单返利都是诈骗！"
+    )
+    browser.find_element(By.CSS_SELECTOR, "button[value='preview']").click()
+    preview = browser.find_element(By.ID, "preview")
+    assert preview.text == "兴庆派出所提醒：网上刷单返利都是诈骗！"
+    browser.save_screenshot(str(shots / "console-broadcast.png"))
+    browser.find_element(By.ID, "save").click()
+    assert "已保存" in browser.find_element(By.CSS_SELECTOR, ".note").text
+    browser.find_element(By.ID, "send-now").click()
+    assert "已开始发送" in browser.find_element(By.CSS_SELECTOR, ".note").text
+
+    got = deliver(world)  # the running bot's broadcaster, on the fake adapter's groups
+    assert got == {
+        GROUP_A.chat_id: ["兴庆派出所提醒：网上刷单返利都是诈骗！"],
+        GROUP_B.chat_id: ["兴庆派出所提醒：网上刷单返利都是诈骗！"],
+    }
+    browser.refresh()
+    assert browser.find_element(By.CSS_SELECTOR, ".reports .delivered").text == "2"

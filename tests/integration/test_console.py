@@ -383,6 +383,15 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/privacy/export"): (403, 403, 404, 404, 404),  # no resident named
     ("POST", "/privacy/erase"): (403, 403, 404, 404, 404),
     ("GET", "/static"): (200, 200, 200, 200, 200),
+    ("GET", "/tickets/live"): (303, 200, 200, 200, 200),
+    # {campaign}: a campaign of station xq
+    ("GET", "/broadcasts"): (303, 200, 200, 200, 200),
+    ("GET", "/broadcasts/new"): (303, 403, 200, 200, 200),
+    ("POST", "/broadcasts/new"): (403, 403, 409, 409, 409),  # no text: refused, but let in
+    ("GET", "/broadcasts/{campaign_id:int}"): (303, 200, 200, 404, 200),
+    ("POST", "/broadcasts/{campaign_id:int}"): (403, 403, 409, 404, 409),
+    ("POST", "/broadcasts/{campaign_id:int}/send"): (403, 403, 303, 404, 303),
+    ("POST", "/broadcasts/{campaign_id:int}/decide"): (403, 403, 404, 404, 404),  # no run
 }
 
 
@@ -401,6 +410,7 @@ def test_every_route_checks_the_role_on_the_server(world: World, client: TestCli
         wang = db.exec(select(Officer).where(Officer.name == "王警官")).one()
     # The changes are no changes: group A to its own officer, 王警官 kept active.
     changes = {"officer": str(group_a.officer_id), "value": "1"}
+    campaign_id = station_campaign(world, "xq")
 
     for index, role in enumerate(ROLES):
         http = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
@@ -417,12 +427,34 @@ def test_every_route_checks_the_role_on_the_server(world: World, client: TestCli
                 .replace("{officer_id:int}", str(wang.id))
                 .replace("{what:str}", "active")
                 .replace("/static", "/static/console.css")
+                .replace("{campaign_id:int}", str(campaign_id))
             )
             data = {"csrf": csrf, "text": "孩子出生了怎么上户口"} | changes
             reply = http.request(method, url, data=data if method == "POST" else None)
             assert reply.status_code == statuses[index], (role, method, url)
         logout = http.post("/logout", data={"csrf": csrf})
         assert logout.status_code == EXPECTED[("POST", "/logout")][index], role
+
+
+def station_campaign(world: World, station: str) -> int:
+    """A campaign of one station's groups, sent by hand (made once per database)."""
+    from broadcasts import ledger
+    from broadcasts.models import Campaign
+    from broadcasts.planner import Targets
+
+    name = f"{station} 的提醒"
+    with session(world.services.engine) as db:
+        found = db.exec(select(Campaign).where(Campaign.name == name)).first()
+        campaign = found or Campaign(
+            name=name,
+            template_source="{{ station.name }}提醒您：谨防诈骗。",
+            targets_json=Targets("stations", (station,)).to_json(),
+        )
+        saved = ledger.save_campaign(
+            db, campaign, tz=world.services.settings.tz, now=world.clock.now()
+        )
+        assert saved.id is not None
+        return saved.id
 
 
 def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(
@@ -442,6 +474,7 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(
             .replace("{group_id:int}", "1")
             .replace("{officer_id:int}", "1")
             .replace("{what:str}", "duty")
+            .replace("{campaign_id:int}", "1")
         )
         altered = csrf[:-1] + ("1" if csrf.endswith("0") else "0")
         for data in ({}, {"csrf": wrong}, {"csrf": altered}):

@@ -64,3 +64,37 @@ async def test_healthz_and_metrics(db_url: str) -> None:
     assert 'jingmin_actions_total{action="escalate"} 1.0' in page
     assert "jingmin_escalations_open 1.0" in page
     assert 'jingmin_send_seconds_count{platform="console"}' in page
+
+
+async def test_the_console_runs_inside_the_bot_when_enabled(db_url: str) -> None:
+    """`[web] enabled = true`: `jingmin run` serves the console on its own services; a
+    second bot on the same port goes on without one."""
+    port = free_port()
+    base = settings_for(db_url)
+    web = base.web.model_copy(update={"enabled": True, "port": port, "secure_cookies": False})
+    settings = base.model_copy(update={"web": web})
+    stop = asyncio.Event()
+    bot = asyncio.create_task(run_bot(settings, {"console": FakeAdapter()}, stop=stop))
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):  # until the bot (and its console) is up
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/login?t=x") as response:
+                    assert response.status == 200 and "确认登录" in await response.text()
+                    break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the console did not answer")
+        second_stop = asyncio.Event()
+        second = asyncio.create_task(
+            run_bot(settings, {"console": FakeAdapter()}, stop=second_stop)
+        )
+        await asyncio.sleep(1.5)
+        assert not second.done()  # the port was taken: that bot runs without a console
+        second_stop.set()
+        await second
+    stop.set()
+    await bot
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with aiohttp.ClientSession() as http:
+            await http.get(f"http://127.0.0.1:{port}/login")
