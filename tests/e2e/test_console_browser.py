@@ -159,6 +159,22 @@ def test_an_admin_sees_the_reports_chart_and_the_groups(
     assert "社区群A" in titles and "社区群B" in titles and "社区群C" not in titles
 
 
+def shows(browser, selector: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page that a click loads shows ``words`` (the old page's element
+    may still be there, or go stale, while the new one loads)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(_: object) -> bool:
+        try:
+            return any(words in e.text for e in browser.find_elements(By.CSS_SELECTOR, selector))
+        except StaleElementReferenceException:
+            return False
+
+    WebDriverWait(browser, 15).until(found)
+
+
 def test_an_admin_creates_a_campaign_and_it_is_delivered(
     world: World, console_url: str, browser, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -187,9 +203,9 @@ def test_an_admin_creates_a_campaign_and_it_is_delivered(
     assert preview.text == "兴庆派出所提醒：网上刷单返利都是诈骗！"
     browser.save_screenshot(str(shots / "console-broadcast.png"))
     browser.find_element(By.ID, "save").click()
-    assert "已保存" in browser.find_element(By.CSS_SELECTOR, ".note").text
+    shows(browser, ".note", "已保存")
     browser.find_element(By.ID, "send-now").click()
-    assert "已开始发送" in browser.find_element(By.CSS_SELECTOR, ".note").text
+    shows(browser, ".note", "已开始发送")
 
     got = deliver(world)  # the running bot's broadcaster, on the fake adapter's groups
     assert got == {
