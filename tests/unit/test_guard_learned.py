@@ -99,13 +99,27 @@ def test_a_street_address_without_a_resident_is_not(text: str) -> None:
     assert check(text).verdict == "ok"
 
 
-BLIND_2 = Path(__file__).resolve().parents[1] / "data" / "guard_blind2.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def test_blind_set_stays_at_its_first_contact_figures() -> None:
-    """Measured once, untouched by tuning (88.2 / 93.7 / 0.8 %): a floor, not a target."""
-    report = evaluate(read_cases(BLIND_2, VERDICTS))
-    assert len(report.outcomes) == 304
-    assert report.scam_recall >= 88.0
-    assert report.pii_recall >= 93.5
-    assert report.false_alarm_rate <= 1.0
+@pytest.mark.parametrize(
+    ("name", "lines", "scam", "pii", "false_alarms"),
+    [
+        # First contact 88.2 / 93.7 / 0.8 %, then the corpus and personal-data rules grew.
+        ("guard_blind2.jsonl", 304, 95.0, 96.5, 1.0),
+        # First contact 90.4 / 85.2 / 2.0 %; its misses showed thin scripts and card, address
+        # and landline forms, fixed as classes (see the closing note of issue 19).
+        ("guard_blind3.jsonl", 377, 96.5, 95.0, 1.4),
+        # First contact, after those fixes: 91.2 / 97.4 / 2.3 %. Untouched since.
+        ("guard_blind4.jsonl", 346, 91.0, 97.0, 2.4),
+    ],
+)
+def test_blind_sets_stay_at_their_figures(
+    name: str, lines: int, scam: float, pii: float, false_alarms: float
+) -> None:
+    """Sets written by authors who saw neither the code nor the corpus: floors, not targets."""
+    report = evaluate(read_cases(DATA / name, VERDICTS))
+    assert len(report.outcomes) == lines
+    assert report.scam_recall >= scam
+    assert report.pii_recall >= pii
+    assert report.false_alarm_rate <= false_alarms
