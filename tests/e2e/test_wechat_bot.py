@@ -13,10 +13,8 @@ import re
 
 import pytest
 
-from bot.adapters.wechat import WechatAdapter
 from bot.config import parse_settings
-from bot.runtime import run_bot
-from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, fast_wechat_options
+from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, running_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -39,16 +37,7 @@ async def test_resident_officer_and_a_gateway_restart(
         },
         "test",
     )  # fmt: skip
-    adapter = WechatAdapter(
-        gateway.endpoint,
-        gateway.token,
-        options=fast_wechat_options(),
-        on_connection_change=connection_log,
-    )
-    stop = asyncio.Event()
-    bot = asyncio.create_task(run_bot(settings, {"wechat": adapter}, stop=stop))
-    try:
-        await connection_log.wait_for(True, within=30)
+    async with running_bot(gateway, settings, connection_log):
         await gateway.say(officer, "/bind", room_id=room)
         await gateway.wait_sent(room, lambda m: "兴庆派出所" in m["text"], within=10)
 
@@ -79,6 +68,3 @@ async def test_resident_officer_and_a_gateway_restart(
         await gateway.wait_sent(room, lambda m: "暂住证" in m["text"], within=15)
         await asyncio.sleep(1.0)
         assert len([m for m in await gateway.sent(room) if "暂住证" in m["text"]]) == 1
-    finally:
-        stop.set()
-        await asyncio.wait_for(bot, 30)

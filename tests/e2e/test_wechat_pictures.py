@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.adapters.wechat import WechatAdapter
 from bot.config import Settings, parse_settings
-from bot.runtime import run_bot
-from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, fast_wechat_options
+from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, running_bot
 from tests.unit.test_guard_picture import poster, qr_poster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -50,26 +47,6 @@ def settings_for(db_url: str, media_dir: Path, officers: list[dict[str, Any]]) -
         },
         "test",
     )
-
-
-@asynccontextmanager
-async def running_bot(
-    gateway: WechatGateway, settings: Settings, connection_log: ConnectionLog
-) -> AsyncIterator[None]:
-    adapter = WechatAdapter(
-        gateway.endpoint,
-        gateway.token,
-        options=fast_wechat_options(),
-        on_connection_change=connection_log,
-    )
-    stop = asyncio.Event()
-    bot = asyncio.create_task(run_bot(settings, {"wechat": adapter}, stop=stop))
-    try:
-        await connection_log.wait_for(True, within=30)
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(bot, 30)
 
 
 async def bind(gateway: WechatGateway, officer: str, room: str, station: str) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.config import Settings
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -422,3 +423,27 @@ __all__ = [
     "wechat_gateway_installed",
     "wechat_gateway_of_my_own",
 ]
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    gateway: WechatGateway, settings: Settings, connection_log: ConnectionLog
+) -> AsyncIterator[None]:
+    """The real bot (`run_bot`) on the gateway, connected, until the block ends."""
+    from bot.adapters.wechat import WechatAdapter
+    from bot.runtime import run_bot
+
+    adapter = WechatAdapter(
+        gateway.endpoint,
+        gateway.token,
+        options=fast_wechat_options(),
+        on_connection_change=connection_log,
+    )
+    stop = asyncio.Event()
+    bot = asyncio.create_task(run_bot(settings, {"wechat": adapter}, stop=stop))
+    try:
+        await connection_log.wait_for(True, within=30)
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(bot, 30)
