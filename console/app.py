@@ -316,13 +316,30 @@ def sign_out(
     return response
 
 
+def chosen_station(console: Console, request: Request, visitor: Visitor) -> str | None:
+    """The station a city admin picked (``?station=``) to narrow a page to; ``None``: all
+    of them, or the visitor is no city admin (their station is their scope)."""
+    wanted = request.query_params.get("station", "")
+    known = {s.id for s in console.services.settings.stations}
+    return wanted if visitor.is_city_admin and wanted in known else None
+
+
 def _queue_values(console: Console, request: Request, visitor: Visitor) -> dict[str, Any]:
     view = request.query_params.get("view", "open")
     view = view if view in ticket_domain.VIEWS else "open"
     group_id = row_id(request.query_params.get("group", ""))
+    station = chosen_station(console, request, visitor)
     with console.db() as db:
-        rows = ticket_domain.queue(db, visitor.officer, console.default_station(), view, group_id)
-    return {"rows": rows, "view": view, "group_id": group_id, "limit": ticket_domain.QUEUE_LIMIT}
+        rows = ticket_domain.queue(
+            db, visitor.officer, console.default_station(), view, group_id, station
+        )
+    return {
+        "rows": rows,
+        "view": view,
+        "group_id": group_id,
+        "station": station or "",
+        "limit": ticket_domain.QUEUE_LIMIT,
+    }
 
 
 def ticket_queue(
@@ -331,8 +348,13 @@ def ticket_queue(
     assert visitor is not None
     values = _queue_values(console, request, visitor)
     with console.db() as db:
-        groups = ticket_domain.groups_of(db, visitor.officer, console.default_station())
-    return page(console, request, "tickets.html", visitor, groups=groups, **values)
+        groups = ticket_domain.groups_of(
+            db, visitor.officer, console.default_station(), values["station"] or None
+        )
+    stations = console.services.settings.stations
+    return page(
+        console, request, "tickets.html", visitor, groups=groups, stations=stations, **values
+    )
 
 
 def ticket_rows(

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, true
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from bot.db import ConsoleSession, Escalation, Group, Officer, SeenUpdate
+from console import tickets
 from console.tickets import PENDING
 from handlers.reach import cannot_reach
 
@@ -44,13 +45,8 @@ def is_admin(officer: Officer) -> bool:
 
 def in_scope(officer: Officer, default_station: str | None) -> ColumnElement[bool]:
     """The groups of ``officer``'s station (the unbound ones belong to the first; every
-    group for a city admin), as a condition on ``Group``."""
-    if is_city_admin(officer):
-        return true()
-    ours = col(Group.station_id) == officer.station_id
-    if officer.station_id == default_station:
-        ours = or_(ours, col(Group.station_id).is_(None))
-    return ours
+    group for a city admin), as a condition on ``Group``: the ticket queue's scope."""
+    return tickets.in_scope(officer, default_station)
 
 
 def groups(db: Session, officer: Officer, default_station: str | None) -> list[GroupRow]:

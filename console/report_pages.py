@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute
 from bot.reports import OUTCOMES, chart_png
 from console import auth, people
 from console import reports as figures
-from console.app import TEXT, Console, RouteMaker, Visitor, origin, page
+from console.app import TEXT, Console, RouteMaker, Visitor, chosen_station, origin, page
 from handlers.reports import LABELS_FILE
 
 PERIODS = (7, 30, 90)  # days a report may cover
@@ -25,9 +25,7 @@ DRAWING = threading.Lock()  # pages run on threads; matplotlib's pyplot is not t
 def _scope(console: Console, request: Request, visitor: Visitor) -> figures.Scope:
     officer = visitor.officer
     if people.is_city_admin(officer):
-        wanted = request.query_params.get("station", "")
-        known = {s.id for s in console.services.settings.stations}
-        return figures.Scope(wanted if wanted in known else None)
+        return figures.Scope(chosen_station(console, request, visitor))
     if people.is_admin(officer):
         return figures.Scope(officer.station_id)
     with console.db() as db:

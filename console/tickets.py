@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_, true
 from sqlmodel import Session, col, select
 
 from bot.db import Escalation, Group, Officer
@@ -37,6 +37,25 @@ def _in_group() -> object:
     )
 
 
+def station_groups(station: str, default_station: str | None) -> ColumnElement[bool]:
+    """The groups of ``station``, as a condition on ``Group``: the unbound ones belong to
+    the first station."""
+    ours = col(Group.station_id) == station
+    if station == default_station:
+        ours = or_(ours, col(Group.station_id).is_(None))
+    return ours
+
+
+def in_scope(
+    officer: Officer, default_station: str | None, station: str | None = None
+) -> ColumnElement[bool]:
+    """The groups of ``officer``'s station; every group for a city admin, or those of
+    ``station`` when they pick one."""
+    if officer.city_admin:
+        return station_groups(station, default_station) if station else true()
+    return station_groups(officer.station_id, default_station)
+
+
 def sees_whole_station(officer: Officer) -> bool:
     """Station admins and the duty officer (who gets what nobody handled) see every ticket
     of the station; other officers those of their groups and those handed to them."""
@@ -60,15 +79,14 @@ def queue(
     default_station: str | None,
     view: str = "open",
     group_id: int | None = None,
+    station: str | None = None,
 ) -> list[QueueRow]:
-    """The tickets ``officer`` may see, newest first (at most ``QUEUE_LIMIT``)."""
-    ours = col(Group.station_id) == officer.station_id
-    if officer.station_id == default_station:
-        ours = or_(ours, col(Group.station_id).is_(None))  # unbound groups: the first station
+    """The tickets ``officer`` may see, newest first (at most ``QUEUE_LIMIT``); a city
+    admin's of every station, or of ``station``."""
     query = (
         select(Escalation, Group.title)
         .join(Group, _in_group(), isouter=True)  # type: ignore[arg-type]
-        .where(ours)
+        .where(in_scope(officer, default_station, station))
     )
     if not sees_whole_station(officer):
         query = query.where(
@@ -84,9 +102,11 @@ def queue(
     return [QueueRow(ticket, title or ticket.chat_id) for ticket, title in rows]
 
 
-def groups_of(db: Session, officer: Officer, default_station: str | None) -> list[Group]:
+def groups_of(
+    db: Session, officer: Officer, default_station: str | None, station: str | None = None
+) -> list[Group]:
     """The groups whose tickets ``officer`` may filter by."""
-    query = select(Group).where(Group.station_id == officer.station_id)
+    query = select(Group).where(in_scope(officer, default_station, station))
     if not sees_whole_station(officer):
         query = query.where(Group.officer_id == officer.id)
     return list(db.exec(query.order_by(col(Group.title), col(Group.id))).all())

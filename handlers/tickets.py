@@ -342,7 +342,10 @@ def ticket_station(session: Session, ticket: Escalation, default_station: str | 
 def may_act(
     session: Session, officer: Officer, ticket: Escalation, default_station: str | None
 ) -> bool:
-    """Whether ``officer`` may see and decide ``ticket``: it is their station's."""
+    """Whether ``officer`` may see and decide ``ticket``: it is their station's, or they
+    are a city admin (every station's)."""
+    if officer.city_admin:
+        return True
     station = ticket_station(session, ticket, default_station)
     return station is not None and station == officer.station_id
 

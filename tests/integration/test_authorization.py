@@ -1,7 +1,8 @@
 """Officers act only on their own station's tickets and groups (issue 21), on both databases.
 
-The matrix: every officer action × own / other station × button / text. Two stations:
-兴庆 (xq, configured first) with 王警官 (duty) and 李警官, and 金凤 (jf) with 赵警官 (duty).
+The matrix: every officer action × own / other station / a city admin × button / text.
+Two stations: 兴庆 (xq, configured first) with 王警官 (duty) and 李警官, and 金凤 (jf) with
+赵警官 (duty) and the city admin 钱局长, who acts on every station's tickets (issue 17).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def two_stations(url: str):  # type: ignore[no-untyped-def]
                 {"name": "王警官", "station": "xq", "duty": True},
                 {"name": "李警官", "station": "xq"},
                 {"name": "赵警官", "station": "jf", "duty": True},
+                {"name": "钱局长", "station": "jf", "city_admin": True},  # every station's
             ],
         },
         "test",
@@ -165,7 +167,7 @@ async def act(world: World, officer: str, action: str, via: str, ticket_id: int)
 MATRIX = [
     pytest.param(action, station, via, id=f"{action}-{station}-{via}")
     for action in ("approve", "edit", "reject", "faq", "show")
-    for station in ("own", "other")
+    for station in ("own", "other", "city")
     for via in ("button", "text")
     if not (action == "show" and via == "button")  # a card has no 工单 button
 ]
@@ -176,7 +178,8 @@ async def test_officers_act_only_on_their_own_stations_tickets(
     world: World, action: str, station: str, via: str
 ) -> None:
     ticket_id = open_ticket(world)
-    out = await act(world, OWN if station == "own" else OTHER, action, via, ticket_id)
+    officer = {"own": OWN, "other": OTHER, "city": "钱局长"}[station]
+    out = await act(world, officer, action, via, ticket_id)
     ticket = ticket_of(world, ticket_id)
     to_group = [o for o in out if o.chat == GROUP_A]
     if station == "other":
