@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -163,37 +163,70 @@ def faq_list(config: ConfigOption = None) -> None:
     out.print(table)
 
 
+StationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--station",
+        help="A station id of the config: its group's answer (the station's own, if any).",
+    ),
+]
+
+
+def _station_details(config: Path | None, station_id: str | None) -> dict[str, Any]:
+    """The details of ``station_id`` in the config (its first station without one; the
+    sample station without a config), or one line and exit code 2."""
+    from faq.knowledge import SAMPLE_STATION
+
+    if not config:
+        if station_id:
+            err.print("--station needs --config (the stations are in the config)")
+            raise typer.Exit(2)
+        return dict(SAMPLE_STATION)
+    settings = _settings(config)
+    if station_id is None:
+        return settings.stations[0].model_dump() if settings.stations else dict(SAMPLE_STATION)
+    station = settings.station(station_id)
+    if station is None:
+        err.print(f"no station {station_id!r} in {config}", markup=False)
+        raise typer.Exit(2)
+    return station.model_dump()
+
+
 @faq_app.command("show")
 def faq_show(
     faq_id: Annotated[str, typer.Argument(metavar="ID")],
     config: ConfigOption = None,
+    station_id: StationOption = None,
 ) -> None:
-    """Show one FAQ entry, its answer rendered for the first station of the config."""
-    from faq.knowledge import SAMPLE_STATION, render_answer
+    """Show one FAQ entry, its answer rendered for a station of the config (the first
+    unless --station), that station's own answer if the topic has one."""
+    from faq.knowledge import topic_answer
 
     topic = _knowledge(config).get(faq_id)
     if topic is None:
         err.print(f"no FAQ entry {faq_id!r}; `jingmin faq list` shows the ids")
         raise typer.Exit(1)
-    station = SAMPLE_STATION
-    if config:
-        settings = _settings(config)
-        if settings.stations:
-            station = settings.stations[0].model_dump()
+    station = _station_details(config, station_id)
     out.print(f"[bold]{topic.id}[/bold] {topic.title}   ({topic.file})")
     out.print("别名: " + "、".join(topic.aliases), markup=False)
     out.print("例句: " + " / ".join(topic.examples), markup=False)
     out.print("依据: " + topic.source, markup=False)
-    out.print("\n" + render_answer(topic.answer, station), markup=False)
+    out.print("\n" + topic_answer(topic, station), markup=False)
 
 
 @faq_app.command("match")
 def faq_match(
     config: ConfigOption = None,
     explain: Annotated[bool, typer.Option(help="Add the terms, cues and topics found.")] = False,
+    station_id: StationOption = None,
 ) -> None:
-    """Read JSON lines {"text": ..., "addressed": false} on stdin; write one decision per line."""
+    """Read JSON lines {"text": ..., "addressed": false} on stdin; write one decision per line.
+    With --station, a decision with a topic also carries the answer a group of that station
+    gets ("answer") and whether it is the station's own ("station_answer")."""
+    from faq.knowledge import topic_answer
+
     knowledge = _knowledge(config)
+    station = _station_details(config, station_id) if station_id else None
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -215,6 +248,10 @@ def faq_match(
             "faq_id": decision.faq_id,
             "score": decision.score,
         }
+        topic = knowledge.get(decision.faq_id) if decision.faq_id else None
+        if station is not None and topic is not None:
+            result["answer"] = topic_answer(topic, station)
+            result["station_answer"] = station["id"] in dict(topic.station_answers)
         if explain:
             reading = knowledge.read(text, explain=True)
             result |= {

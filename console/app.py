@@ -39,7 +39,7 @@ from bot.services import Services
 from console import auth, people
 from console import reports as figures
 from console import tickets as ticket_domain
-from faq.knowledge import render_answer
+from faq.knowledge import topic_answer
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -458,7 +458,10 @@ def topic_page(
     if chosen is None and visitor is not None:
         chosen = console.services.settings.station(visitor.officer.station_id)
     chosen = chosen or (stations[0] if stations else None)
-    rendered = render_answer(topic.answer, chosen.model_dump()) if chosen else ""
+    rendered = topic_answer(topic, chosen.model_dump()) if chosen else ""
+    # Each station's answer: its own where the topic has one (issue 17, point 4).
+    own = dict(topic.station_answers)
+    answers = [(s, topic_answer(topic, s.model_dump()), s.id in own) for s in stations]
     from console.topic_pages import history
 
     done = request.query_params.get("done", "")
@@ -471,6 +474,7 @@ def topic_page(
         stations=stations,
         chosen=chosen,
         rendered=rendered,
+        answers=answers,
         versions=history(console, topic.id),
         note=done if done in TEXT["topic_done"] else None,
     )
@@ -479,19 +483,26 @@ def topic_page(
 def try_page(
     console: Console, request: Request, visitor: Visitor | None, form: FormData | None
 ) -> Response:
+    from console.topic_pages import form_station
+
+    assert visitor is not None
     text = field_text(form, "text").strip()
+    chosen = form_station(console, request, visitor, form)
     result = None
     if text:
         knowledge = console.services.knowledge
         decision = knowledge.decide(text, addressed=field_text(form, "addressed") == "1")
         reading = knowledge.read(text, explain=True)
+        topic = knowledge.get(decision.faq_id) if decision.faq_id else None
         result = {
             "decision": decision,
             "reading": reading,
-            "topic": knowledge.get(decision.faq_id) if decision.faq_id else None,
+            "topic": topic,
+            # The answer a group of the chosen station would get (its own, if it has one).
+            "answer": topic_answer(topic, chosen.model_dump()) if topic and chosen else "",
+            "own": bool(topic and chosen and chosen.id in dict(topic.station_answers)),
         }
         with console.db() as db:
-            assert visitor is not None
             auth.record(db, visitor.officer, "tried a question", origin(request), decision.action)
             db.commit()
     return page(
@@ -501,6 +512,8 @@ def try_page(
         visitor,
         text=text,
         result=result,
+        stations=console.services.settings.stations,
+        chosen=chosen,
         addressed=field_text(form, "addressed") == "1",
     )
 

@@ -35,7 +35,7 @@ from faq.editing import (
     topic_toml,
     write_topic_file,
 )
-from faq.knowledge import FaqError, FaqTopic, render_answer
+from faq.knowledge import FaqError, FaqTopic, topic_answer
 
 SAVING = threading.Lock()  # one save at a time: pages run on threads
 GAP_EXAMPLES = 10  # questions of a group that prefill a new topic's examples
@@ -55,7 +55,11 @@ def problem_text(error: FaqError) -> str:
     return str(texts["unknown_field"]).format(field=error.key or "?")
 
 
-def _station(console: Console, request: Request, visitor: Visitor, form: FormData | None) -> Any:
+def form_station(
+    console: Console, request: Request, visitor: Visitor, form: FormData | None
+) -> Any:
+    """The station an answer is shown for: the form's or the address's choice, else the
+    visitor's station, else the first."""
     stations = console.services.settings.stations
     wanted = field_text(form, "station") or request.query_params.get("station", "")
     chosen = next((s for s in stations if s.id == wanted), None)
@@ -63,9 +67,35 @@ def _station(console: Console, request: Request, visitor: Visitor, form: FormDat
     return chosen or (stations[0] if stations else None)
 
 
-def _form_topic(console: Console, form: FormData | None, topic_id: str) -> FaqTopic:
+def own_station(console: Console, request: Request, visitor: Visitor, form: FormData | None) -> Any:
+    """The station whose own answer the form edits: the admin's station; a city admin's
+    chosen one."""
+    if visitor.is_city_admin:
+        return form_station(console, request, visitor, form)
+    return console.services.settings.station(visitor.officer.station_id)
+
+
+def _station_answers(
+    current: FaqTopic | None, form: FormData | None, station: Any
+) -> dict[str, str]:
+    """The topic's station answers with the form's for ``station`` set (or, left empty,
+    cleared); the other stations' kept as they are."""
+    answers = dict(current.station_answers) if current else {}
+    if station is not None:
+        text = field_text(form, "station_answer").replace("\r\n", "\n").strip()
+        if text:
+            answers[station.id] = text + "\n"
+        else:
+            answers.pop(station.id, None)
+    return answers
+
+
+def _form_topic(
+    console: Console, form: FormData | None, topic_id: str, station: Any = None
+) -> FaqTopic:
     """The form as a topic, checked by the loader's rules for every station; the
-    matching rules a topic file may hold are kept from the topic it edits."""
+    matching rules a topic file may hold are kept from the topic it edits, and its
+    station answers but ``station``'s, which the form sets."""
     data: dict[str, Any] = {
         "id": topic_id,
         "title": field_text(form, "title").strip(),
@@ -83,6 +113,9 @@ def _form_topic(console: Console, form: FormData | None, topic_id: str) -> FaqTo
     current = console.services.knowledge.get(topic_id)
     if current is not None and (current.patterns or current.exclude):
         data["match"] = {"patterns": list(current.patterns), "exclude": list(current.exclude)}
+    answers = _station_answers(current, form, station)
+    if answers:
+        data["station_answers"] = answers
     stations = [s.model_dump() for s in console.services.settings.stations]
     return checked_topic(data, stations)
 
@@ -109,12 +142,13 @@ def _show_form(
         problem=problem,
         rendered=rendered,
         stations=console.services.settings.stations,
-        chosen=_station(console, request, visitor, form),
+        chosen=form_station(console, request, visitor, form),
+        own=own_station(console, request, visitor, form),
         writable=console.services.knowledge.station_dir is not None,
     )
 
 
-def _values(topic: FaqTopic) -> dict[str, str]:
+def _values(topic: FaqTopic, station: Any) -> dict[str, str]:
     return {
         "id": topic.id,
         "title": topic.title,
@@ -123,11 +157,14 @@ def _values(topic: FaqTopic) -> dict[str, str]:
         "source": topic.source,
         "review": topic.review.isoformat() if topic.review else "",
         "answer": topic.answer.strip(),
+        "station_answer": dict(topic.station_answers).get(station.id, "").strip()
+        if station is not None
+        else "",
     }
 
 
 def _posted_values(form: FormData | None) -> dict[str, str]:
-    keys = ("id", "title", "aliases", "examples", "source", "review", "answer")
+    keys = ("id", "title", "aliases", "examples", "source", "review", "answer", "station_answer")
     return {key: field_text(form, key) for key in keys}
 
 
@@ -144,7 +181,9 @@ def new_form(
     """A blank topic; from the gaps page its examples are the grouped questions."""
     assert visitor is not None
     examples = request.query_params.getlist("example")[:GAP_EXAMPLES]
-    values = dict.fromkeys(("id", "title", "aliases", "source", "review", "answer"), "")
+    values = dict.fromkeys(
+        ("id", "title", "aliases", "source", "review", "answer", "station_answer"), ""
+    )
     values["examples"] = "\n".join(e.strip()[:200] for e in examples)
     return _show_form(console, request, visitor, None, values)
 
@@ -154,7 +193,8 @@ def edit_form(
 ) -> Response:
     assert visitor is not None
     topic = _known(console, request.path_params["topic_id"])
-    return _show_form(console, request, visitor, topic, _values(topic))
+    values = _values(topic, own_station(console, request, visitor, None))
+    return _show_form(console, request, visitor, topic, values)
 
 
 def create(
@@ -197,12 +237,13 @@ def _submit(
     try:
         if current is None and console.services.knowledge.get(topic_id) is not None:
             raise FaqError(topic_id, "exists", "exists")
-        topic = _form_topic(console, form, topic_id)
+        own = own_station(console, request, visitor, form)
+        topic = _form_topic(console, form, topic_id, own)
     except FaqError as error:
         return refuse(problem_text(error))
     if not saving:
-        chosen = _station(console, request, visitor, form)
-        rendered = render_answer(topic.answer, chosen.model_dump()) if chosen else ""
+        chosen = form_station(console, request, visitor, form)
+        rendered = topic_answer(topic, chosen.model_dump()) if chosen else ""
         return _show_form(console, request, visitor, current, values, rendered=rendered, form=form)
     problem = save(console, visitor, topic, topic_toml(topic), "edit" if current else "create")
     if problem is not None:

@@ -54,6 +54,12 @@ def topic_toml(topic: FaqTopic) -> str:
     if topic.review is not None:
         lines.append(f"review = {topic.review.isoformat()}")
     lines.append(f"answer = {_string(topic.answer, multiline=True)}")
+    if topic.station_answers:
+        lines += ["", "[station_answers]"]
+        lines += [
+            f"{_string(station)} = {_string(answer, multiline=True)}"
+            for station, answer in topic.station_answers
+        ]
     if topic.patterns or topic.exclude:
         lines += ["", "[match]"]
         if topic.patterns:

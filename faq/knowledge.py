@@ -16,7 +16,9 @@ from bot.sandbox import LimitedSandbox
 
 TOPICS_DIR = Path(__file__).parent / "topics"
 REQUIRED_FIELDS = ("id", "title", "aliases", "examples", "source", "answer")
-OPTIONAL_FIELDS = ("match", "review")  # review: the date a person should look at it again
+# review: the date a person should look at it again; station_answers: a station's own
+# answer (a table of station id = answer template), used in that station's groups
+OPTIONAL_FIELDS = ("match", "review", "station_answers")
 MATCH_FIELDS = ("patterns", "exclude")
 STATION_FIELDS = ("name", "address", "phone", "hours")
 # Rendered once at load so a template that needs anything else fails then, not in a group.
@@ -47,7 +49,13 @@ class FaqTopic:
     patterns: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     review: date | None = None
+    station_answers: tuple[tuple[str, str], ...] = ()  # (station id, answer template)
     file: str = field(default="", compare=False)
+
+    def answer_for(self, station_id: str | None) -> str:
+        """The answer template for a group of ``station_id``: the station's own answer when
+        the topic has one, else the topic's answer."""
+        return dict(self.station_answers).get(station_id or "", self.answer)
 
 
 # Answers are admin-written (topic files): no other templates, bounded work (bot.sandbox).
@@ -63,25 +71,56 @@ def render_answer(template: str, station: Mapping[str, str]) -> str:
     return _compiled(template).render(station=dict(station)).strip()
 
 
-def _check_answer(answer: str, station: Mapping[str, str], file: str, where: str = "") -> None:
+def topic_answer(topic: FaqTopic, station: Mapping[str, Any]) -> str:
+    """``topic``'s answer for a group of ``station`` (a station's details, with its
+    ``id``): the station's own answer if the topic has one, rendered with its details."""
+    return render_answer(topic.answer_for(station.get("id")), station)
+
+
+def _check_answer(
+    answer: str, station: Mapping[str, str], file: str, where: str = "", key: str = "answer"
+) -> None:
     try:
         render_answer(answer, station)
     except TemplateError as exc:  # syntax, undefined, sandbox limits (time, size, depth)
-        raise FaqError(file, f"bad answer template{where}: {exc}", "answer") from None
+        raise FaqError(file, f"bad answer template{where}: {exc}", key) from None
     except Exception as exc:  # e.g. {{ 1 // 0 }}
         problem = f"bad answer template{where}: {type(exc).__name__}: {exc}"
-        raise FaqError(file, problem, "answer") from None
+        raise FaqError(file, problem, key) from None
 
 
 def check_answers(topics: Iterable[FaqTopic], stations: Iterable[Mapping[str, Any]]) -> None:
-    """Render every answer for every configured station, so that an answer that fails
-    only with one station's details stops the start, not a question in that station's
-    group."""
-    every = tuple(topics)
-    for station in stations:
+    """Render every answer for every configured station (its own answer where a topic
+    has one), so that an answer that fails only with one station's details stops the
+    start, not a question in that station's group; a station's answer for a station not
+    configured (a mistyped id) stops it too."""
+    every, configured = tuple(topics), tuple(stations)
+    ids = {str(station["id"]) for station in configured if "id" in station}
+    for topic in every:
+        unknown = sorted({station_id for station_id, _ in topic.station_answers} - ids)
+        if ids and unknown:
+            problem = f"[station_answers] names unknown station(s) {', '.join(unknown)}"
+            raise FaqError(topic.file or topic.id, problem, "station_answers")
+    for station in configured:
         for topic in every:
-            name = station.get("name", "")
-            _check_answer(topic.answer, station, topic.file or topic.id, f" for {name}")
+            template = topic.answer_for(station.get("id"))
+            key = "answer" if template == topic.answer else "station_answers"
+            where = f" for {station.get('name', '')}"
+            _check_answer(template, station, topic.file or topic.id, where, key)
+
+
+def _station_answers(value: Any, file: str) -> tuple[tuple[str, str], ...]:
+    """The ``[station_answers]`` table: station ids to answer templates, each checked as
+    ``answer`` is."""
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and key.strip() and isinstance(answer, str) and answer.strip()
+        for key, answer in value.items()
+    ):
+        problem = "[station_answers] must map station ids to non-empty answer templates"
+        raise FaqError(file, problem, "station_answers")
+    for station_id, answer in value.items():
+        _check_answer(answer, SAMPLE_STATION, file, f" of {station_id}", "station_answers")
+    return tuple(sorted(value.items()))
 
 
 def _strings(
@@ -122,6 +161,7 @@ def parse_topic(data: Mapping[str, Any], file: str) -> FaqTopic:
         patterns=_strings(match, "patterns", file, required=False),
         exclude=_strings(match, "exclude", file, required=False),
         review=review,
+        station_answers=_station_answers(data.get("station_answers", {}), file),
         file=file,
     )
 

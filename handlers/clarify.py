@@ -18,7 +18,7 @@ from bot.db import Clarification, row_id, session
 from bot.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
-from faq.knowledge import render_answer
+from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from faq.text import normalise
 from handlers.common import reply_to_resident
@@ -121,5 +121,5 @@ def _answer(
     if station is None:
         return []
     chat = ChatRef(row.platform, row.chat_id)  # type: ignore[arg-type]
-    text = render_answer(services.topics[choices[number - 1]].answer, station.model_dump())
+    text = topic_answer(services.topics[choices[number - 1]], station.model_dump())
     return [reply_to_resident(chat, row.message_id, row.resident_id, row.resident_name, text)]

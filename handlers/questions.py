@@ -11,7 +11,7 @@ from bot.db import BotAnswer, session
 from bot.events import IncomingMessage, Outgoing
 from bot.services import Services
 from bot.templates import render
-from faq.knowledge import render_answer
+from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from handlers import clarify, feedback
 from handlers.common import default_station, group_info, reply_to_resident
@@ -82,7 +82,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
             return await _answer(services, db, msg, station_id, topic, None, learned.answer, now)
         draft = None
         if decision.faq_id and station is not None:
-            draft = render_answer(services.topics[decision.faq_id].answer, station.model_dump())
+            draft = topic_answer(services.topics[decision.faq_id], station.model_dump())
 
         if decision.action == "answer" and draft is not None:
             faq_id = decision.faq_id or ""
@@ -189,11 +189,11 @@ async def _follow_up(
         sure = reading is together or reading.score >= OWN_QUESTION_SCORE
         if reading.action == "answer" and elsewhere and sure and station is not None:
             faq_id = reading.faq_id or ""
-            text = render_answer(services.topics[faq_id].answer, station.model_dump())
+            text = topic_answer(services.topics[faq_id], station.model_dump())
             return await _answer(services, db, msg, station_id, faq_id, faq_id, text, now)
     draft = None
     if together.faq_id and station is not None:
-        draft = render_answer(services.topics[together.faq_id].answer, station.model_dump())
+        draft = topic_answer(services.topics[together.faq_id], station.model_dump())
     text = render("followup_question.j2", answer=earlier, words=msg.text)
     ticket = feedback.open_with_context(
         db, msg.chat, msg.sender_id, msg.sender_name, text, msg.message_id, earlier, now, draft

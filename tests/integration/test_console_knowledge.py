@@ -12,6 +12,7 @@ import html
 import re
 import tomllib
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
 from bot.config import Settings
 from bot.db import Escalation, FaqEntry, TopicVersion, session
+from bot.events import ChatRef
 from console.app import create_app
 from faq.knowledge import TOPICS_DIR
 from faq.live import KnowledgeBase
@@ -216,3 +218,79 @@ def test_a_topic_from_the_gaps_then_exported_and_imported(world: World, client: 
     assert "topic imported: from testclient manhole-cover" in audit
     assert "topic exported: from testclient manhole-cover" in audit
     assert audit.count("topic import refused: from testclient manhole-cover.toml") == 3
+
+
+OWN_TOPIC = "no-criminal-record"
+OWN_QUESTION = "良民证咋开"  # the bot answers it with OWN_TOPIC by itself
+XQ_ANSWER = "兴庆的居民请带身份证到{{ station.name }}一楼窗口开具，当场办好。"
+
+
+def asked_in(world: World, chat: ChatRef, resident: str) -> list[str]:
+    out = asyncio.run(world.bot.inject(said(world, chat, resident, OWN_QUESTION, group=True)))
+    return [o.text for o in out if o.chat == chat]
+
+
+def test_a_station_answers_its_own_groups_with_its_own_answer(
+    world: World, client: TestClient
+) -> None:
+    assert world.services.knowledge.decide(OWN_QUESTION).faq_id == OWN_TOPIC
+    url = f"/topics/{OWN_TOPIC}/edit"
+    csrf = sign_in(world, client, "张所长")  # station admin of 兴庆 (xq)
+    page = client.get(url + "?station=jf")  # a station admin edits their own station's only
+    assert "兴庆派出所专用回答" in page.text and "金凤派出所专用回答" not in page.text
+    fields = form_of(page.text)
+    assert fields["station_answer"] == ""
+    bad = fields | {"station_answer": "{{ station.nothing.deeper }}", "csrf": csrf}
+    refused = client.post(url, data=bad | {"action": "save"})
+    assert refused.status_code == 409 and "派出所专用回答：" in refused.text
+    preview = client.post(
+        url, data=fields | {"station_answer": XQ_ANSWER, "csrf": csrf, "action": "preview"}
+    )
+    assert "兴庆的居民请带身份证到兴庆派出所一楼窗口开具" in preview.text
+    saved = client.post(
+        url,
+        data=fields
+        | {"station_answer": XQ_ANSWER, "station": "jf", "csrf": csrf, "action": "save"},
+    )
+    assert saved.status_code == 303, saved.text
+    written = tomllib.loads((folder(world) / f"{OWN_TOPIC}.toml").read_text(encoding="utf-8"))
+    assert written["station_answers"] == {"xq": XQ_ANSWER + "\n"}  # xq's, though jf was shown
+    topic = world.services.knowledge[OWN_TOPIC]
+    shown = client.get(f"/topics/{OWN_TOPIC}").text
+    assert "兴庆派出所（专用回答）" in shown and "金凤派出所</dt>" in shown.replace(
+        " <a", "</dt><a"
+    )
+
+    # In the groups: 兴庆's group A gets 兴庆's answer, 金凤's group C the topic's.
+    in_a, in_c = asked_in(world, GROUP_A, "居民甲"), asked_in(world, GROUP_C, "居民乙")
+    assert in_a == ["兴庆的居民请带身份证到兴庆派出所一楼窗口开具，当场办好。"], in_a
+    assert len(in_c) == 1 and "兴庆的居民" not in in_c[0] and "金凤派出所" in in_c[0], in_c
+    assert in_c[0].startswith(topic.answer.strip()[:6])
+    tried = client.post("/try", data={"csrf": csrf, "text": OWN_QUESTION, "station": "xq"}).text
+    assert "兴庆派出所，专用回答" in tried and "一楼窗口开具" in tried
+    tried = client.post("/try", data={"csrf": csrf, "text": OWN_QUESTION, "station": "jf"}).text
+    assert "专用回答" not in tried and "一楼窗口开具" not in tried
+
+    # A city admin sets any station's, and clears 兴庆's; each save keeps what it replaced.
+    city = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
+    city_csrf = sign_in(world, city, "钱局长")
+    jf_form = form_of(city.get(url + "?station=jf").text)
+    assert jf_form["station_answer"] == ""
+    jf = jf_form | {"station_answer": "金凤：请到政务大厅。", "station": "jf"}
+    assert city.post(url, data=jf | {"csrf": city_csrf, "action": "save"}).status_code == 303
+    xq_form = form_of(city.get(url + "?station=xq").text)
+    assert xq_form["station_answer"] == XQ_ANSWER
+    cleared = xq_form | {"station_answer": "", "station": "xq", "csrf": city_csrf}
+    assert city.post(url, data=cleared | {"action": "save"}).status_code == 303
+    assert world.services.knowledge[OWN_TOPIC].station_answers == (
+        ("jf", "金凤：请到政务大厅。\n"),
+    )
+    # (Past the window in which the same question is pointed at the answer above.)
+    world.clock.moment += timedelta(seconds=world.services.settings.behaviour.repeat_window_seconds)
+    assert asked_in(world, GROUP_C, "居民丙") == ["金凤：请到政务大厅。"]
+    with session(world.services.engine) as db:
+        versions = db.exec(select(TopicVersion).where(TopicVersion.faq_id == OWN_TOPIC)).all()
+        assert [v.saved_by for v in versions] == ["张所长", "钱局长", "钱局长"]
+        assert "[station_answers]" in versions[-1].toml  # 兴庆's, restorable
+    (folder(world) / f"{OWN_TOPIC}.toml").unlink()
+    assert world.services.knowledge.refresh(force=True) is None

@@ -104,3 +104,43 @@ def test_demo_survives_hostile_input_and_answers(tmp_path: Path) -> None:
     assert "40元" in done.stdout  # the FAQ answer
     assert "工单号 #1" in done.stdout  # the addressed question was escalated
     assert "路灯归市政管" in done.stdout  # the officer's answer went back to the group
+
+
+def test_faq_match_and_show_say_which_answer_a_station_gets(tmp_path: Path) -> None:
+    """A topic with 兴庆's own answer: --station xq gets it, jf the topic's answer."""
+    topics = tmp_path / "topics"
+    topics.mkdir()
+    shipped = (REPO / "faq/topics/no-criminal-record.toml").read_text(encoding="utf-8")
+    own = '\n[station_answers]\nxq = """\n兴庆的居民请到{{ station.name }}一楼窗口开证明。\n"""\n'
+    head, table, rest = shipped.partition("\n[match]")
+    (topics / "no-criminal-record.toml").write_text(head + own + table + rest, encoding="utf-8")
+    station = 'address = "路"\nphone = "1"\nhours = "9-17"\n'
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n[faq]\ntopics_dir = "{topics}"\n'
+        f'[[stations]]\nid = "xq"\nname = "兴庆派出所"\n{station}'
+        f'[[stations]]\nid = "jf"\nname = "金凤派出所"\n{station}',
+        encoding="utf-8",
+    )
+    asked = json.dumps({"text": "良民证咋开"}, ensure_ascii=False) + "\n"
+
+    def match(*options: str) -> dict[str, object]:
+        result = runner.invoke(
+            app, ["faq", "match", "--config", str(config), *options], input=asked
+        )
+        assert result.exit_code == 0, result.output
+        row: dict[str, object] = json.loads(result.output)
+        return row
+
+    assert "answer" not in match()  # the contract without --station is unchanged
+    xq, jf = match("--station", "xq"), match("--station", "jf")
+    assert xq["answer"] == "兴庆的居民请到兴庆派出所一楼窗口开证明。" and xq["station_answer"]
+    assert jf["station_answer"] is False and "金凤派出所" not in str(xq["answer"])
+    assert jf["faq_id"] == xq["faq_id"] == "no-criminal-record"
+    shown = runner.invoke(
+        app, ["faq", "show", "no-criminal-record", "--config", str(config), "--station", "xq"]
+    )
+    assert "兴庆的居民请到兴庆派出所一楼窗口开证明。" in shown.output
+    unknown = runner.invoke(app, ["faq", "match", "--station", "nowhere", "--config", str(config)])
+    assert unknown.exit_code == 2
+    assert runner.invoke(app, ["faq", "match", "--station", "xq"]).exit_code == 2

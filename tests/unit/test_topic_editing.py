@@ -17,7 +17,14 @@ from faq.editing import (
     topic_toml,
     write_topic_file,
 )
-from faq.knowledge import SAMPLE_STATION, FaqError, load_knowledge, load_topics, parse_topic
+from faq.knowledge import (
+    SAMPLE_STATION,
+    FaqError,
+    load_knowledge,
+    load_topics,
+    parse_topic,
+    topic_answer,
+)
 
 STATIONS = [SAMPLE_STATION]
 
@@ -94,3 +101,61 @@ def test_a_written_file_overrides_the_shipped_topic_and_leaves_nothing_behind(
     assert {t.id: t for t in load_knowledge(tmp_path)}[shipped.id] == shipped
     with pytest.raises(FaqError):
         write_topic_file(tmp_path, "../outside", "x")
+
+
+XQ = SAMPLE_STATION | {"id": "xq", "name": "兴庆派出所"}
+JF = SAMPLE_STATION | {"id": "jf", "name": "金凤派出所", "phone": "0951-7000000"}
+OVERRIDDEN = {
+    "id": "ok-topic",
+    "title": "标题",
+    "aliases": ["别名"],
+    "examples": ["例句"],
+    "source": "依据",
+    "answer": "您好，请联系{{ station.name }}，电话 {{ station.phone }}。\n",
+    "station_answers": {"xq": "兴庆的居民请到一楼{{ station.name }}窗口办理。\n"},
+}
+
+
+def test_a_station_answer_is_used_in_that_stations_groups_only() -> None:
+    topic = checked_topic(OVERRIDDEN, [XQ, JF])
+    assert topic.station_answers == (("xq", "兴庆的居民请到一楼{{ station.name }}窗口办理。\n"),)
+    assert (
+        topic.answer_for("xq").startswith("兴庆的居民") and topic.answer_for("jf") == topic.answer
+    )
+    assert topic.answer_for(None) == topic.answer
+    assert topic_answer(topic, XQ) == "兴庆的居民请到一楼兴庆派出所窗口办理。"
+    assert topic_answer(topic, JF) == "您好，请联系金凤派出所，电话 0951-7000000。"
+    # The file reads back as the topic, [station_answers] included.
+    text = topic_toml(topic)
+    assert "[station_answers]" in text
+    assert parse_topic_text(text, [XQ, JF], "ok-topic.toml") == topic
+    assert "[station_answers]" not in topic_toml(replace(topic, station_answers=()))
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"xq": "{{ station.nothing.deeper }}"},  # rendered as the answer is, in the sandbox
+        {"xq": "{% if %}"},
+        {"xq": "  "},
+        {"xq": 3},
+        {"": "答"},
+        "兴庆",  # not a table
+        {"nowhere": "答"},  # not a configured station: a mistyped id must not go unnoticed
+    ],
+)
+def test_a_bad_station_answer_names_the_field(answers: object) -> None:
+    with pytest.raises(FaqError) as refused:
+        checked_topic(OVERRIDDEN | {"station_answers": answers}, [XQ, JF])
+    assert refused.value.key == "station_answers"
+
+
+def test_a_station_answer_must_render_with_its_stations_details() -> None:
+    odd = XQ | {"hours": None}
+    fine = OVERRIDDEN | {"station_answers": {"jf": "{{ station.hours.upper() }}"}}
+    assert checked_topic(fine, [odd, JF]).answer_for("jf") == "{{ station.hours.upper() }}"
+    with pytest.raises(FaqError) as refused:
+        checked_topic(
+            OVERRIDDEN | {"station_answers": {"xq": "{{ station.hours.upper() }}"}}, [odd, JF]
+        )
+    assert refused.value.key == "station_answers"
