@@ -88,6 +88,9 @@ async def on_officer_message(
     """An officer's message no command took: kept as their push and shown back. A /command
     or a message the guard calls a lure is left to the check (never offered to push).
 
+    Words the knowledge base would answer (良民证咋开) are a question, not a notice: kept
+    all the same (推送 still takes them) but left to the FAQ, which answers them.
+
     A picture or video goes with it: on Telegram by the file_id it came with (nothing is
     downloaded); elsewhere its bytes are fetched through the adapter, checked against
     every platform's limits and kept in the media store. A file the platforms would
@@ -127,6 +130,8 @@ async def on_officer_message(
         )
         db.commit()
         assert row.id is not None
+        if media is None and services.knowledge.decide(text, addressed=True).action == "answer":
+            return None
         shown = render(
             "alert_held.j2",
             text=alerts.note_text(row),

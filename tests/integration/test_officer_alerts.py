@@ -240,6 +240,19 @@ async def test_commands_and_lures_are_not_offered_to_push(db_url: str) -> None:
         assert db.exec(select(OfficerAlert)).all() == []
 
 
+async def test_a_question_the_faq_answers_is_answered_and_can_still_be_pushed(
+    db_url: str,
+) -> None:
+    """Officers ask the bot too (to forward its answer): a question it would answer is
+    answered, not shown back as a push; 推送 still takes it."""
+    bot = await start(db_url)
+    replies = await bot.says("王警官", "良民证咋开")
+    assert any("无犯罪记录" in o.text for o in replies)
+    assert not any("要把这条消息推送到群里吗" in o.text for o in replies)
+    (card,) = await bot.says("王警官", "推送")
+    assert "将发往我负责的群，共 2 个群" in card.text
+
+
 async def test_cancel_expiry_and_a_new_message_replacing_the_old(db_url: str) -> None:
     bot = await start(db_url)
     await bot.says("王警官", "第一条")
