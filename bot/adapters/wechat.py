@@ -387,10 +387,11 @@ class WechatOptions:
     resolve_attempts: int = 3  # connections an event may outlive before it is dropped
     # A message announced before the gateway can give its payload ("no payload found", as
     # from a gateway still syncing after a restart) is read again after this, doubling up
-    # to payload_retry_max, this many times (about 25 s in all); then it is logged lost.
+    # to payload_retry_max (short: the resident waits for the answer), this many times
+    # (about 25 s in all); then it is logged lost.
     payload_retry_initial: float = 0.5
-    payload_retry_max: float = 8.0
-    payload_attempts: int = 6
+    payload_retry_max: float = 3.0
+    payload_attempts: int = 10
     drain_seconds: float = 2.0  # stop() lets queued events finish this long
 
 

@@ -59,7 +59,8 @@ async def test_resident_officer_and_a_gateway_restart(
         gateway.start()
         await connection_log.wait_for(True, within=60)
         await gateway.say(resident, "良民证咋开", room_id=room, mention_bot=True)
-        await gateway.wait_sent(room, lambda m: "无犯罪" in m["text"], within=15)  # back
+        # back (a gateway just restarted may take a while to describe its first message)
+        await gateway.wait_sent(room, lambda m: "无犯罪" in m["text"], within=30)
         # A restarted gateway may announce a message it cannot describe yet ("no payload
         # found", here for 2 s): it is read again, and answered once.
         await gateway.delay_payloads(2.0)
