@@ -329,9 +329,11 @@ def _queue_values(console: Console, request: Request, visitor: Visitor) -> dict[
     view = view if view in ticket_domain.VIEWS else "open"
     group_id = row_id(request.query_params.get("group", ""))
     station = chosen_station(console, request, visitor)
+    minutes = console.services.settings.behaviour.reminder_minutes
+    overdue_before = console.services.clock.now() - timedelta(minutes=minutes)
     with console.db() as db:
         rows = ticket_domain.queue(
-            db, visitor.officer, console.default_station(), view, group_id, station
+            db, visitor.officer, console.default_station(), view, group_id, station, overdue_before
         )
     return {
         "rows": rows,

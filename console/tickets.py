@@ -15,11 +15,13 @@ from sqlalchemy import ColumnElement, and_, or_, true
 from sqlmodel import Session, col, select
 
 from bot.db import Escalation, Group, Officer
+from bot.templates import render
 from handlers.ticket_machine import TicketState
-from handlers.tickets import TicketError, may_act, resolve
+from handlers.tickets import TicketError, learn_decided, may_act, resolve, toggle_faq
 
-VIEWS = ("open", "mine", "all")  # pending ones, pending ones handed to me, every state
-VERBS = ("approve", "edit", "reject")
+# pending ones, pending past the reminder time, pending ones handed to me, every state
+VIEWS = ("open", "overdue", "mine", "all")
+VERBS = ("approve", "edit", "reject", "faq")
 QUEUE_LIMIT = 200
 PENDING = str(TicketState.PENDING)
 
@@ -80,9 +82,11 @@ def queue(
     view: str = "open",
     group_id: int | None = None,
     station: str | None = None,
+    overdue_before: datetime | None = None,
 ) -> list[QueueRow]:
     """The tickets ``officer`` may see, newest first (at most ``QUEUE_LIMIT``); a city
-    admin's of every station, or of ``station``."""
+    admin's of every station, or of ``station``. Overdue: pending, opened before
+    ``overdue_before`` (the reminder time ago)."""
     query = (
         select(Escalation, Group.title)
         .join(Group, _in_group(), isouter=True)  # type: ignore[arg-type]
@@ -92,8 +96,10 @@ def queue(
         query = query.where(
             or_(col(Escalation.officer_id) == officer.id, col(Group.officer_id) == officer.id)
         )
-    if view in ("open", "mine"):
+    if view in ("open", "overdue", "mine"):
         query = query.where(col(Escalation.state) == PENDING)
+    if view == "overdue" and overdue_before is not None:
+        query = query.where(col(Escalation.created_at) < overdue_before)
     if view == "mine":
         query = query.where(col(Escalation.officer_id) == officer.id)
     if group_id is not None:
@@ -122,9 +128,18 @@ def group_title(db: Session, ticket: Escalation) -> str:
 def decide(
     db: Session, officer: Officer, ticket_id: int, verb: str, now: datetime, text: str | None
 ) -> str | None:
-    """Approve, edit or reject as the chat does; the officer-facing refusal, or ``None``.
-    The caller has checked ``visible``."""
+    """Approve, edit, reject or 加入FAQ as the chat does; the officer-facing refusal, or
+    ``None``. The caller has checked ``visible``."""
     if verb not in VERBS:
+        return None
+    if verb == "faq":
+        ticket = db.get(Escalation, ticket_id)
+        if ticket is None:
+            return None
+        if ticket.state == PENDING:
+            toggle_faq(db, ticket, f"console:{officer.name}")
+        elif not learn_decided(db, ticket, officer):
+            return render("faq_refused.j2", ticket=ticket)
         return None
     try:
         resolve(db, ticket_id, officer, verb, now, text)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot import safetext
 from bot.db import Escalation, Officer, row_id, session
@@ -20,10 +19,8 @@ from bot.inbox import Key, update_key
 from bot.services import Services
 from bot.templates import render
 from broadcasts.officer_commands import COMMAND as BROADCAST_COMMAND
-from guard.pii import mask_pii
 from handlers import ticket_machine as machine
 from handlers.common import default_station, find_group
-from handlers.ticket_machine import TicketState
 from handlers.tickets import (
     PENDING,
     TicketError,
@@ -33,13 +30,14 @@ from handlers.tickets import (
     done_message,
     editing_of,
     keep_editing,
-    learn,
+    learn_decided,
     may_act,
     officer_by_platform_id,
     pending_for,
     refused,
     resolve,
     rules_view,
+    toggle_faq,
 )
 
 COMMAND = re.compile(
@@ -259,14 +257,8 @@ def _act(
     if verb == "faq" and ticket.state != PENDING:
         return _learn_decided(services, db, officer, chat, ticket)
     if verb in ("show", "faq"):
-        if verb == "faq":  # one UPDATE: two taps on two workers toggle twice, never once
-            db.exec(
-                update(Escalation)
-                .where(col(Escalation.id) == ticket.id)
-                .values(add_to_faq=~col(Escalation.add_to_faq))
-            )
-            db.refresh(ticket)
-            audit(db, ticket.id, f"officer:{officer.name}", "faq toggle", str(ticket.add_to_faq))
+        if verb == "faq":
+            toggle_faq(db, ticket, f"officer:{officer.name}")
             db.commit()
         if ticket.state != PENDING:  # a closed ticket shows how it ended, with no buttons
             return [done_message(chat, ticket, "", "", zone)]
@@ -311,15 +303,10 @@ def _learn_decided(
 ) -> list[Outgoing]:
     """加入FAQ on a ticket already answered (or being sent): its question and answer are
     learned now. A rejected ticket has no answer to learn."""
-    if ticket.state == TicketState.REJECTED or not ticket.answer:
+    if not learn_decided(db, ticket, officer):
         return _reply(chat, render("faq_refused.j2", ticket=ticket))
-    if not ticket.add_to_faq:
-        ticket.add_to_faq = True
-        db.add(ticket)
-        approved = ticket.draft is not None and ticket.answer == mask_pii(ticket.draft)
-        learn(db, ticket, officer, ticket.answer, approved_draft=approved)
-        db.commit()
-        services.learned.loaded_at = None  # reload the learned keys
+    db.commit()
+    services.learned.loaded_at = None  # reload the learned keys
     return _reply(chat, render("faq_learned.j2", ticket=ticket))
 
 

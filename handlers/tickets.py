@@ -682,6 +682,31 @@ def learn(
     audit(session, ticket.id, f"officer:{officer.name}", "added to FAQ", entry.id if entry else "")
 
 
+def toggle_faq(session: Session, ticket: Escalation, actor: str) -> None:
+    """加入FAQ on a pending ticket flips whether its answer is learned once it is sent. One
+    UPDATE: two taps on two workers toggle twice, never once."""
+    session.exec(
+        update(Escalation)
+        .where(col(Escalation.id) == ticket.id)
+        .values(add_to_faq=~col(Escalation.add_to_faq))
+    )
+    session.refresh(ticket)
+    audit(session, ticket.id, actor, "faq toggle", str(ticket.add_to_faq))
+
+
+def learn_decided(session: Session, ticket: Escalation, officer: Officer) -> bool:
+    """加入FAQ on a ticket already answered (or being sent): its question and answer are
+    learned now (the caller commits). False: a rejected ticket has no answer to learn."""
+    if ticket.state == TicketState.REJECTED or not ticket.answer:
+        return False
+    if not ticket.add_to_faq:
+        ticket.add_to_faq = True
+        session.add(ticket)
+        approved = ticket.draft is not None and ticket.answer == mask_pii(ticket.draft)
+        learn(session, ticket, officer, ticket.answer, approved_draft=approved)
+    return True
+
+
 def learned_answer(
     session: Session, text: str, known: LearnedKeys, now: datetime
 ) -> LearnedQuestion | None:

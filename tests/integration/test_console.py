@@ -27,6 +27,7 @@ from bot.db import (
     AuditEntry,
     Escalation,
     Group,
+    LearnedQuestion,
     Officer,
     OutboxMessage,
     QuestionEvent,
@@ -219,6 +220,35 @@ def test_an_officer_signs_in_by_link_and_approves_as_in_the_chat(
             )
         ).all()
         assert [row.action for row in domain] == ["approve"]
+
+
+def test_faq_and_overdue_as_in_the_chat(world: World, client: TestClient) -> None:
+    """加入FAQ is the chat's: toggled while pending, learned with the answer once sent, and
+    refused for a rejected ticket. "Overdue" lists what waits past the reminder time."""
+    csrf = sign_in(world, client, "李警官")
+    old = open_ticket(world, question="楼下的电动车能在楼道里充电吗")
+    fresh, rejected = open_ticket(world), open_ticket(world)
+    waited = timedelta(minutes=world.services.settings.behaviour.reminder_minutes + 1)
+    with session(world.services.engine) as db:
+        for ticket_id, opened in ((old, world.clock.now() - waited), (fresh, world.clock.now())):
+            ticket = db.get(Escalation, ticket_id)
+            assert ticket is not None
+            ticket.created_at = opened
+            db.add(ticket)
+        db.commit()
+    overdue = client.get("/tickets?view=overdue").text
+    assert f'href="/tickets/{old}"' in overdue and f'href="/tickets/{fresh}"' not in overdue
+
+    assert client.post(f"/tickets/{old}/faq", data={"csrf": csrf}).status_code == 303
+    assert ticket_of(world, old).add_to_faq and "加入FAQ ✓" in client.get(f"/tickets/{old}").text
+    assert client.post(f"/tickets/{old}/approve", data={"csrf": csrf}).status_code == 303
+    with session(world.services.engine) as db:
+        assert db.exec(select(LearnedQuestion)).one().added_by == "李警官"
+
+    assert client.post(f"/tickets/{rejected}/reject", data={"csrf": csrf}).status_code == 303
+    refused = client.post(f"/tickets/{rejected}/faq", data={"csrf": csrf})
+    assert refused.status_code == 409 and not ticket_of(world, rejected).add_to_faq
+    assert "ticket faq: from testclient" in " ".join(audit_actions(world, "console:李警官"))
 
 
 def test_edit_and_reject_use_the_domain_and_show_its_refusals(
