@@ -251,9 +251,27 @@ class WechatGateway:
         for ``seconds`` (as from a gateway still syncing after a restart); 0 clears it."""
         await self._request("POST", "/payload-delay", {"seconds": seconds})
 
-    async def refuse_sends(self, message: str | None) -> None:
-        """Every send fails with ``message`` (None: sends work again)."""
-        await self._request("POST", "/refuse", {"message": message})
+    async def refuse_sends(self, message: str | None, *, to: str | None = None) -> None:
+        """Every send fails with ``message`` (None: sends work again); ``to``: only sends
+        to that room or contact."""
+        body: dict[str, Any] = {"message": message}
+        if to is not None:
+            body["conversationId"] = to
+        await self._request("POST", "/refuse", body)
+
+    async def hold_send(self, to: str, seconds: float, *, taken_first: bool) -> None:
+        """The next text sent to ``to`` is held open ``seconds`` before the bot hears back:
+        recorded in ``sent()`` first (``taken_first``: the room has it) or only after."""
+        body = {"conversationId": to, "seconds": seconds, "takenFirst": taken_first}
+        await self._request("POST", "/hold-send", body)
+
+    async def wait_holding(self, within: float = 10.0) -> None:
+        """Until a send is being held open (``hold_send``)."""
+        async with asyncio.timeout(within):
+            while True:
+                if (await self.state())["holding"]:
+                    return
+                await asyncio.sleep(0.02)
 
 
 @pytest.fixture(scope="session")
