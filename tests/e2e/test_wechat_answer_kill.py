@@ -47,6 +47,8 @@ def bot_settings(db_url: str, officer: str) -> Settings:
                  "phone": "0951-6000000", "hours": "9-17"}
             ],
             "officers": [{"name": "王警官", "station": "xq", "wechat_id": officer, "duty": True}],
+            # Paced as a real account (3 s between sends), each officer's note took 3-5 s.
+            "wechat": {"seconds_between_sends": 0.2},
         },
         "test",
     )  # fmt: skip
@@ -58,13 +60,13 @@ class Db:
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(url)
 
-    def _one(self, sql: str, params: dict[str, Any]) -> Any:
+    def all(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self.engine.connect() as connection:
-            found = connection.execute(text(sql), params).first()
-            return found[0] if found else None
+            return [tuple(row) for row in connection.execute(text(sql), params)]
 
     async def one(self, sql: str, **params: Any) -> Any:
-        return await asyncio.to_thread(self._one, sql, params)
+        found = await asyncio.to_thread(self.all, sql, params)
+        return found[0][0] if found else None
 
     async def quiet(self, within: float = 60.0) -> None:
         """Nothing left to send: every outbox row sent, failed or unknown."""
@@ -123,6 +125,15 @@ class Room:
                 raise TimeoutError(f"the officer was not told {words!r} about #{ticket}")
             await asyncio.sleep(0.05)
 
+    async def answer_rows(self, ticket: int) -> str:
+        """The states of the ticket's answer rows, oldest first ("unknown/sent")."""
+        states = await asyncio.to_thread(
+            self.db.all,
+            "SELECT state FROM outbox WHERE ticket_id = :t AND kind = 'ticket answer' ORDER BY id",
+            {"t": ticket},
+        )
+        return "/".join(str(state) for (state,) in states)
+
     async def ticket(self, ticket: int) -> tuple[str, int | None]:
         state = await self.db.one("SELECT state FROM escalation WHERE id = :t", t=ticket)
         owner = await self.db.one("SELECT officer_id FROM escalation WHERE id = :t", t=ticket)
@@ -175,8 +186,10 @@ async def test_gateway_killed_while_the_answer_is_sent(
 
     in_room = await room.count(room.room, words)
     assert in_room == (1 if taken_first else 0), "the gateway recorded the answer as held"
-    # The bot cannot know whether the dead gateway passed it on: the officer is told so.
+    # The bot cannot know whether the dead gateway passed it on: never resent, and the
+    # officer is told so.
     await room.note(ticket, UNKNOWN_NOTE)
+    assert await room.answer_rows(ticket) == "unknown"
     state, owner = await room.ticket(ticket)
     assert owner is not None, f"ticket #{ticket} has no owner"
     assert state == "pending", f"ticket #{ticket} is {state} after an unknown delivery"
@@ -188,6 +201,7 @@ async def test_gateway_killed_while_the_answer_is_sent(
 
     assert await room.count(room.room, words) == 1, "the answer is not in the room once"
     assert await room.count(room.officer, f"工单 #{ticket}{UNKNOWN_NOTE}") == 1
+    assert await room.answer_rows(ticket) == ("unknown" if in_room else "unknown/sent")
     assert await room.count(room.officer, f"工单 #{ticket}{SENT_NOTE}") == (0 if in_room else 1)
     state, owner = await room.ticket(ticket)
     assert owner is not None
