@@ -64,6 +64,7 @@ class WechatGateway:
     port: int = field(default_factory=free_port)
     token: str = GATEWAY_TOKEN
     state_file: Path | None = None
+    sent_log: Path | None = None  # what the bot sent, kept across a kill (``sent()``)
     process: subprocess.Popen[bytes] | None = None
     control_url: str = ""
     starts: int = 0
@@ -106,6 +107,8 @@ class WechatGateway:
         ]
         if self.state_file is not None:
             command += ["--state", str(self.state_file)]
+        if self.sent_log is not None:
+            command += ["--sent-log", str(self.sent_log)]
         with out.open("wb") as stdout, err.open("wb") as stderr:
             self.process = subprocess.Popen(
                 command, cwd=GATEWAY_DIR, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL
@@ -217,7 +220,8 @@ class WechatGateway:
         return str((await self._request("POST", "/picture", body))["messageId"])
 
     async def sent(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
-        """Everything the bot sent (since this gateway process started)."""
+        """Everything the bot sent since this gateway process started (with ``sent_log``:
+        since the first start, kills included)."""
         messages: list[dict[str, Any]] = await self._request("GET", "/sent")
         if conversation_id is None:
             return messages

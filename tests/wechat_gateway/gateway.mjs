@@ -5,13 +5,17 @@
 // control channel on another loopback port. Nothing here listens beyond 127.0.0.1.
 //
 //   node gateway.mjs --port 8788 [--control-port 0] [--token T] [--state FILE]
-//                    [--bot-id wxid_jingmin_bot] [--bot-name 警民助手]
+//                    [--sent-log FILE] [--bot-id wxid_jingmin_bot] [--bot-name 警民助手]
 //
 // When both servers listen it prints one JSON line to stdout:
 //   {"event":"listening","grpcPort":8788,"controlPort":40123,"botId":"..."}
 //
 // --state keeps contacts and rooms in a JSON file, so a restarted gateway (the same WeChat
 // account after a crash) still has the rooms the bot was in.
+//
+// --sent-log appends each message the bot sends to a JSON-lines file as it is recorded,
+// and a gateway started on the same file serves those too from GET /sent: a test that
+// SIGKILLs the gateway still sees everything the rooms got, up to the kill.
 //
 // Control channel (JSON in, JSON out):
 //   GET  /state                     {loggedIn, ready, botId, botName, contacts, rooms}
@@ -69,6 +73,7 @@ const { values: args } = parseArgs({
     'control-port': { type: 'string', default: process.env.GATEWAY_CONTROL_PORT ?? '0' },
     token: { type: 'string', default: process.env.GATEWAY_TOKEN ?? 'insecure_jingmin_test' },
     state: { type: 'string', default: process.env.GATEWAY_STATE ?? '' },
+    'sent-log': { type: 'string', default: '' },
     'bot-id': { type: 'string', default: 'wxid_jingmin_bot' },
     'bot-name': { type: 'string', default: '警民助手' },
   },
@@ -166,6 +171,23 @@ puppet.start = async () => {
 
 const sent = []
 let sentSeq = 0
+const sentLog = args['sent-log']
+if (sentLog && fs.existsSync(sentLog)) {
+  for (const line of fs.readFileSync(sentLog, 'utf8').split('\n')) {
+    if (!line.trim()) continue
+    try {
+      sent.push(JSON.parse(line))
+    } catch {
+      break // a line cut short by the kill: the send was not recorded
+    }
+  }
+  sentSeq = sent.length ? sent[sent.length - 1].seq : 0
+}
+
+function record (message) {
+  sent.push(message)
+  if (sentLog) fs.appendFileSync(sentLog, JSON.stringify(message) + '\n')
+}
 let refusal = null // set by POST /refuse: every send fails with it, as WeChat restricting the account
 const refusals = new Map() // conversation id -> message: POST /refuse for one chat
 const holds = new Map() // conversation id -> {seconds, takenFirst}: POST /hold-send, used once
@@ -196,7 +218,7 @@ puppet.messageSendText = async (conversationId, text, mentionIdList = []) => {
   // The mock creates the message but returns no id; find it, so the bot gets a real id back.
   const id = [...mocker.cacheMessagePayload.keys()].find(key => !before.has(key))
     ?? `sent-${sentSeq + 1}`
-  sent.push({
+  record({
     seq: ++sentSeq,
     id,
     conversationId,
@@ -217,7 +239,7 @@ puppet.messageSendFile = async (conversationId, fileBox) => {
   const data = await fileBox.toBuffer()
   const seq = ++sentSeq
   const id = `file-${seq}`
-  sent.push({
+  record({
     seq,
     id,
     conversationId,
