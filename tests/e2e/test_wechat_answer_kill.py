@@ -242,21 +242,26 @@ async def test_a_refused_answer_goes_back_to_the_officer(room: Room) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "after"),
-    [("approve", 0.0), ("edit", 0.03), ("approve", 0.1), ("edit", 0.2), ("approve", 0.4)],
+    ("path", "taken_first", "after"),
+    [
+        ("approve", True, 0.1),
+        ("edit", False, 0.2),
+        ("approve", False, 0.28),
+        ("edit", True, 0.32),
+        ("approve", True, 0.4),
+        ("edit", False, 0.6),
+    ],
 )
-async def test_gateway_killed_around_the_answer(
-    room: Room, connection_log: ConnectionLog, path: str, after: float
+async def test_gateway_killed_around_the_end_of_the_send(
+    room: Room, connection_log: ConnectionLog, path: str, taken_first: bool, after: float
 ) -> None:
-    """No hold: the gateway is killed ``after`` s after the bot wrote the answer's row,
-    before, while or after it is sent (the account is paced 0.2 s); whatever the moment,
-    the answer is in the room once, or it is not and the officer was told."""
+    """The answer's send is held only 0.3 s and the gateway killed ``after`` s into it:
+    before the bot hears back, about when it does, or just after; whatever the moment, the
+    answer is in the room once, or it is not and the officer was told."""
     ticket, words, decision = await room.question(path)
+    await room.gateway.hold_send(room.room, 0.3, taken_first=taken_first)
     await room.gateway.say(room.officer, decision)
-    deadline = time.monotonic() + 15
-    while not await room.answer_rows(ticket):
-        assert time.monotonic() < deadline, "the bot never took the officer's decision"
-        await asyncio.sleep(0.005)
+    await room.gateway.wait_holding(within=15)
     await asyncio.sleep(after)
     await room.kill_and_restart(connection_log)
     await room.db.quiet()
@@ -270,7 +275,8 @@ async def test_gateway_killed_around_the_answer(
         for note in (SENT_NOTE, UNKNOWN_NOTE, FAILED_NOTE)
     }
     seen = f"in room x{in_room}, rows {rows}, ticket {state}, told {told}"
-    print(f"{path} killed {after * 1000:.0f} ms after the answer's row: {seen}")  # pytest -s
+    taken = "taken first" if taken_first else "taken last"
+    print(f"{path}, {taken}, killed {after * 1000:.0f} ms into a 300 ms send: {seen}")
     assert owner is not None, seen
     assert in_room <= 1, seen
     if in_room:
