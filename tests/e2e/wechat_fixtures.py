@@ -64,6 +64,7 @@ class WechatGateway:
     port: int = field(default_factory=free_port)
     token: str = GATEWAY_TOKEN
     state_file: Path | None = None
+    sent_log: Path | None = None  # what the bot sent, kept across a kill (``sent()``)
     process: subprocess.Popen[bytes] | None = None
     control_url: str = ""
     starts: int = 0
@@ -106,6 +107,8 @@ class WechatGateway:
         ]
         if self.state_file is not None:
             command += ["--state", str(self.state_file)]
+        if self.sent_log is not None:
+            command += ["--sent-log", str(self.sent_log)]
         with out.open("wb") as stdout, err.open("wb") as stderr:
             self.process = subprocess.Popen(
                 command, cwd=GATEWAY_DIR, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL
@@ -217,7 +220,8 @@ class WechatGateway:
         return str((await self._request("POST", "/picture", body))["messageId"])
 
     async def sent(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
-        """Everything the bot sent (since this gateway process started)."""
+        """Everything the bot sent since this gateway process started (with ``sent_log``:
+        since the first start, kills included)."""
         messages: list[dict[str, Any]] = await self._request("GET", "/sent")
         if conversation_id is None:
             return messages
@@ -251,9 +255,27 @@ class WechatGateway:
         for ``seconds`` (as from a gateway still syncing after a restart); 0 clears it."""
         await self._request("POST", "/payload-delay", {"seconds": seconds})
 
-    async def refuse_sends(self, message: str | None) -> None:
-        """Every send fails with ``message`` (None: sends work again)."""
-        await self._request("POST", "/refuse", {"message": message})
+    async def refuse_sends(self, message: str | None, *, to: str | None = None) -> None:
+        """Every send fails with ``message`` (None: sends work again); ``to``: only sends
+        to that room or contact."""
+        body: dict[str, Any] = {"message": message}
+        if to is not None:
+            body["conversationId"] = to
+        await self._request("POST", "/refuse", body)
+
+    async def hold_send(self, to: str, seconds: float, *, taken_first: bool) -> None:
+        """The next text sent to ``to`` is held open ``seconds`` before the bot hears back:
+        recorded in ``sent()`` first (``taken_first``: the room has it) or only after."""
+        body = {"conversationId": to, "seconds": seconds, "takenFirst": taken_first}
+        await self._request("POST", "/hold-send", body)
+
+    async def wait_holding(self, within: float = 10.0) -> None:
+        """Until a send is being held open (``hold_send``)."""
+        async with asyncio.timeout(within):
+            while True:
+                if (await self.state())["holding"]:
+                    return
+                await asyncio.sleep(0.02)
 
 
 @pytest.fixture(scope="session")

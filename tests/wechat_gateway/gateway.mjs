@@ -5,13 +5,17 @@
 // control channel on another loopback port. Nothing here listens beyond 127.0.0.1.
 //
 //   node gateway.mjs --port 8788 [--control-port 0] [--token T] [--state FILE]
-//                    [--bot-id wxid_jingmin_bot] [--bot-name 警民助手]
+//                    [--sent-log FILE] [--bot-id wxid_jingmin_bot] [--bot-name 警民助手]
 //
 // When both servers listen it prints one JSON line to stdout:
 //   {"event":"listening","grpcPort":8788,"controlPort":40123,"botId":"..."}
 //
 // --state keeps contacts and rooms in a JSON file, so a restarted gateway (the same WeChat
 // account after a crash) still has the rooms the bot was in.
+//
+// --sent-log appends each message the bot sends to a JSON-lines file as it is recorded,
+// and a gateway started on the same file serves those too from GET /sent: a test that
+// SIGKILLs the gateway still sees everything the rooms got, up to the kill.
 //
 // Control channel (JSON in, JSON out):
 //   GET  /state                     {loggedIn, ready, botId, botName, contacts, rooms}
@@ -32,8 +36,18 @@
 //                                   (a picture/video/file the bot streamed as a FileBox)
 //                                   with fileName, size, sha256 instead of text
 //   POST /logout, POST /login       the WeChat account logs out / logs back in
-//   POST /refuse    {message}       every send fails with `message` (e.g. "操作过于频繁"),
-//                                   as when WeChat restricts the account; null clears it
+//   POST /refuse    {message, conversationId?}
+//                                   every send fails with `message` (e.g. "操作过于频繁"),
+//                                   as when WeChat restricts the account; with
+//                                   conversationId only sends to that room or contact fail
+//                                   (as when WeChat refuses one chat); null clears it
+//   POST /hold-send {conversationId, seconds, takenFirst=false}
+//                                   the next text sent to that room or contact is held open
+//                                   for `seconds` before the bot gets its answer: after it is
+//                                   recorded in /sent (takenFirst, the group has it) or
+//                                   before (it is recorded only when the hold ends), so a
+//                                   test can kill the gateway mid-send; GET /state says how
+//                                   many sends are being held (`holding`)
 //   POST /payload-delay {seconds}   a message said from now on is announced at once, but
 //                                   its payload is "not found" for that long (as a gateway
 //                                   that just restarted and is still syncing); 0 clears it
@@ -59,6 +73,7 @@ const { values: args } = parseArgs({
     'control-port': { type: 'string', default: process.env.GATEWAY_CONTROL_PORT ?? '0' },
     token: { type: 'string', default: process.env.GATEWAY_TOKEN ?? 'insecure_jingmin_test' },
     state: { type: 'string', default: process.env.GATEWAY_STATE ?? '' },
+    'sent-log': { type: 'string', default: '' },
     'bot-id': { type: 'string', default: 'wxid_jingmin_bot' },
     'bot-name': { type: 'string', default: '警民助手' },
   },
@@ -156,16 +171,54 @@ puppet.start = async () => {
 
 const sent = []
 let sentSeq = 0
+const sentLog = args['sent-log']
+if (sentLog && fs.existsSync(sentLog)) {
+  for (const line of fs.readFileSync(sentLog, 'utf8').split('\n')) {
+    if (!line.trim()) continue
+    try {
+      sent.push(JSON.parse(line))
+    } catch {
+      break // a line cut short by the kill: the send was not recorded
+    }
+  }
+  sentSeq = sent.length ? sent[sent.length - 1].seq : 0
+}
+
+function record (message) {
+  sent.push(message)
+  if (sentLog) fs.appendFileSync(sentLog, JSON.stringify(message) + '\n')
+}
 let refusal = null // set by POST /refuse: every send fails with it, as WeChat restricting the account
+const refusals = new Map() // conversation id -> message: POST /refuse for one chat
+const holds = new Map() // conversation id -> {seconds, takenFirst}: POST /hold-send, used once
+let holding = 0 // sends being held open now
+
+function refuse (conversationId) {
+  const message = refusal ?? refusals.get(conversationId)
+  if (message) throw new Error(message)
+}
+
+async function hold (seconds) {
+  holding += 1
+  try {
+    await new Promise(resolve => setTimeout(resolve, seconds * 1000))
+  } finally {
+    holding -= 1
+  }
+}
+
 const sendText = puppet.messageSendText.bind(puppet)
 puppet.messageSendText = async (conversationId, text, mentionIdList = []) => {
-  if (refusal) throw new Error(refusal)
+  refuse(conversationId)
+  const held = holds.get(conversationId)
+  holds.delete(conversationId)
+  if (held && !held.takenFirst) await hold(held.seconds)
   const before = new Set(mocker.cacheMessagePayload.keys())
   await sendText(conversationId, text, mentionIdList)
   // The mock creates the message but returns no id; find it, so the bot gets a real id back.
   const id = [...mocker.cacheMessagePayload.keys()].find(key => !before.has(key))
     ?? `sent-${sentSeq + 1}`
-  sent.push({
+  record({
     seq: ++sentSeq,
     id,
     conversationId,
@@ -175,17 +228,18 @@ puppet.messageSendText = async (conversationId, text, mentionIdList = []) => {
     mentionIds: [...(mentionIdList ?? [])],
     at: new Date().toISOString(),
   })
+  if (held && held.takenFirst) await hold(held.seconds)
   return id
 }
 
 // A picture, video or file (a FileBox, streamed by the bot): its bytes are read and
 // recorded by name, size and hash. The mock keeps no file messages, so none is made.
 puppet.messageSendFile = async (conversationId, fileBox) => {
-  if (refusal) throw new Error(refusal)
+  refuse(conversationId)
   const data = await fileBox.toBuffer()
   const seq = ++sentSeq
   const id = `file-${seq}`
-  sent.push({
+  record({
     seq,
     id,
     conversationId,
@@ -246,6 +300,7 @@ async function handle (method, path, query, body) {
     return {
       loggedIn: puppet.isLoggedIn,
       ready: Boolean(puppet.readyIndicator?.value()),
+      holding,
       botId,
       botName,
       contacts: state.contacts,
@@ -296,8 +351,23 @@ async function handle (method, path, query, body) {
     return sent.filter(m => m.seq > since)
   }
   if (method === 'POST' && path === '/refuse') {
+    if (body.conversationId) {
+      if (body.message) refusals.set(body.conversationId, body.message)
+      else refusals.delete(body.conversationId)
+      return { conversationId: body.conversationId, refusal: body.message || null }
+    }
     refusal = body.message || null
     return { refusal }
+  }
+  if (method === 'POST' && path === '/hold-send') {
+    if (typeof body.conversationId !== 'string' || !body.conversationId) {
+      throw new Error('conversationId is required')
+    }
+    holds.set(body.conversationId, {
+      seconds: Number(body.seconds ?? 0),
+      takenFirst: Boolean(body.takenFirst),
+    })
+    return { conversationId: body.conversationId }
   }
   if (method === 'POST' && path === '/payload-delay') {
     payloadDelay = Number(body.seconds ?? 0)
