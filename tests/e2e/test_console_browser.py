@@ -160,19 +160,19 @@ def test_an_admin_sees_the_reports_chart_and_the_groups(
 
 
 def shows(browser, selector: str, words: str) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the page that a click loads shows ``words`` (the old page's element
-    may still be there, or go stale, while the new one loads)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
+    """Wait until the page that a click loads shows ``words``. Read by a script in the
+    current document each time: an element found on the old page may go stale, or belong
+    to no document, while the new one loads."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def found(_: object) -> bool:
-        try:
-            return any(words in e.text for e in browser.find_elements(By.CSS_SELECTOR, selector))
-        except StaleElementReferenceException:
-            return False
-
-    WebDriverWait(browser, 15).until(found)
+    script = (
+        "return Array.from(document.querySelectorAll(arguments[0]))"
+        ".map(e => e.textContent).join('\\n')"
+    )
+    WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda _: words in browser.execute_script(script, selector)
+    )
 
 
 def test_an_admin_creates_a_campaign_and_it_is_delivered(
