@@ -41,3 +41,10 @@ def render(name: str, **values: Any) -> str:
     """The text alone; quotes, if the template has any, have their lines prefixed."""
     rendered = render_quoted(name, **values)
     return safetext.with_prefixed_quotes(rendered.text, rendered.quotes)
+
+
+def literal_template(text: str) -> str:
+    """A template that renders exactly ``text`` (an officer's words, a drafted warning
+    quoting a lure: not code). Every "{", the only character that opens template syntax,
+    becomes an expression that prints one."""
+    return text.replace("{", '{{ "{" }}')

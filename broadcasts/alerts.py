@@ -24,7 +24,7 @@ from bot import outbox
 from bot.config import Settings
 from bot.db import Group, Officer, as_utc
 from bot.events import Outgoing
-from bot.templates import render
+from bot.templates import literal_template, render
 from broadcasts import ledger
 from broadcasts.alert_machine import LIVE, Phase, Push, Role, Scope
 from broadcasts.media import Media, caption_limits
@@ -164,12 +164,6 @@ def targets_for(db: Session, officer: Officer, scope: Scope) -> Targets:
 # Confirmed: a campaign and its run
 
 
-def template_for(text: str) -> str:
-    """The officer's words as a campaign template that renders exactly them: every "{"
-    (the only character that starts template syntax) is printed by an expression."""
-    return text.replace("{", '{{ "{" }}')
-
-
 class AlertProblem(ValueError):
     """The push cannot be sent as it is (its words do not fit one message, say)."""
 
@@ -202,7 +196,7 @@ def queue(
     if claimed.rowcount != 1:
         db.rollback()
         return None
-    source = template_for(note_text(row))
+    source = literal_template(note_text(row))
     platforms = push_platforms(row)
     try:
         validate_template(source, max_length=caption_length(row, platforms))

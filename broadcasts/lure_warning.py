@@ -17,10 +17,10 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from bot.db import LureWave, Officer
+from bot.templates import literal_template
 from broadcasts import ledger
 from broadcasts.models import PENDING, Campaign
 from broadcasts.planner import Targets
-from broadcasts.render import literal_template
 from handlers.earlywarn import other_groups, wave_groups
 
 

@@ -123,13 +123,6 @@ def compile_template(source: str) -> Template:
         ) from None
 
 
-def literal_template(text: str) -> str:
-    """A template that renders to exactly ``text`` (a drafted warning quoting a lure; line
-    breaks come out as "\\n", as jinja writes them): every "{" becomes an expression that
-    prints one, so nothing in the text opens a tag."""
-    return text.replace("{", '{{ "{" }}')
-
-
 def render_template(
     template: Template | str, station: StationInfo, day: date, *, max_length: int = MAX_LENGTH
 ) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.templates import literal_template
 from faq.knowledge import FaqError, FaqTopic, load_knowledge, topic_files
 from faq.learned import (
     DEFAULT_THRESHOLDS,
@@ -53,11 +54,6 @@ class Taught:
 
 
 TAUGHT_PREFIX = "taught-"
-
-
-def literal_template(text: str) -> str:
-    """A jinja2 template that renders exactly ``text`` (an officer's words are not code)."""
-    return text.replace("{", "{{ '{' }}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.ratelimit import Priority, RateLimiter, SlidingWindows
+from bot.templates import literal_template
 from broadcasts.alert_machine import (
     Command,
     Phase,
@@ -30,7 +31,7 @@ from broadcasts.alert_machine import (
     only_while_live,
     parse,
 )
-from broadcasts.alerts import outcome_of, template_for
+from broadcasts.alerts import outcome_of
 from broadcasts.render import SAMPLE_STATION, render_template
 from tests.e2e.test_broadcast_support import VirtualTime
 
@@ -220,7 +221,7 @@ def test_words_that_are_the_pushs_only_while_it_is_live() -> None:
     ],
 )
 def test_the_officers_words_go_out_exactly_as_written(words: str) -> None:
-    assert render_template(template_for(words), SAMPLE_STATION, NOW.date()) == words
+    assert render_template(literal_template(words), SAMPLE_STATION, NOW.date()) == words
 
 
 def test_outcome_counts_unknown_apart_and_names_the_groups_missed() -> None:
