@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from bot import outbox
 from bot.accounts import Handover
 from bot.config import Settings
 from bot.db import Officer, as_utc
-from bot.events import Button, ChatRef, MediaRef, Outgoing
+from bot.events import Button, MediaRef, Outgoing
 from bot.ports import Clock, SystemClock
 from bot.templates import render
 from broadcasts import alerts, ledger
@@ -130,11 +130,6 @@ def campaign_media(engine: Engine, settings: Settings, campaign: Campaign) -> Me
     with Session(engine) as db:
         found = ledger.media_of(db, campaign)
     return media_ref(found, media_store(settings)) if found is not None else None
-
-
-def officer_chat(officer: Officer, platforms: Collection[str]) -> ChatRef | None:
-    """The officer's private chat on the first platform we can send on."""
-    return first_private_chat(officer, platforms)
 
 
 def approval_buttons(campaign_id: int, slot: datetime) -> tuple[tuple[Button, ...], ...]:
@@ -569,7 +564,7 @@ class Broadcaster:
         commits): the bot's one sender delivers them with retries."""
         now = self.clock.now()
         for officer in officers:
-            chat = officer_chat(officer, self.senders)
+            chat = first_private_chat(officer, self.senders)
             if chat is None:
                 log.info("broadcast: officer %s has no chat we can reach", officer.name)
                 continue
