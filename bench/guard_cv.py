@@ -16,6 +16,7 @@ import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -31,13 +32,11 @@ class Read:
     scam: bool
     hard: bool  # a guard-corpus negative (not an everyday FAQ line)
     p: float
-    lure: bool  # the rules call it a lure
-    hooked: bool  # a rule script is at least touched
-    personal: bool  # personal numbers found
+    signals: Any  # guard.detect.Signals, imported where the model is
 
 
 def out_of_fold() -> list[Read]:
-    from guard import learned, pii, scam
+    from guard import detect, learned, pii, scam
 
     guard_lines = learned.read_corpus()
     everyday = learned.training_examples()[len(guard_lines) :]
@@ -55,24 +54,10 @@ def out_of_fold() -> list[Read]:
             phones = sum(1 for f in findings if f.kind == "phone")
             a = scam.assess(example.text, phones=phones)
             p, _ = model.read(example.text, a)
-            reads[i] = Read(
-                example.label == "scam",
-                hard and example.label != "scam",
-                p,
-                a.is_lure and a.script is not None,
-                a.script is not None,
-                bool(findings),
-            )
+            signals = detect.signals(example.text, findings, a)
+            reads[i] = Read(example.label == "scam", hard and example.label != "scam", p, signals)
         print(f"fold {fold + 1}/{FOLDS} read", file=sys.stderr)
     return [r for r in reads if r is not None]
-
-
-def flagged(r: Read, veto: float, alone: float, unhooked: float) -> bool:
-    """``guard.detect.check``'s combination, with these thresholds."""
-    if r.lure and r.p >= veto:
-        return True
-    sure = alone if r.hooked else unhooked
-    return r.p >= sure and (r.hooked or not r.personal)
 
 
 def main() -> None:
@@ -84,12 +69,19 @@ def main() -> None:
     everyday = [r for r in reads if not r.scam and not r.hard]
 
     def score(t: tuple[float, float, float]) -> tuple[float, float, float]:
-        recall = sum(flagged(r, *t) for r in lures) / len(lures)
-        false_hard = sum(flagged(r, *t) for r in hard) / len(hard)
-        false_everyday = sum(flagged(r, *t) for r in everyday) / max(1, len(everyday))
+        """``guard.detect.called`` itself, with these thresholds."""
+        thresholds = detect.Thresholds(*t)
+
+        def flagged(r: Read) -> bool:
+            return detect.called(r.p, r.signals, thresholds) is not None
+
+        recall = sum(map(flagged, lures)) / len(lures)
+        false_hard = sum(map(flagged, hard)) / len(hard)
+        false_everyday = sum(map(flagged, everyday)) / max(1, len(everyday))
         return recall, false_hard, false_everyday
 
-    now = (detect.RULE_VETO, detect.MODEL_ALONE, detect.MODEL_ALONE_UNHOOKED)
+    t = detect.THRESHOLDS
+    now = (t.veto, t.alone, t.unhooked)
     grid = itertools.product(
         (0.1, 0.2, 0.3, 0.4, 0.5),
         (0.5, 0.6, 0.7, 0.8, 0.9),
