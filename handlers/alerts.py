@@ -98,11 +98,11 @@ async def on_officer_message(
     text = msg.text.strip()
     if not (text or msg.picture_id or msg.video_id) or text.startswith("/"):
         return None  # a command (/check, or one no handler knows) is never a push
-    if text and check(text).verdict == "scam":
-        return None
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
-    if officer is None:
+    if officer is None:  # a resident: not read by the guard here, the next route does
+        return None
+    if text and check(text).verdict == "scam":
         return None
     fetched = await _fetch(msg, fetch_picture)
     words = safetext.clean(msg.text, newlines=True)
