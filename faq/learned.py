@@ -21,7 +21,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
@@ -542,17 +542,19 @@ def build_learned_matcher(
     # a classifier of thousands of classes trains for hours and decides slowly.
     skip = frozenset(uncovered) if len(uncovered) > CLASSIFIER_LIMIT else frozenset()
     models = trained(examples, featurizer, cache_dir, skip)
-    return LearnedMatcher(
-        models, known, thresholds, featurizer, _resemblance(topics, written, cache_dir)
-    )
+    resemblance = _resemblance(topics, written, covered, cache_dir)
+    return LearnedMatcher(models, known, thresholds, featurizer, resemblance)
 
 
 def _resemblance(
-    topics: Sequence[FaqTopic], written: Sequence[Example], cache_dir: Path | None
+    topics: Sequence[FaqTopic],
+    written: Sequence[Example],
+    covered_ids: Collection[str | None],
+    cache_dir: Path | None,
 ) -> Resemblance | None:
-    """For the topics no corpus line is on, if any: the weights are learned from those
-    that are (and cached), the profiles from every topic's file."""
-    covered_ids = {e.topic for e in written if e.topic}
+    """For the topics no corpus line is on (``covered_ids``: those it is), if any: the
+    weights are learned from those that are (and cached), the profiles from every topic's
+    file."""
     uncovered = [i for i, t in enumerate(topics) if t.id not in covered_ids]
     if not uncovered:
         return None
