@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import select  # noqa: E402
 
-from bot.db import BotAnswer, create_tables, make_engine, session  # noqa: E402
-from bot.events import ChatRef, IncomingMessage  # noqa: E402
-from bot.services import AnswersInFlight  # noqa: E402
+from core.db import BotAnswer, create_tables, make_engine, session  # noqa: E402
+from core.events import ChatRef, IncomingMessage  # noqa: E402
 from handlers.feedback import answer_outgoing, cast_vote, record_sent  # noqa: E402
+from handlers.services import AnswersInFlight  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:

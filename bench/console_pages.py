@@ -27,7 +27,7 @@ def main(url: str) -> None:
     from sqlalchemy import insert
 
     from bench.console_queue import GROUPS, measure, seed
-    from bot.db import QuestionEvent, SeenUpdate, session
+    from core.db import QuestionEvent, SeenUpdate, session
 
     services, tokens = seed(url)
     now = datetime.now(UTC)

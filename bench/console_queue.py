@@ -31,9 +31,9 @@ def seed(url: str) -> tuple[Any, dict[str, str]]:
     from sqlmodel import select
 
     from bot.bootstrap import build_services
-    from bot.config import parse_settings
-    from bot.db import Escalation, Group, Officer, session
-    from console import auth
+    from core.config import parse_settings
+    from core.db import Escalation, Group, Officer, session
+    from officers import signin as auth
 
     station = {"address": "a", "phone": "0951-6000000", "hours": "9-17"}
     settings = parse_settings(

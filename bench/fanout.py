@@ -104,14 +104,14 @@ async def send(base_url: str, chats: list[int], rate: float, db: Path, out: Path
 
     import broadcasts  # noqa: F401  (tables)
     from bot.adapters.telegram import PollingOptions, TelegramAdapter
-    from bot.config import parse_settings
-    from bot.db import Group, Station, create_tables, make_engine
-    from bot.ratelimit import RateLimitedAdapter, RateLimiter, SlidingWindows
     from broadcasts import ledger
     from broadcasts.fanout import SENDS_AT_ONCE, FanOut, Progress
     from broadcasts.models import Campaign
     from broadcasts.render import rotation_source
     from broadcasts.runs import text_source
+    from core.config import parse_settings
+    from core.db import Group, Station, create_tables, make_engine
+    from infra.ratelimit import RateLimitedAdapter, RateLimiter, SlidingWindows
     from tests.fakes.telegram_server import DEFAULT_TOKEN
 
     settings = parse_settings(
@@ -244,15 +244,15 @@ async def wechat_run(accounts: int, rooms: int, db: Path) -> dict[str, Any]:
     from sqlmodel import Session
 
     import broadcasts  # noqa: F401  (tables)
-    from bot.accounts import AccountDirectory, AccountRouter
-    from bot.config import parse_settings
-    from bot.db import Group, Station, create_tables, make_engine
-    from bot.events import Outgoing, SentRef
-    from bot.pacing import Account, DailyBudget, DatabaseTally
-    from bot.ratelimit import RateLimitedAdapter, RateLimiter, SpacedSends
     from broadcasts import ledger
     from broadcasts.fanout import FanOut
     from broadcasts.models import Campaign
+    from core.config import parse_settings
+    from core.db import Group, Station, create_tables, make_engine
+    from core.events import Outgoing, SentRef
+    from infra.accounts import AccountDirectory, AccountRouter
+    from infra.pacing import Account, DailyBudget, DatabaseTally
+    from infra.ratelimit import RateLimitedAdapter, RateLimiter, SpacedSends
 
     settings = parse_settings({"database": {"url": f"sqlite:///{db}"}}, "bench")
     w = settings.wechat  # the defaults: what a station gets unless it says otherwise

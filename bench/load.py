@@ -230,8 +230,8 @@ def seed(url: str, config: Path, groups: list[tuple[int, str]]) -> None:
 
     from bot import migrate
     from bot.bootstrap import sync_config
-    from bot.config import load_settings
-    from bot.db import Group, Officer, make_engine, session
+    from core.config import load_settings
+    from core.db import Group, Officer, make_engine, session
 
     engine = make_engine(url)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -11,14 +10,14 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 import broadcasts  # noqa: F401  (registers the broadcast tables before create_tables)
 from bot import migrate
-from bot.config import Settings
-from bot.db import FaqEntry, LearnedQuestion, Officer, Station, make_engine, session
-from bot.dispatcher import Dispatcher, Route
-from bot.events import (
+from core.config import Settings
+from core.db import Officer, Station, make_engine, session
+from core.dispatcher import Dispatcher, Route
+from core.events import (
     BotAddedToGroup,
     BotRemovedFromGroup,
     ButtonPress,
@@ -30,16 +29,14 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
-from bot.leader import one_at_a_time
-from bot.outbox import OutboxSender
-from bot.ports import ChatAdapter, Clock, FetchPicture, PictureSource, SystemClock
-from bot.services import RecentQuestions, Services
-from broadcasts import officer_commands as broadcast_commands
-from faq.knowledge import FaqTopic, check_answers
-from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
+from core.ports import ChatAdapter, Clock, FetchPicture, PictureSource, SystemClock
+from faq.knowledge import check_answers
+from faq.live import TAUGHT_PREFIX, KnowledgeBase
 from faq.matcher import Thresholds
+from faq.stored import sync_faq, taught_questions
 from handlers import (
     alerts,
+    broadcast_commands,
     clarify,
     console_login,
     feedback,
@@ -48,10 +45,13 @@ from handlers import (
     onboarding,
     privacy_notice,
     questions,
-    tickets,
     welcome,
 )
 from handlers.common import default_station
+from handlers.services import RecentQuestions, Services
+from infra.leader import one_at_a_time
+from infra.outbox import OutboxSender
+from tickets import service as tickets
 
 
 def sync_config(db: Session, settings: Settings) -> None:
@@ -88,21 +88,6 @@ def sync_config(db: Session, settings: Settings) -> None:
     db.commit()
 
 
-def sync_faq(db: Session, topics: tuple[FaqTopic, ...]) -> None:
-    for topic in topics:
-        row = db.get(FaqEntry, topic.id) or FaqEntry(id=topic.id, title="", answer="", source="")
-        row.title, row.answer, row.source, row.file = (
-            topic.title,
-            topic.answer,
-            topic.source,
-            topic.file,
-        )
-        row.examples_json = json.dumps(topic.examples, ensure_ascii=False)
-        row.aliases_json = json.dumps(topic.aliases, ensure_ascii=False)
-        db.add(row)
-    db.commit()
-
-
 def knowledge_base(settings: Settings, engine: Engine | None = None) -> KnowledgeBase:
     """The deployment's topics (shipped + ``[faq] topics_dir``, and with a database the
     questions officers taught) and the model learned from them; raises ``FaqError`` naming
@@ -114,12 +99,6 @@ def knowledge_base(settings: Settings, engine: Engine | None = None) -> Knowledg
         thresholds,
         taught=(lambda: taught_questions(engine)) if engine is not None else tuple,
     )
-
-
-def taught_questions(engine: Engine) -> list[Taught]:
-    with session(engine) as db:
-        rows = db.exec(select(LearnedQuestion).order_by(col(LearnedQuestion.id))).all()
-        return [Taught(r.id or 0, r.text_key, r.faq_id, r.answer) for r in rows]
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:

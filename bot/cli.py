@@ -18,13 +18,7 @@ if TYPE_CHECKING:
 
     from faq.live import KnowledgeBase
 
-from bot.config import (
-    TELEGRAM_TOKEN_ENV,
-    WECHAT_TOKEN_ENV,
-    ConfigError,
-    Settings,
-    load_settings,
-)
+from core.config import TELEGRAM_TOKEN_ENV, WECHAT_TOKEN_ENV, ConfigError, Settings, load_settings
 
 app = typer.Typer(help="警民 jingmin: the community-police group-chat bot.", no_args_is_help=True)
 faq_app = typer.Typer(help="The FAQ knowledge base and matcher.", no_args_is_help=True)
@@ -88,7 +82,7 @@ async def _run_demo(settings: Settings) -> None:
 
     from bot.adapters.console import GROUP, ConsoleAdapter
     from bot.bootstrap import build_dispatcher, build_services
-    from bot.db import Officer, session
+    from core.db import Officer, session
     from handlers.common import ensure_group
 
     services = build_services(settings)
@@ -144,8 +138,8 @@ def web(
     port: Annotated[int | None, typer.Option(help="Port (default: [web] port).")] = None,
 ) -> None:
     """Serve the station console (sign in with /login in the bot's private chat)."""
+    from bot.console_serve import serve
     from bot.observability import configure_logging
-    from console.serve import serve
 
     default = DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
     settings = _settings(config, default)
@@ -324,7 +318,7 @@ def db_init(config: ConfigOption = None) -> None:
     """Bring the schema up to date and load the config's stations, officers and the FAQ."""
     from bot import migrate
     from bot.bootstrap import build_services
-    from bot.db import make_engine
+    from core.db import make_engine
 
     settings = _settings(config)
     migrate.upgrade(make_engine(settings.database.url))
@@ -336,7 +330,7 @@ def db_init(config: ConfigOption = None) -> None:
 def db_upgrade(config: ConfigOption = None) -> None:
     """Apply the schema migrations (automatic on start for SQLite; run this for PostgreSQL)."""
     from bot import migrate
-    from bot.db import make_engine
+    from core.db import make_engine
 
     settings = _settings(config)
     migrate.upgrade(make_engine(settings.database.url))
@@ -364,8 +358,8 @@ def stats(
     chart: Annotated[Path | None, typer.Option(help="Also write the daily chart (PNG).")] = None,
 ) -> None:
     """Questions seen, answered, escalated, officers' response times, FAQ gaps (default: 7 days)."""
-    from bot.reports import chart_png, compute_stats
     from handlers.reports import LABELS_FILE
+    from reports.stats import chart_png, compute_stats
 
     settings = _settings(config)
     if station and settings.station(station) is None:
@@ -402,7 +396,7 @@ def stats(
 @faq_app.command("gaps")
 def faq_gaps(config: ConfigOption = None, since: SinceOption = None) -> None:
     """Escalated questions no FAQ entry covers, grouped: the entries to write next."""
-    from bot.reports import compute_stats
+    from reports.stats import compute_stats
 
     settings = _settings(config)
     report = compute_stats(
@@ -422,7 +416,7 @@ PlatformOption = Annotated[str | None, typer.Option(help="telegram or wechat (de
 
 def _engine(config: Path | None) -> Engine:
     from bot import migrate
-    from bot.db import make_engine
+    from core.db import make_engine
 
     engine = make_engine(_settings(config).database.url)
     try:
@@ -438,7 +432,7 @@ def privacy_export(
     resident: ResidentOption, config: ConfigOption = None, platform: PlatformOption = None
 ) -> None:
     """Print everything kept about a resident, as JSON."""
-    from bot.privacy import export_resident
+    from privacy.retention import export_resident
 
     data = export_resident(_engine(config), resident, platform)
     print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -449,7 +443,7 @@ def privacy_erase(
     resident: ResidentOption, config: ConfigOption = None, platform: PlatformOption = None
 ) -> None:
     """Remove a resident's name, id and words; outcomes stay for the statistics."""
-    from bot.privacy import erase_resident
+    from privacy.retention import erase_resident
 
     count = erase_resident(_engine(config), resident, platform)
     out.print(f"erased the resident's data from {count} ticket(s) and the audit trail")
@@ -460,7 +454,7 @@ def privacy_purge(config: ConfigOption = None) -> None:
     """Apply [privacy] retention_days now (the bot also does it daily)."""
     from datetime import UTC, datetime
 
-    from bot.privacy import purge_older_than
+    from privacy.retention import purge_older_than
 
     days = _settings(config).privacy.retention_days
     report = purge_older_than(_engine(config), datetime.now(UTC), days)
@@ -471,8 +465,8 @@ def privacy_purge(config: ConfigOption = None) -> None:
 
 
 def _mount_subcommands() -> None:
-    from broadcasts.cli import app as broadcast_app
-    from console.cli import app as admin_app
+    from bot.broadcast_cli import app as broadcast_app
+    from bot.console_cli import app as admin_app
     from guard.cli import app as guard_app
 
     app.add_typer(guard_app, name="guard")

@@ -26,7 +26,7 @@ import re
 import unicodedata
 from typing import TypeVar
 
-from bot.events import BotAddedToGroup, ButtonPress, Event, IncomingMessage, MembersJoined
+from core.events import BotAddedToGroup, ButtonPress, Event, IncomingMessage, MembersJoined
 from guard.pii import mask_addresses, mask_pii
 
 E = TypeVar("E", bound=Event)

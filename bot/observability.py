@@ -22,12 +22,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bot.config import TELEGRAM_TOKEN_ENV, WEBHOOK_SECRET_ENV, WECHAT_TOKEN_ENV, secret
 from bot.inbound import visible
+from core.config import TELEGRAM_TOKEN_ENV, WEBHOOK_SECRET_ENV, WECHAT_TOKEN_ENV, secret
 from guard.pii import mask_pii
+from infra.metrics import Metrics
 
 # Loggers that print requests, responses or updates in full at DEBUG.
 PAYLOAD_LOGGERS = ("telegram", "httpx", "httpcore", "hpack", "aiohttp", "grpclib", "wechaty")
@@ -119,46 +119,6 @@ def configure_logging(
     quiet = root.level < logging.INFO and not platform_payloads
     for name in PAYLOAD_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if quiet else logging.NOTSET)
-
-
-class Metrics:
-    """The bot's metrics, in a registry of its own (no process-wide globals)."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.messages = Counter(
-            "jingmin_messages", "Messages received", ["platform"], registry=self.registry
-        )
-        self.actions = Counter(
-            "jingmin_actions", "Matcher decisions on residents' messages", ["action"],
-            registry=self.registry,
-        )  # fmt: skip
-        self.deliveries = Counter(
-            "jingmin_deliveries", "Broadcast deliveries by outcome", ["outcome"],
-            registry=self.registry,
-        )  # fmt: skip
-        self.send_latency = Histogram(
-            "jingmin_send_seconds", "Time for one send to the platform", ["platform"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
-        )  # fmt: skip
-        self.escalations_open = Gauge(
-            "jingmin_escalations_open", "Tickets waiting for an officer", registry=self.registry
-        )
-        self.messages_lost = Gauge(
-            "jingmin_messages_lost",
-            "Messages a gateway announced but never described (WeChat), since start",
-            registry=self.registry,
-        )
-
-    def count_open_escalations_with(self, count: Callable[[], int]) -> None:
-        self.escalations_open.set_function(count)
-
-    def count_lost_messages_with(self, count: Callable[[], int]) -> None:
-        self.messages_lost.set_function(count)
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
 
 
 async def serve_health_and_metrics(

@@ -18,33 +18,28 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
-from bot.accounts import AccountDirectory, AccountRouter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.config import (
-    TELEGRAM_TOKEN_ENV,
-    WEBHOOK_SECRET_ENV,
-    Settings,
-    secret,
-)
-from bot.db import Escalation, Officer, make_engine, session
-from bot.dispatcher import Dispatcher
-from bot.events import ChatRef, Event, IncomingMessage, Outgoing
-from bot.inbox import STALE_SECONDS, Inbox, Intake, UpdateLedger
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
-from bot.ports import ChatAdapter, Clock
-from bot.privacy import purge_older_than
-from bot.ratelimit import RateLimitedAdapter, limiter_for, wechat_limiter
-from bot.services import Services
-from bot.templates import render
+from bot.scheduler import start_broadcasting
 from broadcasts.media import DatabaseFileIds
-from broadcasts.scheduler import start_broadcasting
+from core.config import TELEGRAM_TOKEN_ENV, WEBHOOK_SECRET_ENV, Settings, secret
+from core.db import Escalation, Officer, make_engine, session
+from core.dispatcher import Dispatcher
+from core.events import ChatRef, Event, IncomingMessage, Outgoing
+from core.ports import ChatAdapter, Clock
+from core.templates import render
 from faq.knowledge import FaqError
 from guard.detect import check
 from handlers.common import refresh_group_cache
 from handlers.reach import report_unreachable
 from handlers.reminders import due_reminders
 from handlers.reports import due_weekly_reports
+from handlers.services import Services
+from infra.accounts import AccountDirectory, AccountRouter
+from infra.inbox import STALE_SECONDS, Inbox, Intake, UpdateLedger
+from infra.ratelimit import RateLimitedAdapter, limiter_for, wechat_limiter
+from privacy.retention import purge_older_than
 
 log = logging.getLogger("jingmin")
 COMMANDS_FILE = Path(__file__).resolve().parents[1] / "handlers" / "templates" / "commands.toml"
@@ -374,7 +369,7 @@ async def run_bot(
             )
         stop_console = None
         if settings.web.enabled:
-            from console.serve import serve_beside_bot
+            from bot.console_serve import serve_beside_bot
 
             stop_console = await serve_beside_bot(services, settings.web)
         settle_memory(services)

@@ -1,7 +1,7 @@
 """Scheduled anti-fraud broadcasts: campaigns, the delivery ledger, fan-out, scheduler.
 
 Importing this package registers the broadcast tables with SQLModel's metadata, so
-``bot.db.create_tables`` creates them.
+``core.db.create_tables`` creates them.
 """
 
 from broadcasts import media as media  # registers broadcast_media

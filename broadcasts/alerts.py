@@ -20,11 +20,6 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Engine, and_, func, update
 from sqlmodel import Session, col, select
 
-from bot import outbox
-from bot.config import Settings
-from bot.db import Group, Officer, as_utc
-from bot.events import Outgoing
-from bot.templates import literal_template, render
 from broadcasts import ledger
 from broadcasts.alert_machine import LIVE, Phase, Push, Role, Scope
 from broadcasts.media import Media, caption_limits
@@ -42,7 +37,12 @@ from broadcasts.models import (
 )
 from broadcasts.planner import Targets
 from broadcasts.render import MAX_LENGTH, TemplateProblem, validate_template
-from handlers.tickets import first_private_chat
+from core.config import Settings
+from core.db import Group, Officer, as_utc
+from core.events import Outgoing
+from core.templates import literal_template, render
+from infra import outbox
+from officers.directory import first_private_chat
 
 REPORT_KIND = "alert report"
 DECLINED = (REJECTED, EXPIRED)  # the station's approval refused, or never given

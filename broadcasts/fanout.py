@@ -10,7 +10,7 @@ For each pending delivery row a worker task:
 3. sends, and marks the row sent with the platform's message id (or failed with the
    reason).
 
-Writes go through one ``bot.groupcommit.GroupCommit`` thread: a claim waits until it
+Writes go through one ``infra.groupcommit.GroupCommit`` thread: a claim waits until it
 is committed (durable before the send), but every write queued meanwhile shares that
 commit, and the "sent" mark is posted without waiting. The event loop — which also
 answers residents — never blocks on the disk.
@@ -75,11 +75,13 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from bot.accounts import AccountDirectory, Handover, account_sender
-from bot.events import ChatRef, MediaRef, Outgoing, SentRef
-from bot.groupcommit import GroupCommit
-from bot.pacing import DEFAULT_ACCOUNT, BroadcastsClosed
-from bot.ports import (
+from broadcasts import ledger
+from broadcasts.ledger import DeliveryRow, Lane
+from broadcasts.models import FAILED, PENDING, SENDING, SENT, SKIPPED
+from broadcasts.render import TemplateProblem
+from core.events import ChatRef, MediaRef, Outgoing, SentRef
+from core.hours import DEFAULT_ACCOUNT
+from core.ports import (
     AccountRestricted,
     ChatGone,
     ChatMovedTo,
@@ -88,10 +90,9 @@ from bot.ports import (
     SendError,
     SystemClock,
 )
-from broadcasts import ledger
-from broadcasts.ledger import DeliveryRow, Lane
-from broadcasts.models import FAILED, PENDING, SENDING, SENT, SKIPPED
-from broadcasts.render import TemplateProblem
+from infra.accounts import AccountDirectory, Handover, account_sender
+from infra.groupcommit import GroupCommit
+from infra.pacing import BroadcastsClosed
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ DEFAULT_LEASE = timedelta(seconds=120)
 
 
 class BroadcastSender(Protocol):
-    """What the fan-out needs of an adapter: ``bot.ratelimit.RateLimitedAdapter``."""
+    """What the fan-out needs of an adapter: ``infra.ratelimit.RateLimitedAdapter``."""
 
     platform: str
 

@@ -27,8 +27,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.db import Group, Officer, Station, as_utc, in_chunks
-from bot.templates import render
 from broadcasts.media import (
     PLATFORMS,
     Media,
@@ -70,6 +68,8 @@ from broadcasts.planner import (
     stations_of,
 )
 from broadcasts.render import MAX_LENGTH, TemplateProblem, TooLong, validate_template
+from core.db import Group, Officer, Station, as_utc, in_chunks
+from core.templates import render
 
 INTERRUPTED = "interrupted while sending: delivery unknown, not resent (at most once)"
 

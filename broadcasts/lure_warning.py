@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from bot.db import LureWave, Officer
-from bot.templates import literal_template
 from broadcasts import ledger
 from broadcasts.models import PENDING, Campaign
 from broadcasts.planner import Targets
-from handlers.earlywarn import other_groups, wave_groups
+from core.db import Group, LureSighting, LureWave, Officer
+from core.templates import literal_template
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +77,19 @@ def send_wave(engine: Engine, wave_id: int, officer: Officer, now: datetime) -> 
 
 def _name(sent_by: str | None) -> str:
     return (sent_by or "").removeprefix("officer:")
+
+
+def other_groups(db: Session, station_id: str, seen: frozenset[int]) -> list[Group]:
+    """The station's active groups where the wave's lure was not seen."""
+    rows = db.exec(
+        select(Group)
+        .where(Group.station_id == station_id, col(Group.active))
+        .order_by(col(Group.id))
+    ).all()
+    return [g for g in rows if g.id not in seen]
+
+
+def wave_groups(db: Session, wave_id: int) -> frozenset[int]:
+    """The groups a wave's lure was seen in (so far)."""
+    rows = db.exec(select(LureSighting.group_id).where(LureSighting.wave_id == wave_id)).all()
+    return frozenset(rows)

@@ -10,7 +10,7 @@ The content is kept on disk in ``[broadcasts] media_dir``, named by its sha256 (
 video saved twice is stored once), and described by a ``broadcast_media`` row: kind, MIME
 type, size, original file name, and Telegram's ``file_id`` once it has been uploaded, so
 a fan-out to 300 groups uploads it once and a restart does not upload it again
-(``DatabaseFileIds``, the ``bot.ports.MediaFileIds`` the Telegram adapter uses).
+(``DatabaseFileIds``, the ``core.ports.MediaFileIds`` the Telegram adapter uses).
 
 The kind and type come from the content first (its leading bytes), then the file name:
 a program renamed ``.mp4`` is refused, not sent as a video.
@@ -33,9 +33,9 @@ from typing import Any, cast
 from sqlalchemy import Engine, update
 from sqlmodel import Field, Session, SQLModel, select
 
-from bot.config import Settings
-from bot.events import MediaKind, MediaRef
-from bot.templates import render
+from core.config import Settings
+from core.events import MediaKind, MediaRef
+from core.templates import render
 
 LIMITS_FILE = Path(__file__).resolve().parent / "media_limits.toml"
 PLATFORMS = ("telegram", "wechat")
@@ -337,7 +337,7 @@ def label(ref: MediaRef) -> str:
 
 
 class DatabaseFileIds:
-    """``bot.ports.MediaFileIds`` on ``broadcast_media``: Telegram's ``file_id`` survives
+    """``core.ports.MediaFileIds`` on ``broadcast_media``: Telegram's ``file_id`` survives
     a restart, so content is uploaded once per bot, not once per process."""
 
     def __init__(self, engine: Engine) -> None:

@@ -2,7 +2,7 @@
 
 Times are aware datetimes in UTC (SQLModel's ``UTCDateTime`` refuses naive ones);
 ``to_db`` normalises a moment to whole seconds in UTC so a slot compares equal however it
-was computed, and ``bot.db.as_utc`` makes sure what comes back is aware.
+was computed, and ``core.db.as_utc`` makes sure what comes back is aware.
 
 A *slot* is a run's scheduled time. Each (campaign, slot, platform, chat) is one
 ``Delivery`` row, unique, so a slot can never be planned twice for a group; its state

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.db import as_utc
+from core.db import as_utc
 
 TargetKind = Literal["all", "stations", "groups"]
 NOT_BOUND = "group is not bound to a station yet (an officer sends /bind in the group)"

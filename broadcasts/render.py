@@ -13,9 +13,9 @@ render for every day of 53 weeks and a leap day (so every branch on the weekday,
 month, the day or the rotation runs), for a sample station and for one with only the
 required fields, be non-empty and fit in one Telegram message (in a media caption, when
 the campaign carries a picture or video: ``max_length``). A bad template is refused
-at ``add``, never discovered at send time. The sandbox (``bot.sandbox``) bounds the work:
+at ``add``, never discovered at send time. The sandbox (``core.sandbox``) bounds the work:
 no other templates; bounded loops, recursion and sizes; the whole check gets
-``CHECK_SECONDS``, a send-time render ``bot.sandbox.RENDER_SECONDS``. The text is
+``CHECK_SECONDS``, a send-time render ``core.sandbox.RENDER_SECONDS``. The text is
 rendered once per station per slot, not per group.
 """
 
@@ -30,7 +30,7 @@ from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError
 
-from bot.sandbox import LimitedSandbox, limits
+from core.sandbox import LimitedSandbox, limits
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"

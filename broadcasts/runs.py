@@ -1,6 +1,6 @@
 """Runs of campaigns: open a slot, ask for approval, fan out, tell the officer.
 
-``Broadcaster`` is shared by the scheduler inside the bot (``broadcasts.scheduler``) and
+``Broadcaster`` is shared by the scheduler inside the bot (``bot.scheduler``) and
 by ``jingmin broadcast send-now``; the officer's chat commands use the module functions.
 The database is the queue: an approval, an officer's /send or a CLI ``send-now`` writes
 rows, and ``Broadcaster.pump()`` (every few seconds in the bot) sends what is ready, so
@@ -19,13 +19,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, SQLModel, col, select
 
-from bot import outbox
-from bot.accounts import Handover
-from bot.config import Settings
-from bot.db import Officer, as_utc
-from bot.events import Button, MediaRef, Outgoing
-from bot.ports import Clock, SystemClock
-from bot.templates import render
 from broadcasts import alerts, ledger
 from broadcasts.fanout import (
     DEFAULT_LEASE,
@@ -54,7 +47,14 @@ from broadcasts.planner import (
     slot_key,
 )
 from broadcasts.render import StationInfo, TemplateProblem, compile_template, render_template
-from handlers.tickets import first_private_chat
+from core.config import Settings
+from core.db import Officer, as_utc
+from core.events import Button, MediaRef, Outgoing
+from core.ports import Clock, SystemClock
+from core.templates import render
+from infra import outbox
+from infra.accounts import Handover
+from officers.directory import first_private_chat
 
 log = logging.getLogger(__name__)
 

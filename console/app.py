@@ -32,14 +32,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.config import WebSettings
-from bot.db import ConsoleSession, Escalation, Officer, as_utc, row_id, session
-from bot.reports import topic_outcomes
-from bot.services import Services
-from console import auth, people
+from console import people
 from console import reports as figures
 from console import tickets as ticket_domain
+from core.config import WebSettings
+from core.db import ConsoleSession, Escalation, Officer, as_utc, row_id, session
 from faq.knowledge import topic_answer
+from handlers.services import Services
+from officers import signin as auth
+from reports.stats import topic_outcomes
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent

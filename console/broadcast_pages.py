@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from bot.db import as_utc
 from broadcasts import ledger
 from broadcasts.alerts import may_approve
 from broadcasts.ledger import CampaignProblem
@@ -32,9 +31,10 @@ from broadcasts.models import Campaign
 from broadcasts.planner import ScheduleProblem, parse_slot_key, slot_key
 from broadcasts.render import TemplateProblem, library, render_template
 from broadcasts.runs import decide_run, officer_send_now, station_info
-from console import auth
 from console import campaigns as domain
 from console.app import TEMPLATES, Console, RouteMaker, Visitor, field_text, origin, page
+from core.db import as_utc
+from officers import signin as auth
 
 WORDS = domain.WORDS
 # An approval form names its run's slot as the chat's buttons do (20260105T020000Z).

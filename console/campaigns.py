@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.db import Group, Officer, as_utc
 from broadcasts import ledger
 from broadcasts.alerts import Outcome, outcome_of
 from broadcasts.models import WAITING, BroadcastRun, Campaign, Delivery, RunStation, to_db
 from broadcasts.planner import Schedule, Targets, next_slot
 from broadcasts.render import TemplateProblem, library_template
 from console import people
+from core.db import Group, Officer, as_utc
 
 WORDS = tomllib.loads(
     (Path(__file__).parent / "templates" / "broadcast_texts.toml").read_text(encoding="utf-8")

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
-from bot.db import ConsoleSession, Escalation, Group, Officer, SeenUpdate
 from console import tickets
 from console.tickets import PENDING
+from core.db import ConsoleSession, Escalation, Group, Officer, SeenUpdate
 from handlers.reach import cannot_reach
 
 NAME_LIMIT = 40

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from bot.db import Officer, row_id
-from console import auth, people
+from console import people
 from console.app import Console, RouteMaker, Visitor, field_text, origin, page
+from core.db import Officer, row_id
+from officers import signin as auth
 
 
 def groups_page(

@@ -1,5 +1,5 @@
 """A resident's export and erasure from the console (issue 17, point 8): station and city
-admins only, through ``bot.privacy`` (what `jingmin privacy export/erase` runs), erasure
+admins only, through ``privacy.retention`` (what `jingmin privacy export/erase` runs), erasure
 after a confirmation, both audited.
 
 A station admin acts for residents who asked in the station's groups (a city admin for
@@ -21,10 +21,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from bot.db import BotAnswer, Escalation, Group, Officer, row_id
-from bot.privacy import ERASED, erase_resident, export_resident
-from console import auth, people
+from console import people
 from console.app import Console, RouteMaker, Visitor, field_text, origin, page
+from core.db import BotAnswer, Escalation, Group, Officer, row_id
+from officers import signin as auth
+from privacy.retention import ERASED, erase_resident, export_resident
 
 PLATFORMS = ("telegram", "wechat")
 

@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from bot.reports import OUTCOMES, chart_png
-from console import auth, people
+from console import people
 from console import reports as figures
 from console.app import TEXT, Console, RouteMaker, Visitor, chosen_station, origin, page
 from handlers.reports import LABELS_FILE
+from officers import signin as auth
+from reports.stats import OUTCOMES, chart_png
 
 PERIODS = (7, 30, 90)  # days a report may cover
 DRAWING = threading.Lock()  # pages run on threads; matplotlib's pyplot is not thread-safe

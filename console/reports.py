@@ -1,6 +1,6 @@
 """The console's reports (issue 17, point 7): what the database counts for a visitor's scope.
 
-Each figure is one grouped query, as ``bot.reports.topic_outcomes`` does: a city's month is
+Each figure is one grouped query, as ``reports.stats.topic_outcomes`` does: a city's month is
 many rows, and only the counts leave the database. Two things are finished in Python on
 few rows: the median per officer (no median in SQLite) and the grouping of unanswered
 questions by similarity (``faq.gaps``), over the latest ``GAP_QUESTIONS`` of them. A
@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, cast, func, literal
 from sqlmodel import Session, col, select
 
-from bot.db import Escalation, Group, QuestionEvent, as_utc
-from bot.reports import OUTCOMES, Stats
 from broadcasts.models import SENT, Delivery
+from core.db import Escalation, Group, QuestionEvent, as_utc
 from faq.gaps import Cluster, cluster_questions
+from reports.stats import OUTCOMES, Stats
 
 TOP = 10
 GAP_QUESTIONS = 500  # the latest unanswered questions grouped (1 ms of jieba each)
@@ -69,7 +69,7 @@ class Report:
         return min(1.0, (self.answered_by_bot + self.answered_by_officers) / self.questions)
 
     def stats(self) -> Stats:
-        """For ``bot.reports.chart_png``: the weekly report's chart of these days."""
+        """For ``reports.stats.chart_png``: the weekly report's chart of these days."""
         return Stats(self.since, self.until, daily=self.daily)
 
 

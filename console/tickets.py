@@ -1,4 +1,4 @@
-"""The console's only door to the ticket domain (``handlers.tickets``).
+"""The console's only door to the ticket domain (``tickets.service``).
 
 Deciding a ticket here is the chat's ``resolve``, called the same way (the answer goes to
 the group through the outbox the bot's sender delivers), and who may act is the domain's
@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, true
 from sqlmodel import Session, col, select
 
-from bot.db import Escalation, Group, Officer
-from bot.templates import render
-from handlers.ticket_machine import TicketState
-from handlers.tickets import TicketError, learn_decided, may_act, resolve, toggle_faq
+from core.db import Escalation, Group, Officer
+from core.templates import render
+from tickets.machine import TicketState
+from tickets.service import TicketError, learn_decided, may_act, resolve, toggle_faq
 
 # pending ones, pending past the reminder time, pending ones handed to me, every state
 VIEWS = ("open", "overdue", "mine", "all")

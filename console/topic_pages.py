@@ -23,10 +23,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from bot.bootstrap import sync_faq
-from bot.db import TopicVersion
-from console import auth
 from console.app import TEXT, Console, RouteMaker, Visitor, field_text, origin, page
+from core.db import TopicVersion
 from faq.editing import (
     TOPIC_FILE_LIMIT,
     checked_topic,
@@ -36,6 +34,8 @@ from faq.editing import (
     write_topic_file,
 )
 from faq.knowledge import FaqError, FaqTopic, topic_answer
+from faq.stored import sync_faq
+from officers import signin as auth
 
 SAVING = threading.Lock()  # one save at a time: pages run on threads
 GAP_EXAMPLES = 10  # questions of a group that prefill a new topic's examples

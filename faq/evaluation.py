@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from bot.labelled import Case, EvalFileError, read_cases
+from core.labelled import Case, EvalFileError, read_cases
 from faq.matcher import Decision
 
 __all__ = ["Case", "EvalFileError", "Report", "evaluate", "read_cases"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Template, TemplateError
 
-from bot.sandbox import LimitedSandbox
+from core.sandbox import LimitedSandbox
 
 TOPICS_DIR = Path(__file__).parent / "topics"
 REQUIRED_FIELDS = ("id", "title", "aliases", "examples", "source", "answer")
@@ -58,7 +58,7 @@ class FaqTopic:
         return dict(self.station_answers).get(station_id or "", self.answer)
 
 
-# Answers are admin-written (topic files): no other templates, bounded work (bot.sandbox).
+# Answers are admin-written (topic files): no other templates, bounded work (core.sandbox).
 _env = LimitedSandbox(keep_trailing_newline=False)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.templates import literal_template
+from core.templates import literal_template
 from faq.knowledge import FaqError, FaqTopic, load_knowledge, topic_files
 from faq.learned import (
     DEFAULT_THRESHOLDS,

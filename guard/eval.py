@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.labelled import Case, EvalFileError, read_cases
+from core.labelled import Case, EvalFileError, read_cases
 from guard.detect import GuardResult, check
 
 VERDICTS = ("scam", "pii", "ok")

@@ -7,7 +7,7 @@ a message sent to a group; autoescape is off because the output is chat text, no
 
 from __future__ import annotations
 
-from bot.templates import render as render_template
+from core.templates import render as render_template
 from guard.pii import mask_pii
 
 

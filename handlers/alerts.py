@@ -20,12 +20,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot import safetext
-from bot.db import Officer, as_utc, row_id, session
-from bot.events import Button, ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
-from bot.ports import FetchPicture
-from bot.services import Services
-from bot.templates import render
 from broadcasts import alert_machine as machine
 from broadcasts import alerts
 from broadcasts.alert_machine import Phase, Push, Scope
@@ -41,8 +35,14 @@ from broadcasts.media import (
     suffix_of,
 )
 from broadcasts.models import OfficerAlert
+from core import safetext
+from core.db import Officer, as_utc, row_id, session
+from core.events import Button, ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
+from core.ports import FetchPicture
+from core.templates import render
 from guard.detect import check
-from handlers.tickets import officer_by_platform_id
+from handlers.services import Services
+from officers.directory import officer_by_platform_id
 
 log = logging.getLogger(__name__)
 BUTTON = re.compile(

@@ -13,15 +13,15 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import safetext
-from bot.db import Clarification, row_id, session
-from bot.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.services import Services
-from bot.templates import render
+from core import safetext
+from core.db import Clarification, row_id, session
+from core.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
+from core.templates import render
 from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from faq.text import normalise
 from handlers.common import reply_to_resident
+from handlers.services import Services
 
 CHOICE_MINUTES = 10
 BUTTON_DATA = re.compile(r"c:(?P<id>[0-9]{1,10}):(?P<n>[1-9])")

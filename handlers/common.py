@@ -10,10 +10,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import safetext
-from bot.db import Escalation, Group, in_chunks, session
-from bot.events import Button, ChatRef, Outgoing
-from bot.services import GroupCache, GroupInfo, Services
+from core import safetext
+from core.db import Group, in_chunks, session
+from core.events import Button, ChatRef, Outgoing
+from handlers.services import GroupCache, GroupInfo, Services
+from officers.directory import find_group
 
 
 def reply_to_resident(
@@ -43,12 +44,6 @@ def default_station(services: Services) -> str | None:
     return station.id if station else None
 
 
-def find_group(session: Session, chat: ChatRef) -> Group | None:
-    return session.exec(
-        select(Group).where(Group.platform == chat.platform, Group.chat_id == chat.chat_id)
-    ).first()
-
-
 def ensure_group(session: Session, chat: ChatRef, title: str = "") -> Group:
     group = find_group(session, chat)
     if group is None:
@@ -67,11 +62,6 @@ def ensure_group(session: Session, chat: ChatRef, title: str = "") -> Group:
         session.add(group)
         session.commit()
     return group
-
-
-def find_group_title(session: Session, ticket: Escalation) -> str:
-    group = find_group(session, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
-    return group.title if group and group.title else ticket.chat_id
 
 
 def group_info(

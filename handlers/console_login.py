@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.db import session
-from bot.events import IncomingMessage, Outgoing
-from bot.services import Services
-from bot.templates import render
-from console.auth import issue_link
-from handlers.tickets import officer_by_platform_id
+from core.db import session
+from core.events import IncomingMessage, Outgoing
+from core.templates import render
+from handlers.services import Services
+from officers.directory import officer_by_platform_id
+from officers.signin import issue_link
 
 COMMANDS = ("/login", "登录")
 

@@ -19,15 +19,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import outbox, safetext
-from bot.db import Group, LureSighting, LureWave, Station, as_utc
-from bot.events import Button, IncomingMessage, Outgoing
-from bot.services import Services
-from bot.templates import render, render_quoted
+from broadcasts.lure_warning import other_groups
+from core import safetext
+from core.db import Group, LureSighting, LureWave, Station, as_utc
+from core.events import Button, IncomingMessage, Outgoing
+from core.templates import render, render_quoted
 from guard import pii, wave
 from guard.detect import GuardResult
 from handlers.common import default_station
-from handlers.tickets import private_chat, station_officers
+from handlers.services import Services
+from infra import outbox
+from officers.directory import private_chat, station_officers
 
 log = logging.getLogger(__name__)
 
@@ -189,19 +191,3 @@ def _start_wave(
         out = Outgoing(chat, card.text, buttons=buttons, quotes=card.quotes)
         outbox.enqueue(db, out, CARD_KIND, services.clock.now(), officer_id=officer.id)
     return lure_wave
-
-
-def other_groups(db: Session, station_id: str, seen: frozenset[int]) -> list[Group]:
-    """The station's active groups where the wave's lure was not seen."""
-    rows = db.exec(
-        select(Group)
-        .where(Group.station_id == station_id, col(Group.active))
-        .order_by(col(Group.id))
-    ).all()
-    return [g for g in rows if g.id not in seen]
-
-
-def wave_groups(db: Session, wave_id: int) -> frozenset[int]:
-    """The groups a wave's lure was seen in (so far)."""
-    rows = db.exec(select(LureSighting.group_id).where(LureSighting.wave_id == wave_id)).all()
-    return frozenset(rows)

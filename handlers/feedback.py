@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bot.db import (
+from core.db import (
     AnswerVote,
     BotAnswer,
     Escalation,
@@ -29,13 +29,14 @@ from bot.db import (
     commit_without_flush_wait,
     session,
 )
-from bot.events import QUOTED_BOT, Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.services import AnswersInFlight, Services
-from bot.templates import render
+from core.events import QUOTED_BOT, Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
+from core.templates import render
 from faq.matcher import Decision
 from guard.pii import mask_pii
 from handlers.common import reply_to_resident
-from handlers.tickets import officer_by_platform_id, open_ticket
+from handlers.services import AnswersInFlight, Services
+from officers.directory import officer_by_platform_id
+from tickets.service import open_ticket
 
 VOTE_BUTTON = re.compile(r"v:(?P<vote>up|down):(?P<question>[^:]{1,48})")
 DOWNVOTE_WORDS = frozenset({"没解决", "没有解决", "人工", "转人工", "找人工"})

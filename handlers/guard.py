@@ -8,19 +8,19 @@ import logging
 import re
 from functools import cache
 
-from bot import safetext
-from bot.config import StationSettings
-from bot.db import Officer, session
-from bot.events import IncomingMessage, Outgoing
-from bot.ports import FetchPicture
-from bot.services import Services
-from bot.templates import render
+from core import safetext
+from core.config import StationSettings
+from core.db import Officer, session
+from core.events import IncomingMessage, Outgoing
+from core.ports import FetchPicture
+from core.templates import render
 from guard.detect import OK, GuardResult, check
 from guard.picture import PictureReading, check_and_read
 from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
 from handlers import earlywarn, questions
 from handlers.common import ensure_group
-from handlers.tickets import officer_by_platform_id, private_chat
+from handlers.services import Services
+from officers.directory import officer_by_platform_id, private_chat
 
 log = logging.getLogger(__name__)
 CHECK_COMMAND = re.compile(r"^\s*(/check|检查|查一查|鉴定)(@\S+)?\s*", re.I)

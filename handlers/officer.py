@@ -12,16 +12,17 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot import safetext
-from bot.db import Escalation, Officer, row_id, session
-from bot.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.inbox import Key, update_key
-from bot.services import Services
-from bot.templates import render
-from broadcasts.officer_commands import COMMAND as BROADCAST_COMMAND
-from handlers import ticket_machine as machine
-from handlers.common import default_station, find_group
-from handlers.tickets import (
+from core import safetext
+from core.db import Escalation, Officer, row_id, session
+from core.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
+from core.templates import render
+from handlers.broadcast_commands import COMMAND as BROADCAST_COMMAND
+from handlers.common import default_station
+from handlers.services import Services
+from infra.inbox import Key, update_key
+from officers.directory import find_group, officer_by_platform_id
+from tickets import machine
+from tickets.service import (
     PENDING,
     TicketError,
     apply,
@@ -32,7 +33,6 @@ from handlers.tickets import (
     keep_editing,
     learn_decided,
     may_act,
-    officer_by_platform_id,
     pending_for,
     refused,
     resolve,

@@ -5,12 +5,19 @@ from __future__ import annotations
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
 
-from bot.db import Group, Officer, session
-from bot.events import BotAddedToGroup, BotRemovedFromGroup, ChatMigrated, IncomingMessage, Outgoing
-from bot.services import Services
-from bot.templates import render
-from handlers.common import ensure_group, find_group
-from handlers.tickets import audit, officer_by_platform_id
+from core.db import Group, Officer, session
+from core.events import (
+    BotAddedToGroup,
+    BotRemovedFromGroup,
+    ChatMigrated,
+    IncomingMessage,
+    Outgoing,
+)
+from core.templates import render
+from handlers.common import ensure_group
+from handlers.services import Services
+from officers.directory import find_group, officer_by_platform_id
+from tickets.service import audit
 
 BIND_COMMANDS = ("/bind", "绑定")
 

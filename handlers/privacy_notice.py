@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.db import session
-from bot.events import IncomingMessage, Outgoing
-from bot.services import Services
-from bot.templates import render
+from core.db import session
+from core.events import IncomingMessage, Outgoing
+from core.templates import render
 from handlers.common import group_info
+from handlers.services import Services
 
 COMMANDS = frozenset({"隐私", "/隐私", "/privacy", "隐私说明"})
 

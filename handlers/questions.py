@@ -7,16 +7,16 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.db import BotAnswer, session
-from bot.events import IncomingMessage, Outgoing
-from bot.services import Services
-from bot.templates import render
+from core.db import BotAnswer, session
+from core.events import IncomingMessage, Outgoing
+from core.templates import render
 from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from handlers import clarify, feedback
 from handlers.common import default_station, group_info, reply_to_resident
 from handlers.officer import is_officer_command
-from handlers.tickets import learned_answer, open_ticket
+from handlers.services import Services
+from tickets.service import learned_answer, open_ticket
 
 
 async def on_resident_message(services: Services, msg: IncomingMessage) -> list[Outgoing]:

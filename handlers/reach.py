@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.db import Officer, session
-from bot.ports import ChatAdapter
-from bot.services import Services
-from bot.templates import render
-from handlers.tickets import alert
+from core.db import Officer, session
+from core.ports import ChatAdapter
+from core.templates import render
+from handlers.services import Services
+from tickets.service import alert
 
 
 def cannot_reach(officer: Officer) -> bool:

@@ -9,19 +9,11 @@ from typing import Literal
 
 from sqlmodel import select
 
-from bot.db import Escalation, Officer, as_utc, session
-from bot.services import Services
+from core.db import Escalation, Officer, as_utc, session
 from handlers.common import default_station
-from handlers.tickets import (
-    PENDING,
-    audit,
-    duty_officer,
-    expire,
-    render_fitted,
-    send_card,
-    tell,
-    ticket_station,
-)
+from handlers.services import Services
+from officers.directory import duty_officer
+from tickets.service import PENDING, audit, expire, render_fitted, send_card, tell, ticket_station
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +48,7 @@ async def due_reminders(services: Services) -> int:
 
 def write_expiries(services: Services) -> int:
     """Tickets still pending ``[tickets] expire_days`` after they were opened become
-    expired (``handlers.tickets.expire``), each in its own transaction."""
+    expired (``tickets.service.expire``), each in its own transaction."""
     after = timedelta(days=services.settings.tickets.expire_days)
     now = services.clock.now()
     expired = 0

@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.db import Officer, ReportSent, session
-from bot.events import Outgoing
-from bot.reports import chart_png, compute_stats, last_week
-from bot.services import Services
-from bot.templates import render
-from handlers.tickets import first_private_chat
+from core.db import Officer, ReportSent, session
+from core.events import Outgoing
+from core.templates import render
+from handlers.services import Services
+from officers.directory import first_private_chat
+from reports.stats import chart_png, compute_stats, last_week
 
 log = logging.getLogger(__name__)
 LABELS_FILE = Path(__file__).parent / "templates" / "chart_labels.toml"

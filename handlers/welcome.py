@@ -16,13 +16,15 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import outbox, safetext
-from bot.db import Group, GroupWelcome, OutboxMessage, session
-from bot.events import IncomingMessage, MembersJoined, Outgoing
-from bot.services import Services
-from bot.templates import render
-from handlers.common import ensure_group, find_group
-from handlers.tickets import audit, officer_by_platform_id
+from core import safetext
+from core.db import Group, GroupWelcome, OutboxMessage, session
+from core.events import IncomingMessage, MembersJoined, Outgoing
+from core.templates import render
+from handlers.common import ensure_group
+from handlers.services import Services
+from infra import outbox
+from officers.directory import find_group, officer_by_platform_id
+from tickets.service import audit
 
 WELCOME_KIND = "welcome"
 RULES_LIMIT = 500

@@ -35,4 +35,5 @@ fi
 echo "== ruff check" && .venv/bin/ruff check .
 echo "== ruff format --check" && .venv/bin/ruff format --check .
 echo "== mypy (strict)" && .venv/bin/mypy
+echo "== import-linter (layers, no cycles)" && .venv/bin/lint-imports --no-cache
 echo "== pytest (all markers, slow and e2e included)" && exec .venv/bin/pytest -q "$@"

@@ -95,7 +95,7 @@ def database_url(kind: str, folder: Path) -> Iterator[str]:
         yield f"sqlite:///{folder / 'jingmin.db'}"
         return
     from bot import migrate
-    from bot.db import make_engine
+    from core.db import make_engine
 
     with fresh_postgresql_database() as url:
         engine = make_engine(url)

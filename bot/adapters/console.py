@@ -16,11 +16,11 @@ from typing import TextIO
 
 from rich.console import Console
 
-from bot.events import ChatRef, IncomingMessage, Outgoing, SentRef
 from bot.inbound import clean_event
-from bot.ports import EventSink
-from bot.safetext import with_prefixed_quotes
-from bot.templates import render
+from core.events import ChatRef, IncomingMessage, Outgoing, SentRef
+from core.ports import EventSink
+from core.safetext import with_prefixed_quotes
+from core.templates import render
 
 GROUP = ChatRef("console", "group:demo")
 RESIDENT_ID, RESIDENT_NAME = "resident:1", "张阿姨"

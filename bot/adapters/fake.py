@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.events import ChatRef, Event, Outgoing, SentRef
 from bot.inbound import clean_event
-from bot.ports import EventSink
+from core.events import ChatRef, Event, Outgoing, SentRef
+from core.ports import EventSink
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
 Two halves:
 
-- ``to_event()`` is pure: one ``telegram.Update`` in, one ``bot.events`` event (or None)
+- ``to_event()`` is pure: one ``telegram.Update`` in, one ``core.events`` event (or None)
   out. It is unit-tested from recorded Bot API payloads.
 - ``TelegramAdapter`` owns a PTB ``Application`` (long polling, no persistence, no job
   queue: our own scheduler and database own time and state) and turns Telegram errors
-  into ``bot.ports.SendError`` subclasses, so nothing outside ``bot/adapters`` ever sees a
+  into ``core.ports.SendError`` subclasses, so nothing outside ``bot/adapters`` ever sees a
   Telegram type.
 
 The token is a secret: it is never logged and never part of an error message, although
@@ -60,8 +60,10 @@ from telegram.ext import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram_http import aiohttp_requests
-from bot.config import TELEGRAM_TOKEN_ENV
-from bot.events import (
+from bot.inbound import clean_event
+from bot.observability import register_secret
+from core.config import TELEGRAM_TOKEN_ENV
+from core.events import (
     BotAddedToGroup,
     BotRemovedFromGroup,
     Button,
@@ -74,10 +76,8 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
-from bot.events import ChatMigrated as ChatMigratedEvent
-from bot.inbound import clean_event
-from bot.observability import register_secret
-from bot.ports import (
+from core.events import ChatMigrated as ChatMigratedEvent
+from core.ports import (
     ChatGone,
     ChatMovedTo,
     Clock,
@@ -89,7 +89,7 @@ from bot.ports import (
     SendError,
     SystemClock,
 )
-from bot.safetext import utf16_len
+from core.safetext import utf16_len
 
 log = logging.getLogger(__name__)
 

@@ -87,9 +87,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from wechaty_puppet_service import PuppetService
 
-from bot import safetext
-from bot.config import WECHAT_TOKEN_ENV
-from bot.events import (
+from bot.inbound import clean_event, clean_name
+from bot.observability import adopt_library_loggers, register_secret
+from core import safetext
+from core.config import WECHAT_TOKEN_ENV
+from core.events import (
     QUOTED_BOT,
     BotAddedToGroup,
     BotRemovedFromGroup,
@@ -102,9 +104,7 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
-from bot.inbound import clean_event, clean_name
-from bot.observability import adopt_library_loggers, register_secret
-from bot.ports import (
+from core.ports import (
     AccountRestricted,
     ChatGone,
     Clock,
@@ -367,7 +367,7 @@ def parse_endpoint(endpoint: str) -> tuple[str, int]:
 # The adapter
 
 ConnectionListener = Callable[[bool, str], Awaitable[object]]
-# Told the account's rooms (id, topic) each time it logs in (several accounts: bot.accounts).
+# Told the account's rooms (id, topic) each time it logs in (several accounts: infra.accounts).
 RoomsListener = Callable[[list[tuple[str, str]]], Awaitable[object]]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.db  # noqa: F401  (the core tables)
 import broadcasts  # noqa: F401  (the broadcast tables)
+import core.db  # noqa: F401  (the core tables)
 
 connection = context.config.attributes["connection"]
 context.configure(

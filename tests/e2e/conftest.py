@@ -10,7 +10,7 @@ from typing import TypeVar
 import pytest
 
 from bot.adapters.telegram import PollingOptions, TelegramAdapter
-from bot.events import Event
+from core.events import Event
 from tests.fakes.telegram_server import FakeTelegram
 
 E = TypeVar("E")

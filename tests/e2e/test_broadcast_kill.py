@@ -1,6 +1,6 @@
 """Kill test: `send-now` to 300 groups, SIGKILLed at 10 random points, restarted each time.
 
-The sender is a real subprocess (``python -m broadcasts.cli send-now``) using the real
+The sender is a real subprocess (``python -m bot.broadcast_cli send-now``) using the real
 PTB-based adapter against the fake Bot API server running in this test's event loop. At
 the end every group must hold exactly one copy of the slot, counted on the server's side.
 

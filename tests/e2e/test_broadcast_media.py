@@ -15,13 +15,13 @@ from sqlmodel import Session, select
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.wechat import WechatAdapter
-from bot.config import Settings
-from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited, limiter_for
 from broadcasts import ledger
 from broadcasts.fanout import FanOut
 from broadcasts.media import DatabaseFileIds, Media, inspect_media, media_store
 from broadcasts.models import SENT, Campaign
 from broadcasts.runs import campaign_media, text_source
+from core.config import Settings
+from infra.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited, limiter_for
 from tests.e2e.test_broadcast_support import SIMPLE_TEMPLATE, add_groups, deliveries, make_db
 from tests.e2e.test_broadcast_support import settings_for as base_settings
 from tests.e2e.wechat_fixtures import WechatGateway, fast_wechat_options

@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 import broadcasts  # noqa: F401  (registers the broadcast tables)
-from bot.config import Settings, parse_settings
-from bot.db import Group, Officer, Station, create_tables, make_engine
-from bot.events import ChatRef, Outgoing, SentRef
 from broadcasts.models import Campaign, Delivery, to_db
 from broadcasts.planner import Targets
+from core.config import Settings, parse_settings
+from core.db import Group, Officer, Station, create_tables, make_engine
+from core.events import ChatRef, Outgoing, SentRef
 
 SIMPLE_TEMPLATE = "{{ station.name }}提醒：{{ tip }} 拨打96110咨询，110报警，安装国家反诈中心App。"
 OFFICER_IDS = {"xq": "9001", "jf": "9002"}
@@ -235,7 +235,7 @@ class FakeSender:
 
 @dataclass
 class LightServices:
-    """What the broadcast handlers use of ``bot.services.Services``."""
+    """What the broadcast handlers use of ``handlers.services.Services``."""
 
     settings: Settings
     engine: Engine
@@ -255,7 +255,7 @@ async def send_now_process(
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "broadcasts.cli",
+            "bot.broadcast_cli",
             "send-now",
             str(campaign_id),
             "--config",

@@ -17,14 +17,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.adapters.telegram import TelegramAdapter
-from bot.config import Settings
-from bot.events import ButtonPress, ChatRef, Outgoing
-from bot.ratelimit import RateLimitedAdapter, RateLimiter, SlidingWindows, Unlimited, limiter_for
 from broadcasts import ledger
 from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
-from broadcasts.officer_commands import on_button
 from broadcasts.runs import Broadcaster
+from core.config import Settings
+from core.events import ButtonPress, ChatRef, Outgoing
+from handlers.broadcast_commands import on_button
+from infra.ratelimit import RateLimitedAdapter, RateLimiter, SlidingWindows, Unlimited, limiter_for
 from tests.e2e.conftest import EventInbox
 from tests.e2e.test_broadcast_support import (
     OFFICER_IDS,

@@ -16,12 +16,12 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bot.adapters.wechat import WechatAdapter
-from bot.config import Settings
-from bot.ratelimit import RateLimitedAdapter, limiter_for
+from bot.broadcast_cli import app as cli_app
 from broadcasts import ledger
-from broadcasts.cli import app as cli_app
 from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
+from core.config import Settings
+from infra.ratelimit import RateLimitedAdapter, limiter_for
 from tests.conftest import STATION
 from tests.e2e.test_broadcast_support import (
     add_campaign,

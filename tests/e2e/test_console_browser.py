@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from bot.db import QuestionEvent, session
 from console.app import create_app
+from core.db import QuestionEvent, session
 from tests.conftest import free_port
 from tests.integration.test_console import (
     GROUP_A,

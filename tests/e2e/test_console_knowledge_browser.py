@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import load_settings
+from core.config import load_settings
 from tests.e2e.test_console_browser import browser, console_url
 from tests.integration.test_console import World, request_link
 from tests.integration.test_console_knowledge import NEW_WORDING, TOPIC, build_world

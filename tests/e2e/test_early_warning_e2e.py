@@ -13,8 +13,8 @@ import pytest
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.wechat import WechatAdapter
-from bot.config import Settings, parse_settings
 from bot.runtime import run_bot
+from core.config import Settings, parse_settings
 from tests.e2e.conftest import FAST_POLLING
 from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, fast_wechat_options
 from tests.fakes.telegram_server import FakeTelegram, SentMessage

@@ -14,10 +14,10 @@ import pytest
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.wechat import QUOTE_SEPARATOR, WechatAdapter
-from bot.config import Settings, parse_settings
-from bot.db import make_engine
-from bot.reports import compute_stats
 from bot.runtime import run_bot
+from core.config import Settings, parse_settings
+from core.db import make_engine
+from reports.stats import compute_stats
 from tests.e2e.conftest import FAST_POLLING
 from tests.e2e.wechat_fixtures import (
     BOT_NAME,

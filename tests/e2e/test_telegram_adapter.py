@@ -20,7 +20,8 @@ from bot.adapters.telegram import (
     TelegramAdapter,
     TelegramSetupError,
 )
-from bot.events import (
+from bot.observability import PrivacyFilter
+from core.events import (
     BotAddedToGroup,
     BotRemovedFromGroup,
     Button,
@@ -31,8 +32,7 @@ from bot.events import (
     IncomingMessage,
     Outgoing,
 )
-from bot.observability import PrivacyFilter
-from bot.ports import ChatGone, ChatMovedTo, RetryLater
+from core.ports import ChatGone, ChatMovedTo, RetryLater
 from tests.conftest import free_port
 from tests.e2e.conftest import FAST_POLLING, EventInbox
 from tests.fakes.telegram_server import FakeTelegram

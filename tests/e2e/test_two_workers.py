@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.db import as_utc
 from broadcasts import ledger
 from broadcasts.models import to_db
 from broadcasts.render import rotation_source
+from core.db import as_utc
 from tests.conftest import free_port
 from tests.e2e.conftest import switch_to_webhook
 from tests.e2e.test_broadcast_kill import GROUPS, sigkill_outside_the_window, write_config

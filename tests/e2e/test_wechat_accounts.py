@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.accounts import AccountRouter
-from bot.config import Settings
-from bot.db import Group, make_engine
-from bot.events import ChatRef, Outgoing
 from bot.runtime import build_wechat_accounts, run_bot
 from broadcasts import ledger
 from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
+from core.config import Settings
+from core.db import Group, make_engine
+from core.events import ChatRef, Outgoing
+from infra.accounts import AccountRouter
 from tests.e2e.test_broadcast_support import (
     add_campaign,
     add_groups,

@@ -1,7 +1,7 @@
 """Kill test over several WeChat accounts: `send-now` to 120 rooms shared by three mock
 accounts, SIGKILLed at 6 random points, restarted each time (issue 16's acceptance).
 
-The sender is a real subprocess (``python -m broadcasts.cli send-now``) connecting to
+The sender is a real subprocess (``python -m bot.broadcast_cli send-now``) connecting to
 three Node gateway processes, one per account, whose rooms overlap: account a is in
 rooms 0-49, b in 40-89, c in 80-119, so every account has rooms it shares. At the end,
 counted on the gateways' side, every room got the slot exactly once, through the account
@@ -37,9 +37,9 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from bot.db import Group, SendTally
 from broadcasts import ledger
 from broadcasts.models import SENDING, SENT, BroadcastRun, Delivery
+from core.db import Group, SendTally
 from tests.conftest import STATION
 from tests.e2e.test_broadcast_support import (
     add_campaign,

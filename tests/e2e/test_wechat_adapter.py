@@ -23,9 +23,9 @@ from bot.adapters.wechat import (
     WechatOptions,
     WechatSetupError,
 )
-from bot.events import BotAddedToGroup, Button, ChatRef, IncomingMessage, MembersJoined, Outgoing
-from bot.ports import ChatGone, RetryLater
 from bot.runtime import lost_messages
+from core.events import BotAddedToGroup, Button, ChatRef, IncomingMessage, MembersJoined, Outgoing
+from core.ports import ChatGone, RetryLater
 from tests.conftest import free_port
 from tests.e2e.conftest import EventInbox
 from tests.e2e.wechat_fixtures import (

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from bot.config import Settings, parse_settings
+from core.config import Settings, parse_settings
 from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, running_bot
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from bot.config import parse_settings
+from core.config import parse_settings
 from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, running_bot
 
 pytestmark = pytest.mark.e2e

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings, parse_settings
+from core.config import Settings, parse_settings
 from tests.e2e.wechat_fixtures import ConnectionLog, WechatGateway, running_bot
 from tests.unit.test_guard_picture import poster, qr_poster
 

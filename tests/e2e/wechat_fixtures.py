@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import Settings
+from core.config import Settings
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@ rows; the bot's one sender delivers them. Tests that run a broadcaster alone do 
 
 from __future__ import annotations
 
-from bot.outbox import OutboxSender
 from broadcasts.runs import Broadcaster
+from infra.outbox import OutboxSender
 
 
 async def deliver_notices(broadcaster: Broadcaster) -> int:

@@ -18,10 +18,10 @@ from sqlmodel import col, select
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.config import parse_settings
-from bot.db import AuditEntry, Escalation, Group, Officer, session
-from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.services import Services
+from core.config import parse_settings
+from core.db import AuditEntry, Escalation, Group, Officer, session
+from core.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
+from handlers.services import Services
 from tests.conftest import database_url
 
 GROUP_A = ChatRef("console", "group:xq")

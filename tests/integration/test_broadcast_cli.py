@@ -1,4 +1,4 @@
-"""`jingmin broadcast ...` (broadcasts.cli) on a real database. `send-now` against a real
+"""`jingmin broadcast ...` (bot.broadcast_cli) on a real database. `send-now` against a real
 server is exercised by tests/e2e/test_broadcast_kill.py."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.db import as_utc, make_engine
-from bot.leader import SCHEDULER, lock_for, lock_name
+from bot.broadcast_cli import SEED_NAME, app
 from broadcasts import ledger
-from broadcasts.cli import SEED_NAME, app
 from broadcasts.models import BY_CLI, CLI_VIA_BOT, BroadcastRun, Campaign, Delivery
 from broadcasts.runs import Broadcaster
+from core.db import as_utc, make_engine
+from infra.leader import SCHEDULER, lock_for, lock_name
 from tests.conftest import STATION, free_port
 from tests.e2e.test_broadcast_support import (
     FakeSender,

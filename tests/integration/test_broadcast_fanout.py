@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from bot.ports import ChatGone, ChatMovedTo, RetryLater, SendError
 from broadcasts import ledger
 from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
 from broadcasts.render import TemplateProblem
+from core.ports import ChatGone, ChatMovedTo, RetryLater, SendError
 from tests.e2e.test_broadcast_support import (
     FakeSender,
     Killed,

@@ -13,15 +13,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.db import make_engine
-from bot.events import MediaRef
+from bot.broadcast_cli import app
 from broadcasts import ledger
-from broadcasts.cli import app
 from broadcasts.ledger import CampaignProblem
 from broadcasts.media import Media, inspect_media, media_store
 from broadcasts.models import Campaign
-from broadcasts.officer_commands import on_command
 from broadcasts.runs import Broadcaster
+from core.db import make_engine
+from core.events import MediaRef
+from handlers.broadcast_commands import on_command
 from tests.conftest import STATION
 from tests.e2e.test_broadcast_support import (
     SIMPLE_TEMPLATE,

@@ -9,21 +9,21 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.adapters.fake import FakeAdapter
-from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.pacing import DailyCapReached
-from bot.ports import SystemClock
-from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
+from bot.scheduler import start_broadcasting
 from broadcasts import ledger
 from broadcasts.models import BroadcastRun, Campaign, RunStation, to_db
-from broadcasts.officer_commands import (
+from broadcasts.planner import Targets, slot_key
+from broadcasts.runs import Broadcaster
+from core.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
+from core.ports import SystemClock
+from handlers.broadcast_commands import (
     is_broadcast_button,
     is_broadcast_command,
     on_button,
     on_command,
 )
-from broadcasts.planner import Targets, slot_key
-from broadcasts.runs import Broadcaster
-from broadcasts.scheduler import start_broadcasting
+from infra.pacing import DailyCapReached
+from infra.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
 from tests.e2e.test_broadcast_support import (
     OFFICER_IDS,
     FakeSender,

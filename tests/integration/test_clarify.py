@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.events import ButtonPress
+from core.events import ButtonPress
 from faq.matcher import Decision
 from handlers.clarify import typed_choice
 from tests.integration.test_flow import GROUP, Clock, said, start

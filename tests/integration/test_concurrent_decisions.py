@@ -19,12 +19,12 @@ from sqlmodel import select
 
 import handlers.officer
 import handlers.onboarding
-import handlers.tickets
+import tickets.service
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
-from bot.db import AuditEntry, Escalation, Group, Officer, session
-from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.services import Services
+from core.db import AuditEntry, Escalation, Group, Officer, session
+from core.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
+from handlers.services import Services
 from tests.integration.test_authorization import two_stations
 from tests.integration.test_flow import Clock, settings_for
 
@@ -72,14 +72,14 @@ def a_ticket(services: Services) -> int:
 def both_read_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """Neither decision goes on until both have read the ticket as pending."""
     barrier = threading.Barrier(2, timeout=10)
-    original: Callable[..., Escalation] = handlers.tickets._pending
+    original: Callable[..., Escalation] = tickets.service._pending
 
     def pending_then_wait(*args: Any) -> Escalation:
         ticket = original(*args)
         barrier.wait()
         return ticket
 
-    monkeypatch.setattr(handlers.tickets, "_pending", pending_then_wait)
+    monkeypatch.setattr(tickets.service, "_pending", pending_then_wait)
 
 
 def at_once(workers: list[tuple[Services, FakeAdapter]], events: list[Any]) -> list[list[Outgoing]]:

@@ -21,8 +21,9 @@ from starlette.testclient import TestClient
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.config import ConfigError, parse_settings
-from bot.db import (
+from console.app import create_app
+from core.config import ConfigError, parse_settings
+from core.db import (
     AnswerVote,
     AuditEntry,
     Escalation,
@@ -33,9 +34,8 @@ from bot.db import (
     QuestionEvent,
     session,
 )
-from bot.events import ChatRef, IncomingMessage
-from bot.services import Services
-from console.app import create_app
+from core.events import ChatRef, IncomingMessage
+from handlers.services import Services
 from tests.conftest import database_url
 from tests.integration import test_authorization as authorization
 
@@ -610,7 +610,7 @@ def test_web_config_defaults_and_the_admin_flag() -> None:
 
 
 def test_only_officers_get_a_sign_in_link(world: World) -> None:
-    from bot.db import ConsoleLoginLink
+    from core.db import ConsoleLoginLink
 
     def links() -> int:
         with session(world.services.engine) as db:

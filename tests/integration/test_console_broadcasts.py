@@ -18,11 +18,11 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from bot.db import session
+from bot.scheduler import rate_limited
 from broadcasts.media import Media
 from broadcasts.models import Campaign, RunStation
 from broadcasts.runs import Broadcaster
-from broadcasts.scheduler import rate_limited
+from core.db import session
 from tests.integration.test_broadcast_runs import settle
 from tests.integration.test_console import (
     GROUP_A,

@@ -21,10 +21,10 @@ from starlette.testclient import TestClient
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
-from bot.config import Settings
-from bot.db import Escalation, FaqEntry, TopicVersion, session
-from bot.events import ChatRef
 from console.app import create_app
+from core.config import Settings
+from core.db import Escalation, FaqEntry, TopicVersion, session
+from core.events import ChatRef
 from faq.knowledge import TOPICS_DIR
 from faq.live import KnowledgeBase
 from tests.conftest import database_url

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.db import Officer, session
+from core.db import Officer, session
 from tests.integration.test_console import World, audit_actions, client, hidden, world
 
 __all__ = ["client", "world"]  # the fixtures, shared

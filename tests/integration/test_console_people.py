@@ -14,8 +14,8 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from bot.bootstrap import sync_config
-from bot.db import ConsoleSession, Escalation, Group, Officer, SeenUpdate, session
-from bot.events import ChatRef
+from core.db import ConsoleSession, Escalation, Group, Officer, SeenUpdate, session
+from core.events import ChatRef
 from handlers.reach import report_unreachable
 from tests.integration.test_console import (
     GROUP_A,

@@ -10,9 +10,9 @@ import json
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from bot.db import AuditEntry, Escalation, session
-from bot.events import ChatRef
-from bot.privacy import ERASED
+from core.db import AuditEntry, Escalation, session
+from core.events import ChatRef
+from privacy.retention import ERASED
 from tests.integration.test_console import (
     GROUP_A,
     GROUP_C,

@@ -17,8 +17,8 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from bot.db import Escalation, QuestionEvent, session
 from broadcasts.models import Campaign, Delivery
+from core.db import Escalation, QuestionEvent, session
 from tests.integration.test_console import (
     GROUP_A,
     GROUP_B,

@@ -18,15 +18,15 @@ from sqlmodel import select
 from bot.adapters.fake import FakeAdapter
 from bot.adapters.wechat import outgoing_text
 from bot.bootstrap import build_dispatcher, build_services
-from bot.config import parse_settings
-from bot.db import Group, LureSighting, LureWave, OutboxMessage, session
-from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
 from bot.runtime import deduplicated
-from bot.services import Services
 from broadcasts.models import Delivery
 from broadcasts.runs import Broadcaster
+from core.config import parse_settings
+from core.db import Group, LureSighting, LureWave, OutboxMessage, session
+from core.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
 from handlers.earlywarn import CARD_KIND
+from handlers.services import Services
+from infra.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
 from tests.conftest import every_row
 from tests.fakes.notices import deliver_notices
 
@@ -348,7 +348,7 @@ async def test_two_workers_seeing_the_3rd_and_4th_copy_at_once_make_one_wave(
 
 
 async def test_sightings_go_with_the_retention_purge(db_url: str, clock: Clock) -> None:
-    from bot.privacy import purge_older_than
+    from privacy.retention import purge_older_than
 
     services, bot = await start(db_url, clock)
     for n in (1, 2, 3):

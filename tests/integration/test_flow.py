@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.config import parse_settings
-from bot.db import AuditEntry, Escalation, Group, session
-from bot.events import (
+from core.config import parse_settings
+from core.db import AuditEntry, Escalation, Group, session
+from core.events import (
     BotAddedToGroup,
     BotRemovedFromGroup,
     ButtonPress,
@@ -23,7 +23,7 @@ from bot.events import (
     IncomingMessage,
     Outgoing,
 )
-from bot.services import Services
+from handlers.services import Services
 
 GROUP = ChatRef("console", "group:1")
 OFFICER_CHAT = ChatRef("console", "officer:王警官")

@@ -11,12 +11,12 @@ from sqlmodel import col, func, select
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.config import parse_settings
-from bot.db import AnswerVote, BotAnswer, Escalation, session
-from bot.events import ButtonPress, IncomingMessage, MembersJoined, Outgoing
-from bot.privacy import ERASED, erase_resident, export_resident, purge_older_than
-from bot.reports import compute_stats
-from bot.services import Services
+from core.config import parse_settings
+from core.db import AnswerVote, BotAnswer, Escalation, session
+from core.events import ButtonPress, IncomingMessage, MembersJoined, Outgoing
+from handlers.services import Services
+from privacy.retention import ERASED, erase_resident, export_resident, purge_older_than
+from reports.stats import compute_stats
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, clock, said
 
 __all__ = ["clock"]  # the fixture, used by name

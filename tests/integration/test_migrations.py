@@ -14,7 +14,7 @@ import broadcasts  # noqa: F401  (the broadcast tables belong to the schema)
 from bot import migrate
 from bot.bootstrap import build_services
 from bot.cli import app
-from bot.db import make_engine
+from core.db import make_engine
 from tests.conftest import fresh_postgresql_database
 from tests.integration.test_flow import settings_for
 

@@ -13,15 +13,15 @@ from sqlmodel import Session, select
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.config import parse_settings
-from bot.db import Group, Officer, OutboxMessage
-from bot.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
-from bot.outbox import OutboxSender
-from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
-from bot.services import Services
 from broadcasts.media import Media
 from broadcasts.models import BroadcastRun, Campaign, Delivery, OfficerAlert
 from broadcasts.runs import Broadcaster
+from core.config import parse_settings
+from core.db import Group, Officer, OutboxMessage
+from core.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
+from handlers.services import Services
+from infra.outbox import OutboxSender
+from infra.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
 from tests.e2e.test_broadcast_support import ManualClock
 
 NOW = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -10,13 +10,13 @@ from sqlmodel import select
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.db import Escalation, OutboxMessage, session
-from bot.events import BotAddedToGroup, Outgoing, SentRef
-from bot.outbox import OutboxSender, OutboxState, claim
-from bot.ports import ChatGone, ChatMovedTo, RetryLater
-from bot.services import Services
-from handlers.tickets import ANSWER_KIND, TicketState
+from core.db import Escalation, OutboxMessage, session
+from core.events import BotAddedToGroup, Outgoing, SentRef
+from core.ports import ChatGone, ChatMovedTo, RetryLater
+from handlers.services import Services
+from infra.outbox import OutboxSender, OutboxState, claim
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said, settings_for
+from tickets.service import ANSWER_KIND, TicketState
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
 from bot.cli import app
-from bot.db import AuditEntry, Escalation, OutboxMessage, session
-from bot.privacy import ERASED, erase_resident, export_resident, purge_older_than
+from core.db import AuditEntry, Escalation, OutboxMessage, session
+from privacy.retention import ERASED, erase_resident, export_resident, purge_older_than
 from tests.integration.test_flow import Clock, said, settings_for
 
 

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_services
 from bot.cli import app
-from bot.events import ButtonPress
-from bot.reports import compute_stats
+from core.events import ButtonPress
 from handlers.reports import due_weekly_reports
+from reports.stats import compute_stats
 from tests.integration.test_flow import Clock, said, settings_for
 
 PNG = b"\x89PNG\r\n\x1a\n"

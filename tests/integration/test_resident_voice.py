@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot import safetext
 from bot.adapters.wechat import outgoing_text
-from bot.db import Escalation, session
-from bot.events import ButtonPress, IncomingMessage
-from handlers.tickets import TEXT_LIMIT
+from core import safetext
+from core.db import Escalation, session
+from core.events import ButtonPress, IncomingMessage
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, clock, said, start
+from tickets.service import TEXT_LIMIT
 
 __all__ = ["clock"]  # the fixture
 

@@ -22,13 +22,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.adapters.fake import FakeAdapter
-from bot.db import Officer, make_engine
-from bot.leader import Leadership, lock_key, one_at_a_time
-from bot.ports import SystemClock
-from bot.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
+from bot.scheduler import BroadcastHandle, start_broadcasting
 from broadcasts import ledger
 from broadcasts.models import Campaign
-from broadcasts.scheduler import BroadcastHandle, start_broadcasting
+from core.db import Officer, make_engine
+from core.ports import SystemClock
+from infra.leader import Leadership, lock_key, one_at_a_time
+from infra.ratelimit import RateLimitedAdapter, RateLimiter, Unlimited
 from tests.e2e.test_broadcast_support import (
     LightServices,
     add_campaign,
@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # A worker that takes leadership, says so, and then only holds it.
 LEADER_PROCESS = """
 import asyncio, sys
-from bot.db import make_engine
-from bot.leader import Leadership
+from core.db import make_engine
+from infra.leader import Leadership
 
 async def main():
     await Leadership(make_engine(sys.argv[1])).acquired()

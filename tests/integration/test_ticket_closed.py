@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from bot.adapters.fake import FakeAdapter
-from bot.db import Escalation, session
-from bot.events import ButtonPress, Outgoing
-from bot.services import Services
+from core.db import Escalation, session
+from core.events import ButtonPress, Outgoing
+from handlers.services import Services
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said, start
 
 QUESTION = "小区里能不能烧纸钱 会不会被罚款"
@@ -134,9 +134,9 @@ async def test_an_answer_that_may_be_in_the_group_expires_without_a_word_to_the_
     found it in the group and did nothing more. It expires then without telling the
     resident that no answer came."""
     from bot.bootstrap import build_outbox
-    from bot.db import OutboxMessage
-    from bot.outbox import OutboxState
+    from core.db import OutboxMessage
     from handlers.reminders import due_reminders
+    from infra.outbox import OutboxState
 
     services, bot, clock, ticket_id = await opened(db_url)
     with session(services.engine) as db:  # what the outbox recovery leaves after a crash

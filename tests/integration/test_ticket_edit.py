@@ -9,11 +9,11 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.adapters.fake import FakeAdapter
-from bot.db import Escalation, session
-from bot.events import ButtonPress, Outgoing
-from bot.services import Services
-from handlers.ticket_machine import TicketState
+from core.db import Escalation, session
+from core.events import ButtonPress, Outgoing
+from handlers.services import Services
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said, start
+from tickets.machine import TicketState
 
 QUESTION = "我家孩子走丢了 穿红衣服 在小区东门附近不见的 快帮忙找找"
 

@@ -11,14 +11,14 @@ from sqlmodel import col, select
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.config import parse_settings
-from bot.db import Escalation, Officer, OutboxMessage, session
-from bot.events import ChatRef, Outgoing, SentRef
-from bot.outbox import OutboxState
-from bot.ports import ChatGone
-from bot.services import Services
-from handlers.tickets import ACK_KIND, ANSWER_KIND, CARD_KIND, TicketState
+from core.config import parse_settings
+from core.db import Escalation, Officer, OutboxMessage, session
+from core.events import ChatRef, Outgoing, SentRef
+from core.ports import ChatGone
+from handlers.services import Services
+from infra.outbox import OutboxState
 from tests.integration.test_flow import GROUP, Clock, said
+from tickets.service import ACK_KIND, ANSWER_KIND, CARD_KIND, TicketState
 
 LI, WANG = "李警官", "王警官"  # 李 (not on duty) has the group; 王 is the duty officer
 LI_CHAT, WANG_CHAT = ChatRef("console", f"officer:{LI}"), ChatRef("console", f"officer:{WANG}")

@@ -10,11 +10,11 @@ from sqlmodel import select
 
 from bot.adapters.fake import FakeAdapter
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
-from bot.db import DatabaseBusy, Escalation, OutboxMessage, SeenUpdate, session
-from bot.events import Event, IncomingMessage, event_from_json, event_to_json
-from bot.inbox import Inbox, UpdateLedger
-from bot.outbox import OutboxSender, OutboxState
 from bot.runtime import deduplicated
+from core.db import DatabaseBusy, Escalation, OutboxMessage, SeenUpdate, session
+from core.events import Event, IncomingMessage, event_from_json, event_to_json
+from infra.inbox import Inbox, UpdateLedger
+from infra.outbox import OutboxSender, OutboxState
 from tests.integration.test_flow import GROUP, Clock, clock, said, settings_for
 
 __all__ = ["clock"]  # the fixture

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.accounts import AccountDirectory, AccountRouter, Handover
-from bot.db import Group, Officer
-from bot.events import BotRemovedFromGroup, ChatRef, Event, IncomingMessage, Outgoing
-from bot.ports import AccountRestricted, ChatGone
 from broadcasts import ledger
 from broadcasts.fanout import FanOut
 from broadcasts.models import Campaign
 from broadcasts.runs import Broadcaster
+from core.db import Group, Officer
+from core.events import BotRemovedFromGroup, ChatRef, Event, IncomingMessage, Outgoing
+from core.ports import AccountRestricted, ChatGone
+from infra.accounts import AccountDirectory, AccountRouter, Handover
 from tests.e2e.test_broadcast_support import (
     FakeSender,
     ManualClock,

@@ -11,18 +11,12 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.adapters.fake import FakeAdapter
-from bot.config import Settings
-from bot.db import make_engine
-from bot.events import ChatRef, Outgoing
-from bot.pacing import (
-    Account,
-    DailyBudget,
-    DailyCapReached,
-    DatabaseTally,
-    OutsideBroadcastHours,
-)
-from bot.ratelimit import RateLimitedAdapter, RateLimiter, SpacedSends, limiter_for
 from broadcasts.runs import Broadcaster
+from core.config import Settings
+from core.db import make_engine
+from core.events import ChatRef, Outgoing
+from infra.pacing import Account, DailyBudget, DailyCapReached, DatabaseTally, OutsideBroadcastHours
+from infra.ratelimit import RateLimitedAdapter, RateLimiter, SpacedSends, limiter_for
 from tests.e2e.test_broadcast_support import (
     FakeSender,
     ManualClock,

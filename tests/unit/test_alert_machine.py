@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.ratelimit import Priority, RateLimiter, SlidingWindows
-from bot.templates import literal_template
 from broadcasts.alert_machine import (
     Command,
     Phase,
@@ -33,6 +31,8 @@ from broadcasts.alert_machine import (
 )
 from broadcasts.alerts import outcome_of
 from broadcasts.render import SAMPLE_STATION, render_template
+from core.templates import literal_template
+from infra.ratelimit import Priority, RateLimiter, SlidingWindows
 from tests.e2e.test_broadcast_support import VirtualTime
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.templates import render
+from core.templates import render
 
 
 def test_the_wechat_outage_alert_is_chinese_without_the_gateway_error() -> None:

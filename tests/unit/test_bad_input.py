@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.db import row_id
-from bot.templates import render, render_quoted
+from core.db import row_id
+from core.templates import render, render_quoted
 
 
 def test_template_filters_and_plain_render() -> None:

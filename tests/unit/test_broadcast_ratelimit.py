@@ -13,16 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.events import ChatRef, Outgoing, SentRef
-from bot.pacing import Account, DailyBudget, DailyCapReached, MemoryTally
-from bot.ports import EventSink, RetryLater
-from bot.ratelimit import (
-    RateLimitedAdapter,
-    RateLimiter,
-    SlidingWindows,
-    SpacedSends,
-    Unlimited,
-)
+from core.events import ChatRef, Outgoing, SentRef
+from core.ports import EventSink, RetryLater
+from infra.pacing import Account, DailyBudget, DailyCapReached, MemoryTally
+from infra.ratelimit import RateLimitedAdapter, RateLimiter, SlidingWindows, SpacedSends, Unlimited
 from tests.e2e.test_broadcast_support import ManualClock, VirtualTime
 
 # --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import ConfigError, load_settings
+from core.config import ConfigError, load_settings
 
 GOOD = """
 timezone = "Asia/Shanghai"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.services import GroupCache, GroupInfo
+from handlers.services import GroupCache, GroupInfo
 
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

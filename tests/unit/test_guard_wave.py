@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.templates import literal_template
 from broadcasts.render import SAMPLE_STATION, render_template
+from core.templates import literal_template
 from guard import wave
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)

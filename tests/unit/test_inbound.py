@@ -14,8 +14,8 @@ from telegram import Bot, Update
 
 from bot.adapters import wechat
 from bot.adapters.telegram import to_event
-from bot.events import IncomingMessage
 from bot.inbound import CUT_MARK, MAX_NAME, MAX_TEXT, clean_name, clean_text
+from core.events import IncomingMessage
 
 DATA = Path(__file__).parent.parent / "data" / "telegram"
 NOW = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)

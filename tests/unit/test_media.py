@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.console import GROUP, ConsoleAdapter
-from bot.events import MediaRef, Outgoing
 from broadcasts.media import (
     MediaProblem,
     MediaStore,
@@ -22,6 +21,7 @@ from broadcasts.media import (
     sniff_mime,
     suffix_of,
 )
+from core.events import MediaRef, Outgoing
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF"
@@ -117,7 +117,7 @@ def test_an_outbox_row_keeps_the_media_of_its_message() -> None:
 
     from sqlmodel import Session, SQLModel, create_engine
 
-    from bot.outbox import enqueue, outgoing
+    from infra.outbox import enqueue, outgoing
 
     engine = create_engine("sqlite://")
     SQLModel.metadata.create_all(engine)

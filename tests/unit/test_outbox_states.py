@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import outbox
-from bot.db import OutboxMessage
-from bot.events import ChatRef, Outgoing
-from bot.outbox import OutboxState
-from bot.ports import ChatGone, RetryLater, SendError
+from core.db import OutboxMessage
+from core.events import ChatRef, Outgoing
+from core.ports import ChatGone, RetryLater, SendError
+from infra import outbox
+from infra.outbox import OutboxState
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.pacing import (
+from core.hours import BroadcastHours
+from infra.pacing import (
     Account,
-    BroadcastHours,
     DailyBudget,
     DailyCapReached,
     MemoryTally,

@@ -1,13 +1,13 @@
-"""Residents' words inside the bot's messages: cleaned, capped, quoted (bot/safetext.py)."""
+"""Residents' words inside the bot's messages: cleaned, capped, quoted (core/safetext.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot import safetext
 from bot.adapters.telegram import quote_entities
 from bot.adapters.wechat import outgoing_text
-from bot.events import ChatRef, Outgoing
+from core import safetext
+from core.events import ChatRef, Outgoing
 
 INVISIBLE = [
     "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff", "\u00ad", "\u2800",

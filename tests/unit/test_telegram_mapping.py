@@ -17,7 +17,7 @@ from bot.adapters.telegram import (
     api_urls,
     to_event,
 )
-from bot.events import (
+from core.events import (
     BotAddedToGroup,
     BotRemovedFromGroup,
     ButtonPress,

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 import pytest
 from jinja2 import TemplateError
 
-from bot.sandbox import MAX_DEPTH, LimitedSandbox
 from broadcasts.render import (
     SAMPLE_STATION,
     TemplateProblem,
@@ -23,6 +22,7 @@ from broadcasts.render import (
     rotation_source,
     validate_template,
 )
+from core.sandbox import MAX_DEPTH, LimitedSandbox
 from faq.knowledge import FaqError, check_answers, parse_topic
 
 NESTED_RANGE = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"

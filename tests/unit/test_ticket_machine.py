@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.ticket_machine import (
+from tickets.machine import (
     Decision,
     Editing,
     Refusal,

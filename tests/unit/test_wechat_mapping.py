@@ -37,7 +37,8 @@ from bot.adapters.wechat import (
     timestamp_to_datetime,
     to_event,
 )
-from bot.events import (
+from bot.observability import PrivacyFilter
+from core.events import (
     QUOTED_BOT,
     BotAddedToGroup,
     BotRemovedFromGroup,
@@ -46,8 +47,7 @@ from bot.events import (
     IncomingMessage,
     Outgoing,
 )
-from bot.observability import PrivacyFilter
-from bot.ports import RetryLater
+from core.ports import RetryLater
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ME = Identity("wxid_bot", ("警民助手",))

@@ -11,7 +11,7 @@
   rule (APScheduler's own grace).
 - A job only *opens* the run; the pump (every ``poll_seconds``, or at once when kicked)
   sends approval previews, plans approved stations, fans out, and tells the officers.
-- Only the leader (``bot.leader.Leadership``: a PostgreSQL advisory lock, or a ``flock``
+- Only the leader (``infra.leader.Leadership``: a PostgreSQL advisory lock, or a ``flock``
   beside a SQLite file) runs the jobs, the catch-up and the pump. Other workers stand by
   and take over within about a second of the leader's death, starting as a fresh leader
   would: catch-up, jobs, and the pump, which resumes open runs (the dead leader's rows
@@ -34,18 +34,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlmodel import Session
 
-from bot.db import as_utc
-from bot.leader import Leadership
-from bot.ports import ChatAdapter
-from bot.ratelimit import RateLimitedAdapter, limiter_for
 from broadcasts import ledger
 from broadcasts.fanout import SENDS_AT_ONCE, BroadcastSender
 from broadcasts.models import Campaign
 from broadcasts.planner import cron_trigger, latest_slot, misfire_decision
 from broadcasts.runs import Broadcaster
+from core.db import as_utc
+from core.ports import ChatAdapter
+from infra.leader import Leadership
+from infra.ratelimit import RateLimitedAdapter, limiter_for
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from handlers.services import Services
 
 log = logging.getLogger(__name__)
 

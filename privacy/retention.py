@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, String, cast, literal, update
 from sqlmodel import col, delete, or_, select
 
-from bot.db import (
+from core.db import (
     AnswerVote,
     AuditEntry,
     BotAnswer,
@@ -19,7 +19,7 @@ from bot.db import (
     SeenUpdate,
     session,
 )
-from bot.outbox import OutboxState
+from infra.outbox import OutboxState
 
 ERASED = "（已删除）"
 FINISHED = (OutboxState.SENT, OutboxState.FAILED, OutboxState.UNKNOWN)

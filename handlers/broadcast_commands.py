@@ -26,9 +26,6 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from bot.db import Officer, as_utc, row_id
-from bot.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
-from bot.templates import render
 from broadcasts import alerts, ledger
 from broadcasts.lure_warning import send_wave
 from broadcasts.media import label
@@ -44,9 +41,12 @@ from broadcasts.runs import (
     officer_send_now,
     station_info,
 )
+from core.db import Officer, as_utc, row_id
+from core.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
+from core.templates import render
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from handlers.services import Services
 
 COMMAND = re.compile(
     r"^\s*(?P<verb>/broadcasts|广播列表|/preview|预览广播|/send|发送广播|批准广播|驳回广播"

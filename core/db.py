@@ -100,7 +100,7 @@ class Group(SQLModel, table=True):
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     active: bool = True
     joined_at: datetime = Field(default_factory=utcnow)
-    # The account that serves the room when several are configured (bot.accounts); None
+    # The account that serves the room when several are configured (infra.accounts); None
     # with one account (or a platform of one bot, such as Telegram).
     account: str | None = None
 
@@ -210,7 +210,7 @@ class LearnedQuestion(SQLModel, table=True):
 
 class SendTally(SQLModel, table=True):
     """Messages one platform account sent on one local day (replies and broadcasts), so its
-    daily cap holds across restarts and between processes (``bot.pacing``)."""
+    daily cap holds across restarts and between processes (``infra.pacing``)."""
 
     __tablename__ = "send_tally"
     __table_args__ = (UniqueConstraint("platform", "account", "day"),)
@@ -224,7 +224,7 @@ class SendTally(SQLModel, table=True):
 
 class OutboxMessage(SQLModel, table=True):
     """A message that matters, written in the same transaction as the state change that
-    causes it, and delivered by ``bot.outbox.OutboxSender`` (see that module for the
+    causes it, and delivered by ``infra.outbox.OutboxSender`` (see that module for the
     states): the officer's answer to the group, officers' cards and notes, the resident's
     acknowledgement, admin alerts."""
 
@@ -239,7 +239,7 @@ class OutboxMessage(SQLModel, table=True):
     mention_name: str | None = None
     buttons_json: str = ""  # a card's buttons, as JSON rows of [label, data]
     quotes_json: str = ""  # spans of ``text`` quoting a resident, as JSON pairs
-    media_json: str = ""  # a picture, video or file sent with ``text`` (bot.events.MediaRef)
+    media_json: str = ""  # a picture, video or file sent with ``text`` (core.events.MediaRef)
     edit_message_id: str | None = None  # an edit of that message (a card, closed)
     officer_id: int | None = None  # the officer a private message is for
     kind: str  # what it is, e.g. "ticket answer": who is told how it went
@@ -256,7 +256,7 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class ChatAccount(SQLModel, table=True):
-    """An account is in a room, or can write to a contact (``bot.accounts``): read from
+    """An account is in a room, or can write to a contact (``infra.accounts``): read from
     the account's room list on connect, and from what it receives."""
 
     __tablename__ = "chat_account"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.pacing import DEFAULT_ACCOUNT, DEFAULT_HOURS, BroadcastHours
+from core.hours import DEFAULT_ACCOUNT, DEFAULT_HOURS, BroadcastHours
 
 TELEGRAM_TOKEN_ENV = "JINGMIN_TELEGRAM_TOKEN"
 WECHAT_TOKEN_ENV = "JINGMIN_WECHAT_TOKEN"
@@ -139,7 +139,7 @@ class WechatSettings(_Section):
 
     @property
     def several(self) -> bool:
-        """Several accounts: rooms carry the account serving them (``bot.accounts``)."""
+        """Several accounts: rooms carry the account serving them (``infra.accounts``)."""
         return len(self.accounts) > 1
 
 

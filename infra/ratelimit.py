@@ -15,7 +15,7 @@ The rules themselves are ``Policy`` objects:
   most M in any W'-second window per chat (30/s and 20/min by default).
 - ``SpacedSends`` (WeChat): one send at a time, a minimum gap with random jitter between
   sends (WeChat punishes bursts), and the account's daily cap and broadcast hours
-  (``bot.pacing``: counted in the database, so a restart does not reset them).
+  (``infra.pacing``: counted in the database, so a restart does not reset them).
 
 **Windows are counted from when a send *finished*, not when it started.** The platform
 stamps a message somewhere between our request going out and its answer coming back; a
@@ -43,16 +43,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.db import make_engine
-from bot.events import Outgoing, SentRef
-from bot.pacing import (
-    Account,
-    BroadcastHours,
-    DailyBudget,
-    DatabaseTally,
-    MemoryTally,
-)
-from bot.ports import ChatAdapter, EventSink, RetryLater
+from core.db import make_engine
+from core.events import Outgoing, SentRef
+from core.hours import BroadcastHours
+from core.ports import ChatAdapter, EventSink, RetryLater
+from infra.pacing import Account, DailyBudget, DatabaseTally, MemoryTally
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +237,7 @@ def wechat_seconds_per_send(gap: float, jitter: float = WECHAT_JITTER) -> float:
 
 class SpacedSends:
     """WeChat: one send at a time, ``gap`` s (+ up to ``jitter`` × gap) apart, and the
-    account's day (``bot.pacing.DailyBudget``): its daily cap and broadcast hours.
+    account's day (``infra.pacing.DailyBudget``): its daily cap and broadcast hours.
 
     Every send counts against the cap, replies included; once the cap is reached or the
     hours are over, broadcasts are refused with ``BroadcastsClosed`` (saying until when)
@@ -467,7 +462,7 @@ def limiter_for(
     engine: Engine | None = None,
     wall: Callable[[], datetime] | None = None,
 ) -> RateLimiter:
-    """The limiter the config asks for: ``settings`` is a ``bot.config.Settings``.
+    """The limiter the config asks for: ``settings`` is a ``core.config.Settings``.
 
     WeChat's daily count lives in ``engine``'s database (one is made from the config's
     URL when none is given), so it holds across restarts and between processes.
@@ -492,7 +487,7 @@ def wechat_limiter(
     engine: Engine | None = None,
     wall: Callable[[], datetime] | None = None,
 ) -> RateLimiter:
-    """One WeChat account's limiter (``account``: a ``bot.config.WechatAccount``): its
+    """One WeChat account's limiter (``account``: a ``core.config.WechatAccount``): its
     pace, and its cap and hours counted in the database under its id."""
     budget = DailyBudget(
         DatabaseTally(engine or make_engine(settings.database.url)),

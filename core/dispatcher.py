@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import DatabaseBusy, is_busy
-from bot.events import Event, Outgoing, SentRef
-from bot.ports import ChatAdapter
+from core.db import DatabaseBusy, is_busy
+from core.events import Event, Outgoing, SentRef
+from core.ports import ChatAdapter
 
 log = logging.getLogger(__name__)
 

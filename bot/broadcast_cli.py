@@ -1,6 +1,6 @@
 """`jingmin broadcast ...`: manage campaigns and send them by hand.
 
-Also runnable alone: ``python -m broadcasts.cli send-now 3 --config config.toml``.
+Also runnable alone: ``python -m bot.broadcast_cli send-now 3 --config config.toml``.
 Every command takes ``--config``; a bad config prints one line and exits 2. A refused
 campaign (bad template, bad schedule, unknown station) prints why and exits 1.
 """
@@ -24,16 +24,6 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.config import (
-    TELEGRAM_TOKEN_ENV,
-    ConfigError,
-    Settings,
-    WechatAccount,
-    load_settings,
-    secret,
-)
-from bot.db import as_utc, create_tables, make_engine
-from bot.leader import someone_leads
 from bot.observability import configure_logging
 from broadcasts import ledger
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
@@ -67,6 +57,16 @@ from broadcasts.render import (
     rotation_source,
 )
 from broadcasts.runs import Broadcaster, local_day, local_time, station_info, text_source
+from core.config import (
+    TELEGRAM_TOKEN_ENV,
+    ConfigError,
+    Settings,
+    WechatAccount,
+    load_settings,
+    secret,
+)
+from core.db import as_utc, create_tables, make_engine
+from infra.leader import someone_leads
 
 app = typer.Typer(help="Scheduled anti-fraud broadcasts.", no_args_is_help=True)
 log = logging.getLogger(__name__)
@@ -361,8 +361,8 @@ def _plan_lines(
     by_account: Mapping[str | None, int],
 ) -> list[str]:
     """Per account: groups, messages, the days they go out on, the finish, what waits."""
-    from bot.pacing import project_sends
-    from bot.ratelimit import SlidingWindows
+    from infra.pacing import project_sends
+    from infra.ratelimit import SlidingWindows
 
     tz, lines = settings.tz, []
     if sends.get("telegram"):
@@ -394,8 +394,8 @@ def _wechat_plan(
     now: datetime,
 ) -> list[str]:
     """One WeChat account's part of a run."""
-    from bot.pacing import Account, DatabaseTally, project_sends
-    from bot.ratelimit import wechat_seconds_per_send
+    from infra.pacing import Account, DatabaseTally, project_sends
+    from infra.ratelimit import wechat_seconds_per_send
 
     tz, lines = settings.tz, []
     today = local_day(now, tz) == local_day(start, tz)
@@ -649,7 +649,7 @@ async def _send(
     open_run: Callable[[str, list[str] | None], None],
     now: datetime,
 ) -> Progress:
-    from bot.ratelimit import RateLimitedAdapter, limiter_for
+    from infra.ratelimit import RateLimitedAdapter, limiter_for
 
     adapters = await _connect(settings, tokens, engine)
     try:

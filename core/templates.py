@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot import safetext
+from core import safetext
 
 TEMPLATE_DIRS = [
     Path(__file__).resolve().parents[1] / name / "templates"
@@ -27,7 +27,7 @@ def _environment() -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     # What residents typed: {{ x|name }} (a display name or group title), {{ x|inline(40) }}
-    # (words on one line), {{ x|quote(1000) }} (a quote block). See bot/safetext.py.
+    # (words on one line), {{ x|quote(1000) }} (a quote block). See core/safetext.py.
     environment.filters.update(name=safetext.name, inline=safetext.inline, quote=safetext.quote)
     return environment
 

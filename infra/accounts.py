@@ -33,8 +33,8 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.db import AccountRest, ChatAccount, Group, as_utc, in_chunks
-from bot.events import (
+from core.db import AccountRest, ChatAccount, Group, as_utc, in_chunks
+from core.events import (
     BotAddedToGroup,
     BotRemovedFromGroup,
     ChatRef,
@@ -43,7 +43,7 @@ from bot.events import (
     Outgoing,
     SentRef,
 )
-from bot.ports import AccountRestricted, Clock, EventSink, SendError, SystemClock
+from core.ports import AccountRestricted, Clock, EventSink, SendError, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +400,7 @@ class AccountDirectory:
 
 
 class AccountSender(Protocol):
-    """One account's adapter, rate limited (``bot.ratelimit.RateLimitedAdapter``)."""
+    """One account's adapter, rate limited (``infra.ratelimit.RateLimitedAdapter``)."""
 
     platform: str
 

@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.config import WEB_SECRET_ENV, Settings, WebSettings, secret
+from core.config import WEB_SECRET_ENV, Settings, WebSettings, secret
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from handlers.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ class IncomingMessage:
     chat_title: str = ""
     reply_to_message_id: str | None = None  # QUOTED_BOT: a reply to the bot, id unknown
     # A picture posted with (or as) the message: the platform's reference to it, fetched
-    # through ``bot.ports.PictureSource`` when the guard reads it. Never the picture
+    # through ``core.ports.PictureSource`` when the guard reads it. Never the picture
     # itself: events are kept in the update ledger, pictures nowhere.
     picture_id: str = ""
     # A video sent to the bot in private (an officer's alert to push): the platform's
@@ -137,7 +137,7 @@ class Outgoing:
     delete_message_id: str | None = None
     image_png: bytes | None = None  # a picture (a report's chart); the text is its caption
     # Spans of ``text`` (start, end) quoting a resident: shown as a block apart from the
-    # bot's own words (see bot/safetext.py).
+    # bot's own words (see core/safetext.py).
     quotes: tuple[tuple[int, int], ...] = ()
     # One picture, video or file sent with ``text`` as its caption (a broadcast, an alert):
     # one message, one delivery.

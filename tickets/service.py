@@ -2,7 +2,7 @@
 
 State machine: pending -> sending answer (approved / edited) -> answered | rejected, and
 pending -> expired after ``[tickets] expire_days`` (``expire``). The
-officer's answer to the group is an outbox row written with the transition (``bot.outbox``);
+officer's answer to the group is an outbox row written with the transition (``infra.outbox``);
 the ticket is *answered* only once the platform accepted it (``settle_answer``). A failed or
 possibly-lost send puts the ticket back to pending and tells the officer. A transition is a
 compare-and-set in the database (``UPDATE … WHERE state = 'pending'``): of two officers
@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from bot import inbox, outbox, safetext
-from bot.db import (
+from core import safetext
+from core.db import (
     AuditEntry,
     Escalation,
     FaqEntry,
@@ -38,21 +38,28 @@ from bot.db import (
     OutboxMessage,
     as_utc,
 )
-from bot.events import Button, ChatRef, IncomingMessage, Outgoing
-from bot.services import LearnedKeys
-from bot.templates import render, render_quoted
+from core.events import Button, ChatRef, IncomingMessage, Outgoing
+from core.templates import render, render_quoted
 from faq.matcher import Decision
 from faq.text import question_key
 from guard.pii import mask_pii
-from handlers import ticket_machine as machine
-from handlers.common import find_group, find_group_title
-from handlers.ticket_machine import TicketState
+from infra import inbox, outbox
+from officers.directory import (
+    duty_officer,
+    find_group,
+    find_group_title,
+    officer_chat,
+    private_chat,
+    station_officers,
+)
+from tickets import machine
+from tickets.machine import TicketState
 
 log = logging.getLogger(__name__)
 
 
 PENDING, ANSWERED, REJECTED = TicketState.PENDING, TicketState.ANSWERED, TicketState.REJECTED
-# The outbox kinds of a ticket's messages (``bot.outbox``).
+# The outbox kinds of a ticket's messages (``infra.outbox``).
 ANSWER_KIND = "ticket answer"  # the officer's answer to the group
 CARD_KIND = "ticket card"  # a card to an officer (a failed one goes to the duty officer)
 ACK_KIND = "ticket acknowledgement"  # the resident told the question reached an officer
@@ -102,55 +109,12 @@ def keep_editing(session: Session, officer: Officer, editing: machine.Editing | 
     session.add(officer)
 
 
-def officer_by_platform_id(session: Session, platform: str, sender_id: str) -> Officer | None:
-    column = {
-        "telegram": Officer.telegram_id,
-        "wechat": Officer.wechat_id,
-        "console": Officer.name,  # the console demo has no ids: officers sign in by name
-    }.get(platform)
-    if column is None:
-        return None
-    # An officer removed in the console is no officer to the bot any more.
-    return session.exec(select(Officer).where(column == sender_id, col(Officer.active))).first()
-
-
-def private_chat(officer: Officer, platform: str) -> ChatRef | None:
-    if platform == "telegram" and officer.telegram_id:
-        return ChatRef("telegram", officer.telegram_id)
-    if platform == "wechat" and officer.wechat_id:
-        return ChatRef("wechat", officer.wechat_id)
-    if platform == "console":
-        return ChatRef("console", f"officer:{officer.name}")
-    return None
-
-
-def first_private_chat(officer: Officer, platforms: Collection[str]) -> ChatRef | None:
-    """The officer's private chat on the first of our platforms they can be reached on."""
-    for platform in ("telegram", "wechat", "console"):
-        chat = private_chat(officer, platform) if platform in platforms else None
-        if chat is not None:
-            return chat
-    return None
-
-
 def audit(
     session: Session, ticket_id: int | None, actor: str, action: str, detail: str = ""
 ) -> None:
     session.add(
         AuditEntry(escalation_id=ticket_id, actor=actor, action=action, detail=mask_pii(detail))
     )
-
-
-def station_officers(session: Session, station_id: str | None) -> list[Officer]:
-    """The station's officers, duty officers first."""
-    if station_id is None:
-        return []
-    query = select(Officer).where(Officer.station_id == station_id, col(Officer.active))
-    return sorted(session.exec(query.order_by(col(Officer.id))).all(), key=lambda o: not o.duty)
-
-
-def duty_officer(session: Session, station_id: str | None) -> Officer | None:
-    return next((o for o in station_officers(session, station_id) if o.duty), None)
 
 
 def to_resident(ticket: Escalation, text: str) -> Outgoing:
@@ -207,11 +171,6 @@ def open_ticket(
         send_card(session, ticket, officer, now)
     session.commit()
     return ticket
-
-
-def officer_chat(officer: Officer, platform: str) -> ChatRef | None:
-    """Where to reach the officer: on the ticket's platform, else wherever they can be."""
-    return private_chat(officer, platform) or first_private_chat(officer, ("telegram", "wechat"))
 
 
 def tell(
@@ -739,3 +698,16 @@ def pending_for(
     if not officer.duty:
         query = query.where(Escalation.officer_id == officer.id)
     return list(session.exec(query.order_by(col(Escalation.id))).all())
+
+
+@dataclass
+class LearnedKeys:
+    """The question keys officers added with 加入FAQ, refreshed from the database now and
+    then, so the lookup runs only for a message that may have been learned."""
+
+    ttl: timedelta = timedelta(seconds=60)
+    keys: frozenset[str] = frozenset()
+    loaded_at: datetime | None = None
+
+    def stale(self, now: datetime) -> bool:
+        return self.loaded_at is None or now - self.loaded_at >= self.ttl

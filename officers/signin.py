@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from bot.db import AuditEntry, ConsoleLoginLink, ConsoleSession, Officer, as_utc
+from core.db import AuditEntry, ConsoleLoginLink, ConsoleSession, Officer, as_utc
 from guard.pii import mask_pii
 
 TOKEN_BYTES = 32

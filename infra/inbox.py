@@ -10,7 +10,7 @@
 
 A row taken by a worker belongs to it; a copy of the update that arrives meanwhile (a
 redelivery) is not handled again. Each worker holds a lock of its own while it lives
-(``bot.leader.worker_lock``): when another worker can take that lock, the first is gone
+(``infra.leader.worker_lock``): when another worker can take that lock, the first is gone
 and its rows in hand are handled again. Just before the replies go out the row is marked
 "sending": a row found sending after a crash may have been answered (the platform may have
 accepted a reply just before the kill), so it is logged as "delivery unknown" and never
@@ -36,10 +36,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
-from bot.db import DatabaseBusy, SeenUpdate, utcnow
-from bot.events import ButtonPress, Event, IncomingMessage, event_from_json, event_to_json
-from bot.groupcommit import GroupCommit
-from bot.leader import FileLock, worker_gone, worker_lock
+from core.db import DatabaseBusy, SeenUpdate, utcnow
+from core.events import ButtonPress, Event, IncomingMessage, event_from_json, event_to_json
+from infra.groupcommit import GroupCommit
+from infra.leader import FileLock, worker_gone, worker_lock
 
 log = logging.getLogger(__name__)
 

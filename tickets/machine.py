@@ -9,7 +9,7 @@
           ask again or call the station)
 
 Each function takes the facts it needs and returns what changed and what must be sent
-(``Decision``, ``EditStep``); ``handlers.tickets`` writes that in one transaction with
+(``Decision``, ``EditStep``); ``tickets.service`` writes that in one transaction with
 the outbox rows and the audit entry. A refusal is raised as ``Refused`` with a key the
 templates explain.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot import safetext
+from core import safetext
 
 
 class TicketState(StrEnum):
@@ -88,7 +88,7 @@ def decide(ticket: Ticket, verb: str, text: str | None = None) -> Decision:
 def expire(ticket: Ticket, opened_at: datetime, now: datetime, after: timedelta) -> Decision | None:
     """A ticket still pending ``after`` its opening is closed as expired (None: not yet, or
     not pending: an answer on its way is not cut off). Nothing goes to the group but a
-    short word to the resident, who was promised an answer (``handlers.tickets``)."""
+    short word to the resident, who was promised an answer (``tickets.service``)."""
     if ticket.state != TicketState.PENDING or now - opened_at < after:
         return None
     return Decision("expire", TicketState.EXPIRED)

@@ -11,7 +11,7 @@ so a message is never promised without being kept. Its states::
 
 A claim is a conditional UPDATE (``pending -> sending`` only if still pending and due), so
 of two workers at most one sends a row. A row found ``sending`` whose worker is gone (its
-lock is free, ``bot.leader.worker_gone``) may have reached the platform just before the
+lock is free, ``infra.leader.worker_gone``) may have reached the platform just before the
 crash: it becomes ``unknown`` and is reported, never sent again blindly.
 
 When a row reaches an end state the ``settle`` hook of its kind runs in the same
@@ -32,10 +32,10 @@ from enum import StrEnum
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from bot.db import OutboxMessage, session
-from bot.events import Button, ChatRef, MediaRef, Outgoing, SentRef
-from bot.leader import worker_gone
-from bot.ports import ChatAdapter, ChatGone, ChatMovedTo, Clock, RetryLater, SendError
+from core.db import OutboxMessage, session
+from core.events import Button, ChatRef, MediaRef, Outgoing, SentRef
+from core.ports import ChatAdapter, ChatGone, ChatMovedTo, Clock, RetryLater, SendError
+from infra.leader import worker_gone
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from bot.events import ChatRef, Event, Outgoing, SentRef
+from core.events import ChatRef, Event, Outgoing, SentRef
 
 EventSink = Callable[[Event], Awaitable[object]]
 # Records events in the update ledger before the platform is told they arrived; for each,
@@ -52,7 +52,7 @@ class ChatGone(SendError):
 class AccountRestricted(SendError):
     """The platform restricts the sending account itself, not this chat: WeChat's
     "操作过于频繁", a ban, a logout. The account must rest ``rest_seconds`` (its rooms go to
-    their spare meanwhile, see ``bot.accounts``); nothing went out."""
+    their spare meanwhile, see ``infra.accounts``); nothing went out."""
 
     def __init__(self, reason: str, rest_seconds: float) -> None:
         super().__init__(reason)

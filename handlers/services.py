@@ -10,14 +10,15 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from bot.config import Settings, StationSettings
-from bot.db import QuestionEvent, commit_without_flush_wait
-from bot.groupcommit import GroupCommit
-from bot.inbox import claim_window
-from bot.observability import Metrics
-from bot.ports import Clock
+from core.config import Settings, StationSettings
+from core.db import QuestionEvent, commit_without_flush_wait
+from core.ports import Clock
 from faq.knowledge import FaqTopic
 from faq.live import KnowledgeBase
+from infra.groupcommit import GroupCommit
+from infra.inbox import claim_window
+from infra.metrics import Metrics
+from tickets.service import LearnedKeys
 
 
 class RecentQuestions:
@@ -107,19 +108,6 @@ class GroupCache:
                 del self._entries[key]
             else:
                 self._entries[key] = (info, now)
-
-
-@dataclass
-class LearnedKeys:
-    """The question keys officers added with 加入FAQ, refreshed from the database now and
-    then, so the lookup runs only for a message that may have been learned."""
-
-    ttl: timedelta = timedelta(seconds=60)
-    keys: frozenset[str] = frozenset()
-    loaded_at: datetime | None = None
-
-    def stale(self, now: datetime) -> bool:
-        return self.loaded_at is None or now - self.loaded_at >= self.ttl
 
 
 @dataclass

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
-from bot.db import AnswerVote, Escalation, Group, QuestionEvent, as_utc, session
+from core.db import AnswerVote, Escalation, Group, QuestionEvent, as_utc, session
 from faq.gaps import Cluster, cluster_questions
 
 OUTCOMES = ("answer", "clarify", "suggest", "escalate")

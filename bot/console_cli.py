@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.config import secret
+from core.config import secret
 
 PASSWORD_ENV = "JINGMIN_ADMIN_PASSWORD"  # for scripts; otherwise asked for, twice
 app = typer.Typer(help="Console admins: passwords.", no_args_is_help=True)
@@ -35,9 +35,9 @@ def create(
 ) -> None:
     """Set (or replace) the console password of a station or city admin."""
     from bot.cli import _engine, _settings
-    from bot.db import session
-    from console.auth import MIN_PASSWORD, hash_password
     from console.people import Refused, set_admin_password
+    from core.db import session
+    from officers.signin import MIN_PASSWORD, hash_password
 
     if station is not None and _settings(config).station(station) is None:
         err.print(f"no station {station!r} in the config", markup=False)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from bot.db import commit_without_flush_wait
+from core.db import commit_without_flush_wait
 
 log = logging.getLogger(__name__)
 
