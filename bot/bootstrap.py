@@ -48,8 +48,10 @@ from handlers import (
     welcome,
 )
 from handlers.common import default_station
+from handlers.failures import tell_on_failure
 from handlers.services import RecentQuestions, Services
 from infra.leader import one_at_a_time
+from infra.metrics import timed
 from infra.outbox import OutboxSender
 from tickets import service as tickets
 
@@ -118,6 +120,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock=clock or SystemClock(),
         recent=RecentQuestions(timedelta(seconds=settings.behaviour.repeat_window_seconds), engine),
     )
+
+
+COMMANDS, GUARD, ANSWER = 0, 1, 2  # the dispatcher's groups, in the order they run
 
 
 def _is(kind: type[Any]) -> Any:
@@ -211,9 +216,9 @@ def build_dispatcher(
             privacy_notice.is_privacy_request,
             partial(privacy_notice.on_privacy_request, services),
         ),
-        Route(
+        Route.parsed(
             "broadcast command",
-            broadcast_commands.is_broadcast_command,
+            broadcast_commands.broadcast_command,
             partial(broadcast_commands.on_command, services),
         ),
         Route(
@@ -222,7 +227,7 @@ def build_dispatcher(
             partial(console_login.on_login, services),
         ),
         Route("review", feedback.is_review_command, partial(feedback.on_review, services)),
-        Route("alert command", alerts.is_alert_command, partial(alerts.on_command, services)),
+        Route.parsed("alert command", alerts.alert_command, partial(alerts.on_command, services)),
         Route("officer private", _private, partial(officer.on_officer_private, services)),
         Route(
             "alert message",
@@ -230,15 +235,19 @@ def build_dispatcher(
             partial(alerts.on_officer_message, services, fetch_picture=picture_fetcher(adapters)),
         ),
         Route("check in private", _private, partial(guard.on_private_check, services)),
+        # The guard reads every group message the commands above did not take; what it
+        # lets through (or reminds about and lets through) goes on to be answered.
         Route(
             "guard",
             _in_group,
             partial(guard.on_group_message, services, fetch_picture=picture_fetcher(adapters)),
+            group=GUARD,
         ),
         Route(
             "resident message",
             _is(IncomingMessage),
             partial(questions.on_resident_message, services),
+            group=ANSWER,
         ),
     ]
 
@@ -252,4 +261,6 @@ def build_dispatcher(
         on_sent=remember_answer,
         observe_send=observe_send,
         after_handled=sender.deliver_new,
+        middleware=[timed(services.metrics)],
+        on_error=tell_on_failure(services),
     )

@@ -54,12 +54,11 @@ def is_alert_button(event: Event) -> bool:
     return isinstance(event, ButtonPress) and event.data.startswith("a:")
 
 
-def is_alert_command(event: Event) -> bool:
-    return (
-        isinstance(event, IncomingMessage)
-        and not event.is_group
-        and machine.parse(event.text) is not None
-    )
+def alert_command(event: Event) -> machine.Command | None:
+    """推送 and its follow-ups typed in private, parsed (the route hands it to ``on_command``)."""
+    if isinstance(event, IncomingMessage) and not event.is_group:
+        return machine.parse(event.text)
+    return None
 
 
 def _timeout(services: Services) -> timedelta:
@@ -183,10 +182,9 @@ def _media(
 # 推送, 推送 N, 确认推送, 取消 (typed or tapped)
 
 
-async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
-    command = machine.parse(msg.text)
-    if command is None:
-        return None
+async def on_command(
+    services: Services, msg: IncomingMessage, command: machine.Command
+) -> list[Outgoing] | None:
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
         if officer is None:

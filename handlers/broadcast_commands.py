@@ -24,7 +24,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from broadcasts import alerts, ledger
 from broadcasts.lure_warning import send_wave
@@ -47,6 +47,7 @@ from core.templates import render
 
 if TYPE_CHECKING:
     from handlers.services import Services
+from officers.directory import officer_by_platform_id
 
 COMMAND = re.compile(
     r"^\s*(?P<verb>/broadcasts|广播列表|/preview|预览广播|/send|发送广播|批准广播|驳回广播"
@@ -68,39 +69,26 @@ VERBS = {
 }
 
 
-def is_broadcast_command(event: Event) -> bool:
-    return (
-        isinstance(event, IncomingMessage)
-        and not event.is_group
-        and COMMAND.match(event.text) is not None
-    )
+def broadcast_command(event: Event) -> re.Match[str] | None:
+    """A broadcast command typed in private, parsed (the route hands it to ``on_command``)."""
+    if isinstance(event, IncomingMessage) and not event.is_group:
+        return COMMAND.match(event.text)
+    return None
 
 
 def is_broadcast_button(event: Event) -> bool:
     return isinstance(event, ButtonPress) and event.data.startswith("b:")
 
 
-def _officer(db: Session, platform: str, sender_id: str) -> Officer | None:
-    column = {
-        "telegram": Officer.telegram_id,
-        "wechat": Officer.wechat_id,
-        "console": Officer.name,
-    }.get(platform)
-    if column is None:
-        return None
-    return db.exec(select(Officer).where(column == sender_id, col(Officer.active))).first()
-
-
 def _say(chat: ChatRef, text: str) -> list[Outgoing]:
     return [Outgoing(chat, text)]
 
 
-async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
-    match = COMMAND.match(msg.text)
-    if match is None:
-        return None
+async def on_command(
+    services: Services, msg: IncomingMessage, match: re.Match[str]
+) -> list[Outgoing] | None:
     with Session(services.engine, expire_on_commit=False) as db:
-        officer = _officer(db, msg.chat.platform, msg.sender_id)
+        officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
     if officer is None:
         return None
     verb = VERBS[match["verb"].lower()]
@@ -109,9 +97,7 @@ async def on_command(services: Services, msg: IncomingMessage) -> list[Outgoing]
     if match["id"] is None:
         return _say(
             msg.chat,
-            render(
-                "broadcast_unknown.j2", reason="请带上广播编号，例如 /preview 3", campaign_id=""
-            ),
+            render("broadcast_unknown.j2", reason="", campaign_id="", without_id=True),
         )
     campaign_id = row_id(match["id"])
     if campaign_id is None:
@@ -137,7 +123,7 @@ async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
     """A run's approval button; made-up or stale data gets a short answer, never a raise."""
     parts = press.data.split(":")
     with Session(services.engine, expire_on_commit=False) as db:
-        officer = _officer(db, press.chat.platform, press.sender_id)
+        officer = officer_by_platform_id(db, press.chat.platform, press.sender_id)
     if officer is None:
         return _say(press.chat, render("not_officer.j2"))
     if len(parts) == 3 and parts[1] == "warn":

@@ -11,13 +11,14 @@ from functools import cache
 from core import safetext
 from core.config import StationSettings
 from core.db import Officer, session
+from core.dispatcher import Continue
 from core.events import IncomingMessage, Outgoing
 from core.ports import FetchPicture
 from core.templates import render
 from guard.detect import OK, GuardResult, check
 from guard.picture import PictureReading, check_and_read
 from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
-from handlers import earlywarn, questions
+from handlers import earlywarn
 from handlers.common import ensure_group
 from handlers.services import Services
 from officers.directory import officer_by_platform_id, private_chat
@@ -58,8 +59,9 @@ async def _check_picture(
 
 async def on_group_message(
     services: Services, msg: IncomingMessage, fetch_picture: FetchPicture | None = None
-) -> list[Outgoing] | None:
-    """Guards a resident's group message; ``None`` (next handler) when there is nothing to say.
+) -> list[Outgoing] | Continue | None:
+    """Guards a resident's group message: ``None`` when there is nothing to say (it goes on to
+    be answered), ``Continue`` after a reminder about personal data (answered too).
 
     A picture's text is only ever judged here: a picture alone that is fine ends the
     message's way (``[]``), so the FAQ never answers what OCR read; a caption still goes on.
@@ -95,10 +97,9 @@ async def on_group_message(
             ]
             if may_delete:
                 out.append(Outgoing(msg.chat, "", delete_message_id=msg.message_id))
-            # The message may still hold a question: it is answered (from its masked text).
-            if not msg.text.strip():
-                return out
-            return out + await questions.on_resident_message(services, msg)
+            # The message may still hold a question: it goes on to be answered (from its
+            # masked text), after the reminder.
+            return Continue(out) if msg.text.strip() else out
         # Counted towards a wave across the station's groups (committed here, with the
         # officers' card when this sighting makes the wave).
         earlywarn.record_lure(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from core.dispatcher import Middleware, Next
+from core.events import Event, SentRef
 
 
 class Metrics:
@@ -28,6 +32,10 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )  # fmt: skip
+        self.handling = Histogram(
+            "jingmin_handling_seconds", "Time to handle an event, replies sent included",
+            ["event"], registry=self.registry,
+        )  # fmt: skip
         self.escalations_open = Gauge(
             "jingmin_escalations_open", "Tickets waiting for an officer", registry=self.registry
         )
@@ -45,3 +53,16 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def timed(metrics: Metrics) -> Middleware:
+    """Dispatcher middleware: how long each kind of event takes to handle."""
+
+    async def timing(event: Event, handle: Next) -> list[SentRef]:
+        started = time.perf_counter()
+        try:
+            return await handle(event)
+        finally:
+            metrics.handling.labels(type(event).__name__).observe(time.perf_counter() - started)
+
+    return timing

@@ -21,7 +21,6 @@ from broadcasts.models import Campaign
 from broadcasts.runs import Broadcaster
 from core.db import make_engine
 from core.events import MediaRef
-from handlers.broadcast_commands import on_command
 from tests.conftest import STATION
 from tests.e2e.test_broadcast_support import (
     SIMPLE_TEMPLATE,
@@ -32,7 +31,7 @@ from tests.e2e.test_broadcast_support import (
     make_db,
     settings_for,
 )
-from tests.integration.test_broadcast_runs import private, settle
+from tests.integration.test_broadcast_runs import command, private, settle
 
 runner = CliRunner()
 MONDAY_10 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -171,10 +170,10 @@ async def test_preview_and_the_bots_own_run_carry_the_media(db_url: str, tmp_pat
     clock = ManualClock(MONDAY_10 - timedelta(days=2))  # Saturday: the next run is Monday
     services = LightServices(settings, engine, clock)
 
-    (shown,) = await on_command(services, private("xq", f"/preview {campaign.id}"))  # type: ignore[arg-type]
+    (shown,) = await command(services, private("xq", f"/preview {campaign.id}"))
     assert "下次发送：2026-03-02 10:00" in shown.text and "（兴庆派出所）" in shown.text
     assert "[视频 2.3 MB] 兴庆派出所提醒：" in shown.text
-    (other,) = await on_command(services, private("xq", f"/preview {campaign.id} jf"))  # type: ignore[arg-type]
+    (other,) = await command(services, private("xq", f"/preview {campaign.id} jf"))
     assert "（金凤派出所）" in other.text and "金凤派出所提醒：" in other.text
 
     sender = FakeSender()

@@ -17,8 +17,8 @@ from broadcasts.runs import Broadcaster
 from core.events import ButtonPress, ChatRef, IncomingMessage, Outgoing
 from core.ports import SystemClock
 from handlers.broadcast_commands import (
+    broadcast_command,
     is_broadcast_button,
-    is_broadcast_command,
     on_button,
     on_command,
 )
@@ -41,6 +41,12 @@ from tests.fakes.notices import deliver_notices
 # Monday 2026-03-02 10:00 in Asia/Shanghai
 MONDAY_10 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 WEEKLY = "0 10 * * 1"
+
+
+async def command(services: object, msg: IncomingMessage) -> list[Outgoing] | None:
+    """A typed command as the dispatcher's route takes it: parsed, then handled."""
+    parsed = broadcast_command(msg)
+    return await on_command(services, msg, parsed) if parsed else None  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -117,8 +123,8 @@ async def test_approval_flow_preview_then_approve_or_reject_per_station(settings
     assert "广播完成" in summary.text and "已送达 3 个群" in summary.text
 
     reject = private("jf", f"驳回广播 {campaign.id}")
-    assert is_broadcast_command(reject)
-    (answer,) = await on_command(services, reject)  # type: ignore[arg-type]
+    assert broadcast_command(reject)
+    (answer,) = await command(services, reject)  # type: ignore[misc]
     assert "已取消" in answer.text
     await settle(broadcaster)
     assert not any(out.chat.chat_id in {g.chat_id for g in jf_groups} for out in sender.sent)
@@ -159,7 +165,7 @@ async def test_only_an_officer_may_approve(settings, engine) -> None:  # type: i
         True,
         MONDAY_10,
     )
-    assert await on_command(services, resident_says) is None  # type: ignore[arg-type]
+    assert await command(services, resident_says) is None
     with Session(engine) as db:
         assert db.exec(select(RunStation)).one().approval == "pending"
 
@@ -190,23 +196,23 @@ async def test_officer_commands_list_preview_and_send_to_own_station(settings, e
     sender = FakeSender()
     broadcaster = Broadcaster(engine, settings, {"telegram": sender}, clock=clock)
 
-    (listing,) = await on_command(services, private("xq", "/broadcasts"))  # type: ignore[arg-type]
+    (listing,) = await command(services, private("xq", "/broadcasts"))
     assert f"#{weekly.id} 每周提醒" in listing.text and "下次 2026-03-02 10:00" in listing.text
     assert "金凤专题" not in listing.text
 
-    (shown,) = await on_command(services, private("xq", f"/preview {weekly.id}"))  # type: ignore[arg-type]
+    (shown,) = await command(services, private("xq", f"/preview {weekly.id}"))
     assert "兴庆派出所提醒" in shown.text and "96110" in shown.text
 
-    (refused,) = await on_command(services, private("xq", f"/send {jf_only.id}"))  # type: ignore[arg-type]
+    (refused,) = await command(services, private("xq", f"/send {jf_only.id}"))
     assert f"没有编号为 {jf_only.id} 的广播" in refused.text
 
-    (started,) = await on_command(services, private("xq", f"/send {weekly.id}"))  # type: ignore[arg-type]
+    (started,) = await command(services, private("xq", f"/send {weekly.id}"))
     assert "已开始发往本所 2 个群" in started.text
     await settle(broadcaster)
     assert sender.copies() == {g.chat_id: 1 for g in xq}  # not the other station's group
     assert "已送达 2 个群" in texts_to(sender, officer_chat("xq"))[-1].text
 
-    assert await on_command(services, private("xq", "今天天气")) is None  # type: ignore[arg-type]
+    assert await command(services, private("xq", "今天天气")) is None
 
 
 async def test_missed_slot_within_grace_is_sent_once_on_start(settings, engine) -> None:  # type: ignore[no-untyped-def]
