@@ -103,9 +103,20 @@ def knowledge_base(settings: Settings, engine: Engine | None = None) -> Knowledg
     )
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+def open_database(settings: Settings) -> Engine:
+    """The deployment's database with its schema current: SQLite is upgraded now,
+    PostgreSQL must be at head already (``migrate.DatabaseBehind`` otherwise)."""
     engine = make_engine(settings.database.url)
-    migrate.prepare(engine)  # SQLite: upgraded now; PostgreSQL: must be at head already
+    migrate.prepare(engine)
+    return engine
+
+
+def build_services(
+    settings: Settings, clock: Clock | None = None, engine: Engine | None = None
+) -> Services:
+    """Everything handlers are given, built once; ``engine``: the process's one database
+    (default: opened here)."""
+    engine = engine or open_database(settings)
     knowledge = knowledge_base(settings, engine)
     check_answers(
         tuple(knowledge.values()), [station.model_dump() for station in settings.stations]

@@ -24,6 +24,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.entry import database_or_exit, err, settings_or_exit
 from bot.observability import configure_logging
 from broadcasts import ledger
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
@@ -59,19 +60,16 @@ from broadcasts.render import (
 from broadcasts.runs import Broadcaster, local_day, local_time, station_info, text_source
 from core.config import (
     TELEGRAM_TOKEN_ENV,
-    ConfigError,
     Settings,
     WechatAccount,
-    load_settings,
     secret,
 )
-from core.db import as_utc, create_tables, make_engine
+from core.db import as_utc
 from infra.leader import someone_leads
 
 app = typer.Typer(help="Scheduled anti-fraud broadcasts.", no_args_is_help=True)
 log = logging.getLogger(__name__)
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (see config.example.toml).")
@@ -79,20 +77,6 @@ ConfigOption = Annotated[
 IdArgument = Annotated[int, typer.Argument(metavar="ID", help="Campaign id (see `list`).")]
 SEED_NAME = "每周反诈提醒"
 SEED_CRON = "0 10 * * 1"  # Mondays 10:00 in the configured time zone
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config or Path("config.toml"))
-    except ConfigError as problem:
-        err.print(str(problem), markup=False)
-        raise typer.Exit(2) from None
-
-
-def _engine(settings: Settings) -> Engine:
-    engine = make_engine(settings.database.url)
-    create_tables(engine)
-    return engine
 
 
 def _campaign(db: Session, campaign_id: int) -> Campaign:
@@ -110,8 +94,8 @@ def _ids(text: str | None) -> tuple[str, ...]:
 @app.command("list")
 def list_campaigns(config: ConfigOption = None) -> None:
     """List campaigns with their schedule, next run, targets and last run."""
-    settings = _settings(config)
-    engine = _engine(settings)
+    settings = settings_or_exit(config)
+    engine = database_or_exit(settings)
     tz, now = settings.tz, datetime.now(UTC)
     table = Table("id", "name", "schedule", "next", "targets", "approval", "state", "last run")
     with Session(engine) as db:
@@ -163,7 +147,7 @@ def add(
 ) -> None:
     """Add a campaign; its template (and picture, video or file) is checked now, never at
     send time, against the limits of every platform the deployment sends on."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     media = _media(media_file, settings) if media_file is not None else None
     sources = [s for s in (library_key, template_file, text) if s is not None]
     if len(sources) != 1:
@@ -202,7 +186,7 @@ def add(
         targets_json=targets.to_json(),
         requires_approval=approval,
     )
-    engine = _engine(settings)
+    engine = database_or_exit(settings)
     with Session(engine) as db:
         try:
             saved = ledger.save_campaign(
@@ -255,8 +239,8 @@ def preview(
     config: ConfigOption = None,
 ) -> None:
     """Show when the campaign next runs and its text as a station's groups would get it."""
-    settings = _settings(config)
-    engine = _engine(settings)
+    settings = settings_or_exit(config)
+    engine = database_or_exit(settings)
     tz, now = settings.tz, datetime.now(UTC)
     with Session(engine) as db:
         campaign = _campaign(db, campaign_id)
@@ -300,8 +284,8 @@ def plan(
     It plans what is left of the campaign's open run if it has one, else a run at --at,
     else its next scheduled run, else one starting now.
     """
-    settings = _settings(config)
-    engine = _engine(settings)
+    settings = settings_or_exit(config)
+    engine = database_or_exit(settings)
     tz, now = settings.tz, datetime.now(UTC).replace(microsecond=0)
     with Session(engine, expire_on_commit=False) as db:
         campaign = _campaign(db, campaign_id)
@@ -473,8 +457,8 @@ def send_now(
     become a second broadcast when the command is simply re-run).
     """
     configure_logging("text", "WARNING")  # through the privacy filter, like `jingmin run`
-    settings = _settings(config)
-    engine = _engine(settings)
+    settings = settings_or_exit(config)
+    engine = database_or_exit(settings)
     now = datetime.now(UTC).replace(microsecond=0)
     with Session(engine, expire_on_commit=False) as db:
         campaign = _campaign(db, campaign_id)
@@ -706,8 +690,8 @@ async def _open_for_sending(adapter: Any) -> None:
 
 
 def _set_paused(campaign_id: int, paused: bool, config: Path | None) -> None:
-    settings = _settings(config)
-    engine = _engine(settings)
+    settings = settings_or_exit(config)
+    engine = database_or_exit(settings)
     with Session(engine) as db:
         campaign = _campaign(db, campaign_id)
         campaign.paused = paused
@@ -737,8 +721,8 @@ def report(
     config: ConfigOption = None,
 ) -> None:
     """Per run: delivered, failed (with reasons), skipped, pending, and approvals."""
-    settings = _settings(config)
-    engine = _engine(settings)
+    settings = settings_or_exit(config)
+    engine = database_or_exit(settings)
     tz = settings.tz
     with Session(engine) as db:
         campaign = _campaign(db, campaign_id)
@@ -789,8 +773,8 @@ def seed(
     config: ConfigOption = None,
 ) -> None:
     """Install the default weekly rotation: one library warning a week, in turn."""
-    settings = _settings(config)
-    engine = _engine(settings)
+    settings = settings_or_exit(config)
+    engine = database_or_exit(settings)
     source = rotation_source()
     with Session(engine) as db:
         existing = db.exec(select(Campaign).where(Campaign.name == SEED_NAME)).first()

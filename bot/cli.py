@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from faq.live import KnowledgeBase
 
-from core.config import TELEGRAM_TOKEN_ENV, WECHAT_TOKEN_ENV, ConfigError, Settings, load_settings
+from bot.entry import database_or_exit, err, settings_or_exit
+from core.config import TELEGRAM_TOKEN_ENV, WECHAT_TOKEN_ENV, Settings
 
 app = typer.Typer(help="警民 jingmin: the community-police group-chat bot.", no_args_is_help=True)
 faq_app = typer.Typer(help="The FAQ knowledge base and matcher.", no_args_is_help=True)
@@ -33,16 +34,6 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (see config.example.toml).")
 ]
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-
-def _settings(config: Path | None, fallback: Path | None = None) -> Settings:
-    """Load the config or stop with one clear line and exit code 2."""
-    try:
-        return load_settings(config or fallback or Path("config.toml"))
-    except ConfigError as problem:
-        err.print(str(problem), markup=False)
-        raise typer.Exit(2) from None
 
 
 def _knowledge(config: Path | None) -> KnowledgeBase:
@@ -53,7 +44,7 @@ def _knowledge(config: Path | None) -> KnowledgeBase:
     from faq.learned import CorpusError
 
     try:
-        return knowledge_base(_settings(config) if config else Settings())
+        return knowledge_base(settings_or_exit(config) if config else Settings())
     except (FaqError, CorpusError) as problem:
         err.print(str(problem), markup=False)
         raise typer.Exit(2) from None
@@ -65,13 +56,13 @@ def demo(
     db: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: a SQLite file).")] = None,
 ) -> None:
     """Chat with the bot in a simulated community group in this terminal."""
-    asyncio.run(_run_demo(_on_demo_database(_settings(config, DEMO_CONFIG), db)))
+    asyncio.run(_run_demo(_on_demo_database(settings_or_exit(config, DEMO_CONFIG), db)))
 
 
 def _on_demo_database(settings: Settings, url: str | None = None) -> Settings:
     """The demo's own database (``bot/demo.toml``'s) unless ``url`` says otherwise: the
     demo's tickets and groups never land in a real station's database."""
-    url = url or _settings(DEMO_CONFIG).database.url
+    url = url or settings_or_exit(DEMO_CONFIG).database.url
     return settings.model_copy(
         update={"database": settings.database.model_copy(update={"url": url})}
     )
@@ -108,7 +99,7 @@ def run(config: ConfigOption = None) -> None:
     from bot.runtime import StartupError, enabled_platforms, missing_tokens, run_bot
 
     default = DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
-    settings = _settings(config, default)
+    settings = settings_or_exit(config, default)
     ops = settings.operations
     configure_logging(ops.log_format, ops.log_level, platform_payloads=ops.log_platform_payloads)
     missing = missing_tokens(settings)
@@ -142,7 +133,7 @@ def web(
     from bot.observability import configure_logging
 
     default = DEMO_CONFIG if config is None and not Path("config.toml").exists() else None
-    settings = _settings(config, default)
+    settings = settings_or_exit(config, default)
     ops = settings.operations
     configure_logging(ops.log_format, ops.log_level)
     serve(settings, port=port)
@@ -176,7 +167,7 @@ def _station_details(config: Path | None, station_id: str | None) -> dict[str, A
             err.print("--station needs --config (the stations are in the config)")
             raise typer.Exit(2)
         return dict(SAMPLE_STATION)
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     if station_id is None:
         return settings.stations[0].model_dump() if settings.stations else dict(SAMPLE_STATION)
     station = settings.station(station_id)
@@ -320,7 +311,7 @@ def db_init(config: ConfigOption = None) -> None:
     from bot.bootstrap import build_services
     from core.db import make_engine
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     migrate.upgrade(make_engine(settings.database.url))
     build_services(settings)
     out.print(f"database ready: {settings.database.url.split('@')[-1]}")
@@ -332,7 +323,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
     from bot import migrate
     from core.db import make_engine
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     migrate.upgrade(make_engine(settings.database.url))
     out.print(f"schema up to date: {settings.database.url.split('@')[-1]}")
 
@@ -361,7 +352,7 @@ def stats(
     from handlers.reports import LABELS_FILE
     from reports.stats import chart_png, compute_stats
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     if station and settings.station(station) is None:
         err.print(f"no station {station!r} in the config")
         raise typer.Exit(2)
@@ -398,7 +389,7 @@ def faq_gaps(config: ConfigOption = None, since: SinceOption = None) -> None:
     """Escalated questions no FAQ entry covers, grouped: the entries to write next."""
     from reports.stats import compute_stats
 
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     report = compute_stats(
         _engine(config), _since(since, 30, settings), datetime.now(settings.tz), settings.tz
     )
@@ -415,16 +406,7 @@ PlatformOption = Annotated[str | None, typer.Option(help="telegram or wechat (de
 
 
 def _engine(config: Path | None) -> Engine:
-    from bot import migrate
-    from core.db import make_engine
-
-    engine = make_engine(_settings(config).database.url)
-    try:
-        migrate.prepare(engine)
-    except migrate.DatabaseBehind as behind:
-        err.print(str(behind), markup=False)
-        raise typer.Exit(2) from None
-    return engine
+    return database_or_exit(settings_or_exit(config))
 
 
 @privacy_app.command("export")
@@ -456,7 +438,7 @@ def privacy_purge(config: ConfigOption = None) -> None:
 
     from privacy.retention import purge_older_than
 
-    days = _settings(config).privacy.retention_days
+    days = settings_or_exit(config).privacy.retention_days
     report = purge_older_than(_engine(config), datetime.now(UTC), days)
     out.print(
         f"older than {days} days: {report.tickets_reduced} ticket(s) reduced to their outcome,"

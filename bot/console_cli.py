@@ -34,12 +34,13 @@ def create(
     city: Annotated[bool, typer.Option("--city", help="A city admin: every station.")] = False,
 ) -> None:
     """Set (or replace) the console password of a station or city admin."""
-    from bot.cli import _engine, _settings
+    from bot.cli import _engine
+    from bot.entry import settings_or_exit
     from console.people import Refused, set_admin_password
     from core.db import session
     from officers.signin import MIN_PASSWORD, hash_password
 
-    if station is not None and _settings(config).station(station) is None:
+    if station is not None and settings_or_exit(config).station(station) is None:
         err.print(f"no station {station!r} in the config", markup=False)
         raise typer.Exit(2)
     password = secret(PASSWORD_ENV) or typer.prompt(

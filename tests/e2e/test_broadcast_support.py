@@ -16,10 +16,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 import broadcasts  # noqa: F401  (registers the broadcast tables)
+from bot.bootstrap import open_database
 from broadcasts.models import Campaign, Delivery, to_db
 from broadcasts.planner import Targets
 from core.config import Settings, parse_settings
-from core.db import Group, Officer, Station, create_tables, make_engine
+from core.db import Group, Officer, Station
 from core.events import ChatRef, Outgoing, SentRef
 
 SIMPLE_TEMPLATE = "{{ station.name }}提醒：{{ tip }} 拨打96110咨询，110报警，安装国家反诈中心App。"
@@ -55,9 +56,9 @@ def settings_for(url: str, **sections: Any) -> Settings:
 
 
 def make_db(settings: Settings) -> Engine:
-    """Tables, stations and officers, as bootstrap leaves them."""
-    engine = make_engine(settings.database.url)
-    create_tables(engine)
+    """Tables (by the migrations, as every entry point opens the database), stations and
+    officers, as bootstrap leaves them."""
+    engine = open_database(settings)
     with Session(engine) as db:
         for s in settings.stations:
             db.add(Station(id=s.id, name=s.name, address=s.address, phone=s.phone, hours=s.hours))
