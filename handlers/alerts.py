@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -41,8 +42,13 @@ from core.events import Button, ButtonPress, ChatRef, Event, IncomingMessage, Ou
 from core.ports import FetchPicture
 from core.templates import render
 from guard.detect import check
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasKnowledge, HasSettings
 from officers.directory import officer_by_platform_id
+
+
+class Needs(HasSettings, HasEngine, HasClock, HasKnowledge, Protocol):
+    """What officers' alert pushes use of ``Services``."""
+
 
 log = logging.getLogger(__name__)
 BUTTON = re.compile(
@@ -61,11 +67,11 @@ def alert_command(event: Event) -> machine.Command | None:
     return None
 
 
-def _timeout(services: Services) -> timedelta:
+def _timeout(services: Needs) -> timedelta:
     return timedelta(minutes=services.settings.broadcasts.alert_minutes)
 
 
-def _minutes(services: Services) -> int:
+def _minutes(services: Needs) -> int:
     return services.settings.broadcasts.alert_minutes
 
 
@@ -73,7 +79,7 @@ def _say(chat: ChatRef, text: str, buttons: tuple[tuple[Button, ...], ...] = ())
     return [Outgoing(chat, text, buttons=buttons)]
 
 
-def _refused(services: Services, chat: ChatRef, why: str) -> list[Outgoing]:
+def _refused(services: Needs, chat: ChatRef, why: str) -> list[Outgoing]:
     return _say(chat, render("alert_refused.j2", why=why, minutes=_minutes(services)))
 
 
@@ -82,7 +88,7 @@ def _refused(services: Services, chat: ChatRef, why: str) -> list[Outgoing]:
 
 
 async def on_officer_message(
-    services: Services, msg: IncomingMessage, fetch_picture: FetchPicture | None = None
+    services: Needs, msg: IncomingMessage, fetch_picture: FetchPicture | None = None
 ) -> list[Outgoing] | None:
     """An officer's message no command took: kept as their push and shown back. A /command
     or a message the guard calls a lure is left to the check (never offered to push).
@@ -144,7 +150,7 @@ async def on_officer_message(
         return [Outgoing(msg.chat, shown, reply_to=msg.message_id, buttons=(buttons,))]
 
 
-def _platforms(services: Services) -> tuple[str, ...]:
+def _platforms(services: Needs) -> tuple[str, ...]:
     return enabled_platforms(services.settings)
 
 
@@ -160,7 +166,7 @@ async def _fetch(msg: IncomingMessage, fetch_picture: FetchPicture | None) -> by
 
 
 def _media(
-    services: Services, db: Session, msg: IncomingMessage, fetched: bytes | None
+    services: Needs, db: Session, msg: IncomingMessage, fetched: bytes | None
 ) -> Media | None:
     """The push's picture or video as it can be sent, or None (words alone, or content
     that could not be fetched: then a note says a picture came with it)."""
@@ -183,7 +189,7 @@ def _media(
 
 
 async def on_command(
-    services: Services, msg: IncomingMessage, command: machine.Command
+    services: Needs, msg: IncomingMessage, command: machine.Command
 ) -> list[Outgoing] | None:
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
@@ -206,7 +212,7 @@ def _push_is_meant(officer: Officer, row: OfficerAlert | None) -> bool:
     return True
 
 
-async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
+async def on_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
     button = BUTTON.fullmatch(press.data)
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, press.chat.platform, press.sender_id)
@@ -236,7 +242,7 @@ async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
 
 
 def _act(
-    services: Services,
+    services: Needs,
     db: Session,
     officer: Officer,
     chat: ChatRef,
@@ -280,7 +286,7 @@ def _act(
 
 
 def _push_or_choose(
-    services: Services,
+    services: Needs,
     officer: Officer,
     counts: dict[Scope, int],
     push: Push | None,
@@ -299,7 +305,7 @@ def _push_or_choose(
 
 
 def _scopes_card(
-    services: Services, db: Session, officer: Officer, row: OfficerAlert, push: Push
+    services: Needs, db: Session, officer: Officer, row: OfficerAlert, push: Push
 ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
     counts = alerts.group_counts(db, officer, alerts.push_platforms(row))
     role = alerts.role_of(services.settings, officer)
@@ -330,7 +336,7 @@ def _scopes_card(
 
 
 def _queue(
-    services: Services,
+    services: Needs,
     db: Session,
     officer: Officer,
     chat: ChatRef,

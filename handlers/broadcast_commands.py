@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -44,10 +44,13 @@ from broadcasts.runs import (
 from core.db import Officer, as_utc, row_id
 from core.events import ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
 from core.templates import render
-
-if TYPE_CHECKING:
-    from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasSettings
 from officers.directory import officer_by_platform_id
+
+
+class Needs(HasSettings, HasEngine, HasClock, Protocol):
+    """What officers' broadcast commands and buttons use of ``Services``."""
+
 
 COMMAND = re.compile(
     r"^\s*(?P<verb>/broadcasts|广播列表|/preview|预览广播|/send|发送广播|批准广播|驳回广播"
@@ -85,7 +88,7 @@ def _say(chat: ChatRef, text: str) -> list[Outgoing]:
 
 
 async def on_command(
-    services: Services, msg: IncomingMessage, match: re.Match[str]
+    services: Needs, msg: IncomingMessage, match: re.Match[str]
 ) -> list[Outgoing] | None:
     with Session(services.engine, expire_on_commit=False) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
@@ -119,7 +122,7 @@ async def on_command(
     return _say(msg.chat, _decide(services, officer, campaign_id, slot, verb == "approve"))
 
 
-async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
+async def on_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
     """A run's approval button; made-up or stale data gets a short answer, never a raise."""
     parts = press.data.split(":")
     with Session(services.engine, expire_on_commit=False) as db:
@@ -146,7 +149,7 @@ async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
 
 
 def _decide(
-    services: Services, officer: Officer, campaign_id: int, slot: datetime | None, approve: bool
+    services: Needs, officer: Officer, campaign_id: int, slot: datetime | None, approve: bool
 ) -> str:
     """Approve or reject a run for the officer's station; the text saying what happened."""
     with Session(services.engine) as db:
@@ -164,7 +167,7 @@ def _decide(
     return _decided_text(services, decided, campaign_id)
 
 
-def _decided_text(services: Services, decided: Decided, campaign_id: int) -> str:
+def _decided_text(services: Needs, decided: Decided, campaign_id: int) -> str:
     slot_local = local_time(decided.slot, services.settings.tz) if decided.slot else ""
     return render(
         "broadcast_decided.j2",
@@ -180,7 +183,7 @@ def _reaches(db: Session, campaign: Campaign, station_id: str) -> bool:
     return station_id in ledger.campaign_stations(db, campaign)
 
 
-def _list(services: Services, officer: Officer) -> str:
+def _list(services: Needs, officer: Officer) -> str:
     tz = services.settings.tz
     now = services.clock.now()
     items = []
@@ -207,7 +210,7 @@ def _list(services: Services, officer: Officer) -> str:
 
 
 def _preview(
-    services: Services, officer: Officer, campaign_id: int, station_id: str | None = None
+    services: Needs, officer: Officer, campaign_id: int, station_id: str | None = None
 ) -> str:
     """The campaign's next run and its text, with its picture or video, as the groups of
     the officer's station (or of ``station_id``, one the campaign reaches) would get it."""
@@ -238,7 +241,7 @@ def _preview(
     )
 
 
-def _send(services: Services, officer: Officer, campaign_id: int) -> str:
+def _send(services: Needs, officer: Officer, campaign_id: int) -> str:
     started = officer_send_now(
         services.engine,
         campaign_id,
@@ -252,7 +255,7 @@ def _send(services: Services, officer: Officer, campaign_id: int) -> str:
     return render("broadcast_sending.j2", campaign=campaign, groups=groups)
 
 
-def _warn(services: Services, officer: Officer, wave_id: int) -> str:
+def _warn(services: Needs, officer: Officer, wave_id: int) -> str:
     """发送预警 N: the wave's drafted warning to the station's other groups, once."""
     sent = send_wave(services.engine, wave_id, officer, services.clock.now())
     return render(

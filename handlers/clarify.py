@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -21,7 +22,12 @@ from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from faq.text import normalise
 from handlers.common import reply_to_resident
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasStations, HasTopics
+
+
+class Needs(HasEngine, HasClock, HasStations, HasTopics, Protocol):
+    """What asking which topic was meant, and answering the choice, use of ``Services``."""
+
 
 CHOICE_MINUTES = 10
 BUTTON_DATA = re.compile(r"c:(?P<id>[0-9]{1,10}):(?P<n>[1-9])")
@@ -30,7 +36,7 @@ TYPED = re.compile(rf"(?:选|第)?\s*(?P<n>[1-9{NUMBERS}])\s*(?:个|项|号|吧|
 
 
 def ask(
-    db: Session, msg: IncomingMessage, decision: Decision, services: Services, station: str | None
+    db: Session, msg: IncomingMessage, decision: Decision, services: Needs, station: str | None
 ) -> Outgoing:
     """Keep the choices and ask which one the resident meant (the caller commits)."""
     row = Clarification(
@@ -63,7 +69,7 @@ def typed_choice(text: str) -> int | None:
     return NUMBERS.index(n) + 1 if n in NUMBERS else int(n)
 
 
-def answer_typed(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+def answer_typed(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None:
     """The resident's "1" or "2" after a clarification: that topic's answer. None when the
     message is no such choice (it is then an ordinary message)."""
     number = typed_choice(msg.text)
@@ -85,7 +91,7 @@ def answer_typed(services: Services, msg: IncomingMessage) -> list[Outgoing] | N
         return _answer(services, db, row, number) if row else None
 
 
-async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
+async def on_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
     found = BUTTON_DATA.fullmatch(press.data)
     clarification_id = row_id(found["id"]) if found else None
     if found is None or clarification_id is None:
@@ -103,9 +109,7 @@ def is_choice_button(event: object) -> bool:
     return isinstance(event, ButtonPress) and event.data.startswith("c:")
 
 
-def _answer(
-    services: Services, db: Session, row: Clarification, number: int
-) -> list[Outgoing] | None:
+def _answer(services: Needs, db: Session, row: Clarification, number: int) -> list[Outgoing] | None:
     choices = row.choices.split(",")
     if not 1 <= number <= len(choices) or choices[number - 1] not in services.topics:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -13,8 +14,13 @@ from sqlmodel import Session, col, select
 from core import safetext
 from core.db import Group, in_chunks, session
 from core.events import Button, ChatRef, Outgoing
-from handlers.services import GroupCache, GroupInfo, Services
+from handlers.services import GroupCache, GroupInfo, HasClock, HasEngine, HasGroups, HasStations
 from officers.directory import find_group
+
+
+class Needs(HasEngine, HasClock, HasGroups, Protocol):
+    """What ``refresh_group_cache`` uses of ``Services`` (``default_station`` needs only
+    ``HasStations``)."""
 
 
 def reply_to_resident(
@@ -38,7 +44,7 @@ def reply_to_resident(
     )
 
 
-def default_station(services: Services) -> str | None:
+def default_station(services: HasStations) -> str | None:
     """The station of groups not bound yet: the one the bot answers there with."""
     station = services.station_details(None)
     return station.id if station else None
@@ -91,7 +97,7 @@ def read_groups(engine: Engine, ids: Iterable[int]) -> dict[int, GroupInfo]:
     return found
 
 
-async def refresh_group_cache(services: Services) -> None:
+async def refresh_group_cache(services: Needs) -> None:
     """Read the cache's stale groups again, on a thread: the event loop keeps answering."""
     now = services.clock.now()
     stale = services.groups.stale(now)

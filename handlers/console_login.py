@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from core.db import session
 from core.events import IncomingMessage, Outgoing
 from core.templates import render
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasSettings
 from officers.directory import officer_by_platform_id
 from officers.signin import issue_link
+
+
+class Needs(HasSettings, HasEngine, HasClock, Protocol):
+    """What issuing a console sign-in link uses of ``Services``."""
+
 
 COMMANDS = ("/login", "登录")
 
@@ -20,7 +27,7 @@ def is_login_command(event: object) -> bool:
     )
 
 
-async def on_login(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+async def on_login(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None:
     """An officer gets a link valid for ``[web] login_link_minutes``; anyone else is not
     answered here (the next handler treats it as any private message)."""
     web = services.settings.web

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -27,9 +28,14 @@ from core.templates import render, render_quoted
 from guard import pii, wave
 from guard.detect import GuardResult
 from handlers.common import default_station
-from handlers.services import Services
+from handlers.services import HasClock, HasSettings, HasStations
 from infra import outbox
 from officers.directory import private_chat, station_officers
+
+
+class Needs(HasSettings, HasClock, HasStations, Protocol):
+    """What recording a lure and starting a wave use of ``Services``."""
+
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +51,7 @@ def send_button(wave_id: int) -> Button:
 
 def record_lure(
     db: Session,
-    services: Services,
+    services: Needs,
     group: Group,
     msg: IncomingMessage,
     result: GuardResult,
@@ -137,7 +143,7 @@ def _seen(row: LureSighting) -> wave.Sighting:
 
 def _start_wave(
     db: Session,
-    services: Services,
+    services: Needs,
     station_id: str,
     sighting: LureSighting,
     matched: list[LureSighting],

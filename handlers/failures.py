@@ -8,13 +8,14 @@ chat), saying where; what went wrong is in the log, never in a chat.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from core.db import Officer, session
 from core.dispatcher import ErrorHook
 from core.events import ChatRef, Event
 from core.templates import render
 from handlers.common import default_station
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasStations
 from officers.directory import find_group, station_officers
 from tickets.service import tell
 
@@ -22,7 +23,11 @@ QUIET = timedelta(minutes=15)
 FAILURE_KIND = "handler failure"
 
 
-def tell_on_failure(services: Services) -> ErrorHook:
+class Needs(HasEngine, HasClock, HasStations, Protocol):
+    """What telling someone of a failure uses of ``Services``."""
+
+
+def tell_on_failure(services: Needs) -> ErrorHook:
     told: dict[ChatRef, datetime] = {}
 
     async def on_error(event: Event, route: str) -> None:

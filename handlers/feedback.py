@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Engine, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,9 +35,24 @@ from core.templates import render
 from faq.matcher import Decision
 from guard.pii import mask_pii
 from handlers.common import reply_to_resident
-from handlers.services import AnswersInFlight, Services
+from handlers.services import (
+    AnswersInFlight,
+    DemotedTopics,
+    HasClock,
+    HasEngine,
+    HasSettings,
+    HasTopics,
+)
 from officers.directory import officer_by_platform_id
 from tickets.service import open_ticket
+
+
+class Needs(HasSettings, HasEngine, HasClock, HasTopics, Protocol):
+    """What votes, downvotes and reviews use of ``Services``."""
+
+    @property
+    def demoted(self) -> DemotedTopics: ...
+
 
 VOTE_BUTTON = re.compile(r"v:(?P<vote>up|down):(?P<question>[^:]{1,48})")
 DOWNVOTE_WORDS = frozenset({"没解决", "没有解决", "人工", "转人工", "找人工"})
@@ -177,7 +193,7 @@ def cast_vote(db: Session, answer: BotAnswer, voter_id: str, useful: bool, now: 
     return counted
 
 
-async def on_vote_button(services: Services, press: ButtonPress) -> list[Outgoing]:
+async def on_vote_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
     """👍 is counted silently; 👎 also opens a ticket and says so in the group."""
     button = VOTE_BUTTON.fullmatch(press.data)
     if button is None:
@@ -202,7 +218,7 @@ async def on_vote_button(services: Services, press: ButtonPress) -> list[Outgoin
         )
 
 
-async def on_downvote_text(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+async def on_downvote_text(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None:
     """ "没解决"/"人工" about a recent answer: a 👎 from its sender; None when no answer in
     the feedback window is meant (the words are then an ordinary message)."""
     if not msg.is_group or not is_downvote_text(msg.text):
@@ -267,7 +283,7 @@ def open_with_context(
 # -- topics residents found unhelpful --------------------------------------------------
 
 
-def demoted_topics(services: Services, db: Session, now: datetime) -> frozenset[str]:
+def demoted_topics(services: Needs, db: Session, now: datetime) -> frozenset[str]:
     """Topics with ``downvotes_to_review`` 👎 in the last 7 days after their last review."""
     known = services.demoted
     if known.stale(now):
@@ -307,7 +323,7 @@ def is_review_command(event: object) -> bool:
     )
 
 
-async def on_review(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+async def on_review(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None:
     """复核: the topics waiting for review; 复核 <topic>: reviewed, answered again."""
     command = REVIEW_COMMAND.match(msg.text)
     if command is None:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 from functools import cache
+from typing import Protocol
 
 from core import safetext
 from core.config import StationSettings
@@ -20,14 +21,21 @@ from guard.picture import PictureReading, check_and_read
 from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
 from handlers import earlywarn
 from handlers.common import ensure_group
-from handlers.services import Services
+from handlers.services import HasEngine
 from officers.directory import officer_by_platform_id, private_chat
+
+
+class Needs(earlywarn.Needs, HasEngine, Protocol):
+    """What the guard uses of ``Services``: the settings, engine and stations, and what
+    recording a lure for the early warning needs (what it lets through is answered by the
+    questions route, which is given its own)."""
+
 
 log = logging.getLogger(__name__)
 CHECK_COMMAND = re.compile(r"^\s*(/check|检查|查一查|鉴定)(@\S+)?\s*", re.I)
 
 
-def _exempt_numbers(services: Services) -> frozenset[str]:
+def _exempt_numbers(services: Needs) -> frozenset[str]:
     """The stations' public phone numbers, as digits: posting them is not personal data."""
     return _phone_digits(services.settings.stations)
 
@@ -58,7 +66,7 @@ async def _check_picture(
 
 
 async def on_group_message(
-    services: Services, msg: IncomingMessage, fetch_picture: FetchPicture | None = None
+    services: Needs, msg: IncomingMessage, fetch_picture: FetchPicture | None = None
 ) -> list[Outgoing] | Continue | None:
     """Guards a resident's group message: ``None`` when there is nothing to say (it goes on to
     be answered), ``Continue`` after a reminder about personal data (answered too).
@@ -125,7 +133,7 @@ async def on_group_message(
         return out
 
 
-async def on_private_check(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+async def on_private_check(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None:
     """`/check <text>` always gets a verdict; a pasted lure without the command does too."""
     command = CHECK_COMMAND.match(msg.text)
     text = msg.text[command.end() :] if command else msg.text

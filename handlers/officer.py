@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -18,7 +19,7 @@ from core.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from core.templates import render
 from handlers.broadcast_commands import COMMAND as BROADCAST_COMMAND
 from handlers.common import default_station
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasLearned, HasSettings, HasStations
 from infra.inbox import Key, update_key
 from officers.directory import find_group, officer_by_platform_id
 from tickets import machine
@@ -39,6 +40,11 @@ from tickets.service import (
     rules_view,
     toggle_faq,
 )
+
+
+class Needs(HasSettings, HasEngine, HasClock, HasStations, HasLearned, Protocol):
+    """What officers' ticket commands and buttons use of ``Services``."""
+
 
 COMMAND = re.compile(
     r"^\s*(?P<verb>批准|修改|驳回|工单|加入FAQ|发送|取消|/approve|/edit|/reject|/ticket)\s*#?(?P<id>[0-9]+)\s*(?P<rest>.*)$",
@@ -108,7 +114,7 @@ def _reply(chat: ChatRef, text: str) -> list[Outgoing]:
     return [Outgoing(chat, text)]
 
 
-async def on_officer_private(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+async def on_officer_private(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None:
     """Handles an officer's commands in private; ``None`` (next handler) for anything else."""
     with session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
@@ -149,7 +155,7 @@ async def on_officer_private(services: Services, msg: IncomingMessage) -> list[O
 
 
 def _edit_message(
-    services: Services,
+    services: Needs,
     db: Session,
     officer: Officer,
     chat: ChatRef,
@@ -202,7 +208,7 @@ def _edit_note(chat: ChatRef, ticket: Escalation, step: machine.EditStep, minute
     return Outgoing(chat, text, buttons=(buttons,))
 
 
-async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
+async def on_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
     """A card's button. Whatever the data holds (made up, stale, out of range), the presser
     gets an answer and nothing raises."""
     button = BUTTON.fullmatch(press.data)
@@ -221,7 +227,7 @@ async def on_button(services: Services, press: ButtonPress) -> list[Outgoing]:
 
 
 def _act(
-    services: Services,
+    services: Needs,
     db: Session,
     officer: Officer,
     chat: ChatRef,
@@ -299,7 +305,7 @@ def _act(
 
 
 def _learn_decided(
-    services: Services, db: Session, officer: Officer, chat: ChatRef, ticket: Escalation
+    services: Needs, db: Session, officer: Officer, chat: ChatRef, ticket: Escalation
 ) -> list[Outgoing]:
     """加入FAQ on a ticket already answered (or being sent): its question and answer are
     learned now. A rejected ticket has no answer to learn."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
 
@@ -15,9 +17,14 @@ from core.events import (
 )
 from core.templates import render
 from handlers.common import ensure_group
-from handlers.services import Services
+from handlers.services import HasBotUsernames, HasEngine, HasGroups, HasSettings, HasStations
 from officers.directory import find_group, officer_by_platform_id
 from tickets.service import audit
+
+
+class Needs(HasSettings, HasEngine, HasStations, HasGroups, HasBotUsernames, Protocol):
+    """What adding, removing, migrating and binding a group use of ``Services``."""
+
 
 BIND_COMMANDS = ("/bind", "绑定")
 
@@ -29,7 +36,7 @@ def is_bind_command(msg: IncomingMessage) -> bool:
     return msg.is_group and bool(words) and words[0] in BIND_COMMANDS
 
 
-async def on_bot_added(services: Services, event: BotAddedToGroup) -> list[Outgoing]:
+async def on_bot_added(services: Needs, event: BotAddedToGroup) -> list[Outgoing]:
     with session(services.engine) as db:
         group = ensure_group(db, event.chat, event.title)
         group.active = True
@@ -38,7 +45,7 @@ async def on_bot_added(services: Services, event: BotAddedToGroup) -> list[Outgo
     return [Outgoing(event.chat, render("intro.j2"))]
 
 
-async def on_bot_removed(services: Services, event: BotRemovedFromGroup) -> list[Outgoing]:
+async def on_bot_removed(services: Needs, event: BotRemovedFromGroup) -> list[Outgoing]:
     services.groups.forget(event.chat.platform, event.chat.chat_id)
     with session(services.engine) as db:
         group = find_group(db, event.chat)
@@ -49,7 +56,7 @@ async def on_bot_removed(services: Services, event: BotRemovedFromGroup) -> list
     return []
 
 
-async def on_chat_migrated(services: Services, event: ChatMigrated) -> list[Outgoing]:
+async def on_chat_migrated(services: Needs, event: ChatMigrated) -> list[Outgoing]:
     services.groups.forget(event.old.platform, event.old.chat_id)
     with session(services.engine) as db:
         group = find_group(db, event.old)
@@ -60,7 +67,7 @@ async def on_chat_migrated(services: Services, event: ChatMigrated) -> list[Outg
     return []
 
 
-async def on_bind(services: Services, msg: IncomingMessage) -> list[Outgoing]:
+async def on_bind(services: Needs, msg: IncomingMessage) -> list[Outgoing]:
     """Binds the group to the officer's station. A group bound to another station stays
     with it: only that station's officers may bind it again (audited either way)."""
     services.groups.forget(msg.chat.platform, msg.chat.chat_id)

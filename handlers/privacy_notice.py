@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Protocol
 
 from core.db import session
 from core.events import IncomingMessage, Outgoing
 from core.templates import render
 from handlers.common import group_info
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasGroups, HasRecent, HasSettings, HasStations
+
+
+class Needs(HasSettings, HasEngine, HasClock, HasStations, HasRecent, HasGroups, Protocol):
+    """What the privacy notice uses of ``Services``."""
+
 
 COMMANDS = frozenset({"隐私", "/隐私", "/privacy", "隐私说明"})
 
@@ -17,7 +23,7 @@ def is_privacy_request(event: object) -> bool:
     return isinstance(event, IncomingMessage) and event.text.strip() in COMMANDS
 
 
-async def on_privacy_request(services: Services, msg: IncomingMessage) -> list[Outgoing]:
+async def on_privacy_request(services: Needs, msg: IncomingMessage) -> list[Outgoing]:
     """In a group, once per repeat window unless the bot is addressed: a flood of 隐私
     gets one notice."""
     now = services.clock.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -15,11 +16,41 @@ from faq.matcher import Decision
 from handlers import clarify, feedback
 from handlers.common import default_station, group_info, reply_to_resident
 from handlers.officer import is_officer_command
-from handlers.services import Services
+from handlers.services import (
+    AnswersInFlight,
+    HasGroups,
+    HasKnowledge,
+    HasLearned,
+    HasQuestionLog,
+    HasRecent,
+    HasSettings,
+)
+from infra.metrics import Metrics
 from tickets.service import learned_answer, open_ticket
 
 
-async def on_resident_message(services: Services, msg: IncomingMessage) -> list[Outgoing]:
+class Needs(
+    clarify.Needs,
+    feedback.Needs,
+    HasSettings,
+    HasKnowledge,
+    HasRecent,
+    HasGroups,
+    HasLearned,
+    HasQuestionLog,
+    Protocol,
+):
+    """What answering a resident uses of ``Services``: its own reads, and what the clarify and
+    feedback handlers it hands the message to need."""
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    @property
+    def answers_in_flight(self) -> AnswersInFlight: ...
+
+
+async def on_resident_message(services: Needs, msg: IncomingMessage) -> list[Outgoing]:
     now = services.clock.now()
     if msg.sender_is_bot or not msg.text.strip():
         return []
@@ -97,7 +128,7 @@ async def on_resident_message(services: Services, msg: IncomingMessage) -> list[
 
 
 async def _answer(
-    services: Services,
+    services: Needs,
     db: Session,
     msg: IncomingMessage,
     station_id: str | None,
@@ -123,7 +154,7 @@ async def _answer(
 
 
 async def _point_to_earlier(
-    services: Services, db: Session, msg: IncomingMessage, topic: str, now: datetime
+    services: Needs, db: Session, msg: IncomingMessage, topic: str, now: datetime
 ) -> list[Outgoing]:
     behaviour = services.settings.behaviour
     since = now - timedelta(seconds=behaviour.repeat_window_seconds)
@@ -142,7 +173,7 @@ async def _point_to_earlier(
 
 
 async def _incident_to_acknowledge(
-    services: Services, msg: IncomingMessage, decision: Decision, now: datetime
+    services: Needs, msg: IncomingMessage, decision: Decision, now: datetime
 ) -> bool:
     """An incident or complaint typed in a group without @-ing the bot is told that the
     officer knows (at most once per resident in ``incident_ack_seconds``)."""
@@ -154,7 +185,7 @@ async def _incident_to_acknowledge(
     )
 
 
-def _answer_followed_up(services: Services, db: Session, msg: IncomingMessage) -> BotAnswer | None:
+def _answer_followed_up(services: Needs, db: Session, msg: IncomingMessage) -> BotAnswer | None:
     """The bot's answer ``msg`` follows up on: a reply to it (Telegram), or a quote of the
     bot by the resident it answered, within the feedback window (WeChat)."""
     if not msg.is_group or msg.reply_to_message_id is None:
@@ -170,7 +201,7 @@ OWN_QUESTION_SCORE = 0.9
 
 
 async def _follow_up(
-    services: Services,
+    services: Needs,
     db: Session,
     msg: IncomingMessage,
     earlier: BotAnswer,
@@ -202,9 +233,7 @@ async def _follow_up(
     return [_reply(msg, render("escalated.j2", ticket=ticket, in_group=msg.is_group))]
 
 
-async def _first_answer(
-    services: Services, msg: IncomingMessage, topic: str, now: datetime
-) -> bool:
+async def _first_answer(services: Needs, msg: IncomingMessage, topic: str, now: datetime) -> bool:
     """False when ``topic`` was answered in this group within the repeat window (decided
     atomically in the database). Addressed messages are always answered, and open the
     window too: the same question asked without @ right after is pointed to the answer."""

@@ -8,14 +8,19 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
 from core.db import Officer, session
 from core.ports import ChatAdapter
 from core.templates import render
-from handlers.services import Services
+from handlers.services import HasBotUsernames, HasClock, HasEngine
 from tickets.service import alert
+
+
+class Needs(HasEngine, HasClock, HasBotUsernames, Protocol):
+    """What reporting unreachable officers uses of ``Services``."""
 
 
 def cannot_reach(officer: Officer) -> bool:
@@ -24,7 +29,7 @@ def cannot_reach(officer: Officer) -> bool:
     return officer.unreachable_since is not None or not (officer.telegram_id or officer.wechat_id)
 
 
-async def report_unreachable(services: Services, adapters: Mapping[str, ChatAdapter]) -> int:
+async def report_unreachable(services: Needs, adapters: Mapping[str, ChatAdapter]) -> int:
     """Asks each platform that can tell (``can_reach``) about every officer's id there;
     writes one admin alert per station naming those it cannot reach (outbox rows, for the
     caller's sender to deliver) and marks them. Returns how many officers cannot be reached."""
@@ -43,7 +48,7 @@ async def report_unreachable(services: Services, adapters: Mapping[str, ChatAdap
 
 
 def _record(
-    services: Services,
+    services: Needs,
     unreachable: dict[str, list[str]],
     missed: set[int],
     platforms: tuple[str, ...],

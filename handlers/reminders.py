@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlmodel import select
 
 from core.db import Escalation, Officer, as_utc, session
 from handlers.common import default_station
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasSettings, HasStations
 from officers.directory import duty_officer
 from tickets.service import PENDING, audit, expire, render_fitted, send_card, tell, ticket_station
+
+
+class Needs(HasSettings, HasEngine, HasClock, HasStations, Protocol):
+    """What ticket expiries and reminders use of ``Services``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +43,14 @@ def due_steps(
     return due
 
 
-async def due_reminders(services: Services) -> int:
+async def due_reminders(services: Needs) -> int:
     """Closes the tickets pending too long (``write_expiries``), then writes the due
     reminders and hand-overs as outbox rows (with the tickets' new ``reminded``, in one
     transaction), off the event loop; returns how many tickets moved."""
     return await asyncio.to_thread(lambda: write_expiries(services) + write_reminders(services))
 
 
-def write_expiries(services: Services) -> int:
+def write_expiries(services: Needs) -> int:
     """Tickets still pending ``[tickets] expire_days`` after they were opened become
     expired (``tickets.service.expire``), each in its own transaction."""
     after = timedelta(days=services.settings.tickets.expire_days)
@@ -67,7 +71,7 @@ def write_expiries(services: Services) -> int:
     return expired
 
 
-def write_reminders(services: Services) -> int:
+def write_reminders(services: Needs) -> int:
     behaviour = services.settings.behaviour
     now = services.clock.now()
     with session(services.engine) as db:

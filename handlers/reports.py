@@ -6,6 +6,7 @@ import logging
 import tomllib
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -13,16 +14,21 @@ from sqlmodel import select
 from core.db import Officer, ReportSent, session
 from core.events import Outgoing
 from core.templates import render
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasQuestionLog, HasSettings, HasTopics
 from officers.directory import first_private_chat
 from reports.stats import chart_png, compute_stats, last_week
+
+
+class Needs(HasSettings, HasEngine, HasClock, HasTopics, HasQuestionLog, Protocol):
+    """What the weekly reports use of ``Services``."""
+
 
 log = logging.getLogger(__name__)
 LABELS_FILE = Path(__file__).parent / "templates" / "chart_labels.toml"
 SEND_FROM_HOUR = 9  # Monday morning, local time
 
 
-async def due_weekly_reports(services: Services) -> list[Outgoing]:
+async def due_weekly_reports(services: Needs) -> list[Outgoing]:
     tz = services.settings.tz
     now = services.clock.now()
     if now.astimezone(tz).weekday() == 0 and now.astimezone(tz).hour < SEND_FROM_HOUR:

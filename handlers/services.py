@@ -1,4 +1,9 @@
-"""What handlers need, built once in bootstrap and passed explicitly (no globals)."""
+"""What handlers need, built once in bootstrap and passed explicitly (no globals).
+
+``Services`` is the whole bag; a handler module says which part of it it uses with a
+``Protocol`` of its own (``Needs``), built from the small ones below that several modules
+share. ``Services`` satisfies them all structurally, and a test can hand a handler a
+fake that has only what that module names."""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, insert
 
@@ -192,3 +197,63 @@ class Services:
             if found:
                 return found
         return self.settings.stations[0] if self.settings.stations else None
+
+
+# What several handler modules read of ``Services``, one thing each; a module's ``Needs``
+# inherits the ones it uses. Read-only, so ``Services`` (or a frozen fake) satisfies them.
+# List them in a ``Needs`` in the order they stand here: a ``Needs`` that combines other
+# modules' (``handlers.guard``'s) fails at import if two of them order the bases otherwise.
+
+
+class HasSettings(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
+
+class HasEngine(Protocol):
+    @property
+    def engine(self) -> Engine: ...
+
+
+class HasClock(Protocol):
+    @property
+    def clock(self) -> Clock: ...
+
+
+class HasStations(Protocol):
+    def station_details(self, station_id: str | None) -> StationSettings | None: ...
+
+
+class HasTopics(Protocol):
+    @property
+    def topics(self) -> Mapping[str, FaqTopic]: ...
+
+
+class HasKnowledge(Protocol):
+    @property
+    def knowledge(self) -> KnowledgeBase: ...
+
+
+class HasRecent(Protocol):
+    @property
+    def recent(self) -> RecentQuestions: ...
+
+
+class HasGroups(Protocol):
+    @property
+    def groups(self) -> GroupCache: ...
+
+
+class HasLearned(Protocol):
+    @property
+    def learned(self) -> LearnedKeys: ...
+
+
+class HasQuestionLog(Protocol):
+    @property
+    def questions(self) -> QuestionLog: ...
+
+
+class HasBotUsernames(Protocol):
+    @property
+    def bot_usernames(self) -> Mapping[str, str]: ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -21,10 +22,15 @@ from core.db import Group, GroupWelcome, OutboxMessage, session
 from core.events import IncomingMessage, MembersJoined, Outgoing
 from core.templates import render
 from handlers.common import ensure_group
-from handlers.services import Services
+from handlers.services import HasClock, HasEngine, HasSettings
 from infra import outbox
 from officers.directory import find_group, officer_by_platform_id
 from tickets.service import audit
+
+
+class Needs(HasSettings, HasEngine, HasClock, Protocol):
+    """What group settings and welcomes use of ``Services``."""
+
 
 WELCOME_KIND = "welcome"
 RULES_LIMIT = 500
@@ -50,7 +56,7 @@ def _settings(db: Session, group: Group) -> GroupWelcome:
     return found or GroupWelcome(group_id=group.id)
 
 
-async def on_group_setting(services: Services, msg: IncomingMessage) -> list[Outgoing] | None:
+async def on_group_setting(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None:
     """群规 …, /rules …: the officer sets the rules; 群规 alone shows them to anyone.
     /welcome on|off, 欢迎 开|关: the officer switches the welcome. Others' words: None."""
     rules = RULES_COMMAND.match(msg.text)
@@ -82,7 +88,7 @@ async def on_group_setting(services: Services, msg: IncomingMessage) -> list[Out
         return [Outgoing(msg.chat, done, reply_to=msg.message_id)]
 
 
-async def on_members_joined(services: Services, event: MembersJoined) -> list[Outgoing]:
+async def on_members_joined(services: Needs, event: MembersJoined) -> list[Outgoing]:
     """Adds the names to the welcome waiting to go out, or writes one due at the end of
     the batch. Nothing is sent now: the outbox sends it when it is due."""
     joined = [name for name in event.names if name]
