@@ -28,6 +28,7 @@ from core.db import Escalation, Officer, make_engine, session
 from core.dispatcher import Dispatcher
 from core.events import ChatRef, Event, IncomingMessage, Outgoing
 from core.ports import ChatAdapter, Clock
+from core.states import TicketState
 from core.templates import render
 from faq.knowledge import FaqError
 from guard.detect import check
@@ -430,7 +431,11 @@ def admin_alerts(services: Services, text: str) -> list[Outgoing]:
 
 def open_tickets(services: Services) -> int:
     with session(services.engine) as db:
-        query = select(func.count()).select_from(Escalation).where(Escalation.state == "pending")
+        query = (
+            select(func.count())
+            .select_from(Escalation)
+            .where(Escalation.state == TicketState.PENDING)
+        )
         return int(db.exec(query).one())
 
 

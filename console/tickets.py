@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, and_, or_, true
 from sqlmodel import Session, col, select
 
 from core.db import Escalation, Group, Officer
+from core.states import TicketState
 from core.templates import render
-from tickets.machine import TicketState
 from tickets.service import TicketError, learn_decided, may_act, resolve, toggle_faq
 
 # pending ones, pending past the reminder time, pending ones handed to me, every state

@@ -12,6 +12,8 @@ from sqlalchemy import Connection, Engine, Index, UniqueConstraint, event, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, create_engine
 
+from core.states import ClarificationState, OutboxState, TicketState
+
 T = TypeVar("T")
 
 
@@ -128,7 +130,7 @@ class Escalation(SQLModel, table=True):
     action: str  # "suggest" or "escalate"
     faq_id: str | None = None
     draft: str | None = None
-    state: str = Field(default="pending", index=True)
+    state: str = Field(default=TicketState.PENDING, index=True)
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     answer: str | None = None
     decided_by: str | None = None
@@ -244,7 +246,7 @@ class OutboxMessage(SQLModel, table=True):
     officer_id: int | None = None  # the officer a private message is for
     kind: str  # what it is, e.g. "ticket answer": who is told how it went
     ticket_id: int | None = Field(default=None, foreign_key="escalation.id", index=True)
-    state: str = "pending"
+    state: str = OutboxState.PENDING
     attempts: int = 0
     next_try_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = None
@@ -448,7 +450,7 @@ class Clarification(SQLModel, table=True):
     resident_name: str
     station_id: str | None = None
     choices: str  # topic ids, comma-separated, in the order offered
-    state: str = "open"  # open | chosen
+    state: str = ClarificationState.OPEN
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from core import safetext
 from core.db import Clarification, row_id, session
 from core.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
+from core.states import ClarificationState
 from core.templates import render
 from faq.knowledge import topic_answer
 from faq.matcher import Decision
@@ -83,7 +84,7 @@ def answer_typed(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None
                 Clarification.platform == msg.chat.platform,
                 Clarification.chat_id == msg.chat.chat_id,
                 Clarification.resident_id == msg.sender_id,
-                Clarification.state == "open",
+                Clarification.state == ClarificationState.OPEN,
                 col(Clarification.created_at) >= since,
             )
             .order_by(col(Clarification.id).desc())
@@ -115,8 +116,8 @@ def _answer(services: Needs, db: Session, row: Clarification, number: int) -> li
         return None
     taken = db.exec(
         update(Clarification)
-        .where(col(Clarification.id) == row.id, col(Clarification.state) == "open")
-        .values(state="chosen")
+        .where(col(Clarification.id) == row.id, col(Clarification.state) == ClarificationState.OPEN)
+        .values(state=ClarificationState.CHOSEN)
     )
     db.commit()
     if taken.rowcount != 1:

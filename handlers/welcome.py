@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from core import safetext
 from core.db import Group, GroupWelcome, OutboxMessage, session
 from core.events import IncomingMessage, MembersJoined, Outgoing
+from core.states import OutboxState
 from core.templates import render
 from handlers.common import ensure_group
 from handlers.services import HasClock, HasEngine, HasSettings
@@ -108,7 +109,7 @@ async def on_members_joined(services: Needs, event: MembersJoined) -> list[Outgo
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.id) == settings.pending_outbox_id,
-                    col(OutboxMessage.state) == outbox.OutboxState.PENDING,
+                    col(OutboxMessage.state) == OutboxState.PENDING,
                 )
                 .values(text=_welcome(names, settings.rules), updated_at=now)
             )

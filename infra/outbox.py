@@ -27,7 +27,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
@@ -35,17 +34,10 @@ from sqlmodel import Session, col, select
 from core.db import OutboxMessage, session
 from core.events import Button, ChatRef, MediaRef, Outgoing, SentRef
 from core.ports import ChatAdapter, ChatGone, ChatMovedTo, Clock, RetryLater, SendError
+from core.states import OutboxState
 from infra.leader import worker_gone
 
 log = logging.getLogger(__name__)
-
-
-class OutboxState(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
 
 
 FIRST_RETRY_SECONDS = 2.0

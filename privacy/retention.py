@@ -19,7 +19,7 @@ from core.db import (
     SeenUpdate,
     session,
 )
-from infra.outbox import OutboxState
+from core.states import OutboxState
 
 ERASED = "（已删除）"
 FINISHED = (OutboxState.SENT, OutboxState.FAILED, OutboxState.UNKNOWN)

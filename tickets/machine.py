@@ -21,14 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core import safetext
-
-
-class TicketState(StrEnum):
-    PENDING = "pending"
-    SENDING_ANSWER = "sending answer"  # decided; the answer is in the outbox
-    ANSWERED = "answered"  # the platform accepted the answer
-    REJECTED = "rejected"
-    EXPIRED = "expired"  # pending too long: closed by the bot, no answer
+from core.states import TicketState
 
 
 class Refusal(StrEnum):

@@ -39,6 +39,7 @@ from core.db import (
     as_utc,
 )
 from core.events import Button, ChatRef, IncomingMessage, Outgoing
+from core.states import OutboxState, TicketState
 from core.templates import render, render_quoted
 from faq.matcher import Decision
 from faq.text import question_key
@@ -53,7 +54,6 @@ from officers.directory import (
     station_officers,
 )
 from tickets import machine
-from tickets.machine import TicketState
 
 log = logging.getLogger(__name__)
 
@@ -429,7 +429,7 @@ def expire(
         select(OutboxMessage.id).where(
             OutboxMessage.ticket_id == ticket.id,
             OutboxMessage.kind == ANSWER_KIND,
-            OutboxMessage.state == outbox.OutboxState.UNKNOWN,
+            OutboxMessage.state == OutboxState.UNKNOWN,
         )
     ).first()
     told = "" if maybe_answered else "resident told"
@@ -451,7 +451,7 @@ def refresh_cards(
     query = select(OutboxMessage).where(
         OutboxMessage.ticket_id == ticket.id,
         OutboxMessage.kind == CARD_KIND,
-        OutboxMessage.state == outbox.OutboxState.SENT,
+        OutboxMessage.state == OutboxState.SENT,
     )
     cards = {(row.platform, row.chat_id, row.sent_message_id) for row in session.exec(query)}
     if not cards and ticket.card_chat_id and ticket.card_message_id:  # sent before the outbox
@@ -473,7 +473,7 @@ def refresh_cards(
 
 def failure(row: OutboxMessage) -> str:
     """Why a row was not delivered, as the key the templates explain it by."""
-    if row.state == outbox.OutboxState.UNKNOWN:
+    if row.state == OutboxState.UNKNOWN:
         return "unknown"
     if row.last_error.startswith("chat gone"):
         return "gone"
@@ -492,7 +492,7 @@ def settle_answer(
     sent again. The officer who decided is told what really happened; a failed answer
     goes to the station's duty officer too, as a card."""
     ticket = session.get(Escalation, row.ticket_id) if row.ticket_id is not None else None
-    sent = row.state == outbox.OutboxState.SENT
+    sent = row.state == OutboxState.SENT
     settled = machine.settle(ticket.state, sent) if ticket is not None else None
     if ticket is None or settled is None:
         return
@@ -506,7 +506,7 @@ def settle_answer(
     decider = session.exec(select(Officer).where(Officer.name == (ticket.decided_by or ""))).first()
     why = "" if sent else failure(row)
     forwarded = False
-    if row.state == outbox.OutboxState.FAILED:
+    if row.state == OutboxState.FAILED:
         station = ticket_station(session, ticket, default_station)
         for duty in station_officers(session, station):
             if duty.duty and (decider is None or duty.id != decider.id):
@@ -539,13 +539,13 @@ def settle_card(
     ticket = session.get(Escalation, row.ticket_id) if row.ticket_id is not None else None
     if ticket is None:
         return
-    if row.state == outbox.OutboxState.SENT:
+    if row.state == OutboxState.SENT:
         if ticket.card_message_id is None or row.officer_id == ticket.officer_id:
             ticket.card_chat_id, ticket.card_message_id = row.chat_id, row.sent_message_id
             session.add(ticket)
         return
     unreachable = session.get(Officer, row.officer_id) if row.officer_id is not None else None
-    if row.state != outbox.OutboxState.FAILED or unreachable is None:
+    if row.state != OutboxState.FAILED or unreachable is None:
         return  # delivery unknown: it may be there; the ticket is in 待办 either way
     now = row.updated_at
     station = ticket_station(session, ticket, default_station)
@@ -558,9 +558,9 @@ def settle_card(
                     OutboxMessage.kind == CARD_KIND,
                     col(OutboxMessage.state).in_(
                         (
-                            outbox.OutboxState.PENDING,
-                            outbox.OutboxState.SENDING,
-                            outbox.OutboxState.SENT,
+                            OutboxState.PENDING,
+                            OutboxState.SENDING,
+                            OutboxState.SENT,
                         )
                     ),
                 )
@@ -585,7 +585,7 @@ def settle_card(
 
 
 ALERT_INTERVAL = timedelta(days=1)
-LIVE_CARD = (outbox.OutboxState.PENDING, outbox.OutboxState.SENDING, outbox.OutboxState.SENT)
+LIVE_CARD = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.SENT)
 
 
 def _alerted_lately(session: Session, officer: Officer, now: datetime) -> bool:

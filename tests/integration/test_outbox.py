@@ -13,8 +13,9 @@ from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from core.db import Escalation, OutboxMessage, session
 from core.events import BotAddedToGroup, Outgoing, SentRef
 from core.ports import ChatGone, ChatMovedTo, RetryLater
+from core.states import OutboxState
 from handlers.services import Services
-from infra.outbox import OutboxSender, OutboxState, claim
+from infra.outbox import OutboxSender, claim
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said, settings_for
 from tickets.service import ANSWER_KIND, TicketState
 

@@ -135,8 +135,8 @@ async def test_an_answer_that_may_be_in_the_group_expires_without_a_word_to_the_
     resident that no answer came."""
     from bot.bootstrap import build_outbox
     from core.db import OutboxMessage
+    from core.states import OutboxState
     from handlers.reminders import due_reminders
-    from infra.outbox import OutboxState
 
     services, bot, clock, ticket_id = await opened(db_url)
     with session(services.engine) as db:  # what the outbox recovery leaves after a crash

@@ -11,9 +11,9 @@ from sqlmodel import select
 from bot.adapters.fake import FakeAdapter
 from core.db import Escalation, session
 from core.events import ButtonPress, Outgoing
+from core.states import TicketState
 from handlers.services import Services
 from tests.integration.test_flow import GROUP, OFFICER_CHAT, Clock, said, start
-from tickets.machine import TicketState
 
 QUESTION = "我家孩子走丢了 穿红衣服 在小区东门附近不见的 快帮忙找找"
 

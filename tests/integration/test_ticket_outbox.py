@@ -15,8 +15,8 @@ from core.config import parse_settings
 from core.db import Escalation, Officer, OutboxMessage, session
 from core.events import ChatRef, Outgoing, SentRef
 from core.ports import ChatGone
+from core.states import OutboxState
 from handlers.services import Services
-from infra.outbox import OutboxState
 from tests.integration.test_flow import GROUP, Clock, said
 from tickets.service import ACK_KIND, ANSWER_KIND, CARD_KIND, TicketState
 

@@ -13,8 +13,9 @@ from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.runtime import deduplicated
 from core.db import DatabaseBusy, Escalation, OutboxMessage, SeenUpdate, session
 from core.events import Event, IncomingMessage, event_from_json, event_to_json
+from core.states import OutboxState
 from infra.inbox import Inbox, UpdateLedger
-from infra.outbox import OutboxSender, OutboxState
+from infra.outbox import OutboxSender
 from tests.integration.test_flow import GROUP, Clock, clock, said, settings_for
 
 __all__ = ["clock"]  # the fixture

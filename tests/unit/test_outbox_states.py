@@ -9,8 +9,8 @@ import pytest
 from core.db import OutboxMessage
 from core.events import ChatRef, Outgoing
 from core.ports import ChatGone, RetryLater, SendError
+from core.states import OutboxState
 from infra import outbox
-from infra.outbox import OutboxState
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.states import TicketState
 from tickets.machine import (
     Decision,
     Editing,
@@ -13,7 +14,6 @@ from tickets.machine import (
     Refused,
     Step,
     Ticket,
-    TicketState,
     cancel,
     decide,
     expire,
