@@ -39,7 +39,15 @@ from broadcasts.media import (
     media_store,
     media_unreadable,
 )
-from broadcasts.models import BY_CLI, CLI_VIA_BOT, OPEN, PENDING, Campaign, to_db
+from broadcasts.models import (
+    BY_CLI,
+    CLI_VIA_BOT,
+    Approval,
+    Campaign,
+    DeliveryState,
+    RunState,
+    to_db,
+)
 from broadcasts.planner import (
     Schedule,
     ScheduleProblem,
@@ -311,7 +319,9 @@ def plan(
             start, basis = now, f"what is left of the open run of {local_time(slot, tz)}"
             left = ledger.run_counts(engine, campaign_id, slot)
             sends = {
-                p: ledger.run_counts(engine, campaign_id, slot, platforms=[p]).get(PENDING)
+                p: ledger.run_counts(engine, campaign_id, slot, platforms=[p]).get(
+                    DeliveryState.PENDING
+                )
                 for p in PLATFORMS
             }
             by_account = ledger.pending_by_account(engine, campaign_id, slot, "wechat")
@@ -324,12 +334,17 @@ def plan(
                 raise typer.Exit(1) from None
             rows = plan_deliveries(ledger.targets_of(campaign), ledger.group_views(db))
             sends = {
-                p: sum(r.platform == p and r.state == PENDING for r in rows) for p in PLATFORMS
+                p: sum(r.platform == p and r.state == DeliveryState.PENDING for r in rows)
+                for p in PLATFORMS
             }
             by_account = Counter(
-                r.account for r in rows if r.platform == "wechat" and r.state == PENDING
+                r.account
+                for r in rows
+                if r.platform == "wechat" and r.state == DeliveryState.PENDING
             )
-            skipped = Counter(r.reason for r in rows if r.state != PENDING).most_common()
+            skipped = Counter(
+                r.reason for r in rows if r.state != DeliveryState.PENDING
+            ).most_common()
     out.print(f"#{campaign.id} {campaign.name}: {basis}, from {local_time(start, tz)} ({tz.key})")
     if campaign.requires_approval:
         out.print("each station's officer approves first; this assumes every station does")
@@ -498,7 +513,7 @@ def send_now(
             run = ledger.open_run(
                 db, campaign, slot, trigger, approved_by="cli", platforms=platforms, now=now
             )
-            if run.state == OPEN and run.trigger in (BY_CLI, CLI_VIA_BOT):
+            if run.state == RunState.OPEN and run.trigger in (BY_CLI, CLI_VIA_BOT):
                 run.trigger = trigger  # a send-now run is resumed by whoever sends it now
                 db.add(run)
                 db.commit()
@@ -508,7 +523,7 @@ def send_now(
 
     if via_bot:
         open_run(CLI_VIA_BOT, None)
-        pending = ledger.run_counts(engine, campaign_id, slot).get(PENDING)
+        pending = ledger.run_counts(engine, campaign_id, slot).get(DeliveryState.PENDING)
         out.print(
             f"#{campaign_id} slot {local_time(slot, settings.tz)}: handed to the running bot, "
             f"which sends {pending} messages at its pace; `jingmin broadcast report "
@@ -756,11 +771,11 @@ def report(
                 local_time(slot, tz),
                 run.trigger,
                 run.state + (f" ({run.reason})" if run.reason else ""),
-                str(counts.get("sent")),
-                str(counts.get("failed")),
-                str(counts.get("skipped")),
-                str(counts.get("pending")),
-                str(counts.get("sending")),
+                str(counts.get(DeliveryState.SENT)),
+                str(counts.get(DeliveryState.FAILED)),
+                str(counts.get(DeliveryState.SKIPPED)),
+                str(counts.get(DeliveryState.PENDING)),
+                str(counts.get(DeliveryState.SENDING)),
             )
             label = local_time(slot, tz)
             for reason, count in counts.failed_reasons:
@@ -768,7 +783,7 @@ def report(
             for reason, count in counts.skipped_reasons:
                 details.append(f"{label} skipped ×{count}: {reason}")
             for rs in ledger.run_stations(db, run):
-                if rs.approval != "auto":
+                if rs.approval != Approval.AUTO:
                     who = f" by {rs.decided_by}" if rs.decided_by else ""
                     details.append(f"{label} station {rs.station_id}: {rs.approval}{who}")
             if failures:

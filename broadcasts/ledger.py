@@ -38,22 +38,12 @@ from broadcasts.media import (
     save_media,
 )
 from broadcasts.models import (
-    APPROVED,
-    AUTO,
-    DONE,
-    EXPIRED,
-    FAILED,
-    OPEN,
-    PENDING,
-    REJECTED,
-    RUN_SKIPPED,
-    SENDING,
-    SENT,
-    SKIPPED,
-    WAITING,
+    Approval,
     BroadcastRun,
     Campaign,
     Delivery,
+    DeliveryState,
+    RunState,
     RunStation,
     to_db,
 )
@@ -211,7 +201,7 @@ def record_skipped_run(
             campaign_id=campaign_id,
             slot=to_db(slot),
             trigger=trigger,
-            state=RUN_SKIPPED,
+            state=RunState.SKIPPED,
             reason=reason,
             finished_at=to_db(datetime.now(UTC)),
         )
@@ -246,10 +236,10 @@ def open_run(
             campaign_id=campaign.id, slot=to_db(slot), trigger=trigger, created_at=to_db(now)
         )
         db.add(run)
-    elif run.state == RUN_SKIPPED:
+    elif run.state == RunState.SKIPPED:
         return run
-    elif run.state == DONE and approved_by is not None:
-        run.state, run.finished_at = OPEN, None  # e.g. another station's /send in the slot
+    elif run.state == RunState.DONE and approved_by is not None:
+        run.state, run.finished_at = RunState.OPEN, None  # e.g. another station's /send in the slot
         db.add(run)
     groups = group_views(db)
     targets = targets_of(campaign)
@@ -260,9 +250,9 @@ def open_run(
         rs = _run_station(db, campaign.id, slot, station_id)
         if rs is None:
             if approved_by is not None:
-                approval = APPROVED
+                approval = Approval.APPROVED
             else:
-                approval = WAITING if campaign.requires_approval else AUTO
+                approval = Approval.WAITING if campaign.requires_approval else Approval.AUTO
             rs = RunStation(
                 campaign_id=campaign.id,
                 slot=to_db(slot),
@@ -271,8 +261,8 @@ def open_run(
                 decided_by=approved_by,
                 decided_at=to_db(now) if approved_by else None,
             )
-        elif approved_by is not None and rs.approval == WAITING:
-            rs.approval, rs.decided_by, rs.decided_at = APPROVED, approved_by, to_db(now)
+        elif approved_by is not None and rs.approval == Approval.WAITING:
+            rs.approval, rs.decided_by, rs.decided_at = Approval.APPROVED, approved_by, to_db(now)
         db.add(rs)
     db.flush()
     plan_ready(db, campaign, slot, now, include_skipped=stations is None, platforms=platforms)
@@ -304,7 +294,7 @@ def plan_ready(
     ready = [
         rs
         for rs in _run_stations(db, campaign.id, slot)
-        if rs.approval in (AUTO, APPROVED) and rs.planned_at is None
+        if rs.approval in (Approval.AUTO, Approval.APPROVED) and rs.planned_at is None
     ]
     if not ready and not include_skipped:
         return 0
@@ -407,9 +397,9 @@ def decide(
 ) -> tuple[RunStation | None, bool]:
     """An officer's 批准 / 驳回 for their station: (the row, whether this call decided it)."""
     rs = _run_station(db, campaign_id, slot, station_id)
-    if rs is None or rs.approval != WAITING:
+    if rs is None or rs.approval != Approval.WAITING:
         return rs, False
-    rs.approval = APPROVED if approve else REJECTED
+    rs.approval = Approval.APPROVED if approve else Approval.REJECTED
     rs.decided_by, rs.decided_at = who, to_db(now)
     db.add(rs)
     db.commit()
@@ -417,7 +407,7 @@ def decide(
 
 
 def waiting_approvals(db: Session, station_id: str | None = None) -> list[RunStation]:
-    query = select(RunStation).where(RunStation.approval == WAITING)
+    query = select(RunStation).where(RunStation.approval == Approval.WAITING)
     if station_id is not None:
         query = query.where(RunStation.station_id == station_id)
     return list(db.exec(query.order_by(col(RunStation.slot))))
@@ -427,12 +417,12 @@ def expire_approvals(db: Session, older_than: datetime) -> list[RunStation]:
     expired = list(
         db.exec(
             select(RunStation).where(
-                RunStation.approval == WAITING, col(RunStation.slot) < to_db(older_than)
+                RunStation.approval == Approval.WAITING, col(RunStation.slot) < to_db(older_than)
             )
         )
     )
     for rs in expired:
-        rs.approval, rs.decided_by = EXPIRED, "timeout"
+        rs.approval, rs.decided_by = Approval.EXPIRED, "timeout"
         db.add(rs)
     db.commit()
     return expired
@@ -441,13 +431,15 @@ def expire_approvals(db: Session, older_than: datetime) -> list[RunStation]:
 def open_runs(db: Session) -> list[BroadcastRun]:
     return list(
         db.exec(
-            select(BroadcastRun).where(BroadcastRun.state == OPEN).order_by(col(BroadcastRun.slot))
+            select(BroadcastRun)
+            .where(BroadcastRun.state == RunState.OPEN)
+            .order_by(col(BroadcastRun.slot))
         )
     )
 
 
 def run_is_finished(db: Session, run: BroadcastRun) -> bool:
-    if any(rs.approval == WAITING for rs in run_stations(db, run)):
+    if any(rs.approval == Approval.WAITING for rs in run_stations(db, run)):
         return False
     unfinished = db.exec(
         select(func.count())
@@ -455,14 +447,14 @@ def run_is_finished(db: Session, run: BroadcastRun) -> bool:
         .where(
             Delivery.campaign_id == run.campaign_id,
             Delivery.slot == run.slot,
-            col(Delivery.state).in_((PENDING, SENDING)),
+            col(Delivery.state).in_((DeliveryState.PENDING, DeliveryState.SENDING)),
         )
     ).one()
     return int(unfinished) == 0
 
 
 def finish_run(db: Session, run: BroadcastRun, now: datetime) -> None:
-    run.state, run.finished_at = DONE, to_db(now)
+    run.state, run.finished_at = RunState.DONE, to_db(now)
     db.add(run)
     db.commit()
 
@@ -475,7 +467,7 @@ def station_finished(db: Session, run: BroadcastRun, station_id: str) -> bool:
             Delivery.campaign_id == run.campaign_id,
             Delivery.slot == run.slot,
             Delivery.station_id == station_id,
-            col(Delivery.state).in_((PENDING, SENDING)),
+            col(Delivery.state).in_((DeliveryState.PENDING, DeliveryState.SENDING)),
         )
     ).one()
     return int(unfinished) == 0
@@ -523,7 +515,7 @@ def pending_page(
     ).where(
         t.c.campaign_id == campaign_id,
         t.c.slot == to_db(slot),
-        t.c.state == PENDING,
+        t.c.state == DeliveryState.PENDING,
         t.c.id > after_id,
     )
     if lane is None:
@@ -545,7 +537,7 @@ def pending_lanes(
         .where(
             t.c.campaign_id == campaign_id,
             t.c.slot == to_db(slot),
-            t.c.state == PENDING,
+            t.c.state == DeliveryState.PENDING,
             t.c.platform.in_(list(platforms)),
         )
         .distinct()
@@ -565,7 +557,7 @@ def pending_by_account(
         .where(
             t.c.campaign_id == campaign_id,
             t.c.slot == to_db(slot),
-            t.c.state == PENDING,
+            t.c.state == DeliveryState.PENDING,
             t.c.platform == platform,
         )
         .group_by(t.c.account)
@@ -593,12 +585,12 @@ def _statements() -> dict[str, Update]:
         .where(
             t.c.id
             == core_select(t.c.id)
-            .where(t.c.id == row, t.c.state == PENDING)
+            .where(t.c.id == row, t.c.state == DeliveryState.PENDING)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
         .values(
-            state=SENDING,
+            state=DeliveryState.SENDING,
             claimed_by=bindparam("worker"),
             claimed_at=now,
             attempts=t.c.attempts + 1,
@@ -608,14 +600,20 @@ def _statements() -> dict[str, Update]:
         "sent": update(t)
         .where(t.c.id == row, t.c.claimed_by == bindparam("worker"))
         .values(
-            state=SENT, message_id=bindparam("message_id"), sent_at=now, reason="", updated_at=now
+            state=DeliveryState.SENT,
+            message_id=bindparam("message_id"),
+            sent_at=now,
+            reason="",
+            updated_at=now,
         ),
         "release": update(t)
-        .where(t.c.id == row, t.c.state == SENDING, t.c.claimed_by == bindparam("worker"))
-        .values(state=PENDING, reason=bindparam("reason"), updated_at=now),
+        .where(
+            t.c.id == row, t.c.state == DeliveryState.SENDING, t.c.claimed_by == bindparam("worker")
+        )
+        .values(state=DeliveryState.PENDING, reason=bindparam("reason"), updated_at=now),
         "failed": update(t)
-        .where(t.c.id == row, t.c.state.in_((PENDING, SENDING)))
-        .values(state=FAILED, reason=bindparam("reason"), updated_at=now),
+        .where(t.c.id == row, t.c.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
+        .values(state=DeliveryState.FAILED, reason=bindparam("reason"), updated_at=now),
         "retire": update(groups).where(groups.c.id == bindparam("group_id")).values(active=False),
     }
 
@@ -719,12 +717,12 @@ def move_chat(
         stamp = to_db(now)
         delivery.updated_at = stamp
         if taken is not None:
-            delivery.state = SKIPPED
+            delivery.state = DeliveryState.SKIPPED
             delivery.reason = f"chat moved to {new_chat_id}, which has this broadcast already"
             db.add(delivery)
             db.commit()
             return False
-        delivery.chat_id, delivery.state = new_chat_id, PENDING
+        delivery.chat_id, delivery.state = new_chat_id, DeliveryState.PENDING
         delivery.reason = f"chat moved from {old_chat_id}"
         db.add(delivery)
         db.commit()
@@ -762,7 +760,9 @@ def recover_interrupted(
     host = me.split(":", 1)[0]
     with engine.connect() as conn:
         rows = conn.execute(
-            core_select(t.c.id, t.c.claimed_by, t.c.claimed_at).where(t.c.state == SENDING)
+            core_select(t.c.id, t.c.claimed_by, t.c.claimed_at).where(
+                t.c.state == DeliveryState.SENDING
+            )
         ).all()
     stale: list[int] = []
     cutoff = to_db(now - lease)
@@ -780,8 +780,8 @@ def recover_interrupted(
         with engine.begin() as conn:
             conn.execute(
                 update(t)
-                .where(t.c.id.in_(stale), t.c.state == SENDING)
-                .values(state=FAILED, reason=INTERRUPTED, updated_at=to_db(now))
+                .where(t.c.id.in_(stale), t.c.state == DeliveryState.SENDING)
+                .values(state=DeliveryState.FAILED, reason=INTERRUPTED, updated_at=to_db(now))
             )
     return len(stale)
 
@@ -814,11 +814,11 @@ def resend_unknown(engine: Engine, campaign_id: int, slot: datetime, now: dateti
             .where(
                 t.c.campaign_id == campaign_id,
                 t.c.slot == to_db(slot),
-                t.c.state == FAILED,
+                t.c.state == DeliveryState.FAILED,
                 t.c.reason == INTERRUPTED,
             )
             .values(
-                state=PENDING,
+                state=DeliveryState.PENDING,
                 reason="resent by request after an interruption",
                 updated_at=to_db(now),
             )
@@ -867,9 +867,9 @@ def run_counts(
     with engine.connect() as conn:
         for state, reason, count in conn.execute(query):
             by_state[state] += count
-            if state == FAILED:
+            if state == DeliveryState.FAILED:
                 failed[_reason_kind(reason)] += count
-            elif state == SKIPPED:
+            elif state == DeliveryState.SKIPPED:
                 skipped[reason] += count
     return RunCounts(dict(by_state), failed.most_common(), skipped.most_common())
 
@@ -912,7 +912,7 @@ def latest_open_run(
         select(BroadcastRun)
         .where(
             BroadcastRun.campaign_id == campaign_id,
-            BroadcastRun.state == OPEN,
+            BroadcastRun.state == RunState.OPEN,
             col(BroadcastRun.trigger).in_(triggers),
         )
         .order_by(col(BroadcastRun.slot).desc())
@@ -952,10 +952,10 @@ def withdraw_run(
             return True
         db.connection().execute(
             update(t)
-            .where(mine, t.c.state == PENDING)
-            .values(state=SKIPPED, reason=reason[:500], updated_at=to_db(now))
+            .where(mine, t.c.state == DeliveryState.PENDING)
+            .values(state=DeliveryState.SKIPPED, reason=reason[:500], updated_at=to_db(now))
         )
-        run.state, run.finished_at, run.reason = DONE, to_db(now), reason[:500]
+        run.state, run.finished_at, run.reason = RunState.DONE, to_db(now), reason[:500]
         db.add(run)
         db.commit()
         return False
@@ -976,7 +976,7 @@ def failed_rows(engine: Engine, campaign_id: int, slot: datetime) -> list[tuple[
             .where(
                 t.c.campaign_id == campaign_id,
                 t.c.slot == to_db(slot),
-                or_(t.c.state == FAILED, t.c.state == SKIPPED),
+                or_(t.c.state == DeliveryState.FAILED, t.c.state == DeliveryState.SKIPPED),
             )
             .order_by(t.c.id)
         ).all()

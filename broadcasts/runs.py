@@ -30,13 +30,12 @@ from broadcasts.fanout import (
 )
 from broadcasts.media import label, media_ref, media_store
 from broadcasts.models import (
-    APPROVED,
-    AUTO,
     BY_CLI,
-    PENDING,
-    SENT,
+    Approval,
     BroadcastRun,
     Campaign,
+    DeliveryState,
+    RunState,
     RunStation,
     to_db,
 )
@@ -60,11 +59,11 @@ log = logging.getLogger(__name__)
 
 NOTICE_KIND = "broadcast-notice"  # approval requests, summaries, account hand-overs
 APPROVAL_TIMEOUT = timedelta(hours=24)  # an unanswered approval request lapses after this
-ALREADY = {
-    "approved": "已批准",
-    "rejected": "已取消",
-    "expired": "已过期",
-    "auto": "无需批准",
+ALREADY: dict[str, str] = {  # what an officer is told when it was decided before
+    Approval.APPROVED: "已批准",
+    Approval.REJECTED: "已取消",
+    Approval.EXPIRED: "已过期",
+    Approval.AUTO: "无需批准",
 }
 
 
@@ -194,7 +193,7 @@ def decide_run(
         if not changed:
             return Decided(ALREADY.get(rs.approval, rs.approval), campaign, slot)
         groups = 0
-        if rs.approval == APPROVED:
+        if rs.approval == Approval.APPROVED:
             groups = ledger.plan_ready(db, campaign, slot, now, include_skipped=False)
             db.commit()
         return Decided(rs.approval, campaign, slot, groups)
@@ -220,7 +219,7 @@ def officer_send_now(
             now=now,
         )
         counts = ledger.run_counts(engine, campaign_id, slot, station_id=station_id)
-        return campaign, slot, counts.get(PENDING)
+        return campaign, slot, counts.get(DeliveryState.PENDING)
 
 
 # --------------------------------------------------------------------------------------
@@ -375,7 +374,7 @@ class Broadcaster:
             counts = ledger.run_counts(
                 self.engine, run.campaign_id, slot, platforms=list(self.senders)
             )
-            if counts.get(PENDING):
+            if counts.get(DeliveryState.PENDING):
                 self._start(run.campaign_id, slot)
                 holding = holding or run.campaign_id in urgent
             else:
@@ -433,10 +432,10 @@ class Broadcaster:
                 .where(
                     table.c.campaign_id == campaign_id,
                     table.c.slot == to_db(slot),
-                    table.c.state == PENDING,
+                    table.c.state == DeliveryState.PENDING,
                     table.c.platform.not_in(list(self.senders)),
                 )
-                .values(state="failed", reason="platform not running in this bot")
+                .values(state=DeliveryState.FAILED, reason="platform not running in this bot")
             )
 
     async def send_previews(self) -> None:
@@ -485,12 +484,15 @@ class Broadcaster:
         with Session(self.engine, expire_on_commit=False) as db:
             run = ledger.find_run(db, campaign_id, slot)
             campaign = db.get(Campaign, campaign_id)
-            if run is None or campaign is None or run.state != "open":
+            if run is None or campaign is None or run.state != RunState.OPEN:
                 return
             due = []
             pushed = alerts.is_alert(db, campaign_id)  # its officer gets one report instead
             for rs in ledger.run_stations(db, run):
-                if rs.approval not in (AUTO, APPROVED) or rs.summary_sent_at is not None:
+                if (
+                    rs.approval not in (Approval.AUTO, Approval.APPROVED)
+                    or rs.summary_sent_at is not None
+                ):
                     continue
                 if rs.planned_at is None or not ledger.station_finished(db, run, rs.station_id):
                     continue
@@ -505,9 +507,9 @@ class Broadcaster:
                     "broadcast_summary.j2",
                     campaign=campaign,
                     slot_local=local_time(slot, self.tz),
-                    sent=counts.get(SENT),
-                    failed=counts.get("failed"),
-                    skipped=counts.get("skipped"),
+                    sent=counts.get(DeliveryState.SENT),
+                    failed=counts.get(DeliveryState.FAILED),
+                    skipped=counts.get(DeliveryState.SKIPPED),
                     reasons=counts.failed_reasons[:5],
                 )
                 self._tell(db, officers, text)

@@ -27,7 +27,7 @@ from broadcasts.media import (
     media_store,
     media_unreadable,
 )
-from broadcasts.models import Campaign
+from broadcasts.models import Approval, Campaign, DeliveryState
 from broadcasts.planner import ScheduleProblem, parse_slot_key, slot_key
 from broadcasts.render import TemplateProblem, library, render_template
 from broadcasts.runs import decide_run, officer_send_now, station_info
@@ -277,7 +277,9 @@ def send_now(
             raise HTTPException(404)
         if visitor.is_city_admin:
             run = ledger.open_run(db, campaign, now, who, approved_by=who, now=now)
-            pending = ledger.run_counts(console.services.engine, campaign_id, now).get("pending")
+            pending = ledger.run_counts(console.services.engine, campaign_id, now).get(
+                DeliveryState.PENDING
+            )
             opened = run is not None
         else:
             sent = officer_send_now(
@@ -323,7 +325,11 @@ def decide(
             decided = decide_run(
                 console.services.engine, campaign_id, slot, station, who, approve, now
             )
-            done = decided.outcome if decided.outcome in ("approved", "rejected") else "decided"
+            done = (
+                decided.outcome
+                if decided.outcome in (Approval.APPROVED, Approval.REJECTED)
+                else "decided"
+            )
         slot_text = as_utc(slot).isoformat()
         detail = f"#{campaign_id} {slot_text} {station}: {done}"
         auth.record(db, visitor.officer, "campaign decided", origin(request), detail)

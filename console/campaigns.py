@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from broadcasts import ledger
 from broadcasts.alerts import Outcome, outcome_of
-from broadcasts.models import WAITING, BroadcastRun, Campaign, Delivery, RunStation, to_db
+from broadcasts.models import Approval, BroadcastRun, Campaign, Delivery, RunStation, to_db
 from broadcasts.planner import Schedule, Targets, next_slot
 from broadcasts.render import TemplateProblem, library_template
 from console import people
@@ -154,7 +154,7 @@ def is_waiting(db: Session, campaign_id: int, slot: datetime, station_id: str) -
             RunStation.campaign_id == campaign_id,
             RunStation.slot == to_db(slot),
             RunStation.station_id == station_id,
-            RunStation.approval == WAITING,
+            RunStation.approval == Approval.WAITING,
         )
     ).first()
     return found is not None
