@@ -25,9 +25,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.observability import configure_logging
-from broadcasts import ledger
+from broadcasts import ledger, rules
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
-from broadcasts.ledger import CampaignProblem
 from broadcasts.media import (
     DatabaseFileIds,
     MediaFile,
@@ -64,6 +63,7 @@ from broadcasts.render import (
     render_template,
     rotation_source,
 )
+from broadcasts.rules import CampaignProblem
 from broadcasts.runs import Broadcaster, local_day, local_time, station_info, text_source
 from core.config import (
     TELEGRAM_TOKEN_ENV,
@@ -125,7 +125,7 @@ def list_campaigns(config: ConfigOption = None) -> None:
     with Session(engine) as db:
         for c in ledger.campaigns(db):
             assert c.id is not None
-            schedule = ledger.schedule_of(c)
+            schedule = rules.schedule_of(c)
             upcoming = None if c.paused else next_slot(schedule, tz, now)
             runs = ledger.runs_of(db, c.id, limit=1)
             last = f"{local_time(as_utc(runs[0].slot), tz)} {runs[0].state}" if runs else ""
@@ -134,7 +134,7 @@ def list_campaigns(config: ConfigOption = None) -> None:
                 c.name,
                 schedule.describe(tz),
                 local_time(upcoming, tz) if upcoming else "",
-                ledger.targets_of(c).describe(),
+                rules.targets_of(c).describe(),
                 "yes" if c.requires_approval else "no",
                 "paused" if c.paused else "active",
                 last,
@@ -270,7 +270,7 @@ def preview(
         campaign = _campaign(db, campaign_id)
         info = station_info(db, settings, station) if (station or settings.stations) else None
         attached = ledger.media_of(db, campaign)
-    upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
+    upcoming = None if campaign.paused else next_slot(rules.schedule_of(campaign), tz, now)
     when = (
         date.fromisoformat(day)
         if day
@@ -332,7 +332,7 @@ def plan(
             except ScheduleProblem as problem:
                 err.print(str(problem), markup=False)
                 raise typer.Exit(1) from None
-            rows = plan_deliveries(ledger.targets_of(campaign), ledger.group_views(db))
+            rows = plan_deliveries(rules.targets_of(campaign), ledger.group_views(db))
             sends = {
                 p: sum(r.platform == p and r.state == DeliveryState.PENDING for r in rows)
                 for p in PLATFORMS
@@ -359,9 +359,7 @@ def _plan_start(
 ) -> tuple[datetime, str]:
     if at:
         return _local_time(at, settings), "a run at the time given"
-    upcoming = (
-        None if campaign.paused else next_slot(ledger.schedule_of(campaign), settings.tz, now)
-    )
+    upcoming = None if campaign.paused else next_slot(rules.schedule_of(campaign), settings.tz, now)
     if upcoming is not None:
         return upcoming, "the next scheduled run"
     return now, "a run sent now"

@@ -75,7 +75,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from broadcasts import ledger
+from broadcasts import ledger, rules
 from broadcasts.ledger import DeliveryRow, Lane
 from broadcasts.models import DeliveryState
 from broadcasts.render import TemplateProblem
@@ -134,7 +134,7 @@ class Progress:
         return self.sent + self.failed + self.skipped
 
     @classmethod
-    def of(cls, counts: ledger.RunCounts) -> Progress:
+    def of(cls, counts: rules.RunCounts) -> Progress:
         return cls(
             counts.total,
             counts.get(DeliveryState.SENT),

@@ -1,4 +1,7 @@
-"""The delivery ledger: campaigns saved, runs opened, delivery rows claimed and marked.
+"""The delivery ledger: campaigns saved, runs opened, delivery rows planned, claimed, marked.
+
+The rules (what a campaign must be, what an approval becomes, what counts mean) are in
+``broadcasts.rules``; this module stores what they decide.
 
 The hot path (``claim``, ``mark_sent``, ...) is one conditional UPDATE per call, each in
 its own short transaction: a row moves pending -> sending only if it is still pending, so
@@ -12,7 +15,6 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,16 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, SQLModel, col, select
 
-from broadcasts.media import (
-    PLATFORMS,
-    Media,
-    MediaFile,
-    MediaStore,
-    caption_limits,
-    caption_problem,
-    check_media,
-    save_media,
-)
+from broadcasts import rules
+from broadcasts.media import PLATFORMS, Media, MediaFile, MediaStore, save_media
 from broadcasts.models import (
     Approval,
     BroadcastRun,
@@ -47,25 +41,9 @@ from broadcasts.models import (
     RunStation,
     to_db,
 )
-from broadcasts.planner import (
-    GroupView,
-    PlannedDelivery,
-    Schedule,
-    ScheduleProblem,
-    Targets,
-    check_schedule,
-    plan_deliveries,
-    stations_of,
-)
-from broadcasts.render import MAX_LENGTH, TemplateProblem, TooLong, validate_template
+from broadcasts.planner import GroupView, PlannedDelivery, plan_deliveries, stations_of
+from broadcasts.rules import UNFINISHED, CampaignProblem, RunCounts, targets_of
 from core.db import Group, Officer, Station, as_utc, in_chunks
-from core.templates import render
-
-INTERRUPTED = "interrupted while sending: delivery unknown, not resent (at most once)"
-
-
-class CampaignProblem(ValueError):
-    """A campaign that cannot be saved; the message says why."""
 
 
 def worker_id() -> str:
@@ -81,14 +59,6 @@ def _deliveries() -> Table:
 # Campaigns
 
 
-def schedule_of(campaign: Campaign) -> Schedule:
-    return Schedule(campaign.cron, as_utc(campaign.run_at) if campaign.run_at else None)
-
-
-def targets_of(campaign: Campaign) -> Targets:
-    return Targets.from_json(campaign.targets_json)
-
-
 def save_campaign(
     db: Session,
     campaign: Campaign,
@@ -100,49 +70,25 @@ def save_campaign(
     store: MediaStore | None = None,
     platforms: Collection[str] = PLATFORMS,
 ) -> Campaign:
-    """Validate (template, schedule, targets, and the picture, video or file with its
-    caption, for every platform in ``platforms``) and store; ``CampaignProblem`` if bad.
+    """Check (``rules.check_campaign``, then that the groups it names exist and its name
+    is free) and store it.
+    ``CampaignProblem`` if bad.
 
     ``media`` (from ``broadcasts.media.inspect_media``) is written to ``store`` and
     attached only once everything else has passed; without it the campaign keeps the
     media it had. A template error or a refused file is said in Chinese.
     """
-    if not campaign.name.strip():
-        raise CampaignProblem("the campaign needs a name")
-    with_media = media is not None or campaign.media_id is not None
-    try:
-        validate_template(
-            campaign.template_source,
-            max_length=min(caption_limits(platforms)) if with_media else MAX_LENGTH,
-        )
-    except TooLong as long:
-        raise CampaignProblem(
-            caption_problem(long.length, platforms) if with_media else str(long)
-        ) from None
-    except TemplateProblem as problem:
-        raise CampaignProblem(render("campaign_refused.j2", detail=str(problem))) from None
-    if media is not None:
-        try:
-            check_media(media.kind, media.mime, media.size, media.filename, platforms)
-        except ValueError as problem:
-            raise CampaignProblem(str(problem)) from None
-    try:
-        check_schedule(schedule_of(campaign), tz, now)
-        targets = targets_of(campaign)
-    except (ScheduleProblem, ValueError) as problem:
-        raise CampaignProblem(str(problem)) from None
-    if targets.kind != "all" and not targets.ids:
-        raise CampaignProblem(f"target {targets.kind} needs at least one id")
-    if targets.kind == "stations" and known_stations is not None:
-        unknown = sorted(set(targets.ids) - set(known_stations))
-        if unknown:
-            raise CampaignProblem(
-                f"unknown station(s) {', '.join(unknown)} (known: {', '.join(known_stations)})"
-            )
-    if targets.kind == "groups":
-        bad = [i for i in targets.ids if not i.isdigit() or db.get(Group, int(i)) is None]
-        if bad:
-            raise CampaignProblem(f"unknown group id(s) {', '.join(bad)}")
+    targets = rules.check_campaign(
+        campaign,
+        tz=tz,
+        now=now,
+        known_stations=known_stations,
+        media=media,
+        platforms=platforms,
+    )
+    bad = rules.unknown_group_ids(targets, lambda group_id: db.get(Group, group_id) is not None)
+    if bad:
+        raise CampaignProblem(f"unknown group id(s) {', '.join(bad)}")
     other = db.exec(select(Campaign).where(Campaign.name == campaign.name)).first()
     if other is not None and other.id != campaign.id:
         raise CampaignProblem(f"a campaign named {campaign.name!r} exists already (#{other.id})")
@@ -194,6 +140,8 @@ def known_slots(db: Session, campaign_id: int) -> set[datetime]:
 def record_skipped_run(
     db: Session, campaign_id: int, slot: datetime, trigger: str, reason: str
 ) -> None:
+    """A slot that is not sent (missed, paused), recorded so it is not tried again.
+    Commits the caller's session (one of the two exceptions: see the module's docstring)."""
     if find_run(db, campaign_id, slot) is not None:
         return
     db.add(
@@ -228,6 +176,9 @@ def open_run(
     ``platforms`` to those platforms (groups elsewhere get a skipped row saying why, so
     nobody else sends them later). Idempotent: calling it again for the same slot adds
     nothing twice.
+
+    Commits the caller's session (one of the two exceptions: see the module's docstring):
+    if another process opened the same run at the same moment, theirs is returned.
     """
     assert campaign.id is not None
     run = find_run(db, campaign.id, slot)
@@ -238,7 +189,7 @@ def open_run(
         db.add(run)
     elif run.state == RunState.SKIPPED:
         return run
-    elif run.state == RunState.DONE and approved_by is not None:
+    elif rules.reopens(run, approved_by):
         run.state, run.finished_at = RunState.OPEN, None  # e.g. another station's /send in the slot
         db.add(run)
     groups = group_views(db)
@@ -249,10 +200,9 @@ def open_run(
     for station_id in sorted(wanted):
         rs = _run_station(db, campaign.id, slot, station_id)
         if rs is None:
-            if approved_by is not None:
-                approval = Approval.APPROVED
-            else:
-                approval = Approval.WAITING if campaign.requires_approval else Approval.AUTO
+            approval = rules.first_approval(
+                requires_approval=campaign.requires_approval, approved_by=approved_by
+            )
             rs = RunStation(
                 campaign_id=campaign.id,
                 slot=to_db(slot),
@@ -261,7 +211,8 @@ def open_run(
                 decided_by=approved_by,
                 decided_at=to_db(now) if approved_by else None,
             )
-        elif approved_by is not None and rs.approval == Approval.WAITING:
+        elif rules.approved_on_open(rs.approval, approved_by):
+            assert approved_by is not None
             rs.approval, rs.decided_by, rs.decided_at = Approval.APPROVED, approved_by, to_db(now)
         db.add(rs)
     db.flush()
@@ -289,12 +240,12 @@ def plan_ready(
     platforms: Collection[str] | None = None,
 ) -> int:
     """Delivery rows for the run's stations that may go out (auto/approved) and have none
-    yet; call inside a transaction (the caller commits). Returns the rows added."""
+    yet, in the caller's unit of work (the caller commits). Returns the rows added."""
     assert campaign.id is not None
     ready = [
         rs
         for rs in _run_stations(db, campaign.id, slot)
-        if rs.approval in (Approval.AUTO, Approval.APPROVED) and rs.planned_at is None
+        if rules.may_send(rs.approval) and rs.planned_at is None
     ]
     if not ready and not include_skipped:
         return 0
@@ -397,10 +348,12 @@ def decide(
 ) -> tuple[RunStation | None, bool]:
     """An officer's 批准 / 驳回 for their station: (the row, whether this call decided it)."""
     rs = _run_station(db, campaign_id, slot, station_id)
-    if rs is None or rs.approval != Approval.WAITING:
+    if rs is None:
+        return None, False
+    approval = rules.decision(rs.approval, approve)
+    if approval is None:
         return rs, False
-    rs.approval = Approval.APPROVED if approve else Approval.REJECTED
-    rs.decided_by, rs.decided_at = who, to_db(now)
+    rs.approval, rs.decided_by, rs.decided_at = approval, who, to_db(now)
     db.add(rs)
     db.commit()
     return rs, True
@@ -414,6 +367,7 @@ def waiting_approvals(db: Session, station_id: str | None = None) -> list[RunSta
 
 
 def expire_approvals(db: Session, older_than: datetime) -> list[RunStation]:
+    """Approvals still waiting for a slot before ``older_than`` lapse."""
     expired = list(
         db.exec(
             select(RunStation).where(
@@ -422,7 +376,7 @@ def expire_approvals(db: Session, older_than: datetime) -> list[RunStation]:
         )
     )
     for rs in expired:
-        rs.approval, rs.decided_by = Approval.EXPIRED, "timeout"
+        rs.approval, rs.decided_by = Approval.EXPIRED, rules.TIMED_OUT
         db.add(rs)
     db.commit()
     return expired
@@ -439,7 +393,7 @@ def open_runs(db: Session) -> list[BroadcastRun]:
 
 
 def run_is_finished(db: Session, run: BroadcastRun) -> bool:
-    if any(rs.approval == Approval.WAITING for rs in run_stations(db, run)):
+    if rules.awaits_approval(rs.approval for rs in run_stations(db, run)):
         return False
     unfinished = db.exec(
         select(func.count())
@@ -447,13 +401,14 @@ def run_is_finished(db: Session, run: BroadcastRun) -> bool:
         .where(
             Delivery.campaign_id == run.campaign_id,
             Delivery.slot == run.slot,
-            col(Delivery.state).in_((DeliveryState.PENDING, DeliveryState.SENDING)),
+            col(Delivery.state).in_(UNFINISHED),
         )
     ).one()
     return int(unfinished) == 0
 
 
 def finish_run(db: Session, run: BroadcastRun, now: datetime) -> None:
+    """The run is over."""
     run.state, run.finished_at = RunState.DONE, to_db(now)
     db.add(run)
     db.commit()
@@ -467,7 +422,7 @@ def station_finished(db: Session, run: BroadcastRun, station_id: str) -> bool:
             Delivery.campaign_id == run.campaign_id,
             Delivery.slot == run.slot,
             Delivery.station_id == station_id,
-            col(Delivery.state).in_((DeliveryState.PENDING, DeliveryState.SENDING)),
+            col(Delivery.state).in_(UNFINISHED),
         )
     ).one()
     return int(unfinished) == 0
@@ -612,7 +567,7 @@ def _statements() -> dict[str, Update]:
         )
         .values(state=DeliveryState.PENDING, reason=bindparam("reason"), updated_at=now),
         "failed": update(t)
-        .where(t.c.id == row, t.c.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
+        .where(t.c.id == row, t.c.state.in_(UNFINISHED))
         .values(state=DeliveryState.FAILED, reason=bindparam("reason"), updated_at=now),
         "retire": update(groups).where(groups.c.id == bindparam("group_id")).values(active=False),
     }
@@ -757,7 +712,6 @@ def recover_interrupted(
     it was claimed longer than ``lease`` ago (no send stays in flight that long).
     """
     t = _deliveries()
-    host = me.split(":", 1)[0]
     with engine.connect() as conn:
         rows = conn.execute(
             core_select(t.c.id, t.c.claimed_by, t.c.claimed_at).where(
@@ -767,21 +721,14 @@ def recover_interrupted(
     stale: list[int] = []
     cutoff = to_db(now - lease)
     for delivery_id, owner, claimed_at in rows:
-        owner = owner or ""
-        if owner == me:
-            continue
-        parts = owner.split(":")
-        dead_here = (
-            len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not alive(int(parts[1]))
-        )
-        if dead_here or claimed_at is None or claimed_at <= cutoff:
+        if rules.abandoned(owner, claimed_at, me=me, cutoff=cutoff, alive=alive):
             stale.append(delivery_id)
     if stale:
         with engine.begin() as conn:
             conn.execute(
                 update(t)
                 .where(t.c.id.in_(stale), t.c.state == DeliveryState.SENDING)
-                .values(state=DeliveryState.FAILED, reason=INTERRUPTED, updated_at=to_db(now))
+                .values(state=DeliveryState.FAILED, reason=rules.INTERRUPTED, updated_at=to_db(now))
             )
     return len(stale)
 
@@ -815,7 +762,7 @@ def resend_unknown(engine: Engine, campaign_id: int, slot: datetime, now: dateti
                 t.c.campaign_id == campaign_id,
                 t.c.slot == to_db(slot),
                 t.c.state == DeliveryState.FAILED,
-                t.c.reason == INTERRUPTED,
+                t.c.reason == rules.INTERRUPTED,
             )
             .values(
                 state=DeliveryState.PENDING,
@@ -828,20 +775,6 @@ def resend_unknown(engine: Engine, campaign_id: int, slot: datetime, now: dateti
 
 # --------------------------------------------------------------------------------------
 # Counting and reporting
-
-
-@dataclass(frozen=True, slots=True)
-class RunCounts:
-    by_state: dict[str, int]
-    failed_reasons: list[tuple[str, int]]
-    skipped_reasons: list[tuple[str, int]]
-
-    def get(self, state: str) -> int:
-        return self.by_state.get(state, 0)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_state.values())
 
 
 def run_counts(
@@ -861,22 +794,10 @@ def run_counts(
     if platforms is not None:
         query = query.where(t.c.platform.in_(list(platforms)))
     query = query.group_by(t.c.state, t.c.reason)
-    by_state: Counter[str] = Counter()
-    failed: Counter[str] = Counter()
-    skipped: Counter[str] = Counter()
     with engine.connect() as conn:
-        for state, reason, count in conn.execute(query):
-            by_state[state] += count
-            if state == DeliveryState.FAILED:
-                failed[_reason_kind(reason)] += count
-            elif state == DeliveryState.SKIPPED:
-                skipped[reason] += count
-    return RunCounts(dict(by_state), failed.most_common(), skipped.most_common())
-
-
-def _reason_kind(reason: str) -> str:
-    # "chat gone: Forbidden: bot was kicked from the group chat" reads the same per group.
-    return reason or "unknown"
+        return rules.count_rows(
+            (state, reason, count) for state, reason, count in conn.execute(query)
+        )
 
 
 def runs_of(db: Session, campaign_id: int, limit: int = 10) -> list[BroadcastRun]:

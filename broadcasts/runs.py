@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, SQLModel, col, select
 
-from broadcasts import alerts, ledger
+from broadcasts import alerts, ledger, rules
 from broadcasts.fanout import (
     DEFAULT_LEASE,
     BroadcastSender,
@@ -144,7 +144,7 @@ def approval_buttons(campaign_id: int, slot: datetime) -> tuple[tuple[Button, ..
 def station_group_count(db: Session, campaign: Campaign, station_id: str) -> int:
     return len(
         plan_deliveries(
-            ledger.targets_of(campaign),
+            rules.targets_of(campaign),
             ledger.group_views(db),
             stations={station_id},
             include_skipped=False,
@@ -281,7 +281,7 @@ class Broadcaster:
                 assert campaign.id is not None
                 since = as_utc(max(campaign.created_at, campaign.updated_at))
                 due = catch_up(
-                    ledger.schedule_of(campaign),
+                    rules.schedule_of(campaign),
                     self.tz,
                     now,
                     self.grace,
@@ -489,10 +489,7 @@ class Broadcaster:
             due = []
             pushed = alerts.is_alert(db, campaign_id)  # its officer gets one report instead
             for rs in ledger.run_stations(db, run):
-                if (
-                    rs.approval not in (Approval.AUTO, Approval.APPROVED)
-                    or rs.summary_sent_at is not None
-                ):
+                if not rules.may_send(rs.approval) or rs.summary_sent_at is not None:
                     continue
                 if rs.planned_at is None or not ledger.station_finished(db, run, rs.station_id):
                     continue

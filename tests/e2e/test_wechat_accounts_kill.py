@@ -37,7 +37,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from broadcasts import ledger
+from broadcasts import rules
 from broadcasts.models import BroadcastRun, Delivery, DeliveryState
 from core.db import Group, SendTally
 from tests.conftest import STATION
@@ -253,7 +253,7 @@ async def test_sigkill_mid_campaign_over_several_accounts_each_room_once_through
     for room in rooms:
         row = rows[room]
         # Killed with its message on the wire: recorded as unknown, never resent.
-        assert row.state == DeliveryState.SENT or row.reason == ledger.INTERRUPTED, (seed, row)
+        assert row.state == DeliveryState.SENT or row.reason == rules.INTERRUPTED, (seed, row)
         assert copies[room] == 1 if row.state == DeliveryState.SENT else copies[room] <= 1, (
             seed,
             room,

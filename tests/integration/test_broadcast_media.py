@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from bot.broadcast_cli import app
 from broadcasts import ledger
-from broadcasts.ledger import CampaignProblem
 from broadcasts.media import Media, inspect_media, media_store
 from broadcasts.models import Campaign
+from broadcasts.rules import CampaignProblem
 from broadcasts.runs import Broadcaster
 from core.db import make_engine
 from core.events import MediaRef
