@@ -223,6 +223,8 @@ def add(
                 store=media_store(settings),
                 platforms=enabled_platforms(settings),
             )
+            db.commit()
+            db.refresh(saved)
         except CampaignProblem as problem:
             err.print(f"campaign refused: {problem}", markup=False)
             raise typer.Exit(1) from None
@@ -816,6 +818,8 @@ def seed(
         campaign.targets_json = Targets().to_json()
         try:
             saved = ledger.save_campaign(db, campaign, tz=settings.tz, now=datetime.now(UTC))
+            db.commit()
+            db.refresh(saved)
         except CampaignProblem as problem:
             err.print(f"campaign refused: {problem}", markup=False)
             raise typer.Exit(1) from None

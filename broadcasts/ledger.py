@@ -1,13 +1,28 @@
 """The delivery ledger: campaigns saved, runs opened, delivery rows planned, claimed, marked.
 
 The rules (what a campaign must be, what an approval becomes, what counts mean) are in
-``broadcasts.rules``; this module stores what they decide.
+``broadcasts.rules``; this module stores what they decide. Who commits follows from what a
+function is given:
 
-The hot path (``claim``, ``mark_sent``, ...) is one conditional UPDATE per call, each in
-its own short transaction: a row moves pending -> sending only if it is still pending, so
-two workers (tasks or processes, SQLite or PostgreSQL) never take the same row; on
-PostgreSQL the claim selects the row ``FOR UPDATE SKIP LOCKED``, so a worker never waits
-for a row another one is taking: it moves on to the next.
+* A ``Session``: campaigns, runs, approvals and the planning of rows. The function reads,
+  adds and flushes in the caller's unit of work and never commits: the caller commits (or
+  rolls back) when its unit of work is done. Two exceptions end the caller's unit of work
+  with a commit themselves, because the commit is where another process recording the
+  same run at the same moment is found out (the unique slot; theirs stands): ``open_run``
+  and ``record_skipped_run``. Whatever the caller added before is committed with them.
+
+* The delivery rows, the fan-out's hot path, are the one exception to sessions: one
+  conditional UPDATE per call, so that a row moves pending -> sending only if it is still
+  pending and two workers (tasks or processes, SQLite or PostgreSQL) never take the same
+  row; on PostgreSQL the claim selects the row ``FOR UPDATE SKIP LOCKED``, so a worker
+  never waits for a row another one is taking: it moves on to the next.
+  Given a ``Connection`` (``claim_on``, ``mark_sent_on``, ``release_on``,
+  ``mark_failed_on``), the UPDATE runs in the caller's transaction (the fan-out batches
+  them, ``infra.groupcommit``). Given an ``Engine`` (``claim``, ``mark_sent``,
+  ``mark_failed``, ``move_chat``, ``recover_interrupted``, ``resend_unknown``,
+  ``withdraw_run``, and the readers ``pending_*``, ``run_counts``, ``failed_rows``,
+  ``sent_elsewhere_since``), the function is its own short transaction, committed or
+  closed before it returns; the fan-out calls these from worker threads.
 """
 
 from __future__ import annotations
@@ -56,7 +71,7 @@ def _deliveries() -> Table:
 
 
 # --------------------------------------------------------------------------------------
-# Campaigns
+# Campaigns (a Session: the caller commits)
 
 
 def save_campaign(
@@ -71,7 +86,7 @@ def save_campaign(
     platforms: Collection[str] = PLATFORMS,
 ) -> Campaign:
     """Check (``rules.check_campaign``, then that the groups it names exist and its name
-    is free) and store it.
+    is free) and add it to the session, flushed (so it has its id); the caller commits.
     ``CampaignProblem`` if bad.
 
     ``media`` (from ``broadcasts.media.inspect_media``) is written to ``store`` and
@@ -98,8 +113,7 @@ def save_campaign(
         campaign.media_id = save_media(db, store, media).id
     campaign.updated_at = to_db(now)
     db.add(campaign)
-    db.commit()
-    db.refresh(campaign)
+    db.flush()
     return campaign
 
 
@@ -120,8 +134,15 @@ def group_views(db: Session) -> list[GroupView]:
     ]
 
 
+def campaigns(db: Session, *, include_paused: bool = True) -> Sequence[Campaign]:
+    query = select(Campaign).order_by(col(Campaign.id))
+    if not include_paused:
+        query = query.where(Campaign.paused == False)  # noqa: E712
+    return db.exec(query).all()
+
+
 # --------------------------------------------------------------------------------------
-# Runs
+# Runs and approvals (a Session: the caller commits, but open_run and record_skipped_run do)
 
 
 def find_run(db: Session, campaign_id: int, slot: datetime) -> BroadcastRun | None:
@@ -346,7 +367,8 @@ def decide(
     who: str,
     now: datetime,
 ) -> tuple[RunStation | None, bool]:
-    """An officer's 批准 / 驳回 for their station: (the row, whether this call decided it)."""
+    """An officer's 批准 / 驳回 for their station: (the row, whether this call decided it).
+    The caller commits."""
     rs = _run_station(db, campaign_id, slot, station_id)
     if rs is None:
         return None, False
@@ -355,7 +377,7 @@ def decide(
         return rs, False
     rs.approval, rs.decided_by, rs.decided_at = approval, who, to_db(now)
     db.add(rs)
-    db.commit()
+    db.flush()
     return rs, True
 
 
@@ -367,7 +389,7 @@ def waiting_approvals(db: Session, station_id: str | None = None) -> list[RunSta
 
 
 def expire_approvals(db: Session, older_than: datetime) -> list[RunStation]:
-    """Approvals still waiting for a slot before ``older_than`` lapse."""
+    """Approvals still waiting for a slot before ``older_than`` lapse; the caller commits."""
     expired = list(
         db.exec(
             select(RunStation).where(
@@ -378,7 +400,7 @@ def expire_approvals(db: Session, older_than: datetime) -> list[RunStation]:
     for rs in expired:
         rs.approval, rs.decided_by = Approval.EXPIRED, rules.TIMED_OUT
         db.add(rs)
-    db.commit()
+    db.flush()
     return expired
 
 
@@ -408,10 +430,10 @@ def run_is_finished(db: Session, run: BroadcastRun) -> bool:
 
 
 def finish_run(db: Session, run: BroadcastRun, now: datetime) -> None:
-    """The run is over."""
+    """The run is over; the caller commits."""
     run.state, run.finished_at = RunState.DONE, to_db(now)
     db.add(run)
-    db.commit()
+    db.flush()
 
 
 def station_finished(db: Session, run: BroadcastRun, station_id: str) -> bool:
@@ -436,8 +458,48 @@ def station_row(db: Session, station_id: str) -> Station | None:
     return db.get(Station, station_id)
 
 
+def runs_of(db: Session, campaign_id: int, limit: int = 10) -> list[BroadcastRun]:
+    return list(
+        db.exec(
+            select(BroadcastRun)
+            .where(BroadcastRun.campaign_id == campaign_id)
+            .order_by(col(BroadcastRun.slot).desc())
+            .limit(limit)
+        )
+    )
+
+
+def latest_run(
+    db: Session, campaign_id: int, triggers: Collection[str], *, lock: bool = False
+) -> BroadcastRun | None:
+    """The campaign's latest run opened by one of ``triggers``. ``lock``: take the
+    campaign's row FOR UPDATE first (PostgreSQL), so two commands that check and then
+    open a run do so one after the other."""
+    if lock:
+        db.exec(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update()).first()
+    return db.exec(
+        select(BroadcastRun)
+        .where(BroadcastRun.campaign_id == campaign_id, col(BroadcastRun.trigger).in_(triggers))
+        .order_by(col(BroadcastRun.slot).desc())
+    ).first()
+
+
+def latest_open_run(
+    db: Session, campaign_id: int, triggers: Collection[str]
+) -> BroadcastRun | None:
+    return db.exec(
+        select(BroadcastRun)
+        .where(
+            BroadcastRun.campaign_id == campaign_id,
+            BroadcastRun.state == RunState.OPEN,
+            col(BroadcastRun.trigger).in_(triggers),
+        )
+        .order_by(col(BroadcastRun.slot).desc())
+    ).first()
+
+
 # --------------------------------------------------------------------------------------
-# Delivery rows: the hot path
+# Delivery rows: the hot path (a Connection, or an Engine: see the module docstring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -774,7 +836,7 @@ def resend_unknown(engine: Engine, campaign_id: int, slot: datetime, now: dateti
 
 
 # --------------------------------------------------------------------------------------
-# Counting and reporting
+# Counting and reporting, and a run withdrawn (an Engine: their own transactions)
 
 
 def run_counts(
@@ -798,46 +860,6 @@ def run_counts(
         return rules.count_rows(
             (state, reason, count) for state, reason, count in conn.execute(query)
         )
-
-
-def runs_of(db: Session, campaign_id: int, limit: int = 10) -> list[BroadcastRun]:
-    return list(
-        db.exec(
-            select(BroadcastRun)
-            .where(BroadcastRun.campaign_id == campaign_id)
-            .order_by(col(BroadcastRun.slot).desc())
-            .limit(limit)
-        )
-    )
-
-
-def latest_run(
-    db: Session, campaign_id: int, triggers: Collection[str], *, lock: bool = False
-) -> BroadcastRun | None:
-    """The campaign's latest run opened by one of ``triggers``. ``lock``: take the
-    campaign's row FOR UPDATE first (PostgreSQL), so two commands that check and then
-    open a run do so one after the other."""
-    if lock:
-        db.exec(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update()).first()
-    return db.exec(
-        select(BroadcastRun)
-        .where(BroadcastRun.campaign_id == campaign_id, col(BroadcastRun.trigger).in_(triggers))
-        .order_by(col(BroadcastRun.slot).desc())
-    ).first()
-
-
-def latest_open_run(
-    db: Session, campaign_id: int, triggers: Collection[str]
-) -> BroadcastRun | None:
-    return db.exec(
-        select(BroadcastRun)
-        .where(
-            BroadcastRun.campaign_id == campaign_id,
-            BroadcastRun.state == RunState.OPEN,
-            col(BroadcastRun.trigger).in_(triggers),
-        )
-        .order_by(col(BroadcastRun.slot).desc())
-    ).first()
 
 
 def withdraw_run(
@@ -880,13 +902,6 @@ def withdraw_run(
         db.add(run)
         db.commit()
         return False
-
-
-def campaigns(db: Session, *, include_paused: bool = True) -> Sequence[Campaign]:
-    query = select(Campaign).order_by(col(Campaign.id))
-    if not include_paused:
-        query = query.where(Campaign.paused == False)  # noqa: E712
-    return db.exec(query).all()
 
 
 def failed_rows(engine: Engine, campaign_id: int, slot: datetime) -> list[tuple[str, str, str]]:

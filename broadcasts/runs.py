@@ -192,6 +192,7 @@ def decide_run(
             return Decided("none", campaign, slot)
         if not changed:
             return Decided(ALREADY.get(rs.approval, rs.approval), campaign, slot)
+        db.commit()  # the decision stands even if planning its rows fails
         groups = 0
         if rs.approval == Approval.APPROVED:
             groups = ledger.plan_ready(db, campaign, slot, now, include_skipped=False)
@@ -340,7 +341,9 @@ class Broadcaster:
         now = self.clock.now()
         self.fanout.recover()
         with Session(self.engine, expire_on_commit=False) as db:
-            for rs in ledger.expire_approvals(db, now - APPROVAL_TIMEOUT):
+            lapsed = ledger.expire_approvals(db, now - APPROVAL_TIMEOUT)
+            db.commit()
+            for rs in lapsed:
                 log.info("broadcast #%s: approval for %s lapsed", rs.campaign_id, rs.station_id)
             runs = ledger.open_runs(db)
         await self.send_previews()
@@ -366,6 +369,7 @@ class Broadcaster:
                 campaign = db.get(Campaign, run.campaign_id)
                 if campaign is None:
                     ledger.finish_run(db, run, now)
+                    db.commit()
                     continue
                 ledger.plan_ready(db, campaign, slot, now, include_skipped=False)
                 db.commit()
@@ -518,6 +522,7 @@ class Broadcaster:
                         db, campaign_id, self.senders, self.settings.timezone, now
                     )
                 ledger.finish_run(db, run, now)
+                db.commit()
         if finished:
             log.info("broadcast #%s: slot %s done", campaign_id, slot.isoformat())
 

@@ -58,7 +58,7 @@ def video_campaign(engine: Engine, settings: Settings, data: bytes) -> Campaign:
     """Saved as the console and `broadcast add --media` save it: checked, then stored."""
     media = inspect_media(data, "反诈情景剧.mp4")
     with Session(engine, expire_on_commit=False) as db:
-        return ledger.save_campaign(
+        saved = ledger.save_campaign(
             db,
             Campaign(name="情景剧", template_source=SIMPLE_TEMPLATE),
             tz=settings.tz,
@@ -66,6 +66,8 @@ def video_campaign(engine: Engine, settings: Settings, data: bytes) -> Campaign:
             media=media,
             store=media_store(settings),
         )
+        db.commit()
+        return saved
 
 
 def open_slot(engine: Engine, campaign: Campaign, slot: datetime) -> None:

@@ -152,7 +152,7 @@ def test_the_consoles_save_refuses_before_writing_anything(db_url: str, tmp_path
 def video_campaign(engine: Engine, settings, **kw: object) -> Campaign:  # type: ignore[no-untyped-def]
     media = inspect_media(sized(MP4, 2_300_000), "情景剧.mp4")
     with Session(engine, expire_on_commit=False) as db:
-        return ledger.save_campaign(
+        saved = ledger.save_campaign(
             db,
             Campaign(name="情景剧", template_source=SIMPLE_TEMPLATE, **kw),  # type: ignore[arg-type]
             tz=settings.tz,
@@ -160,6 +160,8 @@ def video_campaign(engine: Engine, settings, **kw: object) -> Campaign:  # type:
             media=media,
             store=media_store(settings),
         )
+        db.commit()
+        return saved
 
 
 async def test_preview_and_the_bots_own_run_carry_the_media(db_url: str, tmp_path: Path) -> None:
