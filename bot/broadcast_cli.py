@@ -26,9 +26,8 @@ from sqlmodel import Session, select
 
 from bot.entry import database_or_exit, err, settings_or_exit
 from bot.observability import configure_logging
-from broadcasts import ledger
+from broadcasts import ledger, rules
 from broadcasts.fanout import SENDS_AT_ONCE, Progress
-from broadcasts.ledger import CampaignProblem
 from broadcasts.media import (
     DatabaseFileIds,
     MediaFile,
@@ -40,7 +39,15 @@ from broadcasts.media import (
     media_store,
     media_unreadable,
 )
-from broadcasts.models import BY_CLI, CLI_VIA_BOT, OPEN, PENDING, Campaign, to_db
+from broadcasts.models import (
+    BY_CLI,
+    CLI_VIA_BOT,
+    Approval,
+    Campaign,
+    DeliveryState,
+    RunState,
+    to_db,
+)
 from broadcasts.planner import (
     Schedule,
     ScheduleProblem,
@@ -57,6 +64,7 @@ from broadcasts.render import (
     render_template,
     rotation_source,
 )
+from broadcasts.rules import CampaignProblem
 from broadcasts.runs import Broadcaster, local_day, local_time, station_info, text_source
 from core.config import (
     TELEGRAM_TOKEN_ENV,
@@ -101,7 +109,7 @@ def list_campaigns(config: ConfigOption = None) -> None:
     with Session(engine) as db:
         for c in ledger.campaigns(db):
             assert c.id is not None
-            schedule = ledger.schedule_of(c)
+            schedule = rules.schedule_of(c)
             upcoming = None if c.paused else next_slot(schedule, tz, now)
             runs = ledger.runs_of(db, c.id, limit=1)
             last = f"{local_time(as_utc(runs[0].slot), tz)} {runs[0].state}" if runs else ""
@@ -110,7 +118,7 @@ def list_campaigns(config: ConfigOption = None) -> None:
                 c.name,
                 schedule.describe(tz),
                 local_time(upcoming, tz) if upcoming else "",
-                ledger.targets_of(c).describe(),
+                rules.targets_of(c).describe(),
                 "yes" if c.requires_approval else "no",
                 "paused" if c.paused else "active",
                 last,
@@ -199,6 +207,8 @@ def add(
                 store=media_store(settings),
                 platforms=enabled_platforms(settings),
             )
+            db.commit()
+            db.refresh(saved)
         except CampaignProblem as problem:
             err.print(f"campaign refused: {problem}", markup=False)
             raise typer.Exit(1) from None
@@ -246,7 +256,7 @@ def preview(
         campaign = _campaign(db, campaign_id)
         info = station_info(db, settings, station) if (station or settings.stations) else None
         attached = ledger.media_of(db, campaign)
-    upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
+    upcoming = None if campaign.paused else next_slot(rules.schedule_of(campaign), tz, now)
     when = (
         date.fromisoformat(day)
         if day
@@ -295,7 +305,9 @@ def plan(
             start, basis = now, f"what is left of the open run of {local_time(slot, tz)}"
             left = ledger.run_counts(engine, campaign_id, slot)
             sends = {
-                p: ledger.run_counts(engine, campaign_id, slot, platforms=[p]).get(PENDING)
+                p: ledger.run_counts(engine, campaign_id, slot, platforms=[p]).get(
+                    DeliveryState.PENDING
+                )
                 for p in PLATFORMS
             }
             by_account = ledger.pending_by_account(engine, campaign_id, slot, "wechat")
@@ -306,14 +318,19 @@ def plan(
             except ScheduleProblem as problem:
                 err.print(str(problem), markup=False)
                 raise typer.Exit(1) from None
-            rows = plan_deliveries(ledger.targets_of(campaign), ledger.group_views(db))
+            rows = plan_deliveries(rules.targets_of(campaign), ledger.group_views(db))
             sends = {
-                p: sum(r.platform == p and r.state == PENDING for r in rows) for p in PLATFORMS
+                p: sum(r.platform == p and r.state == DeliveryState.PENDING for r in rows)
+                for p in PLATFORMS
             }
             by_account = Counter(
-                r.account for r in rows if r.platform == "wechat" and r.state == PENDING
+                r.account
+                for r in rows
+                if r.platform == "wechat" and r.state == DeliveryState.PENDING
             )
-            skipped = Counter(r.reason for r in rows if r.state != PENDING).most_common()
+            skipped = Counter(
+                r.reason for r in rows if r.state != DeliveryState.PENDING
+            ).most_common()
     out.print(f"#{campaign.id} {campaign.name}: {basis}, from {local_time(start, tz)} ({tz.key})")
     if campaign.requires_approval:
         out.print("each station's officer approves first; this assumes every station does")
@@ -328,9 +345,7 @@ def _plan_start(
 ) -> tuple[datetime, str]:
     if at:
         return _local_time(at, settings), "a run at the time given"
-    upcoming = (
-        None if campaign.paused else next_slot(ledger.schedule_of(campaign), settings.tz, now)
-    )
+    upcoming = None if campaign.paused else next_slot(rules.schedule_of(campaign), settings.tz, now)
     if upcoming is not None:
         return upcoming, "the next scheduled run"
     return now, "a run sent now"
@@ -482,7 +497,7 @@ def send_now(
             run = ledger.open_run(
                 db, campaign, slot, trigger, approved_by="cli", platforms=platforms, now=now
             )
-            if run.state == OPEN and run.trigger in (BY_CLI, CLI_VIA_BOT):
+            if run.state == RunState.OPEN and run.trigger in (BY_CLI, CLI_VIA_BOT):
                 run.trigger = trigger  # a send-now run is resumed by whoever sends it now
                 db.add(run)
                 db.commit()
@@ -492,7 +507,7 @@ def send_now(
 
     if via_bot:
         open_run(CLI_VIA_BOT, None)
-        pending = ledger.run_counts(engine, campaign_id, slot).get(PENDING)
+        pending = ledger.run_counts(engine, campaign_id, slot).get(DeliveryState.PENDING)
         out.print(
             f"#{campaign_id} slot {local_time(slot, settings.tz)}: handed to the running bot, "
             f"which sends {pending} messages at its pace; `jingmin broadcast report "
@@ -740,11 +755,11 @@ def report(
                 local_time(slot, tz),
                 run.trigger,
                 run.state + (f" ({run.reason})" if run.reason else ""),
-                str(counts.get("sent")),
-                str(counts.get("failed")),
-                str(counts.get("skipped")),
-                str(counts.get("pending")),
-                str(counts.get("sending")),
+                str(counts.get(DeliveryState.SENT)),
+                str(counts.get(DeliveryState.FAILED)),
+                str(counts.get(DeliveryState.SKIPPED)),
+                str(counts.get(DeliveryState.PENDING)),
+                str(counts.get(DeliveryState.SENDING)),
             )
             label = local_time(slot, tz)
             for reason, count in counts.failed_reasons:
@@ -752,7 +767,7 @@ def report(
             for reason, count in counts.skipped_reasons:
                 details.append(f"{label} skipped ×{count}: {reason}")
             for rs in ledger.run_stations(db, run):
-                if rs.approval != "auto":
+                if rs.approval != Approval.AUTO:
                     who = f" by {rs.decided_by}" if rs.decided_by else ""
                     details.append(f"{label} station {rs.station_id}: {rs.approval}{who}")
             if failures:
@@ -787,6 +802,8 @@ def seed(
         campaign.targets_json = Targets().to_json()
         try:
             saved = ledger.save_campaign(db, campaign, tz=settings.tz, now=datetime.now(UTC))
+            db.commit()
+            db.refresh(saved)
         except CampaignProblem as problem:
             err.print(f"campaign refused: {problem}", markup=False)
             raise typer.Exit(1) from None

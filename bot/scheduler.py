@@ -34,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlmodel import Session
 
-from broadcasts import ledger
+from broadcasts import ledger, rules
 from broadcasts.fanout import SENDS_AT_ONCE, BroadcastSender
 from broadcasts.models import Campaign
 from broadcasts.planner import cron_trigger, latest_slot, misfire_decision
@@ -128,7 +128,7 @@ class BroadcastHandle:
             campaign = db.get(Campaign, campaign_id)
             if campaign is None or campaign.paused:
                 return
-            slot = latest_slot(ledger.schedule_of(campaign), b.tz, now)
+            slot = latest_slot(rules.schedule_of(campaign), b.tz, now)
         if slot is None:
             return
         decision = misfire_decision(slot, now, b.grace)

@@ -24,13 +24,10 @@ from broadcasts import ledger
 from broadcasts.alert_machine import LIVE, Phase, Push, Role, Scope
 from broadcasts.media import Media, caption_limits
 from broadcasts.models import (
-    EXPIRED,
-    FAILED,
-    REJECTED,
-    SENT,
-    SKIPPED,
+    Approval,
     Campaign,
     Delivery,
+    DeliveryState,
     OfficerAlert,
     RunStation,
     to_db,
@@ -45,7 +42,7 @@ from infra import outbox
 from officers.directory import first_private_chat
 
 REPORT_KIND = "alert report"
-DECLINED = (REJECTED, EXPIRED)  # the station's approval refused, or never given
+DECLINED = (Approval.REJECTED, Approval.EXPIRED)  # the station's approval refused, or never given
 TRIGGER_PREFIX = "officer:"
 UNKNOWN_MARK = "delivery unknown"  # the ledger's reasons for rows that may have gone out
 
@@ -338,14 +335,14 @@ def outcome_of(rows: list[tuple[str, str, str]], titles: Mapping[str, str]) -> O
     delivered = failed = unknown = skipped = 0
     missed: list[str] = []
     for state, reason, chat_id in rows:
-        if state == SENT:
+        if state == DeliveryState.SENT:
             delivered += 1
-        elif state == SKIPPED:
+        elif state == DeliveryState.SKIPPED:
             skipped += 1
-        elif state == FAILED and UNKNOWN_MARK in reason:
+        elif state == DeliveryState.FAILED and UNKNOWN_MARK in reason:
             unknown += 1
             missed.append(titles.get(chat_id) or chat_id)
-        elif state == FAILED:
+        elif state == DeliveryState.FAILED:
             failed += 1
             missed.append(titles.get(chat_id) or chat_id)
     return Outcome(delivered, failed, unknown, skipped, tuple(missed))

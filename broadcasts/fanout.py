@@ -75,9 +75,9 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from broadcasts import ledger
+from broadcasts import ledger, rules
 from broadcasts.ledger import DeliveryRow, Lane
-from broadcasts.models import FAILED, PENDING, SENDING, SENT, SKIPPED
+from broadcasts.models import DeliveryState
 from broadcasts.render import TemplateProblem
 from core.events import ChatRef, MediaRef, Outgoing, SentRef
 from core.hours import DEFAULT_ACCOUNT
@@ -134,14 +134,14 @@ class Progress:
         return self.sent + self.failed + self.skipped
 
     @classmethod
-    def of(cls, counts: ledger.RunCounts) -> Progress:
+    def of(cls, counts: rules.RunCounts) -> Progress:
         return cls(
             counts.total,
-            counts.get(SENT),
-            counts.get(FAILED),
-            counts.get(SKIPPED),
-            counts.get(PENDING),
-            counts.get(SENDING),
+            counts.get(DeliveryState.SENT),
+            counts.get(DeliveryState.FAILED),
+            counts.get(DeliveryState.SKIPPED),
+            counts.get(DeliveryState.PENDING),
+            counts.get(DeliveryState.SENDING),
         )
 
 
@@ -410,7 +410,7 @@ class FanOut:
                 deactivate_group=group,
             )
         )
-        return FAILED
+        return DeliveryState.FAILED
 
     async def _deliver(
         self,
@@ -483,7 +483,7 @@ class FanOut:
                     )
                 )
                 if not followed:
-                    return SKIPPED
+                    return DeliveryState.SKIPPED
                 log.info("broadcast: chat %s moved to %s", chat_id, moved.new_chat_id)
                 chat_id = moved.new_chat_id
                 continue
@@ -514,7 +514,7 @@ class FanOut:
                     now=self.clock.now(),
                 )
             )
-            return SENT
+            return DeliveryState.SENT
 
     async def _release(self, writer: GroupCommit, row: DeliveryRow, reason: str) -> None:
         await writer.write(
@@ -554,9 +554,9 @@ class _Tracker:
         s = self.state
         self.state = Progress(
             s.total,
-            s.sent + (outcome == SENT),
-            s.failed + (outcome == FAILED),
-            s.skipped + (outcome == SKIPPED),
+            s.sent + (outcome == DeliveryState.SENT),
+            s.failed + (outcome == DeliveryState.FAILED),
+            s.skipped + (outcome == DeliveryState.SKIPPED),
             max(s.pending - 1, 0),
             s.sending,
         )

@@ -1,10 +1,28 @@
-"""The delivery ledger: campaigns saved, runs opened, delivery rows claimed and marked.
+"""The delivery ledger: campaigns saved, runs opened, delivery rows planned, claimed, marked.
 
-The hot path (``claim``, ``mark_sent``, ...) is one conditional UPDATE per call, each in
-its own short transaction: a row moves pending -> sending only if it is still pending, so
-two workers (tasks or processes, SQLite or PostgreSQL) never take the same row; on
-PostgreSQL the claim selects the row ``FOR UPDATE SKIP LOCKED``, so a worker never waits
-for a row another one is taking: it moves on to the next.
+The rules (what a campaign must be, what an approval becomes, what counts mean) are in
+``broadcasts.rules``; this module stores what they decide. Who commits follows from what a
+function is given:
+
+* A ``Session``: campaigns, runs, approvals and the planning of rows. The function reads,
+  adds and flushes in the caller's unit of work and never commits: the caller commits (or
+  rolls back) when its unit of work is done. Two exceptions end the caller's unit of work
+  with a commit themselves, because the commit is where another process recording the
+  same run at the same moment is found out (the unique slot; theirs stands): ``open_run``
+  and ``record_skipped_run``. Whatever the caller added before is committed with them.
+
+* The delivery rows, the fan-out's hot path, are the one exception to sessions: one
+  conditional UPDATE per call, so that a row moves pending -> sending only if it is still
+  pending and two workers (tasks or processes, SQLite or PostgreSQL) never take the same
+  row; on PostgreSQL the claim selects the row ``FOR UPDATE SKIP LOCKED``, so a worker
+  never waits for a row another one is taking: it moves on to the next.
+  Given a ``Connection`` (``claim_on``, ``mark_sent_on``, ``release_on``,
+  ``mark_failed_on``), the UPDATE runs in the caller's transaction (the fan-out batches
+  them, ``infra.groupcommit``). Given an ``Engine`` (``claim``, ``mark_sent``,
+  ``mark_failed``, ``move_chat``, ``recover_interrupted``, ``resend_unknown``,
+  ``withdraw_run``, and the readers ``pending_*``, ``run_counts``, ``failed_rows``,
+  ``sent_elsewhere_since``), the function is its own short transaction, committed or
+  closed before it returns; the fan-out calls these from worker threads.
 """
 
 from __future__ import annotations
@@ -12,7 +30,6 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,55 +44,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, SQLModel, col, select
 
-from broadcasts.media import (
-    PLATFORMS,
-    Media,
-    MediaFile,
-    MediaStore,
-    caption_limits,
-    caption_problem,
-    check_media,
-    save_media,
-)
+from broadcasts import rules
+from broadcasts.media import PLATFORMS, Media, MediaFile, MediaStore, save_media
 from broadcasts.models import (
-    APPROVED,
-    AUTO,
-    DONE,
-    EXPIRED,
-    FAILED,
-    OPEN,
-    PENDING,
-    REJECTED,
-    RUN_SKIPPED,
-    SENDING,
-    SENT,
-    SKIPPED,
-    WAITING,
+    Approval,
     BroadcastRun,
     Campaign,
     Delivery,
+    DeliveryState,
+    RunState,
     RunStation,
     to_db,
 )
-from broadcasts.planner import (
-    GroupView,
-    PlannedDelivery,
-    Schedule,
-    ScheduleProblem,
-    Targets,
-    check_schedule,
-    plan_deliveries,
-    stations_of,
-)
-from broadcasts.render import MAX_LENGTH, TemplateProblem, TooLong, validate_template
+from broadcasts.planner import GroupView, PlannedDelivery, plan_deliveries, stations_of
+from broadcasts.rules import UNFINISHED, CampaignProblem, RunCounts, targets_of
 from core.db import Group, Officer, Station, as_utc, in_chunks
-from core.templates import render
-
-INTERRUPTED = "interrupted while sending: delivery unknown, not resent (at most once)"
-
-
-class CampaignProblem(ValueError):
-    """A campaign that cannot be saved; the message says why."""
 
 
 def worker_id() -> str:
@@ -88,15 +71,7 @@ def _deliveries() -> Table:
 
 
 # --------------------------------------------------------------------------------------
-# Campaigns
-
-
-def schedule_of(campaign: Campaign) -> Schedule:
-    return Schedule(campaign.cron, as_utc(campaign.run_at) if campaign.run_at else None)
-
-
-def targets_of(campaign: Campaign) -> Targets:
-    return Targets.from_json(campaign.targets_json)
+# Campaigns (a Session: the caller commits)
 
 
 def save_campaign(
@@ -110,49 +85,25 @@ def save_campaign(
     store: MediaStore | None = None,
     platforms: Collection[str] = PLATFORMS,
 ) -> Campaign:
-    """Validate (template, schedule, targets, and the picture, video or file with its
-    caption, for every platform in ``platforms``) and store; ``CampaignProblem`` if bad.
+    """Check (``rules.check_campaign``, then that the groups it names exist and its name
+    is free) and add it to the session, flushed (so it has its id); the caller commits.
+    ``CampaignProblem`` if bad.
 
     ``media`` (from ``broadcasts.media.inspect_media``) is written to ``store`` and
     attached only once everything else has passed; without it the campaign keeps the
     media it had. A template error or a refused file is said in Chinese.
     """
-    if not campaign.name.strip():
-        raise CampaignProblem("the campaign needs a name")
-    with_media = media is not None or campaign.media_id is not None
-    try:
-        validate_template(
-            campaign.template_source,
-            max_length=min(caption_limits(platforms)) if with_media else MAX_LENGTH,
-        )
-    except TooLong as long:
-        raise CampaignProblem(
-            caption_problem(long.length, platforms) if with_media else str(long)
-        ) from None
-    except TemplateProblem as problem:
-        raise CampaignProblem(render("campaign_refused.j2", detail=str(problem))) from None
-    if media is not None:
-        try:
-            check_media(media.kind, media.mime, media.size, media.filename, platforms)
-        except ValueError as problem:
-            raise CampaignProblem(str(problem)) from None
-    try:
-        check_schedule(schedule_of(campaign), tz, now)
-        targets = targets_of(campaign)
-    except (ScheduleProblem, ValueError) as problem:
-        raise CampaignProblem(str(problem)) from None
-    if targets.kind != "all" and not targets.ids:
-        raise CampaignProblem(f"target {targets.kind} needs at least one id")
-    if targets.kind == "stations" and known_stations is not None:
-        unknown = sorted(set(targets.ids) - set(known_stations))
-        if unknown:
-            raise CampaignProblem(
-                f"unknown station(s) {', '.join(unknown)} (known: {', '.join(known_stations)})"
-            )
-    if targets.kind == "groups":
-        bad = [i for i in targets.ids if not i.isdigit() or db.get(Group, int(i)) is None]
-        if bad:
-            raise CampaignProblem(f"unknown group id(s) {', '.join(bad)}")
+    targets = rules.check_campaign(
+        campaign,
+        tz=tz,
+        now=now,
+        known_stations=known_stations,
+        media=media,
+        platforms=platforms,
+    )
+    bad = rules.unknown_group_ids(targets, lambda group_id: db.get(Group, group_id) is not None)
+    if bad:
+        raise CampaignProblem(f"unknown group id(s) {', '.join(bad)}")
     other = db.exec(select(Campaign).where(Campaign.name == campaign.name)).first()
     if other is not None and other.id != campaign.id:
         raise CampaignProblem(f"a campaign named {campaign.name!r} exists already (#{other.id})")
@@ -162,8 +113,7 @@ def save_campaign(
         campaign.media_id = save_media(db, store, media).id
     campaign.updated_at = to_db(now)
     db.add(campaign)
-    db.commit()
-    db.refresh(campaign)
+    db.flush()
     return campaign
 
 
@@ -184,8 +134,15 @@ def group_views(db: Session) -> list[GroupView]:
     ]
 
 
+def campaigns(db: Session, *, include_paused: bool = True) -> Sequence[Campaign]:
+    query = select(Campaign).order_by(col(Campaign.id))
+    if not include_paused:
+        query = query.where(Campaign.paused == False)  # noqa: E712
+    return db.exec(query).all()
+
+
 # --------------------------------------------------------------------------------------
-# Runs
+# Runs and approvals (a Session: the caller commits, but open_run and record_skipped_run do)
 
 
 def find_run(db: Session, campaign_id: int, slot: datetime) -> BroadcastRun | None:
@@ -204,6 +161,8 @@ def known_slots(db: Session, campaign_id: int) -> set[datetime]:
 def record_skipped_run(
     db: Session, campaign_id: int, slot: datetime, trigger: str, reason: str
 ) -> None:
+    """A slot that is not sent (missed, paused), recorded so it is not tried again.
+    Commits the caller's session (one of the two exceptions: see the module's docstring)."""
     if find_run(db, campaign_id, slot) is not None:
         return
     db.add(
@@ -211,7 +170,7 @@ def record_skipped_run(
             campaign_id=campaign_id,
             slot=to_db(slot),
             trigger=trigger,
-            state=RUN_SKIPPED,
+            state=RunState.SKIPPED,
             reason=reason,
             finished_at=to_db(datetime.now(UTC)),
         )
@@ -238,6 +197,9 @@ def open_run(
     ``platforms`` to those platforms (groups elsewhere get a skipped row saying why, so
     nobody else sends them later). Idempotent: calling it again for the same slot adds
     nothing twice.
+
+    Commits the caller's session (one of the two exceptions: see the module's docstring):
+    if another process opened the same run at the same moment, theirs is returned.
     """
     assert campaign.id is not None
     run = find_run(db, campaign.id, slot)
@@ -246,10 +208,10 @@ def open_run(
             campaign_id=campaign.id, slot=to_db(slot), trigger=trigger, created_at=to_db(now)
         )
         db.add(run)
-    elif run.state == RUN_SKIPPED:
+    elif run.state == RunState.SKIPPED:
         return run
-    elif run.state == DONE and approved_by is not None:
-        run.state, run.finished_at = OPEN, None  # e.g. another station's /send in the slot
+    elif rules.reopens(run, approved_by):
+        run.state, run.finished_at = RunState.OPEN, None  # e.g. another station's /send in the slot
         db.add(run)
     groups = group_views(db)
     targets = targets_of(campaign)
@@ -259,10 +221,9 @@ def open_run(
     for station_id in sorted(wanted):
         rs = _run_station(db, campaign.id, slot, station_id)
         if rs is None:
-            if approved_by is not None:
-                approval = APPROVED
-            else:
-                approval = WAITING if campaign.requires_approval else AUTO
+            approval = rules.first_approval(
+                requires_approval=campaign.requires_approval, approved_by=approved_by
+            )
             rs = RunStation(
                 campaign_id=campaign.id,
                 slot=to_db(slot),
@@ -271,8 +232,9 @@ def open_run(
                 decided_by=approved_by,
                 decided_at=to_db(now) if approved_by else None,
             )
-        elif approved_by is not None and rs.approval == WAITING:
-            rs.approval, rs.decided_by, rs.decided_at = APPROVED, approved_by, to_db(now)
+        elif rules.approved_on_open(rs.approval, approved_by):
+            assert approved_by is not None
+            rs.approval, rs.decided_by, rs.decided_at = Approval.APPROVED, approved_by, to_db(now)
         db.add(rs)
     db.flush()
     plan_ready(db, campaign, slot, now, include_skipped=stations is None, platforms=platforms)
@@ -299,12 +261,12 @@ def plan_ready(
     platforms: Collection[str] | None = None,
 ) -> int:
     """Delivery rows for the run's stations that may go out (auto/approved) and have none
-    yet; call inside a transaction (the caller commits). Returns the rows added."""
+    yet, in the caller's unit of work (the caller commits). Returns the rows added."""
     assert campaign.id is not None
     ready = [
         rs
         for rs in _run_stations(db, campaign.id, slot)
-        if rs.approval in (AUTO, APPROVED) and rs.planned_at is None
+        if rules.may_send(rs.approval) and rs.planned_at is None
     ]
     if not ready and not include_skipped:
         return 0
@@ -405,49 +367,55 @@ def decide(
     who: str,
     now: datetime,
 ) -> tuple[RunStation | None, bool]:
-    """An officer's 批准 / 驳回 for their station: (the row, whether this call decided it)."""
+    """An officer's 批准 / 驳回 for their station: (the row, whether this call decided it).
+    The caller commits."""
     rs = _run_station(db, campaign_id, slot, station_id)
-    if rs is None or rs.approval != WAITING:
+    if rs is None:
+        return None, False
+    approval = rules.decision(rs.approval, approve)
+    if approval is None:
         return rs, False
-    rs.approval = APPROVED if approve else REJECTED
-    rs.decided_by, rs.decided_at = who, to_db(now)
+    rs.approval, rs.decided_by, rs.decided_at = approval, who, to_db(now)
     db.add(rs)
-    db.commit()
+    db.flush()
     return rs, True
 
 
 def waiting_approvals(db: Session, station_id: str | None = None) -> list[RunStation]:
-    query = select(RunStation).where(RunStation.approval == WAITING)
+    query = select(RunStation).where(RunStation.approval == Approval.WAITING)
     if station_id is not None:
         query = query.where(RunStation.station_id == station_id)
     return list(db.exec(query.order_by(col(RunStation.slot))))
 
 
 def expire_approvals(db: Session, older_than: datetime) -> list[RunStation]:
+    """Approvals still waiting for a slot before ``older_than`` lapse; the caller commits."""
     expired = list(
         db.exec(
             select(RunStation).where(
-                RunStation.approval == WAITING, col(RunStation.slot) < to_db(older_than)
+                RunStation.approval == Approval.WAITING, col(RunStation.slot) < to_db(older_than)
             )
         )
     )
     for rs in expired:
-        rs.approval, rs.decided_by = EXPIRED, "timeout"
+        rs.approval, rs.decided_by = Approval.EXPIRED, rules.TIMED_OUT
         db.add(rs)
-    db.commit()
+    db.flush()
     return expired
 
 
 def open_runs(db: Session) -> list[BroadcastRun]:
     return list(
         db.exec(
-            select(BroadcastRun).where(BroadcastRun.state == OPEN).order_by(col(BroadcastRun.slot))
+            select(BroadcastRun)
+            .where(BroadcastRun.state == RunState.OPEN)
+            .order_by(col(BroadcastRun.slot))
         )
     )
 
 
 def run_is_finished(db: Session, run: BroadcastRun) -> bool:
-    if any(rs.approval == WAITING for rs in run_stations(db, run)):
+    if rules.awaits_approval(rs.approval for rs in run_stations(db, run)):
         return False
     unfinished = db.exec(
         select(func.count())
@@ -455,16 +423,17 @@ def run_is_finished(db: Session, run: BroadcastRun) -> bool:
         .where(
             Delivery.campaign_id == run.campaign_id,
             Delivery.slot == run.slot,
-            col(Delivery.state).in_((PENDING, SENDING)),
+            col(Delivery.state).in_(UNFINISHED),
         )
     ).one()
     return int(unfinished) == 0
 
 
 def finish_run(db: Session, run: BroadcastRun, now: datetime) -> None:
-    run.state, run.finished_at = DONE, to_db(now)
+    """The run is over; the caller commits."""
+    run.state, run.finished_at = RunState.DONE, to_db(now)
     db.add(run)
-    db.commit()
+    db.flush()
 
 
 def station_finished(db: Session, run: BroadcastRun, station_id: str) -> bool:
@@ -475,7 +444,7 @@ def station_finished(db: Session, run: BroadcastRun, station_id: str) -> bool:
             Delivery.campaign_id == run.campaign_id,
             Delivery.slot == run.slot,
             Delivery.station_id == station_id,
-            col(Delivery.state).in_((PENDING, SENDING)),
+            col(Delivery.state).in_(UNFINISHED),
         )
     ).one()
     return int(unfinished) == 0
@@ -489,8 +458,48 @@ def station_row(db: Session, station_id: str) -> Station | None:
     return db.get(Station, station_id)
 
 
+def runs_of(db: Session, campaign_id: int, limit: int = 10) -> list[BroadcastRun]:
+    return list(
+        db.exec(
+            select(BroadcastRun)
+            .where(BroadcastRun.campaign_id == campaign_id)
+            .order_by(col(BroadcastRun.slot).desc())
+            .limit(limit)
+        )
+    )
+
+
+def latest_run(
+    db: Session, campaign_id: int, triggers: Collection[str], *, lock: bool = False
+) -> BroadcastRun | None:
+    """The campaign's latest run opened by one of ``triggers``. ``lock``: take the
+    campaign's row FOR UPDATE first (PostgreSQL), so two commands that check and then
+    open a run do so one after the other."""
+    if lock:
+        db.exec(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update()).first()
+    return db.exec(
+        select(BroadcastRun)
+        .where(BroadcastRun.campaign_id == campaign_id, col(BroadcastRun.trigger).in_(triggers))
+        .order_by(col(BroadcastRun.slot).desc())
+    ).first()
+
+
+def latest_open_run(
+    db: Session, campaign_id: int, triggers: Collection[str]
+) -> BroadcastRun | None:
+    return db.exec(
+        select(BroadcastRun)
+        .where(
+            BroadcastRun.campaign_id == campaign_id,
+            BroadcastRun.state == RunState.OPEN,
+            col(BroadcastRun.trigger).in_(triggers),
+        )
+        .order_by(col(BroadcastRun.slot).desc())
+    ).first()
+
+
 # --------------------------------------------------------------------------------------
-# Delivery rows: the hot path
+# Delivery rows: the hot path (a Connection, or an Engine: see the module docstring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,7 +532,7 @@ def pending_page(
     ).where(
         t.c.campaign_id == campaign_id,
         t.c.slot == to_db(slot),
-        t.c.state == PENDING,
+        t.c.state == DeliveryState.PENDING,
         t.c.id > after_id,
     )
     if lane is None:
@@ -545,7 +554,7 @@ def pending_lanes(
         .where(
             t.c.campaign_id == campaign_id,
             t.c.slot == to_db(slot),
-            t.c.state == PENDING,
+            t.c.state == DeliveryState.PENDING,
             t.c.platform.in_(list(platforms)),
         )
         .distinct()
@@ -565,7 +574,7 @@ def pending_by_account(
         .where(
             t.c.campaign_id == campaign_id,
             t.c.slot == to_db(slot),
-            t.c.state == PENDING,
+            t.c.state == DeliveryState.PENDING,
             t.c.platform == platform,
         )
         .group_by(t.c.account)
@@ -593,12 +602,12 @@ def _statements() -> dict[str, Update]:
         .where(
             t.c.id
             == core_select(t.c.id)
-            .where(t.c.id == row, t.c.state == PENDING)
+            .where(t.c.id == row, t.c.state == DeliveryState.PENDING)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
         .values(
-            state=SENDING,
+            state=DeliveryState.SENDING,
             claimed_by=bindparam("worker"),
             claimed_at=now,
             attempts=t.c.attempts + 1,
@@ -608,14 +617,20 @@ def _statements() -> dict[str, Update]:
         "sent": update(t)
         .where(t.c.id == row, t.c.claimed_by == bindparam("worker"))
         .values(
-            state=SENT, message_id=bindparam("message_id"), sent_at=now, reason="", updated_at=now
+            state=DeliveryState.SENT,
+            message_id=bindparam("message_id"),
+            sent_at=now,
+            reason="",
+            updated_at=now,
         ),
         "release": update(t)
-        .where(t.c.id == row, t.c.state == SENDING, t.c.claimed_by == bindparam("worker"))
-        .values(state=PENDING, reason=bindparam("reason"), updated_at=now),
+        .where(
+            t.c.id == row, t.c.state == DeliveryState.SENDING, t.c.claimed_by == bindparam("worker")
+        )
+        .values(state=DeliveryState.PENDING, reason=bindparam("reason"), updated_at=now),
         "failed": update(t)
-        .where(t.c.id == row, t.c.state.in_((PENDING, SENDING)))
-        .values(state=FAILED, reason=bindparam("reason"), updated_at=now),
+        .where(t.c.id == row, t.c.state.in_(UNFINISHED))
+        .values(state=DeliveryState.FAILED, reason=bindparam("reason"), updated_at=now),
         "retire": update(groups).where(groups.c.id == bindparam("group_id")).values(active=False),
     }
 
@@ -719,12 +734,12 @@ def move_chat(
         stamp = to_db(now)
         delivery.updated_at = stamp
         if taken is not None:
-            delivery.state = SKIPPED
+            delivery.state = DeliveryState.SKIPPED
             delivery.reason = f"chat moved to {new_chat_id}, which has this broadcast already"
             db.add(delivery)
             db.commit()
             return False
-        delivery.chat_id, delivery.state = new_chat_id, PENDING
+        delivery.chat_id, delivery.state = new_chat_id, DeliveryState.PENDING
         delivery.reason = f"chat moved from {old_chat_id}"
         db.add(delivery)
         db.commit()
@@ -759,29 +774,23 @@ def recover_interrupted(
     it was claimed longer than ``lease`` ago (no send stays in flight that long).
     """
     t = _deliveries()
-    host = me.split(":", 1)[0]
     with engine.connect() as conn:
         rows = conn.execute(
-            core_select(t.c.id, t.c.claimed_by, t.c.claimed_at).where(t.c.state == SENDING)
+            core_select(t.c.id, t.c.claimed_by, t.c.claimed_at).where(
+                t.c.state == DeliveryState.SENDING
+            )
         ).all()
     stale: list[int] = []
     cutoff = to_db(now - lease)
     for delivery_id, owner, claimed_at in rows:
-        owner = owner or ""
-        if owner == me:
-            continue
-        parts = owner.split(":")
-        dead_here = (
-            len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not alive(int(parts[1]))
-        )
-        if dead_here or claimed_at is None or claimed_at <= cutoff:
+        if rules.abandoned(owner, claimed_at, me=me, cutoff=cutoff, alive=alive):
             stale.append(delivery_id)
     if stale:
         with engine.begin() as conn:
             conn.execute(
                 update(t)
-                .where(t.c.id.in_(stale), t.c.state == SENDING)
-                .values(state=FAILED, reason=INTERRUPTED, updated_at=to_db(now))
+                .where(t.c.id.in_(stale), t.c.state == DeliveryState.SENDING)
+                .values(state=DeliveryState.FAILED, reason=rules.INTERRUPTED, updated_at=to_db(now))
             )
     return len(stale)
 
@@ -814,11 +823,11 @@ def resend_unknown(engine: Engine, campaign_id: int, slot: datetime, now: dateti
             .where(
                 t.c.campaign_id == campaign_id,
                 t.c.slot == to_db(slot),
-                t.c.state == FAILED,
-                t.c.reason == INTERRUPTED,
+                t.c.state == DeliveryState.FAILED,
+                t.c.reason == rules.INTERRUPTED,
             )
             .values(
-                state=PENDING,
+                state=DeliveryState.PENDING,
                 reason="resent by request after an interruption",
                 updated_at=to_db(now),
             )
@@ -827,21 +836,7 @@ def resend_unknown(engine: Engine, campaign_id: int, slot: datetime, now: dateti
 
 
 # --------------------------------------------------------------------------------------
-# Counting and reporting
-
-
-@dataclass(frozen=True, slots=True)
-class RunCounts:
-    by_state: dict[str, int]
-    failed_reasons: list[tuple[str, int]]
-    skipped_reasons: list[tuple[str, int]]
-
-    def get(self, state: str) -> int:
-        return self.by_state.get(state, 0)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_state.values())
+# Counting and reporting, and a run withdrawn (an Engine: their own transactions)
 
 
 def run_counts(
@@ -861,62 +856,10 @@ def run_counts(
     if platforms is not None:
         query = query.where(t.c.platform.in_(list(platforms)))
     query = query.group_by(t.c.state, t.c.reason)
-    by_state: Counter[str] = Counter()
-    failed: Counter[str] = Counter()
-    skipped: Counter[str] = Counter()
     with engine.connect() as conn:
-        for state, reason, count in conn.execute(query):
-            by_state[state] += count
-            if state == FAILED:
-                failed[_reason_kind(reason)] += count
-            elif state == SKIPPED:
-                skipped[reason] += count
-    return RunCounts(dict(by_state), failed.most_common(), skipped.most_common())
-
-
-def _reason_kind(reason: str) -> str:
-    # "chat gone: Forbidden: bot was kicked from the group chat" reads the same per group.
-    return reason or "unknown"
-
-
-def runs_of(db: Session, campaign_id: int, limit: int = 10) -> list[BroadcastRun]:
-    return list(
-        db.exec(
-            select(BroadcastRun)
-            .where(BroadcastRun.campaign_id == campaign_id)
-            .order_by(col(BroadcastRun.slot).desc())
-            .limit(limit)
+        return rules.count_rows(
+            (state, reason, count) for state, reason, count in conn.execute(query)
         )
-    )
-
-
-def latest_run(
-    db: Session, campaign_id: int, triggers: Collection[str], *, lock: bool = False
-) -> BroadcastRun | None:
-    """The campaign's latest run opened by one of ``triggers``. ``lock``: take the
-    campaign's row FOR UPDATE first (PostgreSQL), so two commands that check and then
-    open a run do so one after the other."""
-    if lock:
-        db.exec(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update()).first()
-    return db.exec(
-        select(BroadcastRun)
-        .where(BroadcastRun.campaign_id == campaign_id, col(BroadcastRun.trigger).in_(triggers))
-        .order_by(col(BroadcastRun.slot).desc())
-    ).first()
-
-
-def latest_open_run(
-    db: Session, campaign_id: int, triggers: Collection[str]
-) -> BroadcastRun | None:
-    return db.exec(
-        select(BroadcastRun)
-        .where(
-            BroadcastRun.campaign_id == campaign_id,
-            BroadcastRun.state == OPEN,
-            col(BroadcastRun.trigger).in_(triggers),
-        )
-        .order_by(col(BroadcastRun.slot).desc())
-    ).first()
 
 
 def withdraw_run(
@@ -952,20 +895,13 @@ def withdraw_run(
             return True
         db.connection().execute(
             update(t)
-            .where(mine, t.c.state == PENDING)
-            .values(state=SKIPPED, reason=reason[:500], updated_at=to_db(now))
+            .where(mine, t.c.state == DeliveryState.PENDING)
+            .values(state=DeliveryState.SKIPPED, reason=reason[:500], updated_at=to_db(now))
         )
-        run.state, run.finished_at, run.reason = DONE, to_db(now), reason[:500]
+        run.state, run.finished_at, run.reason = RunState.DONE, to_db(now), reason[:500]
         db.add(run)
         db.commit()
         return False
-
-
-def campaigns(db: Session, *, include_paused: bool = True) -> Sequence[Campaign]:
-    query = select(Campaign).order_by(col(Campaign.id))
-    if not include_paused:
-        query = query.where(Campaign.paused == False)  # noqa: E712
-    return db.exec(query).all()
 
 
 def failed_rows(engine: Engine, campaign_id: int, slot: datetime) -> list[tuple[str, str, str]]:
@@ -976,7 +912,7 @@ def failed_rows(engine: Engine, campaign_id: int, slot: datetime) -> list[tuple[
             .where(
                 t.c.campaign_id == campaign_id,
                 t.c.slot == to_db(slot),
-                or_(t.c.state == FAILED, t.c.state == SKIPPED),
+                or_(t.c.state == DeliveryState.FAILED, t.c.state == DeliveryState.SKIPPED),
             )
             .order_by(t.c.id)
         ).all()

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from broadcasts import ledger
-from broadcasts.models import PENDING, Campaign
+from broadcasts.models import Campaign, DeliveryState
 from broadcasts.planner import Targets
 from core.db import Group, LureSighting, LureWave, Officer
 from core.templates import literal_template
@@ -72,7 +72,7 @@ def send_wave(engine: Engine, wave_id: int, officer: Officer, now: datetime) -> 
         )  # commits the wave, the campaign, the run and its rows together
         assert campaign.id is not None
         counts = ledger.run_counts(engine, campaign.id, slot, station_id=wave.station_id)
-        return WaveSent("sending", wave_id, groups=counts.get(PENDING))
+        return WaveSent("sending", wave_id, groups=counts.get(DeliveryState.PENDING))
 
 
 def _name(sent_by: str | None) -> str:

@@ -13,17 +13,41 @@ goes pending -> sending -> sent | failed, or is skipped at planning (see
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
-DELIVERY_STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
 
-# RunStation.approval
-AUTO, WAITING, APPROVED, REJECTED, EXPIRED = "auto", "pending", "approved", "rejected", "expired"
-# BroadcastRun.state
-OPEN, DONE, RUN_SKIPPED = "open", "done", "skipped"
+class DeliveryState(StrEnum):
+    """``Delivery.state``: pending -> sending -> sent | failed, or skipped at planning."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Approval(StrEnum):
+    """``RunStation.approval``: a station's say on a run. ``WAITING`` is stored as
+    "pending" (the word the table has always held): not ``DeliveryState.PENDING``."""
+
+    AUTO = "auto"  # the campaign needs no approval
+    WAITING = "pending"  # asked, not answered yet
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # not answered in time
+
+
+class RunState(StrEnum):
+    """``BroadcastRun.state``: open while anything of it is pending or awaits approval."""
+
+    OPEN = "open"
+    DONE = "done"
+    SKIPPED = "skipped"  # not sent at all: ``reason`` says why
+
+
 # BroadcastRun.trigger of `jingmin broadcast send-now`: sent by the command itself, or
 # handed to the running bot (which then sends it at once, with its own connections)
 BY_CLI, CLI_VIA_BOT = "cli", "cli:bot"
@@ -65,7 +89,7 @@ class BroadcastRun(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="broadcast_campaign.id", index=True)
     slot: datetime
     trigger: str  # schedule | catch-up | cli | officer:<name>
-    state: str = Field(default=OPEN, index=True)
+    state: str = Field(default=RunState.OPEN, index=True)  # RunState
     reason: str = ""
     created_at: datetime = Field(default_factory=_now)
     finished_at: datetime | None = None
@@ -80,7 +104,7 @@ class RunStation(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="broadcast_campaign.id", index=True)
     slot: datetime
     station_id: str
-    approval: str = AUTO  # auto | pending | approved | rejected | expired
+    approval: str = Approval.AUTO  # Approval (stored as its value)
     decided_by: str | None = None
     decided_at: datetime | None = None
     preview_sent_at: datetime | None = None
@@ -103,7 +127,7 @@ class Delivery(SQLModel, table=True):
     platform: str
     chat_id: str
     account: str | None = None  # the account that sends it (several WeChat accounts)
-    state: str = PENDING
+    state: str = DeliveryState.PENDING  # DeliveryState (stored as its value)
     reason: str = ""
     message_id: str | None = None
     attempts: int = 0

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from broadcasts.models import DeliveryState
 from core.db import as_utc
 
 TargetKind = Literal["all", "stations", "groups"]
@@ -262,13 +263,17 @@ class GroupView:
     account: str | None = None  # the account serving the room (several WeChat accounts)
 
 
+# What planning makes of a group: a row to send, or one skipped with the reason.
+Planned = Literal[DeliveryState.PENDING, DeliveryState.SKIPPED]
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedDelivery:
     group_id: int
     platform: str
     chat_id: str
     station_id: str | None
-    state: Literal["pending", "skipped"]
+    state: Planned
     reason: str = ""
     account: str | None = None
 
@@ -304,21 +309,21 @@ def plan_deliveries(
         if platforms is not None and group.platform not in platforms:
             if include_skipped:
                 which = ", ".join(sorted(platforms)) or "no platform"
-                planned.append(_row(group, "skipped", OTHER_PLATFORM.format(platforms=which)))
+                planned.append(
+                    _row(group, DeliveryState.SKIPPED, OTHER_PLATFORM.format(platforms=which))
+                )
         elif not group.active:
             if include_skipped:
-                planned.append(_row(group, "skipped", INACTIVE))
+                planned.append(_row(group, DeliveryState.SKIPPED, INACTIVE))
         elif group.station_id is None:
             if include_skipped:
-                planned.append(_row(group, "skipped", NOT_BOUND))
+                planned.append(_row(group, DeliveryState.SKIPPED, NOT_BOUND))
         elif stations is None or group.station_id in stations:
-            planned.append(_row(group, "pending"))
+            planned.append(_row(group, DeliveryState.PENDING))
     return planned
 
 
-def _row(
-    group: GroupView, state: Literal["pending", "skipped"], reason: str = ""
-) -> PlannedDelivery:
+def _row(group: GroupView, state: Planned, reason: str = "") -> PlannedDelivery:
     return PlannedDelivery(
         group.id, group.platform, group.chat_id, group.station_id, state, reason, group.account
     )

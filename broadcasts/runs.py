@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, SQLModel, col, select
 
-from broadcasts import alerts, ledger
+from broadcasts import alerts, ledger, rules
 from broadcasts.fanout import (
     DEFAULT_LEASE,
     BroadcastSender,
@@ -30,13 +30,12 @@ from broadcasts.fanout import (
 )
 from broadcasts.media import label, media_ref, media_store
 from broadcasts.models import (
-    APPROVED,
-    AUTO,
     BY_CLI,
-    PENDING,
-    SENT,
+    Approval,
     BroadcastRun,
     Campaign,
+    DeliveryState,
+    RunState,
     RunStation,
     to_db,
 )
@@ -60,11 +59,11 @@ log = logging.getLogger(__name__)
 
 NOTICE_KIND = "broadcast-notice"  # approval requests, summaries, account hand-overs
 APPROVAL_TIMEOUT = timedelta(hours=24)  # an unanswered approval request lapses after this
-ALREADY = {
-    "approved": "已批准",
-    "rejected": "已取消",
-    "expired": "已过期",
-    "auto": "无需批准",
+ALREADY: dict[str, str] = {  # what an officer is told when it was decided before
+    Approval.APPROVED: "已批准",
+    Approval.REJECTED: "已取消",
+    Approval.EXPIRED: "已过期",
+    Approval.AUTO: "无需批准",
 }
 
 
@@ -145,7 +144,7 @@ def approval_buttons(campaign_id: int, slot: datetime) -> tuple[tuple[Button, ..
 def station_group_count(db: Session, campaign: Campaign, station_id: str) -> int:
     return len(
         plan_deliveries(
-            ledger.targets_of(campaign),
+            rules.targets_of(campaign),
             ledger.group_views(db),
             stations={station_id},
             include_skipped=False,
@@ -193,8 +192,9 @@ def decide_run(
             return Decided("none", campaign, slot)
         if not changed:
             return Decided(ALREADY.get(rs.approval, rs.approval), campaign, slot)
+        db.commit()  # the decision stands even if planning its rows fails
         groups = 0
-        if rs.approval == APPROVED:
+        if rs.approval == Approval.APPROVED:
             groups = ledger.plan_ready(db, campaign, slot, now, include_skipped=False)
             db.commit()
         return Decided(rs.approval, campaign, slot, groups)
@@ -220,7 +220,7 @@ def officer_send_now(
             now=now,
         )
         counts = ledger.run_counts(engine, campaign_id, slot, station_id=station_id)
-        return campaign, slot, counts.get(PENDING)
+        return campaign, slot, counts.get(DeliveryState.PENDING)
 
 
 # --------------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ class Broadcaster:
                 assert campaign.id is not None
                 since = as_utc(max(campaign.created_at, campaign.updated_at))
                 due = catch_up(
-                    ledger.schedule_of(campaign),
+                    rules.schedule_of(campaign),
                     self.tz,
                     now,
                     self.grace,
@@ -341,7 +341,9 @@ class Broadcaster:
         now = self.clock.now()
         self.fanout.recover()
         with Session(self.engine, expire_on_commit=False) as db:
-            for rs in ledger.expire_approvals(db, now - APPROVAL_TIMEOUT):
+            lapsed = ledger.expire_approvals(db, now - APPROVAL_TIMEOUT)
+            db.commit()
+            for rs in lapsed:
                 log.info("broadcast #%s: approval for %s lapsed", rs.campaign_id, rs.station_id)
             runs = ledger.open_runs(db)
         await self.send_previews()
@@ -367,6 +369,7 @@ class Broadcaster:
                 campaign = db.get(Campaign, run.campaign_id)
                 if campaign is None:
                     ledger.finish_run(db, run, now)
+                    db.commit()
                     continue
                 ledger.plan_ready(db, campaign, slot, now, include_skipped=False)
                 db.commit()
@@ -375,7 +378,7 @@ class Broadcaster:
             counts = ledger.run_counts(
                 self.engine, run.campaign_id, slot, platforms=list(self.senders)
             )
-            if counts.get(PENDING):
+            if counts.get(DeliveryState.PENDING):
                 self._start(run.campaign_id, slot)
                 holding = holding or run.campaign_id in urgent
             else:
@@ -433,10 +436,10 @@ class Broadcaster:
                 .where(
                     table.c.campaign_id == campaign_id,
                     table.c.slot == to_db(slot),
-                    table.c.state == PENDING,
+                    table.c.state == DeliveryState.PENDING,
                     table.c.platform.not_in(list(self.senders)),
                 )
-                .values(state="failed", reason="platform not running in this bot")
+                .values(state=DeliveryState.FAILED, reason="platform not running in this bot")
             )
 
     async def send_previews(self) -> None:
@@ -485,12 +488,12 @@ class Broadcaster:
         with Session(self.engine, expire_on_commit=False) as db:
             run = ledger.find_run(db, campaign_id, slot)
             campaign = db.get(Campaign, campaign_id)
-            if run is None or campaign is None or run.state != "open":
+            if run is None or campaign is None or run.state != RunState.OPEN:
                 return
             due = []
             pushed = alerts.is_alert(db, campaign_id)  # its officer gets one report instead
             for rs in ledger.run_stations(db, run):
-                if rs.approval not in (AUTO, APPROVED) or rs.summary_sent_at is not None:
+                if not rules.may_send(rs.approval) or rs.summary_sent_at is not None:
                     continue
                 if rs.planned_at is None or not ledger.station_finished(db, run, rs.station_id):
                     continue
@@ -505,9 +508,9 @@ class Broadcaster:
                     "broadcast_summary.j2",
                     campaign=campaign,
                     slot_local=local_time(slot, self.tz),
-                    sent=counts.get(SENT),
-                    failed=counts.get("failed"),
-                    skipped=counts.get("skipped"),
+                    sent=counts.get(DeliveryState.SENT),
+                    failed=counts.get(DeliveryState.FAILED),
+                    skipped=counts.get(DeliveryState.SKIPPED),
                     reasons=counts.failed_reasons[:5],
                 )
                 self._tell(db, officers, text)
@@ -519,6 +522,7 @@ class Broadcaster:
                         db, campaign_id, self.senders, self.settings.timezone, now
                     )
                 ledger.finish_run(db, run, now)
+                db.commit()
         if finished:
             log.info("broadcast #%s: slot %s done", campaign_id, slot.isoformat())
 

@@ -14,9 +14,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from broadcasts import ledger
+from broadcasts import ledger, rules
 from broadcasts.alerts import may_approve
-from broadcasts.ledger import CampaignProblem
 from broadcasts.media import (
     MediaFile,
     MediaProblem,
@@ -27,9 +26,10 @@ from broadcasts.media import (
     media_store,
     media_unreadable,
 )
-from broadcasts.models import Campaign
+from broadcasts.models import Approval, Campaign, DeliveryState
 from broadcasts.planner import ScheduleProblem, parse_slot_key, slot_key
 from broadcasts.render import TemplateProblem, library, render_template
+from broadcasts.rules import CampaignProblem
 from broadcasts.runs import decide_run, officer_send_now, station_info
 from console import campaigns as domain
 from console.app import TEMPLATES, Console, RouteMaker, Visitor, field_text, origin, page
@@ -109,7 +109,7 @@ def _show(
         editable = domain.owns(
             db,
             visitor.officer,
-            ledger.targets_of(campaign) if campaign else domain.Draft().targets(visitor.officer),
+            rules.targets_of(campaign) if campaign else domain.Draft().targets(visitor.officer),
         )
         reports = (
             domain.reports(db, visitor.officer, campaign.id) if campaign and campaign.id else []
@@ -121,7 +121,7 @@ def _show(
         else None
     )
     upcoming = (
-        domain.slots_ahead(ledger.schedule_of(campaign), tz, now, now + domain.HORIZON)[:5]
+        domain.slots_ahead(rules.schedule_of(campaign), tz, now, now + domain.HORIZON)[:5]
         if campaign and not campaign.paused
         else []
     )
@@ -191,7 +191,7 @@ def save(
     with console.db() as db:
         existing = _campaign(console, db, visitor, campaign_id) if campaign_id else None
         if existing is not None and not domain.owns(
-            db, visitor.officer, ledger.targets_of(existing)
+            db, visitor.officer, rules.targets_of(existing)
         ):
             auth.record(db, visitor.officer, "campaign refused", origin(request), f"#{campaign_id}")
             db.commit()
@@ -277,7 +277,9 @@ def send_now(
             raise HTTPException(404)
         if visitor.is_city_admin:
             run = ledger.open_run(db, campaign, now, who, approved_by=who, now=now)
-            pending = ledger.run_counts(console.services.engine, campaign_id, now).get("pending")
+            pending = ledger.run_counts(console.services.engine, campaign_id, now).get(
+                DeliveryState.PENDING
+            )
             opened = run is not None
         else:
             sent = officer_send_now(
@@ -323,7 +325,11 @@ def decide(
             decided = decide_run(
                 console.services.engine, campaign_id, slot, station, who, approve, now
             )
-            done = decided.outcome if decided.outcome in ("approved", "rejected") else "decided"
+            done = (
+                decided.outcome
+                if decided.outcome in (Approval.APPROVED, Approval.REJECTED)
+                else "decided"
+            )
         slot_text = as_utc(slot).isoformat()
         detail = f"#{campaign_id} {slot_text} {station}: {done}"
         auth.record(db, visitor.officer, "campaign decided", origin(request), detail)

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from broadcasts import ledger
+from broadcasts import ledger, rules
 from broadcasts.alerts import Outcome, outcome_of
-from broadcasts.models import WAITING, BroadcastRun, Campaign, Delivery, RunStation, to_db
+from broadcasts.models import Approval, BroadcastRun, Campaign, Delivery, RunStation, to_db
 from broadcasts.planner import Schedule, Targets, next_slot
 from broadcasts.render import TemplateProblem, library_template
 from console import people
@@ -75,7 +75,7 @@ def reaches(db: Session, officer: Officer, campaign: Campaign) -> bool:
     """Does the campaign reach the officer's station (or is the officer a city admin)?"""
     if people.is_city_admin(officer):
         return True
-    targets = ledger.targets_of(campaign)
+    targets = rules.targets_of(campaign)
     if targets.kind == "stations" and officer.station_id in targets.ids:
         return True
     if targets.kind == "groups":
@@ -132,7 +132,7 @@ def upcoming(campaigns: Sequence[Campaign], tz: ZoneInfo, now: datetime) -> list
         Upcoming(slot, c)
         for c in campaigns
         if not c.paused
-        for slot in slots_ahead(ledger.schedule_of(c), tz, now, now + HORIZON)
+        for slot in slots_ahead(rules.schedule_of(c), tz, now, now + HORIZON)
     ]
     return sorted(rows, key=lambda row: (row.slot, row.campaign.id or 0))
 
@@ -154,7 +154,7 @@ def is_waiting(db: Session, campaign_id: int, slot: datetime, station_id: str) -
             RunStation.campaign_id == campaign_id,
             RunStation.slot == to_db(slot),
             RunStation.station_id == station_id,
-            RunStation.approval == WAITING,
+            RunStation.approval == Approval.WAITING,
         )
     ).first()
     return found is not None
@@ -182,7 +182,7 @@ class Draft:
 
     @classmethod
     def of(cls, campaign: Campaign, tz: ZoneInfo) -> Draft:
-        targets = ledger.targets_of(campaign)
+        targets = rules.targets_of(campaign)
         at = as_utc(campaign.run_at).astimezone(tz) if campaign.run_at else None
         return cls(
             name=campaign.name,

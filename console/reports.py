@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, cast, func, literal
 from sqlmodel import Session, col, select
 
-from broadcasts.models import SENT, Delivery
+from broadcasts.models import Delivery, DeliveryState
 from core.db import Escalation, Group, QuestionEvent, as_utc
 from faq.gaps import Cluster, cluster_questions
 from reports.stats import OUTCOMES, Stats
@@ -149,7 +149,9 @@ def build(db: Session, scope: Scope, since: datetime, until: datetime, tz: ZoneI
         .limit(GAP_QUESTIONS)
     )
     delivered = select(func.count()).where(
-        Delivery.state == SENT, col(Delivery.sent_at) >= since, col(Delivery.sent_at) < until
+        Delivery.state == DeliveryState.SENT,
+        col(Delivery.sent_at) >= since,
+        col(Delivery.sent_at) < until,
     )
     if scope.station_id is not None:
         events = events.where(QuestionEvent.station_id == scope.station_id)

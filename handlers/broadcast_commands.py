@@ -26,7 +26,7 @@ from typing import Protocol
 
 from sqlmodel import Session
 
-from broadcasts import alerts, ledger
+from broadcasts import alerts, ledger, rules
 from broadcasts.lure_warning import send_wave
 from broadcasts.media import label
 from broadcasts.models import Campaign
@@ -193,12 +193,12 @@ def _list(services: Needs, officer: Officer) -> str:
         for campaign in ledger.campaigns(db):
             if campaign.id in pushes or not _reaches(db, campaign, officer.station_id):
                 continue
-            upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
+            upcoming = None if campaign.paused else next_slot(rules.schedule_of(campaign), tz, now)
             items.append(
                 {
                     "id": campaign.id,
                     "name": campaign.name,
-                    "schedule": ledger.schedule_of(campaign).describe(tz),
+                    "schedule": rules.schedule_of(campaign).describe(tz),
                     "paused": campaign.paused,
                     "approval": campaign.requires_approval,
                     "next": local_time(upcoming, tz) if upcoming else "",
@@ -223,7 +223,7 @@ def _preview(
         if station_id and _reaches(db, campaign, station_id):
             chosen = station_id
         station = station_info(db, services.settings, chosen)
-    upcoming = None if campaign.paused else next_slot(ledger.schedule_of(campaign), tz, now)
+    upcoming = None if campaign.paused else next_slot(rules.schedule_of(campaign), tz, now)
     day = local_day(upcoming or now, tz)
     try:
         text = render_template(campaign.template_source, station, day)

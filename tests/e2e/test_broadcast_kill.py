@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from broadcasts import ledger
+from broadcasts import rules
 from broadcasts.models import BroadcastRun, Delivery
 from broadcasts.render import rotation_source
 from tests.conftest import STATION
@@ -166,7 +166,7 @@ async def test_sigkill_at_random_points_leaves_exactly_one_copy_per_group(
     assert len(rows) == GROUPS
     for row in rows:
         # Killed with its message on the wire: delivered once, recorded as unknown, not resent.
-        assert row.state == "sent" or (row.state == "failed" and row.reason == ledger.INTERRUPTED)
+        assert row.state == "sent" or (row.state == "failed" and row.reason == rules.INTERRUPTED)
     unknown = sum(row.state == "failed" for row in rows)
     assert unknown <= KILLS * CONCURRENCY  # at most the sends in flight at each kill
     print(f"{unknown} deliveries recorded as unknown (all of them did arrive, once)")

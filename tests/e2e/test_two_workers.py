@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from broadcasts import ledger
+from broadcasts import rules
 from broadcasts.models import to_db
 from broadcasts.render import rotation_source
 from core.db import as_utc
@@ -145,7 +145,7 @@ async def test_the_standby_takes_over_from_a_killed_leader_and_every_group_gets_
             what="every row to end",
         )
         for row in deliveries(engine):
-            assert row.state == "sent" or row.reason == ledger.INTERRUPTED
+            assert row.state == "sent" or row.reason == rules.INTERRUPTED
     finally:
         for w in workers:
             if w.process is not None and w.process.poll() is None:

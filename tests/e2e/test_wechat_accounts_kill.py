@@ -37,8 +37,8 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from broadcasts import ledger
-from broadcasts.models import SENDING, SENT, BroadcastRun, Delivery
+from broadcasts import rules
+from broadcasts.models import BroadcastRun, Delivery, DeliveryState
 from core.db import Group, SendTally
 from tests.conftest import STATION
 from tests.e2e.test_broadcast_support import (
@@ -117,7 +117,9 @@ async def spawn(
 def claimed_but_not_delivered(engine: Engine, got: dict[str, list[str]]) -> list[str]:
     delivered = {room for rooms in got.values() for room in rooms}
     with Session(engine) as db:
-        sending = db.exec(select(Delivery.chat_id).where(Delivery.state == SENDING)).all()
+        sending = db.exec(
+            select(Delivery.chat_id).where(Delivery.state == DeliveryState.SENDING)
+        ).all()
     return [room for room in sending if room not in delivered]
 
 
@@ -149,7 +151,9 @@ async def sigkill_outside_the_window(
             os.kill(proc.pid, signal.SIGKILL)
             with Session(engine) as db:
                 kill.on_the_wire = len(
-                    db.exec(select(Delivery.id).where(Delivery.state == SENDING)).all()
+                    db.exec(
+                        select(Delivery.id).where(Delivery.state == DeliveryState.SENDING)
+                    ).all()
                 )
             kill.delivered = sum(len(r) for r in got.values())
             counts = daily_counts(engine)
@@ -245,12 +249,15 @@ async def test_sigkill_mid_campaign_over_several_accounts_each_room_once_through
     assert len(runs) == 1 and runs[0].state == "done"  # every restart resumed the same slot
     assert sorted(rows) == sorted(rooms)
     copies = Counter(room for through in got.values() for room in through)
-    unknown = [r for r in rooms if rows[r].state != SENT]
+    unknown = [r for r in rooms if rows[r].state != DeliveryState.SENT]
     for room in rooms:
         row = rows[room]
         # Killed with its message on the wire: recorded as unknown, never resent.
-        assert row.state == SENT or row.reason == ledger.INTERRUPTED, (seed, row)
-        assert copies[room] == 1 if row.state == SENT else copies[room] <= 1, (seed, room)
+        assert row.state == DeliveryState.SENT or row.reason == rules.INTERRUPTED, (seed, row)
+        assert copies[room] == 1 if row.state == DeliveryState.SENT else copies[room] <= 1, (
+            seed,
+            room,
+        )
         if copies[room]:  # through the account its row names, which serves the room
             assert [a for a, through in got.items() if room in through] == [row.account]
             assert groups[room].account == row.account

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from broadcasts import ledger
+from broadcasts import ledger, rules
 from broadcasts.fanout import FanOut, Progress
 from broadcasts.models import Campaign
 from broadcasts.render import TemplateProblem
@@ -199,7 +199,7 @@ async def test_a_crash_after_the_platform_took_it_is_never_resent(world) -> None
     assert sender.copies() == {g.chat_id: 1 for g in groups}
     assert (result.sent, result.failed, result.pending) == (5, 1, 0)
     row = next(r for r in deliveries(world, campaign.id) if r.chat_id == "-52")
-    assert row.state == "failed" and row.reason == ledger.INTERRUPTED
+    assert row.state == "failed" and row.reason == rules.INTERRUPTED
 
     # An operator may choose at-least-once for such rows: then it is sent again.
     sender.crash_after_delivery.clear()

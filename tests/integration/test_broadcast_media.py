@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from bot.broadcast_cli import app
 from broadcasts import ledger
-from broadcasts.ledger import CampaignProblem
 from broadcasts.media import Media, inspect_media, media_store
 from broadcasts.models import Campaign
+from broadcasts.rules import CampaignProblem
 from broadcasts.runs import Broadcaster
 from core.db import make_engine
 from core.events import MediaRef
@@ -151,7 +151,7 @@ def test_the_consoles_save_refuses_before_writing_anything(db_url: str, tmp_path
 def video_campaign(engine: Engine, settings, **kw: object) -> Campaign:  # type: ignore[no-untyped-def]
     media = inspect_media(sized(MP4, 2_300_000), "情景剧.mp4")
     with Session(engine, expire_on_commit=False) as db:
-        return ledger.save_campaign(
+        saved = ledger.save_campaign(
             db,
             Campaign(name="情景剧", template_source=SIMPLE_TEMPLATE, **kw),  # type: ignore[arg-type]
             tz=settings.tz,
@@ -159,6 +159,8 @@ def video_campaign(engine: Engine, settings, **kw: object) -> Campaign:  # type:
             media=media,
             store=media_store(settings),
         )
+        db.commit()
+        return saved
 
 
 async def test_preview_and_the_bots_own_run_carry_the_media(db_url: str, tmp_path: Path) -> None:

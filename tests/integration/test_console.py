@@ -499,6 +499,7 @@ def station_campaign(world: World, station: str) -> int:
         saved = ledger.save_campaign(
             db, campaign, tz=world.services.settings.tz, now=world.clock.now()
         )
+        db.commit()
         assert saved.id is not None
         return saved.id
 
