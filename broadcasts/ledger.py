@@ -202,46 +202,55 @@ def open_run(
     if another process opened the same run at the same moment, theirs is returned.
     """
     assert campaign.id is not None
-    run = find_run(db, campaign.id, slot)
-    if run is None:
-        run = BroadcastRun(
-            campaign_id=campaign.id, slot=to_db(slot), trigger=trigger, created_at=to_db(now)
-        )
-        db.add(run)
-    elif run.state == RunState.SKIPPED:
-        return run
-    elif rules.reopens(run, approved_by):
-        run.state, run.finished_at = RunState.OPEN, None  # e.g. another station's /send in the slot
-        db.add(run)
-    groups = group_views(db)
-    targets = targets_of(campaign)
-    wanted = stations_of(targets, groups)
-    if stations is not None:
-        wanted &= set(stations)
-    for station_id in sorted(wanted):
-        rs = _run_station(db, campaign.id, slot, station_id)
-        if rs is None:
-            approval = rules.first_approval(
-                requires_approval=campaign.requires_approval, approved_by=approved_by
-            )
-            rs = RunStation(
-                campaign_id=campaign.id,
-                slot=to_db(slot),
-                station_id=station_id,
-                approval=approval,
-                decided_by=approved_by,
-                decided_at=to_db(now) if approved_by else None,
-            )
-        elif rules.approved_on_open(rs.approval, approved_by):
-            assert approved_by is not None
-            rs.approval, rs.decided_by, rs.decided_at = Approval.APPROVED, approved_by, to_db(now)
-        db.add(rs)
-    db.flush()
-    plan_ready(db, campaign, slot, now, include_skipped=stations is None, platforms=platforms)
+    # Another process may open the same run at the same moment: its row makes our insert
+    # fail at the first flush (a query's autoflush, or PostgreSQL waiting on its unique
+    # index), or at the commit. Either way theirs stands.
     try:
+        run = find_run(db, campaign.id, slot)
+        if run is None:
+            run = BroadcastRun(
+                campaign_id=campaign.id, slot=to_db(slot), trigger=trigger, created_at=to_db(now)
+            )
+            db.add(run)
+        elif run.state == RunState.SKIPPED:
+            return run
+        elif rules.reopens(run, approved_by):
+            run.state, run.finished_at = (
+                RunState.OPEN,
+                None,
+            )  # e.g. another station's /send in the slot
+            db.add(run)
+        groups = group_views(db)
+        targets = targets_of(campaign)
+        wanted = stations_of(targets, groups)
+        if stations is not None:
+            wanted &= set(stations)
+        for station_id in sorted(wanted):
+            rs = _run_station(db, campaign.id, slot, station_id)
+            if rs is None:
+                approval = rules.first_approval(
+                    requires_approval=campaign.requires_approval, approved_by=approved_by
+                )
+                rs = RunStation(
+                    campaign_id=campaign.id,
+                    slot=to_db(slot),
+                    station_id=station_id,
+                    approval=approval,
+                    decided_by=approved_by,
+                    decided_at=to_db(now) if approved_by else None,
+                )
+            elif rules.approved_on_open(rs.approval, approved_by):
+                assert approved_by is not None
+                rs.approval, rs.decided_by, rs.decided_at = (
+                    Approval.APPROVED,
+                    approved_by,
+                    to_db(now),
+                )
+            db.add(rs)
+        db.flush()
+        plan_ready(db, campaign, slot, now, include_skipped=stations is None, platforms=platforms)
         db.commit()
     except IntegrityError:
-        # Another process opened the same run at the same moment: theirs stands.
         db.rollback()
         found = find_run(db, campaign.id, slot)
         if found is None:

@@ -312,7 +312,8 @@ class AccountDirectory:
         db.flush()
 
     def _move_pending(self, db: Session, chat_id: str, old: str, new: str | None) -> int:
-        # The broadcast ledger's table, by name: bot/ does not import broadcasts/.
+        # The broadcast ledger's table, by name: infra/ does not import broadcasts/ ("pending"
+        # is broadcasts.models.DeliveryState.PENDING).
         table = SQLModel.metadata.tables.get("broadcast_delivery")
         if new is None or table is None:
             return 0

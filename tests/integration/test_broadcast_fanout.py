@@ -266,3 +266,30 @@ async def test_only_the_senders_platforms_are_touched(world) -> None:  # type: i
     assert (result.total, result.sent) == (1, 1)
     states = {r.platform: r.state for r in deliveries(world, campaign.id)}
     assert states == {"telegram": "sent", "wechat": "pending"}  # left for the WeChat sender
+
+
+def test_a_run_opened_by_another_process_at_the_same_moment_stands(
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Their run is committed between our look and our insert: our insert fails at its
+    first flush (not at the commit), and theirs is what we get back, planned once."""
+    add_groups(world, ["-1", "-2"])
+    campaign = add_campaign(world)
+    open_slot(world, campaign)  # "their" run, committed
+    real_find_run = ledger.find_run
+    looks: list[object] = []
+
+    def find_run_late(db, campaign_id, slot):  # type: ignore[no-untyped-def]
+        looks.append(slot)
+        return (
+            None if len(looks) == 1 else real_find_run(db, campaign_id, slot)
+        )  # our first look was early
+
+    monkeypatch.setattr(ledger, "find_run", find_run_late)
+    with Session(world) as db:
+        fresh = db.get(Campaign, campaign.id)
+        assert fresh is not None
+        run = ledger.open_run(db, fresh, SLOT, "test", approved_by="test", now=SLOT)
+        theirs = real_find_run(db, campaign.id, SLOT)
+    assert theirs is not None and run.id == theirs.id
+    assert sorted(d.chat_id for d in deliveries(world)) == ["-1", "-2"]
