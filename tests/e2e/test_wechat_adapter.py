@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.adapters import wechat as wechat_module
 from bot.adapters.wechat import (
     MENTION_END,
     QUOTE_SEPARATOR,
@@ -23,6 +22,7 @@ from bot.adapters.wechat import (
     WechatOptions,
     WechatSetupError,
 )
+from bot.adapters.wechat import client as wechat_client
 from bot.runtime import lost_messages
 from core.events import BotAddedToGroup, Button, ChatRef, IncomingMessage, MembersJoined, Outgoing
 from core.ports import ChatGone, RetryLater
@@ -152,7 +152,7 @@ async def test_a_picture_over_the_limit_is_not_read(
     inbox: EventInbox,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(wechat_module, "PICTURE_BYTES", 50_000)
+    monkeypatch.setattr(wechat_client, "PICTURE_BYTES", 50_000)
     resident, room = await room_with_resident(wechat_gateway)
     # Dropped when the gateway has sent it all, and while it is still sending.
     for size in (80_000, 3_000_000):

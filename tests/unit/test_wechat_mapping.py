@@ -23,8 +23,6 @@ from bot.adapters.wechat import (
     WechatAdapter,
     WechatMessage,
     WechatSetupError,
-    _backoff,
-    _RawEvent,
     default_button_command,
     is_room_id,
     mention_text,
@@ -37,6 +35,8 @@ from bot.adapters.wechat import (
     timestamp_to_datetime,
     to_event,
 )
+from bot.adapters.wechat.client import _RawEvent
+from bot.adapters.wechat.supervisor import _backoff
 from bot.observability import PrivacyFilter
 from core.events import (
     QUOTED_BOT,
