@@ -575,6 +575,7 @@ def create_app(
     """The console on ``services``; ``background`` jobs run while it serves (``serve``
     keeps the knowledge base in step with the topic files, as the bot's workers do)."""
     console = Console(services, web, secret)
+    auth.nobody_hash()  # now, not at the first sign-in with an unknown name
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -196,6 +196,48 @@ class Featurizer:
 DENSE_LIMIT = 4_000_000  # weights kept as a dense array up to this many (16 MB of float32)
 
 
+class HashedVocabulary:
+    """A loaded model's feature rows by the hashes of the feature names: two arrays, 12
+    bytes a feature, where a dict keeps each name as a string (~140 bytes a feature with
+    the dict; the FAQ's and the guard's models have 399,000). Python's str hash is 64 bits
+    and the same within a process, which is where this is built and used; made only when
+    the names' hashes are distinct (``of``), so a known feature always finds its own row. A
+    message's feature that is not in the vocabulary could only be taken for one that is
+    if their hashes are equal: odds of about n / 2**64 a lookup."""
+
+    __slots__ = ("_keys", "_rows")
+
+    def __init__(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        self._keys, self._rows = keys, rows
+
+    @classmethod
+    def of(cls, names: Sequence[str]) -> HashedVocabulary | None:
+        """Row i is ``names[i]``; None if two names share a hash (keep a dict then)."""
+        hashes = np.fromiter(map(hash, names), np.int64, len(names))
+        order = np.argsort(hashes, kind="stable")
+        keys = hashes[order]
+        if len(keys) == 0 or bool((keys[1:] == keys[:-1]).any()):
+            return None
+        return cls(keys, order.astype(np.int32))
+
+    def rows(self, names: Sequence[str]) -> list[int]:
+        """The rows of those of ``names`` in the vocabulary, sorted, each once."""
+        if not names:
+            return []
+        wanted = np.fromiter(map(hash, names), np.int64, len(names))
+        at = np.searchsorted(self._keys, wanted)
+        at[at == len(self._keys)] = 0
+        found: list[int] = np.unique(self._rows[at[self._keys[at] == wanted]]).tolist()
+        return found
+
+    def get(self, name: str) -> int | None:
+        found = self.rows([name])
+        return found[0] if found else None
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 @dataclass(frozen=True, slots=True)
 class LinearModel:
     """Multinomial logistic regression as per-feature rows of class weights: a dense array
@@ -203,7 +245,7 @@ class LinearModel:
     so deciding needs neither scikit-learn nor scipy."""
 
     classes: tuple[str, ...]
-    vocabulary: Mapping[str, int]
+    vocabulary: Mapping[str, int] | HashedVocabulary  # hashed when loaded from the cache
     bias: np.ndarray
     dense: np.ndarray | None = None  # features x classes
     indptr: np.ndarray | None = None
@@ -223,7 +265,11 @@ class LinearModel:
         return float(self._row_sum([row])[column])
 
     def probabilities(self, feature_names: Sequence[str]) -> np.ndarray:
-        rows = sorted({i for f in feature_names if (i := self.vocabulary.get(f)) is not None})
+        vocabulary = self.vocabulary
+        if isinstance(vocabulary, HashedVocabulary):
+            rows = vocabulary.rows(feature_names)
+        else:
+            rows = sorted({i for f in feature_names if (i := vocabulary.get(f)) is not None})
         scores = self.bias.copy()
         if rows:
             scale = 1.0 / math.sqrt(len(rows))  # rows were L2-normalised in training
@@ -317,7 +363,9 @@ def fit_linear(
 
 def _save(model: LinearModel, stem: Path) -> None:
     np.savez(stem.with_suffix(".npz"), **model.arrays())  # type: ignore[arg-type]
-    names = sorted(model.vocabulary, key=model.vocabulary.__getitem__)
+    vocabulary = model.vocabulary  # a trained model's: the names are kept until saved
+    assert not isinstance(vocabulary, HashedVocabulary), "a loaded model is saved already"
+    names = sorted(vocabulary, key=vocabulary.__getitem__)
     stem.with_suffix(".json").write_text(
         json.dumps({"classes": model.classes, "features": names}, ensure_ascii=False),
         encoding="utf-8",
@@ -328,7 +376,8 @@ def _load(stem: Path) -> LinearModel:
     meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
     with np.load(stem.with_suffix(".npz"), allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files}
-    vocabulary = {name: i for i, name in enumerate(meta["features"])}
+    names: list[str] = meta["features"]
+    vocabulary = HashedVocabulary.of(names) or {name: i for i, name in enumerate(names)}
     return LinearModel(tuple(meta["classes"]), vocabulary, **arrays)
 
 

@@ -17,6 +17,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,7 +32,15 @@ MIN_PASSWORD = 12  # characters; an admin's password signs in without the chat
 NAME_LIMIT = 40
 # argon2id with the library's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes).
 PASSWORDS = PasswordHasher()
-_NOBODY = PASSWORDS.hash(secrets.token_urlsafe(16))  # checked when no admin has the name
+
+
+@cache
+def nobody_hash() -> str:
+    """The hash checked when no admin has the name. Made on first use, not at import:
+    hashing takes ~0.17 s and 64 MB (argon2's memory cost) that `jingmin run` without
+    the console never needs. The console makes it when it starts (``create_app``), so
+    even the first sign-in with an unknown name costs one verification, like the rest."""
+    return PASSWORDS.hash(secrets.token_urlsafe(16))
 
 
 def digest(token: str) -> str:
@@ -132,7 +141,7 @@ def password_officer(db: Session, name: str, password: str) -> Officer | None:
         )
     ).all()
     if not candidates or not password or len(password) > 1024:
-        _verifies(_NOBODY, password[:1024])
+        _verifies(nobody_hash(), password[:1024])
         return None
     for officer in candidates:
         assert officer.password_hash is not None
