@@ -46,3 +46,28 @@ def test_postgresql_must_be_upgraded_explicitly(tmp_path: Path) -> None:
         services = build_services(settings_for(url))
         assert migrate.is_current(services.engine)
         services.engine.dispose()
+
+
+def test_a_current_database_starts_without_alembic(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head read from the migration files is Alembic's own; a database stamped with it
+    is left alone at start (Alembic is not asked), one that is not is upgraded or refused."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    assert migrate.head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+
+    def no_alembic(engine: object) -> None:
+        raise AssertionError("Alembic was asked about a current database")
+
+    monkeypatch.setattr(migrate, "upgrade", no_alembic)
+    monkeypatch.setattr(migrate, "is_current", no_alembic)
+    migrate.prepare(engine)
+    engine.dispose()
+    assert migrate.stamped_revision(make_engine("sqlite://")) is None  # never stamped
