@@ -8,7 +8,6 @@ import logging
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Iterator
-from functools import partial
 from typing import TYPE_CHECKING
 
 from core.config import WEB_SECRET_ENV, Settings, WebSettings, secret
@@ -33,7 +32,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     import uvicorn
 
     from bot.bootstrap import build_services
-    from bot.runtime import every
+    from bot.runtime import IntervalJobs
+    from bot.scheduler import new_scheduler
     from console.app import create_app
 
     services = build_services(settings)
@@ -41,8 +41,17 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     async def reload_knowledge() -> None:
         await asyncio.to_thread(services.knowledge.refresh)  # training must not block pages
 
-    reload = partial(every, settings.faq.reload_seconds, reload_knowledge, "knowledge reload")
-    app = create_app(services, settings.web, session_secret(), background=[reload])
+    async def keep_knowledge_fresh() -> None:
+        """The process's scheduler, with one job, while the console serves."""
+        timers = IntervalJobs(new_scheduler(settings.tz))
+        timers.scheduler.start()
+        timers.add(settings.faq.reload_seconds, reload_knowledge, "knowledge reload")
+        try:
+            await asyncio.get_running_loop().create_future()  # until cancelled at shutdown
+        finally:
+            await timers.stop()
+
+    app = create_app(services, settings.web, session_secret(), background=[keep_knowledge_fresh])
     web = settings.web
     # No access log: the sign-in link's token is in its URL; every action is audited.
     uvicorn.run(app, host=host or web.host, port=port or web.port, access_log=False)

@@ -6,22 +6,26 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import os
 import secrets
 import signal
 import tomllib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from apscheduler.job import Job
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
 from bot.bootstrap import build_dispatcher, build_outbox, build_services
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
-from bot.scheduler import start_broadcasting
+from bot.scheduler import INTERVALS, new_scheduler, start_broadcasting
 from broadcasts.media import DatabaseFileIds
 from core.config import TELEGRAM_TOKEN_ENV, WEBHOOK_SECRET_ENV, Settings, secret
 from core.db import Escalation, Officer, make_engine, session
@@ -205,13 +209,60 @@ def ticket_opened_for(services: Services, event: Event) -> bool:
         return db.exec(query).first() is not None
 
 
-async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await job()
-        except Exception:
-            log.exception("%s failed; will try again in %ss", name, seconds)
+class IntervalJobs:
+    """Jobs run every so many seconds on the process's scheduler, as python-telegram-bot's
+    JobQueue runs them on APScheduler: an interval trigger, the first run one period after
+    start (or at once), one run at a time (a run still going when the next is due skips
+    it: ``max_instances=1``, ``coalesce``), a failure logged and the job kept."""
+
+    def __init__(self, scheduler: AsyncIOScheduler) -> None:
+        self.scheduler = scheduler
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def add(
+        self,
+        seconds: float,
+        job: Callable[[], Awaitable[object]],
+        name: str,
+        *,
+        at_once: bool = False,
+    ) -> Job:
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await job()
+            except asyncio.CancelledError:  # the scheduler stopped mid-run (see stop)
+                log.debug("%s stopped mid-run", name)
+            except Exception:
+                log.exception("%s failed; will try again in %ss", name, seconds)
+            finally:
+                self._running.discard(task)
+
+        first: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if at_once else {}
+        return self.scheduler.add_job(
+            run,
+            "interval",
+            seconds=seconds,
+            id=f"every: {name}",
+            name=name,
+            executor=INTERVALS,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            # A run later than a period is overtaken by the next one (coalesced into it).
+            misfire_grace_time=max(1, math.ceil(seconds)),
+            **first,
+        )
+
+    async def stop(self) -> None:
+        """Stop the scheduler (these jobs and the campaigns' alike): runs in flight are
+        cancelled, as the timers' tasks were, and this waits until they have ended."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)  # cancels the runs (AsyncIOExecutor) ...
+            await asyncio.sleep(0)  # ... in the loop's next round
+        await asyncio.gather(*self._running, return_exceptions=True)
 
 
 async def run_bot(
@@ -264,6 +315,7 @@ async def run_bot(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     started: list[ChatAdapter] = []
+    timers = IntervalJobs(new_scheduler(settings.tz))  # the process's one scheduler
     try:
         for name, adapter in adapters.items():
             try:
@@ -280,7 +332,8 @@ async def run_bot(
         # What a killed or stopped worker took but did not handle, in the background: a
         # flood waits for the group's rate limit, and start-up must not wait for it.
         recovering = asyncio.create_task(inbox.recover())
-        broadcasting = await start_broadcasting(services, adapters)
+        timers.scheduler.start()
+        broadcasting = await start_broadcasting(services, adapters, scheduler=timers.scheduler)
         if hasattr(adapters.get("wechat"), "on_rest"):  # several accounts: tell the officers
 
             async def account_rests(*told: Any) -> None:
@@ -326,35 +379,19 @@ async def run_bot(
 
             return run
 
-        async def first_reach_check() -> None:
-            try:
-                await on_leader(check_reach)()
-            except Exception:
-                log.exception("officer reach check failed; will try again tomorrow")
-
-        timers = [
-            asyncio.create_task(every(tick_seconds, on_leader(remind), "ticket reminders")),
-            asyncio.create_task(every(24 * 3600, on_leader(purge), "retention purge")),
-            # Officers the bot cannot write to: told to their station now and daily.
-            asyncio.create_task(first_reach_check()),
-            asyncio.create_task(every(24 * 3600, on_leader(check_reach), "officer reach")),
-            asyncio.create_task(every(600, on_leader(report), "weekly reports")),
-            asyncio.create_task(every(1.0, write_question_log, "question log")),
-            asyncio.create_task(
-                every(settings.faq.reload_seconds, reload_knowledge, "knowledge base reload")
-            ),
-            asyncio.create_task(
-                every(STALE_SECONDS, partial(inbox.recover, STALE_SECONDS), "update recovery")
-            ),
-            asyncio.create_task(every(OUTBOX_SECONDS, sender.deliver_due, "outbox")),
-            # What a killed worker was sending: reported now, in the background (start-up
-            # goes on), and again every few seconds for workers that die meanwhile.
-            asyncio.create_task(report_unknown()),
-            asyncio.create_task(every(STALE_SECONDS, report_unknown, "outbox recovery")),
-            asyncio.create_task(
-                every(services.groups.renew_after.total_seconds(), refresh_groups, "group cache")
-            ),
-        ]
+        timers.add(tick_seconds, on_leader(remind), "ticket reminders")
+        timers.add(24 * 3600, on_leader(purge), "retention purge")
+        # Officers the bot cannot write to: told to their station now and daily.
+        timers.add(24 * 3600, on_leader(check_reach), "officer reach", at_once=True)
+        timers.add(600, on_leader(report), "weekly reports")
+        timers.add(1.0, write_question_log, "question log")
+        timers.add(settings.faq.reload_seconds, reload_knowledge, "knowledge base reload")
+        timers.add(STALE_SECONDS, partial(inbox.recover, STALE_SECONDS), "update recovery")
+        timers.add(OUTBOX_SECONDS, sender.deliver_due, "outbox")
+        # What a killed worker was sending: reported now, in the background (start-up goes
+        # on), and again every few seconds for workers that die meanwhile.
+        timers.add(STALE_SECONDS, report_unknown, "outbox recovery", at_once=True)
+        timers.add(services.groups.renew_after.total_seconds(), refresh_groups, "group cache")
         operations = settings.operations
         if operations.metrics_port:
             services.metrics.count_open_escalations_with(lambda: open_tickets(services))
@@ -379,8 +416,7 @@ async def run_bot(
         log.info("stopping")
         intake.stopping = True  # from now on events are only recorded, for the next start
         recovering.cancel()
-        for timer in timers:
-            timer.cancel()
+        await timers.stop()
         if stop_console is not None:
             await stop_console()
         await broadcasting.stop(grace=BROADCAST_STOP_GRACE_SECONDS)
@@ -388,6 +424,7 @@ async def run_bot(
             await web.cleanup()
     finally:
         intake.stopping = True
+        await timers.stop()  # if start-up failed half-way
         for adapter in reversed(started):
             await adapter.stop()
         if intake.kept:

@@ -1,4 +1,8 @@
-"""The bot's broadcast scheduler: one APScheduler ``AsyncIOScheduler`` plus a pump.
+"""The process's one APScheduler ``AsyncIOScheduler`` (``new_scheduler``), and on it the
+broadcasts' campaign jobs plus a pump. `jingmin run` creates and starts the scheduler once
+and puts its interval jobs (reminders, outbox, ...: ``bot.runtime.IntervalJobs``) on it
+too; the campaign jobs live in their own job store (``BROADCASTS``), so taking and leaving
+office adds and removes only them.
 
 - Jobs are derived from campaign rows: job id = campaign id, a cron trigger in the
   configured time zone or a date trigger for a one-off, ``replace_existing``, coalesce,
@@ -18,7 +22,8 @@
   caught mid-send are declared unknown by ``recover_interrupted``, never resent). A
   leader that loses its lock stops scheduling and starts no new sends within seconds.
 
-``start_broadcasting(services, adapters)`` returns a handle; ``await handle.stop()``.
+``start_broadcasting(services, adapters, scheduler=...)`` returns a handle;
+``await handle.stop()``. Without a scheduler it makes and starts its own, and stops it.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlmodel import Session
@@ -49,6 +56,39 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+BROADCASTS = "broadcasts"  # the job store of the campaign jobs, which only the leader has
+INTERVALS = "intervals"  # the executor of the interval jobs (bot.runtime), and its logger's name
+
+
+class _SkippedTick(logging.Filter):
+    """An interval job still running when its next tick comes skips that tick (as the
+    loop it replaced waited for it): routine for the 1-second outbox under load, so not
+    worth APScheduler's warning each second."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        return not (
+            "maximum number of running instances" in str(record.msg)
+            and getattr(job, "executor", None) == INTERVALS
+        )
+
+
+def new_scheduler(tz: tzinfo) -> AsyncIOScheduler:
+    """The scheduler of the process: campaign jobs in the ``BROADCASTS`` job store, interval
+    jobs run by the ``INTERVALS`` executor. The caller starts it in the running loop."""
+    # A line per run of a 1-second job would drown the log; their failures are logged by
+    # the jobs themselves, and APScheduler's warnings (a run missed) still show.
+    logging.getLogger(f"apscheduler.executors.{INTERVALS}").setLevel(logging.WARNING)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _SkippedTick) for f in scheduler_log.filters):
+        scheduler_log.addFilter(_SkippedTick())
+    return AsyncIOScheduler(
+        timezone=tz,
+        jobstores={"default": MemoryJobStore(), BROADCASTS: MemoryJobStore()},
+        executors={"default": AsyncIOExecutor(), INTERVALS: AsyncIOExecutor()},
+        job_defaults={"coalesce": True, "max_instances": 1},
+    )
+
 
 class BroadcastHandle:
     def __init__(
@@ -57,11 +97,14 @@ class BroadcastHandle:
         scheduler: AsyncIOScheduler,
         poll_seconds: float,
         leadership: Leadership,
+        *,
+        owns_scheduler: bool = False,
     ) -> None:
         self._new_broadcaster = new_broadcaster
         self.broadcaster = self._fresh_broadcaster()
         self._served = False  # a broadcaster that led a term was stopped: each term gets one
         self.scheduler = scheduler
+        self.owns_scheduler = owns_scheduler  # else `jingmin run` stops it
         self.poll_seconds = poll_seconds
         self.leadership = leadership
         self.step_down_grace = 2.0  # sends in flight when leadership is lost may finish
@@ -89,14 +132,16 @@ class BroadcastHandle:
                 if campaign.cron or (campaign.run_at and as_utc(campaign.run_at) > now):
                     wanted[str(campaign.id)] = campaign
         for job_id in set(self._signatures) - set(wanted):
-            if self.scheduler.get_job(job_id) is not None:
-                self.scheduler.remove_job(job_id)
+            if self.scheduler.get_job(job_id, BROADCASTS) is not None:
+                self.scheduler.remove_job(job_id, BROADCASTS)
             del self._signatures[job_id]
             log.info("broadcast #%s: unscheduled", job_id)
         grace = max(1, int(self.broadcaster.grace.total_seconds()))
         for job_id, campaign in wanted.items():
             signature = (campaign.cron, campaign.run_at, campaign.updated_at)
-            if self._signatures.get(job_id) == signature and self.scheduler.get_job(job_id):
+            if self._signatures.get(job_id) == signature and self.scheduler.get_job(
+                job_id, BROADCASTS
+            ):
                 continue
             if campaign.cron:
                 trigger: Any = cron_trigger(campaign.cron, self.broadcaster.tz)
@@ -107,6 +152,7 @@ class BroadcastHandle:
                 self._on_job,
                 trigger,
                 id=job_id,
+                jobstore=BROADCASTS,
                 args=[campaign.id],
                 name=campaign.name,
                 replace_existing=True,
@@ -118,7 +164,7 @@ class BroadcastHandle:
             log.info("broadcast #%s: scheduled (%s)", job_id, campaign.cron or campaign.run_at)
 
     def next_run(self, campaign_id: int) -> datetime | None:
-        job = self.scheduler.get_job(str(campaign_id))
+        job = self.scheduler.get_job(str(campaign_id), BROADCASTS)
         return job.next_run_time if job is not None else None
 
     async def _on_job(self, campaign_id: int) -> None:
@@ -158,7 +204,6 @@ class BroadcastHandle:
         if self._served:
             self.broadcaster = self._fresh_broadcaster()
         self._served = True
-        self.scheduler.resume()
         try:
             await self.broadcaster.run_catch_up()
             self.sync_jobs()
@@ -177,10 +222,15 @@ class BroadcastHandle:
         await self.broadcaster.stop(grace)
 
     def _drop_jobs(self) -> None:
-        self.scheduler.remove_all_jobs()
+        """Remove the campaign jobs (the scheduler runs on: other jobs share it)."""
+        self.scheduler.remove_all_jobs(BROADCASTS)
         self._signatures.clear()
-        if self.scheduler.running:
-            self.scheduler.pause()
+
+    def _let_go_of_scheduler(self) -> None:
+        if not self.owns_scheduler:
+            self._drop_jobs()
+        elif self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
 
     async def _serve(self) -> None:
         """Lead while this process holds the lock; otherwise stand by to take over."""
@@ -208,8 +258,7 @@ class BroadcastHandle:
         """Stop scheduling, let sends in flight finish (up to ``grace`` s), step down."""
         self._stopping = True
         self.kick()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self._let_go_of_scheduler()
         tasks = [task for task in (self._task, self._pump) if task is not None]
         for task in tasks:
             task.cancel()
@@ -244,11 +293,14 @@ async def start_broadcasting(
     poll_seconds: float = 5.0,
     concurrency: int = SENDS_AT_ONCE,
     leadership: Leadership | None = None,
+    scheduler: AsyncIOScheduler | None = None,
 ) -> BroadcastHandle:
-    """Start the scheduler and the pump in the running event loop, on the leader only.
+    """Start the campaign jobs and the pump in the running event loop, on the leader only.
 
-    A process that leads at once has caught up and scheduled its jobs when this returns;
-    any other stands by and takes over when the leader's lock is free.
+    ``scheduler``: the process's scheduler (``new_scheduler``), started; without it, one of
+    its own, which ``handle.stop()`` stops. A process that leads at once has caught up and
+    scheduled its jobs when this returns; any other stands by and takes over when the
+    leader's lock is free.
     """
     settings = services.settings
     senders = rate_limited(adapters, settings)
@@ -263,21 +315,19 @@ async def start_broadcasting(
             fail_unknown_platforms=True,
         )
 
-    grace = max(
-        1, int(timedelta(seconds=settings.broadcasts.misfire_grace_seconds).total_seconds())
-    )
-    scheduler = AsyncIOScheduler(
-        timezone=settings.tz,
-        job_defaults={"coalesce": True, "misfire_grace_time": grace, "max_instances": 1},
-    )
+    owns_scheduler = scheduler is None
+    if scheduler is None:
+        scheduler = new_scheduler(settings.tz)
+        scheduler.start()
     leadership = leadership or Leadership(services.engine)
-    handle = BroadcastHandle(new_broadcaster, scheduler, poll_seconds, leadership)
-    scheduler.start(paused=True)  # jobs run only while leading
+    handle = BroadcastHandle(
+        new_broadcaster, scheduler, poll_seconds, leadership, owns_scheduler=owns_scheduler
+    )
     try:
-        if await leadership.try_acquire():
+        if await leadership.try_acquire():  # campaign jobs exist only while leading
             await handle.take_office()
     except Exception:
-        scheduler.shutdown(wait=False)
+        handle._let_go_of_scheduler()
         await leadership.release()
         raise
     handle.start()

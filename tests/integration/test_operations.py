@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import pytest
@@ -98,3 +99,59 @@ async def test_the_console_runs_inside_the_bot_when_enabled(db_url: str) -> None
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as http:
             await http.get(f"http://127.0.0.1:{port}/login")
+
+
+async def test_the_interval_jobs_and_the_broadcasts_share_one_scheduler(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jingmin run` makes one APScheduler scheduler: the broadcasts' campaign jobs and the
+    interval jobs (each one run at a time, coalesced, with its period of before) are on it,
+    and stopping the bot stops it."""
+    from bot import runtime
+    from bot.scheduler import INTERVALS
+
+    made: list[Any] = []
+    handles: list[Any] = []
+    new_scheduler, start_broadcasting = runtime.new_scheduler, runtime.start_broadcasting
+
+    def spy_new_scheduler(tz: Any) -> Any:
+        made.append(new_scheduler(tz))
+        return made[-1]
+
+    async def spy_start_broadcasting(*args: Any, **kwargs: Any) -> Any:
+        handles.append(await start_broadcasting(*args, **kwargs))
+        return handles[-1]
+
+    monkeypatch.setattr(runtime, "new_scheduler", spy_new_scheduler)
+    monkeypatch.setattr(runtime, "start_broadcasting", spy_start_broadcasting)
+    settings = settings_for(db_url)
+    stop = asyncio.Event()
+    bot = asyncio.create_task(run_bot(settings, {"console": FakeAdapter()}, stop=stop))
+    try:
+        async with asyncio.timeout(30):
+            while not (made and len(made[0].get_jobs("default")) == 10):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        (scheduler,) = made
+        assert handles[0].scheduler is scheduler and scheduler.running
+        periods = {
+            job.name: job.trigger.interval.total_seconds() for job in scheduler.get_jobs("default")
+        }
+        assert periods == {
+            "ticket reminders": 60,
+            "retention purge": 24 * 3600,
+            "officer reach": 24 * 3600,
+            "weekly reports": 600,
+            "question log": 1,
+            "knowledge base reload": settings.faq.reload_seconds,
+            "update recovery": 5,
+            "outbox": 1,
+            "outbox recovery": 5,
+            "group cache": 30,  # half the cache's 60 s
+        }
+        for job in scheduler.get_jobs("default"):
+            assert job.executor == INTERVALS and job.max_instances == 1 and job.coalesce
+            assert job.misfire_grace_time >= 1
+    finally:
+        stop.set()
+        await bot
+    assert not scheduler.running
