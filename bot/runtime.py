@@ -22,13 +22,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
-from bot.bootstrap import build_dispatcher, build_outbox, build_services
+from bot.bootstrap import build_dispatcher, build_outbox, build_services, open_database
 from bot.migrate import DatabaseBehind
 from bot.observability import serve_health_and_metrics
 from bot.scheduler import INTERVALS, new_scheduler, start_broadcasting
 from broadcasts.media import DatabaseFileIds
 from core.config import TELEGRAM_TOKEN_ENV, WEBHOOK_SECRET_ENV, Settings, secret
-from core.db import Escalation, Officer, make_engine, session
+from core.db import Escalation, Officer, session
 from core.dispatcher import Dispatcher
 from core.events import ChatRef, Event, IncomingMessage, Outgoing
 from core.ports import ChatAdapter, Clock
@@ -140,11 +140,12 @@ def build_wechat_accounts(
 
 
 def build_adapters(
-    settings: Settings, on_wechat_connection: ConnectionListener | None = None
+    settings: Settings, engine: Engine, on_wechat_connection: ConnectionListener | None = None
 ) -> dict[str, ChatAdapter]:
+    """The enabled platforms' adapters; ``engine``: the process's one database (accounts'
+    rooms and daily counts, Telegram's uploaded files)."""
     adapters: dict[str, ChatAdapter] = {}
     if "wechat" in enabled_platforms(settings) and settings.wechat.several:
-        engine = make_engine(settings.database.url)
         adapters["wechat"] = build_wechat_accounts(settings, engine, on_wechat_connection)
     elif "wechat" in enabled_platforms(settings):
         from bot.adapters.wechat import WechatAdapter
@@ -175,7 +176,7 @@ def build_adapters(
             secret(TELEGRAM_TOKEN_ENV),
             api_base_url=telegram.api_base_url,
             webhook=webhook,
-            file_ids=DatabaseFileIds(make_engine(settings.database.url)),
+            file_ids=DatabaseFileIds(engine),
         )
     return adapters
 
@@ -284,17 +285,25 @@ async def run_bot(
                 admin_alerts(services, render("wechat_down.j2"))  # the reason stays in the log
             )
 
-    platforms = adapters if adapters is not None else build_adapters(settings, wechat_connection)
+    # The process's one database: every part below is handed this engine.
+    try:
+        engine = open_database(settings)
+    except DatabaseBehind as problem:
+        raise StartupError(str(problem)) from None
+    if adapters is None:
+        platforms: Mapping[str, ChatAdapter] = build_adapters(settings, engine, wechat_connection)
+    else:
+        platforms = adapters
     # Replies and broadcasts share one limiter per platform; replies go first.
     adapters = {
         name: adapter
         if getattr(adapter, "paces_itself", False)
-        else RateLimitedAdapter(adapter, limiter_for(name, settings))
+        else RateLimitedAdapter(adapter, limiter_for(name, settings, engine=engine))
         for name, adapter in platforms.items()
     }
     try:
-        services = build_services(settings)
-    except (DatabaseBehind, FaqError) as problem:
+        services = build_services(settings, engine=engine)
+    except FaqError as problem:
         raise StartupError(str(problem)) from None
     # The outbox sender claims rows under the update ledger's worker name, whose lock it
     # holds while it lives: another worker finding it free knows a claimed row's sender died.

@@ -39,6 +39,7 @@ from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from broadcasts import ledger, rules
@@ -268,7 +269,9 @@ class BroadcastHandle:
         await self.leadership.release()
 
 
-def rate_limited(adapters: Mapping[str, ChatAdapter], settings: Any) -> dict[str, BroadcastSender]:
+def rate_limited(
+    adapters: Mapping[str, ChatAdapter], settings: Any, engine: Engine | None = None
+) -> dict[str, BroadcastSender]:
     """The adapters as broadcast senders; wrap any that bootstrap did not wrap."""
     senders: dict[str, BroadcastSender] = {}
     for name, adapter in adapters.items():
@@ -282,7 +285,7 @@ def rate_limited(adapters: Mapping[str, ChatAdapter], settings: Any) -> dict[str
                 "(wrap it in bootstrap so replies share the limiter and go first)",
                 name,
             )
-            senders[name] = RateLimitedAdapter(adapter, limiter_for(name, settings))
+            senders[name] = RateLimitedAdapter(adapter, limiter_for(name, settings, engine=engine))
     return senders
 
 
@@ -303,7 +306,7 @@ async def start_broadcasting(
     leader's lock is free.
     """
     settings = services.settings
-    senders = rate_limited(adapters, settings)
+    senders = rate_limited(adapters, settings, services.engine)
 
     def new_broadcaster() -> Broadcaster:
         return Broadcaster(
