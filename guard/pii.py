@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-PiiKind = Literal["id", "phone", "landline", "bank", "address"]
+PiiKind = Literal["id", "phone", "landline", "bank", "address", "plate"]
 
 LABELS: dict[str, str] = {
     "id": "身份证号",
@@ -41,6 +41,7 @@ LABELS: dict[str, str] = {
     "landline": "电话号码",
     "bank": "银行卡号",
     "address": "家庭住址",
+    "plate": "车牌号和姓名",
 }
 
 # ----------------------------------------------------------------- digit characters
@@ -859,10 +860,44 @@ def find_addresses(text: str) -> list[Finding]:
     return found
 
 
+# ----------------------------------------------------------------- licence plates
+
+# A Chinese plate: a province's one-character abbreviation, the city's letter, then five
+# letters and digits (six on a new-energy car), often with a dot or a space after the
+# letter: 宁A·5Q821, 宁C 3K790, 京AD12345. At least two digits, so a word in capitals
+# after a province's character (云APP) is no plate.
+_PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_RE = re.compile(
+    rf"[{_PLATE_PROVINCES}][A-Z]\s?[·・.．•]?\s?(?=(?:[A-Z]*[0-9]){{2}})[A-Z0-9]{{5,6}}"
+    r"(?![A-Za-z0-9])"
+)
+
+
+def _plates(text: str) -> list[tuple[int, int]]:
+    norm = unicodedata.normalize("NFKC", text).upper()
+    if len(norm) != len(text):
+        return []
+    return [m.span() for m in _PLATE_RE.finditer(norm)]
+
+
+def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
+    """A licence plate together with a person's name (车牌宁A·5Q821 我叫张建军): whose
+    car it is. A plate alone is a car, which residents post about all the time (宁A·5Q821
+    挡住消防通道了): not personal. ``named``: the message-wide name cues, when known."""
+    spans = _plates(text)
+    if not spans:
+        return []
+    if named is None:
+        named = _names_anywhere(text)
+    if not named:
+        return []
+    return [Finding("plate", a, b, text[a:b]) for a, b in spans]
+
+
 # ----------------------------------------------------------------- public API
 
 # Severity order when one message holds several kinds.
-_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "landline", "address")
+_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "landline", "address", "plate")
 
 
 def find_pii(
@@ -871,7 +906,7 @@ def find_pii(
     """All personal data in ``text``, numbers first then addresses (``published``: see
     ``find_numbers``)."""
     numbers = find_numbers(text, exempt_numbers=exempt_numbers, published=published)
-    return numbers + find_addresses(text)
+    return numbers + find_addresses(text) + find_plates(text)
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -919,10 +954,25 @@ def mask_addresses(text: str) -> str:
     return _ADDRESS_RE.sub(lambda m: re.sub(_ADDRESS_DIGIT_RE, "*", m.group(0)), text)
 
 
+def _mask_plates(text: str) -> str:
+    """Every licence plate's letters and digits after the city's letter starred but the
+    last (宁A·5Q821 → 宁A·****1), named or not: a log line never needs a plate."""
+    spans = _plates(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for a, b in spans:
+        tail = [i for i in range(a + 2, b) if chars[i].isalnum()]
+        for i in tail[:-1]:
+            chars[i] = "*"
+    return "".join(chars)
+
+
 def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
-    """``text`` with every ID, mobile and card number masked (138****6612,
-    6401**********123X, 6222 **** **** 1234), whatever way it was written. Used before
-    any text reaches the database or a log line."""
+    """``text`` with every ID, mobile and card number and every licence plate masked
+    (138****6612, 6401**********123X, 6222 **** **** 1234, 宁A·****1), whatever way it was
+    written. Used before any text reaches the database or a log line."""
+    text = _mask_plates(text)
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
         if not findings:

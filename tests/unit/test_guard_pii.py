@@ -790,3 +790,43 @@ def test_a_households_landline_named_by_the_family(text: str) -> None:
 )
 def test_a_shops_or_offices_landline_stays_out(text: str) -> None:
     assert find_pii(text) == []
+
+
+# ---------------------------------------------------------------- licence plates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "车牌宁A·5Q821 我叫张建军 刚搬来三期",
+        "俺家孩子他爸叫马进财 车是宁C 3K790",
+        "我是刘桂花，车是陕A 8K217，白色的",
+        "甘D58193是我老伴的车，老伴叫何永福",  # a plate without a dot
+        "新能源车 宁AD12345 车主我叫撒海军",  # six after the letter
+    ],
+)
+def test_a_plate_with_a_persons_name(text: str) -> None:
+    assert "plate" in kinds(text)
+    result = check(text)
+    assert (result.verdict, result.kind) == ("pii", "plate")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁A·5Q821 挡住消防通道了 车主挪一下",  # a car, no one named
+        "车牌号浙A12345 挡住出口了",
+        "宁C 3K790 的车主麻烦下楼挪车，马上要进救护车",
+        "宁A·5Q821 停在9号楼门口三天了，谁家的",
+        "宁ABC 我叫张伟",  # too few digits for a plate
+    ],
+)
+def test_a_plate_alone_is_a_car_not_a_person(text: str) -> None:
+    assert "plate" not in kinds(text)
+    assert check(text).verdict == "ok"
+
+
+def test_masking_hides_a_plate_but_its_province_and_city() -> None:
+    assert mask_pii("车牌宁A·5Q821 我叫张建军") == "车牌宁A·****1 我叫张建军"
+    assert mask_pii("车是宁C 3K790") == "车是宁C ****0"
+    assert mask_pii("宁AD12345挡道") == "宁A*****5挡道"
