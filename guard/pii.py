@@ -684,6 +684,14 @@ _ROOM = (
     rf"(?:[0-9]{{3,4}}{_ROOM_END}"
     rf"|[{_CN_ROOM_DIGIT}]{{3,4}}(?![{_CN_ROOM_DIGIT}十百千万年月日个人次点分岁]))"
 )
+# The estate's word right before a building number; lookbehinds, so that the address
+# found is the building alone and a room after it is still read as one address with it.
+_ESTATE_BEFORE = "|".join(f"(?<={w})" for w in ("小区", "花园", "家园", "苑", "公寓", "新村"))
+# A spot in or by a building, not a home: 9号楼电梯坏了, 9号楼门口, 9号楼下面.
+_SPOT = (
+    "电梯|楼道|楼梯|楼下|楼上|楼顶|楼前|楼后|门口|门前|底下|下面|旁边|后面|前面|附近|东边|西边|南边"
+    "|北边|东侧|西侧|南侧|北侧|车库|地下|停车|停水|停电|停气|供暖|暖气|水管|管道|外墙|墙|顶|前|后|旁"
+)
 _ADDRESS_RE = re.compile(
     rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
     rf"{_FLOOR}{_ROOM}(?:室|号|房)?"
@@ -704,6 +712,10 @@ _ADDRESS_RE = re.compile(
     # address, though not the door, when said of a person.
     rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*[-－]?\s*{_NUM}{{1,2}}\s*{_UNIT}(?!\s*[-－]?\s*{_NUM})"
     rf"|(?<=[\u4e00-\u9fffA-Za-z])(?:村|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长)"
+    # Down to the building of a named estate (金花园小区9号楼): a home when said of a
+    # person, unless the words after make it a spot in the estate (9号楼电梯, 9号楼门口).
+    rf"|(?:{_ESTATE_BEFORE}){_BUILDING}\s*(?:号楼|栋|幢)(?!\s*[-－]?\s*(?:{_NUM}|[A-Za-z]))"
+    rf"(?!\s*(?:的?(?:{_SPOT})|单元|门|层|楼|至|到|和|与|、))"
 )
 
 # Common surnames (single and compound) for the name that makes an address personal.

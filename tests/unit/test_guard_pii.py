@@ -830,3 +830,40 @@ def test_masking_hides_a_plate_but_its_province_and_city() -> None:
     assert mask_pii("车牌宁A·5Q821 我叫张建军") == "车牌宁A·****1 我叫张建军"
     assert mask_pii("车是宁C 3K790") == "车是宁C ****0"
     assert mask_pii("宁AD12345挡道") == "宁A*****5挡道"
+
+
+# ---------------------------------------------------------------- the building of an estate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我老母亲叫郭秀兰 住利通区金花园小区9号楼 她一个人在家",
+        "我爸叫杨德福，家在望远镇幸福家园12栋，腿脚不好",
+        "收件人马丽 阅海苑3号楼",
+        "我叫白建华 住在丽景公寓A栋 最近老有人敲门",
+    ],
+)
+def test_the_building_of_an_estate_said_of_a_named_person(text: str) -> None:
+    assert kinds(text) == ["address"]
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9号楼电梯坏了",
+        "金花园小区9号楼 谁家的狗一直叫",  # no one named
+        "我叫白建华，金花园小区9号楼电梯又坏了，物业管管",  # a spot in the estate
+        "我是马丽 幸福家园12栋门口堆的杂物谁家的",
+        "张建军说金花园小区9号楼至12号楼明天停水",  # a range of buildings, not a home
+        "超市在金花园小区9号楼，联系人王芳",  # a public place
+    ],
+)
+def test_the_building_of_an_estate_without_a_resident_or_as_a_spot(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+def test_a_room_after_the_estates_building_stays_one_address() -> None:
+    found = find_addresses("我叫刘建华，住丽景湾小区5号楼2单元302")
+    assert [f.value for f in found] == ["5号楼2单元302"]
