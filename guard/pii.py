@@ -752,8 +752,9 @@ _NAME_CUE_RE = re.compile(
     rf"|(?:我是|我叫|联系人|收件人|收货人|户主)\s*[:：]?\s*((?:老|小)[{_SURNAMES}]){_BOUNDARY}"
     # 联系人：刘 -- a form's label with the surname alone
     rf"|(?:联系人|收件人|收货人|户主|姓名)\s*[:：]\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
-    # 我姓白 / 老人姓马
-    rf"|(?:我|他|她|老人家?|本人|户主|(?:^|[，,。;；\s]))姓\s*([{_SURNAMES}])(?=[\s,，。;；]|$|叫)"
+    # 我姓白 / 老人姓马 / 免贵姓吴！/ 我姓吴住13号楼: the surname alone, as people say it
+    rf"|(?:我|俺|咱|他|她|老人家?|本人|户主|免贵|鄙人|在下|(?:^|[，,。;；\s]))姓\s*([{_SURNAMES}])"
+    rf"(?=[\s,，。.;；!！?？~～、]|$|叫|住|家|在|是|[啊哈呀嘛哦呢])"
     # 他舅叫王富贵 / 我姓马叫马秀英: 叫 + a full name, whoever says it
     rf"|(?<![喊大尖乱])叫\s*({_NAME}){_BOUNDARY}"
     # 老刘家: how neighbours name a household (老师家 is a teacher's)

@@ -867,3 +867,34 @@ def test_the_building_of_an_estate_without_a_resident_or_as_a_spot(text: str) ->
 def test_a_room_after_the_estates_building_stays_one_address() -> None:
     found = find_addresses("我叫刘建华，住丽景湾小区5号楼2单元302")
     assert [f.value for f in found] == ["5号楼2单元302"]
+
+
+# ---------------------------------------------------------------- the surname alone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "钥匙在阳光小区13号楼 我姓吴 来领吧",
+        "钱包在阳光小区13号楼2单元 我姓吴！来领吧",
+        "免贵姓吴 住阳光小区13号楼",
+        "我姓马住丽景湾小区5号楼2单元302",
+        "俺姓海 家在康馨家园9号楼",
+    ],
+)
+def test_a_surname_alone_names_the_resident_of_an_address(text: str) -> None:
+    assert kinds(text) == ["address"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我姓吴",  # a surname and nothing to tie it to
+        "我姓吴，口天吴，不是姓伍",
+        "姓吴的那家搬走了 阳光小区13号楼",  # a neighbour's household, talked about
+        "请问您贵姓？阳光小区13号楼电梯又停了",
+        "我姓吴 9号楼电梯坏了",  # a spot, not a home
+    ],
+)
+def test_a_surname_without_an_address_or_number_is_nothing(text: str) -> None:
+    assert find_pii(text) == []
