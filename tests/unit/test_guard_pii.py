@@ -898,3 +898,37 @@ def test_a_surname_alone_names_the_resident_of_an_address(text: str) -> None:
 )
 def test_a_surname_without_an_address_or_number_is_nothing(text: str) -> None:
     assert find_pii(text) == []
+
+
+# ---------------------------------------------------------------- building-unit-room of a household
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家7-3-902 户主刘志刚 水管爆了",
+        "家住7-3-902 户主刘志刚 水管爆了",
+        "我家是7-3-902，户主是刘志刚，水管爆了",
+        "我家在12-1-1502 房主王海燕 漏水到楼下了",
+        "家住7-3-902 业主：刘志刚",
+        "家住7号楼3单元902 房主叫王海燕",
+    ],
+)
+def test_a_households_flat_with_its_householder(text: str) -> None:
+    assert kinds(text) == ["address"]
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "家住7-3-902 水管爆了",  # no one named
+        "户主刘志刚 家里漏水",  # no address
+        "业主大会 7-3-902 投票",
+        "房主要求 7-3-902 退租",
+        "业主是房东还是租户 7-3-902 在装修",
+        "家住7-3-2024年搬来的",  # a date, not a room
+    ],
+)
+def test_a_flat_or_a_householder_alone_stays_out(text: str) -> None:
+    assert find_addresses(text) == []
