@@ -418,7 +418,9 @@ def _may_be_number(joined: str, loose: bool, cues: Cues) -> bool:
     return 16 <= n <= 19 and not loose and (first in "34569" or cues.card)
 
 
-def _run_findings(text: str, start: int, end: int, exempt: frozenset[str]) -> list[_Hit]:
+def _run_findings(
+    text: str, start: int, end: int, exempt: frozenset[str], self_named: bool = False
+) -> list[_Hit]:
     """Greedy left-to-right: at each group take the longest valid window of groups. The
     cues before the run only speak about a window that starts at the run's start -- or
     right after a Chinese numeral that ends a word or a name (收款人张三 6217..., 李四，6217...),
@@ -431,9 +433,9 @@ def _run_findings(text: str, start: int, end: int, exempt: frozenset[str]) -> li
         joined = ""
         soft = tiny = False
         if i == 0:
-            window_cues = _cues_around(text, start, end)
+            window_cues = _cues_around(text, start, end, self_named)
         elif groups[i - 1].chinese and not groups[i].chinese:
-            window_cues = _cues_around(text, groups[i].start, end)
+            window_cues = _cues_around(text, groups[i].start, end, self_named)
         else:
             window_cues = NO_CUES
         for j in range(i, len(groups)):
@@ -501,8 +503,10 @@ _HOUSEHOLD = (
     r"|住宅|家庭)"
     r"(?:那个|这个|那|这)?"
 )
+# 家里新装的座机, 我家刚拉的固话: the line just put in
+_NEW_LINE = "(?:新装|新安装?|刚装|新拉|刚拉|新办|刚办|新换|刚换)?"
 _HOME_PHONE_CUE_RE = re.compile(
-    rf"{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
+    rf"{_HOUSEHOLD}{_NEW_LINE}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
     r"|宅电[是为:：\s(（]{0,5}$"
 )
 # The same said after the number: "0951-5012345 是我家座机", "...（家里电话）".
@@ -539,7 +543,9 @@ _BANK_CUE_AFTER_RE = re.compile(
 )
 
 
-def _cues_around(text: str, start: int, end: int) -> Cues:
+def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> Cues:
+    """``self_named``: the writer gives their own name in a message that speaks of no
+    business or office, so a landline in it is the writer's (see ``_self_named``)."""
     before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
     after = unicodedata.normalize("NFKC", text[end : end + 14])
     card = (
@@ -548,7 +554,8 @@ def _cues_around(text: str, start: int, end: int) -> Cues:
         or _BANK_CUE_AFTER_RE.match(after) is not None
     )
     home = (
-        _HOME_PHONE_CUE_RE.search(before) is not None
+        self_named
+        or _HOME_PHONE_CUE_RE.search(before) is not None
         or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
     )
     id_cue = _ID_CUE_BEFORE_RE.search(before) is not None
@@ -645,11 +652,14 @@ def find_numbers(
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
     hits: list[_Hit] = []
     pieces: list[tuple[int, int, str]] = []
+    self_named: bool | None = None
     for m in _RUN_RE.finditer(text):
         run = m.group()
         in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
-            in_run = _run_findings(text, m.start(), m.end(), exempt)
+            if self_named is None:
+                self_named = _self_named(text)
+            in_run = _run_findings(text, m.start(), m.end(), exempt, self_named)
             hits += in_run
         digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
         if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
@@ -834,6 +844,27 @@ _PUBLIC_PLACE = (
 )
 _PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})[^，,。;；!！?？\n]{{0,8}}$")
 _PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_PUBLIC_PLACE})")
+
+
+# The writer's own name: 我叫马秀英, 我姓吴. A landline in the same message is the writer's
+# own line (家里新装的座机 0951-5127733 我叫马秀英) -- unless the message speaks of a
+# business or an office, whose published line a clerk or an owner signs with a name.
+_SELF_NAME_RE = re.compile(
+    rf"(?:我叫|我名字叫|我的名字叫|本人叫|俺叫)\s*[:：]?\s*({_NAME}){_BOUNDARY}"
+    rf"|(?:我|俺|本人|免贵)姓\s*([{_SURNAMES}])(?=[\s,，。.;；!！?？、]|$|叫|住|家)"
+)
+_BUSINESS_RE = re.compile(
+    rf"{_PUBLIC_PLACE}|店|公司|单位|门市|营业|前台|厂|客服|公安|法院|检察院|政府"
+    r"|服务|热线|预约|订餐|订购|欢迎|来电|咨询|报名|老板|经理|主任|警官|民警|律师|专员"
+    r"|办公|网格员|工作人员|值班"
+)
+
+
+def _self_named(text: str) -> bool:
+    for m in _SELF_NAME_RE.finditer(text):
+        if _is_name(next(g for g in m.groups() if g is not None)):
+            return _BUSINESS_RE.search(text) is None
+    return False
 
 
 def _public_place(text: str, address_start: int, address_end: int) -> bool:

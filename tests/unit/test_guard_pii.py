@@ -932,3 +932,36 @@ def test_a_households_flat_with_its_householder(text: str) -> None:
 )
 def test_a_flat_or_a_householder_alone_stays_out(text: str) -> None:
     assert find_addresses(text) == []
+
+
+# ---------------------------------------------------------------- a landline signed by name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "家里新装的座机 0951-5127733 我叫马秀英 住金凤区",
+        "座机0951-5127733 我叫马秀英 有事打这个",
+        "0951-5127733 我姓马 腿脚不便 有事打座机",
+        "我家刚拉的固话 0951-5127733",  # the household said with the new line
+    ],
+)
+def test_a_landline_with_the_writers_own_name(text: str) -> None:
+    assert kinds(text) == ["landline"]
+    assert check(text).verdict == "pii"
+    assert "5127733" not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "店里电话 0951-5127733 我叫马秀英 欢迎来",  # a shop's published line
+        "单位那个固话 0951-5023378 我叫马秀英",  # an office's
+        "我叫马秀英 是网格员 办公电话 0951-5127733",
+        "订餐 0951-5127733 老板叫马秀英",
+        "座机0951-5127733 打不通 谁知道咋回事",  # no name
+        "我叫马秀英 服务中心的座机 0951-5127733 有事打",
+    ],
+)
+def test_a_published_or_unnamed_landline_stays_out(text: str) -> None:
+    assert find_pii(text) == []
