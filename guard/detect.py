@@ -18,7 +18,10 @@ Verdict = Literal["scam", "pii", "ok"]
 
 # Confidence reported for personal data: checksummed numbers are near certain, a phone
 # number is a pattern, an address relies on a name heuristic.
-_PII_SCORE = {"id": 1.0, "bank": 0.95, "phone": 0.9, "landline": 0.85, "address": 0.8}
+_PII_SCORE = {
+    **{"id": 1.0, "bank": 0.95, "phone": 0.9, "landline": 0.85, "address": 0.8},
+    "plate": 0.75,  # a plate with a name: whose car it is
+}
 CONTACTS = ("phone", "landline")  # a resident's own, which look like a lure's contact
 # "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.
 OWN_HANDLE = re.compile(

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-PiiKind = Literal["id", "phone", "landline", "bank", "address"]
+PiiKind = Literal["id", "phone", "landline", "bank", "address", "plate"]
 
 LABELS: dict[str, str] = {
     "id": "身份证号",
@@ -41,6 +41,7 @@ LABELS: dict[str, str] = {
     "landline": "电话号码",
     "bank": "银行卡号",
     "address": "家庭住址",
+    "plate": "车牌号和姓名",
 }
 
 # ----------------------------------------------------------------- digit characters
@@ -417,7 +418,9 @@ def _may_be_number(joined: str, loose: bool, cues: Cues) -> bool:
     return 16 <= n <= 19 and not loose and (first in "34569" or cues.card)
 
 
-def _run_findings(text: str, start: int, end: int, exempt: frozenset[str]) -> list[_Hit]:
+def _run_findings(
+    text: str, start: int, end: int, exempt: frozenset[str], self_named: bool = False
+) -> list[_Hit]:
     """Greedy left-to-right: at each group take the longest valid window of groups. The
     cues before the run only speak about a window that starts at the run's start -- or
     right after a Chinese numeral that ends a word or a name (收款人张三 6217..., 李四，6217...),
@@ -430,9 +433,9 @@ def _run_findings(text: str, start: int, end: int, exempt: frozenset[str]) -> li
         joined = ""
         soft = tiny = False
         if i == 0:
-            window_cues = _cues_around(text, start, end)
+            window_cues = _cues_around(text, start, end, self_named)
         elif groups[i - 1].chinese and not groups[i].chinese:
-            window_cues = _cues_around(text, groups[i].start, end)
+            window_cues = _cues_around(text, groups[i].start, end, self_named)
         else:
             window_cues = NO_CUES
         for j in range(i, len(groups)):
@@ -500,8 +503,10 @@ _HOUSEHOLD = (
     r"|住宅|家庭)"
     r"(?:那个|这个|那|这)?"
 )
+# 家里新装的座机, 我家刚拉的固话: the line just put in
+_NEW_LINE = "(?:新装|新安装?|刚装|新拉|刚拉|新办|刚办|新换|刚换)?"
 _HOME_PHONE_CUE_RE = re.compile(
-    rf"{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
+    rf"{_HOUSEHOLD}{_NEW_LINE}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
     r"|宅电[是为:：\s(（]{0,5}$"
 )
 # The same said after the number: "0951-5012345 是我家座机", "...（家里电话）".
@@ -538,7 +543,9 @@ _BANK_CUE_AFTER_RE = re.compile(
 )
 
 
-def _cues_around(text: str, start: int, end: int) -> Cues:
+def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> Cues:
+    """``self_named``: the writer gives their own name in a message that speaks of no
+    business or office, so a landline in it is the writer's (see ``_self_named``)."""
     before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
     after = unicodedata.normalize("NFKC", text[end : end + 14])
     card = (
@@ -547,7 +554,8 @@ def _cues_around(text: str, start: int, end: int) -> Cues:
         or _BANK_CUE_AFTER_RE.match(after) is not None
     )
     home = (
-        _HOME_PHONE_CUE_RE.search(before) is not None
+        self_named
+        or _HOME_PHONE_CUE_RE.search(before) is not None
         or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
     )
     id_cue = _ID_CUE_BEFORE_RE.search(before) is not None
@@ -644,11 +652,14 @@ def find_numbers(
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
     hits: list[_Hit] = []
     pieces: list[tuple[int, int, str]] = []
+    self_named: bool | None = None
     for m in _RUN_RE.finditer(text):
         run = m.group()
         in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
-            in_run = _run_findings(text, m.start(), m.end(), exempt)
+            if self_named is None:
+                self_named = _self_named(text)
+            in_run = _run_findings(text, m.start(), m.end(), exempt, self_named)
             hits += in_run
         digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
         if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
@@ -683,6 +694,14 @@ _ROOM = (
     rf"(?:[0-9]{{3,4}}{_ROOM_END}"
     rf"|[{_CN_ROOM_DIGIT}]{{3,4}}(?![{_CN_ROOM_DIGIT}十百千万年月日个人次点分岁]))"
 )
+# The estate's word right before a building number; lookbehinds, so that the address
+# found is the building alone and a room after it is still read as one address with it.
+_ESTATE_BEFORE = "|".join(f"(?<={w})" for w in ("小区", "花园", "家园", "苑", "公寓", "新村"))
+# A spot in or by a building, not a home: 9号楼电梯坏了, 9号楼门口, 9号楼下面.
+_SPOT = (
+    "电梯|楼道|楼梯|楼下|楼上|楼顶|楼前|楼后|门口|门前|底下|下面|旁边|后面|前面|附近|东边|西边|南边"
+    "|北边|东侧|西侧|南侧|北侧|车库|地下|停车|停水|停电|停气|供暖|暖气|水管|管道|外墙|墙|顶|前|后|旁"
+)
 _ADDRESS_RE = re.compile(
     rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
     rf"{_FLOOR}{_ROOM}(?:室|号|房)?"
@@ -693,8 +712,9 @@ _ADDRESS_RE = re.compile(
     rf"|(?:村|队|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)\s*{_NUM}{{1,4}}\s*号"
     rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
-    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家)\s*"
-    rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"
+    # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902
+    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住)\s*(?:是|在|住)?\s*"
+    rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
@@ -703,6 +723,10 @@ _ADDRESS_RE = re.compile(
     # address, though not the door, when said of a person.
     rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*[-－]?\s*{_NUM}{{1,2}}\s*{_UNIT}(?!\s*[-－]?\s*{_NUM})"
     rf"|(?<=[\u4e00-\u9fffA-Za-z])(?:村|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长)"
+    # Down to the building of a named estate (金花园小区9号楼): a home when said of a
+    # person, unless the words after make it a spot in the estate (9号楼电梯, 9号楼门口).
+    rf"|(?:{_ESTATE_BEFORE}){_BUILDING}\s*(?:号楼|栋|幢)(?!\s*[-－]?\s*(?:{_NUM}|[A-Za-z]))"
+    rf"(?!\s*(?:的?(?:{_SPOT})|单元|门|层|楼|至|到|和|与|、))"
 )
 
 # Common surnames (single and compound) for the name that makes an address personal.
@@ -735,12 +759,15 @@ _NAME_CUE_RE = re.compile(
     rf"|姓名|户主|住户|业主|联系人)\s*[:：]?\s*({_NAME})"
     # 我叫 / 名叫 give a name whatever its surname (我叫海燕)
     rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
+    # 户主是刘志刚 / 房主叫王海燕: whose flat it is, said with a verb
+    rf"|(?:户主|业主|房主)(?:是|叫|为)\s*[:：]?\s*({_NAME})|房主\s*[:：]?\s*({_NAME})"
     # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
     rf"|(?:我是|我叫|联系人|收件人|收货人|户主)\s*[:：]?\s*((?:老|小)[{_SURNAMES}]){_BOUNDARY}"
     # 联系人：刘 -- a form's label with the surname alone
     rf"|(?:联系人|收件人|收货人|户主|姓名)\s*[:：]\s*([{_SURNAMES}])(?=[\s,，。;；]|$)"
-    # 我姓白 / 老人姓马
-    rf"|(?:我|他|她|老人家?|本人|户主|(?:^|[，,。;；\s]))姓\s*([{_SURNAMES}])(?=[\s,，。;；]|$|叫)"
+    # 我姓白 / 老人姓马 / 免贵姓吴！/ 我姓吴住13号楼: the surname alone, as people say it
+    rf"|(?:我|俺|咱|他|她|老人家?|本人|户主|免贵|鄙人|在下|(?:^|[，,。;；\s]))姓\s*([{_SURNAMES}])"
+    rf"(?=[\s,，。.;；!！?？~～、]|$|叫|住|家|在|是|[啊哈呀嘛哦呢])"
     # 他舅叫王富贵 / 我姓马叫马秀英: 叫 + a full name, whoever says it
     rf"|(?<![喊大尖乱])叫\s*({_NAME}){_BOUNDARY}"
     # 老刘家: how neighbours name a household (老师家 is a teacher's)
@@ -819,6 +846,27 @@ _PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})[^，,。;；!！?？\n]{{0
 _PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_PUBLIC_PLACE})")
 
 
+# The writer's own name: 我叫马秀英, 我姓吴. A landline in the same message is the writer's
+# own line (家里新装的座机 0951-5127733 我叫马秀英) -- unless the message speaks of a
+# business or an office, whose published line a clerk or an owner signs with a name.
+_SELF_NAME_RE = re.compile(
+    rf"(?:我叫|我名字叫|我的名字叫|本人叫|俺叫)\s*[:：]?\s*({_NAME}){_BOUNDARY}"
+    rf"|(?:我|俺|本人|免贵)姓\s*([{_SURNAMES}])(?=[\s,，。.;；!！?？、]|$|叫|住|家)"
+)
+_BUSINESS_RE = re.compile(
+    rf"{_PUBLIC_PLACE}|店|公司|单位|门市|营业|前台|厂|客服|公安|法院|检察院|政府"
+    r"|服务|热线|预约|订餐|订购|欢迎|来电|咨询|报名|老板|经理|主任|警官|民警|律师|专员"
+    r"|办公|网格员|工作人员|值班"
+)
+
+
+def _self_named(text: str) -> bool:
+    for m in _SELF_NAME_RE.finditer(text):
+        if _is_name(next(g for g in m.groups() if g is not None)):
+            return _BUSINESS_RE.search(text) is None
+    return False
+
+
 def _public_place(text: str, address_start: int, address_end: int) -> bool:
     before = text[max(0, address_start - 16) : address_start]
     return bool(_PUBLIC_BEFORE_RE.search(before) or _PUBLIC_AFTER_RE.match(text, address_end))
@@ -859,10 +907,44 @@ def find_addresses(text: str) -> list[Finding]:
     return found
 
 
+# ----------------------------------------------------------------- licence plates
+
+# A Chinese plate: a province's one-character abbreviation, the city's letter, then five
+# letters and digits (six on a new-energy car), often with a dot or a space after the
+# letter: 宁A·5Q821, 宁C 3K790, 京AD12345. At least two digits, so a word in capitals
+# after a province's character (云APP) is no plate.
+_PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_RE = re.compile(
+    rf"[{_PLATE_PROVINCES}][A-Z]\s?[·・.．•]?\s?(?=(?:[A-Z]*[0-9]){{2}})[A-Z0-9]{{5,6}}"
+    r"(?![A-Za-z0-9])"
+)
+
+
+def _plates(text: str) -> list[tuple[int, int]]:
+    norm = unicodedata.normalize("NFKC", text).upper()
+    if len(norm) != len(text):
+        return []
+    return [m.span() for m in _PLATE_RE.finditer(norm)]
+
+
+def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
+    """A licence plate together with a person's name (车牌宁A·5Q821 我叫张建军): whose
+    car it is. A plate alone is a car, which residents post about all the time (宁A·5Q821
+    挡住消防通道了): not personal. ``named``: the message-wide name cues, when known."""
+    spans = _plates(text)
+    if not spans:
+        return []
+    if named is None:
+        named = _names_anywhere(text)
+    if not named:
+        return []
+    return [Finding("plate", a, b, text[a:b]) for a, b in spans]
+
+
 # ----------------------------------------------------------------- public API
 
 # Severity order when one message holds several kinds.
-_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "landline", "address")
+_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "landline", "address", "plate")
 
 
 def find_pii(
@@ -871,7 +953,7 @@ def find_pii(
     """All personal data in ``text``, numbers first then addresses (``published``: see
     ``find_numbers``)."""
     numbers = find_numbers(text, exempt_numbers=exempt_numbers, published=published)
-    return numbers + find_addresses(text)
+    return numbers + find_addresses(text) + find_plates(text)
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -919,10 +1001,25 @@ def mask_addresses(text: str) -> str:
     return _ADDRESS_RE.sub(lambda m: re.sub(_ADDRESS_DIGIT_RE, "*", m.group(0)), text)
 
 
+def _mask_plates(text: str) -> str:
+    """Every licence plate's letters and digits after the city's letter starred but the
+    last (宁A·5Q821 → 宁A·****1), named or not: a log line never needs a plate."""
+    spans = _plates(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for a, b in spans:
+        tail = [i for i in range(a + 2, b) if chars[i].isalnum()]
+        for i in tail[:-1]:
+            chars[i] = "*"
+    return "".join(chars)
+
+
 def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
-    """``text`` with every ID, mobile and card number masked (138****6612,
-    6401**********123X, 6222 **** **** 1234), whatever way it was written. Used before
-    any text reaches the database or a log line."""
+    """``text`` with every ID, mobile and card number and every licence plate masked
+    (138****6612, 6401**********123X, 6222 **** **** 1234, 宁A·****1), whatever way it was
+    written. Used before any text reaches the database or a log line."""
+    text = _mask_plates(text)
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
         if not findings:

@@ -790,3 +790,178 @@ def test_a_households_landline_named_by_the_family(text: str) -> None:
 )
 def test_a_shops_or_offices_landline_stays_out(text: str) -> None:
     assert find_pii(text) == []
+
+
+# ---------------------------------------------------------------- licence plates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "车牌宁A·5Q821 我叫张建军 刚搬来三期",
+        "俺家孩子他爸叫马进财 车是宁C 3K790",
+        "我是刘桂花，车是陕A 8K217，白色的",
+        "甘D58193是我老伴的车，老伴叫何永福",  # a plate without a dot
+        "新能源车 宁AD12345 车主我叫撒海军",  # six after the letter
+    ],
+)
+def test_a_plate_with_a_persons_name(text: str) -> None:
+    assert "plate" in kinds(text)
+    result = check(text)
+    assert (result.verdict, result.kind) == ("pii", "plate")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁A·5Q821 挡住消防通道了 车主挪一下",  # a car, no one named
+        "车牌号浙A12345 挡住出口了",
+        "宁C 3K790 的车主麻烦下楼挪车，马上要进救护车",
+        "宁A·5Q821 停在9号楼门口三天了，谁家的",
+        "宁ABC 我叫张伟",  # too few digits for a plate
+    ],
+)
+def test_a_plate_alone_is_a_car_not_a_person(text: str) -> None:
+    assert "plate" not in kinds(text)
+    assert check(text).verdict == "ok"
+
+
+def test_masking_hides_a_plate_but_its_province_and_city() -> None:
+    assert mask_pii("车牌宁A·5Q821 我叫张建军") == "车牌宁A·****1 我叫张建军"
+    assert mask_pii("车是宁C 3K790") == "车是宁C ****0"
+    assert mask_pii("宁AD12345挡道") == "宁A*****5挡道"
+
+
+# ---------------------------------------------------------------- the building of an estate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我老母亲叫郭秀兰 住利通区金花园小区9号楼 她一个人在家",
+        "我爸叫杨德福，家在望远镇幸福家园12栋，腿脚不好",
+        "收件人马丽 阅海苑3号楼",
+        "我叫白建华 住在丽景公寓A栋 最近老有人敲门",
+    ],
+)
+def test_the_building_of_an_estate_said_of_a_named_person(text: str) -> None:
+    assert kinds(text) == ["address"]
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9号楼电梯坏了",
+        "金花园小区9号楼 谁家的狗一直叫",  # no one named
+        "我叫白建华，金花园小区9号楼电梯又坏了，物业管管",  # a spot in the estate
+        "我是马丽 幸福家园12栋门口堆的杂物谁家的",
+        "张建军说金花园小区9号楼至12号楼明天停水",  # a range of buildings, not a home
+        "超市在金花园小区9号楼，联系人王芳",  # a public place
+    ],
+)
+def test_the_building_of_an_estate_without_a_resident_or_as_a_spot(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+def test_a_room_after_the_estates_building_stays_one_address() -> None:
+    found = find_addresses("我叫刘建华，住丽景湾小区5号楼2单元302")
+    assert [f.value for f in found] == ["5号楼2单元302"]
+
+
+# ---------------------------------------------------------------- the surname alone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "钥匙在阳光小区13号楼 我姓吴 来领吧",
+        "钱包在阳光小区13号楼2单元 我姓吴！来领吧",
+        "免贵姓吴 住阳光小区13号楼",
+        "我姓马住丽景湾小区5号楼2单元302",
+        "俺姓海 家在康馨家园9号楼",
+    ],
+)
+def test_a_surname_alone_names_the_resident_of_an_address(text: str) -> None:
+    assert kinds(text) == ["address"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我姓吴",  # a surname and nothing to tie it to
+        "我姓吴，口天吴，不是姓伍",
+        "姓吴的那家搬走了 阳光小区13号楼",  # a neighbour's household, talked about
+        "请问您贵姓？阳光小区13号楼电梯又停了",
+        "我姓吴 9号楼电梯坏了",  # a spot, not a home
+    ],
+)
+def test_a_surname_without_an_address_or_number_is_nothing(text: str) -> None:
+    assert find_pii(text) == []
+
+
+# ---------------------------------------------------------------- building-unit-room of a household
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家7-3-902 户主刘志刚 水管爆了",
+        "家住7-3-902 户主刘志刚 水管爆了",
+        "我家是7-3-902，户主是刘志刚，水管爆了",
+        "我家在12-1-1502 房主王海燕 漏水到楼下了",
+        "家住7-3-902 业主：刘志刚",
+        "家住7号楼3单元902 房主叫王海燕",
+    ],
+)
+def test_a_households_flat_with_its_householder(text: str) -> None:
+    assert kinds(text) == ["address"]
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "家住7-3-902 水管爆了",  # no one named
+        "户主刘志刚 家里漏水",  # no address
+        "业主大会 7-3-902 投票",
+        "房主要求 7-3-902 退租",
+        "业主是房东还是租户 7-3-902 在装修",
+        "家住7-3-2024年搬来的",  # a date, not a room
+    ],
+)
+def test_a_flat_or_a_householder_alone_stays_out(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+# ---------------------------------------------------------------- a landline signed by name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "家里新装的座机 0951-5127733 我叫马秀英 住金凤区",
+        "座机0951-5127733 我叫马秀英 有事打这个",
+        "0951-5127733 我姓马 腿脚不便 有事打座机",
+        "我家刚拉的固话 0951-5127733",  # the household said with the new line
+    ],
+)
+def test_a_landline_with_the_writers_own_name(text: str) -> None:
+    assert kinds(text) == ["landline"]
+    assert check(text).verdict == "pii"
+    assert "5127733" not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "店里电话 0951-5127733 我叫马秀英 欢迎来",  # a shop's published line
+        "单位那个固话 0951-5023378 我叫马秀英",  # an office's
+        "我叫马秀英 是网格员 办公电话 0951-5127733",
+        "订餐 0951-5127733 老板叫马秀英",
+        "座机0951-5127733 打不通 谁知道咋回事",  # no name
+        "我叫马秀英 服务中心的座机 0951-5127733 有事打",
+    ],
+)
+def test_a_published_or_unnamed_landline_stays_out(text: str) -> None:
+    assert find_pii(text) == []
