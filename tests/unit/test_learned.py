@@ -161,8 +161,9 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
 
 
 # Station topics and the questions on them, by other authors: (right at least, wrong at most).
-# Issue 13 asks 80 % right; this holds what is reached (set 2: its first contact).
-STATION_SETS = {"faq_station_topics": (0.33, 0.03), "faq_station_topics2": (0.42, 0.04)}
+# Issue 13 asks 80 % right; this holds what is reached (resemblance-read topics answered
+# at their held-out floor).
+STATION_SETS = {"faq_station_topics": (0.42, 0.03), "faq_station_topics2": (0.51, 0.04)}
 
 
 @pytest.mark.parametrize("name", list(STATION_SETS))

@@ -10,7 +10,7 @@ import pytest
 from faq.knowledge import FaqTopic, load_knowledge
 from faq.learned import _grams
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
-from faq.resemblance import FEATURES, Profiles, thinned
+from faq.resemblance import FEATURES, Profiles, calibrated_floor, thinned
 from tests.conftest import REPO
 
 # Taught questions and paraphrases by another author: answered with the taught answer at least.
@@ -42,6 +42,30 @@ def test_thin_files_look_like_what_stations_and_officers_write() -> None:
     five = thinned(shipped, 5, seed=1)
     assert all(len(t.examples) <= 5 for t in five)
     assert thinned(shipped, None, seed=1) == list(shipped)
+
+
+def test_the_floor_lets_most_won_examples_through_and_few_strays() -> None:
+    """A held-out example's own topic wins it at odds 0.05 .. 0.95: the floor lets four
+    in five of them through, unless that would let another topic's win or a tenth of the
+    police questions no topic answers through; too few won examples say nothing."""
+    won = [(odds / 20, True) for odds in range(1, 20)]
+    assert calibrated_floor(won, []) == pytest.approx(0.05 + 0.2 * 0.9)  # a fifth up
+    lost = [*won, (0.6, False), (0.5, False)]  # wins of another topic at 0.5 and 0.6
+    assert calibrated_floor(lost, []) == pytest.approx(0.6)  # not under a lost one
+    strays = [i / 100 for i in range(100)]  # a tenth of them at 0.9 and above
+    assert calibrated_floor(won, strays) == pytest.approx(0.9, abs=0.01)
+    assert calibrated_floor(won[:4], []) is None
+
+
+def test_a_station_topic_is_answered_at_its_calibrated_floor(tmp_path: Path) -> None:
+    """The floor of a station's file of five examples is under the classifier's answer
+    threshold: resemblance odds run low on a thin file among full ones."""
+    knowledge = KnowledgeBase(REPO / "tests/data/faq_station_topics", cache_dir=tmp_path)
+    resemblance = knowledge.current.matcher._resemblance
+    assert resemblance is not None
+    floor = float(resemblance.floor[0])
+    assert 0.0 < floor < 0.5
+    assert list(tmp_path.glob("*-floors.json"))  # calibrated once, then cached
 
 
 def test_the_shipped_topics_need_no_resemblance(tmp_path: Path) -> None:
