@@ -21,6 +21,7 @@ import math
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -339,6 +340,7 @@ def fit_linear(
     prune: float = 1e-3,
     balanced: bool = False,
     seed: int = 0,
+    weights: Sequence[float] | None = None,
 ) -> LinearModel:
     """``seed`` fixes saga's shuffling: the same examples then give the same weights on
     every machine (without it, probabilities move by up to ~0.02 between trainings)."""
@@ -358,7 +360,11 @@ def fit_linear(
         class_weight="balanced" if balanced else None,
         random_state=seed,
     )
-    model.fit(_matrix(rows, vocabulary), np.array([classes.index(x) for x in labels]))
+    model.fit(
+        _matrix(rows, vocabulary),
+        np.array([classes.index(x) for x in labels]),
+        sample_weight=None if weights is None else np.asarray(weights, dtype=np.float64),
+    )
     coef = model.coef_.T.astype(np.float32)
     bias = model.intercept_.astype(np.float64)
     if len(classes) == 2:  # sklearn keeps one column for two classes: make it two
@@ -402,10 +408,13 @@ TOPIC_C = 16.0
 
 
 def train(
-    examples: Sequence[Example], featurizer: Featurizer, skip: frozenset[str] = frozenset()
+    examples: Sequence[Example],
+    featurizer: Featurizer,
+    skip: frozenset[str] = frozenset(),
+    weights: Sequence[float] | None = None,
 ) -> Models:
     rows = [featurizer(e.text) for e in examples]
-    intent = fit_linear(rows, [e.intent for e in examples], INTENT_C)
+    intent = fit_linear(rows, [e.intent for e in examples], INTENT_C, weights=weights)
     chosen = [
         i for i, e in enumerate(examples) if e.intent in ("ask", "case") and e.topic not in skip
     ]
@@ -418,9 +427,13 @@ def train(
     return Models(intent, topic)
 
 
-def content_key(examples: Sequence[Example], skip: Iterable[str] = ()) -> str:
+def content_key(
+    examples: Sequence[Example], skip: Iterable[str] = (), weights: Sequence[float] | None = None
+) -> str:
     digest = hashlib.sha256(f"{feature_key()}/{INTENT_C}/{TOPIC_C}".encode())
     digest.update("\x1d".join(sorted(skip)).encode())
+    if weights is not None:
+        digest.update(np.asarray(weights, dtype=np.float64).tobytes())
     for e in examples:
         digest.update(f"\x1e{e.intent}\x1f{e.topic or ''}\x1f{e.text}".encode())
     return digest.hexdigest()[:24]
@@ -463,15 +476,17 @@ def trained(
     featurizer: Featurizer,
     cache_dir: Path | None = None,
     skip: frozenset[str] = frozenset(),
+    weights: Sequence[float] | None = None,
 ) -> Models:
-    """The models for these examples (the topic model without the topics in ``skip``):
-    from the cache if they were trained before."""
+    """The models for these examples (the topic model without the topics in ``skip``;
+    the intent model weighing each example by ``weights``): from the cache if they were
+    trained before."""
 
     def fit() -> tuple[LinearModel, LinearModel]:
-        models = train(examples, featurizer, skip)
+        models = train(examples, featurizer, skip, weights)
         return models.intent, models.topic
 
-    key = content_key(examples, skip)
+    key = content_key(examples, skip, weights)
     return Models(*cached_linear(key, ("intent", "topic"), fit, cache_dir))
 
 
@@ -613,9 +628,33 @@ def build_learned_matcher(
     # Beyond a few hundred, topics nobody wrote lines for are read by resemblance alone:
     # a classifier of thousands of classes trains for hours and decides slowly.
     skip = frozenset(uncovered) if len(uncovered) > CLASSIFIER_LIMIT else frozenset()
-    models = trained(examples, featurizer, cache_dir, skip)
+    weights = _ask_weights(examples, topics, covered)
+    models = trained(examples, featurizer, cache_dir, skip, weights)
     resemblance = _resemblance(topics, written, covered, cache_dir)
     return LearnedMatcher(models, known, thresholds, featurizer, resemblance)
+
+
+def _ask_weights(
+    examples: Sequence[Example], topics: Sequence[FaqTopic], covered: Collection[str | None]
+) -> list[float] | None:
+    """The intent model's weight of each example: a topic nobody wrote corpus lines for
+    has its file's examples (general questions on it) weigh, together, as much as a
+    covered topic's corpus questions do, as the topic classifier balances its classes.
+    Read at weight one, five examples among thousands of lines teach the intent model
+    nothing, and a question on a station's topic (放炮吵得睡不着，打哪个电话) is taken
+    for a complaint or an incident by the words it shares with them. None: all weigh one
+    (the shipped topics, all covered)."""
+    own = {t.id: t for t in topics if t.id not in covered and t.examples}
+    if not own:
+        return None
+    lines = sum(1 for e in examples if e.topic in covered and e.intent in ("ask", "case"))
+    mean = lines / max(1, len(covered))
+
+    def its_example(e: Example) -> bool:
+        return e.intent == "ask" and e.text in own[e.topic].examples if e.topic in own else False
+
+    count = Counter(e.topic for e in examples if its_example(e))  # a taught title repeats
+    return [max(1.0, mean / count[e.topic]) if its_example(e) else 1.0 for e in examples]
 
 
 def _resemblance(

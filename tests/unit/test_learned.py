@@ -162,8 +162,8 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
 
 # Station topics and the questions on them, by other authors: (right at least, wrong at most).
 # Issue 13 asks 80 % right; this holds what is reached (resemblance-read topics answered
-# at their held-out floor).
-STATION_SETS = {"faq_station_topics": (0.42, 0.03), "faq_station_topics2": (0.51, 0.04)}
+# at their held-out floor, their examples weighing in the intent model).
+STATION_SETS = {"faq_station_topics": (0.46, 0.03), "faq_station_topics2": (0.53, 0.04)}
 
 
 @pytest.mark.parametrize("name", list(STATION_SETS))

@@ -14,7 +14,7 @@ from faq.resemblance import FEATURES, Profiles, calibrated_floor, thinned
 from tests.conftest import REPO
 
 # Taught questions and paraphrases by another author: answered with the taught answer at least.
-TAUGHT_SETS = {"faq_taught": 18, "faq_taught2": 28}  # of 60; set 2: its first contact
+TAUGHT_SETS = {"faq_taught": 18, "faq_taught2": 36}  # of 60
 
 
 def topic(id: str, title: str, *examples: str) -> FaqTopic:
@@ -125,3 +125,23 @@ def test_beyond_the_limit_new_topics_are_read_by_resemblance_alone(
     matcher = knowledge.current.matcher
     assert not {"drone-rules", "knife-rules"} & set(matcher.models.topic.classes)
     assert matcher.read("网上买的猎刀算管制刀具吗").topics[0][0] == "knife-rules"
+
+
+def test_a_new_topics_examples_weigh_as_much_as_a_covered_topics_lines() -> None:
+    """In the intent model a new topic's examples together weigh what a covered topic's
+    questions do (here 42: 40 corpus lines, its example and title); a taught question
+    and its title, the same words, share that weight."""
+    from faq.learned import Example, _ask_weights, topic_examples
+
+    old = topic("old", "旧的", "旧的问题")
+    new = topic("new", "烟花", "能放鞭炮吗", "哪里能放烟花")
+    taught = topic("taught-1", "警务室在哪", "警务室在哪")
+    corpus = [Example(f"旧的问题{i}", "ask", "old") for i in range(40)]
+    examples = [*corpus, Example("今天天气好", "chatter"), *topic_examples([old, new, taught])]
+    weights = _ask_weights(examples, [old, new, taught], {"old"})
+    assert weights is not None
+    by_text = dict(zip((e.text for e in examples), weights, strict=True))
+    assert by_text["能放鞭炮吗"] == by_text["哪里能放烟花"] == pytest.approx(42 / 2)
+    assert by_text["警务室在哪"] == pytest.approx(42 / 2)  # the example and the title
+    assert by_text["烟花"] == by_text["今天天气好"] == by_text["旧的问题"] == 1.0
+    assert _ask_weights(corpus, [old], {"old"}) is None
