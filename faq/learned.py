@@ -21,6 +21,7 @@ import math
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -32,8 +33,15 @@ import numpy as np
 
 from faq.knowledge import FaqTopic
 from faq.matcher import Decision, Thresholds, build_matcher
+from faq.resemblance import (
+    FLOOR_KEY,
+    Profiles,
+    ResemblanceModel,
+    calibrated_floor,
+    family,
+    held_out,
+)
 from faq.resemblance import VERSION as RESEMBLANCE_VERSION
-from faq.resemblance import Profiles, ResemblanceModel, family
 from faq.text import normalise, strip_mentions, tokenize
 from faq.thesaurus import THESAURUS
 from faq.thesaurus import shipped as thesaurus
@@ -332,6 +340,7 @@ def fit_linear(
     prune: float = 1e-3,
     balanced: bool = False,
     seed: int = 0,
+    weights: Sequence[float] | None = None,
 ) -> LinearModel:
     """``seed`` fixes saga's shuffling: the same examples then give the same weights on
     every machine (without it, probabilities move by up to ~0.02 between trainings)."""
@@ -351,7 +360,11 @@ def fit_linear(
         class_weight="balanced" if balanced else None,
         random_state=seed,
     )
-    model.fit(_matrix(rows, vocabulary), np.array([classes.index(x) for x in labels]))
+    model.fit(
+        _matrix(rows, vocabulary),
+        np.array([classes.index(x) for x in labels]),
+        sample_weight=None if weights is None else np.asarray(weights, dtype=np.float64),
+    )
     coef = model.coef_.T.astype(np.float32)
     bias = model.intercept_.astype(np.float64)
     if len(classes) == 2:  # sklearn keeps one column for two classes: make it two
@@ -395,10 +408,13 @@ TOPIC_C = 16.0
 
 
 def train(
-    examples: Sequence[Example], featurizer: Featurizer, skip: frozenset[str] = frozenset()
+    examples: Sequence[Example],
+    featurizer: Featurizer,
+    skip: frozenset[str] = frozenset(),
+    weights: Sequence[float] | None = None,
 ) -> Models:
     rows = [featurizer(e.text) for e in examples]
-    intent = fit_linear(rows, [e.intent for e in examples], INTENT_C)
+    intent = fit_linear(rows, [e.intent for e in examples], INTENT_C, weights=weights)
     chosen = [
         i for i, e in enumerate(examples) if e.intent in ("ask", "case") and e.topic not in skip
     ]
@@ -411,9 +427,13 @@ def train(
     return Models(intent, topic)
 
 
-def content_key(examples: Sequence[Example], skip: Iterable[str] = ()) -> str:
+def content_key(
+    examples: Sequence[Example], skip: Iterable[str] = (), weights: Sequence[float] | None = None
+) -> str:
     digest = hashlib.sha256(f"{feature_key()}/{INTENT_C}/{TOPIC_C}".encode())
     digest.update("\x1d".join(sorted(skip)).encode())
+    if weights is not None:
+        digest.update(np.asarray(weights, dtype=np.float64).tobytes())
     for e in examples:
         digest.update(f"\x1e{e.intent}\x1f{e.topic or ''}\x1f{e.text}".encode())
     return digest.hexdigest()[:24]
@@ -456,15 +476,17 @@ def trained(
     featurizer: Featurizer,
     cache_dir: Path | None = None,
     skip: frozenset[str] = frozenset(),
+    weights: Sequence[float] | None = None,
 ) -> Models:
-    """The models for these examples (the topic model without the topics in ``skip``):
-    from the cache if they were trained before."""
+    """The models for these examples (the topic model without the topics in ``skip``;
+    the intent model weighing each example by ``weights``): from the cache if they were
+    trained before."""
 
     def fit() -> tuple[LinearModel, LinearModel]:
-        models = train(examples, featurizer, skip)
+        models = train(examples, featurizer, skip, weights)
         return models.intent, models.topic
 
-    key = content_key(examples, skip)
+    key = content_key(examples, skip, weights)
     return Models(*cached_linear(key, ("intent", "topic"), fit, cache_dir))
 
 
@@ -476,6 +498,9 @@ class Reading:
     topics: list[tuple[str, float]]  # best first, NO_TOPIC included
     evidence: dict[str, list[str]]
     to_officer: bool = False  # @王警官: the resident speaks to the police
+    # The first topic is a new one its file's resemblance picks: the odds it is answered
+    # at, calibrated on the new topics' held-out examples (``Resemblance.floor``).
+    answer_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,12 +511,16 @@ class Resemblance:
     profiles: Profiles
     model: ResemblanceModel
     uncovered: np.ndarray  # indices into profiles.topic_ids
+    floor: np.ndarray  # by uncovered topic: the odds it is answered at (nan: the usual)
 
-    def best(self, names: Sequence[str]) -> tuple[str, float]:
+    def best(self, names: Sequence[str]) -> tuple[str, float, float | None]:
+        """The new topic the message resembles most, its odds, and its floor."""
         grams = [n for n in names if family(n) >= 0]
         odds = self.model.probabilities(self.profiles.features(grams))[self.uncovered]
         at = int(np.argmax(odds))
-        return self.profiles.topic_ids[self.uncovered[at]], float(odds[at])
+        floor = float(self.floor[at])
+        topic_id = self.profiles.topic_ids[self.uncovered[at]]
+        return topic_id, float(odds[at]), None if math.isnan(floor) else floor
 
 
 class LearnedMatcher:
@@ -517,20 +546,25 @@ class LearnedMatcher:
         order = np.argsort(-topic_p)[:3]
         topics = [(self.models.topic.classes[i], float(topic_p[i])) for i in order]
         evidence: dict[str, list[str]] = {}
+        answer_at = None
         if self._resemblance is not None:
             # A station's or an officer's topic wins when its file explains the message
             # better than the classifier's best guess (which knows it from five lines).
-            new, odds = self._resemblance.best(names)
+            new, odds, floor = self._resemblance.best(names)
             best, best_p = topics[0]
             if best == NO_TOPIC or odds > best_p:
                 topics = [(new, odds), *(t for t in topics if t[0] != new)][:3]
                 if explain:
-                    evidence["resemblance"] = [f"{new} {odds:.2f}"]
+                    evidence["resemblance"] = [f"{new} {odds:.2f} (floor {floor})"]
+            if topics[0][0] == new and floor is not None and odds >= floor:
+                # Read by its file, the topic is as sure as its held-out examples are.
+                topics[0] = (new, max(odds, topics[0][1]))
+                answer_at = floor
         if explain:
             best_intent = max(intents, key=intents.__getitem__)
             evidence["intent"] = self.models.intent.evidence(names, best_intent)
             evidence["topic"] = self.models.topic.evidence(names, topics[0][0])
-        return Reading(intents, topics, evidence, "at:officer" in names)
+        return Reading(intents, topics, evidence, "at:officer" in names, answer_at)
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
         if not tokenize(strip_mentions(normalise(text))[0]):
@@ -544,10 +578,14 @@ class LearnedMatcher:
         topic, topic_p = reading.topics[0]
         faq_id = topic if topic in self._topics else None
         score = round(topic_p if faq_id else 0.0, 3)
-        if intent in ("incident", "complaint"):
-            draft = faq_id if topic_p >= t.suggest else None
-            return Decision("escalate", draft, score, intent)
         answer_at = t.addressed_answer if addressed else t.answer
+        suggest_at = t.suggest
+        if reading.answer_at is not None:  # a new topic, by its file's calibrated floor
+            answer_at = min(answer_at, reading.answer_at)
+            suggest_at = min(suggest_at, reading.answer_at)
+        if intent in ("incident", "complaint"):
+            draft = faq_id if topic_p >= suggest_at else None
+            return Decision("escalate", draft, score, intent)
         # Answer only a general question (more likely asked than not) on one topic.
         if faq_id and intents["ask"] >= ASKING and topic_p >= answer_at:
             return Decision("answer", faq_id, score, "confident question on one topic")
@@ -561,7 +599,7 @@ class LearnedMatcher:
                 choices = (first, second)
                 return Decision("clarify", first, score, "two topics fit", choices)
         if intent in ("ask", "case"):
-            if faq_id and topic_p >= t.suggest:
+            if faq_id and topic_p >= suggest_at:
                 return Decision("suggest", faq_id, score, f"{intent}: plausible topic")
             return Decision("escalate", None, score, f"{intent}: no topic fits")
         spoken_to = addressed or reading.to_officer
@@ -590,9 +628,33 @@ def build_learned_matcher(
     # Beyond a few hundred, topics nobody wrote lines for are read by resemblance alone:
     # a classifier of thousands of classes trains for hours and decides slowly.
     skip = frozenset(uncovered) if len(uncovered) > CLASSIFIER_LIMIT else frozenset()
-    models = trained(examples, featurizer, cache_dir, skip)
+    weights = _ask_weights(examples, topics, covered)
+    models = trained(examples, featurizer, cache_dir, skip, weights)
     resemblance = _resemblance(topics, written, covered, cache_dir)
     return LearnedMatcher(models, known, thresholds, featurizer, resemblance)
+
+
+def _ask_weights(
+    examples: Sequence[Example], topics: Sequence[FaqTopic], covered: Collection[str | None]
+) -> list[float] | None:
+    """The intent model's weight of each example: a topic nobody wrote corpus lines for
+    has its file's examples (general questions on it) weigh, together, as much as a
+    covered topic's corpus questions do, as the topic classifier balances its classes.
+    Read at weight one, five examples among thousands of lines teach the intent model
+    nothing, and a question on a station's topic (放炮吵得睡不着，打哪个电话) is taken
+    for a complaint or an incident by the words it shares with them. None: all weigh one
+    (the shipped topics, all covered)."""
+    own = {t.id: t for t in topics if t.id not in covered and t.examples}
+    if not own:
+        return None
+    lines = sum(1 for e in examples if e.topic in covered and e.intent in ("ask", "case"))
+    mean = lines / max(1, len(covered))
+
+    def its_example(e: Example) -> bool:
+        return e.intent == "ask" and e.text in own[e.topic].examples if e.topic in own else False
+
+    count = Counter(e.topic for e in examples if its_example(e))  # a taught title repeats
+    return [max(1.0, mean / count[e.topic]) if its_example(e) else 1.0 for e in examples]
 
 
 def _resemblance(
@@ -627,7 +689,53 @@ def _resemblance(
         except OSError:
             pass  # a read-only home: learn again next start, still correct
     profiles = Profiles.build(topics, _grams)
-    return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64))
+    digest.update(FLOOR_KEY.encode())
+    for t in topics:  # the floors depend on every file, the new ones too
+        digest.update(f"\x1c{t.id}\x1f{t.title}\x1f{t.aliases}\x1f{t.examples}".encode())
+    floors_path = path.with_name(f"{digest.hexdigest()[:24]}-floors.json")
+    try:
+        stored = json.loads(floors_path.read_text(encoding="utf-8"))
+        floors = tuple(None if f is None else float(f) for f in stored["floors"])
+    except (OSError, ValueError, KeyError, TypeError):
+        floors = _floors(topics, written, uncovered, profiles, model)
+        try:
+            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as out:
+                json.dump({"floors": floors}, out)
+            os.replace(out.name, floors_path)
+        except OSError:
+            pass
+    floor = np.array(
+        [floors[len(topics[i].examples) < 2] for i in uncovered], dtype=np.float64
+    )  # None (no floor: the usual threshold) becomes nan
+    return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64), floor)
+
+
+def _floors(
+    topics: Sequence[FaqTopic],
+    written: Sequence[Example],
+    uncovered: Sequence[int],
+    profiles: Profiles,
+    model: ResemblanceModel,
+) -> tuple[float | None, float | None]:
+    """The answer floors of new topics of several examples and of one sentence (a taught
+    question), from their held-out examples (``faq.resemblance.calibrated_floor``)."""
+    reader = Resemblance(
+        profiles, model, np.array(uncovered, dtype=np.int64), np.full(len(uncovered), np.nan)
+    )
+    # Police questions no topic answers, unless they name a new topic (``claim_uncovered``).
+    strays = [
+        reader.best(_grams(e.text))[1]
+        for e in claim_uncovered(written, topics)
+        if e.topic is None and e.intent in ("ask", "case")
+    ]
+    found: list[float | None] = []
+    for sentence in (False, True):
+        if any((len(topics[i].examples) < 2) == sentence for i in uncovered):
+            held = held_out(model, topics, uncovered, _grams, sentence)
+            found.append(calibrated_floor(held, strays))
+        else:
+            found.append(None)
+    return found[0], found[1]
 
 
 def _grams(text: str) -> list[str]:

@@ -225,3 +225,83 @@ class ResemblanceModel:
         model = LogisticRegression(C=1.0, max_iter=1000)
         model.fit(np.vstack(rows), np.concatenate(labels).astype(np.int64))
         return cls(model.coef_[0].astype(np.float64), float(model.intercept_[0]))
+
+
+# How a floor is chosen (see ``calibrated_floor``): issue 13 asks that 80 % of a new
+# topic's questions be answered, at most 3 % of messages wrongly, none with another
+# taught answer.
+ANSWER_SHARE = 0.8  # of the held-out examples their own topic wins, let through
+PRECISION = 0.95  # of the held-out examples let through, won by their own topic
+STRAY_SHARE = 0.1  # of the police questions no topic answers, let through
+FOLDS = 5  # held-out rounds: a station's file has about five examples
+MIN_HELD = 5  # fewer won examples than this say nothing: no floor (the usual threshold)
+MAX_HELD_TOPICS = 40  # a city's thousands of topics: the examples of a spread of 40 say it
+# What cached floors depend on besides the files and the weights: change it, recalibrate.
+FLOOR_KEY = f"{ANSWER_SHARE}/{PRECISION}/{STRAY_SHARE}/{FOLDS}/{MIN_HELD}/{MAX_HELD_TOPICS}"
+
+
+def held_out(
+    model: ResemblanceModel,
+    topics: Sequence[FaqTopic],
+    new: Sequence[int],
+    grams: GramReader,
+    sentence: bool,
+) -> list[tuple[float, bool]]:
+    """The winner's odds on each held-out example, and whether its own topic won.
+
+    ``sentence`` False: each example of the ``new`` topics of several examples is held out
+    in turn and read against the rest of the knowledge base (leave one example out). True,
+    for one-sentence files (a taught question: nothing is left when it is held out): the
+    covered topics, a fifth at a time, are cut to one example each, as ``thinned`` does,
+    and their other examples are read against them and the new topics."""
+    out: list[tuple[float, bool]] = []
+    old = [i for i in range(len(topics)) if i not in set(new)]
+    for fold in range(FOLDS):
+        files = list(topics)
+        held: list[tuple[int, str]] = []
+        if sentence:
+            cut = [i for i in old if i % FOLDS == fold]
+            shorts = thinned([topics[i] for i in cut], 1, SEED + fold)
+            for i, short in zip(cut, shorts, strict=True):
+                files[i] = short
+                held += [(i, e) for e in topics[i].examples if e not in short.examples]
+            candidates = np.array(sorted({*new, *cut}), dtype=np.int64)
+        else:
+            for i in new[:: -(-len(new) // MAX_HELD_TOPICS)]:
+                examples = topics[i].examples
+                if len(examples) >= 2 and fold < len(examples):
+                    rest = examples[:fold] + examples[fold + 1 :]
+                    files[i] = dataclasses.replace(topics[i], examples=rest)
+                    held.append((i, examples[fold]))
+            candidates = np.array(sorted(new), dtype=np.int64)
+        if not held:
+            continue
+        profiles = Profiles.build(files, grams)
+        for i, text in held:
+            odds = model.probabilities(profiles.features(grams(text)))[candidates]
+            at = int(np.argmax(odds))
+            out.append((float(odds[at]), bool(candidates[at] == i)))
+    return out
+
+
+def calibrated_floor(held: Sequence[tuple[float, bool]], strays: Sequence[float]) -> float | None:
+    """The odds above which a new topic that wins a message is answered: resemblance odds
+    are learned on the covered topics and run low on a station's file among full ones (a
+    fifth of its held-out examples score under 0.1 while their topic still wins by a
+    factor of ten), so the classifier's answer threshold leaves most of them to the
+    officer. The floor is the highest of: what lets ``ANSWER_SHARE`` of the held-out
+    examples their own topic wins through; the lowest odds above which ``PRECISION`` of
+    the held-out examples let through are won by their own topic; what lets no more than
+    ``STRAY_SHARE`` of the police questions no topic answers (``strays``: their best new
+    topic's odds) through. None (the usual threshold) when too few examples were won."""
+    won = [odds for odds, own in held if own]
+    if len(won) < MIN_HELD:
+        return None
+    floor = float(np.quantile(won, 1 - ANSWER_SHARE))
+    ranked = sorted(held, key=lambda pair: -pair[0])
+    right = np.cumsum([own for _, own in ranked])
+    precise = [odds for n, (odds, _) in enumerate(ranked) if right[n] >= PRECISION * (n + 1)]
+    floor = max(floor, min(precise) if precise else 1.0)
+    if strays:
+        floor = max(floor, float(np.quantile(strays, 1 - STRAY_SHARE)))
+    return floor

@@ -166,9 +166,10 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
 
 
 # Station topics and the questions on them, by other authors: (right at least, wrong at most).
-# Issue 13 asks 80 % right; this holds what is reached (set 2: its first contact).
-# (Set 1 with corpus v5: right 33.3 -> 31.1 %, wrong 1.7 -> 5.0 %: 3 of 60.)
-STATION_SETS = {"faq_station_topics": (0.31, 0.05), "faq_station_topics2": (0.40, 0.04)}
+# Issue 13 asks 80 % right; this holds what is reached (resemblance-read topics answered
+# at their held-out floor, their examples weighing in the intent model). Set 1's wrong
+# answers went 1.7 -> 5.0 % (3 of 60) with FAQ corpus v5.
+STATION_SETS = {"faq_station_topics": (0.44, 0.05), "faq_station_topics2": (0.50, 0.04)}
 
 
 @pytest.mark.parametrize("name", list(STATION_SETS))

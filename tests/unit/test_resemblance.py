@@ -10,11 +10,11 @@ import pytest
 from faq.knowledge import FaqTopic, load_knowledge
 from faq.learned import _grams
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
-from faq.resemblance import FEATURES, Profiles, thinned
+from faq.resemblance import FEATURES, Profiles, calibrated_floor, thinned
 from tests.conftest import REPO
 
 # Taught questions and paraphrases by another author: answered with the taught answer at least.
-TAUGHT_SETS = {"faq_taught": 18, "faq_taught2": 28}  # of 60; set 2: its first contact
+TAUGHT_SETS = {"faq_taught": 18, "faq_taught2": 36}  # of 60
 
 
 def topic(id: str, title: str, *examples: str) -> FaqTopic:
@@ -42,6 +42,30 @@ def test_thin_files_look_like_what_stations_and_officers_write() -> None:
     five = thinned(shipped, 5, seed=1)
     assert all(len(t.examples) <= 5 for t in five)
     assert thinned(shipped, None, seed=1) == list(shipped)
+
+
+def test_the_floor_lets_most_won_examples_through_and_few_strays() -> None:
+    """A held-out example's own topic wins it at odds 0.05 .. 0.95: the floor lets four
+    in five of them through, unless that would let another topic's win or a tenth of the
+    police questions no topic answers through; too few won examples say nothing."""
+    won = [(odds / 20, True) for odds in range(1, 20)]
+    assert calibrated_floor(won, []) == pytest.approx(0.05 + 0.2 * 0.9)  # a fifth up
+    lost = [*won, (0.6, False), (0.5, False)]  # wins of another topic at 0.5 and 0.6
+    assert calibrated_floor(lost, []) == pytest.approx(0.6)  # not under a lost one
+    strays = [i / 100 for i in range(100)]  # a tenth of them at 0.9 and above
+    assert calibrated_floor(won, strays) == pytest.approx(0.9, abs=0.01)
+    assert calibrated_floor(won[:4], []) is None
+
+
+def test_a_station_topic_is_answered_at_its_calibrated_floor(tmp_path: Path) -> None:
+    """The floor of a station's file of five examples is under the classifier's answer
+    threshold: resemblance odds run low on a thin file among full ones."""
+    knowledge = KnowledgeBase(REPO / "tests/data/faq_station_topics", cache_dir=tmp_path)
+    resemblance = knowledge.current.matcher._resemblance
+    assert resemblance is not None
+    floor = float(resemblance.floor[0])
+    assert 0.0 < floor < 0.5
+    assert list(tmp_path.glob("*-floors.json"))  # calibrated once, then cached
 
 
 def test_the_shipped_topics_need_no_resemblance(tmp_path: Path) -> None:
@@ -101,3 +125,23 @@ def test_beyond_the_limit_new_topics_are_read_by_resemblance_alone(
     matcher = knowledge.current.matcher
     assert not {"drone-rules", "knife-rules"} & set(matcher.models.topic.classes)
     assert matcher.read("网上买的猎刀算管制刀具吗").topics[0][0] == "knife-rules"
+
+
+def test_a_new_topics_examples_weigh_as_much_as_a_covered_topics_lines() -> None:
+    """In the intent model a new topic's examples together weigh what a covered topic's
+    questions do (here 42: 40 corpus lines, its example and title); a taught question
+    and its title, the same words, share that weight."""
+    from faq.learned import Example, _ask_weights, topic_examples
+
+    old = topic("old", "旧的", "旧的问题")
+    new = topic("new", "烟花", "能放鞭炮吗", "哪里能放烟花")
+    taught = topic("taught-1", "警务室在哪", "警务室在哪")
+    corpus = [Example(f"旧的问题{i}", "ask", "old") for i in range(40)]
+    examples = [*corpus, Example("今天天气好", "chatter"), *topic_examples([old, new, taught])]
+    weights = _ask_weights(examples, [old, new, taught], {"old"})
+    assert weights is not None
+    by_text = dict(zip((e.text for e in examples), weights, strict=True))
+    assert by_text["能放鞭炮吗"] == by_text["哪里能放烟花"] == pytest.approx(42 / 2)
+    assert by_text["警务室在哪"] == pytest.approx(42 / 2)  # the example and the title
+    assert by_text["烟花"] == by_text["今天天气好"] == by_text["旧的问题"] == 1.0
+    assert _ask_weights(corpus, [old], {"old"}) is None
