@@ -352,3 +352,21 @@ def test_plan_shows_each_of_several_accounts_with_its_rooms(db_url: str, tmp_pat
     assert "2026-03-02  10:00-10:08  137 messages" in text  # every account done in minutes
     assert "wait for a later day" not in text
     engine.dispose()
+
+
+def test_a_database_the_cli_made_first_is_one_the_bot_starts_on(tmp_path: Path) -> None:
+    """The broadcast CLI used to create its tables itself (no migration stamp), so a bot
+    started on that fresh SQLite file failed on tables that already existed."""
+    from bot import migrate
+    from bot.bootstrap import build_services
+    from core.config import load_settings
+
+    config = config_file(tmp_path, f"sqlite:///{tmp_path / 'first.db'}")
+    added = cli(
+        config, "add", "--name", "公检法", "--library", "fraud_04_police", "--cron", "0 10 * * 1"
+    )
+    assert added.exit_code == 0, added.output
+    services = build_services(load_settings(config))
+    assert migrate.is_current(services.engine)
+    assert [c.name for c in campaigns(f"sqlite:///{tmp_path / 'first.db'}")] == ["公检法"]
+    services.engine.dispose()
