@@ -702,7 +702,7 @@ _SPOT = (
     "电梯|楼道|楼梯|楼下|楼上|楼顶|楼前|楼后|门口|门前|底下|下面|旁边|后面|前面|附近|东边|西边|南边"
     "|北边|东侧|西侧|南侧|北侧|车库|地下|停车|停水|停电|停气|供暖|暖气|水管|管道|外墙|墙|顶|前|后|旁"
 )
-_ADDRESS_RE = re.compile(
+_DOOR_RE = re.compile(
     rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
     rf"{_FLOOR}{_ROOM}(?:室|号|房)?"
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*{_FLOOR}{_ROOM}(?:室|号|房)?"
@@ -723,11 +723,15 @@ _ADDRESS_RE = re.compile(
     # address, though not the door, when said of a person.
     rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*[-－]?\s*{_NUM}{{1,2}}\s*{_UNIT}(?!\s*[-－]?\s*{_NUM})"
     rf"|(?<=[\u4e00-\u9fffA-Za-z])(?:村|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长)"
-    # Down to the building of a named estate (金花园小区9号楼): a home when said of a
-    # person, unless the words after make it a spot in the estate (9号楼电梯, 9号楼门口).
-    rf"|(?:{_ESTATE_BEFORE}){_BUILDING}\s*(?:号楼|栋|幢)(?!\s*[-－]?\s*(?:{_NUM}|[A-Za-z]))"
+)
+# Down to the building of a named estate (金花园小区9号楼): a home when said of a person,
+# unless the words after make it a spot in the estate (9号楼电梯, 9号楼门口). Not masked in
+# group titles and names: "阳光花园3栋业主群" names the group, not a resident's door.
+_ESTATE_BUILDING_RE = re.compile(
+    rf"(?:{_ESTATE_BEFORE}){_BUILDING}\s*(?:号楼|栋|幢)(?!\s*[-－]?\s*(?:{_NUM}|[A-Za-z]))"
     rf"(?!\s*(?:的?(?:{_SPOT})|单元|门|层|楼|至|到|和|与|、))"
 )
+_ADDRESS_RE = re.compile(f"{_DOOR_RE.pattern}|{_ESTATE_BUILDING_RE.pattern}")
 
 # Common surnames (single and compound) for the name that makes an address personal.
 _SURNAMES = (
@@ -998,7 +1002,7 @@ def mask_addresses(text: str) -> str:
     """``text`` with the digits of every building / unit / room address starred
     (5栋2单元301 → *栋*单元***): for display names and group titles, which are stored and
     shown, and never need to say where a resident lives."""
-    return _ADDRESS_RE.sub(lambda m: re.sub(_ADDRESS_DIGIT_RE, "*", m.group(0)), text)
+    return _DOOR_RE.sub(lambda m: re.sub(_ADDRESS_DIGIT_RE, "*", m.group(0)), text)
 
 
 def _mask_plates(text: str) -> str:

@@ -119,6 +119,7 @@ def test_numbers_in_names_and_titles_are_masked_at_the_edge() -> None:
         ("3号楼1605室 李", "*号楼****室 李"),
         ("幸福小区2-3-501 张", "幸福小区*-*-*** 张"),
         ("12栋业主群", "12栋业主群"),  # a building alone says nothing about a home
+        ("阳光花园3栋业主群", "阳光花园3栋业主群"),  # an estate's building names the group
     ],
 )
 def test_home_addresses_in_names_are_masked(name: str, shown: str) -> None:
