@@ -681,13 +681,7 @@ def _resemblance(
         model = ResemblanceModel.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         model = ResemblanceModel.fit(covered, lines, _grams)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as out:
-                json.dump(model.to_json(), out)
-            os.replace(out.name, path)
-        except OSError:
-            pass  # a read-only home: learn again next start, still correct
+        _cache_json(path, model.to_json())
     profiles = Profiles.build(topics, _grams)
     digest.update(FLOOR_KEY.encode())
     for t in topics:  # the floors depend on every file, the new ones too
@@ -698,16 +692,23 @@ def _resemblance(
         floors = tuple(None if f is None else float(f) for f in stored["floors"])
     except (OSError, ValueError, KeyError, TypeError):
         floors = _floors(topics, written, uncovered, profiles, model)
-        try:
-            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as out:
-                json.dump({"floors": floors}, out)
-            os.replace(out.name, floors_path)
-        except OSError:
-            pass
+        _cache_json(floors_path, {"floors": floors})
     floor = np.array(
         [floors[len(topics[i].examples) < 2] for i in uncovered], dtype=np.float64
     )  # None (no floor: the usual threshold) becomes nan
     return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64), floor)
+
+
+def _cache_json(path: Path, data: object) -> None:
+    """``data`` as ``path``, written whole (other workers read it); a read-only home is
+    no error: the next start learns again, still correct."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as out:
+            json.dump(data, out)
+        os.replace(out.name, path)
+    except OSError:
+        pass
 
 
 def _floors(
