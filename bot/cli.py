@@ -323,8 +323,9 @@ def db_init(config: ConfigOption = None) -> None:
     from core.db import make_engine
 
     settings = settings_or_exit(config)
-    migrate.upgrade(make_engine(settings.database.url))
-    build_services(settings)
+    engine = make_engine(settings.database.url)
+    migrate.upgrade(engine)
+    build_services(settings, engine=engine)
     out.print(f"database ready: {settings.database.url.split('@')[-1]}")
 
 
