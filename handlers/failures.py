@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from core.db import Officer, session
+from core.db import session
 from core.dispatcher import ErrorHook
 from core.events import ChatRef, Event
 from core.templates import render
 from handlers.common import default_station
 from handlers.services import HasClock, HasEngine, HasStations
-from officers.directory import find_group, station_officers
+from officers.directory import find_group, officer_for
 from tickets.service import tell
 
 QUIET = timedelta(minutes=15)
@@ -41,10 +41,7 @@ def tell_on_failure(services: Needs) -> ErrorHook:
         told[chat] = now
         with session(services.engine) as db:
             group = find_group(db, chat)
-            officer = db.get(Officer, group.officer_id) if group and group.officer_id else None
-            if officer is None or not officer.active:
-                station = group.station_id if group else default_station(services)
-                officer = next(iter(station_officers(db, station)), None)  # duty officers first
+            officer = officer_for(db, group, default_station(services))
             if officer is None:
                 return
             text = render("handler_failed.j2", title=group.title if group else None)

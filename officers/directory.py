@@ -67,3 +67,13 @@ def find_group(session: Session, chat: ChatRef) -> Group | None:
 def find_group_title(session: Session, ticket: Escalation) -> str:
     group = find_group(session, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
     return group.title if group and group.title else ticket.chat_id
+
+
+def officer_for(
+    session: Session, group: Group | None, default_station: str | None
+) -> Officer | None:
+    """Who answers for a chat: the group's officer, else the duty officer of the group's
+    station (of ``default_station`` for an unbound group or a private chat)."""
+    if group is not None and group.officer_id is not None:
+        return session.get(Officer, group.officer_id)
+    return duty_officer(session, group.station_id if group else default_station)

@@ -46,10 +46,10 @@ from faq.text import question_key
 from guard.pii import mask_pii
 from infra import inbox, outbox
 from officers.directory import (
-    duty_officer,
     find_group,
     find_group_title,
     officer_chat,
+    officer_for,
     private_chat,
     station_officers,
 )
@@ -142,10 +142,8 @@ def open_ticket(
     Its officer: the group's, else the duty officer of the group's station (of
     ``default_station`` for an unbound group or a private chat)."""
     group = find_group(session, msg.chat) if msg.is_group else None
-    officer_id = group.officer_id if group else None
-    if officer_id is None:
-        duty = duty_officer(session, group.station_id if group else default_station)
-        officer_id = duty.id if duty else None
+    officer = officer_for(session, group, default_station)
+    officer_id = officer.id if officer else None
     ticket = Escalation(
         platform=msg.chat.platform,
         chat_id=msg.chat.chat_id,
@@ -166,7 +164,6 @@ def open_ticket(
     if msg.addressed:
         ack = render("escalated.j2", ticket=ticket, in_group=msg.is_group)
         outbox.enqueue(session, to_resident(ticket, ack), ACK_KIND, now, ticket_id=ticket.id)
-    officer = session.get(Officer, officer_id) if officer_id is not None else None
     if officer is not None:
         send_card(session, ticket, officer, now)
     session.commit()
