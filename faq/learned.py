@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from faq.knowledge import FaqTopic
-from faq.matcher import Decision, Thresholds, build_matcher
+from faq.matcher import DICT_DIR, Decision, Thresholds, build_matcher
 from faq.resemblance import (
     FLOOR_KEY,
     Profiles,
@@ -65,9 +65,13 @@ FEATURE_VERSION = "4"  # bump when features() changes: cached models are then re
 
 @cache
 def feature_key() -> str:
-    """What features() depends on: its version and the thesaurus's text, whose groups are
-    features too. A model cached under another thesaurus is then retrained, not reused."""
-    return f"{FEATURE_VERSION}/{hashlib.sha256(THESAURUS.read_bytes()).hexdigest()[:16]}"
+    """What features() depends on: its version and the text of the thesaurus and the cue
+    lexicons, whose groups and cues are features too. A model cached under another
+    lexicon is then retrained, not reused."""
+    digest = hashlib.sha256()
+    for path in (THESAURUS, DICT_DIR / "concepts.toml", DICT_DIR / "intents.toml"):
+        digest.update(path.read_bytes())
+    return f"{FEATURE_VERSION}/{digest.hexdigest()[:16]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,7 +591,12 @@ class LearnedMatcher:
             draft = faq_id if topic_p >= suggest_at else None
             return Decision("escalate", draft, score, intent)
         # Answer only a general question (more likely asked than not) on one topic.
-        if faq_id and intents["ask"] >= ASKING and topic_p >= answer_at:
+        asking = intents["ask"]
+        if reading.answer_at is not None and intent == "case":
+            # A station's examples tell their own story ("我的车被划了，能查监控吗"):
+            # a message that reads like them is what the station wrote the answer for.
+            asking += intents["case"]
+        if faq_id and asking >= ASKING and topic_p >= answer_at:
             return Decision("answer", faq_id, score, "confident question on one topic")
         if intents["ask"] >= CLARIFY_ASKING and len(reading.topics) > 1:
             (first, first_p), (second, second_p) = reading.topics[:2]
@@ -675,7 +684,7 @@ def _resemblance(
     for text, topic in lines:
         digest.update(f"\x1e{topic or ''}\x1f{text}".encode())
     for t in covered:
-        digest.update(f"\x1d{t.id}\x1f{t.title}\x1f{t.aliases}\x1f{t.examples}".encode())
+        digest.update(f"\x1d{_file_key(t)}".encode())
     path = (cache_dir or default_cache_dir()) / f"{digest.hexdigest()[:24]}-resemblance.json"
     try:
         model = ResemblanceModel.from_json(json.loads(path.read_text(encoding="utf-8")))
@@ -685,7 +694,7 @@ def _resemblance(
     profiles = Profiles.build(topics, _grams)
     digest.update(FLOOR_KEY.encode())
     for t in topics:  # the floors depend on every file, the new ones too
-        digest.update(f"\x1c{t.id}\x1f{t.title}\x1f{t.aliases}\x1f{t.examples}".encode())
+        digest.update(f"\x1c{_file_key(t)}".encode())
     floors_path = path.with_name(f"{digest.hexdigest()[:24]}-floors.json")
     try:
         stored = json.loads(floors_path.read_text(encoding="utf-8"))
@@ -697,6 +706,11 @@ def _resemblance(
         [floors[len(topics[i].examples) < 2] for i in uncovered], dtype=np.float64
     )  # None (no floor: the usual threshold) becomes nan
     return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64), floor)
+
+
+def _file_key(topic: FaqTopic) -> str:
+    """What of a topic's file its resemblance profile reads (``faq.resemblance``)."""
+    return f"{topic.id}\x1f{topic.title}\x1f{topic.aliases}\x1f{topic.examples}\x1f{topic.answer}"
 
 
 def _cache_json(path: Path, data: object) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -26,12 +27,12 @@ from faq.knowledge import FaqTopic
 # Gram families of ``faq.learned.features``: characters (bigrams, trigrams) and pinyin
 # bigrams (a homophone typo keeps its syllables). Single characters say too little.
 FAMILIES = (("b", "t"), ("p",), ("s",))
-PIECE_KINDS = ("example", "name")  # an example; the title or an alias
+PIECE_KINDS = ("example", "name", "answer")  # an example; the title or an alias; the answer
 PER_FAMILY = 2 * len(PIECE_KINDS) + 1
 FEATURES = PER_FAMILY * len(FAMILIES) + 5
 THIN_FILES = (None, 5, 1, 1)  # how the covered topics are seen in training (None: whole)
 SEED = 13
-VERSION = "3"  # bump when features() or training change: cached weights are then relearned
+VERSION = "4"  # bump when features() or training change: cached weights are then relearned
 
 GramReader = Callable[[str], Sequence[str]]
 
@@ -40,9 +41,21 @@ def family(gram: str) -> int:
     return next((f for f, prefixes in enumerate(FAMILIES) if gram[:1] in prefixes), -1)
 
 
+# Template syntax in an answer ({{ station.phone }}) is no word a resident types.
+_TEMPLATE_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+THIN_ANSWER = 60  # characters of the answer a one-sentence file is seen with in training
+
+
 def _pieces(topic: FaqTopic) -> list[tuple[str, int]]:
     names = [(n, 1) for n in (topic.title, *topic.aliases) if n.strip()]
-    return [*((e, 0) for e in topic.examples if e.strip()), *names]
+    # The answer names what the topic covers (婚庆礼炮, 网购快递, 罚款) in words its
+    # five examples may not use: a question on any of them is on the topic.
+    answer = [(words, 2)] if (words := answer_words(topic.answer)) else []
+    return [*((e, 0) for e in topic.examples if e.strip()), *names, *answer]
+
+
+def answer_words(template: str) -> str:
+    return _TEMPLATE_RE.sub(" ", template).strip()
 
 
 def thinned(topics: Sequence[FaqTopic], examples: int | None, seed: int) -> list[FaqTopic]:
@@ -55,7 +68,16 @@ def thinned(topics: Sequence[FaqTopic], examples: int | None, seed: int) -> list
     for topic in topics:
         kept = chosen.sample(list(topic.examples), min(examples, len(topic.examples)))
         if examples == 1 and kept:
-            out.append(dataclasses.replace(topic, title=kept[0], aliases=(), examples=(kept[0],)))
+            # A taught question: one sentence and the officer's answer of a line or two.
+            out.append(
+                dataclasses.replace(
+                    topic,
+                    title=kept[0],
+                    aliases=(),
+                    examples=(kept[0],),
+                    answer=answer_words(topic.answer)[:THIN_ANSWER],
+                )
+            )
         else:
             out.append(dataclasses.replace(topic, examples=tuple(kept)))
     return out

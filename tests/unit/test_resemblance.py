@@ -10,7 +10,7 @@ import pytest
 from faq.knowledge import FaqTopic, load_knowledge
 from faq.learned import _grams
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
-from faq.resemblance import FEATURES, Profiles, calibrated_floor, thinned
+from faq.resemblance import FEATURES, PER_FAMILY, Profiles, answer_words, calibrated_floor, thinned
 from tests.conftest import REPO
 
 # Taught questions and paraphrases by another author: answered with the taught answer at least.
@@ -33,6 +33,25 @@ def test_a_message_is_explained_best_by_the_topic_it_repeats() -> None:
     assert list(best) == [1.0, 0.0] and rows[0, -4] > 0  # explained best, with a lead
     nothing = profiles.features(_grams(""))
     assert not nothing[:, :-3].any()  # nothing to go on: no topic explains it best
+
+
+def test_the_answer_covers_what_the_examples_do_not_say() -> None:
+    """A station's answer names what its topic covers (婚庆礼炮, 罚款) in words its five
+    examples never use; template syntax in it is no word of the topic."""
+    fireworks = FaqTopic(
+        "fireworks",
+        "烟花爆竹",
+        (),
+        ("过年能放鞭炮吗",),
+        "",
+        "婚庆开业燃放礼炮要先问清是否禁放区，违规燃放会被罚款。咨询{{ station.phone }}",
+    )
+    profiles = Profiles.build([fireworks, topic("knife", "管制刀具", "猎刀算管制刀具吗")], _grams)
+    rows = profiles.features(_grams("结婚放礼炮罚款吗"))
+    answer_share = rows[:, 2 * 2 + 1]  # characters: share of the message in the answer
+    assert answer_share[0] > 0.2 and answer_share[1] == 0
+    assert rows.shape[1] == FEATURES and PER_FAMILY == 7
+    assert answer_words("请打{{ station.phone }}咨询{% if x %}") == "请打 咨询"
 
 
 def test_thin_files_look_like_what_stations_and_officers_write() -> None:
