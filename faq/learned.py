@@ -60,7 +60,7 @@ SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely
 CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
-FEATURE_VERSION = "4"  # bump when features() changes: cached models are then retrained
+FEATURE_VERSION = "5"  # bump when features() changes: cached models are then retrained
 
 
 @cache
@@ -199,6 +199,10 @@ class Featurizer:
         if self._rules is not None:
             _, cues, ranked = self._rules.explain(text[: MAX_CHARS * 2])
             out += [f"cue:{cue}" for cue in cues]
+            if "question" not in cues:
+                # Nothing asks (no 吗, 咋, 哪, no "?"): a resident telling another how it
+                # is done ("养狗登记要先打疫苗 带疫苗本去") says the same words as a question.
+                out.append("cue:none-asks")
             out += [f"rule:{topic}" for topic, _ in ranked[:2]]
             if ranked:
                 out.append(f"rule-strength:{min(3, int(ranked[0][1]))}")
