@@ -21,6 +21,8 @@ Verdict = Literal["scam", "pii", "ok"]
 _PII_SCORE = {
     **{"id": 1.0, "bank": 0.95, "phone": 0.9, "landline": 0.85, "address": 0.8},
     "plate": 0.75,  # a plate with a name: whose car it is
+    "passport": 0.9,  # a passport's shape with 护照 or a name
+    "child": 0.75,  # a child's name next to a school class: where the child can be found
 }
 CONTACTS = ("phone", "landline")  # a resident's own, which look like a lure's contact
 # "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.

@@ -1,5 +1,5 @@
 """Personal data in a message: ID numbers, mobile and household landline numbers, bank
-cards, home addresses.
+cards, home addresses, passports, a child's name with the school class.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
@@ -16,7 +16,9 @@ real province and birth date (a wrong check character is still warned about and
 masked), a card must pass Luhn and start like a card -- or be named as one (卡号, 银行卡,
 账户, a bank's name, 户名 / 收款人, 打到这张卡, before or after it), or start with UnionPay's
 62 in blocks of four --, a mobile must be 1[3-9] plus nine digits, a landline an area code
-and words that make it a household's (我家座机, 老家座机, 娘家电话, 我爸那个固话).
+and words that make it a household's (我家座机, 老家座机, 娘家电话, 我爸那个固话, 赵老师家座机)
+-- or, without the area code, 7 or 8 digits after such words in a message that names the
+person (家里电话：5136284，户主王建民).
 Digits joined loosely (across soft separators or words,
 or out of single digits) are read only as a phone or an ID whose check character holds:
 lists of amounts and dates join up like that too. Order and tracking numbers (a number
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-PiiKind = Literal["id", "phone", "landline", "bank", "address", "plate"]
+PiiKind = Literal["id", "passport", "phone", "landline", "bank", "address", "child", "plate"]
 
 LABELS: dict[str, str] = {
     "id": "身份证号",
@@ -42,6 +44,8 @@ LABELS: dict[str, str] = {
     "bank": "银行卡号",
     "address": "家庭住址",
     "plate": "车牌号和姓名",
+    "passport": "护照号",
+    "child": "孩子的姓名和班级",
 }
 
 # ----------------------------------------------------------------- digit characters
@@ -205,6 +209,12 @@ def is_landline(digits: str) -> bool:
     area = 3 if digits[1] in "12" else 4
     subscriber = digits[area:]
     return len(subscriber) in ((8,) if area == 3 else (7, 8)) and subscriber[0] in "23456789"
+
+
+def is_local_landline(digits: str) -> bool:
+    """A subscriber number written without its area code, as people do within their own
+    city (家里电话 5136284): 7 or 8 digits, not starting with 0 or 1."""
+    return len(digits) in (7, 8) and digits.isdigit() and digits[0] in "23456789"
 
 
 def _strip_country_code(digits: str) -> str:
@@ -557,6 +567,7 @@ def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> C
         self_named
         or _HOME_PHONE_CUE_RE.search(before) is not None
         or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
+        or _named_home(before)
     )
     id_cue = _ID_CUE_BEFORE_RE.search(before) is not None
     return Cues(card, home, id_cue) if card or home or id_cue else NO_CUES
@@ -635,6 +646,29 @@ def _worded_numbers(
     return found
 
 
+# A local number as typed: 5136284, 513-6284, 5136 2840 (no numerals, no emoji between).
+_LOCAL_RUN_RE = re.compile("[0-9０-９]{3,4}[-－ ]?[0-9０-９]{3,5}")
+
+
+def _local_landline(
+    text: str, start: int, end: int, exempt: frozenset[str]
+) -> tuple[_Hit, bool] | None:
+    """A landline without its area code, only where the words next to it say it is a
+    home's (家里电话：5136284): 7 or 8 digits alone are prices, codes and dates as often.
+    Also says whether those words name whose home it is (赵老师家座机, 王建民家电话)."""
+    digits = text[start:end].translate(_TO_ASCII).replace("-", "").replace("－", "")
+    digits = digits.replace(" ", "")
+    if not is_local_landline(digits) or digits in exempt:
+        return None
+    edges = text[start - 1 : start] + text[end : end + 1]
+    if any(ch.isascii() and ch.isalnum() for ch in edges):  # SF5136284, 5136284a
+        return None
+    if not _cues_around(text, start, end).home:
+        return None
+    before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
+    return (start, end, digits, "landline"), _named_home(before)
+
+
 def find_numbers(
     text: str,
     *,
@@ -653,6 +687,7 @@ def find_numbers(
     hits: list[_Hit] = []
     pieces: list[tuple[int, int, str]] = []
     self_named: bool | None = None
+    named: bool | None = None
     for m in _RUN_RE.finditer(text):
         run = m.group()
         in_run: list[_Hit] = []
@@ -661,6 +696,16 @@ def find_numbers(
                 self_named = _self_named(text)
             in_run = _run_findings(text, m.start(), m.end(), exempt, self_named)
             hits += in_run
+        elif _LOCAL_RUN_RE.fullmatch(run):
+            local = _local_landline(text, m.start(), m.end(), exempt)
+            if local is not None and not strict:  # masking needs the home words only
+                if named is None:
+                    named = _self_named(text) or _names_anywhere(text)
+                if not (named or local[1]):
+                    local = None
+            if local is not None:
+                in_run = [local[0]]
+                hits += in_run
         digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
         if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
             continue  # 后四位, 一下: a numeral inside a word is part of the words between
@@ -679,6 +724,37 @@ def find_numbers(
 
 
 # ----------------------------------------------------------------- addresses
+
+# Common surnames (single and compound) for the name that makes an address personal.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+    "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+    "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关"
+    "兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻"
+    "祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿"
+    "桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    # Hui surnames common in Ningxia, and rarer Han ones that are seldom a word's start.
+    "纳海撒虎洪喇萧湛禹狄昝邴糜郗隗宓钭蓟邰鄂蔺胥逄郦濮扈郏慕茹庾暨匡阙殳蔚夔厍晁訾阚乜鞠蒯竺逯桓"
+)
+_COMPOUND_SURNAMES = "欧阳|司马|诸葛|上官|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|令狐"
+_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}"
+# Whose home a phone is, said with a name or a title (赵老师家座机, 老王家电话, 王建民家里电话):
+# 老师 and 师傅 are titles, but 家 says the line is the person's home, not a school's.
+_NAMED_HOME_CUE_RE = re.compile(
+    rf"(?:((?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|医生|大夫|阿姨|叔叔|大爷|大妈|大娘"
+    rf"|奶奶|爷爷|女士|先生|姐|哥))|(老[{_SURNAMES}])|({_NAME}))家[里中]?的?"
+    r"(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{0,5}$"
+)
+
+
+def _named_home(before: str) -> bool:
+    """The words before a number say it is a named person's home line."""
+    for start in range(len(before)):  # the words are short: a match at each start
+        m = _NAMED_HOME_CUE_RE.match(before, start)
+        if m is not None and (m.group(3) is None or _is_name(m.group(3))):
+            return True
+    return False
+
 
 # Building / unit / room: 5号楼2单元301, 7栋1单元1203, 12幢3单元402室, 2号楼1605室, 5-2-301.
 _NUM = "[0-9一二三四五六七八九十]"
@@ -716,6 +792,9 @@ _DOOR_RE = re.compile(
     rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住)\s*(?:是|在|住)?\s*"
     rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
+    # 8-2-302张建国: a name right after says the numbers are a door (a list of residents)
+    rf"|(?<![0-9\-－])[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}"
+    rf"(?=(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
@@ -733,19 +812,6 @@ _ESTATE_BUILDING_RE = re.compile(
 )
 _ADDRESS_RE = re.compile(f"{_DOOR_RE.pattern}|{_ESTATE_BUILDING_RE.pattern}")
 
-# Common surnames (single and compound) for the name that makes an address personal.
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
-    "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
-    "毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关"
-    "兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻"
-    "祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿"
-    "桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
-    # Hui surnames common in Ningxia, and rarer Han ones that are seldom a word's start.
-    "纳海撒虎洪喇萧湛禹狄昝邴糜郗隗宓钭蓟邰鄂蔺胥逄郦濮扈郏慕茹庾暨匡阙殳蔚夔厍晁訾阚乜鞠蒯竺逯桓"
-)
-_COMPOUND_SURNAMES = "欧阳|司马|诸葛|上官|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|令狐"
-_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}"
 # Titles that make "王警官" a way of addressing someone, not a resident's name.
 _TITLE_RE = re.compile(r"(?:警官|警察|民警|所长|师傅|老师|店长|经理|主任|物业|总|局)$")
 # Everyday words that start with a surname's character but name nobody: the word after an
@@ -793,10 +859,14 @@ _NAME_BEFORE_ADDRESS_RE = re.compile(
 )
 _NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
+# In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；\s])"
+    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s])"
 )
-_NAME_AFTER_ADDRESS_RE = re.compile(rf"\s*(?:室|号|房)?(?:的|住户|业主)\s*({_NAME})")
+# "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
+_NAME_AFTER_ADDRESS_RE = re.compile(
+    rf"\s*(?:室|号|房)?(?:住(?:的|着)(?:的?是)?|的|住户|业主)\s*({_NAME})"
+)
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
 _HONORIFIC = "女士|先生|小姐|阿姨|叔叔|大爷|大妈|大娘|奶奶|爷爷|老人|姐|哥"
 _TITLED_NAME_AFTER_RE = re.compile(
@@ -945,10 +1015,149 @@ def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
     return [Finding("plate", a, b, text[a:b]) for a, b in spans]
 
 
+# ----------------------------------------------------------------- passports
+
+# A Chinese passport: E and eight digits, or E and a letter and seven (EA1234567, EJ...);
+# the older G and eight digits; P, D, S (and PE, DE, SE) for service passports.
+_PASSPORT_RE = re.compile(r"(?<![A-Za-z0-9])(?:E[A-Z]?|G|[PDS]E?)[0-9]{7,8}(?![A-Za-z0-9])")
+_PASSPORT_CUE_RE = re.compile(r"护照|passport|旅行证", re.IGNORECASE)
+_NAME_NEXT_RE = re.compile(rf"[\s,，:：、]*({_NAME})(?=[\s,，。;；、!！?？]|$)")
+
+
+def find_passports(text: str, *, named: bool | None = None) -> list[Finding]:
+    """A passport number with the word 护照 near it or a person's name in the message
+    (护照号E12345678, E12345678 张伟): letters and digits alone are as often a product's
+    or an order's code. ``named``: the message-wide name cues, when known."""
+    norm = unicodedata.normalize("NFKC", text).upper()
+    if len(norm) != len(text):
+        return []
+    found: list[Finding] = []
+    for m in _PASSPORT_RE.finditer(norm):
+        before = norm[max(0, m.start() - 12) : m.start()].lower()
+        if _NOT_PERSONAL_BEFORE_RE.search(before):
+            continue
+        near = norm[max(0, m.start() - 20) : m.end() + 12]
+        if not _PASSPORT_CUE_RE.search(near):
+            after = _NAME_NEXT_RE.match(text, m.end())
+            if after is None or not _is_name(after.group(1)):
+                if named is None:
+                    named = _names_anywhere(text)
+                if not named:
+                    continue
+        found.append(Finding("passport", m.start(), m.end(), m.group()))
+    return found
+
+
+def _mask_passports(text: str) -> str:
+    """A passport's digits starred but the last two (E12345678 → E******78)."""
+    for f in reversed(find_passports(text)):
+        span = text[f.start : f.end]
+        digits = [i for i, ch in enumerate(span) if ch.isdigit()]
+        hidden = set(digits[:-2])
+        masked = "".join("*" if i in hidden else ch for i, ch in enumerate(span))
+        text = text[: f.start] + masked + text[f.end :]
+    return text
+
+
+# ----------------------------------------------------------------- a child's class
+
+# A class at a school: 三年级二班, 二年级3班, 初一8班, 初二(5)班, 高三2班, 七年级（3）班, 三(2)班.
+_GRADE = (
+    r"(?<![0-9一二三四五六七八九十])"
+    r"(?:[一二三四五六七八九1-9]\s*年级?|初[一二三1-3]|高[一二三1-3]|[一二三四五六1-6](?=\s*[(（]))"
+)
+_CLASS_RE = re.compile(rf"{_GRADE}\s*[(（]?\s*[0-9一二三四五六七八九十]{{1,2}}\s*[)）]?\s*班")
+_SCHOOL_RE = re.compile(r"小学|中学|学校|初中|高中|附小|附中|[0-9一二三四五六七八九十]中")
+_CHILD = "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
+_CHILD_RE = re.compile(_CHILD)
+_CLAUSE_END_RE = re.compile(r"[。！？!?；;\n]")
+_STOP = r"[\s,，。.!！?？;；:：、(（]"
+# A name, but never one that swallows the word after it (李明的妈妈, 马小龙在实验小学).
+_CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00-\u9fff]){{1,2}}"
+# The name before the class: at a clause's start or after the child it names.
+_CHILD_NAME_BEFORE_RE = re.compile(
+    rf"(?:(?:^|{_STOP})|(?:{_CHILD})(?:名叫|名字叫|叫|是)?)\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上)"
+)
+# The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长.
+_CHILD_NAME_AFTER_RE = re.compile(
+    rf"的?\s*[:：,，]?\s*(?:学生|同学)?\s*({_CHILD_NAME})(?={_STOP}|$|同学|家长|的|妈妈|爸爸)"
+)
+# 王老师, 李红 老师: a teacher or a head is named publicly with the class.
+_STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅导员|园长|书记)")
+_CLASS_REACH = 30  # characters before the class searched for the school and the name
+# 李姐, 王阿姨, 刘叔: how a grown-up is addressed, not a child's name; 孙子 is a grandson.
+_ADDRESSED_RE = re.compile(
+    r"(?:[姐哥叔姨婶伯爷奶娘嫂总工]|阿姨|大爷|大妈|大娘|大姐|大哥|先生|女士|小姐|师傅|老师|同学|家长)"
+)
+_KIN_WORDS = frozenset({"孙子", "孙女"})
+
+
+def _child_named(name: str) -> bool:
+    surname = 2 if re.match(_COMPOUND_SURNAMES, name) else 1
+    return (
+        _is_name(name) and name[:2] not in _KIN_WORDS and _ADDRESSED_RE.match(name, surname) is None
+    )
+
+
+def _child_name(text: str, m: re.Match[str]) -> tuple[int, int] | None:
+    """Where the child's name is next to one class, if it is."""
+    before = text[max(0, m.start() - _CLASS_REACH) : m.start()]
+    ends = list(_CLAUSE_END_RE.finditer(before))
+    if ends:
+        before = before[ends[-1].end() :]
+    school = _SCHOOL_RE.search(before) or _SCHOOL_RE.search(text, m.end(), m.end() + 12)
+    if school is None and not _CHILD_RE.search(before):
+        return None  # a class alone, or a name and a class with nothing to say it is a pupil
+    offset = m.start() - len(before)
+    candidates = [
+        (offset + n.start(1), offset + n.end(1)) for n in _CHILD_NAME_BEFORE_RE.finditer(before)
+    ]
+    after = _CHILD_NAME_AFTER_RE.match(text, m.end())
+    if after is not None:
+        candidates.append(after.span(1))
+    for a, b in reversed(candidates):  # the nearest first
+        if _child_named(text[a:b]) and not _STAFF_AFTER_RE.match(text, b):
+            return a, b
+    return None
+
+
+def find_children(text: str) -> list[Finding]:
+    """A child's name together with the school class they are in (我家孩子马小龙，在第三小学
+    三年级二班): where a child can be found. A class alone (三年级二班的家长注意) or a
+    teacher named with it (王老师是三年级二班的班主任) is not personal. Each class looks at
+    a bounded window around it, so the cost is linear in the text."""
+    if "班" not in text:
+        return []
+    found: list[Finding] = []
+    for m in _CLASS_RE.finditer(text):
+        span = _child_name(text, m)
+        if span is not None and (not found or span[0] >= found[-1].end):
+            found.append(Finding("child", span[0], span[1], text[span[0] : span[1]]))
+    return found
+
+
+def _mask_children(text: str) -> str:
+    """A child's given name starred, the surname kept (马小龙 → 马**)."""
+    for f in reversed(find_children(text)):
+        keep = 2 if re.match(_COMPOUND_SURNAMES, f.value) else 1  # the surname stays
+        masked = f.value[:keep] + "*" * (len(f.value) - keep)
+        text = text[: f.start] + masked + text[f.end :]
+    return text
+
+
 # ----------------------------------------------------------------- public API
 
 # Severity order when one message holds several kinds.
-_ORDER: tuple[PiiKind, ...] = ("id", "bank", "phone", "landline", "address", "plate")
+_ORDER: tuple[PiiKind, ...] = (
+    "id",
+    "passport",
+    "bank",
+    "phone",
+    "landline",
+    "address",
+    "child",
+    "plate",
+)
 
 
 def find_pii(
@@ -957,7 +1166,8 @@ def find_pii(
     """All personal data in ``text``, numbers first then addresses (``published``: see
     ``find_numbers``)."""
     numbers = find_numbers(text, exempt_numbers=exempt_numbers, published=published)
-    return numbers + find_addresses(text) + find_plates(text)
+    people = find_addresses(text) + find_plates(text) + find_passports(text)
+    return numbers + people + find_children(text)
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -989,8 +1199,8 @@ def _mask_span(span: str, kind: PiiKind, value: str) -> str:
     head, tail = _KEEP.get(kind, (0, 0))
     if kind == "phone" and len(positions) > 11:  # +86 / 0086 prefix stays visible
         head += len(positions) - 11
-    if kind == "landline":  # the area code says only the city
-        head = 3 if value[1] in "12" else 4
+    if kind == "landline":  # the area code says only the city; a local number keeps none
+        head = (3 if value[1] in "12" else 4) if value.startswith("0") else 0
     hidden = set(positions[head : len(positions) - tail])
     return "".join("*" if i in hidden else ch for i, ch in enumerate(span))
 
@@ -1022,8 +1232,9 @@ def _mask_plates(text: str) -> str:
 def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     """``text`` with every ID, mobile and card number and every licence plate masked
     (138****6612, 6401**********123X, 6222 **** **** 1234, 宁A·****1), whatever way it was
-    written. Used before any text reaches the database or a log line."""
-    text = _mask_plates(text)
+    written, and a passport (E******78) or a child's name next to a class (马**) where
+    they are found. Used before any text reaches the database or a log line."""
+    text = _mask_children(_mask_passports(_mask_plates(text)))
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
         if not findings:

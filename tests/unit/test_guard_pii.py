@@ -19,6 +19,7 @@ from guard.pii import (
     find_pii,
     is_card,
     is_landline,
+    is_local_landline,
     is_valid_id15,
     is_valid_id18,
     looks_like_id18,
@@ -965,3 +966,161 @@ def test_a_landline_with_the_writers_own_name(text: str) -> None:
 )
 def test_a_published_or_unnamed_landline_stays_out(text: str) -> None:
     assert find_pii(text) == []
+
+
+# ---------------------------------------------------------------- a child's name and class
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "masked"),
+    [
+        ("我家孩子马小龙，在兴庆区第三小学三年级二班", "马小龙", "马**"),
+        ("李浩然，银川九中初一8班", "李浩然", "李**"),
+        ("作业本写着：金凤区实验中学 初二(5)班 张子涵", "张子涵", "张**"),
+        ("我孙子王一鸣，阅海小学二年级3班", "王一鸣", "王**"),
+        ("我家闺女欧阳娜娜在实验小学三(2)班", "欧阳娜娜", "欧阳**"),
+        ("我是实验小学三年级二班李明的妈妈", "李明", "李*"),
+        ("我家孩子叫杨帆，七年级（3）班，放学没回家", "杨帆", "杨*"),
+    ],
+)
+def test_a_childs_name_with_the_school_class(text: str, name: str, masked: str) -> None:
+    found = find_pii(text)
+    assert [(f.kind, f.value) for f in found] == [("child", name)]
+    result = check(text)
+    assert (result.verdict, result.kind, result.label) == ("pii", "child", "孩子的姓名和班级")
+    shown = mask_pii(text)
+    assert name not in shown and masked in shown
+    assert mask_pii(shown) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "三年级二班的家长注意明天春游",  # a class, no name
+        "王老师是三年级二班的班主任",  # a teacher, named by title
+        "通知：实验小学三年级二班班主任李红老师提醒家长明天春游",  # a school notice
+        "实验小学三年级二班 李红 老师",
+        "实验小学三年级二班家长请注意：明天春游，班主任张丽老师带队",
+        "我家孩子在三年级二班，班主任是王芳",  # the teacher's name, not the child's
+        "马小龙考了一百分",  # a name, no class
+        "实验小学三年级二班的钱交齐了吗",
+        "实验小学，全体三年级二班同学明天春游",
+        "2023年1班",
+        "李姐，实验小学三年级二班明天开家长会吗",  # a grown-up addressed
+        "王阿姨，实验小学二年级3班的作业发群里了",
+        "孙子在实验小学三年级二班，挺好",  # 孙 is a surname, 孙子 a grandson
+    ],
+)
+def test_a_class_without_a_childs_name(text: str) -> None:
+    assert find_pii(text) == []
+
+
+def test_a_flood_of_classes_stays_fast() -> None:
+    for text in ("三年级二班" * 4000, "实验小学三年级二班，" * 2000, "马小龙，" * 5000):
+        started = time.perf_counter()
+        assert find_pii(text) == []
+        mask_pii(text)
+        assert time.perf_counter() - started < 0.5
+
+
+# ---------------------------------------------------------------- more addresses with a name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "满春社区8-2-301刘玉珍、8-2-302张建国",  # a list: the name right after the door
+        "海宝小区14号楼6单元201住的周国庆",
+        "海宝小区14号楼6单元201住着周国庆，好几天没见人了",
+    ],
+)
+def test_a_name_right_after_the_door(text: str) -> None:
+    assert set(kinds(text)) == {"address"}
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "海宝小区14号楼6单元201住着一对老夫妻",
+        "5号楼2单元301住的人姓什么不知道",
+        "2024-5-17王师傅来修",  # a date before a title
+    ],
+)
+def test_no_name_after_the_door(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+# ---------------------------------------------------------------- a home line, named
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("家里电话：5136284（银川），户主王建民", "家里电话：***6284"),
+        ("赵老师家座机(0951)4092716", "赵老师家座机(0951)***2716"),  # a teacher's home
+        ("赵老师家座机5136284，有事打", "赵老师家座机***6284"),
+        ("王建民家电话 51362840", "王建民家电话 ****2840"),
+    ],
+)
+def test_a_named_persons_home_line(text: str, masked: str) -> None:
+    assert kinds(text) == ["landline"]
+    assert check(text).kind == "landline"
+    assert masked in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "家里电话：5136284",  # a local number, nobody named
+        "店里电话5136284 老板王建民",  # a shop's line with its owner's name
+        "王老师办公室电话(0951)4092716",  # a teacher's office
+        "周末在家电话联系我 5136284",
+        "我叫王建民，订单号5136284",
+        "家里电话换了，户主王建民，房款5136284元",
+    ],
+)
+def test_a_local_number_not_a_named_home_line(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "landline"] == []
+
+
+def test_local_number_shape() -> None:
+    assert is_local_landline("5136284") and is_local_landline("51362840")
+    assert not is_local_landline("0136284") and not is_local_landline("1362840")
+    assert not is_local_landline("513628") and not is_local_landline("513628401")
+
+
+# ---------------------------------------------------------------- passports
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("护照号E12345678 张伟", "E12345678"),
+        ("我叫张伟，护照G12345678", "G12345678"),
+        ("E12345678 张伟", "E12345678"),  # a name right after
+        ("老人的护照是EA1234567，下个月到期", "EA1234567"),
+        ("passport: EJ7654321", "EJ7654321"),
+    ],
+)
+def test_a_passport_number_with_a_name_or_the_word(text: str, value: str) -> None:
+    found = find_pii(text)
+    assert [(f.kind, f.value) for f in found] == [("passport", value)]
+    result = check(text)
+    assert (result.verdict, result.kind, result.label) == ("pii", "passport", "护照号")
+    shown = mask_pii(text)
+    assert value not in shown and value[-2:] in shown and value[:-2] not in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "护照办好了",
+        "护照去哪里办？出入境大厅几点开门",
+        "EA1234567",  # a code, no name or word
+        "订单号E12345678 张伟",
+        "型号E12345678A 有货吗",
+    ],
+)
+def test_no_passport_number(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "passport"] == []
