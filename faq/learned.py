@@ -54,6 +54,7 @@ QUOTE_MARK = re.compile(r"「[^」]*」|^.*[:：].*\n\s*(?:-\s*){3,}", re.S)
 SEGMENT_BREAK = re.compile(r"[\s,.!?;:'\"()\[\]<>「」【】、。，！？；：…~—-]+")
 MAX_CHARS = 400  # a question is never longer; the rest is noise to skip
 DEFAULT_THRESHOLDS = Thresholds(answer=0.5, suggest=0.3, addressed_answer=0.45)
+OWN_WORDS = ("case", "complaint")  # what a new topic's file may answer besides a question
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
 # Two topics fit a general question: ask which, rather than guess or hand it on.
@@ -591,15 +592,15 @@ class LearnedMatcher:
         if reading.answer_at is not None:  # a new topic, by its file's calibrated floor
             answer_at = min(answer_at, reading.answer_at)
             suggest_at = min(suggest_at, reading.answer_at)
-        if intent in ("incident", "complaint"):
+        # A station's or an officer's file tells a story (我的车被划了，能查监控吗) or asks
+        # the police to act (楼道里飞线充电，你们管不管): a message that reads like it,
+        # more than any topic we ship, is what its answer was written for. Never an incident.
+        own_words = reading.answer_at is not None and intent in OWN_WORDS
+        if intent in ("incident", "complaint") and not own_words:
             draft = faq_id if topic_p >= suggest_at else None
             return Decision("escalate", draft, score, intent)
         # Answer only a general question (more likely asked than not) on one topic.
-        asking = intents["ask"]
-        if reading.answer_at is not None and intent == "case":
-            # A station's examples tell their own story ("我的车被划了，能查监控吗"):
-            # a message that reads like them is what the station wrote the answer for.
-            asking += intents["case"]
+        asking = intents["ask"] + (intents[intent] if own_words else 0.0)
         if faq_id and asking >= ASKING and topic_p >= answer_at:
             return Decision("answer", faq_id, score, "confident question on one topic")
         if intents["ask"] >= CLARIFY_ASKING and len(reading.topics) > 1:

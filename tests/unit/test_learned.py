@@ -205,3 +205,32 @@ def _shipped() -> KnowledgeBase:
     if not _knowledge:
         _knowledge.append(KnowledgeBase())
     return _knowledge[0]
+
+
+def _reading(intent: str, p: float, answer_at: float | None) -> learned.Reading:
+    intents = dict.fromkeys(("ad", "ask", "case", "chatter", "complaint", "incident"), 0.0)
+    intents[intent] = p
+    intents["ask"] += 1.0 - p
+    return learned.Reading(intents, [("station-topic", 0.9), ("_none", 0.1)], {}, False, answer_at)
+
+
+@pytest.mark.parametrize(
+    ("intent", "answer_at", "action"),
+    [
+        ("complaint", 0.2, "answer"),  # reads like the station's file: its answer
+        ("case", 0.2, "answer"),
+        ("incident", 0.2, "escalate"),  # happening now: an officer, whatever the file says
+        ("complaint", None, "escalate"),  # a topic we ship: complaints reach the officer
+        ("case", None, "suggest"),
+    ],
+)
+def test_a_new_topic_answers_what_reads_like_its_file(
+    intent: str, answer_at: float | None, action: str
+) -> None:
+    matcher = _shipped().current.matcher
+    matcher._topics = matcher._topics | {"station-topic"}
+    try:
+        decision = matcher.act(_reading(intent, 0.6, answer_at), addressed=False)
+    finally:
+        matcher._topics = matcher._topics - {"station-topic"}
+    assert decision.action == action, decision
