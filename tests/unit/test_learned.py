@@ -142,6 +142,12 @@ FLOORS = {
     # First contact after corpus v5: 84.7 % right, 0.6 % wrong, 93.8 % silent, 95.0 % caught
     # (88.8 / 2.7 / 86.2 / 88.8 without it, measured once for comparison).
     "blind-6": (0.84, 0.01, 0.93, 0.94),
+    # First contact at 55acf18 (thesaurus v2, answers read), with seven corpus lines another
+    # author had also written taken out: 91.4 % right, 3.2 % wrong, 87.8 % silent, 96.0 %
+    # caught. Its misses (residents answering each other, terse escalations) were then
+    # written as corpus classes; prompts to those authors quoted six of its lines, which
+    # were kept out of the corpus, so the figures since are not blind.
+    "blind-7": (0.89, 0.02, 0.93, 0.97),
 }
 SETS = {
     "shared-dev": lambda: shared_file("eval/faq_dev.jsonl"),
@@ -151,6 +157,7 @@ SETS = {
     "blind-4": lambda: REPO / "tests/data/faq_unseen4.jsonl",
     "blind-5": lambda: REPO / "tests/data/faq_unseen5.jsonl",
     "blind-6": lambda: REPO / "tests/data/faq_unseen6.jsonl",
+    "blind-7": lambda: REPO / "tests/data/faq_unseen7.jsonl",
 }
 
 
@@ -168,8 +175,13 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
 # Station topics and the questions on them, by other authors: (right at least, wrong at most).
 # Issue 13 asks 80 % right; this holds what is reached (resemblance-read topics answered
 # at their held-out floor, their examples weighing in the intent model). Set 1's wrong
-# answers went 1.7 -> 5.0 % (3 of 60) with FAQ corpus v5.
-STATION_SETS = {"faq_station_topics": (0.44, 0.05), "faq_station_topics2": (0.50, 0.04)}
+# answers went 1.7 -> 5.0 % (3 of 60) with FAQ corpus v5; set 2's 3.3 -> 5.0 % with corpus
+# v6. Set 3, first contact at 55acf18: 44.4 % right, 3.3 % wrong, 80.0 % silent.
+STATION_SETS = {
+    "faq_station_topics": (0.44, 0.04),
+    "faq_station_topics2": (0.62, 0.05),
+    "faq_station_topics3": (0.44, 0.04),
+}
 
 
 @pytest.mark.parametrize("name", list(STATION_SETS))
