@@ -54,6 +54,14 @@ def _syllables() -> dict[str, str]:
     return table
 
 
+def initials(word: str) -> str | None:
+    """The first letters of the pinyin of ``word``'s characters (身份证: sfz), as residents
+    abbreviate it; None when a character has no reading."""
+    table = _syllables()
+    letters = [table.get(ch, "")[:1] for ch in word]
+    return "".join(letters) if all(letters) else None
+
+
 @cache
 def _valid_syllables() -> frozenset[str]:
     return frozenset(_syllables().values())

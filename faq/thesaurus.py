@@ -7,12 +7,16 @@ The file was written from the topic list alone, by an author who saw no eval set
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
+from faq.text import initials
+
 THESAURUS = Path(__file__).parent / "dict" / "thesaurus.txt"
 SHORTEST = 2  # one character (门, 说, 好) is in too many words to stand for a meaning
+_LATIN_WORD = re.compile(r"(?<![a-z0-9])[a-z]{2,8}(?![a-z0-9])")
 
 
 class ThesaurusError(Exception):
@@ -22,10 +26,19 @@ class ThesaurusError(Exception):
 class Thesaurus:
     def __init__(self, groups: dict[str, tuple[str, ...]]) -> None:
         self._by_first: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        # Pinyin initials a group lists for its first word (sfz, hkb, lssfz, gatxz): the
+        # word itself, so that characters and pinyin see what the resident meant.
+        self.abbreviations: dict[str, str] = {}
         for name, words in groups.items():
             for word in words:
                 if len(word) >= SHORTEST:
                     self._by_first[word[0]].append((word, name))
+                if (
+                    _LATIN_WORD.fullmatch(word)
+                    and len(set(word)) > 1  # xx is a placeholder (xx小区) as often as 谢谢
+                    and initials(words[0]) == word
+                ):
+                    self.abbreviations[word] = words[0]
         for candidates in self._by_first.values():
             candidates.sort(key=lambda pair: -len(pair[0]))
 
@@ -40,6 +53,12 @@ class Thesaurus:
                 raise ThesaurusError(f"{path}:{number}: expected 'name: word word …'")
             groups[name.strip()] = tuple(w.lower() for w in words.split())
         return cls(groups)
+
+    def expand(self, text: str) -> str:
+        """``text`` (normalised) with abbreviations written out: lssfz办 -> 临时身份证办."""
+        if not self.abbreviations or not any("a" <= c <= "z" for c in text):
+            return text
+        return _LATIN_WORD.sub(lambda m: self.abbreviations.get(m.group(), m.group()), text)
 
     def groups(self, text: str) -> set[str]:
         """The groups one of whose words occurs in ``text`` (already normalised)."""

@@ -34,3 +34,24 @@ def test_a_broken_line_is_named(tmp_path: Path, line: str) -> None:
 
 def test_groups_are_features() -> None:
     assert "sebike" in features("电驴子丢了")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("lssfz在哪办 多少钱", "临时身份证在哪办 多少钱"),
+        ("gatxz续签", "港澳通行证续签"),
+        ("sfz和hkb都带上", "身份证和户口本都带上"),
+        ("xx小区3号楼", "xx小区3号楼"),  # a placeholder, not 谢谢
+        ("wifi密码多少", "wifi密码多少"),  # not a group's initials
+        ("sfzabc", "sfzabc"),  # inside a longer Latin word
+    ],
+)
+def test_pinyin_initials_a_group_lists_are_written_out(typed: str, meant: str) -> None:
+    assert shipped().expand(typed) == meant
+
+
+def test_a_written_out_abbreviation_has_the_words_features() -> None:
+    assert {f for f in features("hz过期了") if f.startswith("b")} == {
+        f for f in features("护照过期了") if f.startswith("b")
+    }
