@@ -61,7 +61,7 @@ SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely
 CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
-FEATURE_VERSION = "6"  # bump when features() changes: cached models are then retrained
+FEATURE_VERSION = "7"  # bump when features() changes: cached models are then retrained
 
 
 @cache
@@ -150,11 +150,16 @@ def topic_examples(topics: Iterable[FaqTopic]) -> list[Example]:
     ]
 
 
+# "不是问迁出，是想迁进来": the clause the resident rules out names the other topic; what
+# they ask follows it. Dropped when the next clause says what it is instead.
+NOT_THIS = re.compile(r"不是[^，,。！？!?\s]{1,24}[，,\s]+(?=而是|我是|就是|只是|是|就|而)")
+
+
 def features(text: str) -> list[str]:
     """The message's features: character 1-3-grams, pinyin bigrams and its shape."""
     body, mentions = strip_mentions(normalise(text))
     quoted = bool(QUOTE_MARK.search(body))
-    body = thesaurus().expand(body[:MAX_CHARS])
+    body = NOT_THIS.sub(" ", thesaurus().expand(body[:MAX_CHARS]))
     out: list[str] = []
     size = 0
     for segment in SEGMENT_BREAK.split(body):  # n-grams never span punctuation

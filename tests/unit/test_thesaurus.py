@@ -55,3 +55,8 @@ def test_a_written_out_abbreviation_has_the_words_features() -> None:
     assert {f for f in features("hz过期了") if f.startswith("b")} == {
         f for f in features("护照过期了") if f.startswith("b")
     }
+
+
+def test_the_clause_a_resident_rules_out_is_not_read() -> None:
+    assert features("不是问迁出，是想迁进来") == features("是想迁进来")
+    assert "c迁" in features("不是我说 迁户口快多了")  # no "是…" after it: kept
