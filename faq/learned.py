@@ -54,6 +54,7 @@ QUOTE_MARK = re.compile(r"「[^」]*」|^.*[:：].*\n\s*(?:-\s*){3,}", re.S)
 SEGMENT_BREAK = re.compile(r"[\s,.!?;:'\"()\[\]<>「」【】、。，！？；：…~—-]+")
 MAX_CHARS = 400  # a question is never longer; the rest is noise to skip
 DEFAULT_THRESHOLDS = Thresholds(answer=0.5, suggest=0.3, addressed_answer=0.45)
+TO_OFFICER = ("case", "incident", "complaint")  # what reaches the officer
 OWN_WORDS = ("case", "complaint")  # what a new topic's file may answer besides a question
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
@@ -589,6 +590,14 @@ class LearnedMatcher:
         t = self.thresholds
         intents = reading.intents
         intent = max(intents, key=intents.__getitem__)
+        officer = {i: intents[i] for i in TO_OFFICER}
+        if (
+            intent in ("chatter", "ad")
+            and sum(officer.values()) > intents["chatter"] + intents["ad"]
+        ):
+            # Chatter by a nose, but more likely one of the things an officer must see
+            # (a case, an incident, a complaint) than small talk: they see it.
+            intent = max(officer, key=officer.__getitem__)
         topic, topic_p = reading.topics[0]
         faq_id = topic if topic in self._topics else None
         score = round(topic_p if faq_id else 0.0, 3)

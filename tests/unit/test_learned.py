@@ -246,3 +246,14 @@ def test_a_new_topic_answers_what_reads_like_its_file(
     finally:
         matcher._topics = matcher._topics - {"station-topic"}
     assert decision.action == action, decision
+
+
+def test_more_likely_for_the_officer_than_small_talk_reaches_the_officer() -> None:
+    intents = {"ad": 0.0, "ask": 0.05, "case": 0.15, "chatter": 0.41, "complaint": 0.01}
+    reading = learned.Reading({**intents, "incident": 0.38}, [("_none", 0.6)], {}, False)
+    decision = _shipped().current.matcher.act(reading, addressed=False)
+    assert (decision.action, decision.reason) == ("escalate", "incident")
+    quiet = learned.Reading(
+        {**intents, "chatter": 0.6, "incident": 0.19}, [("_none", 0.6)], {}, False
+    )
+    assert _shipped().current.matcher.act(quiet, addressed=False).action == "ignore"
