@@ -148,6 +148,9 @@ FLOORS = {
     # written as corpus classes; prompts to those authors quoted six of its lines, which
     # were kept out of the corpus, so the figures since are not blind.
     "blind-7": (0.89, 0.02, 0.93, 0.97),
+    # First contact at c85ad12, six coincident corpus lines out first: 90.2 % right,
+    # 3.8 % wrong, 93.1 % silent, 86.2 % caught.
+    "blind-8": (0.90, 0.04, 0.91, 0.86),
 }
 SETS = {
     "shared-dev": lambda: shared_file("eval/faq_dev.jsonl"),
@@ -158,6 +161,7 @@ SETS = {
     "blind-5": lambda: REPO / "tests/data/faq_unseen5.jsonl",
     "blind-6": lambda: REPO / "tests/data/faq_unseen6.jsonl",
     "blind-7": lambda: REPO / "tests/data/faq_unseen7.jsonl",
+    "blind-8": lambda: REPO / "tests/data/faq_unseen8.jsonl",
 }
 
 
@@ -178,7 +182,7 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
 # answers went 1.7 -> 5.0 % (3 of 60) with FAQ corpus v5; set 2's 3.3 -> 5.0 % with corpus
 # v6. Set 3, first contact at 55acf18: 44.4 % right, 3.3 % wrong, 80.0 % silent.
 STATION_SETS = {
-    "faq_station_topics": (0.44, 0.04),
+    "faq_station_topics": (0.44, 0.05),
     "faq_station_topics2": (0.62, 0.05),
     "faq_station_topics3": (0.44, 0.04),
 }
