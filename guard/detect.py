@@ -50,6 +50,9 @@ class Thresholds:
 THRESHOLDS = Thresholds()
 
 
+EXACT = ("id", "bank")  # personal data found by a checksum
+
+
 @dataclass(frozen=True, slots=True)
 class Signals:
     """What the combination reads of a message besides the model's probability."""
@@ -57,7 +60,7 @@ class Signals:
     rule_lure: bool  # the rules call it a lure, with a script
     hooked: bool  # a rule script is at least touched
     contact: bool  # a number or handle the writer gives as their own
-    ids: bool  # an ID card number
+    exact: bool  # an ID card or bank card number: personal data by checksum, not a guess
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -65,7 +68,7 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         lure.is_lure and lure.script is not None,
         lure.script is not None,
         bool(OWN_HANDLE.search(text)) or any(f.kind in CONTACTS for f in findings),
-        any(f.kind == "id" for f in findings),
+        any(f.kind in EXACT for f in findings),
     )
 
 
@@ -74,7 +77,7 @@ def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
     if s.rule_lure and p >= t.veto:
         return "rules"
     sure = t.alone if s.hooked else t.unhooked
-    if p >= sure and (s.hooked or not s.contact) and not s.ids:
+    if p >= sure and (s.hooked or not s.contact) and not s.exact:
         return "model"
     return None
 
@@ -100,9 +103,10 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
 
     When a message is both a lure and carries personal data (a scammer's own phone
     number), it is a scam: the warning to the group matters more. But the model's guess
-    alone does not outweigh an ID card number, which is exact: 登记高龄补贴 with one's
-    mother's ID reads like a subsidy lure to the model (a fake warrant naming an ID is a
-    rule lure, and stays one).
+    alone does not outweigh an ID or a bank card number, which are exact: 登记高龄补贴 with
+    one's mother's ID reads like a subsidy lure to the model, "我农行卡号 … 你转过来吧 户名
+    马桂英" like a card-renting one (a fake warrant naming an ID is a rule lure, and stays
+    one).
     """
     if not text or text.isspace():
         return OK

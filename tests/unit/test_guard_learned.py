@@ -132,3 +132,11 @@ def test_blind_sets_stay_at_their_figures(
     assert report.scam_recall >= scam
     assert report.pii_recall >= pii
     assert report.false_alarm_rate <= false_alarms
+
+
+def test_a_bank_card_by_its_checksum_outweighs_the_models_guess() -> None:
+    """A resident's own card with a transfer asked of a neighbour reads like a card-renting
+    lure to the model; the card number is exact, the guess is not."""
+    text = "我建行卡号 6217 0029 5008 8123 953 你先转给我吧 户名李海生"
+    assert pii.luhn_ok("6217002950088123953")
+    assert (check(text).verdict, check(text).kind) == ("pii", "bank")
