@@ -1,5 +1,6 @@
 """Personal data in a message: ID numbers, mobile and household landline numbers, bank
-cards, home addresses, passports, a child's name with the school class.
+cards, home addresses, passports, a labelled document's or record's number with its
+holder's name (退休证号, 医保卡号, 住院号 ...), a child's name with the school class.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
@@ -18,7 +19,8 @@ masked), a card must pass Luhn and start like a card -- or be named as one (卡�
 62 in blocks of four --, a mobile must be 1[3-9] plus nine digits, a landline an area code
 and words that make it a household's (我家座机, 老家座机, 娘家电话, 我爸那个固话, 赵老师家座机)
 -- or, without the area code, 7 or 8 digits after such words in a message that names the
-person (家里电话：5136284，户主王建民).
+person (家里电话：5136284，户主王建民); or a line, with or without the area code, whose
+message names the person it reaches and no business (座机 6012378，找王建国).
 Digits joined loosely (across soft separators or words,
 or out of single digits) are read only as a phone or an ID whose check character holds:
 lists of amounts and dates join up like that too. Order and tracking numbers (a number
@@ -35,7 +37,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-PiiKind = Literal["id", "passport", "phone", "landline", "bank", "address", "child", "plate"]
+PiiKind = Literal[
+    "id", "passport", "document", "phone", "landline", "bank", "address", "child", "plate"
+]
 
 LABELS: dict[str, str] = {
     "id": "身份证号",
@@ -45,6 +49,7 @@ LABELS: dict[str, str] = {
     "address": "家庭住址",
     "plate": "车牌号和姓名",
     "passport": "护照号",
+    "document": "证件号码",
     "child": "孩子的姓名和班级",
 }
 
@@ -554,8 +559,8 @@ _BANK_CUE_AFTER_RE = re.compile(
 
 
 def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> Cues:
-    """``self_named``: the writer gives their own name in a message that speaks of no
-    business or office, so a landline in it is the writer's (see ``_self_named``)."""
+    """``self_named``: the message names the writer or the person its line reaches and
+    speaks of no business or office, so a landline in it is a person's (``_line_named``)."""
     before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
     after = unicodedata.normalize("NFKC", text[end : end + 14])
     card = (
@@ -650,12 +655,22 @@ def _worded_numbers(
 _LOCAL_RUN_RE = re.compile("[0-9０-９]{3,4}[-－ ]?[0-9０-９]{3,5}")
 
 
+# A phone word right before a local number (座机 6012378, 回个电话给 5023467): a line, whose
+# it is said elsewhere in the message (找王建国) -- see ``_line_named``.
+_LINE_WORD_BEFORE_RE = re.compile(
+    r"(?:座机|固话|固定电话|电话|号码)(?:号码?)?(?:是|为|给|打)?[:：\s(（]{0,3}$"
+)
+_LocalHow = Literal["named", "home", "line"]
+
+
 def _local_landline(
     text: str, start: int, end: int, exempt: frozenset[str]
-) -> tuple[_Hit, bool] | None:
+) -> tuple[_Hit, _LocalHow] | None:
     """A landline without its area code, only where the words next to it say it is a
-    home's (家里电话：5136284): 7 or 8 digits alone are prices, codes and dates as often.
-    Also says whether those words name whose home it is (赵老师家座机, 王建民家电话)."""
+    home's (家里电话：5136284) or a line's (座机 6012378): 7 or 8 digits alone are prices,
+    codes and dates as often. Also says how much those words tell: "named" (赵老师家座机,
+    王建民家电话: whose home), "home" (a home's, whose is to be said in the message) or
+    "line" (a line's; the message must name the person it reaches)."""
     digits = text[start:end].translate(_TO_ASCII).replace("-", "").replace("－", "")
     digits = digits.replace(" ", "")
     if not is_local_landline(digits) or digits in exempt:
@@ -663,10 +678,11 @@ def _local_landline(
     edges = text[start - 1 : start] + text[end : end + 1]
     if any(ch.isascii() and ch.isalnum() for ch in edges):  # SF5136284, 5136284a
         return None
-    if not _cues_around(text, start, end).home:
-        return None
     before = unicodedata.normalize("NFKC", text[max(0, start - 14) : start])
-    return (start, end, digits, "landline"), _named_home(before)
+    hit: _Hit = (start, end, digits, "landline")
+    if not _cues_around(text, start, end).home:
+        return (hit, "line") if _LINE_WORD_BEFORE_RE.search(before) else None
+    return hit, "named" if _named_home(before) else "home"
 
 
 def find_numbers(
@@ -686,22 +702,27 @@ def find_numbers(
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
     hits: list[_Hit] = []
     pieces: list[tuple[int, int, str]] = []
-    self_named: bool | None = None
+    line_named: bool | None = None
     named: bool | None = None
     for m in _RUN_RE.finditer(text):
         run = m.group()
         in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
-            if self_named is None:
-                self_named = _self_named(text)
-            in_run = _run_findings(text, m.start(), m.end(), exempt, self_named)
+            if line_named is None:
+                line_named = _line_named(text)
+            in_run = _run_findings(text, m.start(), m.end(), exempt, line_named)
             hits += in_run
         elif _LOCAL_RUN_RE.fullmatch(run):
             local = _local_landline(text, m.start(), m.end(), exempt)
-            if local is not None and not strict:  # masking needs the home words only
-                if named is None:
+            if local is not None and local[1] == "line":  # 座机 6012378，找王建国
+                if line_named is None:
+                    line_named = _line_named(text)
+                if not line_named:
+                    local = None
+            elif local is not None and local[1] == "home" and not strict:
+                if named is None:  # masking needs the home words only
                     named = _self_named(text) or _names_anywhere(text)
-                if not (named or local[1]):
+                if not named:
                     local = None
             if local is not None:
                 in_run = [local[0]]
@@ -792,9 +813,9 @@ _DOOR_RE = re.compile(
     rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住)\s*(?:是|在|住)?\s*"
     rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
-    # 8-2-302张建国: a name right after says the numbers are a door (a list of residents)
+    # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
     rf"|(?<![0-9\-－])[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}"
-    rf"(?=(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
+    rf"(?=的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
@@ -813,7 +834,9 @@ _ESTATE_BUILDING_RE = re.compile(
 _ADDRESS_RE = re.compile(f"{_DOOR_RE.pattern}|{_ESTATE_BUILDING_RE.pattern}")
 
 # Titles that make "王警官" a way of addressing someone, not a resident's name.
-_TITLE_RE = re.compile(r"(?:警官|警察|民警|所长|师傅|老师|店长|经理|主任|物业|总|局)$")
+_TITLE_RE = re.compile(
+    r"(?:警官|警察|民警|所长|师傅|老师|店长|经理|主任|物业|总|局|医生|大夫|护士|院长|老板|会计)$"
+)
 # Everyday words that start with a surname's character but name nobody: the word after an
 # address is often one of them ("送到5号楼2单元701 谢谢", "...302 马上到").
 _NOT_NAME_WORDS = (
@@ -826,7 +849,11 @@ _NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split()
 _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
 _NAME_CUE_RE = re.compile(
     rf"(?:我是|我叫|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
-    rf"|姓名|户主|住户|业主|联系人)\s*[:：]?\s*({_NAME})"
+    rf"|姓名|户主|住户|业主|车主|联系人)\s*[:：]?\s*({_NAME})"
+    # 叫我小海就行 / 叫我老马 / 叫我海晓东: how the writer wants to be called
+    rf"|叫我\s*((?:老|小)[{_SURNAMES}]|{_NAME})(?=就|吧|好了|即可|行|[\s,，。.!！?？、;；]|$)"
+    # 名字：海晓东
+    rf"|名字\s*[:：]\s*({_NAME})"
     # 我叫 / 名叫 give a name whatever its surname (我叫海燕)
     rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
     # 户主是刘志刚 / 房主叫王海燕: whose flat it is, said with a verb
@@ -930,12 +957,34 @@ _SELF_NAME_RE = re.compile(
 _BUSINESS_RE = re.compile(
     rf"{_PUBLIC_PLACE}|店|公司|单位|门市|营业|前台|厂|客服|公安|法院|检察院|政府"
     r"|服务|热线|预约|订餐|订购|欢迎|来电|咨询|报名|老板|经理|主任|警官|民警|律师|专员"
-    r"|办公|网格员|工作人员|值班"
+    r"|办公|网格员|工作人员|值班|住院部|门诊部|护士站|科室"
+    r"|铺|修车|修理|维修|开锁|搬家|家政|快递|酒店|宾馆|旅馆|餐厅"
 )
 
 
 def _self_named(text: str) -> bool:
     for m in _SELF_NAME_RE.finditer(text):
+        if _is_name(next(g for g in m.groups() if g is not None)):
+            return _BUSINESS_RE.search(text) is None
+    return False
+
+
+# The person a line reaches, named by someone else: 座机 6012378，找王建国; 让他回电话给
+# 0951-5023467，他闺女叫马兰; 马兰的电话. As personal as the writer's own line -- unless the
+# message speaks of a business or an office (店里电话 ... 老板叫马秀英, 找马经理).
+_CALLEE_RE = re.compile(
+    rf"(?:找|联系|打给|转告|告诉|通知)\s*({_NAME})(?:{_BOUNDARY}|就|吧|接|听)"
+    rf"|(?<![喊大尖乱])叫\s*({_NAME})(?:{_BOUNDARY}|就|吧)"
+    rf"|(?<![\u4e00-\u9fff])({_NAME})(?:家里|家)?的?(?:电话|座机|固话|手机)"
+)
+
+
+def _line_named(text: str) -> bool:
+    """A landline in ``text`` is a person's: the writer signs with their own name, or the
+    message names the person the line reaches, and no business or office is spoken of."""
+    if _self_named(text):
+        return True
+    for m in _CALLEE_RE.finditer(text):
         if _is_name(next(g for g in m.groups() if g is not None)):
             return _BUSINESS_RE.search(text) is None
     return False
@@ -985,20 +1034,27 @@ def find_addresses(text: str) -> list[Finding]:
 
 # A Chinese plate: a province's one-character abbreviation, the city's letter, then five
 # letters and digits (six on a new-energy car), often with a dot or a space after the
-# letter: 宁A·5Q821, 宁C 3K790, 京AD12345. At least two digits, so a word in capitals
-# after a province's character (云APP) is no plate.
+# letter, or spaces inside as people type it: 宁A·5Q821, 宁C 3K790, 京AD12345, 宁A 3X 670,
+# 宁 A·3X670. At least two digits, so a word in capitals after a province's character (云APP)
+# is no plate; a single space at most between two characters, and nothing of a plate
+# right after it, so a longer run of spaced digits (宁A 1 2 3 4 5 6 7) is none.
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_RE = re.compile(
-    rf"[{_PLATE_PROVINCES}][A-Z]\s?[·・.．•]?\s?(?=(?:[A-Z]*[0-9]){{2}})[A-Z0-9]{{5,6}}"
-    r"(?![A-Za-z0-9])"
+    rf"[{_PLATE_PROVINCES}][ \t]?([A-Z])[ \t]?[·・.．•]?[ \t]?"
+    r"([A-Z0-9](?:[ \t]?[A-Z0-9]){4,5})(?![ \t]?[A-Za-z0-9])"
 )
 
 
-def _plates(text: str) -> list[tuple[int, int]]:
+def _plates(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, where the characters after the city's letter start) of each plate."""
     norm = unicodedata.normalize("NFKC", text).upper()
     if len(norm) != len(text):
         return []
-    return [m.span() for m in _PLATE_RE.finditer(norm)]
+    return [
+        (m.start(), m.end(), m.end(1))
+        for m in _PLATE_RE.finditer(norm)
+        if sum(ch.isdigit() for ch in m.group(2)) >= 2
+    ]
 
 
 def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
@@ -1012,7 +1068,7 @@ def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
         named = _names_anywhere(text)
     if not named:
         return []
-    return [Finding("plate", a, b, text[a:b]) for a, b in spans]
+    return [Finding("plate", a, b, text[a:b]) for a, b, _ in spans]
 
 
 # ----------------------------------------------------------------- passports
@@ -1059,6 +1115,106 @@ def _mask_passports(text: str) -> str:
     return text
 
 
+# ----------------------------------------------------------------- documents and records
+
+# A personal document's or record's number under its label: 老年证号, 退休证号：, 残疾证号码,
+# 医保卡号, 社保号, 病历号, 住院号, 门诊号, 就诊卡号, 学籍号, 学号, 工号, 驾驶证号, 准考证号,
+# 港澳通行证 C12345678. Stems that are a document only with 号 after them (学号, 住院号) and
+# documents that may take a colon instead (退休证：...).
+_DOC_STEMS = "学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案"
+_DOC_WORDS = (
+    "老年证|老年卡|老年优待证|退休证|离休证|残疾证|残疾人证|军官证|士兵证|低保证|低保卡|优待证"
+    "|通行证|台胞证|回乡证|居住证|暂住证|驾驶证|驾照|行驶证|准考证|学生证|工作证|医保卡|社保卡"
+    "|医疗卡|就诊卡|诊疗卡|健康卡|病历本|出生证明?|结婚证|离婚证|房产证|不动产证|户口本|户口簿"
+)
+_DOC_LABEL_RE = re.compile(
+    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|号)(?!召|称|外)"
+    rf"[是为:：\s]{{0,4}}|(?:{_DOC_WORDS})\s*[:：]\s*)"
+    # The code: letters and digits, single spaces or dashes inside, or a bureau's words
+    # around it (宁退字第0083211号); 港澳通行证C12345678 needs no 号 after the word.
+    r"((?:[\u4e00-\u9fff]{1,3}字)?第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?)"
+    r"(?![A-Za-z0-9])"
+    r"|(?<=通行证)\s*([A-Za-z][0-9]{8})(?![A-Za-z0-9])"
+)
+# Not the resident's: a staff's number given by a service (客服工号 1023456, 工号1023456
+# 客服王芳), whatever name follows.
+_DOC_NOT_PERSONAL_RE = re.compile(r"客服|坐席|话务|工作人员|接线员|专员|售后")
+# The holder named next to the number: 患者张建国, 病人：王芳, 持证人马德明.
+_DOC_HOLDER_RE = re.compile(
+    rf"(?:患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字)\s*[:：]?\s*({_NAME})"
+)
+_NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
+_MIN_DOC_DIGITS = 4
+
+
+def _doc_code(m: re.Match[str]) -> tuple[int, int] | None:
+    group = 1 if m.group(1) is not None else 2
+    code = m.group(group)
+    alnum = sum(ch.isascii() and ch.isalnum() for ch in code)
+    digits = sum(ch.isdigit() for ch in code)
+    if alnum < 6 or digits < _MIN_DOC_DIGITS:
+        return None  # 门诊号 15 号: a queue number
+    return m.span(group)
+
+
+def _doc_labels(text: str) -> list[tuple[int, int, int]]:
+    """(where the label starts, the code's start and end) of each labelled code; the text
+    is normalised so that full-width codes read (offsets kept only when lengths agree)."""
+    norm = unicodedata.normalize("NFKC", text)
+    if len(norm) != len(text):
+        return []
+    out: list[tuple[int, int, int]] = []
+    for m in _DOC_LABEL_RE.finditer(norm):
+        span = _doc_code(m)
+        if span is not None:
+            out.append((m.start(), *span))
+    return out
+
+
+def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
+    """A personal document's or record's number under its label, with the holder's name
+    in the message (退休证号：宁退字第0083211号，姓名马德明; 患者张建国，住院号20230517): whose
+    pension, care or school record it is. A number without a name (门诊号 000123 快到了), a
+    queue number (门诊号15号), an order's, a member's or a service's number stay out.
+    ``named``: the message-wide name cues, when known."""
+    labels = _doc_labels(text)
+    if not labels:
+        return []
+    found: list[Finding] = []
+    for label_start, a, b in labels:
+        if _DOC_NOT_PERSONAL_RE.search(text, max(0, label_start - 6), b + 8):
+            continue
+        before = _NAME_BEFORE_LABEL_RE.search(text[max(0, label_start - 8) : label_start])
+        after = _NAME_NEXT_RE.match(text, b)
+        near = (before is not None and _is_name(before.group(1))) or (
+            after is not None and _is_name(after.group(1))
+        )
+        if not near:
+            if named is None:
+                named = _names_anywhere(text) or any(
+                    _is_name(h.group(1)) for h in _DOC_HOLDER_RE.finditer(text)
+                )
+            if not named:
+                continue
+        found.append(Finding("document", a, b, text[a:b]))
+    return found
+
+
+def _mask_documents(text: str) -> str:
+    """A labelled document's code starred but a few edge characters, named or not (a log
+    line never needs it): 宁退字第0083211号 → 宁退字第0*****1号, C12345678 → C1*****78 ..."""
+    spans = [(a, b) for _, a, b in _doc_labels(text)]
+    if not spans:
+        return text
+    chars = list(text)
+    for a, b in spans:
+        positions = [i for i in range(a, b) if chars[i].isascii() and chars[i].isalnum()]
+        keep = min(4, len(positions) // 4)
+        for i in positions[keep : len(positions) - keep]:
+            chars[i] = "*"
+    return "".join(chars)
+
+
 # ----------------------------------------------------------------- a child's class
 
 # A class at a school: 三年级二班, 二年级3班, 初一8班, 初二(5)班, 高三2班, 七年级（3）班, 三(2)班.
@@ -1074,10 +1230,19 @@ _CLAUSE_END_RE = re.compile(r"[。！？!?；;\n]")
 _STOP = r"[\s,，。.!！?？;；:：、(（]"
 # A name, but never one that swallows the word after it (李明的妈妈, 马小龙在实验小学).
 _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00-\u9fff]){{1,2}}"
-# The name before the class: at a clause's start or after the child it names.
+# The name before the class: at a clause's start, after the child it names or after 叫
+# (他叫马小宝，在第一小学一年级二班) -- not a teacher's 叫 (班主任叫王芳).
 _CHILD_NAME_BEFORE_RE = re.compile(
-    rf"(?:(?:^|{_STOP})|(?:{_CHILD})(?:名叫|名字叫|叫|是)?)\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上)"
+    rf"(?:(?:^|{_STOP})|(?:{_CHILD})(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
+    rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上)"
 )
+# The child named anywhere in the message with 叫 (…初二7班… 我家孩子叫李子轩, 他叫马小宝).
+_CHILD_CALLED_RE = re.compile(
+    rf"(?:{_CHILD}|他|她)(?:的?(?:名字|大名|小名))?(?:名叫|叫做|叫)\s*({_CHILD_NAME})"
+    rf"(?={_STOP}|$|在|是|读|就读|上|同学)"
+)
+# A teacher of the class: 三年级二班的班主任, 三年级二班数学老师.
+_CLASS_STAFF_RE = re.compile(r"\s*的?\s*(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)")
 # The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长.
 _CHILD_NAME_AFTER_RE = re.compile(
     rf"的?\s*[:：,，]?\s*(?:学生|同学)?\s*({_CHILD_NAME})(?={_STOP}|$|同学|家长|的|妈妈|爸爸)"
@@ -1099,8 +1264,11 @@ def _child_named(name: str) -> bool:
     )
 
 
-def _child_name(text: str, m: re.Match[str]) -> tuple[int, int] | None:
-    """Where the child's name is next to one class, if it is."""
+def _child_name(
+    text: str, m: re.Match[str], called: tuple[int, int] | None
+) -> tuple[int, int] | None:
+    """Where the child's name is next to one class, if it is; else ``called``, the child
+    named with 叫 elsewhere in the message, when the class is a pupil's."""
     before = text[max(0, m.start() - _CLASS_REACH) : m.start()]
     ends = list(_CLAUSE_END_RE.finditer(before))
     if ends:
@@ -1108,6 +1276,8 @@ def _child_name(text: str, m: re.Match[str]) -> tuple[int, int] | None:
     school = _SCHOOL_RE.search(before) or _SCHOOL_RE.search(text, m.end(), m.end() + 12)
     if school is None and not _CHILD_RE.search(before):
         return None  # a class alone, or a name and a class with nothing to say it is a pupil
+    if _CLASS_STAFF_RE.match(text, m.end()):
+        return None  # 三年级二班的班主任: a teacher's class
     offset = m.start() - len(before)
     candidates = [
         (offset + n.start(1), offset + n.end(1)) for n in _CHILD_NAME_BEFORE_RE.finditer(before)
@@ -1118,7 +1288,7 @@ def _child_name(text: str, m: re.Match[str]) -> tuple[int, int] | None:
     for a, b in reversed(candidates):  # the nearest first
         if _child_named(text[a:b]) and not _STAFF_AFTER_RE.match(text, b):
             return a, b
-    return None
+    return called
 
 
 def find_children(text: str) -> list[Finding]:
@@ -1128,11 +1298,27 @@ def find_children(text: str) -> list[Finding]:
     a bounded window around it, so the cost is linear in the text."""
     if "班" not in text:
         return []
-    found: list[Finding] = []
+    spans: set[tuple[int, int]] = set()
+    called: tuple[int, int] | None = None
+    looked = False  # the message-wide 叫 is looked for once, at the first class
     for m in _CLASS_RE.finditer(text):
-        span = _child_name(text, m)
-        if span is not None and (not found or span[0] >= found[-1].end):
-            found.append(Finding("child", span[0], span[1], text[span[0] : span[1]]))
+        if not looked:
+            looked = True
+            called = next(
+                (
+                    c.span(1)
+                    for c in _CHILD_CALLED_RE.finditer(text)
+                    if _child_named(c.group(1)) and not _STAFF_AFTER_RE.match(text, c.end(1))
+                ),
+                None,
+            )
+        span = _child_name(text, m, called)
+        if span is not None:
+            spans.add(span)
+    found: list[Finding] = []
+    for a, b in sorted(spans):
+        if not found or a >= found[-1].end:
+            found.append(Finding("child", a, b, text[a:b]))
     return found
 
 
@@ -1151,6 +1337,7 @@ def _mask_children(text: str) -> str:
 _ORDER: tuple[PiiKind, ...] = (
     "id",
     "passport",
+    "document",
     "bank",
     "phone",
     "landline",
@@ -1163,11 +1350,16 @@ _ORDER: tuple[PiiKind, ...] = (
 def find_pii(
     text: str, *, exempt_numbers: frozenset[str] = frozenset(), published: bool = False
 ) -> list[Finding]:
-    """All personal data in ``text``, numbers first then addresses (``published``: see
-    ``find_numbers``)."""
+    """All personal data in ``text``, numbers first then addresses, plates, passports,
+    documents (one that is a number already found, a 社保号 that is the ID, is left to the
+    number) and children (``published``: see ``find_numbers``)."""
     numbers = find_numbers(text, exempt_numbers=exempt_numbers, published=published)
     people = find_addresses(text) + find_plates(text) + find_passports(text)
-    return numbers + people + find_children(text)
+    taken = [(f.start, f.end) for f in numbers + people]
+    documents = [  # a 社保号 that is the ID number is an ID
+        f for f in find_documents(text) if not any(a < f.end and f.start < b for a, b in taken)
+    ]
+    return numbers + people + documents + find_children(text)
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -1222,8 +1414,8 @@ def _mask_plates(text: str) -> str:
     if not spans:
         return text
     chars = list(text)
-    for a, b in spans:
-        tail = [i for i in range(a + 2, b) if chars[i].isalnum()]
+    for _, b, after_city in spans:
+        tail = [i for i in range(after_city, b) if chars[i].isalnum()]
         for i in tail[:-1]:
             chars[i] = "*"
     return "".join(chars)
@@ -1232,9 +1424,11 @@ def _mask_plates(text: str) -> str:
 def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     """``text`` with every ID, mobile and card number and every licence plate masked
     (138****6612, 6401**********123X, 6222 **** **** 1234, 宁A·****1), whatever way it was
-    written, and a passport (E******78) or a child's name next to a class (马**) where
-    they are found. Used before any text reaches the database or a log line."""
+    written, every labelled document's code (退休证号：宁退字第0*****1号), and a passport
+    (E******78) or a child's name next to a class (马**) where they are found. Used before
+    any text reaches the database or a log line."""
     text = _mask_children(_mask_passports(_mask_plates(text)))
+    text = _mask_documents(text)
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
         if not findings:

@@ -1124,3 +1124,202 @@ def test_a_passport_number_with_a_name_or_the_word(text: str, value: str) -> Non
 )
 def test_no_passport_number(text: str) -> None:
     assert [f for f in find_pii(text) if f.kind == "passport"] == []
+
+
+# ---------------------------------------------------------------- labelled documents and records
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("我爸老年证号 640104198 姓名王福贵", "640104198"),
+        ("退休证号：宁退字第0083211号，姓名马德明", "宁退字第0083211号"),
+        ("患者张建国，住院号 20230517，明天出院", "20230517"),
+        ("医保卡号 6401 0012 3456 名字叫李秀兰", "6401 0012 3456"),
+        ("港澳通行证C12345678 我叫杨丽", "C12345678"),
+        ("往来台湾通行证 L87654321，持证人何永福", "L87654321"),
+        ("残疾证号码：64010419880517 户主撒海军", "64010419880517"),
+        ("就诊卡号 JZ00123456 马秀英", "JZ00123456"),  # a name right after the number
+        ("刘子涵学籍号 G2015061234", "G2015061234"),  # a name right before the label
+        ("驾驶证号：640100556677 我是郭德明", "640100556677"),
+        ("病历号: 0087231 病人：周桂兰", "0087231"),
+    ],
+)
+def test_a_labelled_document_number_with_the_holders_name(text: str, value: str) -> None:
+    found = find_pii(text)
+    assert [(f.kind, f.value) for f in found] == [("document", value)]
+    result = check(text)
+    assert (result.verdict, result.kind, result.label) == ("pii", "document", "证件号码")
+    shown = mask_pii(text)
+    assert value not in shown and "*" in shown
+    assert mask_pii(shown) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "门诊号 15 号快到了",  # a queue number
+        "张医生今天坐诊，门诊号15号快到了",
+        "门诊号 000123 快到了",  # no one named
+        "订单号 8837261234 客服王芳",  # an order, a service's name
+        "工号 1023456 客服王芳 有问题找她",  # a service's staff
+        "客服工号1023456，我叫王芳",
+        "营业执照注册号 640100200012345 法人王建国",  # a company's number
+        "统一社会信用代码 91640100MA76ABCD1X 负责人马建国",
+        "学号 20230105 的同学请到教务处",  # a school notice, nobody named
+        "医保卡号码怎么查？我叫王芳",  # the label, no number
+        "快递取件码 123456 我叫王芳",
+        "社保号 ABCDEF 我叫王芳",  # letters alone are no record number
+    ],
+)
+def test_no_document_number_without_a_holder_or_a_record(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "document"] == []
+
+
+def test_a_social_security_number_that_is_the_id_is_an_id() -> None:
+    id18 = make_id("640104", "19550312", "021")
+    assert kinds(f"社保号 {id18} 姓名王福贵") == ["id"]
+
+
+def test_masking_a_document_keeps_a_few_edge_characters() -> None:
+    assert mask_pii("退休证号：宁退字第0083211号") == "退休证号：宁退字第0*****1号"
+    assert mask_pii("港澳通行证C12345678") == "港澳通行证C1*****78"
+
+
+# ---------------------------------------------------------------- plates typed with spaces
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("宁A 3X 670 车主马建军", "宁A ** **0 车主马建军"),
+        ("宁 A·3X670 我叫马建军", "宁 A·****0 我叫马建军"),
+        ("我叫撒海军 车是宁A 5Q8 21", "我叫撒海军 车是宁A *** *1"),
+    ],
+)
+def test_a_plate_with_spaces_inside_and_a_name(text: str, masked: str) -> None:
+    assert kinds(text) == ["plate"]
+    assert mask_pii(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁A 1 2 3 4 5 6 7 我叫张伟",  # a longer run of spaced digits
+        "宁可 A 12 345 我叫张伟",
+        "云A P P 我叫张伟",
+        "宁A 3X 670 挡住消防通道了",  # a car, no one named
+    ],
+)
+def test_spaced_text_that_is_no_plate_of_a_named_person(text: str) -> None:
+    assert "plate" not in kinds(text)
+
+
+# ---------------------------------------------------------------- a flat and whose it is
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是3-2-501的王秀芳",
+        "住在阳光小区16号楼3单元601，叫我小海就行，海晓东",
+        "家在金花园5号楼2单元301，大家叫我老马",
+        "8号楼1单元402，名字：撒海军",
+    ],
+)
+def test_a_flat_with_the_residents_name_said_around_it(text: str) -> None:
+    assert set(kinds(text)) == {"address"}
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是2024-5-17的王师傅",  # a date before a title
+        "住在阳光小区16号楼3单元601，叫我小心点",
+        "3-2-501的水管漏了",
+    ],
+)
+def test_a_flat_without_whose_it_is(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+# ---------------------------------------------------------------- a child named with 叫
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("他叫马小宝，在兴庆区第一小学一年级二班", "马小宝"),
+        ("银川二中 初二7班 放学没回来 我家孩子叫李子轩", "李子轩"),
+        ("实验小学三年级二班，我闺女的名字叫杨欣然，谁见过", "杨欣然"),
+    ],
+)
+def test_a_child_named_with_jiao_anywhere_in_the_message(text: str, name: str) -> None:
+    assert [(f.kind, f.value) for f in find_pii(text)] == [("child", name)]
+    shown = mask_pii(text)
+    assert name not in shown and name[0] + "*" * (len(name) - 1) in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "班主任叫王芳，实验小学三年级二班",  # the teacher
+        "他叫王建国，是实验小学三年级二班的班主任",
+        "通知：实验小学三年级二班明天春游，带队老师叫刘红",
+        "我家孩子叫李子轩，今年上初中了",  # a name, no class
+        "三年级二班的家长注意，孩子叫什么名字写在本子上",
+    ],
+)
+def test_a_name_with_jiao_that_is_no_pupils(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "child"] == []
+
+
+# ---------------------------------------------------------------- a line for a named person
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("让他回个电话给 0951-5023467，他闺女叫马兰", "0951-***3467"),
+        ("座机 6012378，找王建国", "座机 ***2378"),
+        ("有事打这个电话 5023467 找马秀兰就行", "***3467"),
+        ("杨德福的座机 0951-6012378 老人耳背多打几遍", "0951-***2378"),
+    ],
+)
+def test_a_line_that_reaches_a_named_person(text: str, masked: str) -> None:
+    assert kinds(text) == ["landline"]
+    assert check(text).kind == "landline"
+    assert masked in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "店里座机 0951-5023467 老板叫马秀英",  # a shop's line and its owner
+        "订餐电话 5023467 找王建国",
+        "有事打座机 6012378 找物业王师傅",
+        "住院部电话 0951-5023467 找马护士",  # a ward's line, a nurse by title
+        "座机5023467打不通",  # no one named
+        "修车铺电话0951-5012345，找马建国",
+        "找王建国，房款5023467元",  # no phone word
+    ],
+)
+def test_a_published_or_unnamed_line_stays_out(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "landline"] == []
+
+
+FLOOD_UNITS = ("老年证号", "退休证号：", "住院号 1", "港澳通行证", "社保号123456 ", "宁A 3X 6")
+FLOOD_UNITS_2 = ("叫我小海，", "座机 6012378 找", "他叫马小宝，一年级二班", "3-2-501的王")
+FLOOD_UNITS_3 = ("学号12345 王芳 ",)
+
+
+@pytest.mark.parametrize("unit", [*FLOOD_UNITS, *FLOOD_UNITS_2, *FLOOD_UNITS_3])
+def test_floods_of_the_new_labels_stay_fast(unit: str) -> None:
+    check("热身")
+    text = (unit * (20000 // len(unit) + 1))[:20000]
+    started = time.perf_counter()
+    find_pii(text)
+    mask_pii(text)
+    check(text)
+    assert time.perf_counter() - started < 0.5
