@@ -379,3 +379,40 @@ def test_huge_and_strange_messages(text: str) -> None:
     result = check(text)
     assert result.verdict in ("scam", "pii", "ok")
     assert time.perf_counter() - started < 5.0
+
+
+# ---------------------------------------------------------------- id-harvest
+# An office pretext and a request to send ID photos / ID numbers / bank card numbers
+# privately, to a personal WeChat / QQ or by e-mail: no real office collects them so.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "各位居民，困难补助登记开始了，把身份证照片和银行卡号私发给我，我统一报上去",
+        "我是新来的网格员，统计老人名单发放补贴，身份证号和银行卡号发我微信",
+        "【街道人口普查】请将家庭成员身份证照片发送至普查员QQ 2917735804",
+        "高龄津贴核查：请把老人身份证照片、银行卡号发到邮箱 gljt_yc@163.com",
+        "免费体检报名，私发身份证号给我就行，体检完有补贴",
+    ],
+)
+def test_id_harvest_under_an_office_pretext_is_a_scam(text: str) -> None:
+    result = scam.assess(text)
+    assert result.is_lure, text
+    assert result.script is not None and result.script.id == "id-harvest", result.script
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "【社区卫生服务中心】65岁以上老人免费体检，请携带身份证原件本人到场登记，不在网上收集身份证。",
+        "高龄津贴认证请在“我的宁夏”App刷脸，或本人带身份证到社区服务大厅窗口办理。",
+        "提醒老人们：不要把身份证照片、银行卡号发给任何人，补贴都是直接打到社保卡上的。",
+        "有人冒充街道在群里说“统计名单，身份证和银行卡照片私发”，群主已经踢了，大家别发。",
+        "娃第一张身份证📇 纪念一下",
+        "移动新卡 号码靓号 188888结尾 有需要私聊",
+        "群里那条“育儿补贴私发身份证照片登记”的消息我截图报给社区了，社区说他们没发过。",
+    ],
+)
+def test_id_requests_that_are_not_lures(text: str) -> None:
+    assert not scam.assess(text).is_lure, text
