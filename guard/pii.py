@@ -1,6 +1,8 @@
 """Personal data in a message: ID numbers, mobile and household landline numbers, bank
 cards, home addresses, passports, a labelled document's or record's number with its
-holder's name (退休证号, 医保卡号, 住院号 ...), a child's name with the school class.
+holder's name (退休证号, 医保卡号, 住院号, 户号, 体检报告编号, a property certificate, the
+credit code of a resident's own one-person shop ...), a child's name with the school class
+(or with the school and a grade), a plate with its owner named.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
@@ -527,6 +529,14 @@ _HOME_PHONE_CUE_RE = re.compile(
 # The same said after the number: "0951-5012345 是我家座机", "...（家里电话）".
 _HOME_PHONE_AFTER_RE = re.compile(
     rf"[\s,，(（]*(?:是|为|这是)?{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话)|[\s,，(（]*宅电"
+    r"|[\s,，(（]*(?:是|为|这是)(?:[我咱俺他她]们?|老人)家的"  # ... 是我家的
+)
+# A line's word before the number and the home said just after it (固定电话 零九五一 四一二三八
+# 零六 家里有人; 座机 0951-4123806，家中老人接): the line rings in a home. 商家, 厂家 and 店家
+# are businesses, so 家 counts only as 家里 / 家中 / 我家 / 在家 ...
+_LINE_WORD_RE = re.compile(r"(?:座机|固话|固定电话|电话)(?:号码?)?[是为:：\s(（]{0,3}$")
+_HOME_WORD_AFTER_RE = re.compile(
+    r"[\s,，。)）]{0,2}(?:[^\s,，。;；!！?？]{0,4}?)(?:(?:[我咱俺他她]们?|在|回|老人)家|(?<![商店厂酒卖买东作专行国大农])家[里中人]|家庭)"
 )
 
 
@@ -573,6 +583,10 @@ def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> C
         or _HOME_PHONE_CUE_RE.search(before) is not None
         or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
         or _named_home(before)
+        or (
+            _LINE_WORD_RE.search(before) is not None
+            and _HOME_WORD_AFTER_RE.match(text, end, end + 10) is not None
+        )
     )
     id_cue = _ID_CUE_BEFORE_RE.search(before) is not None
     return Cues(card, home, id_cue) if card or home or id_cue else NO_CUES
@@ -950,9 +964,18 @@ _PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_P
 # The writer's own name: 我叫马秀英, 我姓吴. A landline in the same message is the writer's
 # own line (家里新装的座机 0951-5127733 我叫马秀英) -- unless the message speaks of a
 # business or an office, whose published line a clerk or an owner signs with a name.
+# 我是马秀兰, 我是三号楼的马秀兰, 我是5号楼2单元301的王建国: the writer names themselves
+# (with where they live).
 _SELF_NAME_RE = re.compile(
     rf"(?:我叫|我名字叫|我的名字叫|本人叫|俺叫)\s*[:：]?\s*({_NAME}){_BOUNDARY}"
     rf"|(?:我|俺|本人|免贵)姓\s*([{_SURNAMES}])(?=[\s,，。.;；!！?？、]|$|叫|住|家)"
+    rf"|我是\s*(?:住\s*)?(?:在\s*)?[^\s,，。;；!！?？的]{{0,12}}?(?:号楼|栋|幢|单元|室|楼|户|[0-9]{{3,4}})"
+    rf"\s*的\s*({_NAME})(?=[\s,，。.!！?？、;；~～]|$)"
+    rf"|我是\s*({_NAME})(?=[\s,，。.!！?？、;；~～]|$)"
+)
+# The writer's own line at work (我办公室电话, 我单位座机): a person's, not an office's notice.
+_OWN_WORK_LINE_RE = re.compile(
+    r"我(?:的)?(?:办公室|单位|科室|工作单位|上班的?地方)(?:的)?(?:电话|座机|固话|号码|分机)"
 )
 _BUSINESS_RE = re.compile(
     rf"{_PUBLIC_PLACE}|店|公司|单位|门市|营业|前台|厂|客服|公安|法院|检察院|政府"
@@ -962,10 +985,16 @@ _BUSINESS_RE = re.compile(
 )
 
 
+def _business(text: str) -> bool:
+    """The message speaks of a business or an office -- other than the writer's own line
+    at work, which is the writer's (我办公室电话 ... 我是三号楼的马秀兰)."""
+    return _BUSINESS_RE.search(_OWN_WORK_LINE_RE.sub("", text)) is not None
+
+
 def _self_named(text: str) -> bool:
     for m in _SELF_NAME_RE.finditer(text):
         if _is_name(next(g for g in m.groups() if g is not None)):
-            return _BUSINESS_RE.search(text) is None
+            return not _business(text)
     return False
 
 
@@ -986,7 +1015,7 @@ def _line_named(text: str) -> bool:
         return True
     for m in _CALLEE_RE.finditer(text):
         if _is_name(next(g for g in m.groups() if g is not None)):
-            return _BUSINESS_RE.search(text) is None
+            return not _business(text)
     return False
 
 
@@ -1057,6 +1086,30 @@ def _plates(text: str) -> list[tuple[int, int, int]]:
     ]
 
 
+# Whose car it is, said next to the plate: 宁A·L8826是我表哥马建军的, 是马建军家的;
+# 马建军的车 宁A·L8826, 马建军家的车牌是宁A·L8826.
+_KIN = (
+    rf"{_PERSON}|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹"
+    r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
+)
+_PLATE_OWNER_AFTER_RE = re.compile(
+    rf"\s*[,，]?\s*(?:是|系|属于)\s*(?:(?:我|他|她)的?(?:{_KIN})?\s*)?({_NAME})(?:家)?的"
+)
+_PLATE_OWNER_BEFORE_RE = re.compile(
+    rf"({_NAME})(?:家)?的(?:车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?)"
+    r"\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
+)
+
+
+def _plate_owner(text: str, start: int, end: int) -> bool:
+    """A person named as the plate's owner right next to it (bounded look-around)."""
+    after = _PLATE_OWNER_AFTER_RE.match(text, end)
+    if after is not None and _is_name(after.group(1)):
+        return True
+    before = _PLATE_OWNER_BEFORE_RE.search(text[max(0, start - 16) : start])
+    return before is not None and _is_name(before.group(1))
+
+
 def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
     """A licence plate together with a person's name (车牌宁A·5Q821 我叫张建军): whose
     car it is. A plate alone is a car, which residents post about all the time (宁A·5Q821
@@ -1066,9 +1119,9 @@ def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
         return []
     if named is None:
         named = _names_anywhere(text)
-    if not named:
-        return []
-    return [Finding("plate", a, b, text[a:b]) for a, b, _ in spans]
+    return [
+        Finding("plate", a, b, text[a:b]) for a, b, _ in spans if named or _plate_owner(text, a, b)
+    ]
 
 
 # ----------------------------------------------------------------- passports
@@ -1121,7 +1174,12 @@ def _mask_passports(text: str) -> str:
 # 医保卡号, 社保号, 病历号, 住院号, 门诊号, 就诊卡号, 学籍号, 学号, 工号, 驾驶证号, 准考证号,
 # 港澳通行证 C12345678. Stems that are a document only with 号 after them (学号, 住院号) and
 # documents that may take a colon instead (退休证：...).
-_DOC_STEMS = "学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案"
+# 户号 is the household register's (户口本户号), not a utility's or a shop's account (电费户号,
+# 客户号, 用户号); a check-up's report (体检报告编号, 报告单号) is a medical record.
+_DOC_STEMS = (
+    "学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案|户籍"
+    "|(?<![用客账帐电水气费商])户|体检报告|体检|报告单|化验单|检验单|检查单"
+)
 _DOC_WORDS = (
     "老年证|老年卡|老年优待证|退休证|离休证|残疾证|残疾人证|军官证|士兵证|低保证|低保卡|优待证"
     "|通行证|台胞证|回乡证|居住证|暂住证|驾驶证|驾照|行驶证|准考证|学生证|工作证|医保卡|社保卡"
@@ -1135,19 +1193,42 @@ _DOC_LABEL_RE = re.compile(
     r"((?:[\u4e00-\u9fff]{1,3}字)?第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?)"
     r"(?![A-Za-z0-9])"
     r"|(?<=通行证)\s*([A-Za-z][0-9]{8})(?![A-Za-z0-9])"
+    # A property certificate's number, which needs no label: 宁(2021)银川市不动产权第0048372号
+    # (the text is normalised, so full-width brackets read as these).
+    r"|([\u4e00-\u9fff]\s*\(\s*[0-9]{4}\s*\)\s*[\u4e00-\u9fff]{0,10}?不动产(?:权|证明)"
+    r"\s*第\s*[0-9]{4,10}\s*号)"
 )
+# A business's unified social credit code, 18 characters: the registering body and kind
+# (92: an individual business), the region, then the organisation code and a check.
+_CREDIT_CODE_RE = re.compile(
+    r"(?:统一)?(?:社会)?信用代码(?:号码?)?[是为:：\s]{0,4}"
+    r"([0-9A-HJ-NP-RTUWXY]{2}[0-9]{6}[0-9A-HJ-NP-RTUWXY]{10})(?![0-9A-Za-z])",
+    re.IGNORECASE,
+)
+# A credit code is a person's record only when the business is the resident's own one-person
+# shop (个体户, 法人是我, 我开的店); a company's code, posted on a notice, is public.
+_OWN_BUSINESS_RE = re.compile(
+    r"个体|(?:法人|法定代表人|经营者|负责人|老板)(?:就?是|为)(?:我|本人)|我(?:就?是|为)(?:法人|经营者)"
+    r"|我(?:自己)?(?:家|开|的)的?(?:店|铺|摊|小卖部|门市)|本人(?:经营|开)"
+)
+_COMPANY_RE = re.compile(r"公司|集团|企业|合作社|事务所|股份|有限|协会|学校|医院|政府|委员会")
 # Not the resident's: a staff's number given by a service (客服工号 1023456, 工号1023456
 # 客服王芳), whatever name follows.
 _DOC_NOT_PERSONAL_RE = re.compile(r"客服|坐席|话务|工作人员|接线员|专员|售后")
 # The holder named next to the number: 患者张建国, 病人：王芳, 持证人马德明.
 _DOC_HOLDER_RE = re.compile(
-    rf"(?:患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字)\s*[:：]?\s*({_NAME})"
+    r"(?:患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字|权利人|产权人|所有权人"
+    r"|受检人|体检人|经营者|法人|法定代表人)(?:就?是|为)?\s*[:：]?\s*"
+    # 产权人是我爸李德福, 法人是我，杨丽: whose the name is may come first
+    rf"(?:(?:我|他|她)的?(?:{_PERSON})?\s*[,，、]?\s*)?({_NAME})"
 )
 _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
 _MIN_DOC_DIGITS = 4
 
 
 def _doc_code(m: re.Match[str]) -> tuple[int, int] | None:
+    if m.group(3) is not None:  # a property certificate's number
+        return m.span(3)
     group = 1 if m.group(1) is not None else 2
     code = m.group(group)
     alnum = sum(ch.isascii() and ch.isalnum() for ch in code)
@@ -1157,9 +1238,10 @@ def _doc_code(m: re.Match[str]) -> tuple[int, int] | None:
     return m.span(group)
 
 
-def _doc_labels(text: str) -> list[tuple[int, int, int]]:
+def _doc_labels(text: str, *, credit: bool = True) -> list[tuple[int, int, int]]:
     """(where the label starts, the code's start and end) of each labelled code; the text
-    is normalised so that full-width codes read (offsets kept only when lengths agree)."""
+    is normalised so that full-width codes read (offsets kept only when lengths agree).
+    ``credit``: business credit codes as well (a label start of -1 marks them)."""
     norm = unicodedata.normalize("NFKC", text)
     if len(norm) != len(text):
         return []
@@ -1168,7 +1250,14 @@ def _doc_labels(text: str) -> list[tuple[int, int, int]]:
         span = _doc_code(m)
         if span is not None:
             out.append((m.start(), *span))
+    if credit:
+        out += [(-1, *c.span(1)) for c in _CREDIT_CODE_RE.finditer(norm)]
     return out
+
+
+def _own_business(text: str) -> bool:
+    """The business whose credit code is given is the resident's own one-person shop."""
+    return _OWN_BUSINESS_RE.search(text) is not None and _COMPANY_RE.search(text) is None
 
 
 def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
@@ -1181,7 +1270,14 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
     if not labels:
         return []
     found: list[Finding] = []
+    own: bool | None = None
     for label_start, a, b in labels:
+        if label_start < 0:  # a credit code: the resident's own shop's, or public
+            if own is None:
+                own = _own_business(text)
+            if not own:
+                continue
+            label_start = a
         if _DOC_NOT_PERSONAL_RE.search(text, max(0, label_start - 6), b + 8):
             continue
         before = _NAME_BEFORE_LABEL_RE.search(text[max(0, label_start - 8) : label_start])
@@ -1227,7 +1323,8 @@ _SCHOOL_RE = re.compile(r"小学|中学|学校|初中|高中|附小|附中|[0-9�
 _CHILD = "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
 _CHILD_RE = re.compile(_CHILD)
 _CLAUSE_END_RE = re.compile(r"[。！？!?；;\n]")
-_STOP = r"[\s,，。.!！?？;；:：、(（]"
+# Quotes too: a name copied off an exercise book (写着“二中 初二（7）班 李子轩”).
+_STOP = "[\\s,，。.!！?？;；:：、(（“”\"'「」『』]"
 # A name, but never one that swallows the word after it (李明的妈妈, 马小龙在实验小学).
 _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00-\u9fff]){{1,2}}"
 # The name before the class: at a clause's start, after the child it names or after 叫
@@ -1235,6 +1332,18 @@ _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00
 _CHILD_NAME_BEFORE_RE = re.compile(
     rf"(?:(?:^|{_STOP})|(?:{_CHILD})(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
     rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上)"
+)
+# The same without the clause's start, for a school and a grade alone (说叫王小宝，第一小学
+# 一年级的): with no class, a name is a pupil's only when said to be a child's or with 叫.
+_GRADE_NAME_BEFORE_RE = re.compile(
+    rf"(?:(?:{_CHILD})(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
+    rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上)"
+)
+# A school and a grade without the class (兴庆区第一小学一年级, 二中初二, 实验小学 三年级).
+_SCHOOL_GRADE_RE = re.compile(
+    rf"(?:{_SCHOOL_RE.pattern})\s*(?:的)?\s*"
+    r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3])"
+    r"(?!\s*[(（]?\s*[0-9一二三四五六七八九十]{1,2}\s*[)）]?\s*班)"
 )
 # The child named anywhere in the message with 叫 (…初二7班… 我家孩子叫李子轩, 他叫马小宝).
 _CHILD_CALLED_RE = re.compile(
@@ -1265,23 +1374,23 @@ def _child_named(name: str) -> bool:
 
 
 def _child_name(
-    text: str, m: re.Match[str], called: tuple[int, int] | None
+    text: str, m: re.Match[str], called: tuple[int, int] | None, *, grade: bool = False
 ) -> tuple[int, int] | None:
     """Where the child's name is next to one class, if it is; else ``called``, the child
-    named with 叫 elsewhere in the message, when the class is a pupil's."""
+    named with 叫 elsewhere in the message, when the class is a pupil's. ``grade``: ``m``
+    is a school and a grade alone, said of a child only with 叫 or a child's word."""
     before = text[max(0, m.start() - _CLASS_REACH) : m.start()]
     ends = list(_CLAUSE_END_RE.finditer(before))
     if ends:
         before = before[ends[-1].end() :]
     school = _SCHOOL_RE.search(before) or _SCHOOL_RE.search(text, m.end(), m.end() + 12)
-    if school is None and not _CHILD_RE.search(before):
+    if school is None and not grade and not _CHILD_RE.search(before):
         return None  # a class alone, or a name and a class with nothing to say it is a pupil
     if _CLASS_STAFF_RE.match(text, m.end()):
         return None  # 三年级二班的班主任: a teacher's class
     offset = m.start() - len(before)
-    candidates = [
-        (offset + n.start(1), offset + n.end(1)) for n in _CHILD_NAME_BEFORE_RE.finditer(before)
-    ]
+    before_re = _GRADE_NAME_BEFORE_RE if grade else _CHILD_NAME_BEFORE_RE
+    candidates = [(offset + n.start(1), offset + n.end(1)) for n in before_re.finditer(before)]
     after = _CHILD_NAME_AFTER_RE.match(text, m.end())
     if after is not None:
         candidates.append(after.span(1))
@@ -1296,12 +1405,14 @@ def find_children(text: str) -> list[Finding]:
     三年级二班): where a child can be found. A class alone (三年级二班的家长注意) or a
     teacher named with it (王老师是三年级二班的班主任) is not personal. Each class looks at
     a bounded window around it, so the cost is linear in the text."""
-    if "班" not in text:
+    if "班" not in text and _SCHOOL_RE.search(text) is None:
         return []
     spans: set[tuple[int, int]] = set()
     called: tuple[int, int] | None = None
     looked = False  # the message-wide 叫 is looked for once, at the first class
-    for m in _CLASS_RE.finditer(text):
+    classes = [(m, False) for m in _CLASS_RE.finditer(text)]
+    classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)]
+    for m, grade in classes:
         if not looked:
             looked = True
             called = next(
@@ -1312,7 +1423,7 @@ def find_children(text: str) -> list[Finding]:
                 ),
                 None,
             )
-        span = _child_name(text, m, called)
+        span = _child_name(text, m, called, grade=grade)
         if span is not None:
             spans.add(span)
     found: list[Finding] = []

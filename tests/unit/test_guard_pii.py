@@ -1309,12 +1309,195 @@ def test_a_published_or_unnamed_line_stays_out(text: str) -> None:
     assert [f for f in find_pii(text) if f.kind == "landline"] == []
 
 
+# ---------------------------------------------------------------- more records with a holder
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            "房产证号 宁（2021）银川市不动产权第0048372号，权利人马建国",
+            "宁（2021）银川市不动产权第0048372号",
+        ),
+        (
+            "不动产权证号：宁(2019)银川市不动产权第0012345号 产权人王秀兰",
+            "宁(2019)银川市不动产权第0012345号",
+        ),
+        (
+            "房本上写的 宁（2021）银川市不动产权第0048372号 产权人是我爸李德福",
+            "宁（2021）银川市不动产权第0048372号",
+        ),
+        ("户号 640104012345 户主撒海军", "640104012345"),
+        ("户口本户号：00123456，户主马福祥", "00123456"),
+        ("体检报告编号 TJ20230517001 姓名：王芳", "TJ20230517001"),
+        ("报告单号 202305170123 姓名 李秀英", "202305170123"),
+        ("我家个体户的统一社会信用代码 92640100MA76X8Y91K 经营者马建国", "92640100MA76X8Y91K"),
+        ("统一社会信用代码 92640104MA7C5L2Q3R，法人是我，杨丽", "92640104MA7C5L2Q3R"),
+    ],
+)
+def test_a_property_household_checkup_or_own_business_record_with_a_name(
+    text: str, value: str
+) -> None:
+    assert [(f.kind, f.value) for f in find_pii(text)] == [("document", value)]
+    result = check(text)
+    assert (result.verdict, result.kind) == ("pii", "document")
+    shown = mask_pii(text)
+    assert value not in shown and "*" in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "公示：银川某某有限公司 统一社会信用代码 91640100MA76ABCD1X 法定代表人王建国",
+        "某某商贸有限公司 统一社会信用代码 91640100MA76ABCD1X",
+        "个体户也要办营业执照，统一社会信用代码 92640100MA76X8Y91K 可以在网上查",  # no one
+        "我们公司的统一社会信用代码 91640100MA76ABCD1X 法人是我，杨丽",  # a company's
+        "报告单号 202305170123 请到窗口领取",  # no one named
+        "户号 640104012345 请核对",
+        "电费户号 640104012345 户主撒海军",  # a utility's account
+        "宁（2021）银川市不动产权第0048372号",  # a certificate, no holder
+    ],
+)
+def test_no_personal_record_in_a_public_code_or_without_a_holder(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "document"] == []
+
+
+# ---------------------------------------------------------------- a child with school and grade
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("说叫王小宝，兴庆区第一小学一年级的", "王小宝"),
+        ("我孙子马小龙，实验小学二年级，放学没回家", "马小龙"),
+        ("实验小学三年级的李明明，谁见过", "李明明"),
+        ("作业本写着“银川二中 初二（7）班 李子轩”", "李子轩"),
+        ('孩子作业本上写着"实验小学三年级二班 马欣怡"', "马欣怡"),
+    ],
+)
+def test_a_child_named_with_the_school_and_a_grade_or_a_quoted_class(text: str, name: str) -> None:
+    assert [(f.kind, f.value) for f in find_pii(text)] == [("child", name)]
+    assert check(text).kind == "child"
+    shown = mask_pii(text)
+    assert name not in shown and name[0] + "*" * (len(name) - 1) in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "实验小学一年级家长会，班主任王芳老师",  # a school notice with a teacher
+        "通知：兴庆区第一小学一年级新生报到，李老师负责",
+        "实验小学一年级的马老师说明天开家长会",
+        "王芳说实验小学一年级明天放假",  # a grown-up's name, not said of a child
+        "实验小学一年级的时候，我们一起玩",
+        "我是实验小学三年级的班主任王芳",
+    ],
+)
+def test_a_school_and_a_grade_without_a_pupils_name(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "child"] == []
+
+
+# ---------------------------------------------------------------- a plate and its owner
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁A·L8826是我表哥马建军的",
+        "马建军的车 宁A·L8826 挡住了",
+        "宁A·L8826 是马建军家的，麻烦挪一下",
+        "杨丽的车牌号是宁A·L8826",
+    ],
+)
+def test_a_plate_with_its_owner_named(text: str) -> None:
+    assert kinds(text) == ["plate"]
+    assert check(text).kind == "plate"
+    assert "L8826" not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁A·L8826 白色大众 停在3号楼门口一天了",  # a car, no owner
+        "宁A·L8826是谁的车 挡路了",
+        "宁A·L8826是王师傅的",  # a title, not a name
+        "宁A·L8826是物业的车",
+    ],
+)
+def test_a_car_without_a_named_owner(text: str) -> None:
+    assert "plate" not in kinds(text)
+
+
+# ---------------------------------------------------------------- a home line in numerals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家固定电话 零九五一 四一二三八零六",
+        "固定电话 零九五一 四一二三八零六 家里有人",
+        "有事请拨打固定电话零九五一四一二三八零六，家中老人接",
+        "座机号码 零九五一 四一二三八零六 是我家的",
+    ],
+)
+def test_a_home_landline_in_chinese_numerals_is_personal(text: str) -> None:
+    assert kinds(text) == ["landline"]
+    assert (check(text).verdict, check(text).kind) == ("pii", "landline")
+    assert "四一二三八零六" not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "固定电话 零九五一 四一二三八零六 商家中午休息",  # 商家: a business
+        "马记烧烤店电话 零九五一 四一二三八零六",
+    ],
+)
+def test_a_landline_in_numerals_that_is_no_homes(text: str) -> None:
+    assert "landline" not in kinds(text)
+
+
+# ---------------------------------------------------------------- a resident's own work line
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("我办公室电话 (0951) 8637219 有事找我，我是三号楼的马秀兰", "(0951) ***7219"),
+        ("我单位电话0951-8637219，我是5号楼的王建国", "0951-***7219"),
+        ("座机0951-8637219 我是马秀兰", "0951-***7219"),
+    ],
+)
+def test_a_resident_naming_themselves_with_a_landline(text: str, masked: str) -> None:
+    assert kinds(text) == ["landline"]
+    assert (check(text).verdict, check(text).kind) == ("pii", "landline")
+    assert masked in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "店里电话 (0951) 8637219 欢迎来电，老板马秀兰",  # a shop's line
+        "马记烧烤店 0951-8637219",
+        "我是马经理，办公室电话0951-8637219",  # a title, an office
+        "我是社区网格员马秀兰，办公室电话 0951-8637219",
+        "我办公室电话 0951-8637219",  # no one named
+    ],
+)
+def test_a_business_or_office_line_with_a_name_stays_out(text: str) -> None:
+    assert "landline" not in kinds(text)
+
+
 FLOOD_UNITS = ("老年证号", "退休证号：", "住院号 1", "港澳通行证", "社保号123456 ", "宁A 3X 6")
 FLOOD_UNITS_2 = ("叫我小海，", "座机 6012378 找", "他叫马小宝，一年级二班", "3-2-501的王")
 FLOOD_UNITS_3 = ("学号12345 王芳 ",)
+FLOOD_UNITS_4 = ("宁（2021）", "信用代码92640100MA76X8Y91K 个体", "小学一年级叫王", "宁A·L8826是马")
+FLOOD_UNITS_5 = ("我是三号楼的", "电话 0951-8637219 家", "户号 640104012345 ")
 
 
-@pytest.mark.parametrize("unit", [*FLOOD_UNITS, *FLOOD_UNITS_2, *FLOOD_UNITS_3])
+@pytest.mark.parametrize(
+    "unit", [*FLOOD_UNITS, *FLOOD_UNITS_2, *FLOOD_UNITS_3, *FLOOD_UNITS_4, *FLOOD_UNITS_5]
+)
 def test_floods_of_the_new_labels_stay_fast(unit: str) -> None:
     check("热身")
     text = (unit * (20000 // len(unit) + 1))[:20000]
