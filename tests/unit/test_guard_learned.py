@@ -121,10 +121,16 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # data the rules did not know (a child's name with school and class, a passport
         # number, a home line without area code, a name after 住的), added as classes.
         ("guard_blind6.jsonl", 320, 96.0, 98.0, 0.5),
-        # First contact, at 963a61a: 88.2 / 81.1 / 0.8 %.
-        ("guard_blind7.jsonl", 330, 88.0, 81.0, 0.8),
-        # First contact, at c78b8fd (after blind set 7's classes): 80.0 / 89.4 / 0.0 %.
-        ("guard_blind8.jsonl", 320, 80.0, 89.0, 0.5),
+        # First contact, at 963a61a: 88.2 / 81.1 / 0.8 %; then its classes were added
+        # (labelled documents, spaced plates, ID harvesting lures, corpus v6/v7).
+        ("guard_blind7.jsonl", 330, 95.0, 97.0, 0.8),
+        # First contact, at c78b8fd: 80.0 / 89.4 / 0.0 %; then its personal-data classes
+        # (property and household numbers, ownership of a plate, self-named work lines).
+        # Corpus v8, written for its lure kinds, was tried and left out: it lowered scam
+        # recall or raised false alarms on five older sets.
+        ("guard_blind8.jsonl", 320, 80.0, 97.0, 0.5),
+        # First contact, at f11a5fd: 89.5 / 92.9 / 0.0 %.
+        ("guard_blind9.jsonl", 320, 89.0, 96.0, 0.5),
     ],
 )
 def test_blind_sets_stay_at_their_figures(

@@ -1506,3 +1506,24 @@ def test_floods_of_the_new_labels_stay_fast(unit: str) -> None:
     mask_pii(text)
     check(text)
     assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("宝宝明天打疫苗，预防接种证编号 6401050021783，宝宝名字杨子萱", "document"),
+        ("孩子的准考证，考号2409010235，王一鸣，一中考点", "document"),
+        ("我家孩子大名叫马子涵，5岁，在第十五幼儿园中二班", "child"),
+    ],
+)
+def test_vaccination_and_exam_numbers_and_kindergarten_classes_with_a_name(
+    text: str, kind: str
+) -> None:
+    assert (check(text).verdict, check(text).kind) == ("pii", kind)
+
+
+@pytest.mark.parametrize(
+    "text", ["幼儿园中二班的家长们，明天六一活动", "参考号码 12345678 看看", "高中二班同学聚会"]
+)
+def test_a_class_or_a_number_without_a_child_named_is_not_personal(text: str) -> None:
+    assert check(text).verdict == "ok"
