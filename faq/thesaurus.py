@@ -25,22 +25,26 @@ class ThesaurusError(Exception):
 
 class Thesaurus:
     def __init__(self, groups: dict[str, tuple[str, ...]]) -> None:
-        self._by_first: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        # A word's groups, and by first character the lengths of the words that start
+        # with it: at each place of a message, one dict lookup per length (a handful),
+        # not one comparison per word (a common character starts dozens).
+        self._names: dict[str, list[str]] = defaultdict(list)
+        lengths: dict[str, set[int]] = defaultdict(set)
         # Pinyin initials a group lists for its first word (sfz, hkb, lssfz, gatxz): the
         # word itself, so that characters and pinyin see what the resident meant.
         self.abbreviations: dict[str, str] = {}
         for name, words in groups.items():
             for word in words:
                 if len(word) >= SHORTEST:
-                    self._by_first[word[0]].append((word, name))
+                    self._names[word].append(name)
+                    lengths[word[0]].add(len(word))
                 if (
                     _LATIN_WORD.fullmatch(word)
                     and len(set(word)) > 1  # xx is a placeholder (xx小区) as often as 谢谢
                     and initials(words[0]) == word
                 ):
                     self.abbreviations[word] = words[0]
-        for candidates in self._by_first.values():
-            candidates.sort(key=lambda pair: -len(pair[0]))
+        self._lengths = {first: tuple(sorted(sizes)) for first, sizes in lengths.items()}
 
     @classmethod
     def read(cls, path: Path = THESAURUS) -> Thesaurus:
@@ -62,11 +66,13 @@ class Thesaurus:
 
     def groups(self, text: str) -> set[str]:
         """The groups one of whose words occurs in ``text`` (already normalised)."""
-        found = set()
+        found: set[str] = set()
+        names = self._names
         for i, char in enumerate(text):
-            for word, name in self._by_first.get(char, ()):
-                if text.startswith(word, i):
-                    found.add(name)
+            for size in self._lengths.get(char, ()):
+                hit = names.get(text[i : i + size])
+                if hit:
+                    found.update(hit)
         return found
 
 
