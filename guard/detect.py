@@ -115,7 +115,8 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     findings = pii.find_pii(text, exempt_numbers=exempt_numbers, published=True)
     phones = sum(1 for f in findings if f.kind == "phone")
     lure = scam.assess(text, phones=phones)
-    p, corpus_script = learned.default_model().read(text, lure)
+    # The corpus's script names a lure only the model calls (at THRESHOLDS.alone or above).
+    p, corpus_script = learned.default_model().read(text, lure, script_from=THRESHOLDS.alone)
     by = called(p, signals(text, findings, lure))
     if by == "rules" and lure.script is not None:
         s = lure.script

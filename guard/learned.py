@@ -129,12 +129,16 @@ class LureModel:
     lure: LinearModel
     script: LinearModel
 
-    def read(self, text: str, a: ScamAssessment) -> tuple[float, str]:
-        """The probability that ``text`` is a lure, and the likeliest corpus script."""
+    def read(self, text: str, a: ScamAssessment, script_from: float = 0.0) -> tuple[float, str]:
+        """The probability that ``text`` is a lure, and the likeliest corpus script: read
+        only at ``script_from`` or above (the script model costs as much as the lure
+        model, and most messages are no lure); "" below."""
         names = lure_features(text, a)
-        p = self.lure.probabilities(names)[self.lure.classes.index("scam")]
+        p = float(self.lure.probabilities(names)[self.lure.classes.index("scam")])
+        if p < script_from:
+            return p, ""
         scripts = self.script.probabilities(names)
-        return float(p), self.script.classes[int(scripts.argmax())]
+        return p, self.script.classes[int(scripts.argmax())]
 
 
 def build(
