@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 PiiKind = Literal[
@@ -917,9 +919,11 @@ _TITLED_NAME_AFTER_RE = re.compile(
 _RECIPIENT_RE = re.compile(r"收件人|收货人|寄件人|寄送地址|收货地址|家庭住址|住址[:：]")
 
 
+@lru_cache(maxsize=8)
 def _names_anywhere(text: str) -> bool:
     """A recipient label or a resident's name cue anywhere in the message (checked once
-    per message, whatever the number of addresses in it)."""
+    per message, whatever the number of addresses in it; remembered for the last few
+    messages, since addresses, plates, passports and documents each ask for one)."""
     if _RECIPIENT_RE.search(text):
         return True
     for m in _NAME_CUE_RE.finditer(text):
@@ -1157,15 +1161,20 @@ def find_passports(text: str, *, named: bool | None = None) -> list[Finding]:
     return found
 
 
+def _star(text: str, positions: Iterable[int]) -> str:
+    """``text`` with the characters at ``positions`` starred."""
+    chars = list(text)
+    for i in positions:
+        chars[i] = "*"
+    return "".join(chars)
+
+
 def _mask_passports(text: str) -> str:
     """A passport's digits starred but the last two (E12345678 → E******78)."""
-    for f in reversed(find_passports(text)):
-        span = text[f.start : f.end]
-        digits = [i for i, ch in enumerate(span) if ch.isdigit()]
-        hidden = set(digits[:-2])
-        masked = "".join("*" if i in hidden else ch for i, ch in enumerate(span))
-        text = text[: f.start] + masked + text[f.end :]
-    return text
+    hidden = []
+    for f in find_passports(text):
+        hidden += [i for i in range(f.start, f.end) if text[i].isdigit()][:-2]
+    return _star(text, hidden)
 
 
 # ----------------------------------------------------------------- documents and records
@@ -1300,16 +1309,12 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
 def _mask_documents(text: str) -> str:
     """A labelled document's code starred but a few edge characters, named or not (a log
     line never needs it): 宁退字第0083211号 → 宁退字第0*****1号, C12345678 → C1*****78 ..."""
-    spans = [(a, b) for _, a, b in _doc_labels(text)]
-    if not spans:
-        return text
-    chars = list(text)
-    for a, b in spans:
-        positions = [i for i in range(a, b) if chars[i].isascii() and chars[i].isalnum()]
+    hidden = []
+    for _, a, b in _doc_labels(text):
+        positions = [i for i in range(a, b) if text[i].isascii() and text[i].isalnum()]
         keep = min(4, len(positions) // 4)
-        for i in positions[keep : len(positions) - keep]:
-            chars[i] = "*"
-    return "".join(chars)
+        hidden += positions[keep : len(positions) - keep]
+    return _star(text, hidden)
 
 
 # ----------------------------------------------------------------- a child's class
@@ -1319,10 +1324,10 @@ _GRADE = (
     r"(?<![0-9一二三四五六七八九十])"
     r"(?:[一二三四五六七八九1-9]\s*年级?|初[一二三1-3]|高[一二三1-3]|[一二三四五六1-6](?=\s*[(（]))"
 )
+_CLASS_NUMBER = r"\s*[(（]?\s*[0-9一二三四五六七八九十]{1,2}\s*[)）]?\s*班"  # 2班, (5)班, 二班
 _CLASS_RE = re.compile(
-    rf"{_GRADE}\s*[(（]?\s*[0-9一二三四五六七八九十]{{1,2}}\s*[)）]?\s*班"
     # a kindergarten's: 中二班, 大(3)班, 小一班
-    r"|(?<![高初])[小中大]\s*[(（]?\s*[0-9一二三四五六七八九十]{1,2}\s*[)）]?\s*班"
+    rf"{_GRADE}{_CLASS_NUMBER}|(?<![高初])[小中大]{_CLASS_NUMBER}"
 )
 _SCHOOL_RE = re.compile(r"小学|中学|学校|初中|高中|附小|附中|幼儿园|[0-9一二三四五六七八九十]中")
 _CHILD = "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
@@ -1348,7 +1353,7 @@ _GRADE_NAME_BEFORE_RE = re.compile(
 _SCHOOL_GRADE_RE = re.compile(
     rf"(?:{_SCHOOL_RE.pattern})\s*(?:的)?\s*"
     r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3])"
-    r"(?!\s*[(（]?\s*[0-9一二三四五六七八九十]{1,2}\s*[)）]?\s*班)"
+    rf"(?!{_CLASS_NUMBER})"
 )
 # The child named anywhere in the message with 叫 (…初二7班… 我家孩子叫李子轩, 他叫马小宝).
 _CHILD_CALLED_RE = re.compile(
@@ -1526,15 +1531,10 @@ def mask_addresses(text: str) -> str:
 def _mask_plates(text: str) -> str:
     """Every licence plate's letters and digits after the city's letter starred but the
     last (宁A·5Q821 → 宁A·****1), named or not: a log line never needs a plate."""
-    spans = _plates(text)
-    if not spans:
-        return text
-    chars = list(text)
-    for _, b, after_city in spans:
-        tail = [i for i in range(after_city, b) if chars[i].isalnum()]
-        for i in tail[:-1]:
-            chars[i] = "*"
-    return "".join(chars)
+    hidden = []
+    for _, b, after_city in _plates(text):
+        hidden += [i for i in range(after_city, b) if text[i].isalnum()][:-1]
+    return _star(text, hidden)
 
 
 def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
