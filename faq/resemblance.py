@@ -37,8 +37,11 @@ VERSION = "4"  # bump when features() or training change: cached weights are the
 GramReader = Callable[[str], Sequence[str]]
 
 
+_FAMILY_OF = {prefix: f for f, prefixes in enumerate(FAMILIES) for prefix in prefixes}
+
+
 def family(gram: str) -> int:
-    return next((f for f, prefixes in enumerate(FAMILIES) if gram[:1] in prefixes), -1)
+    return _FAMILY_OF.get(gram[:1], -1)
 
 
 # Template syntax in an answer ({{ station.phone }}) is no word a resident types.
@@ -99,11 +102,6 @@ class Profiles:
     piece_kind: np.ndarray  # by piece
     piece_mass: np.ndarray  # pieces x families
     thin: np.ndarray  # by topic: 1 / its number of pieces
-    # By piece kind: that kind's pieces (in topic order), where each topic's run of them
-    # starts, and which topics have any: a per-topic maximum is then one ``reduceat``.
-    kind_pieces: tuple[np.ndarray, ...]
-    kind_starts: tuple[np.ndarray, ...]
-    kind_topics: tuple[np.ndarray, ...]
 
     @classmethod
     def build(cls, topics: Sequence[FaqTopic], grams: GramReader) -> Profiles:
@@ -133,12 +131,6 @@ class Profiles:
             for g in found:
                 mass[p, gram_family[g]] += idf[g]
         sizes = np.bincount(np.array(piece_topic, dtype=np.int64), minlength=count)
-        owner, kind_of = np.array(piece_topic, dtype=np.int64), np.array(piece_kind)
-        runs = []
-        for kind in range(len(PIECE_KINDS)):
-            pieces = np.flatnonzero(kind_of == kind)  # ascending, so grouped by topic
-            topics_here, starts = np.unique(owner[pieces], return_index=True)
-            runs.append((pieces, starts, topics_here))
         return cls(
             tuple(t.id for t in topics),
             vocabulary,
@@ -151,36 +143,47 @@ class Profiles:
             np.array(piece_kind, dtype=np.int64),
             mass,
             1.0 / np.maximum(sizes, 1),
-            *(tuple(run[i] for run in runs) for i in range(3)),
         )
 
     def features(self, message_grams: Sequence[str]) -> np.ndarray:
-        """Topics x FEATURES: the message against every topic's file."""
+        """Topics x FEATURES: the message against every topic's file.
+
+        Only the pieces that share a gram with the message are read (a few in a hundred
+        of a big knowledge base's): a piece that shares none has no overlap, and its
+        topic's maximum is then the 0.0 every column starts at."""
         topics = len(self.topic_ids)
         out = np.zeros((topics, FEATURES))
         if topics == 0:
             return out
         grams = sorted(set(message_grams))  # sums in one order: the same figures everywhere
-        known = [i for g in grams if (i := self.vocabulary.get(g)) is not None]
+        known = np.array(
+            [i for g in grams if (i := self.vocabulary.get(g)) is not None], dtype=np.int64
+        )
         message_mass = np.zeros(len(FAMILIES))
         for g in grams:
             if (f := family(g)) >= 0:
                 i = self.vocabulary.get(g)
                 message_mass[f] += self.idf[i] if i is not None else self.unknown_idf
+        known_family = self.gram_family[known]
         for f in range(len(FAMILIES)):
-            mine = [i for i in known if self.gram_family[i] == f]
+            mine = known[known_family == f]
             overlap = _spread(mine, self.gram_pieces, self.idf, len(self.piece_topic))
+            touched = np.flatnonzero(overlap)  # ascending: grouped by topic, as pieces are
+            shared = overlap[touched]
             shares = (
-                overlap / np.maximum(self.piece_mass[:, f], 1e-9),  # of the piece, in here
-                overlap / max(message_mass[f], 1e-9),  # of the message, in the piece
+                shared / np.maximum(self.piece_mass[touched, f], 1e-9),  # of the piece
+                shared / max(message_mass[f], 1e-9),  # of the message, in the piece
             )
+            owner, kind_of = self.piece_topic[touched], self.piece_kind[touched]
             column = f * PER_FAMILY
             for kind in range(len(PIECE_KINDS)):
-                pieces, starts = self.kind_pieces[kind], self.kind_starts[kind]
+                these = np.flatnonzero(kind_of == kind)
+                holders = owner[these]
+                starts = np.flatnonzero(np.r_[True, holders[1:] != holders[:-1]])
                 for share in shares:
-                    if len(pieces):
-                        maxima = np.maximum.reduceat(share[pieces], starts)
-                        out[self.kind_topics[kind], column] = np.maximum(maxima, 0.0)
+                    if len(these):
+                        maxima = np.maximum.reduceat(share[these], starts)
+                        out[holders[starts], column] = maxima
                     column += 1
             union = _spread(mine, self.gram_topics, self.idf, topics)
             out[:, column] = union / max(message_mass[f], 1e-9)
@@ -197,12 +200,12 @@ class Profiles:
 
 
 def _spread(
-    grams: Sequence[int], holders: Sequence[np.ndarray], idf: np.ndarray, size: int
+    grams: Sequence[int] | np.ndarray, holders: Sequence[np.ndarray], idf: np.ndarray, size: int
 ) -> np.ndarray:
-    if not grams:
+    if not len(grams):
         return np.zeros(size)
     at = np.concatenate([holders[g] for g in grams])
-    weights = np.repeat(idf[list(grams)], [len(holders[g]) for g in grams])
+    weights = np.repeat(idf[grams], [len(holders[g]) for g in grams])
     return np.bincount(at, weights=weights, minlength=size)
 
 
