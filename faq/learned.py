@@ -516,6 +516,7 @@ class Reading:
     # The first topic is a new one its file's resemblance picks: the odds it is answered
     # at, calibrated on the new topics' held-out examples (``Resemblance.floor``).
     answer_at: float | None = None
+    asks: bool = True  # a question cue fired (吗, 咋, 哪, 管不管, "?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -579,7 +580,8 @@ class LearnedMatcher:
             best_intent = max(intents, key=intents.__getitem__)
             evidence["intent"] = self.models.intent.evidence(names, best_intent)
             evidence["topic"] = self.models.topic.evidence(names, topics[0][0])
-        return Reading(intents, topics, evidence, "at:officer" in names, answer_at)
+        asks = "cue:none-asks" not in names
+        return Reading(intents, topics, evidence, "at:officer" in names, answer_at, asks)
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
         if not tokenize(strip_mentions(normalise(text))[0]):
@@ -608,8 +610,9 @@ class LearnedMatcher:
             suggest_at = min(suggest_at, reading.answer_at)
         # A station's or an officer's file tells a story (我的车被划了，能查监控吗) or asks
         # the police to act (楼道里飞线充电，你们管不管): a message that reads like it,
-        # more than any topic we ship, is what its answer was written for. Never an incident.
-        own_words = reading.answer_at is not None and intent in OWN_WORDS
+        # more than any topic we ship, is what its answer was written for. Never an incident,
+        # and only when the resident asks something: a story alone (今年又没放成烟花) is news.
+        own_words = reading.answer_at is not None and intent in OWN_WORDS and reading.asks
         if intent in ("incident", "complaint") and not own_words:
             draft = faq_id if topic_p >= suggest_at else None
             return Decision("escalate", draft, score, intent)

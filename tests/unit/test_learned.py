@@ -186,10 +186,12 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
 # answers went 1.7 -> 5.0 % (3 of 60) with FAQ corpus v5; set 2's 3.3 -> 5.0 % with corpus
 # v6; set 1's 5.0 -> 6.7 % (4 of 60) when two acknowledgements left the corpus: figures
 # this thin move a line with any retraining. Set 3, first contact at 55acf18: 44.4 % right,
-# 3.3 % wrong, 80.0 % silent.
+# 3.3 % wrong, 80.0 % silent. A story that asks nothing is no longer answered by a station's
+# topic it reads like (今年过年还是没放成烟花，娃有点失落): wrong 6.7 -> 5.0 % on set 1,
+# 5.0 -> 3.3 % on set 2.
 STATION_SETS = {
-    "faq_station_topics": (0.44, 0.07),
-    "faq_station_topics2": (0.62, 0.05),
+    "faq_station_topics": (0.44, 0.05),
+    "faq_station_topics2": (0.62, 0.04),
     "faq_station_topics3": (0.44, 0.04),
 }
 
@@ -229,30 +231,32 @@ def _shipped() -> KnowledgeBase:
     return _knowledge[0]
 
 
-def _reading(intent: str, p: float, answer_at: float | None) -> learned.Reading:
+def _reading(intent: str, p: float, answer_at: float | None, asks: bool) -> learned.Reading:
     intents = dict.fromkeys(("ad", "ask", "case", "chatter", "complaint", "incident"), 0.0)
     intents[intent] = p
     intents["ask"] += 1.0 - p
-    return learned.Reading(intents, [("station-topic", 0.9), ("_none", 0.1)], {}, False, answer_at)
+    topics = [("station-topic", 0.9), ("_none", 0.1)]
+    return learned.Reading(intents, topics, {}, False, answer_at, asks)
 
 
 @pytest.mark.parametrize(
-    ("intent", "answer_at", "action"),
+    ("intent", "answer_at", "asks", "action"),
     [
-        ("complaint", 0.2, "answer"),  # reads like the station's file: its answer
-        ("case", 0.2, "answer"),
-        ("incident", 0.2, "escalate"),  # happening now: an officer, whatever the file says
-        ("complaint", None, "escalate"),  # a topic we ship: complaints reach the officer
-        ("case", None, "suggest"),
+        ("complaint", 0.2, True, "answer"),  # reads like the station's file: its answer
+        ("case", 0.2, True, "answer"),
+        ("case", 0.2, False, "suggest"),  # a story that asks nothing is not answered
+        ("incident", 0.2, True, "escalate"),  # happening now: an officer, whatever the file
+        ("complaint", None, True, "escalate"),  # a topic we ship: complaints reach the officer
+        ("case", None, True, "suggest"),
     ],
 )
 def test_a_new_topic_answers_what_reads_like_its_file(
-    intent: str, answer_at: float | None, action: str
+    intent: str, answer_at: float | None, asks: bool, action: str
 ) -> None:
     matcher = _shipped().current.matcher
     matcher._topics = matcher._topics | {"station-topic"}
     try:
-        decision = matcher.act(_reading(intent, 0.6, answer_at), addressed=False)
+        decision = matcher.act(_reading(intent, 0.6, answer_at, asks), addressed=False)
     finally:
         matcher._topics = matcher._topics - {"station-topic"}
     assert decision.action == action, decision

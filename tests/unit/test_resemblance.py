@@ -15,7 +15,7 @@ from tests.conftest import REPO
 
 # Taught questions and paraphrases by another author: answered with the taught answer at least.
 # Set 3, first contact at 55acf18: 33 answered with the taught answer, 2 with a shipped topic.
-TAUGHT_SETS = {"faq_taught": 26, "faq_taught2": 48, "faq_taught3": 32}  # of 60
+TAUGHT_SETS = {"faq_taught": 26, "faq_taught2": 50, "faq_taught3": 32}  # of 60
 
 
 def topic(id: str, title: str, *examples: str) -> FaqTopic:
