@@ -62,8 +62,10 @@ def read_corpus(directory: Path = CORPUS_DIR) -> list[LureExample]:
 
 
 # What residents write to the FAQ matcher (questions, their own cases, chatter, incidents,
-# complaints) is the everyday text a lure must stand out from. Its adverts count only
-# when no rule script is hooked in them: some adverts are lures (装修贷 低至3.5% 私聊).
+# complaints) is the everyday text a lure must stand out from. Not its adverts: written
+# for the FAQ's "ad" intent, many are lures or grey sales (磁疗床垫 睡觉就能治病, 网贷逾期
+# 专业处理催收, 诈骗挽损 律师团队) that taught the lure model "ok" against the guard's own
+# lines; the guard corpus labels neighbours' adverts itself.
 EVERYDAY_INTENTS = frozenset({"ask", "case", "chatter", "incident", "complaint"})
 
 
@@ -74,7 +76,7 @@ def training_examples() -> list[LureExample]:
     everyday = [
         LureExample(e.text, "ok", "")
         for e in faq_learned.read_corpus()
-        if e.intent in EVERYDAY_INTENTS or (e.intent == "ad" and assess(e.text).script is None)
+        if e.intent in EVERYDAY_INTENTS
     ]
     return read_corpus() + everyday
 

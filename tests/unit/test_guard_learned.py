@@ -116,7 +116,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("guard_blind4.jsonl", 346, 91.0, 96.0, 2.4),
         # First contact, after corpus v4: 92.9 / 87.5 / 2.0 % (90.7 / 87.5 / 2.0 % without
         # corpus v4, measured once for comparison).
-        ("guard_blind5.jsonl", 320, 92.0, 87.5, 2.0),
+        ("guard_blind5.jsonl", 320, 94.5, 87.5, 2.0),
         # First contact, at 359eeef: 96.4 / 87.5 / 0.0 %. Its misses were classes of personal
         # data the rules did not know (a child's name with school and class, a passport
         # number, a home line without area code, a name after 住的), added as classes.
@@ -127,10 +127,12 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # First contact, at c78b8fd: 80.0 / 89.4 / 0.0 %; then its personal-data classes
         # (property and household numbers, ownership of a plate, self-named work lines).
         # Corpus v8, written for its lure kinds, was tried and left out: it lowered scam
-        # recall or raised false alarms on five older sets.
-        ("guard_blind8.jsonl", 320, 80.0, 97.0, 0.5),
+        # recall or raised false alarms on five older sets. Lures v7 / negatives v8 (grey and
+        # elderly-targeted sales, written from kinds, not lines) with the FAQ's adverts no
+        # longer taught as "ok": scam 80.0 -> 83.8 % here, 89.5 -> 92.4 % on set 9.
+        ("guard_blind8.jsonl", 320, 83.5, 97.0, 0.5),
         # First contact, at f11a5fd: 89.5 / 92.9 / 0.0 %.
-        ("guard_blind9.jsonl", 320, 89.0, 96.0, 0.5),
+        ("guard_blind9.jsonl", 320, 92.0, 96.0, 0.5),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
