@@ -60,9 +60,10 @@ LABELS: dict[str, str] = {
 # ----------------------------------------------------------------- digit characters
 
 # Including the "financial" capitals (壹贰叁...) that people use for amounts and,
-# now and then, to write a phone number past a filter.
-_CN_DIGITS = "零〇洞一幺二两三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
-_CN_VALUES = "00011223456789122334566789"
+# now and then, to write a phone number past a filter, and the radio way of saying digits
+# that former soldiers and drivers keep (幺 1, 两 2, 拐 7, 勾 9, 洞 0).
+_CN_DIGITS = "零〇洞一幺二两三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖拐勾"
+_CN_VALUES = "0001122345678912233456678979"
 
 
 def _other_digits() -> str:
@@ -89,12 +90,13 @@ _DIGIT_CHARS = "0-9０-９" + _CN_DIGITS + _OTHER_DIGITS
 # emoji digit.
 _TIGHT_SEP_CHARS = " \t\u00a0\u3000\\-‐‑‒–—―－.．·・_\u200b-\u200f\u2060\ufeff\ufe0f\u20e3"
 # Characters that split a number only to dodge a filter or to group it oddly: 138🌸0951🌸2233,
-# 138/0951/2233, 138，0951，2233, (0951)5012345. Lists of amounts and dates are written
-# with them too, so a number joined across one of these counts only as a phone number
-# (11 digits of a valid shape), never as a card (Luhn passes one joined list in ten) or an ID.
+# 138/0951/2233, 138，0951，2233, (0951)5012345 -- or a line break where a pasted number
+# wrapped (138095⏎12233). Lists of amounts and dates are written with them too, so a number
+# joined across one of these counts only as a phone number (11 digits of a valid shape),
+# never as a card (Luhn passes one joined list in ten) or an ID without its check or cue.
 # Circled and dingbat digits (①, ❶) sit in these symbol blocks and are left out of them.
 _SOFT_SEP_CHARS = (
-    "/／|｜,，、()（）\\[\\]【】~～"
+    "\n\r/／|｜,，、()（）\\[\\]【】~～"
     "\u2190-\u21ff\u2300-\u23ff\u25a0-\u2775\u2794-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
 )
 _SEP_CHARS = _TIGHT_SEP_CHARS + _SOFT_SEP_CHARS
@@ -313,6 +315,7 @@ class _Group:
     chinese: bool  # written in Chinese numerals (一三八 ...)
     soft: bool = False  # joined to the group before by a soft separator (🌸 ， / ...)
     glued: bool = False  # no separator before it, only a switch of script (1三8)
+    wrapped: bool = False  # on the next line: a pasted number wrapped (138095⏎12233)
 
 
 def _groups(run: str, offset: int) -> list[_Group]:
@@ -320,16 +323,17 @@ def _groups(run: str, offset: int) -> list[_Group]:
     Arabic digits and Chinese numerals: 卡号6222...5542一直 must not read 一 as a digit."""
     out: list[_Group] = []
     pos = 0
-    pieces: list[tuple[int, int, bool]] = []
-    soft = False
+    pieces: list[tuple[int, int, bool, bool]] = []
+    soft = wrapped = False
     for sep in _SEP_SPLIT_RE.finditer(run):
         if sep.start() > pos:
-            pieces.append((pos, sep.start(), soft))
+            pieces.append((pos, sep.start(), soft, wrapped))
         soft = _SOFT_SEP_RE.search(sep.group()) is not None
+        wrapped = "\n" in sep.group()
         pos = sep.end()
     if pos < len(run):
-        pieces.append((pos, len(run), soft))
-    for a, b, soft_before in pieces:
+        pieces.append((pos, len(run), soft, wrapped))
+    for a, b, soft_before, wrapped_before in pieces:
         sub = 0
         for part in _SCRIPT_SPLIT_RE.split(run[a:b]):
             if part:
@@ -338,7 +342,10 @@ def _groups(run: str, offset: int) -> list[_Group]:
                 digits = part.translate(_TO_ASCII)
                 first = sub == 0
                 out.append(
-                    _Group(s, s + len(part), digits, chinese, soft_before and first, not first)
+                    _Group(
+                        *(s, s + len(part), digits, chinese),
+                        *(soft_before and first, not first, wrapped_before and first),
+                    )
                 )
             sub += len(part)
     return out
@@ -416,7 +423,11 @@ def _window_kind(
             kind = "bank" if _unionpay_card(digits, lengths) else None
         shaped = kind != "phone" or not soft
         if not shaped:
-            shaped = _phone_shape(_piece_lengths(groups, i, j, cut_first, cut_last))
+            lengths = _piece_lengths(groups, i, j, cut_first, cut_last)
+            # A number cut in two by a line break is cut anywhere (but a list's "1." alone).
+            wrapped = len(lengths) == 2 and min(lengths) >= _MIN_PIECE
+            wrapped = wrapped and any(g.wrapped for g in groups[i + 1 : j + 1])
+            shaped = wrapped or _phone_shape(lengths)
         if kind is not None and shaped:
             return start + cut_first, end - cut_last, digits, kind
     return None
@@ -484,8 +495,11 @@ def _run_findings(
 
 
 # Letters glued to a number name a courier or a shop's order (SF123..., JD...), except
-# these, which announce a contact: tel13809512233, V13809512233, call 138...
-_CONTACT_LETTERS_RE = re.compile(r"(?<![a-z])(?:tel|call|phone|mobile|mob|v|vx|wx|wechat|qq)$")
+# these, which announce a contact or an ID (sfz: 身份证's initials): tel13809512233,
+# V13809512233, call 138..., sfz640104....
+_PERSONAL_LETTERS_RE = re.compile(
+    r"(?<![a-z])(?:tel|call|phone|mobile|mob|v|vx|wx|wechat|qq|sfzh?|id)$"
+)
 
 
 def _context(text: str, start: int) -> str | None:
@@ -494,7 +508,7 @@ def _context(text: str, start: int) -> str | None:
     business's or a service's number put out for anyone to call), or None."""
     before = unicodedata.normalize("NFKC", text[max(0, start - 12) : start]).lower()
     if start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
-        return None if _CONTACT_LETTERS_RE.search(before) else "order"
+        return None if _PERSONAL_LETTERS_RE.search(before) else "order"
     if _NOT_PERSONAL_BEFORE_RE.search(before):
         return "order"
     return "published" if _PUBLISHED_BEFORE_RE.search(before) else None
@@ -520,7 +534,7 @@ _PERSON = (
 _HOUSEHOLD = (
     rf"(?:(?:{_PERSON})?家[里中]|我们家|老家|娘家|婆家|老宅|(?:[我咱他她你]的?)?(?:{_PERSON})家?"
     r"|住宅|家庭)"
-    r"(?:那个|这个|那|这)?"
+    r"(?:那个|这个|那边|那儿|那里|那|这)?"  # 我妈那边的座机: where the parent lives
 )
 # 家里新装的座机, 我家刚拉的固话: the line just put in
 _NEW_LINE = "(?:新装|新安装?|刚装|新拉|刚拉|新办|刚办|新换|刚换)?"
@@ -671,6 +685,15 @@ def _worded_numbers(
 _LOCAL_RUN_RE = re.compile("[0-9０-９]{3,4}[-－ ]?[0-9０-９]{3,5}")
 
 
+def _leading_local(run: str) -> int:
+    """The length of the local number a run starts with, up to a soft separator (5136284,
+    and the next line's 2号楼 after it), or 0."""
+    m = _LOCAL_RUN_RE.match(run)
+    if m is None or (m.end() < len(run) and not _SOFT_SEP_RE.match(run, m.end())):
+        return 0
+    return m.end()
+
+
 # A phone word right before a local number (座机 6012378, 回个电话给 5023467): a line, whose
 # it is said elsewhere in the message (找王建国) -- see ``_line_named``.
 _LINE_WORD_BEFORE_RE = re.compile(
@@ -728,8 +751,9 @@ def find_numbers(
                 line_named = _line_named(text)
             in_run = _run_findings(text, m.start(), m.end(), exempt, line_named)
             hits += in_run
-        elif _LOCAL_RUN_RE.fullmatch(run):
-            local = _local_landline(text, m.start(), m.end(), exempt)
+        local_end = 0 if in_run else _leading_local(run)
+        if local_end:
+            local = _local_landline(text, m.start(), m.start() + local_end, exempt)
             if local is not None and local[1] == "line":  # 座机 6012378，找王建国
                 if line_named is None:
                     line_named = _line_named(text)

@@ -1527,3 +1527,40 @@ def test_vaccination_and_exam_numbers_and_kindergarten_classes_with_a_name(
 )
 def test_a_class_or_a_number_without_a_child_named_is_not_personal(text: str) -> None:
     assert check(text).verdict == "ok"
+
+
+# ---------------------------------------------------------------- forms of development set v4
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("我的号码是138095\n12233 有事联系", "phone"),  # a pasted number wrapped anywhere
+        ("手机139 9510\n7788", "phone"),
+        (f"身份证号码{ID[:9]}\n{ID[9:]}", "id"),
+        ("我的电话 幺八拐 洞九五幺 两两三三", "phone"),  # radio numerals: 拐 7, 勾 9
+        ("手机 一三勾 五一零七 七八八八", "phone"),
+        (f"sfz{ID}", "id"),  # 身份证's initials glued to the number
+        (f"ID{ID}", "id"),
+        ("我妈那边的座机零九五一五零一二三四五", "landline"),  # where the parent lives
+    ],
+)
+def test_a_wrapped_number_radio_numerals_and_words_that_announce_it(text: str, kind: str) -> None:
+    assert kinds(text) == [kind]
+    assert check(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.\n3809512233",  # a list's number on the line before
+        "房号\n1302\n1503\n502",  # a list, in no phone's shape
+        f"SF{ID}",  # a courier's code
+    ],
+)
+def test_numbers_on_separate_lines_or_after_a_couriers_letters_stay_out(text: str) -> None:
+    assert find_pii(text) == []
+
+
+def test_a_local_home_line_before_the_next_line_is_still_read() -> None:
+    assert kinds("家里电话 5136284\n2号楼 我叫马秀英") == ["landline"]
