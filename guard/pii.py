@@ -847,15 +847,17 @@ _DOOR_RE = re.compile(
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
     # a village house: 红星村三组12号, 7排12号
     rf"|(?:村|队|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)\s*{_NUM}{{1,4}}\s*号"
+    # 新华村58号: a house numbered in the village itself (新村3号楼 is a building)
+    rf"|(?<=[\u4e00-\u9fff])(?:村|庄|屯)\s*{_NUM}{{1,4}}\s*号(?![楼院线地口车开停上下晚早前后到起之至])"
     rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902
-    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住)\s*(?:是|在|住)?\s*"
+    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住)\s*(?:是|在|住|[:：])?\s*"
     rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
     rf"|(?<![0-9\-－])[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}"
-    rf"(?=的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
+    rf"(?=\s?的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
@@ -872,6 +874,8 @@ _ESTATE_BUILDING_RE = re.compile(
     rf"(?!\s*(?:的?(?:{_SPOT})|单元|门|层|楼|至|到|和|与|、))"
 )
 _ADDRESS_RE = re.compile(f"{_DOOR_RE.pattern}|{_ESTATE_BUILDING_RE.pattern}")
+# An address down to the door: a room (301, 六零三) or a house's number (村58号, 路88号).
+_DOOR_NUMBER_RE = re.compile(rf"{_ROOM}|号$")
 
 # Titles that make "王警官" a way of addressing someone, not a resident's name.
 _TITLE_RE = re.compile(
@@ -921,10 +925,24 @@ def _is_name(candidate: str) -> bool:
     return not _TITLE_RE.search(candidate) and candidate[:2] not in _NOT_NAMES
 
 
-_NAME_BEFORE_ADDRESS_RE = re.compile(
-    rf"({_NAME})\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+# 李姐, 王阿姨, 刘叔: how a grown-up is addressed -- a surname and a title, no given name.
+_ADDRESSED_RE = re.compile(
+    r"(?:[姐哥叔姨婶伯爷奶娘嫂总工]|阿姨|大爷|大妈|大娘|大姐|大哥|先生|女士|小姐|师傅|老师|同学|家长)"
 )
-_NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
+
+
+def _addressed(name: str) -> bool:
+    surname = 2 if re.match(_COMPOUND_SURNAMES, name) else 1
+    return _ADDRESSED_RE.match(name, surname) is not None
+
+
+# The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
+_PERSON_NOTE = r"(?:\s*[,，、]?\s*(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
+_NAME_BEFORE_ADDRESS_RE = re.compile(
+    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+)
+# A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...
+_NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：】\])）)])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 # In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
@@ -962,20 +980,27 @@ def _names_anywhere(text: str) -> bool:
     return False
 
 
-def _name_next_to(text: str, address_start: int, address_end: int) -> bool:
-    """A resident's name right after or right before one address (bounded look-around)."""
+def _name_next_to(text: str, address_start: int, address_end: int, *, door: bool) -> bool:
+    """A resident's name right after or right before one address (bounded look-around).
+    ``door``: the address goes down to the door; one that stops at the stairwell is said
+    of a neighbour by a title (3号楼2单元的王大爷) in praise and gossip, so only a full
+    name makes it a person's then."""
+
+    def named(candidate: str) -> bool:
+        return _is_name(candidate) and (door or not _addressed(candidate))
+
     # The name right after the address: "住在东方家园8号楼2单元502的赵丽"
     after = _NAME_AFTER_ADDRESS_RE.match(text, address_end)
-    if after is not None and _is_name(after.group(1)):
+    if after is not None and named(after.group(1)):
         return True
-    if _TITLED_NAME_AFTER_RE.match(text, address_end):
+    if door and _TITLED_NAME_AFTER_RE.match(text, address_end):
         return True
     bare_after = _NAME_BARE_AFTER_RE.match(text, address_end)
-    if bare_after is not None and _is_name(bare_after.group(1)):
+    if bare_after is not None and named(bare_after.group(1)):
         return True
     # A bare name right before the address: "李建国 锦绣家园12幢3单元402室"
     bare = _NAME_BARE_RE.search(text[max(0, address_start - 34) : address_start])
-    return bare is not None and _is_name(bare.group(1))
+    return bare is not None and named(bare.group(1))
 
 
 # A public place at the address: the clause before it (菜鸟驿站在3号楼1单元102) or the words
@@ -1073,7 +1098,8 @@ def find_addresses(text: str) -> list[Finding]:
             named = _names_anywhere(text)
         if _public_place(text, m.start(), m.end()):
             continue
-        if named or _name_next_to(text, m.start(), m.end()):
+        door = _DOOR_NUMBER_RE.search(m.group()) is not None
+        if named or _name_next_to(text, m.start(), m.end(), door=door):
             last = found[-1] if found else None
             if (
                 last is not None
@@ -1393,18 +1419,11 @@ _CHILD_NAME_AFTER_RE = re.compile(
 # 王老师, 李红 老师: a teacher or a head is named publicly with the class.
 _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅导员|园长|书记)")
 _CLASS_REACH = 30  # characters before the class searched for the school and the name
-# 李姐, 王阿姨, 刘叔: how a grown-up is addressed, not a child's name; 孙子 is a grandson.
-_ADDRESSED_RE = re.compile(
-    r"(?:[姐哥叔姨婶伯爷奶娘嫂总工]|阿姨|大爷|大妈|大娘|大姐|大哥|先生|女士|小姐|师傅|老师|同学|家长)"
-)
-_KIN_WORDS = frozenset({"孙子", "孙女"})
+_KIN_WORDS = frozenset({"孙子", "孙女"})  # a grandson, not 孙 and a given name
 
 
 def _child_named(name: str) -> bool:
-    surname = 2 if re.match(_COMPOUND_SURNAMES, name) else 1
-    return (
-        _is_name(name) and name[:2] not in _KIN_WORDS and _ADDRESSED_RE.match(name, surname) is None
-    )
+    return _is_name(name) and name[:2] not in _KIN_WORDS and not _addressed(name)
 
 
 def _child_name(

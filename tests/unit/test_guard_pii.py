@@ -1564,3 +1564,33 @@ def test_numbers_on_separate_lines_or_after_a_couriers_letters_stay_out(text: st
 
 def test_a_local_home_line_before_the_next_line_is_still_read() -> None:
     assert kinds("家里电话 5136284\n2号楼 我叫马秀英") == ["landline"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12-3-502 张建国",  # a space between the dashed door and the name
+        "老马家：8-2-302",
+        "找周国庆，他家住7号楼3门401",  # the name, then 他家住
+        "李桂兰，女，68岁，住兴庆区胜利街8号院3排5号",  # a notice: name, sex, age, home
+        "新华村58号 马福成",  # a house numbered in the village itself
+        "【快递】王丽 138****2233 金凤区阅海花园5-2-301",  # a parcel's label in brackets first
+        "3号楼2单元301的王大爷",  # down to the door: a title will do
+    ],
+)
+def test_more_ways_a_home_is_said_with_its_resident(text: str) -> None:
+    assert "address" in kinds(text)
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3号楼2单元的王大爷天天扫楼道，点赞",  # a stairwell and a neighbour's title
+        "2号楼1单元的张阿姨真热心",
+        "我们村5号停电，明天恢复",  # a date after the village
+        "光明新村3号楼电梯坏了",
+    ],
+)
+def test_a_stairwell_with_a_title_or_a_village_date_is_no_home(text: str) -> None:
+    assert find_addresses(text) == []
