@@ -1116,14 +1116,14 @@ def find_addresses(text: str) -> list[Finding]:
 # ----------------------------------------------------------------- licence plates
 
 # A Chinese plate: a province's one-character abbreviation, the city's letter, then five
-# letters and digits (six on a new-energy car), often with a dot or a space after the
-# letter, or spaces inside as people type it: 宁A·5Q821, 宁C 3K790, 京AD12345, 宁A 3X 670,
-# 宁 A·3X670. At least two digits, so a word in capitals after a province's character (云APP)
-# is no plate; a single space at most between two characters, and nothing of a plate
-# right after it, so a longer run of spaced digits (宁A 1 2 3 4 5 6 7) is none.
+# letters and digits (six on a new-energy car), often with a dot, a dash or a space after
+# the letter, or spaces inside as people type it: 宁A·5Q821, 宁A-9X382, 宁C 3K790, 京AD12345,
+# 宁A 3X 670, 宁 A·3X670. At least two digits, so a word in capitals after a province's
+# character (云APP) is no plate; a single space at most between two characters, and nothing
+# of a plate right after it, so a longer run of spaced digits (宁A 1 2 3 4 5 6 7) is none.
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_RE = re.compile(
-    rf"[{_PLATE_PROVINCES}][ \t]?([A-Z])[ \t]?[·・.．•]?[ \t]?"
+    rf"[{_PLATE_PROVINCES}][ \t]?([A-Z])[ \t]?[·・.．•\-－]?[ \t]?"
     r"([A-Z0-9](?:[ \t]?[A-Z0-9]){4,5})(?![ \t]?[A-Za-z0-9])"
 )
 
@@ -1146,8 +1146,13 @@ _KIN = (
     rf"{_PERSON}|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹"
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
+# The owner's building may come first (是3号楼李强的); "王建军的车" after the plate says it too.
+_OWNERS_BUILDING = (
+    rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?)"
+)
 _PLATE_OWNER_AFTER_RE = re.compile(
-    rf"\s*[,，]?\s*(?:是|系|属于)\s*(?:(?:我|他|她)的?(?:{_KIN})?\s*)?({_NAME})(?:家)?的"
+    rf"\s*[,，]?\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?(?:(?:我|他|她)的?(?:{_KIN})?\s*)?"
+    rf"({_NAME})(?:家)?的|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
 )
 _PLATE_OWNER_BEFORE_RE = re.compile(
     rf"({_NAME})(?:家)?的(?:车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?)"
@@ -1158,7 +1163,7 @@ _PLATE_OWNER_BEFORE_RE = re.compile(
 def _plate_owner(text: str, start: int, end: int) -> bool:
     """A person named as the plate's owner right next to it (bounded look-around)."""
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
-    if after is not None and _is_name(after.group(1)):
+    if after is not None and _is_name(after.group(1) or after.group(2)):
         return True
     before = _PLATE_OWNER_BEFORE_RE.search(text[max(0, start - 16) : start])
     return before is not None and _is_name(before.group(1))
@@ -1181,8 +1186,11 @@ def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
 # ----------------------------------------------------------------- passports
 
 # A Chinese passport: E and eight digits, or E and a letter and seven (EA1234567, EJ...);
-# the older G and eight digits; P, D, S (and PE, DE, SE) for service passports.
-_PASSPORT_RE = re.compile(r"(?<![A-Za-z0-9])(?:E[A-Z]?|G|[PDS]E?)[0-9]{7,8}(?![A-Za-z0-9])")
+# the older G and eight digits; P, D, S (and PE, DE, SE) for service passports. Read off
+# the page, the digits come in blocks now and then (E 1234 5678): single spaces inside.
+_PASSPORT_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?:E[A-Z]?|G|[PDS]E?) ?[0-9](?: ?[0-9]){6,7}(?![A-Za-z0-9])(?! [0-9])"
+)
 _PASSPORT_CUE_RE = re.compile(r"护照|passport|旅行证", re.IGNORECASE)
 _NAME_NEXT_RE = re.compile(rf"[\s,，:：、]*({_NAME})(?=[\s,，。;；、!！?？]|$)")
 

@@ -1594,3 +1594,30 @@ def test_more_ways_a_home_is_said_with_its_resident(text: str) -> None:
 )
 def test_a_stairwell_with_a_title_or_a_village_date_is_no_home(text: str) -> None:
     assert find_addresses(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("车主：杨兰 宁A-9X382", "plate"),  # a dash after the city's letter
+        ("宁A-7M523 是我表哥马建军的", "plate"),
+        ("挡路的车宁A 3K790是3号楼李强的", "plate"),  # the owner's building first
+        ("宁A5Q821 王建军的车", "plate"),  # the owner's car said after the plate
+        ("我的护照号码是E 1234 5678", "passport"),  # read off the page in blocks
+    ],
+)
+def test_a_dashed_plate_its_owner_after_it_and_a_spaced_passport(text: str, kind: str) -> None:
+    assert kinds(text) == [kind]
+    assert check(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text", ["宁A-9X382 挡住消防通道了", "坐G 1234 5678 9 次车的", "宁A5Q821的车停这儿三天了"]
+)
+def test_a_dashed_plate_alone_or_spaced_digits_are_nobodys(text: str) -> None:
+    assert find_pii(text) == []
+
+
+def test_masking_a_dashed_plate_and_a_spaced_passport() -> None:
+    assert mask_pii("宁A-9X382") == "宁A-****2"
+    assert mask_pii("护照 E 1234 5678") == "护照 E **** **78"
