@@ -1254,11 +1254,12 @@ _DOC_WORDS = (
     "|医疗卡|就诊卡|诊疗卡|健康卡|病历本|出生证明?|结婚证|离婚证|房产证|不动产证|户口本|户口簿"
 )
 _DOC_LABEL_RE = re.compile(
-    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|号)(?!召|称|外)"
+    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|字号|号)(?!召|称|外)"
     rf"[是为:：\s]{{0,4}}|(?:{_DOC_WORDS})\s*[:：]\s*)"
     # The code: letters and digits, single spaces or dashes inside, or a bureau's words
-    # around it (宁退字第0083211号); 港澳通行证C12345678 needs no 号 after the word.
-    r"((?:[\u4e00-\u9fff]{1,3}字)?第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?)"
+    # around it (宁退字第0083211号, 银房权证兴庆区字第2012345号); 港澳通行证C12345678 needs no
+    # 号 after the word.
+    r"((?:[\u4e00-\u9fff]{1,9}字)?第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?)"
     r"(?![A-Za-z0-9])"
     r"|(?<=通行证)\s*([A-Za-z][0-9]{8})(?![A-Za-z0-9])"
     # A property certificate's number, which needs no label: 宁(2021)银川市不动产权第0048372号
@@ -1273,12 +1274,15 @@ _CREDIT_CODE_RE = re.compile(
     r"([0-9A-HJ-NP-RTUWXY]{2}[0-9]{6}[0-9A-HJ-NP-RTUWXY]{10})(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
-# A credit code is a person's record only when the business is the resident's own one-person
-# shop (个体户, 法人是我, 我开的店); a company's code, posted on a notice, is public.
-_OWN_BUSINESS_RE = re.compile(
-    r"个体|(?:法人|法定代表人|经营者|负责人|老板)(?:就?是|为)(?:我|本人)|我(?:就?是|为)(?:法人|经营者)"
+# A credit code is a person's record only when the business is a one-person shop (个体户)
+# and its holder is named -- or when it is the writer's own (法人是我, 我开的店), whom the
+# group knows without a name; a company's code, posted on a notice, is public.
+_MY_BUSINESS = (
+    r"(?:法人|法定代表人|经营者|负责人|老板)(?:就?是|为)(?:我|本人)|我(?:就?是|为)(?:法人|经营者)"
     r"|我(?:自己)?(?:家|开|的)的?(?:店|铺|摊|小卖部|门市)|本人(?:经营|开)"
 )
+_MY_BUSINESS_RE = re.compile(_MY_BUSINESS)
+_OWN_BUSINESS_RE = re.compile(rf"个体|{_MY_BUSINESS}")
 _COMPANY_RE = re.compile(r"公司|集团|企业|合作社|事务所|股份|有限|协会|学校|医院|政府|委员会")
 # Not the resident's: a staff's number given by a service (客服工号 1023456, 工号1023456
 # 客服王芳), whatever name follows.
@@ -1291,6 +1295,11 @@ _DOC_HOLDER_RE = re.compile(
     rf"(?:(?:我|他|她)的?(?:{_PERSON})?\s*[,，、]?\s*)?({_NAME})"
 )
 _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
+# Whose the document is, said before its label (我的医保卡号, 我家孩子的学籍号, 我妈的驾驶证档案
+# 编号): the writer's or a relative's record, whom the group knows without a name. Not a
+# household's utility account (我家户号) or a work number (我的工号), which say little.
+_OWNER_BEFORE_LABEL_RE = re.compile(rf"(?:{_PERSON}|我家)的?\s*(?:{_DOC_WORDS})?的?\s*$")
+_WEAK_LABELS = ("户", "工")
 _MIN_DOC_DIGITS = 4
 
 
@@ -1328,32 +1337,49 @@ def _own_business(text: str) -> bool:
     return _OWN_BUSINESS_RE.search(text) is not None and _COMPANY_RE.search(text) is None
 
 
+def _holder_next_to(text: str, label_start: int, code_end: int) -> bool:
+    """The holder said right next to a labelled code: named before the label or after the
+    code (患者张建国，住院号...; 学号 20230512 王芳), or whose it is before the label (我的医保卡号,
+    孩子的学籍号) -- except for the labels that say little (see ``_WEAK_LABELS``)."""
+    words_before = text[max(0, label_start - 10) : label_start]
+    before = _NAME_BEFORE_LABEL_RE.search(words_before)
+    if before is not None and _is_name(before.group(1)):
+        return True
+    after = _NAME_NEXT_RE.match(text, code_end)
+    if after is not None and _is_name(after.group(1)):
+        return True
+    return (
+        not text.startswith(_WEAK_LABELS, label_start)
+        and _OWNER_BEFORE_LABEL_RE.search(words_before) is not None
+    )
+
+
 def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
     """A personal document's or record's number under its label, with the holder's name
-    in the message (退休证号：宁退字第0083211号，姓名马德明; 患者张建国，住院号20230517): whose
-    pension, care or school record it is. A number without a name (门诊号 000123 快到了), a
-    queue number (门诊号15号), an order's, a member's or a service's number stay out.
+    in the message (退休证号：宁退字第0083211号，姓名马德明; 患者张建国，住院号20230517) or the
+    holder said before the label (我的医保卡号, 孩子的学籍号): whose pension, care or school
+    record it is. A resident's own shop's credit code is theirs without a name. A number
+    without a holder (门诊号 000123 快到了), a queue number (门诊号15号), an order's, a
+    member's or a service's number stay out.
     ``named``: the message-wide name cues, when known."""
     labels = _doc_labels(text)
     if not labels:
         return []
     found: list[Finding] = []
     own: bool | None = None
+    mine = False
     for label_start, a, b in labels:
-        if label_start < 0:  # a credit code: the resident's own shop's, or public
+        credit = label_start < 0
+        if credit:  # a credit code: a one-person shop's, the writer's own, or public
             if own is None:
                 own = _own_business(text)
+                mine = own and _MY_BUSINESS_RE.search(text) is not None
             if not own:
                 continue
             label_start = a
         if _DOC_NOT_PERSONAL_RE.search(text, max(0, label_start - 6), b + 8):
             continue
-        before = _NAME_BEFORE_LABEL_RE.search(text[max(0, label_start - 8) : label_start])
-        after = _NAME_NEXT_RE.match(text, b)
-        near = (before is not None and _is_name(before.group(1))) or (
-            after is not None and _is_name(after.group(1))
-        )
-        if not near:
+        if not (credit and mine) and not _holder_next_to(text, label_start, b):
             if named is None:
                 named = _names_anywhere(text) or any(
                     _is_name(h.group(1)) for h in _DOC_HOLDER_RE.finditer(text)

@@ -1621,3 +1621,32 @@ def test_a_dashed_plate_alone_or_spaced_digits_are_nobodys(text: str) -> None:
 def test_masking_a_dashed_plate_and_a_spaced_passport() -> None:
     assert mask_pii("宁A-9X382") == "宁A-****2"
     assert mask_pii("护照 E 1234 5678") == "护照 E **** **78"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的医保卡号是1000123456，帮我查下报销到哪了",  # whose it is, said before the label
+        "我家孩子的学籍号 L640104201503120012",
+        "我的驾驶证档案编号：640100123456",  # a document's word between
+        "统一社会信用代码 92640100MA76ABCD1X 我开的小卖部，营业执照丢了",  # the writer's shop
+        "结婚证字号 J640104-2015-001234 王强 李娟",  # 字号
+        "房产证号 银房权证兴庆区字第2012345号 李德福",  # a long bureau's words before 字第
+    ],
+)
+def test_a_document_whose_holder_is_the_writer_or_a_relative_or_named(text: str) -> None:
+    assert kinds(text) == ["document"]
+    assert check(text).kind == "document"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的工号 1023456",  # a work number says little
+        "我家户号 1234567890 交电费",  # a household's utility account
+        "个体户也要办营业执照，统一社会信用代码 92640100MA76X8Y91K 可以在网上查",
+        "老人的医保卡号在卡背面",
+    ],
+)
+def test_a_weak_label_or_a_one_person_shop_in_general_is_no_ones_record(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "document"] == []
