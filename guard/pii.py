@@ -1413,7 +1413,11 @@ _CLASS_RE = re.compile(
     # a kindergarten's: 中二班, 大(3)班, 小一班
     rf"{_GRADE}{_CLASS_NUMBER}|(?<![高初])[小中大]{_CLASS_NUMBER}"
 )
-_SCHOOL_RE = re.compile(r"小学|中学|学校|初中|高中|附小|附中|幼儿园|[0-9一二三四五六七八九十]中")
+# A numbered school said short: 二中, 回民二小, 21小 (一小时, 一小部分 are no school).
+_SCHOOL_RE = re.compile(
+    r"小学|中学|学校|初中|高中|附小|附中|幼儿园|[0-9一二三四五六七八九十]中"
+    r"|[0-9一二三四五六七八九十]小(?![时块部会只段点份半口])"
+)
 _CHILD = "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
 _CHILD_RE = re.compile(_CHILD)
 _CLAUSE_END_RE = re.compile(r"[。！？!?；;\n]")
@@ -1446,9 +1450,10 @@ _CHILD_CALLED_RE = re.compile(
 )
 # A teacher of the class: 三年级二班的班主任, 三年级二班数学老师.
 _CLASS_STAFF_RE = re.compile(r"\s*的?\s*(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)")
-# The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长.
+# The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长, 三年级
+# 二班，叫马小龙.
 _CHILD_NAME_AFTER_RE = re.compile(
-    rf"的?\s*[:：,，]?\s*(?:学生|同学)?\s*({_CHILD_NAME})(?={_STOP}|$|同学|家长|的|妈妈|爸爸)"
+    rf"的?\s*[:：,，]?\s*(?:学生|同学|名叫|名字叫|叫)?\s*({_CHILD_NAME})(?={_STOP}|$|同学|家长|的|妈妈|爸爸)"
 )
 # 王老师, 李红 老师: a teacher or a head is named publicly with the class.
 _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅导员|园长|书记)")

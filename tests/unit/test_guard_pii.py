@@ -1650,3 +1650,23 @@ def test_a_document_whose_holder_is_the_writer_or_a_relative_or_named(text: str)
 )
 def test_a_weak_label_or_a_one_person_shop_in_general_is_no_ones_record(text: str) -> None:
     assert [f for f in find_pii(text) if f.kind == "document"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "回民二小 四年级（1）班 马思源 的作业本在我这",  # a numbered school said short
+        "我闺女在21小一年级3班，叫海晓雪",
+        "我家孩子在实验小学三年级二班，叫马小龙",  # 叫 and the name after the class
+    ],
+)
+def test_a_child_at_a_school_said_short_or_named_with_jiao_after_the_class(text: str) -> None:
+    assert kinds(text) == ["child"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["一小时后三年级二班集合，王老师带队", "三年级二班，叫王老师一声", "二小三年级二班家长会"],
+)
+def test_an_hour_a_teacher_or_a_meeting_is_no_childs_class(text: str) -> None:
+    assert find_pii(text) == []
