@@ -128,8 +128,9 @@ _NOT_PERSONAL_BEFORE_RE = re.compile(
 # words: the station's exempt list says which are public (值班电话 13912345678 is a mobile
 # like any other unless listed).
 _PUBLISHED_BEFORE_RE = re.compile(
-    r"(?:服务|咨询|报名|预约|订餐|订购|送餐|热线|客服|售后|投诉|报修|维修|物业|店里|商家|公司)"
-    r"的?(?:电话|手机|热线|座机)(?:号码?)?[\s:：是为]*$"
+    r"(?:服务|咨询|报名|预约|订餐|订购|送餐|热线|客服|售后|投诉|报修|维修|物业|店里|商家|公司"
+    r"|送水|订水|水站|送货|配送|开锁|搬家|家政|保洁|修车|修理|店|铺)"
+    r"的?\s?(?:电话|手机|热线|座机)(?:号码?)?[\s:：是为]*$"
 )
 
 
@@ -556,6 +557,30 @@ _HOME_WORD_AFTER_RE = re.compile(
 )
 
 
+# A tradesman's or a shop's advert (开锁换锁 139... 公安备案, 家政服务 保洁 月嫂 联系电话
+# 151...): its numbers are put out for anyone to call, like a 订餐电话. Told by how a trade
+# speaks of itself, not by the trade's name: a resident who needed a plumber or a delivery
+# (送货上门, 找开锁的) gives their own number in the same words. An advert speaks of no one
+# either: a resident says whose the number is (我, 我家, 老人 ... -- 我们 alone is how a shop
+# speaks) or names someone, and the number stays personal then.
+_TRADE_AD_RE = re.compile(
+    r"公安备案|欢迎来电|欢迎咨询|欢迎订购|欢迎惠顾|营业时间|价格优惠|价格实惠|诚信经营|随叫随到|承接"
+    r"|(?:开锁|换锁|保洁|搬家|维修|疏通|家政|回收|月嫂|保姆)服务|开锁换锁|换锁开锁"
+    r"|专业(?:开锁|换锁|保洁|搬家|维修|疏通|家政|回收)"
+)
+_SOMEONE_RE = re.compile(rf"(?!我们(?!家))(?:{_PERSON})")
+
+
+@lru_cache(maxsize=8)
+def _trade_advert(text: str) -> bool:
+    """The message is a trade's advert that speaks of no one (see ``_TRADE_AD_RE``)."""
+    return (
+        _TRADE_AD_RE.search(text) is not None
+        and _SOMEONE_RE.search(text) is None
+        and not _names_anywhere(text)
+    )
+
+
 _ID_WORDS = "身份证|证件|证号|身份号"
 _ID_CUE_BEFORE_RE = re.compile(rf"(?:{_ID_WORDS})[号码是为的:：\s]{{0,5}}$")
 
@@ -779,6 +804,8 @@ def find_numbers(
     found: list[Finding] = []
     for start, end, value, kind in hits:
         why = _context(text, start)
+        if why is None and kind in ("phone", "landline") and _trade_advert(text):
+            why = "published"
         if why is None or (why == "published" and published):
             found.append(Finding(kind, start, end, value, why == "published"))
     return found

@@ -1670,3 +1670,32 @@ def test_a_child_at_a_school_said_short_or_named_with_jiao_after_the_class(text:
 )
 def test_an_hour_a_teacher_or_a_meeting_is_no_childs_class(text: str) -> None:
     assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "开锁换锁 13995107788 公安备案",  # a trade's advert
+        "家政服务 保洁 月嫂 联系电话 15109517823",
+        "水站送水电话 13995107788 一桶15元",  # a shop's word before 电话
+        "小区门口修车铺 电话 13809512233",
+    ],
+)
+def test_a_trades_advertised_number_is_published_not_personal(text: str) -> None:
+    assert find_pii(text) == []
+    assert [f.published for f in find_pii(text, published=True)] == [True]
+    assert check(text).verdict == "ok"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "想搬家的联系我 13809512233",  # whose the number is, said before it
+        "我家保姆电话 15109517823 她今天没来",
+        "我的手机号码为：13995107788（24小时开机）",
+        "水站能送货上门吗，电话 13809512233",  # a customer names the trade too
+        "找开锁的，被锁门外了 15109517823",
+    ],
+)
+def test_a_number_said_to_be_someones_in_an_advert_stays_personal(text: str) -> None:
+    assert kinds(text) == ["phone"]
