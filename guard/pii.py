@@ -915,6 +915,10 @@ _NOT_NAME_WORDS = (
     "高兴 万分 白天 房东 房主 房间 车库 车位 单元 单位 全部 全家 应该 平时 费用 管理 施工",
     "周末 周一 周二 周三 周四 周五 周六 周日 路口 路边 申请 连续 齐全 严重 商量 项目 卫生",
     "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
+    "查询 查看 查成 查下 查一 查到 查不 查找 成绩 付款 付钱 余额 和我 和你 和他 和她 康复",
+    "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速",
+    # Ningxia's places: 金凤区, 贺兰县, 石嘴山, 吴忠, 海原, 彭阳, 沙坡头 name no one
+    "宁夏 金凤 贺兰 石嘴 吴忠 海原 彭阳 沙坡 沙湖",
 )
 _NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split())
 _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
@@ -973,7 +977,7 @@ _NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：】\])）)])({_NAME})[\s,，:：]+
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 # In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s])"
+    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s(（])"
 )
 # "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
 _NAME_AFTER_ADDRESS_RE = re.compile(
@@ -1180,20 +1184,23 @@ _OWNERS_BUILDING = (
 _PLATE_OWNER_AFTER_RE = re.compile(
     rf"\s*[,，]?\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?(?:(?:我|他|她)的?(?:{_KIN})?\s*)?"
     rf"({_NAME})(?:家)?的|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
+    rf"|\s*[(（]\s*({_NAME})\s*[)）]"  # 宁A 5Q821（王建军）
 )
 _PLATE_OWNER_BEFORE_RE = re.compile(
     rf"({_NAME})(?:家)?的(?:车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?)"
     r"\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
+    # a register's line or a list's: 车辆登记：马德福 宁A5Q821
+    rf"|(?:^|[\n:：;；])\s*({_NAME})\s*[:：,，]?\s*$"
 )
 
 
 def _plate_owner(text: str, start: int, end: int) -> bool:
     """A person named as the plate's owner right next to it (bounded look-around)."""
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
-    if after is not None and _is_name(after.group(1) or after.group(2)):
+    if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
         return True
     before = _PLATE_OWNER_BEFORE_RE.search(text[max(0, start - 16) : start])
-    return before is not None and _is_name(before.group(1))
+    return before is not None and _is_name(next(g for g in before.groups() if g is not None))
 
 
 def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
@@ -1271,7 +1278,7 @@ def _mask_passports(text: str) -> str:
 # 户号 is the household register's (户口本户号), not a utility's or a shop's account (电费户号,
 # 客户号, 用户号); a check-up's report (体检报告编号, 报告单号) is a medical record.
 _DOC_STEMS = (
-    "学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案|户籍"
+    "公积金(?:个人)?[账帐]?|学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案|户籍"
     "|(?<![用客账帐电水气费商])户|体检报告|体检|报告单|化验单|检验单|检查单|(?<![参思])考"
     "|预防接种证?|接种证|疫苗本|疫苗证"
 )
@@ -1326,6 +1333,8 @@ _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
 # 编号): the writer's or a relative's record, whom the group knows without a name. Not a
 # household's utility account (我家户号) or a work number (我的工号), which say little.
 _OWNER_BEFORE_LABEL_RE = re.compile(rf"(?:{_PERSON}|我家)的?\s*(?:{_DOC_WORDS})?的?\s*$")
+# ... or after the code: 港澳通行证号 C12345678（本人）, ...，是我妈的
+_OWNER_AFTER_CODE_RE = re.compile(rf"\s*[(（,，]?\s*(?:是|为)?\s*(?:本人|(?:{_PERSON})的)")
 _WEAK_LABELS = ("户", "工")
 _MIN_DOC_DIGITS = 4
 
@@ -1367,7 +1376,8 @@ def _own_business(text: str) -> bool:
 def _holder_next_to(text: str, label_start: int, code_end: int) -> bool:
     """The holder said right next to a labelled code: named before the label or after the
     code (患者张建国，住院号...; 学号 20230512 王芳), or whose it is before the label (我的医保卡号,
-    孩子的学籍号) -- except for the labels that say little (see ``_WEAK_LABELS``)."""
+    孩子的学籍号) or after the code (…（本人）) -- except for the labels that say little (see
+    ``_WEAK_LABELS``)."""
     words_before = text[max(0, label_start - 10) : label_start]
     before = _NAME_BEFORE_LABEL_RE.search(words_before)
     if before is not None and _is_name(before.group(1)):
@@ -1375,9 +1385,11 @@ def _holder_next_to(text: str, label_start: int, code_end: int) -> bool:
     after = _NAME_NEXT_RE.match(text, code_end)
     if after is not None and _is_name(after.group(1)):
         return True
+    if text.startswith(_WEAK_LABELS, label_start):
+        return False
     return (
-        not text.startswith(_WEAK_LABELS, label_start)
-        and _OWNER_BEFORE_LABEL_RE.search(words_before) is not None
+        _OWNER_BEFORE_LABEL_RE.search(words_before) is not None
+        or _OWNER_AFTER_CODE_RE.match(text, code_end) is not None
     )
 
 
@@ -1467,7 +1479,7 @@ _GRADE_NAME_BEFORE_RE = re.compile(
 # A school and a grade without the class (兴庆区第一小学一年级, 二中初二, 实验小学 三年级).
 _SCHOOL_GRADE_RE = re.compile(
     rf"(?:{_SCHOOL_RE.pattern})\s*(?:的)?\s*"
-    r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3])"
+    r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3]|[小中大]班)"  # 幼儿园中班
     rf"(?!{_CLASS_NUMBER})"
 )
 # The child named anywhere in the message with 叫 (…初二7班… 我家孩子叫李子轩, 他叫马小宝).
@@ -1479,8 +1491,10 @@ _CHILD_CALLED_RE = re.compile(
 _CLASS_STAFF_RE = re.compile(r"\s*的?\s*(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)")
 # The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长, 三年级
 # 二班，叫马小龙.
+# The name may run straight into what is said of the child (…中班的马小宝今天发烧了).
 _CHILD_NAME_AFTER_RE = re.compile(
-    rf"的?\s*[:：,，]?\s*(?:学生|同学|名叫|名字叫|叫)?\s*({_CHILD_NAME})(?={_STOP}|$|同学|家长|的|妈妈|爸爸)"
+    rf"的?\s*[:：,，]?\s*(?:学生|同学|名叫|名字叫|叫)?\s*({_CHILD_NAME})"
+    rf"(?={_STOP}|$|同学|家长|的|妈妈|爸爸|今天|昨天|明天|没|在|是|也|又|被|和|跟|生病|发烧|不见)"
 )
 # 王老师, 李红 老师: a teacher or a head is named publicly with the class.
 _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅导员|园长|书记)")

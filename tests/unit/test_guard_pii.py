@@ -1699,3 +1699,34 @@ def test_a_trades_advertised_number_is_published_not_personal(text: str) -> None
 )
 def test_a_number_said_to_be_someones_in_an_advert_stays_personal(text: str) -> None:
     assert kinds(text) == ["phone"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("幸福小区 5-2-301 马桂英（独居老人）", "address"),  # a bracket right after the name
+        ("宁A 5Q821（王建军）", "plate"),  # the owner in brackets
+        ("车辆登记：马德福 宁A5Q821", "plate"),  # a register's line
+        ("港澳通行证号 C12345678（本人）", "document"),  # whose, said after the code
+        ("我的公积金账号 123456789012，帮我看看怎么提取", "document"),  # a housing fund's
+        ("阅海幼儿园中班的马小宝今天发烧了", "child"),  # a kindergarten's grade, a name run on
+    ],
+)
+def test_second_batch_brackets_registers_funds_and_kindergarten_grades(
+    text: str, kind: str
+) -> None:
+    assert kinds(text) == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "车牌 宁A·88888 拍出了高价",  # 车牌 is no name before a plate
+        "白色 宁A5Q821 停了三天",
+        "学号 20230512 查成绩",  # 查成绩 is no name after a number
+        "公积金账号在哪里查",
+        "幼儿园中班明天开家长会",
+    ],
+)
+def test_words_that_start_with_a_surname_name_no_one(text: str) -> None:
+    assert find_pii(text) == []
