@@ -878,8 +878,9 @@ _DOOR_RE = re.compile(
     rf"|(?<=[\u4e00-\u9fff])(?:村|庄|屯)\s*{_NUM}{{1,4}}\s*号(?![楼院线地口车开停上下晚早前后到起之至])"
     rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
-    # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902
-    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住)\s*(?:是|在|住|[:：])?\s*"
+    # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902, 住我家楼下6-1-202
+    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住|楼下|楼上|对门|隔壁)"
+    rf"\s*(?:是|在|住|[:：])?\s*"
     rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
@@ -977,7 +978,7 @@ _NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：】\])）)])({_NAME})[\s,，:：]+
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 # In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s(（])"
+    rf"\s*(?:室|号|房)?\s*[,，、(（]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s(（)）])"
 )
 # "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
 _NAME_AFTER_ADDRESS_RE = re.compile(
@@ -1185,6 +1186,7 @@ _PLATE_OWNER_AFTER_RE = re.compile(
     rf"\s*[,，]?\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?(?:(?:我|他|她)的?(?:{_KIN})?\s*)?"
     rf"({_NAME})(?:家)?的|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
     rf"|\s*[(（]\s*({_NAME})\s*[)）]"  # 宁A 5Q821（王建军）
+    rf"|\s*的?车主(?:是|叫|为)\s*({_NAME})"  # 宁A5Q821的车主是马建军
 )
 _PLATE_OWNER_BEFORE_RE = re.compile(
     rf"({_NAME})(?:家)?的(?:车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?)"
@@ -1467,7 +1469,7 @@ _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00
 # The name before the class: at a clause's start, after the child it names or after 叫
 # (他叫马小宝，在第一小学一年级二班) -- not a teacher's 叫 (班主任叫王芳).
 _CHILD_NAME_BEFORE_RE = re.compile(
-    rf"(?:(?:^|{_STOP})|(?:{_CHILD})(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
+    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|我家|咱家|俺家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
     rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上)"
 )
 # The same without the clause's start, for a school and a grade alone (说叫王小宝，第一小学
@@ -1493,9 +1495,11 @@ _CLASS_STAFF_RE = re.compile(r"\s*的?\s*(?:[\u4e00-\u9fff]{0,2}老师|班主任
 # 二班，叫马小龙.
 # The name may run straight into what is said of the child (…中班的马小宝今天发烧了).
 _CHILD_NAME_AFTER_RE = re.compile(
-    rf"的?\s*[:：,，]?\s*(?:学生|同学|名叫|名字叫|叫)?\s*({_CHILD_NAME})"
+    rf"的?\s*[:：,，]?\s*(?:(?:学生|同学|名叫|名字叫|叫|(?:学生)?姓名|名字)\s*[:：]?)?\s*({_CHILD_NAME})"
     rf"(?={_STOP}|$|同学|家长|的|妈妈|爸爸|今天|昨天|明天|没|在|是|也|又|被|和|跟|生病|发烧|不见)"
 )
+# 马小龙的家长, 马文博同学: the name after a class is a pupil's, with no school said.
+_PUPIL_AFTER_RE = re.compile(r"的?(?:家长|同学|妈妈|爸爸)")
 # 王老师, 李红 老师: a teacher or a head is named publicly with the class.
 _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅导员|园长|书记)")
 _CLASS_REACH = 30  # characters before the class searched for the school and the name
@@ -1517,14 +1521,15 @@ def _child_name(
     if ends:
         before = before[ends[-1].end() :]
     school = _SCHOOL_RE.search(before) or _SCHOOL_RE.search(text, m.end(), m.end() + 12)
-    if school is None and not grade and not _CHILD_RE.search(before):
+    after = _CHILD_NAME_AFTER_RE.match(text, m.end())
+    pupil = after is not None and _PUPIL_AFTER_RE.match(text, after.end(1)) is not None
+    if school is None and not grade and not pupil and not _CHILD_RE.search(before):
         return None  # a class alone, or a name and a class with nothing to say it is a pupil
     if _CLASS_STAFF_RE.match(text, m.end()):
         return None  # 三年级二班的班主任: a teacher's class
     offset = m.start() - len(before)
     before_re = _GRADE_NAME_BEFORE_RE if grade else _CHILD_NAME_BEFORE_RE
     candidates = [(offset + n.start(1), offset + n.end(1)) for n in before_re.finditer(before)]
-    after = _CHILD_NAME_AFTER_RE.match(text, m.end())
     if after is not None:
         candidates.append(after.span(1))
     for a, b in reversed(candidates):  # the nearest first

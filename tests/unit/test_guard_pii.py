@@ -1730,3 +1730,33 @@ def test_second_batch_brackets_registers_funds_and_kindergarten_grades(
 )
 def test_words_that_start_with_a_surname_name_no_one(text: str) -> None:
     assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("请把东西送到我家：金凤区锦绣家园11-1-1102（马丽）", "address"),
+        ("新来的租户张强住我家楼下6-1-202", "address"),  # a dashed door after 楼下
+        ("车牌号宁A5Q821的车主是马建军", "plate"),
+        ("我家王子涵在三小二年级（3）班", "child"),  # 我家 and the name
+        ("班级：一年级2班 姓名：马小宝 学校：回民一小", "child"),  # a form's labels
+        ("二年级三班马小龙的家长请加我一下", "child"),  # 的家长 says a pupil
+    ],
+)
+def test_third_batch_a_bracketed_name_a_neighbours_door_a_pupils_parent(
+    text: str, kind: str
+) -> None:
+    assert kinds(text) == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "取件码 3-2-5012 到驿站取",
+        "二年级三班的家长请加我一下",
+        "三年级二班王芳老师的课",
+        "车主是谁",
+    ],
+)
+def test_a_pickup_code_a_class_alone_or_a_teacher_stay_out(text: str) -> None:
+    assert find_pii(text) == []
