@@ -1,18 +1,19 @@
 """Personal data in a message: ID numbers, mobile and household landline numbers, bank
 cards, home addresses, passports, a labelled document's or record's number with its
-holder's name (退休证号, 医保卡号, 住院号, 户号, 体检报告编号, a property certificate, the
-credit code of a resident's own one-person shop ...), a child's name with the school class
-(or with the school and a grade), a plate with its owner named.
+holder named or said (退休证号, 医保卡号, 住院号, 户号, 公积金账号, 体检报告编号, a property
+certificate, the credit code of a resident's own one-person shop ...), a child's name with
+the school class (or with the school and a grade), a plate with its owner named.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
 full-width digits, circled and other decorated digits (⑤⓪⓪, ❶) and Chinese numerals
-(一三八, 幺 for 1, 洞/〇/零 for 0, 壹贰叁), separated by at most a few spaces, dashes or
-dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...) or "soft" separators: emoji,
-commas, slashes, brackets (138🌸0951🌸2233, (0951)5012345). A run is split into its groups
-and consecutive groups are tried together, so a phone number followed by a year or a
-price in the same run is still found. Runs a few words apart are joined as well when a
-word next to them announces a phone or an ID (电话 138 转 0951 转 2233).
+(一三八, 幺 for 1, 洞/〇/零 for 0, 拐 for 7, 勾 for 9, 壹贰叁), separated by at most a few
+spaces, dashes or dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...) or "soft"
+separators: emoji, commas, slashes, brackets, a line break (138🌸0951🌸2233,
+(0951)5012345, 138095⏎12233). A run is split into its groups and consecutive groups are
+tried together, so a phone number followed by a year or a price in the same run is still
+found. Runs a few words apart are joined as well when a word next to them announces a
+phone or an ID (电话 138 转 0951 转 2233).
 
 A candidate counts only if it is *valid*, not merely long: an 18-digit ID must carry a
 real province and birth date (a wrong check character is still warned about and
@@ -23,12 +24,13 @@ and words that make it a household's (我家座机, 老家座机, 娘家电话, 
 -- or, without the area code, 7 or 8 digits after such words in a message that names the
 person (家里电话：5136284，户主王建民); or a line, with or without the area code, whose
 message names the person it reaches and no business (座机 6012378，找王建国).
-Digits joined loosely (across soft separators or words,
-or out of single digits) are read only as a phone or an ID whose check character holds:
-lists of amounts and dates join up like that too. Order and tracking numbers (a number
-right after 订单号/运单号/取件码/... or glued to letters such as SF/JD) are not personal
-data when *detecting*; when *masking*, every valid number is masked regardless, since a
-log line never needs the number and masking one too many is harmless.
+Digits joined loosely (across soft separators or words, or out of single digits) are
+read only as a phone or an ID whose check character holds: lists of amounts and dates join
+up like that too. Order and tracking numbers (a number right after 订单号/运单号/取件码/...
+or glued to letters such as SF/JD, though not tel/V/sfz) are not personal data when
+*detecting*, nor is a trade's number in its advert (开锁换锁 ... 公安备案); when *masking*,
+every valid number is masked regardless, since a log line never needs the number and
+masking one too many is harmless.
 """
 
 from __future__ import annotations
