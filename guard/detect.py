@@ -51,7 +51,9 @@ class Thresholds:
 THRESHOLDS = Thresholds()
 
 
-EXACT = ("id", "bank")  # personal data found by a checksum
+# Personal data found exactly: by a checksum, or a passport's or a labelled document's
+# number with its holder (医保卡号 ... 马桂兰 reads like a medical-insurance lure to the model).
+EXACT = ("id", "bank", "passport", "document")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ class Signals:
     rule_lure: bool  # the rules call it a lure, with a script
     hooked: bool  # a rule script is at least touched
     contact: bool  # a number or handle the writer gives as their own
-    exact: bool  # an ID card or bank card number: personal data by checksum, not a guess
+    exact: bool  # an ID, a card, a passport or a held document's number: not a guess
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -106,8 +108,8 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     number), it is a scam: the warning to the group matters more. But the model's guess
     alone does not outweigh an ID or a bank card number, which are exact: 登记高龄补贴 with
     one's mother's ID reads like a subsidy lure to the model, "我农行卡号 … 你转过来吧 户名
-    马桂英" like a card-renting one (a fake warrant naming an ID is a rule lure, and stays
-    one).
+    马桂英" like a card-renting one, a medical card's number with its holder's name like a
+    medical-insurance one (a fake warrant naming an ID is a rule lure, and stays one).
     """
     if not text or text.isspace():
         return OK

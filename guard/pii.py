@@ -1,18 +1,19 @@
 """Personal data in a message: ID numbers, mobile and household landline numbers, bank
 cards, home addresses, passports, a labelled document's or record's number with its
-holder's name (退休证号, 医保卡号, 住院号, 户号, 体检报告编号, a property certificate, the
-credit code of a resident's own one-person shop ...), a child's name with the school class
-(or with the school and a grade), a plate with its owner named.
+holder named or said (退休证号, 医保卡号, 住院号, 户号, 公积金账号, 体检报告编号, a property
+certificate, the credit code of a resident's own one-person shop ...), a child's name with
+the school class (or with the school and a grade), a plate with its owner named.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
 full-width digits, circled and other decorated digits (⑤⓪⓪, ❶) and Chinese numerals
-(一三八, 幺 for 1, 洞/〇/零 for 0, 壹贰叁), separated by at most a few spaces, dashes or
-dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...) or "soft" separators: emoji,
-commas, slashes, brackets (138🌸0951🌸2233, (0951)5012345). A run is split into its groups
-and consecutive groups are tried together, so a phone number followed by a year or a
-price in the same run is still found. Runs a few words apart are joined as well when a
-word next to them announces a phone or an ID (电话 138 转 0951 转 2233).
+(一三八, 幺 for 1, 洞/〇/零 for 0, 拐 for 7, 勾 for 9, 壹贰叁), separated by at most a few
+spaces, dashes or dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...) or "soft"
+separators: emoji, commas, slashes, brackets, a line break (138🌸0951🌸2233,
+(0951)5012345, 138095⏎12233). A run is split into its groups and consecutive groups are
+tried together, so a phone number followed by a year or a price in the same run is still
+found. Runs a few words apart are joined as well when a word next to them announces a
+phone or an ID (电话 138 转 0951 转 2233).
 
 A candidate counts only if it is *valid*, not merely long: an 18-digit ID must carry a
 real province and birth date (a wrong check character is still warned about and
@@ -23,12 +24,13 @@ and words that make it a household's (我家座机, 老家座机, 娘家电话, 
 -- or, without the area code, 7 or 8 digits after such words in a message that names the
 person (家里电话：5136284，户主王建民); or a line, with or without the area code, whose
 message names the person it reaches and no business (座机 6012378，找王建国).
-Digits joined loosely (across soft separators or words,
-or out of single digits) are read only as a phone or an ID whose check character holds:
-lists of amounts and dates join up like that too. Order and tracking numbers (a number
-right after 订单号/运单号/取件码/... or glued to letters such as SF/JD) are not personal
-data when *detecting*; when *masking*, every valid number is masked regardless, since a
-log line never needs the number and masking one too many is harmless.
+Digits joined loosely (across soft separators or words, or out of single digits) are
+read only as a phone or an ID whose check character holds: lists of amounts and dates join
+up like that too. Order and tracking numbers (a number right after 订单号/运单号/取件码/...
+or glued to letters such as SF/JD, though not tel/V/sfz) are not personal data when
+*detecting*, nor is a trade's number in its advert (开锁换锁 ... 公安备案); when *masking*,
+every valid number is masked regardless, since a log line never needs the number and
+masking one too many is harmless.
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ LABELS: dict[str, str] = {
 # ----------------------------------------------------------------- digit characters
 
 # Including the "financial" capitals (壹贰叁...) that people use for amounts and,
-# now and then, to write a phone number past a filter.
-_CN_DIGITS = "零〇洞一幺二两三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
-_CN_VALUES = "00011223456789122334566789"
+# now and then, to write a phone number past a filter, and the radio way of saying digits
+# that former soldiers and drivers keep (幺 1, 两 2, 拐 7, 勾 9, 洞 0).
+_CN_DIGITS = "零〇洞一幺二两三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖拐勾"
+_CN_VALUES = "0001122345678912233456678979"
 
 
 def _other_digits() -> str:
@@ -89,12 +92,13 @@ _DIGIT_CHARS = "0-9０-９" + _CN_DIGITS + _OTHER_DIGITS
 # emoji digit.
 _TIGHT_SEP_CHARS = " \t\u00a0\u3000\\-‐‑‒–—―－.．·・_\u200b-\u200f\u2060\ufeff\ufe0f\u20e3"
 # Characters that split a number only to dodge a filter or to group it oddly: 138🌸0951🌸2233,
-# 138/0951/2233, 138，0951，2233, (0951)5012345. Lists of amounts and dates are written
-# with them too, so a number joined across one of these counts only as a phone number
-# (11 digits of a valid shape), never as a card (Luhn passes one joined list in ten) or an ID.
+# 138/0951/2233, 138，0951，2233, (0951)5012345 -- or a line break where a pasted number
+# wrapped (138095⏎12233). Lists of amounts and dates are written with them too, so a number
+# joined across one of these counts only as a phone number (11 digits of a valid shape),
+# never as a card (Luhn passes one joined list in ten) or an ID without its check or cue.
 # Circled and dingbat digits (①, ❶) sit in these symbol blocks and are left out of them.
 _SOFT_SEP_CHARS = (
-    "/／|｜,，、()（）\\[\\]【】~～"
+    "\n\r/／|｜,，、()（）\\[\\]【】~～"
     "\u2190-\u21ff\u2300-\u23ff\u25a0-\u2775\u2794-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
 )
 _SEP_CHARS = _TIGHT_SEP_CHARS + _SOFT_SEP_CHARS
@@ -126,8 +130,9 @@ _NOT_PERSONAL_BEFORE_RE = re.compile(
 # words: the station's exempt list says which are public (值班电话 13912345678 is a mobile
 # like any other unless listed).
 _PUBLISHED_BEFORE_RE = re.compile(
-    r"(?:服务|咨询|报名|预约|订餐|订购|送餐|热线|客服|售后|投诉|报修|维修|物业|店里|商家|公司)"
-    r"的?(?:电话|手机|热线|座机)(?:号码?)?[\s:：是为]*$"
+    r"(?:服务|咨询|报名|预约|订餐|订购|送餐|热线|客服|售后|投诉|报修|维修|物业|店里|商家|公司"
+    r"|送水|订水|水站|送货|配送|开锁|搬家|家政|保洁|修车|修理|店|铺)"
+    r"的?\s?(?:电话|手机|热线|座机)(?:号码?)?[\s:：是为]*$"
 )
 
 
@@ -313,6 +318,7 @@ class _Group:
     chinese: bool  # written in Chinese numerals (一三八 ...)
     soft: bool = False  # joined to the group before by a soft separator (🌸 ， / ...)
     glued: bool = False  # no separator before it, only a switch of script (1三8)
+    wrapped: bool = False  # on the next line: a pasted number wrapped (138095⏎12233)
 
 
 def _groups(run: str, offset: int) -> list[_Group]:
@@ -320,16 +326,17 @@ def _groups(run: str, offset: int) -> list[_Group]:
     Arabic digits and Chinese numerals: 卡号6222...5542一直 must not read 一 as a digit."""
     out: list[_Group] = []
     pos = 0
-    pieces: list[tuple[int, int, bool]] = []
-    soft = False
+    pieces: list[tuple[int, int, bool, bool]] = []
+    soft = wrapped = False
     for sep in _SEP_SPLIT_RE.finditer(run):
         if sep.start() > pos:
-            pieces.append((pos, sep.start(), soft))
+            pieces.append((pos, sep.start(), soft, wrapped))
         soft = _SOFT_SEP_RE.search(sep.group()) is not None
+        wrapped = "\n" in sep.group()
         pos = sep.end()
     if pos < len(run):
-        pieces.append((pos, len(run), soft))
-    for a, b, soft_before in pieces:
+        pieces.append((pos, len(run), soft, wrapped))
+    for a, b, soft_before, wrapped_before in pieces:
         sub = 0
         for part in _SCRIPT_SPLIT_RE.split(run[a:b]):
             if part:
@@ -338,7 +345,10 @@ def _groups(run: str, offset: int) -> list[_Group]:
                 digits = part.translate(_TO_ASCII)
                 first = sub == 0
                 out.append(
-                    _Group(s, s + len(part), digits, chinese, soft_before and first, not first)
+                    _Group(
+                        *(s, s + len(part), digits, chinese),
+                        *(soft_before and first, not first, wrapped_before and first),
+                    )
                 )
             sub += len(part)
     return out
@@ -416,7 +426,11 @@ def _window_kind(
             kind = "bank" if _unionpay_card(digits, lengths) else None
         shaped = kind != "phone" or not soft
         if not shaped:
-            shaped = _phone_shape(_piece_lengths(groups, i, j, cut_first, cut_last))
+            lengths = _piece_lengths(groups, i, j, cut_first, cut_last)
+            # A number cut in two by a line break is cut anywhere (but a list's "1." alone).
+            wrapped = len(lengths) == 2 and min(lengths) >= _MIN_PIECE
+            wrapped = wrapped and any(g.wrapped for g in groups[i + 1 : j + 1])
+            shaped = wrapped or _phone_shape(lengths)
         if kind is not None and shaped:
             return start + cut_first, end - cut_last, digits, kind
     return None
@@ -484,8 +498,11 @@ def _run_findings(
 
 
 # Letters glued to a number name a courier or a shop's order (SF123..., JD...), except
-# these, which announce a contact: tel13809512233, V13809512233, call 138...
-_CONTACT_LETTERS_RE = re.compile(r"(?<![a-z])(?:tel|call|phone|mobile|mob|v|vx|wx|wechat|qq)$")
+# these, which announce a contact or an ID (sfz: 身份证's initials): tel13809512233,
+# V13809512233, call 138..., sfz640104....
+_PERSONAL_LETTERS_RE = re.compile(
+    r"(?<![a-z])(?:tel|call|phone|mobile|mob|v|vx|wx|wechat|qq|sfzh?|id)$"
+)
 
 
 def _context(text: str, start: int) -> str | None:
@@ -494,7 +511,7 @@ def _context(text: str, start: int) -> str | None:
     business's or a service's number put out for anyone to call), or None."""
     before = unicodedata.normalize("NFKC", text[max(0, start - 12) : start]).lower()
     if start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
-        return None if _CONTACT_LETTERS_RE.search(before) else "order"
+        return None if _PERSONAL_LETTERS_RE.search(before) else "order"
     if _NOT_PERSONAL_BEFORE_RE.search(before):
         return "order"
     return "published" if _PUBLISHED_BEFORE_RE.search(before) else None
@@ -520,7 +537,7 @@ _PERSON = (
 _HOUSEHOLD = (
     rf"(?:(?:{_PERSON})?家[里中]|我们家|老家|娘家|婆家|老宅|(?:[我咱他她你]的?)?(?:{_PERSON})家?"
     r"|住宅|家庭)"
-    r"(?:那个|这个|那|这)?"
+    r"(?:那个|这个|那边|那儿|那里|那|这)?"  # 我妈那边的座机: where the parent lives
 )
 # 家里新装的座机, 我家刚拉的固话: the line just put in
 _NEW_LINE = "(?:新装|新安装?|刚装|新拉|刚拉|新办|刚办|新换|刚换)?"
@@ -540,6 +557,30 @@ _LINE_WORD_RE = re.compile(r"(?:座机|固话|固定电话|电话)(?:号码?)?[�
 _HOME_WORD_AFTER_RE = re.compile(
     r"[\s,，。)）]{0,2}(?:[^\s,，。;；!！?？]{0,4}?)(?:(?:[我咱俺他她]们?|在|回|老人)家|(?<![商店厂酒卖买东作专行国大农])家[里中人]|家庭)"
 )
+
+
+# A tradesman's or a shop's advert (开锁换锁 139... 公安备案, 家政服务 保洁 月嫂 联系电话
+# 151...): its numbers are put out for anyone to call, like a 订餐电话. Told by how a trade
+# speaks of itself, not by the trade's name: a resident who needed a plumber or a delivery
+# (送货上门, 找开锁的) gives their own number in the same words. An advert speaks of no one
+# either: a resident says whose the number is (我, 我家, 老人 ... -- 我们 alone is how a shop
+# speaks) or names someone, and the number stays personal then.
+_TRADE_AD_RE = re.compile(
+    r"公安备案|欢迎来电|欢迎咨询|欢迎订购|欢迎惠顾|营业时间|价格优惠|价格实惠|诚信经营|随叫随到|承接"
+    r"|(?:开锁|换锁|保洁|搬家|维修|疏通|家政|回收|月嫂|保姆)服务|开锁换锁|换锁开锁"
+    r"|专业(?:开锁|换锁|保洁|搬家|维修|疏通|家政|回收)"
+)
+_SOMEONE_RE = re.compile(rf"(?!我们(?!家))(?:{_PERSON})")
+
+
+@lru_cache(maxsize=8)
+def _trade_advert(text: str) -> bool:
+    """The message is a trade's advert that speaks of no one (see ``_TRADE_AD_RE``)."""
+    return (
+        _TRADE_AD_RE.search(text) is not None
+        and _SOMEONE_RE.search(text) is None
+        and not _names_anywhere(text)
+    )
 
 
 _ID_WORDS = "身份证|证件|证号|身份号"
@@ -671,6 +712,15 @@ def _worded_numbers(
 _LOCAL_RUN_RE = re.compile("[0-9０-９]{3,4}[-－ ]?[0-9０-９]{3,5}")
 
 
+def _leading_local(run: str) -> int:
+    """The length of the local number a run starts with, up to a soft separator (5136284,
+    and the next line's 2号楼 after it), or 0."""
+    m = _LOCAL_RUN_RE.match(run)
+    if m is None or (m.end() < len(run) and not _SOFT_SEP_RE.match(run, m.end())):
+        return 0
+    return m.end()
+
+
 # A phone word right before a local number (座机 6012378, 回个电话给 5023467): a line, whose
 # it is said elsewhere in the message (找王建国) -- see ``_line_named``.
 _LINE_WORD_BEFORE_RE = re.compile(
@@ -728,8 +778,9 @@ def find_numbers(
                 line_named = _line_named(text)
             in_run = _run_findings(text, m.start(), m.end(), exempt, line_named)
             hits += in_run
-        elif _LOCAL_RUN_RE.fullmatch(run):
-            local = _local_landline(text, m.start(), m.end(), exempt)
+        local_end = 0 if in_run else _leading_local(run)
+        if local_end:
+            local = _local_landline(text, m.start(), m.start() + local_end, exempt)
             if local is not None and local[1] == "line":  # 座机 6012378，找王建国
                 if line_named is None:
                     line_named = _line_named(text)
@@ -755,6 +806,8 @@ def find_numbers(
     found: list[Finding] = []
     for start, end, value, kind in hits:
         why = _context(text, start)
+        if why is None and kind in ("phone", "landline") and _trade_advert(text):
+            why = "published"
         if why is None or (why == "published" and published):
             found.append(Finding(kind, start, end, value, why == "published"))
     return found
@@ -823,15 +876,18 @@ _DOOR_RE = re.compile(
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
     # a village house: 红星村三组12号, 7排12号
     rf"|(?:村|队|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)\s*{_NUM}{{1,4}}\s*号"
+    # 新华村58号: a house numbered in the village itself (新村3号楼 is a building)
+    rf"|(?<=[\u4e00-\u9fff])(?:村|庄|屯)\s*{_NUM}{{1,4}}\s*号(?![楼院线地口车开停上下晚早前后到起之至])"
     rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
-    # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902
-    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住)\s*(?:是|在|住)?\s*"
+    # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902, 住我家楼下6-1-202
+    rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住|楼下|楼上|对门|隔壁)"
+    rf"\s*(?:是|在|住|[:：])?\s*"
     rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
     rf"|(?<![0-9\-－])[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}"
-    rf"(?=的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
+    rf"(?=\s?的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
@@ -848,6 +904,8 @@ _ESTATE_BUILDING_RE = re.compile(
     rf"(?!\s*(?:的?(?:{_SPOT})|单元|门|层|楼|至|到|和|与|、))"
 )
 _ADDRESS_RE = re.compile(f"{_DOOR_RE.pattern}|{_ESTATE_BUILDING_RE.pattern}")
+# An address down to the door: a room (301, 六零三) or a house's number (村58号, 路88号).
+_DOOR_NUMBER_RE = re.compile(rf"{_ROOM}|号$")
 
 # Titles that make "王警官" a way of addressing someone, not a resident's name.
 _TITLE_RE = re.compile(
@@ -860,6 +918,10 @@ _NOT_NAME_WORDS = (
     "高兴 万分 白天 房东 房主 房间 车库 车位 单元 单位 全部 全家 应该 平时 费用 管理 施工",
     "周末 周一 周二 周三 周四 周五 周六 周日 路口 路边 申请 连续 齐全 严重 商量 项目 卫生",
     "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
+    "查询 查看 查成 查下 查一 查到 查不 查找 成绩 付款 付钱 余额 和我 和你 和他 和她 康复",
+    "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速",
+    # Ningxia's places: 金凤区, 贺兰县, 石嘴山, 吴忠, 海原, 彭阳, 沙坡头 name no one
+    "宁夏 金凤 贺兰 石嘴 吴忠 海原 彭阳 沙坡 沙湖",
 )
 _NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split())
 _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
@@ -897,14 +959,28 @@ def _is_name(candidate: str) -> bool:
     return not _TITLE_RE.search(candidate) and candidate[:2] not in _NOT_NAMES
 
 
-_NAME_BEFORE_ADDRESS_RE = re.compile(
-    rf"({_NAME})\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+# 李姐, 王阿姨, 刘叔: how a grown-up is addressed -- a surname and a title, no given name.
+_ADDRESSED_RE = re.compile(
+    r"(?:[姐哥叔姨婶伯爷奶娘嫂总工]|阿姨|大爷|大妈|大娘|大姐|大哥|先生|女士|小姐|师傅|老师|同学|家长)"
 )
-_NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
+
+
+def _addressed(name: str) -> bool:
+    surname = 2 if re.match(_COMPOUND_SURNAMES, name) else 1
+    return _ADDRESSED_RE.match(name, surname) is not None
+
+
+# The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
+_PERSON_NOTE = r"(?:\s*[,，、]?\s*(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
+_NAME_BEFORE_ADDRESS_RE = re.compile(
+    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+)
+# A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...
+_NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：】\])）)])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 # In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s])"
+    rf"\s*(?:室|号|房)?\s*[,，、(（]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s(（)）])"
 )
 # "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
 _NAME_AFTER_ADDRESS_RE = re.compile(
@@ -938,20 +1014,27 @@ def _names_anywhere(text: str) -> bool:
     return False
 
 
-def _name_next_to(text: str, address_start: int, address_end: int) -> bool:
-    """A resident's name right after or right before one address (bounded look-around)."""
+def _name_next_to(text: str, address_start: int, address_end: int, *, door: bool) -> bool:
+    """A resident's name right after or right before one address (bounded look-around).
+    ``door``: the address goes down to the door; one that stops at the stairwell is said
+    of a neighbour by a title (3号楼2单元的王大爷) in praise and gossip, so only a full
+    name makes it a person's then."""
+
+    def named(candidate: str) -> bool:
+        return _is_name(candidate) and (door or not _addressed(candidate))
+
     # The name right after the address: "住在东方家园8号楼2单元502的赵丽"
     after = _NAME_AFTER_ADDRESS_RE.match(text, address_end)
-    if after is not None and _is_name(after.group(1)):
+    if after is not None and named(after.group(1)):
         return True
-    if _TITLED_NAME_AFTER_RE.match(text, address_end):
+    if door and _TITLED_NAME_AFTER_RE.match(text, address_end):
         return True
     bare_after = _NAME_BARE_AFTER_RE.match(text, address_end)
-    if bare_after is not None and _is_name(bare_after.group(1)):
+    if bare_after is not None and named(bare_after.group(1)):
         return True
     # A bare name right before the address: "李建国 锦绣家园12幢3单元402室"
     bare = _NAME_BARE_RE.search(text[max(0, address_start - 34) : address_start])
-    return bare is not None and _is_name(bare.group(1))
+    return bare is not None and named(bare.group(1))
 
 
 # A public place at the address: the clause before it (菜鸟驿站在3号楼1单元102) or the words
@@ -1049,7 +1132,8 @@ def find_addresses(text: str) -> list[Finding]:
             named = _names_anywhere(text)
         if _public_place(text, m.start(), m.end()):
             continue
-        if named or _name_next_to(text, m.start(), m.end()):
+        door = _DOOR_NUMBER_RE.search(m.group()) is not None
+        if named or _name_next_to(text, m.start(), m.end(), door=door):
             last = found[-1] if found else None
             if (
                 last is not None
@@ -1066,14 +1150,14 @@ def find_addresses(text: str) -> list[Finding]:
 # ----------------------------------------------------------------- licence plates
 
 # A Chinese plate: a province's one-character abbreviation, the city's letter, then five
-# letters and digits (six on a new-energy car), often with a dot or a space after the
-# letter, or spaces inside as people type it: 宁A·5Q821, 宁C 3K790, 京AD12345, 宁A 3X 670,
-# 宁 A·3X670. At least two digits, so a word in capitals after a province's character (云APP)
-# is no plate; a single space at most between two characters, and nothing of a plate
-# right after it, so a longer run of spaced digits (宁A 1 2 3 4 5 6 7) is none.
+# letters and digits (six on a new-energy car), often with a dot, a dash or a space after
+# the letter, or spaces inside as people type it: 宁A·5Q821, 宁A-9X382, 宁C 3K790, 京AD12345,
+# 宁A 3X 670, 宁 A·3X670. At least two digits, so a word in capitals after a province's
+# character (云APP) is no plate; a single space at most between two characters, and nothing
+# of a plate right after it, so a longer run of spaced digits (宁A 1 2 3 4 5 6 7) is none.
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_RE = re.compile(
-    rf"[{_PLATE_PROVINCES}][ \t]?([A-Z])[ \t]?[·・.．•]?[ \t]?"
+    rf"[{_PLATE_PROVINCES}][ \t]?([A-Z])[ \t]?[·・.．•\-－]?[ \t]?"
     r"([A-Z0-9](?:[ \t]?[A-Z0-9]){4,5})(?![ \t]?[A-Za-z0-9])"
 )
 
@@ -1096,22 +1180,31 @@ _KIN = (
     rf"{_PERSON}|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹"
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
+# The owner's building may come first (是3号楼李强的); "王建军的车" after the plate says it too.
+_OWNERS_BUILDING = (
+    rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?)"
+)
 _PLATE_OWNER_AFTER_RE = re.compile(
-    rf"\s*[,，]?\s*(?:是|系|属于)\s*(?:(?:我|他|她)的?(?:{_KIN})?\s*)?({_NAME})(?:家)?的"
+    rf"\s*[,，]?\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?(?:(?:我|他|她)的?(?:{_KIN})?\s*)?"
+    rf"({_NAME})(?:家)?的|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
+    rf"|\s*[(（]\s*({_NAME})\s*[)）]"  # 宁A 5Q821（王建军）
+    rf"|\s*的?车主(?:是|叫|为)\s*({_NAME})"  # 宁A5Q821的车主是马建军
 )
 _PLATE_OWNER_BEFORE_RE = re.compile(
     rf"({_NAME})(?:家)?的(?:车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?)"
     r"\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
+    # a register's line or a list's: 车辆登记：马德福 宁A5Q821
+    rf"|(?:^|[\n:：;；])\s*({_NAME})\s*[:：,，]?\s*$"
 )
 
 
 def _plate_owner(text: str, start: int, end: int) -> bool:
     """A person named as the plate's owner right next to it (bounded look-around)."""
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
-    if after is not None and _is_name(after.group(1)):
+    if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
         return True
     before = _PLATE_OWNER_BEFORE_RE.search(text[max(0, start - 16) : start])
-    return before is not None and _is_name(before.group(1))
+    return before is not None and _is_name(next(g for g in before.groups() if g is not None))
 
 
 def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
@@ -1131,8 +1224,11 @@ def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
 # ----------------------------------------------------------------- passports
 
 # A Chinese passport: E and eight digits, or E and a letter and seven (EA1234567, EJ...);
-# the older G and eight digits; P, D, S (and PE, DE, SE) for service passports.
-_PASSPORT_RE = re.compile(r"(?<![A-Za-z0-9])(?:E[A-Z]?|G|[PDS]E?)[0-9]{7,8}(?![A-Za-z0-9])")
+# the older G and eight digits; P, D, S (and PE, DE, SE) for service passports. Read off
+# the page, the digits come in blocks now and then (E 1234 5678): single spaces inside.
+_PASSPORT_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?:E[A-Z]?|G|[PDS]E?) ?[0-9](?: ?[0-9]){6,7}(?![A-Za-z0-9])(?! [0-9])"
+)
 _PASSPORT_CUE_RE = re.compile(r"护照|passport|旅行证", re.IGNORECASE)
 _NAME_NEXT_RE = re.compile(rf"[\s,，:：、]*({_NAME})(?=[\s,，。;；、!！?？]|$)")
 
@@ -1186,7 +1282,7 @@ def _mask_passports(text: str) -> str:
 # 户号 is the household register's (户口本户号), not a utility's or a shop's account (电费户号,
 # 客户号, 用户号); a check-up's report (体检报告编号, 报告单号) is a medical record.
 _DOC_STEMS = (
-    "学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案|户籍"
+    "公积金(?:个人)?[账帐]?|学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案|户籍"
     "|(?<![用客账帐电水气费商])户|体检报告|体检|报告单|化验单|检验单|检查单|(?<![参思])考"
     "|预防接种证?|接种证|疫苗本|疫苗证"
 )
@@ -1196,11 +1292,12 @@ _DOC_WORDS = (
     "|医疗卡|就诊卡|诊疗卡|健康卡|病历本|出生证明?|结婚证|离婚证|房产证|不动产证|户口本|户口簿"
 )
 _DOC_LABEL_RE = re.compile(
-    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|号)(?!召|称|外)"
+    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|字号|号)(?!召|称|外)"
     rf"[是为:：\s]{{0,4}}|(?:{_DOC_WORDS})\s*[:：]\s*)"
     # The code: letters and digits, single spaces or dashes inside, or a bureau's words
-    # around it (宁退字第0083211号); 港澳通行证C12345678 needs no 号 after the word.
-    r"((?:[\u4e00-\u9fff]{1,3}字)?第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?)"
+    # around it (宁退字第0083211号, 银房权证兴庆区字第2012345号); 港澳通行证C12345678 needs no
+    # 号 after the word.
+    r"((?:[\u4e00-\u9fff]{1,9}字)?第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?)"
     r"(?![A-Za-z0-9])"
     r"|(?<=通行证)\s*([A-Za-z][0-9]{8})(?![A-Za-z0-9])"
     # A property certificate's number, which needs no label: 宁(2021)银川市不动产权第0048372号
@@ -1215,12 +1312,15 @@ _CREDIT_CODE_RE = re.compile(
     r"([0-9A-HJ-NP-RTUWXY]{2}[0-9]{6}[0-9A-HJ-NP-RTUWXY]{10})(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
-# A credit code is a person's record only when the business is the resident's own one-person
-# shop (个体户, 法人是我, 我开的店); a company's code, posted on a notice, is public.
-_OWN_BUSINESS_RE = re.compile(
-    r"个体|(?:法人|法定代表人|经营者|负责人|老板)(?:就?是|为)(?:我|本人)|我(?:就?是|为)(?:法人|经营者)"
+# A credit code is a person's record only when the business is a one-person shop (个体户)
+# and its holder is named -- or when it is the writer's own (法人是我, 我开的店), whom the
+# group knows without a name; a company's code, posted on a notice, is public.
+_MY_BUSINESS = (
+    r"(?:法人|法定代表人|经营者|负责人|老板)(?:就?是|为)(?:我|本人)|我(?:就?是|为)(?:法人|经营者)"
     r"|我(?:自己)?(?:家|开|的)的?(?:店|铺|摊|小卖部|门市)|本人(?:经营|开)"
 )
+_MY_BUSINESS_RE = re.compile(_MY_BUSINESS)
+_OWN_BUSINESS_RE = re.compile(rf"个体|{_MY_BUSINESS}")
 _COMPANY_RE = re.compile(r"公司|集团|企业|合作社|事务所|股份|有限|协会|学校|医院|政府|委员会")
 # Not the resident's: a staff's number given by a service (客服工号 1023456, 工号1023456
 # 客服王芳), whatever name follows.
@@ -1233,6 +1333,13 @@ _DOC_HOLDER_RE = re.compile(
     rf"(?:(?:我|他|她)的?(?:{_PERSON})?\s*[,，、]?\s*)?({_NAME})"
 )
 _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
+# Whose the document is, said before its label (我的医保卡号, 我家孩子的学籍号, 我妈的驾驶证档案
+# 编号): the writer's or a relative's record, whom the group knows without a name. Not a
+# household's utility account (我家户号) or a work number (我的工号), which say little.
+_OWNER_BEFORE_LABEL_RE = re.compile(rf"(?:{_PERSON}|我家)的?\s*(?:{_DOC_WORDS})?的?\s*$")
+# ... or after the code: 港澳通行证号 C12345678（本人）, ...，是我妈的
+_OWNER_AFTER_CODE_RE = re.compile(rf"\s*[(（,，]?\s*(?:是|为)?\s*(?:本人|(?:{_PERSON})的)")
+_WEAK_LABELS = ("户", "工")
 _MIN_DOC_DIGITS = 4
 
 
@@ -1270,32 +1377,52 @@ def _own_business(text: str) -> bool:
     return _OWN_BUSINESS_RE.search(text) is not None and _COMPANY_RE.search(text) is None
 
 
+def _holder_next_to(text: str, label_start: int, code_end: int) -> bool:
+    """The holder said right next to a labelled code: named before the label or after the
+    code (患者张建国，住院号...; 学号 20230512 王芳), or whose it is before the label (我的医保卡号,
+    孩子的学籍号) or after the code (…（本人）) -- except for the labels that say little (see
+    ``_WEAK_LABELS``)."""
+    words_before = text[max(0, label_start - 10) : label_start]
+    before = _NAME_BEFORE_LABEL_RE.search(words_before)
+    if before is not None and _is_name(before.group(1)):
+        return True
+    after = _NAME_NEXT_RE.match(text, code_end)
+    if after is not None and _is_name(after.group(1)):
+        return True
+    if text.startswith(_WEAK_LABELS, label_start):
+        return False
+    return (
+        _OWNER_BEFORE_LABEL_RE.search(words_before) is not None
+        or _OWNER_AFTER_CODE_RE.match(text, code_end) is not None
+    )
+
+
 def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
     """A personal document's or record's number under its label, with the holder's name
-    in the message (退休证号：宁退字第0083211号，姓名马德明; 患者张建国，住院号20230517): whose
-    pension, care or school record it is. A number without a name (门诊号 000123 快到了), a
-    queue number (门诊号15号), an order's, a member's or a service's number stay out.
+    in the message (退休证号：宁退字第0083211号，姓名马德明; 患者张建国，住院号20230517) or the
+    holder said before the label (我的医保卡号, 孩子的学籍号): whose pension, care or school
+    record it is. A resident's own shop's credit code is theirs without a name. A number
+    without a holder (门诊号 000123 快到了), a queue number (门诊号15号), an order's, a
+    member's or a service's number stay out.
     ``named``: the message-wide name cues, when known."""
     labels = _doc_labels(text)
     if not labels:
         return []
     found: list[Finding] = []
     own: bool | None = None
+    mine = False
     for label_start, a, b in labels:
-        if label_start < 0:  # a credit code: the resident's own shop's, or public
+        credit = label_start < 0
+        if credit:  # a credit code: a one-person shop's, the writer's own, or public
             if own is None:
                 own = _own_business(text)
+                mine = own and _MY_BUSINESS_RE.search(text) is not None
             if not own:
                 continue
             label_start = a
         if _DOC_NOT_PERSONAL_RE.search(text, max(0, label_start - 6), b + 8):
             continue
-        before = _NAME_BEFORE_LABEL_RE.search(text[max(0, label_start - 8) : label_start])
-        after = _NAME_NEXT_RE.match(text, b)
-        near = (before is not None and _is_name(before.group(1))) or (
-            after is not None and _is_name(after.group(1))
-        )
-        if not near:
+        if not (credit and mine) and not _holder_next_to(text, label_start, b):
             if named is None:
                 named = _names_anywhere(text) or any(
                     _is_name(h.group(1)) for h in _DOC_HOLDER_RE.finditer(text)
@@ -1329,7 +1456,11 @@ _CLASS_RE = re.compile(
     # a kindergarten's: 中二班, 大(3)班, 小一班
     rf"{_GRADE}{_CLASS_NUMBER}|(?<![高初])[小中大]{_CLASS_NUMBER}"
 )
-_SCHOOL_RE = re.compile(r"小学|中学|学校|初中|高中|附小|附中|幼儿园|[0-9一二三四五六七八九十]中")
+# A numbered school said short: 二中, 回民二小, 21小 (一小时, 一小部分 are no school).
+_SCHOOL_RE = re.compile(
+    r"小学|中学|学校|初中|高中|附小|附中|幼儿园|[0-9一二三四五六七八九十]中"
+    r"|[0-9一二三四五六七八九十]小(?![时块部会只段点份半口])"
+)
 _CHILD = "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
 _CHILD_RE = re.compile(_CHILD)
 _CLAUSE_END_RE = re.compile(r"[。！？!?；;\n]")
@@ -1340,7 +1471,7 @@ _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00
 # The name before the class: at a clause's start, after the child it names or after 叫
 # (他叫马小宝，在第一小学一年级二班) -- not a teacher's 叫 (班主任叫王芳).
 _CHILD_NAME_BEFORE_RE = re.compile(
-    rf"(?:(?:^|{_STOP})|(?:{_CHILD})(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
+    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|我家|咱家|俺家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
     rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上)"
 )
 # The same without the clause's start, for a school and a grade alone (说叫王小宝，第一小学
@@ -1352,7 +1483,7 @@ _GRADE_NAME_BEFORE_RE = re.compile(
 # A school and a grade without the class (兴庆区第一小学一年级, 二中初二, 实验小学 三年级).
 _SCHOOL_GRADE_RE = re.compile(
     rf"(?:{_SCHOOL_RE.pattern})\s*(?:的)?\s*"
-    r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3])"
+    r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3]|[小中大]班)"  # 幼儿园中班
     rf"(?!{_CLASS_NUMBER})"
 )
 # The child named anywhere in the message with 叫 (…初二7班… 我家孩子叫李子轩, 他叫马小宝).
@@ -1362,25 +1493,23 @@ _CHILD_CALLED_RE = re.compile(
 )
 # A teacher of the class: 三年级二班的班主任, 三年级二班数学老师.
 _CLASS_STAFF_RE = re.compile(r"\s*的?\s*(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)")
-# The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长.
+# The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长, 三年级
+# 二班，叫马小龙.
+# The name may run straight into what is said of the child (…中班的马小宝今天发烧了).
 _CHILD_NAME_AFTER_RE = re.compile(
-    rf"的?\s*[:：,，]?\s*(?:学生|同学)?\s*({_CHILD_NAME})(?={_STOP}|$|同学|家长|的|妈妈|爸爸)"
+    rf"的?\s*[:：,，]?\s*(?:(?:学生|同学|名叫|名字叫|叫|(?:学生)?姓名|名字)\s*[:：]?)?\s*({_CHILD_NAME})"
+    rf"(?={_STOP}|$|同学|家长|的|妈妈|爸爸|今天|昨天|明天|没|在|是|也|又|被|和|跟|生病|发烧|不见)"
 )
+# 马小龙的家长, 马文博同学: the name after a class is a pupil's, with no school said.
+_PUPIL_AFTER_RE = re.compile(r"的?(?:家长|同学|妈妈|爸爸)")
 # 王老师, 李红 老师: a teacher or a head is named publicly with the class.
 _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅导员|园长|书记)")
 _CLASS_REACH = 30  # characters before the class searched for the school and the name
-# 李姐, 王阿姨, 刘叔: how a grown-up is addressed, not a child's name; 孙子 is a grandson.
-_ADDRESSED_RE = re.compile(
-    r"(?:[姐哥叔姨婶伯爷奶娘嫂总工]|阿姨|大爷|大妈|大娘|大姐|大哥|先生|女士|小姐|师傅|老师|同学|家长)"
-)
-_KIN_WORDS = frozenset({"孙子", "孙女"})
+_KIN_WORDS = frozenset({"孙子", "孙女"})  # a grandson, not 孙 and a given name
 
 
 def _child_named(name: str) -> bool:
-    surname = 2 if re.match(_COMPOUND_SURNAMES, name) else 1
-    return (
-        _is_name(name) and name[:2] not in _KIN_WORDS and _ADDRESSED_RE.match(name, surname) is None
-    )
+    return _is_name(name) and name[:2] not in _KIN_WORDS and not _addressed(name)
 
 
 def _child_name(
@@ -1394,14 +1523,15 @@ def _child_name(
     if ends:
         before = before[ends[-1].end() :]
     school = _SCHOOL_RE.search(before) or _SCHOOL_RE.search(text, m.end(), m.end() + 12)
-    if school is None and not grade and not _CHILD_RE.search(before):
+    after = _CHILD_NAME_AFTER_RE.match(text, m.end())
+    pupil = after is not None and _PUPIL_AFTER_RE.match(text, after.end(1)) is not None
+    if school is None and not grade and not pupil and not _CHILD_RE.search(before):
         return None  # a class alone, or a name and a class with nothing to say it is a pupil
     if _CLASS_STAFF_RE.match(text, m.end()):
         return None  # 三年级二班的班主任: a teacher's class
     offset = m.start() - len(before)
     before_re = _GRADE_NAME_BEFORE_RE if grade else _CHILD_NAME_BEFORE_RE
     candidates = [(offset + n.start(1), offset + n.end(1)) for n in before_re.finditer(before)]
-    after = _CHILD_NAME_AFTER_RE.match(text, m.end())
     if after is not None:
         candidates.append(after.span(1))
     for a, b in reversed(candidates):  # the nearest first

@@ -152,3 +152,10 @@ def test_a_bank_card_by_its_checksum_outweighs_the_models_guess() -> None:
     text = "我建行卡号 6217 0029 5008 8123 953 你先转给我吧 户名李海生"
     assert pii.luhn_ok("6217002950088123953")
     assert (check(text).verdict, check(text).kind) == ("pii", "bank")
+
+
+def test_a_held_documents_number_outweighs_the_models_guess() -> None:
+    """A medical card's number with its holder's name reads like a medical-insurance lure to
+    the model; the labelled number and the name are exact, the guess is not."""
+    text = "医保卡号 6401001234567 马桂兰"
+    assert check(text).kind == "document"
