@@ -133,6 +133,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("guard_blind8.jsonl", 320, 83.5, 97.0, 0.5),
         # First contact, at f11a5fd: 89.5 / 92.9 / 0.0 %.
         ("guard_blind9.jsonl", 320, 92.0, 96.0, 0.5),
+        # First contact, at b76c573 (after lures v7 and personal-data development set v4):
+        # 92.5 / 92.3 / 2.8 %.
+        ("guard_blind10.jsonl", 333, 92.0, 92.0, 2.8),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
