@@ -135,8 +135,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("guard_blind9.jsonl", 320, 92.0, 96.0, 0.5),
         # First contact, at b76c573 (after lures v7 and personal-data development set v4):
         # 92.5 / 92.3 / 2.8 %. Then a code asked to be sent (验证码发给我), a "protection"
-        # account money is moved to, and sextortion's video and contacts became rule hooks.
-        ("guard_blind10.jsonl", 333, 93.5, 92.0, 2.8),
+        # account money is moved to, and sextortion's video and contacts became rule hooks;
+        # a resident's doubt (肯定有问题, 一看就是托儿) a warning cue.
+        ("guard_blind10.jsonl", 333, 93.5, 92.0, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
