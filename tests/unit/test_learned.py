@@ -154,6 +154,9 @@ FLOORS = {
     # First contact at 5139c9c, two coincident corpus lines out first: 92.7 % right, 0.3 %
     # wrong, 95.3 % silent, 96.2 % caught -- the first fresh set to meet all four targets.
     "blind-9": (0.92, 0.01, 0.95, 0.96),
+    # First contact at 61fdfb3, six coincident corpus lines out first: 92.0 % right, 2.8 %
+    # wrong, 97.6 % silent, 93.8 % caught.
+    "blind-10": (0.92, 0.03, 0.97, 0.93),
 }
 SETS = {
     "shared-dev": lambda: shared_file("eval/faq_dev.jsonl"),
@@ -166,6 +169,7 @@ SETS = {
     "blind-7": lambda: REPO / "tests/data/faq_unseen7.jsonl",
     "blind-8": lambda: REPO / "tests/data/faq_unseen8.jsonl",
     "blind-9": lambda: REPO / "tests/data/faq_unseen9.jsonl",
+    "blind-10": lambda: REPO / "tests/data/faq_unseen10.jsonl",
 }
 
 
