@@ -210,10 +210,19 @@ class Featurizer:
                 # Nothing asks (no 吗, 咋, 哪, no "?"): a resident telling another how it
                 # is done ("养狗登记要先打疫苗 带疫苗本去") says the same words as a question.
                 out.append("cue:none-asks")
+            elif "mark:quote" in out and not self._own_words_ask(text):
+                # The question is in the quote; the writer answers it (「临时身份证当天能拿吗」
+                # 能 我上次半小时就拿了) or only reacts to it.
+                out.append("cue:quote-asks")
             out += [f"rule:{topic}" for topic, _ in ranked[:2]]
             if ranked:
                 out.append(f"rule-strength:{min(3, int(ranked[0][1]))}")
         return out
+
+    def _own_words_ask(self, text: str) -> bool:
+        assert self._rules is not None
+        own = QUOTE_MARK.sub(" ", strip_mentions(normalise(text))[0])
+        return "question" in self._rules.explain(own[: MAX_CHARS * 2])[1]
 
 
 DENSE_LIMIT = 4_000_000  # weights kept as a dense array up to this many (16 MB of float32)
@@ -516,7 +525,8 @@ class Reading:
     # The first topic is a new one its file's resemblance picks: the odds it is answered
     # at, calibrated on the new topics' held-out examples (``Resemblance.floor``).
     answer_at: float | None = None
-    asks: bool = True  # a question cue fired (吗, 咋, 哪, 管不管, "?")
+    asks: bool = True  # a question cue fired (吗, 咋, 哪, 管不管, "?") outside any quote
+    asks_itself: bool = True  # not a question only a quote asks
 
 
 @dataclass(frozen=True, slots=True)
@@ -580,8 +590,11 @@ class LearnedMatcher:
             best_intent = max(intents, key=intents.__getitem__)
             evidence["intent"] = self.models.intent.evidence(names, best_intent)
             evidence["topic"] = self.models.topic.evidence(names, topics[0][0])
-        asks = "cue:none-asks" not in names
-        return Reading(intents, topics, evidence, "at:officer" in names, answer_at, asks)
+        asks = not {"cue:none-asks", "cue:quote-asks"} & set(names)
+        asks_itself = "cue:quote-asks" not in names
+        return Reading(
+            intents, topics, evidence, "at:officer" in names, answer_at, asks, asks_itself
+        )
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
         if not tokenize(strip_mentions(normalise(text))[0]):
@@ -616,9 +629,10 @@ class LearnedMatcher:
         if intent in ("incident", "complaint") and not own_words:
             draft = faq_id if topic_p >= suggest_at else None
             return Decision("escalate", draft, score, intent)
-        # Answer only a general question (more likely asked than not) on one topic.
+        # Answer only a general question (more likely asked than not) on one topic, and
+        # not one only a quote asks: the writer answered it or reacted to it.
         asking = intents["ask"] + (intents[intent] if own_words else 0.0)
-        if faq_id and asking >= ASKING and topic_p >= answer_at:
+        if faq_id and asking >= ASKING and topic_p >= answer_at and reading.asks_itself:
             return Decision("answer", faq_id, score, "confident question on one topic")
         if intents["ask"] >= CLARIFY_ASKING and len(reading.topics) > 1:
             (first, first_p), (second, second_p) = reading.topics[:2]
