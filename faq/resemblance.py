@@ -168,7 +168,9 @@ class Profiles:
         for f in range(len(FAMILIES)):
             mine = known[known_family == f]
             overlap = _spread(mine, self.gram_pieces, self.idf, len(self.piece_topic))
-            touched = np.flatnonzero(overlap)  # ascending: grouped by topic, as pieces are
+            # Ascending: grouped by topic, as pieces are. (A boolean's flatnonzero is
+            # several times faster than a float's.)
+            touched = np.flatnonzero(overlap > 0)
             shared = overlap[touched]
             shares = (
                 shared / np.maximum(self.piece_mass[touched, f], 1e-9),  # of the piece
@@ -179,7 +181,7 @@ class Profiles:
             for kind in range(len(PIECE_KINDS)):
                 these = np.flatnonzero(kind_of == kind)
                 holders = owner[these]
-                starts = np.flatnonzero(np.r_[True, holders[1:] != holders[:-1]])
+                starts = np.flatnonzero(np.concatenate(([True], holders[1:] != holders[:-1])))
                 for share in shares:
                     if len(these):
                         maxima = np.maximum.reduceat(share[these], starts)
