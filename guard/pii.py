@@ -925,6 +925,9 @@ _NOT_NAME_WORDS = (
 )
 _NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split())
 _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
+# Where a person lives, said before their name in one clause (住5号楼的, 住在12栋2单元的,
+# 住咱们小区3号楼的): the words end with 的 and hold no pause.
+_LIVES_AT = r"(?:(?:住在?|在)[^\s,，。;；!！?？]{1,12}?的)"
 _NAME_CUE_RE = re.compile(
     rf"(?:我是|我叫|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
     rf"|姓名|户主|住户|业主|车主|联系人)\s*[:：]?\s*({_NAME})"
@@ -934,8 +937,12 @@ _NAME_CUE_RE = re.compile(
     rf"|名字\s*[:：]\s*({_NAME})"
     # 我叫 / 名叫 give a name whatever its surname (我叫海燕)
     rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
-    # 户主是刘志刚 / 房主叫王海燕: whose flat it is, said with a verb
-    rf"|(?:户主|业主|房主)(?:是|叫|为)\s*[:：]?\s*({_NAME})|房主\s*[:：]?\s*({_NAME})"
+    # 户主是刘志刚 / 房主叫王海燕 / 车主是住5号楼的马建国: whose flat or car it is, said
+    # with a verb, where the owner lives maybe said between
+    rf"|(?:户主|业主|房主|车主)(?:是|叫|为)\s*[:：]?\s*{_LIVES_AT}?({_NAME})"
+    rf"|房主\s*[:：]?\s*({_NAME})"
+    # 车是马德福家的, 这车是住7栋的海燕家的: whose car it is
+    rf"|车子?(?:是|系|属于)\s*{_LIVES_AT}?({_NAME})家?的"
     # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
     rf"|(?:我是|我叫|联系人|收件人|收货人|户主)\s*[:：]?\s*((?:老|小)[{_SURNAMES}]){_BOUNDARY}"
     # 联系人：刘 -- a form's label with the surname alone

@@ -1,0 +1,42 @@
+"""Personal data in the forms pii_forms_v5 was written to find: an owner said with where
+they live, a marriage certificate's holders, a card told in parts, a relative's village,
+a line after 我家, a mobile wrapped with words, a resident's own new number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guard.detect import check
+from guard.eval import VERDICTS, evaluate, read_cases
+from guard.pii import find_pii
+
+
+def kinds(text: str) -> list[str]:
+    return [f.kind for f in find_pii(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁A·7K352 挡消防通道了，车主是住5号楼的马建国，麻烦挪一下",
+        "宁A5Q821 车主是住咱们小区3号楼的杨桂花，车灯一直没关",
+        "宁A·L8826 这车是马德福家的，占我车位三天了",
+        "宁C 3K790 车是住7栋的海燕家的，麻烦转告一声",
+    ],
+)
+def test_a_plates_owner_named_with_where_they_live_or_whose_car(text: str) -> None:
+    assert "plate" in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁A5Q821 车主请挪车，车主是住5号楼的吗？",
+        "宁A·7K352 挡消防通道了，车主是谁？住哪栋的？",
+        "宁A·L8826 车是新买的吧，挺好看",
+    ],
+)
+def test_a_plate_whose_owner_is_asked_not_named(text: str) -> None:
+    assert find_pii(text) == []
