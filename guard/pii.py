@@ -1332,10 +1332,11 @@ _COMPANY_RE = re.compile(r"公司|集团|企业|合作社|事务所|股份|有�
 # Not the resident's: a staff's number given by a service (客服工号 1023456, 工号1023456
 # 客服王芳), whatever name follows.
 _DOC_NOT_PERSONAL_RE = re.compile(r"客服|坐席|话务|工作人员|接线员|专员|售后")
-# The holder named next to the number: 患者张建国, 病人：王芳, 持证人马德明.
+# The holder named next to the number: 患者张建国, 病人：王芳, 持证人马德明, a marriage
+# certificate's 男方马建军 女方李秀兰.
 _DOC_HOLDER_RE = re.compile(
     r"(?:患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字|权利人|产权人|所有权人"
-    r"|受检人|体检人|经营者|法人|法定代表人)(?:就?是|为)?\s*[:：]?\s*"
+    r"|受检人|体检人|经营者|法人|法定代表人|男方|女方)(?:就?是|为)?\s*[:：]?\s*"
     # 产权人是我爸李德福, 法人是我，杨丽: whose the name is may come first
     rf"(?:(?:我|他|她)的?(?:{_PERSON})?\s*[,，、]?\s*)?({_NAME})"
 )

@@ -40,3 +40,27 @@ def test_a_plates_owner_named_with_where_they_live_or_whose_car(text: str) -> No
 )
 def test_a_plate_whose_owner_is_asked_not_named(text: str) -> None:
     assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("结婚证字号：J640104-2019-003215，男方马建军，女方李秀兰", "J640104-2019-003215"),
+        ("我们的结婚证字号J640121-2015-000562，男方：杨志强 女方：海燕", "J640121-2015-000562"),
+        ("离婚证字号L640105-2021-000187，女方：马小梅，男方：王强", "L640105-2021-000187"),
+    ],
+)
+def test_a_marriage_certificates_number_with_its_holders(text: str, code: str) -> None:
+    assert [(f.kind, f.value) for f in find_pii(text)] == [("document", code)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "结婚证字号在哪一页？男方女方都要带身份证吗",
+        "文件编号 J640104-2019-003215 请各单位查收",
+        "结婚证字号J640104-2019-003215",
+    ],
+)
+def test_a_certificate_without_its_holders_stays_out(text: str) -> None:
+    assert find_pii(text) == []
