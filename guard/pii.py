@@ -646,13 +646,16 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
 
 
 # A number split by words: 138 转 0951 转 2233, 前三位138中间0951最后2233, 身份证前六位640104
-# 中间19880517后四位2310. Only next to a word that announces such a number, only across short
-# gaps inside one sentence, and only from pieces of at least three digits, so that room
-# numbers, dates and prices listed in a notice never join up. What is joined must be a
-# mobile in a phone's shape, or an ID with a real province and birth date after 身份证.
-_WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,6}")
+# 中间19880517后四位2310, 卡号6217开头的，中间是0039581022，尾号3456. Only next to a word that
+# announces such a number, only across short gaps inside one sentence, and only from pieces
+# of at least three digits, so that room numbers, dates and prices listed in a notice never
+# join up. What is joined must be a mobile in a phone's shape, an ID with a real province
+# and birth date after 身份证, or a card's 16-19 digits told with a card's word and its
+# holder named (户名马桂英): a tail number alone (尾号3456) is no card.
+_WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,8}")
 _PHONE_CUE_RE = re.compile(r"电话|手机|号码|联系|打我|拨打|致电|座机|微信|薇信|call|tel|加我|加v")
 _ID_CUE_RE = re.compile(_ID_WORDS)
+_CARD_WORD_RE = re.compile(rf"卡|存折|[账帐](?:号|户)|{_BANKS}|{_PAYEE}")
 _MIN_PIECE = 3
 _CN_WORD_NUMERAL_RE = re.compile(f"[{_CN_DIGITS}]{{1,2}}")
 _MAX_PIECES = 4
@@ -667,7 +670,14 @@ def _worded_kind(
         return "phone", _PHONE_CUE_RE
     if looks_like_id18(joined):  # the cue is required below, so a wrong check is fine
         return "id", _ID_CUE_RE
+    if joined.isdigit() and 16 <= len(joined) <= 19 and joined[0] in "34569":
+        return "bank", _CARD_WORD_RE  # and its holder named, below
     return None
+
+
+def _card_holder_named(text: str) -> bool:
+    """The card's holder is named in the message: 户名马桂英, 持卡人是我爸王德福, 户主马建国."""
+    return any(_is_name(m.group(1)) for m in _CARD_HOLDER_RE.finditer(text))
 
 
 def _worded_numbers(
@@ -690,7 +700,7 @@ def _worded_numbers(
                 break
             joined += digits
             lengths.append(len(digits))
-            if len(joined) > 18:
+            if len(joined) > 19:
                 break
             kind = _worded_kind(joined, lengths, exempt) if n > k else None
             if kind is not None:
@@ -700,7 +710,8 @@ def _worded_numbers(
             continue
         (first, last, _, _), cue_re = hit
         around = text[max(0, first - _CUE_REACH) : first] + " " + text[last : last + _CUE_REACH]
-        if cue_re.search(unicodedata.normalize("NFKC", around).lower()):
+        cued = cue_re.search(unicodedata.normalize("NFKC", around).lower()) is not None
+        if cued and (hit[0][3] != "bank" or _card_holder_named(text)):
             found.append(hit[0])
         k += 1
         while k < len(pieces) and pieces[k][0] < last:
@@ -1332,14 +1343,25 @@ _COMPANY_RE = re.compile(r"公司|集团|企业|合作社|事务所|股份|有�
 # Not the resident's: a staff's number given by a service (客服工号 1023456, 工号1023456
 # 客服王芳), whatever name follows.
 _DOC_NOT_PERSONAL_RE = re.compile(r"客服|坐席|话务|工作人员|接线员|专员|售后")
+
+
+def _holder_re(words: str) -> re.Pattern[str]:
+    """The holder named after the words that say who holds a record or an account; whose
+    the name is may come first (产权人是我爸李德福, 法人是我，杨丽, 持卡人是我爸王德福)."""
+    return re.compile(
+        rf"(?:{words})(?:就?是|为|叫)?\s*[:：]?\s*"
+        rf"(?:(?:我|他|她)的?(?:{_PERSON})?\s*[,，、]?\s*)?({_NAME})"
+    )
+
+
 # The holder named next to the number: 患者张建国, 病人：王芳, 持证人马德明, a marriage
 # certificate's 男方马建军 女方李秀兰.
-_DOC_HOLDER_RE = re.compile(
-    r"(?:患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字|权利人|产权人|所有权人"
-    r"|受检人|体检人|经营者|法人|法定代表人|男方|女方)(?:就?是|为)?\s*[:：]?\s*"
-    # 产权人是我爸李德福, 法人是我，杨丽: whose the name is may come first
-    rf"(?:(?:我|他|她)的?(?:{_PERSON})?\s*[,，、]?\s*)?({_NAME})"
+_DOC_HOLDER_RE = _holder_re(
+    "患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字|权利人|产权人|所有权人"
+    "|受检人|体检人|经营者|法人|法定代表人|男方|女方"
 )
+# A card's or an account's holder (户名马桂英, 户主马建国): a card told in parts is one then.
+_CARD_HOLDER_RE = _holder_re(f"户主|{_PAYEE}")
 _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
 # Whose the document is, said before its label (我的医保卡号, 我家孩子的学籍号, 我妈的驾驶证档案
 # 编号): the writer's or a relative's record, whom the group knows without a name. Not a

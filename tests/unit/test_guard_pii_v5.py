@@ -10,7 +10,7 @@ import pytest
 
 from guard.detect import check
 from guard.eval import VERDICTS, evaluate, read_cases
-from guard.pii import find_pii
+from guard.pii import find_pii, mask_pii
 
 
 def kinds(text: str) -> list[str]:
@@ -63,4 +63,34 @@ def test_a_marriage_certificates_number_with_its_holders(text: str, code: str) -
     ],
 )
 def test_a_certificate_without_its_holders_stays_out(text: str) -> None:
+    assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [
+        ("工资卡号6217开头的，中间0039581022，尾号3456，户名马桂英", "621700395810223456"),
+        (
+            "农行卡 6228 开头，中间 4800 1234 567，尾号 8899，持卡人是我爸王德福",
+            "6228480012345678899",
+        ),
+        ("持卡人李秀兰，卡号前四位6222，中间02123456，后四位7890", "6222021234567890"),
+        ("户名：杨志强 银行卡号6230开头的，中间是52100012345，尾号678", "623052100012345678"),
+    ],
+)
+def test_a_card_told_in_parts_with_its_holder_named(text: str, card: str) -> None:
+    assert [(f.kind, f.value) for f in find_pii(text)] == [("bank", card)]
+    assert card[4:-4] not in mask_pii(text).replace("，", "").replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的卡6217开头，尾号3456，户名马桂英，钱到了吗",  # a tail alone
+        "银行卡尾号8899，持卡人王德福，补贴已经到账了",
+        "卡号6217开头的，中间0039581022，尾号3456",  # no holder named
+        "会员卡号6217开头的，中间0039581022，尾号3456，户名马桂英",  # a shop's card
+    ],
+)
+def test_a_cards_parts_that_make_no_named_card_stay_out(text: str) -> None:
     assert find_pii(text) == []
