@@ -887,8 +887,8 @@ _DOOR_RE = re.compile(
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
     # a village house: 红星村三组12号, 7排12号
     rf"|(?:村|队|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)\s*{_NUM}{{1,4}}\s*号"
-    # 新华村58号: a house numbered in the village itself (新村3号楼 is a building)
-    rf"|(?<=[\u4e00-\u9fff])(?:村|庄|屯)\s*{_NUM}{{1,4}}\s*号(?![楼院线地口车开停上下晚早前后到起之至])"
+    # 新华村58号, 和顺村3号院: a house numbered in the village itself (新村3号楼 is a building)
+    rf"|(?<=[\u4e00-\u9fff])(?:村|庄|屯)\s*{_NUM}{{1,4}}\s*号院?(?![楼院线地口车开停上下晚早前后到起之至])"
     rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902, 住我家楼下6-1-202
@@ -906,6 +906,10 @@ _DOOR_RE = re.compile(
     # address, though not the door, when said of a person.
     rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*[-－]?\s*{_NUM}{{1,2}}\s*{_UNIT}(?!\s*[-－]?\s*{_NUM})"
     rf"|(?<=[\u4e00-\u9fffA-Za-z])(?:村|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长)"
+    # Down to the village by its county and town (灵武市东塔镇园艺村): where a named
+    # relative lives, though the house is not numbered.
+    rf"|(?:县|市|区|旗)[\u4e00-\u9fff]{{1,5}}?(?:镇|乡)[\u4e00-\u9fff]{{1,6}}?村(?![委民部口里])"
+    rf"(?:\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长))?(?:\s*{_NUM}{{1,4}}\s*号院?)?"
 )
 # Down to the building of a named estate (金花园小区9号楼): a home when said of a person,
 # unless the words after make it a spot in the estate (9号楼电梯, 9号楼门口). Not masked in

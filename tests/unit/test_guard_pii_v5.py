@@ -94,3 +94,29 @@ def test_a_card_told_in_parts_with_its_holder_named(text: str, card: str) -> Non
 )
 def test_a_cards_parts_that_make_no_named_card_stay_out(text: str) -> None:
     assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "帮忙找一下我二舅马福，住在永宁县望洪镇和顺村3号院，一早出门没回来",
+        "我叔叔王建国住在灵武市东塔镇园艺村，电话一直没人接，麻烦打听一下",
+        "我姥姥海秀兰，住平罗县姚伏镇小店子村五组18号，麻烦网格员去看一眼",
+        "麻烦大家帮忙找找我舅舅马有福，住在贺兰县习岗镇新平路15号院",
+    ],
+)
+def test_a_named_relatives_village_or_courtyard(text: str) -> None:
+    assert kinds(text) == ["address"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我舅舅住在贺兰县习岗镇，七十多了，身体还行",  # a town, no one named
+        "灵武市东塔镇园艺村今天停电，大家相互转告",
+        "和顺村3号院门口停电了",
+        "新平路15号院门口修路，大家绕行",
+    ],
+)
+def test_a_village_or_courtyard_without_a_named_resident(text: str) -> None:
+    assert find_pii(text) == []
