@@ -545,6 +545,12 @@ _HOME_PHONE_CUE_RE = re.compile(
     rf"{_HOUSEHOLD}{_NEW_LINE}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
     r"|宅电[是为:：\s(（]{0,5}$"
 )
+# A number with its area code right after the home (我家0951-5012345, 我妈家 0951-...): the
+# area code says it is a line, the home whose -- no line word needed. Without the area
+# code, 我家 and seven digits are as often a date or a count.
+_HOME_BEFORE_RE = re.compile(
+    rf"(?:(?:{_PERSON})家[里中]?|家[里中]|我们家|老家|娘家|婆家)(?:那边|那儿|那里)?[是的:：\s(（]{{0,3}}$"
+)
 # The same said after the number: "0951-5012345 是我家座机", "...（家里电话）".
 _HOME_PHONE_AFTER_RE = re.compile(
     rf"[\s,，(（]*(?:是|为|这是)?{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话)|[\s,，(（]*宅电"
@@ -626,6 +632,10 @@ def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> C
         or _HOME_PHONE_CUE_RE.search(before) is not None
         or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
         or _named_home(before)
+        or (
+            text[start:end].translate(_TO_ASCII).startswith("0")
+            and _HOME_BEFORE_RE.search(before) is not None
+        )
         or (
             _LINE_WORD_RE.search(before) is not None
             and _HOME_WORD_AFTER_RE.match(text, end, end + 10) is not None

@@ -120,3 +120,28 @@ def test_a_named_relatives_village_or_courtyard(text: str) -> None:
 )
 def test_a_village_or_courtyard_without_a_named_resident(text: str) -> None:
     assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家0951-5012345，户主马建国，家里有事打这个",
+        "登记一下：我家 0951-5127733，户主是杨桂花",
+        "户主：刘志刚。我家0952-2012345，白天有老人在",
+        "我妈家 0951-6012378，老人耳背多打几遍",
+    ],
+)
+def test_a_line_with_its_area_code_right_after_the_home(text: str) -> None:
+    assert kinds(text) == ["landline"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "商家0951-5012345",  # 家 alone is no home
+        "我家那边的社区服务中心0951-5127733",
+        "我家20230517装修完了，我叫马建国",  # no area code: a date as often
+    ],
+)
+def test_a_number_after_a_home_that_is_no_households_line(text: str) -> None:
+    assert find_pii(text) == []
