@@ -662,12 +662,26 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
 # join up. What is joined must be a mobile in a phone's shape, an ID with a real province
 # and birth date after 身份证, or a card's 16-19 digits told with a card's word and its
 # holder named (户名马桂英): a tail number alone (尾号3456) is no card.
-_WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,8}")
+# A line break ends a sentence, except before the words that give the rest of the number
+# (1380951⏎后四位2233).
+_WORD_GAP_RE = re.compile(
+    r"[^。！？!?；;\n*＊×]{1,8}|[^。！？!?；;\n*＊×]{0,4}\n\s*(?:后|尾|末|最后|剩下)[^。！？!?；;\n*＊×]{0,5}"
+)
 _PHONE_CUE_RE = re.compile(r"电话|手机|号码|联系|打我|拨打|致电|座机|微信|薇信|call|tel|加我|加v")
 _ID_CUE_RE = re.compile(_ID_WORDS)
 _CARD_WORD_RE = re.compile(rf"卡|存折|[账帐](?:号|户)|{_BANKS}|{_PAYEE}")
 _MIN_PIECE = 3
 _CN_WORD_NUMERAL_RE = re.compile(f"[{_CN_DIGITS}]{{1,2}}")
+
+
+def _numeral_in_words(text: str, run: re.Match[str]) -> bool:
+    """The run is a numeral inside the words between pieces (后四位, 一下, 前7位)."""
+    numeral = run.group()
+    return _CN_WORD_NUMERAL_RE.fullmatch(numeral) is not None or (
+        len(numeral) <= 2 and text.startswith("位", run.end())
+    )
+
+
 _MAX_PIECES = 4
 _CUE_REACH = 10  # characters before the first piece or after the last
 
@@ -816,7 +830,7 @@ def find_numbers(
                 in_run = [local[0]]
                 hits += in_run
         digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
-        if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
+        if len(digits) < _MIN_PIECE and _numeral_in_words(text, m):
             continue  # 后四位, 一下: a numeral inside a word is part of the words between
         pieces.append((m.start(), m.end(), digits))
     if len(pieces) > 1:
@@ -1679,7 +1693,7 @@ def _mask_span(span: str, kind: PiiKind, value: str) -> str:
         in_words = {
             i
             for run in _RUN_RE.finditer(span)
-            if _CN_WORD_NUMERAL_RE.fullmatch(run.group())
+            if _numeral_in_words(span, run)
             for i in range(run.start(), run.end())
         }
         positions = [i for i in positions if i not in in_words]

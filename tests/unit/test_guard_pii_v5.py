@@ -145,3 +145,28 @@ def test_a_line_with_its_area_code_right_after_the_home(text: str) -> None:
 )
 def test_a_number_after_a_home_that_is_no_households_line(text: str) -> None:
     assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("我手机前七位1380951\n后四位2233，有事找我", "我手机前七位138****\n后四位2233，有事找我"),
+        ("电话：前7位1399510\n后四位 7788", "电话：前7位139****\n后四位 7788"),
+        ("我妈的手机号1590951\n后4位6672，麻烦打给她", "我妈的手机号159****\n后4位6672，麻烦打给她"),
+    ],
+)
+def test_a_mobile_wrapped_with_the_words_for_its_last_digits(text: str, masked: str) -> None:
+    assert kinds(text) == ["phone"]
+    assert mask_pii(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "房号1302\n后四位那户漏水了",
+        "今天收到1380951\n后四位2233的快递",  # no word says it is a phone
+        "电话1380951\n明天2233块钱交了",  # a new line that says nothing of the number
+    ],
+)
+def test_numbers_on_two_lines_that_make_no_phone(text: str) -> None:
+    assert find_pii(text) == []
