@@ -152,7 +152,7 @@ def test_a_number_after_a_home_that_is_no_households_line(text: str) -> None:
     [
         ("我手机前七位1380951\n后四位2233，有事找我", "我手机前七位138****\n后四位2233，有事找我"),
         ("电话：前7位1399510\n后四位 7788", "电话：前7位139****\n后四位 7788"),
-        ("我妈的手机号1590951\n后4位6672，麻烦打给她", "我妈的手机号159****\n后4位6672，麻烦打给她"),
+        ("我妈的手机号1590951\n后4位6672", "我妈的手机号159****\n后4位6672"),
     ],
 )
 def test_a_mobile_wrapped_with_the_words_for_its_last_digits(text: str, masked: str) -> None:
@@ -170,3 +170,38 @@ def test_a_mobile_wrapped_with_the_words_for_its_last_digits(text: str, masked: 
 )
 def test_numbers_on_two_lines_that_make_no_phone(text: str) -> None:
     assert find_pii(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我的手机号换了，新号 139 9510 7788，有事打新号",
+        "跟大家说一声，我换号了，新号：1 5 8 0 9 5 1 6 6 7 2，老号不用了",
+        "跟大家说一声，我换号了，新号：1 3 9 9 5 1 0 7 7 8 8，有事打新号",
+        "我的手机号换了，有事打13995107788",
+    ],
+)
+def test_a_residents_own_new_number_is_personal_data_not_a_lure(text: str) -> None:
+    result = check(text)
+    assert (result.verdict, result.kind) == ("pii", "phone")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "妈，我换号了，新号 139 9510 7788，我在外地急需用钱，先转我2000",
+        "我手机换号了，新号 186 0951 3344，加我微信，有急事找你帮忙，先别告诉别人",
+        "老同学，我换了新号 137 0951 2255，最近手头有点紧，能借我三千吗",
+        "我是你表哥，换新号了 139 9510 7788，明天来你家",  # who the sender claims to be
+    ],
+)
+def test_a_new_number_that_asks_or_claims_a_relation_stays_a_lure(text: str) -> None:
+    assert check(text).verdict == "scam"
+
+
+def test_development_set_v5_stays_caught() -> None:
+    """Written forms invented for the seven classes above (not an eval set): every line
+    gets its verdict, and no OK line is called personal data."""
+    cases = read_cases(Path(__file__).parent / "data" / "pii_forms_v5.jsonl", VERDICTS)
+    report = evaluate(cases)
+    assert report.mistakes == [], [o.case.text for o in report.mistakes]
