@@ -30,6 +30,12 @@ CONTACTS = ("phone", "landline")  # a resident's own, which look like a lure's c
 OWN_HANDLE = re.compile(
     r"我的?(?:微信|微信号|vx|v信|qq|扣扣)号?(?:是|为|[:：])?\s*[a-z0-9_-]{5,}", re.IGNORECASE
 )
+# "我的手机号换了，新号 139 9510 7788，有事打新号": a number given as the new one. 换号了 is how
+# a relative-in-trouble lure opens, so the model reads it as one; a resident's message stops
+# at the number, a lure goes on to ask (加我微信, 转我2000, 借我).
+NEW_NUMBER = re.compile(
+    r"(?:换|改)了?成?个?新?(?:手机|电话)?号|(?:手机|电话)号?码?(?:换|改|变)了|新号"
+)
 
 
 # How the learned model and the rule scripts combine, chosen by five-fold cross-validation
@@ -64,6 +70,7 @@ class Signals:
     hooked: bool  # a rule script is at least touched
     contact: bool  # a number or handle the writer gives as their own
     exact: bool  # an ID, a card, a passport or a held document's number: not a guess
+    announced: bool = False  # the writer's new number given, and nothing asked
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -72,7 +79,24 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         lure.script is not None,
         bool(OWN_HANDLE.search(text)) or any(f.kind in CONTACTS for f in findings),
         any(f.kind in EXACT for f in findings),
+        announced(text, findings, lure),
     )
+
+
+def announced(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
+    """The message gives a new phone number and asks nothing else (see ``NEW_NUMBER``),
+    nor hooks a script told by who the sender claims to be (我是你表哥，换新号了)."""
+    phones = [f for f in findings if f.kind == "phone" and not f.published]
+    if not phones or NEW_NUMBER.search(text) is None:
+        return False
+    if lure.script is not None and lure.script.pretext is not None:
+        return False
+    words, pos = [], 0
+    for f in sorted(phones, key=lambda f: f.start):
+        words.append(text[pos : f.start])
+        pos = f.end
+    words.append(text[pos:])
+    return not scam.asks_to_act(" ".join(words))
 
 
 def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
@@ -80,7 +104,7 @@ def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
     if s.rule_lure and p >= t.veto:
         return "rules"
     sure = t.alone if s.hooked else t.unhooked
-    if p >= sure and (s.hooked or not s.contact) and not s.exact:
+    if p >= sure and (s.hooked or not s.contact) and not s.exact and not s.announced:
         return "model"
     return None
 

@@ -545,6 +545,12 @@ _HOME_PHONE_CUE_RE = re.compile(
     rf"{_HOUSEHOLD}{_NEW_LINE}的?(?:座机|固话|固定电话|电话|号码)(?:号码?)?[号码是为:：\s(（]{{0,5}}$"
     r"|宅电[是为:：\s(（]{0,5}$"
 )
+# A number with its area code right after the home (我家0951-5012345, 我妈家 0951-...): the
+# area code says it is a line, the home whose -- no line word needed. Without the area
+# code, 我家 and seven digits are as often a date or a count.
+_HOME_BEFORE_RE = re.compile(
+    rf"(?:(?:{_PERSON})家[里中]?|家[里中]|我们家|老家|娘家|婆家)(?:那边|那儿|那里)?[是的:：\s(（]{{0,3}}$"
+)
 # The same said after the number: "0951-5012345 是我家座机", "...（家里电话）".
 _HOME_PHONE_AFTER_RE = re.compile(
     rf"[\s,，(（]*(?:是|为|这是)?{_HOUSEHOLD}的?(?:座机|固话|固定电话|电话)|[\s,，(（]*宅电"
@@ -627,6 +633,10 @@ def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> C
         or _HOME_PHONE_AFTER_RE.match(text, end, end + 14) is not None
         or _named_home(before)
         or (
+            text[start:end].translate(_TO_ASCII).startswith("0")
+            and _HOME_BEFORE_RE.search(before) is not None
+        )
+        or (
             _LINE_WORD_RE.search(before) is not None
             and _HOME_WORD_AFTER_RE.match(text, end, end + 10) is not None
         )
@@ -646,15 +656,32 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
 
 
 # A number split by words: 138 转 0951 转 2233, 前三位138中间0951最后2233, 身份证前六位640104
-# 中间19880517后四位2310. Only next to a word that announces such a number, only across short
-# gaps inside one sentence, and only from pieces of at least three digits, so that room
-# numbers, dates and prices listed in a notice never join up. What is joined must be a
-# mobile in a phone's shape, or an ID with a real province and birth date after 身份证.
-_WORD_GAP_RE = re.compile(r"[^。！？!?；;\n*＊×]{1,6}")
+# 中间19880517后四位2310, 卡号6217开头的，中间是0039581022，尾号3456. Only next to a word that
+# announces such a number, only across short gaps inside one sentence, and only from pieces
+# of at least three digits, so that room numbers, dates and prices listed in a notice never
+# join up. What is joined must be a mobile in a phone's shape, an ID with a real province
+# and birth date after 身份证, or a card's 16-19 digits told with a card's word and its
+# holder named (户名马桂英): a tail number alone (尾号3456) is no card.
+# A line break ends a sentence, except before the words that give the rest of the number
+# (1380951⏎后四位2233).
+_WORD_GAP_RE = re.compile(
+    r"[^。！？!?；;\n*＊×]{1,8}|[^。！？!?；;\n*＊×]{0,4}\n\s*(?:后|尾|末|最后|剩下)[^。！？!?；;\n*＊×]{0,5}"
+)
 _PHONE_CUE_RE = re.compile(r"电话|手机|号码|联系|打我|拨打|致电|座机|微信|薇信|call|tel|加我|加v")
 _ID_CUE_RE = re.compile(_ID_WORDS)
+_CARD_WORD_RE = re.compile(rf"卡|存折|[账帐](?:号|户)|{_BANKS}|{_PAYEE}")
 _MIN_PIECE = 3
 _CN_WORD_NUMERAL_RE = re.compile(f"[{_CN_DIGITS}]{{1,2}}")
+
+
+def _numeral_in_words(text: str, run: re.Match[str]) -> bool:
+    """The run is a numeral inside the words between pieces (后四位, 一下, 前7位)."""
+    numeral = run.group()
+    return _CN_WORD_NUMERAL_RE.fullmatch(numeral) is not None or (
+        len(numeral) <= 2 and text.startswith("位", run.end())
+    )
+
+
 _MAX_PIECES = 4
 _CUE_REACH = 10  # characters before the first piece or after the last
 
@@ -667,7 +694,14 @@ def _worded_kind(
         return "phone", _PHONE_CUE_RE
     if looks_like_id18(joined):  # the cue is required below, so a wrong check is fine
         return "id", _ID_CUE_RE
+    if joined.isdigit() and 16 <= len(joined) <= 19 and joined[0] in "34569":
+        return "bank", _CARD_WORD_RE  # and its holder named, below
     return None
+
+
+def _card_holder_named(text: str) -> bool:
+    """The card's holder is named in the message: 户名马桂英, 持卡人是我爸王德福, 户主马建国."""
+    return any(_is_name(m.group(1)) for m in _CARD_HOLDER_RE.finditer(text))
 
 
 def _worded_numbers(
@@ -690,7 +724,7 @@ def _worded_numbers(
                 break
             joined += digits
             lengths.append(len(digits))
-            if len(joined) > 18:
+            if len(joined) > 19:
                 break
             kind = _worded_kind(joined, lengths, exempt) if n > k else None
             if kind is not None:
@@ -700,7 +734,8 @@ def _worded_numbers(
             continue
         (first, last, _, _), cue_re = hit
         around = text[max(0, first - _CUE_REACH) : first] + " " + text[last : last + _CUE_REACH]
-        if cue_re.search(unicodedata.normalize("NFKC", around).lower()):
+        cued = cue_re.search(unicodedata.normalize("NFKC", around).lower()) is not None
+        if cued and (hit[0][3] != "bank" or _card_holder_named(text)):
             found.append(hit[0])
         k += 1
         while k < len(pieces) and pieces[k][0] < last:
@@ -795,7 +830,7 @@ def find_numbers(
                 in_run = [local[0]]
                 hits += in_run
         digits = "" if in_run else _SEP_SPLIT_RE.sub("", run).translate(_TO_ASCII)
-        if len(digits) < _MIN_PIECE and _CN_WORD_NUMERAL_RE.fullmatch(run):
+        if len(digits) < _MIN_PIECE and _numeral_in_words(text, m):
             continue  # 后四位, 一下: a numeral inside a word is part of the words between
         pieces.append((m.start(), m.end(), digits))
     if len(pieces) > 1:
@@ -876,8 +911,8 @@ _DOOR_RE = re.compile(
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
     # a village house: 红星村三组12号, 7排12号
     rf"|(?:村|队|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)\s*{_NUM}{{1,4}}\s*号"
-    # 新华村58号: a house numbered in the village itself (新村3号楼 is a building)
-    rf"|(?<=[\u4e00-\u9fff])(?:村|庄|屯)\s*{_NUM}{{1,4}}\s*号(?![楼院线地口车开停上下晚早前后到起之至])"
+    # 新华村58号, 和顺村3号院: a house numbered in the village itself (新村3号楼 is a building)
+    rf"|(?<=[\u4e00-\u9fff])(?:村|庄|屯)\s*{_NUM}{{1,4}}\s*号院?(?![楼院线地口车开停上下晚早前后到起之至])"
     rf"|{_NUM}{{1,3}}\s*排\s*{_NUM}{{1,3}}\s*号"
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902, 住我家楼下6-1-202
@@ -895,6 +930,10 @@ _DOOR_RE = re.compile(
     # address, though not the door, when said of a person.
     rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*[-－]?\s*{_NUM}{{1,2}}\s*{_UNIT}(?!\s*[-－]?\s*{_NUM})"
     rf"|(?<=[\u4e00-\u9fffA-Za-z])(?:村|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长)"
+    # Down to the village by its county and town (灵武市东塔镇园艺村): where a named
+    # relative lives, though the house is not numbered.
+    rf"|(?:县|市|区|旗)[\u4e00-\u9fff]{{1,5}}?(?:镇|乡)[\u4e00-\u9fff]{{1,6}}?村(?![委民部口里])"
+    rf"(?:\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长))?(?:\s*{_NUM}{{1,4}}\s*号院?)?"
 )
 # Down to the building of a named estate (金花园小区9号楼): a home when said of a person,
 # unless the words after make it a spot in the estate (9号楼电梯, 9号楼门口). Not masked in
@@ -925,6 +964,9 @@ _NOT_NAME_WORDS = (
 )
 _NOT_NAMES = frozenset(word for line in _NOT_NAME_WORDS for word in line.split())
 _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
+# Where a person lives, said before their name in one clause (住5号楼的, 住在12栋2单元的,
+# 住咱们小区3号楼的): the words end with 的 and hold no pause.
+_LIVES_AT = r"(?:(?:住在?|在)[^\s,，。;；!！?？]{1,12}?的)"
 _NAME_CUE_RE = re.compile(
     rf"(?:我是|我叫|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
     rf"|姓名|户主|住户|业主|车主|联系人)\s*[:：]?\s*({_NAME})"
@@ -934,8 +976,12 @@ _NAME_CUE_RE = re.compile(
     rf"|名字\s*[:：]\s*({_NAME})"
     # 我叫 / 名叫 give a name whatever its surname (我叫海燕)
     rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
-    # 户主是刘志刚 / 房主叫王海燕: whose flat it is, said with a verb
-    rf"|(?:户主|业主|房主)(?:是|叫|为)\s*[:：]?\s*({_NAME})|房主\s*[:：]?\s*({_NAME})"
+    # 户主是刘志刚 / 房主叫王海燕 / 车主是住5号楼的马建国: whose flat or car it is, said
+    # with a verb, where the owner lives maybe said between
+    rf"|(?:户主|业主|房主|车主)(?:是|叫|为)\s*[:：]?\s*{_LIVES_AT}?({_NAME})"
+    rf"|房主\s*[:：]?\s*({_NAME})"
+    # 车是马德福家的, 这车是住7栋的海燕家的: whose car it is
+    rf"|车子?(?:是|系|属于)\s*{_LIVES_AT}?({_NAME})家?的"
     # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
     rf"|(?:我是|我叫|联系人|收件人|收货人|户主)\s*[:：]?\s*((?:老|小)[{_SURNAMES}]){_BOUNDARY}"
     # 联系人：刘 -- a form's label with the surname alone
@@ -1325,13 +1371,25 @@ _COMPANY_RE = re.compile(r"公司|集团|企业|合作社|事务所|股份|有�
 # Not the resident's: a staff's number given by a service (客服工号 1023456, 工号1023456
 # 客服王芳), whatever name follows.
 _DOC_NOT_PERSONAL_RE = re.compile(r"客服|坐席|话务|工作人员|接线员|专员|售后")
-# The holder named next to the number: 患者张建国, 病人：王芳, 持证人马德明.
-_DOC_HOLDER_RE = re.compile(
-    r"(?:患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字|权利人|产权人|所有权人"
-    r"|受检人|体检人|经营者|法人|法定代表人)(?:就?是|为)?\s*[:：]?\s*"
-    # 产权人是我爸李德福, 法人是我，杨丽: whose the name is may come first
-    rf"(?:(?:我|他|她)的?(?:{_PERSON})?\s*[,，、]?\s*)?({_NAME})"
+
+
+def _holder_re(words: str) -> re.Pattern[str]:
+    """The holder named after the words that say who holds a record or an account; whose
+    the name is may come first (产权人是我爸李德福, 法人是我，杨丽, 持卡人是我爸王德福)."""
+    return re.compile(
+        rf"(?:{words})(?:就?是|为|叫)?\s*[:：]?\s*"
+        rf"(?:(?:我|他|她)的?(?:{_PERSON})?\s*[,，、]?\s*)?({_NAME})"
+    )
+
+
+# The holder named next to the number: 患者张建国, 病人：王芳, 持证人马德明, a marriage
+# certificate's 男方马建军 女方李秀兰.
+_DOC_HOLDER_RE = _holder_re(
+    "患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字|权利人|产权人|所有权人"
+    "|受检人|体检人|经营者|法人|法定代表人|男方|女方"
 )
+# A card's or an account's holder (户名马桂英, 户主马建国): a card told in parts is one then.
+_CARD_HOLDER_RE = _holder_re(f"户主|{_PAYEE}")
 _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
 # Whose the document is, said before its label (我的医保卡号, 我家孩子的学籍号, 我妈的驾驶证档案
 # 编号): the writer's or a relative's record, whom the group knows without a name. Not a
@@ -1635,7 +1693,7 @@ def _mask_span(span: str, kind: PiiKind, value: str) -> str:
         in_words = {
             i
             for run in _RUN_RE.finditer(span)
-            if _CN_WORD_NUMERAL_RE.fullmatch(run.group())
+            if _numeral_in_words(span, run)
             for i in range(run.start(), run.end())
         }
         positions = [i for i in positions if i not in in_words]

@@ -319,6 +319,12 @@ def has_outside_contact(flat: str) -> bool:
     return bool(_HANDLE_RE.search(flat) or _QR_PLACEHOLDER_RE.search(flat) or has_link(flat))
 
 
+def asks_to_act(text: str) -> bool:
+    """``text`` asks the reader to act (add, transfer, lend, scan, contact ...), by its
+    words alone: give it the text without its phone numbers, since a number is no ask."""
+    return _ready().cta_re.search(normalize.flat(_bounded(text))) is not None
+
+
 def has_phone(flat: str, phones: int) -> bool:
     """``phones`` is the number of personal phone numbers the PII scanner found (it handles
     spaced, full-width and Chinese-numeral forms and the station's exemptions); landlines
