@@ -17,7 +17,9 @@ While a unit holds a write, the event must not wait on the event loop until it c
 another event of this process would then wait, on the loop, for the lock it holds
 (SQLite's write lock, a PostgreSQL row). So the writes an event makes beside its own rows
 (the "once per window" claims, the question log) go through the unit's connection
-(``unit_connection``), not through another connection they would wait for.
+(``bookkeeping``), not through another connection they would wait for. An event that
+wrote only such bookkeeping (most answers: a claim) commits without waiting for
+PostgreSQL's WAL flush, as the bookkeeping did in commits of its own.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, event
 from sqlmodel import Session
 
-from core.db import DatabaseBusy, is_busy
+from core.db import DatabaseBusy, commit_without_flush_wait, is_busy
 
 _current: ContextVar[EventUnit | None] = ContextVar("event_unit", default=None)
+_WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 class EventUnit:
@@ -45,6 +48,8 @@ class EventUnit:
         self._session: Session | None = None
         self._ended = False
         self._rolled_back_inside = False
+        self._bookkeeping = False  # the statements running now are bookkeeping
+        self._durable = False  # the event wrote rows of its own: its commit waits for the disk
         self._token: Token[EventUnit | None] | None = None
 
     def __enter__(self) -> EventUnit:
@@ -71,6 +76,7 @@ class EventUnit:
             raise RuntimeError("the event's transaction has ended")
         if self._connection is None:
             self._connection = self.engine.connect()
+            event.listen(self._connection, "before_cursor_execute", self._note_write)
             self._connection.begin()
         return self._connection
 
@@ -92,6 +98,8 @@ class EventUnit:
             if self._session is not None:
                 self._session.flush()
             if self._connection is not None:
+                if not self._durable:
+                    commit_without_flush_wait(self._connection)
                 self._connection.commit()
         except Exception as error:
             if is_busy(error):
@@ -99,6 +107,12 @@ class EventUnit:
             raise
         finally:
             self.rollback()  # what is left to end: nothing after a commit
+
+    def _note_write(
+        self, _connection: Connection, _cursor: object, statement: str, *_: object
+    ) -> None:
+        if not self._bookkeeping and statement.lstrip()[:6].upper() in _WRITES:
+            self._durable = True
 
     def _handler_rolled_back(self, _session: Session) -> None:
         self._rolled_back_inside = True
@@ -120,11 +134,19 @@ def current_unit(engine: Engine) -> EventUnit | None:
     return unit if unit is not None and unit.open and unit.engine is engine else None
 
 
-def unit_connection(engine: Engine) -> Connection | None:
-    """The connection of the event being handled, for writes that must share its
-    transaction (see the module's docstring); None outside an event."""
+@contextmanager
+def bookkeeping(engine: Engine) -> Iterator[Connection | None]:
+    """The connection of the event being handled, for the bookkeeping it writes beside
+    its rows (see the module's docstring); None outside an event."""
     unit = current_unit(engine)
-    return unit.connection if unit is not None else None
+    if unit is None:
+        yield None
+        return
+    unit._bookkeeping = True
+    try:
+        yield unit.connection
+    finally:
+        unit._bookkeeping = False
 
 
 @contextmanager

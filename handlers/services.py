@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert
 from core.config import Settings, StationSettings
 from core.db import QuestionEvent, commit_without_flush_wait
 from core.ports import Clock
-from core.unit import unit_connection
+from core.unit import bookkeeping
 from faq.knowledge import FaqTopic
 from faq.live import KnowledgeBase
 from infra.groupcommit import GroupCommit
@@ -51,9 +51,9 @@ class RecentQuestions:
         """True if ``what`` was not claimed in this chat within ``window`` (and claims it):
         the one atomic claim behind every "at most once per … per group" of the bot."""
         key = (platform, chat_id, what)
-        connection = unit_connection(self._claims.engine)
-        if connection is not None:  # with the event's rows, and no waiting (see core.unit)
-            return claim_window(connection, key, now, window)
+        with bookkeeping(self._claims.engine) as in_event:
+            if in_event is not None:  # with the event's rows, and no waiting (see core.unit)
+                return claim_window(in_event, key, now, window)
         claim = partial(claim_window, key=key, now=now, window=window)
         return await self._claims.write(claim)
 
@@ -170,10 +170,10 @@ class QuestionLog:
         if not self.pending:
             return
         rows, self.pending = self.pending, []
-        in_event = unit_connection(engine)
-        if in_event is not None:  # with the event's rows, not waiting for them (core.unit)
-            in_event.execute(insert(QuestionEvent), rows)
-            return
+        with bookkeeping(engine) as in_event:
+            if in_event is not None:  # with the event's rows, not waiting for them (core.unit)
+                in_event.execute(insert(QuestionEvent), rows)
+                return
         with engine.begin() as connection:
             commit_without_flush_wait(connection)
             connection.execute(insert(QuestionEvent), rows)
