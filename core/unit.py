@@ -13,9 +13,9 @@ callers) writes nothing yet: the session joins the unit's transaction. A handler
 call ``Session.rollback()`` there: it would roll back the whole event (the unit then
 refuses to commit, and the error hook tells the duty officer).
 
-While a unit holds a write, the event must not wait on the event loop until it commits:
-another event of this process would then wait, on the loop, for the lock it holds
-(SQLite's write lock, a PostgreSQL row). So the writes an event makes beside its own rows
+Once an event has written, it must not await anything that lets another event run (a
+fetch, a thread) until it commits: that event would wait, blocking the loop, for the lock
+this one holds (SQLite's write lock, a PostgreSQL row). So the writes an event makes beside its own rows
 (the "once per window" claims, the question log) go through the unit's connection
 (``bookkeeping``), not through another connection they would wait for. An event that
 wrote only such bookkeeping (most answers: a claim) commits without waiting for
