@@ -171,7 +171,9 @@ class QuestionLog:
             return
         rows, self.pending = self.pending, []
         with bookkeeping(engine) as in_event:
-            if in_event is not None:  # with the event's rows, not waiting for them (core.unit)
+            # With the event's rows, not waiting for them (core.unit); an event that fails
+            # loses the batch, as a crash would: statistics, not records.
+            if in_event is not None:
                 in_event.execute(insert(QuestionEvent), rows)
                 return
         with engine.begin() as connection:
