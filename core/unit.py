@@ -15,11 +15,11 @@ refuses to commit, and the error hook tells the duty officer).
 
 Once an event has written, it must not await anything that lets another event run (a
 fetch, a thread) until it commits: that event would wait, blocking the loop, for the lock
-this one holds (SQLite's write lock, a PostgreSQL row). So the writes an event makes beside its own rows
-(the "once per window" claims, the question log) go through the unit's connection
-(``bookkeeping``), not through another connection they would wait for. An event that
-wrote only such bookkeeping (most answers: a claim) commits without waiting for
-PostgreSQL's WAL flush, as the bookkeeping did in commits of its own.
+this one holds (SQLite's write lock, a PostgreSQL row). So the writes an event makes
+beside its own rows (the "once per window" claims, the question log) go through the
+unit's connection (``bookkeeping``), not through another connection they would wait for.
+An event that wrote only such bookkeeping (most answers: a claim) commits without waiting
+for PostgreSQL's WAL flush, as the bookkeeping did in commits of its own.
 """
 
 from __future__ import annotations
