@@ -274,4 +274,5 @@ def build_dispatcher(
         after_handled=sender.deliver_new,
         middleware=[timed(services.metrics)],
         on_error=tell_on_failure(services),
+        database=services.engine,
     )

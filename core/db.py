@@ -26,8 +26,9 @@ class DatabaseBusy(Exception):
 def is_busy(error: BaseException) -> bool:
     """An error that trying again later can cure: SQLAlchemy's ``OperationalError`` is
     what the drivers raise for a locked or busy SQLite file and for a lost or refused
-    PostgreSQL connection (never for a wrong statement or a broken constraint)."""
-    return isinstance(error, OperationalError)
+    PostgreSQL connection (never for a wrong statement or a broken constraint), and the
+    ``DatabaseBusy`` raised from one."""
+    return isinstance(error, (OperationalError, DatabaseBusy))
 
 
 def utcnow() -> datetime:

@@ -10,10 +10,13 @@ In a group, a route whose predicate matches runs its handler, which returns:
 A predicate returns something falsy for "not mine"; a route made with ``Route.parsed``
 hands what its predicate returned (a parsed command) to the handler, so it is parsed once.
 
-Middleware wraps the handling of every event (metrics, timing). Handlers never raise into
-an adapter: an error is logged, the replies of earlier groups still go out, and the error
-hook tells a person (the group's duty officer); only a busy database is raised (``handle``),
-for the update ledger to try the event again.
+Middleware wraps the handling of every event (metrics, timing), replies sent included.
+The unit of work (``core.unit``) wraps the handlers alone: what they write is one
+transaction, committed after the last of them and before the first reply is sent, and
+rolled back when one raises. Handlers never raise into an adapter: an error is logged, the
+event's writes are rolled back, the replies of earlier groups still go out (a reminder
+that needs no row), and the error hook tells a person (the group's duty officer); only a
+busy database is raised (``handle``), for the update ledger to try the event again.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
+from sqlalchemy import Engine
+
 from core.db import DatabaseBusy, is_busy
 from core.events import Event, Outgoing, SentRef
 from core.ports import ChatAdapter
+from core.unit import EventUnit
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,7 @@ class Dispatcher:
         after_handled: Callable[[], Awaitable[object]] | None = None,
         middleware: Sequence[Middleware] = (),
         on_error: ErrorHook | None = None,
+        database: Engine | None = None,
     ) -> None:
         ordered = sorted(routes, key=lambda r: r.group)  # stable: order within a group kept
         self._groups = tuple(tuple(g) for _, g in groupby(ordered, key=lambda r: r.group))
@@ -81,6 +88,7 @@ class Dispatcher:
         self._observe_send = observe_send
         self._middleware = tuple(middleware)
         self._on_error = on_error
+        self._database = database  # each event's writes are one transaction there
 
     async def __call__(self, event: Event) -> list[SentRef]:
         try:
@@ -107,20 +115,17 @@ class Dispatcher:
     async def _dispatch(
         self, event: Event, before_send: Callable[[Event], Awaitable[object]] | None
     ) -> list[SentRef]:
-        outgoing: list[Outgoing] = []
-        handled = False
-        for group in self._groups:
-            result = await self._run_group(group, event)
-            if result is _FAILED:
-                break
-            if result is None:
-                continue
-            handled = True
-            if isinstance(result, Continue):
-                outgoing.extend(result.outgoing)
-                continue
-            outgoing.extend(result)
-            break
+        with self._unit_of_work() as unit:
+            outgoing, handled = await self._run_groups(event, unit)
+            # The event's rows are durable before anyone is told of them.
+            try:
+                unit.commit()
+            except DatabaseBusy:
+                raise
+            except Exception:  # e.g. a constraint checked at commit: nothing was written
+                log.exception("committing a %s event failed", type(event).__name__)
+                await self._report(event, "commit")
+                return []
         if not handled:
             return []
         if outgoing and before_send is not None:
@@ -132,6 +137,31 @@ class Dispatcher:
             except Exception:
                 log.exception("after handling a %s event", type(event).__name__)
         return sent
+
+    def _unit_of_work(self) -> EventUnit | _NoDatabase:
+        return EventUnit(self._database) if self._database is not None else _NoDatabase()
+
+    async def _run_groups(
+        self, event: Event, unit: EventUnit | _NoDatabase
+    ) -> tuple[list[Outgoing], bool]:
+        """The replies of the groups that handled ``event``, and whether any did."""
+        outgoing: list[Outgoing] = []
+        handled = False
+        for group in self._groups:
+            result = await self._run_group(group, event)
+            if isinstance(result, _Failed):
+                unit.rollback()  # before the error hook writes, with a connection of its own
+                await self._report(event, result.route)
+                break
+            if result is None:
+                continue
+            handled = True
+            if isinstance(result, Continue):
+                outgoing.extend(result.outgoing)
+                continue
+            outgoing.extend(result)
+            break
+        return outgoing, handled
 
     async def _run_group(self, group: Sequence[Route], event: Event) -> Any:
         for route in group:
@@ -147,8 +177,7 @@ class Dispatcher:
                 if is_busy(error):
                     raise DatabaseBusy(str(error)) from error
                 log.exception("handler %s failed on a %s event", route.name, type(event).__name__)
-                await self._report(event, route.name)
-                return _FAILED
+                return _Failed(route.name)
             if result is not None:
                 return result
         return None
@@ -182,7 +211,27 @@ class Dispatcher:
         return sent
 
 
-_FAILED = object()  # a handler raised: the groups after it do not run
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """A handler raised: the groups after it do not run."""
+
+    route: str
+
+
+class _NoDatabase:
+    """The unit of work of a dispatcher given no database (tests of the routing alone)."""
+
+    def __enter__(self) -> _NoDatabase:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
 
 
 def _wrap(middleware: Middleware, inner: Next) -> Next:

@@ -15,10 +15,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import safetext
-from core.db import Clarification, row_id, session
+from core.db import Clarification, row_id
 from core.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from core.states import ClarificationState
 from core.templates import render
+from core.unit import event_session
 from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from faq.text import normalise
@@ -39,7 +40,7 @@ TYPED = re.compile(rf"(?:选|第)?\s*(?P<n>[1-9{NUMBERS}])\s*(?:个|项|号|吧|
 def ask(
     db: Session, msg: IncomingMessage, decision: Decision, services: Needs, station: str | None
 ) -> Outgoing:
-    """Keep the choices and ask which one the resident meant (the caller commits)."""
+    """Keep the choices and ask which one the resident meant."""
     row = Clarification(
         platform=msg.chat.platform,
         chat_id=msg.chat.chat_id,
@@ -77,7 +78,7 @@ def answer_typed(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None
     if number is None:
         return None
     since = services.clock.now() - timedelta(minutes=CHOICE_MINUTES)
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         row = db.exec(
             select(Clarification)
             .where(
@@ -97,7 +98,7 @@ async def on_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
     clarification_id = row_id(found["id"]) if found else None
     if found is None or clarification_id is None:
         return []
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         row = db.get(Clarification, clarification_id)
         if row is None or row.resident_id != press.sender_id:
             return []  # only the resident who asked chooses
@@ -119,7 +120,6 @@ def _answer(services: Needs, db: Session, row: Clarification, number: int) -> li
         .where(col(Clarification.id) == row.id, col(Clarification.state) == ClarificationState.OPEN)
         .values(state=ClarificationState.CHOSEN)
     )
-    db.commit()
     if taken.rowcount != 1:
         return []  # already answered (a double tap, or a button and a "1")
     station = services.station_details(row.station_id)

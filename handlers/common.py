@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from core import safetext
@@ -51,22 +52,20 @@ def default_station(services: HasStations) -> str | None:
 
 
 def ensure_group(session: Session, chat: ChatRef, title: str = "") -> Group:
+    """The chat's group row, added if it is new (a worker adding it at the same moment
+    leaves one row: INSERT … ON CONFLICT DO NOTHING), its title kept current."""
     group = find_group(session, chat)
     if group is None:
-        group = Group(platform=chat.platform, chat_id=chat.chat_id, title=title)
-        session.add(group)
-        try:
-            session.commit()
-        except IntegrityError:  # another worker added it meanwhile: theirs is the row
-            session.rollback()
-            found = find_group(session, chat)
-            if found is None:
-                raise
-            return found
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        row = Group(platform=chat.platform, chat_id=chat.chat_id, title=title)
+        session.connection().execute(
+            insert(Group).values(row.model_dump(exclude={"id"})).on_conflict_do_nothing()
+        )
+        group = find_group(session, chat)
+        assert group is not None
     elif title and group.title != title:
         group.title = title
         session.add(group)
-        session.commit()
     return group
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.db import session
 from core.events import IncomingMessage, Outgoing
 from core.templates import render
+from core.unit import event_session
 from handlers.services import HasClock, HasEngine, HasSettings
 from officers.directory import officer_by_platform_id
 from officers.signin import issue_link
@@ -31,7 +31,7 @@ async def on_login(services: Needs, msg: IncomingMessage) -> list[Outgoing] | No
     """An officer gets a link valid for ``[web] login_link_minutes``; anyone else is not
     answered here (the next handler treats it as any private message)."""
     web = services.settings.web
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
         if officer is None:
             return None

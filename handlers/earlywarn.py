@@ -62,8 +62,8 @@ def record_lure(
     exempt: frozenset[str] = frozenset(),
 ) -> LureWave | None:
     """Records that ``group`` got a lure (``text``: the message, or what OCR read in its
-    picture, which is fingerprinted but not kept) and commits; returns the wave it started,
-    if it did."""
+    picture, which is fingerprinted but not kept) and commits (while an event is handled,
+    with the event's other rows: see ``core.unit``); returns the wave it started, if it did."""
     station_id = group.station_id or default_station(services)
     if station_id is None or group.id is None:
         return None

@@ -28,10 +28,10 @@ from core.db import (
     TopicReview,
     as_utc,
     commit_without_flush_wait,
-    session,
 )
 from core.events import QUOTED_BOT, Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from core.templates import render
+from core.unit import event_session
 from faq.matcher import Decision
 from guard.pii import mask_pii
 from handlers.common import reply_to_resident
@@ -192,9 +192,7 @@ def cast_vote(db: Session, answer: BotAnswer, voter_id: str, useful: bool, now: 
         .on_conflict_do_nothing()
         .returning(col(AnswerVote.id))
     )
-    counted = db.connection().execute(statement).first() is not None
-    db.commit()
-    return counted
+    return db.connection().execute(statement).first() is not None
 
 
 async def on_vote_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
@@ -203,7 +201,7 @@ async def on_vote_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
     if button is None:
         return []
     now = services.clock.now()
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         answer = db.exec(
             select(BotAnswer).where(
                 BotAnswer.platform == press.chat.platform,
@@ -229,7 +227,7 @@ async def on_downvote_text(services: Needs, msg: IncomingMessage) -> list[Outgoi
         return None
     now = services.clock.now()
     window = timedelta(seconds=services.settings.behaviour.feedback_window_seconds)
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         answer = answer_meant(db, msg, window, anyones=True)
         if answer is None:
             return None
@@ -333,7 +331,7 @@ async def on_review(services: Needs, msg: IncomingMessage) -> list[Outgoing] | N
     if command is None:
         return None
     now = services.clock.now()
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
         if officer is None:
             return None  # a resident typing 复核: an ordinary message
@@ -351,7 +349,6 @@ async def on_review(services: Needs, msg: IncomingMessage) -> list[Outgoing] | N
         if topic not in services.topics:
             return [Outgoing(msg.chat, render("review_unknown.j2", topic=topic[:40]))]
         db.add(TopicReview(faq_id=topic, reviewed_by=officer.name, at=now))
-        db.commit()
         services.demoted.loaded_at = None
         title = services.topics[topic].title
         return [Outgoing(msg.chat, render("review_done.j2", topic=topic, title=title))]

@@ -11,11 +11,12 @@ from typing import Protocol
 
 from core import safetext
 from core.config import StationSettings
-from core.db import Officer, session
+from core.db import Officer
 from core.dispatcher import Continue
 from core.events import IncomingMessage, Outgoing
 from core.ports import FetchPicture
 from core.templates import render
+from core.unit import event_session
 from guard.detect import OK, GuardResult, check
 from guard.picture import PictureReading, check_and_read
 from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
@@ -83,7 +84,7 @@ async def on_group_message(
         result, reading = await _check_picture(msg, fetch_picture, exempt)
     if result.verdict == "ok":
         return None if msg.text.strip() else []
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         if officer_by_platform_id(db, msg.chat.platform, msg.sender_id) is not None:
             # officers post warnings that quote scripts, and their own numbers
             return None if msg.text.strip() else []

@@ -14,9 +14,10 @@ from typing import Protocol
 from sqlmodel import Session
 
 from core import safetext
-from core.db import Escalation, Officer, row_id, session
+from core.db import Escalation, Officer, row_id
 from core.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from core.templates import render
+from core.unit import event_session
 from handlers.broadcast_commands import COMMAND as BROADCAST_COMMAND
 from handlers.common import default_station
 from handlers.services import HasClock, HasEngine, HasLearned, HasSettings, HasStations
@@ -116,7 +117,7 @@ def _reply(chat: ChatRef, text: str) -> list[Outgoing]:
 
 async def on_officer_private(services: Needs, msg: IncomingMessage) -> list[Outgoing] | None:
     """Handles an officer's commands in private; ``None`` (next handler) for anything else."""
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
         if officer is None:
             return None
@@ -179,14 +180,11 @@ def _edit_message(
         if not may_act(db, officer, ticket, default_station(services)):
             keep_editing(db, officer, None)
             audit(db, ticket.id, f"officer:{officer.name}", "refused", "draft")
-            db.commit()
             return _reply(chat, render("ticket_forbidden.j2", ticket_id=ticket.id))
         if ticket.state != PENDING:  # someone else decided it meanwhile
             keep_editing(db, officer, None)
-            db.commit()
             return _reply(chat, str(refused(machine.Refusal.CLOSED, ticket)))
     keep_editing(db, officer, step.editing)
-    db.commit()
     if ticket is None:
         return []
     return [_edit_note(chat, ticket, step, services.settings.tickets.edit_minutes)]
@@ -213,12 +211,11 @@ async def on_button(services: Needs, press: ButtonPress) -> list[Outgoing]:
     gets an answer and nothing raises."""
     button = BUTTON.fullmatch(press.data)
     ticket_id = row_id(button["id"]) if button else None
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         officer = officer_by_platform_id(db, press.chat.platform, press.sender_id)
         if officer is None:
             known = ticket_id if ticket_id and db.get(Escalation, ticket_id) else None
             audit(db, known, f"user:{press.sender_id}", "refused", press.data[:64])
-            db.commit()
             return _reply(press.chat, render("not_officer.j2"))
         if button is None or ticket_id is None:
             return _reply(press.chat, render("button_invalid.j2"))
@@ -246,7 +243,6 @@ def _act(
         audit(db, ticket.id, f"officer:{officer.name}", "refused", verb)
         if officer.editing_ticket_id == ticket.id:
             keep_editing(db, officer, None)
-        db.commit()
         return _reply(chat, render("ticket_forbidden.j2", ticket_id=ticket_id))
     now = services.clock.now()
     minutes = services.settings.tickets.edit_minutes
@@ -257,7 +253,6 @@ def _act(
             verb = "show"
         else:
             keep_editing(db, officer, step.editing)
-            db.commit()
             return [_edit_note(chat, ticket, step, minutes)]
     zone = services.settings.timezone
     if verb == "faq" and ticket.state != PENDING:
@@ -265,7 +260,6 @@ def _act(
     if verb in ("show", "faq"):
         if verb == "faq":
             toggle_faq(db, ticket, f"officer:{officer.name}")
-            db.commit()
         if ticket.state != PENDING:  # a closed ticket shows how it ended, with no buttons
             return [done_message(chat, ticket, "", "", zone)]
         group = find_group(db, ChatRef(ticket.platform, ticket.chat_id))  # type: ignore[arg-type]
@@ -275,7 +269,6 @@ def _act(
         if verb == "cancel":
             step = machine.cancel(editing, ticket.id or 0)
             keep_editing(db, officer, None)
-            db.commit()
             return [_edit_note(chat, ticket, step, minutes)]
         if verb == "send":
             timeout = timedelta(minutes=minutes)
@@ -289,7 +282,6 @@ def _act(
     except machine.Refused as refusal:
         if refusal.why == machine.Refusal.EXPIRED:
             keep_editing(db, officer, None)
-            db.commit()
         return _reply(chat, str(refused(refusal.why, ticket)))
     except TicketError as refusal:
         if officer.editing_ticket_id == ticket_id:
@@ -311,7 +303,6 @@ def _learn_decided(
     learned now. A rejected ticket has no answer to learn."""
     if not learn_decided(db, ticket, officer):
         return _reply(chat, render("faq_refused.j2", ticket=ticket))
-    db.commit()
     services.learned.loaded_at = None  # reload the learned keys
     return _reply(chat, render("faq_learned.j2", ticket=ticket))
 
@@ -322,4 +313,3 @@ def _stop_editing_if_closed(db: Session, officer: Officer, ticket_id: int) -> No
     ticket = db.get(Escalation, ticket_id)
     if ticket is not None and ticket.state != PENDING:
         keep_editing(db, officer, None)
-        db.commit()

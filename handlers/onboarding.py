@@ -7,7 +7,7 @@ from typing import Protocol
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
 
-from core.db import Group, Officer, session
+from core.db import Group, Officer
 from core.events import (
     BotAddedToGroup,
     BotRemovedFromGroup,
@@ -16,6 +16,7 @@ from core.events import (
     Outgoing,
 )
 from core.templates import render
+from core.unit import event_session
 from handlers.common import ensure_group
 from handlers.services import HasBotUsernames, HasEngine, HasGroups, HasSettings, HasStations
 from officers.directory import find_group, officer_by_platform_id
@@ -37,33 +38,30 @@ def is_bind_command(msg: IncomingMessage) -> bool:
 
 
 async def on_bot_added(services: Needs, event: BotAddedToGroup) -> list[Outgoing]:
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         group = ensure_group(db, event.chat, event.title)
         group.active = True
         db.add(group)
-        db.commit()
     return [Outgoing(event.chat, render("intro.j2"))]
 
 
 async def on_bot_removed(services: Needs, event: BotRemovedFromGroup) -> list[Outgoing]:
     services.groups.forget(event.chat.platform, event.chat.chat_id)
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         group = find_group(db, event.chat)
         if group is not None:
             group.active = False
             db.add(group)
-            db.commit()
     return []
 
 
 async def on_chat_migrated(services: Needs, event: ChatMigrated) -> list[Outgoing]:
     services.groups.forget(event.old.platform, event.old.chat_id)
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         group = find_group(db, event.old)
         if group is not None and find_group(db, event.new) is None:
             group.chat_id = event.new.chat_id
             db.add(group)
-            db.commit()
     return []
 
 
@@ -71,19 +69,17 @@ async def on_bind(services: Needs, msg: IncomingMessage) -> list[Outgoing]:
     """Binds the group to the officer's station. A group bound to another station stays
     with it: only that station's officers may bind it again (audited either way)."""
     services.groups.forget(msg.chat.platform, msg.chat.chat_id)
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
         group = ensure_group(db, msg.chat, msg.chat_title)
         if officer is None:
             audit(db, None, f"user:{msg.sender_id}", "bind refused", msg.chat.chat_id)
-            db.commit()
             return [Outgoing(msg.chat, render("bind_refused.j2"), reply_to=msg.message_id)]
         before = (group.station_id, group.officer_id)
         if not _claim(db, group, officer):
             db.refresh(group)
             detail = f"{msg.chat.chat_id} stays with {group.station_id}"
             audit(db, None, f"officer:{officer.name}", "bind refused", detail)
-            db.commit()
             owner = services.settings.station(group.station_id or "")
             name = owner.name if owner else group.station_id
             refusal = render("bind_taken.j2", station_name=name)
@@ -94,7 +90,6 @@ async def on_bind(services: Needs, msg: IncomingMessage) -> list[Outgoing]:
             previous = f"{before[0]}/officer {before[1]}"
             rebound = f"{msg.chat.chat_id}: {previous} -> {officer.station_id}/officer {officer.id}"
             audit(db, None, f"officer:{officer.name}", "rebind", rebound)
-        db.commit()
         station = services.station_details(officer.station_id)
         bound = render(
             "bind_ok.j2",
@@ -109,7 +104,6 @@ async def on_bind(services: Needs, msg: IncomingMessage) -> list[Outgoing]:
 def _claim(db: Session, group: Group, officer: Officer) -> bool:
     """Compare-and-set: the group becomes the officer's if it is unbound or already their
     station's, so two stations binding at once cannot both win."""
-    db.commit()  # a fresh transaction, as for ticket decisions (SQLite's read snapshot)
     claimed = db.connection().execute(
         update(Group)
         .where(
@@ -118,7 +112,4 @@ def _claim(db: Session, group: Group, officer: Officer) -> bool:
         )
         .values(station_id=officer.station_id, officer_id=officer.id, active=True)
     )
-    if claimed.rowcount != 1:
-        db.rollback()
-        return False
-    return True
+    return claimed.rowcount == 1

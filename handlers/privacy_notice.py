@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
-from core.db import session
 from core.events import IncomingMessage, Outgoing
 from core.templates import render
+from core.unit import event_session
 from handlers.common import group_info
 from handlers.services import HasClock, HasEngine, HasGroups, HasRecent, HasSettings, HasStations
 
@@ -34,7 +34,7 @@ async def on_privacy_request(services: Needs, msg: IncomingMessage) -> list[Outg
             msg.chat.platform, msg.chat.chat_id, "privacy", now, window
         ):
             return []
-        with session(services.engine) as db:
+        with event_session(services.engine) as db:
             station_id = group_info(db, services.groups, msg.chat, msg.chat_title, now).station_id
     text = render(
         "privacy.j2",

@@ -8,9 +8,10 @@ from typing import Protocol
 
 from sqlmodel import Session
 
-from core.db import BotAnswer, session
+from core.db import BotAnswer
 from core.events import IncomingMessage, Outgoing
 from core.templates import render
+from core.unit import event_session
 from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from handlers import clarify, feedback
@@ -71,7 +72,7 @@ async def on_resident_message(services: Needs, msg: IncomingMessage) -> list[Out
     if chosen is not None:
         return chosen
 
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         learned = learned_answer(db, msg.text, services.learned, now)
         if learned is not None and (learned.answer or learned.faq_id in services.topics):
             decision = Decision("answer", learned.faq_id, 1.0, "learned")
@@ -105,9 +106,7 @@ async def on_resident_message(services: Needs, msg: IncomingMessage) -> list[Out
             faq_id=decision.faq_id,
         )
         if decision.action == "clarify":
-            asked = clarify.ask(db, msg, decision, services, station_id)
-            db.commit()
-            return [asked]
+            return [clarify.ask(db, msg, decision, services, station_id)]
         if learned is not None and learned.answer:  # the officer's own answer to this question
             topic = f"learned:{learned.id}"
             return await _answer(services, db, msg, station_id, topic, None, learned.answer, now)
@@ -139,9 +138,6 @@ async def _answer(
 ) -> list[Outgoing]:
     """The answer, once per topic and group in the repeat window; a repeat inside it is
     pointed to the earlier answer (rarely: a flood must not make the bot chatty)."""
-    # No connection is held while waiting for the claim: in a flood every waiting handler
-    # would hold one, and the pool would run dry with the claims still to write.
-    db.commit()
     if not await _first_answer(services, msg, topic, now):
         return await _point_to_earlier(services, db, msg, topic, now)
     if not msg.is_group:
@@ -159,7 +155,6 @@ async def _point_to_earlier(
     behaviour = services.settings.behaviour
     since = now - timedelta(seconds=behaviour.repeat_window_seconds)
     earlier = feedback.earlier_answer(db, msg.chat, topic, since)
-    db.commit()  # as in _answer: no connection held while waiting
     if earlier is None or earlier.sent_message_id is None:
         return []
     pace = timedelta(seconds=behaviour.repeat_pointer_seconds)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, insert
 from core.config import Settings, StationSettings
 from core.db import QuestionEvent, commit_without_flush_wait
 from core.ports import Clock
+from core.unit import bookkeeping
 from faq.knowledge import FaqTopic
 from faq.live import KnowledgeBase
 from infra.groupcommit import GroupCommit
@@ -31,8 +32,9 @@ class RecentQuestions:
 
     Decided in the database, by one atomic claim per (chat, topic) in the update ledger's
     table (key ``answered:<topic>``): handlers running at once, in this worker or in
-    another, agree, so a flood of one question is answered once per window. Claims share
-    commits (``GroupCommit``); old claims go with the ledger's retention."""
+    another, agree, so a flood of one question is answered once per window. A claim made
+    while an event is handled is written with the event's rows (rolled back with them);
+    others share commits (``GroupCommit``). Old claims go with the ledger's retention."""
 
     def __init__(self, window: timedelta, engine: Engine) -> None:
         self.window = window
@@ -49,6 +51,9 @@ class RecentQuestions:
         """True if ``what`` was not claimed in this chat within ``window`` (and claims it):
         the one atomic claim behind every "at most once per … per group" of the bot."""
         key = (platform, chat_id, what)
+        with bookkeeping(self._claims.engine) as in_event:
+            if in_event is not None:  # with the event's rows, and no waiting (see core.unit)
+                return claim_window(in_event, key, now, window)
         claim = partial(claim_window, key=key, now=now, window=window)
         return await self._claims.write(claim)
 
@@ -165,6 +170,12 @@ class QuestionLog:
         if not self.pending:
             return
         rows, self.pending = self.pending, []
+        with bookkeeping(engine) as in_event:
+            # With the event's rows, not waiting for them (core.unit); an event that fails
+            # loses the batch, as a crash would: statistics, not records.
+            if in_event is not None:
+                in_event.execute(insert(QuestionEvent), rows)
+                return
         with engine.begin() as connection:
             commit_without_flush_wait(connection)
             connection.execute(insert(QuestionEvent), rows)

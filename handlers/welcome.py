@@ -18,10 +18,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import safetext
-from core.db import Group, GroupWelcome, OutboxMessage, session
+from core.db import Group, GroupWelcome, OutboxMessage
 from core.events import IncomingMessage, MembersJoined, Outgoing
 from core.states import OutboxState
 from core.templates import render
+from core.unit import event_session
 from handlers.common import ensure_group
 from handlers.services import HasClock, HasEngine, HasSettings
 from infra import outbox
@@ -62,7 +63,7 @@ async def on_group_setting(services: Needs, msg: IncomingMessage) -> list[Outgoi
     /welcome on|off, 欢迎 开|关: the officer switches the welcome. Others' words: None."""
     rules = RULES_COMMAND.match(msg.text)
     now = services.clock.now()
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
         group = ensure_group(db, msg.chat, msg.chat_title)
         settings = _settings(db, group)
@@ -85,7 +86,6 @@ async def on_group_setting(services: Needs, msg: IncomingMessage) -> list[Outgoi
             audit(db, None, f"officer:{officer.name}", "welcome", str(settings.enabled))
         settings.updated_at = now
         db.add(settings)
-        db.commit()
         return [Outgoing(msg.chat, done, reply_to=msg.message_id)]
 
 
@@ -95,7 +95,7 @@ async def on_members_joined(services: Needs, event: MembersJoined) -> list[Outgo
     joined = [name for name in event.names if name]
     now = services.clock.now()
     batch = timedelta(seconds=services.settings.behaviour.welcome_batch_seconds)
-    with session(services.engine) as db:
+    with event_session(services.engine) as db:
         group = find_group(db, event.chat)
         if group is None or not joined:
             return []
@@ -127,7 +127,6 @@ async def on_members_joined(services: Needs, event: MembersJoined) -> list[Outgo
 def _keep(db: Session, settings: GroupWelcome, names: list[str]) -> list[Outgoing]:
     settings.pending_names_json = json.dumps(names, ensure_ascii=False)
     db.add(settings)
-    db.commit()
     return []
 
 

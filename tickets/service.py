@@ -333,8 +333,7 @@ def _decide(
         .where(col(Escalation.id) == ticket.id, col(Escalation.state) == PENDING)
         .values(state=state, answer=answer, decided_by=by, updated_at=now)
     )
-    if decided.rowcount != 1:
-        session.rollback()
+    if decided.rowcount != 1:  # nothing written: the caller's transaction goes on
         session.refresh(ticket)
         raise refused(machine.Refusal.CLOSED, ticket)
     session.refresh(ticket)
