@@ -142,7 +142,10 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("guard_blind10.jsonl", 333, 95.0, 98.5, 1.0),
         # First contact, at 700b02b (after blind set 10's classes, personal-data development
         # set v5 and lures v8 / negatives v9, a breadth of 104 scripts): 94.0 / 89.2 / 1.9 %.
-        ("guard_blind11.jsonl", 333, 93.5, 89.0, 1.9),
+        # Then its scam kinds as rules: a "mistaken" transfer sent back, a relative on a
+        # borrowed phone, a landlord's new card, student instalments, 代开发票; a story of
+        # someone stopped in time and a notice naming the pretext (以…为名) as warnings.
+        ("guard_blind11.jsonl", 333, 96.0, 89.0, 0.5),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
