@@ -980,6 +980,8 @@ _NAME_CUE_RE = re.compile(
     # with a verb, where the owner lives maybe said between
     rf"|(?:户主|业主|房主|车主)(?:是|叫|为)\s*[:：]?\s*{_LIVES_AT}?({_NAME})"
     rf"|房主\s*[:：]?\s*({_NAME})"
+    # 所有人：马建国 -- a vehicle licence's owner (所有人注意 is everyone: a colon or a space)
+    rf"|所有人(?:\s*[:：]|\s)\s*({_NAME})"
     # 车是马德福家的, 这车是住7栋的海燕家的: whose car it is
     rf"|车子?(?:是|系|属于)\s*{_LIVES_AT}?({_NAME})家?的"
     # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
@@ -1331,14 +1333,20 @@ _DOC_STEMS = (
     "公积金(?:个人)?[账帐]?|学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案|户籍"
     "|(?<![用客账帐电水气费商])户|体检报告|体检|报告单|化验单|检验单|检查单|(?<![参思])考"
     "|预防接种证?|接种证|疫苗本|疫苗证"
+    # a vehicle's identification number (车辆识别代号 LSVAM4187C2184847): a car's, and with
+    # its owner named (所有人 马建国) as telling as the owner's plate
+    "|车辆识别代|车架"
 )
 _DOC_WORDS = (
     "老年证|老年卡|老年优待证|退休证|离休证|残疾证|残疾人证|军官证|士兵证|低保证|低保卡|优待证"
     "|通行证|台胞证|回乡证|居住证|暂住证|驾驶证|驾照|行驶证|准考证|学生证|工作证|医保卡|社保卡"
-    "|医疗卡|就诊卡|诊疗卡|健康卡|病历本|出生证明?|结婚证|离婚证|房产证|不动产证|户口本|户口簿"
+    "|医疗卡|就诊卡|诊疗卡|健康卡|病历本|出生证明?|出生医学证明|结婚证|离婚证|房产证|不动产证"
+    "|户口本|户口簿"
+    # a profession's certificate: 教师资格证号, 律师执业证号, 资格证书编号, 职称证书编号
+    "|(?:教师|医师|护士|律师|会计|执业|从业)?资格证书?|(?:医师|律师|护士)?执业证书?|职称证书?|上岗证"
 )
 _DOC_LABEL_RE = re.compile(
-    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|字号|号)(?!召|称|外)"
+    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|编码|字号|号)(?!召|称|外)"
     rf"[是为:：\s]{{0,4}}|(?:{_DOC_WORDS})\s*[:：]\s*)"
     # The code: letters and digits, single spaces or dashes inside, or a bureau's words
     # around it (宁退字第0083211号, 银房权证兴庆区字第2012345号); 港澳通行证C12345678 needs no
@@ -1387,6 +1395,8 @@ def _holder_re(words: str) -> re.Pattern[str]:
 _DOC_HOLDER_RE = _holder_re(
     "患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字|权利人|产权人|所有权人"
     "|受检人|体检人|经营者|法人|法定代表人|男方|女方"
+    # a birth certificate's child and parents; a vehicle licence's owner
+    "|新生儿|婴儿|孩子|母亲|父亲|所有人"
 )
 # A card's or an account's holder (户名马桂英, 户主马建国): a card told in parts is one then.
 _CARD_HOLDER_RE = _holder_re(f"户主|{_PAYEE}")
