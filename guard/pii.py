@@ -1023,8 +1023,11 @@ _PERSON_NOTE = r"(?:\s*[,，、]?\s*(?:男|女|[0-9一二三四五六七八九�
 _NAME_BEFORE_ADDRESS_RE = re.compile(
     rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
 )
-# A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...
-_NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：】\])）)])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
+# A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
+# recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
+_NAME_BARE_RE = re.compile(
+    rf"(?:^|[\s,，:：】\])）)])({_NAME})(?:\s*收)?[\s,，:：]+[^\n,，。]{{0,30}}$"
+)
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 # In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
