@@ -1232,12 +1232,17 @@ _KIN = (
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
 # The owner's building may come first (是3号楼李强的); "王建军的车" after the plate says it too.
+# 是我们楼马建国的: the writer's own building, which the group knows.
 _OWNERS_BUILDING = (
-    rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?)"
+    rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?"
+    r"|(?:我们|咱们|俺们|咱)楼的?)"
 )
+# What the car looks like may come between the plate and its owner (宁A5Q821 白色大众，是...).
+_CAR_SAID = r"(?:[^,，。;；!！?？\n]{1,10}[,，])?"
 _PLATE_OWNER_AFTER_RE = re.compile(
-    rf"\s*[,，]?\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?(?:(?:我|他|她)的?(?:{_KIN})?\s*)?"
-    rf"({_NAME})(?:家)?的|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
+    rf"\s*[,，]?\s*{_CAR_SAID}\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?"
+    rf"(?:(?:我|他|她)的?(?:{_KIN})?\s*)?({_NAME})(?:家)?的"
+    rf"|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
     rf"|\s*[(（]\s*({_NAME})\s*[)）]"  # 宁A 5Q821（王建军）
     rf"|\s*的?车主(?:是|叫|为)\s*({_NAME})"  # 宁A5Q821的车主是马建军
 )
@@ -1249,8 +1254,18 @@ _PLATE_OWNER_BEFORE_RE = re.compile(
 )
 
 
+# The owner said by their title with their building (是3号楼王老师家的车, 是咱们楼杨大姐的):
+# the neighbours know whose car that is as well as by a full name.
+_PLATE_TITLED_OWNER_RE = re.compile(
+    rf"\s*[,，]?\s*{_CAR_SAID}\s*(?:是|系|属于)\s*{_OWNERS_BUILDING}"
+    rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|{_HONORIFIC})家?的"
+)
+
+
 def _plate_owner(text: str, start: int, end: int) -> bool:
     """A person named as the plate's owner right next to it (bounded look-around)."""
+    if _PLATE_TITLED_OWNER_RE.match(text, end):
+        return True
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
     if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
         return True
