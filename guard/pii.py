@@ -969,7 +969,7 @@ _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
 _LIVES_AT = r"(?:(?:住在?|在)[^\s,，。;；!！?？]{1,12}?的)"
 _NAME_CUE_RE = re.compile(
     rf"(?:我是|我叫|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
-    rf"|姓名|户主|住户|业主|车主|联系人)\s*[:：]?\s*({_NAME})"
+    rf"|姓名|户主|住户|业主|车主|联系人|报修人)\s*[:：]?\s*({_NAME})"
     # 叫我小海就行 / 叫我老马 / 叫我海晓东: how the writer wants to be called
     rf"|叫我\s*((?:老|小)[{_SURNAMES}]|{_NAME})(?=就|吧|好了|即可|行|[\s,，。.!！?？、;；]|$)"
     # 名字：海晓东
@@ -1095,7 +1095,8 @@ _PUBLIC_PLACE = (
     "派出所|警务室|服务中心|服务站|居委会|村委会|物业|驿站|超市|便利店|商店|药店|药房|诊所|卫生室"
     "|卫生站|医院|学校|幼儿园|托管|银行|营业厅|办事处|办公室|门卫|店铺|门店|小卖部|餐馆|饭店|理发店"
 )
-_PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})[^，,。;；!！?？\n]{{0,8}}$")
+# 物业报修 3号楼301 马建国: a repair asked of the office, at the resident's home.
+_PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})(?!报修)[^，,。;；!！?？\n]{{0,8}}$")
 _PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_PUBLIC_PLACE})")
 
 
@@ -1115,6 +1116,9 @@ _SELF_NAME_RE = re.compile(
 _OWN_WORK_LINE_RE = re.compile(
     r"我(?:的)?(?:办公室|单位|科室|工作单位|上班的?地方)(?:的)?(?:电话|座机|固话|号码|分机)"
 )
+# A repair asked of the property office (物业报修：报修人 ...) speaks of the resident's home;
+# the office's own line is its 报修电话, which is published.
+_REPAIR_ASKED_RE = re.compile(r"物业报修(?!电话|热线)")
 _BUSINESS_RE = re.compile(
     rf"{_PUBLIC_PLACE}|店|公司|单位|门市|营业|前台|厂|客服|公安|法院|检察院|政府"
     r"|服务|热线|预约|订餐|订购|欢迎|来电|咨询|报名|老板|经理|主任|警官|民警|律师|专员"
@@ -1126,7 +1130,9 @@ _BUSINESS_RE = re.compile(
 def _business(text: str) -> bool:
     """The message speaks of a business or an office -- other than the writer's own line
     at work, which is the writer's (我办公室电话 ... 我是三号楼的马秀兰)."""
-    return _BUSINESS_RE.search(_OWN_WORK_LINE_RE.sub("", text)) is not None
+    return (
+        _BUSINESS_RE.search(_REPAIR_ASKED_RE.sub("", _OWN_WORK_LINE_RE.sub("", text))) is not None
+    )
 
 
 def _self_named(text: str) -> bool:
@@ -1141,6 +1147,8 @@ def _self_named(text: str) -> bool:
 # message speaks of a business or an office (店里电话 ... 老板叫马秀英, 找马经理).
 _CALLEE_RE = re.compile(
     rf"(?:找|联系|打给|转告|告诉|通知)\s*({_NAME})(?:{_BOUNDARY}|就|吧|接|听)"
+    # a repair note's resident, maybe with the door first (报修人：3号楼301 马建国 座机 ...)
+    rf"|报修人\s*[:：]?\s*(?:[^\s,，。;；]{{1,12}}\s+)?({_NAME}){_BOUNDARY}"
     rf"|(?<![喊大尖乱])叫\s*({_NAME})(?:{_BOUNDARY}|就|吧)"
     rf"|(?<![\u4e00-\u9fff])({_NAME})(?:家里|家)?的?(?:电话|座机|固话|手机)"
 )
