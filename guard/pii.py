@@ -464,7 +464,7 @@ def _run_findings(
     while i < len(groups):
         best: tuple[int, _Hit] | None = None
         joined = ""
-        soft = tiny = False
+        soft = tiny = unlined = False
         if i == 0:
             window_cues = _cues_around(text, start, end, self_named)
         elif groups[i - 1].chinese and not groups[i].chinese:
@@ -478,8 +478,12 @@ def _run_findings(
             # only a phone or a checked ID is read then.
             if j > i:
                 soft = soft or groups[j].soft
+                unlined = unlined or (groups[j].soft and not groups[j].wrapped)
                 tiny = tiny or len(groups[j - 1].digits) < 3
-            loose = soft or (tiny and not window_cues.card)
+            # A card over lines (bank⏎6217 0012⏎3456 7890⏎户名...): with its holder named.
+            lined = soft and not unlined and not tiny and window_cues.card
+            lined = lined and _card_holder_named(text)
+            loose = (soft and not lined) or (tiny and not window_cues.card)
             if len(joined) > 20:
                 break
             if "X" in joined[:-1]:  # an X only ever ends an ID
@@ -487,7 +491,9 @@ def _run_findings(
             edge_cn = groups[i].chinese or groups[j].chinese
             if len(joined) >= 11 and (edge_cn or _may_be_number(joined, loose, window_cues)):
                 hit = _window_kind(groups, i, j, joined, exempt, window_cues, loose, soft)
-                if hit is not None:
+                if hit is not None and lined and hit[3] != "bank":  # only a card joins lines
+                    hit = _window_kind(groups, i, j, joined, exempt, window_cues, True, soft)
+                if hit is not None and not (hit[3] == "phone" and _inside_spelt(groups, i, j)):
                     best = (j, hit)
         if best is None:
             i += 1
@@ -495,6 +501,17 @@ def _run_findings(
         found.append(best[1])
         i = best[0] + 1
     return found
+
+
+def _inside_spelt(groups: list[_Group], i: int, j: int) -> bool:
+    """Groups i..j are single digits inside a longer run of them (6 2 1 7 0 0 ... spelt
+    out): a phone is all of such a run, not eleven digits in the middle of a card."""
+
+    def single(k: int) -> bool:
+        return 0 <= k < len(groups) and len(groups[k].digits) == 1 and not groups[k].soft
+
+    spelt = all(len(g.digits) == 1 for g in groups[i : j + 1])
+    return spelt and ((single(i - 1) and not groups[i].soft) or single(j + 1))
 
 
 # Letters glued to a number name a courier or a shop's order (SF123..., JD...), except
@@ -626,6 +643,7 @@ def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> C
         _CARD_CUE_RE.search(before) is not None
         or _BANK_CUE_BEFORE_RE.search(before) is not None
         or _BANK_CUE_AFTER_RE.match(after) is not None
+        or _CARD_WHOSE_AFTER_RE.match(after) is not None
     )
     home = (
         self_named
@@ -1426,6 +1444,33 @@ _DOC_HOLDER_RE = _holder_re(
 )
 # A card's or an account's holder (户名马桂英, 户主马建国): a card told in parts is one then.
 _CARD_HOLDER_RE = _holder_re(f"户主|{_PAYEE}")
+# Whose card it is, said after it: 这是马建国的卡, 这是我妈杨桂花的卡, 是我爱人的卡.
+_CARD_WHOSE = (
+    rf"(?:这张|那张|这)?是\s*(?:[我他她]的?)?(?:(?:{_PERSON}|爱人)\s*(?:{_NAME})?|{_NAME})"
+    r"的(?:银行|工资|储蓄)?卡"
+)
+_CARD_WHOSE_AFTER_RE = re.compile(rf"[\s,，(（]*{_CARD_WHOSE}")
+# Words that ask to pay into a card (打到这张卡, 转到我卡上, 房租打我爱人卡上): how a lure gives
+# its account, and a resident too (see ``spelt_to_be_paid``).
+_PAY_INTO_RE = re.compile(
+    rf"(?:打|转|汇|存|还)(?:到|进|给)?(?:这张|这个|那张|[我他她你]?的?(?:{_PERSON}|爱人)?)的?卡"
+    r"|(?:打|转|汇)到"
+)
+_SPELT_RE = re.compile(f"[{_DIGIT_CHARS}](?:[{_TIGHT_SEP_CHARS}]+[{_DIGIT_CHARS}])+")
+
+
+def spelt_to_be_paid(text: str, finding: Finding) -> bool:
+    """A card spelt digit by digit (6 2 1 7 0 0 ...) in a message that asks to pay into a
+    card: how a lure slips its account past a filter. A resident spelling their own card
+    says whose it is (这是马建国的卡 户名马建国) and asks nothing to be paid into it."""
+    if finding.kind != "bank" or _PAY_INTO_RE.search(text) is None:
+        return False
+    span = text[finding.start : finding.end]
+    return _SPELT_RE.fullmatch(span) is not None and all(
+        len(piece) == 1 for piece in _SEP_SPLIT_RE.split(span)
+    )
+
+
 _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
 # Whose the document is, said before its label (我的医保卡号, 我家孩子的学籍号, 我妈的驾驶证档案
 # 编号): the writer's or a relative's record, whom the group knows without a name. Not a
