@@ -804,6 +804,37 @@ def _local_landline(
     return hit, "named" if _named_home(before) else "home"
 
 
+# Words said for digits when a phone number is read out or typed by ear (要/妖 for 1, 酒/久
+# for 9, 屋/吾/午 for 5): everyday words elsewhere, so read as digits only in a run right
+# after a phone's word (电话, 手机 ...), and only as a mobile (马建国，我电话要三八 零酒五要 2233).
+_HOMOPHONES = "要妖腰酒久玖屋吾午"
+_SAID_AS_NUMERAL = str.maketrans(_HOMOPHONES, "幺幺幺九九九五五五")
+_HOMOPHONE_RE = re.compile(f"[{_HOMOPHONES}]")
+_SAID_RUN_RE = re.compile(
+    f"[{_DIGIT_CHARS}{_HOMOPHONES}](?:[{_TIGHT_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}{_HOMOPHONES}])*"
+)
+_SAID_DIGITS = 11
+
+
+def _homophone_phones(text: str, exempt: frozenset[str]) -> list[_Hit]:
+    """Mobiles read out with homophones for some digits, after a phone's word."""
+    said = text.translate(_SAID_AS_NUMERAL)  # one character for one: offsets hold
+    found: list[_Hit] = []
+    for m in _SAID_RUN_RE.finditer(text):
+        run = m.group()
+        if _HOMOPHONE_RE.search(run) is None or len(_SEP_SPLIT_RE.sub("", run)) < _SAID_DIGITS:
+            continue
+        before = unicodedata.normalize("NFKC", text[max(0, m.start() - _CUE_REACH) : m.start()])
+        if _PHONE_CUE_RE.search(before.lower()) is None:
+            continue
+        found += [
+            hit
+            for hit in _run_findings(said, m.start(), m.end(), exempt)
+            if hit[3] == "phone" and _HOMOPHONE_RE.search(text, hit[0], hit[1]) is not None
+        ]
+    return found
+
+
 def find_numbers(
     text: str,
     *,
@@ -853,7 +884,13 @@ def find_numbers(
         pieces.append((m.start(), m.end(), digits))
     if len(pieces) > 1:
         hits += _worded_numbers(text, pieces, exempt)
-        hits.sort()
+    if _HOMOPHONE_RE.search(text) is not None:
+        hits += [
+            h
+            for h in _homophone_phones(text, exempt)
+            if not any(a < h[1] and h[0] < b for a, b, _, _ in hits)
+        ]
+    hits.sort()
     if strict:
         return [Finding(kind, start, end, value) for start, end, value, kind in hits]
     found: list[Finding] = []
@@ -1770,6 +1807,8 @@ def _mask_span(span: str, kind: PiiKind, value: str) -> str:
     """Replace the middle digits of ``span`` with *, keeping separators, words between
     the pieces and the first / last few digit characters as the sender wrote them."""
     positions = [m.start() for m in _DIGIT_CHAR_RE.finditer(span)]
+    if len(positions) < len(value):  # a number read out with homophones (要三八 ...)
+        positions = [m.start() for m in _DIGIT_CHAR_RE.finditer(span.translate(_SAID_AS_NUMERAL))]
     if len(positions) > len(value):  # numerals in the words between pieces (后四位) stay
         in_words = {
             i
