@@ -7,7 +7,8 @@ the school class (or with the school and a grade), a plate with its owner named.
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
 full-width digits, circled and other decorated digits (⑤⓪⓪, ❶) and Chinese numerals
-(一三八, 幺 for 1, 洞/〇/零 for 0, 拐 for 7, 勾 for 9, 壹贰叁), separated by at most a few
+(一三八, 幺 for 1, 洞/〇/零 for 0, 拐 for 7, 勾 for 9, 壹贰叁; right after a phone's word,
+the homophones typed by ear too: 要 for 1, 酒 for 9, 屋 for 5), separated by at most a few
 spaces, dashes or dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...) or "soft"
 separators: emoji, commas, slashes, brackets, a line break (138🌸0951🌸2233,
 (0951)5012345, 138095⏎12233). A run is split into its groups and consecutive groups are
