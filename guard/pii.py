@@ -7,7 +7,8 @@ the school class (or with the school and a grade), a plate with its owner named.
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
 full-width digits, circled and other decorated digits (⑤⓪⓪, ❶) and Chinese numerals
-(一三八, 幺 for 1, 洞/〇/零 for 0, 拐 for 7, 勾 for 9, 壹贰叁), separated by at most a few
+(一三八, 幺 for 1, 洞/〇/零 for 0, 拐 for 7, 勾 for 9, 壹贰叁; right after a phone's word,
+the homophones typed by ear too: 要 for 1, 酒 for 9, 屋 for 5), separated by at most a few
 spaces, dashes or dots (138 1234 5678, 138-1234-5678, 一八六 五五三二 ...) or "soft"
 separators: emoji, commas, slashes, brackets, a line break (138🌸0951🌸2233,
 (0951)5012345, 138095⏎12233). A run is split into its groups and consecutive groups are
@@ -464,7 +465,7 @@ def _run_findings(
     while i < len(groups):
         best: tuple[int, _Hit] | None = None
         joined = ""
-        soft = tiny = False
+        soft = tiny = unlined = False
         if i == 0:
             window_cues = _cues_around(text, start, end, self_named)
         elif groups[i - 1].chinese and not groups[i].chinese:
@@ -478,8 +479,12 @@ def _run_findings(
             # only a phone or a checked ID is read then.
             if j > i:
                 soft = soft or groups[j].soft
+                unlined = unlined or (groups[j].soft and not groups[j].wrapped)
                 tiny = tiny or len(groups[j - 1].digits) < 3
-            loose = soft or (tiny and not window_cues.card)
+            # A card over lines (bank⏎6217 0012⏎3456 7890⏎户名...): with its holder named.
+            lined = soft and not unlined and not tiny and window_cues.card
+            lined = lined and _card_holder_named(text)
+            loose = (soft and not lined) or (tiny and not window_cues.card)
             if len(joined) > 20:
                 break
             if "X" in joined[:-1]:  # an X only ever ends an ID
@@ -487,7 +492,9 @@ def _run_findings(
             edge_cn = groups[i].chinese or groups[j].chinese
             if len(joined) >= 11 and (edge_cn or _may_be_number(joined, loose, window_cues)):
                 hit = _window_kind(groups, i, j, joined, exempt, window_cues, loose, soft)
-                if hit is not None:
+                if hit is not None and lined and hit[3] != "bank":  # only a card joins lines
+                    hit = _window_kind(groups, i, j, joined, exempt, window_cues, True, soft)
+                if hit is not None and not (hit[3] == "phone" and _inside_spelt(groups, i, j)):
                     best = (j, hit)
         if best is None:
             i += 1
@@ -495,6 +502,17 @@ def _run_findings(
         found.append(best[1])
         i = best[0] + 1
     return found
+
+
+def _inside_spelt(groups: list[_Group], i: int, j: int) -> bool:
+    """Groups i..j are single digits inside a longer run of them (6 2 1 7 0 0 ... spelt
+    out): a phone is all of such a run, not eleven digits in the middle of a card."""
+
+    def single(k: int) -> bool:
+        return 0 <= k < len(groups) and len(groups[k].digits) == 1 and not groups[k].soft
+
+    spelt = all(len(g.digits) == 1 for g in groups[i : j + 1])
+    return spelt and ((single(i - 1) and not groups[i].soft) or single(j + 1))
 
 
 # Letters glued to a number name a courier or a shop's order (SF123..., JD...), except
@@ -626,6 +644,7 @@ def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> C
         _CARD_CUE_RE.search(before) is not None
         or _BANK_CUE_BEFORE_RE.search(before) is not None
         or _BANK_CUE_AFTER_RE.match(after) is not None
+        or _CARD_WHOSE_AFTER_RE.match(after) is not None
     )
     home = (
         self_named
@@ -786,6 +805,37 @@ def _local_landline(
     return hit, "named" if _named_home(before) else "home"
 
 
+# Words said for digits when a phone number is read out or typed by ear (要/妖 for 1, 酒/久
+# for 9, 屋/吾/午 for 5): everyday words elsewhere, so read as digits only in a run right
+# after a phone's word (电话, 手机 ...), and only as a mobile (马建国，我电话要三八 零酒五要 2233).
+_HOMOPHONES = "要妖腰酒久玖屋吾午"
+_SAID_AS_NUMERAL = str.maketrans(_HOMOPHONES, "幺幺幺九九九五五五")
+_HOMOPHONE_RE = re.compile(f"[{_HOMOPHONES}]")
+_SAID_RUN_RE = re.compile(
+    f"[{_DIGIT_CHARS}{_HOMOPHONES}](?:[{_TIGHT_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}{_HOMOPHONES}])*"
+)
+_SAID_DIGITS = 11
+
+
+def _homophone_phones(text: str, exempt: frozenset[str]) -> list[_Hit]:
+    """Mobiles read out with homophones for some digits, after a phone's word."""
+    said = text.translate(_SAID_AS_NUMERAL)  # one character for one: offsets hold
+    found: list[_Hit] = []
+    for m in _SAID_RUN_RE.finditer(text):
+        run = m.group()
+        if _HOMOPHONE_RE.search(run) is None or len(_SEP_SPLIT_RE.sub("", run)) < _SAID_DIGITS:
+            continue
+        before = unicodedata.normalize("NFKC", text[max(0, m.start() - _CUE_REACH) : m.start()])
+        if _PHONE_CUE_RE.search(before.lower()) is None:
+            continue
+        found += [
+            hit
+            for hit in _run_findings(said, m.start(), m.end(), exempt)
+            if hit[3] == "phone" and _HOMOPHONE_RE.search(text, hit[0], hit[1]) is not None
+        ]
+    return found
+
+
 def find_numbers(
     text: str,
     *,
@@ -835,7 +885,13 @@ def find_numbers(
         pieces.append((m.start(), m.end(), digits))
     if len(pieces) > 1:
         hits += _worded_numbers(text, pieces, exempt)
-        hits.sort()
+    if _HOMOPHONE_RE.search(text) is not None:
+        hits += [
+            h
+            for h in _homophone_phones(text, exempt)
+            if not any(a < h[1] and h[0] < b for a, b, _, _ in hits)
+        ]
+    hits.sort()
     if strict:
         return [Finding(kind, start, end, value) for start, end, value, kind in hits]
     found: list[Finding] = []
@@ -969,7 +1025,7 @@ _BOUNDARY = r"(?=[\s,，。.!！?？、;；:：)）]|$|住|家|在|是|的)"
 _LIVES_AT = r"(?:(?:住在?|在)[^\s,，。;；!！?？]{1,12}?的)"
 _NAME_CUE_RE = re.compile(
     rf"(?:我是|我叫|名叫|名字叫|叫做|老人叫|他叫|她叫|母亲叫|父亲叫|老人家叫|妈妈叫|爸爸叫"
-    rf"|姓名|户主|住户|业主|车主|联系人)\s*[:：]?\s*({_NAME})"
+    rf"|姓名|户主|住户|业主|车主|联系人|报修人)\s*[:：]?\s*({_NAME})"
     # 叫我小海就行 / 叫我老马 / 叫我海晓东: how the writer wants to be called
     rf"|叫我\s*((?:老|小)[{_SURNAMES}]|{_NAME})(?=就|吧|好了|即可|行|[\s,，。.!！?？、;；]|$)"
     # 名字：海晓东
@@ -980,6 +1036,8 @@ _NAME_CUE_RE = re.compile(
     # with a verb, where the owner lives maybe said between
     rf"|(?:户主|业主|房主|车主)(?:是|叫|为)\s*[:：]?\s*{_LIVES_AT}?({_NAME})"
     rf"|房主\s*[:：]?\s*({_NAME})"
+    # 所有人：马建国 -- a vehicle licence's owner (所有人注意 is everyone: a colon or a space)
+    rf"|所有人(?:\s*[:：]|\s)\s*({_NAME})"
     # 车是马德福家的, 这车是住7栋的海燕家的: whose car it is
     rf"|车子?(?:是|系|属于)\s*{_LIVES_AT}?({_NAME})家?的"
     # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
@@ -1021,8 +1079,11 @@ _PERSON_NOTE = r"(?:\s*[,，、]?\s*(?:男|女|[0-9一二三四五六七八九�
 _NAME_BEFORE_ADDRESS_RE = re.compile(
     rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
 )
-# A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...
-_NAME_BARE_RE = re.compile(rf"(?:^|[\s,，:：】\])）)])({_NAME})[\s,，:：]+[^\n,，。]{{0,30}}$")
+# A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
+# recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
+_NAME_BARE_RE = re.compile(
+    rf"(?:^|[\s,，:：】\])）)])({_NAME})(?:\s*收)?[\s,，:：]+[^\n,，。]{{0,30}}$"
+)
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 # In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
@@ -1090,7 +1151,8 @@ _PUBLIC_PLACE = (
     "派出所|警务室|服务中心|服务站|居委会|村委会|物业|驿站|超市|便利店|商店|药店|药房|诊所|卫生室"
     "|卫生站|医院|学校|幼儿园|托管|银行|营业厅|办事处|办公室|门卫|店铺|门店|小卖部|餐馆|饭店|理发店"
 )
-_PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})[^，,。;；!！?？\n]{{0,8}}$")
+# 物业报修 3号楼301 马建国: a repair asked of the office, at the resident's home.
+_PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})(?!报修)[^，,。;；!！?？\n]{{0,8}}$")
 _PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_PUBLIC_PLACE})")
 
 
@@ -1110,6 +1172,9 @@ _SELF_NAME_RE = re.compile(
 _OWN_WORK_LINE_RE = re.compile(
     r"我(?:的)?(?:办公室|单位|科室|工作单位|上班的?地方)(?:的)?(?:电话|座机|固话|号码|分机)"
 )
+# A repair asked of the property office (物业报修：报修人 ...) speaks of the resident's home;
+# the office's own line is its 报修电话, which is published.
+_REPAIR_ASKED_RE = re.compile(r"物业报修(?!电话|热线)")
 _BUSINESS_RE = re.compile(
     rf"{_PUBLIC_PLACE}|店|公司|单位|门市|营业|前台|厂|客服|公安|法院|检察院|政府"
     r"|服务|热线|预约|订餐|订购|欢迎|来电|咨询|报名|老板|经理|主任|警官|民警|律师|专员"
@@ -1121,7 +1186,9 @@ _BUSINESS_RE = re.compile(
 def _business(text: str) -> bool:
     """The message speaks of a business or an office -- other than the writer's own line
     at work, which is the writer's (我办公室电话 ... 我是三号楼的马秀兰)."""
-    return _BUSINESS_RE.search(_OWN_WORK_LINE_RE.sub("", text)) is not None
+    return (
+        _BUSINESS_RE.search(_REPAIR_ASKED_RE.sub("", _OWN_WORK_LINE_RE.sub("", text))) is not None
+    )
 
 
 def _self_named(text: str) -> bool:
@@ -1136,6 +1203,8 @@ def _self_named(text: str) -> bool:
 # message speaks of a business or an office (店里电话 ... 老板叫马秀英, 找马经理).
 _CALLEE_RE = re.compile(
     rf"(?:找|联系|打给|转告|告诉|通知)\s*({_NAME})(?:{_BOUNDARY}|就|吧|接|听)"
+    # a repair note's resident, maybe with the door first (报修人：3号楼301 马建国 座机 ...)
+    rf"|报修人\s*[:：]?\s*(?:[^\s,，。;；]{{1,12}}\s+)?({_NAME}){_BOUNDARY}"
     rf"|(?<![喊大尖乱])叫\s*({_NAME})(?:{_BOUNDARY}|就|吧)"
     rf"|(?<![\u4e00-\u9fff])({_NAME})(?:家里|家)?的?(?:电话|座机|固话|手机)"
 )
@@ -1227,12 +1296,17 @@ _KIN = (
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
 # The owner's building may come first (是3号楼李强的); "王建军的车" after the plate says it too.
+# 是我们楼马建国的: the writer's own building, which the group knows.
 _OWNERS_BUILDING = (
-    rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?)"
+    rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?"
+    r"|(?:我们|咱们|俺们|咱)楼的?)"
 )
+# What the car looks like may come between the plate and its owner (宁A5Q821 白色大众，是...).
+_CAR_SAID = r"(?:[^,，。;；!！?？\n]{1,10}[,，])?"
 _PLATE_OWNER_AFTER_RE = re.compile(
-    rf"\s*[,，]?\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?(?:(?:我|他|她)的?(?:{_KIN})?\s*)?"
-    rf"({_NAME})(?:家)?的|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
+    rf"\s*[,，]?\s*{_CAR_SAID}\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?"
+    rf"(?:(?:我|他|她)的?(?:{_KIN})?\s*)?({_NAME})(?:家)?的"
+    rf"|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
     rf"|\s*[(（]\s*({_NAME})\s*[)）]"  # 宁A 5Q821（王建军）
     rf"|\s*的?车主(?:是|叫|为)\s*({_NAME})"  # 宁A5Q821的车主是马建军
 )
@@ -1244,8 +1318,18 @@ _PLATE_OWNER_BEFORE_RE = re.compile(
 )
 
 
+# The owner said by their title with their building (是3号楼王老师家的车, 是咱们楼杨大姐的):
+# the neighbours know whose car that is as well as by a full name.
+_PLATE_TITLED_OWNER_RE = re.compile(
+    rf"\s*[,，]?\s*{_CAR_SAID}\s*(?:是|系|属于)\s*{_OWNERS_BUILDING}"
+    rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|{_HONORIFIC})家?的"
+)
+
+
 def _plate_owner(text: str, start: int, end: int) -> bool:
     """A person named as the plate's owner right next to it (bounded look-around)."""
+    if _PLATE_TITLED_OWNER_RE.match(text, end):
+        return True
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
     if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
         return True
@@ -1331,14 +1415,20 @@ _DOC_STEMS = (
     "公积金(?:个人)?[账帐]?|学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案|户籍"
     "|(?<![用客账帐电水气费商])户|体检报告|体检|报告单|化验单|检验单|检查单|(?<![参思])考"
     "|预防接种证?|接种证|疫苗本|疫苗证"
+    # a vehicle's identification number (车辆识别代号 LSVAM4187C2184847): a car's, and with
+    # its owner named (所有人 马建国) as telling as the owner's plate
+    "|车辆识别代|车架"
 )
 _DOC_WORDS = (
     "老年证|老年卡|老年优待证|退休证|离休证|残疾证|残疾人证|军官证|士兵证|低保证|低保卡|优待证"
     "|通行证|台胞证|回乡证|居住证|暂住证|驾驶证|驾照|行驶证|准考证|学生证|工作证|医保卡|社保卡"
-    "|医疗卡|就诊卡|诊疗卡|健康卡|病历本|出生证明?|结婚证|离婚证|房产证|不动产证|户口本|户口簿"
+    "|医疗卡|就诊卡|诊疗卡|健康卡|病历本|出生证明?|出生医学证明|结婚证|离婚证|房产证|不动产证"
+    "|户口本|户口簿"
+    # a profession's certificate: 教师资格证号, 律师执业证号, 资格证书编号, 职称证书编号
+    "|(?:教师|医师|护士|律师|会计|执业|从业)?资格证书?|(?:医师|律师|护士)?执业证书?|职称证书?|上岗证"
 )
 _DOC_LABEL_RE = re.compile(
-    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|字号|号)(?!召|称|外)"
+    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|编码|字号|号)(?!召|称|外)"
     rf"[是为:：\s]{{0,4}}|(?:{_DOC_WORDS})\s*[:：]\s*)"
     # The code: letters and digits, single spaces or dashes inside, or a bureau's words
     # around it (宁退字第0083211号, 银房权证兴庆区字第2012345号); 港澳通行证C12345678 needs no
@@ -1387,9 +1477,38 @@ def _holder_re(words: str) -> re.Pattern[str]:
 _DOC_HOLDER_RE = _holder_re(
     "患者|病人|病号|持证人|持卡人|考生|学生|职工|员工|本人|老人|名字|权利人|产权人|所有权人"
     "|受检人|体检人|经营者|法人|法定代表人|男方|女方"
+    # a birth certificate's child and parents; a vehicle licence's owner
+    "|新生儿|婴儿|孩子|母亲|父亲|所有人"
 )
 # A card's or an account's holder (户名马桂英, 户主马建国): a card told in parts is one then.
 _CARD_HOLDER_RE = _holder_re(f"户主|{_PAYEE}")
+# Whose card it is, said after it: 这是马建国的卡, 这是我妈杨桂花的卡, 是我爱人的卡.
+_CARD_WHOSE = (
+    rf"(?:这张|那张|这)?是\s*(?:[我他她]的?)?(?:(?:{_PERSON}|爱人)\s*(?:{_NAME})?|{_NAME})"
+    r"的(?:银行|工资|储蓄)?卡"
+)
+_CARD_WHOSE_AFTER_RE = re.compile(rf"[\s,，(（]*{_CARD_WHOSE}")
+# Words that ask to pay into a card (打到这张卡, 转到我卡上, 房租打我爱人卡上): how a lure gives
+# its account, and a resident too (see ``spelt_to_be_paid``).
+_PAY_INTO_RE = re.compile(
+    rf"(?:打|转|汇|存|还)(?:到|进|给)?(?:这张|这个|那张|[我他她你]?的?(?:{_PERSON}|爱人)?)的?卡"
+    r"|(?:打|转|汇)到"
+)
+_SPELT_RE = re.compile(f"[{_DIGIT_CHARS}](?:[{_TIGHT_SEP_CHARS}]+[{_DIGIT_CHARS}])+")
+
+
+def spelt_to_be_paid(text: str, finding: Finding) -> bool:
+    """A card spelt digit by digit (6 2 1 7 0 0 ...) in a message that asks to pay into a
+    card: how a lure slips its account past a filter. A resident spelling their own card
+    says whose it is (这是马建国的卡 户名马建国) and asks nothing to be paid into it."""
+    if finding.kind != "bank" or _PAY_INTO_RE.search(text) is None:
+        return False
+    span = text[finding.start : finding.end]
+    return _SPELT_RE.fullmatch(span) is not None and all(
+        len(piece) == 1 for piece in _SEP_SPLIT_RE.split(span)
+    )
+
+
 _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
 # Whose the document is, said before its label (我的医保卡号, 我家孩子的学籍号, 我妈的驾驶证档案
 # 编号): the writer's or a relative's record, whom the group knows without a name. Not a
@@ -1689,6 +1808,8 @@ def _mask_span(span: str, kind: PiiKind, value: str) -> str:
     """Replace the middle digits of ``span`` with *, keeping separators, words between
     the pieces and the first / last few digit characters as the sender wrote them."""
     positions = [m.start() for m in _DIGIT_CHAR_RE.finditer(span)]
+    if len(positions) < len(value):  # a number read out with homophones (要三八 ...)
+        positions = [m.start() for m in _DIGIT_CHAR_RE.finditer(span.translate(_SAID_AS_NUMERAL))]
     if len(positions) > len(value):  # numerals in the words between pieces (后四位) stay
         in_words = {
             i
