@@ -103,7 +103,10 @@ _SOFT_SEP_CHARS = (
     "\u2190-\u21ff\u2300-\u23ff\u25a0-\u2775\u2794-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
 )
 _SEP_CHARS = _TIGHT_SEP_CHARS + _SOFT_SEP_CHARS
-_RUN_RE = re.compile(f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*[XxＸｘ]?")
+# The X that ends an ID may be typed apart from it, as every digit is (6 4 0 … 0 2 X).
+_RUN_RE = re.compile(
+    f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*(?:[ \u3000]?[XxＸｘ](?![A-Za-z]))?"
+)
 _SEP_SPLIT_RE = re.compile(f"[{_SEP_CHARS}]+")
 _SOFT_SEP_RE = re.compile(f"[{_SOFT_SEP_CHARS}]")
 _DIGIT_CHAR_RE = re.compile(f"[{_DIGIT_CHARS}]|[XxＸｘ]$")  # an X only ends an ID
@@ -461,6 +464,7 @@ def _run_findings(
     whose words before it are read as well."""
     groups = _groups(text[start:end], start)
     found: list[_Hit] = []
+    holder_named: bool | None = None  # read once, when a card over lines asks for it
     i = 0
     while i < len(groups):
         best: tuple[int, _Hit] | None = None
@@ -481,16 +485,18 @@ def _run_findings(
                 soft = soft or groups[j].soft
                 unlined = unlined or (groups[j].soft and not groups[j].wrapped)
                 tiny = tiny or len(groups[j - 1].digits) < 3
+            if len(joined) > 20 or "X" in joined[:-1]:  # an X only ever ends an ID
+                break
+            if len(joined) < 11:  # no personal number is shorter (a flood reads 10 of 11)
+                continue
             # A card over lines (bank⏎6217 0012⏎3456 7890⏎户名...): with its holder named.
             lined = soft and not unlined and not tiny and window_cues.card
-            lined = lined and _card_holder_named(text)
+            if lined and holder_named is None:
+                holder_named = _card_holder_named(text)
+            lined = lined and bool(holder_named)
             loose = (soft and not lined) or (tiny and not window_cues.card)
-            if len(joined) > 20:
-                break
-            if "X" in joined[:-1]:  # an X only ever ends an ID
-                break
             edge_cn = groups[i].chinese or groups[j].chinese
-            if len(joined) >= 11 and (edge_cn or _may_be_number(joined, loose, window_cues)):
+            if edge_cn or _may_be_number(joined, loose, window_cues):
                 hit = _window_kind(groups, i, j, joined, exempt, window_cues, loose, soft)
                 if hit is not None and lined and hit[3] != "bank":  # only a card joins lines
                     hit = _window_kind(groups, i, j, joined, exempt, window_cues, True, soft)
