@@ -145,7 +145,10 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Then its scam kinds as rules: a "mistaken" transfer sent back, a relative on a
         # borrowed phone, a landlord's new card, student instalments, 代开发票; a story of
         # someone stopped in time and a notice naming the pretext (以…为名) as warnings.
-        ("guard_blind11.jsonl", 333, 96.0, 89.0, 0.5),
+        ("guard_blind11.jsonl", 333, 96.0, 98.5, 0.5),
+        # First contact, at a469acd (after blind set 11's classes and personal-data
+        # development set v6): 94.2 / 92.6 / 1.8 %.
+        ("guard_blind12.jsonl", 343, 94.0, 92.5, 1.8),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
