@@ -1,7 +1,8 @@
 """Personal data in a message: ID numbers, mobile and household landline numbers, bank
 cards, home addresses, passports, a labelled document's or record's number with its
-holder named or said (退休证号, 医保卡号, 住院号, 户号, 公积金账号, 体检报告编号, a property
-certificate, the credit code of a resident's own one-person shop ...), a child's name with
+holder named or said (退休证号, 退役军人优待证号, 医保卡号, 住院号, 透析登记号, 户号, 公积金账号,
+体检报告编号, a property certificate, a court case's number with its parties, the credit
+code of a resident's own one-person shop ...), a child's name with
 the school class (or with the school and a grade), a plate with its owner named.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
@@ -28,7 +29,8 @@ message names the person it reaches and no business (座机 6012378，找王建�
 Digits joined loosely (across soft separators or words, or out of single digits) are
 read only as a phone or an ID whose check character holds: lists of amounts and dates join
 up like that too. Order and tracking numbers (a number right after 订单号/运单号/取件码/...
-or glued to letters such as SF/JD, though not tel/V/sfz) are not personal data when
+or glued to letters such as SF/JD, though not tel/V/sfz, nor an ID whose check
+character holds: T + the holder's ID is a permit's number) are not personal data when
 *detecting*, nor is a trade's number in its advert (开锁换锁 ... 公安备案); when *masking*,
 every valid number is masked regardless, since a log line never needs the number and
 masking one too many is harmless.
