@@ -59,8 +59,10 @@ THRESHOLDS = Thresholds()
 
 # Personal data found exactly: by a checksum, or a passport's or a labelled document's
 # number with its holder (医保卡号 ... 马桂兰 reads like a medical-insurance lure to the model).
-# Not a card spelt digit by digit that the message asks to pay into (打到这张卡 6 2 1 7 ...):
-# a lure's account, written so to slip past a filter (``pii.spelt_to_be_paid``).
+# Not a card the message asks to pay into that reads like a lure's account: spelt digit by
+# digit to slip past a filter (打到这张卡 6 2 1 7 ...), or a new one, asked for in haste or
+# secrecy -- unless the writer names themself and asks for a neighbour's debt
+# (``pii.paid_as_lure``).
 EXACT = ("id", "bank", "passport", "document")
 
 
@@ -80,7 +82,7 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         lure.is_lure and lure.script is not None,
         lure.script is not None,
         bool(OWN_HANDLE.search(text)) or any(f.kind in CONTACTS for f in findings),
-        any(f.kind in EXACT and not pii.spelt_to_be_paid(text, f) for f in findings),
+        any(f.kind in EXACT and not pii.paid_as_lure(text, f) for f in findings),
         announced(text, findings, lure),
     )
 

@@ -1,7 +1,8 @@
 """Personal data in a message: ID numbers, mobile and household landline numbers, bank
 cards, home addresses, passports, a labelled document's or record's number with its
-holder named or said (退休证号, 医保卡号, 住院号, 户号, 公积金账号, 体检报告编号, a property
-certificate, the credit code of a resident's own one-person shop ...), a child's name with
+holder named or said (退休证号, 退役军人优待证号, 医保卡号, 住院号, 透析登记号, 户号, 公积金账号,
+体检报告编号, a property certificate, a court case's number with its parties, the credit
+code of a resident's own one-person shop ...), a child's name with
 the school class (or with the school and a grade), a plate with its owner named.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
@@ -28,7 +29,8 @@ message names the person it reaches and no business (座机 6012378，找王建�
 Digits joined loosely (across soft separators or words, or out of single digits) are
 read only as a phone or an ID whose check character holds: lists of amounts and dates join
 up like that too. Order and tracking numbers (a number right after 订单号/运单号/取件码/...
-or glued to letters such as SF/JD, though not tel/V/sfz) are not personal data when
+or glued to letters such as SF/JD, though not tel/V/sfz, nor an ID whose check
+character holds: T + the holder's ID is a permit's number) are not personal data when
 *detecting*, nor is a trade's number in its advert (开锁换锁 ... 公安备案); when *masking*,
 every valid number is masked regardless, since a log line never needs the number and
 masking one too many is harmless.
@@ -529,13 +531,17 @@ _PERSONAL_LETTERS_RE = re.compile(
 )
 
 
-def _context(text: str, start: int) -> str | None:
+def _context(text: str, start: int, checked_id: bool = False) -> str | None:
     """Why the words before a number say it is not personal: "order" (an order, tracking
     or meeting number, or digits glued to letters: SF123..., JD...), "published" (a
-    business's or a service's number put out for anyone to call), or None."""
+    business's or a service's number put out for anyone to call), or None.
+    ``checked_id``: the number is an ID whose check character holds. Letters glued before
+    it are then a certificate's prefix (特种作业操作证 T + the holder's ID), not a courier's:
+    an order number passes the ID's checksum by chance once in many thousands."""
     before = unicodedata.normalize("NFKC", text[max(0, start - 12) : start]).lower()
     if start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
-        return None if _PERSONAL_LETTERS_RE.search(before) else "order"
+        personal = checked_id or _PERSONAL_LETTERS_RE.search(before) is not None
+        return None if personal else "order"
     if _NOT_PERSONAL_BEFORE_RE.search(before):
         return "order"
     return "published" if _PUBLISHED_BEFORE_RE.search(before) else None
@@ -724,9 +730,11 @@ def _worded_kind(
     return None
 
 
+@lru_cache(maxsize=8)
 def _card_holder_named(text: str) -> bool:
-    """The card's holder is named in the message: 户名马桂英, 持卡人是我爸王德福, 户主马建国."""
-    return any(_is_name(m.group(1)) for m in _CARD_HOLDER_RE.finditer(text))
+    """The card's holder is named in the message: 户名马桂英, 持卡人是我爸王德福, 户主马建国 --
+    or the writer names themself (我叫马建国 ... 卡号 ...): the card they give is their own."""
+    return any(_is_name(m.group(1)) for m in _CARD_HOLDER_RE.finditer(text)) or _self_named(text)
 
 
 def _worded_numbers(
@@ -902,7 +910,7 @@ def find_numbers(
         return [Finding(kind, start, end, value) for start, end, value, kind in hits]
     found: list[Finding] = []
     for start, end, value, kind in hits:
-        why = _context(text, start)
+        why = _context(text, start, kind == "id" and is_valid_id18(value))
         if why is None and kind in ("phone", "landline") and _trade_advert(text):
             why = "published"
         if why is None or (why == "published" and published):
@@ -1066,7 +1074,12 @@ _TITLE_INSIDE_RE = re.compile(_TITLE_RE.pattern.removesuffix("$"))
 
 
 def _is_name(candidate: str) -> bool:
-    return not _TITLE_RE.search(candidate) and candidate[:2] not in _NOT_NAMES
+    # 张某, 李某某: a name withheld, as a court's or a notice's text writes it
+    return (
+        not _TITLE_RE.search(candidate)
+        and candidate[:2] not in _NOT_NAMES
+        and "某" not in candidate
+    )
 
 
 # 李姐, 王阿姨, 刘叔: how a grown-up is addressed -- a surname and a title, no given name.
@@ -1299,6 +1312,8 @@ def _plates(text: str) -> list[tuple[int, int, int]]:
 # 马建军的车 宁A·L8826, 马建军家的车牌是宁A·L8826.
 _KIN = (
     rf"{_PERSON}|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹"
+    # 是我哥马建军的, 是我姐夫王强的车: a relative said short, or by marriage
+    r"|姐夫|妹夫|嫂子|弟媳|弟妹|小舅子|大舅哥|姑父|姨父|连襟|哥|姐|弟|妹"
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
 # The owner's building may come first (是3号楼李强的); "王建军的车" after the plate says it too.
@@ -1366,7 +1381,7 @@ _PASSPORT_RE = re.compile(
     r"(?<![A-Za-z0-9])(?:E[A-Z]?|G|[PDS]E?) ?[0-9](?: ?[0-9]){6,7}(?![A-Za-z0-9])(?! [0-9])"
 )
 _PASSPORT_CUE_RE = re.compile(r"护照|passport|旅行证", re.IGNORECASE)
-_NAME_NEXT_RE = re.compile(rf"[\s,，:：、]*({_NAME})(?=[\s,，。;；、!！?？]|$)")
+_NAME_NEXT_RE = re.compile(rf"[\s,，:：、(（]*({_NAME})(?=[\s,，。;；、!！?？)）]|的|$)")
 
 
 def find_passports(text: str, *, named: bool | None = None) -> list[Finding]:
@@ -1418,7 +1433,9 @@ def _mask_passports(text: str) -> str:
 # 户号 is the household register's (户口本户号), not a utility's or a shop's account (电费户号,
 # 客户号, 用户号); a check-up's report (体检报告编号, 报告单号) is a medical record.
 _DOC_STEMS = (
-    "公积金(?:个人)?[账帐]?|学籍|学|工|病历|病案|住院|门诊|医保|社保|医疗保险|考生|准考|档案|户籍"
+    "公积金(?:个人)?[账帐]?|学籍|学|工|医保|社保|医疗保险|考生|准考|档案|户籍"
+    # a hospital's records, registered for a course of care too (透析登记号 XT2021045)
+    "|(?:病历|病案|住院|门诊|就诊|透析|血透|慢病|慢特病|门特)(?:登记)?"
     "|(?<![用客账帐电水气费商])户|体检报告|体检|报告单|化验单|检验单|检查单|(?<![参思])考"
     "|预防接种证?|接种证|疫苗本|疫苗证"
     # a vehicle's identification number (车辆识别代号 LSVAM4187C2184847): a car's, and with
@@ -1426,7 +1443,10 @@ _DOC_STEMS = (
     "|车辆识别代|车架"
 )
 _DOC_WORDS = (
-    "老年证|老年卡|老年优待证|退休证|离休证|残疾证|残疾人证|军官证|士兵证|低保证|低保卡|优待证"
+    "老年证|老年卡|退休证|离休证|残疾证|残疾人证|军官证|士兵证|士官证|文职(?:干部|人员)证"
+    # a group's card, the group said first: the holder's name may come before it
+    "|(?:退役军人|军人|老年人?|烈属|残疾人)?优待证|(?:残疾|伤残)军人证"
+    "|(?:城乡|农村|城市)?(?:低保|最低生活保障)[证卡]|特困(?:供养|人员)?证|救助证"
     "|通行证|台胞证|回乡证|居住证|暂住证|驾驶证|驾照|行驶证|准考证|学生证|工作证|医保卡|社保卡"
     "|医疗卡|就诊卡|诊疗卡|健康卡|病历本|出生证明?|出生医学证明|结婚证|离婚证|房产证|不动产证"
     "|户口本|户口簿"
@@ -1434,7 +1454,7 @@ _DOC_WORDS = (
     "|(?:教师|医师|护士|律师|会计|执业|从业)?资格证书?|(?:医师|律师|护士)?执业证书?|职称证书?|上岗证"
 )
 _DOC_LABEL_RE = re.compile(
-    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|编码|字号|号)(?!召|称|外)"
+    rf"(?:(?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?[ ]?(?:号码|编号|编码|字号|号)(?!召|称|外)"
     rf"[是为:：\s]{{0,4}}|(?:{_DOC_WORDS})\s*[:：]\s*)"
     # The code: letters and digits, single spaces or dashes inside, or a bureau's words
     # around it (宁退字第0083211号, 银房权证兴庆区字第2012345号); 港澳通行证C12345678 needs no
@@ -1445,7 +1465,9 @@ _DOC_LABEL_RE = re.compile(
     # A property certificate's number, which needs no label: 宁(2021)银川市不动产权第0048372号
     # (the text is normalised, so full-width brackets read as these).
     r"|([\u4e00-\u9fff]\s*\(\s*[0-9]{4}\s*\)\s*[\u4e00-\u9fff]{0,10}?不动产(?:权|证明)"
-    r"\s*第\s*[0-9]{4,10}\s*号)"
+    r"\s*第\s*[0-9]{4,10}\s*号"
+    # A court case's number: (2024)宁0104民初3127号 -- the year, the court, the kind of case
+    r"|\(\s*(?:19|20)[0-9]{2}\s*\)\s*[\u4e00-\u9fff]{1,3}[0-9]{0,4}[\u4e00-\u9fff]{1,4}[0-9]{1,6}\s*号)"
 )
 # A business's unified social credit code, 18 characters: the registering body and kind
 # (92: an individual business), the region, then the organisation code and a check.
@@ -1485,6 +1507,8 @@ _DOC_HOLDER_RE = _holder_re(
     "|受检人|体检人|经营者|法人|法定代表人|男方|女方"
     # a birth certificate's child and parents; a vehicle licence's owner
     "|新生儿|婴儿|孩子|母亲|父亲|所有人"
+    # a court case's parties
+    "|原告|被告|上诉人|被上诉人|申请人|被申请人|申请执行人|被执行人|第三人|当事人"
 )
 # A card's or an account's holder (户名马桂英, 户主马建国): a card told in parts is one then.
 _CARD_HOLDER_RE = _holder_re(f"户主|{_PAYEE}")
@@ -1495,7 +1519,7 @@ _CARD_WHOSE = (
 )
 _CARD_WHOSE_AFTER_RE = re.compile(rf"[\s,，(（]*{_CARD_WHOSE}")
 # Words that ask to pay into a card (打到这张卡, 转到我卡上, 房租打我爱人卡上): how a lure gives
-# its account, and a resident too (see ``spelt_to_be_paid``).
+# its account, and a resident too (see ``paid_as_lure``).
 _PAY_INTO_RE = re.compile(
     rf"(?:打|转|汇|存|还)(?:到|进|给)?(?:这张|这个|那张|[我他她你]?的?(?:{_PERSON}|爱人)?)的?卡"
     r"|(?:打|转|汇)到"
@@ -1503,16 +1527,45 @@ _PAY_INTO_RE = re.compile(
 _SPELT_RE = re.compile(f"[{_DIGIT_CHARS}](?:[{_TIGHT_SEP_CHARS}]+[{_DIGIT_CHARS}])+")
 
 
-def spelt_to_be_paid(text: str, finding: Finding) -> bool:
-    """A card spelt digit by digit (6 2 1 7 0 0 ...) in a message that asks to pay into a
-    card: how a lure slips its account past a filter. A resident spelling their own card
-    says whose it is (这是马建国的卡 户名马建国) and asks nothing to be paid into it."""
+# What a lure says of the card it asks to be paid into: a new or changed account, who
+# claims to have changed it, haste and secrecy (卡换了, 新账户, 房东, 尽快, 别告诉爸).
+_CARD_LURE_RE = re.compile(
+    r"新卡|换(?:了|成)?(?:张|个)?新?卡|卡(?:号)?(?:换|改|变)了|新的?[账帐](?:户|号)"
+    r"|换了?(?:个)?[账帐](?:户|号)|房东|领导|尽快|马上|立即|立刻|赶紧|抓紧|今天(?:必须|之内|内)"
+    r"|必须|别告诉|不要告诉|别跟|不要跟|保密|别声张"
+)
+# A debt between neighbours: a meal, a shared ride or a group buy paid for by one of them.
+_OWED_RE = re.compile(
+    r"菜钱|饭钱|饭费|餐费|车费|油费|路费|拼车|团购|拼单|接龙|AA|垫付|垫的|代买|代购|跑腿费",
+    re.IGNORECASE,
+)
+
+
+def _neighbours_debt(text: str) -> bool:
+    """The writer names themself and asks back what a neighbour owes them (我叫马建国，上次
+    的菜钱，你给我打过来就行), with none of a lure's marks (see ``_CARD_LURE_RE``)."""
+    return (
+        _OWED_RE.search(text) is not None
+        and _CARD_LURE_RE.search(text) is None
+        and _self_named(text)
+    )
+
+
+def paid_as_lure(text: str, finding: Finding) -> bool:
+    """A card in a message that asks to pay into it and reads like a lure's account:
+    spelt digit by digit (6 2 1 7 0 0 ...), how a lure slips it past a filter, or said to
+    be new or changed, with haste or secrecy (房租打到新卡 ... 今天必须转). A resident
+    spelling their own card says whose it is and asks nothing to be paid into it; one who
+    names themself and asks a neighbour for what is owed (菜钱, 车费, 团购) gives their own."""
     if finding.kind != "bank" or _PAY_INTO_RE.search(text) is None:
         return False
+    if _neighbours_debt(text):
+        return False
     span = text[finding.start : finding.end]
-    return _SPELT_RE.fullmatch(span) is not None and all(
+    spelt = _SPELT_RE.fullmatch(span) is not None and all(
         len(piece) == 1 for piece in _SEP_SPLIT_RE.split(span)
     )
+    return spelt or _CARD_LURE_RE.search(text) is not None
 
 
 _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
@@ -1674,6 +1727,11 @@ _CHILD_CALLED_RE = re.compile(
     rf"(?:{_CHILD}|他|她)(?:的?(?:名字|大名|小名))?(?:名叫|叫做|叫)\s*({_CHILD_NAME})"
     rf"(?={_STOP}|$|在|是|读|就读|上|同学)"
 )
+# The child named as whose parent the writer or the one addressed is (我是马小龙妈妈, 王子涵
+# 的妈妈在吗): a parent's way of naming a pupil anywhere in the message.
+_PARENT_OF_RE = re.compile(
+    rf"({_CHILD_NAME})(?=的?(?:妈妈|爸爸|家长|奶奶|爷爷|姥姥|姥爷|外婆|外公)(?!们))"
+)
 # A teacher of the class: 三年级二班的班主任, 三年级二班数学老师.
 _CLASS_STAFF_RE = re.compile(r"\s*的?\s*(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)")
 # The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长, 三年级
@@ -1741,7 +1799,8 @@ def find_children(text: str) -> list[Finding]:
             called = next(
                 (
                     c.span(1)
-                    for c in _CHILD_CALLED_RE.finditer(text)
+                    for pattern in (_CHILD_CALLED_RE, _PARENT_OF_RE)
+                    for c in pattern.finditer(text)
                     if _child_named(c.group(1)) and not _STAFF_AFTER_RE.match(text, c.end(1))
                 ),
                 None,

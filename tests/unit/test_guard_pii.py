@@ -1557,7 +1557,8 @@ def test_a_wrapped_number_radio_numerals_and_words_that_announce_it(text: str, k
     [
         "1.\n3809512233",  # a list's number on the line before
         "房号\n1302\n1503\n502",  # a list, in no phone's shape
-        f"SF{ID}",  # a courier's code
+        # a courier's code: an ID's shape whose check fails (one that holds is an ID)
+        f"SF{ID[:-1]}{'0' if ID[-1] != '0' else '1'}",
     ],
 )
 def test_numbers_on_separate_lines_or_after_a_couriers_letters_stay_out(text: str) -> None:
