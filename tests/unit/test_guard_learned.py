@@ -139,7 +139,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # 92.5 / 92.3 / 2.8 %. Then a code asked to be sent (验证码发给我), a "protection"
         # account money is moved to, and sextortion's video and contacts became rule hooks;
         # a resident's doubt (肯定有问题, 一看就是托儿) a warning cue.
-        ("guard_blind10.jsonl", 333, 95.0, 98.5, 1.0),
+        ("guard_blind10.jsonl", 333, 96.5, 98.5, 1.0),
         # First contact, at 700b02b (after blind set 10's classes, personal-data development
         # set v5 and lures v8 / negatives v9, a breadth of 104 scripts): 94.0 / 89.2 / 1.9 %.
         # Then its scam kinds as rules: a "mistaken" transfer sent back, a relative on a
@@ -151,7 +151,11 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Then its lure kinds as rules (deposits before viewing, off-platform sales, a code
         # asked as a screenshot, 落户代办, prepaid phones, shopping tours, cash couriers, SIM
         # cards bought for others) and advice and a story's end (人找不到了) as warnings.
-        ("guard_blind12.jsonl", 343, 98.0, 92.5, 0.5),
+        ("guard_blind12.jsonl", 343, 98.0, 97.5, 0.5),
+        # First contact, at 37e83bd (after blind set 12's classes and personal-data
+        # development set v7): 95.4 / 85.1 / 1.7 % -- the first fresh set whose scam
+        # recall meets the target at first contact.
+        ("guard_blind13.jsonl", 369, 95.0, 85.0, 1.8),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
