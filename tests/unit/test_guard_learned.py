@@ -155,7 +155,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # First contact, at 37e83bd (after blind set 12's classes and personal-data
         # development set v7): 95.4 / 85.1 / 1.7 % -- the first fresh set whose scam
         # recall meets the target at first contact.
-        ("guard_blind13.jsonl", 369, 95.0, 85.0, 1.8),
+        ("guard_blind13.jsonl", 369, 98.5, 85.0, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
