@@ -24,6 +24,7 @@ _PII_SCORE = {
     "passport": 0.9,  # a passport's shape with 护照 or a name
     "child": 0.75,  # a child's name next to a school class: where the child can be found
     "document": 0.85,  # a document's or record's number under its label, with a name
+    "health": 0.8,  # a diagnosis said of a named resident
 }
 CONTACTS = ("phone", "landline")  # a resident's own, which look like a lure's contact
 # "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.

@@ -47,7 +47,16 @@ from functools import lru_cache
 from typing import Literal
 
 PiiKind = Literal[
-    "id", "passport", "document", "phone", "landline", "bank", "address", "child", "plate"
+    "id",
+    "passport",
+    "document",
+    "phone",
+    "landline",
+    "bank",
+    "address",
+    "child",
+    "plate",
+    "health",
 ]
 
 LABELS: dict[str, str] = {
@@ -60,6 +69,7 @@ LABELS: dict[str, str] = {
     "passport": "护照号",
     "document": "证件号码",
     "child": "孩子的姓名和班级",
+    "health": "姓名和病情",
 }
 
 # ----------------------------------------------------------------- digit characters
@@ -1040,6 +1050,7 @@ _NOT_NAME_WORDS = (
     "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
     "查询 查看 查成 查下 查一 查到 查不 查找 成绩 付款 付钱 余额 和我 和你 和他 和她 康复",
     "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速",
+    "查出 确诊 诊断",
     # Ningxia's places: 金凤区, 贺兰县, 石嘴山, 吴忠, 海原, 彭阳, 沙坡头 name no one
     "宁夏 金凤 贺兰 石嘴 吴忠 海原 彭阳 沙坡 沙湖",
 )
@@ -1832,13 +1843,49 @@ def find_children(text: str) -> list[Finding]:
     return found
 
 
-def _mask_children(text: str) -> str:
-    """A child's given name starred, the surname kept (马小龙 → 马**)."""
-    for f in reversed(find_children(text)):
+# ----------------------------------------------------------------- health
+
+# A diagnosis people tell of a named resident (乙肝表面抗原阳性, 阿尔茨海默症, 乳腺癌晚期):
+# health data, as personal as an address -- and, with a ward's bed or a care home's room,
+# where a frail person can be found.
+_DIAGNOSIS = (
+    r"乙肝|丙肝|艾滋病?|HIV|梅毒|结核|[\u4e00-\u9fff]{0,4}阳性|阿尔茨海默症?|老年痴呆|痴呆症"
+    r"|[\u4e00-\u9fff]{0,3}癌|白血病|尿毒症|精神分裂症?|抑郁症|躁郁症|癫痫|帕金森|渐冻症"
+    r"|脑梗|脑出血|偏瘫|瘫痪|肝硬化|淋巴瘤|[\u4e00-\u9fff]{0,3}肿瘤"
+)
+# The name at a clause's start or right after whose it is (我妈马桂兰, 患者), then the
+# diagnosis, found or said (查出, 确诊了, 得了) or straight after the name.
+_HEALTH_RE = re.compile(
+    rf"(?:^|(?<=[\s,，。!！?？;；:：、])|(?<=患者)|(?<=病人)|{_KIN_SAID})({_NAME})"
+    r"\s*[,，]?\s*(?:(?:被|已经?)?(?:查出|确诊|诊断出?|得了|患了?|患有|患上)了?(?:为|是)?\s*)?"
+    rf"(?:{_DIAGNOSIS})",
+    re.IGNORECASE,
+)
+
+
+def find_health(text: str) -> list[Finding]:
+    """A full name with a diagnosis said of it (刘秀英乳腺癌晚期, 我爸王德福阿尔茨海默症,
+    李建华确诊了肺癌): the resident's health. A diagnosis without a name (乙肝表面抗原阳性能
+    打疫苗吗) or with one withheld (张某) is a question about an illness. The finding is the
+    name, which masking stars as a child's."""
+    return [
+        Finding("health", *m.span(1), m.group(1))
+        for m in _HEALTH_RE.finditer(text)
+        if _is_name(m.group(1)) and not _addressed(m.group(1))  # 王大爷得了脑梗: no one named
+    ]
+
+
+def _mask_names(text: str, findings: list[Finding]) -> str:
+    """Each found name's given name starred, the surname kept (马小龙 → 马**)."""
+    for f in reversed(findings):
         keep = 2 if re.match(_COMPOUND_SURNAMES, f.value) else 1  # the surname stays
         masked = f.value[:keep] + "*" * (len(f.value) - keep)
         text = text[: f.start] + masked + text[f.end :]
     return text
+
+
+def _mask_children(text: str) -> str:
+    return _mask_names(text, find_children(text))
 
 
 # ----------------------------------------------------------------- public API
@@ -1851,6 +1898,7 @@ _ORDER: tuple[PiiKind, ...] = (
     "bank",
     "phone",
     "landline",
+    "health",
     "address",
     "child",
     "plate",
@@ -1869,7 +1917,7 @@ def find_pii(
     documents = [  # a 社保号 that is the ID number is an ID
         f for f in find_documents(text) if not any(a < f.end and f.start < b for a, b in taken)
     ]
-    return numbers + people + documents + find_children(text)
+    return numbers + people + documents + find_children(text) + find_health(text)
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -1935,6 +1983,7 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     (E******78) or a child's name next to a class (马**) where they are found. Used before
     any text reaches the database or a log line."""
     text = _mask_children(_mask_passports(_mask_plates(text)))
+    text = _mask_names(text, find_health(text))
     text = _mask_documents(text)
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
