@@ -24,6 +24,7 @@ _PII_SCORE = {
     "passport": 0.9,  # a passport's shape with 护照 or a name
     "child": 0.75,  # a child's name next to a school class: where the child can be found
     "document": 0.85,  # a document's or record's number under its label, with a name
+    "health": 0.8,  # a diagnosis said of a named resident
 }
 CONTACTS = ("phone", "landline")  # a resident's own, which look like a lure's contact
 # "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.
@@ -35,6 +36,12 @@ OWN_HANDLE = re.compile(
 # at the number, a lure goes on to ask (加我微信, 转我2000, 借我).
 NEW_NUMBER = re.compile(
     r"(?:换|改)了?成?个?新?(?:手机|电话)?号|(?:手机|电话)号?码?(?:换|改|变)了|新号"
+)
+# "我叫马建国，手机号是幺八拐四...": a number the writer gives as their own, as to an officer
+# taking a report. The model reads the officer's word as the police-impersonation lure's.
+OWN_NUMBER = re.compile(
+    r"(?:我的?|本人的?)(?:手机|电话)号?码?(?:是|为|[:：])"
+    r"|(?:我叫|我是|报案人|本人)[^。！？!?]{0,12}(?:手机|电话)号?码?(?:是|为|[:：])"
 )
 
 
@@ -74,7 +81,7 @@ class Signals:
     hooked: bool  # a rule script is at least touched
     contact: bool  # a number or handle the writer gives as their own
     exact: bool  # an ID, a card, a passport or a held document's number: not a guess
-    announced: bool = False  # the writer's new number given, and nothing asked
+    announced: bool = False  # the writer's own (or new) number given, and nothing asked
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -88,10 +95,11 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
 
 
 def announced(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
-    """The message gives a new phone number and asks nothing else (see ``NEW_NUMBER``),
-    nor hooks a script told by who the sender claims to be (我是你表哥，换新号了)."""
+    """The message gives the writer's new or own phone number and asks nothing else (see
+    ``NEW_NUMBER``, ``OWN_NUMBER``), nor hooks a script told by who the sender claims to
+    be (我是你表哥，换新号了)."""
     phones = [f for f in findings if f.kind == "phone" and not f.published]
-    if not phones or NEW_NUMBER.search(text) is None:
+    if not phones or (NEW_NUMBER.search(text) is None and OWN_NUMBER.search(text) is None):
         return False
     if lure.script is not None and lure.script.pretext is not None:
         return False

@@ -47,7 +47,16 @@ from functools import lru_cache
 from typing import Literal
 
 PiiKind = Literal[
-    "id", "passport", "document", "phone", "landline", "bank", "address", "child", "plate"
+    "id",
+    "passport",
+    "document",
+    "phone",
+    "landline",
+    "bank",
+    "address",
+    "child",
+    "plate",
+    "health",
 ]
 
 LABELS: dict[str, str] = {
@@ -60,6 +69,7 @@ LABELS: dict[str, str] = {
     "passport": "护照号",
     "document": "证件号码",
     "child": "孩子的姓名和班级",
+    "health": "姓名和病情",
 }
 
 # ----------------------------------------------------------------- digit characters
@@ -127,7 +137,7 @@ _NOT_PERSONAL_BEFORE_RE = re.compile(
     r"(?:订单|单号|运单|快递单|物流单|取件码|提货码|会议号|会议id|编号|工号|学号|流水号|交易号"
     r"|发票|车牌|车架号|尾号|验证码|序列号|imei|条码|券码|兑换码|批次|案件号|受理号|回执号"
     # A shop's, a canteen's or a gym's card: its number says nothing of a bank account.
-    r"|(?:会员|积分|购物|饭|加油|公交|门禁|储值|健身|校园|消费|礼品|提货)卡|一卡通)"
+    r"|(?:会员|积分|购物|饭|加油|公交|门禁|储值|健身|校园|消费|礼品|提货)(?:卡|一卡通))"
     r"(?:号码?|编号|id)?[\s:：是为]*$"
 )
 # A number a business or a service puts out for anyone to call (订餐电话, 报修电话, 物业电话,
@@ -552,6 +562,8 @@ def _context(text: str, start: int, checked_id: bool = False) -> str | None:
 _CARD_CUE_RE = re.compile(
     r"(?:(?<!会员)(?<!积分)(?<!购物)(?<!加油)(?<!公交)(?<!门禁)(?<!饭)(?<!储值)(?<!健身)卡号"
     r"|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
+    # the benefits' cards a bank issues: subsidies and pensions are paid into them
+    r"|(?<!校园)(?<!公交)(?<!饭)一卡通|惠农卡|社保卡|存折"
     r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))[号码是为的:：\s]{0,5}$"
 )
 # Words next to a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的电话,
@@ -569,6 +581,15 @@ _HOUSEHOLD = (
     r"|住宅|家庭)"
     r"(?:那个|这个|那边|那儿|那里|那|这)?"  # 我妈那边的座机: where the parent lives
 )
+# Who someone is to the writer: a relative said short or by marriage (我哥, 我姐夫), a
+# former spouse (我和前夫王强), a friend or a colleague.
+_KIN = (
+    rf"{_PERSON}|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹"
+    r"|姐夫|妹夫|嫂子|弟媳|弟妹|小舅子|大舅哥|姑父|姨父|连襟|前夫|前妻|丈夫|妻子|爱人|哥|姐|弟|妹"
+    r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
+)
+# Whose someone is, said before their name (我舅舅马福林, 我和前夫王强, 他弟).
+_KIN_SAID = rf"(?:[我他她](?:(?:和|跟|与)?的?(?:{_KIN}))?\s*[,，、]?\s*)"
 # 家里新装的座机, 我家刚拉的固话: the line just put in
 _NEW_LINE = "(?:新装|新安装?|刚装|新拉|刚拉|新办|刚办|新换|刚换)?"
 _HOME_PHONE_CUE_RE = re.compile(
@@ -1029,6 +1050,7 @@ _NOT_NAME_WORDS = (
     "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
     "查询 查看 查成 查下 查一 查到 查不 查找 成绩 付款 付钱 余额 和我 和你 和他 和她 康复",
     "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速",
+    "查出 确诊 诊断",
     # Ningxia's places: 金凤区, 贺兰县, 石嘴山, 吴忠, 海原, 彭阳, 沙坡头 name no one
     "宁夏 金凤 贺兰 石嘴 吴忠 海原 彭阳 沙坡 沙湖",
 )
@@ -1048,12 +1070,17 @@ _NAME_CUE_RE = re.compile(
     rf"|(?:我叫|名叫|名字叫|叫做|名字是|姓名)\s*[:：]?\s*(?![了过着的])([\u4e00-\u9fff]{{2,3}}){_BOUNDARY}"
     # 户主是刘志刚 / 房主叫王海燕 / 车主是住5号楼的马建国: whose flat or car it is, said
     # with a verb, where the owner lives maybe said between
-    rf"|(?:户主|业主|房主|车主)(?:是|叫|为)\s*[:：]?\s*{_LIVES_AT}?({_NAME})"
+    # 户主写的我老公马建军 / 车主是我，马建国: whose it is said first, then the name
+    rf"|(?:户主|业主|房主|车主)(?:是|叫|为|写的?是?)\s*[:：]?\s*{_KIN_SAID}?{_LIVES_AT}?({_NAME})"
+    # 登记在我舅舅马福林名下 / 在刘建华名下: whose name a car or a flat is registered in
+    rf"|在\s*{_KIN_SAID}?({_NAME})的?名下"
+    # 我和前夫王强的, 我老公马建军: a relative of the writer's by their full name
+    rf"|(?<![\u4e00-\u9fff])我(?:和|跟|与)?的?(?:{_KIN})\s*({_NAME}){_BOUNDARY}"
     rf"|房主\s*[:：]?\s*({_NAME})"
     # 所有人：马建国 -- a vehicle licence's owner (所有人注意 is everyone: a colon or a space)
     rf"|所有人(?:\s*[:：]|\s)\s*({_NAME})"
     # 车是马德福家的, 这车是住7栋的海燕家的: whose car it is
-    rf"|车子?(?:是|系|属于)\s*{_LIVES_AT}?({_NAME})家?的"
+    rf"|车子?(?:是|系|属于)\s*{_LIVES_AT}?{_KIN_SAID}?({_NAME})家?的"
     # 我是老马 / 联系人：小李 -- a surname with 老 or 小 is how neighbours name each other
     rf"|(?:我是|我叫|联系人|收件人|收货人|户主)\s*[:：]?\s*((?:老|小)[{_SURNAMES}]){_BOUNDARY}"
     # 联系人：刘 -- a form's label with the surname alone
@@ -1310,12 +1337,6 @@ def _plates(text: str) -> list[tuple[int, int, int]]:
 
 # Whose car it is, said next to the plate: 宁A·L8826是我表哥马建军的, 是马建军家的;
 # 马建军的车 宁A·L8826, 马建军家的车牌是宁A·L8826.
-_KIN = (
-    rf"{_PERSON}|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹"
-    # 是我哥马建军的, 是我姐夫王强的车: a relative said short, or by marriage
-    r"|姐夫|妹夫|嫂子|弟媳|弟妹|小舅子|大舅哥|姑父|姨父|连襟|哥|姐|弟|妹"
-    r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
-)
 # The owner's building may come first (是3号楼李强的); "王建军的车" after the plate says it too.
 # 是我们楼马建国的: the writer's own building, which the group knows.
 _OWNERS_BUILDING = (
@@ -1441,6 +1462,8 @@ _DOC_STEMS = (
     # a vehicle's identification number (车辆识别代号 LSVAM4187C2184847): a car's, and with
     # its owner named (所有人 马建国) as telling as the owner's plate
     "|车辆识别代|车架"
+    # a police receipt for a reported case (受案回执编号, 回执号): the one who reported it
+    "|受案回执|受案|回执"
 )
 _DOC_WORDS = (
     "老年证|老年卡|退休证|离休证|残疾证|残疾人证|军官证|士兵证|士官证|文职(?:干部|人员)证"
@@ -1459,7 +1482,9 @@ _DOC_LABEL_RE = re.compile(
     # The code: letters and digits, single spaces or dashes inside, or a bureau's words
     # around it (宁退字第0083211号, 银房权证兴庆区字第2012345号); 港澳通行证C12345678 needs no
     # 号 after the word.
-    r"((?:[\u4e00-\u9fff]{1,9}字)?第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?)"
+    # 银公金受案字〔2024〕10583号: the year in brackets after the bureau's words
+    r"((?:[\u4e00-\u9fff]{1,9}字)?(?:[〔\[(]\s*(?:19|20)[0-9]{2}\s*[〕\])]\s*第?[0-9]{1,8}号"
+    r"|第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?))"
     r"(?![A-Za-z0-9])"
     r"|(?<=通行证)\s*([A-Za-z][0-9]{8})(?![A-Za-z0-9])"
     # A property certificate's number, which needs no label: 宁(2021)银川市不动产权第0048372号
@@ -1509,6 +1534,8 @@ _DOC_HOLDER_RE = _holder_re(
     "|新生儿|婴儿|孩子|母亲|父亲|所有人"
     # a court case's parties
     "|原告|被告|上诉人|被上诉人|申请人|被申请人|申请执行人|被执行人|第三人|当事人"
+    # a reported case's
+    "|报案人|报警人|受害人"
 )
 # A card's or an account's holder (户名马桂英, 户主马建国): a card told in parts is one then.
 _CARD_HOLDER_RE = _holder_re(f"户主|{_PAYEE}")
@@ -1707,8 +1734,9 @@ _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00
 # The name before the class: at a clause's start, after the child it names or after 叫
 # (他叫马小宝，在第一小学一年级二班) -- not a teacher's 叫 (班主任叫王芳).
 _CHILD_NAME_BEFORE_RE = re.compile(
-    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|我家|咱家|俺家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
-    rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上)"
+    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
+    # 马小龙同学（银川九中初一6班）: the school and class in brackets after the pupil
+    rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上|同学\s*[(（])"
 )
 # The same without the clause's start, for a school and a grade alone (说叫王小宝，第一小学
 # 一年级的): with no class, a name is a pupil's only when said to be a child's or with 叫.
@@ -1815,13 +1843,49 @@ def find_children(text: str) -> list[Finding]:
     return found
 
 
-def _mask_children(text: str) -> str:
-    """A child's given name starred, the surname kept (马小龙 → 马**)."""
-    for f in reversed(find_children(text)):
+# ----------------------------------------------------------------- health
+
+# A diagnosis people tell of a named resident (乙肝表面抗原阳性, 阿尔茨海默症, 乳腺癌晚期):
+# health data, as personal as an address -- and, with a ward's bed or a care home's room,
+# where a frail person can be found.
+_DIAGNOSIS = (
+    r"乙肝|丙肝|艾滋病?|HIV|梅毒|结核|[\u4e00-\u9fff]{0,4}阳性|阿尔茨海默症?|老年痴呆|痴呆症"
+    r"|[\u4e00-\u9fff]{0,3}癌|白血病|尿毒症|精神分裂症?|抑郁症|躁郁症|癫痫|帕金森|渐冻症"
+    r"|脑梗|脑出血|偏瘫|瘫痪|肝硬化|淋巴瘤|[\u4e00-\u9fff]{0,3}肿瘤"
+)
+# The name at a clause's start or right after whose it is (我妈马桂兰, 患者), then the
+# diagnosis, found or said (查出, 确诊了, 得了) or straight after the name.
+_HEALTH_RE = re.compile(
+    rf"(?:^|(?<=[\s,，。!！?？;；:：、])|(?<=患者)|(?<=病人)|{_KIN_SAID})({_NAME})"
+    r"\s*[,，]?\s*(?:(?:被|已经?)?(?:查出|确诊|诊断出?|得了|患了?|患有|患上)了?(?:为|是)?\s*)?"
+    rf"(?:{_DIAGNOSIS})",
+    re.IGNORECASE,
+)
+
+
+def find_health(text: str) -> list[Finding]:
+    """A full name with a diagnosis said of it (刘秀英乳腺癌晚期, 我爸王德福阿尔茨海默症,
+    李建华确诊了肺癌): the resident's health. A diagnosis without a name (乙肝表面抗原阳性能
+    打疫苗吗) or with one withheld (张某) is a question about an illness. The finding is the
+    name, which masking stars as a child's."""
+    return [
+        Finding("health", *m.span(1), m.group(1))
+        for m in _HEALTH_RE.finditer(text)
+        if _is_name(m.group(1)) and not _addressed(m.group(1))  # 王大爷得了脑梗: no one named
+    ]
+
+
+def _mask_names(text: str, findings: list[Finding]) -> str:
+    """Each found name's given name starred, the surname kept (马小龙 → 马**)."""
+    for f in reversed(findings):
         keep = 2 if re.match(_COMPOUND_SURNAMES, f.value) else 1  # the surname stays
         masked = f.value[:keep] + "*" * (len(f.value) - keep)
         text = text[: f.start] + masked + text[f.end :]
     return text
+
+
+def _mask_children(text: str) -> str:
+    return _mask_names(text, find_children(text))
 
 
 # ----------------------------------------------------------------- public API
@@ -1834,6 +1898,7 @@ _ORDER: tuple[PiiKind, ...] = (
     "bank",
     "phone",
     "landline",
+    "health",
     "address",
     "child",
     "plate",
@@ -1852,7 +1917,7 @@ def find_pii(
     documents = [  # a 社保号 that is the ID number is an ID
         f for f in find_documents(text) if not any(a < f.end and f.start < b for a, b in taken)
     ]
-    return numbers + people + documents + find_children(text)
+    return numbers + people + documents + find_children(text) + find_health(text)
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -1918,6 +1983,7 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     (E******78) or a child's name next to a class (马**) where they are found. Used before
     any text reaches the database or a log line."""
     text = _mask_children(_mask_passports(_mask_plates(text)))
+    text = _mask_names(text, find_health(text))
     text = _mask_documents(text)
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
