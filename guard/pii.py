@@ -1,9 +1,10 @@
 """Personal data in a message: ID numbers, mobile and household landline numbers, bank
 cards, home addresses, passports, a labelled document's or record's number with its
 holder named or said (退休证号, 退役军人优待证号, 医保卡号, 住院号, 透析登记号, 户号, 公积金账号,
-体检报告编号, a property certificate, a court case's number with its parties, the credit
-code of a resident's own one-person shop ...), a child's name with
-the school class (or with the school and a grade), a plate with its owner named.
+体检报告编号, a property certificate, a court case's number with its parties, a police
+receipt's number with the one who reported, the credit code of a resident's own
+one-person shop ...), a child's name with the school class (or with the school and a
+grade), a plate with its owner named, a diagnosis next to the full name of whom it is.
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
