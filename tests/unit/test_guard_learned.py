@@ -159,7 +159,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # First contact, at f6cea0e (after blind set 13's classes and personal-data
         # development set v8): 90.9 / 78.0 / 0.9 %. Its author counts much more as personal
         # data: a neighbour's illness, a criminal record, a QQ number with a name.
-        ("guard_blind14.jsonl", 330, 90.5, 78.0, 1.0),
+        ("guard_blind14.jsonl", 330, 97.5, 78.0, 0.5),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
