@@ -8,12 +8,10 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from core import safetext
-from core.db import Group, in_chunks, session
+from core.db import Group, in_chunks, insert_once, session
 from core.events import Button, ChatRef, Outgoing
 from handlers.services import GroupCache, GroupInfo, HasClock, HasEngine, HasGroups, HasStations
 from officers.directory import find_group
@@ -56,10 +54,9 @@ def ensure_group(session: Session, chat: ChatRef, title: str = "") -> Group:
     leaves one row: INSERT … ON CONFLICT DO NOTHING), its title kept current."""
     group = find_group(session, chat)
     if group is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         row = Group(platform=chat.platform, chat_id=chat.chat_id, title=title)
         session.connection().execute(
-            insert(Group).values(row.model_dump(exclude={"id"})).on_conflict_do_nothing()
+            insert_once(session, Group).values(row.model_dump(exclude={"id"}))
         )
         group = find_group(session, chat)
         assert group is not None

@@ -28,6 +28,7 @@ from core.db import (
     TopicReview,
     as_utc,
     commit_without_flush_wait,
+    insert_once,
 )
 from core.events import QUOTED_BOT, Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from core.templates import render
@@ -178,9 +179,8 @@ def is_downvote_text(text: str) -> bool:
 def cast_vote(db: Session, answer: BotAnswer, voter_id: str, useful: bool, now: datetime) -> bool:
     """One vote per resident per answer: False (and nothing written) for a second one,
     whichever worker takes it (INSERT … ON CONFLICT DO NOTHING)."""
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(AnswerVote)
+        insert_once(db, AnswerVote)
         .values(
             answer_id=answer.id,
             voter_id=voter_id,
@@ -189,7 +189,6 @@ def cast_vote(db: Session, answer: BotAnswer, voter_id: str, useful: bool, now: 
             station_id=answer.station_id,
             at=now,
         )
-        .on_conflict_do_nothing()
         .returning(col(AnswerVote.id))
     )
     return db.connection().execute(statement).first() is not None
