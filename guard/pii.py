@@ -477,7 +477,6 @@ def _run_findings(
     whose words before it are read as well."""
     groups = _groups(text[start:end], start)
     found: list[_Hit] = []
-    holder_named: bool | None = None  # read once, when a card over lines asks for it
     i = 0
     while i < len(groups):
         best: tuple[int, _Hit] | None = None
@@ -504,9 +503,7 @@ def _run_findings(
                 continue
             # A card over lines (bank⏎6217 0012⏎3456 7890⏎户名...): with its holder named.
             lined = soft and not unlined and not tiny and window_cues.card
-            if lined and holder_named is None:
-                holder_named = _card_holder_named(text)
-            lined = lined and bool(holder_named)
+            lined = lined and _card_holder_named(text)
             loose = (soft and not lined) or (tiny and not window_cues.card)
             edge_cn = groups[i].chinese or groups[j].chinese
             if edge_cn or _may_be_number(joined, loose, window_cues):
