@@ -202,8 +202,9 @@ class Profiles:
 
 
 def _spread(
-    grams: Sequence[int] | np.ndarray, holders: Sequence[np.ndarray], idf: np.ndarray, size: int
+    grams: np.ndarray, holders: Sequence[np.ndarray], idf: np.ndarray, size: int
 ) -> np.ndarray:
+    """By holder (piece or topic): the idf of the message's ``grams`` it holds."""
     if not len(grams):
         return np.zeros(size)
     at = np.concatenate([holders[g] for g in grams])
