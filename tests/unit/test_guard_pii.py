@@ -1775,3 +1775,12 @@ def test_development_set_v4_stays_caught() -> None:
         o.case.text for o in report.outcomes if o.case.expect == "ok" and o.result.verdict == "pii"
     ]
     assert ok_called_personal == []
+
+
+@pytest.mark.parametrize("version", [5, 6, 7, 8])
+def test_later_development_sets_stay_caught(version: int) -> None:
+    """Written forms invented for the classes of ``test_guard_pii_v<version>.py`` (not
+    eval sets): every line gets its verdict, and no OK line is called personal data."""
+    cases = read_cases(Path(__file__).parent / "data" / f"pii_forms_v{version}.jsonl", VERDICTS)
+    report = evaluate(cases)
+    assert report.mistakes == [], [o.case.text for o in report.mistakes]

@@ -5,12 +5,9 @@ car is described, a repair note's landline."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from guard.detect import check
-from guard.eval import VERDICTS, evaluate, read_cases
 from guard.pii import find_pii, mask_pii
 
 
@@ -151,11 +148,3 @@ def test_a_repair_notes_landline_is_the_residents(text: str) -> None:
 
 def test_a_repair_asked_of_the_office_is_at_the_residents_home() -> None:
     assert "address" in kinds("物业报修 3号楼301 马建国 座机 0951 6087325 卫生间漏水")
-
-
-def test_development_set_v6_stays_caught() -> None:
-    """Written forms invented for the nine classes above (not an eval set): every line
-    gets its verdict, and no OK line is called personal data."""
-    cases = read_cases(Path(__file__).parent / "data" / "pii_forms_v6.jsonl", VERDICTS)
-    report = evaluate(cases)
-    assert report.mistakes == [], [o.case.text for o in report.mistakes]

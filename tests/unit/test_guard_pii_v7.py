@@ -6,12 +6,9 @@ into for what is owed."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from guard.detect import check
-from guard.eval import VERDICTS, evaluate, read_cases
 from guard.pii import find_pii, mask_pii
 
 
@@ -156,11 +153,3 @@ def test_a_residents_own_card_for_a_neighbours_debt_is_personal_data(text: str) 
 )
 def test_a_card_to_be_paid_into_with_a_lures_marks_stays_a_lure(text: str) -> None:
     assert check(text).verdict == "scam"
-
-
-def test_development_set_v7_stays_caught() -> None:
-    """Written forms invented for the seven classes above (not an eval set): every line
-    gets its verdict, and no OK line is called personal data."""
-    cases = read_cases(Path(__file__).parent / "data" / "pii_forms_v7.jsonl", VERDICTS)
-    report = evaluate(cases)
-    assert report.mistakes == [], [o.case.text for o in report.mistakes]

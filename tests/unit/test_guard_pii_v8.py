@@ -5,12 +5,9 @@ and a resident's own number given to an officer."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from guard.detect import check
-from guard.eval import VERDICTS, evaluate, read_cases
 from guard.pii import find_pii, mask_pii
 
 
@@ -121,10 +118,3 @@ def test_a_residents_own_number_to_an_officer_is_personal_data() -> None:
 def test_a_fake_officers_number_with_an_ask_stays_a_lure() -> None:
     text = "我是市公安局民警，你的账户涉嫌洗钱，我的手机号是13812345678，马上把钱转到安全账户"
     assert check(text).verdict == "scam"
-
-
-def test_development_set_v8_stays_caught() -> None:
-    """Written forms invented for the classes above (not an eval set)."""
-    cases = read_cases(Path(__file__).parent / "data" / "pii_forms_v8.jsonl", VERDICTS)
-    report = evaluate(cases)
-    assert report.mistakes == [], [o.case.text for o in report.mistakes]
