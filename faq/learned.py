@@ -643,6 +643,9 @@ class LearnedMatcher:
             ):
                 choices = (first, second)
                 return Decision("clarify", first, score, "two topics fit", choices)
+        if intent == "ask" and not reading.asks_itself:
+            # Only a quote asks (「临时身份证咋办」- - - 去窗口就能办): the writer answers it.
+            return Decision("ignore", None, score, "a quoted question, answered")
         if intent in ("ask", "case"):
             if faq_id and topic_p >= suggest_at:
                 return Decision("suggest", faq_id, score, f"{intent}: plausible topic")

@@ -157,6 +157,9 @@ FLOORS = {
     # First contact at 61fdfb3, six coincident corpus lines out first: 92.0 % right, 2.8 %
     # wrong, 97.6 % silent, 93.8 % caught.
     "blind-10": (0.92, 0.03, 0.97, 0.93),
+    # First contact at ce4e5cf, two coincident corpus lines out first: 95.3 % right, 1.4 %
+    # wrong, 92.2 % silent, 94.7 % caught.
+    "blind-11": (0.95, 0.02, 0.93, 0.94),
 }
 SETS = {
     "shared-dev": lambda: shared_file("eval/faq_dev.jsonl"),
@@ -170,6 +173,7 @@ SETS = {
     "blind-8": lambda: REPO / "tests/data/faq_unseen8.jsonl",
     "blind-9": lambda: REPO / "tests/data/faq_unseen9.jsonl",
     "blind-10": lambda: REPO / "tests/data/faq_unseen10.jsonl",
+    "blind-11": lambda: REPO / "tests/data/faq_unseen11.jsonl",
 }
 
 
@@ -264,6 +268,18 @@ def test_a_new_topic_answers_what_reads_like_its_file(
     finally:
         matcher._topics = matcher._topics - {"station-topic"}
     assert decision.action == action, decision
+
+
+def test_a_question_only_a_quote_asks_is_answered_by_its_writer_not_the_bot() -> None:
+    reading = learned.Reading(
+        {"ad": 0.0, "ask": 0.9, "case": 0.05, "chatter": 0.05, "complaint": 0.0, "incident": 0.0},
+        [("hukou-book-lost", 0.97)],
+        {},
+        False,
+        asks_itself=False,
+    )
+    decision = _shipped().current.matcher.act(reading, addressed=False)
+    assert (decision.action, decision.faq_id) == ("ignore", None)
 
 
 def test_more_likely_for_the_officer_than_small_talk_reaches_the_officer() -> None:
