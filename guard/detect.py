@@ -25,8 +25,11 @@ _PII_SCORE = {
     "child": 0.75,  # a child's name next to a school class: where the child can be found
     "document": 0.85,  # a document's or record's number under its label, with a name
     "health": 0.8,  # a diagnosis said of a named resident
+    "record": 0.8,  # a criminal or administrative record said of a named resident
+    "qq": 0.75,  # a QQ number said to be a named person's
 }
-CONTACTS = ("phone", "landline")  # a resident's own, which look like a lure's contact
+# A resident's own, or a named neighbour's, which look like a lure's contact to the model.
+CONTACTS = ("phone", "landline", "qq")
 # "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.
 OWN_HANDLE = re.compile(
     r"我的?(?:微信|微信号|vx|v信|qq|扣扣)号?(?:是|为|[:：])?\s*[a-z0-9_-]{5,}", re.IGNORECASE
@@ -71,6 +74,10 @@ THRESHOLDS = Thresholds()
 # secrecy -- unless the writer names themself and asks for a neighbour's debt
 # (``pii.paid_as_lure``).
 EXACT = ("id", "bank", "passport", "document")
+# A list of households by door and name (an arrears list: 3-2-501 王建国 1200元；5-1-302
+# 李秀兰 860元) is personal data, though the model reads it as a fake notice; with the names
+# masked (王**) it is a notice, which the model alone does not call a lure either.
+ROSTER = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,7 @@ class Signals:
     contact: bool  # a number or handle the writer gives as their own
     exact: bool  # an ID, a card, a passport or a held document's number: not a guess
     announced: bool = False  # the writer's own (or new) number given, and nothing asked
+    roster: bool = False  # a list of households by door and name (masked or not)
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -91,6 +99,7 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         bool(OWN_HANDLE.search(text)) or any(f.kind in CONTACTS for f in findings),
         any(f.kind in EXACT and not pii.paid_as_lure(text, f) for f in findings),
         announced(text, findings, lure),
+        pii.households(text).listed >= ROSTER,
     )
 
 
@@ -116,6 +125,8 @@ def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
     if s.rule_lure and p >= t.veto:
         return "rules"
     sure = t.alone if s.hooked else t.unhooked
+    if s.roster:  # an arrears list reads like a fake notice to the model
+        return None
     if p >= sure and (s.hooked or not s.contact) and not s.exact and not s.announced:
         return "model"
     return None
@@ -149,6 +160,8 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     """
     if not text or text.isspace():
         return OK
+    if pii.households(text).named >= ROSTER:  # personal data, whatever else it reads as
+        return GuardResult("pii", "address", pii.LABELS["address"], _PII_SCORE["address"])
     # Published numbers (客服电话 ...) are no one's personal data but are a lure's contact.
     findings = pii.find_pii(text, exempt_numbers=exempt_numbers, published=True)
     phones = sum(1 for f in findings if f.kind == "phone")

@@ -2,9 +2,14 @@
 cards, home addresses, passports, a labelled document's or record's number with its
 holder named or said (退休证号, 退役军人优待证号, 医保卡号, 住院号, 透析登记号, 户号, 公积金账号,
 体检报告编号, a property certificate, a court case's number with its parties, a police
-receipt's number with the one who reported, the credit code of a resident's own
-one-person shop ...), a child's name with the school class (or with the school and a
-grade), a plate with its owner named, a diagnosis next to the full name of whom it is.
+receipt's number with the one who reported, a police case's (宁公(兴)立字〔2024〕1136号)
+with its victim or party, a certificate's in its issuer's words (宁退字第2016-04723号) with
+its holder, the credit code of a resident's own one-person shop ...), a child's name with
+the school class (or with the school and a grade), a plate with its owner or driver named
+anywhere in the message, a QQ number with whose it is, a list of households by door and
+name (an arrears list), and what PIPL counts as sensitive said of a named person: their
+health (a diagnosis, a chronic illness, an allergy, a disability) or their record with the
+police and the courts (刑满释放, 前科, 吸毒, 被拘留, 社区矫正, 取保候审, 酒驾被拘).
 
 Numbers are found on the *original* text (so that masking can replace exactly the
 characters the sender typed) by one scan for runs of digit-like characters: ASCII and
@@ -58,6 +63,8 @@ PiiKind = Literal[
     "child",
     "plate",
     "health",
+    "record",
+    "qq",
 ]
 
 LABELS: dict[str, str] = {
@@ -71,6 +78,8 @@ LABELS: dict[str, str] = {
     "document": "证件号码",
     "child": "孩子的姓名和班级",
     "health": "姓名和病情",
+    "record": "姓名和违法犯罪记录",
+    "qq": "QQ号和姓名",
 }
 
 # ----------------------------------------------------------------- digit characters
@@ -1047,7 +1056,7 @@ _NOT_NAME_WORDS = (
     "周末 周一 周二 周三 周四 周五 周六 周日 路口 路边 申请 连续 齐全 严重 商量 项目 卫生",
     "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
     "查询 查看 查成 查下 查一 查到 查不 查找 成绩 付款 付钱 余额 和我 和你 和他 和她 康复",
-    "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速",
+    "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速 马路",
     "查出 确诊 诊断",
     # Ningxia's places: 金凤区, 贺兰县, 石嘴山, 吴忠, 海原, 彭阳, 沙坡头 name no one
     "宁夏 金凤 贺兰 石嘴 吴忠 海原 彭阳 沙坡 沙湖",
@@ -1265,6 +1274,34 @@ def _line_named(text: str) -> bool:
     return False
 
 
+# The name in one clause and the home in the next, said of him or her: 谁认识王建国？他家住
+# 阳光小区5号楼2单元301; 找一下李德明，他家是宝湖小区8号楼2单元601.
+_PRONOUN_HOME_RE = re.compile(
+    r"(?:[他她](?:们家|家)?(?:的?(?:家庭)?(?:住址|地址)|现?住|家在|在|是)"
+    r"|(?:^|[,，。!！?？;；\s])(?:家住|现住|住在|住址|地址)(?:是|在|[:：])?)[^。！？!?；;\n]{0,14}$"
+)
+_REFERRED_NAME_RE = re.compile(
+    rf"(?:认识|知道|找一?下?|见过|联系|打听|寻找|问问?|有个叫|叫做?|名叫)\s*({_NAME})"
+    rf"|(?:^|[\s,，。!！?？;；])({_NAME})(?=[吗呢嘛吧你您这是]|在吗|没有|大家|[,，。!！?？\s、])"
+)
+_PRONOUN_REACH = 24  # characters before an address searched for 他家住 ...
+_REFERRED_REACH = 40  # characters before the pronoun searched for the name
+
+
+def _named_then_pronoun(text: str, address_start: int) -> bool:
+    """A full name said in an earlier clause and the address said of 他 / 她 after it."""
+    window = max(0, address_start - _PRONOUN_REACH)
+    pronoun = _PRONOUN_HOME_RE.search(text[window:address_start])
+    if pronoun is None:
+        return False
+    at = window + pronoun.start()
+    for m in _REFERRED_NAME_RE.finditer(text, max(0, at - _REFERRED_REACH), at):
+        name = next(g for g in m.groups() if g is not None)
+        if _is_name(name) and not _addressed(name):
+            return True
+    return False
+
+
 def _public_place(text: str, address_start: int, address_end: int) -> bool:
     before = text[max(0, address_start - 16) : address_start]
     return bool(_PUBLIC_BEFORE_RE.search(before) or _PUBLIC_AFTER_RE.match(text, address_end))
@@ -1292,7 +1329,11 @@ def find_addresses(text: str) -> list[Finding]:
         if _public_place(text, m.start(), m.end()):
             continue
         door = _DOOR_NUMBER_RE.search(m.group()) is not None
-        if named or _name_next_to(text, m.start(), m.end(), door=door):
+        if (
+            named
+            or _name_next_to(text, m.start(), m.end(), door=door)
+            or (door and _named_then_pronoun(text, m.start()))
+        ):
             last = found[-1] if found else None
             if (
                 last is not None
@@ -1304,6 +1345,53 @@ def find_addresses(text: str) -> list[Finding]:
             else:
                 found.append(Finding("address", m.start(), m.end(), m.group()))
     return found
+
+
+# ----------------------------------------------------------------- lists of households
+
+# A list of households by their doors and names, as an arrears list or a round of visits
+# writes it (3-2-501 王建国 1200元；5-1-302 李秀兰 860元): every household on it is named at
+# home. With the names masked (王**) or withheld (李某), it is a notice like any other.
+_ROSTER_DOOR_RE = re.compile(
+    rf"{_DOOR_RE.pattern}|(?<![0-9\-－])[0-9]{{1,2}}[-－][0-9]{{1,2}}[-－][0-9]{{3,4}}(?![0-9])"
+)
+_ROSTER_NAME = (
+    rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:[*＊×xX某]{{1,3}}|[\u4e00-\u9fff]{{1,2}})"
+)
+_ROSTER_AFTER_RE = re.compile(
+    rf"\s*(?:室|号|房)?\s*[:：,，、]?\s*(?:户主|业主|住户|姓名)?\s*[:：]?\s*({_ROSTER_NAME})"
+)
+_ROSTER_BEFORE_RE = re.compile(rf"({_ROSTER_NAME})\s*[:：,，、]?\s*$")
+_MASKED_RE = re.compile("[*＊×xX某]")
+_ROSTER_HINTS = "-－单栋幢#＃号排村"
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """How many doors in a message stand next to a name: any (``listed``), and how many of
+    those names are real, not masked (``named``)."""
+
+    listed: int = 0
+    named: int = 0
+
+
+@lru_cache(maxsize=8)
+def households(text: str) -> Roster:
+    """The doors with a name next to them, after the door or just before it (see
+    ``_ROSTER_DOOR_RE``): two or more are a list of households."""
+    if sum(map(text.count, _ROSTER_HINTS)) < 2:  # two doors at least, each with one of these
+        return Roster()
+    listed = named = 0
+    for m in _ROSTER_DOOR_RE.finditer(text):
+        after = _ROSTER_AFTER_RE.match(text, m.end())
+        before = _ROSTER_BEFORE_RE.search(text[max(0, m.start() - 6) : m.start()])
+        names = [n.group(1) for n in (after, before) if n is not None]
+        if not names:
+            continue
+        listed += 1
+        if any(_MASKED_RE.search(n) is None and _is_name(n) for n in names):
+            named += 1
+    return Roster(listed, named)
 
 
 # ----------------------------------------------------------------- licence plates
@@ -1366,9 +1454,43 @@ _PLATE_TITLED_OWNER_RE = re.compile(
 )
 
 
+# Whose the car is or who drives it, said anywhere in the message: the owner's or the
+# driver's word, maybe hedged (好像, 应该), then a verb, where they live and who they are to
+# the writer, then the full name (车主好像是3号楼的马建国, 车主名字写的是我爸马德福); a full name
+# said to own it (应该是张伟的, 马建国家的车); or said to drive it (是他儿子马小军开着, 2单元的
+# 李红在开).
+_HEDGE = r"(?:好像|应该|可能|估计|据说|听说|大概|貌似|似乎|就|也|平时|一直)?"
+_NEIGHBOUR_AT = (
+    rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢|单元)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?"
+    r"|(?:我们|咱们|俺们|咱)楼的?|(?:隔壁|对门|楼上|楼下|对面)的?)"
+)
+_CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
+_PLATE_USER_RE = re.compile(
+    rf"(?:车主|司机|驾驶人|驾驶员|开车的)(?:的?名字|姓名)?{_HEDGE}"
+    rf"(?:是|叫|为|写的?是?|登记的?是?)\s*[:：]?\s*{_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})"
+    rf"|(?:是|系|属于){_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})家?的"
+    rf"|({_NAME})家?的(?:{_CAR_WORDS})"
+    rf"|(?:^|[\s,，。!！?？;；]|是|的|{_KIN})\s*({_NAME}){_HEDGE}(?:在|天天|每天|经常|老)?开(?:着|的)?"
+    r"(?=[\s,，。!！?？;；]|$|车|这|那|是)"
+    rf"|({_NAME})\s*[,，]?\s*(?:你|您)家?的(?:{_CAR_WORDS})"
+)
+
+
+@lru_cache(maxsize=8)
+def _plate_user_named(text: str) -> bool:
+    """The message names whose car it is or who drives it (see ``_PLATE_USER_RE``)."""
+    return any(
+        _is_name(name) and not _addressed(name)
+        for m in _PLATE_USER_RE.finditer(text)
+        for name in m.groups()
+        if name is not None
+    )
+
+
 def _plate_owner(text: str, start: int, end: int) -> bool:
-    """A person named as the plate's owner right next to it (bounded look-around)."""
-    if _PLATE_TITLED_OWNER_RE.match(text, end):
+    """A person named as the plate's owner right next to it (bounded look-around), or as
+    its owner or driver anywhere in the message."""
+    if _PLATE_TITLED_OWNER_RE.match(text, end) or _plate_user_named(text):
         return True
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
     if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
@@ -1461,7 +1583,7 @@ _DOC_STEMS = (
     # its owner named (所有人 马建国) as telling as the owner's plate
     "|车辆识别代|车架"
     # a police receipt for a reported case (受案回执编号, 回执号): the one who reported it
-    "|受案回执|受案|回执"
+    "|受案回执|受案|回执|案件|警情|立案|受理|接警|报警回执"
 )
 _DOC_WORDS = (
     "老年证|老年卡|退休证|离休证|残疾证|残疾人证|军官证|士兵证|士官证|文职(?:干部|人员)证"
@@ -1490,7 +1612,13 @@ _DOC_LABEL_RE = re.compile(
     r"|([\u4e00-\u9fff]\s*\(\s*[0-9]{4}\s*\)\s*[\u4e00-\u9fff]{0,10}?不动产(?:权|证明)"
     r"\s*第\s*[0-9]{4,10}\s*号"
     # A court case's number: (2024)宁0104民初3127号 -- the year, the court, the kind of case
-    r"|\(\s*(?:19|20)[0-9]{2}\s*\)\s*[\u4e00-\u9fff]{1,3}[0-9]{0,4}[\u4e00-\u9fff]{1,4}[0-9]{1,6}\s*号)"
+    r"|\(\s*(?:19|20)[0-9]{2}\s*\)\s*[\u4e00-\u9fff]{1,3}[0-9]{0,4}[\u4e00-\u9fff]{1,4}[0-9]{1,6}\s*号"
+    # A police case's or receipt's number, the bureau's words and the kind of case first
+    # (宁公(兴)立字〔2024〕1136号, 银公金受字〔2024〕2087号): a case filed or taken in
+    r"|[\u4e00-\u9fff]{0,8}(?:\([\u4e00-\u9fff]{1,4}\)[\u4e00-\u9fff]{0,4})?(?:立|受|受案|立案|刑|拘)字"
+    r"\s*[〔\[(]\s*(?:19|20)[0-9]{2}\s*[〕\])]\s*第?\s*[0-9]{1,8}\s*号"
+    # A certificate's number in the issuer's words (宁退字第2016-04723号, 宁残字第0083211号)
+    r"|[\u4e00-\u9fff]{1,6}字\s*第\s*[0-9]{4,}(?:[\-－][0-9]{2,})*\s*号)"
 )
 # A business's unified social credit code, 18 characters: the registering body and kind
 # (92: an individual business), the region, then the organisation code and a check.
@@ -1841,36 +1969,358 @@ def find_children(text: str) -> list[Finding]:
     return found
 
 
-# ----------------------------------------------------------------- health
+# ----------------------------------------------------------------- sensitive facts
 
-# A diagnosis people tell of a named resident (乙肝表面抗原阳性, 阿尔茨海默症, 乳腺癌晚期):
-# health data, as personal as an address -- and, with a ward's bed or a care home's room,
-# where a frail person can be found.
-_DIAGNOSIS = (
-    r"乙肝|丙肝|艾滋病?|HIV|梅毒|结核|[\u4e00-\u9fff]{0,4}阳性|阿尔茨海默症?|老年痴呆|痴呆症"
-    r"|[\u4e00-\u9fff]{0,3}癌|白血病|尿毒症|精神分裂症?|抑郁症|躁郁症|癫痫|帕金森|渐冻症"
-    r"|脑梗|脑出血|偏瘫|瘫痪|肝硬化|淋巴瘤|[\u4e00-\u9fff]{0,3}肿瘤"
+# What PIPL counts as *sensitive* personal information, said of a named resident: their
+# health and their record with the police or the courts. Said of no one (糖尿病能吃西瓜吗,
+# 刑满释放人员怎么办社保), of someone by a title alone (王大爷有高血压), with the name withheld
+# (王**, 张某) or of a story's or the news's people, it is talk about an illness or the law.
+#
+# Health: a diagnosis, a chronic or common illness, an allergy, a disability, a treatment
+# (心脏支架, 透析), and any illness said with a verb (有焦虑症, 得了怪病).
+_CONDITION = (
+    r"乙肝|丙肝|肝炎|艾滋|HIV|梅毒|结核|阳性|携带者|阿尔茨海默|老年痴呆|痴呆|癌|白血病|尿毒症"
+    r"|肿瘤|淋巴瘤|渐冻症|帕金森|癫痫|脑梗|脑出血|脑溢血|中风|偏瘫|瘫痪|植物人|肝硬化|肾衰|透析"
+    r"|糖尿病|血糖高|高血压|血压高|高血脂|冠心病|心脏病|心梗|心衰|房颤|搭桥"
+    r"|(?:心脏|放了?|装了?|做了?|安了?)(?:个|一个|两个|三个)?支架"
+    r"|过敏|哮喘|慢阻肺|肺气肿|甲亢|甲减|结节|痛风|类风湿|红斑狼疮|[肺胃肾胆鼻咽喉皮]炎|关节炎"
+    r"|抑郁|躁郁|双相|焦虑症|强迫症|精神分裂|精神病|精神类|精神疾病|精神障碍|自闭症|孤独症"
+    r"|多动症|智力障碍|智障|脑瘫|唐氏|残疾|聋哑|失明|失聪|截肢|盲人|失智|半身不遂|精神(?:有)?问题"
+    r"|精神不正常|精神失常|白内障|青光眼|骨折|结石|囊肿|贫血|HPV|性病|怀孕|流产|不孕|移植|化疗|放疗"
+    # an illness found by a check: 体检出来转氨酶高, 查出来肝有问题, 确诊了
+    r"|(?:确诊|诊断出?|(?:体检|检查|化验|复查|筛查)出?来?|查出来?)(?!没|无|正常|一切)(?:了|是|为|有)?"
+    r"[\u4e00-\u9fffA-Za-z]{0,6}?(?:病|症|炎|癌|瘤|偏?高|偏?低|阳性|异常|问题|毛病)"
+    r"|(?:患有?|得了|有)(?!毛|什么|啥|点|些|个|这|那|一|没)[\u4e00-\u9fff]{1,4}?[病症]"
+    r"(?![状房床假历人号友情])"
 )
-# The name at a clause's start or right after whose it is (我妈马桂兰, 患者), then the
-# diagnosis, found or said (查出, 确诊了, 得了) or straight after the name.
-_HEALTH_RE = re.compile(
-    rf"(?:^|(?<=[\s,，。!！?？;；:：、])|(?<=患者)|(?<=病人)|{_KIN_SAID})({_NAME})"
-    r"\s*[,，]?\s*(?:(?:被|已经?)?(?:查出|确诊|诊断出?|得了|患了?|患有|患上)了?(?:为|是)?\s*)?"
-    rf"(?:{_DIAGNOSIS})",
+# A record: a sentence served or being served, a past conviction, drugs, detention, an
+# arrest, community correction, bail, a licence revoked for drink-driving.
+_RECORD = (
+    r"刑满释放|刑释|前科|案底|犯罪记录|违法记录|[吸戒贩]过?毒|复吸|强戒|毒瘾"
+    r"|拘留|被拘|被抓(?![拍伤破住])|抓进去|逮捕|批捕|判过?刑|被判|判了[0-9一二两三四五六七八九十半]"
+    r"|坐过?牢|蹲过?(?:监狱|大牢|号子|局子)|进过(?:监狱|看守所|拘留所|局子)|服过?刑|劳改|劳教"
+    r"|社区矫正|矫正对象|假释|缓刑"
+    r"|取保候审|监视居住|通缉|在逃(?!跑)|涉嫌|酒驾|醉驾|毒驾|吊销|无证驾驶|嫖娼|卖淫|聚众赌博"
+    r"|赌博被|打架被[罚拘抓]|行政处罚|被处罚|失信被执行人|失信人|老赖|限制高消费"
+    r"|被(?:警察|民警|派出所|公安局?|刑警|交警|警方|便衣)(?:抓|拘|带走|关|铐|逮)"
+)
+
+
+def _first_chars(alternation: str) -> str:
+    """The characters a match of ``alternation`` may start with, read off its text: the
+    first character of each alternative (of a group's too: any character after a ``|``
+    counts) and every character of a class that starts one. More than needed, never
+    fewer, for lexicons like these, whose alternatives start with no escape or look-around.
+    A regex that looks ahead for one of them skips most positions of a message at once."""
+    chars: set[str] = set()
+    i, start = 0, True
+    while i < len(alternation):
+        if start and alternation.startswith("(?:", i):
+            i += 3
+            continue
+        c = alternation[i]
+        if start and c == "[":
+            end = alternation.index("]", i)
+            chars.update(alternation[i + 1 : end])
+            i, start = end + 1, False
+            continue
+        if start:
+            chars.add(c)
+        start = c == "|"
+        i += 2 if c == "\\" else 1
+    return "".join(sorted(chars - set("()|?*+")))
+
+
+_FACT_STARTS = _first_chars(f"{_CONDITION}|{_RECORD}")
+_FACT_RE = re.compile(
+    rf"(?=[{re.escape(_FACT_STARTS)}])(?:({_CONDITION})|({_RECORD}))", re.IGNORECASE
+)
+# The fact is the topic of a talk, a check or a campaign, not of the person (高血压义诊), or
+# a record's or a card's name (透析登记号, 残疾证), which the documents read.
+_FACT_TOPIC_RE = re.compile(
+    r"义诊|讲座|知识|筛查|宣传|科普|防治|专家|门诊|专科|(?:登记)?[号卡证本]"
+)
+# A story, a film or the news: its people are no residents (小说里的主角坐过牢, 明星吸毒被抓).
+_STORY_RE = re.compile(
+    r"小说|电视剧|电影|剧里|剧中|主角|角色|演员|明星|歌手|艺人|网红|主播|新闻|报道|热搜|微博"
+    r"|落马|书里|故事|历史上|古代|演的"
+)
+# Words between a name and a fact that say the fact is not the person's: someone speaking
+# of it (王医生说, 马建国推荐), a doctor treating it, someone else (王建国，我妈有高血压; 王强
+# 你知道...), an officer's work with those who have it (马建国书记带队走访了刑满释放人员).
+_FACT_GAP_STOP_RE = re.compile(
+    r"[。！？!?；;\n]|说|讲|问|告诉|觉得|认为|建议|提醒|推荐|医生|大夫|专家|主任|专治|主治|会治|能治"
+    r"|[我你您]|大家|走访|看望|慰问|帮扶|探望|关心|照顾|带队|带领|管理|打击|处理|查处|抓获"
+    r"|宣讲|讲解|防范|预防|远离|拒绝|举报|报警|禁"
+)
+_PAUSE_RE = re.compile("[,，、:：]")
+_HAS_IT_RE = re.compile("有|得了|患|被|因|以前|去年|曾经?|一直|从小|已经|早年|前几年")
+_CALLED_BEFORE_RE = re.compile("(?:名叫|叫做?)$")
+_KIN_AFTER_OF_RE = re.compile(rf"的(?!我|咱|他|她|你)(?:{_KIN})")  # 王强的儿子吸毒: his son
+_FACT_REACH = 12  # characters before a fact searched for whom it is said of
+_FACT_GAP = 10  # at most this many between the name and the fact
+# What may stand right before a name a fact is said of. Strong: who the person is to the
+# writer (我妈, 邻居, 表哥), where they live (二单元的, 5号楼的, 对门的), a title of address
+# with the full name after it (陈大爷陈建国), what they are (刑满释放人员, 患者, 居民), a
+# name's label or 叫. Weak: a clause's start or a word that leads to a name (是, 和, 听说):
+# a name there must look like one (see ``_GIVEN_CHARS``).
+_STRONG_BEFORE_SUBJECT_RE = re.compile(
+    rf"(?:{_KIN})$"
+    r"|(?:单元|号楼|楼|栋|幢|室|户|层|班|组|队|村|院|隔壁|对门|对面|楼上|楼下|小区)的?$"
+    rf"|[{_SURNAMES}](?:大爷|大妈|大娘|阿姨|叔叔|奶奶|爷爷|师傅|大姐|大哥|姐|哥|叔|婶)$"
+    r"|(?:人员|对象|患者|病人|病号|家属|居民|村民|业主|住户|同志|男子|女子|小伙|姓名|名叫|叫做?)"
+    r"[:：\s]*$"
+)
+_WEAK_BEFORE_SUBJECT_RE = re.compile(
+    r"(?:^|[\s,，。.!！?？;；:：、“”\"'()（）《》【】~～])$"
+    r"|(?:就是|是|和|跟|与|及|听说|据说|知道|发现|那个|这个)$"
+)
+# Characters common in given names (建国, 秀英, 德福, 海燕 ...): a word at a clause's start
+# that begins with a surname's character is a name only if the rest could be one -- 牛奶过敏,
+# 杨絮过敏 and 金属过敏 name no one.
+_GIVEN_CHARS = frozenset(
+    "建国军民华明强伟刚勇杰磊涛斌鹏辉超波峰浩宇轩涵子博文武志俊飞龙虎海洋平安康宁静丽娟芳英秀"
+    "兰桂花梅玉珍凤琴霞燕红艳萍娜敏慧婷雪琳晶莹颖佳欣怡梦雨晨阳光辰旭东升春夏秋冬德福禄寿喜财"
+    "贵富荣昌盛兴旺成功立新永长庆祥瑞林森山川江河泉晓小少青清云彩虹月星亮耀宏鸿程远胜利学仁义"
+    "礼智信忠孝廉家庭树生金银宝珠琪瑶璐珊瑛莲菊芬芝蕾薇莉婉婧妍媛娇妮雯霖雷震冰洁丹彤紫翠碧彬"
+    "杉松柏桦楠勤俭诚真善美乐欢悦然定坚健硕岳岭峻崇巍汉满振正世中天一二三大元凯铭哲豪恒瀚宸睿"
+    "泽鑫淼焱垚毅弘昊航帆阔达通顺贤良友谊兵卫保守宾彦鹤鸣雁莺蓉艺茹若思诗书雅淑贞惠娴巧翔腾跃"
+    "雄伦骏才邦栋梁材香馨妹娣娥嫦芸茜萱蓓蕊苗苹茂叶根发有余全增添双竹玲铃娅媚婕瑾瑜璇琼琦璋环"
+    "南西北京津沪渝湘鄂豫晋冀辽吉黑陕甘藏蒙粤闽浙苏皖赣鲁豹鹰麟旋策略谋聪捷锋锐钢铁铮锦绣纯素"
+    "朴实宽厚深沉稳重占奎魁柱栓锁仓存留改换转引招芹彪旗奇尚维韦蕴怀启迪"
+)
+# Words after a surname's character that name no one in talk of illness and the law.
+_NOT_SUBJECT_WORDS = (
+    "万一 许多 尤其 包括 孙子 孙女 高血 高压 高烧 高龄 高危 明年 平常 任何 全身 全都 连着",
+    "和他 和她 和我 和你 于是 何况 向来 经常 常常 常见 余下 金银 马兰花",
+)
+_NOT_SUBJECTS = frozenset(word for line in _NOT_SUBJECT_WORDS for word in line.split())
+# A place, not a person, when these follow the word: 向阳小区有人被拘留了, 金凤区, 贺兰县.
+_PLACE_AFTER_RE = re.compile(
+    "小区|花园|家园|公园|广场|社区|区|路|街|巷|村|镇|乡|县|市|省|医院|学校|中学|小学|大学|超市"
+    "|商场|酒店|宾馆|公司|银行|派出所"
+)
+# What may stand between a name and a pause before the fact (马秀英阿姨，乙肝携带者).
+_TITLE_AFTER_NAME_RE = re.compile(
+    "(?:阿姨|大爷|大妈|大娘|叔叔|奶奶|爷爷|老人|老汉|同志|师傅|大姐|大哥|女士|先生)?"
+)
+# A given name's last character is not one of these: they begin the words after it (刘强去年,
+# 陈磊现在, 张伟对青霉素, 孙浩最近).
+_NOT_NAME_END = frozenset(
+    "的是在有被对因和跟与去以现最曾也还又已得患查确体说这那今昨从就都很请于到要会能把给让叫住"
+    "家里上下不没过了着吗呢吧啊呀"
+)
+_BODY_PARTS = frozenset("头脸眼耳鼻嘴牙手胳膊腿脚腰背胸心肝脾肺肾胃脑骨皮血")
+_SURNAME_CHARS = frozenset(_SURNAMES)
+_COMPOUND_SURNAME_RE = re.compile(_COMPOUND_SURNAMES)
+
+
+def _subject_at(text: str, p: int, limit: int) -> tuple[int, int, bool] | None:
+    """The full name starting at ``p`` and ending by ``limit``, if one is there: (start,
+    end, looks like a name). A surname with a title (陈大爷, 王老师) names no one, and
+    neither does a word such as 万一 or 孙子."""
+    compound = _COMPOUND_SURNAME_RE.match(text, p)
+    surname = compound.end() - p if compound else 1
+    if not compound and text[p] not in _SURNAME_CHARS:
+        return None
+    three, two = text[p : p + surname + 2], text[p : p + surname + 1]
+    if len(three) == surname + 2 and (_TITLE_RE.search(three) or _addressed(three)):
+        return None  # 王老师, 陈大爷: a title, whatever stands after it
+    if _TITLE_RE.search(two) or _addressed(two) or two.endswith("老"):
+        return None  # 王总, 李姐, 王老
+    if text[p : p + surname + 2] in _NOT_SUBJECTS:
+        return None
+    readings: list[tuple[int, int, bool]] = []
+    for given in (2, 1):
+        end = p + surname + given
+        candidate = text[p:end]
+        if end > limit or len(candidate) < surname + given:
+            continue
+        if not all("\u4e00" <= ch <= "\u9fff" for ch in candidate):
+            continue
+        if given == 2 and candidate[-1] in _NOT_NAME_END:
+            continue
+        if candidate[:2] in _NOT_SUBJECTS or candidate[:2] in _NOT_NAMES:
+            continue
+        if not _is_name(candidate) or _addressed(candidate):
+            continue
+        if _PLACE_AFTER_RE.match(text, end):
+            return None  # 向阳小区, 金凤区: a place's name
+        readings.append((p, end, all(ch in _GIVEN_CHARS for ch in candidate[surname:])))
+    if not readings:
+        return None
+    # The longer reading, unless only the shorter looks like a name and a body's part
+    # follows it (王强腿骨折了; not 马铃薯).
+    longer, shorter = readings[0], readings[-1]
+    if not longer[2] and shorter[2] and text[shorter[1] : shorter[1] + 1] in _BODY_PARTS:
+        return shorter
+    return longer
+
+
+def _subjects_before(
+    text: str, fact_start: int, taken: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Where the names are that a fact at ``fact_start`` is said of, in the words before it
+    within its sentence (see ``_STRONG_BEFORE_SUBJECT_RE``); ``taken``: the facts' own
+    spans, which are no names (高血压加心脏支架: 高血压 names no one)."""
+    window_start = max(0, fact_start - _FACT_REACH)
+    found: list[tuple[int, int]] = []
+    for p in range(window_start, fact_start):
+        if text[p] not in _SURNAME_CHARS and not _COMPOUND_SURNAME_RE.match(text, p):
+            continue
+        if any(a <= p < b for a, b in taken):
+            continue
+        subject = _subject_at(text, p, fact_start)
+        if subject is None:
+            continue
+        _, end, looks = subject
+        gap = text[end:fact_start]
+        before = text[max(0, p - 8) : p]
+        called = _CALLED_BEFORE_RE.search(before) is not None  # 有个叫马小军的, 吸毒
+        if len(gap) > _FACT_GAP or _FACT_GAP_STOP_RE.search(gap):
+            continue
+        if gap.startswith("的") and not called and not _KIN_AFTER_OF_RE.match(gap):
+            continue  # 高明的医生都说高血压...: what is said is of someone else
+        pieces = _PAUSE_RE.split(gap)
+        titled = _TITLE_AFTER_NAME_RE.fullmatch(pieces[0]) is not None
+        if len(pieces) > 2 or (
+            len(pieces) == 2 and (not titled or pieces[1].startswith(("他", "她")))
+        ):
+            continue  # 患者马建国，确诊...: a pause only right after the name or its title
+        strong = _STRONG_BEFORE_SUBJECT_RE.search(before) is not None
+        # A full three-character name said to have it (马占山有心脏病) needs no common
+        # given name's characters.
+        looks = looks or (end - p == 3 and _HAS_IT_RE.match(gap) is not None)
+        if strong or (looks and _WEAK_BEFORE_SUBJECT_RE.search(before) is not None):
+            found.append((p, end))
+    return found
+
+
+# 刑满释放人员马小军, 糖尿病患者刘德福, 社区矫正对象陈晓磊: what the person is, then the name.
+_WHO_AFTER_FACT_RE = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:人员|对象|患者|病人|病号|者)[:：\s]*")
+
+
+@lru_cache(maxsize=8)
+def _sensitive(text: str) -> tuple[Finding, ...]:
+    """Each named person a health fact or a record is said of (see ``find_health``,
+    ``find_records``): the name before the fact (我妈王秀兰查出来糖尿病了) or after what the
+    fact makes them (刑满释放人员马小军). Remembered for the last few messages: detecting
+    and masking both ask."""
+    facts = list(_FACT_RE.finditer(text))
+    if not facts or _STORY_RE.search(text):
+        return ()
+    taken = [m.span() for m in facts]
+    found: dict[tuple[int, int], PiiKind] = {}
+    for m in facts:
+        if _FACT_TOPIC_RE.match(text, m.end()):
+            continue
+        spans = _subjects_before(text, m.start(), taken)
+        who = _WHO_AFTER_FACT_RE.match(text, m.end())
+        subject = _subject_at(text, who.end(), len(text)) if who and who.end() < len(text) else None
+        if subject is not None and subject[2]:  # 刑满释放人员安置帮教: no name after it
+            spans.append(subject[:2])
+        for span in spans:
+            found.setdefault(span, "health" if m.group(1) is not None else "record")
+    out: list[Finding] = []
+    for (a, b), kind in sorted(found.items()):  # overlapping readings of one name: one kept
+        if not out or a >= out[-1].end:
+            out.append(Finding(kind, a, b, text[a:b]))
+    return tuple(out)
+
+
+def find_health(text: str) -> list[Finding]:
+    """A full name with a diagnosis, an illness, an allergy or a disability said of it
+    (刘秀英乳腺癌晚期, 我妈王秀兰查出来糖尿病了, 二单元的李建国有严重的心脏病, 陈大爷陈建国是乙肝
+    携带者, 糖尿病患者刘德福): the resident's health. A diagnosis without a name (乙肝表面抗原
+    阳性能打疫苗吗), with one withheld (张某) or a title alone (王大爷) is a question about an
+    illness. The finding is the name, which masking stars as a child's."""
+    return [f for f in _sensitive(text) if f.kind == "health"]
+
+
+def find_records(text: str) -> list[Finding]:
+    """A full name with a criminal or administrative record said of it (5号楼的王强是刑满释放
+    人员, 李建军有盗窃前科, 刘志强被行政拘留了十五天, 陈磊在社区矫正, 我表哥王建国酒驾被拘):
+    sensitive under PIPL. The finding is the name, masked as a diagnosis's is."""
+    return [f for f in _sensitive(text) if f.kind == "record"]
+
+
+def _name_ends_at(text: str, end: int) -> bool:
+    """A full name ends at ``end`` (or right before a 的 there), where a name is said (see
+    ``_STRONG_BEFORE_SUBJECT_RE``): 王强的QQ, 我女儿马小红的qq, 李秀英QQ -- not 联系方式QQ."""
+    end = len(text[:end].rstrip())
+    whose = end > 0 and text[end - 1] == "的"  # 加一下马小红的qq: whose it is, said
+    end -= whose
+    for length in (3, 2, 4):
+        p = end - length
+        subject = _subject_at(text, p, end) if p >= 0 else None
+        if subject is None or subject[1] != end:
+            continue
+        before = text[max(0, p - 8) : p]
+        if _STRONG_BEFORE_SUBJECT_RE.search(before) or (
+            subject[2] and (whose or _WEAK_BEFORE_SUBJECT_RE.search(before))
+        ):
+            return True
+    return False
+
+
+# ----------------------------------------------------------------- QQ numbers
+
+# A QQ number (5 to 11 digits, never starting with 0) after its word; a group's (QQ群) is
+# no one's.
+_QQ_RE = re.compile(
+    r"(?<![a-z])(?:qq|扣扣|企鹅)(?!群)(?:号码?|账号)?\s*(?:是|为|[:：])?\s*([1-9][0-9]{4,10})(?![0-9])",
     re.IGNORECASE,
 )
 
 
-def find_health(text: str) -> list[Finding]:
-    """A full name with a diagnosis said of it (刘秀英乳腺癌晚期, 我爸王德福阿尔茨海默症,
-    李建华确诊了肺癌): the resident's health. A diagnosis without a name (乙肝表面抗原阳性能
-    打疫苗吗) or with one withheld (张某) is a question about an illness. The finding is the
-    name, which masking stars as a child's."""
-    return [
-        Finding("health", *m.span(1), m.group(1))
-        for m in _HEALTH_RE.finditer(text)
-        if _is_name(m.group(1)) and not _addressed(m.group(1))  # 王大爷得了脑梗: no one named
-    ]
+_QQ_HINT_RE = re.compile("[qQｑＱ扣企]")
+# ... 是王强的, 是我女儿马小红的: whose the number is, said after it
+_QQ_WHOSE_AFTER_RE = re.compile(rf"\s*[,，]?\s*(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的")
+
+
+def _qq_numbers(text: str) -> list[tuple[int, int, int]]:
+    """(where the word starts, the number's start and end) of each QQ number."""
+    if _QQ_HINT_RE.search(text) is None:
+        return []
+    norm = unicodedata.normalize("NFKC", text)
+    if len(norm) != len(text):
+        return []
+    return [(m.start(), *m.span(1)) for m in _QQ_RE.finditer(norm)]
+
+
+def find_qq(text: str, *, named: bool | None = None) -> list[Finding]:
+    """A QQ number said to be a named person's: the name right before the word (王强的QQ号是
+    28371946, 李秀英QQ 1029384756, 我女儿马小红的qq号), right after the number, or the
+    message naming the writer (我叫王强 ... QQ ...). A QQ number alone, the writer's own
+    (我的QQ号是...) or a group's, names no one. ``named``: the message-wide name cues."""
+    found: list[Finding] = []
+    for word, a, b in _qq_numbers(text):
+        after = _NAME_NEXT_RE.match(text, b)
+        whose = _QQ_WHOSE_AFTER_RE.match(text, b)
+        owner = (
+            _name_ends_at(text, word)
+            or (whose is not None and _is_name(whose.group(1)))
+            or (
+                after is not None
+                and _is_name(after.group(1))
+                and all(ch in _GIVEN_CHARS for ch in after.group(1)[1:])
+            )
+        )
+        if not owner:
+            if named is None:
+                named = _names_anywhere(text)
+            owner = named
+        if owner:
+            found.append(Finding("qq", a, b, text[a:b]))
+    return found
+
+
+def _mask_qq(text: str) -> str:
+    """Every QQ number's digits starred but the first and last two, named or not."""
+    hidden: list[int] = []
+    for _, a, b in _qq_numbers(text):
+        hidden += list(range(a + 2, b - 2))
+    return _star(text, hidden)
 
 
 def _mask_names(text: str, findings: list[Finding]) -> str:
@@ -1897,9 +2347,11 @@ _ORDER: tuple[PiiKind, ...] = (
     "phone",
     "landline",
     "health",
+    "record",
     "address",
     "child",
     "plate",
+    "qq",
 )
 
 
@@ -1915,7 +2367,9 @@ def find_pii(
     documents = [  # a 社保号 that is the ID number is an ID
         f for f in find_documents(text) if not any(a < f.end and f.start < b for a, b in taken)
     ]
-    return numbers + people + documents + find_children(text) + find_health(text)
+    taken += [(f.start, f.end) for f in documents]
+    handles = [f for f in find_qq(text) if not any(a < f.end and f.start < b for a, b in taken)]
+    return numbers + people + documents + find_children(text) + list(_sensitive(text)) + handles
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -1981,8 +2435,8 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     (E******78) or a child's name next to a class (马**) where they are found. Used before
     any text reaches the database or a log line."""
     text = _mask_children(_mask_passports(_mask_plates(text)))
-    text = _mask_names(text, find_health(text))
-    text = _mask_documents(text)
+    text = _mask_names(text, list(_sensitive(text)))
+    text = _mask_qq(_mask_documents(text))
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
         if not findings:
