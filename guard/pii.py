@@ -1056,7 +1056,7 @@ _NOT_NAME_WORDS = (
     "周末 周一 周二 周三 周四 周五 周六 周日 路口 路边 申请 连续 齐全 严重 商量 项目 卫生",
     "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
     "查询 查看 查成 查下 查一 查到 查不 查找 成绩 付款 付钱 余额 和我 和你 和他 和她 康复",
-    "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速 马路",
+    "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速 马路 司机",
     "查出 确诊 诊断",
     # Ningxia's places: 金凤区, 贺兰县, 石嘴山, 吴忠, 海原, 彭阳, 沙坡头 name no one
     "宁夏 金凤 贺兰 石嘴 吴忠 海原 彭阳 沙坡 沙湖",
@@ -1479,12 +1479,15 @@ _PLATE_USER_RE = re.compile(
 @lru_cache(maxsize=8)
 def _plate_user_named(text: str) -> bool:
     """The message names whose car it is or who drives it (see ``_PLATE_USER_RE``)."""
-    return any(
-        _is_name(name) and not _addressed(name)
-        for m in _PLATE_USER_RE.finditer(text)
-        for name in m.groups()
-        if name is not None
-    )
+    for m in _PLATE_USER_RE.finditer(text):
+        name = next(g for g in m.groups() if g is not None)
+        if not _is_name(name) or _addressed(name):
+            continue
+        # Said to drive it after a pause, the name must look like one (司机开着车跑了).
+        given = name[1:-1] if name[-1] in _NOT_NAME_END else name[1:]  # 李红在开: 李红
+        if m.group(4) is None or all(ch in _GIVEN_CHARS for ch in given):
+            return True
+    return False
 
 
 def _plate_owner(text: str, start: int, end: int) -> bool:
@@ -2157,18 +2160,16 @@ def _subject_at(text: str, p: int, limit: int) -> tuple[int, int, bool] | None:
     return longer
 
 
-def _subjects_before(
-    text: str, fact_start: int, taken: list[tuple[int, int]]
-) -> list[tuple[int, int]]:
+def _subjects_before(text: str, fact_start: int, taken: bytearray) -> list[tuple[int, int]]:
     """Where the names are that a fact at ``fact_start`` is said of, in the words before it
-    within its sentence (see ``_STRONG_BEFORE_SUBJECT_RE``); ``taken``: the facts' own
-    spans, which are no names (高血压加心脏支架: 高血压 names no one)."""
+    within its sentence (see ``_STRONG_BEFORE_SUBJECT_RE``); ``taken``: 1 at each position
+    a fact covers, which is no name's (高血压加心脏支架: 高血压 names no one)."""
     window_start = max(0, fact_start - _FACT_REACH)
     found: list[tuple[int, int]] = []
     for p in range(window_start, fact_start):
         if text[p] not in _SURNAME_CHARS and not _COMPOUND_SURNAME_RE.match(text, p):
             continue
-        if any(a <= p < b for a, b in taken):
+        if taken[p]:
             continue
         subject = _subject_at(text, p, fact_start)
         if subject is None:
@@ -2209,7 +2210,9 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
     facts = list(_FACT_RE.finditer(text))
     if not facts or _STORY_RE.search(text):
         return ()
-    taken = [m.span() for m in facts]
+    taken = bytearray(len(text))
+    for m in facts:
+        taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     found: dict[tuple[int, int], PiiKind] = {}
     for m in facts:
         if _FACT_TOPIC_RE.match(text, m.end()):
