@@ -78,6 +78,10 @@ EXACT = ("id", "bank", "passport", "document")
 # 李秀兰 860元) is personal data, though the model reads it as a fake notice; with the names
 # masked (王**) it is a notice, which the model alone does not call a lure either.
 ROSTER = 2
+# A named person's health or record told as news (李玉兰阿姨高血压、糖尿病都有，每天吃五六种药)
+# reads like a health product's testimony to the model, which has seen none of it; with
+# nothing asked (no 要买的找我, 私聊, 加微信) it is no lure by the model alone.
+SENSITIVE = ("health", "record")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,7 @@ class Signals:
     exact: bool  # an ID, a card, a passport or a held document's number: not a guess
     announced: bool = False  # the writer's own (or new) number given, and nothing asked
     roster: bool = False  # a list of households by door and name (masked or not)
+    told: bool = False  # a named person's health or record told, and nothing asked
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -100,6 +105,7 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         any(f.kind in EXACT and not pii.paid_as_lure(text, f) for f in findings),
         announced(text, findings, lure),
         pii.households(text).listed >= ROSTER,
+        not lure.call_to_action and any(f.kind in SENSITIVE for f in findings),
     )
 
 
@@ -125,8 +131,8 @@ def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
     if s.rule_lure and p >= t.veto:
         return "rules"
     sure = t.alone if s.hooked else t.unhooked
-    if s.roster:  # an arrears list reads like a fake notice to the model
-        return None
+    if s.roster or s.told:  # an arrears list reads like a fake notice to the model, a
+        return None  # neighbour's illness like a health product's testimony
     if p >= sure and (s.hooked or not s.contact) and not s.exact and not s.announced:
         return "model"
     return None

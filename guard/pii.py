@@ -2041,7 +2041,7 @@ _FACT_RE = re.compile(
 # The fact is the topic of a talk, a check or a campaign, not of the person (高血压义诊), or
 # a record's or a card's name (透析登记号, 残疾证), which the documents read.
 _FACT_TOPIC_RE = re.compile(
-    r"义诊|讲座|知识|筛查|宣传|科普|防治|专家|门诊|专科|(?:登记)?[号卡证本]"
+    r"义诊|讲座|知识|筛查|随访|宣传|科普|防治|专家|门诊|专科|(?:登记)?号|[卡证本](?:号|编号)"
 )
 # A story, a film or the news: its people are no residents (小说里的主角坐过牢, 明星吸毒被抓).
 _STORY_RE = re.compile(
@@ -2062,6 +2062,7 @@ _CALLED_BEFORE_RE = re.compile("(?:名叫|叫做?)$")
 _KIN_AFTER_OF_RE = re.compile(rf"的(?!我|咱|他|她|你)(?:{_KIN})")  # 王强的儿子吸毒: his son
 _FACT_REACH = 12  # characters before a fact searched for whom it is said of
 _FACT_GAP = 10  # at most this many between the name and the fact
+_AFTER_PAUSE = 4  # at most this many between a pause after the name and the fact
 # What may stand right before a name a fact is said of. Strong: who the person is to the
 # writer (我妈, 邻居, 表哥), where they live (二单元的, 5号楼的, 对门的), a title of address
 # with the full name after it (陈大爷陈建国), what they are (刑满释放人员, 患者, 居民), a
@@ -2069,14 +2070,15 @@ _FACT_GAP = 10  # at most this many between the name and the fact
 # a name there must look like one (see ``_GIVEN_CHARS``).
 _STRONG_BEFORE_SUBJECT_RE = re.compile(
     rf"(?:{_KIN})$"
-    r"|(?:单元|号楼|楼|栋|幢|室|户|层|班|组|队|村|院|隔壁|对门|对面|楼上|楼下|小区)的?$"
+    r"|(?:单元|号楼|楼|栋|幢|室|户|层|班|组|队|村|院|苑|园|区|镇|乡|县|隔壁|对门|对面|楼上|楼下)的?$"
+    r"|(?:住|小区里|院里|村里|楼里|单元里)的?$"
     rf"|[{_SURNAMES}](?:大爷|大妈|大娘|阿姨|叔叔|奶奶|爷爷|师傅|大姐|大哥|姐|哥|叔|婶)$"
     r"|(?:人员|对象|患者|病人|病号|家属|居民|村民|业主|住户|同志|男子|女子|小伙|姓名|名叫|叫做?)"
     r"[:：\s]*$"
 )
 _WEAK_BEFORE_SUBJECT_RE = re.compile(
     r"(?:^|[\s,，。.!！?？;；:：、“”\"'()（）《》【】~～])$"
-    r"|(?:就是|是|和|跟|与|及|听说|据说|知道|发现|那个|这个)$"
+    r"|(?:就是|是|和|跟|与|及|听说|据说|知道|发现|那个|这个|的)$"
 )
 # Characters common in given names (建国, 秀英, 德福, 海燕 ...): a word at a clause's start
 # that begins with a surname's character is a name only if the rest could be one -- 牛奶过敏,
@@ -2183,11 +2185,18 @@ def _subjects_before(text: str, fact_start: int, taken: bytearray) -> list[tuple
         if gap.startswith("的") and not called and not _KIN_AFTER_OF_RE.match(gap):
             continue  # 高明的医生都说高血压...: what is said is of someone else
         pieces = _PAUSE_RE.split(gap)
-        titled = _TITLE_AFTER_NAME_RE.fullmatch(pieces[0]) is not None
+        # 患者马建国，确诊...: a pause only right after the name or its title, and the fact
+        # soon after it, said of no one else (王建国，他妈有高血压).
+        after_pause = pieces[-1] if len(pieces) == 2 else ""
         if len(pieces) > 2 or (
-            len(pieces) == 2 and (not titled or pieces[1].startswith(("他", "她")))
+            len(pieces) == 2
+            and (
+                _TITLE_AFTER_NAME_RE.fullmatch(pieces[0]) is None
+                or len(after_pause) > _AFTER_PAUSE
+                or after_pause.startswith(("他", "她"))
+            )
         ):
-            continue  # 患者马建国，确诊...: a pause only right after the name or its title
+            continue
         strong = _STRONG_BEFORE_SUBJECT_RE.search(before) is not None
         # A full three-character name said to have it (马占山有心脏病) needs no common
         # given name's characters.

@@ -41,6 +41,13 @@ def test_the_health_of_a_named_person(text: str, name: str) -> None:
     assert name not in masked and name[0] in masked
 
 
+def test_a_neighbours_illness_told_is_no_lure_by_the_model_alone() -> None:
+    """It reads like a health product's testimony to the model, which has seen none of it;
+    nothing is asked, so it is the neighbour's health, not a lure."""
+    result = check("李玉兰阿姨高血压、糖尿病都有，每天吃五六种药")
+    assert (result.verdict, result.kind) == ("pii", "health")
+
+
 @pytest.mark.parametrize(
     "text",
     [
