@@ -1615,13 +1615,16 @@ _DOC_LABEL_RE = re.compile(
     r"|([\u4e00-\u9fff]\s*\(\s*[0-9]{4}\s*\)\s*[\u4e00-\u9fff]{0,10}?不动产(?:权|证明)"
     r"\s*第\s*[0-9]{4,10}\s*号"
     # A court case's number: (2024)宁0104民初3127号 -- the year, the court, the kind of case
-    r"|\(\s*(?:19|20)[0-9]{2}\s*\)\s*[\u4e00-\u9fff]{1,3}[0-9]{0,4}[\u4e00-\u9fff]{1,4}[0-9]{1,6}\s*号"
-    # A police case's or receipt's number, the bureau's words and the kind of case first
-    # (宁公(兴)立字〔2024〕1136号, 银公金受字〔2024〕2087号): a case filed or taken in
-    r"|[\u4e00-\u9fff]{0,8}(?:\([\u4e00-\u9fff]{1,4}\)[\u4e00-\u9fff]{0,4})?(?:立|受|受案|立案|刑|拘)字"
+    r"|\(\s*(?:19|20)[0-9]{2}\s*\)\s*[\u4e00-\u9fff]{1,3}[0-9]{0,4}[\u4e00-\u9fff]{1,4}[0-9]{1,6}\s*号)"
+)
+# Numbers in an issuer's words, which need no label either (looked for only when 字 is in
+# the message): a police case's or receipt's, the bureau's words and the kind of case
+# first (宁公(兴)立字〔2024〕1136号, 银公金受字〔2024〕2087号: a case filed or taken in), and a
+# certificate's (宁退字第2016-04723号, 宁残字第0083211号).
+_ISSUED_CODE_RE = re.compile(
+    r"[\u4e00-\u9fff]{0,8}(?:\([\u4e00-\u9fff]{1,4}\)[\u4e00-\u9fff]{0,4})?(?:立|受|受案|立案|刑|拘)字"
     r"\s*[〔\[(]\s*(?:19|20)[0-9]{2}\s*[〕\])]\s*第?\s*[0-9]{1,8}\s*号"
-    # A certificate's number in the issuer's words (宁退字第2016-04723号, 宁残字第0083211号)
-    r"|[\u4e00-\u9fff]{1,6}字\s*第\s*[0-9]{4,}(?:[\-－][0-9]{2,})*\s*号)"
+    r"|[\u4e00-\u9fff]{1,6}字\s*第\s*[0-9]{4,}(?:[\-－][0-9]{2,})*\s*号"
 )
 # A business's unified social credit code, 18 characters: the registering body and kind
 # (92: an individual business), the region, then the organisation code and a check.
@@ -1759,6 +1762,13 @@ def _doc_labels(text: str, *, credit: bool = True) -> list[tuple[int, int, int]]
         span = _doc_code(m)
         if span is not None:
             out.append((m.start(), *span))
+    if "字" in norm:  # an issuer's number, unless a label's code already (退休证号：宁退字第...)
+        labelled = [(a, b) for _, a, b in out]
+        out += [
+            (m.start(), *m.span())
+            for m in _ISSUED_CODE_RE.finditer(norm)
+            if not any(a < m.end() and m.start() < b for a, b in labelled)
+        ]
     if credit:
         out += [(-1, *c.span(1)) for c in _CREDIT_CODE_RE.finditer(norm)]
     return out
