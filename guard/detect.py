@@ -130,9 +130,9 @@ def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
     """Who calls the message a lure: "rules", "model", or None (also `bench/guard_cv.py`)."""
     if s.rule_lure and p >= t.veto:
         return "rules"
-    sure = t.alone if s.hooked else t.unhooked
     if s.roster or s.told:  # an arrears list reads like a fake notice to the model, a
         return None  # neighbour's illness like a health product's testimony
+    sure = t.alone if s.hooked else t.unhooked
     if p >= sure and (s.hooked or not s.contact) and not s.exact and not s.announced:
         return "model"
     return None
@@ -162,14 +162,16 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     alone does not outweigh an ID or a bank card number, which are exact: 登记高龄补贴 with
     one's mother's ID reads like a subsidy lure to the model, "我农行卡号 … 你转过来吧 户名
     马桂英" like a card-renting one, a medical card's number with its holder's name like a
-    medical-insurance one (a fake warrant naming an ID is a rule lure, and stays one).
+    medical-insurance one (a fake warrant naming an ID is a rule lure, and stays one). A
+    list of households by door and name is personal data whatever else it reads as.
     """
     if not text or text.isspace():
         return OK
-    if pii.households(text).named >= ROSTER:  # personal data, whatever else it reads as
-        return GuardResult("pii", "address", pii.LABELS["address"], _PII_SCORE["address"])
     # Published numbers (客服电话 ...) are no one's personal data but are a lure's contact.
     findings = pii.find_pii(text, exempt_numbers=exempt_numbers, published=True)
+    if pii.households(text).named >= ROSTER:
+        listed = pii.main_kind([f for f in findings if not f.published]) or "address"
+        return GuardResult("pii", listed, pii.LABELS[listed], _PII_SCORE[listed])
     phones = sum(1 for f in findings if f.kind == "phone")
     lure = scam.assess(text, phones=phones)
     # The corpus's script names a lure only the model calls (at THRESHOLDS.alone or above).
