@@ -159,7 +159,12 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # First contact, at f6cea0e (after blind set 13's classes and personal-data
         # development set v8): 90.9 / 78.0 / 0.9 %. Its author counts much more as personal
         # data: a neighbour's illness, a criminal record, a QQ number with a name.
-        ("guard_blind14.jsonl", 330, 97.5, 78.0, 0.5),
+        # Then personal-data development set v9: a named person's health and record, a
+        # plate's owner named anywhere, cases and certificates in the issuer's words.
+        ("guard_blind14.jsonl", 330, 97.5, 96.5, 0.5),
+        # First contact, at 5cc8b77 (after blind set 14's personal-data classes): 92.8 /
+        # 84.6 / 0.9 %.
+        ("guard_blind15.jsonl", 341, 92.5, 84.5, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
