@@ -158,8 +158,10 @@ FLOORS = {
     # wrong, 97.6 % silent, 93.8 % caught.
     "blind-10": (0.92, 0.03, 0.97, 0.93),
     # First contact at ce4e5cf, two coincident corpus lines out first: 95.3 % right, 1.4 %
-    # wrong, 92.2 % silent, 94.7 % caught.
-    "blind-11": (0.95, 0.02, 0.93, 0.94),
+    # wrong, 92.2 % silent, 94.7 % caught. Then a quote's own question left to its writer
+    # and corpus v11 (questions residents ask each other, replies to the officer, forwarded
+    # news, nuisance complaints, welfare checks): 96.4 / 0.3 / 98.7 / 96.1 %.
+    "blind-11": (0.96, 0.01, 0.98, 0.96),
 }
 SETS = {
     "shared-dev": lambda: shared_file("eval/faq_dev.jsonl"),
