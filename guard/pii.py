@@ -579,7 +579,7 @@ _CARD_CUE_RE = re.compile(
 _PERSON = (
     "我|咱|他|她|你|本人|老人|父母|爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|老公|老婆"
     "|媳妇|儿子|女儿|闺女|孩子|阿姨|叔叔|大爷|大妈|舅舅?|姑姑|姨妈?|舅妈|姑妈|亲戚|邻居"
-    "|哥哥|姐姐|弟弟|妹妹|岳父|岳母|公公|婆婆|丈母娘|老丈人|亲家|女婿|儿媳|孙子|孙女"
+    "|哥哥|姐姐|弟弟|妹妹|岳父|岳母|公公|婆婆|丈母娘|老丈人|亲家|女婿|儿媳|孙子|孙女|父亲|母亲"
 )
 # 我们 alone is how a shop speaks (我们的电话); 我们家 is a household. So are the family's
 # other homes: 老家, 娘家, 婆家 -- and "我爸那个固话" says whose line it is with 那个 between.
@@ -720,7 +720,7 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
 # of at least three digits, so that room numbers, dates and prices listed in a notice never
 # join up. What is joined must be a mobile in a phone's shape, an ID with a real province
 # and birth date after 身份证, or a card's 16-19 digits told with a card's word and its
-# holder named (户名马桂英): a tail number alone (尾号3456) is no card.
+# holder named (户名马桂英) or passing Luhn: a tail number alone (尾号3456) is no card.
 # A line break ends a sentence, except before the words that give the rest of the number
 # (1380951⏎后四位2233).
 _WORD_GAP_RE = re.compile(
@@ -796,7 +796,9 @@ def _worded_numbers(
         (first, last, _, _), cue_re = hit
         around = text[max(0, first - _CUE_REACH) : first] + " " + text[last : last + _CUE_REACH]
         cued = cue_re.search(unicodedata.normalize("NFKC", around).lower()) is not None
-        if cued and (hit[0][3] != "bank" or _card_holder_named(text)):
+        # A card told in parts is one with its holder named, or when the whole passes Luhn
+        # (前面是62170012，后面是34567893): a tail number alone (尾号3456) never joins.
+        if cued and (hit[0][3] != "bank" or luhn_ok(hit[0][2]) or _card_holder_named(text)):
             found.append(hit[0])
         k += 1
         while k < len(pieces) and pieces[k][0] < last:
@@ -878,6 +880,141 @@ def _homophone_phones(text: str, exempt: frozenset[str]) -> list[_Hit]:
     return found
 
 
+# An ID told by its parts: the area's six digits (前六位 640104), the birth date in any of
+# its written forms (1949年07月07日出生, 一九四九年七月七日, 1949.7.7, 19490707) and the last
+# four (后四位 2319), in any order within a sentence or two, joined when the whole holds its
+# check character. Only where the words speak of an ID or of its parts.
+_ID_PARTS_CUE_RE = re.compile(
+    rf"{_ID_WORDS}|前[六6]位|后[四4]位|末[四4]位|最后[四4]位|尾[号数]|出生|生日|地区码"
+)
+_CN_DATE_DIGITS = "零〇一二三四五六七八九"
+_DATE_RE = re.compile(
+    r"(?<![0-9])((?:19|20)[0-9]{2})\s*[年.．/\-－]\s*([0-9]{1,2})\s*[月.．/\-－]\s*"
+    r"([0-9]{1,2})(?![0-9])\s*[日号]?"
+    rf"|([一二][{_CN_DATE_DIGITS}]{{3}})年([十一二三四五六七八九〇零]{{1,2}})月"
+    rf"([十一二三四五六七八九〇零]{{1,3}})[日号]"
+)
+_ID_PARTS_REACH = 64  # characters from the first part's start to the last part's end
+_ID_PARTS_STOP_RE = re.compile(r"[。！？!?；;\n]")
+_MAX_ID_PARTS = 400  # more pieces than this is a table of numbers, not one person's ID
+
+
+_CN_SMALL = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+
+
+def _cn_small_number(numeral: str) -> int | None:
+    """一 … 三十一 as people write a month or a day (七, 十二, 二十七, 〇七)."""
+    if "十" not in numeral:
+        return int("".join(str(_CN_SMALL[c]) for c in numeral)) if numeral else None
+    tens, _, ones = numeral.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones or tens in ("零", "〇"):
+        return None
+    return (_CN_SMALL[tens] if tens else 1) * 10 + (_CN_SMALL[ones] if ones else 0)
+
+
+def _date_digits(m: re.Match[str]) -> str | None:
+    """YYYYMMDD of a date match, if it is a real date."""
+    if m.group(1) is not None:
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        year = int(m.group(4).translate(_TO_ASCII))
+        month_n, day_n = _cn_small_number(m.group(5)), _cn_small_number(m.group(6))
+        if month_n is None or day_n is None:
+            return None
+        month, day = month_n, day_n
+    if not _valid_date(year, month, day):
+        return None
+    return f"{year:04d}{month:02d}{day:02d}"
+
+
+_IdParts = tuple[_Hit, tuple[tuple[int, int, str], ...]]  # the ID, and each part: span, kind
+
+
+def _id_parts(text: str, runs: list[tuple[int, int]]) -> list[_IdParts]:
+    """IDs told by their parts (see ``_ID_PARTS_CUE_RE``), with where each part is."""
+    if _ID_PARTS_CUE_RE.search(text) is None:
+        return []
+    dated = bytearray(len(text))  # 1 where a date is written (its numbers are no part)
+    parts: list[tuple[int, int, str, str]] = []
+    for m in _DATE_RE.finditer(text):
+        digits = _date_digits(m)
+        if digits is not None:
+            parts.append((m.start(), m.end(), digits, "d"))
+            dated[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        if len(parts) > _MAX_ID_PARTS:
+            return []
+    # area (6), date (8), tail (4), area + date (14), date + tail (12)
+    for a, b in runs:
+        if b - a < 4:
+            continue
+        for g in _groups(text[a:b], a):
+            if dated[g.start]:
+                continue
+            digits, n = g.digits, len(g.digits)
+            if "X" in digits[:-1] or ("X" in digits and n not in (4, 12)):
+                continue
+            if n == 6 and digits[:2] in _PROVINCES:
+                parts.append((g.start, g.end, digits, "a"))
+            elif n == 4:
+                parts.append((g.start, g.end, digits, "t"))
+            elif n == 8 and _valid_date(int(digits[:4]), int(digits[4:6]), int(digits[6:])):
+                parts.append((g.start, g.end, digits, "d"))
+            elif n == 14 and looks_like_id18(digits + "0000"):
+                parts.append((g.start, g.end, digits, "ad"))
+            elif n == 12 and _valid_date(int(digits[:4]), int(digits[4:6]), int(digits[6:8])):
+                parts.append((g.start, g.end, digits, "dt"))
+        if len(parts) > _MAX_ID_PARTS:
+            return []
+    if not any(p[3] in ("a", "ad") for p in parts):
+        return []
+    parts.sort()
+    found: list[_IdParts] = []
+    for i, first in enumerate(parts):
+        if first[3] not in ("a", "ad"):
+            continue
+        near = [p for p in parts[max(0, i - 8) : i + 9] if abs(p[0] - first[0]) <= _ID_PARTS_REACH]
+        by_kind = {k: [p for p in near if p[3] == k] for k in ("d", "t", "dt")}
+        combos = (
+            [[d, t] for d in by_kind["d"] for t in by_kind["t"]] + [[p] for p in by_kind["dt"]]
+            if first[3] == "a"
+            else [[t] for t in by_kind["t"]]
+        )
+        for combo in combos:
+            chosen = [first, *combo]
+            joined = "".join(p[2] for p in chosen)  # area, date, tail: whatever the order told
+            if not is_valid_id18(joined):
+                continue
+            start, end = min(p[0] for p in chosen), max(p[1] for p in chosen)
+            if end - start > _ID_PARTS_REACH or _ID_PARTS_STOP_RE.search(text, start, end):
+                continue
+            if not found or start >= found[-1][0][1]:
+                spans = tuple((p[0], p[1], p[3]) for p in chosen)
+                found.append(((start, end, joined, "id"), spans))
+            break
+    return found
+
+
+_DATE_DIGIT_RE = re.compile(f"[{_DIGIT_CHARS}十]")
+
+
+def _mask_id_parts(text: str) -> str:
+    """An ID told by its parts masked as a whole one is: the area's last two digits and
+    the whole birth date starred, the last four kept (640104，1949年07月07日 →
+    6401**，****年**月**日)."""
+    if _ID_PARTS_CUE_RE.search(text) is None:
+        return text
+    hidden: list[int] = []
+    for _, parts in _id_parts(text, [m.span() for m in _RUN_RE.finditer(text)]):
+        for a, b, kind in parts:
+            digits = [m.start() for m in _DATE_DIGIT_RE.finditer(text, a, b)]
+            if kind in ("a", "ad"):  # the province and the city stay
+                digits = digits[4:]
+            elif kind in ("dt", "t"):  # the last four stay
+                digits = digits[:-4]
+            hidden += digits
+    return _star(text, hidden) if hidden else text
+
+
 def find_numbers(
     text: str,
     *,
@@ -897,8 +1034,10 @@ def find_numbers(
     pieces: list[tuple[int, int, str]] = []
     line_named: bool | None = None
     named: bool | None = None
+    runs: list[tuple[int, int]] = []
     for m in _RUN_RE.finditer(text):
         run = m.group()
+        runs.append(m.span())
         in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
             if line_named is None:
@@ -927,6 +1066,11 @@ def find_numbers(
         pieces.append((m.start(), m.end(), digits))
     if len(pieces) > 1:
         hits += _worded_numbers(text, pieces, exempt)
+        hits += [
+            h
+            for h, _ in _id_parts(text, runs)
+            if not any(a < h[1] and h[0] < b for a, b, _, _ in hits)
+        ]
     if _HOMOPHONE_RE.search(text) is not None:
         hits += [
             h
@@ -2012,6 +2156,12 @@ _RECORD = (
     r"刑满释放|刑释|前科|案底|犯罪记录|违法记录|[吸戒贩]过?毒|复吸|强戒|毒瘾"
     r"|拘留|被拘|被抓(?![拍伤破住])|抓进去|逮捕|批捕|判过?刑|被判|判了[0-9一二两三四五六七八九十半]"
     r"|坐过?牢|蹲过?(?:监狱|大牢|号子|局子)|进过(?:监狱|看守所|拘留所|局子)|服过?刑|劳改|劳教"
+    # a sentence said with its length (坐过三年牢, 坐了两年多的牢, 蹲了五年大牢), a release
+    # (刚放出来, 从号子里放出来, 出狱), and the crime it was for (因为盗窃, 因抢劫被判)
+    r"|[坐蹲][过了]?[0-9一二两三四五六七八九十几半]{1,3}年多?的?(?:大)?牢"
+    r"|(?:刚刚?|才|被|从(?:监狱|牢里|号子|看守所|拘留所|里面|局子)里?)放出来|出狱|刑满"
+    r"|因为?(?:盗窃|偷窃|偷东西|抢劫|抢夺|诈骗|贩毒|吸毒|故意伤害|伤人|强奸|杀人|寻衅滋事"
+    r"|聚众斗殴|打架斗殴)(?:罪|被|坐|进|判|蹲)"
     r"|社区矫正|矫正对象|假释|缓刑"
     r"|取保候审|监视居住|通缉|在逃(?!跑)|涉嫌|酒驾|醉驾|毒驾|吊销|无证驾驶|嫖娼|卖淫|聚众赌博"
     r"|赌博被|打架被[罚拘抓]|行政处罚|被处罚|失信被执行人|失信人|老赖|限制高消费"
@@ -2458,7 +2608,7 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     any text reaches the database or a log line."""
     text = _mask_children(_mask_passports(_mask_plates(text)))
     text = _mask_names(text, list(_sensitive(text)))
-    text = _mask_qq(_mask_documents(text))
+    text = _mask_qq(_mask_documents(_mask_id_parts(text)))
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
         if not findings:
