@@ -65,6 +65,11 @@ PiiKind = Literal[
     "health",
     "record",
     "qq",
+    "wechat",
+    "email",
+    "credential",
+    "ward",
+    "alone",
 ]
 
 LABELS: dict[str, str] = {
@@ -80,6 +85,11 @@ LABELS: dict[str, str] = {
     "health": "姓名和病情",
     "record": "姓名和违法犯罪记录",
     "qq": "QQ号和姓名",
+    "wechat": "微信号和姓名",
+    "email": "邮箱和姓名",
+    "credential": "验证码或密码",
+    "ward": "姓名和住院床位",
+    "alone": "独居老人的住处或财物",
 }
 
 # ----------------------------------------------------------------- digit characters
@@ -852,11 +862,16 @@ def _local_landline(
 # Words said for digits when a phone number is read out or typed by ear (要/妖 for 1, 酒/久
 # for 9, 屋/吾/午 for 5): everyday words elsewhere, so read as digits only in a run right
 # after a phone's word (电话, 手机 ...), and only as a mobile (马建国，我电话要三八 零酒五要 2233).
-_HOMOPHONES = "要妖腰酒久玖屋吾午"
-_SAID_AS_NUMERAL = str.maketrans(_HOMOPHONES, "幺幺幺九九九五五五")
+# More sounds alike, as a number is spelt in words to slip past a filter (妖舞伞 酒舞妖尔 伞伞
+# 思思): 么 1, 尔/耳 2, 伞/散 3, 思/丝/斯 4, 舞/武/无 5, 溜/留 6, 妻/漆/期 7, 巴/扒/吧 8, 舅/旧 9,
+# 灵/铃/玲 0. The groups may be set apart by commas or emoji as digits are (要五三，酒五要二，…).
+_HOMOPHONES = "要妖腰么酒久舅旧屋吾午舞武无尔耳伞散思丝斯溜留妻漆期巴扒吧灵铃玲"
+_SAID_AS_NUMERAL = str.maketrans(
+    _HOMOPHONES, "幺幺幺幺九九九九五五五五五五二二三三四四四六六七七七八八八零零零"
+)
 _HOMOPHONE_RE = re.compile(f"[{_HOMOPHONES}]")
 _SAID_RUN_RE = re.compile(
-    f"[{_DIGIT_CHARS}{_HOMOPHONES}](?:[{_TIGHT_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}{_HOMOPHONES}])*"
+    f"[{_DIGIT_CHARS}{_HOMOPHONES}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}{_HOMOPHONES}])*"
 )
 _SAID_DIGITS = 11
 
@@ -1388,6 +1403,7 @@ def _business(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=8)
 def _self_named(text: str) -> bool:
     for m in _SELF_NAME_RE.finditer(text):
         if _is_name(next(g for g in m.groups() if g is not None)):
@@ -1421,14 +1437,20 @@ def _line_named(text: str) -> bool:
 # The name in one clause and the home in the next, said of him or her: 谁认识王建国？他家住
 # 阳光小区5号楼2单元301; 找一下李德明，他家是宝湖小区8号楼2单元601.
 _PRONOUN_HOME_RE = re.compile(
-    r"(?:[他她](?:们家|家)?(?:的?(?:家庭)?(?:住址|地址)|现?住|家在|在|是)"
-    r"|(?:^|[,，。!！?？;；\s])(?:家住|现住|住在|住址|地址)(?:是|在|[:：])?)[^。！？!?；;\n]{0,14}$"
+    # 他一个人住在, 她现在自己住在: how and since when the person lives there, said between
+    r"(?:[他她](?:们家|家)?(?:一个人|一人|自己|独自|平时|平常|现在|目前|常年|一直|还|也|就){0,3}"
+    r"(?:的?(?:家庭)?(?:住址|地址)|现?住|家在|在|是)"
+    r"|(?:^|[,，。!！?？;；\s])(?:家住|现住|住在|住址|地址)(?:是|在|[:：])?)[^。！？!?；;\n]{0,20}$"
 )
 _REFERRED_NAME_RE = re.compile(
     rf"(?:认识|知道|找一?下?|见过|联系|打听|寻找|问问?|有个叫|叫做?|名叫)\s*({_NAME})"
+    # 我父亲王德福，他…; 我们楼的刘建华，她…: who the person is to the writer, then the name
+    rf"|(?:(?<![\u4e00-\u9fff])我(?:的)?(?:{_KIN})|(?:我们|咱们)(?:楼|单元|小区)的?)\s*({_NAME})(?=[\s,，、])"
+    # 王德福是我父亲，他…
+    rf"|(?:^|[\s,，。!！?？;；])({_NAME})是我的?(?:{_KIN})"
     rf"|(?:^|[\s,，。!！?？;；])({_NAME})(?=[吗呢嘛吧你您这是]|在吗|没有|大家|[,，。!！?？\s、])"
 )
-_PRONOUN_REACH = 24  # characters before an address searched for 他家住 ...
+_PRONOUN_REACH = 32  # characters before an address searched for 他家住 ...
 _REFERRED_REACH = 40  # characters before the pronoun searched for the name
 
 
@@ -1672,6 +1694,60 @@ _PASSPORT_CUE_RE = re.compile(r"护照|passport|旅行证", re.IGNORECASE)
 _NAME_NEXT_RE = re.compile(rf"[\s,，:：、(（]*({_NAME})(?=[\s,，。;；、!！?？)）]|的|$)")
 
 
+# A name in pinyin, as a passport or a travel permit prints it (WANG JIANGUO, Ma Xiulan,
+# OUYANG XIAOMING): a common surname's syllables, then one or two syllables of a given name,
+# in capitals or capitalised. Only for a passport's or a permit's holder.
+_PINYIN_SURNAMES = (
+    "ouyang|situ|shangguan|zhuge|wang|li|zhang|liu|chen|yang|huang|zhao|wu|zhou|xu|sun|ma"
+    "|zhu|hu|guo|he|gao|lin|luo|zheng|liang|xie|song|tang|han|feng|deng|cao|peng|zeng|xiao"
+    "|tian|dong|yuan|pan|yu|jiang|cai|du|ye|cheng|su|wei|lv|lu|ding|ren|shen|yao|cui|zhong"
+    "|tan|fan|jin|shi|liao|jia|xia|fang|bai|zou|meng|xiong|qin|qiu|yin|xue|yan|duan|lei|hou"
+    "|long|tao|gu|mao|hao|gong|shao|wan|qian|dai|mo|kong|xiang|chang|wen|kang|niu|ge|xing"
+    "|an|qi|qiao|pang|ni|zhuang|nie|yue|na|hai|sa|hong|la|ning|bao|ke|mi|sha|lan|ji|mu|ai"
+)
+_PINYIN_SYLLABLE = (
+    "(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    "(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo"
+    "|ui|ue|ve|er|a|o|e|i|u|v)"
+)
+_PINYIN_NAME_RE = re.compile(
+    r"(?<![A-Za-z])(?:[A-Z]{2,20}(?: [A-Z]{2,12}){0,2}|[A-Z][a-z]{1,19}(?: ?[A-Z][a-z]{1,11}){0,2})"
+    r"(?![A-Za-z])"
+)
+_PINYIN_SURNAME_RE = re.compile(rf"(?:{_PINYIN_SURNAMES})", re.IGNORECASE)
+_PINYIN_GIVEN_RE = re.compile(rf"(?:{_PINYIN_SYLLABLE}){{1,2}}", re.IGNORECASE)
+
+
+_PINYIN_LABEL_RE = re.compile(r"(?:姓名|名字|持证人|持有人|本人|拼音|name)\s*[:：]?\s*$", re.I)
+_PINYIN_REACH = 24  # characters around a permit's code searched for its holder in pinyin
+
+
+def _pinyin_name(words: list[str]) -> bool:
+    if len(words) > 1:  # WANG JIANGUO, Ma Xiulan: the surname is the first word
+        surname, given = words[0], "".join(words[1:])
+        return bool(_PINYIN_SURNAME_RE.fullmatch(surname) and _PINYIN_GIVEN_RE.fullmatch(given))
+    word = words[0] if words else ""
+    return any(  # WANGJIANGUO: one word, after a label only
+        _PINYIN_SURNAME_RE.fullmatch(word[:cut]) and _PINYIN_GIVEN_RE.fullmatch(word[cut:])
+        for cut in range(2, min(8, len(word) - 1) + 1)
+    )
+
+
+def _pinyin_holder(text: str, start: int, end: int) -> bool:
+    """A name in pinyin near a passport's or a permit's code (``start``..``end``): two
+    words (WANG JIANGUO, Ma Xiulan) or one after a name's label (姓名：WANGJIANGUO). Brands
+    and places read as pinyin too (HUAWEI, Yinchuan), so only there."""
+    a, b = max(0, start - _PINYIN_REACH), min(len(text), end + _PINYIN_REACH)
+    for m in _PINYIN_NAME_RE.finditer(text, a, b):
+        if start <= m.start() < end:
+            continue  # the code itself
+        words = re.findall("[A-Z][a-z]+|[A-Z]+", m.group())
+        labelled = _PINYIN_LABEL_RE.search(text, max(0, m.start() - 8), m.start()) is not None
+        if (len(words) > 1 or labelled) and _pinyin_name(words):
+            return True
+    return False
+
+
 def find_passports(text: str, *, named: bool | None = None) -> list[Finding]:
     """A passport number with the word 护照 near it or a person's name in the message
     (护照号E12345678, E12345678 张伟): letters and digits alone are as often a product's
@@ -1687,7 +1763,8 @@ def find_passports(text: str, *, named: bool | None = None) -> list[Finding]:
         near = norm[max(0, m.start() - 20) : m.end() + 12]
         if not _PASSPORT_CUE_RE.search(near):
             after = _NAME_NEXT_RE.match(text, m.end())
-            if after is None or not _is_name(after.group(1)):
+            holder = after is not None and _is_name(after.group(1))
+            if not holder and not _pinyin_holder(text, m.start(), m.end()):
                 if named is None:
                     named = _names_anywhere(text)
                 if not named:
@@ -1753,7 +1830,7 @@ _DOC_LABEL_RE = re.compile(
     r"((?:[\u4e00-\u9fff]{1,9}字)?(?:[〔\[(]\s*(?:19|20)[0-9]{2}\s*[〕\])]\s*第?[0-9]{1,8}号"
     r"|第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?))"
     r"(?![A-Za-z0-9])"
-    r"|(?<=通行证)\s*([A-Za-z][0-9]{8})(?![A-Za-z0-9])"
+    r"|(?<=通行证)\s*([A-Za-z][A-Za-z0-9]{8})(?![A-Za-z0-9])"  # C12345678, CA1234567
     # A property certificate's number, which needs no label: 宁(2021)银川市不动产权第0048372号
     # (the text is normalised, so full-width brackets read as these).
     r"|([\u4e00-\u9fff]\s*\(\s*[0-9]{4}\s*\)\s*[\u4e00-\u9fff]{0,10}?不动产(?:权|证明)"
@@ -1968,7 +2045,11 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
             label_start = a
         if _DOC_NOT_PERSONAL_RE.search(text, max(0, label_start - 6), b + 8):
             continue
-        if not (credit and mine) and not _holder_next_to(text, label_start, b):
+        if (
+            not (credit and mine)
+            and not _holder_next_to(text, label_start, b)
+            and not _pinyin_holder(text, a, b)  # a permit's holder in pinyin
+        ):
             if named is None:
                 named = _names_anywhere(text) or any(
                     _is_name(h.group(1)) for h in _DOC_HOLDER_RE.finditer(text)
@@ -2435,6 +2516,150 @@ def _name_ends_at(text: str, end: int) -> bool:
     return False
 
 
+# ----------------------------------------------------------------- whereabouts
+
+# Where a named person can be found while unable to look after themself: a ward's bed
+# (我爸马德福在人民医院住院部8楼17床), or the home of an elderly person who lives alone, by
+# its door (7号楼502住的是马德福，一个人) or where they keep their savings (存折压在枕头底下).
+# A hospital's public address (住院部在8楼) has no bed; a warning (独居老人不要把现金放在家里)
+# names no one.
+_BED_RE = re.compile(
+    r"(?<![0-9])[0-9一二三四五六七八九十]{1,3}\s*号?(?:床|病床)(?![位单垫罩品上铺头边])"
+    r"|(?<![0-9])[0-9]{3,4}\s*号?病房"
+)
+_HOSPITAL_RE = re.compile(r"医院|住院|病区|病房|院区|[内外儿妇骨]科|icu|重症|监护室|卫生院", re.I)
+_HOSPITAL_REACH = 24  # characters before a bed searched for the hospital's word
+_ALONE_RE = re.compile(
+    r"一个人住|一人住|独居|独自(?:一人|一个人)?(?:住|生活|在家)|一个人(?:在家|生活|过)|孤寡|空巢"
+    r"|(?:身边|家里)(?:没人|没有人|就(?:他|她)一个)|(?:就|只有)(?:他|她)一个人"
+    r"|一个人(?=[\s,，。！!？?]|$)"
+)
+_SAVINGS_RE = re.compile(
+    r"(?:存折|存款|现金|积蓄|养老钱|退休金|金首饰|首饰|金镯子|金条|钱)[^，。,！!？?\n]{0,6}?"
+    r"(?:压|放|藏|塞|锁|搁|缝|垫)(?:在|到|于)"
+    r"|(?:枕头|床垫|床底|褥子|柜子|衣柜|箱子|抽屉|炕|鞋盒|米缸)[^，。,！!？?\n]{0,3}?(?:底下|下面|里)"
+    r"[^，。,！!？?\n]{0,4}?(?:存折|现金|钱|首饰|金)"
+)
+_ELDER_TITLE_RE = re.compile(
+    rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:奶奶|爷爷|大爷|大妈|大娘|阿姨|婆婆|老太太?|老汉|老人|老头)"
+    rf"|老[{_SURNAMES}](?:头|太太?)"
+)
+_WHERE_REACH = 40  # characters around a bed, a door or a hiding place searched for a name
+
+
+def _names_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Full names in ``text[start:end]`` said where a name is (see
+    ``_STRONG_BEFORE_SUBJECT_RE``): after kin, a door, 叫, or at a clause's start when
+    they look like one."""
+    found: list[tuple[int, int]] = []
+    p = start
+    while p < end:
+        if text[p] not in _SURNAME_CHARS and not _COMPOUND_SURNAME_RE.match(text, p):
+            p += 1
+            continue
+        subject = _subject_at(text, p, end)
+        if subject is not None:
+            before = text[max(0, p - 8) : p]
+            if _STRONG_BEFORE_SUBJECT_RE.search(before) or (
+                subject[2] and _WEAK_BEFORE_SUBJECT_RE.search(before)
+            ):
+                found.append(subject[:2])
+                p = subject[1]
+                continue
+        p += 1
+    return found
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The window around ``start``..``end`` within its sentences (at most ``_WHERE_REACH``
+    characters each side)."""
+    a = max(0, start - _WHERE_REACH)
+    stops = list(_CLAUSE_END_RE.finditer(text, a, start))
+    if stops:
+        a = stops[-1].end()
+    b = min(len(text), end + _WHERE_REACH)
+    stop = _CLAUSE_END_RE.search(text, end, b)
+    return a, (stop.start() if stop else b)
+
+
+@lru_cache(maxsize=8)
+def _whereabouts(text: str) -> tuple[Finding, ...]:
+    """A named person in a ward's bed ("ward"), an elderly person living alone named with
+    the door or where the savings are ("alone"); the finding is the name, or the door when
+    the person is named by a title (7号楼502住的是王奶奶，一个人)."""
+    found: list[Finding] = []
+    if "床" in text or "病房" in text:
+        for m in list(_BED_RE.finditer(text))[:8]:
+            hospital = _HOSPITAL_RE.search(text, max(0, m.start() - _HOSPITAL_REACH), m.end())
+            if hospital is None:
+                continue
+            a, b = _sentence_around(text, hospital.start(), m.end())
+            names = _names_in(text, a, b)
+            if names:
+                found.append(Finding("ward", *names[0], text[slice(*names[0])]))
+    alone = list(_ALONE_RE.finditer(text))[:4]
+    savings = list(_SAVINGS_RE.finditer(text))[:4]
+    for m in alone + savings:
+        a, b = _sentence_around(text, m.start(), m.end())
+        names = _names_in(text, a, b)
+        doors = [
+            d
+            for d in _DOOR_RE.finditer(text, max(0, a - _WHERE_REACH), b)
+            if _DOOR_NUMBER_RE.search(d.group())
+        ]
+        hidden = m in savings
+        if names and (doors or hidden):
+            found.append(Finding("alone", *names[0], text[slice(*names[0])]))
+        elif doors and (hidden or _ELDER_TITLE_RE.search(text, a, b)):
+            found.append(Finding("alone", *doors[0].span(), doors[0].group()))
+    out: list[Finding] = []
+    for f in sorted(found, key=lambda f: f.start):
+        if not out or f.start >= out[-1].end:
+            out.append(f)
+    return tuple(out)
+
+
+def find_whereabouts(text: str) -> list[Finding]:
+    """Where a named, vulnerable person can be found (see ``_whereabouts``)."""
+    return list(_whereabouts(text))
+
+
+# ----------------------------------------------------------------- a phone's owner
+
+# The phone's word right before the number (电话, 手机号是, 联系方式：), whose it is said
+# before the word: a name (马德福的电话, 马德福手机) or a relative's word (我爸的电话, 老伴手机).
+_PHONE_WORD_BEFORE_RE = re.compile(
+    r"(?:电话|手机|联系方式|联系电话|号码)(?:号码?)?\s*(?:是|为|[:：])?\s*$"
+)
+_OTHERS_KIN = "|".join(k for k in _KIN.split("|") if k not in ("我", "咱", "你", "本人"))
+_KIN_PHONE_RE = re.compile(rf"(?:[我他她咱]的?)?(?:{_OTHERS_KIN})(?:家)?的?$")
+# ... 是马德福的, （马德福）: whose it is, said after the number
+_PHONE_WHOSE_AFTER_RE = re.compile(
+    rf"\s*[,，]?\s*(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的|\s*[(（]\s*({_NAME})\s*[)）]"
+)
+_OWNER_REACH = 16  # characters before the number searched for the phone's word
+
+
+def phone_owner(text: str, finding: Finding) -> bool:
+    """The mobile ``finding`` is said to be someone's: a named person's (马德福的电话, 电话…
+    是马德福的), a relative's of the writer (我爸的手机, 老伴电话), or the writer's who names
+    themself (我叫马德福，电话…). The writer's own number said only as 我的 is not enough:
+    a lure gives its number so too (see ``guard.detect.OWN_NUMBER``)."""
+    if finding.kind != "phone":
+        return False
+    before = text[max(0, finding.start - _OWNER_REACH) : finding.start]
+    word = _PHONE_WORD_BEFORE_RE.search(before)
+    if word is not None:
+        at = finding.start - len(before) + word.start()
+        whose = text[max(0, at - 8) : at].rstrip()
+        if _name_ends_at(text, at) or _KIN_PHONE_RE.search(whose):
+            return True
+    after = _PHONE_WHOSE_AFTER_RE.match(text, finding.end)
+    if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
+        return True
+    return _self_named(text)
+
+
 # ----------------------------------------------------------------- QQ numbers
 
 # A QQ number (5 to 11 digits, never starting with 0) after its word; a group's (QQ群) is
@@ -2495,6 +2720,157 @@ def _mask_qq(text: str) -> str:
     return _star(text, hidden)
 
 
+# ----------------------------------------------------------------- WeChat ids and e-mail
+
+# A WeChat id after its word: 6 to 20 letters, digits, _ and -, starting with a letter
+# (微信号 majianguo1985, vx: wxl_19650312). A phone number as the id is read as a phone.
+_WECHAT_RE = re.compile(
+    r"(?<![a-z])(?:微信|威信|薇信|vx|wx|v信|weixin|wechat)(?:号码?|账号|id)?\s*(?:是|为|[:：])?\s*"
+    r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])",
+    re.IGNORECASE,
+)
+_WECHAT_HINT_RE = re.compile("[微威薇vVwWｖＶｗＷ]")
+# An e-mail address: the local part, @, and a domain of labels ending in letters.
+_EMAIL_RE = re.compile(
+    r"(?<![a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9\-]{1,63}(?:\.[a-z0-9\-]{1,63}){1,4})"
+    r"(?![a-z0-9\-])",
+    re.IGNORECASE,
+)
+_EMAIL_WORD_RE = re.compile(
+    r"(?:邮箱|电子邮件|电邮|email|e-mail|mail)(?:地址)?\s*(?:是|为|[:：])?\s*$", re.IGNORECASE
+)
+_TLD_RE = re.compile(r"\.[a-z]{2,10}$", re.IGNORECASE)
+# ... 是王强的, 是我女儿马小红的: whose the id or the address is, said after it
+_HANDLE_WHOSE_AFTER_RE = _QQ_WHOSE_AFTER_RE
+
+
+def _handles(text: str) -> list[tuple[PiiKind, int, int, int]]:
+    """(kind, where its word starts, the handle's start and end) of each WeChat id and
+    e-mail address; offsets only when normalising keeps the length."""
+    wechat = _WECHAT_HINT_RE.search(text) is not None
+    email = "@" in text or "＠" in text
+    if not (wechat or email):
+        return []
+    norm = unicodedata.normalize("NFKC", text)
+    if len(norm) != len(text):
+        return []
+    out: list[tuple[PiiKind, int, int, int]] = []
+    if wechat:
+        out += [("wechat", m.start(), *m.span(1)) for m in _WECHAT_RE.finditer(norm)]
+    if email:
+        for m in _EMAIL_RE.finditer(norm):
+            if _TLD_RE.search(m.group(1)) is None:
+                continue
+            word = _EMAIL_WORD_RE.search(norm[max(0, m.start() - 10) : m.start()])
+            start = m.start() - (len(word.group()) if word else 0)
+            out.append(("email", start, *m.span(1)))
+    return out
+
+
+def _handle_owner(text: str, word: int, end: int) -> bool:
+    """Whose the id or the address is, said next to it: a name right before its word
+    (王秀兰的微信号, 马建国邮箱), right after it (…1985 马建国) or after 是 (是我女儿马小红的)."""
+    if _name_ends_at(text, word):
+        return True
+    whose = _HANDLE_WHOSE_AFTER_RE.match(text, end)
+    if whose is not None and _is_name(whose.group(1)):
+        return True
+    after = _NAME_NEXT_RE.match(text, end)
+    return (
+        after is not None
+        and _is_name(after.group(1))
+        and all(ch in _GIVEN_CHARS for ch in after.group(1)[1:])
+    )
+
+
+def find_handles(text: str, *, named: bool | None = None) -> list[Finding]:
+    """A WeChat id or an e-mail address with a person's name: right next to it, or the
+    message naming the writer or someone (我叫马建国，微信号 majianguo1985). Alone, the
+    writer's own (我的微信号是…) or a business's or an office's (社区网格员, 客服), it names
+    no one. ``named``: the message-wide name cues, when known."""
+    found: list[Finding] = []
+    for kind, word, a, b in _handles(text):
+        owner = _handle_owner(text, word, b)
+        if not owner:
+            if named is None:
+                named = _names_anywhere(text) and not _business(text)
+            owner = named
+        if owner:
+            found.append(Finding(kind, a, b, text[a:b]))
+    return found
+
+
+def _mask_handles(text: str) -> str:
+    """Every WeChat id's and e-mail address's middle starred (the local part of an
+    address), named or not: a log line never needs them."""
+    hidden: list[int] = []
+    for kind, _, a, b in _handles(text):
+        end = text.index("@", a, b) if kind == "email" else b
+        keep = 2 if end - a > 5 else 1
+        hidden += list(range(a + keep, end - keep))
+    return _star(text, hidden)
+
+
+# ----------------------------------------------------------------- credentials
+
+# A one-time code or a password posted in the group (验证码是482913, 密码：wjg123456, with the
+# ID's last four for a reset): whoever reads them can take the account. Not a default one a
+# notice gives out (初始密码是123456), a shared one (WiFi密码, 门禁密码), nor one in an example
+# of a warning (比如验证码123456).
+_CREDENTIAL_RE = re.compile(
+    r"(?:验证码|校验码|动态码|短信码|动态密码|确认码)(?:是|为|[:：]|\s)*([0-9]{4,8})(?![0-9])"
+    r"|(?:密码|口令|pin码?)(?:是|为|[:：])\s*([a-z0-9!@#$%^&*._\-]{4,20})(?![a-z0-9])"
+    r"|(?:密码|口令)\s+([0-9]{4,8})(?![0-9])",
+    re.IGNORECASE,
+)
+_CREDENTIAL_HINT_RE = re.compile("码|口令|pin", re.IGNORECASE)
+_NOT_OWN_CREDENTIAL_RE = re.compile(
+    r"(?:初始|默认|原始|出厂|统一|比如|例如|如|假如|像|类似)[^，。,!！？?]{0,6}$"
+    # shared with whoever is let in: a network's, a door's, a meeting's or a room's
+    r"|(?:wifi|wi-fi|无线|网络|门禁|大门|单元门|锁|会议|直播|房间|群)[^。!！？?]{0,20}$",
+    re.IGNORECASE,
+)
+# The ID's last four told with a code or a password (身份证后四位2319): masked with them.
+_ID_TAIL_RE = re.compile(
+    rf"(?:{_ID_WORDS})号?码?的?(?:后|末|最后)[四4]位(?:数字)?(?:是|为|[:：])?\s*([0-9]{{3}}[0-9xX])(?![0-9])"
+)
+
+
+def _credentials(text: str) -> list[tuple[int, int]]:
+    """Where each posted code or password is (see ``_CREDENTIAL_RE``)."""
+    if _CREDENTIAL_HINT_RE.search(text) is None:
+        return []
+    norm = unicodedata.normalize("NFKC", text)
+    if len(norm) != len(text):
+        return []
+    out: list[tuple[int, int]] = []
+    for m in _CREDENTIAL_RE.finditer(norm):
+        group = next(i for i in (1, 2, 3) if m.group(i) is not None)
+        value = m.group(group)
+        if group == 2 and (value.isalpha() or (len(value) < 6 and not value.isdigit())):
+            continue  # 密码是abcd: a word, not a password typed out
+        if _NOT_OWN_CREDENTIAL_RE.search(norm, max(0, m.start() - 24), m.start()):
+            continue
+        out.append(m.span(group))
+    return out
+
+
+def find_credentials(text: str) -> list[Finding]:
+    """A verification code or a password posted (验证码是 482913, 我的密码是 wjg123456):
+    the account's key, whoever it belongs to. Warnings name none (不要把验证码告诉任何人)."""
+    return [Finding("credential", a, b, text[a:b]) for a, b in _credentials(text)]
+
+
+def _mask_credentials(text: str) -> str:
+    """Every posted code or password starred whole, and the ID's last four told with one."""
+    spans = _credentials(text)
+    if not spans:
+        return text
+    hidden = [i for a, b in spans for i in range(a, b)]
+    hidden += [i for m in _ID_TAIL_RE.finditer(text) for i in range(*m.span(1))]
+    return _star(text, hidden)
+
+
 def _mask_names(text: str, findings: list[Finding]) -> str:
     """Each found name's given name starred, the surname kept (马小龙 → 马**)."""
     for f in reversed(findings):
@@ -2516,14 +2892,19 @@ _ORDER: tuple[PiiKind, ...] = (
     "passport",
     "document",
     "bank",
+    "credential",
     "phone",
     "landline",
     "health",
     "record",
+    "ward",
+    "alone",
     "address",
     "child",
     "plate",
     "qq",
+    "wechat",
+    "email",
 )
 
 
@@ -2540,8 +2921,16 @@ def find_pii(
         f for f in find_documents(text) if not any(a < f.end and f.start < b for a, b in taken)
     ]
     taken += [(f.start, f.end) for f in documents]
-    handles = [f for f in find_qq(text) if not any(a < f.end and f.start < b for a, b in taken)]
-    return numbers + people + documents + find_children(text) + list(_sensitive(text)) + handles
+    handles = [
+        f
+        for f in find_qq(text) + find_handles(text) + find_credentials(text)
+        if not any(a < f.end and f.start < b for a, b in taken)
+    ]
+    # An elderly person alone at a door already found with the name is that address.
+    homes = any(f.kind == "address" for f in people)
+    where = [f for f in find_whereabouts(text) if f.kind != "alone" or not homes]
+    sensitive = list(_sensitive(text)) + where
+    return numbers + people + documents + find_children(text) + sensitive + handles
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -2608,7 +2997,10 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     any text reaches the database or a log line."""
     text = _mask_children(_mask_passports(_mask_plates(text)))
     text = _mask_names(text, list(_sensitive(text)))
+    names = [f for f in find_whereabouts(text) if _DOOR_RE.search(f.value) is None]
+    text = _mask_names(text, names)  # a door found instead of a name stays, as addresses do
     text = _mask_qq(_mask_documents(_mask_id_parts(text)))
+    text = _mask_handles(_mask_credentials(text))
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
         if not findings:
