@@ -897,8 +897,8 @@ def _homophone_phones(text: str, exempt: frozenset[str]) -> list[_Hit]:
 
 # An ID told by its parts: the area's six digits (前六位 640104), the birth date in any of
 # its written forms (1949年07月07日出生, 一九四九年七月七日, 1949.7.7, 19490707) and the last
-# four (后四位 2319), in any order within a sentence or two, joined when the whole holds its
-# check character. Only where the words speak of an ID or of its parts.
+# four (后四位 2319), within a sentence or two, joined when the whole holds its check
+# character: in any order where the words speak of an ID or of its parts, else in an ID's.
 _ID_PARTS_CUE_RE = re.compile(
     rf"{_ID_WORDS}|前[六6]位|后[四4]位|末[四4]位|最后[四4]位|尾[号数]|出生|生日|地区码"
 )
@@ -946,8 +946,11 @@ _IdParts = tuple[_Hit, tuple[tuple[int, int, str], ...]]  # the ID, and each par
 
 
 def _id_parts(text: str, runs: list[tuple[int, int]]) -> list[_IdParts]:
-    """IDs told by their parts (see ``_ID_PARTS_CUE_RE``), with where each part is."""
-    if _ID_PARTS_CUE_RE.search(text) is None:
+    """IDs told by their parts (see ``_ID_PARTS_CUE_RE``), with where each part is. With
+    no word for an ID or its parts, only in the order an ID has (王德福，640381，1971年6月17日，
+    2069)."""
+    cued = _ID_PARTS_CUE_RE.search(text) is not None
+    if not cued and not any(b - a >= 6 for a, b in runs):
         return []
     dated = bytearray(len(text))  # 1 where a date is written (its numbers are no part)
     parts: list[tuple[int, int, str, str]] = []
@@ -958,6 +961,8 @@ def _id_parts(text: str, runs: list[tuple[int, int]]) -> list[_IdParts]:
             dated[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
         if len(parts) > _MAX_ID_PARTS:
             return []
+    if not cued and not parts:  # digits alone in an ID's order are the scanner's to join
+        return []
     # area (6), date (8), tail (4), area + date (14), date + tail (12)
     for a, b in runs:
         if b - a < 4:
@@ -1002,6 +1007,8 @@ def _id_parts(text: str, runs: list[tuple[int, int]]) -> list[_IdParts]:
             start, end = min(p[0] for p in chosen), max(p[1] for p in chosen)
             if end - start > _ID_PARTS_REACH or _ID_PARTS_STOP_RE.search(text, start, end):
                 continue
+            if not cued and [p[0] for p in chosen] != sorted(p[0] for p in chosen):
+                continue
             if not found or start >= found[-1][0][1]:
                 spans = tuple((p[0], p[1], p[3]) for p in chosen)
                 found.append(((start, end, joined, "id"), spans))
@@ -1016,8 +1023,6 @@ def _mask_id_parts(text: str) -> str:
     """An ID told by its parts masked as a whole one is: the area's last two digits and
     the whole birth date starred, the last four kept (640104，1949年07月07日 →
     6401**，****年**月**日)."""
-    if _ID_PARTS_CUE_RE.search(text) is None:
-        return text
     hidden: list[int] = []
     for _, parts in _id_parts(text, [m.span() for m in _RUN_RE.finditer(text)]):
         for a, b, kind in parts:
@@ -2239,8 +2244,9 @@ _RECORD = (
     r"|坐过?牢|蹲过?(?:监狱|大牢|号子|局子)|进过(?:监狱|看守所|拘留所|局子)|服过?刑|劳改|劳教"
     # a sentence said with its length (坐过三年牢, 坐了两年多的牢, 蹲了五年大牢), a release
     # (刚放出来, 从号子里放出来, 出狱), and the crime it was for (因为盗窃, 因抢劫被判)
-    r"|[坐蹲][过了]?[0-9一二两三四五六七八九十几半]{1,3}年多?的?(?:大)?牢"
-    r"|(?:刚刚?|才|被|从(?:监狱|牢里|号子|看守所|拘留所|里面|局子)里?)放出来|出狱|刑满"
+    r"|[坐蹲][过了]?[0-9一二两三四五六七八九十几半]{1,3}(?:年多?|次|回)的?(?:大)?牢"
+    r"|(?:刚刚?|才|被|从(?:监狱|牢里|号子|看守所|拘留所|里面|局子)里?)放出来"
+    r"|刚刚?(?:刑满|出狱)|才(?:刑满|出狱)|出狱|刑满"  # 陈磊刚出狱: 刚 starts the fact, not a name
     r"|因为?(?:盗窃|偷窃|偷东西|抢劫|抢夺|诈骗|贩毒|吸毒|故意伤害|伤人|强奸|杀人|寻衅滋事"
     r"|聚众斗殴|打架斗殴)(?:罪|被|坐|进|判|蹲)"
     r"|社区矫正|矫正对象|假释|缓刑"
@@ -2536,7 +2542,7 @@ _ALONE_RE = re.compile(
 )
 _SAVINGS_RE = re.compile(
     r"(?:存折|存款|现金|积蓄|养老钱|退休金|金首饰|首饰|金镯子|金条|钱)[^，。,！!？?\n]{0,6}?"
-    r"(?:压|放|藏|塞|锁|搁|缝|垫)(?:在|到|于)"
+    r"(?:压|放|藏|塞|锁|搁|缝|垫)(?:在|到|于)(?!哪|什么|啥)"
     r"|(?:枕头|床垫|床底|褥子|柜子|衣柜|箱子|抽屉|炕|鞋盒|米缸)[^，。,！!？?\n]{0,3}?(?:底下|下面|里)"
     r"[^，。,！!？?\n]{0,4}?(?:存折|现金|钱|首饰|金)"
 )
@@ -2545,6 +2551,7 @@ _ELDER_TITLE_RE = re.compile(
     rf"|老[{_SURNAMES}](?:头|太太?)"
 )
 _WHERE_REACH = 40  # characters around a bed, a door or a hiding place searched for a name
+_KIN_OR_CALLED_RE = re.compile(rf"(?:{_KIN}|名叫|叫做?)$")
 
 
 def _names_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -2560,9 +2567,12 @@ def _names_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
         subject = _subject_at(text, p, end)
         if subject is not None:
             before = text[max(0, p - 8) : p]
-            if _STRONG_BEFORE_SUBJECT_RE.search(before) or (
-                subject[2] and _WEAK_BEFORE_SUBJECT_RE.search(before)
-            ):
+            said = _KIN_OR_CALLED_RE.search(before) is not None  # 我爸马德福, 叫马德福
+            where = _STRONG_BEFORE_SUBJECT_RE.search(before) or _WEAK_BEFORE_SUBJECT_RE.search(
+                before
+            )
+            # 8楼查房 is no name: where a name may stand, it must look like one
+            if said or (subject[2] and where):
                 found.append(subject[:2])
                 p = subject[1]
                 continue
