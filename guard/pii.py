@@ -606,7 +606,7 @@ _KIN = (
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
 # Whose someone is, said before their name (我舅舅马福林, 我和前夫王强, 他弟).
-_KIN_SAID = rf"(?:[我他她](?:(?:和|跟|与)?的?(?:{_KIN}))?\s*[,，、]?\s*)"
+_KIN_SAID = rf"(?:[我他她](?:(?:和|跟|与)?的?(?:{_KIN}))?\s*(?:[,，、]\s*)?)"
 # 家里新装的座机, 我家刚拉的固话: the line just put in
 _NEW_LINE = "(?:新装|新安装?|刚装|新拉|刚拉|新办|刚办|新换|刚换)?"
 _HOME_PHONE_CUE_RE = re.compile(
@@ -1166,9 +1166,9 @@ _SPOT = (
     "|北边|东侧|西侧|南侧|北侧|车库|地下|停车|停水|停电|停气|供暖|暖气|水管|管道|外墙|墙|顶|前|后|旁"
 )
 _DOOR_RE = re.compile(
-    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
+    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*(?:[-－]\s*)?(?:{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－]\s*)?)?"
     rf"{_FLOOR}{_ROOM}(?:室|号|房)?"
-    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*{_FLOOR}{_ROOM}(?:室|号|房)?"
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－]\s*)?{_FLOOR}{_ROOM}(?:室|号|房)?"
     # 2单元5楼东户: a floor and the side of the landing instead of a room number
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
     # a village house: 红星村三组12号, 7排12号
@@ -1179,7 +1179,7 @@ _DOOR_RE = re.compile(
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902, 住我家楼下6-1-202
     rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住|楼下|楼上|对门|隔壁)"
-    rf"\s*(?:是|在|住|[:：])?\s*"
+    rf"\s*(?:(?:是|在|住|[:：])\s*)?"
     rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
@@ -1190,7 +1190,7 @@ _DOOR_RE = re.compile(
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
     # Down to the stairwell (8号楼2单元) or to the village team (XX村二队, 三组): a home
     # address, though not the door, when said of a person.
-    rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*[-－]?\s*{_NUM}{{1,2}}\s*{_UNIT}(?!\s*[-－]?\s*{_NUM})"
+    rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*(?:[-－]\s*)?{_NUM}{{1,2}}\s*{_UNIT}(?!\s*(?:[-－]\s*)?{_NUM})"
     rf"|(?<=[\u4e00-\u9fffA-Za-z])(?:村|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长)"
     # Down to the village by its county and town (灵武市东塔镇园艺村): where a named
     # relative lives, though the house is not numbered.
@@ -1201,7 +1201,7 @@ _DOOR_RE = re.compile(
 # unless the words after make it a spot in the estate (9号楼电梯, 9号楼门口). Not masked in
 # group titles and names: "阳光花园3栋业主群" names the group, not a resident's door.
 _ESTATE_BUILDING_RE = re.compile(
-    rf"(?:{_ESTATE_BEFORE}){_BUILDING}\s*(?:号楼|栋|幢)(?!\s*[-－]?\s*(?:{_NUM}|[A-Za-z]))"
+    rf"(?:{_ESTATE_BEFORE}){_BUILDING}\s*(?:号楼|栋|幢)(?!\s*(?:[-－]\s*)?(?:{_NUM}|[A-Za-z]))"
     rf"(?!\s*(?:的?(?:{_SPOT})|单元|门|层|楼|至|到|和|与|、))"
 )
 _ADDRESS_RE = re.compile(f"{_DOOR_RE.pattern}|{_ESTATE_BUILDING_RE.pattern}")
@@ -1292,9 +1292,9 @@ def _addressed(name: str) -> bool:
 
 
 # The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
-_PERSON_NOTE = r"(?:\s*[,，、]?\s*(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
+_PERSON_NOTE = r"(?:\s*(?:[,，、]\s*)?(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
 _NAME_BEFORE_ADDRESS_RE = re.compile(
-    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
 )
 # A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
 # recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
@@ -1304,7 +1304,8 @@ _NAME_BARE_RE = re.compile(
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 # In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、(（]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s(（)）])"
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、(（]\s*)?(?:(?:找|交给|送给|给)\s*)?({_NAME})"
+    r"\s*(?:收|家|$|[,，。;；、\s(（)）])"
 )
 # "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
 _NAME_AFTER_ADDRESS_RE = re.compile(
@@ -1313,7 +1314,8 @@ _NAME_AFTER_ADDRESS_RE = re.compile(
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
 _HONORIFIC = "女士|先生|小姐|阿姨|叔叔|大爷|大妈|大娘|奶奶|爷爷|老人|姐|哥"
 _TITLED_NAME_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、;；]?\s*(?:收件人|收货人|联系人|户主|姓名|找|联系|交给)?[:：]?\s*"
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、;；]\s*)?"
+    rf"(?:(?:收件人|收货人|联系人|户主|姓名|找|联系|交给)[:：]?\s*|[:：]\s*)?"
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:{_HONORIFIC})(?![\u4e00-\u9fff]{{2}})"
 )
 _RECIPIENT_RE = re.compile(r"收件人|收货人|寄件人|寄送地址|收货地址|家庭住址|住址[:：]")
@@ -1370,7 +1372,7 @@ _PUBLIC_PLACE = (
 )
 # 物业报修 3号楼301 马建国: a repair asked of the office, at the resident's home.
 _PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})(?!报修)[^，,。;；!！?？\n]{{0,8}}$")
-_PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_PUBLIC_PLACE})")
+_PUBLIC_AFTER_RE = re.compile(rf"\s*(?:(?:室|号|房)\s*)?(?:(?:的|是|为)\s*)?(?:{_PUBLIC_PLACE})")
 
 
 # The writer's own name: 我叫马秀英, 我姓吴. A landline in the same message is the writer's
@@ -1530,7 +1532,8 @@ _ROSTER_NAME = (
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:[*＊×xX某]{{1,3}}|[\u4e00-\u9fff]{{1,2}})"
 )
 _ROSTER_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[:：,，、]?\s*(?:户主|业主|住户|姓名)?\s*[:：]?\s*({_ROSTER_NAME})"
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[:：,，、]\s*)?(?:(?:户主|业主|住户|姓名)\s*)?(?:[:：]\s*)?"
+    rf"({_ROSTER_NAME})"
 )
 _ROSTER_BEFORE_RE = re.compile(rf"({_ROSTER_NAME})\s*[:：,，、]?\s*$")
 _MASKED_RE = re.compile("[*＊×xX某]")
@@ -1601,9 +1604,11 @@ _OWNERS_BUILDING = (
     r"|(?:我们|咱们|俺们|咱)楼的?)"
 )
 # What the car looks like may come between the plate and its owner (宁A5Q821 白色大众，是...).
-_CAR_SAID = r"(?:[^,，。;；!！?？\n]{1,10}[,，])?"
+# (Its first character no space, and the spaces after it its own: a run of spaces after a
+# plate can be read one way only.)
+_CAR_SAID = r"(?:[^\s,，。;；!！?？][^,，。;；!！?？\n]{0,9}[,，]\s*)?"
 _PLATE_OWNER_AFTER_RE = re.compile(
-    rf"\s*[,，]?\s*{_CAR_SAID}\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?"
+    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?"
     rf"(?:(?:我|他|她)的?(?:{_KIN})?\s*)?({_NAME})(?:家)?的"
     rf"|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
     rf"|\s*[(（]\s*({_NAME})\s*[)）]"  # 宁A 5Q821（王建军）
@@ -1620,7 +1625,7 @@ _PLATE_OWNER_BEFORE_RE = re.compile(
 # The owner said by their title with their building (是3号楼王老师家的车, 是咱们楼杨大姐的):
 # the neighbours know whose car that is as well as by a full name.
 _PLATE_TITLED_OWNER_RE = re.compile(
-    rf"\s*[,，]?\s*{_CAR_SAID}\s*(?:是|系|属于)\s*{_OWNERS_BUILDING}"
+    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:是|系|属于)\s*{_OWNERS_BUILDING}"
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|{_HONORIFIC})家?的"
 )
 
@@ -1638,12 +1643,13 @@ _NEIGHBOUR_AT = (
 _CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
 _PLATE_USER_RE = re.compile(
     rf"(?:车主|司机|驾驶人|驾驶员|开车的)(?:的?名字|姓名)?{_HEDGE}"
-    rf"(?:是|叫|为|写的?是?|登记的?是?)\s*[:：]?\s*{_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})"
+    rf"(?:是|叫|为|写的?是?|登记的?是?)\s*(?:[:：]\s*)?{_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})"
     rf"|(?:是|系|属于){_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})家?的"
     rf"|({_NAME})家?的(?:{_CAR_WORDS})"
-    rf"|(?:^|[\s,，。!！?？;；]|是|的|{_KIN})\s*({_NAME}){_HEDGE}(?:在|天天|每天|经常|老)?开(?:着|的)?"
+    # (a run of spaces is entered at its first one only)
+    rf"|(?:^|(?<!\s)[\s,，。!！?？;；]|是|的|{_KIN})\s*({_NAME}){_HEDGE}(?:在|天天|每天|经常|老)?开(?:着|的)?"
     r"(?=[\s,，。!！?？;；]|$|车|这|那|是)"
-    rf"|({_NAME})\s*[,，]?\s*(?:你|您)家?的(?:{_CAR_WORDS})"
+    rf"|({_NAME})\s*(?:[,，]\s*)?(?:你|您)家?的(?:{_CAR_WORDS})"
 )
 
 
@@ -1959,7 +1965,7 @@ _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
 # household's utility account (我家户号) or a work number (我的工号), which say little.
 _OWNER_BEFORE_LABEL_RE = re.compile(rf"(?:{_PERSON}|我家)的?\s*(?:{_DOC_WORDS})?的?\s*$")
 # ... or after the code: 港澳通行证号 C12345678（本人）, ...，是我妈的
-_OWNER_AFTER_CODE_RE = re.compile(rf"\s*[(（,，]?\s*(?:是|为)?\s*(?:本人|(?:{_PERSON})的)")
+_OWNER_AFTER_CODE_RE = re.compile(rf"\s*(?:[(（,，]\s*)?(?:(?:是|为)\s*)?(?:本人|(?:{_PERSON})的)")
 _WEAK_LABELS = ("户", "工")
 _MIN_DOC_DIGITS = 4
 
@@ -2083,7 +2089,8 @@ _GRADE = (
     r"(?<![0-9一二三四五六七八九十])"
     r"(?:[一二三四五六七八九1-9]\s*年级?|初[一二三1-3]|高[一二三1-3]|[一二三四五六1-6](?=\s*[(（]))"
 )
-_CLASS_NUMBER = r"\s*[(（]?\s*[0-9一二三四五六七八九十]{1,2}\s*[)）]?\s*班"  # 2班, (5)班, 二班
+# 2班, (5)班, 二班
+_CLASS_NUMBER = r"\s*(?:[(（]\s*)?[0-9一二三四五六七八九十]{1,2}\s*(?:[)）]\s*)?班"
 _CLASS_RE = re.compile(
     # a kindergarten's: 中二班, 大(3)班, 小一班
     rf"{_GRADE}{_CLASS_NUMBER}|(?<![高初])[小中大]{_CLASS_NUMBER}"
@@ -2115,7 +2122,7 @@ _GRADE_NAME_BEFORE_RE = re.compile(
 )
 # A school and a grade without the class (兴庆区第一小学一年级, 二中初二, 实验小学 三年级).
 _SCHOOL_GRADE_RE = re.compile(
-    rf"(?:{_SCHOOL_RE.pattern})\s*(?:的)?\s*"
+    rf"(?:{_SCHOOL_RE.pattern})\s*(?:的\s*)?"
     r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3]|[小中大]班)"  # 幼儿园中班
     rf"(?!{_CLASS_NUMBER})"
 )
@@ -2130,12 +2137,15 @@ _PARENT_OF_RE = re.compile(
     rf"({_CHILD_NAME})(?=的?(?:妈妈|爸爸|家长|奶奶|爷爷|姥姥|姥爷|外婆|外公)(?!们))"
 )
 # A teacher of the class: 三年级二班的班主任, 三年级二班数学老师.
-_CLASS_STAFF_RE = re.compile(r"\s*的?\s*(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)")
+_CLASS_STAFF_RE = re.compile(
+    r"\s*(?:的\s*)?(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)"
+)
 # The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长, 三年级
 # 二班，叫马小龙.
 # The name may run straight into what is said of the child (…中班的马小宝今天发烧了).
 _CHILD_NAME_AFTER_RE = re.compile(
-    rf"的?\s*[:：,，]?\s*(?:(?:学生|同学|名叫|名字叫|叫|(?:学生)?姓名|名字)\s*[:：]?)?\s*({_CHILD_NAME})"
+    rf"的?\s*(?:[:：,，]\s*)?(?:(?:学生|同学|名叫|名字叫|叫|(?:学生)?姓名|名字)\s*(?:[:：]\s*)?)?"
+    rf"({_CHILD_NAME})"
     rf"(?={_STOP}|$|同学|家长|的|妈妈|爸爸|今天|昨天|明天|没|在|是|也|又|被|和|跟|生病|发烧|不见)"
 )
 # 马小龙的家长, 马文博同学: the name after a class is a pupil's, with no school said.
@@ -2645,7 +2655,7 @@ _OTHERS_KIN = "|".join(k for k in _KIN.split("|") if k not in ("我", "咱", "�
 _KIN_PHONE_RE = re.compile(rf"(?:[我他她咱]的?)?(?:{_OTHERS_KIN})(?:家)?的?$")
 # ... 是马德福的, （马德福）: whose it is, said after the number
 _PHONE_WHOSE_AFTER_RE = re.compile(
-    rf"\s*[,，]?\s*(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的|\s*[(（]\s*({_NAME})\s*[)）]"
+    rf"\s*(?:[,，]\s*)?(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的|\s*[(（]\s*({_NAME})\s*[)）]"
 )
 _OWNER_REACH = 16  # characters before the number searched for the phone's word
 
@@ -2675,14 +2685,14 @@ def phone_owner(text: str, finding: Finding) -> bool:
 # A QQ number (5 to 11 digits, never starting with 0) after its word; a group's (QQ群) is
 # no one's.
 _QQ_RE = re.compile(
-    r"(?<![a-z])(?:qq|扣扣|企鹅)(?!群)(?:号码?|账号)?\s*(?:是|为|[:：])?\s*([1-9][0-9]{4,10})(?![0-9])",
+    r"(?<![a-z])(?:qq|扣扣|企鹅)(?!群)(?:号码?|账号)?\s*(?:(?:是|为|[:：])\s*)?([1-9][0-9]{4,10})(?![0-9])",
     re.IGNORECASE,
 )
 
 
 _QQ_HINT_RE = re.compile("[qQｑＱ扣企]")
 # ... 是王强的, 是我女儿马小红的: whose the number is, said after it
-_QQ_WHOSE_AFTER_RE = re.compile(rf"\s*[,，]?\s*(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的")
+_QQ_WHOSE_AFTER_RE = re.compile(rf"\s*(?:[,，]\s*)?(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的")
 
 
 def _qq_numbers(text: str) -> list[tuple[int, int, int]]:
@@ -2735,7 +2745,7 @@ def _mask_qq(text: str) -> str:
 # A WeChat id after its word: 6 to 20 letters, digits, _ and -, starting with a letter
 # (微信号 majianguo1985, vx: wxl_19650312). A phone number as the id is read as a phone.
 _WECHAT_RE = re.compile(
-    r"(?<![a-z])(?:微信|威信|薇信|vx|wx|v信|weixin|wechat)(?:号码?|账号|id)?\s*(?:是|为|[:：])?\s*"
+    r"(?<![a-z])(?:微信|威信|薇信|vx|wx|v信|weixin|wechat)(?:号码?|账号|id)?\s*(?:(?:是|为|[:：])\s*)?"
     r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])",
     re.IGNORECASE,
 )
