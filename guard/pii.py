@@ -2745,7 +2745,9 @@ def _mask_qq(text: str) -> str:
 # A WeChat id after its word: 6 to 20 letters, digits, _ and -, starting with a letter
 # (微信号 majianguo1985, vx: wxl_19650312). A phone number as the id is read as a phone.
 _WECHAT_RE = re.compile(
-    r"(?<![a-z])(?:微信|威信|薇信|vx|wx|v信|weixin|wechat)(?:号码?|账号|id)?\s*(?:(?:是|为|[:：])\s*)?"
+    # the Latin words set apart from the id (wxid_zhang is a platform's id, not 微信 + id)
+    r"(?:(?:微信|威信|薇信|v信)(?:号码?|账号|id)?|(?<![a-z])(?:vx|wx|weixin|wechat)(?:号码?|账号|id)?(?![a-z]))"
+    r"\s*(?:(?:是|为|[:：])\s*)?"
     r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])",
     re.IGNORECASE,
 )

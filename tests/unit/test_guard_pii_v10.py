@@ -181,6 +181,7 @@ def test_a_wechat_id_or_an_email_with_a_name(text: str, kind: str, handle: str) 
         "社区网格员马秀兰微信号 mxl123456，有事联系",  # an office's
         "物业客服邮箱 service@yjwy.com，报修可以发邮件",
         "马建国，你的微信号是多少？",
+        "马建国 wxid_zhang",  # a platform's id: wx is no word there
     ],
 )
 def test_a_handle_of_no_one_named_stays_out(text: str) -> None:
