@@ -27,9 +27,14 @@ _PII_SCORE = {
     "health": 0.8,  # a diagnosis said of a named resident
     "record": 0.8,  # a criminal or administrative record said of a named resident
     "qq": 0.75,  # a QQ number said to be a named person's
+    "wechat": 0.75,  # a WeChat id with a name
+    "email": 0.75,  # an e-mail address with a name
+    "credential": 0.9,  # a verification code or a password posted
+    "ward": 0.8,  # a named person's bed in a ward
+    "alone": 0.8,  # an elderly person living alone, with the door or the savings
 }
 # A resident's own, or a named neighbour's, which look like a lure's contact to the model.
-CONTACTS = ("phone", "landline", "qq")
+CONTACTS = ("phone", "landline", "qq", "wechat", "email")
 # "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.
 OWN_HANDLE = re.compile(
     r"我的?(?:微信|微信号|vx|v信|qq|扣扣)号?(?:是|为|[:：])?\s*[a-z0-9_-]{5,}", re.IGNORECASE
@@ -73,7 +78,29 @@ THRESHOLDS = Thresholds()
 # digit to slip past a filter (打到这张卡 6 2 1 7 ...), or a new one, asked for in haste or
 # secrecy -- unless the writer names themself and asks for a neighbour's debt
 # (``pii.paid_as_lure``).
-EXACT = ("id", "bank", "passport", "document")
+# A code or a password posted is exact too, and so is a mobile said to be someone's
+# (``pii.phone_owner``): 我爸马德福医保卡被冻结了，他电话幺五三… reads like a
+# medical-insurance lure to the model.
+EXACT = ("id", "bank", "passport", "document", "credential")
+# Exact personal data outweighs even a rule lure that asks for nothing beyond it: a
+# resident's ID with 医保卡激活 hooks the medical-insurance script (激活 is its ask), the
+# ID being the resident's, not the lure's. The rule stands when the message also says who
+# the sender claims to be (the script's own pretext, or an office, a bank, the police),
+# gives a way off the chat or a contact that is nobody's named number, or asks for money,
+# a code or a click.
+CLAIM = re.compile(
+    r"(?:我是|我们是|这里是|本人是|我这边是)[^，。,！!？?]{0,10}?"
+    r"(?:局|中心|专员|客服|工作人员|民警|警官|警察|公安|法院|检察|银行|平台|官方|管理员|办事处"
+    r"|保险|公司|政府|街道|社区|网格员|领导|老师)"
+    r"|^\s*【[^】]{1,12}】|通缉|逮捕|涉嫌|洗钱|安全账户|配合调查"
+)
+PRESSED = re.compile(
+    r"转账|转到|转给|转入|打到|汇到|汇款|打款|打钱|付款|(?:交|缴|付)[^，。,！!？?]{0,6}(?:费|金)"
+    r"|保证金|押金|手续费|(?:发|告诉|给|报)给?我们?[^，。,！!？?]{0,4}(?:验证码|密码)"
+    r"|(?:验证码|密码)(?:都|也)?(?:发|告诉|给|报)(?:给|一下)?我|点击|点开|链接|下载|扫码|二维码"
+    r"|加(?:我|微信|qq|v)",
+    re.IGNORECASE,
+)
 # A list of households by door and name (an arrears list: 3-2-501 王建国 1200元；5-1-302
 # 李秀兰 860元) is personal data, though the model reads it as a fake notice; with the names
 # masked (王**) it is a notice, which the model alone does not call a lure either.
@@ -95,17 +122,37 @@ class Signals:
     announced: bool = False  # the writer's own (or new) number given, and nothing asked
     roster: bool = False  # a list of households by door and name (masked or not)
     told: bool = False  # a named person's health or record told, and nothing asked
+    pressed: bool = True  # the lure claims, contacts or asks beyond the personal data
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
+    exact = any(
+        (f.kind in EXACT and not pii.paid_as_lure(text, f)) or pii.phone_owner(text, f)
+        for f in findings
+        if not f.published
+    )
     return Signals(
         lure.is_lure and lure.script is not None,
         lure.script is not None,
         bool(OWN_HANDLE.search(text)) or any(f.kind in CONTACTS for f in findings),
-        any(f.kind in EXACT and not pii.paid_as_lure(text, f) for f in findings),
+        exact,
         announced(text, findings, lure),
         pii.households(text).listed >= ROSTER,
         not lure.call_to_action and any(f.kind in SENSITIVE for f in findings),
+        not exact or pressed(text, findings, lure),
+    )
+
+
+def pressed(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
+    """The lure does more than hook a script next to exact personal data (see ``CLAIM``):
+    a claim of who the sender is, a way off the chat or a contact of no one named, or an
+    ask for money, a code or a click."""
+    if lure.outside_contact or (lure.script is not None and lure.script.pretext is not None):
+        return True
+    if CLAIM.search(text) or PRESSED.search(text):
+        return True
+    return any(
+        f.published or (f.kind == "phone" and not pii.phone_owner(text, f)) for f in findings
     )
 
 
@@ -128,7 +175,7 @@ def announced(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessm
 
 def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
     """Who calls the message a lure: "rules", "model", or None (also `bench/guard_cv.py`)."""
-    if s.rule_lure and p >= t.veto:
+    if s.rule_lure and p >= t.veto and s.pressed:
         return "rules"
     if s.roster or s.told:  # an arrears list reads like a fake notice to the model, a
         return None  # neighbour's illness like a health product's testimony

@@ -65,6 +65,11 @@ PiiKind = Literal[
     "health",
     "record",
     "qq",
+    "wechat",
+    "email",
+    "credential",
+    "ward",
+    "alone",
 ]
 
 LABELS: dict[str, str] = {
@@ -80,6 +85,11 @@ LABELS: dict[str, str] = {
     "health": "姓名和病情",
     "record": "姓名和违法犯罪记录",
     "qq": "QQ号和姓名",
+    "wechat": "微信号和姓名",
+    "email": "邮箱和姓名",
+    "credential": "验证码或密码",
+    "ward": "姓名和住院床位",
+    "alone": "独居老人的住处或财物",
 }
 
 # ----------------------------------------------------------------- digit characters
@@ -579,7 +589,7 @@ _CARD_CUE_RE = re.compile(
 _PERSON = (
     "我|咱|他|她|你|本人|老人|父母|爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|老公|老婆"
     "|媳妇|儿子|女儿|闺女|孩子|阿姨|叔叔|大爷|大妈|舅舅?|姑姑|姨妈?|舅妈|姑妈|亲戚|邻居"
-    "|哥哥|姐姐|弟弟|妹妹|岳父|岳母|公公|婆婆|丈母娘|老丈人|亲家|女婿|儿媳|孙子|孙女"
+    "|哥哥|姐姐|弟弟|妹妹|岳父|岳母|公公|婆婆|丈母娘|老丈人|亲家|女婿|儿媳|孙子|孙女|父亲|母亲"
 )
 # 我们 alone is how a shop speaks (我们的电话); 我们家 is a household. So are the family's
 # other homes: 老家, 娘家, 婆家 -- and "我爸那个固话" says whose line it is with 那个 between.
@@ -596,7 +606,7 @@ _KIN = (
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
 # Whose someone is, said before their name (我舅舅马福林, 我和前夫王强, 他弟).
-_KIN_SAID = rf"(?:[我他她](?:(?:和|跟|与)?的?(?:{_KIN}))?\s*[,，、]?\s*)"
+_KIN_SAID = rf"(?:[我他她](?:(?:和|跟|与)?的?(?:{_KIN}))?\s*(?:[,，、]\s*)?)"
 # 家里新装的座机, 我家刚拉的固话: the line just put in
 _NEW_LINE = "(?:新装|新安装?|刚装|新拉|刚拉|新办|刚办|新换|刚换)?"
 _HOME_PHONE_CUE_RE = re.compile(
@@ -720,7 +730,7 @@ def _normalise_exempt(numbers: frozenset[str]) -> frozenset[str]:
 # of at least three digits, so that room numbers, dates and prices listed in a notice never
 # join up. What is joined must be a mobile in a phone's shape, an ID with a real province
 # and birth date after 身份证, or a card's 16-19 digits told with a card's word and its
-# holder named (户名马桂英): a tail number alone (尾号3456) is no card.
+# holder named (户名马桂英) or passing Luhn: a tail number alone (尾号3456) is no card.
 # A line break ends a sentence, except before the words that give the rest of the number
 # (1380951⏎后四位2233).
 _WORD_GAP_RE = re.compile(
@@ -796,7 +806,9 @@ def _worded_numbers(
         (first, last, _, _), cue_re = hit
         around = text[max(0, first - _CUE_REACH) : first] + " " + text[last : last + _CUE_REACH]
         cued = cue_re.search(unicodedata.normalize("NFKC", around).lower()) is not None
-        if cued and (hit[0][3] != "bank" or _card_holder_named(text)):
+        # A card told in parts is one with its holder named, or when the whole passes Luhn
+        # (前面是62170012，后面是34567893): a tail number alone (尾号3456) never joins.
+        if cued and (hit[0][3] != "bank" or luhn_ok(hit[0][2]) or _card_holder_named(text)):
             found.append(hit[0])
         k += 1
         while k < len(pieces) and pieces[k][0] < last:
@@ -850,11 +862,16 @@ def _local_landline(
 # Words said for digits when a phone number is read out or typed by ear (要/妖 for 1, 酒/久
 # for 9, 屋/吾/午 for 5): everyday words elsewhere, so read as digits only in a run right
 # after a phone's word (电话, 手机 ...), and only as a mobile (马建国，我电话要三八 零酒五要 2233).
-_HOMOPHONES = "要妖腰酒久玖屋吾午"
-_SAID_AS_NUMERAL = str.maketrans(_HOMOPHONES, "幺幺幺九九九五五五")
+# More sounds alike, as a number is spelt in words to slip past a filter (妖舞伞 酒舞妖尔 伞伞
+# 思思): 么 1, 尔/耳 2, 伞/散 3, 思/丝/斯 4, 舞/武/无 5, 溜/留 6, 妻/漆/期 7, 巴/扒/吧 8, 舅/旧 9,
+# 灵/铃/玲 0. The groups may be set apart by commas or emoji as digits are (要五三，酒五要二，…).
+_HOMOPHONES = "要妖腰么酒久舅旧屋吾午舞武无尔耳伞散思丝斯溜留妻漆期巴扒吧灵铃玲"
+_SAID_AS_NUMERAL = str.maketrans(
+    _HOMOPHONES, "幺幺幺幺九九九九五五五五五五二二三三四四四六六七七七八八八零零零"
+)
 _HOMOPHONE_RE = re.compile(f"[{_HOMOPHONES}]")
 _SAID_RUN_RE = re.compile(
-    f"[{_DIGIT_CHARS}{_HOMOPHONES}](?:[{_TIGHT_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}{_HOMOPHONES}])*"
+    f"[{_DIGIT_CHARS}{_HOMOPHONES}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}{_HOMOPHONES}])*"
 )
 _SAID_DIGITS = 11
 
@@ -878,6 +895,146 @@ def _homophone_phones(text: str, exempt: frozenset[str]) -> list[_Hit]:
     return found
 
 
+# An ID told by its parts: the area's six digits (前六位 640104), the birth date in any of
+# its written forms (1949年07月07日出生, 一九四九年七月七日, 1949.7.7, 19490707) and the last
+# four (后四位 2319), within a sentence or two, joined when the whole holds its check
+# character: in any order where the words speak of an ID or of its parts, else in an ID's.
+_ID_PARTS_CUE_RE = re.compile(
+    rf"{_ID_WORDS}|前[六6]位|后[四4]位|末[四4]位|最后[四4]位|尾[号数]|出生|生日|地区码"
+)
+_CN_DATE_DIGITS = "零〇一二三四五六七八九"
+_DATE_RE = re.compile(
+    r"(?<![0-9])((?:19|20)[0-9]{2})\s*[年.．/\-－]\s*([0-9]{1,2})\s*[月.．/\-－]\s*"
+    r"([0-9]{1,2})(?![0-9])\s*[日号]?"
+    rf"|([一二][{_CN_DATE_DIGITS}]{{3}})年([十一二三四五六七八九〇零]{{1,2}})月"
+    rf"([十一二三四五六七八九〇零]{{1,3}})[日号]"
+)
+_ID_PARTS_REACH = 64  # characters from the first part's start to the last part's end
+_ID_PARTS_STOP_RE = re.compile(r"[。！？!?；;\n]")
+_MAX_ID_PARTS = 400  # more pieces than this is a table of numbers, not one person's ID
+
+
+_CN_SMALL = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+
+
+def _cn_small_number(numeral: str) -> int | None:
+    """一 … 三十一 as people write a month or a day (七, 十二, 二十七, 〇七)."""
+    if "十" not in numeral:
+        return int("".join(str(_CN_SMALL[c]) for c in numeral)) if numeral else None
+    tens, _, ones = numeral.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones or tens in ("零", "〇"):
+        return None
+    return (_CN_SMALL[tens] if tens else 1) * 10 + (_CN_SMALL[ones] if ones else 0)
+
+
+def _date_digits(m: re.Match[str]) -> str | None:
+    """YYYYMMDD of a date match, if it is a real date."""
+    if m.group(1) is not None:
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        year = int(m.group(4).translate(_TO_ASCII))
+        month_n, day_n = _cn_small_number(m.group(5)), _cn_small_number(m.group(6))
+        if month_n is None or day_n is None:
+            return None
+        month, day = month_n, day_n
+    if not _valid_date(year, month, day):
+        return None
+    return f"{year:04d}{month:02d}{day:02d}"
+
+
+_IdParts = tuple[_Hit, tuple[tuple[int, int, str], ...]]  # the ID, and each part: span, kind
+
+
+def _id_parts(text: str, runs: list[tuple[int, int]]) -> list[_IdParts]:
+    """IDs told by their parts (see ``_ID_PARTS_CUE_RE``), with where each part is. With
+    no word for an ID or its parts, only in the order an ID has (王德福，640381，1971年6月17日，
+    2069)."""
+    cued = _ID_PARTS_CUE_RE.search(text) is not None
+    if not cued and not any(b - a >= 6 for a, b in runs):
+        return []
+    dated = bytearray(len(text))  # 1 where a date is written (its numbers are no part)
+    parts: list[tuple[int, int, str, str]] = []
+    for m in _DATE_RE.finditer(text):
+        digits = _date_digits(m)
+        if digits is not None:
+            parts.append((m.start(), m.end(), digits, "d"))
+            dated[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        if len(parts) > _MAX_ID_PARTS:
+            return []
+    if not cued and not parts:  # digits alone in an ID's order are the scanner's to join
+        return []
+    # area (6), date (8), tail (4), area + date (14), date + tail (12)
+    for a, b in runs:
+        if b - a < 4:
+            continue
+        for g in _groups(text[a:b], a):
+            if dated[g.start]:
+                continue
+            digits, n = g.digits, len(g.digits)
+            if "X" in digits[:-1] or ("X" in digits and n not in (4, 12)):
+                continue
+            if n == 6 and digits[:2] in _PROVINCES:
+                parts.append((g.start, g.end, digits, "a"))
+            elif n == 4:
+                parts.append((g.start, g.end, digits, "t"))
+            elif n == 8 and _valid_date(int(digits[:4]), int(digits[4:6]), int(digits[6:])):
+                parts.append((g.start, g.end, digits, "d"))
+            elif n == 14 and looks_like_id18(digits + "0000"):
+                parts.append((g.start, g.end, digits, "ad"))
+            elif n == 12 and _valid_date(int(digits[:4]), int(digits[4:6]), int(digits[6:8])):
+                parts.append((g.start, g.end, digits, "dt"))
+        if len(parts) > _MAX_ID_PARTS:
+            return []
+    if not any(p[3] in ("a", "ad") for p in parts):
+        return []
+    parts.sort()
+    found: list[_IdParts] = []
+    for i, first in enumerate(parts):
+        if first[3] not in ("a", "ad"):
+            continue
+        near = [p for p in parts[max(0, i - 8) : i + 9] if abs(p[0] - first[0]) <= _ID_PARTS_REACH]
+        by_kind = {k: [p for p in near if p[3] == k] for k in ("d", "t", "dt")}
+        combos = (
+            [[d, t] for d in by_kind["d"] for t in by_kind["t"]] + [[p] for p in by_kind["dt"]]
+            if first[3] == "a"
+            else [[t] for t in by_kind["t"]]
+        )
+        for combo in combos:
+            chosen = [first, *combo]
+            joined = "".join(p[2] for p in chosen)  # area, date, tail: whatever the order told
+            if not is_valid_id18(joined):
+                continue
+            start, end = min(p[0] for p in chosen), max(p[1] for p in chosen)
+            if end - start > _ID_PARTS_REACH or _ID_PARTS_STOP_RE.search(text, start, end):
+                continue
+            if not cued and [p[0] for p in chosen] != sorted(p[0] for p in chosen):
+                continue
+            if not found or start >= found[-1][0][1]:
+                spans = tuple((p[0], p[1], p[3]) for p in chosen)
+                found.append(((start, end, joined, "id"), spans))
+            break
+    return found
+
+
+_DATE_DIGIT_RE = re.compile(f"[{_DIGIT_CHARS}十]")
+
+
+def _mask_id_parts(text: str) -> str:
+    """An ID told by its parts masked as a whole one is: the area's last two digits and
+    the whole birth date starred, the last four kept (640104，1949年07月07日 →
+    6401**，****年**月**日)."""
+    hidden: list[int] = []
+    for _, parts in _id_parts(text, [m.span() for m in _RUN_RE.finditer(text)]):
+        for a, b, kind in parts:
+            digits = [m.start() for m in _DATE_DIGIT_RE.finditer(text, a, b)]
+            if kind in ("a", "ad"):  # the province and the city stay
+                digits = digits[4:]
+            elif kind in ("dt", "t"):  # the last four stay
+                digits = digits[:-4]
+            hidden += digits
+    return _star(text, hidden) if hidden else text
+
+
 def find_numbers(
     text: str,
     *,
@@ -897,8 +1054,10 @@ def find_numbers(
     pieces: list[tuple[int, int, str]] = []
     line_named: bool | None = None
     named: bool | None = None
+    runs: list[tuple[int, int]] = []
     for m in _RUN_RE.finditer(text):
         run = m.group()
+        runs.append(m.span())
         in_run: list[_Hit] = []
         if len(run) >= 11:  # shorter runs cannot hold 11 digits even without separators
             if line_named is None:
@@ -927,6 +1086,11 @@ def find_numbers(
         pieces.append((m.start(), m.end(), digits))
     if len(pieces) > 1:
         hits += _worded_numbers(text, pieces, exempt)
+        hits += [
+            h
+            for h, _ in _id_parts(text, runs)
+            if not any(a < h[1] and h[0] < b for a, b, _, _ in hits)
+        ]
     if _HOMOPHONE_RE.search(text) is not None:
         hits += [
             h
@@ -1002,9 +1166,9 @@ _SPOT = (
     "|北边|东侧|西侧|南侧|北侧|车库|地下|停车|停水|停电|停气|供暖|暖气|水管|管道|外墙|墙|顶|前|后|旁"
 )
 _DOOR_RE = re.compile(
-    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*[-－]?\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*)?"
+    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*(?:[-－]\s*)?(?:{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－]\s*)?)?"
     rf"{_FLOOR}{_ROOM}(?:室|号|房)?"
-    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*[-－]?\s*{_FLOOR}{_ROOM}(?:室|号|房)?"
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－]\s*)?{_FLOOR}{_ROOM}(?:室|号|房)?"
     # 2单元5楼东户: a floor and the side of the landing instead of a room number
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
     # a village house: 红星村三组12号, 7排12号
@@ -1015,7 +1179,7 @@ _DOOR_RE = re.compile(
     rf"|{_NUM}{{1,3}}号\s*[0-9]{{3,4}}室"
     # 幸福里8-2-301, 我家7-3-902, 家住7-3-902, 我家是7-3-902, 住我家楼下6-1-202
     rf"|(?:小区|花园|家园|公寓|苑|府|庭|城|湾|里|村|区|院|园|家|住|楼下|楼上|对门|隔壁)"
-    rf"\s*(?:是|在|住|[:：])?\s*"
+    rf"\s*(?:(?:是|在|住|[:：])\s*)?"
     rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
@@ -1026,7 +1190,7 @@ _DOOR_RE = re.compile(
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
     # Down to the stairwell (8号楼2单元) or to the village team (XX村二队, 三组): a home
     # address, though not the door, when said of a person.
-    rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*[-－]?\s*{_NUM}{{1,2}}\s*{_UNIT}(?!\s*[-－]?\s*{_NUM})"
+    rf"|{_BUILDING}\s*(?:号楼|栋|幢)\s*(?:[-－]\s*)?{_NUM}{{1,2}}\s*{_UNIT}(?!\s*(?:[-－]\s*)?{_NUM})"
     rf"|(?<=[\u4e00-\u9fffA-Za-z])(?:村|庄)\s*{_NUM}{{1,2}}\s*(?:组|队|社)(?!长)"
     # Down to the village by its county and town (灵武市东塔镇园艺村): where a named
     # relative lives, though the house is not numbered.
@@ -1037,7 +1201,7 @@ _DOOR_RE = re.compile(
 # unless the words after make it a spot in the estate (9号楼电梯, 9号楼门口). Not masked in
 # group titles and names: "阳光花园3栋业主群" names the group, not a resident's door.
 _ESTATE_BUILDING_RE = re.compile(
-    rf"(?:{_ESTATE_BEFORE}){_BUILDING}\s*(?:号楼|栋|幢)(?!\s*[-－]?\s*(?:{_NUM}|[A-Za-z]))"
+    rf"(?:{_ESTATE_BEFORE}){_BUILDING}\s*(?:号楼|栋|幢)(?!\s*(?:[-－]\s*)?(?:{_NUM}|[A-Za-z]))"
     rf"(?!\s*(?:的?(?:{_SPOT})|单元|门|层|楼|至|到|和|与|、))"
 )
 _ADDRESS_RE = re.compile(f"{_DOOR_RE.pattern}|{_ESTATE_BUILDING_RE.pattern}")
@@ -1128,9 +1292,9 @@ def _addressed(name: str) -> bool:
 
 
 # The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
-_PERSON_NOTE = r"(?:\s*[,，、]?\s*(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
+_PERSON_NOTE = r"(?:\s*(?:[,，、]\s*)?(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
 _NAME_BEFORE_ADDRESS_RE = re.compile(
-    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*[,，、]?\s*(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
 )
 # A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
 # recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
@@ -1140,7 +1304,8 @@ _NAME_BARE_RE = re.compile(
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
 # In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、(（]?\s*(?:找|交给|送给|给)?\s*({_NAME})\s*(?:收|家|$|[,，。;；、\s(（)）])"
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、(（]\s*)?(?:(?:找|交给|送给|给)\s*)?({_NAME})"
+    r"\s*(?:收|家|$|[,，。;；、\s(（)）])"
 )
 # "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
 _NAME_AFTER_ADDRESS_RE = re.compile(
@@ -1149,7 +1314,8 @@ _NAME_AFTER_ADDRESS_RE = re.compile(
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
 _HONORIFIC = "女士|先生|小姐|阿姨|叔叔|大爷|大妈|大娘|奶奶|爷爷|老人|姐|哥"
 _TITLED_NAME_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[,，、;；]?\s*(?:收件人|收货人|联系人|户主|姓名|找|联系|交给)?[:：]?\s*"
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、;；]\s*)?"
+    rf"(?:(?:收件人|收货人|联系人|户主|姓名|找|联系|交给)[:：]?\s*|[:：]\s*)?"
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:{_HONORIFIC})(?![\u4e00-\u9fff]{{2}})"
 )
 _RECIPIENT_RE = re.compile(r"收件人|收货人|寄件人|寄送地址|收货地址|家庭住址|住址[:：]")
@@ -1206,7 +1372,7 @@ _PUBLIC_PLACE = (
 )
 # 物业报修 3号楼301 马建国: a repair asked of the office, at the resident's home.
 _PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})(?!报修)[^，,。;；!！?？\n]{{0,8}}$")
-_PUBLIC_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?\s*(?:的|是|为)?\s*(?:{_PUBLIC_PLACE})")
+_PUBLIC_AFTER_RE = re.compile(rf"\s*(?:(?:室|号|房)\s*)?(?:(?:的|是|为)\s*)?(?:{_PUBLIC_PLACE})")
 
 
 # The writer's own name: 我叫马秀英, 我姓吴. A landline in the same message is the writer's
@@ -1244,6 +1410,7 @@ def _business(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=8)
 def _self_named(text: str) -> bool:
     for m in _SELF_NAME_RE.finditer(text):
         if _is_name(next(g for g in m.groups() if g is not None)):
@@ -1277,14 +1444,20 @@ def _line_named(text: str) -> bool:
 # The name in one clause and the home in the next, said of him or her: 谁认识王建国？他家住
 # 阳光小区5号楼2单元301; 找一下李德明，他家是宝湖小区8号楼2单元601.
 _PRONOUN_HOME_RE = re.compile(
-    r"(?:[他她](?:们家|家)?(?:的?(?:家庭)?(?:住址|地址)|现?住|家在|在|是)"
-    r"|(?:^|[,，。!！?？;；\s])(?:家住|现住|住在|住址|地址)(?:是|在|[:：])?)[^。！？!?；;\n]{0,14}$"
+    # 他一个人住在, 她现在自己住在: how and since when the person lives there, said between
+    r"(?:[他她](?:们家|家)?(?:一个人|一人|自己|独自|平时|平常|现在|目前|常年|一直|还|也|就){0,3}"
+    r"(?:的?(?:家庭)?(?:住址|地址)|现?住|家在|在|是)"
+    r"|(?:^|[,，。!！?？;；\s])(?:家住|现住|住在|住址|地址)(?:是|在|[:：])?)[^。！？!?；;\n]{0,20}$"
 )
 _REFERRED_NAME_RE = re.compile(
     rf"(?:认识|知道|找一?下?|见过|联系|打听|寻找|问问?|有个叫|叫做?|名叫)\s*({_NAME})"
+    # 我父亲王德福，他…; 我们楼的刘建华，她…: who the person is to the writer, then the name
+    rf"|(?:(?<![\u4e00-\u9fff])我(?:的)?(?:{_KIN})|(?:我们|咱们)(?:楼|单元|小区)的?)\s*({_NAME})(?=[\s,，、])"
+    # 王德福是我父亲，他…
+    rf"|(?:^|[\s,，。!！?？;；])({_NAME})是我的?(?:{_KIN})"
     rf"|(?:^|[\s,，。!！?？;；])({_NAME})(?=[吗呢嘛吧你您这是]|在吗|没有|大家|[,，。!！?？\s、])"
 )
-_PRONOUN_REACH = 24  # characters before an address searched for 他家住 ...
+_PRONOUN_REACH = 32  # characters before an address searched for 他家住 ...
 _REFERRED_REACH = 40  # characters before the pronoun searched for the name
 
 
@@ -1359,7 +1532,8 @@ _ROSTER_NAME = (
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:[*＊×xX某]{{1,3}}|[\u4e00-\u9fff]{{1,2}})"
 )
 _ROSTER_AFTER_RE = re.compile(
-    rf"\s*(?:室|号|房)?\s*[:：,，、]?\s*(?:户主|业主|住户|姓名)?\s*[:：]?\s*({_ROSTER_NAME})"
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[:：,，、]\s*)?(?:(?:户主|业主|住户|姓名)\s*)?(?:[:：]\s*)?"
+    rf"({_ROSTER_NAME})"
 )
 _ROSTER_BEFORE_RE = re.compile(rf"({_ROSTER_NAME})\s*[:：,，、]?\s*$")
 _MASKED_RE = re.compile("[*＊×xX某]")
@@ -1430,9 +1604,11 @@ _OWNERS_BUILDING = (
     r"|(?:我们|咱们|俺们|咱)楼的?)"
 )
 # What the car looks like may come between the plate and its owner (宁A5Q821 白色大众，是...).
-_CAR_SAID = r"(?:[^,，。;；!！?？\n]{1,10}[,，])?"
+# (Its first character no space, and the spaces after it its own: a run of spaces after a
+# plate can be read one way only.)
+_CAR_SAID = r"(?:[^\s,，。;；!！?？][^,，。;；!！?？\n]{0,9}[,，]\s*)?"
 _PLATE_OWNER_AFTER_RE = re.compile(
-    rf"\s*[,，]?\s*{_CAR_SAID}\s*(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?"
+    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:(?:是|系|属于)\s*{_OWNERS_BUILDING}?"
     rf"(?:(?:我|他|她)的?(?:{_KIN})?\s*)?({_NAME})(?:家)?的"
     rf"|({_NAME})(?:家)?的(?:车|小车|轿车|私家车|电动车))"
     rf"|\s*[(（]\s*({_NAME})\s*[)）]"  # 宁A 5Q821（王建军）
@@ -1449,7 +1625,7 @@ _PLATE_OWNER_BEFORE_RE = re.compile(
 # The owner said by their title with their building (是3号楼王老师家的车, 是咱们楼杨大姐的):
 # the neighbours know whose car that is as well as by a full name.
 _PLATE_TITLED_OWNER_RE = re.compile(
-    rf"\s*[,，]?\s*{_CAR_SAID}\s*(?:是|系|属于)\s*{_OWNERS_BUILDING}"
+    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:是|系|属于)\s*{_OWNERS_BUILDING}"
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|{_HONORIFIC})家?的"
 )
 
@@ -1467,12 +1643,13 @@ _NEIGHBOUR_AT = (
 _CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
 _PLATE_USER_RE = re.compile(
     rf"(?:车主|司机|驾驶人|驾驶员|开车的)(?:的?名字|姓名)?{_HEDGE}"
-    rf"(?:是|叫|为|写的?是?|登记的?是?)\s*[:：]?\s*{_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})"
+    rf"(?:是|叫|为|写的?是?|登记的?是?)\s*(?:[:：]\s*)?{_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})"
     rf"|(?:是|系|属于){_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})家?的"
     rf"|({_NAME})家?的(?:{_CAR_WORDS})"
-    rf"|(?:^|[\s,，。!！?？;；]|是|的|{_KIN})\s*({_NAME}){_HEDGE}(?:在|天天|每天|经常|老)?开(?:着|的)?"
+    # (a run of spaces is entered at its first one only)
+    rf"|(?:^|(?<!\s)[\s,，。!！?？;；]|是|的|{_KIN})\s*({_NAME}){_HEDGE}(?:在|天天|每天|经常|老)?开(?:着|的)?"
     r"(?=[\s,，。!！?？;；]|$|车|这|那|是)"
-    rf"|({_NAME})\s*[,，]?\s*(?:你|您)家?的(?:{_CAR_WORDS})"
+    rf"|({_NAME})\s*(?:[,，]\s*)?(?:你|您)家?的(?:{_CAR_WORDS})"
 )
 
 
@@ -1528,6 +1705,60 @@ _PASSPORT_CUE_RE = re.compile(r"护照|passport|旅行证", re.IGNORECASE)
 _NAME_NEXT_RE = re.compile(rf"[\s,，:：、(（]*({_NAME})(?=[\s,，。;；、!！?？)）]|的|$)")
 
 
+# A name in pinyin, as a passport or a travel permit prints it (WANG JIANGUO, Ma Xiulan,
+# OUYANG XIAOMING): a common surname's syllables, then one or two syllables of a given name,
+# in capitals or capitalised. Only for a passport's or a permit's holder.
+_PINYIN_SURNAMES = (
+    "ouyang|situ|shangguan|zhuge|wang|li|zhang|liu|chen|yang|huang|zhao|wu|zhou|xu|sun|ma"
+    "|zhu|hu|guo|he|gao|lin|luo|zheng|liang|xie|song|tang|han|feng|deng|cao|peng|zeng|xiao"
+    "|tian|dong|yuan|pan|yu|jiang|cai|du|ye|cheng|su|wei|lv|lu|ding|ren|shen|yao|cui|zhong"
+    "|tan|fan|jin|shi|liao|jia|xia|fang|bai|zou|meng|xiong|qin|qiu|yin|xue|yan|duan|lei|hou"
+    "|long|tao|gu|mao|hao|gong|shao|wan|qian|dai|mo|kong|xiang|chang|wen|kang|niu|ge|xing"
+    "|an|qi|qiao|pang|ni|zhuang|nie|yue|na|hai|sa|hong|la|ning|bao|ke|mi|sha|lan|ji|mu|ai"
+)
+_PINYIN_SYLLABLE = (
+    "(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    "(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo"
+    "|ui|ue|ve|er|a|o|e|i|u|v)"
+)
+_PINYIN_NAME_RE = re.compile(
+    r"(?<![A-Za-z])(?:[A-Z]{2,20}(?: [A-Z]{2,12}){0,2}|[A-Z][a-z]{1,19}(?: ?[A-Z][a-z]{1,11}){0,2})"
+    r"(?![A-Za-z])"
+)
+_PINYIN_SURNAME_RE = re.compile(rf"(?:{_PINYIN_SURNAMES})", re.IGNORECASE)
+_PINYIN_GIVEN_RE = re.compile(rf"(?:{_PINYIN_SYLLABLE}){{1,2}}", re.IGNORECASE)
+
+
+_PINYIN_LABEL_RE = re.compile(r"(?:姓名|名字|持证人|持有人|本人|拼音|name)\s*[:：]?\s*$", re.I)
+_PINYIN_REACH = 24  # characters around a permit's code searched for its holder in pinyin
+
+
+def _pinyin_name(words: list[str]) -> bool:
+    if len(words) > 1:  # WANG JIANGUO, Ma Xiulan: the surname is the first word
+        surname, given = words[0], "".join(words[1:])
+        return bool(_PINYIN_SURNAME_RE.fullmatch(surname) and _PINYIN_GIVEN_RE.fullmatch(given))
+    word = words[0] if words else ""
+    return any(  # WANGJIANGUO: one word, after a label only
+        _PINYIN_SURNAME_RE.fullmatch(word[:cut]) and _PINYIN_GIVEN_RE.fullmatch(word[cut:])
+        for cut in range(2, min(8, len(word) - 1) + 1)
+    )
+
+
+def _pinyin_holder(text: str, start: int, end: int) -> bool:
+    """A name in pinyin near a passport's or a permit's code (``start``..``end``): two
+    words (WANG JIANGUO, Ma Xiulan) or one after a name's label (姓名：WANGJIANGUO). Brands
+    and places read as pinyin too (HUAWEI, Yinchuan), so only there."""
+    a, b = max(0, start - _PINYIN_REACH), min(len(text), end + _PINYIN_REACH)
+    for m in _PINYIN_NAME_RE.finditer(text, a, b):
+        if start <= m.start() < end:
+            continue  # the code itself
+        words = re.findall("[A-Z][a-z]+|[A-Z]+", m.group())
+        labelled = _PINYIN_LABEL_RE.search(text, max(0, m.start() - 8), m.start()) is not None
+        if (len(words) > 1 or labelled) and _pinyin_name(words):
+            return True
+    return False
+
+
 def find_passports(text: str, *, named: bool | None = None) -> list[Finding]:
     """A passport number with the word 护照 near it or a person's name in the message
     (护照号E12345678, E12345678 张伟): letters and digits alone are as often a product's
@@ -1543,7 +1774,8 @@ def find_passports(text: str, *, named: bool | None = None) -> list[Finding]:
         near = norm[max(0, m.start() - 20) : m.end() + 12]
         if not _PASSPORT_CUE_RE.search(near):
             after = _NAME_NEXT_RE.match(text, m.end())
-            if after is None or not _is_name(after.group(1)):
+            holder = after is not None and _is_name(after.group(1))
+            if not holder and not _pinyin_holder(text, m.start(), m.end()):
                 if named is None:
                     named = _names_anywhere(text)
                 if not named:
@@ -1609,7 +1841,7 @@ _DOC_LABEL_RE = re.compile(
     r"((?:[\u4e00-\u9fff]{1,9}字)?(?:[〔\[(]\s*(?:19|20)[0-9]{2}\s*[〕\])]\s*第?[0-9]{1,8}号"
     r"|第?[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){5,29}号?))"
     r"(?![A-Za-z0-9])"
-    r"|(?<=通行证)\s*([A-Za-z][0-9]{8})(?![A-Za-z0-9])"
+    r"|(?<=通行证)\s*([A-Za-z][A-Za-z0-9]{8})(?![A-Za-z0-9])"  # C12345678, CA1234567
     # A property certificate's number, which needs no label: 宁(2021)银川市不动产权第0048372号
     # (the text is normalised, so full-width brackets read as these).
     r"|([\u4e00-\u9fff]\s*\(\s*[0-9]{4}\s*\)\s*[\u4e00-\u9fff]{0,10}?不动产(?:权|证明)"
@@ -1733,7 +1965,7 @@ _NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
 # household's utility account (我家户号) or a work number (我的工号), which say little.
 _OWNER_BEFORE_LABEL_RE = re.compile(rf"(?:{_PERSON}|我家)的?\s*(?:{_DOC_WORDS})?的?\s*$")
 # ... or after the code: 港澳通行证号 C12345678（本人）, ...，是我妈的
-_OWNER_AFTER_CODE_RE = re.compile(rf"\s*[(（,，]?\s*(?:是|为)?\s*(?:本人|(?:{_PERSON})的)")
+_OWNER_AFTER_CODE_RE = re.compile(rf"\s*(?:[(（,，]\s*)?(?:(?:是|为)\s*)?(?:本人|(?:{_PERSON})的)")
 _WEAK_LABELS = ("户", "工")
 _MIN_DOC_DIGITS = 4
 
@@ -1824,7 +2056,11 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
             label_start = a
         if _DOC_NOT_PERSONAL_RE.search(text, max(0, label_start - 6), b + 8):
             continue
-        if not (credit and mine) and not _holder_next_to(text, label_start, b):
+        if (
+            not (credit and mine)
+            and not _holder_next_to(text, label_start, b)
+            and not _pinyin_holder(text, a, b)  # a permit's holder in pinyin
+        ):
             if named is None:
                 named = _names_anywhere(text) or any(
                     _is_name(h.group(1)) for h in _DOC_HOLDER_RE.finditer(text)
@@ -1853,7 +2089,8 @@ _GRADE = (
     r"(?<![0-9一二三四五六七八九十])"
     r"(?:[一二三四五六七八九1-9]\s*年级?|初[一二三1-3]|高[一二三1-3]|[一二三四五六1-6](?=\s*[(（]))"
 )
-_CLASS_NUMBER = r"\s*[(（]?\s*[0-9一二三四五六七八九十]{1,2}\s*[)）]?\s*班"  # 2班, (5)班, 二班
+# 2班, (5)班, 二班
+_CLASS_NUMBER = r"\s*(?:[(（]\s*)?[0-9一二三四五六七八九十]{1,2}\s*(?:[)）]\s*)?班"
 _CLASS_RE = re.compile(
     # a kindergarten's: 中二班, 大(3)班, 小一班
     rf"{_GRADE}{_CLASS_NUMBER}|(?<![高初])[小中大]{_CLASS_NUMBER}"
@@ -1885,7 +2122,7 @@ _GRADE_NAME_BEFORE_RE = re.compile(
 )
 # A school and a grade without the class (兴庆区第一小学一年级, 二中初二, 实验小学 三年级).
 _SCHOOL_GRADE_RE = re.compile(
-    rf"(?:{_SCHOOL_RE.pattern})\s*(?:的)?\s*"
+    rf"(?:{_SCHOOL_RE.pattern})\s*(?:的\s*)?"
     r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3]|[小中大]班)"  # 幼儿园中班
     rf"(?!{_CLASS_NUMBER})"
 )
@@ -1900,12 +2137,15 @@ _PARENT_OF_RE = re.compile(
     rf"({_CHILD_NAME})(?=的?(?:妈妈|爸爸|家长|奶奶|爷爷|姥姥|姥爷|外婆|外公)(?!们))"
 )
 # A teacher of the class: 三年级二班的班主任, 三年级二班数学老师.
-_CLASS_STAFF_RE = re.compile(r"\s*的?\s*(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)")
+_CLASS_STAFF_RE = re.compile(
+    r"\s*(?:的\s*)?(?:[\u4e00-\u9fff]{0,2}老师|班主任|校长|主任|辅导员|教练)"
+)
 # The name after it: 初二(5)班 张子涵, 三年级二班的王小明同学, 三年级二班李明家长, 三年级
 # 二班，叫马小龙.
 # The name may run straight into what is said of the child (…中班的马小宝今天发烧了).
 _CHILD_NAME_AFTER_RE = re.compile(
-    rf"的?\s*[:：,，]?\s*(?:(?:学生|同学|名叫|名字叫|叫|(?:学生)?姓名|名字)\s*[:：]?)?\s*({_CHILD_NAME})"
+    rf"的?\s*(?:[:：,，]\s*)?(?:(?:学生|同学|名叫|名字叫|叫|(?:学生)?姓名|名字)\s*(?:[:：]\s*)?)?"
+    rf"({_CHILD_NAME})"
     rf"(?={_STOP}|$|同学|家长|的|妈妈|爸爸|今天|昨天|明天|没|在|是|也|又|被|和|跟|生病|发烧|不见)"
 )
 # 马小龙的家长, 马文博同学: the name after a class is a pupil's, with no school said.
@@ -2012,6 +2252,13 @@ _RECORD = (
     r"刑满释放|刑释|前科|案底|犯罪记录|违法记录|[吸戒贩]过?毒|复吸|强戒|毒瘾"
     r"|拘留|被拘|被抓(?![拍伤破住])|抓进去|逮捕|批捕|判过?刑|被判|判了[0-9一二两三四五六七八九十半]"
     r"|坐过?牢|蹲过?(?:监狱|大牢|号子|局子)|进过(?:监狱|看守所|拘留所|局子)|服过?刑|劳改|劳教"
+    # a sentence said with its length (坐过三年牢, 坐了两年多的牢, 蹲了五年大牢), a release
+    # (刚放出来, 从号子里放出来, 出狱), and the crime it was for (因为盗窃, 因抢劫被判)
+    r"|[坐蹲][过了]?[0-9一二两三四五六七八九十几半]{1,3}(?:年多?|次|回)的?(?:大)?牢"
+    r"|(?:刚刚?|才|被|从(?:监狱|牢里|号子|看守所|拘留所|里面|局子)里?)放出来"
+    r"|刚刚?(?:刑满|出狱)|才(?:刑满|出狱)|出狱|刑满"  # 陈磊刚出狱: 刚 starts the fact, not a name
+    r"|因为?(?:盗窃|偷窃|偷东西|抢劫|抢夺|诈骗|贩毒|吸毒|故意伤害|伤人|强奸|杀人|寻衅滋事"
+    r"|聚众斗殴|打架斗殴)(?:罪|被|坐|进|判|蹲)"
     r"|社区矫正|矫正对象|假释|缓刑"
     r"|取保候审|监视居住|通缉|在逃(?!跑)|涉嫌|酒驾|醉驾|毒驾|吊销|无证驾驶|嫖娼|卖淫|聚众赌博"
     r"|赌博被|打架被[罚拘抓]|行政处罚|被处罚|失信被执行人|失信人|老赖|限制高消费"
@@ -2285,19 +2532,167 @@ def _name_ends_at(text: str, end: int) -> bool:
     return False
 
 
+# ----------------------------------------------------------------- whereabouts
+
+# Where a named person can be found while unable to look after themself: a ward's bed
+# (我爸马德福在人民医院住院部8楼17床), or the home of an elderly person who lives alone, by
+# its door (7号楼502住的是马德福，一个人) or where they keep their savings (存折压在枕头底下).
+# A hospital's public address (住院部在8楼) has no bed; a warning (独居老人不要把现金放在家里)
+# names no one.
+_BED_RE = re.compile(
+    r"(?<![0-9])[0-9一二三四五六七八九十]{1,3}\s*号?(?:床|病床)(?![位单垫罩品上铺头边])"
+    r"|(?<![0-9])[0-9]{3,4}\s*号?病房"
+)
+_HOSPITAL_RE = re.compile(r"医院|住院|病区|病房|院区|[内外儿妇骨]科|icu|重症|监护室|卫生院", re.I)
+_HOSPITAL_REACH = 24  # characters before a bed searched for the hospital's word
+_ALONE_RE = re.compile(
+    r"一个人住|一人住|独居|独自(?:一人|一个人)?(?:住|生活|在家)|一个人(?:在家|生活|过)|孤寡|空巢"
+    r"|(?:身边|家里)(?:没人|没有人|就(?:他|她)一个)|(?:就|只有)(?:他|她)一个人"
+    r"|一个人(?=[\s,，。！!？?]|$)"
+)
+_SAVINGS_RE = re.compile(
+    r"(?:存折|存款|现金|积蓄|养老钱|退休金|金首饰|首饰|金镯子|金条|钱)[^，。,！!？?\n]{0,6}?"
+    r"(?:压|放|藏|塞|锁|搁|缝|垫)(?:在|到|于)(?!哪|什么|啥)"
+    r"|(?:枕头|床垫|床底|褥子|柜子|衣柜|箱子|抽屉|炕|鞋盒|米缸)[^，。,！!？?\n]{0,3}?(?:底下|下面|里)"
+    r"[^，。,！!？?\n]{0,4}?(?:存折|现金|钱|首饰|金)"
+)
+_ELDER_TITLE_RE = re.compile(
+    rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:奶奶|爷爷|大爷|大妈|大娘|阿姨|婆婆|老太太?|老汉|老人|老头)"
+    rf"|老[{_SURNAMES}](?:头|太太?)"
+)
+_WHERE_REACH = 40  # characters around a bed, a door or a hiding place searched for a name
+_KIN_OR_CALLED_RE = re.compile(rf"(?:{_KIN}|名叫|叫做?)$")
+
+
+def _names_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Full names in ``text[start:end]`` said where a name is (see
+    ``_STRONG_BEFORE_SUBJECT_RE``): after kin, a door, 叫, or at a clause's start when
+    they look like one."""
+    found: list[tuple[int, int]] = []
+    p = start
+    while p < end:
+        if text[p] not in _SURNAME_CHARS and not _COMPOUND_SURNAME_RE.match(text, p):
+            p += 1
+            continue
+        subject = _subject_at(text, p, end)
+        if subject is not None:
+            before = text[max(0, p - 8) : p]
+            said = _KIN_OR_CALLED_RE.search(before) is not None  # 我爸马德福, 叫马德福
+            where = _STRONG_BEFORE_SUBJECT_RE.search(before) or _WEAK_BEFORE_SUBJECT_RE.search(
+                before
+            )
+            # 8楼查房 is no name: where a name may stand, it must look like one
+            if said or (subject[2] and where):
+                found.append(subject[:2])
+                p = subject[1]
+                continue
+        p += 1
+    return found
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The window around ``start``..``end`` within its sentences (at most ``_WHERE_REACH``
+    characters each side)."""
+    a = max(0, start - _WHERE_REACH)
+    stops = list(_CLAUSE_END_RE.finditer(text, a, start))
+    if stops:
+        a = stops[-1].end()
+    b = min(len(text), end + _WHERE_REACH)
+    stop = _CLAUSE_END_RE.search(text, end, b)
+    return a, (stop.start() if stop else b)
+
+
+@lru_cache(maxsize=8)
+def _whereabouts(text: str) -> tuple[Finding, ...]:
+    """A named person in a ward's bed ("ward"), an elderly person living alone named with
+    the door or where the savings are ("alone"); the finding is the name, or the door when
+    the person is named by a title (7号楼502住的是王奶奶，一个人)."""
+    found: list[Finding] = []
+    if "床" in text or "病房" in text:
+        for m in list(_BED_RE.finditer(text))[:8]:
+            hospital = _HOSPITAL_RE.search(text, max(0, m.start() - _HOSPITAL_REACH), m.end())
+            if hospital is None:
+                continue
+            a, b = _sentence_around(text, hospital.start(), m.end())
+            names = _names_in(text, a, b)
+            if names:
+                found.append(Finding("ward", *names[0], text[slice(*names[0])]))
+    alone = list(_ALONE_RE.finditer(text))[:4]
+    savings = list(_SAVINGS_RE.finditer(text))[:4]
+    for m in alone + savings:
+        a, b = _sentence_around(text, m.start(), m.end())
+        names = _names_in(text, a, b)
+        doors = [
+            d
+            for d in _DOOR_RE.finditer(text, max(0, a - _WHERE_REACH), b)
+            if _DOOR_NUMBER_RE.search(d.group())
+        ]
+        hidden = m in savings
+        if names and (doors or hidden):
+            found.append(Finding("alone", *names[0], text[slice(*names[0])]))
+        elif doors and (hidden or _ELDER_TITLE_RE.search(text, a, b)):
+            found.append(Finding("alone", *doors[0].span(), doors[0].group()))
+    out: list[Finding] = []
+    for f in sorted(found, key=lambda f: f.start):
+        if not out or f.start >= out[-1].end:
+            out.append(f)
+    return tuple(out)
+
+
+def find_whereabouts(text: str) -> list[Finding]:
+    """Where a named, vulnerable person can be found (see ``_whereabouts``)."""
+    return list(_whereabouts(text))
+
+
+# ----------------------------------------------------------------- a phone's owner
+
+# The phone's word right before the number (电话, 手机号是, 联系方式：), whose it is said
+# before the word: a name (马德福的电话, 马德福手机) or a relative's word (我爸的电话, 老伴手机).
+_PHONE_WORD_BEFORE_RE = re.compile(
+    r"(?:电话|手机|联系方式|联系电话|号码)(?:号码?)?\s*(?:是|为|[:：])?\s*$"
+)
+_OTHERS_KIN = "|".join(k for k in _KIN.split("|") if k not in ("我", "咱", "你", "本人"))
+_KIN_PHONE_RE = re.compile(rf"(?:[我他她咱]的?)?(?:{_OTHERS_KIN})(?:家)?的?$")
+# ... 是马德福的, （马德福）: whose it is, said after the number
+_PHONE_WHOSE_AFTER_RE = re.compile(
+    rf"\s*(?:[,，]\s*)?(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的|\s*[(（]\s*({_NAME})\s*[)）]"
+)
+_OWNER_REACH = 16  # characters before the number searched for the phone's word
+
+
+def phone_owner(text: str, finding: Finding) -> bool:
+    """The mobile ``finding`` is said to be someone's: a named person's (马德福的电话, 电话…
+    是马德福的), a relative's of the writer (我爸的手机, 老伴电话), or the writer's who names
+    themself (我叫马德福，电话…). The writer's own number said only as 我的 is not enough:
+    a lure gives its number so too (see ``guard.detect.OWN_NUMBER``)."""
+    if finding.kind != "phone":
+        return False
+    before = text[max(0, finding.start - _OWNER_REACH) : finding.start]
+    word = _PHONE_WORD_BEFORE_RE.search(before)
+    if word is not None:
+        at = finding.start - len(before) + word.start()
+        whose = text[max(0, at - 8) : at].rstrip()
+        if _name_ends_at(text, at) or _KIN_PHONE_RE.search(whose):
+            return True
+    after = _PHONE_WHOSE_AFTER_RE.match(text, finding.end)
+    if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
+        return True
+    return _self_named(text)
+
+
 # ----------------------------------------------------------------- QQ numbers
 
 # A QQ number (5 to 11 digits, never starting with 0) after its word; a group's (QQ群) is
 # no one's.
 _QQ_RE = re.compile(
-    r"(?<![a-z])(?:qq|扣扣|企鹅)(?!群)(?:号码?|账号)?\s*(?:是|为|[:：])?\s*([1-9][0-9]{4,10})(?![0-9])",
+    r"(?<![a-z])(?:qq|扣扣|企鹅)(?!群)(?:号码?|账号)?\s*(?:(?:是|为|[:：])\s*)?([1-9][0-9]{4,10})(?![0-9])",
     re.IGNORECASE,
 )
 
 
 _QQ_HINT_RE = re.compile("[qQｑＱ扣企]")
 # ... 是王强的, 是我女儿马小红的: whose the number is, said after it
-_QQ_WHOSE_AFTER_RE = re.compile(rf"\s*[,，]?\s*(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的")
+_QQ_WHOSE_AFTER_RE = re.compile(rf"\s*(?:[,，]\s*)?(?:这|这个)?(?:是|为)\s*{_KIN_SAID}?({_NAME})的")
 
 
 def _qq_numbers(text: str) -> list[tuple[int, int, int]]:
@@ -2345,6 +2740,161 @@ def _mask_qq(text: str) -> str:
     return _star(text, hidden)
 
 
+# ----------------------------------------------------------------- WeChat ids and e-mail
+
+# A WeChat id after its word: 6 to 20 letters, digits, _ and -, starting with a letter
+# (微信号 majianguo1985, vx: wxl_19650312). A phone number as the id is read as a phone.
+_WECHAT_RE = re.compile(
+    # the Latin words set apart from the id (wxid_zhang is a platform's id, not 微信 + id)
+    r"(?:(?:微信|威信|薇信|v信)(?:号码?|账号|id)?|(?<![a-z])(?:vx|wx|weixin|wechat)(?:号码?|账号|id)?(?![a-z]))"
+    r"\s*(?:(?:是|为|[:：])\s*)?"
+    r"([a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])",
+    re.IGNORECASE,
+)
+_WECHAT_HINT_RE = re.compile("[微威薇vVwWｖＶｗＷ]")
+# An e-mail address: the local part, @, and a domain of labels ending in letters.
+_EMAIL_RE = re.compile(
+    r"(?<![a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9\-]{1,63}(?:\.[a-z0-9\-]{1,63}){1,4})"
+    r"(?![a-z0-9\-])",
+    re.IGNORECASE,
+)
+_EMAIL_WORD_RE = re.compile(
+    r"(?:邮箱|电子邮件|电邮|email|e-mail|mail)(?:地址)?\s*(?:是|为|[:：])?\s*$", re.IGNORECASE
+)
+_TLD_RE = re.compile(r"\.[a-z]{2,10}$", re.IGNORECASE)
+# ... 是王强的, 是我女儿马小红的: whose the id or the address is, said after it
+_HANDLE_WHOSE_AFTER_RE = _QQ_WHOSE_AFTER_RE
+
+
+def _handles(text: str) -> list[tuple[PiiKind, int, int, int]]:
+    """(kind, where its word starts, the handle's start and end) of each WeChat id and
+    e-mail address; offsets only when normalising keeps the length."""
+    wechat = _WECHAT_HINT_RE.search(text) is not None
+    email = "@" in text or "＠" in text
+    if not (wechat or email):
+        return []
+    norm = unicodedata.normalize("NFKC", text)
+    if len(norm) != len(text):
+        return []
+    out: list[tuple[PiiKind, int, int, int]] = []
+    if wechat:
+        out += [("wechat", m.start(), *m.span(1)) for m in _WECHAT_RE.finditer(norm)]
+    if email:
+        for m in _EMAIL_RE.finditer(norm):
+            if _TLD_RE.search(m.group(1)) is None:
+                continue
+            word = _EMAIL_WORD_RE.search(norm[max(0, m.start() - 10) : m.start()])
+            start = m.start() - (len(word.group()) if word else 0)
+            out.append(("email", start, *m.span(1)))
+    return out
+
+
+def _handle_owner(text: str, word: int, end: int) -> bool:
+    """Whose the id or the address is, said next to it: a name right before its word
+    (王秀兰的微信号, 马建国邮箱), right after it (…1985 马建国) or after 是 (是我女儿马小红的)."""
+    if _name_ends_at(text, word):
+        return True
+    whose = _HANDLE_WHOSE_AFTER_RE.match(text, end)
+    if whose is not None and _is_name(whose.group(1)):
+        return True
+    after = _NAME_NEXT_RE.match(text, end)
+    return (
+        after is not None
+        and _is_name(after.group(1))
+        and all(ch in _GIVEN_CHARS for ch in after.group(1)[1:])
+    )
+
+
+def find_handles(text: str, *, named: bool | None = None) -> list[Finding]:
+    """A WeChat id or an e-mail address with a person's name: right next to it, or the
+    message naming the writer or someone (我叫马建国，微信号 majianguo1985). Alone, the
+    writer's own (我的微信号是…) or a business's or an office's (社区网格员, 客服), it names
+    no one. ``named``: the message-wide name cues, when known."""
+    found: list[Finding] = []
+    for kind, word, a, b in _handles(text):
+        owner = _handle_owner(text, word, b)
+        if not owner:
+            if named is None:
+                named = _names_anywhere(text) and not _business(text)
+            owner = named
+        if owner:
+            found.append(Finding(kind, a, b, text[a:b]))
+    return found
+
+
+def _mask_handles(text: str) -> str:
+    """Every WeChat id's and e-mail address's middle starred (the local part of an
+    address), named or not: a log line never needs them."""
+    hidden: list[int] = []
+    for kind, _, a, b in _handles(text):
+        end = text.index("@", a, b) if kind == "email" else b
+        keep = 2 if end - a > 5 else 1
+        hidden += list(range(a + keep, end - keep))
+    return _star(text, hidden)
+
+
+# ----------------------------------------------------------------- credentials
+
+# A one-time code or a password posted in the group (验证码是482913, 密码：wjg123456, with the
+# ID's last four for a reset): whoever reads them can take the account. Not a default one a
+# notice gives out (初始密码是123456), a shared one (WiFi密码, 门禁密码), nor one in an example
+# of a warning (比如验证码123456).
+_CREDENTIAL_RE = re.compile(
+    # 验证码是482913, 验证码给你们：617283, 验证码我发你 394817
+    r"(?:验证码|校验码|动态码|短信码|动态密码|确认码)[^0-9，。,!！？?\n]{0,6}?(?:是|为|[:：]|\s)*"
+    r"([0-9]{4,8})(?![0-9])"
+    r"|(?:密码|口令|pin码?)(?:是|为|[:：])\s*([a-z0-9!@#$%^&*._\-]{4,20})(?![a-z0-9])"
+    r"|(?:密码|口令)\s+([0-9]{4,8})(?![0-9])",
+    re.IGNORECASE,
+)
+_CREDENTIAL_HINT_RE = re.compile("码|口令|pin", re.IGNORECASE)
+_NOT_OWN_CREDENTIAL_RE = re.compile(
+    r"(?:初始|默认|原始|出厂|统一|比如|例如|如|假如|像|类似)[^，。,!！？?]{0,6}$"
+    # shared with whoever is let in: a network's, a door's, a meeting's or a room's
+    r"|(?:wifi|wi-fi|无线|网络|门禁|大门|单元门|锁|会议|直播|房间|群)[^。!！？?]{0,20}$",
+    re.IGNORECASE,
+)
+# The ID's last four told with a code or a password (身份证后四位2319): masked with them.
+_ID_TAIL_RE = re.compile(
+    rf"(?:{_ID_WORDS})号?码?的?(?:后|末|最后)[四4]位(?:数字)?(?:是|为|[:：])?\s*([0-9]{{3}}[0-9xX])(?![0-9])"
+)
+
+
+def _credentials(text: str) -> list[tuple[int, int]]:
+    """Where each posted code or password is (see ``_CREDENTIAL_RE``)."""
+    if _CREDENTIAL_HINT_RE.search(text) is None:
+        return []
+    norm = unicodedata.normalize("NFKC", text)
+    if len(norm) != len(text):
+        return []
+    out: list[tuple[int, int]] = []
+    for m in _CREDENTIAL_RE.finditer(norm):
+        group = next(i for i in (1, 2, 3) if m.group(i) is not None)
+        value = m.group(group)
+        if group == 2 and (value.isalpha() or (len(value) < 6 and not value.isdigit())):
+            continue  # 密码是abcd: a word, not a password typed out
+        if _NOT_OWN_CREDENTIAL_RE.search(norm, max(0, m.start() - 24), m.start()):
+            continue
+        out.append(m.span(group))
+    return out
+
+
+def find_credentials(text: str) -> list[Finding]:
+    """A verification code or a password posted (验证码是 482913, 我的密码是 wjg123456):
+    the account's key, whoever it belongs to. Warnings name none (不要把验证码告诉任何人)."""
+    return [Finding("credential", a, b, text[a:b]) for a, b in _credentials(text)]
+
+
+def _mask_credentials(text: str) -> str:
+    """Every posted code or password starred whole, and the ID's last four told with one."""
+    spans = _credentials(text)
+    if not spans:
+        return text
+    hidden = [i for a, b in spans for i in range(a, b)]
+    hidden += [i for m in _ID_TAIL_RE.finditer(text) for i in range(*m.span(1))]
+    return _star(text, hidden)
+
+
 def _mask_names(text: str, findings: list[Finding]) -> str:
     """Each found name's given name starred, the surname kept (马小龙 → 马**)."""
     for f in reversed(findings):
@@ -2366,14 +2916,19 @@ _ORDER: tuple[PiiKind, ...] = (
     "passport",
     "document",
     "bank",
+    "credential",
     "phone",
     "landline",
     "health",
     "record",
+    "ward",
+    "alone",
     "address",
     "child",
     "plate",
     "qq",
+    "wechat",
+    "email",
 )
 
 
@@ -2390,8 +2945,16 @@ def find_pii(
         f for f in find_documents(text) if not any(a < f.end and f.start < b for a, b in taken)
     ]
     taken += [(f.start, f.end) for f in documents]
-    handles = [f for f in find_qq(text) if not any(a < f.end and f.start < b for a, b in taken)]
-    return numbers + people + documents + find_children(text) + list(_sensitive(text)) + handles
+    handles = [
+        f
+        for f in find_qq(text) + find_handles(text) + find_credentials(text)
+        if not any(a < f.end and f.start < b for a, b in taken)
+    ]
+    # An elderly person alone at a door already found with the name is that address.
+    homes = any(f.kind == "address" for f in people)
+    where = [f for f in find_whereabouts(text) if f.kind != "alone" or not homes]
+    sensitive = list(_sensitive(text)) + where
+    return numbers + people + documents + find_children(text) + sensitive + handles
 
 
 def main_kind(findings: list[Finding]) -> PiiKind | None:
@@ -2458,7 +3021,10 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
     any text reaches the database or a log line."""
     text = _mask_children(_mask_passports(_mask_plates(text)))
     text = _mask_names(text, list(_sensitive(text)))
-    text = _mask_qq(_mask_documents(text))
+    names = [f for f in find_whereabouts(text) if _DOOR_RE.search(f.value) is None]
+    text = _mask_names(text, names)  # a door found instead of a name stays, as addresses do
+    text = _mask_qq(_mask_documents(_mask_id_parts(text)))
+    text = _mask_handles(_mask_credentials(text))
     for _ in range(4):  # masking can only shorten runs; a rescan catches leftovers
         findings = find_numbers(text, exempt_numbers=exempt_numbers, strict=True)
         if not findings:

@@ -1769,7 +1769,7 @@ def test_development_set_v4_stays_caught() -> None:
     assert ok_called_personal == []
 
 
-@pytest.mark.parametrize("version", [5, 6, 7, 8, 9])
+@pytest.mark.parametrize("version", [5, 6, 7, 8, 9, 10])
 def test_later_development_sets_stay_caught(version: int) -> None:
     """Written forms invented for the classes of ``test_guard_pii_v<version>.py`` (not
     eval sets): every line gets its verdict, and no OK line is called personal data."""
