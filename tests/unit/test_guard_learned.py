@@ -170,6 +170,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # First contact, at 91f58f9 (after blind set 15's personal-data classes, before its
         # scam classes): 89.2 / 93.8 / 2.8 %.
         ("guard_blind16.jsonl", 318, 89.0, 93.5, 3.0),
+        # First contact, at d7d0f19 (the same code as set 16): 91.7 / 92.7 / 1.0 %.
+        ("guard_blind17.jsonl", 304, 91.5, 92.5, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
