@@ -2823,11 +2823,13 @@ def find_handles(text: str, *, named: bool | None = None) -> list[Finding]:
 
 
 def _mask_handles(text: str) -> str:
-    """Every WeChat id's and e-mail address's middle starred (the local part of an
-    address), named or not: a log line never needs them."""
+    """The middle of a WeChat id or an e-mail address (its local part) that names someone
+    starred. A lure's own contact (加V sd88866) stays: the early warning quotes it so that
+    residents know whom not to add."""
     hidden: list[int] = []
-    for kind, _, a, b in _handles(text):
-        end = text.index("@", a, b) if kind == "email" else b
+    for f in find_handles(text):
+        a, b = f.start, f.end
+        end = text.index("@", a, b) if f.kind == "email" else b
         keep = 2 if end - a > 5 else 1
         hidden += list(range(a + keep, end - keep))
     return _star(text, hidden)
