@@ -30,7 +30,7 @@ async def a_week_of_questions(db_url: str, clock: Clock):  # type: ignore[no-unt
     await bot.inject(said("身份证丢了咋补办", at=clock.now()))
     await bot.inject(said("良民证咋开", sender="r2", at=clock.now()))
     for number, question in enumerate(
-        ["小区门口的井盖松了 能找人修吗", "井盖松了 谁能来修一下"], 1
+        ["小区门口的井盖松了 能找人修吗", "井盖松了 能找人来修一下吗"], 1
     ):
         await bot.inject(said(question, sender=f"r{number + 5}", addressed=True, at=clock.now()))
     clock.at += timedelta(days=1)
