@@ -55,7 +55,10 @@ SEGMENT_BREAK = re.compile(r"[\s,.!?;:'\"()\[\]<>「」【】、。，！？；�
 MAX_CHARS = 400  # a question is never longer; the rest is noise to skip
 DEFAULT_THRESHOLDS = Thresholds(answer=0.5, suggest=0.3, addressed_answer=0.45)
 TO_OFFICER = ("case", "incident", "complaint")  # what reaches the officer
-OWN_WORDS = ("case", "complaint")  # what a new topic's file may answer besides a question
+# What a new topic's file may answer besides a question: a case or a complaint like its
+# own examples, and an aside that asks (今年到底让不让放炮啊，去年管得挺严的), which the
+# intent model, knowing no line on the topic, reads as small talk. Never an incident.
+OWN_WORDS = ("case", "complaint", "chatter")
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
 # Two topics fit a general question: ask which, rather than guess or hand it on.
@@ -623,8 +626,8 @@ class LearnedMatcher:
             suggest_at = min(suggest_at, reading.answer_at)
         # A station's or an officer's file tells a story (我的车被划了，能查监控吗) or asks
         # the police to act (楼道里飞线充电，你们管不管): a message that reads like it,
-        # more than any topic we ship, is what its answer was written for. Never an incident,
-        # and only when the resident asks something: a story alone (今年又没放成烟花) is news.
+        # more than any topic we ship, is what its answer was written for (``OWN_WORDS``),
+        # only when the resident asks something: a story alone (今年又没放成烟花) is news.
         own_words = reading.answer_at is not None and intent in OWN_WORDS and reading.asks
         if intent in ("incident", "complaint") and not own_words:
             draft = faq_id if topic_p >= suggest_at else None
