@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from faq.evaluation import evaluate, read_cases
 from faq.knowledge import FaqTopic, load_knowledge
 from faq.learned import _grams
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
@@ -15,7 +16,9 @@ from tests.conftest import REPO
 
 # Taught questions and paraphrases by another author: answered with the taught answer at least.
 # Set 3, first contact at 55acf18: 33 answered with the taught answer, 2 with a shipped topic.
-TAUGHT_SETS = {"faq_taught": 26, "faq_taught2": 50, "faq_taught3": 32}  # of 60
+# A paraphrase that is a complaint or a case of the resident's own goes to the officer with
+# the taught answer drafted, not answered (set 2: 51 -> 44; see the test after this one).
+TAUGHT_SETS = {"faq_taught": 25, "faq_taught2": 43, "faq_taught3": 34}  # of 60
 
 
 def topic(id: str, title: str, *examples: str) -> FaqTopic:
@@ -120,6 +123,22 @@ def test_taught_questions_are_recognised_in_other_words(tmp_path: Path, name: st
             and decision.faq_id != want
         )
     assert right >= TAUGHT_SETS[name] and wrong_taught == 0, (right, wrong_taught)
+
+
+def test_taught_questions_do_not_answer_what_the_officer_must_see(tmp_path: Path) -> None:
+    """With the 60 questions of the three taught sets in the knowledge base, a blind set's
+    complaints and cases still reach the officer: a complaint like one an officer answered
+    once is a new one (answered too, 3 % of blind set 9 was answered wrongly)."""
+    taught = [
+        Taught(1000 * n + row["id"], row["question"], answer=row["answer"])
+        for n, name in enumerate(TAUGHT_SETS, 1)
+        for row in map(json.loads, (REPO / "tests/data" / name / "taught.jsonl").open())
+    ]
+    knowledge = KnowledgeBase(taught=lambda: tuple(taught), cache_dir=tmp_path)
+    report = evaluate(read_cases(REPO / "tests/data/faq_unseen9.jsonl"), knowledge.decide)
+    assert report.wrong_answers <= 0.02 and report.escalate_caught >= 0.92, report.headline()
+    complaint = knowledge.decide("邻居天天在楼道里拉电线给电瓶车充电，说了也不听，你们来管管吧")
+    assert complaint.action == "escalate"
 
 
 def test_beyond_the_limit_new_topics_are_read_by_resemblance_alone(
