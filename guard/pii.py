@@ -45,12 +45,14 @@ masking one too many is harmless.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Literal
+from importlib import resources
+from typing import Literal, get_args
 
 PiiKind = Literal[
     "id",
@@ -72,25 +74,18 @@ PiiKind = Literal[
     "alone",
 ]
 
-LABELS: dict[str, str] = {
-    "id": "身份证号",
-    "phone": "手机号",
-    "landline": "电话号码",
-    "bank": "银行卡号",
-    "address": "家庭住址",
-    "plate": "车牌号和姓名",
-    "passport": "护照号",
-    "document": "证件号码",
-    "child": "孩子的姓名和班级",
-    "health": "姓名和病情",
-    "record": "姓名和违法犯罪记录",
-    "qq": "QQ号和姓名",
-    "wechat": "微信号和姓名",
-    "email": "邮箱和姓名",
-    "credential": "验证码或密码",
-    "ward": "姓名和住院床位",
-    "alone": "独居老人的住处或财物",
-}
+
+def _labels() -> dict[str, str]:
+    """The Chinese name of each kind, for residents (``pii_labels.toml``): every kind has one."""
+    raw = resources.files("guard").joinpath("pii_labels.toml").read_text("utf-8")
+    labels = {str(k): str(v) for k, v in tomllib.loads(raw)["labels"].items()}
+    missing = set(get_args(PiiKind)) - set(labels)
+    if missing:
+        raise ValueError(f"pii_labels.toml names no label for {sorted(missing)}")
+    return labels
+
+
+LABELS: dict[str, str] = _labels()
 
 # ----------------------------------------------------------------- digit characters
 
