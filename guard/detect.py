@@ -181,6 +181,12 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
     )
 
 
+def contact_phones(text: str, findings: Sequence[pii.Finding]) -> int:
+    """The mobiles the message gives as a contact (``scam.assess``'s ``phones``): a caller
+    a warning tells of (这个号打来冒充…) is none (also `bench/guard_cv.py`)."""
+    return sum(1 for f in findings if f.kind == "phone" and not pii.caller_number(text, f))
+
+
 def masked(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
     """A masked number, no other way to the sender and nothing asked (see ``MASKED``)."""
     if findings or lure.call_to_action or MONEY_ASKED.search(text):
@@ -286,9 +292,7 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     if pii.households(text).named >= ROSTER:
         listed = pii.main_kind([f for f in findings if not f.published]) or "address"
         return GuardResult("pii", listed, pii.LABELS[listed], _PII_SCORE[listed])
-    # A caller a warning tells of (这个号打来冒充…) is no contact the message gives.
-    phones = sum(1 for f in findings if f.kind == "phone" and not pii.caller_number(text, f))
-    lure = scam.assess(text, phones=phones)
+    lure = scam.assess(text, phones=contact_phones(text, findings))
     # The corpus's script names a lure only the model calls (at THRESHOLDS.alone or above).
     p, corpus_script = learned.default_model().read(text, lure, script_from=THRESHOLDS.alone)
     by = called(p, signals(text, findings, lure))

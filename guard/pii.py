@@ -44,6 +44,7 @@ masking one too many is harmless.
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 import unicodedata
@@ -600,6 +601,8 @@ _KIN = (
     r"|姐夫|妹夫|嫂子|弟媳|弟妹|小舅子|大舅哥|姑父|姨父|连襟|前夫|前妻|丈夫|妻子|爱人|哥|姐|弟|妹"
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
+# Someone other than the writer (我爸, 老伴, 邻居 ...).
+_OTHERS_KIN = "|".join(k for k in _KIN.split("|") if k not in ("我", "咱", "你", "本人"))
 # Whose someone is, said before their name (我舅舅马福林, 我和前夫王强, 他弟).
 _KIN_SAID = rf"(?:[我他她](?:(?:和|跟|与)?的?(?:{_KIN}))?\s*(?:[,，、]\s*)?)"
 # 家里新装的座机, 我家刚拉的固话: the line just put in
@@ -2531,6 +2534,46 @@ def _patients(text: str) -> list[tuple[int, int]]:
     return [m.span(1) for m in _PATIENT_RE.finditer(text) if _is_name(m.group(1))]
 
 
+# The writer's own health with their name and home (本人杨雪，家住万达小区，怀孕六个月; 我叫
+# 马秀花，住阅海万家C区，有糖尿病): said across pauses, which a name told of by others may
+# not cross. The illness is had (有, 得了, 查出 ...) or is a state (怀孕, 化疗, 透析): a
+# question about one (想问下糖尿病怎么报销) is no one's, nor one of another person said
+# between (我叫王芳，住3号楼，我妈有糖尿病).
+_WRITER_NAMED_RE = re.compile(
+    rf"(?:我叫|我名字叫|本人叫|俺叫|我是|本人)\s*(?:[:：]\s*)?({_NAME})(?=[\s,，。;；、]|$|住|家)"
+)
+_WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住)\s*[^\s,，。;；!！?？]{2,}")
+_HAD_RE = re.compile(r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是)[\u4e00-\u9fff]{0,3}$")
+_HAD_REACH = 6
+# ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
+_HAD_OR_STATE_RE = re.compile(
+    "有|得了|患|确诊|诊断|查出|体检|检查|化验|复查|怀孕|化疗|放疗|透析|截肢|瘫痪|失明"
+)
+_SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
+
+
+def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, int]]:
+    """The writer's name, when they tell their own illness and their home (see above).
+    Each name looks only at the first illness after it, so a flood of both stays linear."""
+    conditions = [m for m in facts if m.group(1) is not None]
+    if not conditions or _WRITER_HOME_RE.search(text) is None:
+        return []
+    starts = [m.start() for m in conditions]
+    for named in _WRITER_NAMED_RE.finditer(text):
+        # the first illness told after the name: one after that is told of the same person
+        at = bisect.bisect_left(starts, named.end())
+        if at == len(conditions):
+            return []
+        m = conditions[at]
+        had = _HAD_OR_STATE_RE.match(m.group()) or _HAD_RE.search(
+            text, max(named.end(), m.start() - _HAD_REACH), m.start()
+        )
+        mine = _SOMEONE_ELSE_RE.search(text, named.end(), m.start()) is None
+        if had and mine and _is_name(named.group(1)):
+            return [named.span(1)]
+    return []
+
+
 @lru_cache(maxsize=8)
 def _sensitive(text: str) -> tuple[Finding, ...]:
     """Each named person a health fact or a record is said of (see ``find_health``,
@@ -2543,7 +2586,9 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
     taken = bytearray(len(text))
     for m in facts:
         taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-    found: dict[tuple[int, int], PiiKind] = dict.fromkeys(_patients(text), "health")
+    found: dict[tuple[int, int], PiiKind] = dict.fromkeys(
+        _patients(text) + _writers_health(text, facts), "health"
+    )
     for m in facts:
         if _FACT_TOPIC_RE.match(text, m.end()):
             continue
@@ -2715,7 +2760,6 @@ def find_whereabouts(text: str) -> list[Finding]:
 _PHONE_WORD_BEFORE_RE = re.compile(
     r"(?:电话|手机|联系方式|联系电话|号码)(?:号码?)?\s*(?:是|为|[:：])?\s*$"
 )
-_OTHERS_KIN = "|".join(k for k in _KIN.split("|") if k not in ("我", "咱", "你", "本人"))
 _KIN_PHONE_RE = re.compile(rf"(?:[我他她咱]的?)?(?:{_OTHERS_KIN})(?:家)?的?$")
 # ... 是马德福的, （马德福）: whose it is, said after the number
 _PHONE_WHOSE_AFTER_RE = re.compile(

@@ -247,6 +247,32 @@ def test_a_pregnancy_or_an_illness_with_the_name_and_home(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "name"),
     [
+        ("本人杨雪，家住金凤区万达小区，怀孕六个月，能不能帮我联系一下社区医生", "杨雪"),
+        ("我叫马秀花，住阅海万家C区，有糖尿病，胰岛素用完了", "马秀花"),
+        ("我叫刘建国 住在新华街 得了肺癌 化疗中 想申请大病救助", "刘建国"),
+        ("本人刘强，家住新华街，前年查出来高血压，一直吃药", "刘强"),
+    ],
+)
+def test_the_writers_own_health_told_across_pauses(text: str, name: str) -> None:
+    assert ("health", name) in [(f.kind, f.value) for f in find_pii(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我叫王芳，住幸福小区，想问下糖尿病怎么报销",  # a question about an illness
+        "我叫王芳，住3号楼，我妈有糖尿病，社区医生能上门吗",  # the mother's (no name)
+        "我怀孕五个月了 楼下装修太吵了能不能管管",  # no name
+        "我叫李娜 住在宝湖小区 想问下办居住证要啥材料",
+    ],
+)
+def test_an_illness_not_the_named_writers_stays_out(text: str) -> None:
+    assert "health" not in kinds(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
         ("诊断报告 姓名：马国强 性别：男 诊断：2型糖尿病 高血压三级", "马国强"),
         ("诊断证明书 姓名：李秀英 年龄：67 临床诊断：乳腺癌术后", "李秀英"),
         ("检查报告单 姓名 马德福 诊断意见：肺部结节 建议复查", "马德福"),
@@ -287,6 +313,8 @@ def test_a_record_without_a_name_or_a_diagnosis_stays_out(text: str) -> None:
         "6217 **** ",
         "17045236618这个号打来冒充",
         "收到这条短信大家小心",
+        "我叫王芳 住3号楼 有糖尿病 ",
+        "我叫王芳 住",
     ],
 )
 def test_floods_of_the_new_forms_stay_fast(unit: str) -> None:
