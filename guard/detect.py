@@ -115,7 +115,8 @@ SENSITIVE = ("health", "record")
 # warning to the group what it is. Only near the message's head: a fake notice may say 收到
 # 短信的居民 further on.
 FORWARDED = re.compile(
-    r"(?:我|我妈|我爸|家里老人|老人|刚|刚刚|今天|昨天|又|也)收到了?(?:这条|一条|条|这个|个|这样的?|一个|的)?"
+    r"(?:我|我妈|我爸|家里老人|老人|刚|刚刚|今天|昨天|又|也)[^，。！？!?\s]{0,4}?收到了?"
+    r"(?:这条|一条|条|这个|个|这样的?|一个|的)?"
     r"|^\s*收到了?|收到了?(?:这条|这个|这样的?)|转发(?:一下|一条|下)?[^，。！？!?]{0,4}收到的"
 )
 FORWARDED_REACH = 40
@@ -129,11 +130,13 @@ NOTICE = re.compile(
 # themselves a scam.
 NAMED_SCAM = re.compile(r"诈骗|骗子|骗局|冒充|假冒|骗人")
 NOTICE_REACH = 30
-WARNED_GROUP = re.compile(r"大家|各位|邻居们|朋友们|家人们|群里|街坊")
+# The warning: to the group, or naming the scam or forbidding the click outright.
+WARNED_GROUP = re.compile(r"大家|各位|邻居们|朋友们|家人们|群里|街坊|大伙")
 WARNED_WHAT = re.compile(
-    r"小心|当心|别(?:点|信|理|回|上当|转)|不要(?:点|信|理|回|上当|转)|千万别|假的|骗子|诈骗|骗人"
-    r"|根本没|警惕|骗局"
+    r"小心|当心|提个?醒|警惕|别(?:点|信|理|回|上当|转|接)|不要(?:点|信|理|回|上当|转|接)|千万别"
+    r"|假的|骗子|诈骗|骗人|骗局|根本没|拉黑|举报"
 )
+WARNED_OUTRIGHT = re.compile(r"别(?:点|信)|不要(?:点|信)|千万别|假的|骗子|诈骗|骗人|骗局|根本没这")
 # A number masked by its owner (6217 **** **** 3345, 138****5678, 身份证6401***1026) reaches
 # and pays no one: a lure must give its number whole. The model reads 户名 and 卡号 next to
 # one as a card-renting lure; with no other way to the sender (a link, a handle, a whole
@@ -206,11 +209,11 @@ def notice(text: str, lure: scam.ScamAssessment) -> bool:
 def forwarded(text: str) -> bool:
     """The writer received the message they quote and warns the group of it (see
     ``FORWARDED``)."""
-    return (
-        FORWARDED.search(text, 0, FORWARDED_REACH) is not None
-        and WARNED_GROUP.search(text) is not None
-        and WARNED_WHAT.search(text) is not None
-    )
+    if FORWARDED.search(text, 0, FORWARDED_REACH) is None:
+        return False
+    if WARNED_GROUP.search(text) is not None:
+        return WARNED_WHAT.search(text) is not None
+    return WARNED_OUTRIGHT.search(text) is not None
 
 
 def pressed(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
@@ -303,14 +306,17 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
         s = lure.script or scam.learned_script()
         label = s.name if lure.script is not None else corpus_script
         return GuardResult("scam", s.id, label, round(p, 3), s.advice)
-    # A warning's or a notice's caller (这个号打来冒充客服，大家别接) is the scammer's line.
-    warns, quoted = lure.warning >= WARNS, forwarded(text)
+    # A warning's or a notice's caller (这个号打来冒充客服，大家别接) is the scammer's line,
+    # and so is every contact in a scammer's text a resident forwards.
+    quoted = forwarded(text)
+    warns = quoted or lure.warning >= WARNS or WARNED_WHAT.search(text) is not None
     kind = pii.main_kind(
         [
             f
             for f in findings
             if not f.published
-            and not ((warns or quoted) and pii.caller_number(text, f, forwarded=quoted))
+            and not (warns and pii.caller_number(text, f, forwarded=quoted))
+            and not (quoted and f.kind in CONTACTS and not pii.phone_owner(text, f))
         ]
     )
     if kind is not None:
