@@ -51,8 +51,7 @@ def out_of_fold() -> list[Read]:
         for i in (i for i in range(len(lines)) if fold_of[i] == fold):
             example, hard = lines[i]
             findings = pii.find_pii(example.text, published=True)
-            phones = sum(1 for f in findings if f.kind == "phone")
-            a = scam.assess(example.text, phones=phones)
+            a = scam.assess(example.text, phones=detect.contact_phones(example.text, findings))
             p, _ = model.read(example.text, a)
             signals = detect.signals(example.text, findings, a)
             reads[i] = Read(example.label == "scam", hard and example.label != "scam", p, signals)

@@ -109,6 +109,43 @@ ROSTER = 2
 # reads like a health product's testimony to the model, which has seen none of it; with
 # nothing asked (no 要买的找我, 私聊, 加微信) it is no lure by the model alone.
 SENSITIVE = ("health", "record")
+# "收到这条短信大家小心：【xx银行】您的账户…点击链接…": a resident forwards what a scammer
+# sent them, to warn. The quoted lure is whole (its sign, its link), so the rules and the
+# model both read a lure; the frame says who sent it -- the writer received it -- and the
+# warning to the group what it is. Only near the message's head: a fake notice may say 收到
+# 短信的居民 further on.
+FORWARDED = re.compile(
+    r"(?:我|我妈|我爸|家里老人|老人|刚|刚刚|今天|昨天|又|也)[^，。！？!?\s]{0,4}?收到了?"
+    r"(?:这条|一条|条|这个|个|这样的?|一个|的)?"
+    r"|^\s*收到了?|收到了?(?:这条|这个|这样的?)|转发(?:一下|一条|下)?[^，。！？!?]{0,4}收到的"
+)
+FORWARDED_REACH = 40
+# A police notice that quotes a lure's words to name them (警方提醒：骗子常说
+# "…请点击 xx.cn"): the notice's head, and a warning ``scam.assess`` weighs at WARNS or more
+# (a fake 反诈中心's "您涉嫌诈骗" is its script, which the rules do not count as a warning).
+NOTICE = re.compile(
+    r"(?:警方|民警|公安|派出所|反诈中心)[^，。：:]{0,8}?(?:温馨)?(?:提醒|提示)|反诈(?:提醒|提示|宣传)"
+)
+# What the notice names the lure: lures open with 温馨提示 and 提醒 too, never calling
+# themselves a scam.
+NAMED_SCAM = re.compile(r"诈骗|骗子|骗局|冒充|假冒|骗人")
+NOTICE_REACH = 30
+# The warning: to the group, or naming the scam or forbidding the click outright.
+WARNED_GROUP = re.compile(r"大家|各位|邻居们|朋友们|家人们|群里|街坊|大伙")
+WARNED_WHAT = re.compile(
+    r"小心|当心|提个?醒|警惕|别(?:点|信|理|回|上当|转|接)|不要(?:点|信|理|回|上当|转|接)|千万别"
+    r"|假的|骗子|诈骗|骗人|骗局|根本没|拉黑|举报"
+)
+WARNED_OUTRIGHT = re.compile(r"别(?:点|信)|不要(?:点|信)|千万别|假的|骗子|诈骗|骗人|骗局|根本没这")
+# A number masked by its owner (6217 **** **** 3345, 138****5678, 身份证6401***1026) reaches
+# and pays no one: a lure must give its number whole. The model reads 户名 and 卡号 next to
+# one as a card-renting lure; with no other way to the sender (a link, a handle, a whole
+# number) and nothing asked (转这个卡号, 捐款 ask), the model alone calls no lure on it.
+MASKED = re.compile(r"[0-9]{2,6}[\s\-]*[*＊×xX]{3}[\s*＊×xX\-]*[0-9]{2,6}[xX]?")
+MONEY_ASKED = re.compile(r"捐|转(?!发)|汇|打钱|打款|付款|交钱|借")
+# Warning cues (``scam.assess``'s weight: 骗子, 冒充, 别接 count 1.0, 提醒, 小心 0.5) that make
+# a message a warning, whose caller's number is then no one's personal data.
+WARNS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +160,8 @@ class Signals:
     roster: bool = False  # a list of households by door and name (masked or not)
     told: bool = False  # a named person's health or record told, and nothing asked
     pressed: bool = True  # the lure claims, contacts or asks beyond the personal data
+    quoted: bool = False  # a lure quoted whole to warn: forwarded, or in a police notice
+    masked: bool = False  # a masked number, no other way to the sender, no ask
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -140,7 +179,41 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         pii.households(text).listed >= ROSTER,
         not lure.call_to_action and any(f.kind in SENSITIVE for f in findings),
         not exact or pressed(text, findings, lure),
+        forwarded(text) or notice(text, lure),
+        masked(text, findings, lure),
     )
+
+
+def contact_phones(text: str, findings: Sequence[pii.Finding]) -> int:
+    """The mobiles the message gives as a contact (``scam.assess``'s ``phones``): a caller
+    a warning tells of (这个号打来冒充…) is none (also `bench/guard_cv.py`)."""
+    return sum(1 for f in findings if f.kind == "phone" and not pii.caller_number(text, f))
+
+
+def masked(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
+    """A masked number, no other way to the sender and nothing asked (see ``MASKED``)."""
+    if findings or lure.call_to_action or MONEY_ASKED.search(text):
+        return False
+    return MASKED.search(text) is not None
+
+
+def notice(text: str, lure: scam.ScamAssessment) -> bool:
+    """A police notice naming a lure's words as a scam (see ``NOTICE``)."""
+    return (
+        NOTICE.search(text, 0, NOTICE_REACH) is not None
+        and NAMED_SCAM.search(text) is not None
+        and lure.warning >= WARNS
+    )
+
+
+def forwarded(text: str) -> bool:
+    """The writer received the message they quote and warns the group of it (see
+    ``FORWARDED``)."""
+    if FORWARDED.search(text, 0, FORWARDED_REACH) is None:
+        return False
+    if WARNED_GROUP.search(text) is not None:
+        return WARNED_WHAT.search(text) is not None
+    return WARNED_OUTRIGHT.search(text) is not None
 
 
 def pressed(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
@@ -175,12 +248,15 @@ def announced(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessm
 
 def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
     """Who calls the message a lure: "rules", "model", or None (also `bench/guard_cv.py`)."""
+    if s.quoted:  # the lure is quoted whole, as a warning
+        return None
     if s.rule_lure and p >= t.veto and s.pressed:
         return "rules"
     if s.roster or s.told:  # an arrears list reads like a fake notice to the model, a
         return None  # neighbour's illness like a health product's testimony
     sure = t.alone if s.hooked else t.unhooked
-    if p >= sure and (s.hooked or not s.contact) and not s.exact and not s.announced:
+    quiet = s.exact or s.announced or s.masked  # personal data, not a lure's contact
+    if p >= sure and (s.hooked or not s.contact) and not quiet:
         return "model"
     return None
 
@@ -219,8 +295,7 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     if pii.households(text).named >= ROSTER:
         listed = pii.main_kind([f for f in findings if not f.published]) or "address"
         return GuardResult("pii", listed, pii.LABELS[listed], _PII_SCORE[listed])
-    phones = sum(1 for f in findings if f.kind == "phone")
-    lure = scam.assess(text, phones=phones)
+    lure = scam.assess(text, phones=contact_phones(text, findings))
     # The corpus's script names a lure only the model calls (at THRESHOLDS.alone or above).
     p, corpus_script = learned.default_model().read(text, lure, script_from=THRESHOLDS.alone)
     by = called(p, signals(text, findings, lure))
@@ -231,7 +306,19 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
         s = lure.script or scam.learned_script()
         label = s.name if lure.script is not None else corpus_script
         return GuardResult("scam", s.id, label, round(p, 3), s.advice)
-    kind = pii.main_kind([f for f in findings if not f.published])
+    # A warning's or a notice's caller (这个号打来冒充客服，大家别接) is the scammer's line,
+    # and so is every contact in a scammer's text a resident forwards.
+    quoted = forwarded(text)
+    warns = quoted or lure.warning >= WARNS or WARNED_WHAT.search(text) is not None
+    kind = pii.main_kind(
+        [
+            f
+            for f in findings
+            if not f.published
+            and not (warns and pii.caller_number(text, f, forwarded=quoted))
+            and not (quoted and f.kind in CONTACTS and not pii.phone_owner(text, f))
+        ]
+    )
     if kind is not None:
         return GuardResult("pii", kind, pii.LABELS[kind], _PII_SCORE[kind])
     return OK

@@ -44,13 +44,16 @@ masking one too many is harmless.
 
 from __future__ import annotations
 
+import bisect
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Literal
+from importlib import resources
+from typing import Literal, get_args
 
 PiiKind = Literal[
     "id",
@@ -72,25 +75,18 @@ PiiKind = Literal[
     "alone",
 ]
 
-LABELS: dict[str, str] = {
-    "id": "身份证号",
-    "phone": "手机号",
-    "landline": "电话号码",
-    "bank": "银行卡号",
-    "address": "家庭住址",
-    "plate": "车牌号和姓名",
-    "passport": "护照号",
-    "document": "证件号码",
-    "child": "孩子的姓名和班级",
-    "health": "姓名和病情",
-    "record": "姓名和违法犯罪记录",
-    "qq": "QQ号和姓名",
-    "wechat": "微信号和姓名",
-    "email": "邮箱和姓名",
-    "credential": "验证码或密码",
-    "ward": "姓名和住院床位",
-    "alone": "独居老人的住处或财物",
-}
+
+def _labels() -> dict[str, str]:
+    """The Chinese name of each kind, for residents (``pii_labels.toml``): every kind has one."""
+    raw = resources.files("guard").joinpath("pii_labels.toml").read_text("utf-8")
+    labels = {str(k): str(v) for k, v in tomllib.loads(raw)["labels"].items()}
+    missing = set(get_args(PiiKind)) - set(labels)
+    if missing:
+        raise ValueError(f"pii_labels.toml names no label for {sorted(missing)}")
+    return labels
+
+
+LABELS: dict[str, str] = _labels()
 
 # ----------------------------------------------------------------- digit characters
 
@@ -605,6 +601,8 @@ _KIN = (
     r"|姐夫|妹夫|嫂子|弟媳|弟妹|小舅子|大舅哥|姑父|姨父|连襟|前夫|前妻|丈夫|妻子|爱人|哥|姐|弟|妹"
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
+# Someone other than the writer (我爸, 老伴, 邻居 ...).
+_OTHERS_KIN = "|".join(k for k in _KIN.split("|") if k not in ("我", "咱", "你", "本人"))
 # Whose someone is, said before their name (我舅舅马福林, 我和前夫王强, 他弟).
 _KIN_SAID = rf"(?:[我他她](?:(?:和|跟|与)?的?(?:{_KIN}))?\s*(?:[,，、]\s*)?)"
 # 家里新装的座机, 我家刚拉的固话: the line just put in
@@ -1165,10 +1163,14 @@ _SPOT = (
     "电梯|楼道|楼梯|楼下|楼上|楼顶|楼前|楼后|门口|门前|底下|下面|旁边|后面|前面|附近|东边|西边|南边"
     "|北边|东侧|西侧|南侧|北侧|车库|地下|停车|停水|停电|停气|供暖|暖气|水管|管道|外墙|墙|顶|前|后|旁"
 )
+# A neighbour's door said from the writer's (楼上502的王秀英): the room alone is the door.
+_NEXT_DOOR = "|".join(f"(?<={w})" for w in ("楼上", "楼下", "对门", "隔壁", "对面"))
 _DOOR_RE = re.compile(
-    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*(?:[-－]\s*)?(?:{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－]\s*)?)?"
+    # 2号楼1单元的101: a 的 may stand between the stairwell and the room
+    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*(?:[-－]\s*)?(?:{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－的]\s*)?)?"
     rf"{_FLOOR}{_ROOM}(?:室|号|房)?"
-    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－]\s*)?{_FLOOR}{_ROOM}(?:室|号|房)?"
+    rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－的]\s*)?{_FLOOR}{_ROOM}(?:室|号|房)?"
+    rf"|(?:{_NEXT_DOOR})\s*(?:的\s*)?{_ROOM}(?:室|号|房)?"
     # 2单元5楼东户: a floor and the side of the landing instead of a room number
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*{_NUM}{{1,2}}\s*(?:楼|层)\s*[东西中南北左右](?:户|边|侧|门)?"
     # a village house: 红星村三组12号, 7排12号
@@ -1265,6 +1267,9 @@ _NAME_CUE_RE = re.compile(
     rf"|(老(?!师)[{_SURNAMES}])家"
     # 刘建国老汉 / 杨桂花老人: a full name said with what the person is to the speaker
     rf"|({_NAME})(?:老汉|老头|老太太?|老人|老两口|大爷|大妈|大娘|婆婆|同志|本人)"
+    # 本人李国华，电子邮箱…: the writer's name as a form or a letter gives it (本人高度重视
+    # is no name: the name stands alone before a pause or what it is the name of)
+    rf"|本人\s*(?:[:：]\s*)?({_NAME})(?=[\s,，。;；:：、]|$|邮箱|电话|手机|身份证|住|家)"
 )
 
 
@@ -2071,6 +2076,44 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
     return found
 
 
+# A picture of a document, described in the text next to it ([图片] 这是我身份证正反面 王秀兰
+# ...): the picture shows every field. The placeholder a chat puts for a picture, a
+# document said to be in it, and something of whose it is: a name, the fields an ID card
+# prints (民族, 出生, 住址) or a number's pieces.
+_PICTURE_RE = re.compile(
+    r"[\[【(（](?:图片|照片|image|photo|img)[\]】)）]|^\s*(?:图片|照片)\s*[:：]", re.I
+)
+_PICTURED_DOCS = (
+    "身份证|户口本|户口簿|驾驶证|驾照|行驶证|社保卡|医保卡|护照|房产证|不动产证|结婚证|残疾证"
+)
+_PICTURED_DOC_RE = re.compile(
+    rf"({_PICTURED_DOCS})的?(?:正反面|正面|反面|背面|照片|复印件|扫描件|截图|首页|那页|信息页|原件)"
+    rf"|这(?:是|个是|张是|俩是)[^，。！？!?\s]{{0,6}}?({_PICTURED_DOCS})"
+    rf"|(?:{_KIN})的?({_PICTURED_DOCS})"
+)
+# A name standing alone after the document's word ([照片] 驾驶证正反面发你了 李国庆).
+_BARE_NAME_RE = re.compile(rf"(?<=[\s,，:：、])({_NAME})(?=[\s,，。;；、!！?？]|$)")
+_ID_CARD_FIELDS_RE = re.compile(r"民族|出生|住址|签发机关|有效期限|公民身份号码|[0-9]{4,}")
+
+
+def find_pictured_documents(text: str) -> list[Finding]:
+    """A picture placeholder with a document said to be in it and whose it is (see
+    ``_PICTURE_RE``): an ID card (kind id) or another document. The finding is the
+    document's word; the picture itself is the handler's to delete."""
+    if _PICTURE_RE.search(text) is None:
+        return []
+    doc = _PICTURED_DOC_RE.search(text)
+    if doc is None:
+        return []
+    if not (_ID_CARD_FIELDS_RE.search(text) or _names_anywhere(text)):
+        names = [m.group(1) for m in _BARE_NAME_RE.finditer(text, doc.end())]
+        if not any(_is_name(n) and all(c in _GIVEN_CHARS for c in n[1:]) for n in names):
+            return []
+    word = next(i for i in (1, 2, 3) if doc.group(i) is not None)
+    kind: PiiKind = "id" if doc.group(word) == "身份证" else "document"
+    return [Finding(kind, doc.start(word), doc.end(word), doc.group(word))]
+
+
 def _mask_documents(text: str) -> str:
     """A labelled document's code starred but a few edge characters, named or not (a log
     line never needs it): 宁退字第0083211号 → 宁退字第0*****1号, C12345678 → C1*****78 ..."""
@@ -2467,6 +2510,70 @@ def _subjects_before(text: str, fact_start: int, taken: bytearray) -> list[tuple
 _WHO_AFTER_FACT_RE = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:人员|对象|患者|病人|病号|者)[:：\s]*")
 
 
+# A medical record or a report as OCR reads it (姓名：马占林 性别：男 诊断：慢性阻塞性肺疾病;
+# 病历 王桂花 女 72岁 主诉：头晕三天): the patient's name under its label and a diagnosis's,
+# whatever the illness is called. A bare 结论 needs an illness the lexicon knows (体检报告
+# 姓名：刘桂花 结论：乙肝小三阳): an exam's or an audit's 结论 is no one's health.
+_PATIENT_RE = re.compile(
+    rf"(?:(?:患者|病人|受检者|体检人)?姓名|患者|病人|受检者|病历|病案)\s*(?:[:：]\s*)?({_NAME})"
+    r"(?=[\s,，。;；、]|$|男|女|性别|年龄|[0-9])"
+)
+_DIAGNOSIS_RE = re.compile(
+    r"(?:临床|初步|入院|出院|门诊|病理|影像|最后)?诊断(?:结果|意见|结论)?(?:\s*[:：]\s*|\s+)[^\s:：]"
+    r"|主诉\s*[:：]|现病史|既往史|(?:体检|检查|化验|检验)(?:结论|所见|结果)\s*[:：]"
+)
+_BARE_CONCLUSION_RE = re.compile(r"结论\s*[:：]")
+
+
+def _patients(text: str) -> list[tuple[int, int]]:
+    """The patient named in a medical record or report (see ``_PATIENT_RE``)."""
+    if _DIAGNOSIS_RE.search(text) is None and not (
+        _BARE_CONCLUSION_RE.search(text) and _FACT_RE.search(text)
+    ):
+        return []
+    return [m.span(1) for m in _PATIENT_RE.finditer(text) if _is_name(m.group(1))]
+
+
+# The writer's own health with their name and home (本人杨雪，家住万达小区，怀孕六个月; 我叫
+# 马秀花，住阅海万家C区，有糖尿病): said across pauses, which a name told of by others may
+# not cross. The illness is had (有, 得了, 查出 ...) or is a state (怀孕, 化疗, 透析): a
+# question about one (想问下糖尿病怎么报销) is no one's, nor one of another person said
+# between (我叫王芳，住3号楼，我妈有糖尿病).
+_WRITER_NAMED_RE = re.compile(
+    rf"(?:我叫|我名字叫|本人叫|俺叫|我是|本人)\s*(?:[:：]\s*)?({_NAME})(?=[\s,，。;；、]|$|住|家)"
+)
+_WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住)\s*[^\s,，。;；!！?？]{2,}")
+_HAD_RE = re.compile(r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是)[\u4e00-\u9fff]{0,3}$")
+_HAD_REACH = 6
+# ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
+_HAD_OR_STATE_RE = re.compile(
+    "有|得了|患|确诊|诊断|查出|体检|检查|化验|复查|怀孕|化疗|放疗|透析|截肢|瘫痪|失明"
+)
+_SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
+
+
+def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, int]]:
+    """The writer's name, when they tell their own illness and their home (see above).
+    Each name looks only at the first illness after it, so a flood of both stays linear."""
+    conditions = [m for m in facts if m.group(1) is not None]
+    if not conditions or _WRITER_HOME_RE.search(text) is None:
+        return []
+    starts = [m.start() for m in conditions]
+    for named in _WRITER_NAMED_RE.finditer(text):
+        # the first illness told after the name: one after that is told of the same person
+        at = bisect.bisect_left(starts, named.end())
+        if at == len(conditions):
+            return []
+        m = conditions[at]
+        had = _HAD_OR_STATE_RE.match(m.group()) or _HAD_RE.search(
+            text, max(named.end(), m.start() - _HAD_REACH), m.start()
+        )
+        mine = _SOMEONE_ELSE_RE.search(text, named.end(), m.start()) is None
+        if had and mine and _is_name(named.group(1)):
+            return [named.span(1)]
+    return []
+
+
 @lru_cache(maxsize=8)
 def _sensitive(text: str) -> tuple[Finding, ...]:
     """Each named person a health fact or a record is said of (see ``find_health``,
@@ -2474,12 +2581,14 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
     fact makes them (刑满释放人员马小军). Remembered for the last few messages: detecting
     and masking both ask."""
     facts = list(_FACT_RE.finditer(text))
-    if not facts or _STORY_RE.search(text):
+    if _STORY_RE.search(text):
         return ()
     taken = bytearray(len(text))
     for m in facts:
         taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-    found: dict[tuple[int, int], PiiKind] = {}
+    found: dict[tuple[int, int], PiiKind] = dict.fromkeys(
+        _patients(text) + _writers_health(text, facts), "health"
+    )
     for m in facts:
         if _FACT_TOPIC_RE.match(text, m.end()):
             continue
@@ -2651,7 +2760,6 @@ def find_whereabouts(text: str) -> list[Finding]:
 _PHONE_WORD_BEFORE_RE = re.compile(
     r"(?:电话|手机|联系方式|联系电话|号码)(?:号码?)?\s*(?:是|为|[:：])?\s*$"
 )
-_OTHERS_KIN = "|".join(k for k in _KIN.split("|") if k not in ("我", "咱", "你", "本人"))
 _KIN_PHONE_RE = re.compile(rf"(?:[我他她咱]的?)?(?:{_OTHERS_KIN})(?:家)?的?$")
 # ... 是马德福的, （马德福）: whose it is, said after the number
 _PHONE_WHOSE_AFTER_RE = re.compile(
@@ -2667,6 +2775,12 @@ def phone_owner(text: str, finding: Finding) -> bool:
     a lure gives its number so too (see ``guard.detect.OWN_NUMBER``)."""
     if finding.kind != "phone":
         return False
+    return _said_owner(text, finding) or _self_named(text)
+
+
+def _said_owner(text: str, finding: Finding) -> bool:
+    """Whose the number is, said next to it: a name or a relative before its word, or
+    是马德福的 / （马德福） after it."""
     before = text[max(0, finding.start - _OWNER_REACH) : finding.start]
     word = _PHONE_WORD_BEFORE_RE.search(before)
     if word is not None:
@@ -2675,9 +2789,50 @@ def phone_owner(text: str, finding: Finding) -> bool:
         if _name_ends_at(text, at) or _KIN_PHONE_RE.search(whose):
             return True
     after = _PHONE_WHOSE_AFTER_RE.match(text, finding.end)
-    if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
+    return after is not None and _is_name(next(g for g in after.groups() if g is not None))
+
+
+# The number that called or texted, in a resident's warning or a police notice
+# (刚才170...这个号打来冒充快递理赔，大家别接): the scammer's line, nobody's personal data.
+# Said right by the number: before it (骗子电话：, 接了个电话 号码是) or after it with the number
+# as the subject (…这个号打来, …冒充客服); the detector asks too that the message warns. A
+# victim's own number in a report of a fraud (联系电话…，我被诈骗了) is told by no such word.
+_CALLER_BEFORE_RE = re.compile(
+    r"(?:骗子|诈骗|可疑|陌生|冒充[^，。！？!?\s]{0,8}|假)的?(?:电话|号码?|手机号?|来电)[^，。！？!?]{0,3}$"
+    r"|(?:接(?:了|到)[^，。！？!?]{0,8}(?:电话|号码|来电)|来电显示)[^，。！？!?]{0,4}$"
+    r"|(?:对方|那人|自称|冒充)[^，。！？!?]{0,12}(?:电话|号码?|手机号?)(?:是|为|[:：])?\s*$"
+    r"|接到了?\s*$|开头的?\s*$"  # 就接到170…的电话; 也是170开头 170…
+)
+_CALLER_AFTER_RE = re.compile(
+    r"([^，。！？!?,\n]{0,24}?)"
+    r"(?:打来|打过来|打进来|打给|来电|打(?:了)?(?:个|一个|几个|好几个)?电话|给[^，。！？!?\s]{0,4}打"
+    r"|(?:又|还|一直|老|天天|总)在?打|冒充|自称|假冒|是骗子|是诈骗|别接|不要接"
+    r"|发(?:来|了)?[^，。！？!?]{0,4}(?:短信|信息|消息)|说(?!明))"  # …说社保卡要升级: it said
+)
+# Someone else between the number and the verb does it, not the number (…，有人冒充客服).
+_OTHER_SUBJECT_RE = re.compile(r"[我你他她]|有人|对方|骗子")
+# ... unless the number is said to be the writer's own (我手机, 有事找我, 我是刘芳 电话 ...).
+_OWN_LINE_BEFORE_RE = re.compile(
+    r"(?:我|本人|俺)的?(?:手机|电话|联系方式|号码?|微信)|(?:联系|找|打|call)我|我叫|我是[^，。！？!?]{0,8}"
+    r"(?:手机|电话)"
+)
+
+
+def caller_number(text: str, finding: Finding, *, forwarded: bool = False) -> bool:
+    """The phone ``finding`` is the caller's a warning tells of (see ``_CALLER_BEFORE_RE``):
+    the words by it say it called, texted or posed as someone -- or the message forwards
+    what a scammer sent (``forwarded``), whose numbers are the sender's --, and nothing
+    before it says it is the writer's or a named person's (``phone_owner`` without the
+    writer's name alone: the writer who names themself may still quote the scammer's)."""
+    if finding.kind not in ("phone", "landline"):
+        return False
+    before = text[max(0, finding.start - _OWNER_REACH) : finding.start]
+    if _OWN_LINE_BEFORE_RE.search(before) or _said_owner(text, finding):
+        return False
+    if forwarded or _CALLER_BEFORE_RE.search(before):
         return True
-    return _self_named(text)
+    after = _CALLER_AFTER_RE.match(text, finding.end)
+    return after is not None and _OTHER_SUBJECT_RE.search(after.group(1)) is None
 
 
 # ----------------------------------------------------------------- QQ numbers
@@ -2944,7 +3099,9 @@ def find_pii(
     people = find_addresses(text) + find_plates(text) + find_passports(text)
     taken = [(f.start, f.end) for f in numbers + people]
     documents = [  # a 社保号 that is the ID number is an ID
-        f for f in find_documents(text) if not any(a < f.end and f.start < b for a, b in taken)
+        f
+        for f in find_documents(text) + find_pictured_documents(text)
+        if not any(a < f.end and f.start < b for a, b in taken)
     ]
     taken += [(f.start, f.end) for f in documents]
     handles = [
