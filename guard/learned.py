@@ -109,6 +109,9 @@ def content_key(examples: Sequence[LureExample]) -> str:
     from faq.learned import feature_key  # the FAQ's features, thesaurus included
 
     digest = hashlib.sha256(f"guard/{FEATURE_VERSION}/{feature_key()}/{LURE_C}/{SCRIPT_C}".encode())
+    # The rule scripts are features too (``rule_features``): a model trained before a
+    # script was added or changed has never seen it hook anything.
+    digest.update((Path(__file__).parent / "scripts.toml").read_bytes())
     for e in examples:
         digest.update(f"\x1e{e.label}\x1f{e.script}\x1f{e.text}".encode())
     return "guard-" + digest.hexdigest()[:24]

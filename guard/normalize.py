@@ -12,8 +12,9 @@ rule sees the same text whatever disguise the sender used:
 4. ``flat`` additionally drops whitespace and decorative symbols (emoji between
    characters too), maps a heart after 威/微/V to 信 (威❤ = 微信), reads ＋V as 加V,
    removes punctuation slipped inside Chinese words (兼.职.刷.单, 刷，单，返，利),
-   reads long runs of Chinese numerals as digits (扣扣：一八四三九二零五七一) and turns
-   点/。/dot between Latin letters into ``.``.
+   reads long runs of Chinese numerals as digits (扣扣：一八四三九二零五七一), reads job
+   ads' misspelt keywords back (兼直 -> 兼职, 日洁 -> 日结) and turns 点/。/dot between
+   Latin letters into ``.``.
 
 Pinyin typed in place of characters (淘bao理pei) is handled in ``guard.scam``.
 
@@ -123,6 +124,16 @@ _CN_RUN_RE = re.compile(f"[{_CN_NUMERALS}]{{5,}}")
 _CN_TO_DIGIT = str.maketrans(_CN_NUMERALS, "00011223456789")
 
 
+# Job ads misspell their own keywords with a homophone or a split character so that
+# filters miss them: 兼直 / 兼值 / 兼耳只 for 兼职, 日洁 / 日捷 for 日结, 躺挣 for 躺赚. Only
+# spellings no ordinary word has are read back, and not where they begin a real word
+# (兼直播, 日洁面 after 每, 节日洁净).
+_DISGUISED_WORDS = (
+    (re.compile("兼(?:直|值|値|植|耳只)(?![播销])"), "兼职"),
+    (re.compile("(?<![每节])日(?:洁|捷)(?![面净具肤齿牙白])"), "日结"),
+    (re.compile("躺挣"), "躺赚"),
+)
+
 # ＋V / ➕薇 / +q: a plus before a messenger name is 加 (add me on ...).
 _PLUS_ADD_RE = re.compile(r"\+(?=\s*(?:v|w|q|微|薇|威|徽|扣|企鹅|飞机|tg|wx))")
 
@@ -135,6 +146,8 @@ def flatten(norm: str) -> str:
     flat = _CJK_SPLIT_RE.sub("", flat)
     flat = _CJK_SPELLED_RE.sub(lambda m: _SPELLED_SEP_RE.sub("", m.group()), flat)
     flat = _CN_RUN_RE.sub(lambda m: m.group().translate(_CN_TO_DIGIT), flat)
+    for disguise, word in _DISGUISED_WORDS:  # after the joins: 兼 . 直 is 兼直 by now
+        flat = disguise.sub(word, flat)
     return _DOT_WORD_RE.sub(".", flat)
 
 
