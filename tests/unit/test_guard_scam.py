@@ -375,10 +375,12 @@ def test_check_never_raises(text: str) -> None:
     ],
 )
 def test_huge_and_strange_messages(text: str) -> None:
-    started = time.perf_counter()
+    """A decision, never an exception; linear cost. CPU time, not wall time: a loaded
+    machine took 6.4 s of wall time for 1 s of work."""
+    started = time.process_time()
     result = check(text)
     assert result.verdict in ("scam", "pii", "ok")
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
 
 
 # ---------------------------------------------------------------- id-harvest
