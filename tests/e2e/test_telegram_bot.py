@@ -73,7 +73,7 @@ class BotProcess:
         self.process.send_signal(signal.SIGKILL)
         await asyncio.to_thread(self.process.wait, 10)
 
-    async def stop(self, within: float = 5.0) -> int:
+    async def stop(self, within: float = 15.0) -> int:
         """SIGTERM and wait, off the event loop (the fake server must keep answering)."""
         assert self.process is not None
         if self.process.poll() is None:

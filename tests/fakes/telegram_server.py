@@ -89,6 +89,9 @@ _MENTION = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{4,31}")
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
 
 
+PATIENCE = 3.0  # deadlines of waits, stretched for a loaded machine (see wait_for)
+
+
 class ApiError(Exception):
     """A Bot API error reply: HTTP status = error_code, as Telegram does it."""
 
@@ -612,7 +615,10 @@ class FakeTelegram:
     async def wait_for(
         self, predicate: Callable[[], bool], within: float = 5.0, what: str = "condition"
     ) -> None:
-        """Return as soon as ``predicate()`` holds (checked after every API call)."""
+        """Return as soon as ``predicate()`` holds (checked after every API call).
+        ``within`` is stretched by ``PATIENCE``: it only bounds a failure's wait, and a CI
+        machine loaded by other work ran these bots several times slower."""
+        within *= PATIENCE
         deadline = time.monotonic() + within
         while not predicate():
             remaining = deadline - time.monotonic()
