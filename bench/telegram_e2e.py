@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/telegram_e2e.py [--burst 2000] [--rate 100] [--seconds 10]
                       [--groups 50] [--rounds 2] [--bare-reply ok|answer]
-                      [--bare-transport httpx|aiohttp] [--profile FILE]
+                      [--bare-transport httpx|aiohttp] [--stub-domain] [--profile FILE]
 
 What runs where (no bot shares an event loop with the server or with the other bot):
 
@@ -49,6 +49,10 @@ instead of "ok", which shows how much of the gap is only the size of the reply.
 ``--bare-transport aiohttp`` gives the bare bot the HTTP transport jingmin's adapter uses
 (``bot.adapters.telegram_http``) instead of PTB's default httpx, which separates what the
 transport buys from the cost of everything else.
+``--stub-domain`` adds a third bot, ours with the FAQ decision and the guard replaced by
+constant stubs (``bench/stub_domain_bot.py``: the same process otherwise), taking turns with
+the other two: the difference to ours is what the mandated domain work costs, the
+difference to the bare bot what everything else (ledger, dispatcher, answer rows...) costs.
 ``--profile FILE`` runs our bot under cProfile (slower, so its figures are not the
 benchmark's), writes the stats to FILE and prints the top functions. cProfile sees only
 the main thread: the dedup insert runs in ``asyncio.to_thread`` and shows as waiting.
@@ -555,19 +559,32 @@ def bare_bot(tmp: Path, server: Any, env: dict[str, str], reply: str, transport:
 
 
 def our_bot(
-    tmp: Path, server: Any, env: dict[str, str], officer: int, profile: str | None
+    tmp: Path,
+    server: Any,
+    env: dict[str, str],
+    officer: int,
+    profile: str | None,
+    stub_domain: bool = False,
 ) -> BotProcess:
+    """`jingmin run` (``stub_domain``: with stub FAQ and guard) on its own database."""
+    name = "jingmin-stub" if stub_domain else "jingmin"
     config = write_config(
-        tmp / "bench.toml",
-        db_url=f"sqlite:///{tmp / 'bench.db'}",
+        tmp / f"{name}.toml",
+        db_url=f"sqlite:///{tmp / f'{name}.db'}",
         api_base_url=server.api_base_url,
         officer=officer,
     )
     prefix = [sys.executable]
     if profile:
         prefix += ["-m", "cProfile", "-o", str(Path(profile).resolve())]
-    argv = [*prefix, "-m", "bot", "run", "--config", str(config)]
-    return BotProcess("jingmin", argv, env, tmp / "jingmin.log", tmp)
+    program = [str(ROOT / "bench" / "stub_domain_bot.py")] if stub_domain else ["-m", "bot", "run"]
+    argv = [*prefix, *program, "--config", str(config)]
+    return BotProcess(name, argv, env, tmp / f"{name}.log", tmp)
+
+
+def is_answer(text: str) -> bool:
+    """A FAQ answer: not the bare bot's "ok", not a ticket's acknowledgement."""
+    return text != "ok" and "工单" not in text
 
 
 async def bind_all(server: Any, officer: int, groups: list[int]) -> None:
@@ -598,7 +615,10 @@ def console(width: int = 120) -> Console:
     return Console(highlight=False, width=None if sys.stdout.isatty() else width)
 
 
-def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float) -> None:
+def report(
+    bare: Result, ours: Result, args: argparse.Namespace, elapsed: float, *more: Result
+) -> None:
+    """The table; ``more``: further bots' columns (``--stub-domain``), after ours."""
     from rich.table import Table
 
     ratio = ours.burst_rate / bare.burst_rate if bare.burst_rate else 0.0
@@ -612,15 +632,21 @@ def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float)
     bare_title += f" ({args.bare_transport})"
     table.add_column(bare_title, justify="right")
     table.add_column("jingmin", justify="right")
+    for other in more:
+        table.add_column(other.name, justify="right")
     table.add_column("target", justify="left")
 
     def row(label: str, value: Callable[[Result], str], target: str = "") -> None:
-        table.add_row(label, value(bare), value(ours), target)
+        table.add_row(label, *(value(r) for r in (bare, ours, *more)), target)
 
     row(
         f"throughput, burst of {args.burst} (msg/s)",
         lambda r: f"{r.burst_rate:,.0f}",
         f"≥ {THROUGHPUT_RATIO_TARGET} × bare: {ratio:.2f} × {mark(ratio >= 0.7)}",
+    )
+    row(
+        "  ratio to bare",
+        lambda r: f"{r.burst_rate / bare.burst_rate:.2f} ×" if bare.burst_rate else "-",
     )
     row(
         "  bot CPU per message (ms)",
@@ -663,7 +689,7 @@ def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float)
     row("bot CPU time, whole run (s)", lambda r: f"{r.total_cpu_s:.1f}")
     row("bot peak RSS (MB)", lambda r: f"{r.peak_rss_mb:.0f}")
     row("exit code on SIGTERM", lambda r: str(r.exit_code))
-    out = console()
+    out = console(120 + 25 * len(more))
     out.print(table)
     out.print(
         "Latency = fake server accepted the reply's sendMessage − message injected, both "
@@ -673,7 +699,9 @@ def report(bare: Result, ours: Result, args: argparse.Namespace, elapsed: float)
         f"{args.groups} groups, {RESIDENTS} residents, {len(QUESTIONS)} FAQ questions. "
         f"Total {elapsed:.0f} s."
     )
-    busy = max((r.others_cpu_s / r.measured_s for r in (bare, ours) if r.measured_s), default=0)
+    busy = max(
+        (r.others_cpu_s / r.measured_s for r in (bare, ours, *more) if r.measured_s), default=0
+    )
     if busy > 0.3:
         out.print(
             f"[yellow]Other processes used up to {busy:.1f} of the {os.cpu_count()} CPUs "
@@ -709,14 +737,21 @@ async def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     reply = LONG_REPLY if args.bare_reply == "answer" else "ok"
-    async with FakeTelegram() as bare_server, FakeTelegram() as our_server:
+    async with (
+        FakeTelegram() as bare_server,
+        FakeTelegram() as our_server,
+        FakeTelegram() as stub_server,
+    ):
         _, residents, groups = populate(bare_server, args.groups)
         bare_driver = Driver(bare_server, groups, residents)
         officer, residents, groups = populate(our_server, args.groups)
         our_driver = Driver(our_server, groups, residents)
+        stub_officer, stub_residents, stub_groups = populate(stub_server, args.groups)
         with tempfile.TemporaryDirectory(prefix="jingmin-bench-") as temp:
             tmp = Path(temp)
-            env = os.environ | {"PYTHONPATH": str(ROOT)}
+            # The tree first; a PYTHONPATH given stays after it (e.g. a profiling hook's).
+            path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
+            env = os.environ | {"PYTHONPATH": path}
             bare = Contender(
                 bare_bot(
                     tmp,
@@ -740,29 +775,43 @@ async def run(args: argparse.Namespace) -> int:
                 ),
                 our_server,
                 our_driver,
-                lambda text: text != "ok" and "工单" not in text,
+                is_answer,
                 Result("jingmin"),
             )
+            contenders = [bare, ours]
+            if args.stub_domain:
+                stub_env = env | {"JINGMIN_TELEGRAM_TOKEN": stub_server.token}
+                stub = Contender(
+                    our_bot(tmp, stub_server, stub_env, stub_officer, None, stub_domain=True),
+                    stub_server,
+                    Driver(stub_server, stub_groups, stub_residents),
+                    is_answer,
+                    Result("jingmin, stub FAQ+guard"),
+                )
+                contenders.append(stub)
             try:
                 await bare.start()
                 await ours.start(lambda: bind_all(our_server, officer, groups))
-                for contender in (bare, ours):
+                if args.stub_domain:
+                    await stub.start(lambda: bind_all(stub_server, stub_officer, stub_groups))
+                for contender in contenders:
                     await contender.warm_up(args.rate)
                 # Alternating rounds: a change in background load hits both bots alike.
                 for index in range(args.rounds):
                     n = args.burst // args.rounds + (index < args.burst % args.rounds)
-                    for contender in (bare, ours):
+                    for contender in contenders:
                         await contender.burst(n)
                 for _ in range(args.rounds):
-                    for contender in (bare, ours):
+                    for contender in contenders:
                         await contender.steady(args.rate, args.seconds / args.rounds)
             except BenchError as problem:
                 print(f"bench failed: {problem}", file=sys.stderr)
                 return 1
             finally:
-                for contender in (bare, ours):
+                for contender in contenders:
                     await contender.finish()
-    report(bare.result, ours.result, args, time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    report(bare.result, ours.result, args, elapsed, *(c.result for c in contenders[2:]))
     if args.profile:
         print_profile(args.profile)
     return 0
@@ -788,6 +837,11 @@ def main() -> None:
         choices=("httpx", "aiohttp"),
         default="httpx",
         help="the bare bot's HTTP transport: PTB's default (the reference) or jingmin's",
+    )
+    parser.add_argument(
+        "--stub-domain",
+        action="store_true",
+        help="add our bot with stub FAQ decision and guard (what the domain work costs)",
     )
     parser.add_argument("--profile", metavar="FILE", help="run our bot under cProfile")
     sys.exit(asyncio.run(run(parser.parse_args())))

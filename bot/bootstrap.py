@@ -34,6 +34,7 @@ from faq.knowledge import check_answers
 from faq.live import TAUGHT_PREFIX, KnowledgeBase
 from faq.matcher import Thresholds
 from faq.stored import sync_faq, taught_questions
+from guard.detect import check
 from handlers import (
     alerts,
     broadcast_commands,
@@ -49,7 +50,7 @@ from handlers import (
 )
 from handlers.common import default_station
 from handlers.failures import tell_on_failure
-from handlers.services import RecentQuestions, Services
+from handlers.services import GuardCheck, RecentQuestions, Services
 from infra.leader import one_at_a_time
 from infra.metrics import timed
 from infra.outbox import OutboxSender
@@ -112,12 +113,18 @@ def open_database(settings: Settings) -> Engine:
 
 
 def build_services(
-    settings: Settings, clock: Clock | None = None, engine: Engine | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    *,
+    knowledge: KnowledgeBase | None = None,
+    guard_check: GuardCheck = check,
 ) -> Services:
     """Everything handlers are given, built once; ``engine``: the process's one database
-    (default: opened here)."""
+    (default: opened here); ``knowledge`` (default: the deployment's, loaded here) and
+    ``guard_check`` decide residents' messages."""
     engine = engine or open_database(settings)
-    knowledge = knowledge_base(settings, engine)
+    knowledge = knowledge or knowledge_base(settings, engine)
     check_answers(
         tuple(knowledge.values()), [station.model_dump() for station in settings.stations]
     )
@@ -130,6 +137,7 @@ def build_services(
         knowledge=knowledge,
         clock=clock or SystemClock(),
         recent=RecentQuestions(timedelta(seconds=settings.behaviour.repeat_window_seconds), engine),
+        guard=guard_check,
     )
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from functools import lru_cache
 from typing import TypeVar
 
 from core.events import BotAddedToGroup, ButtonPress, Event, IncomingMessage, MembersJoined
@@ -70,6 +71,9 @@ def clean_text(text: str, limit: int = MAX_TEXT) -> str:
     return _capped(_cleaned(text), limit).strip()
 
 
+# Every message carries its group's title and its sender's name, the same ones again and
+# again: masking them (~0.03 ms of CPU each) once per distinct name, not once per message.
+@lru_cache(maxsize=4096)
 def clean_name(name: str, limit: int = MAX_NAME) -> str:
     """A display name or group title: cleaned like a message, on one line, short, and with
     personal numbers and home addresses masked."""

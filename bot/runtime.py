@@ -35,7 +35,6 @@ from core.ports import ChatAdapter, Clock
 from core.states import TicketState
 from core.templates import render
 from faq.knowledge import FaqError
-from guard.detect import check
 from handlers.common import refresh_group_cache
 from handlers.reach import report_unreachable
 from handlers.reminders import due_reminders
@@ -272,7 +271,10 @@ async def run_bot(
     *,
     stop: asyncio.Event | None = None,
     tick_seconds: float = 60.0,
+    services_for: Callable[..., Services] = build_services,
 ) -> None:
+    """``services_for(settings, engine=...)``: what the handlers are given, built on the
+    process's one database (``build_services``; another knowledge base or guard there)."""
     dispatchers: list[Dispatcher] = []  # filled below; the WeChat listener needs it
 
     async def wechat_connection(connected: bool, reason: str) -> None:
@@ -302,7 +304,7 @@ async def run_bot(
         for name, adapter in platforms.items()
     }
     try:
-        services = build_services(settings, engine=engine)
+        services = services_for(settings, engine=engine)
     except FaqError as problem:
         raise StartupError(str(problem)) from None
     # The outbox sender claims rows under the update ledger's worker name, whose lock it
@@ -450,7 +452,7 @@ def settle_memory(services: Services) -> None:
     flight, and under load that pause was the p99."""
     sample = "身份证丢了怎么补办"
     services.knowledge.decide(sample, addressed=False)
-    check(sample)
+    services.guard(sample)
     gc.collect()
     gc.freeze()
 

@@ -41,12 +41,11 @@ from core.db import Officer, as_utc, row_id, session
 from core.events import Button, ButtonPress, ChatRef, Event, IncomingMessage, Outgoing
 from core.ports import FetchPicture
 from core.templates import render
-from guard.detect import check
-from handlers.services import HasClock, HasEngine, HasKnowledge, HasSettings
+from handlers.services import HasClock, HasEngine, HasGuard, HasKnowledge, HasSettings
 from officers.directory import officer_by_platform_id
 
 
-class Needs(HasSettings, HasEngine, HasClock, HasKnowledge, Protocol):
+class Needs(HasSettings, HasEngine, HasClock, HasKnowledge, HasGuard, Protocol):
     """What officers' alert pushes use of ``Services``."""
 
 
@@ -107,7 +106,7 @@ async def on_officer_message(
         officer = officer_by_platform_id(db, msg.chat.platform, msg.sender_id)
     if officer is None:  # a resident: not read by the guard here, the next route does
         return None
-    if text and check(text).verdict == "scam":
+    if text and services.guard(text).verdict == "scam":
         return None
     fetched = await _fetch(msg, fetch_picture)
     words = safetext.clean(msg.text, newlines=True)

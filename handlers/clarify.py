@@ -20,10 +20,9 @@ from core.events import Button, ButtonPress, ChatRef, IncomingMessage, Outgoing
 from core.states import ClarificationState
 from core.templates import render
 from core.unit import event_session
-from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from faq.text import normalise
-from handlers.common import reply_to_resident
+from handlers.common import reply_to_resident, station_answer
 from handlers.services import HasClock, HasEngine, HasStations, HasTopics
 
 
@@ -126,5 +125,5 @@ def _answer(services: Needs, db: Session, row: Clarification, number: int) -> li
     if station is None:
         return []
     chat = ChatRef(row.platform, row.chat_id)  # type: ignore[arg-type]
-    text = topic_answer(services.topics[choices[number - 1]], station.model_dump())
+    text = station_answer(services.topics[choices[number - 1]], station)
     return [reply_to_resident(chat, row.message_id, row.resident_id, row.resident_name, text)]

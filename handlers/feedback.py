@@ -34,7 +34,6 @@ from core.events import QUOTED_BOT, Button, ButtonPress, ChatRef, IncomingMessag
 from core.templates import render
 from core.unit import event_session
 from faq.matcher import Decision
-from guard.pii import mask_pii
 from handlers.common import reply_to_resident
 from handlers.services import (
     AnswersInFlight,
@@ -45,7 +44,7 @@ from handlers.services import (
     HasTopics,
 )
 from officers.directory import officer_by_platform_id
-from tickets.service import open_ticket
+from tickets.service import masked_question, open_ticket
 
 
 class Needs(HasSettings, HasEngine, HasClock, HasTopics, Protocol):
@@ -90,7 +89,7 @@ def answer_outgoing(
             "faq_id": faq_id,
             "question_message_id": msg.message_id,
             "resident_id": msg.sender_id,
-            "question": mask_pii(msg.text),
+            "question": masked_question(msg.text),
             "answer": text,
             "created_at": now,
         },

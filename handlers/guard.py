@@ -17,16 +17,16 @@ from core.events import IncomingMessage, Outgoing
 from core.ports import FetchPicture
 from core.templates import render
 from core.unit import event_session
-from guard.detect import OK, GuardResult, check
+from guard.detect import OK, GuardResult
 from guard.picture import PictureReading, check_and_read
 from guard.render import check_reply, officer_alert, pii_reminder, scam_warning
 from handlers import earlywarn
 from handlers.common import ensure_group
-from handlers.services import HasEngine
+from handlers.services import HasEngine, HasGuard
 from officers.directory import officer_by_platform_id, private_chat
 
 
-class Needs(earlywarn.Needs, HasEngine, Protocol):
+class Needs(earlywarn.Needs, HasEngine, HasGuard, Protocol):
     """What the guard uses of ``Services``: the settings, engine and stations, and what
     recording a lure for the early warning needs (what it lets through is answered by the
     questions route, which is given its own)."""
@@ -78,7 +78,7 @@ async def on_group_message(
     if msg.sender_is_bot or not (msg.text.strip() or msg.picture_id):
         return None
     exempt = _exempt_numbers(services)
-    result = check(msg.text, exempt_numbers=exempt) if msg.text.strip() else OK
+    result = services.guard(msg.text, exempt_numbers=exempt) if msg.text.strip() else OK
     reading = None  # what was read in the picture, when the picture was judged
     if result.verdict == "ok" and msg.picture_id:
         result, reading = await _check_picture(msg, fetch_picture, exempt)
@@ -140,7 +140,7 @@ async def on_private_check(services: Needs, msg: IncomingMessage) -> list[Outgoi
     text = msg.text[command.end() :] if command else msg.text
     if command and not text.strip():
         return [Outgoing(msg.chat, check_reply("empty", "", ""), reply_to=msg.message_id)]
-    result: GuardResult = check(text, exempt_numbers=_exempt_numbers(services))
+    result: GuardResult = services.guard(text, exempt_numbers=_exempt_numbers(services))
     if command is None and result.verdict != "scam":
         return None
     return [

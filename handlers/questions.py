@@ -12,10 +12,9 @@ from core.db import BotAnswer
 from core.events import IncomingMessage, Outgoing
 from core.templates import render
 from core.unit import event_session
-from faq.knowledge import topic_answer
 from faq.matcher import Decision
 from handlers import clarify, feedback
-from handlers.common import default_station, group_info, reply_to_resident
+from handlers.common import default_station, group_info, reply_to_resident, station_answer
 from handlers.officer import is_officer_command
 from handlers.services import (
     AnswersInFlight,
@@ -112,7 +111,7 @@ async def on_resident_message(services: Needs, msg: IncomingMessage) -> list[Out
             return await _answer(services, db, msg, station_id, topic, None, learned.answer, now)
         draft = None
         if decision.faq_id and station is not None:
-            draft = topic_answer(services.topics[decision.faq_id], station.model_dump())
+            draft = station_answer(services.topics[decision.faq_id], station)
 
         if decision.action == "answer" and draft is not None:
             faq_id = decision.faq_id or ""
@@ -215,11 +214,11 @@ async def _follow_up(
         sure = reading is together or reading.score >= OWN_QUESTION_SCORE
         if reading.action == "answer" and elsewhere and sure and station is not None:
             faq_id = reading.faq_id or ""
-            text = topic_answer(services.topics[faq_id], station.model_dump())
+            text = station_answer(services.topics[faq_id], station)
             return await _answer(services, db, msg, station_id, faq_id, faq_id, text, now)
     draft = None
     if together.faq_id and station is not None:
-        draft = topic_answer(services.topics[together.faq_id], station.model_dump())
+        draft = station_answer(services.topics[together.faq_id], station)
     text = render("followup_question.j2", answer=earlier, words=msg.text)
     ticket = feedback.open_with_context(
         db, msg.chat, msg.sender_id, msg.sender_name, text, msg.message_id, earlier, now, draft

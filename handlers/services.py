@@ -21,6 +21,7 @@ from core.ports import Clock
 from core.unit import bookkeeping
 from faq.knowledge import FaqTopic
 from faq.live import KnowledgeBase
+from guard.detect import GuardResult, check
 from infra.groupcommit import GroupCommit
 from infra.inbox import claim_window
 from infra.metrics import Metrics
@@ -181,6 +182,12 @@ class QuestionLog:
             connection.execute(insert(QuestionEvent), rows)
 
 
+class GuardCheck(Protocol):
+    """What the guard makes of one text (``guard.detect.check``)."""
+
+    def __call__(self, text: str, *, exempt_numbers: frozenset[str] = ...) -> GuardResult: ...
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -196,6 +203,8 @@ class Services:
     bot_usernames: dict[str, str] = field(default_factory=dict)
     demoted: DemotedTopics = field(default_factory=DemotedTopics)
     answers_in_flight: AnswersInFlight = field(default_factory=AnswersInFlight)
+    # Decides every resident's text, as ``knowledge`` does every question.
+    guard: GuardCheck = check
 
     @property
     def topics(self) -> Mapping[str, FaqTopic]:
@@ -268,3 +277,8 @@ class HasQuestionLog(Protocol):
 class HasBotUsernames(Protocol):
     @property
     def bot_usernames(self) -> Mapping[str, str]: ...
+
+
+class HasGuard(Protocol):
+    @property
+    def guard(self) -> GuardCheck: ...

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -128,6 +129,14 @@ def to_resident(ticket: Escalation, text: str) -> Outgoing:
     )
 
 
+# A resident's message is masked by each of its readers: the learned-answer lookup, then
+# the answer row or the ticket; once is enough (~0.02 ms of CPU a masking).
+@lru_cache(maxsize=256)
+def masked_question(text: str) -> str:
+    """``text`` as stored and compared: personal numbers masked (``guard.pii.mask_pii``)."""
+    return mask_pii(text)
+
+
 def open_ticket(
     session: Session,
     msg: IncomingMessage,
@@ -150,7 +159,7 @@ def open_ticket(
         message_id=msg.message_id,
         resident_id=msg.sender_id,
         resident_name=msg.sender_name,
-        question=mask_pii(msg.text),
+        question=masked_question(msg.text),
         action=decision.action,
         faq_id=decision.faq_id,
         draft=draft,
@@ -668,7 +677,7 @@ def learned_answer(
     if known.stale(now):
         known.keys = frozenset(session.exec(select(LearnedQuestion.text_key)).all())
         known.loaded_at = now
-    key = question_key(mask_pii(text))
+    key = question_key(masked_question(text))
     if key not in known.keys:
         return None
     return session.exec(select(LearnedQuestion).where(LearnedQuestion.text_key == key)).first()
