@@ -29,12 +29,13 @@ _PII_SCORE = {
     "qq": 0.75,  # a QQ number said to be a named person's
     "wechat": 0.75,  # a WeChat id with a name
     "email": 0.75,  # an e-mail address with a name
+    "social": 0.75,  # a 快手, 抖音 or 微博 account with a name
     "credential": 0.9,  # a verification code or a password posted
     "ward": 0.8,  # a named person's bed in a ward
     "alone": 0.8,  # an elderly person living alone, with the door or the savings
 }
 # A resident's own, or a named neighbour's, which look like a lure's contact to the model.
-CONTACTS = ("phone", "landline", "qq", "wechat", "email")
+CONTACTS = ("phone", "landline", "qq", "wechat", "email", "social")
 # "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.
 OWN_HANDLE = re.compile(
     r"我的?(?:微信|微信号|vx|v信|qq|扣扣)号?(?:是|为|[:：])?\s*[a-z0-9_-]{5,}", re.IGNORECASE

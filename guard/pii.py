@@ -70,6 +70,7 @@ PiiKind = Literal[
     "qq",
     "wechat",
     "email",
+    "social",
     "credential",
     "ward",
     "alone",
@@ -979,24 +980,29 @@ def _id_parts(text: str, runs: list[tuple[int, int]]) -> list[_IdParts]:
                 parts.append((g.start, g.end, digits, "d"))
             elif n == 14 and looks_like_id18(digits + "0000"):
                 parts.append((g.start, g.end, digits, "ad"))
+            elif n == 10 and looks_like_id18(digits + "01010000"):  # area and year
+                parts.append((g.start, g.end, digits, "ay"))
             elif n == 12 and _valid_date(int(digits[:4]), int(digits[4:6]), int(digits[6:8])):
                 parts.append((g.start, g.end, digits, "dt"))
         if len(parts) > _MAX_ID_PARTS:
             return []
-    if not any(p[3] in ("a", "ad") for p in parts):
+    if not any(p[3] in ("a", "ad", "ay") for p in parts):
         return []
     parts.sort()
     found: list[_IdParts] = []
     for i, first in enumerate(parts):
-        if first[3] not in ("a", "ad"):
+        if first[3] not in ("a", "ad", "ay"):
             continue
         near = [p for p in parts[max(0, i - 8) : i + 9] if abs(p[0] - first[0]) <= _ID_PARTS_REACH]
         by_kind = {k: [p for p in near if p[3] == k] for k in ("d", "t", "dt")}
-        combos = (
-            [[d, t] for d in by_kind["d"] for t in by_kind["t"]] + [[p] for p in by_kind["dt"]]
-            if first[3] == "a"
-            else [[t] for t in by_kind["t"]]
-        )
+        if first[3] == "a":
+            combos = [[d, t] for d in by_kind["d"] for t in by_kind["t"]]
+            combos += [[p] for p in by_kind["dt"]]
+        elif first[3] == "ay":  # 前面是6401041972 后面是0912 3311: month and day, then tail
+            tails = by_kind["t"]
+            combos = [[(*md[:3], "md"), t] for md in tails for t in tails if md[0] < t[0]]
+        else:
+            combos = [[t] for t in by_kind["t"]]
         for combo in combos:
             chosen = [first, *combo]
             joined = "".join(p[2] for p in chosen)  # area, date, tail: whatever the order told
@@ -1025,7 +1031,7 @@ def _mask_id_parts(text: str) -> str:
     for _, parts in _id_parts(text, [m.span() for m in _RUN_RE.finditer(text)]):
         for a, b, kind in parts:
             digits = [m.start() for m in _DATE_DIGIT_RE.finditer(text, a, b)]
-            if kind in ("a", "ad"):  # the province and the city stay
+            if kind in ("a", "ad", "ay"):  # the province and the city stay
                 digits = digits[4:]
             elif kind in ("dt", "t"):  # the last four stay
                 digits = digits[:-4]
@@ -1655,6 +1661,8 @@ _PLATE_USER_RE = re.compile(
     rf"|(?:^|(?<!\s)[\s,，。!！?？;；]|是|的|{_KIN})\s*({_NAME}){_HEDGE}(?:在|天天|每天|经常|老)?开(?:着|的)?"
     r"(?=[\s,，。!！?？;；]|$|车|这|那|是)"
     rf"|({_NAME})\s*(?:[,，]\s*)?(?:你|您)家?的(?:{_CAR_WORDS})"
+    # the owner called down by name to move it (陈卫东你下来挪车)
+    rf"|({_NAME})\s*(?:[,，]\s*)?(?:你|您)[^。！？!?\n]{{0,6}}?(?:挪车|挪一下|挪下|把车|开走|下来)"
 )
 
 
@@ -2283,6 +2291,9 @@ _CONDITION = (
     r"|抑郁|躁郁|双相|焦虑症|强迫症|精神分裂|精神病|精神类|精神疾病|精神障碍|自闭症|孤独症"
     r"|多动症|智力障碍|智障|脑瘫|唐氏|残疾|聋哑|失明|失聪|截肢|盲人|失智|半身不遂|精神(?:有)?问题"
     r"|精神不正常|精神失常|白内障|青光眼|骨折|结石|囊肿|贫血|HPV|性病|怀孕|流产|不孕|移植|化疗|放疗"
+    # an operation told of a named neighbour (马文静在医院做手术); a stay in hospital alone
+    # is news a visit is asked for (李娟住院了，大家有空去看看)
+    r"|(?:做|动|开)了?(?:个|一个|两次)?手术|开刀"
     # an illness found by a check: 体检出来转氨酶高, 查出来肝有问题, 确诊了
     r"|(?:确诊|诊断出?|(?:体检|检查|化验|复查|筛查)出?来?|查出来?)(?!没|无|正常|一切)(?:了|是|为|有)?"
     r"[\u4e00-\u9fffA-Za-z]{0,6}?(?:病|症|炎|癌|瘤|偏?高|偏?低|阳性|异常|问题|毛病)"
@@ -2293,7 +2304,7 @@ _CONDITION = (
 # arrest, community correction, bail, a licence revoked for drink-driving.
 _RECORD = (
     r"刑满释放|刑释|前科|案底|犯罪记录|违法记录|[吸戒贩]过?毒|复吸|强戒|毒瘾"
-    r"|拘留|被拘|被抓(?![拍伤破住])|抓进去|逮捕|批捕|判过?刑|被判|判了[0-9一二两三四五六七八九十半]"
+    r"|拘留|被拘|刑拘|被抓(?![拍伤破住])|抓进去|逮捕|批捕|判过?刑|被判|判了[0-9一二两三四五六七八九十半]"
     r"|坐过?牢|蹲过?(?:监狱|大牢|号子|局子)|进过(?:监狱|看守所|拘留所|局子)|服过?刑|劳改|劳教"
     # a sentence said with its length (坐过三年牢, 坐了两年多的牢, 蹲了五年大牢), a release
     # (刚放出来, 从号子里放出来, 出狱), and the crime it was for (因为盗窃, 因抢劫被判)
@@ -2379,6 +2390,7 @@ _STRONG_BEFORE_SUBJECT_RE = re.compile(
 _WEAK_BEFORE_SUBJECT_RE = re.compile(
     r"(?:^|[\s,，。.!！?？;；:：、“”\"'()（）《》【】~～])$"
     r"|(?:就是|是|和|跟|与|及|听说|据说|知道|发现|那个|这个|的)$"
+    r"|(?:知道|晓得|听说)(?:不|没|了没|吗)$"  # 你们知道不马文静…: a question tag before the name
 )
 # Characters common in given names (建国, 秀英, 德福, 海燕 ...): a word at a clause's start
 # that begins with a surname's character is a name only if the rest could be one -- 牛奶过敏,
@@ -2510,6 +2522,13 @@ def _subjects_before(text: str, fact_start: int, taken: bytearray) -> list[tuple
 _WHO_AFTER_FACT_RE = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:人员|对象|患者|病人|病号|者)[:：\s]*")
 
 
+# 楼下王婶子住院了…她叫王桂花: the name told after the fact, of the one it is said of.
+_CALLED_AFTER_FACT_RE = re.compile(
+    rf"(?:[他她]|人家|大名|全名|名字)(?:就|全名|大名)?叫做?\s*({_NAME})"
+)
+_CALLED_REACH = 24  # characters after a fact searched for the name
+
+
 # A medical record or a report as OCR reads it (姓名：马占林 性别：男 诊断：慢性阻塞性肺疾病;
 # 病历 王桂花 女 72岁 主诉：头晕三天): the patient's name under its label and a diagnosis's,
 # whatever the illness is called. A bare 结论 needs an illness the lexicon knows (体检报告
@@ -2597,6 +2616,9 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
         subject = _subject_at(text, who.end(), len(text)) if who and who.end() < len(text) else None
         if subject is not None and subject[2]:  # 刑满释放人员安置帮教: no name after it
             spans.append(subject[:2])
+        called = _CALLED_AFTER_FACT_RE.search(text, m.end(), m.end() + _CALLED_REACH)
+        if not spans and called is not None and _is_name(called.group(1)):
+            spans.append(called.span(1))
         for span in spans:
             found.setdefault(span, "health" if m.group(1) is not None else "record")
     out: list[Finding] = []
@@ -2907,6 +2929,14 @@ _WECHAT_RE = re.compile(
     re.IGNORECASE,
 )
 _WECHAT_HINT_RE = re.compile("[微威薇vVwWｖＶｗＷ]")
+# A short-video or a micro-blog account (快手号 nxhaoge888, 抖音号：58816637): its ids may be
+# all digits, and the account leads to its owner as a WeChat id does.
+_SOCIAL_RE = re.compile(
+    r"(?:快手|抖音|微博|小红书|视频号)(?:号码?|账号|id|名)?\s*(?:(?:是|为|[:：])\s*)?"
+    r"([a-z0-9][a-z0-9_\-.]{4,19})(?![a-z0-9_\-.])",
+    re.IGNORECASE,
+)
+_SOCIAL_HINT_RE = re.compile("快手|抖音|微博|小红书|视频号")
 # An e-mail address: the local part, @, and a domain of labels ending in letters.
 _EMAIL_RE = re.compile(
     r"(?<![a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9\-]{1,63}(?:\.[a-z0-9\-]{1,63}){1,4})"
@@ -2925,8 +2955,9 @@ def _handles(text: str) -> list[tuple[PiiKind, int, int, int]]:
     """(kind, where its word starts, the handle's start and end) of each WeChat id and
     e-mail address; offsets only when normalising keeps the length."""
     wechat = _WECHAT_HINT_RE.search(text) is not None
+    social = _SOCIAL_HINT_RE.search(text) is not None
     email = "@" in text or "＠" in text
-    if not (wechat or email):
+    if not (wechat or social or email):
         return []
     norm = unicodedata.normalize("NFKC", text)
     if len(norm) != len(text):
@@ -2934,6 +2965,8 @@ def _handles(text: str) -> list[tuple[PiiKind, int, int, int]]:
     out: list[tuple[PiiKind, int, int, int]] = []
     if wechat:
         out += [("wechat", m.start(), *m.span(1)) for m in _WECHAT_RE.finditer(norm)]
+    if social:
+        out += [("social", m.start(), *m.span(1)) for m in _SOCIAL_RE.finditer(norm)]
     if email:
         for m in _EMAIL_RE.finditer(norm):
             if _TLD_RE.search(m.group(1)) is None:
@@ -3086,6 +3119,7 @@ _ORDER: tuple[PiiKind, ...] = (
     "qq",
     "wechat",
     "email",
+    "social",
 )
 
 
