@@ -134,7 +134,8 @@ _SOFT_SEP_CHARS = (
 _SEP_CHARS = _TIGHT_SEP_CHARS + _SOFT_SEP_CHARS
 # The X that ends an ID may be typed apart from it, as every digit is (6 4 0 … 0 2 X).
 _RUN_RE = re.compile(
-    f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*(?:[ \u3000]?[XxＸｘ](?![A-Za-z]))?"
+    f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*"
+    f"(?:[ \u3000]{{0,3}}[XxＸｘ](?![A-Za-z]))?"
 )
 _SEP_SPLIT_RE = re.compile(f"[{_SEP_CHARS}]+")
 _SOFT_SEP_RE = re.compile(f"[{_SOFT_SEP_CHARS}]")
@@ -2824,6 +2825,8 @@ _CALLER_BEFORE_RE = re.compile(
     r"|(?:接(?:了|到)[^，。！？!?]{0,8}(?:电话|号码|来电)|来电显示)[^，。！？!?]{0,4}$"
     r"|(?:对方|那人|自称|冒充)[^，。！？!?]{0,12}(?:电话|号码?|手机号?)(?:是|为|[:：])?\s*$"
     r"|接到了?\s*$|开头的?\s*$"  # 就接到170…的电话; 也是170开头 170…
+    # 那个让我转钱的电话是…: the caller said by what it asked
+    r"|(?:让我|叫我|要我|说)[^，。！？!?我你他她]{0,12}的(?:电话|号码?|手机号?|来电)(?:是|为|[:：])?\s*$"
 )
 _CALLER_AFTER_RE = re.compile(
     r"([^，。！？!?,\n]{0,24}?)"
