@@ -2528,6 +2528,9 @@ _CALLED_AFTER_FACT_RE = re.compile(
     rf"(?:[他她]|人家|大名|全名|名字)(?:就|全名|大名)?叫做?\s*({_NAME})"
 )
 _CALLED_REACH = 24  # characters after a fact searched for the name
+# A stay in hospital is news a visit is asked for (李娟住院了，大家有空去看看), but the one who
+# stays is told of as a health fact when the writer names them on purpose (她叫王桂花).
+_IN_HOSPITAL_RE = re.compile("住院|住进了?(?:医院|icu|重症)", re.IGNORECASE)
 
 
 # A medical record or a report as OCR reads it (姓名：马占林 性别：男 诊断：慢性阻塞性肺疾病;
@@ -2562,31 +2565,45 @@ def _patients(text: str) -> list[tuple[int, int]]:
 _WRITER_NAMED_RE = re.compile(
     rf"(?:我叫|我名字叫|本人叫|俺叫|我是|本人)\s*(?:[:：]\s*)?({_NAME})(?=[\s,，。;；、]|$|住|家)"
 )
+# ... or an elderly parent's, by the writer (我妈叫李秀英，住在文化西街，查出来乳腺癌了;
+# 老爷子马占山住丽景街，上个月刚放了支架).
+_PARENT_NAMED_RE = re.compile(
+    r"(?:(?:我|俺|咱)家?(?:爸|妈|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|婆婆|公公|父亲|母亲|岳父|岳母"
+    rf"|老父亲|老母亲|丈母娘)|老爷子|老太太)(?:叫|名叫|是)?\s*(?:[:：]\s*)?({_NAME})"
+    r"(?=[\s,，。;；、]|$|住|家)"
+)
 _WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住)\s*[^\s,，。;；!！?？]{2,}")
 _HAD_RE = re.compile(r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是)[\u4e00-\u9fff]{0,3}$")
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
 _HAD_OR_STATE_RE = re.compile(
     "有|得了|患|确诊|诊断|查出|体检|检查|化验|复查|怀孕|化疗|放疗|透析|截肢|瘫痪|失明"
+    "|放|装|安|做|动|开刀"  # 放了支架, 做了手术
 )
+# ... or is said to have come or grown (乳腺癌了, 老年痴呆越来越严重了, 糖尿病好几年了).
+_HAD_AFTER_RE = re.compile("了|越来越|很?严重|晚期|好几年|多年|十几年|又犯")
 _SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
 
 
 def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, int]]:
-    """The writer's name, when they tell their own illness and their home (see above).
+    """The writer's name, or an elderly parent's, when the writer tells that person's
+    illness and home (see above).
     Each name looks only at the first illness after it, so a flood of both stays linear."""
     conditions = [m for m in facts if m.group(1) is not None]
     if not conditions or _WRITER_HOME_RE.search(text) is None:
         return []
     starts = [m.start() for m in conditions]
-    for named in _WRITER_NAMED_RE.finditer(text):
+    people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]
+    for named in sorted(people, key=lambda n: n.start()):
         # the first illness told after the name: one after that is told of the same person
         at = bisect.bisect_left(starts, named.end())
         if at == len(conditions):
             return []
         m = conditions[at]
-        had = _HAD_OR_STATE_RE.match(m.group()) or _HAD_RE.search(
-            text, max(named.end(), m.start() - _HAD_REACH), m.start()
+        had = (
+            _HAD_OR_STATE_RE.match(m.group())
+            or _HAD_RE.search(text, max(named.end(), m.start() - _HAD_REACH), m.start())
+            or _HAD_AFTER_RE.match(text, m.end())
         )
         mine = _SOMEONE_ELSE_RE.search(text, named.end(), m.start()) is None
         if had and mine and _is_name(named.group(1)):
@@ -2622,6 +2639,10 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
             spans.append(called.span(1))
         for span in spans:
             found.setdefault(span, "health" if m.group(1) is not None else "record")
+    for m in _IN_HOSPITAL_RE.finditer(text):
+        called = _CALLED_AFTER_FACT_RE.search(text, m.end(), m.end() + _CALLED_REACH)
+        if called is not None and _is_name(called.group(1)):
+            found.setdefault(called.span(1), "health")
     out: list[Finding] = []
     for (a, b), kind in sorted(found.items()):  # overlapping readings of one name: one kept
         if not out or a >= out[-1].end:

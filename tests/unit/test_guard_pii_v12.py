@@ -1,5 +1,6 @@
-"""Dev lines for what the blind evaluation after v11 found, by class: an operation or an
-illness whose person is named after it, a record (刑拘), a plate's owner called down by
+"""Dev lines for what the blind evaluation after v11 found, by class: an operation, a stay
+in hospital or an illness whose person is named after it, an elderly parent's illness
+with their name and home, a record (刑拘), a plate's owner called down by
 name, a 快手/抖音 account with a name, an ID told in parts in reverse order or spelt out
 with wide spaces are personal data; a warning giving the number that asked for money, a
 resident asking whether a quoted message is fake, and anti-fraud slogans are no alarm.
@@ -22,6 +23,9 @@ _SPELT_ID = "  ".join("64010419720912332X")
         "对门那个老太太脑梗住院了 她大名叫李秀兰 儿女都不在身边",
         "你们知道不马海燕昨天在总医院做了个手术 胆上的毛病",
         "2号楼的杨志刚前天被刑拘了 说是开设赌场",
+        "楼上那个大姐住院了 她叫苏丽娟 在医大附院",
+        "我爸张德福 家在北京东路那边 老年痴呆越来越严重了",
+        "老爷子马占山住丽景街 心脏不好 上个月刚放了支架",
         "宁A·7F112 白色哈弗 应该是2号楼老马的 马海军你赶紧下来把车开走",
         "我闺女马小燕抖音号58816637 大家帮忙点个赞",
         "办老年证 身份证后面是0912 3311 前面是6401041972 我叫马建军",
@@ -41,6 +45,7 @@ def test_named_personal_data_is_caught(text: str) -> None:
         "反诈口诀记牢了 陌生链接不点 陌生来电不信 验证码任何人都不告诉",
         "不听不信不转账 老人们都记住",
         "李娟住院了，大家有空去看看",
+        "我妈住院了 主治医生叫张建国 人挺好",
         "宁A3M556的车主在不在 挡着单元门了 王师傅你下来挪一下",
         "关注我们社区的快手号 xfsq2025 有活动通知",
     ],
