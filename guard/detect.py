@@ -29,12 +29,13 @@ _PII_SCORE = {
     "qq": 0.75,  # a QQ number said to be a named person's
     "wechat": 0.75,  # a WeChat id with a name
     "email": 0.75,  # an e-mail address with a name
+    "social": 0.75,  # a 快手, 抖音 or 微博 account with a name
     "credential": 0.9,  # a verification code or a password posted
     "ward": 0.8,  # a named person's bed in a ward
     "alone": 0.8,  # an elderly person living alone, with the door or the savings
 }
 # A resident's own, or a named neighbour's, which look like a lure's contact to the model.
-CONTACTS = ("phone", "landline", "qq", "wechat", "email")
+CONTACTS = ("phone", "landline", "qq", "wechat", "email", "social")
 # "我的微信号是 wangfang1985": a handle the writer gives as their own, as a resident does.
 OWN_HANDLE = re.compile(
     r"我的?(?:微信|微信号|vx|v信|qq|扣扣)号?(?:是|为|[:：])?\s*[a-z0-9_-]{5,}", re.IGNORECASE
@@ -120,6 +121,14 @@ FORWARDED = re.compile(
     r"|^\s*收到了?|收到了?(?:这条|这个|这样的?)|转发(?:一下|一条|下)?[^，。！？!?]{0,4}收到的"
 )
 FORWARDED_REACH = 40
+# "这个是不是假的：“【中国银行】…链接”", "你们看这个是骗子不：…": a resident quotes what they got
+# and asks the group whether it is a scam. The question, before the quote, is the frame.
+ASKED_IF_FAKE = re.compile(
+    r"(?:这个?|这条|这是|这种|这样的?|帮我看看|你们看看?)[^，。！？!?：:“\"不]{0,8}?"
+    r"(?:(?:是不是|算不算)(?:假的|骗子|骗人|诈骗|骗局)"  # a lure's 我们不是骗子 asks nothing
+    r"|(?:是|属于)(?:假的|骗子|骗人的?|诈骗|骗局)(?:吧|吗|不|没|么))"
+    r"|(?:是真的|靠谱|可信)(?:吗|不|么)\s*[?？]?\s*[：:“\"]"
+)
 # A police notice that quotes a lure's words to name them (警方提醒：骗子常说
 # "…请点击 xx.cn"): the notice's head, and a warning ``scam.assess`` weighs at WARNS or more
 # (a fake 反诈中心's "您涉嫌诈骗" is its script, which the rules do not count as a warning).
@@ -208,7 +217,9 @@ def notice(text: str, lure: scam.ScamAssessment) -> bool:
 
 def forwarded(text: str) -> bool:
     """The writer received the message they quote and warns the group of it (see
-    ``FORWARDED``)."""
+    ``FORWARDED``), or asks the group whether it is a scam (``ASKED_IF_FAKE``)."""
+    if ASKED_IF_FAKE.search(text, 0, FORWARDED_REACH) is not None:
+        return True
     if FORWARDED.search(text, 0, FORWARDED_REACH) is None:
         return False
     if WARNED_GROUP.search(text) is not None:

@@ -70,6 +70,7 @@ PiiKind = Literal[
     "qq",
     "wechat",
     "email",
+    "social",
     "credential",
     "ward",
     "alone",
@@ -133,7 +134,8 @@ _SOFT_SEP_CHARS = (
 _SEP_CHARS = _TIGHT_SEP_CHARS + _SOFT_SEP_CHARS
 # The X that ends an ID may be typed apart from it, as every digit is (6 4 0 … 0 2 X).
 _RUN_RE = re.compile(
-    f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*(?:[ \u3000]?[XxＸｘ](?![A-Za-z]))?"
+    f"[{_DIGIT_CHARS}](?:[{_SEP_CHARS}]{{0,3}}[{_DIGIT_CHARS}])*"
+    f"(?:[ \u3000]{{0,3}}[XxＸｘ](?![A-Za-z]))?"
 )
 _SEP_SPLIT_RE = re.compile(f"[{_SEP_CHARS}]+")
 _SOFT_SEP_RE = re.compile(f"[{_SOFT_SEP_CHARS}]")
@@ -979,24 +981,29 @@ def _id_parts(text: str, runs: list[tuple[int, int]]) -> list[_IdParts]:
                 parts.append((g.start, g.end, digits, "d"))
             elif n == 14 and looks_like_id18(digits + "0000"):
                 parts.append((g.start, g.end, digits, "ad"))
+            elif n == 10 and looks_like_id18(digits + "01010000"):  # area and year
+                parts.append((g.start, g.end, digits, "ay"))
             elif n == 12 and _valid_date(int(digits[:4]), int(digits[4:6]), int(digits[6:8])):
                 parts.append((g.start, g.end, digits, "dt"))
         if len(parts) > _MAX_ID_PARTS:
             return []
-    if not any(p[3] in ("a", "ad") for p in parts):
+    if not any(p[3] in ("a", "ad", "ay") for p in parts):
         return []
     parts.sort()
     found: list[_IdParts] = []
     for i, first in enumerate(parts):
-        if first[3] not in ("a", "ad"):
+        if first[3] not in ("a", "ad", "ay"):
             continue
         near = [p for p in parts[max(0, i - 8) : i + 9] if abs(p[0] - first[0]) <= _ID_PARTS_REACH]
         by_kind = {k: [p for p in near if p[3] == k] for k in ("d", "t", "dt")}
-        combos = (
-            [[d, t] for d in by_kind["d"] for t in by_kind["t"]] + [[p] for p in by_kind["dt"]]
-            if first[3] == "a"
-            else [[t] for t in by_kind["t"]]
-        )
+        if first[3] == "a":
+            combos = [[d, t] for d in by_kind["d"] for t in by_kind["t"]]
+            combos += [[p] for p in by_kind["dt"]]
+        elif first[3] == "ay":  # 前面是6401041972 后面是0912 3311: month and day, then tail
+            tails = by_kind["t"]
+            combos = [[(*md[:3], "md"), t] for md in tails for t in tails if md[0] < t[0]]
+        else:
+            combos = [[t] for t in by_kind["t"]]
         for combo in combos:
             chosen = [first, *combo]
             joined = "".join(p[2] for p in chosen)  # area, date, tail: whatever the order told
@@ -1025,7 +1032,7 @@ def _mask_id_parts(text: str) -> str:
     for _, parts in _id_parts(text, [m.span() for m in _RUN_RE.finditer(text)]):
         for a, b, kind in parts:
             digits = [m.start() for m in _DATE_DIGIT_RE.finditer(text, a, b)]
-            if kind in ("a", "ad"):  # the province and the city stay
+            if kind in ("a", "ad", "ay"):  # the province and the city stay
                 digits = digits[4:]
             elif kind in ("dt", "t"):  # the last four stay
                 digits = digits[:-4]
@@ -1655,6 +1662,8 @@ _PLATE_USER_RE = re.compile(
     rf"|(?:^|(?<!\s)[\s,，。!！?？;；]|是|的|{_KIN})\s*({_NAME}){_HEDGE}(?:在|天天|每天|经常|老)?开(?:着|的)?"
     r"(?=[\s,，。!！?？;；]|$|车|这|那|是)"
     rf"|({_NAME})\s*(?:[,，]\s*)?(?:你|您)家?的(?:{_CAR_WORDS})"
+    # the owner called down by name to move it (陈卫东你下来挪车)
+    rf"|({_NAME})\s*(?:[,，]\s*)?(?:你|您)[^。！？!?\n]{{0,6}}?(?:挪车|挪一下|挪下|把车|开走|下来)"
 )
 
 
@@ -2283,6 +2292,9 @@ _CONDITION = (
     r"|抑郁|躁郁|双相|焦虑症|强迫症|精神分裂|精神病|精神类|精神疾病|精神障碍|自闭症|孤独症"
     r"|多动症|智力障碍|智障|脑瘫|唐氏|残疾|聋哑|失明|失聪|截肢|盲人|失智|半身不遂|精神(?:有)?问题"
     r"|精神不正常|精神失常|白内障|青光眼|骨折|结石|囊肿|贫血|HPV|性病|怀孕|流产|不孕|移植|化疗|放疗"
+    # an operation told of a named neighbour (马文静在医院做手术); a stay in hospital alone
+    # is news a visit is asked for (李娟住院了，大家有空去看看)
+    r"|(?:做|动|开)了?(?:个|一个|两次)?手术|开刀"
     # an illness found by a check: 体检出来转氨酶高, 查出来肝有问题, 确诊了
     r"|(?:确诊|诊断出?|(?:体检|检查|化验|复查|筛查)出?来?|查出来?)(?!没|无|正常|一切)(?:了|是|为|有)?"
     r"[\u4e00-\u9fffA-Za-z]{0,6}?(?:病|症|炎|癌|瘤|偏?高|偏?低|阳性|异常|问题|毛病)"
@@ -2293,7 +2305,7 @@ _CONDITION = (
 # arrest, community correction, bail, a licence revoked for drink-driving.
 _RECORD = (
     r"刑满释放|刑释|前科|案底|犯罪记录|违法记录|[吸戒贩]过?毒|复吸|强戒|毒瘾"
-    r"|拘留|被拘|被抓(?![拍伤破住])|抓进去|逮捕|批捕|判过?刑|被判|判了[0-9一二两三四五六七八九十半]"
+    r"|拘留|被拘|刑拘|被抓(?![拍伤破住])|抓进去|逮捕|批捕|判过?刑|被判|判了[0-9一二两三四五六七八九十半]"
     r"|坐过?牢|蹲过?(?:监狱|大牢|号子|局子)|进过(?:监狱|看守所|拘留所|局子)|服过?刑|劳改|劳教"
     # a sentence said with its length (坐过三年牢, 坐了两年多的牢, 蹲了五年大牢), a release
     # (刚放出来, 从号子里放出来, 出狱), and the crime it was for (因为盗窃, 因抢劫被判)
@@ -2379,6 +2391,7 @@ _STRONG_BEFORE_SUBJECT_RE = re.compile(
 _WEAK_BEFORE_SUBJECT_RE = re.compile(
     r"(?:^|[\s,，。.!！?？;；:：、“”\"'()（）《》【】~～])$"
     r"|(?:就是|是|和|跟|与|及|听说|据说|知道|发现|那个|这个|的)$"
+    r"|(?:知道|晓得|听说)(?:不|没|了没|吗)$"  # 你们知道不马文静…: a question tag before the name
 )
 # Characters common in given names (建国, 秀英, 德福, 海燕 ...): a word at a clause's start
 # that begins with a surname's character is a name only if the rest could be one -- 牛奶过敏,
@@ -2510,6 +2523,16 @@ def _subjects_before(text: str, fact_start: int, taken: bytearray) -> list[tuple
 _WHO_AFTER_FACT_RE = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:人员|对象|患者|病人|病号|者)[:：\s]*")
 
 
+# 楼下王婶子住院了…她叫王桂花: the name told after the fact, of the one it is said of.
+_CALLED_AFTER_FACT_RE = re.compile(
+    rf"(?:[他她]|人家|大名|全名|名字)(?:就|全名|大名)?叫做?\s*({_NAME})"
+)
+_CALLED_REACH = 24  # characters after a fact searched for the name
+# A stay in hospital is news a visit is asked for (李娟住院了，大家有空去看看), but the one who
+# stays is told of as a health fact when the writer names them on purpose (她叫王桂花).
+_IN_HOSPITAL_RE = re.compile("住院|住进了?(?:医院|icu|重症)", re.IGNORECASE)
+
+
 # A medical record or a report as OCR reads it (姓名：马占林 性别：男 诊断：慢性阻塞性肺疾病;
 # 病历 王桂花 女 72岁 主诉：头晕三天): the patient's name under its label and a diagnosis's,
 # whatever the illness is called. A bare 结论 needs an illness the lexicon knows (体检报告
@@ -2542,31 +2565,45 @@ def _patients(text: str) -> list[tuple[int, int]]:
 _WRITER_NAMED_RE = re.compile(
     rf"(?:我叫|我名字叫|本人叫|俺叫|我是|本人)\s*(?:[:：]\s*)?({_NAME})(?=[\s,，。;；、]|$|住|家)"
 )
+# ... or an elderly parent's, by the writer (我妈叫李秀英，住在文化西街，查出来乳腺癌了;
+# 老爷子马占山住丽景街，上个月刚放了支架).
+_PARENT_NAMED_RE = re.compile(
+    r"(?:(?:我|俺|咱)家?(?:爸|妈|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|婆婆|公公|父亲|母亲|岳父|岳母"
+    rf"|老父亲|老母亲|丈母娘)|老爷子|老太太)(?:叫|名叫|是)?\s*(?:[:：]\s*)?({_NAME})"
+    r"(?=[\s,，。;；、]|$|住|家)"
+)
 _WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住)\s*[^\s,，。;；!！?？]{2,}")
 _HAD_RE = re.compile(r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是)[\u4e00-\u9fff]{0,3}$")
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
 _HAD_OR_STATE_RE = re.compile(
     "有|得了|患|确诊|诊断|查出|体检|检查|化验|复查|怀孕|化疗|放疗|透析|截肢|瘫痪|失明"
+    "|放|装|安|做|动|开刀"  # 放了支架, 做了手术
 )
+# ... or is said to have come or grown (乳腺癌了, 老年痴呆越来越严重了, 糖尿病好几年了).
+_HAD_AFTER_RE = re.compile("了|越来越|很?严重|晚期|好几年|多年|十几年|又犯")
 _SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
 
 
 def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, int]]:
-    """The writer's name, when they tell their own illness and their home (see above).
+    """The writer's name, or an elderly parent's, when the writer tells that person's
+    illness and home (see above).
     Each name looks only at the first illness after it, so a flood of both stays linear."""
     conditions = [m for m in facts if m.group(1) is not None]
     if not conditions or _WRITER_HOME_RE.search(text) is None:
         return []
     starts = [m.start() for m in conditions]
-    for named in _WRITER_NAMED_RE.finditer(text):
+    people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]
+    for named in sorted(people, key=lambda n: n.start()):
         # the first illness told after the name: one after that is told of the same person
         at = bisect.bisect_left(starts, named.end())
         if at == len(conditions):
             return []
         m = conditions[at]
-        had = _HAD_OR_STATE_RE.match(m.group()) or _HAD_RE.search(
-            text, max(named.end(), m.start() - _HAD_REACH), m.start()
+        had = (
+            _HAD_OR_STATE_RE.match(m.group())
+            or _HAD_RE.search(text, max(named.end(), m.start() - _HAD_REACH), m.start())
+            or _HAD_AFTER_RE.match(text, m.end())
         )
         mine = _SOMEONE_ELSE_RE.search(text, named.end(), m.start()) is None
         if had and mine and _is_name(named.group(1)):
@@ -2597,8 +2634,15 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
         subject = _subject_at(text, who.end(), len(text)) if who and who.end() < len(text) else None
         if subject is not None and subject[2]:  # 刑满释放人员安置帮教: no name after it
             spans.append(subject[:2])
+        called = _CALLED_AFTER_FACT_RE.search(text, m.end(), m.end() + _CALLED_REACH)
+        if not spans and called is not None and _is_name(called.group(1)):
+            spans.append(called.span(1))
         for span in spans:
             found.setdefault(span, "health" if m.group(1) is not None else "record")
+    for m in _IN_HOSPITAL_RE.finditer(text):
+        called = _CALLED_AFTER_FACT_RE.search(text, m.end(), m.end() + _CALLED_REACH)
+        if called is not None and _is_name(called.group(1)):
+            found.setdefault(called.span(1), "health")
     out: list[Finding] = []
     for (a, b), kind in sorted(found.items()):  # overlapping readings of one name: one kept
         if not out or a >= out[-1].end:
@@ -2802,6 +2846,8 @@ _CALLER_BEFORE_RE = re.compile(
     r"|(?:接(?:了|到)[^，。！？!?]{0,8}(?:电话|号码|来电)|来电显示)[^，。！？!?]{0,4}$"
     r"|(?:对方|那人|自称|冒充)[^，。！？!?]{0,12}(?:电话|号码?|手机号?)(?:是|为|[:：])?\s*$"
     r"|接到了?\s*$|开头的?\s*$"  # 就接到170…的电话; 也是170开头 170…
+    # 那个让我转钱的电话是…: the caller said by what it asked
+    r"|(?:让我|叫我|要我|说)[^，。！？!?我你他她]{0,12}的(?:电话|号码?|手机号?|来电)(?:是|为|[:：])?\s*$"
 )
 _CALLER_AFTER_RE = re.compile(
     r"([^，。！？!?,\n]{0,24}?)"
@@ -2907,6 +2953,14 @@ _WECHAT_RE = re.compile(
     re.IGNORECASE,
 )
 _WECHAT_HINT_RE = re.compile("[微威薇vVwWｖＶｗＷ]")
+# A short-video or a micro-blog account (快手号 nxhaoge888, 抖音号：58816637): its ids may be
+# all digits, and the account leads to its owner as a WeChat id does.
+_SOCIAL_RE = re.compile(
+    r"(?:快手|抖音|微博|小红书|视频号)(?:号码?|账号|id|名)?\s*(?:(?:是|为|[:：])\s*)?"
+    r"([a-z0-9][a-z0-9_\-.]{4,19})(?![a-z0-9_\-.])",
+    re.IGNORECASE,
+)
+_SOCIAL_HINT_RE = re.compile("快手|抖音|微博|小红书|视频号")
 # An e-mail address: the local part, @, and a domain of labels ending in letters.
 _EMAIL_RE = re.compile(
     r"(?<![a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9\-]{1,63}(?:\.[a-z0-9\-]{1,63}){1,4})"
@@ -2925,8 +2979,9 @@ def _handles(text: str) -> list[tuple[PiiKind, int, int, int]]:
     """(kind, where its word starts, the handle's start and end) of each WeChat id and
     e-mail address; offsets only when normalising keeps the length."""
     wechat = _WECHAT_HINT_RE.search(text) is not None
+    social = _SOCIAL_HINT_RE.search(text) is not None
     email = "@" in text or "＠" in text
-    if not (wechat or email):
+    if not (wechat or social or email):
         return []
     norm = unicodedata.normalize("NFKC", text)
     if len(norm) != len(text):
@@ -2934,6 +2989,8 @@ def _handles(text: str) -> list[tuple[PiiKind, int, int, int]]:
     out: list[tuple[PiiKind, int, int, int]] = []
     if wechat:
         out += [("wechat", m.start(), *m.span(1)) for m in _WECHAT_RE.finditer(norm)]
+    if social:
+        out += [("social", m.start(), *m.span(1)) for m in _SOCIAL_RE.finditer(norm)]
     if email:
         for m in _EMAIL_RE.finditer(norm):
             if _TLD_RE.search(m.group(1)) is None:
@@ -3086,6 +3143,7 @@ _ORDER: tuple[PiiKind, ...] = (
     "qq",
     "wechat",
     "email",
+    "social",
 )
 
 
