@@ -180,7 +180,10 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Then the same: 95.0 / 95.1 / 1.0 %.
         ("guard_blind17.jsonl", 304, 94.5, 95.0, 1.0),
         # First contact, at 5e9906e (after sets 15-17's classes): 90.8 / 88.9 / 3.5 %.
-        ("guard_blind18.jsonl", 325, 90.5, 88.5, 3.5),
+        # Then its personal-data and false-alarm classes as rules (health named in gossip,
+        # social accounts, IDs told backwards, a warning's caller number, "is this fake?",
+        # slogans): 90.8 / 93.3 / 0.0 %.
+        ("guard_blind18.jsonl", 325, 90.5, 93.0, 0.5),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
