@@ -41,7 +41,7 @@ from tests.integration.test_console import (
 )
 
 TOPIC = "newborn-hukou"
-NEW_WORDING = "娃刚生下来 小本本上咋加名字"  # no example of any topic says it this way
+NEW_WORDING = "小棉袄落地了 家里那个本子咋添人"  # no example of any topic says it this way
 
 
 def build_world(settings: Settings) -> World:
