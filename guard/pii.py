@@ -2528,6 +2528,14 @@ _CALLED_AFTER_FACT_RE = re.compile(
     rf"(?:[他她]|人家|大名|全名|名字)(?:就|全名|大名)?叫做?\s*({_NAME})"
 )
 _CALLED_REACH = 24  # characters after a fact searched for the name
+
+
+def _named_after(text: str, end: int) -> tuple[int, int] | None:
+    """The name the teller adds after a fact ending at ``end`` (…住院了，她叫王桂花)."""
+    called = _CALLED_AFTER_FACT_RE.search(text, end, end + _CALLED_REACH)
+    return called.span(1) if called is not None and _is_name(called.group(1)) else None
+
+
 # A stay in hospital is news a visit is asked for (李娟住院了，大家有空去看看), but the one who
 # stays is told of as a health fact when the writer names them on purpose (她叫王桂花).
 _IN_HOSPITAL_RE = re.compile("住院|住进了?(?:医院|icu|重症)", re.IGNORECASE)
@@ -2617,9 +2625,9 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
     ``find_records``): the name before the fact (我妈王秀兰查出来糖尿病了) or after what the
     fact makes them (刑满释放人员马小军). Remembered for the last few messages: detecting
     and masking both ask."""
-    facts = list(_FACT_RE.finditer(text))
     if _STORY_RE.search(text):
         return ()
+    facts = list(_FACT_RE.finditer(text))
     taken = bytearray(len(text))
     for m in facts:
         taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
@@ -2634,15 +2642,13 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
         subject = _subject_at(text, who.end(), len(text)) if who and who.end() < len(text) else None
         if subject is not None and subject[2]:  # 刑满释放人员安置帮教: no name after it
             spans.append(subject[:2])
-        called = _CALLED_AFTER_FACT_RE.search(text, m.end(), m.end() + _CALLED_REACH)
-        if not spans and called is not None and _is_name(called.group(1)):
-            spans.append(called.span(1))
+        if not spans and (named := _named_after(text, m.end())) is not None:
+            spans.append(named)
         for span in spans:
             found.setdefault(span, "health" if m.group(1) is not None else "record")
     for m in _IN_HOSPITAL_RE.finditer(text):
-        called = _CALLED_AFTER_FACT_RE.search(text, m.end(), m.end() + _CALLED_REACH)
-        if called is not None and _is_name(called.group(1)):
-            found.setdefault(called.span(1), "health")
+        if (named := _named_after(text, m.end())) is not None:
+            found.setdefault(named, "health")
     out: list[Finding] = []
     for (a, b), kind in sorted(found.items()):  # overlapping readings of one name: one kept
         if not out or a >= out[-1].end:
@@ -2955,12 +2961,13 @@ _WECHAT_RE = re.compile(
 _WECHAT_HINT_RE = re.compile("[微威薇vVwWｖＶｗＷ]")
 # A short-video or a micro-blog account (快手号 nxhaoge888, 抖音号：58816637): its ids may be
 # all digits, and the account leads to its owner as a WeChat id does.
+_SOCIAL_SITES = "快手|抖音|微博|小红书|视频号"
 _SOCIAL_RE = re.compile(
-    r"(?:快手|抖音|微博|小红书|视频号)(?:号码?|账号|id|名)?\s*(?:(?:是|为|[:：])\s*)?"
+    rf"(?:{_SOCIAL_SITES})(?:号码?|账号|id|名)?\s*(?:(?:是|为|[:：])\s*)?"
     r"([a-z0-9][a-z0-9_\-.]{4,19})(?![a-z0-9_\-.])",
     re.IGNORECASE,
 )
-_SOCIAL_HINT_RE = re.compile("快手|抖音|微博|小红书|视频号")
+_SOCIAL_HINT_RE = re.compile(_SOCIAL_SITES)
 # An e-mail address: the local part, @, and a domain of labels ending in letters.
 _EMAIL_RE = re.compile(
     r"(?<![a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9\-]{1,63}(?:\.[a-z0-9\-]{1,63}){1,4})"
