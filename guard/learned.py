@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guard import normalize
-from guard.scam import ScamAssessment, assess
+from guard.scam import ScamAssessment, assess, scripts_text
 
 if TYPE_CHECKING:
     from faq.learned import LinearModel
@@ -115,7 +115,7 @@ def content_key(examples: Sequence[LureExample]) -> str:
     digest = hashlib.sha256(f"guard/{settings}".encode())
     # The rule scripts are features too (``rule_features``): a model trained before a
     # script was added or changed has never seen it hook anything.
-    digest.update((Path(__file__).parent / "scripts.toml").read_bytes())
+    digest.update(scripts_text().encode())
     for e in examples:
         digest.update(f"\x1e{e.label}\x1f{e.script}\x1f{e.text}".encode())
     return "guard-" + digest.hexdigest()[:24]

@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from guard.detect import OK, GuardResult, check
+from guard.scam import scripts_text
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class _CodeKind:
 
 @cache
 def _code_kinds() -> tuple[_CodeKind, ...]:
-    raw = tomllib.loads(resources.files("guard").joinpath("scripts.toml").read_text("utf-8"))
+    raw = tomllib.loads(scripts_text())
     return tuple(
         _CodeKind(kid, str(k["name"]), str(k["advice"]), re.compile("|".join(k["patterns"]), re.I))
         for kid, k in raw["qr"].items()

@@ -151,16 +151,21 @@ def load_rules(data: dict[str, Any]) -> Rules:
 
 
 @cache
+def scripts_text() -> str:
+    """``scripts.toml`` as shipped: the rules, the learned model's warning, the QR kinds,
+    and part of the learned model's cache key."""
+    return resources.files("guard").joinpath("scripts.toml").read_text("utf-8")
+
+
+@cache
 def rules() -> Rules:
-    text = resources.files("guard").joinpath("scripts.toml").read_text("utf-8")
-    return load_rules(tomllib.loads(text))
+    return load_rules(tomllib.loads(scripts_text()))
 
 
 @cache
 def learned_script() -> Script:
     """What a lure the learned model found, with no rule script hooked, is warned as."""
-    text = resources.files("guard").joinpath("scripts.toml").read_text("utf-8")
-    raw = tomllib.loads(text)["learned"]
+    raw = tomllib.loads(scripts_text())["learned"]
     return Script("learned", str(raw["name"]), str(raw["advice"]), {}, ())
 
 
