@@ -171,6 +171,7 @@ class Signals:
     pressed: bool = True  # the lure claims, contacts or asks beyond the personal data
     quoted: bool = False  # a lure quoted whole to warn: forwarded, or in a police notice
     masked: bool = False  # a masked number, no other way to the sender, no ask
+    forwarded: bool = False  # the writer received what they quote (``forwarded``)
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -179,6 +180,7 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         for f in findings
         if not f.published
     )
+    received = forwarded(text)
     return Signals(
         lure.is_lure and lure.script is not None,
         lure.script is not None,
@@ -188,8 +190,9 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         pii.households(text).listed >= ROSTER,
         not lure.call_to_action and any(f.kind in SENSITIVE for f in findings),
         not exact or pressed(text, findings, lure),
-        forwarded(text) or notice(text, lure),
+        received or notice(text, lure),
         masked(text, findings, lure),
+        received,
     )
 
 
@@ -309,7 +312,8 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     lure = scam.assess(text, phones=contact_phones(text, findings))
     # The corpus's script names a lure only the model calls (at THRESHOLDS.alone or above).
     p, corpus_script = learned.default_model().read(text, lure, script_from=THRESHOLDS.alone)
-    by = called(p, signals(text, findings, lure))
+    read = signals(text, findings, lure)
+    by = called(p, read)
     if by == "rules" and lure.script is not None:
         s = lure.script
         return GuardResult("scam", s.id, s.name, max(lure.score, round(p, 3)), s.advice)
@@ -319,7 +323,7 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
         return GuardResult("scam", s.id, label, round(p, 3), s.advice)
     # A warning's or a notice's caller (这个号打来冒充客服，大家别接) is the scammer's line,
     # and so is every contact in a scammer's text a resident forwards.
-    quoted = forwarded(text)
+    quoted = read.forwarded
     warns = quoted or lure.warning >= WARNS or WARNED_WHAT.search(text) is not None
     kind = pii.main_kind(
         [
