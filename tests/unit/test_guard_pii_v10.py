@@ -12,14 +12,11 @@ import pytest
 from guard.detect import check
 from guard.pii import Finding, find_pii, mask_pii, phone_owner
 from tests.unit.floods import assert_cheap, flood
+from tests.unit.test_guard_pii import kinds
 
 ID = "640104195203141026"  # the check character holds
 ID_2 = "640381197106172069"
 CARD = "6228480123456789"  # passes Luhn
-
-
-def kinds(text: str) -> list[str]:
-    return [f.kind for f in find_pii(text)]
 
 
 def found(text: str) -> list[tuple[str, str]]:

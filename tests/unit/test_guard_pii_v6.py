@@ -9,10 +9,7 @@ import pytest
 
 from guard.detect import check
 from guard.pii import find_pii, mask_pii
-
-
-def kinds(text: str) -> list[str]:
-    return [f.kind for f in find_pii(text)]
+from tests.unit.test_guard_pii import kinds
 
 
 @pytest.mark.parametrize(

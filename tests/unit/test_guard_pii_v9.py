@@ -11,10 +11,7 @@ import pytest
 from guard.detect import check
 from guard.pii import find_health, find_pii, find_records, mask_pii
 from tests.unit.floods import assert_cheap, flood
-
-
-def kinds(text: str) -> list[str]:
-    return [f.kind for f in find_pii(text)]
+from tests.unit.test_guard_pii import kinds
 
 
 @pytest.mark.parametrize(
