@@ -72,6 +72,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -582,6 +583,32 @@ def our_bot(
     return BotProcess(name, argv, env, tmp / f"{name}.log", tmp)
 
 
+async def jingmin(
+    servers: AsyncExitStack,
+    tmp: Path,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    stub_domain: bool,
+) -> tuple[Contender, Callable[[], Awaitable[None]]]:
+    """Our bot (``stub_domain``: with stub FAQ and guard) on a fake server of its own, and
+    what binds its groups once it polls."""
+    from tests.fakes.telegram_server import FakeTelegram
+
+    server = await servers.enter_async_context(FakeTelegram())
+    officer, residents, groups = populate(server, args.groups)
+    bot = our_bot(
+        tmp,
+        server,
+        env | {"JINGMIN_TELEGRAM_TOKEN": server.token},
+        officer,
+        None if stub_domain else args.profile,
+        stub_domain,
+    )
+    name = "jingmin, stub FAQ+guard" if stub_domain else "jingmin"
+    contender = Contender(bot, server, Driver(server, groups, residents), is_answer, Result(name))
+    return contender, lambda: bind_all(server, officer, groups)
+
+
 def is_answer(text: str) -> bool:
     """A FAQ answer: not the bare bot's "ok", not a ticket's acknowledgement."""
     return text != "ok" and "工单" not in text
@@ -737,16 +764,9 @@ async def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     reply = LONG_REPLY if args.bare_reply == "answer" else "ok"
-    async with (
-        FakeTelegram() as bare_server,
-        FakeTelegram() as our_server,
-        FakeTelegram() as stub_server,
-    ):
+    async with FakeTelegram() as bare_server, AsyncExitStack() as servers:
         _, residents, groups = populate(bare_server, args.groups)
         bare_driver = Driver(bare_server, groups, residents)
-        officer, residents, groups = populate(our_server, args.groups)
-        our_driver = Driver(our_server, groups, residents)
-        stub_officer, stub_residents, stub_groups = populate(stub_server, args.groups)
         with tempfile.TemporaryDirectory(prefix="jingmin-bench-") as temp:
             tmp = Path(temp)
             # The tree first; a PYTHONPATH given stays after it (e.g. a profiling hook's).
@@ -765,35 +785,16 @@ async def run(args: argparse.Namespace) -> int:
                 reply.__eq__,
                 Result("bare PTB"),
             )
-            ours = Contender(
-                our_bot(
-                    tmp,
-                    our_server,
-                    env | {"JINGMIN_TELEGRAM_TOKEN": our_server.token},
-                    officer,
-                    args.profile,
-                ),
-                our_server,
-                our_driver,
-                is_answer,
-                Result("jingmin"),
-            )
-            contenders = [bare, ours]
-            if args.stub_domain:
-                stub_env = env | {"JINGMIN_TELEGRAM_TOKEN": stub_server.token}
-                stub = Contender(
-                    our_bot(tmp, stub_server, stub_env, stub_officer, None, stub_domain=True),
-                    stub_server,
-                    Driver(stub_server, stub_groups, stub_residents),
-                    is_answer,
-                    Result("jingmin, stub FAQ+guard"),
-                )
-                contenders.append(stub)
+            # Ours, and with --stub-domain the same process with stub FAQ and guard.
+            jingmins = [
+                await jingmin(servers, tmp, env, args, stub_domain=stub)
+                for stub in (False, True)[: 1 + args.stub_domain]
+            ]
+            contenders = [bare, *(contender for contender, _ in jingmins)]
             try:
                 await bare.start()
-                await ours.start(lambda: bind_all(our_server, officer, groups))
-                if args.stub_domain:
-                    await stub.start(lambda: bind_all(stub_server, stub_officer, stub_groups))
+                for contender, bind in jingmins:
+                    await contender.start(bind)
                 for contender in contenders:
                     await contender.warm_up(args.rate)
                 # Alternating rounds: a change in background load hits both bots alike.
@@ -811,7 +812,7 @@ async def run(args: argparse.Namespace) -> int:
                 for contender in contenders:
                     await contender.finish()
     elapsed = time.monotonic() - started
-    report(bare.result, ours.result, args, elapsed, *(c.result for c in contenders[2:]))
+    report(bare.result, contenders[1].result, args, elapsed, *(c.result for c in contenders[2:]))
     if args.profile:
         print_profile(args.profile)
     return 0
