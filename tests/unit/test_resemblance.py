@@ -106,19 +106,26 @@ def test_the_shipped_topics_need_no_resemblance(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*-resemblance.json"))
 
 
+def taught_set(name: str, first_id: int = 0) -> tuple[Taught, ...]:
+    """The questions and answers an officer taught in ``tests/data/<name>``; ids from
+    ``first_id`` (several sets in one knowledge base)."""
+    with (REPO / "tests/data" / name / "taught.jsonl").open(encoding="utf-8") as rows:
+        return tuple(
+            Taught(first_id + row["id"], row["question"], answer=row["answer"])
+            for row in map(json.loads, rows)
+        )
+
+
 @pytest.mark.parametrize("name", list(TAUGHT_SETS))
 def test_taught_questions_are_recognised_in_other_words(tmp_path: Path, name: str) -> None:
     """20 questions taught with the officer's own answer, 3 paraphrases each by another
     author. Issue 13 asks 80 %, none wrongly; characters, pinyin and the thesaurus reach
     less (see the closing note): this holds what they reach."""
     folder = REPO / "tests/data" / name
-    taught = [json.loads(line) for line in (folder / "taught.jsonl").open(encoding="utf-8")]
+    taught = taught_set(name)
     lines = (folder / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines()
     paraphrases = [json.loads(line) for line in lines]
-    knowledge = KnowledgeBase(
-        taught=lambda: tuple(Taught(t["id"], t["question"], answer=t["answer"]) for t in taught),
-        cache_dir=tmp_path,
-    )
+    knowledge = KnowledgeBase(taught=lambda: taught, cache_dir=tmp_path)
     assert list(tmp_path.glob("*-resemblance.json"))  # learned once, then cached
     right = wrong_taught = 0
     for p in paraphrases:
@@ -138,12 +145,12 @@ def test_taught_questions_do_not_answer_what_the_officer_must_see(tmp_path: Path
     """With the 60 questions of the first three taught sets in the knowledge base, a blind set's
     complaints and cases still reach the officer: a complaint like one an officer answered
     once is a new one (answered too, 3 % of blind set 9 was answered wrongly)."""
-    taught = [
-        Taught(1000 * n + row["id"], row["question"], answer=row["answer"])
+    taught = tuple(
+        question
         for n, name in enumerate(("faq_taught", "faq_taught2", "faq_taught3"), 1)
-        for row in map(json.loads, (REPO / "tests/data" / name / "taught.jsonl").open())
-    ]
-    knowledge = KnowledgeBase(taught=lambda: tuple(taught), cache_dir=tmp_path)
+        for question in taught_set(name, first_id=1000 * n)
+    )
+    knowledge = KnowledgeBase(taught=lambda: taught, cache_dir=tmp_path)
     report = evaluate(read_cases(REPO / "tests/data/faq_unseen9.jsonl"), knowledge.decide)
     assert report.wrong_answers <= 0.02 and report.escalate_caught >= 0.92, report.headline()
     complaint = knowledge.decide("邻居天天在楼道里拉电线给电瓶车充电，说了也不听，你们来管管吧")
