@@ -184,6 +184,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # social accounts, IDs told backwards, a warning's caller number, "is this fake?",
         # slogans): 90.8 / 93.3 / 0.0 %.
         ("guard_blind18.jsonl", 325, 90.5, 93.0, 0.5),
+        # First contact, at 10be8e5: 93.7 / 93.5 / 0.7 %.
+        ("guard_blind19.jsonl", 356, 93.5, 93.4, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(

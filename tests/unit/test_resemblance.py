@@ -26,6 +26,8 @@ TAUGHT_SETS = {
     "faq_taught2": (43, 0),
     "faq_taught3": (34, 0),
     "faq_taught4": (30, 1),
+    # First contact at 10be8e5: 44 with the taught answer, 9 drafted, 1 a shipped topic.
+    "faq_taught5": (44, 0),
 }
 
 
