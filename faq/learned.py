@@ -52,6 +52,10 @@ NO_TOPIC = "_none"  # a police question none of the topics answers
 OFFICER_MENTION = re.compile(r"警|所长|民警|社区|助手")
 QUOTE_MARK = re.compile(r"「[^」]*」|^.*[:：].*\n\s*(?:-\s*){3,}", re.S)
 SEGMENT_BREAK = re.compile(r"[\s,.!?;:'\"()\[\]<>「」【】、。，！？；：…~—-]+")
+# Pinyin typed with spaces (bao jing zen me ban) is one clause, not a word per clause: the
+# space between two Latin words keeps its syllables in one segment, whose bigrams meet
+# the characters' pinyin (pbao_jing) of every topic file.
+LATIN_SPACE = re.compile(r"(?<=[a-z])[ \t]+(?=[a-z])")
 MAX_CHARS = 400  # a question is never longer; the rest is noise to skip
 DEFAULT_THRESHOLDS = Thresholds(answer=0.5, suggest=0.3, addressed_answer=0.45)
 TO_OFFICER = ("case", "incident", "complaint")  # what reaches the officer
@@ -70,7 +74,7 @@ SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely
 CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
-FEATURE_VERSION = "7"  # bump when features() changes: cached models are then retrained
+FEATURE_VERSION = "8"  # bump when features() changes: cached models are then retrained
 
 
 @cache
@@ -171,7 +175,7 @@ def features(text: str) -> list[str]:
     body = NOT_THIS.sub(" ", thesaurus().expand(body[:MAX_CHARS]))
     out: list[str] = []
     size = 0
-    for segment in SEGMENT_BREAK.split(body):  # n-grams never span punctuation
+    for segment in SEGMENT_BREAK.split(LATIN_SPACE.sub("_", body)):  # nor punctuation
         tokens = tokenize(segment)
         size += len(tokens)
         chars = [t.char or t.syllable for t in tokens]

@@ -32,11 +32,12 @@ PER_FAMILY = 2 * len(PIECE_KINDS) + 1
 FEATURES = PER_FAMILY * len(FAMILIES) + 5
 THIN_FILES = (None, 5, 1, 1)  # how the covered topics are seen in training (None: whole)
 SEED = 13
-VERSION = "4"  # bump when features() or training change: cached weights are then relearned
+VERSION = "5"  # bump when features() or training change: cached weights are then relearned
 
 GramReader = Callable[[str], Sequence[str]]
 
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _FAMILY_OF = {prefix: f for f, prefixes in enumerate(FAMILIES) for prefix in prefixes}
 
 
@@ -189,7 +190,10 @@ class Profiles:
                     column += 1
             union = _spread(mine, self.gram_topics, self.idf, topics)
             out[:, column] = union / max(message_mass[f], 1e-9)
-        explained = out[:, PER_FAMILY - 1]  # the characters' share the whole file explains
+        # The characters' share the whole file explains; for pinyin typed in Latin letters
+        # (no character a file could hold), its syllables' share.
+        written = any(_HAN.search(g) for g in grams if family(g) == 0)
+        explained = out[:, PER_FAMILY - 1 if written else 2 * PER_FAMILY - 1]
         ranked = np.sort(explained)
         top, second = ranked[-1], ranked[-2] if topics > 1 else 0.0
         best = ((explained >= top) & (top > 0)).astype(np.float64)
