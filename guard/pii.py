@@ -1319,6 +1319,14 @@ _NAME_BARE_AFTER_RE = re.compile(
     rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、(（]\s*)?(?:(?:找|交给|送给|给)\s*)?({_NAME})"
     r"\s*(?:收|家|$|[,，。;；、\s(（)）])"
 )
+# A list's or a complaint's line, the name run straight into what the household owes or
+# does (3号楼1单元601 马建国欠物业费三年了, 4-2-201刘军欠费, 7栋1101 刘伟借钱不还): said of a
+# door, the name looks like one (see ``_GIVEN_CHARS``), since no pause ends it.
+_NAME_DOING_AFTER_RE = re.compile(
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[:：]\s*)?({_NAME})(?=\s*(?:欠|拖欠|借|赖|未交|未缴|没交|不交|拒交"
+    r"|拒不|至今|长期|多次|屡次|经常|总是|天天|每天|占|霸占|私占|乱|违规|私搭|私自|养|装修|堆|吵"
+    r"|骂|打|偷|砸|骚扰|扰民|跟|和|与|把))"
+)
 # "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
 _NAME_AFTER_ADDRESS_RE = re.compile(
     rf"\s*(?:室|号|房)?(?:住(?:的|着)(?:的?是)?|的|住户|业主)\s*({_NAME})"
@@ -1370,6 +1378,9 @@ def _name_next_to(text: str, address_start: int, address_end: int, *, door: bool
     bare_after = _NAME_BARE_AFTER_RE.match(text, address_end)
     if bare_after is not None and named(bare_after.group(1)):
         return True
+    doing = _NAME_DOING_AFTER_RE.match(text, address_end) if door else None
+    if doing is not None and _is_name(name := doing.group(1)) and _looks_given(name):
+        return True
     # A bare name right before the address: "李建国 锦绣家园12幢3单元402室"
     bare = _NAME_BARE_RE.search(text[max(0, address_start - 34) : address_start])
     return bare is not None and named(bare.group(1))
@@ -1383,7 +1394,10 @@ _PUBLIC_PLACE = (
     "|卫生站|医院|学校|幼儿园|托管|银行|营业厅|办事处|办公室|门卫|店铺|门店|小卖部|餐馆|饭店|理发店"
 )
 # 物业报修 3号楼301 马建国: a repair asked of the office, at the resident's home.
-_PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})(?!报修)[^，,。;；!！?？\n]{{0,8}}$")
+# 物业费欠费公示 4号楼201 刘军: a fee, not the office; 幼儿园中班 家住3-1-502: a home.
+_PUBLIC_BEFORE_RE = re.compile(
+    rf"(?:{_PUBLIC_PLACE})(?!报修|费)(?:(?!住)[^，,。;；!！?？\n]){{0,8}}$"
+)
 _PUBLIC_AFTER_RE = re.compile(rf"\s*(?:(?:室|号|房)\s*)?(?:(?:的|是|为)\s*)?(?:{_PUBLIC_PLACE})")
 
 
@@ -2433,6 +2447,13 @@ _SURNAME_CHARS = frozenset(_SURNAMES)
 _COMPOUND_SURNAME_RE = re.compile(_COMPOUND_SURNAMES)
 
 
+def _looks_given(name: str) -> bool:
+    """The name's given part (after the surname) is of characters common in given names:
+    a name with no pause after it (学号20230512的王磊到, 601 刘伟欠) must look like one."""
+    surname = 2 if _COMPOUND_SURNAME_RE.match(name) else 1
+    return all(ch in _GIVEN_CHARS for ch in name[surname:])
+
+
 def _subject_at(text: str, p: int, limit: int) -> tuple[int, int, bool] | None:
     """The full name starting at ``p`` and ending by ``limit``, if one is there: (start,
     end, looks like a name). A surname with a title (陈大爷, 王老师) names no one, and
@@ -2927,7 +2948,7 @@ def find_qq(text: str, *, named: bool | None = None) -> list[Finding]:
             or (
                 after is not None
                 and _is_name(after.group(1))
-                and all(ch in _GIVEN_CHARS for ch in after.group(1)[1:])
+                and _looks_given(after.group(1))
             )
         )
         if not owner:
@@ -3020,7 +3041,7 @@ def _handle_owner(text: str, word: int, end: int) -> bool:
     return (
         after is not None
         and _is_name(after.group(1))
-        and all(ch in _GIVEN_CHARS for ch in after.group(1)[1:])
+        and _looks_given(after.group(1))
     )
 
 
