@@ -24,6 +24,7 @@ _PII_SCORE = {
     "passport": 0.9,  # a passport's shape with 护照 or a name
     "child": 0.75,  # a child's name next to a school class: where the child can be found
     "document": 0.85,  # a document's or record's number under its label, with a name
+    "student": 0.85,  # a pupil's 学号 or 学籍号 with the pupil's name
     "health": 0.8,  # a diagnosis said of a named resident
     "record": 0.8,  # a criminal or administrative record said of a named resident
     "qq": 0.75,  # a QQ number said to be a named person's
@@ -82,7 +83,7 @@ THRESHOLDS = Thresholds()
 # A code or a password posted is exact too, and so is a mobile said to be someone's
 # (``pii.phone_owner``): 我爸马德福医保卡被冻结了，他电话幺五三… reads like a
 # medical-insurance lure to the model.
-EXACT = ("id", "bank", "passport", "document", "credential")
+EXACT = ("id", "bank", "passport", "document", "student", "credential")
 # Exact personal data outweighs even a rule lure that asks for nothing beyond it: a
 # resident's ID with 医保卡激活 hooks the medical-insurance script (激活 is its ask), the
 # ID being the resident's, not the lure's. The rule stands when the message also says who

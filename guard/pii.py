@@ -59,6 +59,7 @@ PiiKind = Literal[
     "id",
     "passport",
     "document",
+    "student",
     "phone",
     "landline",
     "bank",
@@ -1730,7 +1731,7 @@ _PASSPORT_RE = re.compile(
     r"(?<![A-Za-z0-9])(?:E[A-Z]?|G|[PDS]E?) ?[0-9](?: ?[0-9]){6,7}(?![A-Za-z0-9])(?! [0-9])"
 )
 _PASSPORT_CUE_RE = re.compile(r"护照|passport|旅行证", re.IGNORECASE)
-_NAME_NEXT_RE = re.compile(rf"[\s,，:：、(（]*({_NAME})(?=[\s,，。;；、!！?？)）]|的|$)")
+_NAME_NEXT_RE = re.compile(rf"[\s,，:：、(（]*({_NAME})(?=[\s,，。;；、!！?？)）]|的|同学|$)")
 
 
 # A name in pinyin, as a passport or a travel permit prints it (WANG JIANGUO, Ma Xiulan,
@@ -1987,13 +1988,26 @@ def paid_as_lure(text: str, finding: Finding) -> bool:
     return spelt or _CARD_LURE_RE.search(text) is not None
 
 
-_NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
+# 王磊，男，学号…; 张浩然同学学号…; 马思远（学号…）: the name, maybe what the person is, then
+# the label.
+_NAME_BEFORE_LABEL_RE = re.compile(
+    rf"({_NAME})(?:同学|学生)?{_PERSON_NOTE}{{0,2}}的?\s*[,，:：(（]?\s*$"
+)
+# The code first, then whose record it is (20230512是王欣怡的学号, …是我儿子的学籍号): the
+# label's start is where the label is, so the holder is read before it as usual.
+_CODE_BEFORE_LABEL_RE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z0-9]{6,30})\s*(?:是|为)\s*[^\s,，。;；!！?？]{1,8}?的\s*"
+    rf"((?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|号))"
+)
+# A school's record of a pupil (学号, 学籍号, 学生证号): told with a name, where the pupil is.
+_STUDENT_LABEL_RE = re.compile("学号|学籍|学生证")
 # Whose the document is, said before its label (我的医保卡号, 我家孩子的学籍号, 我妈的驾驶证档案
 # 编号): the writer's or a relative's record, whom the group knows without a name. Not a
 # household's utility account (我家户号) or a work number (我的工号), which say little.
 _OWNER_BEFORE_LABEL_RE = re.compile(rf"(?:{_PERSON}|我家)的?\s*(?:{_DOC_WORDS})?的?\s*$")
 # ... or after the code: 港澳通行证号 C12345678（本人）, ...，是我妈的
 _OWNER_AFTER_CODE_RE = re.compile(rf"\s*(?:[(（,，]\s*)?(?:(?:是|为)\s*)?(?:本人|(?:{_PERSON})的)")
+_OF_NAME_AFTER_CODE_RE = re.compile(r"\s*的\s*")
 _WEAK_LABELS = ("户", "工")
 _MIN_DOC_DIGITS = 4
 
@@ -2022,6 +2036,9 @@ def _doc_labels(text: str, *, credit: bool = True) -> list[tuple[int, int, int]]
         span = _doc_code(m)
         if span is not None:
             out.append((m.start(), *span))
+    for m in _CODE_BEFORE_LABEL_RE.finditer(norm):
+        if sum(ch.isdigit() for ch in m.group(1)) >= _MIN_DOC_DIGITS:
+            out.append((m.start(2), *m.span(1)))
     if "字" in norm:  # an issuer's number, unless a label's code already (退休证号：宁退字第...)
         labelled = [(a, b) for _, a, b in out]
         out += [
@@ -2050,6 +2067,12 @@ def _holder_next_to(text: str, label_start: int, code_end: int) -> bool:
         return True
     after = _NAME_NEXT_RE.match(text, code_end)
     if after is not None and _is_name(after.group(1)):
+        return True
+    whose = _QQ_WHOSE_AFTER_RE.match(text, code_end)  # 学号20230512是王磊的
+    if whose is not None and _is_name(whose.group(1)):
+        return True
+    of = _OF_NAME_AFTER_CODE_RE.match(text, code_end)  # 学号20230512的王磊到办公室来
+    if of is not None and (subject := _subject_at(text, of.end(), len(text))) and subject[2]:
         return True
     if text.startswith(_WEAK_LABELS, label_start):
         return False
@@ -2095,7 +2118,8 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
                 )
             if not named:
                 continue
-        found.append(Finding("document", a, b, text[a:b]))
+        student = _STUDENT_LABEL_RE.match(text, max(label_start, 0)) is not None
+        found.append(Finding("student" if student else "document", a, b, text[a:b]))
     return found
 
 
@@ -2945,11 +2969,7 @@ def find_qq(text: str, *, named: bool | None = None) -> list[Finding]:
         owner = (
             _name_ends_at(text, word)
             or (whose is not None and _is_name(whose.group(1)))
-            or (
-                after is not None
-                and _is_name(after.group(1))
-                and _looks_given(after.group(1))
-            )
+            or (after is not None and _is_name(after.group(1)) and _looks_given(after.group(1)))
         )
         if not owner:
             if named is None:
@@ -3038,11 +3058,7 @@ def _handle_owner(text: str, word: int, end: int) -> bool:
     if whose is not None and _is_name(whose.group(1)):
         return True
     after = _NAME_NEXT_RE.match(text, end)
-    return (
-        after is not None
-        and _is_name(after.group(1))
-        and _looks_given(after.group(1))
-    )
+    return after is not None and _is_name(after.group(1)) and _looks_given(after.group(1))
 
 
 def find_handles(text: str, *, named: bool | None = None) -> list[Finding]:
@@ -3157,6 +3173,7 @@ _ORDER: tuple[PiiKind, ...] = (
     "id",
     "passport",
     "document",
+    "student",
     "bank",
     "credential",
     "phone",

@@ -1125,7 +1125,6 @@ def test_no_passport_number(text: str) -> None:
         ("往来台湾通行证 L87654321，持证人何永福", "L87654321"),
         ("残疾证号码：64010419880517 户主撒海军", "64010419880517"),
         ("就诊卡号 JZ00123456 马秀英", "JZ00123456"),  # a name right after the number
-        ("刘子涵学籍号 G2015061234", "G2015061234"),  # a name right before the label
         ("驾驶证号：640100556677 我是郭德明", "640100556677"),
         ("病历号: 0087231 病人：周桂兰", "0087231"),
     ],
@@ -1607,7 +1606,6 @@ def test_masking_a_dashed_plate_and_a_spaced_passport() -> None:
     "text",
     [
         "我的医保卡号是1000123456，帮我查下报销到哪了",  # whose it is, said before the label
-        "我家孩子的学籍号 L640104201503120012",
         "我的驾驶证档案编号：640100123456",  # a document's word between
         "统一社会信用代码 92640100MA76ABCD1X 我开的小卖部，营业执照丢了",  # the writer's shop
         "结婚证字号 J640104-2015-001234 王强 李娟",  # 字号
@@ -1761,3 +1759,42 @@ def test_later_development_sets_stay_caught(version: int) -> None:
     cases = read_cases(Path(__file__).parent / "data" / f"pii_forms_v{version}.jsonl", VERDICTS)
     report = evaluate(cases)
     assert report.mistakes == [], [o.case.text for o in report.mistakes]
+
+
+# ---------------------------------------------------------------- a pupil's number and name
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("刘子涵学籍号 G2015061234", "G2015061234"),  # a name right before the label
+        ("我家孩子的学籍号 L640104201503120012", "L640104201503120012"),  # whose, no name
+        ("张浩然同学学号20230512，作业没交", "20230512"),  # 同学 between
+        ("王磊，男，学号20230512，借书未还", "20230512"),  # what the pupil is, between
+        ("马思远（学号2023010512）今天没来上课", "2023010512"),  # the label in brackets
+        ("学号20230512 王磊同学的家长请联系我", "20230512"),  # 同学 after the name
+        ("学号20230512的王磊到办公室来一趟", "20230512"),  # 的 and the name after the code
+        ("学号20230512是王磊的，谁捡到校园卡了", "20230512"),  # whose, after the code
+        ("20230512是王欣怡的学号", "20230512"),  # the code first, the label last
+    ],
+)
+def test_a_pupils_number_with_the_pupils_name(text: str, value: str) -> None:
+    assert [(f.kind, f.value) for f in find_pii(text)] == [("student", value)]
+    result = check(text)
+    assert (result.verdict, result.kind, result.label) == ("pii", "student", "学号和姓名")
+    assert value not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "学号 20230105 的同学请到教务处",  # nobody named
+        "学号20230512的王老师办公室在三楼",  # a title after 的
+        "学号20230512的马上去交表",  # 马上 is no name
+        "请各位家长把孩子的学号发给班主任",  # no number
+        "学号是2023开头的都是新生",  # too short for a record
+        "20230512是今年的学号开头吗",  # no record's label after 的
+    ],
+)
+def test_a_pupils_number_without_a_name(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "student"] == []
