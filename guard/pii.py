@@ -3002,13 +3002,27 @@ _WECHAT_RE = re.compile(
 _WECHAT_HINT_RE = re.compile("[微威薇vVwWｖＶｗＷ]")
 # A short-video or a micro-blog account (快手号 nxhaoge888, 抖音号：58816637): its ids may be
 # all digits, and the account leads to its owner as a WeChat id does.
-_SOCIAL_SITES = "快手|抖音|微博|小红书|视频号"
+_SOCIAL_SITES = "快手|抖音|微博|小红书|视频号|b站|哔哩哔哩|bilibili"
 _SOCIAL_RE = re.compile(
-    rf"(?:{_SOCIAL_SITES})(?:号码?|账号|id|名)?\s*(?:(?:是|为|[:：])\s*)?"
+    rf"(?:{_SOCIAL_SITES})\s?(?:号码?|账号|id|uid|名)?\s*(?:(?:是|为|[:：])\s*)?(?:@\s?)?"
     r"([a-z0-9][a-z0-9_\-.]{4,19})(?![a-z0-9_\-.])",
     re.IGNORECASE,
 )
-_SOCIAL_HINT_RE = re.compile(_SOCIAL_SITES)
+_SOCIAL_HINT_RE = re.compile(_SOCIAL_SITES, re.IGNORECASE)
+# A public account, an office's or a public figure's (派出所官方抖音号, 兴庆公安的微博, 明星…的
+# 微博): published for anyone to follow, whoever is named with it.
+_PUBLIC_ACCOUNT_RE = re.compile(
+    r"官方|官微|认证|蓝v|明星|歌手|演员|艺人|网红|主播|up主|大v|政务|公众号|新歌|演唱会|热搜"
+    r"|(?:社区|派出所|公安|警方|政府|街道|居委会|物业|学校|医院|公司|小区|银行|电视台|新闻|日报|局"
+    rf"|中心|店)的?(?:{_SOCIAL_SITES})",
+    re.IGNORECASE,
+)
+# Where someone lives, said anywhere near an account: a building, a stairwell, an estate,
+# the door across the landing (住5号楼的马丽，抖音号…; 王强就住我家对门，他B站id是…).
+_HOME_SAID_RE = re.compile(
+    r"号楼|栋|幢|单元|小区|花园|家园|新村|公寓|苑|对门|隔壁|楼上|楼下|我们楼|咱们楼|咱楼|家住|家在"
+    r"|住在|[0-9]{1,2}-[0-9]{1,2}-[0-9]{3,4}"
+)
 # An e-mail address: the local part, @, and a domain of labels ending in letters.
 _EMAIL_RE = re.compile(
     r"(?<![a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9\-]{1,63}(?:\.[a-z0-9\-]{1,63}){1,4})"
@@ -3061,14 +3075,27 @@ def _handle_owner(text: str, word: int, end: int) -> bool:
     return after is not None and _is_name(after.group(1)) and _looks_given(after.group(1))
 
 
+def _named_at_home(text: str, start: int, end: int) -> bool:
+    """A person named near an account, in its sentence (see ``_names_in``), with where
+    they live (``_HOME_SAID_RE``): 住5号楼的马丽，抖音号…; 这个快手号…是7号楼马小军的."""
+    a, b = _sentence_around(text, start, end)
+    return _HOME_SAID_RE.search(text, a, b) is not None and bool(_names_in(text, a, b))
+
+
 def find_handles(text: str, *, named: bool | None = None) -> list[Finding]:
     """A WeChat id or an e-mail address with a person's name: right next to it, or the
     message naming the writer or someone (我叫马建国，微信号 majianguo1985). Alone, the
     writer's own (我的微信号是…) or a business's or an office's (社区网格员, 客服), it names
     no one. ``named``: the message-wide name cues, when known."""
     found: list[Finding] = []
+    public: bool | None = None
     for kind, word, a, b in _handles(text):
-        owner = _handle_owner(text, word, b)
+        if kind == "social":
+            if public is None:
+                public = _PUBLIC_ACCOUNT_RE.search(text) is not None
+            if public:
+                continue
+        owner = _handle_owner(text, word, b) or (kind == "social" and _named_at_home(text, word, b))
         if not owner:
             if named is None:
                 named = _names_anywhere(text) and not _business(text)
