@@ -1798,3 +1798,70 @@ def test_a_pupils_number_with_the_pupils_name(text: str, value: str) -> None:
 )
 def test_a_pupils_number_without_a_name(text: str) -> None:
     assert [f for f in find_pii(text) if f.kind == "student"] == []
+
+
+# ---------------------------------------------------------------- a door and a debt
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3号楼1单元601 马建国欠物业费三年了",  # the name run into the debt
+        "7栋1单元1101 刘伟欠我三万块钱不还",
+        "2号楼1单元301室王德福占用公共楼道",
+        "4-2-201刘军欠费三年",
+        "物业费欠费公示 4号楼2单元201 刘军 3年",  # 物业费 is a fee, not the office
+    ],
+)
+def test_a_door_with_the_name_run_into_a_debt_or_a_dispute(text: str) -> None:
+    assert kinds(text) == ["address"]
+    assert check(text).kind == "address"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3号楼1单元601 马某某欠费（已打码）",  # a name withheld
+        "3号楼1单元601 王**欠物业费",
+        "3号楼1单元601 张贴欠费通知",  # 张贴 is no name
+        "3号楼1单元 马建国欠物业费",  # the stairwell, not the door
+        "物业在3号楼1单元101 王经理欠大家一个解释",  # the office, a title
+    ],
+)
+def test_a_door_and_a_debt_without_a_named_household(text: str) -> None:
+    assert "address" not in kinds(text)
+
+
+# ---------------------------------------------------------------- an account and a home
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "住5号楼的马丽，抖音号mali8866，天天直播",  # the name and the home before a pause
+        "我们楼的李娜，微博 lina_1990 骂人",
+        "王强就住我家对门，他B站id是wq2000abc",  # 他 between, B站
+        "这个快手号 xiaoma2024 是7号楼马小军的",  # whose, with the building
+        "马小军的b站账号xiaojun99，家在锦绣花园",
+        "7号楼的王大伟开了个快手号wdw8888，天天拍我们小区",
+        "微博@ zhaoli_0815 是幸福小区5栋赵丽的",  # the account after @
+    ],
+)
+def test_an_account_with_a_name_and_where_the_person_lives(text: str) -> None:
+    assert "social" in kinds(text)
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "关注我们社区的快手号 xfsq2025 有活动通知",
+        "派出所官方抖音号 nxga110 欢迎大家关注",  # an office's
+        "兴庆公安的微博 xqgongan 发了新通知",
+        "明星杨幂的微博 yangmi 又上热搜了",  # a public figure's
+        "抖音号 ab12345 卖假货 大家别买",  # no one named
+        "3号楼有人用抖音号 ab12345 卖假货",  # a building, no name
+    ],
+)
+def test_a_public_or_unnamed_account_stays_out(text: str) -> None:
+    assert "social" not in kinds(text)
