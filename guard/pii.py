@@ -2190,7 +2190,10 @@ _SCHOOL_RE = re.compile(
     r"小学|中学|学校|初中|高中|附小|附中|幼儿园|[0-9一二三四五六七八九十]中"
     r"|[0-9一二三四五六七八九十]小(?![时块部会只段点份半口])"
 )
-_CHILD = "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
+_CHILD = (
+    "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
+    "|儿童|男孩|女孩"  # 走失儿童, 小男孩
+)
 _CHILD_RE = re.compile(_CHILD)
 _CLAUSE_END_RE = re.compile(r"[。！？!?；;\n]")
 # Quotes too: a name copied off an exercise book (写着“二中 初二（7）班 李子轩”).
@@ -2200,7 +2203,7 @@ _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00
 # The name before the class: at a clause's start, after the child it names or after 叫
 # (他叫马小宝，在第一小学一年级二班) -- not a teacher's 叫 (班主任叫王芳).
 _CHILD_NAME_BEFORE_RE = re.compile(
-    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
+    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]们?家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
     # 马小龙同学（银川九中初一6班）: the school and class in brackets after the pupil
     rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上|同学\s*[(（])"
 )
@@ -2212,9 +2215,11 @@ _GRADE_NAME_BEFORE_RE = re.compile(
 )
 # A school and a grade without the class (兴庆区第一小学一年级, 二中初二, 实验小学 三年级).
 _SCHOOL_GRADE_RE = re.compile(
-    rf"(?:{_SCHOOL_RE.pattern})\s*(?:的\s*)?"
+    rf"(?:{_SCHOOL_RE.pattern})\s*(?:(?:的|上|读|念)\s*)?"  # 二小上三年级
     r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3]|[小中大]班)"  # 幼儿园中班
     rf"(?!{_CLASS_NUMBER})"
+    # a kindergarten's class by its name (向日葵幼儿园苗苗班), not a shift (幼儿园加班, 老师值班)
+    r"|幼儿园\s*(?:的\s*)?(?![^班]{0,2}(?:老师|阿姨|园长))[\u4e00-\u9fff]{1,2}[^\s上加值下接跟晚早轮换]班"
 )
 # The child named anywhere in the message with 叫 (…初二7班… 我家孩子叫李子轩, 他叫马小宝).
 _CHILD_CALLED_RE = re.compile(
@@ -2242,6 +2247,13 @@ _CHILD_NAME_AFTER_RE = re.compile(
 _PUPIL_AFTER_RE = re.compile(r"的?(?:家长|同学|妈妈|爸爸)")
 # 王老师, 李红 老师: a teacher or a head is named publicly with the class.
 _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅导员|园长|书记)")
+# A child told missing (走失, 寻人, 没回家) or told with the home (家住, 3号楼2单元501): the
+# class is then a pupil's even with no school said, and a name at a clause's start by a
+# school and a grade is the pupil's (走失：周子轩，8岁，二年级2班; 王小虎 男 6岁 红星幼儿园中班
+# 家住幸福里3-1-502).
+_MISSING_OR_HOME_RE = re.compile(
+    "走失|走丢|丢了|失踪|寻人|寻找|找孩子|离家出走|没回家|没有回家|不见了|求扩散|家住|家在|住在"
+)
 _CLASS_REACH = 30  # characters before the class searched for the school and the name
 _KIN_WORDS = frozenset({"孙子", "孙女"})  # a grandson, not 孙 and a given name
 
@@ -2251,11 +2263,17 @@ def _child_named(name: str) -> bool:
 
 
 def _child_name(
-    text: str, m: re.Match[str], called: tuple[int, int] | None, *, grade: bool = False
+    text: str,
+    m: re.Match[str],
+    called: tuple[int, int] | None,
+    *,
+    grade: bool = False,
+    missing: bool = False,
 ) -> tuple[int, int] | None:
     """Where the child's name is next to one class, if it is; else ``called``, the child
     named with 叫 elsewhere in the message, when the class is a pupil's. ``grade``: ``m``
-    is a school and a grade alone, said of a child only with 叫 or a child's word."""
+    is a school and a grade alone, said of a child only with 叫 or a child's word -- or
+    when the child is told ``missing`` or with the home (see ``_MISSING_OR_HOME_RE``)."""
     before = text[max(0, m.start() - _CLASS_REACH) : m.start()]
     ends = list(_CLAUSE_END_RE.finditer(before))
     if ends:
@@ -2263,12 +2281,12 @@ def _child_name(
     school = _SCHOOL_RE.search(before) or _SCHOOL_RE.search(text, m.end(), m.end() + 12)
     after = _CHILD_NAME_AFTER_RE.match(text, m.end())
     pupil = after is not None and _PUPIL_AFTER_RE.match(text, after.end(1)) is not None
-    if school is None and not grade and not pupil and not _CHILD_RE.search(before):
+    if school is None and not (grade or pupil or missing) and not _CHILD_RE.search(before):
         return None  # a class alone, or a name and a class with nothing to say it is a pupil
     if _CLASS_STAFF_RE.match(text, m.end()):
         return None  # 三年级二班的班主任: a teacher's class
     offset = m.start() - len(before)
-    before_re = _GRADE_NAME_BEFORE_RE if grade else _CHILD_NAME_BEFORE_RE
+    before_re = _GRADE_NAME_BEFORE_RE if grade and not missing else _CHILD_NAME_BEFORE_RE
     candidates = [(offset + n.start(1), offset + n.end(1)) for n in before_re.finditer(before)]
     if after is not None:
         candidates.append(after.span(1))
@@ -2288,11 +2306,15 @@ def find_children(text: str) -> list[Finding]:
     spans: set[tuple[int, int]] = set()
     called: tuple[int, int] | None = None
     looked = False  # the message-wide 叫 is looked for once, at the first class
+    missing = False
     classes = [(m, False) for m in _CLASS_RE.finditer(text)]
     classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)]
     for m, grade in classes:
         if not looked:
             looked = True
+            missing = _MISSING_OR_HOME_RE.search(text) is not None or any(
+                _DOOR_NUMBER_RE.search(d.group()) for d in _DOOR_RE.finditer(text)
+            )
             called = next(
                 (
                     c.span(1)
@@ -2302,7 +2324,7 @@ def find_children(text: str) -> list[Finding]:
                 ),
                 None,
             )
-        span = _child_name(text, m, called, grade=grade)
+        span = _child_name(text, m, called, grade=grade, missing=missing)
         if span is not None:
             spans.add(span)
     found: list[Finding] = []

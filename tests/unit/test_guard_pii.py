@@ -1865,3 +1865,39 @@ def test_an_account_with_a_name_and_where_the_person_lives(text: str) -> None:
 )
 def test_a_public_or_unnamed_account_stays_out(text: str) -> None:
     assert "social" not in kinds(text)
+
+
+# ---------------------------------------------------------------- a child missing or at home
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("孩子走丢了！名字叫陈思远，在十五小上二年级，三班的", "陈思远"),  # 上 before the grade
+        ("孙女张思琪在二小上三年级，家住8号楼2单元401，放学谁能帮忙接", "张思琪"),
+        ("我们家马文博，在回民小学一年级三班，住5号楼1单元101", "马文博"),  # 我们家
+        ("走失：周子轩，8岁，二年级2班，家住光明路12号院3号楼2单元", "周子轩"),  # no school
+        ("寻找走失儿童 王小虎 男 6岁 红星幼儿园中班 家住幸福里3-1-502", "王小虎"),
+        ("孩子叫马乐乐，阳光幼儿园星星班的", "马乐乐"),  # a kindergarten class's name
+    ],
+)
+def test_a_child_told_missing_or_with_the_home_and_the_class(text: str, name: str) -> None:
+    assert "child" in kinds(text)
+    assert check(text).verdict == "pii"
+    assert name not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "幼儿园老师加班到很晚",  # a shift, not a class
+        "阳光幼儿园今天加班",
+        "幼儿园苗苗班明天春游",  # a class, no one named
+        "马乐乐妈妈在幼儿园上班，住5号楼",
+        "王芳在二年级3班当老师，住5号楼1单元201",  # a teacher at home
+        "寻人启事：王大爷走失，穿蓝衣服，家住3号楼",  # a missing grown-up, no class
+        "二年级三班 家长群 3号楼2单元的一起拼车",
+    ],
+)
+def test_a_class_a_shift_or_a_home_without_a_named_pupil(text: str) -> None:
+    assert "child" not in kinds(text)
