@@ -2587,12 +2587,15 @@ def _subjects_before(text: str, fact_start: int, taken: bytearray) -> list[tuple
 
 
 # 刑满释放人员马小军, 糖尿病患者刘德福, 社区矫正对象陈晓磊: what the person is, then the name.
-_WHO_AFTER_FACT_RE = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:人员|对象|患者|病人|病号|者)[:：\s]*")
+# 精神病人张伟: 人 right after the illness (严重心脏病的老人 is no one named).
+_WHO_AFTER_FACT_RE = re.compile(
+    r"(?:[\u4e00-\u9fff]{0,2}?(?:人员|对象|患者|病人|病号|者)|人(?![员们家群]))[:：\s]*"
+)
 
 
 # 楼下王婶子住院了…她叫王桂花: the name told after the fact, of the one it is said of.
 _CALLED_AFTER_FACT_RE = re.compile(
-    rf"(?:[他她]|人家|大名|全名|名字)(?:就|全名|大名)?叫做?\s*({_NAME})"
+    rf"(?:[他她]|人家?|大名|全名|名字)(?:就|全名|大名)?叫做?\s*({_NAME})"
 )
 _CALLED_REACH = 24  # characters after a fact searched for the name
 
@@ -2606,6 +2609,30 @@ def _named_after(text: str, end: int) -> tuple[int, int] | None:
 # A stay in hospital is news a visit is asked for (李娟住院了，大家有空去看看), but the one who
 # stays is told of as a health fact when the writer names them on purpose (她叫王桂花).
 _IN_HOSPITAL_RE = re.compile("住院|住进了?(?:医院|icu|重症)", re.IGNORECASE)
+# ... told as happening (住院了, 在住院, 住院治疗, 住进了医院), not asked about (住院怎么报销).
+_STAY_AFTER_RE = re.compile("了|中|治疗|呢|观察|[一两三四五六七八九十几半好多]+[天个周月年]")
+_STAY_BEFORE_RE = re.compile("(?:在|正在|刚|又|还在|已经|一直|最近|这几天|前几天)$")
+# A hospital's building is no one's home (住院了，在人民医院住院部5号楼).
+_WARD_PLACE_RE = re.compile("医院|住院部|门诊|病区|院区|卫生院|医大|附院|病房")
+
+
+def _stay(text: str, m: re.Match[str]) -> bool:
+    """A stay in hospital (``_IN_HOSPITAL_RE``) told as happening."""
+    return (
+        not m.group().startswith("住院")
+        or _STAY_AFTER_RE.match(text, m.end()) is not None
+        or _STAY_BEFORE_RE.search(text, max(0, m.start() - 4), m.start()) is not None
+    )
+
+
+def _home_near(text: str, start: int, end: int) -> bool:
+    """Where someone lives (``_HOME_SAID_RE``) said in the sentence around ``start``..``end``,
+    not a hospital's building."""
+    a, b = _sentence_around(text, start, end)
+    return any(
+        _WARD_PLACE_RE.search(text, max(a, h.start() - 8), h.start()) is None
+        for h in _HOME_SAID_RE.finditer(text, a, b)
+    )
 
 
 # A medical record or a report as OCR reads it (姓名：马占林 性别：男 诊断：慢性阻塞性肺疾病;
@@ -2647,7 +2674,7 @@ _PARENT_NAMED_RE = re.compile(
     rf"|老父亲|老母亲|丈母娘)|老爷子|老太太)(?:叫|名叫|是)?\s*(?:[:：]\s*)?({_NAME})"
     r"(?=[\s,，。;；、]|$|住|家)"
 )
-_WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住)\s*[^\s,，。;；!！?？]{2,}")
+_WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住(?!院))\s*[^\s,，。;；!！?？]{2,}")
 _HAD_RE = re.compile(r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是)[\u4e00-\u9fff]{0,3}$")
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
@@ -2660,13 +2687,64 @@ _HAD_AFTER_RE = re.compile("了|越来越|很?严重|晚期|好几年|多年|十
 _SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
 
 
+# ... or a resident named with where they live, by anyone, and an illness or a stay in
+# hospital told soon after in the same sentence (刘建国，住4号楼，前几天查出胃癌; 王秀英（7号楼
+# 501）住院了; 他叫刘强 住我们楼 有精神病): the name at a clause's start or after 叫, then the
+# home right after it.
+_NAMED_AT_HOME_RE = re.compile(
+    rf"(?:(?<=叫)|(?<=叫做)|(?<![^\s,，。!！?？;；:：、])|^)({_NAME})\s*(?:[,，、(（]\s*)?"
+    rf"(?=家住|住在|现住|家在|住(?!院)|{_BUILDING}\s*(?:号楼|栋|幢)|{_NUM}{{1,2}}\s*{_UNIT}"
+    r"|[0-9]{1,2}-[0-9]{1,2}-[0-9]{3,4})"
+)
+_AT_HOME_REACH = 30  # characters from the name to the illness told of them
+
+
+def _first_told(
+    text: str, people: list[re.Match[str]], said: list[re.Match[str]], reach: int | None
+) -> tuple[int, int] | None:
+    """The first of ``people`` (sorted) the next of ``said`` after them is told of: an
+    illness had (有, 得了, 查出, a state, 了 after it) or a stay in hospital, with no one
+    else said between (他, 我妈, 邻居) -- within ``reach`` and the sentence, if given.
+    Each name looks only at the first fact after it, so a flood of both stays linear."""
+    starts = [m.start() for m in said]
+    for named in people:
+        at = bisect.bisect_left(starts, named.end())
+        if at == len(said):
+            return None
+        m = said[at]
+        if reach is not None and (
+            m.start() - named.end() > reach or _CLAUSE_END_RE.search(text, named.end(), m.start())
+        ):
+            continue
+        had = (
+            (_stay(text, m) if m.re is _IN_HOSPITAL_RE else _HAD_OR_STATE_RE.match(m.group()))
+            or _HAD_RE.search(text, max(named.end(), m.start() - _HAD_REACH), m.start())
+            or _HAD_AFTER_RE.match(text, m.end())
+        )
+        mine = _SOMEONE_ELSE_RE.search(text, named.end(), m.start()) is None
+        if had and mine and _is_name(named.group(1)):
+            return named.span(1)
+    return None
+
+
 def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, int]]:
     """The writer's name, or an elderly parent's, when the writer tells that person's
-    illness and home (see above).
-    Each name looks only at the first illness after it, so a flood of both stays linear."""
+    illness and home; or a resident's named with their home and an illness or a stay in
+    hospital told of them (see above)."""
     conditions = [m for m in facts if m.group(1) is not None]
-    if not conditions or _WRITER_HOME_RE.search(text) is None:
-        return []
+    told: list[tuple[int, int] | None] = []
+    if conditions and _WRITER_HOME_RE.search(text) is not None:
+        people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]
+        told.append(_first_told(text, sorted(people, key=lambda n: n.start()), conditions, None))
+    at_home = [
+        n
+        for n in _NAMED_AT_HOME_RE.finditer(text)
+        if _looks_given(n.group(1)) or text[max(0, n.start() - 1) : n.start()] == "叫"
+    ]
+    if at_home:
+        said = sorted([*conditions, *_IN_HOSPITAL_RE.finditer(text)], key=lambda m: m.start())
+        told.append(_first_told(text, at_home, said, _AT_HOME_REACH))
+    return [span for span in told if span is not None]
     starts = [m.start() for m in conditions]
     people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]
     for named in sorted(people, key=lambda n: n.start()):
@@ -2713,9 +2791,14 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
             spans.append(named)
         for span in spans:
             found.setdefault(span, "health" if m.group(1) is not None else "record")
+    # A stay in hospital, told of a name said on purpose (…住院了，她叫王桂花) or of one said
+    # before it with where the person lives (7号楼的王秀英住院了; 张伟住院了，住5号楼).
     for m in _IN_HOSPITAL_RE.finditer(text):
         if (named := _named_after(text, m.end())) is not None:
             found.setdefault(named, "health")
+        elif _stay(text, m) and _home_near(text, m.start(), m.end()):
+            for span in _subjects_before(text, m.start(), taken):
+                found.setdefault(span, "health")
     out: list[Finding] = []
     for (a, b), kind in sorted(found.items()):  # overlapping readings of one name: one kept
         if not out or a >= out[-1].end:

@@ -1901,3 +1901,44 @@ def test_a_child_told_missing_or_with_the_home_and_the_class(text: str, name: st
 )
 def test_a_class_a_shift_or_a_home_without_a_named_pupil(text: str) -> None:
     assert "child" not in kinds(text)
+
+
+# ---------------------------------------------------------------- an illness and a home
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("王秀英（7号楼501）住院了，肺癌晚期", "王秀英"),  # the home in brackets
+        ("刘建国，住4号楼，前几天查出胃癌", "刘建国"),  # across pauses
+        ("他叫刘强 住我们楼 有精神病 大家注意", "刘强"),
+        ("精神病人张伟住在5号楼", "张伟"),  # 人 right after the illness
+        ("5号楼有个艾滋病人叫王强", "王强"),
+        ("7号楼的王秀英住院了", "王秀英"),  # a stay in hospital, with the building
+        ("张伟住院了，住5号楼", "张伟"),
+        ("王建国在住院，家住3号楼", "王建国"),
+    ],
+)
+def test_a_named_residents_illness_or_stay_in_hospital_with_the_home(text: str, name: str) -> None:
+    assert [f.value for f in find_pii(text) if f.kind == "health"] == [name]
+    assert check(text).kind == "health"
+    assert name not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "李娟住院了，大家有空去看看",  # news a visit is asked for, no home
+        "王芳住院了，在人民医院住院部5号楼",  # a hospital's building
+        "王芳住3号楼，她妈妈得了癌症",  # someone else's illness
+        "张伟住5号楼，他说癌症早发现能治好",
+        "王医生住3号楼，专治精神病",  # a title
+        "我叫马建国，住3号楼，想问下住院怎么报销",  # a stay asked about
+        "马建国住3号楼，明天要去住院吗",
+        "刘建国住在4号楼。昨天社区讲座讲了癌症预防",  # another sentence
+        "3号楼有人得了艾滋病，大家别瞎传",  # no name
+        "有严重心脏病的老人夏天少出门",
+    ],
+)
+def test_an_illness_and_a_home_not_told_of_a_named_resident(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "health"] == []
