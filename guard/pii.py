@@ -2203,7 +2203,8 @@ _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00
 # The name before the class: at a clause's start, after the child it names or after 叫
 # (他叫马小宝，在第一小学一年级二班) -- not a teacher's 叫 (班主任叫王芳).
 _CHILD_NAME_BEFORE_RE = re.compile(
-    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]们?家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
+    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]们?家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫"
+    r"|看到|看见|见到|见过|寻找)"  # 有没有人看到马子豪，一年级4班的小男孩
     # 马小龙同学（银川九中初一6班）: the school and class in brackets after the pupil
     rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上|同学\s*[(（])"
 )
@@ -2697,6 +2698,9 @@ _NAMED_AT_HOME_RE = re.compile(
     r"|[0-9]{1,2}-[0-9]{1,2}-[0-9]{3,4})"
 )
 _AT_HOME_REACH = 30  # characters from the name to the illness told of them
+# ... or listed with them, an item between pauses (王桂兰，7号楼，乳腺癌).
+_PAUSE_BEFORE_RE = re.compile(r"[\s,，、:：;；][\u4e00-\u9fff]{0,2}$")
+_LISTED_RE = re.compile(r"\s*(?:[\s,，、;；。!！]|$)")
 
 
 def _first_told(
@@ -2716,8 +2720,10 @@ def _first_told(
             m.start() - named.end() > reach or _CLAUSE_END_RE.search(text, named.end(), m.start())
         ):
             continue
+        listed = reach is not None and _LISTED_RE.match(text, m.end()) is not None
         had = (
             (_stay(text, m) if m.re is _IN_HOSPITAL_RE else _HAD_OR_STATE_RE.match(m.group()))
+            or (listed and _PAUSE_BEFORE_RE.search(text, max(0, m.start() - 3), m.start()))
             or _HAD_RE.search(text, max(named.end(), m.start() - _HAD_REACH), m.start())
             or _HAD_AFTER_RE.match(text, m.end())
         )
@@ -3180,6 +3186,9 @@ def _handle_owner(text: str, word: int, end: int) -> bool:
     return after is not None and _is_name(after.group(1)) and _looks_given(after.group(1))
 
 
+_MAX_LOOKED = 8
+
+
 def _named_at_home(text: str, start: int, end: int) -> bool:
     """A person named near an account, in its sentence (see ``_names_in``), with where
     they live (``_HOME_SAID_RE``): 住5号楼的马丽，抖音号…; 这个快手号…是7号楼马小军的."""
@@ -3194,13 +3203,17 @@ def find_handles(text: str, *, named: bool | None = None) -> list[Finding]:
     no one. ``named``: the message-wide name cues, when known."""
     found: list[Finding] = []
     public: bool | None = None
+    looked = 0  # accounts looked at for a name and a home around them: a few are enough
     for kind, word, a, b in _handles(text):
         if kind == "social":
             if public is None:
                 public = _PUBLIC_ACCOUNT_RE.search(text) is not None
             if public:
                 continue
-        owner = _handle_owner(text, word, b) or (kind == "social" and _named_at_home(text, word, b))
+            looked += 1
+        owner = _handle_owner(text, word, b) or (
+            kind == "social" and looked <= _MAX_LOOKED and _named_at_home(text, word, b)
+        )
         if not owner:
             if named is None:
                 named = _names_anywhere(text) and not _business(text)
