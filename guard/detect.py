@@ -105,7 +105,9 @@ PRESSED = re.compile(
 )
 # A list of households by door and name (an arrears list: 3-2-501 王建国 1200元；5-1-302
 # 李秀兰 860元) is personal data, though the model reads it as a fake notice; with the names
-# masked (王**) it is a notice, which the model alone does not call a lure either.
+# masked (王**) it is a notice, which the model alone does not call a lure either. One
+# household's door and name with a debt (欠费户：3-1-601马建国) reads so too: with nothing
+# asked, it is no lure by the model alone (see ``told``).
 ROSTER = 2
 # A named person's health or record told as news (李玉兰阿姨高血压、糖尿病都有，每天吃五六种药)
 # reads like a health product's testimony to the model, which has seen none of it; with
@@ -168,7 +170,7 @@ class Signals:
     exact: bool  # an ID, a card, a passport or a held document's number: not a guess
     announced: bool = False  # the writer's own (or new) number given, and nothing asked
     roster: bool = False  # a list of households by door and name (masked or not)
-    told: bool = False  # a named person's health or record told, and nothing asked
+    told: bool = False  # a named person's health, record or door told, and nothing asked
     pressed: bool = True  # the lure claims, contacts or asks beyond the personal data
     quoted: bool = False  # a lure quoted whole to warn: forwarded, or in a police notice
     masked: bool = False  # a masked number, no other way to the sender, no ask
@@ -189,7 +191,8 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         exact,
         announced(text, findings, lure),
         pii.households(text).listed >= ROSTER,
-        not lure.call_to_action and any(f.kind in SENSITIVE for f in findings),
+        not lure.call_to_action
+        and (any(f.kind in SENSITIVE for f in findings) or pii.households(text).named > 0),
         not exact or pressed(text, findings, lure),
         received or notice(text, lure),
         masked(text, findings, lure),
