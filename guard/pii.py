@@ -1307,7 +1307,7 @@ def _addressed(name: str) -> bool:
 # The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
 _PERSON_NOTE = r"(?:\s*(?:[,，、]\s*)?(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
 _NAME_BEFORE_ADDRESS_RE = re.compile(
-    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?(?:的?家(?:住|在|是)|住在|住(?!院)|现住|(?:的|家)?地址)"
 )
 # A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
 # recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
