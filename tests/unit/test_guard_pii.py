@@ -1477,10 +1477,15 @@ FLOOD_UNITS_2 = ("叫我小海，", "座机 6012378 找", "他叫马小宝，一
 FLOOD_UNITS_3 = ("学号12345 王芳 ",)
 FLOOD_UNITS_4 = ("宁（2021）", "信用代码92640100MA76X8Y91K 个体", "小学一年级叫王", "宁A·L8826是马")
 FLOOD_UNITS_5 = ("我是三号楼的", "电话 0951-8637219 家", "户号 640104012345 ")
+FLOOD_UNITS_6 = (
+    *("3号楼1单元601 马建国欠", "20230512是王磊的学号", "住5号楼的马丽，抖音号mali8866，"),
+    *("走失：周子轩，二年级2班，", "王秀英（7号楼501）住院了，", "7号楼的王秀英住院了"),
+)
 
 
 @pytest.mark.parametrize(
-    "unit", [*FLOOD_UNITS, *FLOOD_UNITS_2, *FLOOD_UNITS_3, *FLOOD_UNITS_4, *FLOOD_UNITS_5]
+    "unit",
+    [*FLOOD_UNITS, *FLOOD_UNITS_2, *FLOOD_UNITS_3, *FLOOD_UNITS_4, *FLOOD_UNITS_5, *FLOOD_UNITS_6],
 )
 def test_floods_of_the_new_labels_stay_fast(unit: str) -> None:
     assert_cheap(flood(unit))
@@ -1832,6 +1837,13 @@ def test_a_door_and_a_debt_without_a_named_household(text: str) -> None:
     assert "address" not in kinds(text)
 
 
+def test_one_households_door_and_debt_is_no_lure_by_the_model_alone() -> None:
+    """The model reads a debt by a door as a fake notice; one named household, nothing
+    asked, is personal data as an arrears list of two is."""
+    result = check("欠费户：3-1-601马建国")
+    assert (result.verdict, result.kind) == ("pii", "address")
+
+
 # ---------------------------------------------------------------- an account and a home
 
 
@@ -1942,3 +1954,18 @@ def test_a_named_residents_illness_or_stay_in_hospital_with_the_home(text: str, 
 )
 def test_an_illness_and_a_home_not_told_of_a_named_resident(text: str) -> None:
     assert [f for f in find_pii(text) if f.kind == "health"] == []
+
+
+def test_development_set_v13_stays_caught() -> None:
+    """Written forms for the classes a blind evaluation after v12 passed unflagged (not an
+    eval set): a pupil's 学号 with the name, a social account with the name and the home, a
+    named child missing or at home with the class, a named resident's illness or stay in
+    hospital with the home, a door with the name in a debt or a dispute -- and their
+    look-alikes (a public account, a class or a home with no one named, a withheld name, a
+    stay asked about). Every line gets its verdict, and each exposing line is found as its
+    own kind (``kind`` names it), whatever kind the reminder leads with."""
+    cases = read_cases(Path(__file__).parent / "data" / "pii_forms_v13.jsonl", VERDICTS)
+    report = evaluate(cases)
+    assert report.mistakes == [], [o.case.text for o in report.mistakes]
+    unfound = [c.text for c in cases if c.expect == "pii" and c.kind not in kinds(c.text)]
+    assert unfound == []
