@@ -2007,7 +2007,7 @@ _STUDENT_LABEL_RE = re.compile("学号|学籍|学生证")
 _OWNER_BEFORE_LABEL_RE = re.compile(rf"(?:{_PERSON}|我家)的?\s*(?:{_DOC_WORDS})?的?\s*$")
 # ... or after the code: 港澳通行证号 C12345678（本人）, ...，是我妈的
 _OWNER_AFTER_CODE_RE = re.compile(rf"\s*(?:[(（,，]\s*)?(?:(?:是|为)\s*)?(?:本人|(?:{_PERSON})的)")
-_OF_NAME_AFTER_CODE_RE = re.compile(r"\s*的\s*")
+_OF_NAME_AFTER_CODE_RE = re.compile(r"\s*的\s*(?=\S)")
 _WEAK_LABELS = ("户", "工")
 _MIN_DOC_DIGITS = 4
 

@@ -1805,6 +1805,15 @@ def test_a_pupils_number_without_a_name(text: str) -> None:
     assert [f for f in find_pii(text) if f.kind == "student"] == []
 
 
+@pytest.mark.parametrize(
+    "text", ["学号20230512的", "学号20230512的 ", "王桂兰，7号楼，癌", "刘建国，住"]
+)
+def test_the_new_forms_cut_short_at_the_messages_end(text: str) -> None:
+    find_pii(text)
+    assert len(mask_pii(text)) == len(text)
+    check(text)
+
+
 # ---------------------------------------------------------------- a door and a debt
 
 
