@@ -4,8 +4,10 @@ holder named or said (退休证号, 退役军人优待证号, 医保卡号, 住�
 体检报告编号, a property certificate, a court case's number with its parties, a police
 receipt's number with the one who reported, a police case's (宁公(兴)立字〔2024〕1136号)
 with its victim or party, a certificate's in its issuer's words (宁退字第2016-04723号) with
-its holder, the credit code of a resident's own one-person shop ...), a child's name with
-the school class (or with the school and a grade), a plate with its owner or driver named
+its holder, the credit code of a resident's own one-person shop ...), a pupil's 学号 or 学籍号
+with the name, a child's name with the school class (or with the school and a grade, when
+the child is told missing or with the home too), a social account with its owner named
+next to it or with where they live, a plate with its owner or driver named
 anywhere in the message, a QQ number with whose it is, a list of households by door and
 name (an arrears list), and what PIPL counts as sensitive said of a named person: their
 health (a diagnosis, a chronic illness, an allergy, a disability) or their record with the
