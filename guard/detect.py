@@ -24,6 +24,7 @@ _PII_SCORE = {
     "passport": 0.9,  # a passport's shape with 护照 or a name
     "child": 0.75,  # a child's name next to a school class: where the child can be found
     "document": 0.85,  # a document's or record's number under its label, with a name
+    "student": 0.85,  # a pupil's 学号 or 学籍号 with the pupil's name
     "health": 0.8,  # a diagnosis said of a named resident
     "record": 0.8,  # a criminal or administrative record said of a named resident
     "qq": 0.75,  # a QQ number said to be a named person's
@@ -82,7 +83,7 @@ THRESHOLDS = Thresholds()
 # A code or a password posted is exact too, and so is a mobile said to be someone's
 # (``pii.phone_owner``): 我爸马德福医保卡被冻结了，他电话幺五三… reads like a
 # medical-insurance lure to the model.
-EXACT = ("id", "bank", "passport", "document", "credential")
+EXACT = ("id", "bank", "passport", "document", "student", "credential")
 # Exact personal data outweighs even a rule lure that asks for nothing beyond it: a
 # resident's ID with 医保卡激活 hooks the medical-insurance script (激活 is its ask), the
 # ID being the resident's, not the lure's. The rule stands when the message also says who
@@ -104,7 +105,9 @@ PRESSED = re.compile(
 )
 # A list of households by door and name (an arrears list: 3-2-501 王建国 1200元；5-1-302
 # 李秀兰 860元) is personal data, though the model reads it as a fake notice; with the names
-# masked (王**) it is a notice, which the model alone does not call a lure either.
+# masked (王**) it is a notice, which the model alone does not call a lure either. One
+# household's door and name with a debt (欠费户：3-1-601马建国) reads so too: with nothing
+# asked, it is no lure by the model alone (see ``told``).
 ROSTER = 2
 # A named person's health or record told as news (李玉兰阿姨高血压、糖尿病都有，每天吃五六种药)
 # reads like a health product's testimony to the model, which has seen none of it; with
@@ -167,7 +170,7 @@ class Signals:
     exact: bool  # an ID, a card, a passport or a held document's number: not a guess
     announced: bool = False  # the writer's own (or new) number given, and nothing asked
     roster: bool = False  # a list of households by door and name (masked or not)
-    told: bool = False  # a named person's health or record told, and nothing asked
+    told: bool = False  # a named person's health, record or door told, and nothing asked
     pressed: bool = True  # the lure claims, contacts or asks beyond the personal data
     quoted: bool = False  # a lure quoted whole to warn: forwarded, or in a police notice
     masked: bool = False  # a masked number, no other way to the sender, no ask
@@ -188,7 +191,8 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         exact,
         announced(text, findings, lure),
         pii.households(text).listed >= ROSTER,
-        not lure.call_to_action and any(f.kind in SENSITIVE for f in findings),
+        not lure.call_to_action
+        and (any(f.kind in SENSITIVE for f in findings) or pii.households(text).named > 0),
         not exact or pressed(text, findings, lure),
         received or notice(text, lure),
         masked(text, findings, lure),

@@ -4,8 +4,10 @@ holder named or said (退休证号, 退役军人优待证号, 医保卡号, 住�
 体检报告编号, a property certificate, a court case's number with its parties, a police
 receipt's number with the one who reported, a police case's (宁公(兴)立字〔2024〕1136号)
 with its victim or party, a certificate's in its issuer's words (宁退字第2016-04723号) with
-its holder, the credit code of a resident's own one-person shop ...), a child's name with
-the school class (or with the school and a grade), a plate with its owner or driver named
+its holder, the credit code of a resident's own one-person shop ...), a pupil's 学号 or 学籍号
+with the name, a child's name with the school class (or with the school and a grade, when
+the child is told missing or with the home too), a social account with its owner named
+next to it or with where they live, a plate with its owner or driver named
 anywhere in the message, a QQ number with whose it is, a list of households by door and
 name (an arrears list), and what PIPL counts as sensitive said of a named person: their
 health (a diagnosis, a chronic illness, an allergy, a disability) or their record with the
@@ -59,6 +61,7 @@ PiiKind = Literal[
     "id",
     "passport",
     "document",
+    "student",
     "phone",
     "landline",
     "bank",
@@ -1306,7 +1309,7 @@ def _addressed(name: str) -> bool:
 # The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
 _PERSON_NOTE = r"(?:\s*(?:[,，、]\s*)?(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
 _NAME_BEFORE_ADDRESS_RE = re.compile(
-    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?(?:的?家(?:住|在|是)|住在|住|现住|(?:的|家)?地址)"
+    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?(?:的?家(?:住|在|是)|住在|住(?!院)|现住|(?:的|家)?地址)"
 )
 # A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
 # recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
@@ -1318,6 +1321,14 @@ _NAME_BARE_RE = re.compile(
 _NAME_BARE_AFTER_RE = re.compile(
     rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、(（]\s*)?(?:(?:找|交给|送给|给)\s*)?({_NAME})"
     r"\s*(?:收|家|$|[,，。;；、\s(（)）])"
+)
+# A list's or a complaint's line, the name run straight into what the household owes or
+# does (3号楼1单元601 马建国欠物业费三年了, 4-2-201刘军欠费, 7栋1101 刘伟借钱不还): said of a
+# door, the name looks like one (see ``_GIVEN_CHARS``), since no pause ends it.
+_NAME_DOING_AFTER_RE = re.compile(
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[:：]\s*)?({_NAME})(?=\s*(?:欠|拖欠|借|赖|未交|未缴|没交|不交|拒交"
+    r"|拒不|至今|长期|多次|屡次|经常|总是|天天|每天|占|霸占|私占|乱|违规|私搭|私自|养|装修|堆|吵"
+    r"|骂|打|偷|砸|骚扰|扰民|跟|和|与|把))"
 )
 # "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
 _NAME_AFTER_ADDRESS_RE = re.compile(
@@ -1370,6 +1381,9 @@ def _name_next_to(text: str, address_start: int, address_end: int, *, door: bool
     bare_after = _NAME_BARE_AFTER_RE.match(text, address_end)
     if bare_after is not None and named(bare_after.group(1)):
         return True
+    doing = _NAME_DOING_AFTER_RE.match(text, address_end) if door else None
+    if doing is not None and _is_name(name := doing.group(1)) and _looks_given(name):
+        return True
     # A bare name right before the address: "李建国 锦绣家园12幢3单元402室"
     bare = _NAME_BARE_RE.search(text[max(0, address_start - 34) : address_start])
     return bare is not None and named(bare.group(1))
@@ -1383,7 +1397,10 @@ _PUBLIC_PLACE = (
     "|卫生站|医院|学校|幼儿园|托管|银行|营业厅|办事处|办公室|门卫|店铺|门店|小卖部|餐馆|饭店|理发店"
 )
 # 物业报修 3号楼301 马建国: a repair asked of the office, at the resident's home.
-_PUBLIC_BEFORE_RE = re.compile(rf"(?:{_PUBLIC_PLACE})(?!报修)[^，,。;；!！?？\n]{{0,8}}$")
+# 物业费欠费公示 4号楼201 刘军: a fee, not the office; 幼儿园中班 家住3-1-502: a home.
+_PUBLIC_BEFORE_RE = re.compile(
+    rf"(?:{_PUBLIC_PLACE})(?!报修|费)(?:(?!住)[^，,。;；!！?？\n]){{0,8}}$"
+)
 _PUBLIC_AFTER_RE = re.compile(rf"\s*(?:(?:室|号|房)\s*)?(?:(?:的|是|为)\s*)?(?:{_PUBLIC_PLACE})")
 
 
@@ -1716,7 +1733,7 @@ _PASSPORT_RE = re.compile(
     r"(?<![A-Za-z0-9])(?:E[A-Z]?|G|[PDS]E?) ?[0-9](?: ?[0-9]){6,7}(?![A-Za-z0-9])(?! [0-9])"
 )
 _PASSPORT_CUE_RE = re.compile(r"护照|passport|旅行证", re.IGNORECASE)
-_NAME_NEXT_RE = re.compile(rf"[\s,，:：、(（]*({_NAME})(?=[\s,，。;；、!！?？)）]|的|$)")
+_NAME_NEXT_RE = re.compile(rf"[\s,，:：、(（]*({_NAME})(?=[\s,，。;；、!！?？)）]|的|同学|$)")
 
 
 # A name in pinyin, as a passport or a travel permit prints it (WANG JIANGUO, Ma Xiulan,
@@ -1973,13 +1990,26 @@ def paid_as_lure(text: str, finding: Finding) -> bool:
     return spelt or _CARD_LURE_RE.search(text) is not None
 
 
-_NAME_BEFORE_LABEL_RE = re.compile(rf"({_NAME})的?\s*[,，:：]?\s*$")
+# 王磊，男，学号…; 张浩然同学学号…; 马思远（学号…）: the name, maybe what the person is, then
+# the label.
+_NAME_BEFORE_LABEL_RE = re.compile(
+    rf"({_NAME})(?:同学|学生)?{_PERSON_NOTE}{{0,2}}的?\s*[,，:：(（]?\s*$"
+)
+# The code first, then whose record it is (20230512是王欣怡的学号, …是我儿子的学籍号): the
+# label's start is where the label is, so the holder is read before it as usual.
+_CODE_BEFORE_LABEL_RE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z0-9]{6,30})\s*(?:是|为)\s*[^\s,，。;；!！?？]{1,8}?的\s*"
+    rf"((?:{_DOC_STEMS}|{_DOC_WORDS})(?:卡|证)?(?:号码|编号|号))"
+)
+# A school's record of a pupil (学号, 学籍号, 学生证号): told with a name, where the pupil is.
+_STUDENT_LABEL_RE = re.compile("学号|学籍|学生证")
 # Whose the document is, said before its label (我的医保卡号, 我家孩子的学籍号, 我妈的驾驶证档案
 # 编号): the writer's or a relative's record, whom the group knows without a name. Not a
 # household's utility account (我家户号) or a work number (我的工号), which say little.
 _OWNER_BEFORE_LABEL_RE = re.compile(rf"(?:{_PERSON}|我家)的?\s*(?:{_DOC_WORDS})?的?\s*$")
 # ... or after the code: 港澳通行证号 C12345678（本人）, ...，是我妈的
 _OWNER_AFTER_CODE_RE = re.compile(rf"\s*(?:[(（,，]\s*)?(?:(?:是|为)\s*)?(?:本人|(?:{_PERSON})的)")
+_OF_NAME_AFTER_CODE_RE = re.compile(r"\s*的\s*(?=\S)")
 _WEAK_LABELS = ("户", "工")
 _MIN_DOC_DIGITS = 4
 
@@ -2008,6 +2038,9 @@ def _doc_labels(text: str, *, credit: bool = True) -> list[tuple[int, int, int]]
         span = _doc_code(m)
         if span is not None:
             out.append((m.start(), *span))
+    for m in _CODE_BEFORE_LABEL_RE.finditer(norm):
+        if sum(ch.isdigit() for ch in m.group(1)) >= _MIN_DOC_DIGITS:
+            out.append((m.start(2), *m.span(1)))
     if "字" in norm:  # an issuer's number, unless a label's code already (退休证号：宁退字第...)
         labelled = [(a, b) for _, a, b in out]
         out += [
@@ -2036,6 +2069,12 @@ def _holder_next_to(text: str, label_start: int, code_end: int) -> bool:
         return True
     after = _NAME_NEXT_RE.match(text, code_end)
     if after is not None and _is_name(after.group(1)):
+        return True
+    whose = _QQ_WHOSE_AFTER_RE.match(text, code_end)  # 学号20230512是王磊的
+    if whose is not None and _is_name(whose.group(1)):
+        return True
+    of = _OF_NAME_AFTER_CODE_RE.match(text, code_end)  # 学号20230512的王磊到办公室来
+    if of is not None and (subject := _subject_at(text, of.end(), len(text))) and subject[2]:
         return True
     if text.startswith(_WEAK_LABELS, label_start):
         return False
@@ -2081,7 +2120,8 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
                 )
             if not named:
                 continue
-        found.append(Finding("document", a, b, text[a:b]))
+        student = _STUDENT_LABEL_RE.match(text, max(label_start, 0)) is not None
+        found.append(Finding("student" if student else "document", a, b, text[a:b]))
     return found
 
 
@@ -2152,7 +2192,10 @@ _SCHOOL_RE = re.compile(
     r"小学|中学|学校|初中|高中|附小|附中|幼儿园|[0-9一二三四五六七八九十]中"
     r"|[0-9一二三四五六七八九十]小(?![时块部会只段点份半口])"
 )
-_CHILD = "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
+_CHILD = (
+    "孩子|儿子|女儿|闺女|孙子|孙女|外孙女?|外甥女?|侄子|侄女|小孩|娃|学生|小朋友|宝贝"
+    "|儿童|男孩|女孩"  # 走失儿童, 小男孩
+)
 _CHILD_RE = re.compile(_CHILD)
 _CLAUSE_END_RE = re.compile(r"[。！？!?；;\n]")
 # Quotes too: a name copied off an exercise book (写着“二中 初二（7）班 李子轩”).
@@ -2162,7 +2205,8 @@ _CHILD_NAME = rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:(?![的在是])[\u4e00
 # The name before the class: at a clause's start, after the child it names or after 叫
 # (他叫马小宝，在第一小学一年级二班) -- not a teacher's 叫 (班主任叫王芳).
 _CHILD_NAME_BEFORE_RE = re.compile(
-    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫)"
+    rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]们?家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫"
+    r"|看到|看见|见到|见过|寻找)"  # 有没有人看到马子豪，一年级4班的小男孩
     # 马小龙同学（银川九中初一6班）: the school and class in brackets after the pupil
     rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上|同学\s*[(（])"
 )
@@ -2174,9 +2218,11 @@ _GRADE_NAME_BEFORE_RE = re.compile(
 )
 # A school and a grade without the class (兴庆区第一小学一年级, 二中初二, 实验小学 三年级).
 _SCHOOL_GRADE_RE = re.compile(
-    rf"(?:{_SCHOOL_RE.pattern})\s*(?:的\s*)?"
+    rf"(?:{_SCHOOL_RE.pattern})\s*(?:(?:的|上|读|念)\s*)?"  # 二小上三年级
     r"(?:[一二三四五六七八九1-9]\s*年级|初[一二三1-3]|高[一二三1-3]|[小中大]班)"  # 幼儿园中班
     rf"(?!{_CLASS_NUMBER})"
+    # a kindergarten's class by its name (向日葵幼儿园苗苗班), not a shift (幼儿园加班, 老师值班)
+    r"|幼儿园\s*(?:的\s*)?(?![^班]{0,2}(?:老师|阿姨|园长))[\u4e00-\u9fff]{1,2}[^\s上加值下接跟晚早轮换]班"
 )
 # The child named anywhere in the message with 叫 (…初二7班… 我家孩子叫李子轩, 他叫马小宝).
 _CHILD_CALLED_RE = re.compile(
@@ -2204,6 +2250,13 @@ _CHILD_NAME_AFTER_RE = re.compile(
 _PUPIL_AFTER_RE = re.compile(r"的?(?:家长|同学|妈妈|爸爸)")
 # 王老师, 李红 老师: a teacher or a head is named publicly with the class.
 _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅导员|园长|书记)")
+# A child told missing (走失, 寻人, 没回家) or told with the home (家住, 3号楼2单元501): the
+# class is then a pupil's even with no school said, and a name at a clause's start by a
+# school and a grade is the pupil's (走失：周子轩，8岁，二年级2班; 王小虎 男 6岁 红星幼儿园中班
+# 家住幸福里3-1-502).
+_MISSING_OR_HOME_RE = re.compile(
+    "走失|走丢|丢了|失踪|寻人|寻找|找孩子|离家出走|没回家|没有回家|不见了|求扩散|家住|家在|住在"
+)
 _CLASS_REACH = 30  # characters before the class searched for the school and the name
 _KIN_WORDS = frozenset({"孙子", "孙女"})  # a grandson, not 孙 and a given name
 
@@ -2213,11 +2266,17 @@ def _child_named(name: str) -> bool:
 
 
 def _child_name(
-    text: str, m: re.Match[str], called: tuple[int, int] | None, *, grade: bool = False
+    text: str,
+    m: re.Match[str],
+    called: tuple[int, int] | None,
+    *,
+    grade: bool = False,
+    missing: bool = False,
 ) -> tuple[int, int] | None:
     """Where the child's name is next to one class, if it is; else ``called``, the child
     named with 叫 elsewhere in the message, when the class is a pupil's. ``grade``: ``m``
-    is a school and a grade alone, said of a child only with 叫 or a child's word."""
+    is a school and a grade alone, said of a child only with 叫 or a child's word -- or
+    when the child is told ``missing`` or with the home (see ``_MISSING_OR_HOME_RE``)."""
     before = text[max(0, m.start() - _CLASS_REACH) : m.start()]
     ends = list(_CLAUSE_END_RE.finditer(before))
     if ends:
@@ -2225,12 +2284,12 @@ def _child_name(
     school = _SCHOOL_RE.search(before) or _SCHOOL_RE.search(text, m.end(), m.end() + 12)
     after = _CHILD_NAME_AFTER_RE.match(text, m.end())
     pupil = after is not None and _PUPIL_AFTER_RE.match(text, after.end(1)) is not None
-    if school is None and not grade and not pupil and not _CHILD_RE.search(before):
+    if school is None and not (grade or pupil or missing) and not _CHILD_RE.search(before):
         return None  # a class alone, or a name and a class with nothing to say it is a pupil
     if _CLASS_STAFF_RE.match(text, m.end()):
         return None  # 三年级二班的班主任: a teacher's class
     offset = m.start() - len(before)
-    before_re = _GRADE_NAME_BEFORE_RE if grade else _CHILD_NAME_BEFORE_RE
+    before_re = _GRADE_NAME_BEFORE_RE if grade and not missing else _CHILD_NAME_BEFORE_RE
     candidates = [(offset + n.start(1), offset + n.end(1)) for n in before_re.finditer(before)]
     if after is not None:
         candidates.append(after.span(1))
@@ -2250,11 +2309,15 @@ def find_children(text: str) -> list[Finding]:
     spans: set[tuple[int, int]] = set()
     called: tuple[int, int] | None = None
     looked = False  # the message-wide 叫 is looked for once, at the first class
+    missing = False
     classes = [(m, False) for m in _CLASS_RE.finditer(text)]
     classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)]
     for m, grade in classes:
         if not looked:
             looked = True
+            missing = _MISSING_OR_HOME_RE.search(text) is not None or any(
+                _DOOR_NUMBER_RE.search(d.group()) for d in _DOOR_RE.finditer(text)
+            )
             called = next(
                 (
                     c.span(1)
@@ -2264,7 +2327,7 @@ def find_children(text: str) -> list[Finding]:
                 ),
                 None,
             )
-        span = _child_name(text, m, called, grade=grade)
+        span = _child_name(text, m, called, grade=grade, missing=missing)
         if span is not None:
             spans.add(span)
     found: list[Finding] = []
@@ -2433,6 +2496,13 @@ _SURNAME_CHARS = frozenset(_SURNAMES)
 _COMPOUND_SURNAME_RE = re.compile(_COMPOUND_SURNAMES)
 
 
+def _looks_given(name: str) -> bool:
+    """The name's given part (after the surname) is of characters common in given names:
+    a name with no pause after it (学号20230512的王磊到, 601 刘伟欠) must look like one."""
+    surname = 2 if _COMPOUND_SURNAME_RE.match(name) else 1
+    return all(ch in _GIVEN_CHARS for ch in name[surname:])
+
+
 def _subject_at(text: str, p: int, limit: int) -> tuple[int, int, bool] | None:
     """The full name starting at ``p`` and ending by ``limit``, if one is there: (start,
     end, looks like a name). A surname with a title (陈大爷, 王老师) names no one, and
@@ -2520,12 +2590,15 @@ def _subjects_before(text: str, fact_start: int, taken: bytearray) -> list[tuple
 
 
 # 刑满释放人员马小军, 糖尿病患者刘德福, 社区矫正对象陈晓磊: what the person is, then the name.
-_WHO_AFTER_FACT_RE = re.compile(r"[\u4e00-\u9fff]{0,2}?(?:人员|对象|患者|病人|病号|者)[:：\s]*")
+# 精神病人张伟: 人 right after the illness (严重心脏病的老人 is no one named).
+_WHO_AFTER_FACT_RE = re.compile(
+    r"(?:[\u4e00-\u9fff]{0,2}?(?:人员|对象|患者|病人|病号|者)|人(?![员们家群]))[:：\s]*"
+)
 
 
 # 楼下王婶子住院了…她叫王桂花: the name told after the fact, of the one it is said of.
 _CALLED_AFTER_FACT_RE = re.compile(
-    rf"(?:[他她]|人家|大名|全名|名字)(?:就|全名|大名)?叫做?\s*({_NAME})"
+    rf"(?:[他她]|人家?|大名|全名|名字)(?:就|全名|大名)?叫做?\s*({_NAME})"
 )
 _CALLED_REACH = 24  # characters after a fact searched for the name
 
@@ -2539,6 +2612,30 @@ def _named_after(text: str, end: int) -> tuple[int, int] | None:
 # A stay in hospital is news a visit is asked for (李娟住院了，大家有空去看看), but the one who
 # stays is told of as a health fact when the writer names them on purpose (她叫王桂花).
 _IN_HOSPITAL_RE = re.compile("住院|住进了?(?:医院|icu|重症)", re.IGNORECASE)
+# ... told as happening (住院了, 在住院, 住院治疗, 住进了医院), not asked about (住院怎么报销).
+_STAY_AFTER_RE = re.compile("了|中|治疗|呢|观察|[一两三四五六七八九十几半好多]+[天个周月年]")
+_STAY_BEFORE_RE = re.compile("(?:在|正在|刚|又|还在|已经|一直|最近|这几天|前几天)$")
+# A hospital's building is no one's home (住院了，在人民医院住院部5号楼).
+_WARD_PLACE_RE = re.compile("医院|住院部|门诊|病区|院区|卫生院|医大|附院|病房")
+
+
+def _stay(text: str, m: re.Match[str]) -> bool:
+    """A stay in hospital (``_IN_HOSPITAL_RE``) told as happening."""
+    return (
+        not m.group().startswith("住院")
+        or _STAY_AFTER_RE.match(text, m.end()) is not None
+        or _STAY_BEFORE_RE.search(text, max(0, m.start() - 4), m.start()) is not None
+    )
+
+
+def _home_near(text: str, start: int, end: int) -> bool:
+    """Where someone lives (``_HOME_SAID_RE``) said in the sentence around ``start``..``end``,
+    not a hospital's building."""
+    a, b = _sentence_around(text, start, end)
+    return any(
+        _WARD_PLACE_RE.search(text, max(a, h.start() - 8), h.start()) is None
+        for h in _HOME_SAID_RE.finditer(text, a, b)
+    )
 
 
 # A medical record or a report as OCR reads it (姓名：马占林 性别：男 诊断：慢性阻塞性肺疾病;
@@ -2580,7 +2677,7 @@ _PARENT_NAMED_RE = re.compile(
     rf"|老父亲|老母亲|丈母娘)|老爷子|老太太)(?:叫|名叫|是)?\s*(?:[:：]\s*)?({_NAME})"
     r"(?=[\s,，。;；、]|$|住|家)"
 )
-_WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住)\s*[^\s,，。;；!！?？]{2,}")
+_WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住(?!院))\s*[^\s,，。;；!！?？]{2,}")
 _HAD_RE = re.compile(r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是)[\u4e00-\u9fff]{0,3}$")
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
@@ -2593,13 +2690,69 @@ _HAD_AFTER_RE = re.compile("了|越来越|很?严重|晚期|好几年|多年|十
 _SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
 
 
+# ... or a resident named with where they live, by anyone, and an illness or a stay in
+# hospital told soon after in the same sentence (刘建国，住4号楼，前几天查出胃癌; 王秀英（7号楼
+# 501）住院了; 他叫刘强 住我们楼 有精神病): the name at a clause's start or after 叫, then the
+# home right after it.
+_NAMED_AT_HOME_RE = re.compile(
+    rf"(?:(?<=叫)|(?<=叫做)|(?<![^\s,，。!！?？;；:：、])|^)({_NAME})\s*(?:[,，、(（]\s*)?"
+    rf"(?=家住|住在|现住|家在|住(?!院)|{_BUILDING}\s*(?:号楼|栋|幢)|{_NUM}{{1,2}}\s*{_UNIT}"
+    r"|[0-9]{1,2}-[0-9]{1,2}-[0-9]{3,4})"
+)
+_AT_HOME_REACH = 30  # characters from the name to the illness told of them
+# ... or listed with them, an item between pauses (王桂兰，7号楼，乳腺癌).
+_PAUSE_BEFORE_RE = re.compile(r"[\s,，、:：;；][\u4e00-\u9fff]{0,2}$")
+_LISTED_RE = re.compile(r"\s*(?:[\s,，、;；。!！]|$)")
+
+
+def _first_told(
+    text: str, people: list[re.Match[str]], said: list[re.Match[str]], reach: int | None
+) -> tuple[int, int] | None:
+    """The first of ``people`` (sorted) the next of ``said`` after them is told of: an
+    illness had (有, 得了, 查出, a state, 了 after it) or a stay in hospital, with no one
+    else said between (他, 我妈, 邻居) -- within ``reach`` and the sentence, if given.
+    Each name looks only at the first fact after it, so a flood of both stays linear."""
+    starts = [m.start() for m in said]
+    for named in people:
+        at = bisect.bisect_left(starts, named.end())
+        if at == len(said):
+            return None
+        m = said[at]
+        if reach is not None and (
+            m.start() - named.end() > reach or _CLAUSE_END_RE.search(text, named.end(), m.start())
+        ):
+            continue
+        listed = reach is not None and _LISTED_RE.match(text, m.end()) is not None
+        had = (
+            (_stay(text, m) if m.re is _IN_HOSPITAL_RE else _HAD_OR_STATE_RE.match(m.group()))
+            or (listed and _PAUSE_BEFORE_RE.search(text, max(0, m.start() - 3), m.start()))
+            or _HAD_RE.search(text, max(named.end(), m.start() - _HAD_REACH), m.start())
+            or _HAD_AFTER_RE.match(text, m.end())
+        )
+        mine = _SOMEONE_ELSE_RE.search(text, named.end(), m.start()) is None
+        if had and mine and _is_name(named.group(1)):
+            return named.span(1)
+    return None
+
+
 def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, int]]:
     """The writer's name, or an elderly parent's, when the writer tells that person's
-    illness and home (see above).
-    Each name looks only at the first illness after it, so a flood of both stays linear."""
+    illness and home; or a resident's named with their home and an illness or a stay in
+    hospital told of them (see above)."""
     conditions = [m for m in facts if m.group(1) is not None]
-    if not conditions or _WRITER_HOME_RE.search(text) is None:
-        return []
+    told: list[tuple[int, int] | None] = []
+    if conditions and _WRITER_HOME_RE.search(text) is not None:
+        people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]
+        told.append(_first_told(text, sorted(people, key=lambda n: n.start()), conditions, None))
+    at_home = [
+        n
+        for n in _NAMED_AT_HOME_RE.finditer(text)
+        if _looks_given(n.group(1)) or text[max(0, n.start() - 1) : n.start()] == "叫"
+    ]
+    if at_home:
+        said = sorted([*conditions, *_IN_HOSPITAL_RE.finditer(text)], key=lambda m: m.start())
+        told.append(_first_told(text, at_home, said, _AT_HOME_REACH))
+    return [span for span in told if span is not None]
     starts = [m.start() for m in conditions]
     people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]
     for named in sorted(people, key=lambda n: n.start()):
@@ -2646,9 +2799,14 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
             spans.append(named)
         for span in spans:
             found.setdefault(span, "health" if m.group(1) is not None else "record")
+    # A stay in hospital, told of a name said on purpose (…住院了，她叫王桂花) or of one said
+    # before it with where the person lives (7号楼的王秀英住院了; 张伟住院了，住5号楼).
     for m in _IN_HOSPITAL_RE.finditer(text):
         if (named := _named_after(text, m.end())) is not None:
             found.setdefault(named, "health")
+        elif _stay(text, m) and _home_near(text, m.start(), m.end()):
+            for span in _subjects_before(text, m.start(), taken):
+                found.setdefault(span, "health")
     out: list[Finding] = []
     for (a, b), kind in sorted(found.items()):  # overlapping readings of one name: one kept
         if not out or a >= out[-1].end:
@@ -2924,11 +3082,7 @@ def find_qq(text: str, *, named: bool | None = None) -> list[Finding]:
         owner = (
             _name_ends_at(text, word)
             or (whose is not None and _is_name(whose.group(1)))
-            or (
-                after is not None
-                and _is_name(after.group(1))
-                and all(ch in _GIVEN_CHARS for ch in after.group(1)[1:])
-            )
+            or (after is not None and _is_name(after.group(1)) and _looks_given(after.group(1)))
         )
         if not owner:
             if named is None:
@@ -2961,13 +3115,27 @@ _WECHAT_RE = re.compile(
 _WECHAT_HINT_RE = re.compile("[微威薇vVwWｖＶｗＷ]")
 # A short-video or a micro-blog account (快手号 nxhaoge888, 抖音号：58816637): its ids may be
 # all digits, and the account leads to its owner as a WeChat id does.
-_SOCIAL_SITES = "快手|抖音|微博|小红书|视频号"
+_SOCIAL_SITES = "快手|抖音|微博|小红书|视频号|b站|哔哩哔哩|bilibili"
 _SOCIAL_RE = re.compile(
-    rf"(?:{_SOCIAL_SITES})(?:号码?|账号|id|名)?\s*(?:(?:是|为|[:：])\s*)?"
+    rf"(?:{_SOCIAL_SITES})\s?(?:号码?|账号|id|uid|名)?\s*(?:(?:是|为|[:：])\s*)?(?:@\s?)?"
     r"([a-z0-9][a-z0-9_\-.]{4,19})(?![a-z0-9_\-.])",
     re.IGNORECASE,
 )
-_SOCIAL_HINT_RE = re.compile(_SOCIAL_SITES)
+_SOCIAL_HINT_RE = re.compile(_SOCIAL_SITES, re.IGNORECASE)
+# A public account, an office's or a public figure's (派出所官方抖音号, 兴庆公安的微博, 明星…的
+# 微博): published for anyone to follow, whoever is named with it.
+_PUBLIC_ACCOUNT_RE = re.compile(
+    r"官方|官微|认证|蓝v|明星|歌手|演员|艺人|网红|主播|up主|大v|政务|公众号|新歌|演唱会|热搜"
+    r"|(?:社区|派出所|公安|警方|政府|街道|居委会|物业|学校|医院|公司|小区|银行|电视台|新闻|日报|局"
+    rf"|中心|店)的?(?:{_SOCIAL_SITES})",
+    re.IGNORECASE,
+)
+# Where someone lives, said anywhere near an account: a building, a stairwell, an estate,
+# the door across the landing (住5号楼的马丽，抖音号…; 王强就住我家对门，他B站id是…).
+_HOME_SAID_RE = re.compile(
+    r"号楼|栋|幢|单元|小区|花园|家园|新村|公寓|苑|对门|隔壁|楼上|楼下|我们楼|咱们楼|咱楼|家住|家在"
+    r"|住在|[0-9]{1,2}-[0-9]{1,2}-[0-9]{3,4}"
+)
 # An e-mail address: the local part, @, and a domain of labels ending in letters.
 _EMAIL_RE = re.compile(
     r"(?<![a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9\-]{1,63}(?:\.[a-z0-9\-]{1,63}){1,4})"
@@ -3017,11 +3185,17 @@ def _handle_owner(text: str, word: int, end: int) -> bool:
     if whose is not None and _is_name(whose.group(1)):
         return True
     after = _NAME_NEXT_RE.match(text, end)
-    return (
-        after is not None
-        and _is_name(after.group(1))
-        and all(ch in _GIVEN_CHARS for ch in after.group(1)[1:])
-    )
+    return after is not None and _is_name(after.group(1)) and _looks_given(after.group(1))
+
+
+_MAX_LOOKED = 8
+
+
+def _named_at_home(text: str, start: int, end: int) -> bool:
+    """A person named near an account, in its sentence (see ``_names_in``), with where
+    they live (``_HOME_SAID_RE``): 住5号楼的马丽，抖音号…; 这个快手号…是7号楼马小军的."""
+    a, b = _sentence_around(text, start, end)
+    return _HOME_SAID_RE.search(text, a, b) is not None and bool(_names_in(text, a, b))
 
 
 def find_handles(text: str, *, named: bool | None = None) -> list[Finding]:
@@ -3030,8 +3204,18 @@ def find_handles(text: str, *, named: bool | None = None) -> list[Finding]:
     writer's own (我的微信号是…) or a business's or an office's (社区网格员, 客服), it names
     no one. ``named``: the message-wide name cues, when known."""
     found: list[Finding] = []
+    public: bool | None = None
+    looked = 0  # accounts looked at for a name and a home around them: a few are enough
     for kind, word, a, b in _handles(text):
-        owner = _handle_owner(text, word, b)
+        if kind == "social":
+            if public is None:
+                public = _PUBLIC_ACCOUNT_RE.search(text) is not None
+            if public:
+                continue
+            looked += 1
+        owner = _handle_owner(text, word, b) or (
+            kind == "social" and looked <= _MAX_LOOKED and _named_at_home(text, word, b)
+        )
         if not owner:
             if named is None:
                 named = _names_anywhere(text) and not _business(text)
@@ -3136,6 +3320,7 @@ _ORDER: tuple[PiiKind, ...] = (
     "id",
     "passport",
     "document",
+    "student",
     "bank",
     "credential",
     "phone",

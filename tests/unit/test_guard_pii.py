@@ -1125,7 +1125,6 @@ def test_no_passport_number(text: str) -> None:
         ("往来台湾通行证 L87654321，持证人何永福", "L87654321"),
         ("残疾证号码：64010419880517 户主撒海军", "64010419880517"),
         ("就诊卡号 JZ00123456 马秀英", "JZ00123456"),  # a name right after the number
-        ("刘子涵学籍号 G2015061234", "G2015061234"),  # a name right before the label
         ("驾驶证号：640100556677 我是郭德明", "640100556677"),
         ("病历号: 0087231 病人：周桂兰", "0087231"),
     ],
@@ -1478,10 +1477,15 @@ FLOOD_UNITS_2 = ("叫我小海，", "座机 6012378 找", "他叫马小宝，一
 FLOOD_UNITS_3 = ("学号12345 王芳 ",)
 FLOOD_UNITS_4 = ("宁（2021）", "信用代码92640100MA76X8Y91K 个体", "小学一年级叫王", "宁A·L8826是马")
 FLOOD_UNITS_5 = ("我是三号楼的", "电话 0951-8637219 家", "户号 640104012345 ")
+FLOOD_UNITS_6 = (
+    *("3号楼1单元601 马建国欠", "20230512是王磊的学号", "住5号楼的马丽，抖音号mali8866，"),
+    *("走失：周子轩，二年级2班，", "王秀英（7号楼501）住院了，", "7号楼的王秀英住院了"),
+)
 
 
 @pytest.mark.parametrize(
-    "unit", [*FLOOD_UNITS, *FLOOD_UNITS_2, *FLOOD_UNITS_3, *FLOOD_UNITS_4, *FLOOD_UNITS_5]
+    "unit",
+    [*FLOOD_UNITS, *FLOOD_UNITS_2, *FLOOD_UNITS_3, *FLOOD_UNITS_4, *FLOOD_UNITS_5, *FLOOD_UNITS_6],
 )
 def test_floods_of_the_new_labels_stay_fast(unit: str) -> None:
     assert_cheap(flood(unit))
@@ -1607,7 +1611,6 @@ def test_masking_a_dashed_plate_and_a_spaced_passport() -> None:
     "text",
     [
         "我的医保卡号是1000123456，帮我查下报销到哪了",  # whose it is, said before the label
-        "我家孩子的学籍号 L640104201503120012",
         "我的驾驶证档案编号：640100123456",  # a document's word between
         "统一社会信用代码 92640100MA76ABCD1X 我开的小卖部，营业执照丢了",  # the writer's shop
         "结婚证字号 J640104-2015-001234 王强 李娟",  # 字号
@@ -1761,3 +1764,217 @@ def test_later_development_sets_stay_caught(version: int) -> None:
     cases = read_cases(Path(__file__).parent / "data" / f"pii_forms_v{version}.jsonl", VERDICTS)
     report = evaluate(cases)
     assert report.mistakes == [], [o.case.text for o in report.mistakes]
+
+
+# ---------------------------------------------------------------- a pupil's number and name
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("刘子涵学籍号 G2015061234", "G2015061234"),  # a name right before the label
+        ("我家孩子的学籍号 L640104201503120012", "L640104201503120012"),  # whose, no name
+        ("张浩然同学学号20230512，作业没交", "20230512"),  # 同学 between
+        ("王磊，男，学号20230512，借书未还", "20230512"),  # what the pupil is, between
+        ("马思远（学号2023010512）今天没来上课", "2023010512"),  # the label in brackets
+        ("学号20230512 王磊同学的家长请联系我", "20230512"),  # 同学 after the name
+        ("学号20230512的王磊到办公室来一趟", "20230512"),  # 的 and the name after the code
+        ("学号20230512是王磊的，谁捡到校园卡了", "20230512"),  # whose, after the code
+        ("20230512是王欣怡的学号", "20230512"),  # the code first, the label last
+    ],
+)
+def test_a_pupils_number_with_the_pupils_name(text: str, value: str) -> None:
+    assert [(f.kind, f.value) for f in find_pii(text)] == [("student", value)]
+    result = check(text)
+    assert (result.verdict, result.kind, result.label) == ("pii", "student", "学号和姓名")
+    assert value not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "学号 20230105 的同学请到教务处",  # nobody named
+        "学号20230512的王老师办公室在三楼",  # a title after 的
+        "学号20230512的马上去交表",  # 马上 is no name
+        "请各位家长把孩子的学号发给班主任",  # no number
+        "学号是2023开头的都是新生",  # too short for a record
+        "20230512是今年的学号开头吗",  # no record's label after 的
+    ],
+)
+def test_a_pupils_number_without_a_name(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "student"] == []
+
+
+@pytest.mark.parametrize(
+    "text", ["学号20230512的", "学号20230512的 ", "王桂兰，7号楼，癌", "刘建国，住"]
+)
+def test_the_new_forms_cut_short_at_the_messages_end(text: str) -> None:
+    find_pii(text)
+    assert len(mask_pii(text)) == len(text)
+    check(text)
+
+
+# ---------------------------------------------------------------- a door and a debt
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3号楼1单元601 马建国欠物业费三年了",  # the name run into the debt
+        "7栋1单元1101 刘伟欠我三万块钱不还",
+        "2号楼1单元301室王德福占用公共楼道",
+        "4-2-201刘军欠费三年",
+        "物业费欠费公示 4号楼2单元201 刘军 3年",  # 物业费 is a fee, not the office
+    ],
+)
+def test_a_door_with_the_name_run_into_a_debt_or_a_dispute(text: str) -> None:
+    assert kinds(text) == ["address"]
+    assert check(text).kind == "address"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3号楼1单元601 马某某欠费（已打码）",  # a name withheld
+        "3号楼1单元601 王**欠物业费",
+        "3号楼1单元601 张贴欠费通知",  # 张贴 is no name
+        "3号楼1单元 马建国欠物业费",  # the stairwell, not the door
+        "物业在3号楼1单元101 王经理欠大家一个解释",  # the office, a title
+    ],
+)
+def test_a_door_and_a_debt_without_a_named_household(text: str) -> None:
+    assert "address" not in kinds(text)
+
+
+def test_one_households_door_and_debt_is_no_lure_by_the_model_alone() -> None:
+    """The model reads a debt by a door as a fake notice; one named household, nothing
+    asked, is personal data as an arrears list of two is."""
+    result = check("欠费户：3-1-601马建国")
+    assert (result.verdict, result.kind) == ("pii", "address")
+
+
+# ---------------------------------------------------------------- an account and a home
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "住5号楼的马丽，抖音号mali8866，天天直播",  # the name and the home before a pause
+        "我们楼的李娜，微博 lina_1990 骂人",
+        "王强就住我家对门，他B站id是wq2000abc",  # 他 between, B站
+        "这个快手号 xiaoma2024 是7号楼马小军的",  # whose, with the building
+        "马小军的b站账号xiaojun99，家在锦绣花园",
+        "7号楼的王大伟开了个快手号wdw8888，天天拍我们小区",
+        "微博@ zhaoli_0815 是幸福小区5栋赵丽的",  # the account after @
+    ],
+)
+def test_an_account_with_a_name_and_where_the_person_lives(text: str) -> None:
+    assert "social" in kinds(text)
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "关注我们社区的快手号 xfsq2025 有活动通知",
+        "派出所官方抖音号 nxga110 欢迎大家关注",  # an office's
+        "兴庆公安的微博 xqgongan 发了新通知",
+        "明星杨幂的微博 yangmi 又上热搜了",  # a public figure's
+        "抖音号 ab12345 卖假货 大家别买",  # no one named
+        "3号楼有人用抖音号 ab12345 卖假货",  # a building, no name
+    ],
+)
+def test_a_public_or_unnamed_account_stays_out(text: str) -> None:
+    assert "social" not in kinds(text)
+
+
+# ---------------------------------------------------------------- a child missing or at home
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("孩子走丢了！名字叫陈思远，在十五小上二年级，三班的", "陈思远"),  # 上 before the grade
+        ("孙女张思琪在二小上三年级，家住8号楼2单元401，放学谁能帮忙接", "张思琪"),
+        ("我们家马文博，在回民小学一年级三班，住5号楼1单元101", "马文博"),  # 我们家
+        ("走失：周子轩，8岁，二年级2班，家住光明路12号院3号楼2单元", "周子轩"),  # no school
+        ("寻找走失儿童 王小虎 男 6岁 红星幼儿园中班 家住幸福里3-1-502", "王小虎"),
+        ("孩子叫马乐乐，阳光幼儿园星星班的", "马乐乐"),  # a kindergarten class's name
+    ],
+)
+def test_a_child_told_missing_or_with_the_home_and_the_class(text: str, name: str) -> None:
+    assert "child" in kinds(text)
+    assert check(text).verdict == "pii"
+    assert name not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "幼儿园老师加班到很晚",  # a shift, not a class
+        "阳光幼儿园今天加班",
+        "幼儿园苗苗班明天春游",  # a class, no one named
+        "马乐乐妈妈在幼儿园上班，住5号楼",
+        "王芳在二年级3班当老师，住5号楼1单元201",  # a teacher at home
+        "寻人启事：王大爷走失，穿蓝衣服，家住3号楼",  # a missing grown-up, no class
+        "二年级三班 家长群 3号楼2单元的一起拼车",
+    ],
+)
+def test_a_class_a_shift_or_a_home_without_a_named_pupil(text: str) -> None:
+    assert "child" not in kinds(text)
+
+
+# ---------------------------------------------------------------- an illness and a home
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("王秀英（7号楼501）住院了，肺癌晚期", "王秀英"),  # the home in brackets
+        ("刘建国，住4号楼，前几天查出胃癌", "刘建国"),  # across pauses
+        ("他叫刘强 住我们楼 有精神病 大家注意", "刘强"),
+        ("精神病人张伟住在5号楼", "张伟"),  # 人 right after the illness
+        ("5号楼有个艾滋病人叫王强", "王强"),
+        ("7号楼的王秀英住院了", "王秀英"),  # a stay in hospital, with the building
+        ("张伟住院了，住5号楼", "张伟"),
+        ("王建国在住院，家住3号楼", "王建国"),
+    ],
+)
+def test_a_named_residents_illness_or_stay_in_hospital_with_the_home(text: str, name: str) -> None:
+    assert [f.value for f in find_pii(text) if f.kind == "health"] == [name]
+    assert check(text).kind == "health"
+    assert name not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "李娟住院了，大家有空去看看",  # news a visit is asked for, no home
+        "王芳住院了，在人民医院住院部5号楼",  # a hospital's building
+        "王芳住3号楼，她妈妈得了癌症",  # someone else's illness
+        "张伟住5号楼，他说癌症早发现能治好",
+        "王医生住3号楼，专治精神病",  # a title
+        "我叫马建国，住3号楼，想问下住院怎么报销",  # a stay asked about
+        "马建国住3号楼，明天要去住院吗",
+        "刘建国住在4号楼。昨天社区讲座讲了癌症预防",  # another sentence
+        "3号楼有人得了艾滋病，大家别瞎传",  # no name
+        "有严重心脏病的老人夏天少出门",
+    ],
+)
+def test_an_illness_and_a_home_not_told_of_a_named_resident(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind == "health"] == []
+
+
+def test_development_set_v13_stays_caught() -> None:
+    """Written forms for the classes a blind evaluation after v12 passed unflagged (not an
+    eval set): a pupil's 学号 with the name, a social account with the name and the home, a
+    named child missing or at home with the class, a named resident's illness or stay in
+    hospital with the home, a door with the name in a debt or a dispute -- and their
+    look-alikes (a public account, a class or a home with no one named, a withheld name, a
+    stay asked about). Every line gets its verdict, and each exposing line is found as its
+    own kind (``kind`` names it), whatever kind the reminder leads with."""
+    cases = read_cases(Path(__file__).parent / "data" / "pii_forms_v13.jsonl", VERDICTS)
+    report = evaluate(cases)
+    assert report.mistakes == [], [o.case.text for o in report.mistakes]
+    unfound = [c.text for c in cases if c.expect == "pii" and c.kind not in kinds(c.text)]
+    assert unfound == []
