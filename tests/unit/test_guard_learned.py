@@ -185,7 +185,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # slogans): 90.8 / 93.3 / 0.0 %.
         ("guard_blind18.jsonl", 325, 90.5, 93.0, 0.5),
         # First contact, at 10be8e5: 93.7 / 93.5 / 0.7 %.
-        ("guard_blind19.jsonl", 356, 93.5, 93.4, 1.0),
+        # Then personal-data development set v13 (student numbers, social accounts with a
+        # home, children and illnesses with a home, a door then a name in a debt): 95.7 %.
+        ("guard_blind19.jsonl", 356, 93.5, 95.6, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
