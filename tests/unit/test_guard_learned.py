@@ -187,7 +187,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # First contact, at 10be8e5: 93.7 / 93.5 / 0.7 %.
         # Then personal-data development set v13 (student numbers, social accounts with a
         # home, children and illnesses with a home, a door then a name in a debt): 95.7 %.
-        ("guard_blind19.jsonl", 356, 93.5, 95.6, 1.0),
+        # Then lures v12 and six scripts (codes relayed, hospital touts, vote phishing,
+        # charity to a personal card, paid "fast tracks", paid honours): scam 96.1 %.
+        ("guard_blind19.jsonl", 356, 96.0, 95.6, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
