@@ -364,7 +364,9 @@ def found_terms(flat: str, r: Rules | None = None) -> set[str]:
                     found.add(term)
                     covered = i + size
                 break  # the longest term here; shorter ones starting here are inside it
-    for term in pinyin_terms(flat):
+    # Longest first: a set's order changes with each process's string hashing, and a
+    # shorter term met first (yin行) would let its longer one (yin行卡) count twice.
+    for term in sorted(pinyin_terms(flat), key=lambda t: (-len(t), t)):
         if not any(term in other for other in found):
             found.add(term)
     return found

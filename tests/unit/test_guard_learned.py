@@ -183,13 +183,16 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Then its personal-data and false-alarm classes as rules (health named in gossip,
         # social accounts, IDs told backwards, a warning's caller number, "is this fake?",
         # slogans): 90.8 / 93.3 / 0.0 %.
-        ("guard_blind18.jsonl", 325, 90.5, 93.0, 0.5),
+        # Then lures v11 and scripts for its staff-code, card-buying, betting, admissions,
+        # pinyin-invite and class-fee lures: scam 95.0 %.
+        ("guard_blind18.jsonl", 325, 95.0, 93.0, 0.5),
         # First contact, at 10be8e5: 93.7 / 93.5 / 0.7 %.
         # Then personal-data development set v13 (student numbers, social accounts with a
         # home, children and illnesses with a home, a door then a name in a debt): 95.7 %.
         # Then lures v12 and six scripts (codes relayed, hospital touts, vote phishing,
         # charity to a personal card, paid "fast tracks", paid honours): scam 96.1 %.
-        ("guard_blind19.jsonl", 356, 96.0, 95.6, 1.0),
+        # Then lures v11 and its scripts (see set 18): 97.6 / 95.7 / 0.0 %.
+        ("guard_blind19.jsonl", 356, 97.5, 95.6, 0.5),
     ],
 )
 def test_blind_sets_stay_at_their_figures(

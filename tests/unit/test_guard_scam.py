@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import tomllib
 from importlib import resources
@@ -418,3 +420,23 @@ def test_id_harvest_under_an_office_pretext_is_a_scam(text: str) -> None:
 )
 def test_id_requests_that_are_not_lures(text: str) -> None:
     assert not scam.assess(text).is_lure, text
+
+
+def test_terms_in_pinyin_are_found_alike_in_every_process() -> None:
+    """A set's order follows each process's string hashing: the terms found, and so a
+    model trained on another machine, must not."""
+    code = (
+        "from guard.normalize import flat; from guard.scam import found_terms; "
+        "print(sorted(found_terms(flat('chu租 yin行卡 一zhang 两qian 月结'))))"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert seen == {"['出租银行卡']\n"}
