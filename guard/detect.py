@@ -184,15 +184,16 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         if not f.published
     )
     received = forwarded(text)
+    households = pii.households(text)
     return Signals(
         lure.is_lure and lure.script is not None,
         lure.script is not None,
         bool(OWN_HANDLE.search(text)) or any(f.kind in CONTACTS for f in findings),
         exact,
         announced(text, findings, lure),
-        pii.households(text).listed >= ROSTER,
+        households.listed >= ROSTER,
         not lure.call_to_action
-        and (any(f.kind in SENSITIVE for f in findings) or pii.households(text).named > 0),
+        and (any(f.kind in SENSITIVE for f in findings) or households.named > 0),
         not exact or pressed(text, findings, lure),
         received or notice(text, lure),
         masked(text, findings, lure),
