@@ -219,7 +219,8 @@ def test_eval_sets_hold_their_figures(name: str) -> None:
 STATION_SETS = {
     "faq_station_topics": (0.44, 0.05),
     # Corpus v12: 66.7 -> 68.9 % right, 3.3 -> 5.0 % wrong; thesaurus v4: 71.1 % right.
-    "faq_station_topics2": (0.71, 0.05),
+    # Six corpus lines blind set 14's author also wrote, taken out: 71.1 -> 68.9 % (one line).
+    "faq_station_topics2": (0.68, 0.05),
     # Pinyin read by its syllables: 57.8 -> 60.0 %; thesaurus v4 (taught sets +6): 55.6 %.
     "faq_station_topics3": (0.55, 0.04),
     # First contact at a6c9fda: 66.7 % right, 1.7 % wrong, 100 % silent.
