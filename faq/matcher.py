@@ -112,6 +112,7 @@ class Matcher:
     ) -> None:
         self.thresholds = thresholds
         self._lexicon = lexicon
+        self._elements: dict[str, _Element] = {}
         raw = [(t, [p.split() for p in t.patterns] + [[a] for a in t.aliases]) for t in topics]
         users: dict[str, set[str]] = {}
         for topic, patterns in raw:
@@ -173,6 +174,9 @@ class Matcher:
         )
 
     def _element(self, key: str, topic_id: str) -> _Element:
+        # One element per key: thousands of topics share "@id-card" and its terms.
+        if (known := self._elements.get(key)) is not None:
+            return known
         terms: set[str] = set()
         for alternative in key.split("|"):
             if alternative.startswith("@"):
@@ -182,7 +186,8 @@ class Matcher:
                 terms.update(concept)
             else:
                 terms.add(alternative)
-        return _Element(key, frozenset(terms))
+        element = self._elements[key] = _Element(key, frozenset(terms))
+        return element
 
     def explain(self, text: str) -> tuple[set[str], set[str], list[tuple[str, float]]]:
         """The terms found, the intent cues and the ranked topics (for `faq match --explain`)."""
