@@ -97,8 +97,8 @@ class Profiles:
     idf: np.ndarray  # by gram
     unknown_idf: float  # a gram no file has is as rare as can be
     gram_family: np.ndarray  # by gram
-    gram_pieces: tuple[np.ndarray, ...]  # by gram: the pieces that hold it
-    gram_topics: tuple[np.ndarray, ...]  # by gram: the topics that hold it
+    gram_pieces: Postings  # by gram: the pieces that hold it
+    gram_topics: Postings  # by gram: the topics that hold it
     piece_topic: np.ndarray  # by piece
     piece_kind: np.ndarray  # by piece
     piece_mass: np.ndarray  # pieces x families
@@ -138,8 +138,8 @@ class Profiles:
             idf,
             math.log(count + 1) + 1,
             gram_family,
-            tuple(np.array(sorted(h), dtype=np.int64) for h in pieces_of),
-            tuple(np.array(sorted(o), dtype=np.int64) for o in topics_of),
+            Postings.of(pieces_of),
+            Postings.of(topics_of),
             np.array(piece_topic, dtype=np.int64),
             np.array(piece_kind, dtype=np.int64),
             mass,
@@ -157,13 +157,11 @@ class Profiles:
         if topics == 0:
             return out
         grams = sorted(set(message_grams))  # sums in one order: the same figures everywhere
-        known = np.array(
-            [i for g in grams if (i := self.vocabulary.get(g)) is not None], dtype=np.int64
-        )
+        rows = [self.vocabulary.get(g) for g in grams]
+        known = np.array([i for i in rows if i is not None], dtype=np.int64)
         message_mass = np.zeros(len(FAMILIES))
-        for g in grams:
+        for g, i in zip(grams, rows, strict=True):
             if (f := family(g)) >= 0:
-                i = self.vocabulary.get(g)
                 message_mass[f] += self.idf[i] if i is not None else self.unknown_idf
         known_family = self.gram_family[known]
         for f in range(len(FAMILIES)):
@@ -205,15 +203,40 @@ class Profiles:
         return out
 
 
-def _spread(
-    grams: np.ndarray, holders: Sequence[np.ndarray], idf: np.ndarray, size: int
-) -> np.ndarray:
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """By gram, the sorted holders (pieces or topics) of it, as one array and offsets: a
+    knowledge base of thousands of topics has tens of thousands of grams, and an array
+    each would cost its object overhead many times over."""
+
+    holders: np.ndarray  # every gram's holders one after another, in the least int type
+    offsets: np.ndarray  # int64, by gram: where its holders start (and one past the last)
+
+    @classmethod
+    def of(cls, holders: Sequence[set[int]]) -> Postings:
+        sizes = np.fromiter((len(h) for h in holders), dtype=np.int64, count=len(holders))
+        most = max((max(h) for h in holders if h), default=0)
+        flat = np.fromiter(
+            (i for h in holders for i in sorted(h)),
+            dtype=np.min_scalar_type(most),  # 2,000 topics' 40,000 pieces: 2 bytes each
+            count=int(sizes.sum()),
+        )
+        return cls(flat, np.concatenate(([0], np.cumsum(sizes))))
+
+    def gather(self, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The holders of ``grams``, one after another, and how many each gram has."""
+        starts = self.offsets[grams]
+        counts = self.offsets[grams + 1] - starts
+        shift = np.repeat(starts - np.cumsum(counts) + counts, counts)
+        return self.holders[shift + np.arange(int(counts.sum()))], counts
+
+
+def _spread(grams: np.ndarray, holders: Postings, idf: np.ndarray, size: int) -> np.ndarray:
     """By holder (piece or topic): the idf of the message's ``grams`` it holds."""
     if not len(grams):
         return np.zeros(size)
-    at = np.concatenate([holders[g] for g in grams])
-    weights = np.repeat(idf[grams], [len(holders[g]) for g in grams])
-    return np.bincount(at, weights=weights, minlength=size)
+    at, counts = holders.gather(grams)
+    return np.bincount(at, weights=np.repeat(idf[grams], counts), minlength=size)
 
 
 @dataclass(frozen=True, slots=True)
