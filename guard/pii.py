@@ -582,7 +582,9 @@ _CARD_CUE_RE = re.compile(
     r"|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
     # the benefits' cards a bank issues: subsidies and pensions are paid into them
     r"|(?<!校园)(?<!公交)(?<!饭)一卡通|惠农卡|社保卡|存折"
-    r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))[号码是为的:：\s]{0,5}$"
+    r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))"
+    # 卡号你记一下 / 卡号您存好: the reader is told to note it down
+    r"(?:[，,]?(?:你|您)?(?:记|存|收|抄)(?:一下|下|好|着))?[号码是为的:：,，\s]{0,5}$"
 )
 # Words next to a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的电话,
 # 张阿姨的座机 ...); without them a landline is a shop's, an office's or the station's.
@@ -675,13 +677,15 @@ _BANKS = (
 _PAYEE = "户名|收款人|收款方|开户行|开户名|开户人|开户银行|持卡人"
 _THIS_CARD = (
     r"(?:这张|这个|那张|那个|我的?|他的?|她的?|我这)卡"
+    # a relative's card (我妹的卡, 我表哥的工资卡, 他爸的建行卡)
+    rf"|(?:[我他她]的?)?(?:{_OTHERS_KIN})的?(?:银行|工资|储蓄|{_BANKS})?卡"
     r"|(?:打|转|汇|存)到?(?:这张|这个|我|他|她)?的?卡"
 )
 # The payee's name may sit between the word and the number: 收款人张三 6217...
 _PAYEE_NAME = r"(?:[:：\s]*[\u4e00-\u9fff]{2,4})?"
 _BANK_CUE_BEFORE_RE = re.compile(
     rf"(?:{_BANKS}|{_THIS_CARD}|(?:{_PAYEE}){_PAYEE_NAME})(?:的?(?:卡号?|账号|账户))?(?:上|里)?"
-    r"[号码是为的:：,，\s]{0,5}$"
+    r"(?:就行|就好|就可以|吧)?[号码是为的:：,，\s]{0,5}$"
 )
 _BANK_CUE_AFTER_RE = re.compile(
     rf"[\s,，(（]*(?:[\u4e00-\u9fff]{{2,4}}[\s,，]+)?(?:是|为|这是)?(?:{_BANKS}|{_PAYEE})"
@@ -771,6 +775,12 @@ def _worded_kind(
     return None
 
 
+def _bin_list(pieces: list[tuple[int, int, str]]) -> bool:
+    """Two or more pieces that are each a card's first six digits (622848是农行，621700是建行):
+    a list of banks' prefixes, not one card told in parts."""
+    return sum(len(d) == 6 and d[0] in "3456" for _, _, d in pieces) >= 2
+
+
 @lru_cache(maxsize=8)
 def _card_holder_named(text: str) -> bool:
     """The card's holder is named in the message: 户名马桂英, 持卡人是我爸王德福, 户主马建国 --
@@ -801,6 +811,8 @@ def _worded_numbers(
             if len(joined) > 19:
                 break
             kind = _worded_kind(joined, lengths, exempt) if n > k else None
+            if kind is not None and kind[0] == "bank" and _bin_list(pieces[k : n + 1]):
+                kind = None
             if kind is not None:
                 hit = ((pieces[k][0], end, joined, kind[0]), kind[1])
         if hit is None:
@@ -1043,6 +1055,30 @@ def _mask_id_parts(text: str) -> str:
     return _star(text, hidden) if hidden else text
 
 
+# A letter O typed for a zero (64O1041985O3171028, 138O951 2233): inside a run of digits
+# long enough to be a number, and glued to no other letter, it is read as the zero it
+# stands for. One character for one, so offsets hold.
+_LETTER_ZERO_RUN_RE = re.compile(
+    "(?<![A-Za-z])[0-9０-９OoＯｏ](?:[ \\-]?[0-9０-９OoＯｏ]){10,}(?![A-WYZa-wyz])"
+)
+_LETTER_ZEROS = str.maketrans("OoＯｏ", "0000")
+_MIN_REAL_DIGITS = 8
+
+
+def letter_zeros(text: str) -> str:
+    """``text`` with each letter O that stands for a zero in a long run of digits read as
+    one (see ``_LETTER_ZERO_RUN_RE``); the same text when there is none."""
+    if not any(c in text for c in "OoＯｏ"):
+        return text
+
+    def zero(m: re.Match[str]) -> str:
+        run = m.group()
+        digits = sum(c.isdigit() for c in run)
+        return run.translate(_LETTER_ZEROS) if digits >= _MIN_REAL_DIGITS else run
+
+    return _LETTER_ZERO_RUN_RE.sub(zero, text)
+
+
 def find_numbers(
     text: str,
     *,
@@ -1058,6 +1094,7 @@ def find_numbers(
     station's public phones) are never reported.
     """
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
+    text = letter_zeros(text)
     hits: list[_Hit] = []
     pieces: list[tuple[int, int, str]] = []
     line_named: bool | None = None
@@ -1973,6 +2010,17 @@ def _neighbours_debt(text: str) -> bool:
     )
 
 
+# Pay for work the writer's household did, asked of whoever owes it (工资打我弟卡上, 工钱发到
+# 我媳妇卡里, 护工费打我姐的卡): the money comes to the writer's side, as a lure's never does.
+_WAGES_RE = re.compile(r"工资|工钱|薪水|薪资|劳务费|护工费|保姆费|加班费|提成|结工资|结账")
+
+
+def _wages_owed(text: str) -> bool:
+    """Wages or a fee for work asked to be paid into a card, with none of a lure's marks
+    (see ``_CARD_LURE_RE``)."""
+    return _WAGES_RE.search(text) is not None and _CARD_LURE_RE.search(text) is None
+
+
 def paid_as_lure(text: str, finding: Finding) -> bool:
     """A card in a message that asks to pay into it and reads like a lure's account:
     spelt digit by digit (6 2 1 7 0 0 ...), how a lure slips it past a filter, or said to
@@ -1981,7 +2029,7 @@ def paid_as_lure(text: str, finding: Finding) -> bool:
     names themself and asks a neighbour for what is owed (菜钱, 车费, 团购) gives their own."""
     if finding.kind != "bank" or _PAY_INTO_RE.search(text) is None:
         return False
-    if _neighbours_debt(text):
+    if _neighbours_debt(text) or _wages_owed(text):
         return False
     span = text[finding.start : finding.end]
     spelt = _SPELT_RE.fullmatch(span) is not None and all(
@@ -3442,7 +3490,7 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
         pos = 0
         for f in sorted(findings, key=lambda f: f.start):
             parts.append(text[pos : f.start])
-            parts.append(_mask_span(text[f.start : f.end], f.kind, f.value))
+            parts.append(_mask_span(letter_zeros(text)[f.start : f.end], f.kind, f.value))
             pos = f.end
         parts.append(text[pos:])
         text = "".join(parts)
