@@ -1345,8 +1345,21 @@ def _addressed(name: str) -> bool:
 
 # The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
 _PERSON_NOTE = r"(?:\s*(?:[,，、]\s*)?(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
+# A child said with 小朋友 (李子轩小朋友家住…); the home in brackets after 家 (马红梅家（兴庆区
+# …）); or the address given later in the clause (去马红梅家吃饭，地址是…).
+_CHILD_SAID = "(?:小朋友|小同学|同学|宝宝)"
 _NAME_BEFORE_ADDRESS_RE = re.compile(
-    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?(?:的?家(?:住|在|是)|住在|住(?!院)|现住|(?:的|家)?地址)"
+    rf"({_NAME}){_CHILD_SAID}?{_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?"
+    r"(?:的?家(?:住|在|是|\s*[（(])|住在|住(?!院)|现住|(?:的|家)?地址"
+    r"|家[^。！？!?\n]{0,10}?(?:地址|住址)(?:是|在|[:：]))"
+)
+# A neighbour named by a title or a nickname, whose home is told (马老师家住…, 大刘家在…, 马老三
+# 家地址是…, 王阿姨家（…）): the group knows whom. Only with an address down to the door.
+_TITLED_HOME_RE = re.compile(
+    rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|医生|大夫|阿姨|叔叔|大爷|大妈|大娘|奶奶"
+    r"|爷爷|婆婆|大姐|大哥|姐|哥|嫂子?|婶子?|叔|伯|老[大二三四五六七八九]|老汉|老太太?|女士|先生)"
+    rf"|(?<![\u4e00-\u9fff])[老大小](?!师)[{_SURNAMES}])"
+    r"家的?(?:住|在|是|地址|住址|\s*[（(])"
 )
 # A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
 # recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
@@ -1377,6 +1390,10 @@ _TITLED_NAME_AFTER_RE = re.compile(
     rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、;；]\s*)?"
     rf"(?:(?:收件人|收货人|联系人|户主|姓名|找|联系|交给)[:：]?\s*|[:：]\s*)?"
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:{_HONORIFIC})(?![\u4e00-\u9fff]{{2}})"
+    # ...301的马老师, …502的老马家, …的马老三: a title or a nickname after 的, then a pause
+    rf"|\s*(?:(?:室|号|房)\s*)?(?:住(?:的|着)(?:的?是)?|的)\s*(?:[老大小](?!师)[{_SURNAMES}]"
+    rf"|(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|医生|大夫|老[大二三四五六七八九]))家?"
+    r"(?=[\s,，。!！?？;；、]|$)"
 )
 _RECIPIENT_RE = re.compile(r"收件人|收货人|寄件人|寄送地址|收货地址|家庭住址|住址[:：]")
 
@@ -1521,7 +1538,7 @@ _REFERRED_NAME_RE = re.compile(
     rf"|(?:(?<![\u4e00-\u9fff])我(?:的)?(?:{_KIN})|(?:我们|咱们)(?:楼|单元|小区)的?)\s*({_NAME})(?=[\s,，、])"
     # 王德福是我父亲，他…
     rf"|(?:^|[\s,，。!！?？;；])({_NAME})是我的?(?:{_KIN})"
-    rf"|(?:^|[\s,，。!！?？;；])({_NAME})(?=[吗呢嘛吧你您这是]|在吗|没有|大家|[,，。!！?？\s、])"
+    rf"|(?:^|[\s,，。!！?？;；])({_NAME})(?=[吗呢嘛吧你您这是]|在吗|没有|大家|[,，。!！?？\s、]|{_CHILD_SAID})"
 )
 _PRONOUN_REACH = 32  # characters before an address searched for 他家住 ...
 _REFERRED_REACH = 40  # characters before the pronoun searched for the name
@@ -1562,14 +1579,18 @@ def find_addresses(text: str) -> list[Finding]:
         text = norm
     found: list[Finding] = []
     named: bool | None = None
+    titled: bool | None = None
     for m in _ADDRESS_RE.finditer(text):
         if named is None:
             named = _names_anywhere(text)
         if _public_place(text, m.start(), m.end()):
             continue
         door = _DOOR_NUMBER_RE.search(m.group()) is not None
+        if door and titled is None:
+            titled = _TITLED_HOME_RE.search(text) is not None
         if (
             named
+            or (door and titled)
             or _name_next_to(text, m.start(), m.end(), door=door)
             or (door and _named_then_pronoun(text, m.start()))
         ):
@@ -1747,6 +1768,32 @@ def _plate_owner(text: str, start: int, end: int) -> bool:
     return before is not None and _is_name(next(g for g in before.groups() if g is not None))
 
 
+# The owner called by a nickname (车主是大刘, 是二黑子的, 胖子马的车) with the home down to the
+# door (他家就在6号楼1单元102, 住12号楼3单元501): the neighbours know whose car and whose door.
+_NOT_NICK = "谁|哪|什么|啥|这|那|我|咱|你|白色|黑色|红色|蓝色|灰色|银色|新|旧|外地|外面|本地|小区"
+_PLATE_NICK_RE = re.compile(
+    rf"(?:车主|司机)(?:好像|应该)?(?:是|叫)\s*(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?(?=[\s,，。;；!！]|$|家|的|住)"
+    rf"|(?:是|系|属于)\s*(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?家?的(?:车)?(?=[\s,，。;；!！]|$)"
+    rf"|(?<![\u4e00-\u9fff])(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?家?的车(?=[\s,，。;；!！]|$)"
+)
+# Where the owner lives, said before the door: 家在, 他家就在, 住 -- not the writer's own home.
+_HOME_DOOR_BEFORE_RE = re.compile(
+    r"(?<![我咱俺])(?:家|住)(?:就|也|还)?(?:在|是)?[^，。;；!！?？\n]{0,8}$"
+)
+
+
+def _nicknamed_owner_at_home(text: str) -> bool:
+    """The plate's owner said by any name and the owner's door said as their home."""
+    if _PLATE_NICK_RE.search(text) is None:
+        return False
+    for d in _DOOR_RE.finditer(text):
+        if _DOOR_NUMBER_RE.search(d.group()) and _HOME_DOOR_BEFORE_RE.search(
+            text, max(0, d.start() - 12), d.start()
+        ):
+            return True
+    return False
+
+
 def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
     """A licence plate together with a person's name (车牌宁A·5Q821 我叫张建军): whose
     car it is. A plate alone is a car, which residents post about all the time (宁A·5Q821
@@ -1755,7 +1802,7 @@ def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
     if not spans:
         return []
     if named is None:
-        named = _names_anywhere(text)
+        named = _names_anywhere(text) or _nicknamed_owner_at_home(text)
     return [
         Finding("plate", a, b, text[a:b]) for a, b, _ in spans if named or _plate_owner(text, a, b)
     ]

@@ -84,3 +84,64 @@ def test_an_id_with_a_letter_o_for_a_zero(typed: str) -> None:
 )
 def test_letters_in_codes_and_orders_stay_letters(text: str) -> None:
     assert check(text).is_ok
+
+
+# ---------------------------------------------------------------- a home, named
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "马丽丽家（兴庆区清和南街丽景湾小区7号楼2单元602）",
+        "金凤区阅海万家C区12号楼1单元301的马云霞，东西放门口了",
+        "马红梅家地址是兴庆区民乐小区3号楼2单元501",
+        "周末去马红梅家，地址是紫荆苑6号楼1单元702",  # the address later in the clause
+        "马老师家住紫园小区2号楼1单元1102",  # a title
+        "大刘家在阳光花园8号楼1单元201",  # a nickname
+        "快递放到富宁苑9号楼2单元301的老马家",  # a nickname after the door
+        "李子轩小朋友家住丽景湾7号楼2单元501",  # a child
+    ],
+)
+def test_a_home_told_with_a_name_title_or_nickname(text: str) -> None:
+    assert "address" in kinds(text)
+    assert check(text).verdict == "pii"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "马老师家住哪个小区？想去家访",  # no door
+        "老师家住得远，每天坐公交",
+        "3号楼2单元301的王师傅来修水管了，还没修好",  # a tradesman at work
+        "小王家的狗在5号楼2单元门口拉屎",
+        "大家在5号楼2单元301门口集合",
+    ],
+)
+def test_a_title_without_a_home_or_a_door_without_a_resident(text: str) -> None:
+    assert "address" not in kinds(text)
+
+
+# ---------------------------------------------------------------- plates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "车牌宁A·D5522，车主是大刘，家在3号楼2单元401",
+        "宁AF1288那辆白色的，是二黑子的，他家就在6号楼1单元102",
+    ],
+)
+def test_a_plate_with_its_owners_nickname_and_door(text: str) -> None:
+    assert "plate" in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁A12345是谁的车？挡住5号楼2单元301门口了",  # whose is asked
+        "宁A3K790是送快递的，我家在3号楼2单元401，天天堵我家门口",  # the writer's home
+        "宁AD8823是外地的车，停在8号楼1单元门口好几天了",
+    ],
+)
+def test_a_plate_without_an_owner_at_home(text: str) -> None:
+    assert "plate" not in kinds(text)
