@@ -2179,6 +2179,26 @@ def _holder_next_to(text: str, label_start: int, code_end: int) -> bool:
     )
 
 
+def _topic_before(text: str, at: int) -> bool:
+    """A name that opens the sentence (see ``_TOPIC_NAME_RE``) is who a record's label at
+    ``at`` is told of: within reach, in the same sentence, with no one else said between
+    (马思远，就是那个戴眼镜的男孩，…，学号是20230415)."""
+    start = max(0, at - _TOPIC_REACH)
+    stops = list(_CLAUSE_END_RE.finditer(text, start, at))
+    if stops:
+        start = stops[-1].start()  # the sentence's start, where a topic name stands
+    for m in _TOPIC_NAME_RE.finditer(text, start, at):
+        between = text[m.end() : at]
+        if (
+            _looks_given(m.group(1))
+            and _is_name(m.group(1))
+            and _CLAUSE_END_RE.search(between) is None
+            and _SOMEONE_ELSE_RE.search(between) is None
+        ):
+            return True
+    return False
+
+
 def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
     """A personal document's or record's number under its label, with the holder's name
     in the message (退休证号：宁退字第0083211号，姓名马德明; 患者张建国，住院号20230517) or the
@@ -2208,6 +2228,7 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
             not (credit and mine)
             and not _holder_next_to(text, label_start, b)
             and not _pinyin_holder(text, a, b)  # a permit's holder in pinyin
+            and not _topic_before(text, label_start)
         ):
             if named is None:
                 named = _names_anywhere(text) or any(
@@ -2303,7 +2324,9 @@ _CHILD_NAME_BEFORE_RE = re.compile(
     rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]们?家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫"
     r"|看到|看见|见到|见过|寻找)"  # 有没有人看到马子豪，一年级4班的小男孩
     # 马小龙同学（银川九中初一6班）: the school and class in brackets after the pupil
-    rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上|同学\s*[(（])"
+    rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上|同学\s*[(（]|小朋友|小同学|同学[,，]"
+    # what happened to the child, said right after the name (马浩然今天放学没回家)
+    r"|今天|昨天|前天|放学|到现在|至今|一直没|没回|不见|走丢|走失|失踪|联系不上)"
 )
 # The same without the clause's start, for a school and a grade alone (说叫王小宝，第一小学
 # 一年级的): with no class, a name is a pupil's only when said to be a child's or with 叫.
@@ -2350,7 +2373,18 @@ _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅�
 # school and a grade is the pupil's (走失：周子轩，8岁，二年级2班; 王小虎 男 6岁 红星幼儿园中班
 # 家住幸福里3-1-502).
 _MISSING_OR_HOME_RE = re.compile(
-    "走失|走丢|丢了|失踪|寻人|寻找|找孩子|离家出走|没回家|没有回家|不见了|求扩散|家住|家在|住在"
+    "走失|走丢|丢了|失踪|寻人|寻找|找孩子|离家出走|没回家|没有回家|不见了|求扩散|联系不上|家住|家在|住在"
+)
+# A child told missing (not only at home): the school alone, without a grade, is then
+# where the child was last, and a name at a clause's start near it the pupil's -- when the
+# message speaks of a child (孩子, 学生, 小朋友, 放学), not of a grown-up gone missing.
+_MISSING_RE = re.compile(
+    "走失|走丢|丢了|失踪|寻人|寻找|找孩子|离家出走|没回家|没有回家|不见了|求扩散|联系不上"
+)
+_SCHOOLCHILD_RE = re.compile(f"{_CHILD}|放学|上学|学生")
+_GROWN_UP_RE = re.compile(
+    r"老人|老太|老爷子|老头|大爷|大妈|大娘|奶奶|爷爷|老汉|阿姨|叔叔"
+    r"|(?<![0-9])(?:[2-9][0-9]|1[89])岁|[二三四五六七八九]十多?岁"
 )
 _CLASS_REACH = 30  # characters before the class searched for the school and the name
 _KIN_WORDS = frozenset({"孙子", "孙女"})  # a grandson, not 孙 and a given name
@@ -2407,6 +2441,13 @@ def find_children(text: str) -> list[Finding]:
     missing = False
     classes = [(m, False) for m in _CLASS_RE.finditer(text)]
     classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)]
+    if (
+        not classes
+        and _MISSING_RE.search(text)
+        and _SCHOOLCHILD_RE.search(text)
+        and not _GROWN_UP_RE.search(text)
+    ):
+        classes = [(m, True) for m in list(_SCHOOL_RE.finditer(text))[:4]]
     for m, grade in classes:
         if not looked:
             looked = True
@@ -2543,6 +2584,9 @@ _STRONG_BEFORE_SUBJECT_RE = re.compile(
     r"|(?:单元|号楼|楼|栋|幢|室|户|层|班|组|队|村|院|苑|园|区|镇|乡|县|隔壁|对门|对面|楼上|楼下)的?$"
     r"|(?:住|小区里|院里|村里|楼里|单元里)的?$"
     rf"|[{_SURNAMES}](?:大爷|大妈|大娘|阿姨|叔叔|奶奶|爷爷|师傅|大姐|大哥|姐|哥|叔|婶)$"
+    # what the person does, then the full name (英语老师李静, 马老师马云霞, 收银员白秀兰)
+    r"|(?:老师|医生|护士|大夫|会计|出纳|司机|保安|保洁|厨师|师傅|经理|主任|校长|班主任|同事|员工"
+    r"|职工|店员|收银员?|营业员|教练|护工|保姆|门卫)$"
     r"|(?:人员|对象|患者|病人|病号|家属|居民|村民|业主|住户|同志|男子|女子|小伙|姓名|名叫|叫做?)"
     r"[:：\s]*$"
 )
@@ -2564,6 +2608,8 @@ _GIVEN_CHARS = frozenset(
     "雄伦骏才邦栋梁材香馨妹娣娥嫦芸茜萱蓓蕊苗苹茂叶根发有余全增添双竹玲铃娅媚婕瑾瑜璇琼琦璋环"
     "南西北京津沪渝湘鄂豫晋冀辽吉黑陕甘藏蒙粤闽浙苏皖赣鲁豹鹰麟旋策略谋聪捷锋锐钢铁铮锦绣纯素"
     "朴实宽厚深沉稳重占奎魁柱栓锁仓存留改换转引招芹彪旗奇尚维韦蕴怀启迪"
+    # children's names of the last twenty years (梓涵, 奕辰, 可馨, 沐阳, 皓轩)
+    "梓晗奕歆诺依沐嘉熙钰煜烨皓昕桐晴语悠琛楷芮可凡"
 )
 # Words after a surname's character that name no one in talk of illness and the law.
 _NOT_SUBJECT_WORDS = (
@@ -2598,6 +2644,12 @@ def _looks_given(name: str) -> bool:
     return all(ch in _GIVEN_CHARS for ch in name[surname:])
 
 
+# A title whose first character may be read as a given name's last (王丽老师: not 王丽老).
+_TITLE_STARTS_RE = re.compile(
+    "老师|老板|老汉|老头|老人|老太|大夫|大爷|大妈|大娘|大姐|大哥|阿姨|师傅"
+)
+
+
 def _subject_at(text: str, p: int, limit: int) -> tuple[int, int, bool] | None:
     """The full name starting at ``p`` and ending by ``limit``, if one is there: (start,
     end, looks like a name). A surname with a title (陈大爷, 王老师) names no one, and
@@ -2619,6 +2671,8 @@ def _subject_at(text: str, p: int, limit: int) -> tuple[int, int, bool] | None:
         candidate = text[p:end]
         if end > limit or len(candidate) < surname + given:
             continue
+        if given == 2 and _TITLE_STARTS_RE.match(text, end - 1):
+            continue  # 王丽老师: the title's first character is no part of the name
         if not all("\u4e00" <= ch <= "\u9fff" for ch in candidate):
             continue
         if given == 2 and candidate[-1] in _NOT_NAME_END:
@@ -2769,11 +2823,13 @@ _WRITER_NAMED_RE = re.compile(
 # 老爷子马占山住丽景街，上个月刚放了支架).
 _PARENT_NAMED_RE = re.compile(
     r"(?:(?:我|俺|咱)家?(?:爸|妈|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|婆婆|公公|父亲|母亲|岳父|岳母"
-    rf"|老父亲|老母亲|丈母娘)|老爷子|老太太)(?:叫|名叫|是)?\s*(?:[:：]\s*)?({_NAME})"
+    rf"|丈母娘)|老爷子|老太太|老父亲|老母亲|老爹|老娘)(?:叫|名叫|是)?\s*(?:[:：]\s*)?({_NAME})"
     r"(?=[\s,，。;；、]|$|住|家)"
 )
 _WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住(?!院))\s*[^\s,，。;；!！?？]{2,}")
-_HAD_RE = re.compile(r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是)[\u4e00-\u9fff]{0,3}$")
+_HAD_RE = re.compile(
+    r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是|一直|长期|常年|老是|总是)[\u4e00-\u9fff]{0,3}$"
+)
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
 _HAD_OR_STATE_RE = re.compile(
@@ -2789,11 +2845,27 @@ _SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
 # hospital told soon after in the same sentence (刘建国，住4号楼，前几天查出胃癌; 王秀英（7号楼
 # 501）住院了; 他叫刘强 住我们楼 有精神病): the name at a clause's start or after 叫, then the
 # home right after it.
+# ... or with where they work or teach, or the hospital they are in (马红梅在二中教数学，查出来
+# 乳腺癌了; 苏建平在移动营业厅上班，查出肺癌; 杨丽萍在宁安医院住院部6楼，重度抑郁).
+_AT_WORK = (
+    r"(?:在|于)[^\s,，。;；!！?？]{1,14}?(?:上班|工作|教书|任教|教[\u4e00-\u9fff]{1,2}|当[\u4e00-\u9fff]{1,3}"
+    r"|打工|干活|实习|开店|做事|住院|病房|医院|卫生院|病区|科|床"
+    # a workplace said by its kind (在我们厂食堂打饭, 在物业当保安, 在超市收银)
+    r"|厂|公司|单位|食堂|超市|商场|营业厅|银行|物业|工地|车间|学校|幼儿园|小学|中学|诊所|饭店|餐馆)"
+)
 _NAMED_AT_HOME_RE = re.compile(
     rf"(?:(?<=叫)|(?<=叫做)|(?<![^\s,，。!！?？;；:：、])|^)({_NAME})\s*(?:[,，、(（]\s*)?"
     rf"(?=家住|住在|现住|家在|住(?!院)|{_BUILDING}\s*(?:号楼|栋|幢)|{_NUM}{{1,2}}\s*{_UNIT}"
-    r"|[0-9]{1,2}-[0-9]{1,2}-[0-9]{3,4})"
+    rf"|[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}|{_AT_WORK})"
 )
+# A name that opens a sentence and a pause after it, maybe with what the person is (张伟，男，
+# …; 马思远同学，…; 我们班杨梓涵，…): what the sentence goes on to tell is told of that person.
+_TOPIC_NAME_RE = re.compile(
+    r"(?:^|(?<=[。！？!?\n]))\s*(?:(?:我们|咱们|我|咱)(?:班|单位|厂|公司|科室?|组|队|部门|店|村|楼|小区"
+    r"|学校|年级)(?:的|里的?|上的?)?)?"
+    rf"({_NAME})(?:{_CHILD_SAID}|老师|师傅|阿姨|叔叔|大爷|大妈|奶奶|爷爷)?{_PERSON_NOTE}{{0,3}}\s*[,，、]"
+)
+_TOPIC_REACH = 40  # characters from the name to what is told of the person
 _AT_HOME_REACH = 30  # characters from the name to the illness told of them
 # ... or listed with them, an item between pauses (王桂兰，7号楼，乳腺癌).
 _PAUSE_BEFORE_RE = re.compile(r"[\s,，、:：;；][\u4e00-\u9fff]{0,2}$")
@@ -2817,7 +2889,7 @@ def _first_told(
             m.start() - named.end() > reach or _CLAUSE_END_RE.search(text, named.end(), m.start())
         ):
             continue
-        listed = reach is not None and _LISTED_RE.match(text, m.end()) is not None
+        listed = _LISTED_RE.match(text, m.end()) is not None  # 脑梗，: an item between pauses
         had = (
             (_stay(text, m) if m.re is _IN_HOSPITAL_RE else _HAD_OR_STATE_RE.match(m.group()))
             or (listed and _PAUSE_BEFORE_RE.search(text, max(0, m.start() - 3), m.start()))
@@ -2845,8 +2917,14 @@ def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, in
         if _looks_given(n.group(1)) or text[max(0, n.start() - 1) : n.start()] == "叫"
     ]
     if at_home:
-        said = sorted([*conditions, *_IN_HOSPITAL_RE.finditer(text)], key=lambda m: m.start())
+        stays = [m for m in _IN_HOSPITAL_RE.finditer(text) if _stay(text, m)]  # not 住院部
+        said = sorted([*conditions, *stays], key=lambda m: m.start())
         told.append(_first_told(text, at_home, said, _AT_HOME_REACH))
+    if conditions:
+        topics = [n for n in _TOPIC_NAME_RE.finditer(text) if _looks_given(n.group(1))]
+        if topics:
+            facts = [m for m in conditions if not _FACT_TOPIC_RE.match(text, m.end())]
+            told.append(_first_told(text, topics, facts, _TOPIC_REACH))
     return [span for span in told if span is not None]
     starts = [m.start() for m in conditions]
     people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]

@@ -9,10 +9,13 @@ child said with 小朋友 and the home, and a missing child with the school."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from guard.detect import check
-from guard.pii import letter_zeros, mask_pii
+from guard.eval import VERDICTS, evaluate, read_cases
+from guard.pii import find_pii, letter_zeros, mask_pii
 from tests.unit.test_guard_pii import kinds
 
 ID = "640104195203141026"  # the check character holds
@@ -145,3 +148,95 @@ def test_a_plate_with_its_owners_nickname_and_door(text: str) -> None:
 )
 def test_a_plate_without_an_owner_at_home(text: str) -> None:
     assert "plate" not in kinds(text)
+
+
+# ---------------------------------------------------------------- health, work, wards
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("马红梅在二中教数学，查出来乳腺癌了", "马红梅"),  # where she teaches
+        ("苏建平在移动营业厅上班，前阵子查出肺癌晚期", "苏建平"),
+        ("丁玉兰在我们厂食堂打饭，是乙肝携带者", "丁玉兰"),  # a workplace by its kind
+        ("杨丽萍在宁安医院住院部6楼，重度抑郁", "杨丽萍"),  # a ward, no bed
+        ("三小的马老师马云霞怀孕了", "马云霞"),  # a title, then the full name
+        ("十五中的英语老师李静怀孕五个月了", "李静"),
+        ("十八中的王丽老师是乙肝携带者", "王丽"),  # the name, then the title
+        ("老父亲马德明，家住民乐小区3号楼，上周确诊肝癌", "马德明"),
+        ("我公公马福贵，在医院住院部8楼，脑梗，住金地小区5号楼", "马福贵"),
+    ],
+)
+def test_a_named_persons_illness_with_work_ward_or_home(text: str, name: str) -> None:
+    assert name in [f.value for f in find_pii(text) if f.kind == "health"]
+    assert check(text).verdict == "pii"
+    assert name not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("张伟，男，在我们这干了三年，人很老实，去年查出糖尿病", "health"),
+        ("马占林，在工地干活，前阵子摔伤以后一直抑郁，不爱说话", "health"),
+        ("我们班杨梓涵，上周刚转来的，有哮喘，体育课注意一下", "health"),
+        ("马思远，就是那个戴眼镜的男孩，成绩不错，学号是20230415", "student"),
+    ],
+)
+def test_a_name_opening_the_sentence_then_what_is_told_of_them(text: str, kind: str) -> None:
+    assert kind in kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "马红梅在二中教数学，教得特别好",  # no illness
+        "马建国在人民医院当医生，专门治糖尿病",  # a doctor's work
+        "王芳在医院上班，她说癌症早发现能治好",  # what she said
+        "张伟，你好，我妈查出来糖尿病，想问问低保",  # someone else's
+        "李静，明天下午社区有高血压义诊，记得带老人来",  # a talk's topic
+        "马思远，数学竞赛得了一等奖，祝贺！",
+        "金凤区人民医院肿瘤科在住院部6楼，挂号在一楼",
+    ],
+)
+def test_work_a_talk_or_someone_elses_illness_is_no_ones_health(text: str) -> None:
+    assert [f for f in find_pii(text) if f.kind in ("health", "student")] == []
+
+
+# ---------------------------------------------------------------- children
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("马小宝小朋友走丢了，在回民二小上一年级，穿红衣服", "马小宝"),
+        ("寻人：王梓豪，实验小学的学生，昨天放学没回家，求扩散", "王梓豪"),
+        ("急！马浩然今天放学没回家，在十六小上学", "马浩然"),
+        ("我家孩子王子睿到现在联系不上，十五中的", "王子睿"),
+        ("孩子叫刘一鸣，男，9岁，银川二十一小的，下午在学校门口走失", "刘一鸣"),
+    ],
+)
+def test_a_missing_child_with_the_school(text: str, name: str) -> None:
+    assert name in [f.value for f in find_pii(text) if f.kind == "child"]
+    assert name not in mask_pii(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老人走失，王秀英，78岁，在第一小学附近不见了，放学的家长留意",  # a grown-up
+        "寻找走失的小狗，在二小门口丢的，放学的孩子们帮忙留意",  # a dog
+        "学校门口有人说孩子走丢了，后来找到了",  # no name
+    ],
+)
+def test_a_missing_grown_up_or_an_unnamed_child_is_no_pupil(text: str) -> None:
+    assert "child" not in kinds(text)
+
+
+def test_development_set_v14_stays_caught() -> None:
+    """Every line of the development set gets its verdict, and each exposing line is found
+    as its own kind (``kind``), whatever kind the reminder leads with."""
+    cases = read_cases(Path(__file__).parent / "data" / "pii_forms_v14.jsonl", VERDICTS)
+    report = evaluate(cases)
+    assert report.mistakes == [], [o.case.text for o in report.mistakes]
+    unfound = [c.text for c in cases if c.expect == "pii" and c.kind not in kinds(c.text)]
+    assert unfound == []
