@@ -192,7 +192,7 @@ USAGE = re.compile(
     r"(?<![0-9])[0-9]+(?:\.[0-9]+)?\s*(?:吨|度|方|立方米?|千瓦时|m³)"
     r"(?![\u4e00-\u9fff]{0,2}(?:米|公里|面))"
 )
-AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*(?:元|块)")
+AMOUNT = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?\s*(?:元|块)")
 
 
 def billed(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:

@@ -1055,8 +1055,8 @@ def _mask_id_parts(text: str) -> str:
     return _star(text, hidden) if hidden else text
 
 
-# A letter O typed for a zero (64O1041985O3171028, 138O951 2233): inside a run of digits
-# long enough to be a number, and glued to no other letter, it is read as the zero it
+# A letter O typed for a zero (64O1041985O3171028, 138O951 2233): between the digits of a
+# run long enough to be a number, glued to no other letter, it is read as the zero it
 # stands for. One character for one, so offsets hold.
 _LETTER_ZERO_RUN_RE = re.compile(
     "(?<![A-Za-z])[0-9０-９OoＯｏ](?:[ \\-]?[0-9０-９OoＯｏ]){10,}(?![A-WYZa-wyz])"
@@ -1073,8 +1073,18 @@ def letter_zeros(text: str) -> str:
 
     def zero(m: re.Match[str]) -> str:
         run = m.group()
-        digits = sum(c.isdigit() for c in run)
-        return run.translate(_LETTER_ZEROS) if digits >= _MIN_REAL_DIGITS else run
+        if sum(c.isdigit() for c in run) < _MIN_REAL_DIGITS:
+            return run
+        # Only an O between digits: one before or after them may be a letter after all
+        # (O3011630385171728 is O and a card).
+        body = run.strip("OoＯｏ")
+        if not body:
+            return run
+        start = run.index(body)
+        end = start + len(body)
+        if len(body) == 17 and end < len(run):  # an ID's check character typed as O
+            end += 1
+        return run[:start] + run[start:end].translate(_LETTER_ZEROS) + run[end:]
 
     return _LETTER_ZERO_RUN_RE.sub(zero, text)
 
