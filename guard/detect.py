@@ -155,6 +155,70 @@ WARNED_OUTRIGHT = re.compile(r"别(?:点|信)|不要(?:点|信)|千万别|假的
 # number) and nothing asked (转这个卡号, 捐款 ask), the model alone calls no lure on it.
 MASKED = re.compile(r"[0-9]{2,6}[\s\-]*[*＊×xX]{3}[\s*＊×xX\-]*[0-9]{2,6}[xX]?")
 MONEY_ASKED = re.compile(r"捐|转(?!发)|汇|打钱|打款|付款|交钱|借")
+# "大家别在群里发身份证号，要登记的私信网格员就行": advice to keep an ID or a card out of the
+# group. It names the ID and a private channel, as an ID-harvesting lure does, but it
+# forbids posting and offers nothing for the number (no subsidy, no prize), asks for no
+# number to be sent to the writer and gives no way off the chat. Such advice is no lure;
+# a lure that borrows the words (不要发群里，私发我领补贴) still asks or offers.
+NOT_TO_POST = re.compile(
+    r"(?:不要|别|勿|不能|千万别|切勿|请勿|不得|禁止|严禁)(?:再)?(?:在|往|到|发到|发在)?"
+    r"(?:群里|群内|群上|群|朋友圈|网上)(?:随便|随意|公开)?(?:发|晒|贴|公开|透露|泄露|接龙)"
+    r"|(?:群里|群内|朋友圈|网上)(?:千万|一定)?(?:不要|别|勿|不能|禁止|严禁)(?:随便|再)?(?:发|晒|贴|公开)"
+    r"|(?:不要|别|勿|不能|千万别|切勿|请勿|不得)(?:随便|随意|公开)(?:发|晒|贴|透露|泄露)"
+)
+PRIVATE_ITEM = re.compile(r"身份证|银行卡|卡号|证件|户口本|住址|个人信息|隐私|学籍号")
+# What a lure offers for the number, or asks to be sent to the writer, or gathers.
+BAIT_OR_ASK = re.compile(
+    r"补贴|补助|领取|领钱|发放|奖励|福利|红包|礼品|抽奖|返现|退费|退款|赔偿|理赔|中奖|慰问"
+    r"|收集|统计|采集|名单|上报|汇总"  # a list being gathered
+    r"|(?:私信|私发|发|传|加)(?:给)?我(?!们)|发(?:给)?本人"
+)
+
+
+def advised(text: str, lure: scam.ScamAssessment) -> bool:
+    """Advice not to post an ID or a card in the group (see ``NOT_TO_POST``)."""
+    return (
+        not lure.outside_contact
+        and NOT_TO_POST.search(text) is not None
+        and PRIVATE_ITEM.search(text) is not None
+        and BAIT_OR_ASK.search(text) is None
+    )
+
+
+# "本月水费：用水12吨，金额39.6元，请于25日前缴纳": a utility bill's summary reads like a fake
+# arrears notice to the model, but it tells what was used and gives no way to pay anyone (a
+# fake one gives a link, a number or an account).
+USAGE = re.compile(
+    r"(?<![0-9])[0-9]+(?:\.[0-9]+)?\s*(?:吨|度|方|立方米?|千瓦时|m³)"
+    r"(?![\u4e00-\u9fff]{0,2}(?:米|公里|面))"
+)
+AMOUNT = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?\s*(?:元|块)")
+
+
+def billed(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
+    """A bill's summary with no contact or account in it (see ``USAGE``)."""
+    if lure.contact or findings:
+        return False
+    return USAGE.search(text) is not None and AMOUNT.search(text) is not None
+
+
+# "622848开头的是农行，621700是建行": talk of what a card number's first six digits say. It
+# names banks and card numbers as a card-renting lure does, but gives no whole number, no
+# contact and asks nothing.
+CARD_PREFIX = re.compile(
+    r"(?<![0-9])[3-6][0-9]{5}(?![0-9])\s*(?:开头|打头|是|为|属于|代表|对应)"
+    r"|(?:前六位|前6位|号段|发卡行(?:识别码|代码|标识)?|(?<![a-z])bin(?![a-z]))",
+    re.IGNORECASE,
+)
+
+
+def card_talk(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> bool:
+    """Talk of card-number prefixes with no number, contact or ask (see ``CARD_PREFIX``)."""
+    if findings or lure.contact or lure.call_to_action:
+        return False
+    return CARD_PREFIX.search(text) is not None
+
+
 # Warning cues (``scam.assess``'s weight: 骗子, 冒充, 别接 count 1.0, 提醒, 小心 0.5) that make
 # a message a warning, whose caller's number is then no one's personal data.
 WARNS = 1.0
@@ -175,6 +239,8 @@ class Signals:
     quoted: bool = False  # a lure quoted whole to warn: forwarded, or in a police notice
     masked: bool = False  # a masked number, no other way to the sender, no ask
     forwarded: bool = False  # the writer received what they quote (``forwarded``)
+    advised: bool = False  # advice not to post an ID or a card in the group (``advised``)
+    no_payee: bool = False  # a bill's summary or card-prefix talk, no contact or ask
 
 
 def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessment) -> Signals:
@@ -198,6 +264,8 @@ def signals(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessmen
         received or notice(text, lure),
         masked(text, findings, lure),
         received,
+        advised(text, lure),
+        billed(text, findings, lure) or card_talk(text, findings, lure),
     )
 
 
@@ -267,14 +335,14 @@ def announced(text: str, findings: Sequence[pii.Finding], lure: scam.ScamAssessm
 
 def called(p: float, s: Signals, t: Thresholds = THRESHOLDS) -> str | None:
     """Who calls the message a lure: "rules", "model", or None (also `bench/guard_cv.py`)."""
-    if s.quoted:  # the lure is quoted whole, as a warning
+    if s.quoted or s.advised:  # the lure is quoted whole, as a warning; privacy advice
         return None
     if s.rule_lure and p >= t.veto and s.pressed:
         return "rules"
     if s.roster or s.told:  # an arrears list reads like a fake notice to the model, a
         return None  # neighbour's illness like a health product's testimony
     sure = t.alone if s.hooked else t.unhooked
-    quiet = s.exact or s.announced or s.masked  # personal data, not a lure's contact
+    quiet = s.exact or s.announced or s.masked or s.no_payee  # no lure's contact
     if p >= sure and (s.hooked or not s.contact) and not quiet:
         return "model"
     return None

@@ -582,7 +582,9 @@ _CARD_CUE_RE = re.compile(
     r"|银行卡|储蓄卡|借记卡|信用卡|工资卡|养老金卡|退休金卡|[工农建中交招邮]行卡"
     # the benefits' cards a bank issues: subsidies and pensions are paid into them
     r"|(?<!校园)(?<!公交)(?<!饭)一卡通|惠农卡|社保卡|存折"
-    r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))[号码是为的:：\s]{0,5}$"
+    r"|(?:银行|收款|转账|汇款)?[账帐](?:号|户))"
+    # 卡号你记一下 / 卡号您存好: the reader is told to note it down
+    r"(?:[，,]?(?:你|您)?(?:记|存|收|抄)(?:一下|下|好|着))?[号码是为的:：,，\s]{0,5}$"
 )
 # Words next to a landline that make it a household's (我家座机, 家里电话, 宅电, 我妈的电话,
 # 张阿姨的座机 ...); without them a landline is a shop's, an office's or the station's.
@@ -675,13 +677,15 @@ _BANKS = (
 _PAYEE = "户名|收款人|收款方|开户行|开户名|开户人|开户银行|持卡人"
 _THIS_CARD = (
     r"(?:这张|这个|那张|那个|我的?|他的?|她的?|我这)卡"
+    # a relative's card (我妹的卡, 我表哥的工资卡, 他爸的建行卡)
+    rf"|(?:[我他她]的?)?(?:{_OTHERS_KIN})的?(?:银行|工资|储蓄|{_BANKS})?卡"
     r"|(?:打|转|汇|存)到?(?:这张|这个|我|他|她)?的?卡"
 )
 # The payee's name may sit between the word and the number: 收款人张三 6217...
 _PAYEE_NAME = r"(?:[:：\s]*[\u4e00-\u9fff]{2,4})?"
 _BANK_CUE_BEFORE_RE = re.compile(
     rf"(?:{_BANKS}|{_THIS_CARD}|(?:{_PAYEE}){_PAYEE_NAME})(?:的?(?:卡号?|账号|账户))?(?:上|里)?"
-    r"[号码是为的:：,，\s]{0,5}$"
+    r"(?:就行|就好|就可以|吧)?[号码是为的:：,，\s]{0,5}$"
 )
 _BANK_CUE_AFTER_RE = re.compile(
     rf"[\s,，(（]*(?:[\u4e00-\u9fff]{{2,4}}[\s,，]+)?(?:是|为|这是)?(?:{_BANKS}|{_PAYEE})"
@@ -771,6 +775,12 @@ def _worded_kind(
     return None
 
 
+def _bin_list(pieces: list[tuple[int, int, str]]) -> bool:
+    """Two or more pieces that are each a card's first six digits (622848是农行，621700是建行):
+    a list of banks' prefixes, not one card told in parts."""
+    return sum(len(d) == 6 and d[0] in "3456" for _, _, d in pieces) >= 2
+
+
 @lru_cache(maxsize=8)
 def _card_holder_named(text: str) -> bool:
     """The card's holder is named in the message: 户名马桂英, 持卡人是我爸王德福, 户主马建国 --
@@ -801,6 +811,8 @@ def _worded_numbers(
             if len(joined) > 19:
                 break
             kind = _worded_kind(joined, lengths, exempt) if n > k else None
+            if kind is not None and kind[0] == "bank" and _bin_list(pieces[k : n + 1]):
+                kind = None
             if kind is not None:
                 hit = ((pieces[k][0], end, joined, kind[0]), kind[1])
         if hit is None:
@@ -1043,6 +1055,40 @@ def _mask_id_parts(text: str) -> str:
     return _star(text, hidden) if hidden else text
 
 
+# A letter O typed for a zero (64O1041985O3171028, 138O951 2233): between the digits of a
+# run long enough to be a number, glued to no other letter, it is read as the zero it
+# stands for. One character for one, so offsets hold.
+_LETTER_ZERO_RUN_RE = re.compile(
+    "(?<![A-Za-z])[0-9０-９OoＯｏ](?:[ \\-]?[0-9０-９OoＯｏ]){10,}(?![A-WYZa-wyz])"
+)
+_LETTER_ZEROS = str.maketrans("OoＯｏ", "0000")
+_MIN_REAL_DIGITS = 8
+
+
+def letter_zeros(text: str) -> str:
+    """``text`` with each letter O that stands for a zero in a long run of digits read as
+    one (see ``_LETTER_ZERO_RUN_RE``); the same text when there is none."""
+    if not any(c in text for c in "OoＯｏ"):
+        return text
+
+    def zero(m: re.Match[str]) -> str:
+        run = m.group()
+        if sum(c.isdigit() for c in run) < _MIN_REAL_DIGITS:
+            return run
+        # Only an O between digits: one before or after them may be a letter after all
+        # (O3011630385171728 is O and a card).
+        body = run.strip("OoＯｏ")
+        if not body:
+            return run
+        start = run.index(body)
+        end = start + len(body)
+        if len(body) == 17 and end < len(run):  # an ID's check character typed as O
+            end += 1
+        return run[:start] + run[start:end].translate(_LETTER_ZEROS) + run[end:]
+
+    return _LETTER_ZERO_RUN_RE.sub(zero, text)
+
+
 def find_numbers(
     text: str,
     *,
@@ -1058,6 +1104,7 @@ def find_numbers(
     station's public phones) are never reported.
     """
     exempt = _normalise_exempt(exempt_numbers) | PUBLIC_NUMBERS
+    text = letter_zeros(text)
     hits: list[_Hit] = []
     pieces: list[tuple[int, int, str]] = []
     line_named: bool | None = None
@@ -1308,8 +1355,21 @@ def _addressed(name: str) -> bool:
 
 # The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
 _PERSON_NOTE = r"(?:\s*(?:[,，、]\s*)?(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
+# A child said with 小朋友 (李子轩小朋友家住…); the home in brackets after 家 (马红梅家（兴庆区
+# …）); or the address given later in the clause (去马红梅家吃饭，地址是…).
+_CHILD_SAID = "(?:小朋友|小同学|同学|宝宝)"
 _NAME_BEFORE_ADDRESS_RE = re.compile(
-    rf"({_NAME}){_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?(?:的?家(?:住|在|是)|住在|住(?!院)|现住|(?:的|家)?地址)"
+    rf"({_NAME}){_CHILD_SAID}?{_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?"
+    r"(?:的?家(?:住|在|是|\s*[（(])|住在|住(?!院)|现住|(?:的|家)?地址"
+    r"|家[^。！？!?\n]{0,10}?(?:地址|住址)(?:是|在|[:：]))"
+)
+# A neighbour named by a title or a nickname, whose home is told (马老师家住…, 大刘家在…, 马老三
+# 家地址是…, 王阿姨家（…）): the group knows whom. Only with an address down to the door.
+_TITLED_HOME_RE = re.compile(
+    rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|医生|大夫|阿姨|叔叔|大爷|大妈|大娘|奶奶"
+    r"|爷爷|婆婆|大姐|大哥|姐|哥|嫂子?|婶子?|叔|伯|老[大二三四五六七八九]|老汉|老太太?|女士|先生)"
+    rf"|(?<![\u4e00-\u9fff])[老大小](?!师)[{_SURNAMES}])"
+    r"家的?(?:住|在|是|地址|住址|\s*[（(])"
 )
 # A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
 # recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
@@ -1340,6 +1400,10 @@ _TITLED_NAME_AFTER_RE = re.compile(
     rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、;；]\s*)?"
     rf"(?:(?:收件人|收货人|联系人|户主|姓名|找|联系|交给)[:：]?\s*|[:：]\s*)?"
     rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:{_HONORIFIC})(?![\u4e00-\u9fff]{{2}})"
+    # ...301的马老师, …502的老马家, …的马老三: a title or a nickname after 的, then a pause
+    rf"|\s*(?:(?:室|号|房)\s*)?(?:住(?:的|着)(?:的?是)?|的)\s*(?:[老大小](?!师)[{_SURNAMES}]"
+    rf"|(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|医生|大夫|老[大二三四五六七八九]))家?"
+    r"(?=[\s,，。!！?？;；、]|$)"
 )
 _RECIPIENT_RE = re.compile(r"收件人|收货人|寄件人|寄送地址|收货地址|家庭住址|住址[:：]")
 
@@ -1484,7 +1548,7 @@ _REFERRED_NAME_RE = re.compile(
     rf"|(?:(?<![\u4e00-\u9fff])我(?:的)?(?:{_KIN})|(?:我们|咱们)(?:楼|单元|小区)的?)\s*({_NAME})(?=[\s,，、])"
     # 王德福是我父亲，他…
     rf"|(?:^|[\s,，。!！?？;；])({_NAME})是我的?(?:{_KIN})"
-    rf"|(?:^|[\s,，。!！?？;；])({_NAME})(?=[吗呢嘛吧你您这是]|在吗|没有|大家|[,，。!！?？\s、])"
+    rf"|(?:^|[\s,，。!！?？;；])({_NAME})(?=[吗呢嘛吧你您这是]|在吗|没有|大家|[,，。!！?？\s、]|{_CHILD_SAID})"
 )
 _PRONOUN_REACH = 32  # characters before an address searched for 他家住 ...
 _REFERRED_REACH = 40  # characters before the pronoun searched for the name
@@ -1525,14 +1589,18 @@ def find_addresses(text: str) -> list[Finding]:
         text = norm
     found: list[Finding] = []
     named: bool | None = None
+    titled: bool | None = None
     for m in _ADDRESS_RE.finditer(text):
         if named is None:
             named = _names_anywhere(text)
         if _public_place(text, m.start(), m.end()):
             continue
         door = _DOOR_NUMBER_RE.search(m.group()) is not None
+        if door and titled is None:
+            titled = _TITLED_HOME_RE.search(text) is not None
         if (
             named
+            or (door and titled)
             or _name_next_to(text, m.start(), m.end(), door=door)
             or (door and _named_then_pronoun(text, m.start()))
         ):
@@ -1710,6 +1778,32 @@ def _plate_owner(text: str, start: int, end: int) -> bool:
     return before is not None and _is_name(next(g for g in before.groups() if g is not None))
 
 
+# The owner called by a nickname (车主是大刘, 是二黑子的, 胖子马的车) with the home down to the
+# door (他家就在6号楼1单元102, 住12号楼3单元501): the neighbours know whose car and whose door.
+_NOT_NICK = "谁|哪|什么|啥|这|那|我|咱|你|白色|黑色|红色|蓝色|灰色|银色|新|旧|外地|外面|本地|小区"
+_PLATE_NICK_RE = re.compile(
+    rf"(?:车主|司机)(?:好像|应该)?(?:是|叫)\s*(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?(?=[\s,，。;；!！]|$|家|的|住)"
+    rf"|(?:是|系|属于)\s*(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?家?的(?:车)?(?=[\s,，。;；!！]|$)"
+    rf"|(?<![\u4e00-\u9fff])(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?家?的车(?=[\s,，。;；!！]|$)"
+)
+# Where the owner lives, said before the door: 家在, 他家就在, 住 -- not the writer's own home.
+_HOME_DOOR_BEFORE_RE = re.compile(
+    r"(?<![我咱俺])(?:家|住)(?:就|也|还)?(?:在|是)?[^，。;；!！?？\n]{0,8}$"
+)
+
+
+def _nicknamed_owner_at_home(text: str) -> bool:
+    """The plate's owner said by any name and the owner's door said as their home."""
+    if _PLATE_NICK_RE.search(text) is None:
+        return False
+    for d in _DOOR_RE.finditer(text):
+        if _DOOR_NUMBER_RE.search(d.group()) and _HOME_DOOR_BEFORE_RE.search(
+            text, max(0, d.start() - 12), d.start()
+        ):
+            return True
+    return False
+
+
 def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
     """A licence plate together with a person's name (车牌宁A·5Q821 我叫张建军): whose
     car it is. A plate alone is a car, which residents post about all the time (宁A·5Q821
@@ -1718,7 +1812,7 @@ def find_plates(text: str, *, named: bool | None = None) -> list[Finding]:
     if not spans:
         return []
     if named is None:
-        named = _names_anywhere(text)
+        named = _names_anywhere(text) or _nicknamed_owner_at_home(text)
     return [
         Finding("plate", a, b, text[a:b]) for a, b, _ in spans if named or _plate_owner(text, a, b)
     ]
@@ -1973,6 +2067,17 @@ def _neighbours_debt(text: str) -> bool:
     )
 
 
+# Pay for work the writer's household did, asked of whoever owes it (工资打我弟卡上, 工钱发到
+# 我媳妇卡里, 护工费打我姐的卡): the money comes to the writer's side, as a lure's never does.
+_WAGES_RE = re.compile(r"工资|工钱|薪水|薪资|劳务费|护工费|保姆费|加班费|提成|结工资|结账")
+
+
+def _wages_owed(text: str) -> bool:
+    """Wages or a fee for work asked to be paid into a card, with none of a lure's marks
+    (see ``_CARD_LURE_RE``)."""
+    return _WAGES_RE.search(text) is not None and _CARD_LURE_RE.search(text) is None
+
+
 def paid_as_lure(text: str, finding: Finding) -> bool:
     """A card in a message that asks to pay into it and reads like a lure's account:
     spelt digit by digit (6 2 1 7 0 0 ...), how a lure slips it past a filter, or said to
@@ -1981,7 +2086,7 @@ def paid_as_lure(text: str, finding: Finding) -> bool:
     names themself and asks a neighbour for what is owed (菜钱, 车费, 团购) gives their own."""
     if finding.kind != "bank" or _PAY_INTO_RE.search(text) is None:
         return False
-    if _neighbours_debt(text):
+    if _neighbours_debt(text) or _wages_owed(text):
         return False
     span = text[finding.start : finding.end]
     spelt = _SPELT_RE.fullmatch(span) is not None and all(
@@ -2084,6 +2189,26 @@ def _holder_next_to(text: str, label_start: int, code_end: int) -> bool:
     )
 
 
+def _topic_before(text: str, at: int) -> bool:
+    """A name that opens the sentence (see ``_TOPIC_NAME_RE``) is who a record's label at
+    ``at`` is told of: within reach, in the same sentence, with no one else said between
+    (马思远，就是那个戴眼镜的男孩，…，学号是20230415)."""
+    start = max(0, at - _TOPIC_REACH)
+    stops = list(_CLAUSE_END_RE.finditer(text, start, at))
+    if stops:
+        start = stops[-1].start()  # the sentence's start, where a topic name stands
+    for m in _TOPIC_NAME_RE.finditer(text, start, at):
+        between = text[m.end() : at]
+        if (
+            _looks_given(m.group(1))
+            and _is_name(m.group(1))
+            and _CLAUSE_END_RE.search(between) is None
+            and _SOMEONE_ELSE_RE.search(between) is None
+        ):
+            return True
+    return False
+
+
 def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
     """A personal document's or record's number under its label, with the holder's name
     in the message (退休证号：宁退字第0083211号，姓名马德明; 患者张建国，住院号20230517) or the
@@ -2113,6 +2238,7 @@ def find_documents(text: str, *, named: bool | None = None) -> list[Finding]:
             not (credit and mine)
             and not _holder_next_to(text, label_start, b)
             and not _pinyin_holder(text, a, b)  # a permit's holder in pinyin
+            and not _topic_before(text, label_start)
         ):
             if named is None:
                 named = _names_anywhere(text) or any(
@@ -2208,7 +2334,9 @@ _CHILD_NAME_BEFORE_RE = re.compile(
     rf"(?:(?:^|{_STOP})|(?:{_CHILD}|[我咱俺你您]们?家)(?:名叫|名字叫|叫|是)?|(?<![师任长练员记])叫"
     r"|看到|看见|见到|见过|寻找)"  # 有没有人看到马子豪，一年级4班的小男孩
     # 马小龙同学（银川九中初一6班）: the school and class in brackets after the pupil
-    rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上|同学\s*[(（])"
+    rf"\s*({_CHILD_NAME})(?={_STOP}|在|是|读|就读|上|同学\s*[(（]|小朋友|小同学|同学[,，]"
+    # what happened to the child, said right after the name (马浩然今天放学没回家)
+    r"|今天|昨天|前天|放学|到现在|至今|一直没|没回|不见|走丢|走失|失踪|联系不上)"
 )
 # The same without the clause's start, for a school and a grade alone (说叫王小宝，第一小学
 # 一年级的): with no class, a name is a pupil's only when said to be a child's or with 叫.
@@ -2255,7 +2383,18 @@ _STAFF_AFTER_RE = re.compile(r"\s*(?:老师|班主任|校长|主任|教练|辅�
 # school and a grade is the pupil's (走失：周子轩，8岁，二年级2班; 王小虎 男 6岁 红星幼儿园中班
 # 家住幸福里3-1-502).
 _MISSING_OR_HOME_RE = re.compile(
-    "走失|走丢|丢了|失踪|寻人|寻找|找孩子|离家出走|没回家|没有回家|不见了|求扩散|家住|家在|住在"
+    "走失|走丢|丢了|失踪|寻人|寻找|找孩子|离家出走|没回家|没有回家|不见了|求扩散|联系不上|家住|家在|住在"
+)
+# A child told missing (not only at home): the school alone, without a grade, is then
+# where the child was last, and a name at a clause's start near it the pupil's -- when the
+# message speaks of a child (孩子, 学生, 小朋友, 放学), not of a grown-up gone missing.
+_MISSING_RE = re.compile(
+    "走失|走丢|丢了|失踪|寻人|寻找|找孩子|离家出走|没回家|没有回家|不见了|求扩散|联系不上"
+)
+_SCHOOLCHILD_RE = re.compile(f"{_CHILD}|放学|上学|学生")
+_GROWN_UP_RE = re.compile(
+    r"老人|老太|老爷子|老头|大爷|大妈|大娘|奶奶|爷爷|老汉|阿姨|叔叔"
+    r"|(?<![0-9])(?:[2-9][0-9]|1[89])岁|[二三四五六七八九]十多?岁"
 )
 _CLASS_REACH = 30  # characters before the class searched for the school and the name
 _KIN_WORDS = frozenset({"孙子", "孙女"})  # a grandson, not 孙 and a given name
@@ -2312,6 +2451,13 @@ def find_children(text: str) -> list[Finding]:
     missing = False
     classes = [(m, False) for m in _CLASS_RE.finditer(text)]
     classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)]
+    if (
+        not classes
+        and _MISSING_RE.search(text)
+        and _SCHOOLCHILD_RE.search(text)
+        and not _GROWN_UP_RE.search(text)
+    ):
+        classes = [(m, True) for m in list(_SCHOOL_RE.finditer(text))[:4]]
     for m, grade in classes:
         if not looked:
             looked = True
@@ -2448,6 +2594,9 @@ _STRONG_BEFORE_SUBJECT_RE = re.compile(
     r"|(?:单元|号楼|楼|栋|幢|室|户|层|班|组|队|村|院|苑|园|区|镇|乡|县|隔壁|对门|对面|楼上|楼下)的?$"
     r"|(?:住|小区里|院里|村里|楼里|单元里)的?$"
     rf"|[{_SURNAMES}](?:大爷|大妈|大娘|阿姨|叔叔|奶奶|爷爷|师傅|大姐|大哥|姐|哥|叔|婶)$"
+    # what the person does, then the full name (英语老师李静, 马老师马云霞, 收银员白秀兰)
+    r"|(?:老师|医生|护士|大夫|会计|出纳|司机|保安|保洁|厨师|师傅|经理|主任|校长|班主任|同事|员工"
+    r"|职工|店员|收银员?|营业员|教练|护工|保姆|门卫)$"
     r"|(?:人员|对象|患者|病人|病号|家属|居民|村民|业主|住户|同志|男子|女子|小伙|姓名|名叫|叫做?)"
     r"[:：\s]*$"
 )
@@ -2469,6 +2618,8 @@ _GIVEN_CHARS = frozenset(
     "雄伦骏才邦栋梁材香馨妹娣娥嫦芸茜萱蓓蕊苗苹茂叶根发有余全增添双竹玲铃娅媚婕瑾瑜璇琼琦璋环"
     "南西北京津沪渝湘鄂豫晋冀辽吉黑陕甘藏蒙粤闽浙苏皖赣鲁豹鹰麟旋策略谋聪捷锋锐钢铁铮锦绣纯素"
     "朴实宽厚深沉稳重占奎魁柱栓锁仓存留改换转引招芹彪旗奇尚维韦蕴怀启迪"
+    # children's names of the last twenty years (梓涵, 奕辰, 可馨, 沐阳, 皓轩)
+    "梓晗奕歆诺依沐嘉熙钰煜烨皓昕桐晴语悠琛楷芮可凡"
 )
 # Words after a surname's character that name no one in talk of illness and the law.
 _NOT_SUBJECT_WORDS = (
@@ -2503,6 +2654,12 @@ def _looks_given(name: str) -> bool:
     return all(ch in _GIVEN_CHARS for ch in name[surname:])
 
 
+# A title whose first character may be read as a given name's last (王丽老师: not 王丽老).
+_TITLE_STARTS_RE = re.compile(
+    "老师|老板|老汉|老头|老人|老太|大夫|大爷|大妈|大娘|大姐|大哥|阿姨|师傅"
+)
+
+
 def _subject_at(text: str, p: int, limit: int) -> tuple[int, int, bool] | None:
     """The full name starting at ``p`` and ending by ``limit``, if one is there: (start,
     end, looks like a name). A surname with a title (陈大爷, 王老师) names no one, and
@@ -2524,6 +2681,8 @@ def _subject_at(text: str, p: int, limit: int) -> tuple[int, int, bool] | None:
         candidate = text[p:end]
         if end > limit or len(candidate) < surname + given:
             continue
+        if given == 2 and _TITLE_STARTS_RE.match(text, end - 1):
+            continue  # 王丽老师: the title's first character is no part of the name
         if not all("\u4e00" <= ch <= "\u9fff" for ch in candidate):
             continue
         if given == 2 and candidate[-1] in _NOT_NAME_END:
@@ -2674,11 +2833,13 @@ _WRITER_NAMED_RE = re.compile(
 # 老爷子马占山住丽景街，上个月刚放了支架).
 _PARENT_NAMED_RE = re.compile(
     r"(?:(?:我|俺|咱)家?(?:爸|妈|爷爷|奶奶|姥姥|姥爷|外公|外婆|老伴|婆婆|公公|父亲|母亲|岳父|岳母"
-    rf"|老父亲|老母亲|丈母娘)|老爷子|老太太)(?:叫|名叫|是)?\s*(?:[:：]\s*)?({_NAME})"
+    rf"|丈母娘)|老爷子|老太太|老父亲|老母亲|老爹|老娘)(?:叫|名叫|是)?\s*(?:[:：]\s*)?({_NAME})"
     r"(?=[\s,，。;；、]|$|住|家)"
 )
 _WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住(?!院))\s*[^\s,，。;；!！?？]{2,}")
-_HAD_RE = re.compile(r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是)[\u4e00-\u9fff]{0,3}$")
+_HAD_RE = re.compile(
+    r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是|一直|长期|常年|老是|总是)[\u4e00-\u9fff]{0,3}$"
+)
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
 _HAD_OR_STATE_RE = re.compile(
@@ -2694,11 +2855,27 @@ _SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
 # hospital told soon after in the same sentence (刘建国，住4号楼，前几天查出胃癌; 王秀英（7号楼
 # 501）住院了; 他叫刘强 住我们楼 有精神病): the name at a clause's start or after 叫, then the
 # home right after it.
+# ... or with where they work or teach, or the hospital they are in (马红梅在二中教数学，查出来
+# 乳腺癌了; 苏建平在移动营业厅上班，查出肺癌; 杨丽萍在宁安医院住院部6楼，重度抑郁).
+_AT_WORK = (
+    r"(?:在|于)[^\s,，。;；!！?？]{1,14}?(?:上班|工作|教书|任教|教[\u4e00-\u9fff]{1,2}|当[\u4e00-\u9fff]{1,3}"
+    r"|打工|干活|实习|开店|做事|住院|病房|医院|卫生院|病区|科|床"
+    # a workplace said by its kind (在我们厂食堂打饭, 在物业当保安, 在超市收银)
+    r"|厂|公司|单位|食堂|超市|商场|营业厅|银行|物业|工地|车间|学校|幼儿园|小学|中学|诊所|饭店|餐馆)"
+)
 _NAMED_AT_HOME_RE = re.compile(
     rf"(?:(?<=叫)|(?<=叫做)|(?<![^\s,，。!！?？;；:：、])|^)({_NAME})\s*(?:[,，、(（]\s*)?"
     rf"(?=家住|住在|现住|家在|住(?!院)|{_BUILDING}\s*(?:号楼|栋|幢)|{_NUM}{{1,2}}\s*{_UNIT}"
-    r"|[0-9]{1,2}-[0-9]{1,2}-[0-9]{3,4})"
+    rf"|[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}|{_AT_WORK})"
 )
+# A name that opens a sentence and a pause after it, maybe with what the person is (张伟，男，
+# …; 马思远同学，…; 我们班杨梓涵，…): what the sentence goes on to tell is told of that person.
+_TOPIC_NAME_RE = re.compile(
+    r"(?:^|(?<=[。！？!?\n]))\s*(?:(?:我们|咱们|我|咱)(?:班|单位|厂|公司|科室?|组|队|部门|店|村|楼|小区"
+    r"|学校|年级)(?:的|里的?|上的?)?)?"
+    rf"({_NAME})(?:{_CHILD_SAID}|老师|师傅|阿姨|叔叔|大爷|大妈|奶奶|爷爷)?{_PERSON_NOTE}{{0,3}}\s*[,，、]"
+)
+_TOPIC_REACH = 40  # characters from the name to what is told of the person
 _AT_HOME_REACH = 30  # characters from the name to the illness told of them
 # ... or listed with them, an item between pauses (王桂兰，7号楼，乳腺癌).
 _PAUSE_BEFORE_RE = re.compile(r"[\s,，、:：;；][\u4e00-\u9fff]{0,2}$")
@@ -2722,7 +2899,7 @@ def _first_told(
             m.start() - named.end() > reach or _CLAUSE_END_RE.search(text, named.end(), m.start())
         ):
             continue
-        listed = reach is not None and _LISTED_RE.match(text, m.end()) is not None
+        listed = _LISTED_RE.match(text, m.end()) is not None  # 脑梗，: an item between pauses
         had = (
             (_stay(text, m) if m.re is _IN_HOSPITAL_RE else _HAD_OR_STATE_RE.match(m.group()))
             or (listed and _PAUSE_BEFORE_RE.search(text, max(0, m.start() - 3), m.start()))
@@ -2750,8 +2927,14 @@ def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, in
         if _looks_given(n.group(1)) or text[max(0, n.start() - 1) : n.start()] == "叫"
     ]
     if at_home:
-        said = sorted([*conditions, *_IN_HOSPITAL_RE.finditer(text)], key=lambda m: m.start())
+        stays = [m for m in _IN_HOSPITAL_RE.finditer(text) if _stay(text, m)]  # not 住院部
+        said = sorted([*conditions, *stays], key=lambda m: m.start())
         told.append(_first_told(text, at_home, said, _AT_HOME_REACH))
+    if conditions:
+        topics = [n for n in _TOPIC_NAME_RE.finditer(text) if _looks_given(n.group(1))]
+        if topics:
+            facts = [m for m in conditions if not _FACT_TOPIC_RE.match(text, m.end())]
+            told.append(_first_told(text, topics, facts, _TOPIC_REACH))
     return [span for span in told if span is not None]
     starts = [m.start() for m in conditions]
     people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]
@@ -3442,7 +3625,7 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
         pos = 0
         for f in sorted(findings, key=lambda f: f.start):
             parts.append(text[pos : f.start])
-            parts.append(_mask_span(text[f.start : f.end], f.kind, f.value))
+            parts.append(_mask_span(letter_zeros(text)[f.start : f.end], f.kind, f.value))
             pos = f.end
         parts.append(text[pos:])
         text = "".join(parts)

@@ -122,15 +122,51 @@ SCAMC_TALK = [
     "【银行温馨提示】您的银行卡仅限本人使用，请勿出租、出借、出售，如发现账户异常请致电银行官方客服",
 ]
 
+# an old boss's "subordinate" on a new account, a relative stranded, leaked papers,
+# certificates and household registration for a price, check-up deposits, kidnap threats
+SCAMD_LURES = [
+    ("老领导，我是小马，换了新微信，加一下，有事麻烦您，不方便电话说", "impersonate-acquaintance"),
+    (
+        "王局您好，我是原来办公室的小刘，这是我新微信号，您通过一下，有点事想当面跟您汇报",
+        "impersonate-acquaintance",
+    ),
+    (
+        "二舅，听得出是我吗？我你外甥，借的别人的手机，你先给这个号转一千，别告诉我妈",
+        "impersonate-acquaintance",
+    ),
+    ("今年中考数学原卷提前拿到了，命题组老师流出，考前发，一科八百，家长私聊", "enrollment"),
+    ("无犯罪记录证明代办，不用去派出所，本人不用到场，三百全包，加我微信", "enrollment"),
+    ("户籍证明代开，不用跑派出所，一份150元，当天出", "enrollment"),
+    ("北京户口指标，正规落户，28万一个，有需要的家长私信", "enrollment"),
+    (
+        "【社区卫生服务中心】老人免费体检请在小程序预约，交50元押金，体检后退还",
+        "checkup-deposit",
+    ),
+    ("你儿子现在在我手上，马上转二十万到这个账户，敢报警就撕票", "kidnap-extortion"),
+    ("你闺女在我们手上，想让她好好的就转五万过来，不准报警", "kidnap-extortion"),
+]
+SCAMD_TALK = [
+    "王主任，明天的会改到下午三点了，材料放您桌上了",
+    "各位邻居，我是5号楼的小马，手机号换了，微信没变，有事群里找我",
+    "我妈接到电话说是她外甥出事了要钱，幸好先给我打了电话，大家提醒家里老人",
+    "舅舅，我明天到银川，晚上去你家吃饭",
+    "新华书店中考真题汇编到货了，三十八一本",
+    "无犯罪记录证明在我的宁夏App上就能申请，不用跑派出所，免费的",
+    "孩子在北京上班，想落户北京，一般要满足什么条件？",
+    "社区卫生服务中心本周给65岁以上老人免费体检，带身份证空腹去，不收任何费用",
+    "你儿子在我这儿呢，跟我家小宝玩积木，吃完饭我送他下去",
+    "警方提醒：接到电话说孩子被绑架、不许报警、让马上转钱的，先联系孩子和学校，再拨110",
+]
 
-@pytest.mark.parametrize(("text", "script"), [*SCAMB_LURES, *V12_LURES, *SCAMC_LURES])
+
+@pytest.mark.parametrize(("text", "script"), [*SCAMB_LURES, *V12_LURES, *SCAMC_LURES, *SCAMD_LURES])
 def test_new_scripts_name_their_lure(text: str, script: str) -> None:
     a = scam.assess(text)
     assert a.is_lure
     assert a.script is not None and a.script.id == script
 
 
-@pytest.mark.parametrize("text", [*SCAMB_TALK, *V12_TALK, *SCAMC_TALK])
+@pytest.mark.parametrize("text", [*SCAMB_TALK, *V12_TALK, *SCAMC_TALK, *SCAMD_TALK])
 def test_talk_around_them_is_no_lure(text: str) -> None:
     assert not scam.assess(text).is_lure
 
