@@ -194,7 +194,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Then lures v11 and its scripts (see set 18): 97.6 / 95.7 / 0.0 %.
         ("guard_blind19.jsonl", 356, 97.5, 95.6, 0.5),
         # First contact, at 2d10365: 94.4 / 88.7 / 3.1 %.
-        ("guard_blind20.jsonl", 351, 94.3, 88.6, 3.2),
+        # Then its classes briefed (scripts scamD, development set v14, no-alarm readings in
+        # guard.detect): 98.4 / 91.8 / 1.6 %.
+        ("guard_blind20.jsonl", 351, 98.3, 91.7, 1.6),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
