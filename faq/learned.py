@@ -38,6 +38,7 @@ from faq.resemblance import (
     Profiles,
     ResemblanceModel,
     calibrated_floor,
+    distinctiveness,
     family,
     held_out,
 )
@@ -554,7 +555,8 @@ class Resemblance:
     def best(self, names: Sequence[str]) -> tuple[str, float, float | None]:
         """The new topic the message resembles most, its odds, and its floor."""
         grams = [n for n in names if family(n) >= 0]
-        odds = self.model.probabilities(self.profiles.features(grams))[self.uncovered]
+        features = self.profiles.features(grams)
+        odds = self.model.probabilities(features, self.profiles.sentence)[self.uncovered]
         at = int(np.argmax(odds))
         floor = float(self.floor[at])
         topic_id = self.profiles.topic_ids[self.uncovered[at]]
@@ -745,12 +747,19 @@ def _resemblance(
     for t in covered:
         digest.update(f"\x1d{_file_key(t)}".encode())
     path = (cache_dir or default_cache_dir()) / f"{digest.hexdigest()[:24]}-resemblance.json"
+    background_path = path.with_name(f"{digest.hexdigest()[:24]}-background.json")
+    try:
+        stored_background = json.loads(background_path.read_text(encoding="utf-8"))
+        background = {str(g): float(w) for g, w in stored_background.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        background = distinctiveness(lines, _grams)
+        _cache_json(background_path, background)
     try:
         model = ResemblanceModel.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
-        model = ResemblanceModel.fit(covered, lines, _grams)
+        model = ResemblanceModel.fit(covered, lines, _grams, background)
         _cache_json(path, model.to_json())
-    profiles = Profiles.build(topics, _grams)
+    profiles = Profiles.build(topics, _grams, background)
     digest.update(FLOOR_KEY.encode())
     for t in topics:  # the floors depend on every file, the new ones too
         digest.update(f"\x1c{_file_key(t)}".encode())
@@ -759,7 +768,7 @@ def _resemblance(
         stored = json.loads(floors_path.read_text(encoding="utf-8"))
         floors = tuple(None if f is None else float(f) for f in stored["floors"])
     except (OSError, ValueError, KeyError, TypeError):
-        floors = _floors(topics, written, uncovered, profiles, model)
+        floors = _floors(topics, written, uncovered, profiles, model, background)
         _cache_json(floors_path, {"floors": floors})
     floor = np.array(
         [floors[len(topics[i].examples) < 2] for i in uncovered], dtype=np.float64
@@ -790,6 +799,7 @@ def _floors(
     uncovered: Sequence[int],
     profiles: Profiles,
     model: ResemblanceModel,
+    background: Mapping[str, float],
 ) -> tuple[float | None, float | None]:
     """The answer floors of new topics of several examples and of one sentence (a taught
     question), from their held-out examples (``faq.resemblance.calibrated_floor``)."""
@@ -805,7 +815,7 @@ def _floors(
     found: list[float | None] = []
     for sentence in (False, True):
         if any((len(topics[i].examples) < 2) == sentence for i in uncovered):
-            held = held_out(model, topics, uncovered, _grams, sentence)
+            held = held_out(model, topics, uncovered, _grams, sentence, background)
             found.append(calibrated_floor(held, strays))
         else:
             found.append(None)
