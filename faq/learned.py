@@ -41,6 +41,7 @@ from faq.resemblance import (
     distinctiveness,
     family,
     held_out,
+    stray_floor,
 )
 from faq.resemblance import VERSION as RESEMBLANCE_VERSION
 from faq.text import normalise, strip_mentions, tokenize
@@ -540,6 +541,9 @@ class Reading:
     answer_at: float | None = None
     asks: bool = True  # a question cue fired (吗, 咋, 哪, 管不管, "?") outside any quote
     asks_itself: bool = True  # not a question only a quote asks
+    # The first topic is a new one whose file fits well enough to be drafted for the
+    # officer (``Resemblance.draft``): the odds it is drafted at.
+    draft_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,16 +555,28 @@ class Resemblance:
     model: ResemblanceModel
     uncovered: np.ndarray  # indices into profiles.topic_ids
     floor: np.ndarray  # by uncovered topic: the odds it is answered at (nan: the usual)
+    draft: float | None = None  # the odds a new topic is drafted for the officer at
 
-    def best(self, names: Sequence[str]) -> tuple[str, float, float | None]:
-        """The new topic the message resembles most, its odds, and its floor."""
+    def odds(self, names: Sequence[str]) -> np.ndarray:
+        """By topic of ``profiles``: the odds the message is on it, by its file."""
         grams = [n for n in names if family(n) >= 0]
         features = self.profiles.features(grams)
-        odds = self.model.probabilities(features, self.profiles.sentence)[self.uncovered]
-        at = int(np.argmax(odds))
+        return self.model.probabilities(features, self.profiles.sentence)
+
+    def best(
+        self, names: Sequence[str], odds: np.ndarray | None = None
+    ) -> tuple[str, float, float | None]:
+        """The new topic the message resembles most, its odds, and its floor."""
+        new = (self.odds(names) if odds is None else odds)[self.uncovered]
+        at = int(np.argmax(new))
         floor = float(self.floor[at])
         topic_id = self.profiles.topic_ids[self.uncovered[at]]
-        return topic_id, float(odds[at]), None if math.isnan(floor) else floor
+        return topic_id, float(new[at]), None if math.isnan(floor) else floor
+
+    def rival(self, odds: np.ndarray, topic_id: str) -> float:
+        """The odds of a topic the classifier knows, by its file (0 for no topic)."""
+        ids = self.profiles.topic_ids
+        return float(odds[ids.index(topic_id)]) if topic_id in ids else 0.0
 
 
 class LearnedMatcher:
@@ -588,20 +604,37 @@ class LearnedMatcher:
         order = np.argsort(-topic_p)[:3]
         topics = [(self.models.topic.classes[i], float(topic_p[i])) for i in order]
         evidence: dict[str, list[str]] = {}
-        answer_at = None
-        if self._resemblance is not None:
+        answer_at = draft_at = None
+        resemblance = self._resemblance
+        if resemblance is not None:
             # A station's or an officer's topic wins when its file explains the message
-            # better than the classifier's best guess (which knows it from five lines).
-            new, odds, floor = self._resemblance.best(names)
+            # better than the classifier's best guess (which knows it from five lines),
+            # or, when that guess is unsure, better than the guess's own file does.
+            all_odds = resemblance.odds(names)
+            new, odds, floor = resemblance.best(names, all_odds)
             best, best_p = topics[0]
-            if best == NO_TOPIC or odds > best_p:
+            unsure = best_p < self.thresholds.answer
+            draft = resemblance.draft
+            if (
+                best == NO_TOPIC
+                or odds > best_p
+                or (
+                    unsure
+                    and draft is not None
+                    and odds >= draft
+                    and odds > resemblance.rival(all_odds, best)
+                )
+            ):
                 topics = [(new, odds), *(t for t in topics if t[0] != new)][:3]
                 if explain:
-                    evidence["resemblance"] = [f"{new} {odds:.2f} (floor {floor})"]
+                    fits = "-" if draft is None else f"{draft:.2f}"
+                    evidence["resemblance"] = [f"{new} {odds:.2f} (floor {floor}, draft {fits})"]
             if topics[0][0] == new and floor is not None and odds >= floor:
                 # Read by its file, the topic is as sure as its held-out examples are.
                 topics[0] = (new, max(odds, topics[0][1]))
                 answer_at = floor
+            if topics[0][0] == new and draft is not None and odds >= draft:
+                draft_at = draft
         if explain:
             best_intent = max(intents, key=intents.__getitem__)
             evidence["intent"] = self.models.intent.evidence(names, best_intent)
@@ -609,7 +642,14 @@ class LearnedMatcher:
         asks = not {"cue:none-asks", "cue:quote-asks"} & set(names)
         asks_itself = "cue:quote-asks" not in names
         return Reading(
-            intents, topics, evidence, "at:officer" in names, answer_at, asks, asks_itself
+            intents,
+            topics,
+            evidence,
+            "at:officer" in names,
+            answer_at,
+            asks,
+            asks_itself,
+            draft_at,
         )
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
@@ -637,6 +677,8 @@ class LearnedMatcher:
         if reading.answer_at is not None:  # a new topic, by its file's calibrated floor
             answer_at = min(answer_at, reading.answer_at)
             suggest_at = min(suggest_at, reading.answer_at)
+        if reading.draft_at is not None:  # its file fits: the officer gets its answer
+            suggest_at = min(suggest_at, reading.draft_at)
         # A station's or an officer's file tells a story (我的车被划了，能查监控吗) or asks
         # the police to act (楼道里飞线充电，你们管不管): a message that reads like it,
         # more than any topic we ship, is what its answer was written for (``OWN_WORDS``),
@@ -767,13 +809,14 @@ def _resemblance(
     try:
         stored = json.loads(floors_path.read_text(encoding="utf-8"))
         floors = tuple(None if f is None else float(f) for f in stored["floors"])
+        draft = None if stored["draft"] is None else float(stored["draft"])
     except (OSError, ValueError, KeyError, TypeError):
-        floors = _floors(topics, written, uncovered, profiles, model, background)
-        _cache_json(floors_path, {"floors": floors})
+        floors, draft = _floors(topics, written, uncovered, profiles, model, background)
+        _cache_json(floors_path, {"floors": floors, "draft": draft})
     floor = np.array(
         [floors[len(topics[i].examples) < 2] for i in uncovered], dtype=np.float64
     )  # None (no floor: the usual threshold) becomes nan
-    return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64), floor)
+    return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64), floor, draft)
 
 
 def _file_key(topic: FaqTopic) -> str:
@@ -800,9 +843,10 @@ def _floors(
     profiles: Profiles,
     model: ResemblanceModel,
     background: Mapping[str, float],
-) -> tuple[float | None, float | None]:
+) -> tuple[tuple[float | None, float | None], float | None]:
     """The answer floors of new topics of several examples and of one sentence (a taught
-    question), from their held-out examples (``faq.resemblance.calibrated_floor``)."""
+    question), from their held-out examples (``faq.resemblance.calibrated_floor``), and
+    the odds new topics are drafted at (``faq.resemblance.stray_floor``)."""
     reader = Resemblance(
         profiles, model, np.array(uncovered, dtype=np.int64), np.full(len(uncovered), np.nan)
     )
@@ -819,7 +863,7 @@ def _floors(
             found.append(calibrated_floor(held, strays))
         else:
             found.append(None)
-    return found[0], found[1]
+    return (found[0], found[1]), stray_floor(strays)
 
 
 def _grams(text: str) -> list[str]:

@@ -369,7 +369,7 @@ FOLDS = 5  # held-out rounds: a station's file has about five examples
 MIN_HELD = 5  # fewer won examples than this say nothing: no floor (the usual threshold)
 MAX_HELD_TOPICS = 40  # a city's thousands of topics: the examples of a spread of 40 say it
 # What cached floors depend on besides the files and the weights: change it, recalibrate.
-FLOOR_KEY = f"{ANSWER_SHARE}/{PRECISION}/{STRAY_SHARE}/{FOLDS}/{MIN_HELD}/{MAX_HELD_TOPICS}"
+FLOOR_KEY = f"{ANSWER_SHARE}/{PRECISION}/{STRAY_SHARE}/{FOLDS}/{MIN_HELD}/{MAX_HELD_TOPICS}/drafts"
 
 
 def held_out(
@@ -439,3 +439,12 @@ def calibrated_floor(held: Sequence[tuple[float, bool]], strays: Sequence[float]
     if strays:
         floor = max(floor, float(np.quantile(strays, 1 - STRAY_SHARE)))
     return floor
+
+
+def stray_floor(strays: Sequence[float]) -> float | None:
+    """The odds above which a new topic that wins a message is drafted for the officer:
+    what lets no more than ``STRAY_SHARE`` of the police questions no topic answers
+    (``strays``) through, the part of ``calibrated_floor`` that keeps other questions off
+    the topic. A message that goes to the officer anyway (an incident, the resident's own
+    case) then comes with the station's answer whenever its file fits, not with nothing."""
+    return float(np.quantile(strays, 1 - STRAY_SHARE)) if strays else None

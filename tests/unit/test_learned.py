@@ -320,3 +320,22 @@ def test_more_likely_for_the_officer_than_small_talk_reaches_the_officer() -> No
         {**intents, "chatter": 0.6, "incident": 0.19}, [("_none", 0.6)], {}, False
     )
     assert _shipped().current.matcher.act(quiet, addressed=False).action == "ignore"
+
+
+def test_an_incident_on_a_new_topic_is_drafted_with_its_answer() -> None:
+    """Under the answer floor but over the draft floor: the officer gets the file's answer."""
+    matcher = _shipped().current.matcher
+    matcher._topics = matcher._topics | {"station-topic"}
+    intents = dict.fromkeys(("ad", "ask", "case", "chatter", "complaint", "incident"), 0.0)
+    reading = learned.Reading(
+        {**intents, "incident": 0.9, "ask": 0.1},
+        [("station-topic", 0.08), ("_none", 0.05)],
+        {},
+        False,
+        draft_at=0.05,
+    )
+    try:
+        decision = matcher.act(reading, addressed=False)
+    finally:
+        matcher._topics = matcher._topics - {"station-topic"}
+    assert (decision.action, decision.faq_id) == ("escalate", "station-topic")

@@ -21,6 +21,7 @@ from faq.resemblance import (
     answer_words,
     calibrated_floor,
     distinctiveness,
+    stray_floor,
     thinned,
 )
 from tests.conftest import REPO
@@ -263,3 +264,9 @@ def test_a_one_sentence_file_is_read_without_the_distinctive_shares() -> None:
     features = np.ones((2, FEATURES))
     odds = model.probabilities(features, np.array([False, True]))
     assert odds[0] > 0.99 and odds[1] == pytest.approx(0.5)
+
+
+def test_the_draft_floor_lets_a_tenth_of_the_strays_through() -> None:
+    strays = [i / 100 for i in range(100)]
+    assert stray_floor(strays) == pytest.approx(0.9, abs=0.01)
+    assert stray_floor([]) is None
