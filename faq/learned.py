@@ -21,6 +21,7 @@ import math
 import os
 import re
 import tempfile
+import tomllib
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,13 @@ OWN_WORDS = ("case", "complaint", "chatter")
 # (with cases and complaints too, 60 taught questions made 3 % of a blind set's messages
 # wrong answers, against 1.8 % so).
 SENTENCE_OWN_WORDS = ("chatter",)
+# A resident telling what they saw or a relative did, then asking whether it is allowed,
+# normal or dangerous (看到门上画了个圈，是不是有人踩点), is read as an incident by an
+# intent model that knows no line on a station's topic. Such a message is answered from the
+# station's file when it asks something and nothing in it says it is happening now or has
+# just happened (``now.toml``): that one reaches the officer, with the file's answer drafted.
+NOW_WORDS = DICT_DIR / "now.toml"
+NOW_WINDOW = 4  # characters before a word of now.toml that may make it a supposition
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
 # Two topics fit a general question: ask which, rather than guess or hand it on.
@@ -163,6 +171,41 @@ def topic_examples(topics: Iterable[FaqTopic]) -> list[Example]:
         for topic in topics
         for text in (*topic.examples, *topic.aliases, topic.title)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Now:
+    """``now.toml``: whether a message says it is happening now or has just happened."""
+
+    words: tuple[str, ...]
+    unless_after: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def read(cls, path: Path = NOW_WORDS) -> Now:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        return cls(
+            tuple(data["words"]),
+            tuple(data.get("unless_after", ())),
+            tuple(re.compile(p) for p in data.get("regex", ())),
+        )
+
+    def __call__(self, text: str) -> bool:
+        body = strip_mentions(normalise(text))[0][:MAX_CHARS]
+        for word in self.words:
+            at = body.find(word)
+            while at >= 0:
+                before = body[max(0, at - NOW_WINDOW) : at]
+                if not any(marker in before for marker in self.unless_after):
+                    return True
+                at = body.find(word, at + 1)
+        return any(p.search(body) for p in self.patterns)
+
+
+@cache
+def now_words() -> Now:
+    return Now.read()
 
 
 # "不是问迁出，是想迁进来": the clause the resident rules out names the other topic; what
@@ -544,6 +587,7 @@ class Reading:
     # The first topic is a new one whose file fits well enough to be drafted for the
     # officer (``Resemblance.draft``): the odds it is drafted at.
     draft_at: float | None = None
+    now: bool = False  # it is happening now or has just happened (``now.toml``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -641,6 +685,9 @@ class LearnedMatcher:
             evidence["topic"] = self.models.topic.evidence(names, topics[0][0])
         asks = not {"cue:none-asks", "cue:quote-asks"} & set(names)
         asks_itself = "cue:quote-asks" not in names
+        now = resemblance is not None and now_words()(text)
+        if explain and now:
+            evidence["now"] = ["happening now or just happened (now.toml)"]
         return Reading(
             intents,
             topics,
@@ -650,6 +697,7 @@ class LearnedMatcher:
             asks,
             asks_itself,
             draft_at,
+            now,
         )
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
@@ -683,18 +731,26 @@ class LearnedMatcher:
         # the police to act (楼道里飞线充电，你们管不管): a message that reads like it,
         # more than any topic we ship, is what its answer was written for (``OWN_WORDS``),
         # only when the resident asks something: a story alone (今年又没放成烟花) is news.
-        own_words = (
-            reading.answer_at is not None
-            and intent in OWN_WORDS
-            and reading.asks
-            and (topic not in self._sentences or intent in SENTENCE_OWN_WORDS)
-        )
+        # Read as an incident, a story that asks about what the resident saw and says
+        # nothing of now (``now.toml``) is a question on a station's topic (not a taught
+        # one-liner's: that was one resident's).
+        if topic in self._sentences:
+            answerable: tuple[str, ...] = SENTENCE_OWN_WORDS
+        else:
+            answerable = OWN_WORDS if reading.now else (*OWN_WORDS, "incident")
+        by_file = reading.answer_at is not None and reading.asks
+        own_words = by_file and intent in answerable
         if intent in ("incident", "complaint") and not own_words:
             draft = faq_id if topic_p >= suggest_at else None
             return Decision("escalate", draft, score, intent)
         # Answer only a general question (more likely asked than not) on one topic, and
-        # not one only a quote asks: the writer answered it or reacted to it.
-        asking = intents["ask"] + (intents[intent] if own_words else 0.0)
+        # not one only a quote asks: the writer answered it or reacted to it. On a new
+        # topic read by its file, what the file may answer counts with the question: a
+        # story told through what the resident saw is split between ask, case and small
+        # talk by a model that knows no line on the topic.
+        asking = intents["ask"]
+        if by_file and (intent == "ask" or own_words):
+            asking += sum(intents[i] for i in answerable)
         if faq_id and asking >= ASKING and topic_p >= answer_at and reading.asks_itself:
             return Decision("answer", faq_id, score, "confident question on one topic")
         if intents["ask"] >= CLARIFY_ASKING and len(reading.topics) > 1:

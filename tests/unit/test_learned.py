@@ -268,35 +268,85 @@ def _shipped() -> KnowledgeBase:
     return _knowledge[0]
 
 
-def _reading(intent: str, p: float, answer_at: float | None, asks: bool) -> learned.Reading:
+def _reading(
+    intent: str, p: float, answer_at: float | None, asks: bool, now: bool = False
+) -> learned.Reading:
     intents = dict.fromkeys(("ad", "ask", "case", "chatter", "complaint", "incident"), 0.0)
     intents[intent] = p
     intents["ask"] += 1.0 - p
     topics = [("station-topic", 0.9), ("_none", 0.1)]
-    return learned.Reading(intents, topics, {}, False, answer_at, asks)
+    return learned.Reading(intents, topics, {}, False, answer_at, asks, now=now)
 
 
 @pytest.mark.parametrize(
-    ("intent", "answer_at", "asks", "action"),
+    ("intent", "answer_at", "asks", "now", "action"),
     [
-        ("complaint", 0.2, True, "answer"),  # reads like the station's file: its answer
-        ("case", 0.2, True, "answer"),
-        ("case", 0.2, False, "suggest"),  # a story that asks nothing is not answered
-        ("incident", 0.2, True, "escalate"),  # happening now: an officer, whatever the file
-        ("complaint", None, True, "escalate"),  # a topic we ship: complaints reach the officer
-        ("case", None, True, "suggest"),
+        ("complaint", 0.2, True, False, "answer"),  # reads like the station's file: its answer
+        ("case", 0.2, True, False, "answer"),
+        ("case", 0.2, False, False, "suggest"),  # a story that asks nothing is not answered
+        # Told after it was seen, asking whether it is allowed or normal: the file answers.
+        ("incident", 0.2, True, False, "answer"),
+        ("incident", 0.2, True, True, "escalate"),  # happening now: an officer, whatever the file
+        ("incident", 0.2, False, False, "escalate"),  # nothing asked: an officer
+        (
+            "complaint",
+            None,
+            True,
+            False,
+            "escalate",
+        ),  # a topic we ship: complaints reach the officer
+        ("case", None, True, False, "suggest"),
     ],
 )
 def test_a_new_topic_answers_what_reads_like_its_file(
-    intent: str, answer_at: float | None, asks: bool, action: str
+    intent: str, answer_at: float | None, asks: bool, now: bool, action: str
 ) -> None:
     matcher = _shipped().current.matcher
     matcher._topics = matcher._topics | {"station-topic"}
     try:
-        decision = matcher.act(_reading(intent, 0.6, answer_at, asks), addressed=False)
+        reading = _reading(intent, 0.6, answer_at, asks, now)
+        decision = matcher.act(reading, addressed=False)
     finally:
         matcher._topics = matcher._topics - {"station-topic"}
     assert decision.action == action, decision
+    if action == "escalate" and answer_at is not None:
+        assert decision.faq_id == "station-topic"  # the officer gets the station's answer
+
+
+@pytest.mark.parametrize(
+    ("text", "now"),
+    [
+        ("楼道门上画了个圈，是不是有人踩点", False),
+        ("我爸收拾老房子翻出来几发子弹 该咋处理", False),
+        ("冰面上走会不会掉下去", False),  # a fear, not what happened
+        ("有人在撬我家门 快来", True),
+        ("刚有人敲门说查燃气 现在还在门口", True),
+        ("楼上扔下来的花盆砸伤了人 流血了", True),
+        ("一个男的往北门跑了", True),
+    ],
+)
+def test_now_tells_what_is_happening_from_what_was_seen(text: str, now: bool) -> None:
+    assert learned.now_words()(text) is now
+
+
+def test_an_incident_on_a_new_topic_is_drafted_with_its_answer() -> None:
+    """Under the answer floor but over the draft floor: the officer gets the file's answer."""
+    matcher = _shipped().current.matcher
+    matcher._topics = matcher._topics | {"station-topic"}
+    intents = dict.fromkeys(("ad", "ask", "case", "chatter", "complaint", "incident"), 0.0)
+    reading = learned.Reading(
+        {**intents, "incident": 0.9, "ask": 0.1},
+        [("station-topic", 0.08), ("_none", 0.05)],
+        {},
+        False,
+        draft_at=0.05,
+        now=True,
+    )
+    try:
+        decision = matcher.act(reading, addressed=False)
+    finally:
+        matcher._topics = matcher._topics - {"station-topic"}
+    assert (decision.action, decision.faq_id) == ("escalate", "station-topic")
 
 
 def test_a_question_only_a_quote_asks_is_answered_by_its_writer_not_the_bot() -> None:
@@ -320,22 +370,3 @@ def test_more_likely_for_the_officer_than_small_talk_reaches_the_officer() -> No
         {**intents, "chatter": 0.6, "incident": 0.19}, [("_none", 0.6)], {}, False
     )
     assert _shipped().current.matcher.act(quiet, addressed=False).action == "ignore"
-
-
-def test_an_incident_on_a_new_topic_is_drafted_with_its_answer() -> None:
-    """Under the answer floor but over the draft floor: the officer gets the file's answer."""
-    matcher = _shipped().current.matcher
-    matcher._topics = matcher._topics | {"station-topic"}
-    intents = dict.fromkeys(("ad", "ask", "case", "chatter", "complaint", "incident"), 0.0)
-    reading = learned.Reading(
-        {**intents, "incident": 0.9, "ask": 0.1},
-        [("station-topic", 0.08), ("_none", 0.05)],
-        {},
-        False,
-        draft_at=0.05,
-    )
-    try:
-        decision = matcher.act(reading, addressed=False)
-    finally:
-        matcher._topics = matcher._topics - {"station-topic"}
-    assert (decision.action, decision.faq_id) == ("escalate", "station-topic")
