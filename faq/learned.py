@@ -36,6 +36,7 @@ from faq.knowledge import FaqTopic
 from faq.matcher import DICT_DIR, Decision, Thresholds, build_matcher
 from faq.resemblance import (
     FLOOR_KEY,
+    HELD_MOST,
     Profiles,
     ResemblanceModel,
     calibrated_floor,
@@ -916,7 +917,7 @@ def _floors(
     for sentence in (False, True):
         if any((len(topics[i].examples) < 2) == sentence for i in uncovered):
             held = held_out(model, topics, uncovered, _grams, sentence, background)
-            found.append(calibrated_floor(held, strays))
+            found.append(calibrated_floor(held, strays, 1.0 if sentence else HELD_MOST))
         else:
             found.append(None)
     return (found[0], found[1]), stray_floor(strays)
