@@ -35,6 +35,7 @@ import numpy as np
 from faq.knowledge import FaqTopic
 from faq.matcher import DICT_DIR, Decision, Thresholds, build_matcher
 from faq.resemblance import (
+    BACKGROUND_KEY,
     FLOOR_KEY,
     HELD_MOST,
     Profiles,
@@ -840,7 +841,7 @@ def _resemblance(
         return None
     covered = [t for t in topics if t.id in covered_ids]
     lines = [(e.text, e.topic) for e in written if e.intent in ("ask", "case")]
-    digest = hashlib.sha256(f"{feature_key()}/{RESEMBLANCE_VERSION}".encode())
+    digest = hashlib.sha256(f"{feature_key()}/{RESEMBLANCE_VERSION}/{BACKGROUND_KEY}".encode())
     for text, topic in lines:
         digest.update(f"\x1e{topic or ''}\x1f{text}".encode())
     for t in covered:

@@ -84,6 +84,7 @@ RARE = 2  # lines a gram must be in for its spread over topics to say something
 # What a gram in every topic's questions still weighs: 报警, 登记 and 举报 say the message
 # is a police question, and name a station's topics on receipts, tips and registration.
 COMMON_WEIGHT = 0.3
+BACKGROUND_KEY = f"{RARE}/{COMMON_WEIGHT}"  # what cached distinctiveness depends on
 
 
 # Template syntax in an answer ({{ station.phone }}) is no word a resident types.
