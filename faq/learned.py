@@ -21,6 +21,7 @@ import math
 import os
 import re
 import tempfile
+import tomllib
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,12 +35,16 @@ import numpy as np
 from faq.knowledge import FaqTopic
 from faq.matcher import DICT_DIR, Decision, Thresholds, build_matcher
 from faq.resemblance import (
+    BACKGROUND_KEY,
     FLOOR_KEY,
+    HELD_MOST,
     Profiles,
     ResemblanceModel,
     calibrated_floor,
+    distinctiveness,
     family,
     held_out,
+    stray_floor,
 )
 from faq.resemblance import VERSION as RESEMBLANCE_VERSION
 from faq.text import normalise, strip_mentions, tokenize
@@ -68,6 +73,13 @@ OWN_WORDS = ("case", "complaint", "chatter")
 # (with cases and complaints too, 60 taught questions made 3 % of a blind set's messages
 # wrong answers, against 1.8 % so).
 SENTENCE_OWN_WORDS = ("chatter",)
+# A resident telling what they saw or a relative did, then asking whether it is allowed,
+# normal or dangerous (看到门上画了个圈，是不是有人踩点), is read as an incident by an
+# intent model that knows no line on a station's topic. Such a message is answered from the
+# station's file when it asks something and nothing in it says it is happening now or has
+# just happened (``now.toml``): that one reaches the officer, with the file's answer drafted.
+NOW_WORDS = DICT_DIR / "now.toml"
+NOW_WINDOW = 4  # characters before a word of now.toml that may make it a supposition
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
 # Two topics fit a general question: ask which, rather than guess or hand it on.
@@ -161,6 +173,41 @@ def topic_examples(topics: Iterable[FaqTopic]) -> list[Example]:
         for topic in topics
         for text in (*topic.examples, *topic.aliases, topic.title)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Now:
+    """``now.toml``: whether a message says it is happening now or has just happened."""
+
+    words: tuple[str, ...]
+    unless_after: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def read(cls, path: Path = NOW_WORDS) -> Now:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        return cls(
+            tuple(data["words"]),
+            tuple(data.get("unless_after", ())),
+            tuple(re.compile(p) for p in data.get("regex", ())),
+        )
+
+    def __call__(self, text: str) -> bool:
+        body = strip_mentions(normalise(text))[0][:MAX_CHARS]
+        for word in self.words:
+            at = body.find(word)
+            while at >= 0:
+                before = body[max(0, at - NOW_WINDOW) : at]
+                if not any(marker in before for marker in self.unless_after):
+                    return True
+                at = body.find(word, at + 1)
+        return any(p.search(body) for p in self.patterns)
+
+
+@cache
+def now_words() -> Now:
+    return Now.read()
 
 
 # "不是问迁出，是想迁进来": the clause the resident rules out names the other topic; what
@@ -539,6 +586,10 @@ class Reading:
     answer_at: float | None = None
     asks: bool = True  # a question cue fired (吗, 咋, 哪, 管不管, "?") outside any quote
     asks_itself: bool = True  # not a question only a quote asks
+    # The first topic is a new one whose file fits well enough to be drafted for the
+    # officer (``Resemblance.draft``): the odds it is drafted at.
+    draft_at: float | None = None
+    now: bool = False  # it is happening now or has just happened (``now.toml``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,15 +601,28 @@ class Resemblance:
     model: ResemblanceModel
     uncovered: np.ndarray  # indices into profiles.topic_ids
     floor: np.ndarray  # by uncovered topic: the odds it is answered at (nan: the usual)
+    draft: float | None = None  # the odds a new topic is drafted for the officer at
 
-    def best(self, names: Sequence[str]) -> tuple[str, float, float | None]:
-        """The new topic the message resembles most, its odds, and its floor."""
+    def odds(self, names: Sequence[str]) -> np.ndarray:
+        """By topic of ``profiles``: the odds the message is on it, by its file."""
         grams = [n for n in names if family(n) >= 0]
-        odds = self.model.probabilities(self.profiles.features(grams))[self.uncovered]
-        at = int(np.argmax(odds))
+        features = self.profiles.features(grams)
+        return self.model.probabilities(features, self.profiles.sentence)
+
+    def best(
+        self, names: Sequence[str], odds: np.ndarray | None = None
+    ) -> tuple[str, float, float | None]:
+        """The new topic the message resembles most, its odds, and its floor."""
+        new = (self.odds(names) if odds is None else odds)[self.uncovered]
+        at = int(np.argmax(new))
         floor = float(self.floor[at])
         topic_id = self.profiles.topic_ids[self.uncovered[at]]
-        return topic_id, float(odds[at]), None if math.isnan(floor) else floor
+        return topic_id, float(new[at]), None if math.isnan(floor) else floor
+
+    def rival(self, odds: np.ndarray, topic_id: str) -> float:
+        """The odds of a topic the classifier knows, by its file (0 for no topic)."""
+        ids = self.profiles.topic_ids
+        return float(odds[ids.index(topic_id)]) if topic_id in ids else 0.0
 
 
 class LearnedMatcher:
@@ -586,28 +650,56 @@ class LearnedMatcher:
         order = np.argsort(-topic_p)[:3]
         topics = [(self.models.topic.classes[i], float(topic_p[i])) for i in order]
         evidence: dict[str, list[str]] = {}
-        answer_at = None
-        if self._resemblance is not None:
+        answer_at = draft_at = None
+        resemblance = self._resemblance
+        if resemblance is not None:
             # A station's or an officer's topic wins when its file explains the message
-            # better than the classifier's best guess (which knows it from five lines).
-            new, odds, floor = self._resemblance.best(names)
+            # better than the classifier's best guess (which knows it from five lines),
+            # or, when that guess is unsure, better than the guess's own file does.
+            all_odds = resemblance.odds(names)
+            new, odds, floor = resemblance.best(names, all_odds)
             best, best_p = topics[0]
-            if best == NO_TOPIC or odds > best_p:
+            unsure = best_p < self.thresholds.answer
+            draft = resemblance.draft
+            if (
+                best == NO_TOPIC
+                or odds > best_p
+                or (
+                    unsure
+                    and draft is not None
+                    and odds >= draft
+                    and odds > resemblance.rival(all_odds, best)
+                )
+            ):
                 topics = [(new, odds), *(t for t in topics if t[0] != new)][:3]
                 if explain:
-                    evidence["resemblance"] = [f"{new} {odds:.2f} (floor {floor})"]
+                    fits = "-" if draft is None else f"{draft:.2f}"
+                    evidence["resemblance"] = [f"{new} {odds:.2f} (floor {floor}, draft {fits})"]
             if topics[0][0] == new and floor is not None and odds >= floor:
                 # Read by its file, the topic is as sure as its held-out examples are.
                 topics[0] = (new, max(odds, topics[0][1]))
                 answer_at = floor
+            if topics[0][0] == new and draft is not None and odds >= draft:
+                draft_at = draft
         if explain:
             best_intent = max(intents, key=intents.__getitem__)
             evidence["intent"] = self.models.intent.evidence(names, best_intent)
             evidence["topic"] = self.models.topic.evidence(names, topics[0][0])
         asks = not {"cue:none-asks", "cue:quote-asks"} & set(names)
         asks_itself = "cue:quote-asks" not in names
+        now = resemblance is not None and now_words()(text)
+        if explain and now:
+            evidence["now"] = ["happening now or just happened (now.toml)"]
         return Reading(
-            intents, topics, evidence, "at:officer" in names, answer_at, asks, asks_itself
+            intents,
+            topics,
+            evidence,
+            "at:officer" in names,
+            answer_at,
+            asks,
+            asks_itself,
+            draft_at,
+            now,
         )
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
@@ -635,22 +727,32 @@ class LearnedMatcher:
         if reading.answer_at is not None:  # a new topic, by its file's calibrated floor
             answer_at = min(answer_at, reading.answer_at)
             suggest_at = min(suggest_at, reading.answer_at)
+        if reading.draft_at is not None:  # its file fits: the officer gets its answer
+            suggest_at = min(suggest_at, reading.draft_at)
         # A station's or an officer's file tells a story (我的车被划了，能查监控吗) or asks
         # the police to act (楼道里飞线充电，你们管不管): a message that reads like it,
         # more than any topic we ship, is what its answer was written for (``OWN_WORDS``),
         # only when the resident asks something: a story alone (今年又没放成烟花) is news.
-        own_words = (
-            reading.answer_at is not None
-            and intent in OWN_WORDS
-            and reading.asks
-            and (topic not in self._sentences or intent in SENTENCE_OWN_WORDS)
-        )
+        # Read as an incident, a story that asks about what the resident saw and says
+        # nothing of now (``now.toml``) is a question on a station's topic (not a taught
+        # one-liner's: that was one resident's).
+        if topic in self._sentences:
+            answerable: tuple[str, ...] = SENTENCE_OWN_WORDS
+        else:
+            answerable = OWN_WORDS if reading.now else (*OWN_WORDS, "incident")
+        by_file = reading.answer_at is not None and reading.asks
+        own_words = by_file and intent in answerable
         if intent in ("incident", "complaint") and not own_words:
             draft = faq_id if topic_p >= suggest_at else None
             return Decision("escalate", draft, score, intent)
         # Answer only a general question (more likely asked than not) on one topic, and
-        # not one only a quote asks: the writer answered it or reacted to it.
-        asking = intents["ask"] + (intents[intent] if own_words else 0.0)
+        # not one only a quote asks: the writer answered it or reacted to it. On a new
+        # topic read by its file, what the file may answer counts with the question: a
+        # story told through what the resident saw is split between ask, case and small
+        # talk by a model that knows no line on the topic.
+        asking = intents["ask"]
+        if by_file and (intent == "ask" or own_words):
+            asking += sum(intents[i] for i in answerable)
         if faq_id and asking >= ASKING and topic_p >= answer_at and reading.asks_itself:
             return Decision("answer", faq_id, score, "confident question on one topic")
         if intents["ask"] >= CLARIFY_ASKING and len(reading.topics) > 1:
@@ -739,18 +841,25 @@ def _resemblance(
         return None
     covered = [t for t in topics if t.id in covered_ids]
     lines = [(e.text, e.topic) for e in written if e.intent in ("ask", "case")]
-    digest = hashlib.sha256(f"{feature_key()}/{RESEMBLANCE_VERSION}".encode())
+    digest = hashlib.sha256(f"{feature_key()}/{RESEMBLANCE_VERSION}/{BACKGROUND_KEY}".encode())
     for text, topic in lines:
         digest.update(f"\x1e{topic or ''}\x1f{text}".encode())
     for t in covered:
         digest.update(f"\x1d{_file_key(t)}".encode())
     path = (cache_dir or default_cache_dir()) / f"{digest.hexdigest()[:24]}-resemblance.json"
+    background_path = path.with_name(f"{digest.hexdigest()[:24]}-background.json")
+    try:
+        stored_background = json.loads(background_path.read_text(encoding="utf-8"))
+        background = {str(g): float(w) for g, w in stored_background.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        background = distinctiveness(lines, _grams)
+        _cache_json(background_path, background)
     try:
         model = ResemblanceModel.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
-        model = ResemblanceModel.fit(covered, lines, _grams)
+        model = ResemblanceModel.fit(covered, lines, _grams, background)
         _cache_json(path, model.to_json())
-    profiles = Profiles.build(topics, _grams)
+    profiles = Profiles.build(topics, _grams, background)
     digest.update(FLOOR_KEY.encode())
     for t in topics:  # the floors depend on every file, the new ones too
         digest.update(f"\x1c{_file_key(t)}".encode())
@@ -758,13 +867,14 @@ def _resemblance(
     try:
         stored = json.loads(floors_path.read_text(encoding="utf-8"))
         floors = tuple(None if f is None else float(f) for f in stored["floors"])
+        draft = None if stored["draft"] is None else float(stored["draft"])
     except (OSError, ValueError, KeyError, TypeError):
-        floors = _floors(topics, written, uncovered, profiles, model)
-        _cache_json(floors_path, {"floors": floors})
+        floors, draft = _floors(topics, written, uncovered, profiles, model, background)
+        _cache_json(floors_path, {"floors": floors, "draft": draft})
     floor = np.array(
         [floors[len(topics[i].examples) < 2] for i in uncovered], dtype=np.float64
     )  # None (no floor: the usual threshold) becomes nan
-    return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64), floor)
+    return Resemblance(profiles, model, np.array(uncovered, dtype=np.int64), floor, draft)
 
 
 def _file_key(topic: FaqTopic) -> str:
@@ -790,9 +900,11 @@ def _floors(
     uncovered: Sequence[int],
     profiles: Profiles,
     model: ResemblanceModel,
-) -> tuple[float | None, float | None]:
+    background: Mapping[str, float],
+) -> tuple[tuple[float | None, float | None], float | None]:
     """The answer floors of new topics of several examples and of one sentence (a taught
-    question), from their held-out examples (``faq.resemblance.calibrated_floor``)."""
+    question), from their held-out examples (``faq.resemblance.calibrated_floor``), and
+    the odds new topics are drafted at (``faq.resemblance.stray_floor``)."""
     reader = Resemblance(
         profiles, model, np.array(uncovered, dtype=np.int64), np.full(len(uncovered), np.nan)
     )
@@ -805,11 +917,11 @@ def _floors(
     found: list[float | None] = []
     for sentence in (False, True):
         if any((len(topics[i].examples) < 2) == sentence for i in uncovered):
-            held = held_out(model, topics, uncovered, _grams, sentence)
-            found.append(calibrated_floor(held, strays))
+            held = held_out(model, topics, uncovered, _grams, sentence, background)
+            found.append(calibrated_floor(held, strays, 1.0 if sentence else HELD_MOST))
         else:
             found.append(None)
-    return found[0], found[1]
+    return (found[0], found[1]), stray_floor(strays)
 
 
 def _grams(text: str) -> list[str]:

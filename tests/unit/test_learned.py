@@ -243,6 +243,27 @@ def test_station_topics_written_by_an_admin(tmp_path: Path, name: str) -> None:
     assert report.topic_answered >= right and report.wrong_answers <= wrong, report.headline()
 
 
+def test_the_station_development_set(tmp_path: Path) -> None:
+    """``tests/unit/data/station_dev`` (``bench/station_dev.py``): six topics a station might
+    write, questions told through what the resident saw, chatter with their words, the
+    resident's own incidents. Written for the round that taught the matcher such stories
+    and open to read, so not blind: 47.8 % right and 32 of 60 incidents drafted with the
+    station's answer at 2d10365; 75.6 % right, 2.2 % wrong, 91.7 % silent, 48 drafted after."""
+    data = REPO / "tests/unit/data/station_dev"
+    knowledge = KnowledgeBase(data / "topics", cache_dir=tmp_path)
+    rows = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    report = evaluate(read_cases(data / "questions.jsonl"), knowledge.decide)
+    drafted = sum(
+        o.decision.faq_id == row["topic"]
+        for o, row in zip(report.outcomes, rows, strict=True)
+        if row["expect"] == "escalate" and o.decision.action in ("escalate", "suggest")
+    )
+    figures = report.headline()
+    assert report.topic_answered >= 0.74 and report.wrong_answers <= 0.03, figures
+    assert report.ignore_kept >= 0.9 and report.escalate_caught >= 0.98, figures
+    assert drafted >= 45, drafted
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.one_of(
@@ -268,35 +289,85 @@ def _shipped() -> KnowledgeBase:
     return _knowledge[0]
 
 
-def _reading(intent: str, p: float, answer_at: float | None, asks: bool) -> learned.Reading:
+def _reading(
+    intent: str, p: float, answer_at: float | None, asks: bool, now: bool = False
+) -> learned.Reading:
     intents = dict.fromkeys(("ad", "ask", "case", "chatter", "complaint", "incident"), 0.0)
     intents[intent] = p
     intents["ask"] += 1.0 - p
     topics = [("station-topic", 0.9), ("_none", 0.1)]
-    return learned.Reading(intents, topics, {}, False, answer_at, asks)
+    return learned.Reading(intents, topics, {}, False, answer_at, asks, now=now)
 
 
 @pytest.mark.parametrize(
-    ("intent", "answer_at", "asks", "action"),
+    ("intent", "answer_at", "asks", "now", "action"),
     [
-        ("complaint", 0.2, True, "answer"),  # reads like the station's file: its answer
-        ("case", 0.2, True, "answer"),
-        ("case", 0.2, False, "suggest"),  # a story that asks nothing is not answered
-        ("incident", 0.2, True, "escalate"),  # happening now: an officer, whatever the file
-        ("complaint", None, True, "escalate"),  # a topic we ship: complaints reach the officer
-        ("case", None, True, "suggest"),
+        ("complaint", 0.2, True, False, "answer"),  # reads like the station's file: its answer
+        ("case", 0.2, True, False, "answer"),
+        ("case", 0.2, False, False, "suggest"),  # a story that asks nothing is not answered
+        # Told after it was seen, asking whether it is allowed or normal: the file answers.
+        ("incident", 0.2, True, False, "answer"),
+        ("incident", 0.2, True, True, "escalate"),  # happening now: an officer, whatever the file
+        ("incident", 0.2, False, False, "escalate"),  # nothing asked: an officer
+        (
+            "complaint",
+            None,
+            True,
+            False,
+            "escalate",
+        ),  # a topic we ship: complaints reach the officer
+        ("case", None, True, False, "suggest"),
     ],
 )
 def test_a_new_topic_answers_what_reads_like_its_file(
-    intent: str, answer_at: float | None, asks: bool, action: str
+    intent: str, answer_at: float | None, asks: bool, now: bool, action: str
 ) -> None:
     matcher = _shipped().current.matcher
     matcher._topics = matcher._topics | {"station-topic"}
     try:
-        decision = matcher.act(_reading(intent, 0.6, answer_at, asks), addressed=False)
+        reading = _reading(intent, 0.6, answer_at, asks, now)
+        decision = matcher.act(reading, addressed=False)
     finally:
         matcher._topics = matcher._topics - {"station-topic"}
     assert decision.action == action, decision
+    if action == "escalate" and answer_at is not None:
+        assert decision.faq_id == "station-topic"  # the officer gets the station's answer
+
+
+@pytest.mark.parametrize(
+    ("text", "now"),
+    [
+        ("楼道门上画了个圈，是不是有人踩点", False),
+        ("我爸收拾老房子翻出来几发子弹 该咋处理", False),
+        ("冰面上走会不会掉下去", False),  # a fear, not what happened
+        ("有人在撬我家门 快来", True),
+        ("刚有人敲门说查燃气 现在还在门口", True),
+        ("楼上扔下来的花盆砸伤了人 流血了", True),
+        ("一个男的往北门跑了", True),
+    ],
+)
+def test_now_tells_what_is_happening_from_what_was_seen(text: str, now: bool) -> None:
+    assert learned.now_words()(text) is now
+
+
+def test_an_incident_on_a_new_topic_is_drafted_with_its_answer() -> None:
+    """Under the answer floor but over the draft floor: the officer gets the file's answer."""
+    matcher = _shipped().current.matcher
+    matcher._topics = matcher._topics | {"station-topic"}
+    intents = dict.fromkeys(("ad", "ask", "case", "chatter", "complaint", "incident"), 0.0)
+    reading = learned.Reading(
+        {**intents, "incident": 0.9, "ask": 0.1},
+        [("station-topic", 0.08), ("_none", 0.05)],
+        {},
+        False,
+        draft_at=0.05,
+        now=True,
+    )
+    try:
+        decision = matcher.act(reading, addressed=False)
+    finally:
+        matcher._topics = matcher._topics - {"station-topic"}
+    assert (decision.action, decision.faq_id) == ("escalate", "station-topic")
 
 
 def test_a_question_only_a_quote_asks_is_answered_by_its_writer_not_the_bot() -> None:

@@ -5,13 +5,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from faq.evaluation import evaluate, read_cases
 from faq.knowledge import FaqTopic, load_knowledge
 from faq.learned import _grams
 from faq.live import TAUGHT_PREFIX, KnowledgeBase, Taught
-from faq.resemblance import FEATURES, PER_FAMILY, Profiles, answer_words, calibrated_floor, thinned
+from faq.resemblance import (
+    COMMON_WEIGHT,
+    FEATURES,
+    PER_FAMILY,
+    Profiles,
+    ResemblanceModel,
+    answer_words,
+    calibrated_floor,
+    distinctiveness,
+    stray_floor,
+    thinned,
+)
 from tests.conftest import REPO
 
 # Taught questions and paraphrases by another author: answered with the taught answer at least.
@@ -216,3 +228,45 @@ def test_a_new_topics_examples_weigh_as_much_as_a_covered_topics_lines() -> None
     assert by_text["警务室在哪"] == pytest.approx(42 / 2)  # the example and the title
     assert by_text["烟花"] == by_text["今天天气好"] == by_text["旧的问题"] == 1.0
     assert _ask_weights(corpus, [old], {"old"}) is None
+
+
+def test_words_in_every_topics_questions_weigh_least() -> None:
+    """说是 is in every topic's questions, 驾照 in one's: a message's share in a file is
+    then most of all its rare words' (a word in fewer than two lines weighs 1)."""
+    lines = [
+        ("我爸说是驾照到期了", "traffic"),
+        ("说是驾照要换", "traffic"),
+        ("说是身份证丢了", "id-card"),
+        ("他说是户口本不见了", "hukou"),
+    ]
+    weights = distinctiveness(lines, _grams)
+    assert weights["b说是"] == pytest.approx(COMMON_WEIGHT)
+    assert weights["b驾照"] == 1.0
+    assert "b户口" not in weights  # one line: weighs 1, as a word nobody wrote
+
+
+def test_a_told_story_is_explained_by_the_rare_words_its_file_shares() -> None:
+    """Filler the file does not hold weighs little in the distinctive share."""
+    topics = [
+        topic("birds", "捕鸟", "张网捕鸟违法吗"),
+        topic("knife", "管制刀具", "猎刀算管制刀具吗"),
+    ]
+    text = "我爸说是天天早上看到有人张网捕鸟"
+    common = {g: 0.0 for g in _grams("我爸说是天天早上看到有人")}
+    plain = Profiles.build(topics, _grams).features(_grams(text))
+    weighed = Profiles.build(topics, _grams, common).features(_grams(text))
+    whole = PER_FAMILY * 3 + 1  # characters: the message's distinctive share in the file
+    assert weighed[0, whole] > 2 * plain[0, whole] > 0 and weighed[1, whole] == 0
+
+
+def test_a_one_sentence_file_is_read_without_the_distinctive_shares() -> None:
+    model = ResemblanceModel(np.ones(FEATURES), 0.0, np.zeros(FEATURES), 0.0)
+    features = np.ones((2, FEATURES))
+    odds = model.probabilities(features, np.array([False, True]))
+    assert odds[0] > 0.99 and odds[1] == pytest.approx(0.5)
+
+
+def test_the_draft_floor_lets_a_tenth_of_the_strays_through() -> None:
+    strays = [i / 100 for i in range(100)]
+    assert stray_floor(strays) == pytest.approx(0.9, abs=0.01)
+    assert stray_floor([]) is None
