@@ -197,6 +197,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Then its classes briefed (scripts scamD, development set v14, no-alarm readings in
         # guard.detect): 98.4 / 91.8 / 1.6 %.
         ("guard_blind20.jsonl", 351, 98.3, 91.7, 1.6),
+        # First contact, at 1fc3fa2: 98.3 / 81.0 / 2.6 %.
+        ("guard_blind21.jsonl", 330, 98.2, 80.9, 2.7),
     ],
 )
 def test_blind_sets_stay_at_their_figures(

@@ -42,6 +42,10 @@ TAUGHT_SETS = {
     "faq_taught5": (44, 0),
     # First contact at 2754516: 44 with the taught answer, 3 drafted, 3 a shipped topic.
     "faq_taught6": (44, 0),
+    # First contact at 82c6b7c (and 1fc3fa2): 38 with the taught answer, 4 drafted, 1 another
+    # taught answer (the hall's Wi-Fi answered as its charging question's neighbour), 9 a
+    # shipped topic.
+    "faq_taught7": (38, 1),
 }
 
 
