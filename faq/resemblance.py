@@ -19,6 +19,7 @@ import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 
@@ -138,12 +139,12 @@ class Profiles:
     vocabulary: dict[str, int]
     idf: np.ndarray  # by gram
     unknown_idf: float  # a gram no file has is as rare as can be
-    gram_family: np.ndarray  # by gram
     gram_pieces: Postings  # by gram: the pieces that hold it
     gram_topics: Postings  # by gram: the topics that hold it
-    piece_topic: np.ndarray  # by piece
-    piece_kind: np.ndarray  # by piece
-    piece_mass: np.ndarray  # pieces x families
+    # By piece: its topic x len(PIECE_KINDS) + its kind. A topic's pieces run examples,
+    # names, answer, so a run of one value is one topic's pieces of one kind.
+    piece_run: np.ndarray
+    piece_mass: np.ndarray  # families x pieces, at least 1e-9 (a divisor)
     thin: np.ndarray  # by topic: 1 / its number of pieces
     background: Mapping[str, float]  # by gram: its ``distinctiveness`` (missing: 1)
     weight: np.ndarray  # by gram: idf x distinctiveness
@@ -189,12 +190,11 @@ class Profiles:
             vocabulary,
             idf,
             math.log(count + 1) + 1,
-            gram_family,
-            Postings.of(pieces_of),
-            Postings.of(topics_of),
-            np.array(piece_topic, dtype=np.int64),
-            np.array(piece_kind, dtype=np.int64),
-            mass,
+            Postings.of(pieces_of, len(piece_topic)),
+            Postings.of(topics_of, count),
+            np.array(piece_topic, dtype=np.int64) * len(PIECE_KINDS)
+            + np.array(piece_kind, dtype=np.int64),
+            np.ascontiguousarray(np.maximum(mass, 1e-9).T),
             1.0 / np.maximum(sizes, 1),
             background,
             weight,
@@ -212,62 +212,65 @@ class Profiles:
         if topics == 0:
             return out
         grams = sorted(set(message_grams))  # sums in one order: the same figures everywhere
-        rows = [self.vocabulary.get(g) for g in grams]
-        known = np.array([i for i in rows if i is not None], dtype=np.int64)
-        message_mass = np.zeros(len(FAMILIES))
-        distinct_mass = np.zeros(len(FAMILIES))
-        for g, i in zip(grams, rows, strict=True):
-            if (f := family(g)) >= 0:
-                idf = self.idf[i] if i is not None else self.unknown_idf
-                message_mass[f] += idf
-                distinct_mass[f] += idf * self.background.get(g, 1.0)
-        known_family = self.gram_family[known]
-        distinct = PER_FAMILY * len(FAMILIES)
+        size = len(grams)
+        rows = np.fromiter((self.vocabulary.get(g, -1) for g in grams), np.int64, size)
+        families = np.fromiter((_FAMILY_OF.get(g[:1], -1) for g in grams), np.int64, size)
+        is_known = rows >= 0
+        known, known_family = rows[is_known], families[is_known]
+        idf = np.full(size, self.unknown_idf)
+        idf[is_known] = self.idf[known]
+        weight = idf.copy()
+        weight[is_known] = self.weight[known]
+        if not is_known.all():
+            new = compress(grams, ~is_known)
+            weight[~is_known] = [self.unknown_idf * self.background.get(g, 1.0) for g in new]
+        counted = families >= 0
+        message_mass = np.bincount(families[counted], idf[counted], len(FAMILIES))
+        distinct_mass = np.bincount(families[counted], weight[counted], len(FAMILIES))
+        kinds, distinct = len(PIECE_KINDS), PER_FAMILY * len(FAMILIES)
         for f in range(len(FAMILIES)):
             mine = known[known_family == f]
-            overlap = _spread(mine, self.gram_pieces, self.idf, len(self.piece_topic))
-            # Ascending: grouped by topic, as pieces are. (A boolean's flatnonzero is
-            # several times faster than a float's.)
+            if not len(mine):
+                continue
+            overlap, weighed = _spread(mine, self.gram_pieces, self.idf, self.weight)
+            # Ascending: grouped by topic and kind, as pieces are. (A boolean's flatnonzero
+            # is several times faster than a float's.)
             touched = np.flatnonzero(overlap > 0)
             shared = overlap[touched]
-            shares = (
-                shared / np.maximum(self.piece_mass[touched, f], 1e-9),  # of the piece
-                shared / max(message_mass[f], 1e-9),  # of the message, in the piece
-            )
-            owner, kind_of = self.piece_topic[touched], self.piece_kind[touched]
-            column = f * PER_FAMILY
-            for kind in range(len(PIECE_KINDS)):
-                these = np.flatnonzero(kind_of == kind)
-                holders = owner[these]
-                starts = np.flatnonzero(np.concatenate(([True], holders[1:] != holders[:-1])))
-                for share in shares:
-                    if len(these):
-                        maxima = np.maximum.reduceat(share[these], starts)
-                        out[holders[starts], column] = maxima
-                    column += 1
-            union = _spread(mine, self.gram_topics, self.idf, topics)
-            out[:, column] = union / max(message_mass[f], 1e-9)
-            # The same shares of the message's distinctive weight: by the best piece,
+            key = self.piece_run[touched]
+            starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+            owner, kind = np.divmod(key[starts], kinds)
+            column = f * PER_FAMILY + 2 * kind
+            out[owner, column] = np.maximum.reduceat(shared / self.piece_mass[f][touched], starts)
+            # Over one positive divisor the largest share is the largest overlap's: the
+            # shares of the message are divided after the maximum (the same figures).
+            most = np.maximum.reduceat(shared, starts)
+            out[owner, column + 1] = most / max(message_mass[f], 1e-9)
+            firsts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+            held = np.maximum.reduceat(np.maximum.reduceat(weighed[touched], starts), firsts)
+            out[owner[firsts], distinct + 2 * f] = held / max(distinct_mass[f], 1e-9)
+            union, whole = _spread(mine, self.gram_topics, self.idf, self.weight)
+            out[:, f * PER_FAMILY + 2 * kinds] = union / max(message_mass[f], 1e-9)
+            # The same shares of the message's distinctive weight: by the best piece (above),
             # and by the whole file.
-            weighed = _spread(mine, self.gram_pieces, self.weight, len(self.piece_topic))
-            held = weighed[touched] / max(distinct_mass[f], 1e-9)
-            owners = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
-            if len(touched):
-                out[owner[owners], distinct + 2 * f] = np.maximum.reduceat(held, owners)
-            whole = _spread(mine, self.gram_topics, self.weight, topics)
             out[:, distinct + 2 * f + 1] = whole / max(distinct_mass[f], 1e-9)
         # The characters' share the whole file explains; for pinyin typed in Latin letters
         # (no character a file could hold), its syllables' share.
-        written = any(_HAN.search(g) for g in grams if family(g) == 0)
+        written = _HAN.search("".join(compress(grams, families == 0))) is not None
         explained = out[:, PER_FAMILY - 1 if written else 2 * PER_FAMILY - 1]
-        ranked = np.sort(explained)
-        top, second = ranked[-1], ranked[-2] if topics > 1 else 0.0
+        first = int(np.argmax(explained))
+        top, second = explained[first], 0.0
+        if topics > 1:
+            rest = explained.copy()
+            rest[first] = -np.inf
+            second = rest.max()
         best = ((explained >= top) & (top > 0)).astype(np.float64)
-        lead = explained - np.where(best > 0, second, top)
         # A file of one sentence explains less than one of twenty: the weights may differ.
-        out[:, -5:] = np.column_stack(
-            [best, lead, self.thin, self.thin * explained, self.thin * best]
-        )
+        out[:, -5] = best
+        out[:, -4] = explained - np.where(best > 0, second, top)
+        out[:, -3] = self.thin
+        out[:, -2] = self.thin * explained
+        out[:, -1] = self.thin * best
         return out
 
 
@@ -279,9 +282,10 @@ class Postings:
 
     holders: np.ndarray  # every gram's holders one after another, in the least int type
     offsets: np.ndarray  # int64, by gram: where its holders start (and one past the last)
+    size: int  # how many holders there are
 
     @classmethod
-    def of(cls, holders: Sequence[set[int]]) -> Postings:
+    def of(cls, holders: Sequence[set[int]], size: int) -> Postings:
         sizes = np.fromiter((len(h) for h in holders), dtype=np.int64, count=len(holders))
         most = max((max(h) for h in holders if h), default=0)
         flat = np.fromiter(
@@ -289,7 +293,7 @@ class Postings:
             dtype=np.min_scalar_type(most),  # 2,000 topics' 40,000 pieces: 2 bytes each
             count=int(sizes.sum()),
         )
-        return cls(flat, np.concatenate(([0], np.cumsum(sizes))))
+        return cls(flat, np.concatenate(([0], np.cumsum(sizes))), size)
 
     def gather(self, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The holders of ``grams``, one after another, and how many each gram has."""
@@ -299,12 +303,16 @@ class Postings:
         return self.holders[shift + np.arange(int(counts.sum()))], counts
 
 
-def _spread(grams: np.ndarray, holders: Postings, idf: np.ndarray, size: int) -> np.ndarray:
-    """By holder (piece or topic): the idf of the message's ``grams`` it holds."""
-    if not len(grams):
-        return np.zeros(size)
+def _spread(
+    grams: np.ndarray, holders: Postings, idf: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """By holder (piece or topic): the idf, and the weight, of the message's ``grams`` it
+    holds."""
     at, counts = holders.gather(grams)
-    return np.bincount(at, weights=np.repeat(idf[grams], counts), minlength=size)
+    return (
+        np.bincount(at, np.repeat(idf[grams], counts), holders.size),
+        np.bincount(at, np.repeat(weight[grams], counts), holders.size),
+    )
 
 
 @dataclass(frozen=True, slots=True)
