@@ -184,7 +184,9 @@ def test_taught_questions_do_not_answer_what_the_officer_must_see(tmp_path: Path
     )
     knowledge = KnowledgeBase(taught=lambda: taught, cache_dir=tmp_path)
     report = evaluate(read_cases(REPO / "tests/data/faq_unseen9.jsonl"), knowledge.decide)
-    assert report.wrong_answers <= 0.02 and report.escalate_caught >= 0.92, report.headline()
+    # Caught 92.5 -> 91.25 % (one line of 80) when four corpus lines blind set 15's author
+    # also wrote were taken out and the models retrained.
+    assert report.wrong_answers <= 0.02 and report.escalate_caught >= 0.91, report.headline()
     complaint = knowledge.decide("邻居天天在楼道里拉电线给电瓶车充电，说了也不听，你们来管管吧")
     assert complaint.action == "escalate"
 
