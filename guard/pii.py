@@ -1200,7 +1200,9 @@ def _named_home(before: str) -> bool:
 
 # Building / unit / room: 5号楼2单元301, 7栋1单元1203, 12幢3单元402室, 2号楼1605室, 5-2-301.
 _NUM = "[0-9一二三四五六七八九十]"
-_ROOM_END = r"(?![0-9年月日元块万平米个人次点分秒岁%:：.])"
+# A colon after the number is a time's (12:30) only with a digit after it: "702：刘志强" is a
+# form's line, the door and then its resident.
+_ROOM_END = r"(?![0-9年月日元块万平米个人次点分秒岁%.])(?![:：]\s*[0-9])"
 # A building is numbered or lettered (5号楼, A座, B栋); a letter zone before it (F区5号楼)
 # is left to the number that follows.
 _BUILDING = rf"(?:{_NUM}{{1,3}}|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
@@ -1377,9 +1379,10 @@ _NAME_BARE_RE = re.compile(
     rf"(?:^|[\s,，:：】\])）)])({_NAME})(?:\s*收)?[\s,，:：]+[^\n,，。]{{0,30}}$"
 )
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
-# In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
+# In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国"; after a colon, as a form's line:
+# "6号楼1单元702：刘志强，…".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、(（]\s*)?(?:(?:找|交给|送给|给)\s*)?({_NAME})"
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、(（:：]\s*)?(?:(?:找|交给|送给|给)\s*)?({_NAME})"
     r"\s*(?:收|家|$|[,，。;；、\s(（)）])"
 )
 # A list's or a complaint's line, the name run straight into what the household owes or
@@ -1390,9 +1393,10 @@ _NAME_DOING_AFTER_RE = re.compile(
     r"|拒不|至今|长期|多次|屡次|经常|总是|天天|每天|占|霸占|私占|乱|违规|私搭|私自|养|装修|堆|吵"
     r"|骂|打|偷|砸|骚扰|扰民|跟|和|与|把))"
 )
-# "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
+# "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"; after a pause too (...602，住的是
+# 王建军, ...201，户主马占林)
 _NAME_AFTER_ADDRESS_RE = re.compile(
-    rf"\s*(?:室|号|房)?(?:住(?:的|着)(?:的?是)?|的|住户|业主)\s*({_NAME})"
+    rf"\s*(?:室|号|房)?(?:(?:[,，、:：]\s*)?(?:住(?:的|着)(?:的?是)?|住户|业主|户主)[:：]?|的)\s*({_NAME})"
 )
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
 _HONORIFIC = "女士|先生|小姐|阿姨|叔叔|大爷|大妈|大娘|奶奶|爷爷|老人|姐|哥"
@@ -1778,28 +1782,44 @@ def _plate_owner(text: str, start: int, end: int) -> bool:
     return before is not None and _is_name(next(g for g in before.groups() if g is not None))
 
 
-# The owner called by a nickname (车主是大刘, 是二黑子的, 胖子马的车) with the home down to the
-# door (他家就在6号楼1单元102, 住12号楼3单元501): the neighbours know whose car and whose door.
+# The owner called by a nickname (车主是大刘, 是二黑子的, 胖子马的车, 车主外号老黑, 二狗子开的,
+# 三胖子的面包车, 宁A·Q7790 老蔫儿的) with the home down to the door (他家就在6号楼1单元102,
+# 住12号楼3单元501, or the door right after the owner: 老蔫儿的，6-1-202): the neighbours know
+# whose car and whose door.
 _NOT_NICK = "谁|哪|什么|啥|这|那|我|咱|你|白色|黑色|红色|蓝色|灰色|银色|新|旧|外地|外面|本地|小区"
+_NICK = rf"(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?"
+_NICK_STOP = r"(?=[\s,，。;；!！]|$)"
 _PLATE_NICK_RE = re.compile(
-    rf"(?:车主|司机)(?:好像|应该)?(?:是|叫)\s*(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?(?=[\s,，。;；!！]|$|家|的|住)"
-    rf"|(?:是|系|属于)\s*(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?家?的(?:车)?(?=[\s,，。;；!！]|$)"
-    rf"|(?<![\u4e00-\u9fff])(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?家?的车(?=[\s,，。;；!！]|$)"
+    rf"(?:车主|司机)(?:好像|应该)?(?:是|叫|(?:外号|绰号|小名)(?:是|叫)?)\s*{_NICK}(?=[\s,，。;；!！]|$|家|的|住)"
+    rf"|(?:是|系|属于)\s*{_NICK}家?的(?:车)?{_NICK_STOP}"
+    rf"|(?<![\u4e00-\u9fff]){_NICK}家?的(?:{_CAR_WORDS}){_NICK_STOP}"
+    # who drives it: 二狗子开的, 老黑在开着
+    rf"|(?<![\u4e00-\u9fff]){_NICK}在?开(?:的|着){_NICK_STOP}"
+    # whose, right after the plate: 宁A·Q7790 老蔫儿的
+    rf"|(?<=[0-9A-Za-z])[ \t]*(?:[,，][ \t]*)?{_NICK}家?的{_NICK_STOP}"
 )
 # Where the owner lives, said before the door: 家在, 他家就在, 住 -- not the writer's own home.
 _HOME_DOOR_BEFORE_RE = re.compile(
     r"(?<![我咱俺])(?:家|住)(?:就|也|还)?(?:在|是)?[^，。;；!！?？\n]{0,8}$"
 )
+# ... or nothing but a pause between the owner and the door.
+_DOOR_RIGHT_AFTER_RE = re.compile(r"[\s,，、:：]{0,3}")
+_MAX_NICKS = 8
 
 
 def _nicknamed_owner_at_home(text: str) -> bool:
-    """The plate's owner said by any name and the owner's door said as their home."""
-    if _PLATE_NICK_RE.search(text) is None:
+    """The plate's owner said by any name and the owner's door said as their home, or
+    right after the owner."""
+    ends = [m.end() for _, m in zip(range(_MAX_NICKS), _PLATE_NICK_RE.finditer(text), strict=False)]
+    if not ends:
         return False
-    for d in _DOOR_RE.finditer(text):
-        if _DOOR_NUMBER_RE.search(d.group()) and _HOME_DOOR_BEFORE_RE.search(
-            text, max(0, d.start() - 12), d.start()
-        ):
+    for d in _ROSTER_DOOR_RE.finditer(text):
+        if not _DOOR_NUMBER_RE.search(d.group()) and "-" not in d.group():
+            continue
+        if _HOME_DOOR_BEFORE_RE.search(text, max(0, d.start() - 12), d.start()):
+            return True
+        at = bisect.bisect_right(ends, d.start())
+        if at and _DOOR_RIGHT_AFTER_RE.fullmatch(text, ends[at - 1], d.start()):
             return True
     return False
 
