@@ -3007,9 +3007,10 @@ def _relatives_health(text: str, said: list[re.Match[str]]) -> list[tuple[int, i
             at += 1
             if m.re is not _IN_HOSPITAL_RE and _FACT_TOPIC_RE.match(text, m.end()):
                 continue
+            stay = m.re is _IN_HOSPITAL_RE
             had = (
                 len(gap) <= _FACT_GAP
-                or (_stay(text, m) if m.re is _IN_HOSPITAL_RE else _HAD_OR_STATE_RE.match(m.group()))
+                or (_stay(text, m) if stay else _HAD_OR_STATE_RE.match(m.group()))
                 or _HAD_RE.search(text, max(rel.end(), m.start() - _HAD_REACH), m.start())
                 or _HAD_AFTER_RE.match(text, m.end())
             )
