@@ -206,6 +206,13 @@ def test_blind_sets_stay_at_their_figures(
 ) -> None:
     """Sets written by authors who saw neither the code nor the corpus: floors, not targets."""
     report = evaluate(read_cases(DATA / name, VERDICTS))
+    # The set's figures, for a report (``pytest -s``): scam recall / personal data / false
+    # alarms, as the floors below.
+    tallies = " ".join(f"{k}:{t.correct}/{t.count}" for k, t in sorted(report.by_expect.items()))
+    print(
+        f"{name}: {report.scam_recall:.1f} / {report.pii_recall:.1f} / "
+        f"{report.false_alarm_rate:.1f} ({tallies})"
+    )
     assert len(report.outcomes) == lines
     assert report.scam_recall >= scam
     assert report.pii_recall >= pii
