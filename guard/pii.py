@@ -2994,8 +2994,9 @@ def _relatives_health(text: str, said: list[re.Match[str]]) -> list[tuple[int, i
     for n, rel in enumerate(_RELATIVE_OF_NAMED_RE.finditer(text)):
         if n == _MAX_RELATIVES:
             break
-        if not _is_name(rel.group(1)) or _PLACE_AFTER_RE.match(text, rel.end(1)):
-            continue
+        name = rel.group(1)
+        if not _is_name(name) or _addressed(name) or _PLACE_AFTER_RE.match(text, rel.end(1)):
+            continue  # 刘姐的孙子: a grown-up addressed by a title, as health reads no one
         at = bisect.bisect_left(starts, rel.end())
         while at < len(said) and said[at].start() - rel.end() <= _RELATIVE_REACH:
             m = said[at]
