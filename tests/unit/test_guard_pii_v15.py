@@ -86,6 +86,7 @@ def test_a_named_persons_relative_told_ill(text: str, name: str) -> None:
         "白海涛的老父亲说高血压要少吃盐",  # what he said
         "周建华她婆婆在医院当护工，照顾癌症病人",
         "杨德福家的闺女考上大学了。我妈有高血压",  # another sentence, another person
+        "楼上刘姐的孙子得了重病",  # a title, as health reads a title alone nowhere else
     ],
 )
 def test_a_relatives_work_words_or_someone_else_is_no_illness_of_theirs(text: str) -> None:
