@@ -1200,7 +1200,9 @@ def _named_home(before: str) -> bool:
 
 # Building / unit / room: 5号楼2单元301, 7栋1单元1203, 12幢3单元402室, 2号楼1605室, 5-2-301.
 _NUM = "[0-9一二三四五六七八九十]"
-_ROOM_END = r"(?![0-9年月日元块万平米个人次点分秒岁%:：.])"
+# A colon after the number is a time's (12:30) only with a digit after it: "702：刘志强" is a
+# form's line, the door and then its resident.
+_ROOM_END = r"(?![0-9年月日元块万平米个人次点分秒岁%.])(?![:：]\s*[0-9])"
 # A building is numbered or lettered (5号楼, A座, B栋); a letter zone before it (F区5号楼)
 # is left to the number that follows.
 _BUILDING = rf"(?:{_NUM}{{1,3}}|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
@@ -1377,9 +1379,10 @@ _NAME_BARE_RE = re.compile(
     rf"(?:^|[\s,，:：】\])）)])({_NAME})(?:\s*收)?[\s,，:：]+[^\n,，。]{{0,30}}$"
 )
 # A bare name right after the address, as on a parcel: "...1单元502 张丽娟 收".
-# In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国".
+# In a list too: "满春社区8-2-301刘玉珍、8-2-302张建国"; after a colon, as a form's line:
+# "6号楼1单元702：刘志强，…".
 _NAME_BARE_AFTER_RE = re.compile(
-    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、(（]\s*)?(?:(?:找|交给|送给|给)\s*)?({_NAME})"
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，、(（:：]\s*)?(?:(?:找|交给|送给|给)\s*)?({_NAME})"
     r"\s*(?:收|家|$|[,，。;；、\s(（)）])"
 )
 # A list's or a complaint's line, the name run straight into what the household owes or
@@ -1390,9 +1393,10 @@ _NAME_DOING_AFTER_RE = re.compile(
     r"|拒不|至今|长期|多次|屡次|经常|总是|天天|每天|占|霸占|私占|乱|违规|私搭|私自|养|装修|堆|吵"
     r"|骂|打|偷|砸|骚扰|扰民|跟|和|与|把))"
 )
-# "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"
+# "...502的赵丽", "...201住的周国庆", "...201住着的是周国庆"; after a pause too (...602，住的是
+# 王建军, ...201，户主马占林)
 _NAME_AFTER_ADDRESS_RE = re.compile(
-    rf"\s*(?:室|号|房)?(?:住(?:的|着)(?:的?是)?|的|住户|业主)\s*({_NAME})"
+    rf"\s*(?:室|号|房)?(?:(?:[,，、:：]\s*)?(?:住(?:的|着)(?:的?是)?|住户|业主|户主)[:：]?|的)\s*({_NAME})"
 )
 # A name with a courtesy title right after the address: "...5号楼2单元601，刘女士".
 _HONORIFIC = "女士|先生|小姐|阿姨|叔叔|大爷|大妈|大娘|奶奶|爷爷|老人|姐|哥"
@@ -1778,28 +1782,44 @@ def _plate_owner(text: str, start: int, end: int) -> bool:
     return before is not None and _is_name(next(g for g in before.groups() if g is not None))
 
 
-# The owner called by a nickname (车主是大刘, 是二黑子的, 胖子马的车) with the home down to the
-# door (他家就在6号楼1单元102, 住12号楼3单元501): the neighbours know whose car and whose door.
+# The owner called by a nickname (车主是大刘, 是二黑子的, 胖子马的车, 车主外号老黑, 二狗子开的,
+# 三胖子的面包车, 宁A·Q7790 老蔫儿的) with the home down to the door (他家就在6号楼1单元102,
+# 住12号楼3单元501, or the door right after the owner: 老蔫儿的，6-1-202): the neighbours know
+# whose car and whose door.
 _NOT_NICK = "谁|哪|什么|啥|这|那|我|咱|你|白色|黑色|红色|蓝色|灰色|银色|新|旧|外地|外面|本地|小区"
+_NICK = rf"(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?"
+_NICK_STOP = r"(?=[\s,，。;；!！]|$)"
 _PLATE_NICK_RE = re.compile(
-    rf"(?:车主|司机)(?:好像|应该)?(?:是|叫)\s*(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?(?=[\s,，。;；!！]|$|家|的|住)"
-    rf"|(?:是|系|属于)\s*(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?家?的(?:车)?(?=[\s,，。;；!！]|$)"
-    rf"|(?<![\u4e00-\u9fff])(?!{_NOT_NICK})[\u4e00-\u9fff]{{2,4}}?家?的车(?=[\s,，。;；!！]|$)"
+    rf"(?:车主|司机)(?:好像|应该)?(?:是|叫|(?:外号|绰号|小名)(?:是|叫)?)\s*{_NICK}(?=[\s,，。;；!！]|$|家|的|住)"
+    rf"|(?:是|系|属于)\s*{_NICK}家?的(?:车)?{_NICK_STOP}"
+    rf"|(?<![\u4e00-\u9fff]){_NICK}家?的(?:{_CAR_WORDS}){_NICK_STOP}"
+    # who drives it: 二狗子开的, 老黑在开着
+    rf"|(?<![\u4e00-\u9fff]){_NICK}在?开(?:的|着){_NICK_STOP}"
+    # whose, right after the plate: 宁A·Q7790 老蔫儿的
+    rf"|(?<=[0-9A-Za-z])[ \t]*(?:[,，][ \t]*)?{_NICK}家?的{_NICK_STOP}"
 )
 # Where the owner lives, said before the door: 家在, 他家就在, 住 -- not the writer's own home.
 _HOME_DOOR_BEFORE_RE = re.compile(
     r"(?<![我咱俺])(?:家|住)(?:就|也|还)?(?:在|是)?[^，。;；!！?？\n]{0,8}$"
 )
+# ... or nothing but a pause between the owner and the door.
+_DOOR_RIGHT_AFTER_RE = re.compile(r"[\s,，、:：]{0,3}")
+_MAX_NICKS = 8
 
 
 def _nicknamed_owner_at_home(text: str) -> bool:
-    """The plate's owner said by any name and the owner's door said as their home."""
-    if _PLATE_NICK_RE.search(text) is None:
+    """The plate's owner said by any name and the owner's door said as their home, or
+    right after the owner."""
+    ends = [m.end() for _, m in zip(range(_MAX_NICKS), _PLATE_NICK_RE.finditer(text), strict=False)]
+    if not ends:
         return False
-    for d in _DOOR_RE.finditer(text):
-        if _DOOR_NUMBER_RE.search(d.group()) and _HOME_DOOR_BEFORE_RE.search(
-            text, max(0, d.start() - 12), d.start()
-        ):
+    for d in _ROSTER_DOOR_RE.finditer(text):
+        if not _DOOR_NUMBER_RE.search(d.group()) and "-" not in d.group():
+            continue
+        if _HOME_DOOR_BEFORE_RE.search(text, max(0, d.start() - 12), d.start()):
+            return True
+        at = bisect.bisect_right(ends, d.start())
+        if at and _DOOR_RIGHT_AFTER_RE.fullmatch(text, ends[at - 1], d.start()):
             return True
     return False
 
@@ -2078,15 +2098,50 @@ def _wages_owed(text: str) -> bool:
     return _WAGES_RE.search(text) is not None and _CARD_LURE_RE.search(text) is None
 
 
+# A relative asks the family for the family's money (爸，生活费打我卡上 …; 闺女，你把钱汇到你弟
+# 卡上 …): the message opens by calling the reader by kin, or names money a family sends
+# (生活费, 学费, 压岁钱, 看病的钱, 房贷) with a relative said in it. The money stays in the
+# family, the card is the writer's or a relative's.
+_KIN_CALLED_RE = re.compile(
+    r"^\s*[大二三四五六七八小老]?(?:爸爸?|妈妈?|爷爷|奶奶|姥姥|姥爷|外公|外婆|舅舅?|舅妈|叔叔?|婶子?"
+    r"|姑姑?|姨妈?|伯伯?|哥哥?|姐姐?|弟弟?|妹妹?|闺女|儿子|女儿|老公|老婆|媳妇|孙子|孙女|爹|娘)"
+    r"(?:[，,!！:：\s。]|你|呀|啊)"
+)
+_FAMILY_MONEY_RE = re.compile(
+    r"生活费|学费|伙食费|零花钱|压岁钱|医药费|药费|药钱|看病|房贷|车贷|彩礼|分红|养老钱|赡养费"
+    r"|抚养费|份子钱|礼金"
+)
+_KIN_WORD_RE = re.compile(_OTHERS_KIN)
+# What the stranded or impersonated relative's lure says and a relative asking for the
+# family's money does not: who the sender claims to be (我是你二舅), a new number or account,
+# a meeting and no calls, haste, a third party's card (朋友, 同事, 室友, 领导), secrecy.
+_FAMILY_LURE_RE = re.compile(
+    r"我是(?:你|您)|是我[，,啊呀]|听(?:得|不)?出|新号|新微信|换(?:了)?(?:个)?(?:新)?(?:号|手机|微信|电话)"
+    r"|登不上|被盗|开会|会上|不方便|(?:别|不要|不用)(?:给我)?(?:打|回)?电话|(?:不能|没法)接"
+    r"|朋友|同事|室友|同学|老板|客户|领导|主任|出事|车祸|被抓|急用|急需|急事|着急|事急|截图"
+)
+
+
+def _family_asks(text: str) -> bool:
+    """A relative asks the family to send the family's money to their card, with none of a
+    lure's marks (see ``_FAMILY_LURE_RE``, ``_CARD_LURE_RE``)."""
+    if _FAMILY_LURE_RE.search(text) is not None or _CARD_LURE_RE.search(text) is not None:
+        return False
+    if _KIN_CALLED_RE.search(text) is not None:
+        return True
+    return _FAMILY_MONEY_RE.search(text) is not None and _KIN_WORD_RE.search(text) is not None
+
+
 def paid_as_lure(text: str, finding: Finding) -> bool:
     """A card in a message that asks to pay into it and reads like a lure's account:
     spelt digit by digit (6 2 1 7 0 0 ...), how a lure slips it past a filter, or said to
     be new or changed, with haste or secrecy (房租打到新卡 ... 今天必须转). A resident
     spelling their own card says whose it is and asks nothing to be paid into it; one who
-    names themself and asks a neighbour for what is owed (菜钱, 车费, 团购) gives their own."""
+    names themself and asks a neighbour for what is owed (菜钱, 车费, 团购) gives their own;
+    so does a relative asking the family for its money (``_family_asks``)."""
     if finding.kind != "bank" or _PAY_INTO_RE.search(text) is None:
         return False
-    if _neighbours_debt(text) or _wages_owed(text):
+    if _neighbours_debt(text) or _wages_owed(text) or _family_asks(text):
         return False
     span = text[finding.start : finding.end]
     spelt = _SPELT_RE.fullmatch(span) is not None and all(
@@ -2503,7 +2558,7 @@ _CONDITION = (
     r"|精神不正常|精神失常|白内障|青光眼|骨折|结石|囊肿|贫血|HPV|性病|怀孕|流产|不孕|移植|化疗|放疗"
     # an operation told of a named neighbour (马文静在医院做手术); a stay in hospital alone
     # is news a visit is asked for (李娟住院了，大家有空去看看)
-    r"|(?:做|动|开)了?(?:个|一个|两次)?手术|开刀"
+    r"|(?:做|动|开)(?:完|过)?了?(?:个|一个|两次)?手术|开刀|肌瘤|息肉"
     # an illness found by a check: 体检出来转氨酶高, 查出来肝有问题, 确诊了
     r"|(?:确诊|诊断出?|(?:体检|检查|化验|复查|筛查)出?来?|查出来?)(?!没|无|正常|一切)(?:了|是|为|有)?"
     r"[\u4e00-\u9fffA-Za-z]{0,6}?(?:病|症|炎|癌|瘤|偏?高|偏?低|阳性|异常|问题|毛病)"
@@ -2580,7 +2635,8 @@ _FACT_GAP_STOP_RE = re.compile(
 _PAUSE_RE = re.compile("[,，、:：]")
 _HAS_IT_RE = re.compile("有|得了|患|被|因|以前|去年|曾经?|一直|从小|已经|早年|前几年")
 _CALLED_BEFORE_RE = re.compile("(?:名叫|叫做?)$")
-_KIN_AFTER_OF_RE = re.compile(rf"的(?!我|咱|他|她|你)(?:{_KIN})")  # 王强的儿子吸毒: his son
+# 王强的儿子吸毒: his son; 苏建军的老母亲老年痴呆, 他的亲弟弟
+_KIN_AFTER_OF_RE = re.compile(rf"的(?!我|咱|他|她|你)(?:老|亲)?(?:{_KIN})")
 _FACT_REACH = 12  # characters before a fact searched for whom it is said of
 _FACT_GAP = 10  # at most this many between the name and the fact
 _AFTER_PAUSE = 4  # at most this many between a pause after the name and the fact
@@ -2912,6 +2968,59 @@ def _first_told(
     return None
 
 
+# A relative of a named person, who is named only by that (王德胜他媳妇, 李建华的老丈人, 马德福
+# 家的闺女, 周国庆她婆婆): the family is the named person's, and an illness or a stay in
+# hospital told of the relative later in the sentence, past where they lie or work (王德胜他
+# 媳妇在人民医院住院部5楼，子宫肌瘤刚做完手术), is told of that family. The name is masked.
+_FAMILY_TIES = (
+    "媳妇儿?|老婆|爱人|老公|丈夫|妻子|儿子|女儿|闺女|孩子|老丈人|丈母娘|岳父|岳母|公公|婆婆"
+    "|父亲|母亲|爸爸?|妈妈?|老爹|老娘|老伴|哥哥?|姐姐?|弟弟?|妹妹?|孙子|孙女|外孙女?|儿媳妇?|女婿"
+    "|对象|大舅子|小舅子|姐夫|妹夫|嫂子|弟媳|侄子|侄女|外甥女?|叔叔|婶子|姑姑|舅舅|姨妈"
+)
+_RELATIVE_OF_NAMED_RE = re.compile(
+    rf"({_NAME})\s*(?:的|[他她](?:的|家的?)?|家(?:里)?的?)(?:老|亲)?(?:{_FAMILY_TIES})"
+)
+_RELATIVE_REACH = 36  # characters from the relative to what is told of them
+_MAX_RELATIVES = 8  # relatives looked at in one message: a flood of them stays cheap
+
+
+def _relatives_health(text: str, said: list[re.Match[str]]) -> list[tuple[int, int]]:
+    """The named person whose relative an illness or a stay in hospital is told of (see
+    ``_RELATIVE_OF_NAMED_RE``): in the same sentence, with no one else and no talk of it
+    between (``_FACT_GAP_STOP_RE``: 医生, 说, 大家 ...), and had (``_HAD_RE`` ...) or said
+    right after."""
+    starts = [m.start() for m in said]
+    found: list[tuple[int, int]] = []
+    for n, rel in enumerate(_RELATIVE_OF_NAMED_RE.finditer(text)):
+        if n == _MAX_RELATIVES:
+            break
+        name = rel.group(1)
+        if not _is_name(name) or _addressed(name) or _PLACE_AFTER_RE.match(text, rel.end(1)):
+            continue  # 刘姐的孙子: a grown-up addressed by a title, as health reads no one
+        at = bisect.bisect_left(starts, rel.end())
+        while at < len(said) and said[at].start() - rel.end() <= _RELATIVE_REACH:
+            m = said[at]
+            gap = text[rel.end() : m.start()]
+            if _CLAUSE_END_RE.search(gap) or _FACT_GAP_STOP_RE.search(gap):
+                break
+            if _SOMEONE_ELSE_RE.search(gap):
+                break
+            at += 1
+            if m.re is not _IN_HOSPITAL_RE and _FACT_TOPIC_RE.match(text, m.end()):
+                continue
+            stay = m.re is _IN_HOSPITAL_RE
+            had = (
+                len(gap) <= _FACT_GAP
+                or (_stay(text, m) if stay else _HAD_OR_STATE_RE.match(m.group()))
+                or _HAD_RE.search(text, max(rel.end(), m.start() - _HAD_REACH), m.start())
+                or _HAD_AFTER_RE.match(text, m.end())
+            )
+            if had:
+                found.append(rel.span(1))
+                break
+    return found
+
+
 def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, int]]:
     """The writer's name, or an elderly parent's, when the writer tells that person's
     illness and home; or a resident's named with their home and an illness or a stay in
@@ -2935,6 +3044,10 @@ def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, in
         if topics:
             facts = [m for m in conditions if not _FACT_TOPIC_RE.match(text, m.end())]
             told.append(_first_told(text, topics, facts, _TOPIC_REACH))
+    if conditions or _IN_HOSPITAL_RE.search(text) is not None:
+        stays = [m for m in _IN_HOSPITAL_RE.finditer(text) if _stay(text, m)]
+        said = sorted([*conditions, *stays], key=lambda m: m.start())
+        told.extend(_relatives_health(text, said))
     return [span for span in told if span is not None]
     starts = [m.start() for m in conditions]
     people = [*_WRITER_NAMED_RE.finditer(text), *_PARENT_NAMED_RE.finditer(text)]
