@@ -47,7 +47,7 @@ from faq.resemblance import (
     stray_floor,
 )
 from faq.resemblance import VERSION as RESEMBLANCE_VERSION
-from faq.text import normalise, strip_mentions, tokenize
+from faq.text import EVERYONE_MENTION, normalise, strip_mentions, tokenize
 from faq.thesaurus import THESAURUS
 from faq.thesaurus import shipped as thesaurus
 
@@ -79,6 +79,9 @@ SENTENCE_OWN_WORDS = ("chatter",)
 # station's file when it asks something and nothing in it says it is happening now or has
 # just happened (``now.toml``): that one reaches the officer, with the file's answer drafted.
 NOW_WORDS = DICT_DIR / "now.toml"
+# Other offices' business (社保卡激活, 公积金提取, 结婚登记): a question for them is not
+# the police's, and is left alone when no police topic answers it (``elsewhere.toml``).
+ELSEWHERE = DICT_DIR / "elsewhere.toml"
 NOW_WINDOW = 4  # characters before a word of now.toml that may make it a supposition
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
@@ -86,7 +89,7 @@ SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely
 CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
-FEATURE_VERSION = "8"  # bump when features() changes: cached models are then retrained
+FEATURE_VERSION = "9"  # bump when features() changes: cached models are then retrained
 
 
 @cache
@@ -95,7 +98,7 @@ def feature_key() -> str:
     lexicons, whose groups and cues are features too. A model cached under another
     lexicon is then retrained, not reused."""
     digest = hashlib.sha256()
-    for path in (THESAURUS, DICT_DIR / "concepts.toml", DICT_DIR / "intents.toml"):
+    for path in (THESAURUS, DICT_DIR / "concepts.toml", DICT_DIR / "intents.toml", ELSEWHERE):
         digest.update(path.read_bytes())
     return f"{FEATURE_VERSION}/{digest.hexdigest()[:16]}"
 
@@ -210,6 +213,27 @@ def now_words() -> Now:
     return Now.read()
 
 
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """``elsewhere.toml``: whether a message names another office's business."""
+
+    terms: tuple[str, ...]
+
+    @classmethod
+    def read(cls, path: Path = ELSEWHERE) -> Elsewhere:
+        with path.open("rb") as handle:
+            offices = tomllib.load(handle)["offices"]
+        return cls(tuple(sorted({term.lower() for terms in offices.values() for term in terms})))
+
+    def __call__(self, body: str) -> bool:
+        return any(term in body for term in self.terms)
+
+
+@cache
+def elsewhere() -> Elsewhere:
+    return Elsewhere.read()
+
+
 # "不是问迁出，是想迁进来": the clause the resident rules out names the other topic; what
 # they ask follows it. Dropped when the next clause says what it is instead.
 NOT_THIS = re.compile(r"不是[^，,。！？!?\s]{1,24}[，,\s]+(?=而是|我是|就是|只是|是|就|而)")
@@ -247,8 +271,14 @@ def features(text: str) -> list[str]:
     if re.search(r"\d{5,}", body):
         out.append("mark:digits")
     if mentions:
-        officer = any(OFFICER_MENTION.search(name) for name in mentions)
-        out.append("at:officer" if officer else "at:other")
+        if any(OFFICER_MENTION.search(name) for name in mentions):
+            out.append("at:officer")
+        elif all(EVERYONE_MENTION.match(name) for name in mentions):
+            out.append("at:all")  # a question to the whole group, which the bot is in
+        else:
+            out.append("at:other")
+    if elsewhere()(body):
+        out.append("cue:elsewhere")
     return out
 
 
@@ -281,7 +311,8 @@ class Featurizer:
     def _own_words_ask(self, text: str) -> bool:
         assert self._rules is not None
         own = QUOTE_MARK.sub(" ", strip_mentions(normalise(text))[0])
-        return "question" in self._rules.explain(own[: MAX_CHARS * 2])[1]
+        cues = self._rules.explain(own[: MAX_CHARS * 2])[1]
+        return "question" in cues and "rhetorical" not in cues
 
 
 DENSE_LIMIT = 4_000_000  # weights kept as a dense array up to this many (16 MB of float32)
@@ -590,6 +621,8 @@ class Reading:
     # officer (``Resemblance.draft``): the odds it is drafted at.
     draft_at: float | None = None
     now: bool = False  # it is happening now or has just happened (``now.toml``)
+    # It names another office's business (``elsewhere.toml``) and no police business.
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -690,6 +723,8 @@ class LearnedMatcher:
         now = resemblance is not None and now_words()(text)
         if explain and now:
             evidence["now"] = ["happening now or just happened (now.toml)"]
+        if explain and "cue:elsewhere" in names:
+            evidence["elsewhere"] = ["another office's business (elsewhere.toml)"]
         return Reading(
             intents,
             topics,
@@ -700,6 +735,7 @@ class LearnedMatcher:
             asks_itself,
             draft_at,
             now,
+            "cue:elsewhere" in names and "cue:police" not in names,
         )
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
@@ -767,6 +803,10 @@ class LearnedMatcher:
         if intent == "ask" and not reading.asks_itself:
             # Only a quote asks (「临时身份证咋办」- - - 去窗口就能办): the writer answers it.
             return Decision("ignore", None, score, "a quoted question, answered")
+        if intent in ("ask", "case") and reading.elsewhere and not reading.to_officer:
+            # 社保卡怎么激活, 公积金提取要啥材料: another office's business, which no police
+            # topic answered; the officer could only send the resident on. Silence.
+            return Decision("ignore", None, score, "another office's business")
         if intent in ("ask", "case"):
             if faq_id and topic_p >= suggest_at:
                 return Decision("suggest", faq_id, score, f"{intent}: plausible topic")

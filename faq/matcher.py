@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from faq.knowledge import FaqTopic
-from faq.text import TermIndex, normalise, strip_mentions, tokenize
+from faq.text import EVERYONE_MENTION, TermIndex, normalise, strip_mentions, tokenize
 
 Action = Literal["answer", "clarify", "suggest", "escalate", "ignore"]
 DICT_DIR = Path(__file__).parent / "dict"
@@ -208,7 +208,7 @@ class Matcher:
         if any(OFFICER_MENTION.search(name) for name in mentions):
             cues.add("police")
             cues.discard("other_person")  # "@王警官 你那边能查吗" is for the police
-        elif mentions:
+        elif any(not EVERYONE_MENTION.match(name) for name in mentions):
             cues.add("other_person")  # "@李姐 你家孩子户口上好了没"
         return cues
 

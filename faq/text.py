@@ -21,6 +21,9 @@ from pathlib import Path
 
 # "@name" up to whitespace; WeChat ends mentions with U+2005 (four-per-em space).
 MENTION = re.compile(r"@[^\s\u2005@]{1,20}[\s\u2005]?")
+# "@所有人" (WeChat's @all) addresses the whole group, not one neighbour: a question put to
+# everyone may be one the bot answers, unlike "@李姐 你家孩子户口上好了没".
+EVERYONE_MENTION = re.compile(r"^(所有人|全体成员|全体|大家|all|everyone)$")
 LATIN_WORD = re.compile(r"[a-z]+|\d+")
 MAX_INPUT_CHARS = 2000
 # Nobody types more than a sentence of pinyin inline; a longer run of letters is a link,
