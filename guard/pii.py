@@ -2556,6 +2556,7 @@ _CONDITION = (
     r"|抑郁|躁郁|双相|焦虑症|强迫症|精神分裂|精神病|精神类|精神疾病|精神障碍|自闭症|孤独症"
     r"|多动症|智力障碍|智障|脑瘫|唐氏|残疾|聋哑|失明|失聪|截肢|盲人|失智|半身不遂|精神(?:有)?问题"
     r"|精神不正常|精神失常|白内障|青光眼|骨折|结石|囊肿|贫血|HPV|性病|怀孕|流产|不孕|移植|化疗|放疗"
+    r"|坐月子|产后|身孕"
     # an operation told of a named neighbour (马文静在医院做手术); a stay in hospital alone
     # is news a visit is asked for (李娟住院了，大家有空去看看)
     r"|(?:做|动|开)(?:完|过)?了?(?:个|一个|两次)?手术|开刀|肌瘤|息肉"
@@ -2582,6 +2583,11 @@ _RECORD = (
     r"|取保候审|监视居住|通缉|在逃(?!跑)|涉嫌|酒驾|醉驾|毒驾|吊销|无证驾驶|嫖娼|卖淫|聚众赌博"
     r"|赌博被|打架被[罚拘抓]|行政处罚|被处罚|失信被执行人|失信人|老赖|限制高消费"
     r"|被(?:警察|民警|派出所|公安局?|刑警|交警|警方|便衣)(?:抓|拘|带走|关|铐|逮)"
+    # a court's or a creditor's record (被法院强制执行, 上了失信名单), a fine (卖假货被罚过),
+    # violence at home, gambling and its debts, a divorce: told of a neighbour as gossip
+    r"|强制执行|被执行人|失信名单|上了?失信|限高|被罚(?![站抄写跑])|罚过款|罚了款|卖假货|售假"
+    r"|家暴|家庭暴力|打老婆|打媳妇|赌博|赌钱|网赌|赌债|网贷|高利贷|欠债|欠了一屁股"
+    r"|离婚(?!案|证|协议|官司|手续|律师)|离了婚|离过婚|离异"  # 离婚案: a case, the documents'
 )
 
 
@@ -2899,11 +2905,11 @@ _HAD_RE = re.compile(
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
 _HAD_OR_STATE_RE = re.compile(
-    "有|得了|患|确诊|诊断|查出|体检|检查|化验|复查|怀孕|化疗|放疗|透析|截肢|瘫痪|失明"
+    "有|得了|患|确诊|诊断|查出|体检|检查|化验|复查|怀孕|化疗|放疗|透析|截肢|瘫痪|失明|坐月子|产后"
     "|放|装|安|做|动|开刀"  # 放了支架, 做了手术
 )
 # ... or is said to have come or grown (乳腺癌了, 老年痴呆越来越严重了, 糖尿病好几年了).
-_HAD_AFTER_RE = re.compile("了|越来越|很?严重|晚期|好几年|多年|十几年|又犯")
+_HAD_AFTER_RE = re.compile("了|越来越|很?严重|晚期|好几年|多年|十几年|又犯|手术|术后")
 _SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
 
 
@@ -3068,6 +3074,75 @@ def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, in
     return []
 
 
+# A household's health or record told by its door instead of a name (5栋2单元301那家男的进过
+# 看守所, 孙阿姨的女儿刚做了乳腺癌手术，住在7-3-401, 我老婆怀孕七个月了，我们住11-2-702): the
+# neighbours know whose door. Someone other than the writer is said in the sentence -- a
+# relative, a neighbour by title or nickname, 那家, 男的 --, so the writer's own illness with
+# the writer's own door (我有高血压，住5-1-301) stays a resident's business.
+_HOUSEHOLD_SAID_RE = re.compile(
+    rf"{_OTHERS_KIN}|那家|这家|那户|这户|男的|女的|男人|女人|住户|业主|户主|人家"
+    rf"|老[{_SURNAMES}]|[{_SURNAMES}](?:阿姨|大爷|大妈|大娘|奶奶|爷爷|姐|哥|叔|婶|老师|师傅)"
+)
+_DOOR_FACT_REACH = 30  # characters between a door and the fact told of its household
+# A neighbour called by title or nickname with the building (3号楼老王媳妇得了尿毒症, 二单元的
+# 王姐她老公被拘留过): the building names the household as a door does.
+_PLACED_NEIGHBOUR_RE = re.compile(
+    rf"(?:{_BUILDING}\s*(?:号楼|栋|幢)(?:\s*{_NUM}{{1,2}}\s*{_UNIT})?|{_NUM}{{1,2}}\s*{_UNIT})的?"
+    rf"(?:老[{_SURNAMES}]|[{_SURNAMES}](?:阿姨|大爷|大妈|大娘|奶奶|爷爷|姐|哥|叔|婶|老师|师傅))"
+    rf"(?:[他她]|家)?的?(?:老|亲)?(?:{_FAMILY_TIES})?"
+)
+_PLACED_REACH = 16  # characters from the neighbour to the fact told of them
+
+
+def _told_had(text: str, m: re.Match[str], since: int) -> bool:
+    """A fact ``m`` found after ``since`` is told as had (a record always is)."""
+    return (
+        m.group(1) is None
+        or _HAD_OR_STATE_RE.match(m.group()) is not None
+        or _HAD_RE.search(text, max(since, m.start() - _HAD_REACH), m.start()) is not None
+        or _HAD_AFTER_RE.match(text, m.end()) is not None
+    )
+
+
+def _households_told(text: str, facts: list[re.Match[str]]) -> dict[tuple[int, int], PiiKind]:
+    """The door, or the building and the neighbour, a health fact or a record is told of
+    (see ``_HOUSEHOLD_SAID_RE``, ``_PLACED_NEIGHBOUR_RE``)."""
+    found: dict[tuple[int, int], PiiKind] = {}
+    told = [m for m in facts if not _FACT_TOPIC_RE.match(text, m.end())][:_MAX_RELATIVES]
+    if not told:
+        return found
+    doors = [
+        d
+        for _, d in zip(range(_MAX_RELATIVES), _ROSTER_DOOR_RE.finditer(text), strict=False)
+        if (_DOOR_NUMBER_RE.search(d.group()) or "-" in d.group())
+        and not _public_place(text, d.start(), d.end())
+    ]
+    for m in told:
+        kind: PiiKind = "health" if m.group(1) is not None else "record"
+        a, b = _sentence_around(text, m.start(), m.end())
+        for d in doors:
+            if d.start() < a or d.end() > b:
+                continue
+            lo, hi = min(d.start(), m.start()), max(d.end(), m.end())
+            if hi - lo > _DOOR_FACT_REACH + len(d.group()) + len(m.group()):
+                continue
+            if _HOUSEHOLD_SAID_RE.search(text, a, b) is None:
+                continue
+            if _told_had(text, m, a):
+                found.setdefault(d.span(), kind)
+    for n in _PLACED_NEIGHBOUR_RE.finditer(text):
+        at = bisect.bisect_left([m.start() for m in told], n.end())
+        if at == len(told):
+            continue
+        m = told[at]
+        gap = text[n.end() : m.start()]
+        if len(gap) > _PLACED_REACH or _CLAUSE_END_RE.search(gap) or _FACT_GAP_STOP_RE.search(gap):
+            continue
+        if _told_had(text, m, n.end()) or len(gap) <= _FACT_GAP:
+            found.setdefault(n.span(), "health" if m.group(1) is not None else "record")
+    return found
+
+
 @lru_cache(maxsize=8)
 def _sensitive(text: str) -> tuple[Finding, ...]:
     """Each named person a health fact or a record is said of (see ``find_health``,
@@ -3083,6 +3158,8 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
     found: dict[tuple[int, int], PiiKind] = dict.fromkeys(
         _patients(text) + _writers_health(text, facts), "health"
     )
+    for span, kind in _households_told(text, facts).items():
+        found.setdefault(span, kind)
     for m in facts:
         if _FACT_TOPIC_RE.match(text, m.end()):
             continue
