@@ -1572,6 +1572,34 @@ def _named_then_pronoun(text: str, address_start: int) -> bool:
     return False
 
 
+# A relative's home said by who they are to the writer instead of a name (我家老李住在…5栋1单元
+# 1101, 我公公婆婆住在丽景湾12-1-301, …3号楼2单元201是我舅舅家): the door and the person it
+# belongs to. The writer's own home (我家在…) names no one; a spot by the door (我妈在301门口
+# 摔倒了) is no home.
+_RELATIVES = "|".join(k for k in _OTHERS_KIN.split("|") if k not in ("他", "她"))
+_WRITERS_KIN = (
+    rf"(?:[我咱俺]们?家?的?(?:老|亲)?(?:{_RELATIVES})+"
+    rf"|[我咱俺]们?家(?:老[{_SURNAMES}]|那口子))"
+)
+_KIN_HOME_BEFORE_RE = re.compile(
+    rf"{_WRITERS_KIN}家?(?:一个人|自己|现在|一直|平时|常年|就|也|还)*"
+    r"(?:住在?|在|家在|家住|家是|现住)[^,，。;；!！?？\n]{0,14}$"
+)
+_KIN_HOME_AFTER_RE = re.compile(
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，]\s*)?(?:就|正|也)?(?:是|为)\s*{_WRITERS_KIN}(?:的)?(?:家|住)"
+)
+_SPOT_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?的?(?:{_SPOT})")
+
+
+def _kin_at_door(text: str, start: int, end: int) -> bool:
+    """A relative of the writer's said to live at the door ``start``..``end``."""
+    if _SPOT_AFTER_RE.match(text, end):
+        return False
+    if _KIN_HOME_AFTER_RE.match(text, end):
+        return True
+    return _KIN_HOME_BEFORE_RE.search(text, max(0, start - 24), start) is not None
+
+
 def _public_place(text: str, address_start: int, address_end: int) -> bool:
     before = text[max(0, address_start - 16) : address_start]
     return bool(_PUBLIC_BEFORE_RE.search(before) or _PUBLIC_AFTER_RE.match(text, address_end))
@@ -1607,6 +1635,7 @@ def find_addresses(text: str) -> list[Finding]:
             or (door and titled)
             or _name_next_to(text, m.start(), m.end(), door=door)
             or (door and _named_then_pronoun(text, m.start()))
+            or (door and _kin_at_door(text, m.start(), m.end()))
         ):
             last = found[-1] if found else None
             if (
@@ -3087,7 +3116,7 @@ _DOOR_FACT_REACH = 30  # characters between a door and the fact told of its hous
 # A neighbour called by title or nickname with the building (3号楼老王媳妇得了尿毒症, 二单元的
 # 王姐她老公被拘留过): the building names the household as a door does.
 _PLACED_NEIGHBOUR_RE = re.compile(
-    rf"(?:{_BUILDING}\s*(?:号楼|栋|幢)(?:\s*{_NUM}{{1,2}}\s*{_UNIT})?|{_NUM}{{1,2}}\s*{_UNIT})的?"
+    rf"(?:{_BUILDING}\s*(?:号楼|栋|幢)\s*(?:{_NUM}{{1,2}}\s*{_UNIT})?|{_NUM}{{1,2}}\s*{_UNIT})的?"
     rf"(?:老[{_SURNAMES}]|[{_SURNAMES}](?:阿姨|大爷|大妈|大娘|奶奶|爷爷|姐|哥|叔|婶|老师|师傅))"
     rf"(?:[他她]|家)?的?(?:老|亲)?(?:{_FAMILY_TIES})?"
 )
