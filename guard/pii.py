@@ -1754,9 +1754,27 @@ _PLATE_OWNER_BEFORE_RE = re.compile(
 
 # The owner said by their title with their building (是3号楼王老师家的车, 是咱们楼杨大姐的):
 # the neighbours know whose car that is as well as by a full name.
+# The building may be a stairwell (是二单元孙哥的) or the estate (是咱小区的马老师的), asked too
+# (是不是2号楼的李医生的车); the owner a title of work (医生, 会计) or a nickname (老马).
+_OWNERS_PLACE = (
+    rf"(?:{_OWNERS_BUILDING}|{_NUM}{{1,2}}\s*单元的?"
+    r"|(?:我们|咱们|俺们|咱|本)(?:小区|单元|院|村)(?:里)?的?)"
+)
+_TITLED_OWNER = (
+    rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|医生|大夫|护士|会计|老板|警官"
+    rf"|{_HONORIFIC})|老[{_SURNAMES}])"
+)
 _PLATE_TITLED_OWNER_RE = re.compile(
-    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:是|系|属于)\s*{_OWNERS_BUILDING}"
-    rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|{_HONORIFIC})家?的"
+    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:这个?车|这辆车?)?(?:是不是|是|系|属于)\s*{_OWNERS_PLACE}"
+    rf"{_TITLED_OWNER}家?的"
+    # the door right after the plate, as the owner's (宁A·K9E22，4号楼502的)
+    rf"|\s*(?:[,，]\s*)?(?:是\s*)?(?:{_BUILDING}\s*(?:号楼|栋|幢)\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*)?"
+    rf"|[0-9]{{1,2}}-[0-9]{{1,2}}-){_ROOM}(?:室|号)?(?:家)?的"
+)
+_CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
+# ... or before it, the neighbour by title with the building (3单元张阿姨家的车宁A 7G21C).
+_PLATE_TITLED_BEFORE_RE = re.compile(
+    rf"{_OWNERS_PLACE}{_TITLED_OWNER}家?的(?:{_CAR_WORDS})?\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
 )
 
 
@@ -1770,7 +1788,6 @@ _NEIGHBOUR_AT = (
     rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢|单元)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?"
     r"|(?:我们|咱们|俺们|咱)楼的?|(?:隔壁|对门|楼上|楼下|对面)的?)"
 )
-_CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
 _PLATE_USER_RE = re.compile(
     rf"(?:车主|司机|驾驶人|驾驶员|开车的)(?:的?名字|姓名)?{_HEDGE}"
     rf"(?:是|叫|为|写的?是?|登记的?是?)\s*(?:[:：]\s*)?{_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})"
@@ -1806,6 +1823,8 @@ def _plate_owner(text: str, start: int, end: int) -> bool:
         return True
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
     if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
+        return True
+    if _PLATE_TITLED_BEFORE_RE.search(text[max(0, start - 20) : start]):
         return True
     before = _PLATE_OWNER_BEFORE_RE.search(text[max(0, start - 16) : start])
     return before is not None and _is_name(next(g for g in before.groups() if g is not None))
