@@ -2541,21 +2541,60 @@ def _child_name(
     return called
 
 
+# A named pupil's grade with what is told of them at school -- a rank, a mark, a punishment,
+# misbehaviour, gone missing (我们组的韩梦琪，初三，月考倒数第一; 刘子涵在实验小学五年级，天天
+# 在班里打架; 大名马一鸣，在六中上初一，昨天没回家): the child can be found and is exposed.
+_PUPIL_TOLD_RE = re.compile(
+    r"倒数|第[一二三四五六七八九十0-9]+名|(?:全|年)(?:班|年级|校|级)(?:第|前|倒)|考了?[0-9一二三四五六七八九十几]+分"
+    r"|不及格|挂科|打架|逃课|逃学|旷课|抄(?:同学的?)?作业|作弊|玩手机|顶撞|处分|记过|开除|休学|退学"
+    r"|早恋|网吧|偷东西|欺负同学|霸凌|叫家长|请家长|没回家|不见了|离家出走|走丢|失踪"
+)
+_PUPIL_GRADE_RE = re.compile(
+    r"(?<![0-9一二三四五六七八九十])(?:初[一二三1-3]|高[一二三1-3]|[一二三四五六1-6]\s*年级)"
+)
+_PUPIL_NAME_RE = re.compile(
+    rf"(?:^|(?<={_STOP})|(?<=大名)|(?<=名叫)|(?<=叫)|(?<=的)|(?<=[组班]))({_CHILD_NAME})"
+    rf"(?={_STOP}|$|在|是|读|就读|上|期中|期末|月考|这次|今天|昨天|经常|天天|考|被)"
+)
+_PUPIL_REACH = 30  # characters before a grade searched for the pupil's name (12 after it)
+_MAX_GRADES = 4
+
+
+def _pupils_told(text: str) -> list[tuple[int, int]]:
+    """The named pupil a grade and a school matter are told of (see ``_PUPIL_TOLD_RE``)."""
+    found: list[tuple[int, int]] = []
+    for g in list(_PUPIL_GRADE_RE.finditer(text))[:_MAX_GRADES]:
+        a, b = _sentence_around(text, g.start(), g.end())
+        if _PUPIL_TOLD_RE.search(text, a, b) is None:
+            continue
+        lo, hi = max(a, g.start() - _PUPIL_REACH), min(b, g.end() + 12)
+        for n in _PUPIL_NAME_RE.finditer(text, lo, hi):
+            name = n.group(1)
+            if (
+                _child_named(name)
+                and _looks_given(name)
+                and not _STAFF_AFTER_RE.match(text, n.end(1))
+            ):
+                found.append(n.span(1))
+                break
+    return found
+
+
 def find_children(text: str) -> list[Finding]:
     """A child's name together with the school class they are in (我家孩子马小龙，在第三小学
     三年级二班): where a child can be found. A class alone (三年级二班的家长注意) or a
     teacher named with it (王老师是三年级二班的班主任) is not personal. Each class looks at
     a bounded window around it, so the cost is linear in the text."""
-    if "班" not in text and _SCHOOL_RE.search(text) is None:
-        return []
-    spans: set[tuple[int, int]] = set()
+    spans: set[tuple[int, int]] = set(_pupils_told(text))
+    schooled = "班" in text or _SCHOOL_RE.search(text) is not None
     called: tuple[int, int] | None = None
     looked = False  # the message-wide 叫 is looked for once, at the first class
     missing = False
-    classes = [(m, False) for m in _CLASS_RE.finditer(text)]
-    classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)]
+    classes = [(m, False) for m in _CLASS_RE.finditer(text)] if schooled else []
+    classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)] if schooled else []
     if (
-        not classes
+        schooled
+        and not classes
         and _MISSING_RE.search(text)
         and _SCHOOLCHILD_RE.search(text)
         and not _GROWN_UP_RE.search(text)
