@@ -762,11 +762,19 @@ _MAX_PIECES = 4
 _CUE_REACH = 10  # characters before the first piece or after the last
 
 
+# Words between pieces that say which part of the number comes next (后三位, 中间, 然后是): a
+# mobile told so may be cut anywhere (13709518，后三位821; 前五位13995，后六位012346).
+_PART_WORDS_RE = re.compile(
+    "[前后末尾][0-9一二三四五六七八九]位|尾号|尾数|最后|后面|然后|中间|接着|再加|再往后"
+)
+
+
 def _worded_kind(
-    joined: str, lengths: list[int], exempt: frozenset[str]
+    joined: str, lengths: list[int], exempt: frozenset[str], parted: bool = False
 ) -> tuple[PiiKind, re.Pattern[str]] | None:
     local = _strip_country_code(joined)
-    if local.isdigit() and is_mobile(local) and local not in exempt and _phone_shape(lengths):
+    shaped = _phone_shape(lengths) or (parted and len(lengths) <= 3)
+    if local.isdigit() and is_mobile(local) and local not in exempt and shaped:
         return "phone", _PHONE_CUE_RE
     if looks_like_id18(joined):  # the cue is required below, so a wrong check is fine
         return "id", _ID_CUE_RE
@@ -800,17 +808,20 @@ def _worded_numbers(
         hit: tuple[_Hit, re.Pattern[str]] | None = None
         joined = ""
         lengths: list[int] = []
+        parted = True  # every gap so far says which part comes next
         for n in range(k, min(k + _MAX_PIECES, len(pieces))):
             start, end, digits = pieces[n]
             if len(digits) < _MIN_PIECE or "X" in digits[:-1]:
                 break
             if n > k and not _WORD_GAP_RE.fullmatch(text, pieces[n - 1][1], start):
                 break
+            if n > k:
+                parted = parted and _PART_WORDS_RE.search(text, pieces[n - 1][1], start) is not None
             joined += digits
             lengths.append(len(digits))
             if len(joined) > 19:
                 break
-            kind = _worded_kind(joined, lengths, exempt) if n > k else None
+            kind = _worded_kind(joined, lengths, exempt, parted) if n > k else None
             if kind is not None and kind[0] == "bank" and _bin_list(pieces[k : n + 1]):
                 kind = None
             if kind is not None:
