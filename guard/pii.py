@@ -1616,6 +1616,22 @@ def _public_place(text: str, address_start: int, address_end: int) -> bool:
     return bool(_PUBLIC_BEFORE_RE.search(before) or _PUBLIC_AFTER_RE.match(text, address_end))
 
 
+# A shop's advert (新店开业，地址：解放西街128号，订餐电话0951-…): the address is the shop's,
+# whatever reads as a name in its words (老马家羊肉泡馍 is the shop's name, 公安备案 no one's).
+# An advert speaks of no one (see ``_trade_advert``).
+_SHOP_AD_RE = re.compile(
+    r"开业|新店|新开|订餐|订座|订位|欢迎光临|欢迎惠顾|欢迎品尝|营业时间|店址|本店"
+    r"|门店|老字号|招生|特价|打折|加盟"
+)
+
+
+@lru_cache(maxsize=8)
+def _shop_advert(text: str) -> bool:
+    return (
+        _SHOP_AD_RE.search(text) is not None or _TRADE_AD_RE.search(text) is not None
+    ) and _SOMEONE_RE.search(text) is None
+
+
 _SAME_ADDRESS_GAP = 8  # characters between a street number and a building: one address
 _STREET_RE = re.compile("路|街|大道|巷|弄|胡同")
 
@@ -1633,6 +1649,8 @@ def find_addresses(text: str) -> list[Finding]:
     found: list[Finding] = []
     named: bool | None = None
     titled: bool | None = None
+    if _shop_advert(text):
+        return found
     for m in _ADDRESS_RE.finditer(text):
         if named is None:
             named = _names_anywhere(text)
