@@ -1074,6 +1074,7 @@ _LETTER_ZERO_RUN_RE = re.compile(
 )
 _LETTER_ZEROS = str.maketrans("OoＯｏ", "0000")
 _MIN_REAL_DIGITS = 8
+_MAX_NUMBER_DIGITS = 19  # a card's most; an ID has 18
 
 
 def letter_zeros(text: str) -> str:
@@ -1095,7 +1096,10 @@ def letter_zeros(text: str) -> str:
         end = start + len(body)
         if len(body) == 17 and end < len(run):  # an ID's check character typed as O
             end += 1
-        return run[:start] + run[start:end].translate(_LETTER_ZEROS) + run[end:]
+        zeroed = run[start:end].translate(_LETTER_ZEROS)
+        if sum(c.isdigit() for c in zeroed) > _MAX_NUMBER_DIGITS:
+            return run  # longer than any number: the O is a letter after one (…2778O0)
+        return run[:start] + zeroed + run[end:]
 
     return _LETTER_ZERO_RUN_RE.sub(zero, text)
 
@@ -1434,9 +1438,12 @@ def _names_anywhere(text: str) -> bool:
         if _is_name(next(g for g in m.groups() if g is not None)):
             return True
     for m in _NAME_BEFORE_ADDRESS_RE.finditer(text):
-        # 李老师家访地址: the "name" 师家访 is the tail of a title, not a resident's name
-        if _is_name(m.group(1)) and not _TITLE_INSIDE_RE.search(
-            text, max(0, m.start() - 3), m.end(1)
+        # 李老师家访地址: the "name" 师家访 is the tail of a title, not a resident's name;
+        # 我有高血压，住…: an illness's word, not a name
+        if (
+            _is_name(m.group(1))
+            and not _TITLE_INSIDE_RE.search(text, max(0, m.start() - 3), m.end(1))
+            and _FACT_RE.search(text, max(0, m.start(1) - 2), m.end(1)) is None
         ):
             return True
     return False
@@ -2703,7 +2710,8 @@ _RECORD = (
     # violence at home, gambling and its debts, a divorce: told of a neighbour as gossip
     r"|强制执行|被执行人|失信名单|上了?失信|限高|被罚(?![站抄写跑])|罚过款|罚了款|卖假货|售假"
     r"|家暴|家庭暴力|打老婆|打媳妇|赌博|赌钱|网赌|赌债|网贷|高利贷|欠债|欠了一屁股"
-    r"|离婚(?!案|证|协议|官司|手续|律师)|离了婚|离过婚|离异"  # 离婚案: a case, the documents'
+    # 离婚案 is a case: the documents'
+    r"|离婚(?!案|证|协议|官司|手续|律师)|离了婚|离过婚|离的婚|离异"
 )
 
 
