@@ -606,6 +606,7 @@ _HOUSEHOLD = (
 _KIN = (
     rf"{_PERSON}|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹"
     r"|姐夫|妹夫|嫂子|弟媳|弟妹|小舅子|大舅哥|姑父|姨父|连襟|前夫|前妻|丈夫|妻子|爱人|哥|姐|弟|妹"
+    r"|外甥女?|侄子|侄女|外孙女?|儿媳妇?|孙媳妇"
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
 # Someone other than the writer (我爸, 老伴, 邻居 ...).
@@ -1260,7 +1261,8 @@ _DOOR_RE = re.compile(
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
     rf"|(?<![0-9\-－])[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}"
-    rf"(?=\s?的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
+    rf"(?=\s?的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff]"
+    r"|(?:室|号)?\s?[,，]?\s?(?:就|正|也)?是[我咱俺])"  # 10-3-502是我爸妈家: whose door
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
@@ -2589,9 +2591,11 @@ _PUPIL_GRADE_RE = re.compile(
     r"(?<![0-9一二三四五六七八九十])(?:初[一二三1-3]|高[一二三1-3]|[一二三四五六1-6]\s*年级)"
 )
 _PUPIL_NAME_RE = re.compile(
-    rf"(?:^|(?<={_STOP})|(?<=大名)|(?<=名叫)|(?<=叫)|(?<=的)|(?<=[组班]))({_CHILD_NAME})"
+    rf"(?:^|(?<={_STOP})|(?<=大名)|(?<=名叫)|(?<=叫)|(?<=的)|(?<=[组班])|(?<=那个)|(?<=这个))"
+    rf"({_CHILD_NAME})"
     rf"(?={_STOP}|$|在|是|读|就读|上|期中|期末|月考|这次|今天|昨天|经常|天天|考|被)"
 )
+_PUPIL_SAID_RE = re.compile("(?:那个|这个|大名|名叫|叫)$")
 _PUPIL_REACH = 30  # characters before a grade searched for the pupil's name (12 after it)
 _MAX_GRADES = 4
 
@@ -2605,10 +2609,14 @@ def _pupils_told(text: str) -> list[tuple[int, int]]:
             continue
         lo, hi = max(a, g.start() - _PUPIL_REACH), min(b, g.end() + 12)
         for n in _PUPIL_NAME_RE.finditer(text, lo, hi):
+            if n.start(1) < g.end() and g.start() < n.end(1):
+                continue  # 高一月考: the grade read as a name
             name = n.group(1)
+            # at a clause's start the name must look like one; after 那个, 大名, 叫 it is one
+            said = _PUPIL_SAID_RE.search(text, max(0, n.start(1) - 2), n.start(1)) is not None
             if (
                 _child_named(name)
-                and _looks_given(name)
+                and (said or _looks_given(name))
                 and not _STAFF_AFTER_RE.match(text, n.end(1))
             ):
                 found.append(n.span(1))
@@ -2711,7 +2719,7 @@ _RECORD = (
     r"|强制执行|被执行人|失信名单|上了?失信|限高|被罚(?![站抄写跑])|罚过款|罚了款|卖假货|售假"
     r"|家暴|家庭暴力|打老婆|打媳妇|赌博|赌钱|网赌|赌债|网贷|高利贷|欠债|欠了一屁股"
     # 离婚案 is a case: the documents'
-    r"|离婚(?!案|证|协议|官司|手续|律师)|离了婚|离过婚|离的婚|离异"
+    r"|离婚(?!案|证|协议|官司|手续|律师)|离了婚|离过婚|离的婚|离过?[一两三四几]次婚|离异"
 )
 
 
@@ -3024,7 +3032,8 @@ _PARENT_NAMED_RE = re.compile(
 )
 _WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住(?!院))\s*[^\s,，。;；!！?？]{2,}")
 _HAD_RE = re.compile(
-    r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是|一直|长期|常年|老是|总是)[\u4e00-\u9fff]{0,3}$"
+    r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是|一直|长期|常年|老是|总是|[做动](?:完|了|过))"
+    r"[\u4e00-\u9fff]{0,3}$"
 )
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
