@@ -291,10 +291,32 @@ def notice(text: str, lure: scam.ScamAssessment) -> bool:
     )
 
 
+# "诈骗短信原文：“…点击 10086-jf.cc 领取”，这个是假的，别点", "收到这种消息你们都别回：“我是你领导
+# …”": the lure's words in quotation marks, and a warning in the writer's own words around
+# them. The words outside the quotes warn (别回, 假的, 删掉) and themselves ask nothing and
+# give no way off the chat; a lure that quotes a phrase (请认准“官方”链接，点击…) asks outside.
+QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』]{6,})[”\"」』]")
+QUOTE_WARNED = re.compile(f"{WARNED_WHAT.pattern}|删掉|删了|直接删|纯属|别回|不要回|不用回")
+
+
+def quoted_warning(text: str) -> bool:
+    """A lure quoted whole inside a warning (see ``QUOTED``)."""
+    if QUOTED.search(text) is None:
+        return False
+    outside = QUOTED.sub("“”", text)
+    if QUOTE_WARNED.search(outside) is None:
+        return False
+    around = scam.assess(outside)
+    return not (around.call_to_action or around.outside_contact or around.contact)
+
+
 def forwarded(text: str) -> bool:
     """The writer received the message they quote and warns the group of it (see
-    ``FORWARDED``), or asks the group whether it is a scam (``ASKED_IF_FAKE``)."""
+    ``FORWARDED``), asks the group whether it is a scam (``ASKED_IF_FAKE``), or quotes it
+    inside a warning (``QUOTED``)."""
     if ASKED_IF_FAKE.search(text, 0, FORWARDED_REACH) is not None:
+        return True
+    if quoted_warning(text):
         return True
     if FORWARDED.search(text, 0, FORWARDED_REACH) is None:
         return False

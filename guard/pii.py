@@ -606,6 +606,7 @@ _HOUSEHOLD = (
 _KIN = (
     rf"{_PERSON}|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹"
     r"|姐夫|妹夫|嫂子|弟媳|弟妹|小舅子|大舅哥|姑父|姨父|连襟|前夫|前妻|丈夫|妻子|爱人|哥|姐|弟|妹"
+    r"|外甥女?|侄子|侄女|外孙女?|儿媳妇?|孙媳妇"
     r"|同事|朋友|同学|战友|老乡|对象|男朋友|女朋友"
 )
 # Someone other than the writer (我爸, 老伴, 邻居 ...).
@@ -762,11 +763,19 @@ _MAX_PIECES = 4
 _CUE_REACH = 10  # characters before the first piece or after the last
 
 
+# Words between pieces that say which part of the number comes next (后三位, 中间, 然后是): a
+# mobile told so may be cut anywhere (13709518，后三位821; 前五位13995，后六位012346).
+_PART_WORDS_RE = re.compile(
+    "[前后末尾][0-9一二三四五六七八九]位|尾号|尾数|最后|后面|然后|中间|接着|再加|再往后"
+)
+
+
 def _worded_kind(
-    joined: str, lengths: list[int], exempt: frozenset[str]
+    joined: str, lengths: list[int], exempt: frozenset[str], parted: bool = False
 ) -> tuple[PiiKind, re.Pattern[str]] | None:
     local = _strip_country_code(joined)
-    if local.isdigit() and is_mobile(local) and local not in exempt and _phone_shape(lengths):
+    shaped = _phone_shape(lengths) or (parted and len(lengths) <= 3)
+    if local.isdigit() and is_mobile(local) and local not in exempt and shaped:
         return "phone", _PHONE_CUE_RE
     if looks_like_id18(joined):  # the cue is required below, so a wrong check is fine
         return "id", _ID_CUE_RE
@@ -800,17 +809,20 @@ def _worded_numbers(
         hit: tuple[_Hit, re.Pattern[str]] | None = None
         joined = ""
         lengths: list[int] = []
+        parted = True  # every gap so far says which part comes next
         for n in range(k, min(k + _MAX_PIECES, len(pieces))):
             start, end, digits = pieces[n]
             if len(digits) < _MIN_PIECE or "X" in digits[:-1]:
                 break
             if n > k and not _WORD_GAP_RE.fullmatch(text, pieces[n - 1][1], start):
                 break
+            if n > k:
+                parted = parted and _PART_WORDS_RE.search(text, pieces[n - 1][1], start) is not None
             joined += digits
             lengths.append(len(digits))
             if len(joined) > 19:
                 break
-            kind = _worded_kind(joined, lengths, exempt) if n > k else None
+            kind = _worded_kind(joined, lengths, exempt, parted) if n > k else None
             if kind is not None and kind[0] == "bank" and _bin_list(pieces[k : n + 1]):
                 kind = None
             if kind is not None:
@@ -1063,6 +1075,7 @@ _LETTER_ZERO_RUN_RE = re.compile(
 )
 _LETTER_ZEROS = str.maketrans("OoＯｏ", "0000")
 _MIN_REAL_DIGITS = 8
+_MAX_NUMBER_DIGITS = 19  # a card's most; an ID has 18
 
 
 def letter_zeros(text: str) -> str:
@@ -1084,7 +1097,10 @@ def letter_zeros(text: str) -> str:
         end = start + len(body)
         if len(body) == 17 and end < len(run):  # an ID's check character typed as O
             end += 1
-        return run[:start] + run[start:end].translate(_LETTER_ZEROS) + run[end:]
+        zeroed = run[start:end].translate(_LETTER_ZEROS)
+        if sum(c.isdigit() for c in zeroed) > _MAX_NUMBER_DIGITS:
+            return run  # longer than any number: the O is a letter after one (…2778O0)
+        return run[:start] + zeroed + run[end:]
 
     return _LETTER_ZERO_RUN_RE.sub(zero, text)
 
@@ -1245,7 +1261,8 @@ _DOOR_RE = re.compile(
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
     # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
     rf"|(?<![0-9\-－])[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}"
-    rf"(?=\s?的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff])"
+    rf"(?=\s?的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff]"
+    r"|(?:室|号)?\s?[,，]?\s?(?:就|正|也)?是[我咱俺])"  # 10-3-502是我爸妈家: whose door
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
     rf"|(?<=[\u4e00-\u9fff])(?:路|街|大道|巷|弄|胡同)\s*{_NUM}{{1,4}}\s*(?:弄\s*[0-9]{{1,4}}\s*)?号"
     rf"(?:\s*[0-9]{{3,4}}{_ROOM_END}(?:室|房)?)?"
@@ -1282,7 +1299,7 @@ _NOT_NAME_WORDS = (
     "温馨 于是 程序 祝福 毕业 文明 成功 简单 海鲜 海边 洪水 和平 和好 常年 宁可 尚未 任何",
     "查询 查看 查成 查下 查一 查到 查不 查找 成绩 付款 付钱 余额 和我 和你 和他 和她 康复",
     "白色 黄色 蓝色 金色 车牌 车辆 车子 车主 车型 路上 高速 马路 司机",
-    "查出 确诊 诊断",
+    "查出 确诊 诊断 查了 房子 房贷 房租 房产 房屋",
     # Ningxia's places: 金凤区, 贺兰县, 石嘴山, 吴忠, 海原, 彭阳, 沙坡头 name no one
     "宁夏 金凤 贺兰 石嘴 吴忠 海原 彭阳 沙坡 沙湖",
 )
@@ -1423,9 +1440,12 @@ def _names_anywhere(text: str) -> bool:
         if _is_name(next(g for g in m.groups() if g is not None)):
             return True
     for m in _NAME_BEFORE_ADDRESS_RE.finditer(text):
-        # 李老师家访地址: the "name" 师家访 is the tail of a title, not a resident's name
-        if _is_name(m.group(1)) and not _TITLE_INSIDE_RE.search(
-            text, max(0, m.start() - 3), m.end(1)
+        # 李老师家访地址: the "name" 师家访 is the tail of a title, not a resident's name;
+        # 我有高血压，住…: an illness's word, not a name
+        if (
+            _is_name(m.group(1))
+            and not _TITLE_INSIDE_RE.search(text, max(0, m.start() - 3), m.end(1))
+            and _FACT_RE.search(text, max(0, m.start(1) - 2), m.end(1)) is None
         ):
             return True
     return False
@@ -1572,9 +1592,53 @@ def _named_then_pronoun(text: str, address_start: int) -> bool:
     return False
 
 
+# A relative's home said by who they are to the writer instead of a name (我家老李住在…5栋1单元
+# 1101, 我公公婆婆住在丽景湾12-1-301, …3号楼2单元201是我舅舅家): the door and the person it
+# belongs to. The writer's own home (我家在…) names no one; a spot by the door (我妈在301门口
+# 摔倒了) is no home.
+_RELATIVES = "|".join(k for k in _OTHERS_KIN.split("|") if k not in ("他", "她"))
+_WRITERS_KIN = (
+    rf"(?:[我咱俺]们?家?的?(?:老|亲)?(?:{_RELATIVES})+"
+    rf"|[我咱俺]们?家(?:老[{_SURNAMES}]|那口子))"
+)
+_KIN_HOME_BEFORE_RE = re.compile(
+    rf"{_WRITERS_KIN}家?(?:一个人|自己|现在|一直|平时|常年|就|也|还)*"
+    r"(?:住在?|在|家在|家住|家是|现住)[^,，。;；!！?？\n]{0,14}$"
+)
+_KIN_HOME_AFTER_RE = re.compile(
+    rf"\s*(?:(?:室|号|房)\s*)?(?:[,，]\s*)?(?:就|正|也)?(?:是|为)\s*{_WRITERS_KIN}(?:的)?(?:家|住)"
+)
+_SPOT_AFTER_RE = re.compile(rf"\s*(?:室|号|房)?的?(?:{_SPOT})")
+
+
+def _kin_at_door(text: str, start: int, end: int) -> bool:
+    """A relative of the writer's said to live at the door ``start``..``end``."""
+    if _SPOT_AFTER_RE.match(text, end):
+        return False
+    if _KIN_HOME_AFTER_RE.match(text, end):
+        return True
+    return _KIN_HOME_BEFORE_RE.search(text, max(0, start - 24), start) is not None
+
+
 def _public_place(text: str, address_start: int, address_end: int) -> bool:
     before = text[max(0, address_start - 16) : address_start]
     return bool(_PUBLIC_BEFORE_RE.search(before) or _PUBLIC_AFTER_RE.match(text, address_end))
+
+
+# A shop's advert (新店开业，地址：解放西街128号，订餐电话0951-…): the address is the shop's,
+# whatever reads as a name in its words (老马家羊肉泡馍 is the shop's name, 公安备案 no one's).
+# An advert speaks of no one (see ``_trade_advert``).
+_SHOP_AD_RE = re.compile(
+    r"开业|新店|新开|订餐|订座|订位|欢迎光临|欢迎惠顾|欢迎品尝|营业时间|店址|本店"
+    r"|门店|老字号|招生|特价|打折|加盟"
+)
+
+
+@lru_cache(maxsize=8)
+def _shop_advert(text: str) -> bool:
+    return (
+        _SHOP_AD_RE.search(text) is not None or _TRADE_AD_RE.search(text) is not None
+    ) and _SOMEONE_RE.search(text) is None
 
 
 _SAME_ADDRESS_GAP = 8  # characters between a street number and a building: one address
@@ -1594,6 +1658,8 @@ def find_addresses(text: str) -> list[Finding]:
     found: list[Finding] = []
     named: bool | None = None
     titled: bool | None = None
+    if _shop_advert(text):
+        return found
     for m in _ADDRESS_RE.finditer(text):
         if named is None:
             named = _names_anywhere(text)
@@ -1607,6 +1673,7 @@ def find_addresses(text: str) -> list[Finding]:
             or (door and titled)
             or _name_next_to(text, m.start(), m.end(), door=door)
             or (door and _named_then_pronoun(text, m.start()))
+            or (door and _kin_at_door(text, m.start(), m.end()))
         ):
             last = found[-1] if found else None
             if (
@@ -1725,9 +1792,27 @@ _PLATE_OWNER_BEFORE_RE = re.compile(
 
 # The owner said by their title with their building (是3号楼王老师家的车, 是咱们楼杨大姐的):
 # the neighbours know whose car that is as well as by a full name.
+# The building may be a stairwell (是二单元孙哥的) or the estate (是咱小区的马老师的), asked too
+# (是不是2号楼的李医生的车); the owner a title of work (医生, 会计) or a nickname (老马).
+_OWNERS_PLACE = (
+    rf"(?:{_OWNERS_BUILDING}|{_NUM}{{1,2}}\s*单元的?"
+    r"|(?:我们|咱们|俺们|咱|本)(?:小区|单元|院|村)(?:里)?的?)"
+)
+_TITLED_OWNER = (
+    rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|医生|大夫|护士|会计|老板|警官"
+    rf"|{_HONORIFIC})|老[{_SURNAMES}])"
+)
 _PLATE_TITLED_OWNER_RE = re.compile(
-    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:是|系|属于)\s*{_OWNERS_BUILDING}"
-    rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|{_HONORIFIC})家?的"
+    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:这个?车|这辆车?)?(?:是不是|是|系|属于)\s*{_OWNERS_PLACE}"
+    rf"{_TITLED_OWNER}家?的"
+    # the door right after the plate, as the owner's (宁A·K9E22，4号楼502的)
+    rf"|\s*(?:[,，]\s*)?(?:是\s*)?(?:{_BUILDING}\s*(?:号楼|栋|幢)\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*)?"
+    rf"|[0-9]{{1,2}}-[0-9]{{1,2}}-){_ROOM}(?:室|号)?(?:家)?的"
+)
+_CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
+# ... or before it, the neighbour by title with the building (3单元张阿姨家的车宁A 7G21C).
+_PLATE_TITLED_BEFORE_RE = re.compile(
+    rf"{_OWNERS_PLACE}{_TITLED_OWNER}家?的(?:{_CAR_WORDS})?\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
 )
 
 
@@ -1741,7 +1826,6 @@ _NEIGHBOUR_AT = (
     rf"(?:住?在?{_NUM}{{1,3}}\s*(?:号楼|栋|幢|单元)(?:{_NUM}{{1,2}}单元)?(?:[0-9]{{3,4}})?的?"
     r"|(?:我们|咱们|俺们|咱)楼的?|(?:隔壁|对门|楼上|楼下|对面)的?)"
 )
-_CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
 _PLATE_USER_RE = re.compile(
     rf"(?:车主|司机|驾驶人|驾驶员|开车的)(?:的?名字|姓名)?{_HEDGE}"
     rf"(?:是|叫|为|写的?是?|登记的?是?)\s*(?:[:：]\s*)?{_HEDGE}{_NEIGHBOUR_AT}?{_KIN_SAID}?({_NAME})"
@@ -1777,6 +1861,8 @@ def _plate_owner(text: str, start: int, end: int) -> bool:
         return True
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
     if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
+        return True
+    if _PLATE_TITLED_BEFORE_RE.search(text[max(0, start - 20) : start]):
         return True
     before = _PLATE_OWNER_BEFORE_RE.search(text[max(0, start - 16) : start])
     return before is not None and _is_name(next(g for g in before.groups() if g is not None))
@@ -2493,21 +2579,66 @@ def _child_name(
     return called
 
 
+# A named pupil's grade with what is told of them at school -- a rank, a mark, a punishment,
+# misbehaviour, gone missing (我们组的韩梦琪，初三，月考倒数第一; 刘子涵在实验小学五年级，天天
+# 在班里打架; 大名马一鸣，在六中上初一，昨天没回家): the child can be found and is exposed.
+_PUPIL_TOLD_RE = re.compile(
+    r"倒数|第[一二三四五六七八九十0-9]+名|(?:全|年)(?:班|年级|校|级)(?:第|前|倒)|考了?[0-9一二三四五六七八九十几]+分"
+    r"|不及格|挂科|打架|逃课|逃学|旷课|抄(?:同学的?)?作业|作弊|玩手机|顶撞|处分|记过|开除|休学|退学"
+    r"|早恋|网吧|偷东西|欺负同学|霸凌|叫家长|请家长|没回家|不见了|离家出走|走丢|失踪"
+)
+_PUPIL_GRADE_RE = re.compile(
+    r"(?<![0-9一二三四五六七八九十])(?:初[一二三1-3]|高[一二三1-3]|[一二三四五六1-6]\s*年级)"
+)
+_PUPIL_NAME_RE = re.compile(
+    rf"(?:^|(?<={_STOP})|(?<=大名)|(?<=名叫)|(?<=叫)|(?<=的)|(?<=[组班])|(?<=那个)|(?<=这个))"
+    rf"({_CHILD_NAME})"
+    rf"(?={_STOP}|$|在|是|读|就读|上|期中|期末|月考|这次|今天|昨天|经常|天天|考|被)"
+)
+_PUPIL_SAID_RE = re.compile("(?:那个|这个|大名|名叫|叫)$")
+_PUPIL_REACH = 30  # characters before a grade searched for the pupil's name (12 after it)
+_MAX_GRADES = 4
+
+
+def _pupils_told(text: str) -> list[tuple[int, int]]:
+    """The named pupil a grade and a school matter are told of (see ``_PUPIL_TOLD_RE``)."""
+    found: list[tuple[int, int]] = []
+    for g in list(_PUPIL_GRADE_RE.finditer(text))[:_MAX_GRADES]:
+        a, b = _sentence_around(text, g.start(), g.end())
+        if _PUPIL_TOLD_RE.search(text, a, b) is None:
+            continue
+        lo, hi = max(a, g.start() - _PUPIL_REACH), min(b, g.end() + 12)
+        for n in _PUPIL_NAME_RE.finditer(text, lo, hi):
+            if n.start(1) < g.end() and g.start() < n.end(1):
+                continue  # 高一月考: the grade read as a name
+            name = n.group(1)
+            # at a clause's start the name must look like one; after 那个, 大名, 叫 it is one
+            said = _PUPIL_SAID_RE.search(text, max(0, n.start(1) - 2), n.start(1)) is not None
+            if (
+                _child_named(name)
+                and (said or _looks_given(name))
+                and not _STAFF_AFTER_RE.match(text, n.end(1))
+            ):
+                found.append(n.span(1))
+                break
+    return found
+
+
 def find_children(text: str) -> list[Finding]:
     """A child's name together with the school class they are in (我家孩子马小龙，在第三小学
     三年级二班): where a child can be found. A class alone (三年级二班的家长注意) or a
     teacher named with it (王老师是三年级二班的班主任) is not personal. Each class looks at
     a bounded window around it, so the cost is linear in the text."""
-    if "班" not in text and _SCHOOL_RE.search(text) is None:
-        return []
-    spans: set[tuple[int, int]] = set()
+    spans: set[tuple[int, int]] = set(_pupils_told(text))
+    schooled = "班" in text or _SCHOOL_RE.search(text) is not None
     called: tuple[int, int] | None = None
     looked = False  # the message-wide 叫 is looked for once, at the first class
     missing = False
-    classes = [(m, False) for m in _CLASS_RE.finditer(text)]
-    classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)]
+    classes = [(m, False) for m in _CLASS_RE.finditer(text)] if schooled else []
+    classes += [(m, True) for m in _SCHOOL_GRADE_RE.finditer(text)] if schooled else []
     if (
-        not classes
+        schooled
+        and not classes
         and _MISSING_RE.search(text)
         and _SCHOOLCHILD_RE.search(text)
         and not _GROWN_UP_RE.search(text)
@@ -2556,6 +2687,7 @@ _CONDITION = (
     r"|抑郁|躁郁|双相|焦虑症|强迫症|精神分裂|精神病|精神类|精神疾病|精神障碍|自闭症|孤独症"
     r"|多动症|智力障碍|智障|脑瘫|唐氏|残疾|聋哑|失明|失聪|截肢|盲人|失智|半身不遂|精神(?:有)?问题"
     r"|精神不正常|精神失常|白内障|青光眼|骨折|结石|囊肿|贫血|HPV|性病|怀孕|流产|不孕|移植|化疗|放疗"
+    r"|坐月子|产后|身孕"
     # an operation told of a named neighbour (马文静在医院做手术); a stay in hospital alone
     # is news a visit is asked for (李娟住院了，大家有空去看看)
     r"|(?:做|动|开)(?:完|过)?了?(?:个|一个|两次)?手术|开刀|肌瘤|息肉"
@@ -2582,6 +2714,12 @@ _RECORD = (
     r"|取保候审|监视居住|通缉|在逃(?!跑)|涉嫌|酒驾|醉驾|毒驾|吊销|无证驾驶|嫖娼|卖淫|聚众赌博"
     r"|赌博被|打架被[罚拘抓]|行政处罚|被处罚|失信被执行人|失信人|老赖|限制高消费"
     r"|被(?:警察|民警|派出所|公安局?|刑警|交警|警方|便衣)(?:抓|拘|带走|关|铐|逮)"
+    # a court's or a creditor's record (被法院强制执行, 上了失信名单), a fine (卖假货被罚过),
+    # violence at home, gambling and its debts, a divorce: told of a neighbour as gossip
+    r"|强制执行|被执行人|失信名单|上了?失信|限高|被罚(?![站抄写跑])|罚过款|罚了款|卖假货|售假"
+    r"|家暴|家庭暴力|赌博|赌钱|网赌|赌债|网贷|高利贷|欠债|欠了一屁股"
+    # 离婚案 is a case: the documents'
+    r"|离婚(?!案|证|协议|官司|手续|律师)|离了婚|离过婚|离的婚|离过?[一两三四几]次婚|离异"
 )
 
 
@@ -2894,16 +3032,17 @@ _PARENT_NAMED_RE = re.compile(
 )
 _WRITER_HOME_RE = re.compile(r"(?:家住|住在|家在|住(?!院))\s*[^\s,，。;；!！?？]{2,}")
 _HAD_RE = re.compile(
-    r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是|一直|长期|常年|老是|总是)[\u4e00-\u9fff]{0,3}$"
+    r"(?:有(?!关|没有)|得了|患有?|查出来?|确诊|是|一直|长期|常年|老是|总是|[做动](?:完|了|过))"
+    r"[\u4e00-\u9fff]{0,3}$"
 )
 _HAD_REACH = 6
 # ... or the fact found starts with the having (有糖尿病, 查出来高血压), or is a state.
 _HAD_OR_STATE_RE = re.compile(
-    "有|得了|患|确诊|诊断|查出|体检|检查|化验|复查|怀孕|化疗|放疗|透析|截肢|瘫痪|失明"
+    "有|得了|患|确诊|诊断|查出|体检|检查|化验|复查|怀孕|化疗|放疗|透析|截肢|瘫痪|失明|坐月子|产后"
     "|放|装|安|做|动|开刀"  # 放了支架, 做了手术
 )
 # ... or is said to have come or grown (乳腺癌了, 老年痴呆越来越严重了, 糖尿病好几年了).
-_HAD_AFTER_RE = re.compile("了|越来越|很?严重|晚期|好几年|多年|十几年|又犯")
+_HAD_AFTER_RE = re.compile("了|越来越|很?严重|晚期|好几年|多年|十几年|又犯|手术|术后")
 _SOMEONE_ELSE_RE = re.compile(rf"[他她你]|{_OTHERS_KIN}|邻居|朋友")
 
 
@@ -3068,6 +3207,78 @@ def _writers_health(text: str, facts: list[re.Match[str]]) -> list[tuple[int, in
     return []
 
 
+# A household's health or record told by its door instead of a name (5栋2单元301那家男的进过
+# 看守所, 孙阿姨的女儿刚做了乳腺癌手术，住在7-3-401, 我老婆怀孕七个月了，我们住11-2-702): the
+# neighbours know whose door. Someone other than the writer is said in the sentence -- a
+# relative, a neighbour by title or nickname, 那家, 男的 --, so the writer's own illness with
+# the writer's own door (我有高血压，住5-1-301) stays a resident's business.
+_HOUSEHOLD_SAID_RE = re.compile(
+    rf"{_OTHERS_KIN}|那家|这家|那户|这户|男的|女的|男人|女人|住户|业主|户主|人家"
+    rf"|老[{_SURNAMES}]|[{_SURNAMES}](?:阿姨|大爷|大妈|大娘|奶奶|爷爷|姐|哥|叔|婶|老师|师傅)"
+)
+_HAPPENING_RE = re.compile("(?:正|又|还|现在)?在$")
+_DOOR_FACT_REACH = 30  # characters between a door and the fact told of its household
+# A neighbour called by title or nickname with the building (3号楼老王媳妇得了尿毒症, 二单元的
+# 王姐她老公被拘留过): the building names the household as a door does.
+_PLACED_NEIGHBOUR_RE = re.compile(
+    rf"(?:{_BUILDING}\s*(?:号楼|栋|幢)\s*(?:{_NUM}{{1,2}}\s*{_UNIT})?|{_NUM}{{1,2}}\s*{_UNIT})的?"
+    rf"(?:老[{_SURNAMES}]|[{_SURNAMES}](?:阿姨|大爷|大妈|大娘|奶奶|爷爷|姐|哥|叔|婶|老师|师傅))"
+    rf"(?:[他她]|家)?的?(?:老|亲)?(?:{_FAMILY_TIES})?"
+)
+_PLACED_REACH = 16  # characters from the neighbour to the fact told of them
+
+
+def _told_had(text: str, m: re.Match[str], since: int) -> bool:
+    """A fact ``m`` found after ``since`` is told as had (a record always is)."""
+    return (
+        m.group(1) is None
+        or _HAD_OR_STATE_RE.match(m.group()) is not None
+        or _HAD_RE.search(text, max(since, m.start() - _HAD_REACH), m.start()) is not None
+        or _HAD_AFTER_RE.match(text, m.end()) is not None
+    )
+
+
+def _households_told(text: str, facts: list[re.Match[str]]) -> dict[tuple[int, int], PiiKind]:
+    """The door, or the building and the neighbour, a health fact or a record is told of
+    (see ``_HOUSEHOLD_SAID_RE``, ``_PLACED_NEIGHBOUR_RE``)."""
+    found: dict[tuple[int, int], PiiKind] = {}
+    told = [m for m in facts if not _FACT_TOPIC_RE.match(text, m.end())][:_MAX_RELATIVES]
+    if not told:
+        return found
+    doors = [
+        d
+        for _, d in zip(range(_MAX_RELATIVES), _ROSTER_DOOR_RE.finditer(text), strict=False)
+        if (_DOOR_NUMBER_RE.search(d.group()) or "-" in d.group())
+        and not _public_place(text, d.start(), d.end())
+    ]
+    for m in told:
+        kind: PiiKind = "health" if m.group(1) is not None else "record"
+        a, b = _sentence_around(text, m.start(), m.end())
+        for d in doors:
+            if d.start() < a or d.end() > b:
+                continue
+            lo, hi = min(d.start(), m.start()), max(d.end(), m.end())
+            if hi - lo > _DOOR_FACT_REACH + len(d.group()) + len(m.group()):
+                continue
+            if _HOUSEHOLD_SAID_RE.search(text, a, b) is None:
+                continue
+            if kind == "record" and _HAPPENING_RE.search(text, max(a, m.start() - 3), m.start()):
+                continue  # 隔壁又在家暴，在7号楼502: a call for help, not a record
+            if _told_had(text, m, a):
+                found.setdefault(d.span(), kind)
+    for n in _PLACED_NEIGHBOUR_RE.finditer(text):
+        at = bisect.bisect_left([m.start() for m in told], n.end())
+        if at == len(told):
+            continue
+        m = told[at]
+        gap = text[n.end() : m.start()]
+        if len(gap) > _PLACED_REACH or _CLAUSE_END_RE.search(gap) or _FACT_GAP_STOP_RE.search(gap):
+            continue
+        if _told_had(text, m, n.end()) or len(gap) <= _FACT_GAP:
+            found.setdefault(n.span(), "health" if m.group(1) is not None else "record")
+    return found
+
+
 @lru_cache(maxsize=8)
 def _sensitive(text: str) -> tuple[Finding, ...]:
     """Each named person a health fact or a record is said of (see ``find_health``,
@@ -3083,6 +3294,8 @@ def _sensitive(text: str) -> tuple[Finding, ...]:
     found: dict[tuple[int, int], PiiKind] = dict.fromkeys(
         _patients(text) + _writers_health(text, facts), "health"
     )
+    for span, kind in _households_told(text, facts).items():
+        found.setdefault(span, kind)
     for m in facts:
         if _FACT_TOPIC_RE.match(text, m.end()):
             continue
