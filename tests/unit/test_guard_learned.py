@@ -207,8 +207,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # corpus, the model's everyday text (main failed this floor from then on); one line,
         # the floor one line lower. Unchanged by guard v2.
         ("guard_blind20.jsonl", 351, 97.5, 91.7, 1.6),
-        # First contact, at 1fc3fa2: 98.3 / 81.0 / 2.6 %.
-        ("guard_blind21.jsonl", 330, 98.2, 80.9, 2.7),
+        # First contact, at 1fc3fa2: 98.3 / 81.0 / 2.6 %. Then its classes, briefed with some
+        # of its lines quoted (so no longer blind; guard v3): 100.0 / 90.0 / 0.0 %.
+        ("guard_blind21.jsonl", 330, 99.9, 89.9, 0.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
