@@ -57,6 +57,7 @@ INPUTS = {
     "a question repeated": _fill("身份证丢了怎么办？"),
     "scam words": _fill("刷单返利加微信"),
     "lone surrogates": _fill("好\ud83d"),
+    "a building, line breaks, an illness": "3号楼" + "\n" * (TELEGRAM_MAX - 6) + "癌症",
 }
 
 
