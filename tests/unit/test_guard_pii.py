@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import unicodedata
@@ -68,6 +69,30 @@ def wrong_check(id18: str) -> str:
 
 def kinds(text: str) -> list[str]:
     return [f.kind for f in find_pii(text)]
+
+
+def development_lines(name: str) -> list[dict[str, str]]:
+    """A guard development set in ``tests/unit/data`` (self-written, not an eval set)."""
+    with (Path(__file__).parent / "data" / name).open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def right_for_its_kind(row: dict[str, str]) -> bool:
+    """The verdict, and for personal data the kind the line was written for."""
+    if check(row["text"]).verdict != row["expect"]:
+        return False
+    return (
+        row["expect"] != "pii"
+        or row["kind"] not in ("bank", "health", "address", "plate")
+        or (row["kind"] in kinds(row["text"]))
+    )
+
+
+def development_set(name: str) -> tuple[list[str], int]:
+    """The tuned lines it gets wrong, and how many of the held-out lines it gets right."""
+    rows = development_lines(name)
+    tuned = [r["text"] for r in rows if r["part"] == "tune" and not right_for_its_kind(r)]
+    return tuned, sum(right_for_its_kind(r) for r in rows if r["part"] == "held")
 
 
 FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")

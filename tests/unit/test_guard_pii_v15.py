@@ -8,16 +8,12 @@ words with the door right after. Lures: leaked papers said as 卷子 or 原题."
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from guard.detect import check
 from guard.pii import find_pii, mask_pii
-from tests.unit.test_guard_pii import kinds
+from tests.unit.test_guard_pii import development_set, kinds
 
-DATA = Path(__file__).parent / "data"
 CARD = "6228480402564890018"  # passes Luhn
 
 
@@ -186,22 +182,6 @@ def test_talk_of_papers_is_no_lure(text: str) -> None:
 # ---------------------------------------------------------------- the development sets
 
 
-def _lines(name: str) -> list[dict[str, str]]:
-    with (DATA / name).open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def _right(row: dict[str, str]) -> bool:
-    """The verdict, and for personal data the kind the line was written for."""
-    if check(row["text"]).verdict != row["expect"]:
-        return False
-    return (
-        row["expect"] != "pii"
-        or row["kind"] not in ("bank", "health", "address", "plate")
-        or (row["kind"] in kinds(row["text"]))
-    )
-
-
 # Held-out lines right, per file, when the rules of guard v2 were done: 40 of 45 (20 of 24
 # and 20 of 21); 38 before them. A floor, not a target: these lines are never tuned on.
 HELD_RIGHT = {"pii_forms_v15.jsonl": 20, "scam_forms_v15.jsonl": 20}
@@ -210,8 +190,6 @@ HELD_RIGHT = {"pii_forms_v15.jsonl": 20, "scam_forms_v15.jsonl": 20}
 @pytest.mark.parametrize("name", sorted(HELD_RIGHT))
 def test_development_set_v15(name: str) -> None:
     """Every tuned line right; the held-out third at its figure when the rules were done."""
-    rows = _lines(name)
-    tuned = [r["text"] for r in rows if r["part"] == "tune" and not _right(r)]
+    tuned, held_right = development_set(name)
     assert tuned == []
-    held = [r for r in rows if r["part"] == "held"]
-    assert sum(_right(r) for r in held) >= HELD_RIGHT[name]
+    assert held_right >= HELD_RIGHT[name]
