@@ -210,6 +210,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # First contact, at 1fc3fa2: 98.3 / 81.0 / 2.6 %. Then its classes, briefed with some
         # of its lines quoted (so no longer blind; guard v3): 100.0 / 90.0 / 0.0 %.
         ("guard_blind21.jsonl", 330, 99.9, 89.9, 0.0),
+        # First contact, at 3d8a737: 96.4 / 54.2 / 0.0 % (neighbours' talk of a named
+        # person's illness, record, debts, divorce; plates of other provinces with an owner).
+        ("guard_blind22.jsonl", 335, 96.3, 54.1, 0.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(

@@ -183,6 +183,10 @@ FLOORS = {
     # other offices -- 社保, 公积金, 民政, 水费 -- reached the officer). Then its classes,
     # briefed with some of its lines quoted (so no longer blind): 95.5 / 1.1 / 96.7 / 98.9 %.
     "blind-15": (0.95, 0.012, 0.96, 0.98),
+    # First contact at 3d8a737, three coincident corpus lines out first: 97.3 % right, 2.2 %
+    # wrong (8 of 360), 93.0 % silent, 88.6 % caught (BM25 81.7 / 24.2 / 45.1 / 7.1, rules
+    # 78.5 / 7.5 / 95.8 / 65.7 in the same run).
+    "blind-16": (0.97, 0.023, 0.92, 0.88),
 }
 SETS = {
     "shared-dev": lambda: shared_file("eval/faq_dev.jsonl"),
@@ -201,6 +205,7 @@ SETS = {
     "blind-13": lambda: REPO / "tests/data/faq_unseen13.jsonl",
     "blind-14": lambda: REPO / "tests/data/faq_unseen14.jsonl",
     "blind-15": lambda: REPO / "tests/data/faq_unseen15.jsonl",
+    "blind-16": lambda: REPO / "tests/data/faq_unseen16.jsonl",
 }
 
 
@@ -242,6 +247,8 @@ STATION_SETS = {
     # First contact at 82c6b7c: 88.9 % right, 6.7 % wrong (4 of 60), 80.0 % silent. Four
     # corpus lines blind set 15's author also wrote, taken out: 86.7 % right, 8.3 % wrong.
     "faq_station_topics7": (0.86, 0.09),
+    # First contact at 3d8a737: 88.9 % right, 6.7 % wrong (4 of 60), 73.3 % silent.
+    "faq_station_topics8": (0.88, 0.07),
 }
 
 

@@ -46,6 +46,10 @@ TAUGHT_SETS = {
     # taught answer (the hall's Wi-Fi answered as its charging question's neighbour), 9 a
     # shipped topic.
     "faq_taught7": (38, 1),
+    # First contact at 3d8a737: 18 with the taught answer, none drafted, 1 another taught
+    # answer, 30 a shipped topic (the station's own practicalities of a shipped service:
+    # which window, appointments, posting the card, booking a home visit).
+    "faq_taught8": (18, 1),
 }
 
 
