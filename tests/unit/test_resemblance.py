@@ -35,7 +35,9 @@ from tests.conftest import REPO
 # shipped topic. (right at least, answered with another taught answer at most)
 TAUGHT_SETS = {
     "faq_taught": (25, 0),
-    "faq_taught2": (45, 0),  # thesaurus v4: 44 -> 45
+    # Thesaurus v4: 44 -> 45; 45 -> 44 when 3d8a737 took three lines blind set 16's author
+    # also wrote out of the corpus (the models retrained): one line, the floor one lower.
+    "faq_taught2": (44, 0),
     "faq_taught3": (38, 0),  # thesaurus v4: 35 -> 38
     "faq_taught4": (35, 1),  # pinyin read by its syllables: 31 -> 33; thesaurus v4: 35
     # First contact at 10be8e5: 44 with the taught answer, 9 drafted, 1 a shipped topic.
