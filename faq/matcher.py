@@ -203,6 +203,16 @@ class Matcher:
             for cue, expressions in self._lexicon.patterns.items()
             if any(expression.search(text) for expression in expressions)
         }
+        if "not_question" in cues:
+            cues.discard("not_question")
+            # Its question words ask nothing: does the rest of the message ask?
+            rest = body
+            for expression in self._lexicon.patterns["not_question"]:
+                rest = expression.sub(" ", rest)
+            if self._intents["question"].isdisjoint(self._index.find(tokenize(rest))) and not any(
+                expression.search(rest.strip()) for expression in self._lexicon.patterns["question"]
+            ):
+                cues.discard("question")
         if "waiting" in cues and "status" in cues:
             cues.add("case")  # "材料早交了 ... 都半个月了 咋回事"
         if any(OFFICER_MENTION.search(name) for name in mentions):

@@ -86,6 +86,28 @@ def test_chatter_thanks_and_news_stay_silent() -> None:
         assert decide(text)[0] == "ignore", text
 
 
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("啥也没查到，白跑一趟", False),
+        ("什么都不用管了，已经办好了", False),
+        ("折腾了好几天总算办下来了", False),
+        ("排了十几个人才轮到我", False),
+        ("我知道该怎么弄了谢谢", False),
+        ("这几天忙得啥都顾不上", False),
+        ("啥也不带能办吗", True),
+        ("好几天了怎么还没下来", True),
+        ("不知道该怎么办", True),
+        ("要等几天", True),
+        ("十几岁的孩子能办身份证不", True),
+        ("等了好几天了 到底啥时候能拿", True),
+    ],
+)
+def test_question_words_that_ask_nothing(text: str, asks: bool) -> None:
+    """啥也没有, 好几天, 我知道该怎么弄了: a question word in words that ask nothing."""
+    assert ("question" in matcher().explain(text)[1]) is asks
+
+
 def test_incident_without_question_is_escalated() -> None:
     assert decide("5号楼有人在撬车门 现在还在")[0] == "escalate"
 
