@@ -83,6 +83,13 @@ def main() -> None:
                     f"  G {got:13} {d.action} {d.faq_id} {d.score:.2f} {g['text']}"
                     f" (want {g['topic']})"
                 )
+        wrongly = 0
+        for o in rows("other.jsonl"):
+            d = knowledge.decide(str(o["text"]))
+            taught_answer = d.action == "answer" and (d.faq_id or "").startswith(TAUGHT_PREFIX)
+            wrongly += taught_answer
+            if args.mistakes and taught_answer:
+                print(f"  O {d.faq_id} {d.score:.2f} {o['text']}")
     kinds = ("taught", "drafted", "other-taught", "shipped", "nothing")
     for name, c in counts.items():
         total = sum(c.values())
@@ -92,6 +99,7 @@ def main() -> None:
         f"general ({total}): "
         + "  ".join(f"{k} {general[k]}" for k in ("shipped", "taught(wrong)", "other"))
     )
+    print(f"other ({len(rows('other.jsonl'))}): answered with a taught answer {wrongly}")
 
 
 if __name__ == "__main__":
