@@ -269,10 +269,12 @@ class Aspects:
 
     def same(self, message: frozenset[str], taught: frozenset[str]) -> bool:
         """Whether a message of aspects ``message`` asks what a taught question of aspects
-        ``taught`` asked: a specific aspect of the taught question, or, when neither asks
-        one nor the message a general one, its setting."""
+        ``taught`` asked: a specific aspect of the taught question and none it does not
+        cover, or, when neither asks one nor the message a general one, its setting."""
         if specific := taught - self.context - self.general:
             shared = message & specific
+            if message - self.context - self.general - specific:
+                return False  # it asks something the taught question does not cover too
             # The station's parking is asked at the station: 小区停车位 is another matter.
             return bool(shared - self.subject or (shared and message & taught & self.context))
         if message - self.context:
@@ -848,7 +850,13 @@ class LearnedMatcher:
             if topics[0][0] == new and draft is not None and odds >= draft:
                 draft_at = draft
         asked = aspects()(text) if self._details else frozenset()
+        first = self._details.get(topics[0][0])
+        other = first is not None and aspects().other(asked, first.asks)
         detail = self._detail(asked, topic_p, all_odds)
+        if detail is not None and first is not None and not other and detail[0] != topics[0][0]:
+            # A taught question whose file explains the message better than the
+            # classifier's topic keeps it, unless the message asks another aspect.
+            detail = None
         if detail is not None:
             # The classifier reads the message as on a topic of several examples, and it
             # asks of it what an officer's taught question on that topic asked (which
@@ -865,15 +873,15 @@ class LearnedMatcher:
             answer_at = self.thresholds.answer if answer_at is None else answer_at
             if explain:
                 evidence["aspect"] = [f"{detail[0]} asks {sorted(self._details[detail[0]].asks)}"]
-        elif topics[0][0] in self._details and aspects().other(
-            asked, self._details[topics[0][0]].asks
-        ):
+        elif other:
             # A taught question on one aspect (which window) does not answer a message
-            # that asks another (whether to book): that is a wrong answer.
+            # that asks another (whether to book): answered, that is a wrong answer; the
+            # officer, who may know better, gets it as a draft.
             if explain:
-                evidence["aspect"] = [f"{topics[0][0]} asks another aspect"]
-            topics = topics[1:] or [(NO_TOPIC, 0.0)]
-            answer_at = draft_at = None
+                evidence["aspect"] = [f"{topics[0][0]} asks another aspect: a draft at most"]
+            topics[0] = (topics[0][0], min(topics[0][1], self.thresholds.suggest))
+            answer_at = None
+            draft_at = self.thresholds.suggest
         if explain:
             best_intent = max(intents, key=intents.__getitem__)
             evidence["intent"] = self.models.intent.evidence(names, best_intent)
