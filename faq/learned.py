@@ -857,6 +857,20 @@ class LearnedMatcher:
             # A taught question whose file explains the message better than the
             # classifier's topic keeps it, unless the message asks another aspect.
             detail = None
+        if detail is not None and resemblance is not None and all_odds is not None:
+            at = self._file_at
+            rival, rival_odds, _ = resemblance.best(names, all_odds)
+            rival_details = self._details.get(rival)
+            if (
+                rival != detail[0]
+                and rival_odds >= (resemblance.draft or 1.0)
+                and rival_odds > float(all_odds[at[detail[0]]])
+                and not (rival_details and aspects().other(asked, rival_details.asks))
+            ):
+                # Another taught question's file fits the message (as a draft must) and
+                # explains it better, and it asks no other aspect: the aspect alone does
+                # not say which of the two it is.
+                detail = None
         if detail is not None:
             # The classifier reads the message as on a topic of several examples, and it
             # asks of it what an officer's taught question on that topic asked (which

@@ -300,7 +300,7 @@ def test_the_taught_aspect_development_set(tmp_path: Path) -> None:
     Saturdays, photo, posting, payment, parking…), 3 paraphrases each, a third of them
     held out, and 41 general questions on the topics near them. Open to read, so not blind.
     Before ``aspects.toml`` at 3d8a737: 13 of 60 tuned and 10 of 30 held-out paraphrases
-    answered with the taught answer, 35 and 13 with the shipped topic; 50 and 24 after."""
+    answered with the taught answer, 35 and 13 with the shipped topic; 50 and 23 after."""
     data = REPO / "tests/unit/data/taught_aspect_dev"
 
     def rows(name: str) -> list[dict[str, object]]:
