@@ -270,16 +270,16 @@ class Aspects:
     def same(self, message: frozenset[str], taught: frozenset[str]) -> bool:
         """Whether a message of aspects ``message`` asks what a taught question of aspects
         ``taught`` asked: a specific aspect of the taught question and none it does not
-        cover, or, when neither asks one nor the message a general one, its setting."""
+        cover."""
         if specific := taught - self.context - self.general:
             shared = message & specific
             if message - self.context - self.general - specific:
                 return False  # it asks something the taught question does not cover too
             # The station's parking is asked at the station: 小区停车位 is another matter.
             return bool(shared - self.subject or (shared and message & taught & self.context))
-        if message - self.context:
-            return False
-        return bool(message & taught)
+        # Only its setting (at this station) is too little to say what it asked: a message
+        # naming the station asks one of many things of it.
+        return False
 
     def own(self, message: frozenset[str], taught: frozenset[str]) -> bool:
         """Whether what the two share is a subject of its own (the station's parking)."""
