@@ -82,6 +82,10 @@ NOW_WORDS = DICT_DIR / "now.toml"
 # Other offices' business (社保卡激活, 公积金提取, 结婚登记): a question for them is not
 # the police's, and is left alone when no police topic answers it (``elsewhere.toml``).
 ELSEWHERE = DICT_DIR / "elsewhere.toml"
+# What a question asks about a service (which window, booking, Saturdays, photo, posting,
+# payment, who must come, parking…; ``aspects.toml``): an officer's taught question on one
+# of these about a topic we ship answers a message on that topic that asks the same.
+ASPECTS = DICT_DIR / "aspects.toml"
 NOW_WINDOW = 4  # characters before a word of now.toml that may make it a supposition
 ASKING = 0.45  # the intent model's probability that a general question is asked
 SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely chatter
@@ -232,6 +236,72 @@ class Elsewhere:
 @cache
 def elsewhere() -> Elsewhere:
     return Elsewhere.read()
+
+
+@dataclass(frozen=True, slots=True)
+class Aspects:
+    """``aspects.toml``: what a question asks about a service, and whether a message asks
+    what a taught question asked."""
+
+    words: tuple[tuple[str, str], ...]  # (word, its aspect)
+    context: frozenset[str]  # the setting (at this station) more than what is asked
+    general: frozenset[str]  # what a general question asks (how, materials, cost)
+    subject: frozenset[str]  # a subject of its own: the station's parking, Wi-Fi
+
+    @classmethod
+    def read(cls, path: Path = ASPECTS) -> Aspects:
+        with path.open("rb") as handle:
+            aspects = tomllib.load(handle)["aspects"]
+        words = tuple(
+            (word.lower(), name) for name, aspect in aspects.items() for word in aspect["words"]
+        )
+        kinds = {name: aspect.get("kind", "specific") for name, aspect in aspects.items()}
+        return cls(
+            words,
+            frozenset(n for n, k in kinds.items() if k == "context"),
+            frozenset(n for n, k in kinds.items() if k == "general"),
+            frozenset(n for n, k in kinds.items() if k == "subject"),
+        )
+
+    def __call__(self, text: str) -> frozenset[str]:
+        body = strip_mentions(normalise(text))[0][:MAX_CHARS]
+        return frozenset(name for word, name in self.words if word in body)
+
+    def same(self, message: frozenset[str], taught: frozenset[str]) -> bool:
+        """Whether a message of aspects ``message`` asks what a taught question of aspects
+        ``taught`` asked: a specific aspect of the taught question and none it does not
+        cover."""
+        if specific := taught - self.context - self.general:
+            shared = message & specific
+            if message - self.context - self.general - specific:
+                return False  # it asks something the taught question does not cover too
+            # The station's parking is asked at the station: 小区停车位 is another matter.
+            return bool(shared - self.subject or (shared and message & taught & self.context))
+        # Only its setting (at this station) is too little to say what it asked: a message
+        # naming the station asks one of many things of it.
+        return False
+
+    def own(self, message: frozenset[str], taught: frozenset[str]) -> bool:
+        """Whether what the two share is a subject of its own (the station's parking)."""
+        return bool(message & taught & self.subject)
+
+    def other(self, message: frozenset[str], taught: frozenset[str]) -> bool:
+        """Whether the message asks a specific aspect and none the taught question asks."""
+        asks = message - self.context - self.general
+        return bool(asks and taught - self.context - self.general and not asks & taught)
+
+
+@cache
+def aspects() -> Aspects:
+    return Aspects.read()
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """A taught question: the topics of several examples it is on, and what it asks."""
+
+    subjects: frozenset[str]
+    asks: frozenset[str]
 
 
 # "不是问迁出，是想迁进来": the clause the resident rules out names the other topic; what
@@ -667,6 +737,7 @@ class LearnedMatcher:
         featurizer: Featurizer,
         resemblance: Resemblance | None = None,
         sentences: Iterable[str] = (),
+        questions: Mapping[str, str] | None = None,
     ) -> None:
         self.models = models
         self._sentences = frozenset(sentences)  # topics of one example: taught questions
@@ -674,6 +745,69 @@ class LearnedMatcher:
         self.thresholds = thresholds
         self._topics = frozenset(topic_ids)
         self._resemblance = resemblance
+        # By taught question (``questions``: its topic's id and its words): the topics of
+        # several examples it is on, and what it asks of them (``aspects.toml``).
+        self._details = {
+            tid: Detail(self._subjects(question), aspects()(question))
+            for tid, question in (questions or {}).items()
+        }
+        # The taught questions by topic they are on, and by the station's facility asked.
+        self._on: dict[str, list[str]] = {}
+        for tid, detail in self._details.items():
+            for key in detail.subjects | (detail.asks & aspects().subject):
+                self._on.setdefault(key, []).append(tid)
+        classes = models.topic.classes
+        self._class_at = {c: i for i, c in enumerate(classes)}
+        known = self._topics - self._sentences
+        self._known_at = np.array([i for i, c in enumerate(classes) if c in known], dtype=np.int64)
+        ids = resemblance.profiles.topic_ids if resemblance is not None else ()
+        self._file_at = {tid: i for i, tid in enumerate(ids)}
+
+    def _subjects(self, question: str) -> frozenset[str]:
+        """The topics of several examples (ours, a station's) a taught question is on: the
+        one whose file it resembles most and those the concept patterns name. (Not the
+        classifier's: it learned the question as a class of its own, and the question's
+        words no longer say the topic it is on.)"""
+        names = self._features(question)
+        found = {n.removeprefix("rule:") for n in names if n.startswith("rule:")}
+        if self._resemblance is not None:
+            ids = self._resemblance.profiles.topic_ids
+            odds = self._resemblance.odds(names)
+            ranked = (ids[i] for i in np.argsort(-odds, kind="stable"))
+            found |= {next((c for c in ranked if c in self._topics - self._sentences), "")}
+        return frozenset(found & (self._topics - self._sentences))
+
+    def _detail(
+        self, asked: frozenset[str], topic_p: np.ndarray, odds: np.ndarray | None
+    ) -> tuple[str, float] | None:
+        """The taught question that asks what a message of aspects ``asked`` asks, of the
+        topic the classifier reads it as on (of no topic, for the station's own facilities:
+        parking, Wi-Fi), the one whose file it resembles most if several do; and how
+        surely the message is on that topic: the classifier's odds of it and of the taught
+        questions on it, between which it splits the topic's words."""
+        if not asked or not len(self._known_at):
+            return None
+        reader = aspects()
+        subject = self.models.topic.classes[int(self._known_at[np.argmax(topic_p[self._known_at])])]
+        candidates = {*self._on.get(subject, ()), *(t for a in asked for t in self._on.get(a, ()))}
+        found = [
+            tid
+            for tid in sorted(candidates)
+            if reader.same(asked, (d := self._details[tid]).asks)
+            and (subject in d.subjects or reader.own(asked, d.asks))
+        ]
+        if not found:
+            return None
+        if odds is not None:
+            found.sort(key=lambda tid: -float(odds[self._file_at[tid]]))
+        if subject in self._details[found[0]].subjects:
+            on = [subject, *self._on[subject]]
+            return found[0], sum(
+                float(topic_p[self._class_at[c]]) for c in on if c in self._class_at
+            )
+        # A facility of the station is no topic's we ship: the message is on it as surely
+        # as it is on none of those.
+        return found[0], 1.0 - float(topic_p[self._known_at].max())
 
     def read(self, text: str, explain: bool = False) -> Reading:
         names = self._features(text)
@@ -685,6 +819,7 @@ class LearnedMatcher:
         evidence: dict[str, list[str]] = {}
         answer_at = draft_at = None
         resemblance = self._resemblance
+        all_odds = None
         if resemblance is not None:
             # A station's or an officer's topic wins when its file explains the message
             # better than the classifier's best guess (which knows it from five lines),
@@ -714,6 +849,53 @@ class LearnedMatcher:
                 answer_at = floor
             if topics[0][0] == new and draft is not None and odds >= draft:
                 draft_at = draft
+        asked = aspects()(text) if self._details else frozenset()
+        first = self._details.get(topics[0][0])
+        other = first is not None and aspects().other(asked, first.asks)
+        detail = self._detail(asked, topic_p, all_odds)
+        if detail is not None and first is not None and not other and detail[0] != topics[0][0]:
+            # A taught question whose file explains the message better than the
+            # classifier's topic keeps it, unless the message asks another aspect.
+            detail = None
+        if detail is not None and resemblance is not None and all_odds is not None:
+            at = self._file_at
+            rival, rival_odds, _ = resemblance.best(names, all_odds)
+            rival_details = self._details.get(rival)
+            if (
+                rival != detail[0]
+                and rival_odds >= (resemblance.draft or 1.0)
+                and rival_odds > float(all_odds[at[detail[0]]])
+                and not (rival_details and aspects().other(asked, rival_details.asks))
+            ):
+                # Another taught question's file fits the message (as a draft must) and
+                # explains it better, and it asks no other aspect: the aspect alone does
+                # not say which of the two it is.
+                detail = None
+        if detail is not None:
+            # The classifier reads the message as on a topic of several examples, and it
+            # asks of it what an officer's taught question on that topic asked (which
+            # window, an appointment, Saturdays…): the officer answered that, as surely
+            # as the message is on the topic; the topic's general answer does not.
+            chosen, sure = detail
+            if topics[0][0] != chosen:
+                answer_at = draft_at = None
+            # Its file may have told it already, surer than the classifier's topic.
+            sure = max(sure, dict(topics).get(chosen, 0.0))
+            topics = [(chosen, sure), *(t for t in topics if t[0] != chosen)][:3]
+            # Read as asking what the taught question asked: answered at the usual odds,
+            # an aside that asks (chatter to the intent model) with a question.
+            answer_at = self.thresholds.answer if answer_at is None else answer_at
+            if explain:
+                evidence["aspect"] = [f"{detail[0]} asks {sorted(self._details[detail[0]].asks)}"]
+        elif other:
+            # A taught question on one aspect (which window) does not answer a message
+            # that asks another (whether to book): answered, that is a wrong answer; the
+            # officer, who may know better, gets it as a draft.
+            if explain:
+                evidence["aspect"] = [f"{topics[0][0]} asks another aspect: a draft at most"]
+            topics[0] = (topics[0][0], min(topics[0][1], self.thresholds.suggest))
+            answer_at = None
+            draft_at = self.thresholds.suggest
         if explain:
             best_intent = max(intents, key=intents.__getitem__)
             evidence["intent"] = self.models.intent.evidence(names, best_intent)
@@ -840,8 +1022,10 @@ def build_learned_matcher(
     weights = _ask_weights(examples, topics, covered)
     models = trained(examples, featurizer, cache_dir, skip, weights)
     resemblance = _resemblance(topics, written, covered, cache_dir)
-    sentences = [t.id for t in topics if len(t.examples) < 2]
-    return LearnedMatcher(models, known, thresholds, featurizer, resemblance, sentences)
+    sentences = {t.id: t.examples[0] for t in topics if len(t.examples) == 1}
+    sentences |= {t.id: "" for t in topics if not t.examples}
+    questions = {tid: q for tid, q in sentences.items() if q}
+    return LearnedMatcher(models, known, thresholds, featurizer, resemblance, sentences, questions)
 
 
 def _ask_weights(
