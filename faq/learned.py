@@ -93,7 +93,7 @@ SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely
 CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
-FEATURE_VERSION = "9"  # bump when features() changes: cached models are then retrained
+FEATURE_VERSION = "10"  # bump when features() changes: cached models are then retrained
 
 
 @cache
@@ -364,7 +364,7 @@ class Featurizer:
         out = features(text)
         if self._rules is not None:
             _, cues, ranked = self._rules.explain(text[: MAX_CHARS * 2])
-            out += [f"cue:{cue}" for cue in cues]
+            out += [f"cue:{cue}" for cue in sorted(cues)]  # one order: the same sums
             if "question" not in cues:
                 # Nothing asks (no 吗, 咋, 哪, no "?"): a resident telling another how it
                 # is done ("养狗登记要先打疫苗 带疫苗本去") says the same words as a question.
