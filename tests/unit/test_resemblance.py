@@ -52,8 +52,9 @@ TAUGHT_SETS = {
     # answer, 30 a shipped topic (the station's own practicalities of a shipped service:
     # which window, appointments, posting the card, booking a home visit).
     # Question words that ask nothing (啥也没有, 好几天) retrained the models: 17, and 2
-    # with another taught answer (the parking question taken for the Saturday one).
-    "faq_taught8": (17, 2),
+    # with another taught answer. What a taught question asks of a topic we ship
+    # (aspects.toml, not blind: the brief described this set's classes): 31, 1 another.
+    "faq_taught8": (31, 1),
 }
 
 
@@ -294,9 +295,11 @@ def test_a_message_asks_what_a_taught_question_asked_of_its_topic() -> None:
     assert read.same(read("无犯罪证明去几楼办"), window)
     assert not read.same(read("无犯罪记录证明怎么开 要带什么材料"), window)
     assert read.other(read("身份证能寄到家吗"), window) and read.same(read("能快递不"), post)
+    # "At this station" alone says too little of what was asked: such a taught question is
+    # matched by its words (with sets 1-3 taught, blind set 9's 咱们所的座机号码是多少 took the
+    # locksmith question's answer).
     here = read("咱们派出所能上电动车牌照吗")
-    assert read.same(read("电动车牌子在所里能上不"), here)
-    assert not read.same(read("所里上电动车牌要带什么"), here)
+    assert not read.same(read("电动车牌子在所里能上不"), here)
     parking = read("派出所门口能停车吗")
     assert read.same(read("去所里办事车停哪"), parking)
     assert not read.same(read("小区停车场被人占了车停哪"), parking)
@@ -308,7 +311,13 @@ def test_the_taught_aspect_development_set(tmp_path: Path) -> None:
     Saturdays, photo, posting, payment, parking…), 3 paraphrases each, a third of them
     held out, and 41 general questions on the topics near them. Open to read, so not blind.
     Before ``aspects.toml`` at 3d8a737: 13 of 60 tuned and 10 of 30 held-out paraphrases
-    answered with the taught answer, 35 and 13 with the shipped topic; 50 and 23 after."""
+    answered with the taught answer, 35 and 13 with the shipped topic; 50 and 23 after.
+    A question asking only "at this station" no longer matched by it, the models retrained
+    for question words that ask nothing and with the rule cues in one order (they were in
+    a set's, which changes with the interpreter's hash seed: these figures then moved by up
+    to five lines from run to run): 41 and 20, four with another taught answer (新证能邮寄到
+    家吗 taken for the hukou book's posting question; 电动车牌子在派出所能上不 read by its
+    file as the hall's charging question)."""
     data = REPO / "tests/unit/data/taught_aspect_dev"
 
     def rows(name: str) -> list[dict[str, object]]:
@@ -333,5 +342,5 @@ def test_the_taught_aspect_development_set(tmp_path: Path) -> None:
         d.action == "answer" and d.faq_id == g["topic"]
         for d, g in zip(general, rows("general.jsonl"), strict=True)
     )
-    assert right[False] >= 48 and right[True] >= 22 and wrong == 0, (right, wrong)
+    assert right[False] >= 41 and right[True] >= 20 and wrong <= 4, (right, wrong)
     assert kept == len(general), kept
