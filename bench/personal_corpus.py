@@ -501,6 +501,9 @@ def rows() -> list[dict[str, str]]:
         for g in lines:
             add(rng.choice(GENERAL_FRAMES).format(g=g), "ok", "general", kind)
             add(g, "ok", "general", kind)
+            # a general fact a neighbour passed on: 残疾证分四级，王老师说的
+            frame = rng.choice(["{g}，{p}说的", "听{p}说{g}", "{p}讲了，{g}"])
+            add(frame.format(g=g, p=rng.choice(PEOPLE)), "ok", "relayed", kind)
     for line in PUBLIC:
         add(line, "ok", "public")
     for tails in (ROLES, TIPS, HELPS, HAPPENING):
