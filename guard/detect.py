@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from guard import learned, pii, scam
+from guard import learned, personal, pii, scam
 
 Verdict = Literal["scam", "pii", "ok"]
 
@@ -34,6 +34,7 @@ _PII_SCORE = {
     "credential": 0.9,  # a verification code or a password posted
     "ward": 0.8,  # a named person's bed in a ward
     "alone": 0.8,  # an elderly person living alone, with the door or the savings
+    "private": 0.7,  # a specific person's illness, record, debt or marriage (guard.personal)
 }
 # A resident's own, or a named neighbour's, which look like a lure's contact to the model.
 CONTACTS = ("phone", "landline", "qq", "wechat", "email", "social")
@@ -409,6 +410,11 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
     p, corpus_script = learned.default_model().read(text, lure, script_from=THRESHOLDS.alone)
     read = signals(text, findings, lure)
     by = called(p, read)
+    # A neighbour's debt or illness told reads like a lure to the model (刘姐信用卡逾期被起诉
+    # 了) and may touch a rule script (法院传票); a lure asks or gives a way to the sender.
+    asks = lure.call_to_action or lure.contact or lure.outside_contact
+    if by is not None and not asks and told_private(text):
+        by = None
     if by == "rules" and lure.script is not None:
         s = lure.script
         return GuardResult("scam", s.id, s.name, max(lure.score, round(p, 3)), s.advice)
@@ -429,6 +435,14 @@ def check(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> GuardRe
             and not (quoted and f.kind in CONTACTS and not pii.phone_owner(text, f))
         ]
     )
+    if kind is None and not findings and told_private(text):
+        kind = "private"
     if kind is not None:
         return GuardResult("pii", kind, pii.LABELS[kind], _PII_SCORE[kind])
     return OK
+
+
+def told_private(text: str) -> bool:
+    """A specific person's private matter told (``guard.personal``): a person and a matter
+    seen by the lexicon, and the learned model sure enough."""
+    return personal.default_model().told(text)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,12 +100,19 @@ def rule_features(a: ScamAssessment) -> list[str]:
     return out
 
 
-def lure_features(text: str, a: ScamAssessment) -> list[str]:
-    # Normalised (look-alikes, full-width, invisible characters undone) but not flattened:
-    # the n-grams keep the message's own segments.
+@lru_cache(maxsize=16)
+def base_features(text: str) -> tuple[str, ...]:
+    """The message's words as the FAQ's engine reads them: normalised (look-alikes,
+    full-width, invisible characters undone) but not flattened, so the n-grams keep the
+    message's own segments. Remembered for the last few messages: the personal-matter
+    model (``guard.personal``) reads the same ones."""
     from faq.learned import features
 
-    return features(normalize.normalize(text[:MAX_CHARS])) + rule_features(a)
+    return tuple(features(normalize.normalize(text[:MAX_CHARS])))
+
+
+def lure_features(text: str, a: ScamAssessment) -> list[str]:
+    return [*base_features(text), *rule_features(a)]
 
 
 def content_key(examples: Sequence[LureExample]) -> str:

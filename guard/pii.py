@@ -77,6 +77,7 @@ PiiKind = Literal[
     "credential",
     "ward",
     "alone",
+    "private",
 ]
 
 
@@ -1374,12 +1375,13 @@ def _addressed(name: str) -> bool:
 
 # The name, then what the person is (李桂兰，女，68岁，住...; 周国庆，他家住...), then the home.
 _PERSON_NOTE = r"(?:\s*(?:[,，、]\s*)?(?:男|女|[0-9一二三四五六七八九十]{1,3}岁|[他她]))"
-# A child said with 小朋友 (李子轩小朋友家住…); the home in brackets after 家 (马红梅家（兴庆区
-# …）); or the address given later in the clause (去马红梅家吃饭，地址是…).
+# A child said with 小朋友 (李子轩小朋友家住…); the home in brackets or after a colon after 家
+# (马红梅家（兴庆区…）, 李红梅家：银川市…); or the address given later in the clause
+# (去马红梅家吃饭，地址是…).
 _CHILD_SAID = "(?:小朋友|小同学|同学|宝宝)"
 _NAME_BEFORE_ADDRESS_RE = re.compile(
     rf"({_NAME}){_CHILD_SAID}?{_PERSON_NOTE}{{0,3}}\s*(?:[,，、]\s*)?"
-    r"(?:的?家(?:住|在|是|\s*[（(])|住在|住(?!院)|现住|(?:的|家)?地址"
+    r"(?:的?家(?:住|在|是|\s*[（(:：])|住在|住(?!院)|现住|(?:的|家)?地址"
     r"|家[^。！？!?\n]{0,10}?(?:地址|住址)(?:是|在|[:：]))"
 )
 # A neighbour named by a title or a nickname, whose home is told (马老师家住…, 大刘家在…, 马老三
@@ -1388,7 +1390,7 @@ _TITLED_HOME_RE = re.compile(
     rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|医生|大夫|阿姨|叔叔|大爷|大妈|大娘|奶奶"
     r"|爷爷|婆婆|大姐|大哥|姐|哥|嫂子?|婶子?|叔|伯|老[大二三四五六七八九]|老汉|老太太?|女士|先生)"
     rf"|(?<![\u4e00-\u9fff])[老大小](?!师)[{_SURNAMES}])"
-    r"家的?(?:住|在|是|地址|住址|\s*[（(])"
+    r"家的?(?:住|在|是|地址|住址|\s*[（(:：])"
 )
 # A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
 # recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.
@@ -1854,10 +1856,40 @@ def _plate_user_named(text: str) -> bool:
     return False
 
 
+# The owner by title, nickname or job anywhere in the message, the building optional, asked
+# too: 是王医生的车, 好像是物业李经理的, 是开出租的老刘的车, 车主是楼下开饭店的马老板,
+# 是不是那个医生的车 -- whose car the neighbours know by the title as by a full name.
+_OWNER_TITLE = (
+    rf"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|大姐|大哥|医生|大夫|护士|会计|老板娘"
+    rf"|老板|经理|主任|警官|律师|{_HONORIFIC})"
+    rf"|[老小][{_SURNAMES}](?![时候实师样区米])"
+)
+_OWNER_JOB = "医生|大夫|老师|护士|律师|警察|老板|经理|会计|保安|门卫|快递员|护工"
+# A title alone (是王师傅的) names no one: the building, the workplace, the job or 那个 with it.
+_OWNER_SAID = (
+    r"(?:(?:物业|单位|医院|学校|社区|诊所|超市|小卖部|派出所)的?"
+    r"|[^，。！？!?,\s的]{1,6}的|那个|这个|那位)"
+)
+_PLATE_KNOWN_OWNER_RE = re.compile(
+    rf"(?:是不是|是|系|属于|(?:车主|司机)(?:是|叫)){_HEDGE}"
+    rf"(?:(?:{_NEIGHBOUR_AT}|{_OWNERS_PLACE}){_OWNER_SAID}?|{_OWNER_SAID})"
+    rf"(?:{_OWNER_TITLE}|{_OWNER_JOB})(?:家?的|(?=[，。！？!?,\s]|$))"
+)
+
+
+@lru_cache(maxsize=8)
+def _plate_known_owner(text: str) -> bool:
+    """The owner by title with the building, the workplace or the job (see
+    ``_PLATE_KNOWN_OWNER_RE``), once per message whatever the number of plates."""
+    return _PLATE_KNOWN_OWNER_RE.search(text) is not None
+
+
 def _plate_owner(text: str, start: int, end: int) -> bool:
     """A person named as the plate's owner right next to it (bounded look-around), or as
     its owner or driver anywhere in the message."""
     if _PLATE_TITLED_OWNER_RE.match(text, end) or _plate_user_named(text):
+        return True
+    if _plate_known_owner(text):
         return True
     after = _PLATE_OWNER_AFTER_RE.match(text, end)
     if after is not None and _is_name(next(g for g in after.groups() if g is not None)):
@@ -2624,6 +2656,39 @@ def _pupils_told(text: str) -> list[tuple[int, int]]:
     return found
 
 
+# A family's child, by the household (赵家的闺女, 老刘家孙子, 王老师家的儿子), in a class at a
+# school (在二中高一7班): the neighbours know which child and where to find them. With a
+# school and a grade alone, only when the child's rank is told too (老马家孙女在二中初三，
+# 年级倒数): a household's child's marks.
+_FAMILY_CHILD_RE = re.compile(
+    rf"(?:[老小](?!师)[{_SURNAMES}]|(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])"
+    r"(?:老师|师傅|医生|大夫|阿姨|大姐|大哥|姐|哥|叔|婶|嫂)?)家的?"
+    rf"(?:{_CHILD}|小子|丫头|大孙子|小孙子|大儿子|小儿子|大闺女|小闺女)"
+)
+_RANK_RE = re.compile(
+    r"第[一二三四五六七八九十0-9]+名?|前[一二三四五六七八九十0-9]+名?|倒数|排名|名次|垫底|末尾"
+)
+
+
+def _family_child(text: str, m: re.Match[str], grade: bool) -> tuple[int, int] | None:
+    """A household's child told in the class or grade ``m`` at a school (see
+    ``_FAMILY_CHILD_RE``)."""
+    before = text[max(0, m.start() - _CLASS_REACH) : m.start()]
+    ends = list(_CLAUSE_END_RE.finditer(before))
+    if ends:
+        before = before[ends[-1].end() :]
+    found = list(_FAMILY_CHILD_RE.finditer(before))
+    if not found or _CLASS_STAFF_RE.match(text, m.end()):
+        return None
+    school = grade or _SCHOOL_RE.search(before) or _SCHOOL_RE.search(text, m.end(), m.end() + 12)
+    if not school:  # a school and a grade (``grade``) name the school themselves
+        return None
+    if grade and not _RANK_RE.search(text, m.end(), m.end() + 20):
+        return None
+    offset = m.start() - len(before)
+    return offset + found[-1].start(), offset + found[-1].end()
+
+
 def find_children(text: str) -> list[Finding]:
     """A child's name together with the school class they are in (我家孩子马小龙，在第三小学
     三年级二班): where a child can be found. A class alone (三年级二班的家长注意) or a
@@ -2660,6 +2725,8 @@ def find_children(text: str) -> list[Finding]:
                 None,
             )
         span = _child_name(text, m, called, grade=grade, missing=missing)
+        if span is None:
+            span = _family_child(text, m, grade)
         if span is not None:
             spans.add(span)
     found: list[Finding] = []
@@ -3413,12 +3480,42 @@ def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     return a, (stop.start() if stop else b)
 
 
+# A woman's flat told with her name and where she works or that she lives alone (502那个女的
+# 叫张婷，在人民医院当护士，一个人住): who she is, where she sleeps and when she is out. (A
+# single space at most between its words: a run of spaces is read one way only.)
+_WOMAN_AT_DOOR_RE = re.compile(
+    r"(?<![0-9\-])(?:[0-9]{1,3}\s?(?:号楼|栋|幢)\s?)?(?:[0-9]{1,2}\s?单元\s?)?[0-9]{3,4}\s?(?:室|号)?"
+    r"\s?(?:那个|那位|住(?:的|着)(?:的?是)?(?:一个|个)?|的)\s?(?:单身的?)?"
+    r"(?:女的|姑娘|女孩|小姑娘|女人|妹子|美女|小媳妇)"
+)
+_WOMAN_NAMED_RE = re.compile(rf"(?:叫|名叫|名字叫|名字是)\s?({_NAME})")
+_HER_DAYS_RE = re.compile(
+    r"在[^，。！？,!?\n]{1,10}(?:上班|工作|当[\u4e00-\u9fff]{1,4})|当(?:护士|老师|医生|会计)"
+    r"|(?:一个人|独自|自己)住|独居|就她一个人|平时.{0,4}一个人"
+)
+
+
+def _woman_at_door(text: str) -> Finding | None:
+    """A woman's door, her name and her days (see ``_WOMAN_AT_DOOR_RE``)."""
+    door = _WOMAN_AT_DOOR_RE.search(text)
+    if door is None or _HER_DAYS_RE.search(text) is None:
+        return None
+    named = _WOMAN_NAMED_RE.search(text)
+    if named is None or not _is_name(named.group(1)):
+        return None
+    return Finding("address", *door.span(), door.group())
+
+
 @lru_cache(maxsize=8)
 def _whereabouts(text: str) -> tuple[Finding, ...]:
     """A named person in a ward's bed ("ward"), an elderly person living alone named with
     the door or where the savings are ("alone"); the finding is the name, or the door when
-    the person is named by a title (7号楼502住的是王奶奶，一个人)."""
+    the person is named by a title (7号楼502住的是王奶奶，一个人). A woman's door with her
+    name and her days ("address", see ``_WOMAN_AT_DOOR_RE``)."""
     found: list[Finding] = []
+    woman = _woman_at_door(text)
+    if woman is not None:
+        found.append(woman)
     if "床" in text or "病房" in text:
         for m in list(_BED_RE.finditer(text))[:8]:
             hospital = _HOSPITAL_RE.search(text, max(0, m.start() - _HOSPITAL_REACH), m.end())
@@ -3941,3 +4038,13 @@ def mask_pii(text: str, *, exempt_numbers: frozenset[str] = frozenset()) -> str:
         parts.append(text[pos:])
         text = "".join(parts)
     return text
+
+
+# For the personal-matter model (``guard.personal``): who a message may be about.
+SURNAMES = _SURNAMES
+COMPOUND_SURNAMES = _COMPOUND_SURNAMES
+
+
+def names_anywhere(text: str) -> bool:
+    """A recipient label or a resident's name cue anywhere in ``text``."""
+    return _names_anywhere(text)

@@ -1,0 +1,105 @@
+"""Issue 19: a specific person's private matters told in the group (guard/personal.py, the
+learned personal-matter model), and the number, plate, address and class forms the rules
+missed. Development set personal_v17, self-written from the class briefs before any
+measurement (not an eval set); a third of each class, ``"part": "held"``, never tuned on.
+Before this work: tuned 21 of 48 personal lines and 0 of 31 false alarms, held-out 7 of
+22 and 0 of 15 (22 of 37 held-out lines right)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guard import personal
+from guard.detect import check
+from tests.unit.test_guard_pii import development_set, kinds
+
+# Held-out lines right when the model and rules were done: 34 of 37 (19 of 22 personal,
+# 15 of 15 no alarm). A floor, not a target: these lines are never tuned on.
+HELD_RIGHT = 34
+
+
+def test_development_set_v17() -> None:
+    tuned, held_right = development_set("personal_v17.jsonl")
+    assert tuned == []
+    assert held_right >= HELD_RIGHT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "老杨家那口子得了尿毒症，一周要透析三次",
+        "听说6号楼的韩刚以前贩过毒，判了好几年",
+        "跟你们说，门口卖水果的老贺欠了一屁股网贷",
+        "对门的小刘两口子在闹离婚，天天吵",
+    ],
+)
+def test_a_neighbours_private_matter_is_personal(text: str) -> None:
+    assert check(text).verdict == "pii", text  # by the model, or a rule (a named record)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我妈有糖尿病，每天要打胰岛素，社区医院能开吗",
+        "网贷千万别碰，利滚利还不起",
+        "新闻说某演员吸毒被抓了",
+        "社区公告：周六上午糖尿病健康讲座，地点活动中心",
+        "老杨家那口子包的饺子真香",
+        "王医生是看糖尿病的专家，周三坐诊",
+        "小区里有人被拘留了，不知道什么事",
+    ],
+)
+def test_the_same_words_of_no_one_or_the_same_people_in_everyday_talk_are_ok(
+    text: str,
+) -> None:
+    assert check(text).verdict == "ok", text
+
+
+def test_the_model_is_read_only_with_a_person_and_a_matter() -> None:
+    assert personal.seen("老杨家那口子得了尿毒症").gated
+    assert not personal.seen("尿毒症透析医保能报多少").gated  # no one
+    assert not personal.seen("老杨家那口子包的饺子真香").gated  # no matter
+    assert personal.default_model().probability("尿毒症透析医保能报多少") == 0.0
+
+
+def test_the_model_is_cached_by_content(tmp_path: Path) -> None:
+    examples = [
+        personal.PersonalExample("老王查出来肺癌了", "pii"),
+        personal.PersonalExample("王姐欠了好几个网贷", "pii"),
+        personal.PersonalExample("老王是肿瘤科的大夫", "ok"),
+        personal.PersonalExample("王姐说网贷千万别碰", "ok"),
+    ]
+    first = personal.build(examples, cache_dir=tmp_path)
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".npz"]
+    again = personal.build(examples, cache_dir=tmp_path)
+    text = "老王欠了网贷"
+    assert first.probability(text) == pytest.approx(again.probability(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁B·7K231 是物业刘经理的车",
+        "甘A-3X902 是不是那个医生的车？天天停我车位",
+        "青A 6C118 车主是楼下开面馆的马老板",
+    ],
+)
+def test_a_plates_owner_by_title_or_job(text: str) -> None:
+    assert "plate" in kinds(text)
+
+
+def test_a_named_homes_address_after_a_colon() -> None:
+    assert "address" in kinds("马丽华家：金凤区满城街道紫云小区6-1-802")
+
+
+def test_a_womans_door_with_her_name_and_her_work() -> None:
+    assert "address" in kinds("601那个姑娘叫周敏，在税务局上班，一个人住")
+    assert kinds("601那个姑娘天天在楼道里打电话") == []
+
+
+def test_a_households_child_in_a_class_at_a_school() -> None:
+    assert "child" in kinds("老韩家的孙子在回民小学二年级3班")
+    assert "child" in kinds("杨家闺女在一中高二，年级倒数")
+    assert kinds("我家孩子在一中高二3班") == []
