@@ -206,13 +206,18 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Scam 123 -> 122 of 125 (98.4 -> 97.6 %) when 1fc3fa2 took four lines out of the FAQ
         # corpus, the model's everyday text (main failed this floor from then on); one line,
         # the floor one line lower. Unchanged by guard v2.
-        ("guard_blind20.jsonl", 351, 97.5, 91.7, 1.6),
+        # The personal-matter model (guard/personal.py): personal data 92.8 -> 94.8 %.
+        ("guard_blind20.jsonl", 351, 97.5, 94.7, 1.6),
         # First contact, at 1fc3fa2: 98.3 / 81.0 / 2.6 %. Then its classes, briefed with some
         # of its lines quoted (so no longer blind; guard v3): 100.0 / 90.0 / 0.0 %.
-        ("guard_blind21.jsonl", 330, 99.9, 89.9, 0.0),
+        # The personal-matter model: personal data 90.0 -> 96.0 %.
+        ("guard_blind21.jsonl", 330, 99.9, 95.9, 0.0),
         # First contact, at 3d8a737: 96.4 / 54.2 / 0.0 % (neighbours' talk of a named
         # person's illness, record, debts, divorce; plates of other provinces with an owner).
-        ("guard_blind22.jsonl", 335, 96.3, 54.1, 0.0),
+        # Then its classes described to a helper (not its lines): rules for plates by title
+        # and job, named homes, a family's child in a class; the personal-matter model
+        # (guard/personal.py, corpus_personal): 96.4 / 76.6 / 0.0 %.
+        ("guard_blind22.jsonl", 335, 96.3, 76.5, 0.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
