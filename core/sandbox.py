@@ -7,8 +7,10 @@ process. Here every template
 
 - is a single template: ``{% include %}``, ``{% import %}``, ``{% from %}`` and
   ``{% extends %}`` are refused when it is compiled, with a message saying so;
-- renders under a budget: a deadline (``RENDER_SECONDS``, or a caller's shorter
-  ``limits`` shared by many renders), a number of steps (calls, attribute look-ups,
+- renders under a budget: a deadline in this thread's CPU time (``RENDER_SECONDS``, or
+  a caller's shorter ``limits`` shared by many renders; CPU time, so a template is not
+  refused because another thread held the interpreter or the machine was busy), a
+  number of steps (calls, attribute look-ups,
   operators, loop iterations) and a number of characters emitted inside loops and by
   expressions; nested calls (macros, recursive loops) go at most ``MAX_DEPTH``
   deep;
@@ -43,6 +45,9 @@ MAX_DEPTH = 20  # nested macro / recursive-loop calls
 RENDER_SECONDS = 0.25  # one render, unless a caller's ``limits`` says otherwise
 RENDER_STEPS = 200_000
 RENDER_EMITTED = 1_000_000  # characters emitted by loops and expressions
+CLOCK_EVERY = 64  # steps between looks at the clock: a look costs ten steps' work
+
+_clock = time.thread_time
 
 FORBIDDEN = {
     nodes.Include: "include",
@@ -76,6 +81,7 @@ class Budget:
     steps: int
     emitted: int
     depth: int = 0
+    next_look: int = 0  # read the clock when the steps left fall to this
 
     def charge(self, steps: int = 1, emitted: int = 0) -> None:
         self.steps -= steps
@@ -84,7 +90,10 @@ class Budget:
             raise TemplateLimitError("the template does too much work (too many steps)")
         if self.emitted < 0:
             raise TemplateLimitError("the template writes too much text")
-        if time.monotonic() > self.deadline:
+        if self.steps > self.next_look:
+            return
+        self.next_look = self.steps - CLOCK_EVERY
+        if _clock() > self.deadline:
             raise TemplateLimitError(
                 f"the template takes too long to render (over {self.seconds:g} s)"
             )
@@ -100,7 +109,7 @@ def limits(seconds: float) -> Iterator[None]:
 
     Each render still gets its own steps, characters and ``RENDER_SECONDS`` at most.
     """
-    token = _deadline.set((seconds, time.monotonic() + seconds))
+    token = _deadline.set((seconds, _clock() + seconds))
     try:
         yield
     finally:
@@ -108,11 +117,11 @@ def limits(seconds: float) -> Iterator[None]:
 
 
 def _render_budget() -> Budget:
-    seconds, deadline = RENDER_SECONDS, time.monotonic() + RENDER_SECONDS
+    seconds, deadline = RENDER_SECONDS, _clock() + RENDER_SECONDS
     outer = _deadline.get()
     if outer is not None and outer[1] < deadline:
         seconds, deadline = outer
-    return Budget(seconds, deadline, RENDER_STEPS, RENDER_EMITTED)
+    return Budget(seconds, deadline, RENDER_STEPS, RENDER_EMITTED, next_look=RENDER_STEPS)
 
 
 def _active() -> Budget:

@@ -2,8 +2,9 @@
 
 Broadcast templates are checked by ``validate_template`` (at ``broadcast add``), FAQ
 answers by ``parse_topic`` (at load, which with ``[faq] topics_dir`` is the bot's start).
-Each payload must be refused with a message that says why, in under a second, and never
-as TypeError, RecursionError or a hang.
+Each payload must be refused with a message that says why, in under a second of this
+thread's CPU time, and never as TypeError, RecursionError or a hang. CPU time, as the
+sandbox's own deadline: on a busy machine a wall clock measures the neighbours.
 """
 
 from __future__ import annotations
@@ -75,10 +76,10 @@ PAYLOADS = [
 
 
 def _refused_quickly(check: object, source: str, problem: str, error: type[Exception]) -> str:
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(error) as caught:
         check(source)  # type: ignore[operator]
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert elapsed < 1.0, f"refused after {elapsed:.2f} s"
     message = str(caught.value)
     assert problem in message
@@ -131,9 +132,9 @@ def test_branches_on_dates_and_stations_are_checked(source: str) -> None:
 
 
 def test_library_rotation_still_validates_quickly() -> None:
-    started = time.perf_counter()
+    started = time.thread_time()
     validate_template(rotation_source())
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 def test_ordinary_templates_render_unchanged() -> None:
@@ -149,10 +150,24 @@ def test_ordinary_templates_render_unchanged() -> None:
 
 def test_send_time_render_is_bounded_too() -> None:
     env = LimitedSandbox()
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(TemplateError, match=r"too much work|too long"):
         env.from_string(NESTED_RANGE).render()
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
+
+
+class SlowStation:
+    """A station whose name takes wall time but no CPU, as when another thread holds the GIL."""
+
+    @property
+    def name(self) -> str:
+        time.sleep(0.005)
+        return "所"
+
+
+def test_a_busy_machine_does_not_refuse_an_ordinary_template() -> None:
+    source = "{% for i in range(100) %}{{ station.name }}{% endfor %}"  # half a second's wait
+    assert LimitedSandbox().from_string(source).render(station=SlowStation()) == "所" * 100
 
 
 def test_faq_answers_are_checked_for_every_configured_station() -> None:
