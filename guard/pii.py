@@ -666,6 +666,8 @@ def _trade_advert(text: str) -> bool:
 
 _ID_WORDS = "身份证|证件|证号|身份号"
 _ID_CUE_BEFORE_RE = re.compile(rf"(?:{_ID_WORDS})[号码是为的:：\s]{{0,5}}$")
+_ID_CUE_RE = re.compile(_ID_WORDS)
+ID_CUE_REACH = 40  # characters before a number in which 身份证 / 证件 names it
 
 
 # A bank named by its name or short form, or the words of a transfer slip (户名, 收款人,
@@ -719,7 +721,12 @@ def _cues_around(text: str, start: int, end: int, self_named: bool = False) -> C
             and _HOME_WORD_AFTER_RE.match(text, end, end + 10) is not None
         )
     )
-    id_cue = _ID_CUE_BEFORE_RE.search(before) is not None
+    # An ID named a clause earlier (他身份证我记下来了，号码是 ...) still says what 18 digits
+    # with a real province and birth date are.
+    id_cue = (
+        _ID_CUE_BEFORE_RE.search(before) is not None
+        or _ID_CUE_RE.search(text, max(0, start - ID_CUE_REACH), start) is not None
+    )
     return Cues(card, home, id_cue) if card or home or id_cue else NO_CUES
 
 
@@ -746,7 +753,6 @@ _WORD_GAP_RE = re.compile(
     r"[^。！？!?；;\n*＊×]{1,8}|[^。！？!?；;\n*＊×]{0,4}\n\s*(?:后|尾|末|最后|剩下)[^。！？!?；;\n*＊×]{0,5}"
 )
 _PHONE_CUE_RE = re.compile(r"电话|手机|号码|联系|打我|拨打|致电|座机|微信|薇信|call|tel|加我|加v")
-_ID_CUE_RE = re.compile(_ID_WORDS)
 _CARD_WORD_RE = re.compile(rf"卡|存折|[账帐](?:号|户)|{_BANKS}|{_PAYEE}")
 _MIN_PIECE = 3
 _CN_WORD_NUMERAL_RE = re.compile(f"[{_CN_DIGITS}]{{1,2}}")
@@ -1792,8 +1798,9 @@ _PLATE_OWNER_BEFORE_RE = re.compile(
 )
 
 
-# The owner said by their title with their building (是3号楼王老师家的车, 是咱们楼杨大姐的):
-# the neighbours know whose car that is as well as by a full name.
+# The owner said by their surname and title (是王师傅的, 韩师傅的车宁A…), maybe with their
+# building (是3号楼王老师家的车, 是咱们楼杨大姐的): in a group of neighbours that says whose car
+# it is as well as a full name does.
 # The building may be a stairwell (是二单元孙哥的) or the estate (是咱小区的马老师的), asked too
 # (是不是2号楼的李医生的车); the owner a title of work (医生, 会计) or a nickname (老马).
 _OWNERS_PLACE = (
@@ -1805,16 +1812,18 @@ _TITLED_OWNER = (
     rf"|{_HONORIFIC})|老[{_SURNAMES}])"
 )
 _PLATE_TITLED_OWNER_RE = re.compile(
-    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:这个?车|这辆车?)?(?:是不是|是|系|属于)\s*{_OWNERS_PLACE}"
+    rf"\s*(?:[,，]\s*)?{_CAR_SAID}(?:这个?车|这辆车?)?(?:是不是|是|系|属于)\s*{_OWNERS_PLACE}?"
     rf"{_TITLED_OWNER}家?的"
     # the door right after the plate, as the owner's (宁A·K9E22，4号楼502的)
     rf"|\s*(?:[,，]\s*)?(?:是\s*)?(?:{_BUILDING}\s*(?:号楼|栋|幢)\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*)?"
     rf"|[0-9]{{1,2}}-[0-9]{{1,2}}-){_ROOM}(?:室|号)?(?:家)?的"
 )
 _CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
-# ... or before it, the neighbour by title with the building (3单元张阿姨家的车宁A 7G21C).
+# ... or before it (韩师傅的车 宁A 3G8M1, 3单元张阿姨家的车宁A 7G21C); without the building,
+# the car's word says the title is its owner's (王师傅的宁A… may be whom it was parked for).
 _PLATE_TITLED_BEFORE_RE = re.compile(
-    rf"{_OWNERS_PLACE}{_TITLED_OWNER}家?的(?:{_CAR_WORDS})?\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
+    rf"(?:{_OWNERS_PLACE}{_TITLED_OWNER}家?的(?:{_CAR_WORDS})?|{_TITLED_OWNER}家?的(?:{_CAR_WORDS}))"
+    r"\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
 )
 
 

@@ -1416,6 +1416,9 @@ def test_a_school_and_a_grade_without_a_pupils_name(text: str) -> None:
         "马建军的车 宁A·L8826 挡住了",
         "宁A·L8826 是马建军家的，麻烦挪一下",
         "杨丽的车牌号是宁A·L8826",
+        # a surname and a title: the neighbours know whose car, as every blind set's author reads it
+        "宁A·L8826是王师傅的",
+        "韩师傅的车 宁A·L8826 又停消防通道了",
     ],
 )
 def test_a_plate_with_its_owner_named(text: str) -> None:
@@ -1429,7 +1432,7 @@ def test_a_plate_with_its_owner_named(text: str) -> None:
     [
         "宁A·L8826 白色大众 停在3号楼门口一天了",  # a car, no owner
         "宁A·L8826是谁的车 挡路了",
-        "宁A·L8826是王师傅的",  # a title, not a name
+        "宁A·L8826是师傅的",  # a title without a surname names no one
         "宁A·L8826是物业的车",
     ],
 )

@@ -125,7 +125,7 @@ def test_a_parcels_recipient_before_the_address(text: str) -> None:
         ("宁A5Q821 黑色越野车，是3号楼王老师家的车", ["plate"]),
         ("宁A 9X382 红色的小车，是咱们楼杨大姐的", ["plate"]),
         ("宁A5Q821 黑色越野车，是我们楼的吗", []),
-        ("宁A5Q821 红色小车，是王老师家的吧", []),  # a title without the building
+        ("宁A5Q821 红色小车，是王老师家的吧", ["plate"]),  # a surname and title: whose car
     ],
 )
 def test_a_plates_owner_after_the_car_is_described(text: str, expected: list[str]) -> None:
