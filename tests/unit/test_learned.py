@@ -249,6 +249,8 @@ STATION_SETS = {
     "faq_station_topics7": (0.86, 0.09),
     # First contact at 3d8a737: 88.9 % right, 6.7 % wrong (4 of 60), 73.3 % silent.
     "faq_station_topics8": (0.88, 0.07),
+    # First contact at 2f1092d: 84.4 % right, 5.0 % wrong (3 of 60), 73.3 % silent.
+    "faq_station_topics9": (0.84, 0.05),
 }
 
 

@@ -55,6 +55,9 @@ TAUGHT_SETS = {
     # with another taught answer. What a taught question asks of a topic we ship
     # (aspects.toml, not blind: the brief described this set's classes): 31, 1 another.
     "faq_taught8": (31, 1),
+    # First contact at 2f1092d: 41 with the taught answer, 4 drafted, none another taught
+    # answer, 13 a shipped topic (how to get to the station, which window, lost property).
+    "faq_taught9": (41, 0),
 }
 
 
