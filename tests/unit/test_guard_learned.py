@@ -218,6 +218,11 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # and job, named homes, a family's child in a class; the personal-matter model
         # (guard/personal.py, corpus_personal): 96.4 / 76.6 / 0.0 %.
         ("guard_blind22.jsonl", 335, 96.3, 76.5, 0.0),
+        # First contact, at 869be4b: 98.2 / 76.7 / 0.0 % (a neighbour by title, job or home
+        # with a private matter no lexicon word names: savings and where they are kept, a
+        # home left alone or unlocked, a routine, sexuality, adoption; addresses of people
+        # said by role; plates whose owner is said after a description).
+        ("guard_blind23.jsonl", 335, 98.1, 76.6, 0.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
