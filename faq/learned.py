@@ -277,9 +277,12 @@ class Aspects:
                 return False  # it asks something the taught question does not cover too
             # The station's parking is asked at the station: 小区停车位 is another matter.
             return bool(shared - self.subject or (shared and message & taught & self.context))
-        # Only its setting (at this station) is too little to say what it asked: a message
-        # naming the station asks one of many things of it.
-        return False
+        # A taught question that asks only what a general question asks, at this station
+        # maybe (在你们所办居住证要带什么): the officer answered the topic's general question
+        # for this station; a message asking that and nothing else is theirs. Its setting
+        # alone is too little: a message naming the station asks one of many things of it.
+        asked = message - self.context
+        return bool(asked) and asked <= taught & self.general
 
     def own(self, message: frozenset[str], taught: frozenset[str]) -> bool:
         """Whether what the two share is a subject of its own (the station's parking)."""

@@ -57,7 +57,9 @@ TAUGHT_SETS = {
     "faq_taught8": (31, 1),
     # First contact at 2f1092d: 41 with the taught answer, 4 drafted, none another taught
     # answer, 13 a shipped topic (how to get to the station, which window, lost property).
-    "faq_taught9": (41, 0),
+    # Then aspects: how to get there, 哪个位置 and 去哪领 as places, and a taught question
+    # that asks only a general question (在你们所办居住证要带什么) taking that question: 48.
+    "faq_taught9": (48, 0),
 }
 
 
@@ -292,7 +294,8 @@ def test_the_draft_floor_lets_a_tenth_of_the_strays_through() -> None:
 
 def test_a_message_asks_what_a_taught_question_asked_of_its_topic() -> None:
     """``aspects.toml``: the same aspect (which window, posting); not another one; a
-    general question's (how, materials) never; the station's own facility only there."""
+    general question's (how, materials) only when the officer taught that very question;
+    the station's own facility only there."""
     read = aspects()
     window, post = read("开无犯罪记录证明去派出所哪个窗口"), read("新身份证办好了能寄到家里吗")
     assert read.same(read("无犯罪证明去几楼办"), window)
@@ -306,6 +309,11 @@ def test_a_message_asks_what_a_taught_question_asked_of_its_topic() -> None:
     parking = read("派出所门口能停车吗")
     assert read.same(read("去所里办事车停哪"), parking)
     assert not read.same(read("小区停车场被人占了车停哪"), parking)
+    materials = read("在你们所办居住证要带什么")
+    assert read.same(read("办居住证都得拿啥材料"), materials)
+    assert not read.same(read("居住证怎么办 要带啥"), materials)  # how, too
+    assert not read.same(read("出入境证件能在咱派出所办吗"), read("办护照需要什么"))
+    assert read.same(read("坐几路公交能到所里"), read("坐公交到派出所怎么走"))
 
 
 def test_the_taught_aspect_development_set(tmp_path: Path) -> None:
