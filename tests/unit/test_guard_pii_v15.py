@@ -149,9 +149,9 @@ def test_a_flood_of_nicknames_stays_cheap() -> None:
     import time
 
     text = "宁A·K3318 " + "大黑的车，" * 2000 + "5-2-402"
-    started = time.perf_counter()
+    started = time.thread_time()
     kinds(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 # ---------------------------------------------------------------- leaked papers

@@ -15,9 +15,10 @@ ADDRESS_FLOOD = "5栋301,"
 
 
 def _seconds(text: str) -> float:
-    started = time.perf_counter()
+    """This thread's CPU time: the work the check does, not what else the machine runs."""
+    started = time.thread_time()
     check(text)
-    return time.perf_counter() - started
+    return time.thread_time() - started
 
 
 def test_address_check_is_linear() -> None:

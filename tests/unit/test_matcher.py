@@ -150,9 +150,9 @@ def test_hostile_input_never_crashes(text: str) -> None:
 def test_long_input_is_bounded_in_time() -> None:
     import time
 
-    started = time.perf_counter()
+    started = time.thread_time()
     matcher().decide("身份证丢了怎么办" * 12_500)  # 100,000 characters
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 def test_eval_file_path_exists() -> None:
