@@ -1818,7 +1818,9 @@ _PLATE_TITLED_OWNER_RE = re.compile(
     rf"|\s*(?:[,，]\s*)?(?:是\s*)?(?:{_BUILDING}\s*(?:号楼|栋|幢)\s*(?:{_NUM}{{1,2}}\s*{_UNIT}\s*)?"
     rf"|[0-9]{{1,2}}-[0-9]{{1,2}}-){_ROOM}(?:室|号)?(?:家)?的"
 )
-_CAR_WORDS = "车子?|小车|轿车|汽车|私家车|电动车|面包车|货车|皮卡|车牌号?"
+_CAR_WORDS = (
+    "车子?|小车|轿车|汽车|私家车|电动车|电车|电瓶车|越野车|商务车|面包车|货车|皮卡|摩托车?|车牌号?"
+)
 # ... or before it (韩师傅的车 宁A 3G8M1, 3单元张阿姨家的车宁A 7G21C); without the building,
 # the car's word says the title is its owner's (王师傅的宁A… may be whom it was parked for).
 _PLATE_TITLED_BEFORE_RE = re.compile(
@@ -1886,11 +1888,21 @@ _PLATE_KNOWN_OWNER_RE = re.compile(
 )
 
 
+# ... or a titled neighbour's car, or their kin's, anywhere in the message (那是咱们小区保安
+# 队长王师傅的私家车, 是马姐她老公的车).
+_TITLED_CAR_RE = re.compile(
+    rf"{_TITLED_OWNER}(?:[他她]?(?:{_OTHERS_KIN}))?家?的(?:{_CAR_WORDS})"
+    rf"|(?:是|车主是){_HEDGE}(?:{_OWNERS_PLACE})?{_TITLED_OWNER}[他她]?(?:{_OTHERS_KIN})"
+    r"(?:家?的|(?=[，。！？!?,\s]|$))"
+)
+
+
 @lru_cache(maxsize=8)
 def _plate_known_owner(text: str) -> bool:
     """The owner by title with the building, the workplace or the job (see
-    ``_PLATE_KNOWN_OWNER_RE``), once per message whatever the number of plates."""
-    return _PLATE_KNOWN_OWNER_RE.search(text) is not None
+    ``_PLATE_KNOWN_OWNER_RE``), or a titled neighbour's car (``_TITLED_CAR_RE``), once per
+    message whatever the number of plates."""
+    return _PLATE_KNOWN_OWNER_RE.search(text) is not None or _TITLED_CAR_RE.search(text) is not None
 
 
 def _plate_owner(text: str, start: int, end: int) -> bool:

@@ -1419,6 +1419,9 @@ def test_a_school_and_a_grade_without_a_pupils_name(text: str) -> None:
         # a surname and a title: the neighbours know whose car, as every blind set's author reads it
         "宁A·L8826是王师傅的",
         "韩师傅的车 宁A·L8826 又停消防通道了",
+        "宁A·L8826 停了三天，那是咱们小区保洁组长孙大姐的私家车",
+        "宁A·L8826 黑色越野，车主是3单元的杨姐她爱人",
+        "宁AD73190，这是2号楼那个开药店的马建军的电车",
     ],
 )
 def test_a_plate_with_its_owner_named(text: str) -> None:
@@ -1433,6 +1436,7 @@ def test_a_plate_with_its_owner_named(text: str) -> None:
         "宁A·L8826 白色大众 停在3号楼门口一天了",  # a car, no owner
         "宁A·L8826是谁的车 挡路了",
         "宁A·L8826是师傅的",  # a title without a surname names no one
+        "宁A·L8826停了三天了，王师傅说的",  # who said it, not whose car
         "宁A·L8826是物业的车",
     ],
 )
