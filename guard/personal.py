@@ -9,10 +9,10 @@ tell an illness, a record, a debt, a divorce, where their money is kept (王哥�
 stigmatised private life (402那个女的在酒吧坐台, 老李家的孩子是抱养的) in a hundred. So
 the decision is a logistic regression on the FAQ matcher's engine (``faq.learned``:
 character n-grams and pinyin bigrams, as the lure model in ``guard.learned``) plus what a
-lexicon saw (``personal.toml``): who the message is about, what matter it tells, whether the writer tells their own, whether it is news, a notice, an
-advert or a question. The model is read only when the lexicon sees both a person and a
-matter: a matter said of no one, or a neighbour in everyday talk, is never one, and most
-messages cost nothing.
+lexicon saw (``personal.toml``): who the message is about, what matter it tells, whether
+the writer tells their own, whether it is news, a notice, an advert or a question. The
+model is read only when the lexicon sees both a person and a matter: a matter said of no
+one, or a neighbour in everyday talk, is never one, and most messages cost nothing.
 
 Trained once per content of ``guard/corpus_personal`` (neighbours' private matters and the
 hard negatives beside them), with the guard's own corpus and the FAQ corpus's everyday
@@ -155,10 +155,15 @@ def seen(text: str) -> Seen:
     people = tuple(k for k, p in lex.people if p.search(head))
     if not people and pii.names_anywhere(head):
         people = ("name",)
+    # 我表妹何静是二婚: the writer's kin by full name is someone else, not the writer's own
+    mine = head
+    for k, p in lex.people:
+        if k == "kin_named":
+            mine = p.sub("", mine)
     return Seen(
         people,
         tuple(k for k, p in lex.matters if p.search(head)),
-        lex.own.search(head) is not None,
+        lex.own.search(mine) is not None,
         tuple(k for k, p in lex.frames if p.search(head)),
     )
 
