@@ -188,6 +188,35 @@ TOLD = [
     ("health", "有癫痫，还在开校车呢，你说吓人不"),
 ]
 
+# More ways of telling the same classes, each of two people only
+TOLD_MORE = [
+    ("wealth", "手里有两本存折，一本工行一本邮政，都锁在床头柜里"),
+    ("wealth", "一个月退休金六千八，全让她儿子拿去还房贷了"),
+    ("wealth", "拆迁分了三套房外加一百多万现款，在信用社存着呢"),
+    ("wealth", "家里现金不下十万，装在装茶叶的铁罐子里"),
+    ("wealth", "卡里那点养老钱都是定期，每年十月份到期去转存"),
+    ("wealth", "去年儿子出车祸赔了九十万，钱在老两口名下的农行卡上"),
+    ("wealth", "刮刮乐中了二十万，偷着领的，连她老公都不知道"),
+    ("wealth", "攒了一辈子的金首饰，都藏在阳台那个旧纸箱子里"),
+    ("wealth", "存款八十多万，银行卡密码就是她孙子的生日"),
+    ("wealth", "每个月十号去邮政取退休金，一取就是全取出来"),
+    ("intimate", "早些年在桑拿房上班，这一片的老人都知道"),
+    ("intimate", "年轻的时候在舞厅当过三陪，后来才从良的"),
+    ("intimate", "跟她男人是假结婚，其实两个人各过各的，她喜欢女的"),
+    ("intimate", "前头那个媳妇是跑了的，现在这个是带着孩子嫁过来的"),
+    ("intimate", "闺女不是亲生的，是她妹妹当年未婚生的送过来养"),
+    ("intimate", "男人在外头跑车，一走半个月，有人看见夜里有男的进她家门"),
+    ("intimate", "在宾馆跟人开房被派出所查房查到过"),
+    ("intimate", "离过两回婚了，现在跟的这个是第三个"),
+    ("alone", "老伴去世以后就一个人过，晚上七点就关灯睡了"),
+    ("alone", "闺女远嫁新疆了，一年回来一趟，平时就她自己在家"),
+    ("access", "家门上的锁早坏了，拿根铁丝拧着"),
+    ("routine", "每天晚上九点多一个人去河边那条没人的路上散步"),
+    ("health", "家二小子是脑瘫后遗症，走路一瘸一拐的"),
+    ("health", "查出来子宫上长了个东西，下个月去北京做手术"),
+    ("health", "精神上有点问题，去年在宁安医院住了三个月"),
+]
+
 OPENERS = [
     "",
     "",
@@ -239,6 +268,12 @@ def told_lines(rng: random.Random) -> list[dict[str, str]]:
                 text = f"{rng.choice(OPENERS)}我看见{who}{told_[3:]}{rng.choice(TAILS)}"
             else:
                 text = f"{rng.choice(OPENERS)}{who}{sep}{told_}{rng.choice(TAILS)}"
+            style = "kin-named" if who in KIN_NAMED else "neighbour"
+            out.append({"text": text, "label": "pii", "kind": kind, "style": style})
+    for kind, told in TOLD_MORE:
+        for who in rng.sample(PEOPLE + KIN_NAMED, 2):
+            sep = "" if told[0] in "家的" else rng.choice(["", "", "，"])
+            text = f"{rng.choice(OPENERS)}{who}{sep}{told}{rng.choice(TAILS)}"
             style = "kin-named" if who in KIN_NAMED else "neighbour"
             out.append({"text": text, "label": "pii", "kind": kind, "style": style})
     return out
