@@ -26,8 +26,8 @@ from guard import personal  # noqa: E402
 
 FOLDS = 5
 SEED = 7
-STRENGTHS = (2.0, 4.0, 8.0)
-THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+STRENGTHS = (2.0, 4.0, 8.0, 16.0)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9)
 HARD_CAP = 0.01
 OTHER_CAP = 0.0025
 
