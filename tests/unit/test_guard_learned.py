@@ -217,12 +217,17 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Then its classes described to a helper (not its lines): rules for plates by title
         # and job, named homes, a family's child in a class; the personal-matter model
         # (guard/personal.py, corpus_personal): 96.4 / 76.6 / 0.0 %.
-        ("guard_blind22.jsonl", 335, 96.3, 76.5, 0.0),
+        # Then a title's plate (韩师傅的车, 是王师傅的), an ID named a clause before, a titled
+        # neighbour's car anywhere: 82.2 %; personal-matter lexicon and corpus v24 (wealth,
+        # a home left alone, routines, stigmatised private life, named kin): 85.0 %.
+        ("guard_blind22.jsonl", 335, 96.3, 84.9, 0.0),
         # First contact, at 869be4b: 98.2 / 76.7 / 0.0 % (a neighbour by title, job or home
         # with a private matter no lexicon word names: savings and where they are kept, a
         # home left alone or unlocked, a routine, sexuality, adoption; addresses of people
         # said by role; plates whose owner is said after a description).
-        ("guard_blind23.jsonl", 335, 98.1, 76.6, 0.0),
+        # Then its classes described to a helper (not its lines): the plate rules above
+        # 78.3 %, the personal-matter lexicon and corpus v24: 91.7 %.
+        ("guard_blind23.jsonl", 335, 98.1, 91.6, 0.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
