@@ -1248,8 +1248,10 @@ _SPOT = (
 # A neighbour's door said from the writer's (楼上502的王秀英): the room alone is the door.
 _NEXT_DOOR = "|".join(f"(?<={w})" for w in ("楼上", "楼下", "对门", "隔壁", "对面"))
 _DOOR_RE = re.compile(
-    # 2号楼1单元的101: a 的 may stand between the stairwell and the room
-    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*(?:[-－]\s*)?(?:{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－的]\s*)?)?"
+    # 2号楼1单元的101: a 的 may stand between the stairwell and the room; a stairwell may be
+    # named by its side (17号楼东单元301)
+    rf"{_BUILDING}\s*(?:号楼|栋|幢|座|号院|区|[#＃]楼?)\s*(?:[-－]\s*)?"
+    rf"(?:(?:{_NUM}{{1,2}}|[东西中南北])\s*{_UNIT}\s*(?:[-－的]\s*)?)?"
     rf"{_FLOOR}{_ROOM}(?:室|号|房)?"
     rf"|{_NUM}{{1,2}}\s*{_UNIT}\s*(?:[-－的]\s*)?{_FLOOR}{_ROOM}(?:室|号|房)?"
     rf"|(?:{_NEXT_DOOR})\s*(?:的\s*)?{_ROOM}(?:室|号|房)?"
@@ -1394,9 +1396,11 @@ _NAME_BEFORE_ADDRESS_RE = re.compile(
 # 家地址是…, 王阿姨家（…）): the group knows whom. Only with an address down to the door.
 _TITLED_HOME_RE = re.compile(
     rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:老师|师傅|医生|大夫|阿姨|叔叔|大爷|大妈|大娘|奶奶"
-    r"|爷爷|婆婆|大姐|大哥|姐|哥|嫂子?|婶子?|叔|伯|老[大二三四五六七八九]|老汉|老太太?|女士|先生)"
+    r"|爷爷|婆婆|大姐|大哥|姐|哥|嫂子?|婶子?|叔|伯|老[大二三四五六七八九]|老汉|老太太?|女士|先生"
+    r"|总|老板娘?|经理|主任)"
     rf"|(?<![\u4e00-\u9fff])[老大小](?!师)[{_SURNAMES}])"
-    r"家的?(?:住|在|是|地址|住址|\s*[（(:：])"
+    # 马老师家住…, or after a pause the home as his or hers (胡总，他家在…, 海老板，他住在…)
+    r"(?:家的?(?:住|在|是|地址|住址|\s*[（(:：])|[，,、\s]*[他她](?:家(?:就|也|还)?(?:住|在)|(?:就|也|还)?住))"
 )
 # A parcel's label in brackets may come first: 【快递】王丽 138****2233 ...; or the
 # recipient said first: 寄过来吧：马建国 收，金凤区...12号楼2单元301.

@@ -103,6 +103,8 @@ def test_letters_in_codes_and_orders_stay_letters(text: str) -> None:
         "大刘家在阳光花园8号楼1单元201",  # a nickname
         "快递放到富宁苑9号楼2单元301的老马家",  # a nickname after the door
         "李子轩小朋友家住丽景湾7号楼2单元501",  # a child
+        "开饭馆的马总，他家在丽景湾7号楼2单元1501",  # the home after a pause, as his
+        "赵老板家在富宁苑9号楼东单元301",  # a stairwell by its side
     ],
 )
 def test_a_home_told_with_a_name_title_or_nickname(text: str) -> None:
@@ -118,6 +120,7 @@ def test_a_home_told_with_a_name_title_or_nickname(text: str) -> None:
         "3号楼2单元301的王师傅来修水管了，还没修好",  # a tradesman at work
         "小王家的狗在5号楼2单元门口拉屎",
         "大家在5号楼2单元301门口集合",
+        "马总，他在5号楼2单元301门口等你呢",  # where he waits, not his home
     ],
 )
 def test_a_title_without_a_home_or_a_door_without_a_resident(text: str) -> None:
