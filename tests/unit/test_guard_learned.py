@@ -207,7 +207,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # corpus, the model's everyday text (main failed this floor from then on); one line,
         # the floor one line lower. Unchanged by guard v2.
         # The personal-matter model (guard/personal.py): personal data 92.8 -> 94.8 %.
-        ("guard_blind20.jsonl", 351, 97.5, 94.7, 1.6),
+        # A titled neighbour's home after a pause (马总，他家在…): 96.9 %.
+        ("guard_blind20.jsonl", 351, 97.5, 96.8, 1.6),
         # First contact, at 1fc3fa2: 98.3 / 81.0 / 2.6 %. Then its classes, briefed with some
         # of its lines quoted (so no longer blind; guard v3): 100.0 / 90.0 / 0.0 %.
         # The personal-matter model: personal data 90.0 -> 96.0 %.
@@ -226,8 +227,10 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # home left alone or unlocked, a routine, sexuality, adoption; addresses of people
         # said by role; plates whose owner is said after a description).
         # Then its classes described to a helper (not its lines): the plate rules above
-        # 78.3 %, the personal-matter lexicon and corpus v24: 91.7 %.
-        ("guard_blind23.jsonl", 335, 98.1, 91.6, 0.0),
+        # 78.3 %, the personal-matter lexicon and corpus v24: 91.7 %; a titled neighbour's
+        # home after a pause and a stairwell by its side: 93.3 %; class fees to a teacher's
+        # own WeChat (school-fee): scam 99.1 %.
+        ("guard_blind23.jsonl", 335, 99.0, 93.2, 0.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(
