@@ -52,7 +52,12 @@ from faq.thesaurus import THESAURUS
 from faq.thesaurus import shipped as thesaurus
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
-INTENTS = ("ask", "case", "incident", "complaint", "chatter", "ad")
+# "elsewhere": a question on another office's business (新生儿医保在哪交, 丧葬费去哪领), left
+# alone. A class of its own, not chatter: it is asked as a police question is, and lumped
+# with small talk it taught the model that 在哪办 / 几点上班 / 电话多少 are small talk,
+# which is how residents ask this station's practicalities too.
+INTENTS = ("ask", "case", "incident", "complaint", "chatter", "ad", "elsewhere")
+NOT_FOR_US = ("chatter", "ad", "elsewhere")
 NO_TOPIC = "_none"  # a police question none of the topics answers
 OFFICER_MENTION = re.compile(r"警|所长|民警|社区|助手")
 QUOTE_MARK = re.compile(r"「[^」]*」|^.*[:：].*\n\s*(?:-\s*){3,}", re.S)
@@ -696,6 +701,9 @@ class Reading:
     now: bool = False  # it is happening now or has just happened (``now.toml``)
     # It names another office's business (``elsewhere.toml``) and no police business.
     elsewhere: bool = False
+    # It asks the police to act, tells an incident or a case of one's own (intents.toml
+    # "request", "incident", "case").
+    for_officer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -921,6 +929,7 @@ class LearnedMatcher:
             draft_at,
             now,
             "cue:elsewhere" in names and "cue:police" not in names,
+            bool({"cue:request", "cue:incident", "cue:case"} & set(names)),
         )
 
     def decide(self, text: str, addressed: bool = False) -> Decision:
@@ -933,13 +942,15 @@ class LearnedMatcher:
         intents = reading.intents
         intent = max(intents, key=intents.__getitem__)
         officer = {i: intents[i] for i in TO_OFFICER}
-        if (
-            intent in ("chatter", "ad")
-            and sum(officer.values()) > intents["chatter"] + intents["ad"]
-        ):
+        not_for_us = sum(intents.get(i, 0.0) for i in NOT_FOR_US)
+        if intent in NOT_FOR_US and sum(officer.values()) > not_for_us:
             # Chatter by a nose, but more likely one of the things an officer must see
             # (a case, an incident, a complaint) than small talk: they see it.
             intent = max(officer, key=officer.__getitem__)
+        if intent == "elsewhere" and reading.for_officer:
+            # Another office's words, but something for the officer too (能帮问问吗, 被偷了):
+            # what else it is.
+            intent = max((i for i in intents if i != "elsewhere"), key=intents.__getitem__)
         topic, topic_p = reading.topics[0]
         faq_id = topic if topic in self._topics else None
         score = round(topic_p if faq_id else 0.0, 3)
@@ -997,8 +1008,10 @@ class LearnedMatcher:
                 return Decision("suggest", faq_id, score, f"{intent}: plausible topic")
             return Decision("escalate", None, score, f"{intent}: no topic fits")
         spoken_to = addressed or reading.to_officer
-        if spoken_to and intents["chatter"] + intents["ad"] < SURELY_CHATTER:
+        if spoken_to and not_for_us < SURELY_CHATTER:
             return Decision("escalate", None, score, "addressed to the police")
+        if intent == "elsewhere":
+            return Decision("ignore", None, score, "another office's business")
         return Decision("ignore", None, score, intent)
 
 
