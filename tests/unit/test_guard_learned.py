@@ -231,6 +231,10 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # home after a pause and a stairwell by its side: 93.3 %; class fees to a teacher's
         # own WeChat (school-fee): scam 99.1 %.
         ("guard_blind23.jsonl", 335, 99.0, 93.2, 0.0),
+        # First contact, at 18fae42: 93.6 / 78.3 / 1.0 % (money and valuables, a home empty
+        # on given days, mistyped IDs of 17 digits, plates tied by what the owner did, a
+        # leader on a new number, an official-looking notice with "press 9").
+        ("guard_blind24.jsonl", 330, 93.6, 78.2, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(

@@ -64,6 +64,9 @@ TAUGHT_SETS = {
     # that asks only a general question (在你们所办居住证要带什么) taking that question: 48.
     # Corpus v17: 46 (the station's parking and one's own photo read as the shipped topics).
     "faq_taught9": (46, 0),
+    # First contact at 18fae42: 37 with the taught answer, 5 drafted, 1 another taught
+    # answer, 10 a shipped topic (parking, the beat officer, e-bike plates, the photo).
+    "faq_taught10": (37, 1),
 }
 
 
