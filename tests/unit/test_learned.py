@@ -257,12 +257,16 @@ STATION_SETS = {
     # Corpus v17 (other offices, statements, requests to come): 82.2 % right.
     "faq_station_topics3": (0.82, 0.04),
     # First contact at a6c9fda: 66.7 % right, 1.7 % wrong, 100 % silent.
-    "faq_station_topics4": (0.73, 0.02),  # pinyin read by its syllables: 66.7 -> 73.3 %
+    # Pinyin read by its syllables: 66.7 -> 73.3 %. The two corpus lines blind set 18's
+    # author also wrote, taken out (18fae42): 1.7 -> 3.3 % wrong (one line).
+    "faq_station_topics4": (0.73, 0.034),
     # First contact at 10be8e5: 53.3 % right, 8.3 % wrong (5 of 60), 80.0 % silent.
     # Pinyin read by its syllables: 60.0 % right; thesaurus v4: 62.2 %; 64.4 % by 1fc3fa2.
     # FAQ set 15's classes (corpus v15, other offices, unusual own cases): 60.0 % (two lines).
-    # Corpus v17: 62.2 % right, 8.3 -> 1.7 % wrong.
-    "faq_station_topics5": (0.62, 0.02),
+    # Corpus v17: 62.2 % right, 8.3 -> 1.7 % wrong; with the two corpus lines blind set
+    # 18's author also wrote taken out, 60.0 % and 8.3 % again: these few lines move with
+    # any retraining.
+    "faq_station_topics5": (0.59, 0.09),
     # First contact at 2754516: 60.0 % right, 1.7 % wrong (1 of 60), 80.0 % silent.
     "faq_station_topics6": (0.60, 0.02),
     # First contact at 82c6b7c: 88.9 % right, 6.7 % wrong (4 of 60), 80.0 % silent. Four
@@ -294,7 +298,8 @@ def test_the_station_development_set(tmp_path: Path) -> None:
     resident's own incidents. Written for the round that taught the matcher such stories
     and open to read, so not blind: 47.8 % right and 32 of 60 incidents drafted with the
     station's answer at 2d10365; 75.6 % right, 2.2 % wrong, 91.7 % silent, 48 drafted after.
-    Corpus v17 (another office's business an intent of its own): 73.3 % right (one line).
+    Corpus v17 (another office's business an intent of its own): 73.3 % right (one line);
+    72.2 % with two corpus lines another author wrote taken out (one line).
     (Its author, for class B of v17, saw two of these lines: figures since not independent.)"""
     data = REPO / "tests/unit/data/station_dev"
     knowledge = KnowledgeBase(data / "topics", cache_dir=tmp_path)
@@ -306,7 +311,7 @@ def test_the_station_development_set(tmp_path: Path) -> None:
         if row["expect"] == "escalate" and o.decision.action in ("escalate", "suggest")
     )
     figures = report.headline()
-    assert report.topic_answered >= 0.73 and report.wrong_answers <= 0.03, figures
+    assert report.topic_answered >= 0.72 and report.wrong_answers <= 0.03, figures
     assert report.ignore_kept >= 0.9 and report.escalate_caught >= 0.98, figures
     assert drafted >= 45, drafted
 

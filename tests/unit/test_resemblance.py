@@ -360,6 +360,7 @@ def test_the_taught_aspect_development_set(tmp_path: Path) -> None:
         d.action == "answer" and d.faq_id == g["topic"]
         for d, g in zip(general, rows("general.jsonl"), strict=True)
     )
-    assert right[False] >= 41 and right[True] >= 20 and wrong <= 4, (right, wrong)
+    # Corpus v17 and two corpus lines out (18fae42): 39 tuned, 20 held out, 2 another.
+    assert right[False] >= 39 and right[True] >= 20 and wrong <= 4, (right, wrong)
     # Corpus v17: 捡到东西怎么处理 read by the taught lost-property question's file (40 of 41).
     assert kept >= len(general) - 1, kept
