@@ -1008,7 +1008,9 @@ class LearnedMatcher:
                 return Decision("suggest", faq_id, score, f"{intent}: plausible topic")
             return Decision("escalate", None, score, f"{intent}: no topic fits")
         spoken_to = addressed or reading.to_officer
-        if spoken_to and not_for_us < SURELY_CHATTER:
+        # Spoken to, another office's business reaches the officer too (as with
+        # elsewhere.toml's names): the resident asked them.
+        if spoken_to and intents["chatter"] + intents["ad"] < SURELY_CHATTER:
             return Decision("escalate", None, score, "addressed to the police")
         if intent == "elsewhere":
             return Decision("ignore", None, score, "another office's business")

@@ -65,11 +65,11 @@ def read_corpus(directory: Path = CORPUS_DIR) -> list[LureExample]:
 
 
 # What residents write to the FAQ matcher (questions, their own cases, chatter, incidents,
-# complaints) is the everyday text a lure must stand out from. Not its adverts: written
-# for the FAQ's "ad" intent, many are lures or grey sales (磁疗床垫 睡觉就能治病, 网贷逾期
-# 专业处理催收, 诈骗挽损 律师团队) that taught the lure model "ok" against the guard's own
-# lines; the guard corpus labels neighbours' adverts itself.
-EVERYDAY_INTENTS = frozenset({"ask", "case", "chatter", "incident", "complaint"})
+# complaints, other offices' business) is the everyday text a lure must stand out from.
+# Not its adverts: written for the FAQ's "ad" intent, many are lures or grey sales
+# (磁疗床垫 睡觉就能治病, 网贷逾期专业处理催收, 诈骗挽损 律师团队) that taught the lure model
+# "ok" against the guard's own lines; the guard corpus labels neighbours' adverts itself.
+EVERYDAY_INTENTS = frozenset({"ask", "case", "chatter", "incident", "complaint", "elsewhere"})
 
 
 def training_examples() -> list[LureExample]:

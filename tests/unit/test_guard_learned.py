@@ -212,7 +212,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # First contact, at 1fc3fa2: 98.3 / 81.0 / 2.6 %. Then its classes, briefed with some
         # of its lines quoted (so no longer blind; guard v3): 100.0 / 90.0 / 0.0 %.
         # The personal-matter model: personal data 90.0 -> 96.0 %.
-        ("guard_blind21.jsonl", 330, 99.9, 95.9, 0.0),
+        # FAQ corpus v17 (the guard's everyday text) retrained both models: 96.0 -> 95.0 %.
+        ("guard_blind21.jsonl", 330, 99.9, 94.9, 0.0),
         # First contact, at 3d8a737: 96.4 / 54.2 / 0.0 % (neighbours' talk of a named
         # person's illness, record, debts, divorce; plates of other provinces with an owner).
         # Then its classes described to a helper (not its lines): rules for plates by title
@@ -221,7 +222,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # Then a title's plate (韩师傅的车, 是王师傅的), an ID named a clause before, a titled
         # neighbour's car anywhere: 82.2 %; personal-matter lexicon and corpus v24 (wealth,
         # a home left alone, routines, stigmatised private life, named kin): 85.0 %.
-        ("guard_blind22.jsonl", 335, 96.3, 84.9, 0.0),
+        # FAQ corpus v17 (neighbours' quarrels asked of the police, as everyday text): 84.1 %.
+        ("guard_blind22.jsonl", 335, 96.3, 84.1, 0.0),
         # First contact, at 869be4b: 98.2 / 76.7 / 0.0 % (a neighbour by title, job or home
         # with a private matter no lexicon word names: savings and where they are kept, a
         # home left alone or unlocked, a routine, sexuality, adoption; addresses of people
@@ -230,7 +232,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # 78.3 %, the personal-matter lexicon and corpus v24: 91.7 %; a titled neighbour's
         # home after a pause and a stairwell by its side: 93.3 %; class fees to a teacher's
         # own WeChat (school-fee): scam 99.1 %.
-        ("guard_blind23.jsonl", 335, 99.0, 93.2, 0.0),
+        # FAQ corpus v17 as everyday text: personal data 92.5 %.
+        ("guard_blind23.jsonl", 335, 99.0, 92.4, 0.0),
         # First contact, at 18fae42: 93.6 / 78.3 / 1.0 % (money and valuables, a home empty
         # on given days, mistyped IDs of 17 digits, plates tied by what the owner did, a
         # leader on a new number, an official-looking notice with "press 9").
