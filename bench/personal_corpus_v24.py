@@ -268,15 +268,18 @@ def told_lines(rng: random.Random) -> list[dict[str, str]]:
                 text = f"{rng.choice(OPENERS)}我看见{who}{told_[3:]}{rng.choice(TAILS)}"
             else:
                 text = f"{rng.choice(OPENERS)}{who}{sep}{told_}{rng.choice(TAILS)}"
-            style = "kin-named" if who in KIN_NAMED else "neighbour"
-            out.append({"text": text, "label": "pii", "kind": kind, "style": style})
+            out.append(_told(text, kind, who))
     for kind, told in TOLD_MORE:
         for who in rng.sample(PEOPLE + KIN_NAMED, 2):
             sep = "" if told[0] in "家的" else rng.choice(["", "", "，"])
             text = f"{rng.choice(OPENERS)}{who}{sep}{told}{rng.choice(TAILS)}"
-            style = "kin-named" if who in KIN_NAMED else "neighbour"
-            out.append({"text": text, "label": "pii", "kind": kind, "style": style})
+            out.append(_told(text, kind, who))
     return out
+
+
+def _told(text: str, kind: str, who: str) -> dict[str, str]:
+    style = "kin-named" if who in KIN_NAMED else "neighbour"
+    return {"text": text, "label": "pii", "kind": kind, "style": style}
 
 
 # The writer's own, or the writer's unnamed family's: (kind, line)
