@@ -1825,11 +1825,10 @@ _PLATE_TITLED_OWNER_RE = re.compile(
 _CAR_WORDS = (
     "车子?|小车|轿车|汽车|私家车|电动车|电车|电瓶车|越野车|商务车|面包车|货车|皮卡|摩托车?|车牌号?"
 )
-# ... or before it (韩师傅的车 宁A 3G8M1, 3单元张阿姨家的车宁A 7G21C); without the building,
-# the car's word says the title is its owner's (王师傅的宁A… may be whom it was parked for).
+# ... or before it, the neighbour by title with the building (3单元张阿姨家的车宁A 7G21C);
+# without the building, a titled neighbour's car (韩师傅的车) is ``_TITLED_CAR_RE``'s.
 _PLATE_TITLED_BEFORE_RE = re.compile(
-    rf"(?:{_OWNERS_PLACE}{_TITLED_OWNER}家?的(?:{_CAR_WORDS})?|{_TITLED_OWNER}家?的(?:{_CAR_WORDS}))"
-    r"\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
+    rf"{_OWNERS_PLACE}{_TITLED_OWNER}家?的(?:{_CAR_WORDS})?\s*(?:是|为|号码?)?\s*[:：,，]?\s*$"
 )
 
 
