@@ -222,6 +222,14 @@ def looks_like_id18(s: str) -> bool:
     return s[:2] in _PROVINCES and _valid_date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
 
 
+def looks_like_mistyped_id(s: str) -> bool:
+    """An 18-character ID with a digit dropped or doubled (17 or 19 characters) whose
+    province code and birth date still stand: it still tells who someone is."""
+    if len(s) not in (17, 19) or not s[:-1].isdigit() or s[-1] not in "0123456789X":
+        return False
+    return s[:2] in _PROVINCES and _valid_date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+
+
 def is_valid_id15(s: str) -> bool:
     """Old 15-digit ID (issued before 1999): province code and a 19YYMMDD birth date.
     There is no check digit, so this is the best available plausibility test."""
@@ -318,6 +326,10 @@ def classify_number(
     elif candidate.endswith("X"):
         return "id" if looks_like_id18(candidate) else None
     elif looks_like_id18(candidate) or is_valid_id15(candidate):
+        return "id"
+    elif looks_like_mistyped_id(candidate) and (cues.id or len(candidate) == 17):
+        # 17 digits are no card a bank issues with an ID's province and birth date; 19
+        # are a card's length too, so only when named an ID.
         return "id"
     local = _strip_country_code(candidate)
     if is_mobile(local):

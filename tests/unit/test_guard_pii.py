@@ -524,6 +524,18 @@ def test_an_id_with_a_wrong_check_character_is_still_an_id_and_masked() -> None:
     assert classify_number(make_id(area="990106")) is None
 
 
+def test_an_id_with_a_digit_dropped_or_doubled_is_still_an_id() -> None:
+    """17 digits with a province and a birth date are an ID a digit short (no card is that);
+    19 are a card's length too, so only when named an ID."""
+    good = make_id("640104", "19850317", "102")
+    short, long = good[:-1], good[:15] + good[14:]  # the last digit or a serial digit twice
+    assert kinds(f"老刘身份证号码{short}") == ["id"]
+    assert kinds(f"帮我看看这个号对不对 {short}") == ["id"]
+    assert kinds(f"王姐的身份证号是{long}") == ["id"]
+    assert check(f"我的身份证{short} 你帮我查一下").verdict == "pii"
+    assert check("订单号20230517123456789").verdict == "ok"  # no province: an order
+
+
 @pytest.mark.parametrize(
     "text",
     [
