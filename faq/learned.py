@@ -98,7 +98,7 @@ SURELY_CHATTER = 0.8  # said to the police, a message reaches them unless surely
 CLARIFY_ASKING = 0.8  # surely a general question, not the resident's own case
 CLARIFY_SECOND = 0.15  # the second topic is a real candidate
 CLARIFY_TOGETHER = 0.5  # and between them the two explain the question
-FEATURE_VERSION = "10"  # bump when features() changes: cached models are then retrained
+FEATURE_VERSION = "11"  # bump when features() or fitting changes: cached models retrain
 
 
 @cache
@@ -543,20 +543,21 @@ def fit_linear(
         for name in row:
             vocabulary.setdefault(name, len(vocabulary))
     classes = tuple(sorted(set(labels)))
+    targets = np.array([classes.index(x) for x in labels])
+    sample = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if balanced:  # each class weighs as much in all (sklearn's "balanced")
+        counts = np.bincount(targets, minlength=len(classes))
+        sample = sample * (len(labels) / (len(classes) * counts))[targets]
+    # saga's step size ignores sample weights (scikit-learn #31536): a class of one or two
+    # examples (a taught question), weighing ~80, made it diverge and read 居住证怎么办理 as
+    # the taught question on 居住证 at 1.0. Weights at most 1 with C raised by as much
+    # are the same objective, and saga converges on it.
+    top = float(sample.max())
     # saga: 10x faster than lbfgs here (scipy's L-BFGS-B step dominates on wide sparse data)
     model = LogisticRegression(
-        C=strength,
-        solver="saga",
-        max_iter=200,
-        tol=1e-3,
-        class_weight="balanced" if balanced else None,
-        random_state=seed,
+        C=strength * top, solver="saga", max_iter=200, tol=1e-3, random_state=seed
     )
-    model.fit(
-        _matrix(rows, vocabulary),
-        np.array([classes.index(x) for x in labels]),
-        sample_weight=None if weights is None else np.asarray(weights, dtype=np.float64),
-    )
+    model.fit(_matrix(rows, vocabulary), targets, sample_weight=sample / top)
     coef = model.coef_.T.astype(np.float32)
     bias = model.intercept_.astype(np.float64)
     if len(classes) == 2:  # sklearn keeps one column for two classes: make it two
