@@ -1,6 +1,7 @@
-"""The personal-matter development set (tests/unit/data/personal_v17.jsonl): personal data
-caught and false alarms, tuned and held-out lines apart, by class; --misses lists the
-tuned lines it gets wrong (never the held-out ones: those are not tuned on)."""
+"""A personal-matter development set (tests/unit/data/personal_v17.jsonl, or the file named
+as the first argument, e.g. personal_v25_dev.jsonl): personal data caught and false alarms,
+tuned and held-out lines apart, by class; --misses lists the tuned lines it gets wrong
+(never the held-out ones: those are not tuned on)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])  # not bench/: bench/guar
 
 from guard.detect import check  # noqa: E402
 
-DEV = Path(__file__).resolve().parents[1] / "tests" / "unit" / "data" / "personal_v17.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "unit" / "data"
 
 
 def main() -> None:
-    rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line]
+    names = [a for a in sys.argv[1:] if not a.startswith("--")]
+    dev = DATA / (names[0] if names else "personal_v17.jsonl")
+    rows = [json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines() if line]
     right: Counter[tuple[str, str]] = Counter()
     total: Counter[tuple[str, str]] = Counter()
     misses = []

@@ -13,7 +13,7 @@ import pytest
 
 from guard import personal
 from guard.detect import check
-from tests.unit.test_guard_pii import development_set, kinds
+from tests.unit.test_guard_pii import development_lines, development_set, kinds, right_for_its_kind
 
 # Held-out lines right when the model and rules were done: 34 of 37 (19 of 22 personal,
 # 15 of 15 no alarm). A floor, not a target: these lines are never tuned on.
@@ -103,3 +103,50 @@ def test_a_households_child_in_a_class_at_a_school() -> None:
     assert "child" in kinds("老韩家的孙子在回民小学二年级3班")
     assert "child" in kinds("杨家闺女在一中高二，年级倒数")
     assert kinds("我家孩子在一中高二3班") == []
+
+
+# Development set personal_v25_dev (self-written before any change, a third held out):
+# a titled or located neighbour's money and valuables (class 1), a home empty on given days
+# (2), an illness or operation told by a role or kinship with who is at home (3), plates
+# tied to their owner by what the owner did (4: rules of guard/pii.py, not this model; left
+# as found), and 36 hard negatives. At main: held-out 7 of 15 personal (classes 1-3), 0 of 3
+# plates, no false alarm of 12; with corpus v25 and its ``more_matters``: 12 of 15, 0 of 3,
+# no false alarm. A floor, not a target.
+V25_HELD_RIGHT = 24
+# Tuned lines still missed, left as found: told as what someone else said (门卫说…, 白姐说…)
+V25_TUNED_MISSES = {
+    "门卫说12栋的孙总全家春节去三亚，要初十才回",
+    "白姐说她家下个月一号到十号去西安，让我帮忙收快递",
+}
+
+
+def test_development_set_v25() -> None:
+    rows = development_lines("personal_v25_dev.jsonl")
+    tuned = {
+        r["text"]
+        for r in rows
+        if r["part"] == "tune" and r["class"] != "4" and not right_for_its_kind(r)
+    }
+    assert tuned <= V25_TUNED_MISSES, tuned - V25_TUNED_MISSES
+    assert sum(right_for_its_kind(r) for r in rows if r["part"] == "held") >= V25_HELD_RIGHT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "对门老刘家每个礼拜五下午就回乡下，家里一直空到礼拜天晚上",
+        "楼上马叔刚拿了一百多万的拆迁补偿，这两天老往银行跑",
+        "咱们单元的海哥做生意发了，家里光茅台就藏了两柜子",
+    ],
+)
+def test_a_neighbours_money_or_empty_home_is_personal(text: str) -> None:
+    s = personal.seen(text)
+    assert s.gated and s.more, s  # only the v25 matters see it: the second model decides
+    assert check(text).verdict == "pii", text
+
+
+def test_a_lines_older_matters_keep_the_first_model() -> None:
+    """A line the older matters gate is read as before corpus v25 (the first model)."""
+    s = personal.seen("101的老张中风了，现在半边身子动不了")
+    assert s.gated and not s.more
+    assert not personal.seen("李娟住院了，在人民医院住院部3号楼").gated  # a stay alone: none

@@ -361,10 +361,13 @@ def test_the_taught_aspect_development_set(tmp_path: Path) -> None:
         for d, g in zip(general, rows("general.jsonl"), strict=True)
     )
     # Corpus v17 and two corpus lines out (18fae42): 39 tuned, 20 held out, 2 another.
-    assert right[False] >= 39 and right[True] >= 20 and wrong <= 4, (right, wrong)
+    # saga converging under balanced classes (``fit_linear``): 43, 20, none another.
+    assert right[False] >= 43 and right[True] >= 20 and wrong == 0, (right, wrong)
     # Corpus v17: 捡到东西怎么处理 read by the taught lost-property question's file (40 of 41).
     # With the two corpus lines FAQ set 18's author also wrote taken out (18fae42): 33 of 41
     # -- the topic classifier now reads eight general questions (无犯罪记录证明怎么开, 居住证
     # 怎么办理, 户口迁出怎么办理) as the taught question on their topic, one class of one
-    # example each. A regression found at the end of the session, not yet fixed.
-    assert kept >= 33, kept
+    # example each. Its cause: saga diverged on the taught classes' weights (~80 each under
+    # balanced classes; scikit-learn ignores sample weights in saga's step size). With the
+    # weights at most 1 and C raised by as much (the same objective): 41 of 41.
+    assert kept >= 41, kept
