@@ -1,5 +1,4 @@
-"""Write guard/corpus_personal_more/personal_v25.jsonl (read by guard.personal's second
-model only, for lines only its ``more_matters`` gate): four matter classes of an identifiable
+"""Write guard/corpus_personal/personal_v25.jsonl: four matter classes of an identifiable
 neighbour (titled, nicknamed, located by a door, a floor or 对门/楼上) that corpus v24 and the
 lexicon had no words for, and the hard negatives beside them. Told of a neighbour: money come
 in (compensation, a pension, a lump sum) and valuables (gold, a costly buy, a collection, the
@@ -22,8 +21,7 @@ import random
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "guard" / "corpus_personal_more" / "personal_v25.jsonl"
-OLD = ROOT / "guard" / "corpus_personal"
+OUT = ROOT / "guard" / "corpus_personal" / "personal_v25.jsonl"
 SEED = 25
 
 PEOPLE = [
@@ -256,6 +254,12 @@ GENERAL = [
     ("hospital", "nobody", "现在得抑郁症的年轻人真不少，当家长的要多留心"),
     ("hospital", "advice", "家里有老人的，晚上起夜一定开灯，骨折了可麻烦"),
     ("away", "advice", "家里没人的时候注意锁门，窗户也关好"),
+    # things left at a building's door for collection: no one's hiding place
+    ("kept", "nobody", "快递都放在4栋门口的快递柜里了，取件码看短信"),
+    ("kept", "nobody", "外卖小哥把餐放在2单元门口的架子上了，谁点的赶紧拿"),
+    ("kept", "notice", "物业通知：大件快递统一放在1号楼门卫室的柜子里，凭取件码领取"),
+    ("kept", "nobody", "捡到一串钥匙，放在6号楼门口的信箱里了，谁丢的去拿"),
+    ("kept", "nobody", "团购的菜放在12栋楼下的冷柜里了，各家自己取"),
     ("away", "advice", "出远门前把水电气总阀关了，阳台窗户插上"),
     ("away", "advice", "出门旅游别在朋友圈发定位，小偷专看这个"),
     ("away", "advice", "过年回老家的，门口的快递让门卫先收着，别堆在门口"),
@@ -352,7 +356,7 @@ def everyday_lines(rng: random.Random) -> list[dict[str, str]]:
 def main() -> None:
     rng = random.Random(SEED)
     have = set()
-    for path in sorted(OUT.parent.glob("*.jsonl")) + sorted(OLD.glob("*.jsonl")):
+    for path in sorted(OUT.parent.glob("*.jsonl")):
         if path != OUT:
             have |= {json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x}
     rows = told_lines(rng) + own_lines(rng) + general_lines(rng) + everyday_lines(rng)

@@ -46,10 +46,13 @@ SEED = 23
 # v24 (wealth and where it is kept, a home alone or open, routines, a stigmatised private
 # life), at C 16, 0.55: 88.7 % of the corpus's 941 personal lines caught, hard negatives
 # 0.95 % of 1,261, other text 0.042 % of 18,876 (at the former C 8, 0.6: 87.8 %, 0.79 %).
+# With corpus v25 (money come in, valuables, a home empty on given days, an operation) and
+# saga converging (``faq.learned.fit_linear``), at C 16, 0.5: 88.9 % of 1,197, hard
+# negatives 0.94 % of 1,492, other text 0.085 % of 20,089.
 # (The corpus is composed from lists, so its folds share phrases: the development sets'
 # held-out thirds are the fairer figures.)
 C = 16.0
-THRESHOLD = 0.55
+THRESHOLD = 0.5
 
 
 @dataclass(frozen=True, slots=True)

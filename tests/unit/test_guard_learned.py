@@ -232,12 +232,17 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         # 78.3 %, the personal-matter lexicon and corpus v24: 91.7 %; a titled neighbour's
         # home after a pause and a stairwell by its side: 93.3 %; class fees to a teacher's
         # own WeChat (school-fee): scam 99.1 %.
-        # FAQ corpus v17 as everyday text: personal data 92.5 %.
-        ("guard_blind23.jsonl", 335, 99.0, 92.4, 0.0),
+        # FAQ corpus v17 as everyday text: personal data 92.5 %. saga converging, corpus v25
+        # and the threshold cross-validation then chose (0.55 -> 0.5): 91.7 % (one line; a
+        # neighbour in bar work, a door code, a prison term and a lottery win score 0.29-0.43).
+        ("guard_blind23.jsonl", 335, 99.0, 91.6, 0.0),
         # First contact, at 18fae42: 93.6 / 78.3 / 1.0 % (money and valuables, a home empty
         # on given days, mistyped IDs of 17 digits, plates tied by what the owner did, a
         # leader on a new number, an official-looking notice with "press 9").
-        ("guard_blind24.jsonl", 330, 93.6, 78.2, 1.0),
+        # Then IDs a digit short or long (rules), corpus v25 (money come in, valuables, a home
+        # empty on given days, an operation; its classes described to a helper, not its
+        # lines), saga converging and threshold 0.5: 83.5 %.
+        ("guard_blind24.jsonl", 330, 93.6, 83.4, 1.0),
     ],
 )
 def test_blind_sets_stay_at_their_figures(

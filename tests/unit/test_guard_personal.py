@@ -109,9 +109,9 @@ def test_a_households_child_in_a_class_at_a_school() -> None:
 # a titled or located neighbour's money and valuables (class 1), a home empty on given days
 # (2), an illness or operation told by a role or kinship with who is at home (3), plates
 # tied to their owner by what the owner did (4: rules of guard/pii.py, not this model; left
-# as found), and 36 hard negatives. At main: held-out 7 of 15 personal (classes 1-3), 0 of 3
-# plates, no false alarm of 12; with corpus v25 and its ``more_matters``: 12 of 15, 0 of 3,
-# no false alarm. A floor, not a target.
+# as found), and 36 hard negatives. Before: held-out 7 of 15 personal (classes 1-3), 0 of 3
+# plates, no false alarm of 12; with corpus v25 and its matters (a helper's two-model
+# version): 12 of 15, 0 of 3, no false alarm. A floor, not a target.
 V25_HELD_RIGHT = 24
 # Tuned lines still missed, left as found: told as what someone else said (门卫说…, 白姐说…)
 V25_TUNED_MISSES = {
@@ -140,13 +140,9 @@ def test_development_set_v25() -> None:
     ],
 )
 def test_a_neighbours_money_or_empty_home_is_personal(text: str) -> None:
-    s = personal.seen(text)
-    assert s.gated and s.more, s  # only the v25 matters see it: the second model decides
+    assert personal.seen(text).gated
     assert check(text).verdict == "pii", text
 
 
-def test_a_lines_older_matters_keep_the_first_model() -> None:
-    """A line the older matters gate is read as before corpus v25 (the first model)."""
-    s = personal.seen("101的老张中风了，现在半边身子动不了")
-    assert s.gated and not s.more
-    assert not personal.seen("李娟住院了，在人民医院住院部3号楼").gated  # a stay alone: none
+def test_a_stay_in_hospital_alone_is_no_matter() -> None:
+    assert not personal.seen("李娟住院了，在人民医院住院部3号楼").gated
