@@ -346,8 +346,8 @@ def learned_build(topics: Sequence[FaqTopic], cache: Path) -> Any:
         return build_learned_matcher(topics, cache_dir=Path(fresh))
 
 
-STATION_SETS = tuple(f"faq_station_topics{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10))
-TAUGHT_SETS = tuple(f"faq_taught{n}" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10))
+STATION_SETS = tuple(f"faq_station_topics{n}" for n in ("", *range(2, 12)))
+TAUGHT_SETS = tuple(f"faq_taught{n}" for n in ("", *range(2, 12)))
 
 
 def new_topics(console: Any, threshold: float) -> None:

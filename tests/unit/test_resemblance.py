@@ -67,6 +67,9 @@ TAUGHT_SETS = {
     # First contact at 18fae42: 37 with the taught answer, 5 drafted, 1 another taught
     # answer, 10 a shipped topic (parking, the beat officer, e-bike plates, the photo).
     "faq_taught10": (37, 1),
+    # First contact at b025a68: 28 with the taught answer, none another taught answer, 24 a
+    # shipped topic.
+    "faq_taught11": (28, 0),
 }
 
 
