@@ -1280,8 +1280,9 @@ _DOOR_RE = re.compile(
     rf"\s*(?:(?:是|在|住|[:：])\s*)?"
     rf"[0-9]{{1,2}}[#＃]?-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9年月日天元块])"
     rf"|(?<![0-9])[0-9]{{1,2}}[#＃]-[0-9]{{1,2}}-[0-9]{{3,4}}(?![0-9])"  # 5#-2-301: # is 号楼
-    # 8-2-302张建国, 我是3-2-501的王秀芳: a name right after says the numbers are a door
-    rf"|(?<![0-9\-－])[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{3,4}}"
+    # 8-2-302张建国, 我是3-2-501的王秀芳, 5-502刘桂芳 (building and room): a name right
+    # after says the numbers are a door
+    rf"|(?<![0-9\-－])[0-9]{{1,2}}-(?:[0-9]{{1,2}}-)?[0-9]{{3,4}}(?![0-9])"
     rf"(?=\s?的?(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[\u4e00-\u9fff]"
     r"|(?:室|号)?\s?[,，]?\s?(?:就|正|也)?是[我咱俺])"  # 10-3-502是我爸妈家: whose door
     # A street number (中山路88号, 漕溪北路100弄8号602): a home only with a name, like the rest.
@@ -1912,12 +1913,30 @@ _TITLED_CAR_RE = re.compile(
 )
 
 
+# ... or by surname with where they live (是3单元那个姓李的, 是2单元姓金的女的), or by what
+# they do for a living (是开烧烤店的那个胖子的, 卖菜的两口子的): the neighbours know them so.
+_PEOPLE_WORDS = "胖子|瘦子|光头|大个子|小伙子?|老头儿?|老太太?|女的|男的|两口子"
+_PLATE_DESCRIBED_OWNER_RE = re.compile(
+    rf"(?:是|系|属于|车主是){_HEDGE}"
+    rf"(?:(?:{_NEIGHBOUR_AT}|{_OWNERS_PLACE})(?:那个|这个|那位)?|那个|那位)"
+    rf"姓(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])(?:的(?:{_PEOPLE_WORDS}))?"
+    rf"(?:家?的|(?=[，。！？!?,\s]|$))"
+    rf"|(?:是|系|属于|车主是){_HEDGE}(?:{_NEIGHBOUR_AT}|{_OWNERS_PLACE})?(?:那个)?"
+    rf"(?:开|卖|干|做|修)[^，。！？!?,\s的]{{1,5}}的(?:那个)?(?:{_PEOPLE_WORDS})"
+    rf"(?:家?的|(?=[，。！？!?,\s]|$))"
+)
+
+
 @lru_cache(maxsize=8)
 def _plate_known_owner(text: str) -> bool:
     """The owner by title with the building, the workplace or the job (see
-    ``_PLATE_KNOWN_OWNER_RE``), or a titled neighbour's car (``_TITLED_CAR_RE``), once per
-    message whatever the number of plates."""
-    return _PLATE_KNOWN_OWNER_RE.search(text) is not None or _TITLED_CAR_RE.search(text) is not None
+    ``_PLATE_KNOWN_OWNER_RE``), by surname and home or by trade
+    (``_PLATE_DESCRIBED_OWNER_RE``), or a titled neighbour's car (``_TITLED_CAR_RE``), once
+    per message whatever the number of plates."""
+    return any(
+        r.search(text) is not None
+        for r in (_PLATE_KNOWN_OWNER_RE, _PLATE_DESCRIBED_OWNER_RE, _TITLED_CAR_RE)
+    )
 
 
 def _plate_owner(text: str, start: int, end: int) -> bool:
@@ -3882,8 +3901,9 @@ _CREDENTIAL_RE = re.compile(
 _CREDENTIAL_HINT_RE = re.compile("码|口令|pin", re.IGNORECASE)
 _NOT_OWN_CREDENTIAL_RE = re.compile(
     r"(?:初始|默认|原始|出厂|统一|比如|例如|如|假如|像|类似)[^，。,!！？?]{0,6}$"
-    # shared with whoever is let in: a network's, a door's, a meeting's or a room's
-    r"|(?:wifi|wi-fi|无线|网络|门禁|大门|单元门|锁|会议|直播|房间|群)[^。!！？?]{0,20}$",
+    # shared with whoever is let in: a network's, the building's door, a meeting's or a room's
+    # (a home's door lock is not: 我家门锁密码是…, whoever reads it can walk in)
+    r"|(?:wifi|wi-fi|无线|网络|门禁|大门|单元门|车锁|柜|箱|会议|直播|房间|群)[^。!！？?]{0,20}$",
     re.IGNORECASE,
 )
 # The ID's last four told with a code or a password (身份证后四位2319): masked with them.

@@ -2022,3 +2022,23 @@ def test_development_set_v13_stays_caught() -> None:
     assert report.mistakes == [], [o.case.text for o in report.mistakes]
     unfound = [c.text for c in cases if c.expect == "pii" and c.kind not in kinds(c.text)]
     assert unfound == []
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        # a building and room (5-502) with a full name after it is a door, in a list too
+        ("欠费名单：2-301张建国欠一年，5-502刘桂芳欠两年", "pii"),
+        ("5-502刘桂芳家的水管漏了", "pii"),
+        # a plate's owner by surname and home, or by trade
+        ("那辆苏E 3K7P2的白色轿车是3单元那个姓李的，天天堵门", "pii"),
+        ("门口那辆川A 6X9P2，是开超市的胖子的", "pii"),
+        ("宁A 5Q821这车是外地的女的开的", "ok"),
+        ("宁A 5Q821是姓李的吗", "ok"),
+        # a home's door-lock code, unlike the building's shared one
+        ("我家门锁密码是483920，我妈来了自己开", "pii"),
+        ("单元门密码是1234#，快递员问的", "ok"),
+    ],
+)
+def test_doors_plates_and_locks_said_as_neighbours_say_them(text: str, verdict: str) -> None:
+    assert check(text).verdict == verdict
