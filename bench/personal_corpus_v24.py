@@ -563,22 +563,26 @@ def everyday_lines(rng: random.Random) -> list[dict[str, str]]:
     return out
 
 
-def main() -> None:
-    rng = random.Random(SEED)
+def write_new(out: Path, rows: list[dict[str, str]]) -> None:
+    """``rows`` as ``out``, each text once and none another corpus file already has."""
     have = set()
-    for path in sorted(OUT.parent.glob("*.jsonl")):
-        if path != OUT:
+    for path in sorted(out.parent.glob("*.jsonl")):
+        if path != out:
             have |= {json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x}
-    rows = told_lines(rng) + own_lines(rng) + general_lines(rng) + everyday_lines(rng)
     seen: set[str] = set()
     kept = []
     for r in rows:
         if r["text"] not in have and r["text"] not in seen:
             seen.add(r["text"])
             kept.append(r)
-    OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), "utf-8")
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), "utf-8")
     pii = sum(r["label"] == "pii" for r in kept)
-    print(f"{OUT.name}: {pii} pii, {len(kept) - pii} ok")
+    print(f"{out.name}: {pii} pii, {len(kept) - pii} ok")
+
+
+def main() -> None:
+    rng = random.Random(SEED)
+    write_new(OUT, told_lines(rng) + own_lines(rng) + general_lines(rng) + everyday_lines(rng))
 
 
 if __name__ == "__main__":

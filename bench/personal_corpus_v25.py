@@ -16,9 +16,10 @@ left out.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
+
+from personal_corpus_v24 import write_new  # bench/ is the script's own path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "guard" / "corpus_personal" / "personal_v25.jsonl"
@@ -355,20 +356,7 @@ def everyday_lines(rng: random.Random) -> list[dict[str, str]]:
 
 def main() -> None:
     rng = random.Random(SEED)
-    have = set()
-    for path in sorted(OUT.parent.glob("*.jsonl")):
-        if path != OUT:
-            have |= {json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x}
-    rows = told_lines(rng) + own_lines(rng) + general_lines(rng) + everyday_lines(rng)
-    seen: set[str] = set()
-    kept = []
-    for r in rows:
-        if r["text"] not in have and r["text"] not in seen:
-            seen.add(r["text"])
-            kept.append(r)
-    OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), "utf-8")
-    pii = sum(r["label"] == "pii" for r in kept)
-    print(f"{OUT.name}: {pii} pii, {len(kept) - pii} ok")
+    write_new(OUT, told_lines(rng) + own_lines(rng) + general_lines(rng) + everyday_lines(rng))
 
 
 if __name__ == "__main__":
